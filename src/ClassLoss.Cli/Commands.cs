@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace ClassLoss.Cli;
+
+/// <summary>Every subcommand of <c>classloss</c>; one file per command.</summary>
+internal static class Commands
+{
+    public static IEnumerable<Command> All()
+    {
+        yield return LossCommand.Create();
+    }
+}

@@ -1,0 +1,48 @@
+namespace ClassLoss.Losses;
+
+/// <summary>How per-row (or per-element) losses are combined into one number.</summary>
+/// <remarks>
+/// The gradient a kernel writes is always the gradient of the reduced value; for <see cref="None"/> it is the
+/// gradient of the plain sum (each row's own gradient, as autograd gives with an upstream gradient of ones).
+/// </remarks>
+public enum Reduction
+{
+    /// <summary>No reduction: per-row losses are written to the caller's buffer; the returned value is their sum.</summary>
+    None,
+
+    /// <summary>The (weighted) sum of the per-row losses.</summary>
+    Sum,
+
+    /// <summary>
+    /// PyTorch's mean: the weighted sum divided by the sum of the weights of the counted rows (class-index
+    /// targets with class weights), by the number of rows (probability targets), or by the number of elements
+    /// (element-wise losses such as BCE and KL's "mean").
+    /// </summary>
+    Mean,
+
+    /// <summary>
+    /// The sum divided by the number of rows N, ignored rows included: PyTorch KL's <c>batchmean</c> and Keras's
+    /// <c>sum_over_batch_size</c> for per-sample losses.
+    /// </summary>
+    BatchMean,
+}
+
+/// <summary>What a <see cref="Reduction.Mean"/> returns when the denominator is zero (every row ignored).</summary>
+public enum EmptyMean
+{
+    /// <summary>Loss 0 and gradient 0 (Optax's behaviour and the default: a fully padded batch must not poison training).</summary>
+    Zero,
+
+    /// <summary>Loss NaN and gradient NaN, as PyTorch's <c>0 / 0</c>.</summary>
+    NaN,
+}
+
+/// <summary>Options every loss shares: the reduction and the empty-mean policy.</summary>
+public abstract record LossOptions
+{
+    /// <summary>How row losses are combined. Default <see cref="Reduction.Mean"/> (PyTorch's default).</summary>
+    public Reduction Reduction { get; init; } = Reduction.Mean;
+
+    /// <summary>What a mean over zero weight gives. Default <see cref="EmptyMean.Zero"/> (Optax's convention).</summary>
+    public EmptyMean WhenEmpty { get; init; } = EmptyMean.Zero;
+}

@@ -1,0 +1,212 @@
+using ClassLoss.Numerics;
+using ClassLoss.Validation;
+
+namespace ClassLoss.Losses;
+
+/// <summary>
+/// Cross-entropy of <c>softmax(z / τ)</c> against a class index or a row of target probabilities, fused with its
+/// gradient in one pass per row (log-sum-exp with the maximum subtracted; <c>log(softmax(z))</c> is never built).
+/// </summary>
+/// <remarks>
+/// <para>Per row, with <c>lse = log Σ_c exp(z_c / τ)</c> and <c>-log p_c = lse - z_c / τ</c>, the loss is
+/// <c>ℓ = Σ_c q_c (lse - z_c / τ)</c>, where for a class index y (PyTorch's <c>CrossEntropyLoss</c>)
+/// <c>q_c = (1 - ε) w_y [c = y] + (ε / K) w_c</c>, and for target probabilities t (PyTorch's probability targets,
+/// Optax's <c>softmax_cross_entropy</c>) <c>q_c = w_c ((1 - ε) t_c + ε / K)</c>.</para>
+/// <para>Gradient: <c>∂ℓ/∂z_j = (p_j Σ_c q_c - q_j) / τ</c>, which is the familiar <c>p_j - y_j</c> for a one-hot
+/// target (seed 002; seed 004's general form <c>-y_j + p_j Σ y</c>). The kernel writes it multiplied by the
+/// reduction's factor, overwriting the caller's buffer.</para>
+/// <para>Mean: index targets divide by <c>Σ w_{y_i}</c> over rows that are not ignored; probability targets divide
+/// by N (both as PyTorch). An ignored class index keeps its row out of the loss but other rows' softmax
+/// denominators are untouched. Terms with <c>q_c = 0</c> contribute 0 even when <c>z_c = -∞</c> (masked classes).
+/// A NaN logit propagates to its own row's loss and gradient, as in PyTorch; targets are always validated.</para>
+/// </remarks>
+public static class SoftmaxCrossEntropy
+{
+    /// <summary>Cross-entropy from logits with class-index targets.</summary>
+    /// <param name="logits">Row-major [N, K] logits z.</param>
+    /// <param name="labels">N class indices in [0, K), or <see cref="CrossEntropyOptions.IgnoreIndex"/>.</param>
+    /// <param name="classes">K.</param>
+    /// <param name="options">Weights, ignore index, smoothing, temperature, reduction; null for the defaults.</param>
+    /// <param name="gradient">[N, K] buffer that receives ∂(reduced loss)/∂z (overwritten); empty to skip the gradient.</param>
+    /// <param name="rowLosses">N buffer that receives each row's weighted loss (overwritten); empty to skip.</param>
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int classes,
+        CrossEntropyOptions? options, Span<T> gradient, Span<T> rowLosses)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var o = options ?? CrossEntropyOptions.Default;
+        o.Validate(classes);
+        int n = Guard.Rows(logits.Length, classes, nameof(logits));
+        Guard.Length(labels.Length, n, nameof(labels));
+        Guard.Length(gradient.Length, logits.Length, nameof(gradient), optional: true);
+        Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
+
+        ReadOnlySpan<double> w = o.WeightSpan;
+        bool weighted = !w.IsEmpty;
+        double denominator = 0;
+        for (int i = 0; i < n; i++)
+        {
+            int y = labels[i];
+            Guard.Label(y, i, classes, o.IgnoreIndex, nameof(labels));
+            if (y != o.IgnoreIndex)
+            {
+                denominator += weighted ? w[y] : 1.0;
+            }
+        }
+
+        double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, denominator, n);
+        double eps = o.LabelSmoothing;
+        double tau = o.Temperature;
+        double invTau = 1.0 / tau;
+        double smoothPerClass = eps / classes;
+        double weightTotal = weighted ? Sum(w) : classes;
+        bool wantGradient = !gradient.IsEmpty;
+        double sum = 0;
+
+        for (int i = 0; i < n; i++)
+        {
+            var z = logits.Slice(i * classes, classes);
+            int y = labels[i];
+            if (y == o.IgnoreIndex)
+            {
+                if (wantGradient)
+                {
+                    gradient.Slice(i * classes, classes).Clear();
+                }
+
+                if (!rowLosses.IsEmpty)
+                {
+                    rowLosses[i] = T.Zero;
+                }
+
+                continue;
+            }
+
+            double lse = LogSumExp.Compute(z, tau, out _);
+            double wy = weighted ? w[y] : 1.0;
+            double hard = (1 - eps) * wy;
+            double loss = hard == 0 ? 0 : hard * (lse - double.CreateTruncating(z[y]) * invTau);
+            if (eps > 0)
+            {
+                double smooth = 0;
+                for (int c = 0; c < classes; c++)
+                {
+                    double wc = weighted ? w[c] : 1.0;
+                    if (wc != 0)
+                    {
+                        smooth += wc * (lse - double.CreateTruncating(z[c]) * invTau);
+                    }
+                }
+
+                loss += smoothPerClass * smooth;
+            }
+
+            sum += loss;
+            if (!rowLosses.IsEmpty)
+            {
+                rowLosses[i] = T.CreateTruncating(loss);
+            }
+
+            if (wantGradient)
+            {
+                var g = gradient.Slice(i * classes, classes);
+                double qTotal = hard + smoothPerClass * weightTotal;
+                double s = scale * invTau;
+                for (int c = 0; c < classes; c++)
+                {
+                    double q = smoothPerClass * (weighted ? w[c] : 1.0);
+                    if (c == y)
+                    {
+                        q += hard;
+                    }
+
+                    double p = Math.Exp(double.CreateTruncating(z[c]) * invTau - lse);
+                    g[c] = T.CreateTruncating((p * qTotal - q) * s);
+                }
+            }
+        }
+
+        return Reducer.Result(o.Reduction, o.WhenEmpty, sum, denominator, n);
+    }
+
+    /// <summary>Cross-entropy from logits with probability (soft) targets.</summary>
+    /// <param name="logits">Row-major [N, K] logits z.</param>
+    /// <param name="targets">Row-major [N, K] target probabilities t: each in [0, 1], each row summing to 1.</param>
+    /// <param name="classes">K.</param>
+    /// <param name="options">Weights, smoothing, temperature, reduction; the ignore index does not apply here.</param>
+    /// <param name="gradient">[N, K] buffer that receives ∂(reduced loss)/∂z (overwritten); empty to skip the gradient.</param>
+    /// <param name="rowLosses">N buffer that receives each row's loss (overwritten); empty to skip.</param>
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
+        CrossEntropyOptions? options, Span<T> gradient, Span<T> rowLosses)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var o = options ?? CrossEntropyOptions.Default;
+        o.Validate(classes);
+        int n = Guard.Rows(logits.Length, classes, nameof(logits));
+        Guard.Length(targets.Length, logits.Length, nameof(targets));
+        Guard.Length(gradient.Length, logits.Length, nameof(gradient), optional: true);
+        Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
+        for (int i = 0; i < n; i++)
+        {
+            Guard.ProbabilityRow(targets.Slice(i * classes, classes), i, o.TargetSumTolerance, nameof(targets));
+        }
+
+        ReadOnlySpan<double> w = o.WeightSpan;
+        bool weighted = !w.IsEmpty;
+        double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, n, n);
+        double eps = o.LabelSmoothing;
+        double tau = o.Temperature;
+        double invTau = 1.0 / tau;
+        double smoothPerClass = eps / classes;
+        bool wantGradient = !gradient.IsEmpty;
+        double sum = 0;
+
+        for (int i = 0; i < n; i++)
+        {
+            var z = logits.Slice(i * classes, classes);
+            var t = targets.Slice(i * classes, classes);
+            double lse = LogSumExp.Compute(z, tau, out _);
+            double loss = 0;
+            double qTotal = 0;
+            for (int c = 0; c < classes; c++)
+            {
+                double q = (weighted ? w[c] : 1.0) * ((1 - eps) * double.CreateTruncating(t[c]) + smoothPerClass);
+                if (q != 0)
+                {
+                    loss += q * (lse - double.CreateTruncating(z[c]) * invTau);
+                    qTotal += q;
+                }
+            }
+
+            sum += loss;
+            if (!rowLosses.IsEmpty)
+            {
+                rowLosses[i] = T.CreateTruncating(loss);
+            }
+
+            if (wantGradient)
+            {
+                var g = gradient.Slice(i * classes, classes);
+                double s = scale * invTau;
+                for (int c = 0; c < classes; c++)
+                {
+                    double q = (weighted ? w[c] : 1.0) * ((1 - eps) * double.CreateTruncating(t[c]) + smoothPerClass);
+                    double p = Math.Exp(double.CreateTruncating(z[c]) * invTau - lse);
+                    g[c] = T.CreateTruncating((p * qTotal - q) * s);
+                }
+            }
+        }
+
+        return Reducer.Result(o.Reduction, o.WhenEmpty, sum, n, n);
+    }
+
+    private static double Sum(ReadOnlySpan<double> values)
+    {
+        double s = 0;
+        foreach (double v in values)
+        {
+            s += v;
+        }
+
+        return s;
+    }
+}

@@ -1,0 +1,117 @@
+using System.Globalization;
+
+namespace ClassLoss.Validation;
+
+/// <summary>
+/// Input checks shared by every kernel. Each failure is an <see cref="ArgumentException"/> whose message names the
+/// argument, and where it applies the row and the column, so a bad target never turns into a silent NaN.
+/// </summary>
+public static class Guard
+{
+    /// <summary>Checks that <paramref name="length"/> values form a non-empty [N, K] matrix and returns N.</summary>
+    public static int Rows(int length, int classes, string name)
+    {
+        if (classes <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(classes), classes, "The number of classes must be positive.");
+        }
+
+        if (length == 0)
+        {
+            throw new ArgumentException($"The batch is empty: {name} has no rows.", name);
+        }
+
+        if (length % classes != 0)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"{name} has {length} values, which is not a whole number of rows of {classes} classes."), name);
+        }
+
+        return length / classes;
+    }
+
+    /// <summary>Checks that a span has exactly the expected length (empty output spans are allowed when <paramref name="optional"/>).</summary>
+    public static void Length(int actual, int expected, string name, bool optional = false)
+    {
+        if (actual != expected && !(optional && actual == 0))
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"{name} has length {actual}; expected {expected}{(optional ? " (or 0 to skip it)" : "")}."), name);
+        }
+    }
+
+    /// <summary>Checks per-class weights: length K, each finite and non-negative.</summary>
+    public static void ClassWeights(ReadOnlySpan<double> weights, int classes, string name)
+    {
+        if (weights.Length != classes)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"{name} has {weights.Length} entries; expected one per class ({classes})."), name);
+        }
+
+        for (int c = 0; c < weights.Length; c++)
+        {
+            if (!double.IsFinite(weights[c]) || weights[c] < 0)
+            {
+                throw new ArgumentException(
+                    string.Create(CultureInfo.InvariantCulture, $"{name}[{c}] is {weights[c]}; class weights must be finite and non-negative."), name);
+            }
+        }
+    }
+
+    /// <summary>Checks a class index: in [0, K) unless it equals <paramref name="ignoreIndex"/>.</summary>
+    public static void Label(int label, int row, int classes, int ignoreIndex, string name)
+    {
+        if ((uint)label >= (uint)classes && label != ignoreIndex)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"{name}[{row}] is {label}, outside the classes [0, {classes}) and not the ignore index ({ignoreIndex})."), name);
+        }
+    }
+
+    /// <summary>
+    /// Checks one row of target probabilities: finite, in [0, 1] each, and (when <paramref name="sumTolerance"/> is
+    /// not NaN) summing to 1 within the tolerance.
+    /// </summary>
+    public static void ProbabilityRow<T>(ReadOnlySpan<T> row, int rowIndex, double sumTolerance, string name)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double sum = 0;
+        for (int c = 0; c < row.Length; c++)
+        {
+            double v = double.CreateTruncating(row[c]);
+            if (!(v >= 0 && v <= 1))
+            {
+                throw new ArgumentException(
+                    string.Create(CultureInfo.InvariantCulture, $"{name} row {rowIndex}, column {c} is {v}; a target probability must be finite and in [0, 1]."), name);
+            }
+
+            sum += v;
+        }
+
+        if (!double.IsNaN(sumTolerance) && Math.Abs(sum - 1.0) > sumTolerance)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"{name} row {rowIndex} sums to {sum:R}, not 1 (tolerance {sumTolerance}); pass a tolerance of NaN to skip this check."), name);
+        }
+    }
+
+    /// <summary>Checks one element-wise target (binary labels, multi-hot): finite and in [0, 1].</summary>
+    public static void UnitInterval(double value, int row, int column, string name)
+    {
+        if (!(value >= 0 && value <= 1))
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"{name} row {row}, column {column} is {value}; it must be finite and in [0, 1]."), name);
+        }
+    }
+
+    /// <summary>Checks a scalar option against a closed or half-open range and names it in the message.</summary>
+    public static void Option(bool valid, string name, double value, string requirement)
+    {
+        if (!valid)
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"{name} {requirement}.");
+        }
+    }
+}

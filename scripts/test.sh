@@ -1,8 +1,20 @@
 #!/usr/bin/env bash
-# The test command of README.md: the full suite, then the core tests again with SIMD disabled (scalar paths).
-set -euo pipefail
+# The test command of README.md: the full suite, then the kernel tests again with hardware intrinsics disabled
+# (scalar paths). Ends with one line "tests: N passed, N failed".
+set -uo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-dotnet test tests/ClassLoss.Tests/ClassLoss.Tests.csproj -c Release --logger "console;verbosity=minimal"
-DOTNET_EnableHWIntrinsic=0 dotnet test tests/ClassLoss.Tests/ClassLoss.Tests.csproj -c Release --no-build \
-  --filter "FullyQualifiedName~ClassLoss.Tests.Losses|FullyQualifiedName~ClassLoss.Tests.Activations" --logger "console;verbosity=minimal"
+log=$(mktemp)
+status=0
+dotnet test tests/ClassLoss.Tests/ClassLoss.Tests.csproj -c Release --logger "console;verbosity=minimal" 2>&1 | tee "$log" || status=1
+if [ "$status" -eq 0 ]; then
+  DOTNET_EnableHWIntrinsic=0 dotnet test tests/ClassLoss.Tests/ClassLoss.Tests.csproj -c Release --no-build \
+    --filter "FullyQualifiedName~ClassLoss.Tests.Losses|FullyQualifiedName~ClassLoss.Tests.Activations|FullyQualifiedName~ClassLoss.Tests.Numerics" \
+    --logger "console;verbosity=minimal" 2>&1 | tee -a "$log" || status=1
+fi
+passed=$(grep -oE "Passed: +[0-9]+" "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -oE "Failed: +[0-9]+" "$log" | awk '{s+=$2} END {print s+0}')
+rm -f "$log"
+echo "tests: ${passed} passed, ${failed} failed"
+[ "$failed" -eq 0 ] || status=1
+exit "$status"

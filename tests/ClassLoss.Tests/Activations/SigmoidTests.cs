@@ -129,7 +129,8 @@ public class SigmoidTests
     [Fact]
     public void Logit_WithoutClamp_FollowsTorch_AndClampUsesEps()
     {
-        // torch.logit(torch.tensor([0., 1., 1.5])) = [-inf, inf, nan]; with eps=0.25: [-ln 3, ln 3, ln 3].
+        // torch.logit(torch.tensor([0., 1., 1.5])) = [-inf, inf, nan]; with eps=0.25: [-ln 3, ln 3, ln 3] (torch 2.x, checked);
+        // torch's logit backward without eps at [0.5, 1.5, -0.1] is [4, nan, nan].
         double[] y = Apply(Logit.Forward, [0.0, 1.0, 1.5]);
         Assert.Equal(double.NegativeInfinity, y[0]);
         Assert.Equal(double.PositiveInfinity, y[1]);

@@ -97,6 +97,9 @@ internal sealed class GoldenCase
 
     public string? Note { get; init; }
 
+    /// <summary>Torch's own value where the golden deliberately uses another convention (a number or a list).</summary>
+    public JsonElement? TorchNativeLoss { get; init; }
+
     public int Rows => Shape[0];
 
     public int Classes => Shape.Length > 1 ? Shape[1] : 1;

@@ -57,7 +57,8 @@ public sealed record SoftmaxFocalOptions : LossOptions
 /// <c>Σ_{j≠c} p_j</c> when <c>p_c &gt; 1/2</c> (at most one class per row), so it keeps full relative precision.</para>
 /// <para>Mean divides by the number of counted rows (Keras's <c>sum_over_batch_size</c>; α does not enter the
 /// denominator, unlike PyTorch's weighted cross-entropy mean). With γ = 0 this is <see cref="SoftmaxCrossEntropy"/>
-/// with class weights α under <see cref="Reduction.Sum"/>.</para>
+/// with class weights α under <see cref="Reduction.Sum"/>. Keras clips probabilities to [1e-7, 1 - 1e-7] before the log;
+/// working from logits, this kernel needs no clipping (a class with zero target weight and <c>z = -∞</c> contributes 0).</para>
 /// </remarks>
 public static class SoftmaxFocal
 {

@@ -40,7 +40,8 @@ public sealed record WeightedKappaLossOptions : LossOptions
 /// mass <c>b_j = Σ_i P_ij</c>: <c>num = Σ_i Σ_j W[y_i, j] P_ij</c>, <c>den = Σ_k Σ_j a_k W[k, j] b_j / N</c>,
 /// <c>R = num / den</c> (0 when den = 0, TF's <c>divide_no_nan</c>), and <c>loss = log(R + ε)</c>.</para>
 /// <para>Gradient: with <c>c_j = Σ_k a_k W[k, j]</c>, <c>∂loss/∂P_ij = (W[y_i, j] - R c_j / N) / (den (R + ε))</c>
-/// (0 when den = 0). The loss does not split into rows: the reduction option is ignored, the value is the batch loss,
+/// (0 when den = 0). TF Addons divides W by <c>(K - 1)</c> or <c>(K - 1)²</c>; that factor cancels in R and in the
+/// gradient, so it is left out. The loss does not split into rows: the reduction option is ignored, the value is the batch loss,
 /// and <c>rowLosses</c> must be empty. Needs a K-length scratch of class counts: stack memory up to 512 classes.</para>
 /// </remarks>
 public static class WeightedKappaLoss

@@ -112,7 +112,8 @@ public class SigmoidFocalTests
         var r = SigmoidFocal.Evaluate<double>(x, t, 4, o, g, default);
         Assert.True(double.IsFinite(r.Value));
         Assert.All(g, v => Assert.True(double.IsFinite(v)));
-        // Wrong-side elements: loss α_t · 100 (focal factor 1), gradient -α_t for t = 1 and (1 - α) for t = 0... with α_t.
+        // Wrong-side elements have focal factor 1 and loss α_t · 100; their gradient is -α (t = 1) and +(1 - α) (t = 0).
+        // Right-side elements have loss and gradient of order e^-100.
         Assert.Equal(0.25 * 100 + 0.75 * 100, r.Value, 9);
         Assert.Equal(-0.25, g[1], 12);
         Assert.Equal(0.75, g[2], 12);

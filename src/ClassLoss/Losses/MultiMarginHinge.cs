@@ -1,0 +1,120 @@
+using ClassLoss.Validation;
+
+namespace ClassLoss.Losses;
+
+/// <summary>Options of <see cref="MultiMarginHinge"/> (PyTorch's <c>MultiMarginLoss</c> defaults).</summary>
+public sealed record MultiMarginHingeOptions : LossOptions
+{
+    /// <summary>The defaults: p = 1, margin 1, no weights, mean over rows (PyTorch).</summary>
+    public static MultiMarginHingeOptions Default { get; } = new();
+
+    private readonly double[]? _classWeights;
+
+    /// <summary>The exponent p: 1 (hinge) or 2 (squared hinge). Default 1.</summary>
+    public int Power { get; init; } = 1;
+
+    /// <summary>The margin, finite. Default 1.</summary>
+    public double Margin { get; init; } = 1.0;
+
+    /// <summary>Per-class weights w (length K, finite, ≥ 0), applied as <c>w_y</c> to row y's terms; null for ones.</summary>
+    public IReadOnlyList<double>? ClassWeights
+    {
+        get => _classWeights;
+        init => _classWeights = value is null ? null : [.. value];
+    }
+
+    internal double WeightOf(int c) => _classWeights is null ? 1.0 : _classWeights[c];
+
+    internal void Validate(int classes)
+    {
+        if (_classWeights is not null)
+        {
+            Guard.ClassWeights(_classWeights, classes, nameof(ClassWeights));
+        }
+
+        Guard.Option(Power is 1 or 2, nameof(Power), Power, "must be 1 or 2");
+        Guard.Option(double.IsFinite(Margin), nameof(Margin), Margin, "must be finite");
+    }
+}
+
+/// <summary>Multi-class margin (hinge) loss on scores, PyTorch's <c>MultiMarginLoss</c> (Weston-Watkins style, summed over classes / K).</summary>
+/// <remarks>
+/// <para>Per row with label y: <c>ℓ = w_y Σ_{i≠y} max(0, m - x_y + x_i)^p / K</c>.</para>
+/// <para>Subgradient (PyTorch's: a hinge exactly at 0 counts as inactive): for each active <c>h_i = m - x_y + x_i &gt; 0</c>,
+/// <c>∂ℓ/∂x_i = w_y p h_i^{p-1} / K</c> and <c>∂ℓ/∂x_y</c> gets the negative of it. Mean divides by N (as PyTorch,
+/// even with weights).</para>
+/// </remarks>
+public static class MultiMarginHinge
+{
+    /// <summary>Multi-margin loss with class-index targets.</summary>
+    /// <param name="scores">Row-major [N, K] scores x.</param>
+    /// <param name="labels">N class indices in [0, K).</param>
+    /// <param name="classes">K.</param>
+    /// <param name="options">p, margin, weights, reduction; null for the defaults.</param>
+    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
+    /// <param name="rowLosses">N buffer for row losses (overwritten); empty to skip.</param>
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> scores, ReadOnlySpan<int> labels, int classes,
+        MultiMarginHingeOptions? options, Span<T> gradient, Span<T> rowLosses)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var o = options ?? MultiMarginHingeOptions.Default;
+        o.Validate(classes);
+        int n = Guard.Rows(scores.Length, classes, nameof(scores));
+        Guard.Length(labels.Length, n, nameof(labels));
+        Guard.Length(gradient.Length, scores.Length, nameof(gradient), optional: true);
+        Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
+        for (int i = 0; i < n; i++)
+        {
+            Guard.Label(labels[i], i, classes, int.MinValue, nameof(labels));
+        }
+
+        double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, n, n);
+        double margin = o.Margin;
+        double invK = 1.0 / classes;
+        bool squared = o.Power == 2;
+        double sum = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var x = scores.Slice(i * classes, classes);
+            int y = labels[i];
+            double w = o.WeightOf(y);
+            double xy = double.CreateTruncating(x[y]);
+            double loss = 0;
+            double gy = 0;
+            var g = gradient.IsEmpty ? default : gradient.Slice(i * classes, classes);
+            for (int c = 0; c < classes; c++)
+            {
+                double d = 0;
+                if (c != y)
+                {
+                    double h = margin - xy + double.CreateTruncating(x[c]);
+                    if (h > 0)
+                    {
+                        loss += squared ? h * h : h;
+                        d = w * (squared ? 2 * h : 1.0) * invK;
+                        gy -= d;
+                    }
+                }
+
+                if (!g.IsEmpty)
+                {
+                    g[c] = T.CreateTruncating(d * scale);
+                }
+            }
+
+            if (!g.IsEmpty)
+            {
+                g[y] = T.CreateTruncating(gy * scale);
+            }
+
+            loss *= w * invK;
+            sum += loss;
+            if (!rowLosses.IsEmpty)
+            {
+                rowLosses[i] = T.CreateTruncating(loss);
+            }
+        }
+
+        return Reducer.Result(o.Reduction, o.WhenEmpty, sum, n, n);
+    }
+}

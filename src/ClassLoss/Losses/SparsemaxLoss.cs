@@ -1,0 +1,155 @@
+using ClassLoss.Validation;
+
+namespace ClassLoss.Losses;
+
+/// <summary>Options of <see cref="SparsemaxLoss"/>.</summary>
+public sealed record SparsemaxLossOptions : LossOptions
+{
+    /// <summary>The defaults: ignore index -100, mean over counted rows.</summary>
+    public static SparsemaxLossOptions Default { get; } = new();
+
+    /// <summary>A class index that marks a row to skip. Default -100.</summary>
+    public int IgnoreIndex { get; init; } = -100;
+}
+
+/// <summary>The sparsemax loss from logits (Martins and Astudillo 2016, "From Softmax to Sparsemax", ICML), class-index targets.</summary>
+/// <remarks>
+/// <para>sparsemax(z) is the Euclidean projection of z onto the simplex: <c>p_j = max(0, z_j - τ)</c> with τ such that
+/// Σ p = 1, support <c>S = {j : z_j &gt; τ}</c>. Loss (their eq. 18, one-hot target):
+/// <c>ℓ = -z_y + ½ Σ_{j∈S} (z_j² - τ²) + ½</c> ≥ 0. Gradient: <c>∂ℓ/∂z = sparsemax(z) - onehot(y)</c>.</para>
+/// <para>τ is found without sorting or allocation by Michelot's fixed point: start from the mean-based τ over all
+/// classes, then repeatedly set <c>τ = (Σ_{z_j &gt; τ} z_j - 1) / |{z_j &gt; τ}|</c> until the support stops shrinking.
+/// Rows are shifted by their maximum first (the loss and the projection are shift-invariant). Mean divides by the
+/// number of counted rows.</para>
+/// </remarks>
+public static class SparsemaxLoss
+{
+    /// <summary>Sparsemax loss with class-index targets.</summary>
+    /// <param name="logits">Row-major [N, K] logits z (finite).</param>
+    /// <param name="labels">N class indices in [0, K), or the ignore index.</param>
+    /// <param name="classes">K.</param>
+    /// <param name="options">Ignore index and reduction; null for the defaults.</param>
+    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂z (overwritten); empty to skip.</param>
+    /// <param name="rowLosses">N buffer for row losses (overwritten); empty to skip.</param>
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int classes,
+        SparsemaxLossOptions? options, Span<T> gradient, Span<T> rowLosses)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var o = options ?? SparsemaxLossOptions.Default;
+        int n = Guard.Rows(logits.Length, classes, nameof(logits));
+        Guard.Length(labels.Length, n, nameof(labels));
+        Guard.Length(gradient.Length, logits.Length, nameof(gradient), optional: true);
+        Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
+        int counted = 0;
+        for (int i = 0; i < n; i++)
+        {
+            Guard.Label(labels[i], i, classes, o.IgnoreIndex, nameof(labels));
+            if (labels[i] != o.IgnoreIndex)
+            {
+                counted++;
+            }
+        }
+
+        double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, counted, n);
+        double sum = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var z = logits.Slice(i * classes, classes);
+            int y = labels[i];
+            var g = gradient.IsEmpty ? default : gradient.Slice(i * classes, classes);
+            double loss = 0;
+            if (y == o.IgnoreIndex)
+            {
+                g.Clear();
+            }
+            else
+            {
+                double max = Max(z);
+                double tau = Threshold(z, max);
+                double half = 0;
+                for (int c = 0; c < classes; c++)
+                {
+                    double v = double.CreateTruncating(z[c]) - max;
+                    if (v > tau)
+                    {
+                        half += (v - tau) * (v + tau);
+                    }
+                }
+
+                loss = -(double.CreateTruncating(z[y]) - max) + 0.5 * half + 0.5;
+                if (!g.IsEmpty)
+                {
+                    for (int c = 0; c < classes; c++)
+                    {
+                        double p = Math.Max(0.0, double.CreateTruncating(z[c]) - max - tau);
+                        g[c] = T.CreateTruncating((p - (c == y ? 1.0 : 0.0)) * scale);
+                    }
+                }
+            }
+
+            sum += loss;
+            if (!rowLosses.IsEmpty)
+            {
+                rowLosses[i] = T.CreateTruncating(loss);
+            }
+        }
+
+        return Reducer.Result(o.Reduction, o.WhenEmpty, sum, counted, n);
+    }
+
+    private static double Max<T>(ReadOnlySpan<T> z)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double m = double.NegativeInfinity;
+        for (int c = 0; c < z.Length; c++)
+        {
+            double v = double.CreateTruncating(z[c]);
+            if (!double.IsFinite(v))
+            {
+                throw new ArgumentException($"logits contain a non-finite value ({v}); sparsemax needs finite logits.", "logits");
+            }
+
+            m = Math.Max(m, v);
+        }
+
+        return m;
+    }
+
+    // Michelot's algorithm on z - max: τ only increases and the support only shrinks, at most K passes.
+    private static double Threshold<T>(ReadOnlySpan<T> z, double max)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double s = 0;
+        for (int c = 0; c < z.Length; c++)
+        {
+            s += double.CreateTruncating(z[c]) - max;
+        }
+
+        int count = z.Length;
+        double tau = (s - 1) / count;
+        for (int pass = 0; pass < z.Length; pass++)
+        {
+            s = 0;
+            int k = 0;
+            for (int c = 0; c < z.Length; c++)
+            {
+                double v = double.CreateTruncating(z[c]) - max;
+                if (v > tau)
+                {
+                    s += v;
+                    k++;
+                }
+            }
+
+            if (k == count || k == 0)
+            {
+                break;
+            }
+
+            count = k;
+            tau = (s - 1) / k;
+        }
+
+        return tau;
+    }
+}

@@ -1,0 +1,143 @@
+using ClassLoss.Validation;
+
+namespace ClassLoss.Losses;
+
+/// <summary>The disagreement weights of <see cref="WeightedKappaLoss"/>.</summary>
+public enum KappaWeighting
+{
+    /// <summary><c>W[i, j] = |i - j|</c>.</summary>
+    Linear,
+
+    /// <summary><c>W[i, j] = (i - j)²</c> (TF Addons' default).</summary>
+    Quadratic,
+}
+
+/// <summary>Options of <see cref="WeightedKappaLoss"/> (TF Addons' <c>WeightedKappaLoss</c> defaults).</summary>
+public sealed record WeightedKappaLossOptions : LossOptions
+{
+    /// <summary>The defaults: quadratic weights, ε = 1e-6 (TF Addons).</summary>
+    public static WeightedKappaLossOptions Default { get; } = new();
+
+    /// <summary>Linear or quadratic disagreement weights. Default quadratic.</summary>
+    public KappaWeighting Weighting { get; init; } = KappaWeighting.Quadratic;
+
+    /// <summary>The ε added before the logarithm, finite and ≥ 0. Default 1e-6.</summary>
+    public double Epsilon { get; init; } = 1e-6;
+
+    internal void Validate()
+    {
+        Guard.Option(Epsilon >= 0 && double.IsFinite(Epsilon), nameof(Epsilon), Epsilon, "must be finite and >= 0");
+        Guard.Option(Weighting is KappaWeighting.Linear or KappaWeighting.Quadratic, nameof(Weighting), (double)Weighting, "must be Linear or Quadratic");
+    }
+}
+
+/// <summary>
+/// The weighted kappa loss of TF Addons (<c>tfa.losses.WeightedKappaLoss</c>, after de la Torre et al. 2018): the
+/// log of the observed-over-expected disagreement of predicted probabilities with ordinal labels, a batch statistic.
+/// </summary>
+/// <remarks>
+/// <para>With probabilities P [N, K], labels y, weights W, label counts <c>a_k = #{i : y_i = k}</c> and predicted
+/// mass <c>b_j = Σ_i P_ij</c>: <c>num = Σ_i Σ_j W[y_i, j] P_ij</c>, <c>den = Σ_k Σ_j a_k W[k, j] b_j / N</c>,
+/// <c>R = num / den</c> (0 when den = 0, TF's <c>divide_no_nan</c>), and <c>loss = log(R + ε)</c>.</para>
+/// <para>Gradient: with <c>c_j = Σ_k a_k W[k, j]</c>, <c>∂loss/∂P_ij = (W[y_i, j] - R c_j / N) / (den (R + ε))</c>
+/// (0 when den = 0). TF Addons divides W by <c>(K - 1)</c> or <c>(K - 1)²</c>; that factor cancels in R and in the
+/// gradient, so it is left out. The loss does not split into rows: the reduction option is ignored, the value is the batch loss,
+/// and <c>rowLosses</c> must be empty. Needs a K-length scratch of class counts: stack memory up to 512 classes.</para>
+/// </remarks>
+public static class WeightedKappaLoss
+{
+    /// <summary>Weighted kappa loss of [N, K] probabilities against class indices.</summary>
+    /// <param name="probabilities">Row-major [N, K] predicted probabilities, each in [0, 1].</param>
+    /// <param name="labels">N class indices in [0, K).</param>
+    /// <param name="classes">K.</param>
+    /// <param name="options">Weighting and ε; null for the defaults.</param>
+    /// <param name="gradient">[N, K] buffer for ∂loss/∂P (overwritten); empty to skip.</param>
+    /// <param name="rowLosses">Must be empty: the loss is a batch statistic.</param>
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<int> labels, int classes,
+        WeightedKappaLossOptions? options, Span<T> gradient, Span<T> rowLosses)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var o = options ?? WeightedKappaLossOptions.Default;
+        o.Validate();
+        int n = Guard.Rows(probabilities.Length, classes, nameof(probabilities));
+        Guard.Length(labels.Length, n, nameof(labels));
+        Guard.Length(gradient.Length, probabilities.Length, nameof(gradient), optional: true);
+        Guard.Length(rowLosses.Length, 0, nameof(rowLosses));
+        for (int i = 0; i < n; i++)
+        {
+            Guard.Label(labels[i], i, classes, int.MinValue, nameof(labels));
+            for (int c = 0; c < classes; c++)
+            {
+                Guard.UnitInterval(double.CreateTruncating(probabilities[i * classes + c]), i, c, nameof(probabilities));
+            }
+        }
+
+        bool quadratic = o.Weighting == KappaWeighting.Quadratic;
+        Span<double> counts = classes <= 512 ? stackalloc double[classes] : new double[classes];
+        counts.Clear();
+        for (int i = 0; i < n; i++)
+        {
+            counts[labels[i]] += 1;
+        }
+
+        double num = 0, den = 0;
+        for (int j = 0; j < classes; j++)
+        {
+            double mass = 0;
+            for (int i = 0; i < n; i++)
+            {
+                double p = double.CreateTruncating(probabilities[i * classes + j]);
+                num += W(labels[i], j, quadratic) * p;
+                mass += p;
+            }
+
+            den += ColumnWeight(counts, j, quadratic) * mass;
+        }
+
+        den /= n;
+        double ratio = den != 0 ? num / den : 0.0;
+        double loss = Math.Log(ratio + o.Epsilon);
+        if (!gradient.IsEmpty)
+        {
+            if (den == 0)
+            {
+                gradient.Clear();
+            }
+            else
+            {
+                double outer = 1.0 / (den * (ratio + o.Epsilon));
+                for (int j = 0; j < classes; j++)
+                {
+                    double cj = ColumnWeight(counts, j, quadratic) / n;
+                    for (int i = 0; i < n; i++)
+                    {
+                        gradient[i * classes + j] = T.CreateTruncating((W(labels[i], j, quadratic) - ratio * cj) * outer);
+                    }
+                }
+            }
+        }
+
+        return new LossResult(loss, loss, 1.0, n);
+    }
+
+    private static double W(int a, int b, bool quadratic)
+    {
+        double d = a - b;
+        return quadratic ? d * d : Math.Abs(d);
+    }
+
+    // c_j = Σ_k a_k W[k, j].
+    private static double ColumnWeight(ReadOnlySpan<double> counts, int j, bool quadratic)
+    {
+        double s = 0;
+        for (int k = 0; k < counts.Length; k++)
+        {
+            if (counts[k] != 0)
+            {
+                s += counts[k] * W(k, j, quadratic);
+            }
+        }
+
+        return s;
+    }
+}

@@ -1,0 +1,85 @@
+using ClassLoss.Numerics;
+using ClassLoss.Validation;
+
+namespace ClassLoss.Losses;
+
+/// <summary>Options of <see cref="ZLoss"/>.</summary>
+public sealed record ZLossOptions : LossOptions
+{
+    /// <summary>The defaults: coefficient 1e-4 (PaLM), mean over rows.</summary>
+    public static ZLossOptions Default { get; } = new();
+
+    /// <summary>The coefficient of <c>lse(z)²</c>: finite and ≥ 0. Default 1e-4 (PaLM; ST-MoE uses 1e-3 for routers).</summary>
+    public double Coefficient { get; init; } = 1e-4;
+
+    internal void Validate() =>
+        Guard.Option(Coefficient >= 0 && double.IsFinite(Coefficient), nameof(Coefficient), Coefficient, "must be finite and >= 0");
+}
+
+/// <summary>
+/// The auxiliary z-loss <c>c · lse(z)²</c> per row (PaLM, Chowdhery et al. 2022; ST-MoE, Zoph et al. 2022) that keeps
+/// the softmax normaliser near 1. It has no targets and is meant to be added to a classification loss.
+/// </summary>
+/// <remarks>
+/// <para>Gradient: <c>∂ℓ/∂z_j = 2 c · lse(z) · softmax(z)_j</c>. Mean divides by N.</para>
+/// <para><see cref="Evaluate{T}"/> OVERWRITES the gradient buffer like every other kernel; <see cref="AddTo{T}"/>
+/// ADDS its gradient into a buffer that already holds another loss's gradient (for example
+/// <see cref="SoftmaxCrossEntropy"/>'s), so the sum needs no second buffer.</para>
+/// </remarks>
+public static class ZLoss
+{
+    /// <summary>Evaluates the z-loss and OVERWRITES <paramref name="gradient"/> with its gradient.</summary>
+    /// <param name="logits">Row-major [N, K] logits.</param>
+    /// <param name="classes">K.</param>
+    /// <param name="options">Coefficient and reduction; null for the defaults.</param>
+    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂z (overwritten); empty to skip.</param>
+    /// <param name="rowLosses">N buffer for row losses (overwritten); empty to skip.</param>
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, int classes, ZLossOptions? options, Span<T> gradient, Span<T> rowLosses)
+        where T : unmanaged, IFloatingPointIeee754<T> => Run(logits, classes, options, gradient, rowLosses, accumulate: false);
+
+    /// <summary>Evaluates the z-loss and ADDS its gradient into <paramref name="gradient"/> (which must already be initialised).</summary>
+    /// <param name="logits">Row-major [N, K] logits.</param>
+    /// <param name="classes">K.</param>
+    /// <param name="options">Coefficient and reduction; null for the defaults.</param>
+    /// <param name="gradient">[N, K] buffer to which ∂(reduced z-loss)/∂z is added; empty to skip.</param>
+    /// <param name="rowLosses">N buffer for the z-loss of each row (overwritten, not added); empty to skip.</param>
+    public static LossResult AddTo<T>(ReadOnlySpan<T> logits, int classes, ZLossOptions? options, Span<T> gradient, Span<T> rowLosses)
+        where T : unmanaged, IFloatingPointIeee754<T> => Run(logits, classes, options, gradient, rowLosses, accumulate: true);
+
+    private static LossResult Run<T>(ReadOnlySpan<T> logits, int classes, ZLossOptions? options, Span<T> gradient, Span<T> rowLosses, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var o = options ?? ZLossOptions.Default;
+        o.Validate();
+        int n = Guard.Rows(logits.Length, classes, nameof(logits));
+        Guard.Length(gradient.Length, logits.Length, nameof(gradient), optional: true);
+        Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
+        double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, n, n);
+        double coef = o.Coefficient;
+        double sum = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var z = logits.Slice(i * classes, classes);
+            double lse = LogSumExp.Compute(z, 1.0, out _);
+            double loss = coef * lse * lse;
+            sum += loss;
+            if (!rowLosses.IsEmpty)
+            {
+                rowLosses[i] = T.CreateTruncating(loss);
+            }
+
+            if (!gradient.IsEmpty)
+            {
+                var g = gradient.Slice(i * classes, classes);
+                double factor = 2 * coef * lse * scale;
+                for (int c = 0; c < classes; c++)
+                {
+                    double d = factor * Math.Exp(double.CreateTruncating(z[c]) - lse);
+                    g[c] = accumulate ? g[c] + T.CreateTruncating(d) : T.CreateTruncating(d);
+                }
+            }
+        }
+
+        return Reducer.Result(o.Reduction, o.WhenEmpty, sum, n, n);
+    }
+}

@@ -81,10 +81,10 @@ public static class SoftmaxCrossEntropy
                 continue;
             }
 
-            double lse = LogSumExp.Compute(z, tau, out _);
+            double ls = LogSumExp.Parts(z, tau, out double m);
             double wy = weighted ? w[y] : 1.0;
             double hard = (1 - eps) * wy;
-            double loss = hard == 0 ? 0 : hard * (lse - double.CreateTruncating(z[y]) * invTau);
+            double loss = hard == 0 ? 0 : hard * ((m - double.CreateTruncating(z[y]) * invTau) + ls);
             if (eps > 0)
             {
                 double smooth = 0;
@@ -93,7 +93,7 @@ public static class SoftmaxCrossEntropy
                     double wc = weighted ? w[c] : 1.0;
                     if (wc != 0)
                     {
-                        smooth += wc * (lse - double.CreateTruncating(z[c]) * invTau);
+                        smooth += wc * ((m - double.CreateTruncating(z[c]) * invTau) + ls);
                     }
                 }
 
@@ -119,7 +119,7 @@ public static class SoftmaxCrossEntropy
                         q += hard;
                     }
 
-                    double p = Math.Exp(double.CreateTruncating(z[c]) * invTau - lse);
+                    double p = Math.Exp((double.CreateTruncating(z[c]) * invTau - m) - ls);
                     g[c] = T.CreateTruncating((p * qTotal - q) * s);
                 }
             }
@@ -164,7 +164,7 @@ public static class SoftmaxCrossEntropy
         {
             var z = logits.Slice(i * classes, classes);
             var t = targets.Slice(i * classes, classes);
-            double lse = LogSumExp.Compute(z, tau, out _);
+            double ls = LogSumExp.Parts(z, tau, out double m);
             double loss = 0;
             double qTotal = 0;
             for (int c = 0; c < classes; c++)
@@ -172,7 +172,7 @@ public static class SoftmaxCrossEntropy
                 double q = (weighted ? w[c] : 1.0) * ((1 - eps) * double.CreateTruncating(t[c]) + smoothPerClass);
                 if (q != 0)
                 {
-                    loss += q * (lse - double.CreateTruncating(z[c]) * invTau);
+                    loss += q * ((m - double.CreateTruncating(z[c]) * invTau) + ls);
                     qTotal += q;
                 }
             }
@@ -190,7 +190,7 @@ public static class SoftmaxCrossEntropy
                 for (int c = 0; c < classes; c++)
                 {
                     double q = (weighted ? w[c] : 1.0) * ((1 - eps) * double.CreateTruncating(t[c]) + smoothPerClass);
-                    double p = Math.Exp(double.CreateTruncating(z[c]) * invTau - lse);
+                    double p = Math.Exp((double.CreateTruncating(z[c]) * invTau - m) - ls);
                     g[c] = T.CreateTruncating((p * qTotal - q) * s);
                 }
             }

@@ -8,7 +8,7 @@ public enum BrierAverage
 {
     /// <summary>
     /// Sum the squared errors over the K classes of a row, then average over rows: <c>(1/N) Σ_i Σ_k (p - y)²</c>.
-    /// Brier's original multi-class score, sklearn's multi-class <c>brier_score_loss</c> and seeds 001/003. For a
+    /// Brier's original multi-class score, sklearn's multi-class <c>brier_score_loss</c> (sklearn ≥ 1.7) and seeds 001/003. For a
     /// single binary output (K = 1) it is sklearn's binary Brier score.
     /// </summary>
     PerRowSum,

@@ -30,7 +30,8 @@ public sealed record KlDivergenceOptions : LossOptions
 /// default reduction). The loss buffer takes N row sums or N·K element losses. Keras clips both arguments to
 /// [1e-7, 1] before the log, so its numbers differ from these in the 6th-7th digit when a target is 0.</para>
 /// <para>KL ≥ 0 for normalised rows, 0 iff t = q, and <c>CE(t, q) = H(t) + KL(t ‖ q)</c>
-/// (see <see cref="Entropy"/>). Targets are validated; a NaN input propagates to its own element.</para>
+/// (see <see cref="Entropy"/>). Targets are validated; a NaN input propagates to its own element where the target is nonzero (a zero target
+/// contributes 0 whatever the input).</para>
 /// </remarks>
 public static class KlDivergence
 {

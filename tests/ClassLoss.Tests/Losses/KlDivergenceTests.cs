@@ -94,6 +94,17 @@ public class KlDivergenceTests
     }
 
     [Fact]
+    public void InputsOfMinusTenThousand_GiveFiniteLossAndGradient()
+    {
+        // t = (0.5, 0.5), x = (-1e4, 0): KL = 0.5 (ln 0.5 + 1e4) + 0.5 ln 0.5 = 5000 - ln 2.
+        float[] x = [-1e4f, 0f];
+        var g = new float[2];
+        var r = KlDivergence.Evaluate<float>(x, [0.5f, 0.5f], 2, new KlDivergenceOptions { Reduction = Reduction.Sum }, g, default);
+        Assert.Equal(5000 - Math.Log(2), r.Value, 9);
+        Assert.Equal([-0.5f, -0.5f], g);
+    }
+
+    [Fact]
     public void FloatAndDouble_Agree()
     {
         double[] x = LogSoftmaxRows(Reference.RandomLogits(55, 40), 8);

@@ -71,6 +71,16 @@ public class NegativeLogLikelihoodTests
     }
 
     [Fact]
+    public void LogProbabilitiesOfMinusTenThousand_GiveFiniteLossAndGradient()
+    {
+        float[] x = [-1e4f, 0f, 0f, -1e4f];
+        var g = new float[4];
+        var r = NegativeLogLikelihood.Evaluate<float>(x, [0, 1], 2, new NegativeLogLikelihoodOptions { Reduction = Reduction.Sum }, g, default);
+        Assert.Equal(2e4, r.Value, 6);
+        Assert.Equal([-1f, 0f, 0f, -1f], g);
+    }
+
+    [Fact]
     public void AllIgnored_GivesZeroOrNaN()
     {
         var g = new double[3];

@@ -1,0 +1,117 @@
+using ClassLoss.Validation;
+
+namespace ClassLoss.Losses;
+
+/// <summary>
+/// Binary cross-entropy of predicted probabilities, element-wise over [N, K]: PyTorch's <c>BCELoss</c> (log clamped
+/// at -100, the default) or Keras's <c>BinaryCrossentropy(from_logits=False)</c> (probabilities clipped to
+/// [ε, 1 - ε]).
+/// </summary>
+/// <remarks>
+/// <para>Per element, with <c>y' = y (1 - ε_s) + ε_s / 2</c> (label smoothing), positive weight <c>pw_k</c> and
+/// weight <c>w</c>: <c>ℓ = -w [pw y' clog(p) + (1 - y') clog(1 - p)]</c>, with <c>clog</c> the clamped log of
+/// <see cref="ProbabilityClamp"/>. (PyTorch's <c>BCELoss</c> has no <c>pos_weight</c>; here it is offered for
+/// symmetry with <see cref="SigmoidBinaryCrossEntropy"/>; it defaults to 1.)</para>
+/// <para>Gradient w.r.t. p: <c>∂ℓ/∂p = -w [pw y' / p - (1 - y') / (1 - p)]</c>, each term 0 where its clamp is
+/// active (the clamp's derivative). PyTorch's backward divides by <c>max(p (1 - p), 1e-12)</c> instead; the two
+/// agree wherever no clamp is active.</para>
+/// <para>Reductions as <see cref="SigmoidBinaryCrossEntropy"/>: Mean over N·K elements, BatchMean over N. Inputs
+/// and targets must be finite and in [0, 1]. Prefer the logit form when logits exist.</para>
+/// </remarks>
+public static class BinaryCrossEntropy
+{
+    /// <summary>Binary cross-entropy of [N, K] probabilities against [N, K] targets in [0, 1].</summary>
+    /// <param name="probabilities">Row-major [N, K] predicted probabilities p in [0, 1].</param>
+    /// <param name="targets">Row-major [N, K] targets y in [0, 1].</param>
+    /// <param name="classes">K (1 for a single binary output).</param>
+    /// <param name="options">Weights, smoothing, clamp, reduction; null for the defaults.</param>
+    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂p (overwritten); empty to skip.</param>
+    /// <param name="losses">N row sums or N·K element losses (overwritten); empty to skip.</param>
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<T> targets, int classes,
+        BinaryCrossEntropyOptions? options, Span<T> gradient, Span<T> losses)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Evaluate(probabilities, targets, default, classes, options, gradient, losses);
+
+    /// <summary>Binary cross-entropy of probabilities with an additional per-element weight (PyTorch's <c>weight</c>).</summary>
+    /// <param name="probabilities">Row-major [N, K] predicted probabilities p in [0, 1].</param>
+    /// <param name="targets">Row-major [N, K] targets y in [0, 1].</param>
+    /// <param name="elementWeights">Row-major [N, K] finite non-negative weights; empty for none.</param>
+    /// <param name="classes">K.</param>
+    /// <param name="options">Weights, smoothing, clamp, reduction; null for the defaults.</param>
+    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂p (overwritten); empty to skip.</param>
+    /// <param name="losses">N row sums or N·K element losses (overwritten); empty to skip.</param>
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<T> targets, ReadOnlySpan<T> elementWeights, int classes,
+        BinaryCrossEntropyOptions? options, Span<T> gradient, Span<T> losses)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var o = options ?? BinaryCrossEntropyOptions.Default;
+        o.Validate(classes);
+        int n = Guard.Rows(probabilities.Length, classes, nameof(probabilities));
+        Guard.Length(targets.Length, probabilities.Length, nameof(targets));
+        Guard.Length(elementWeights.Length, probabilities.Length, nameof(elementWeights), optional: true);
+        Guard.Length(gradient.Length, probabilities.Length, nameof(gradient), optional: true);
+        bool perElement = ElementwiseOutput.Check(losses.Length, n, classes, nameof(losses));
+        CrossEntropyFromProbabilities.CheckProbabilities(probabilities, classes);
+        SigmoidBinaryCrossEntropy.CheckTargetsAndWeights(targets, elementWeights, classes);
+
+        ReadOnlySpan<double> cw = o.WeightSpan;
+        ReadOnlySpan<double> pwSpan = o.PositiveWeightSpan;
+        double count = (double)n * classes;
+        double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, count, n);
+        double eps = o.LabelSmoothing;
+        bool wantGradient = !gradient.IsEmpty;
+        double sum = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double rowLoss = 0;
+            for (int k = 0; k < classes; k++)
+            {
+                int at = i * classes + k;
+                double w = (cw.IsEmpty ? 1.0 : cw[k]) * (elementWeights.IsEmpty ? 1.0 : double.CreateTruncating(elementWeights[at]));
+                double pw = pwSpan.IsEmpty ? 1.0 : pwSpan[k];
+                double y = double.CreateTruncating(targets[at]) * (1 - eps) + 0.5 * eps;
+                double p = double.CreateTruncating(probabilities[at]);
+                double positive = pw * y;
+                double negative = 1 - y;
+                double loss = 0;
+                double g = 0;
+                if (w != 0)
+                {
+                    if (positive != 0)
+                    {
+                        loss -= positive * ClampedLog.Log(p, o.Clamp, o.Epsilon, out double d);
+                        g -= positive * d;
+                    }
+
+                    if (negative != 0)
+                    {
+                        loss -= negative * ClampedLog.Log(1 - p, o.Clamp, o.Epsilon, out double d);
+                        g += negative * d;
+                    }
+
+                    loss *= w;
+                    g *= w * scale;
+                }
+
+                rowLoss += loss;
+                if (perElement)
+                {
+                    losses[at] = T.CreateTruncating(loss);
+                }
+
+                if (wantGradient)
+                {
+                    gradient[at] = T.CreateTruncating(g);
+                }
+            }
+
+            sum += rowLoss;
+            if (!perElement && !losses.IsEmpty)
+            {
+                losses[i] = T.CreateTruncating(rowLoss);
+            }
+        }
+
+        return Reducer.Result(o.Reduction, o.WhenEmpty, sum, count, n);
+    }
+}

@@ -1,0 +1,217 @@
+using ClassLoss.Numerics;
+using ClassLoss.Validation;
+
+namespace ClassLoss.Losses;
+
+/// <summary>Options of <see cref="KlDivergence"/> (PyTorch's <c>KLDivLoss</c> semantics).</summary>
+public sealed record KlDivergenceOptions : LossOptions
+{
+    /// <summary>The defaults: probability targets, mean over N·K elements (PyTorch's default; use BatchMean for the true KL).</summary>
+    public static KlDivergenceOptions Default { get; } = new();
+
+    /// <summary>
+    /// When true the targets are log-probabilities (PyTorch's <c>log_target=True</c>): each ≤ 0, <c>-∞</c> meaning
+    /// probability 0. Default false: targets are probabilities in [0, 1].
+    /// </summary>
+    public bool LogTarget { get; init; }
+}
+
+/// <summary>
+/// Kullback–Leibler divergence <c>KL(t ‖ q) = Σ t (log t - log q)</c> with the input given as log-probabilities
+/// <c>log q</c>: PyTorch's <c>KLDivLoss</c> (<c>F.kl_div(input, target)</c>).
+/// </summary>
+/// <remarks>
+/// <para>Per element: <c>ℓ = t (log t - x)</c> for probability targets, <c>ℓ = e^{lt} (lt - x)</c> for log targets;
+/// <c>0 · log 0 = 0</c> and a zero target contributes 0 even where <c>x = -∞</c> (PyTorch's
+/// <c>xlogy(t, t) - t x</c> gives NaN there).</para>
+/// <para>Gradient w.r.t. the input: <c>∂ℓ/∂x = -t</c> (<c>-e^{lt}</c>), times the reduction's factor.</para>
+/// <para>Reductions (PyTorch): None/Sum the plain sum, Mean divides by N·K (PyTorch's default, which is not the
+/// mathematical KL), BatchMean divides by N (the KL averaged over rows; Keras's <c>KLDivergence</c> with its
+/// default reduction). The loss buffer takes N row sums or N·K element losses. Keras clips both arguments to
+/// [1e-7, 1] before the log, so its numbers differ from these in the 6th-7th digit when a target is 0.</para>
+/// <para>KL ≥ 0 for normalised rows, 0 iff t = q, and <c>CE(t, q) = H(t) + KL(t ‖ q)</c>
+/// (see <see cref="Entropy"/>). Targets are validated; a NaN input propagates to its own element where the target is nonzero (a zero target
+/// contributes 0 whatever the input).</para>
+/// </remarks>
+public static class KlDivergence
+{
+    /// <summary>Evaluates KL(target ‖ exp(input)) element-wise over [N, K].</summary>
+    /// <param name="logProbabilities">Row-major [N, K] log-probabilities x of the model.</param>
+    /// <param name="targets">Row-major [N, K] target probabilities (or log-probabilities with <see cref="KlDivergenceOptions.LogTarget"/>).</param>
+    /// <param name="classes">K.</param>
+    /// <param name="options">Target kind and reduction; null for the defaults.</param>
+    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
+    /// <param name="losses">N row sums or N·K element losses (overwritten); empty to skip.</param>
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> logProbabilities, ReadOnlySpan<T> targets, int classes,
+        KlDivergenceOptions? options, Span<T> gradient, Span<T> losses)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var o = options ?? KlDivergenceOptions.Default;
+        int n = Guard.Rows(logProbabilities.Length, classes, nameof(logProbabilities));
+        Guard.Length(targets.Length, logProbabilities.Length, nameof(targets));
+        Guard.Length(gradient.Length, logProbabilities.Length, nameof(gradient), optional: true);
+        bool perElement = ElementwiseOutput.Check(losses.Length, n, classes, nameof(losses));
+        for (int at = 0; at < targets.Length; at++)
+        {
+            double v = double.CreateTruncating(targets[at]);
+            if (o.LogTarget)
+            {
+                if (!(v <= 0))
+                {
+                    throw new ArgumentException(
+                        FormattableString.Invariant($"targets row {at / classes}, column {at % classes} is {v}; a log-probability target must be <= 0 (or -inf) and not NaN."), nameof(targets));
+                }
+            }
+            else
+            {
+                Guard.UnitInterval(v, at / classes, at % classes, nameof(targets));
+            }
+        }
+
+        double count = (double)n * classes;
+        double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, count, n);
+        bool wantGradient = !gradient.IsEmpty;
+        double sum = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double rowLoss = 0;
+            for (int k = 0; k < classes; k++)
+            {
+                int at = i * classes + k;
+                double raw = double.CreateTruncating(targets[at]);
+                double t = o.LogTarget ? Math.Exp(raw) : raw;
+                double loss = 0;
+                if (t != 0)
+                {
+                    double logT = o.LogTarget ? raw : Math.Log(t);
+                    loss = t * (logT - double.CreateTruncating(logProbabilities[at]));
+                }
+
+                rowLoss += loss;
+                if (perElement)
+                {
+                    losses[at] = T.CreateTruncating(loss);
+                }
+
+                if (wantGradient)
+                {
+                    gradient[at] = T.CreateTruncating(-t * scale);
+                }
+            }
+
+            sum += rowLoss;
+            if (!perElement && !losses.IsEmpty)
+            {
+                losses[i] = T.CreateTruncating(rowLoss);
+            }
+        }
+
+        return Reducer.Result(o.Reduction, o.WhenEmpty, sum, count, n);
+    }
+}
+
+/// <summary>Options of <see cref="Entropy"/>.</summary>
+public sealed record EntropyOptions : LossOptions
+{
+    /// <summary>The defaults: mean over rows, sum tolerance 1e-4.</summary>
+    public static EntropyOptions Default { get; } = new();
+
+    /// <summary>How far a probability row may sum from 1 (default 1e-4); NaN skips the check.</summary>
+    public double SumTolerance { get; init; } = 1e-4;
+}
+
+/// <summary>
+/// Shannon entropy (in nats) of probability rows, <c>H(p) = -Σ_k p_k log p_k</c> with <c>0 log 0 = 0</c>; and of
+/// <c>softmax(z)</c> from logits with its gradient (an entropy regulariser or confidence penalty).
+/// </summary>
+/// <remarks>
+/// <para>From logits: with <c>log p = z - lse</c>, <c>H = lse - Σ p_k z_k</c> and
+/// <c>∂H/∂z_j = -p_j (log p_j + H)</c> (0 for a masked class with <c>p_j = 0</c>). Reductions: Mean and
+/// BatchMean divide by N. The entropy of a uniform row of K classes is <c>log K</c>; of a one-hot row, 0.</para>
+/// </remarks>
+public static class Entropy
+{
+    /// <summary>Entropy of [N, K] probability rows (value only: <c>∂H/∂p = -(log p + 1)</c> is unbounded at 0).</summary>
+    /// <param name="probabilities">Row-major [N, K] probabilities, each in [0, 1], rows summing to 1 within the tolerance.</param>
+    /// <param name="classes">K.</param>
+    /// <param name="options">Reduction, tolerance; null for the defaults.</param>
+    /// <param name="rowEntropies">N buffer for each row's entropy (overwritten); empty to skip.</param>
+    public static LossResult OfProbabilities<T>(ReadOnlySpan<T> probabilities, int classes, EntropyOptions? options, Span<T> rowEntropies)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var o = options ?? EntropyOptions.Default;
+        Guard.Option(double.IsNaN(o.SumTolerance) || o.SumTolerance >= 0, nameof(o.SumTolerance), o.SumTolerance, "must be >= 0 or NaN");
+        int n = Guard.Rows(probabilities.Length, classes, nameof(probabilities));
+        Guard.Length(rowEntropies.Length, n, nameof(rowEntropies), optional: true);
+        double sum = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var row = probabilities.Slice(i * classes, classes);
+            Guard.ProbabilityRow(row, i, o.SumTolerance, nameof(probabilities));
+            double h = 0;
+            for (int k = 0; k < classes; k++)
+            {
+                h -= StableMath.Xlogx(double.CreateTruncating(row[k]));
+            }
+
+            sum += h;
+            if (!rowEntropies.IsEmpty)
+            {
+                rowEntropies[i] = T.CreateTruncating(h);
+            }
+        }
+
+        return Reducer.Result(o.Reduction, o.WhenEmpty, sum, n, n);
+    }
+
+    /// <summary>Entropy of softmax([N, K] logits) with its gradient.</summary>
+    /// <param name="logits">Row-major [N, K] logits (<c>-∞</c> allowed for masked classes).</param>
+    /// <param name="classes">K.</param>
+    /// <param name="options">Reduction; null for the defaults.</param>
+    /// <param name="gradient">[N, K] buffer for ∂(reduced entropy)/∂z (overwritten); empty to skip.</param>
+    /// <param name="rowEntropies">N buffer for each row's entropy (overwritten); empty to skip.</param>
+    public static LossResult FromLogits<T>(ReadOnlySpan<T> logits, int classes, EntropyOptions? options, Span<T> gradient, Span<T> rowEntropies)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var o = options ?? EntropyOptions.Default;
+        int n = Guard.Rows(logits.Length, classes, nameof(logits));
+        Guard.Length(gradient.Length, logits.Length, nameof(gradient), optional: true);
+        Guard.Length(rowEntropies.Length, n, nameof(rowEntropies), optional: true);
+        double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, n, n);
+        double sum = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var z = logits.Slice(i * classes, classes);
+            double lse = LogSumExp.Compute(z);
+            double h = 0;
+            for (int k = 0; k < classes; k++)
+            {
+                double logP = double.CreateTruncating(z[k]) - lse;
+                double p = Math.Exp(logP);
+                if (p != 0)
+                {
+                    h -= p * logP;
+                }
+            }
+
+            sum += h;
+            if (!rowEntropies.IsEmpty)
+            {
+                rowEntropies[i] = T.CreateTruncating(h);
+            }
+
+            if (!gradient.IsEmpty)
+            {
+                var g = gradient.Slice(i * classes, classes);
+                for (int k = 0; k < classes; k++)
+                {
+                    double logP = double.CreateTruncating(z[k]) - lse;
+                    double p = Math.Exp(logP);
+                    g[k] = T.CreateTruncating(p == 0 ? 0 : -p * (logP + h) * scale);
+                }
+            }
+        }
+
+        return Reducer.Result(o.Reduction, o.WhenEmpty, sum, n, n);
+    }
+}

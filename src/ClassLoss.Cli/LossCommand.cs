@@ -80,10 +80,55 @@ internal static class LossCommand
             throw new CliException($"--targets has {t.Length} values; the prediction has {k}.");
         }
 
-        var table = new Table().AddColumns("loss", "value", "gradient w.r.t. logits", "convention");
+        bool fromProbabilities = probabilityText is not null;
+        double[] softmax = new double[k];
+        ClassLoss.Activations.Softmax.Forward<double>(z, k, softmax);
+        double[] logp = new double[k];
+        ClassLoss.Activations.LogSoftmax.Forward<double>(z, k, logp);
+        int hot = Array.IndexOf(t, 1.0);
+        bool oneHot = hot >= 0 && t.Count(v => v == 0) == k - 1;
+        var sum = new BrierScoreOptions { Reduction = Reduction.Sum };
+
+        var table = new Table().AddColumns("loss", "value", "gradient", "w.r.t.", "convention");
         var g = new double[k];
-        var ce = SoftmaxCrossEntropy.Evaluate<double>(z, t, k, null, g, default);
-        table.AddRow("softmax cross-entropy", Format(ce.Value), FormatRow(g), "PyTorch cross_entropy, probability targets");
+        void Row(string name, LossResult r, string wrt, string convention) =>
+            table.AddRow(Markup.Escape(name), Format(r.Value), Markup.Escape(FormatRow(g)), wrt, Markup.Escape(convention));
+
+        Row("softmax cross-entropy", SoftmaxCrossEntropy.Evaluate<double>(z, t, k, null, g, default), "logits",
+            "PyTorch cross_entropy; gradient p - y");
+        if (fromProbabilities)
+        {
+            double[] given = ParseRow(probabilityText!, "--probabilities");
+            Row("cross-entropy from probabilities", CrossEntropyFromProbabilities.Evaluate<double>(given, t, k, null, g, default),
+                "probabilities", "-Σ y log p, log clamped at -100 (PyTorch)");
+            Row("per-class binary CE (sum)", BinaryCrossEntropy.Evaluate<double>(given, t, k, new BinaryCrossEntropyOptions { Reduction = Reduction.Sum }, g, default),
+                "probabilities", "seed 002: each output its own Bernoulli");
+            Row("Brier score", BrierScore.Evaluate<double>(given, t, k, sum, g, default), "probabilities",
+                "Σ_c (p_c - y_c)², Brier 1950 / seed 003");
+        }
+        else
+        {
+            Row("per-class sigmoid BCE (sum)", SigmoidBinaryCrossEntropy.Evaluate<double>(z, t, k, new BinaryCrossEntropyOptions { Reduction = Reduction.Sum }, g, default),
+                "logits", "PyTorch BCEWithLogits, sigmoid per output");
+        }
+
+        Row("Brier score through softmax", SoftmaxBrierScore.Evaluate<double>(z, t, k, sum, g, default), "logits",
+            "Σ_c (softmax_c - y_c)²");
+        Row("softmax focal (γ=2, α=0.25)", SoftmaxFocal.Evaluate<double>(z, t, k, null, g, default), "logits",
+            "Keras CategoricalFocalCrossentropy");
+        Row("Poly-1 (ε=1)", PolyLoss.Evaluate<double>(z, t, k, null, g, default), "logits", "Leng et al. 2022: CE + ε(1 - p_t)");
+        Row("KL(target ‖ prediction)", KlDivergence.Evaluate<double>(logp, t, k, new KlDivergenceOptions { Reduction = Reduction.Sum }, g, default),
+            "log-probabilities", "PyTorch kl_div; 0 log 0 = 0");
+        Row("entropy of prediction", Entropy.FromLogits<double>(z, k, null, g, default), "logits", "-Σ p log p (nats)");
+        if (oneHot)
+        {
+            int[] label = [hot];
+            Row("multiclass hinge (p=1)", MultiMarginHinge.Evaluate<double>(z, label, k, null, g, default), "logits",
+                "PyTorch MultiMarginLoss on the logits");
+            Row("sparsemax loss", SparsemaxLoss.Evaluate<double>(z, label, k, null, g, default), "logits", "Martins & Astudillo 2016");
+        }
+
+        AnsiConsole.MarkupLine($"K = {k}; softmax of the input = {Markup.Escape(FormatRow(softmax))}");
         AnsiConsole.Write(table);
     }
 

@@ -7,4 +7,4 @@ foreach (var command in Commands.All())
     root.Subcommands.Add(command);
 }
 
-return CliErrors.Run(() => root.Parse(args).Invoke());
+return CliErrors.Run(() => root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));

@@ -66,16 +66,7 @@ public static class NegativeLogLikelihood
 
         ReadOnlySpan<double> w = o.WeightSpan;
         bool weighted = !w.IsEmpty;
-        double denominator = 0;
-        for (int i = 0; i < n; i++)
-        {
-            int y = labels[i];
-            Guard.Label(y, i, classes, o.IgnoreIndex, nameof(labels));
-            if (y != o.IgnoreIndex)
-            {
-                denominator += weighted ? w[y] : 1.0;
-            }
-        }
+        double denominator = Guard.Labels(labels, classes, o.IgnoreIndex, w, nameof(labels));
 
         double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, denominator, n);
         bool wantGradient = !gradient.IsEmpty;

@@ -40,15 +40,7 @@ public static class SparsemaxLoss
         Guard.Length(labels.Length, n, nameof(labels));
         Guard.Length(gradient.Length, logits.Length, nameof(gradient), optional: true);
         Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
-        int counted = 0;
-        for (int i = 0; i < n; i++)
-        {
-            Guard.Label(labels[i], i, classes, o.IgnoreIndex, nameof(labels));
-            if (labels[i] != o.IgnoreIndex)
-            {
-                counted++;
-            }
-        }
+        double counted = Guard.Labels(labels, classes, o.IgnoreIndex, default, nameof(labels));
 
         double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, counted, n);
         double sum = 0;

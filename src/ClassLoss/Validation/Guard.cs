@@ -70,6 +70,26 @@ public static class Guard
     }
 
     /// <summary>
+    /// Checks every class index (see <see cref="Label"/>) and returns the mean's denominator: the sum of the weights
+    /// of the rows that are not ignored (their count when <paramref name="weights"/> is empty), as PyTorch.
+    /// </summary>
+    public static double Labels(ReadOnlySpan<int> labels, int classes, int ignoreIndex, ReadOnlySpan<double> weights, string name)
+    {
+        double total = 0;
+        for (int i = 0; i < labels.Length; i++)
+        {
+            int y = labels[i];
+            Label(y, i, classes, ignoreIndex, name);
+            if (y != ignoreIndex)
+            {
+                total += weights.IsEmpty ? 1.0 : weights[y];
+            }
+        }
+
+        return total;
+    }
+
+    /// <summary>
     /// Checks one row of target probabilities: finite, in [0, 1] each, and (when <paramref name="sumTolerance"/> is
     /// not NaN) summing to 1 within the tolerance.
     /// </summary>

@@ -105,6 +105,10 @@ internal sealed class CsvPredictionReader : PredictionReader
     private readonly string[] _classNames;
     private readonly Dictionary<string, int> _classIndex;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+    private char[] _buffer = new char[1 << 16];
+    private int _start;
+    private int _end;
+    private bool _eof;
     private long _line;
 
     public CsvPredictionReader(string path, PredictionReaderOptions options)
@@ -114,11 +118,11 @@ internal sealed class CsvPredictionReader : PredictionReader
         _reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
         try
         {
-            string? header = _reader.ReadLine();
+            string? header = NextLine(out var first) ? first.ToString() : null;
             _line = 1;
             while (header is not null && header.Trim().Length == 0)
             {
-                header = _reader.ReadLine();
+                header = NextLine(out first) ? first.ToString() : null;
                 _line++;
             }
 
@@ -189,18 +193,18 @@ internal sealed class CsvPredictionReader : PredictionReader
             throw new ArgumentException($"values has length {values.Length}; expected {_classNames.Length}.", nameof(values));
         }
 
-        string? line;
+        ReadOnlySpan<char> line;
         do
         {
-            line = _reader.ReadLine();
+            bool more = NextLine(out line);
             _line++;
-            if (line is null)
+            if (!more)
             {
                 label = -1;
                 return false;
             }
         }
-        while (line.Length == 0 || (line.Length == 1 && line[0] == '\r'));
+        while (line.IsEmpty);
 
         ReadOnlySpan<char> rest = line;
         int column = 0, c = 0;
@@ -248,6 +252,55 @@ internal sealed class CsvPredictionReader : PredictionReader
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The next line as a span into the reader's own buffer (valid until the next call), without its line break;
+    /// no string per line. The buffer grows only for a line longer than it.
+    /// </summary>
+    private bool NextLine(out ReadOnlySpan<char> line)
+    {
+        int searched = 0;
+        while (true)
+        {
+            int at = _buffer.AsSpan(_start + searched, _end - _start - searched).IndexOf('\n');
+            if (at >= 0)
+            {
+                int stop = _start + searched + at;
+                line = _buffer.AsSpan(_start, stop - _start).TrimEnd('\r');
+                _start = stop + 1;
+                return true;
+            }
+
+            searched = _end - _start;
+            if (_eof)
+            {
+                line = _buffer.AsSpan(_start, _end - _start).TrimEnd('\r');
+                bool any = _end > _start;
+                _start = _end;
+                return any;
+            }
+
+            if (_start > 0)
+            {
+                Array.Copy(_buffer, _start, _buffer, 0, _end - _start);
+                _end -= _start;
+                _start = 0;
+            }
+
+            if (_end == _buffer.Length)
+            {
+                Array.Resize(ref _buffer, _buffer.Length * 2);
+            }
+
+            int n = _reader.Read(_buffer, _end, _buffer.Length - _end);
+            if (n == 0)
+            {
+                _eof = true;
+            }
+
+            _end += n;
+        }
     }
 
     private int ParseLabel(ReadOnlySpan<char> cell, int column)

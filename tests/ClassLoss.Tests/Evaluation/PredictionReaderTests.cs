@@ -56,6 +56,20 @@ public class PredictionReaderTests
     }
 
     [Fact]
+    public void Csv_HandlesCrLfAMissingFinalNewlineAndLinesLongerThanTheBuffer()
+    {
+        Assert.Equal(2, ReadAll(TempFiles.Write("crlf.csv", "label,a,b\r\na,0.5,0.5\r\nb,0.25,0.75")).Count);
+
+        const int k = 30000; // a header of ~190k characters, longer than the 64k-char buffer
+        var header = "label," + string.Join(',', Enumerable.Range(0, k).Select(c => "class" + c));
+        var row = "class29999," + string.Join(',', Enumerable.Range(0, k).Select(c => c == k - 1 ? "1" : "0"));
+        var rows = ReadAll(TempFiles.Write("wide.csv", header + "\n" + row + "\n" + row + "\n"));
+        Assert.Equal(2, rows.Count);
+        Assert.Equal(k - 1, rows[1].Label);
+        Assert.Equal(1.0, rows[1].Values[k - 1]);
+    }
+
+    [Fact]
     public void Tsv_IsDetectedByExtension()
     {
         string path = TempFiles.Write("p.tsv", "label\tx\ty\nx\t0.9\t0.1\n");

@@ -295,7 +295,8 @@ internal static class ReliabilityPlots
         }
 
         bars.LegendText = "accuracy";
-        var gap = plot.Add.Scatter(centres, confidence);
+        var filled = Enumerable.Range(0, bins).Where(b => r.ReliabilityBins[b].Count > 0).ToArray();
+        var gap = plot.Add.Scatter(filled.Select(b => centres[b]).ToArray(), filled.Select(b => confidence[b]).ToArray());
         gap.LegendText = "mean confidence";
         var diagonal = plot.Add.Line(0, 0, 1, 1);
         diagonal.LegendText = "perfect calibration";

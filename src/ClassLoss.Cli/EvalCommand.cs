@@ -1,0 +1,323 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using ClassLoss.Training.Evaluation;
+using Spectre.Console;
+
+namespace ClassLoss.Cli;
+
+/// <summary>
+/// <c>classloss eval FILE</c>: streams a prediction file (CSV/TSV or .npy) once and reports log loss, Brier,
+/// accuracy, top-k, balanced accuracy, per-class scores, the confusion matrix, ECE (equal-width and equal-mass)
+/// and MCE; optional bootstrap intervals, JSON output and reliability/confidence PNGs.
+/// </summary>
+internal static class EvalCommand
+{
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static Command Create()
+    {
+        var file = new Argument<string>("file") { Description = "Predictions: CSV/TSV with a header (label column + one column per class) or a .npy [N, K] float array." };
+        var labelColumn = new Option<string>("--label-column") { Description = "Name of the label column (CSV/TSV).", DefaultValueFactory = _ => "label" };
+        var values = ValuesOption(PredictionValues.Probabilities);
+        var labels = new Option<string?>("--labels") { Description = "For .npy predictions: the .npy file with the N integer labels." };
+        var json = new Option<bool>("--json") { Description = "Print the report as JSON instead of tables." };
+        var plots = new Option<string?>("--plots") { Description = "Directory for reliability.png and confidence.png." };
+        var bootstrap = new Option<int>("--bootstrap") { Description = "Bootstrap resamples for 95% intervals (keeps ~21 bytes per row in memory).", DefaultValueFactory = _ => 0 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the bootstrap.", DefaultValueFactory = _ => 0 };
+        var topK = new Option<int>("--top-k") { Description = "k of the top-k accuracy.", DefaultValueFactory = _ => 2 };
+        var renormalize = new Option<bool>("--renormalize") { Description = "Divide probability rows by their sum before Brier, accuracy and ECE (log loss always renormalises, as sklearn)." };
+        var command = new Command("eval", "Evaluate and check the calibration of a file of predictions.")
+        {
+            file, labelColumn, values, labels, json, plots, bootstrap, seed, topK, renormalize,
+        };
+        // CliErrors.Run here too: System.CommandLine's default handler would otherwise print a stack trace.
+        command.SetAction(parse => CliErrors.Run(() => Run(
+            parse.GetValue(file)!,
+            new PredictionReaderOptions { LabelColumn = parse.GetValue(labelColumn)!, Values = ParseValues(parse.GetValue(values)!), LabelsPath = parse.GetValue(labels) },
+            parse.GetValue(json),
+            parse.GetValue(plots),
+            parse.GetValue(bootstrap),
+            parse.GetValue(seed),
+            parse.GetValue(topK),
+            parse.GetValue(renormalize))));
+        return command;
+    }
+
+    internal static Option<string> ValuesOption(PredictionValues defaultValue)
+    {
+        var option = new Option<string>("--values")
+        {
+            Description = "What the class columns hold: probabilities, logits or log-probabilities.",
+            DefaultValueFactory = _ => defaultValue switch
+            {
+                PredictionValues.Logits => "logits",
+                PredictionValues.LogProbabilities => "log-probabilities",
+                _ => "probabilities",
+            },
+        };
+        option.AcceptOnlyFromAmong("probabilities", "logits", "log-probabilities");
+        return option;
+    }
+
+    internal static PredictionValues ParseValues(string text) => text switch
+    {
+        "logits" => PredictionValues.Logits,
+        "log-probabilities" => PredictionValues.LogProbabilities,
+        "probabilities" => PredictionValues.Probabilities,
+        _ => throw new CliException($"--values: '{text}' is not one of probabilities, logits, log-probabilities."),
+    };
+
+    internal sealed record EvalResult(MetricsReport Report, double Seconds, long RowsNotSummingToOne, double WorstRowSumError);
+
+    /// <summary>Streams the file through <see cref="Metrics"/>; errors name the file and line.</summary>
+    internal static EvalResult Evaluate(string path, PredictionReaderOptions readerOptions, MetricsOptions metricsOptions, bool renormalize)
+    {
+        if (!File.Exists(path))
+        {
+            throw new CliException($"{path} does not exist.");
+        }
+
+        var watch = Stopwatch.StartNew();
+        using var reader = PredictionReader.Open(path, readerOptions);
+        var metrics = new Metrics(reader.ClassNames, metricsOptions);
+        var row = new double[reader.Classes];
+        var p = new double[reader.Classes];
+        long notNormalised = 0;
+        double worst = 0;
+        bool probabilities = reader.Values == PredictionValues.Probabilities;
+        while (reader.Read(out int label, row))
+        {
+            if (probabilities)
+            {
+                double s = 0;
+                foreach (double v in row)
+                {
+                    s += v;
+                }
+
+                double err = Math.Abs(s - 1);
+                if (err > metricsOptions.SumTolerance)
+                {
+                    notNormalised++;
+                }
+
+                worst = Math.Max(worst, err);
+            }
+
+            Metrics.ToProbabilities(reader.Values, row, p, renormalize);
+            try
+            {
+                metrics.Add(label, p);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new InvalidDataException($"{reader.Location}: {ex.Message}", ex);
+            }
+        }
+
+        if (metrics.Rows == 0)
+        {
+            throw new InvalidDataException($"{path} has a header but no data rows.");
+        }
+
+        var report = metrics.Compute();
+        return new EvalResult(report, watch.Elapsed.TotalSeconds, notNormalised, worst);
+    }
+
+    private static int Run(string path, PredictionReaderOptions readerOptions, bool json, string? plots, int bootstrap, int seed, int topK, bool renormalize)
+    {
+        if (bootstrap < 0 || topK < 1)
+        {
+            throw new CliException("--bootstrap must be >= 0 and --top-k >= 1.");
+        }
+
+        var options = new MetricsOptions { Bootstrap = bootstrap, Seed = seed, TopK = topK };
+        var result = Evaluate(path, readerOptions, options, renormalize);
+        var r = result.Report;
+        double rowsPerSecond = r.Rows / Math.Max(result.Seconds, 1e-9);
+        var warnings = new List<string>();
+        if (result.RowsNotSummingToOne > 0)
+        {
+            string what = renormalize
+                ? "they were renormalised."
+                : "log loss renormalises them (sklearn); Brier/accuracy/ECE use them as given. Pass --renormalize to divide every row by its sum.";
+            warnings.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{result.RowsNotSummingToOne} of {r.Rows} rows do not sum to 1 (worst |sum - 1| = {result.WorstRowSumError:G3}); {what}"));
+        }
+
+        if (plots is not null)
+        {
+            Directory.CreateDirectory(plots);
+            ReliabilityPlots.Save(r, plots);
+        }
+
+        if (json)
+        {
+            var document = new
+            {
+                File = path,
+                r.Rows,
+                r.Classes,
+                r.LogLoss,
+                r.Brier,
+                r.BinaryBrier,
+                r.Accuracy,
+                r.TopK,
+                r.TopKAccuracy,
+                r.BalancedAccuracy,
+                r.Ece,
+                r.EceEqualMass,
+                r.Mce,
+                PerClass = r.PerClass,
+                ConfusionMatrix = r.Confusion,
+                ReliabilityBins = r.ReliabilityBins,
+                Intervals95 = r.Intervals,
+                RowsNotSummingToOne = result.RowsNotSummingToOne,
+                Seconds = result.Seconds,
+                RowsPerSecond = rowsPerSecond,
+                Warnings = warnings,
+            };
+            Console.Out.WriteLine(JsonSerializer.Serialize(document, JsonOptions));
+            return 0;
+        }
+
+        foreach (string w in warnings)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[yellow]warning:[/] {w}");
+        }
+
+        var table = new Table().AddColumns("metric", "value");
+        if (r.Intervals.Count > 0)
+        {
+            table.AddColumn("95% bootstrap CI");
+        }
+
+        void Row(string name, double value, string? key = null)
+        {
+            var cells = new List<string> { name, F(value) };
+            if (r.Intervals.Count > 0)
+            {
+                cells.Add(key is not null && r.Intervals.TryGetValue(key, out var ci) ? $"[{F(ci.Low)}, {F(ci.High)}]" : "");
+            }
+
+            table.AddRow([.. cells.Select(Markup.Escape)]);
+        }
+
+        Row("rows", r.Rows);
+        Row("log loss (NLL)", r.LogLoss, "log_loss");
+        Row("Brier (multiclass)", r.Brier, "brier");
+        if (r.BinaryBrier is double bb)
+        {
+            Row("Brier (binary, sklearn)", bb);
+        }
+
+        Row("accuracy", r.Accuracy, "accuracy");
+        Row($"top-{r.TopK} accuracy", r.TopKAccuracy, "top_k_accuracy");
+        Row("balanced accuracy", r.BalancedAccuracy);
+        Row($"ECE ({r.ReliabilityBins.Count} equal-width bins)", r.Ece, "ece");
+        Row($"ECE ({r.ReliabilityBins.Count} equal-mass bins)", r.EceEqualMass);
+        Row("MCE", r.Mce);
+        AnsiConsole.Write(table);
+
+        var perClass = new Table().AddColumns("class", "precision", "recall", "F1", "support");
+        foreach (var c in r.PerClass)
+        {
+            perClass.AddRow(Markup.Escape(c.Name), F(c.Precision), F(c.Recall), F(c.F1), c.Support.ToString(CultureInfo.InvariantCulture));
+        }
+
+        AnsiConsole.Write(perClass);
+        if (r.Classes <= 20)
+        {
+            var confusion = new Table().AddColumn("true \\ predicted");
+            foreach (var c in r.PerClass)
+            {
+                confusion.AddColumn(Markup.Escape(c.Name));
+            }
+
+            for (int i = 0; i < r.Classes; i++)
+            {
+                var cells = new string[r.Classes + 1];
+                cells[0] = Markup.Escape(r.PerClass[i].Name);
+                for (int j = 0; j < r.Classes; j++)
+                {
+                    cells[j + 1] = r.Confusion[i][j].ToString(CultureInfo.InvariantCulture);
+                }
+
+                confusion.AddRow(cells);
+            }
+
+            AnsiConsole.Write(confusion);
+        }
+
+        AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{r.Rows} rows in {result.Seconds:F3} s ({rowsPerSecond:N0} rows/s)"));
+        if (plots is not null)
+        {
+            AnsiConsole.MarkupLineInterpolated($"plots written to {Path.Combine(plots, "reliability.png")} and {Path.Combine(plots, "confidence.png")}");
+        }
+
+        return 0;
+    }
+
+    internal static string F(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
+}
+
+/// <summary>Reliability diagram and confidence histogram as PNGs (ScottPlot).</summary>
+internal static class ReliabilityPlots
+{
+    public static void Save(MetricsReport r, string directory)
+    {
+        int bins = r.ReliabilityBins.Count;
+        var centres = new double[bins];
+        var accuracy = new double[bins];
+        var confidence = new double[bins];
+        var counts = new double[bins];
+        for (int b = 0; b < bins; b++)
+        {
+            var bin = r.ReliabilityBins[b];
+            centres[b] = 0.5 * (bin.Lower + bin.Upper);
+            accuracy[b] = bin.Count == 0 ? 0 : bin.Accuracy;
+            confidence[b] = bin.Count == 0 ? 0 : bin.MeanConfidence;
+            counts[b] = bin.Count;
+        }
+
+        var plot = new ScottPlot.Plot();
+        var bars = plot.Add.Bars(centres, accuracy);
+        foreach (var bar in bars.Bars)
+        {
+            bar.Size = 1.0 / bins;
+        }
+
+        bars.LegendText = "accuracy";
+        var filled = Enumerable.Range(0, bins).Where(b => r.ReliabilityBins[b].Count > 0).ToArray();
+        var gap = plot.Add.Scatter(filled.Select(b => centres[b]).ToArray(), filled.Select(b => confidence[b]).ToArray());
+        gap.LegendText = "mean confidence";
+        var diagonal = plot.Add.Line(0, 0, 1, 1);
+        diagonal.LegendText = "perfect calibration";
+        plot.Axes.SetLimits(0, 1, 0, 1);
+        plot.Title(string.Create(CultureInfo.InvariantCulture, $"Reliability diagram (ECE {r.Ece:F4}, {bins} bins)"));
+        plot.XLabel("confidence");
+        plot.YLabel("accuracy");
+        plot.ShowLegend();
+        plot.SavePng(Path.Combine(directory, "reliability.png"), 640, 480);
+
+        var histogram = new ScottPlot.Plot();
+        var hbars = histogram.Add.Bars(centres, counts);
+        foreach (var bar in hbars.Bars)
+        {
+            bar.Size = 1.0 / bins;
+        }
+
+        histogram.Axes.SetLimitsX(0, 1);
+        histogram.Title(string.Create(CultureInfo.InvariantCulture, $"Confidence histogram ({r.Rows} rows, accuracy {r.Accuracy:F4})"));
+        histogram.XLabel("confidence (max probability)");
+        histogram.YLabel("rows");
+        histogram.SavePng(Path.Combine(directory, "confidence.png"), 640, 480);
+    }
+}

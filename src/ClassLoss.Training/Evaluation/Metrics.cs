@@ -1,0 +1,531 @@
+using ClassLoss.Numerics;
+
+namespace ClassLoss.Training.Evaluation;
+
+/// <summary>Options of <see cref="Metrics"/>.</summary>
+public sealed record MetricsOptions
+{
+    /// <summary>The defaults: eps = 2.22e-16, top-2, 15 bins, no bootstrap.</summary>
+    public static MetricsOptions Default { get; } = new();
+
+    /// <summary>
+    /// Clipping for the log loss: probabilities are clipped to [eps, 1 - eps] and each row is then divided by its
+    /// clipped sum, exactly as scikit-learn 1.2.1's <c>log_loss</c> with <c>eps="auto"</c> on float64 input
+    /// (eps = <c>np.finfo(float64).eps</c> = 2.220446049250313e-16). Note sklearn 1.2.1 always renormalises
+    /// inside <c>log_loss</c>, whatever the row sums are. (Checked in the 1.2.1 source: <c>eps = np.finfo(y_pred.dtype).eps
+    /// if eps == "auto"</c>, then <c>np.clip(y_pred, eps, 1 - eps)</c>, then <c>y_pred / y_pred.sum(axis=1)</c>. The
+    /// old fixed 1e-15 was the default before 1.2; for float32 arrays sklearn would use 1.19e-7, while this reader
+    /// always works in float64.)
+    /// </summary>
+    public double Eps { get; init; } = 2.220446049250313e-16;
+
+    /// <summary>k of the top-k accuracy (default 2; values above K count every row as a hit).</summary>
+    public int TopK { get; init; } = 2;
+
+    /// <summary>Number of bins of the calibration errors (default 15, as Guo et al. 2017).</summary>
+    public int Bins { get; init; } = 15;
+
+    /// <summary>
+    /// Whether to compute the equal-mass ECE, which sorts all confidences and so keeps 5 bytes per row
+    /// (a float confidence and a correctness byte). Default true; false keeps memory constant in N.
+    /// </summary>
+    public bool EqualMass { get; init; } = true;
+
+    /// <summary>Bootstrap resamples for the 95% percentile intervals (0 = none). Keeps about 21 bytes per row.</summary>
+    public int Bootstrap { get; init; }
+
+    /// <summary>Seed of the bootstrap resampling (System.Random with a seed: reproducible).</summary>
+    public int Seed { get; init; }
+
+    /// <summary>How far a row may sum from 1 before it counts as not normalised (default 1e-6).</summary>
+    public double SumTolerance { get; init; } = 1e-6;
+}
+
+/// <summary>One bin of a reliability diagram.</summary>
+/// <param name="Lower">Lower edge (exclusive, except 0 for the first bin).</param>
+/// <param name="Upper">Upper edge (inclusive).</param>
+/// <param name="Count">Rows whose confidence falls in the bin.</param>
+/// <param name="MeanConfidence">Mean confidence of those rows (NaN when empty).</param>
+/// <param name="Accuracy">Their accuracy (NaN when empty).</param>
+public readonly record struct ReliabilityBin(double Lower, double Upper, long Count, double MeanConfidence, double Accuracy);
+
+/// <summary>Precision, recall, F1 and support of one class (sklearn's <c>precision_recall_fscore_support</c>, average=None, zero_division=0).</summary>
+public readonly record struct ClassScores(string Name, double Precision, double Recall, double F1, long Support);
+
+/// <summary>A 95% percentile bootstrap interval.</summary>
+public readonly record struct Interval(double Low, double High);
+
+/// <summary>Everything <see cref="Metrics"/> computes.</summary>
+public sealed record MetricsReport
+{
+    /// <summary>Rows seen.</summary>
+    public long Rows { get; init; }
+
+    /// <summary>K.</summary>
+    public int Classes { get; init; }
+
+    /// <summary>Mean negative log-likelihood (sklearn <c>log_loss</c>).</summary>
+    public double LogLoss { get; init; }
+
+    /// <summary>Multiclass Brier score: <c>(1/N) Σ_i Σ_c (p_ic - [y_i = c])²</c> (Brier 1950's original; in [0, 2]).</summary>
+    public double Brier { get; init; }
+
+    /// <summary>For K = 2: sklearn's <c>brier_score_loss</c>, <c>(1/N) Σ (p_i1 - y_i)²</c> (half the multiclass score); else null.</summary>
+    public double? BinaryBrier { get; init; }
+
+    /// <summary>Top-1 accuracy (argmax, first maximum on ties as NumPy).</summary>
+    public double Accuracy { get; init; }
+
+    /// <summary>k of <see cref="TopKAccuracy"/>.</summary>
+    public int TopK { get; init; }
+
+    /// <summary>Top-k accuracy (sklearn's <c>top_k_accuracy_score</c> for K ≥ 3; ties ranked as sklearn: higher index first).</summary>
+    public double TopKAccuracy { get; init; }
+
+    /// <summary>Balanced accuracy: mean recall over classes that occur in the labels (sklearn <c>balanced_accuracy_score</c>).</summary>
+    public double BalancedAccuracy { get; init; }
+
+    /// <summary>Expected calibration error with equal-width bins.</summary>
+    public double Ece { get; init; }
+
+    /// <summary>Expected calibration error with equal-mass bins (NaN when not computed).</summary>
+    public double EceEqualMass { get; init; }
+
+    /// <summary>Maximum calibration error over the non-empty equal-width bins.</summary>
+    public double Mce { get; init; }
+
+    /// <summary>Rows whose values did not sum to 1 within the tolerance (probability input only).</summary>
+    public long RowsNotNormalised { get; init; }
+
+    /// <summary>The largest |row sum - 1| seen.</summary>
+    public double WorstRowSumError { get; init; }
+
+    /// <summary>Per-class scores.</summary>
+    public IReadOnlyList<ClassScores> PerClass { get; init; } = [];
+
+    /// <summary>Confusion matrix: rows are true classes, columns predicted classes (sklearn's layout).</summary>
+    public IReadOnlyList<long[]> Confusion { get; init; } = [];
+
+    /// <summary>The equal-width reliability bins (also the confidence histogram).</summary>
+    public IReadOnlyList<ReliabilityBin> ReliabilityBins { get; init; } = [];
+
+    /// <summary>95% bootstrap intervals by metric name (empty without bootstrap).</summary>
+    public IReadOnlyDictionary<string, Interval> Intervals { get; init; } = new Dictionary<string, Interval>();
+}
+
+/// <summary>
+/// Streaming accumulator of classification metrics from probability rows: one <see cref="Add"/> per row, constant
+/// memory in N except for the equal-mass ECE (5 bytes per row) and the bootstrap (about 21 bytes per row).
+/// </summary>
+/// <remarks>
+/// <para>Log loss: sklearn 1.2.1 <c>log_loss</c> — clip to [eps, 1 - eps], divide by the clipped row sum, take
+/// <c>-log p_y</c>, mean over rows. Brier: multiclass sum over classes averaged over rows; binary as sklearn's
+/// <c>brier_score_loss</c> (positive class = column 1). ECE (Naeini et al. 2015; Guo et al. 2017):
+/// confidence = max_c p_c, bins (lo, hi] of width 1/B (confidence 0 goes to the first bin),
+/// <c>ECE = Σ_b |B_b|/N · |acc(B_b) - conf(B_b)|</c>, MCE = max over non-empty bins. Equal-mass bins: rows sorted
+/// by confidence, bin b holds ranks [bN/B, (b+1)N/B).</para>
+/// <para>Sums are accumulated in double in row order, so results do not depend on buffering.</para>
+/// </remarks>
+public sealed class Metrics
+{
+    private readonly MetricsOptions _options;
+    private readonly int _k;
+    private readonly long[] _confusion;
+    private readonly long[] _binCount;
+    private readonly double[] _binConfidence;
+    private readonly long[] _binCorrect;
+    private readonly double[] _clipped;
+    private readonly List<float>? _confidences;
+    private readonly List<bool>? _correct;
+    private readonly List<double>? _rowNll;
+    private readonly List<double>? _rowBrier;
+    private readonly List<int>? _rowTopK;
+    private long _rows;
+    private double _nll;
+    private double _brier;
+    private double _binaryBrier;
+    private long _hits;
+    private long _topKHits;
+    private long _notNormalised;
+    private double _worstSum;
+
+    /// <summary>Creates an accumulator for K classes.</summary>
+    public Metrics(IReadOnlyList<string> classNames, MetricsOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(classNames);
+        _options = options ?? MetricsOptions.Default;
+        if (classNames.Count < 2)
+        {
+            throw new ArgumentException("Metrics need at least 2 classes.", nameof(classNames));
+        }
+
+        if (_options.Bins < 1 || _options.TopK < 1 || _options.Bootstrap < 0 || !(_options.Eps >= 0 && _options.Eps < 0.5))
+        {
+            throw new ArgumentException("Bins and TopK must be >= 1, Bootstrap >= 0, Eps in [0, 0.5).", nameof(options));
+        }
+
+        ClassNames = classNames;
+        _k = classNames.Count;
+        _confusion = new long[_k * _k];
+        _binCount = new long[_options.Bins];
+        _binConfidence = new double[_options.Bins];
+        _binCorrect = new long[_options.Bins];
+        _clipped = new double[_k];
+        if (_options.EqualMass || _options.Bootstrap > 0)
+        {
+            _confidences = [];
+            _correct = [];
+        }
+
+        if (_options.Bootstrap > 0)
+        {
+            _rowNll = [];
+            _rowBrier = [];
+            _rowTopK = [];
+        }
+    }
+
+    /// <summary>The class names.</summary>
+    public IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>Rows added so far.</summary>
+    public long Rows => _rows;
+
+    /// <summary>Rows so far whose probabilities did not sum to 1 within the tolerance.</summary>
+    public long RowsNotNormalised => _notNormalised;
+
+    /// <summary>Adds one row: its true class and its K probabilities (finite, each in [0, 1]).</summary>
+    public void Add(int label, ReadOnlySpan<double> probabilities)
+    {
+        if (probabilities.Length != _k)
+        {
+            throw new ArgumentException($"Row {_rows} has {probabilities.Length} probabilities; expected {_k}.", nameof(probabilities));
+        }
+
+        if ((uint)label >= (uint)_k)
+        {
+            throw new ArgumentException($"Row {_rows}: label {label} is outside [0, {_k}).", nameof(label));
+        }
+
+        double eps = _options.Eps;
+        double sum = 0, clippedSum = 0, brier = 0, best = double.NegativeInfinity;
+        int argmax = 0;
+        for (int c = 0; c < _k; c++)
+        {
+            double p = probabilities[c];
+            if (!(p >= 0 && p <= 1))
+            {
+                throw new ArgumentException($"Row {_rows}, class {c}: probability {p} is not in [0, 1].", nameof(probabilities));
+            }
+
+            sum += p;
+            double q = Math.Clamp(p, eps, 1 - eps);
+            _clipped[c] = q;
+            clippedSum += q;
+            double d = p - (c == label ? 1.0 : 0.0);
+            brier += d * d;
+            if (p > best)
+            {
+                best = p;
+                argmax = c;
+            }
+        }
+
+        double sumError = Math.Abs(sum - 1);
+        if (sumError > _options.SumTolerance)
+        {
+            _notNormalised++;
+        }
+
+        _worstSum = Math.Max(_worstSum, sumError);
+        double py = probabilities[label];
+        int rank = 0;
+        for (int c = 0; c < _k; c++)
+        {
+            double p = probabilities[c];
+            if (p > py || (p == py && c > label))
+            {
+                rank++;
+            }
+        }
+
+        double nll = -Math.Log(_clipped[label] / clippedSum);
+        bool correct = argmax == label;
+        bool topK = rank < _options.TopK;
+        _nll += nll;
+        _brier += brier;
+        if (_k == 2)
+        {
+            double d = probabilities[1] - label;
+            _binaryBrier += d * d;
+        }
+
+        _hits += correct ? 1 : 0;
+        _topKHits += topK ? 1 : 0;
+        _confusion[label * _k + argmax]++;
+        int bin = Bin(best, _options.Bins);
+        _binCount[bin]++;
+        _binConfidence[bin] += best;
+        _binCorrect[bin] += correct ? 1 : 0;
+        _confidences?.Add((float)best);
+        _correct?.Add(correct);
+        _rowNll?.Add(nll);
+        _rowBrier?.Add(brier);
+        _rowTopK?.Add(topK ? 1 : 0);
+        _rows++;
+    }
+
+    /// <summary>Converts one row of raw values to probabilities (softmax for logits, exp for log-probabilities).</summary>
+    /// <param name="kind">What <paramref name="values"/> are.</param>
+    /// <param name="values">The raw row.</param>
+    /// <param name="probabilities">Receives the probabilities (may alias <paramref name="values"/>).</param>
+    /// <param name="renormalize">Divide probability input by its row sum (sklearn's behaviour); ignored for logits.</param>
+    public static void ToProbabilities(PredictionValues kind, ReadOnlySpan<double> values, Span<double> probabilities, bool renormalize)
+    {
+        switch (kind)
+        {
+            case PredictionValues.Logits:
+                double lse = LogSumExp.Compute(values);
+                for (int c = 0; c < values.Length; c++)
+                {
+                    probabilities[c] = Math.Exp(values[c] - lse);
+                }
+
+                break;
+            case PredictionValues.LogProbabilities:
+                for (int c = 0; c < values.Length; c++)
+                {
+                    probabilities[c] = Math.Exp(values[c]);
+                }
+
+                break;
+            default:
+                values.CopyTo(probabilities);
+                break;
+        }
+
+        if (renormalize && kind != PredictionValues.Logits)
+        {
+            double s = 0;
+            foreach (double p in probabilities)
+            {
+                s += p;
+            }
+
+            if (s > 0)
+            {
+                for (int c = 0; c < probabilities.Length; c++)
+                {
+                    probabilities[c] /= s;
+                }
+            }
+        }
+    }
+
+    private static int Bin(double confidence, int bins)
+    {
+        int b = (int)Math.Ceiling(confidence * bins) - 1;
+        return Math.Clamp(b, 0, bins - 1);
+    }
+
+    /// <summary>Computes the report from everything added so far.</summary>
+    public MetricsReport Compute()
+    {
+        if (_rows == 0)
+        {
+            throw new InvalidOperationException("No rows were added.");
+        }
+
+        double n = _rows;
+        var perClass = new ClassScores[_k];
+        double recallSum = 0;
+        int present = 0;
+        for (int c = 0; c < _k; c++)
+        {
+            long tp = _confusion[c * _k + c], support = 0, predicted = 0;
+            for (int j = 0; j < _k; j++)
+            {
+                support += _confusion[c * _k + j];
+                predicted += _confusion[j * _k + c];
+            }
+
+            double precision = predicted == 0 ? 0 : (double)tp / predicted;
+            double recall = support == 0 ? 0 : (double)tp / support;
+            double f1 = precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall);
+            perClass[c] = new ClassScores(ClassNames[c], precision, recall, f1, support);
+            if (support > 0)
+            {
+                recallSum += recall;
+                present++;
+            }
+        }
+
+        var confusion = new long[_k][];
+        for (int c = 0; c < _k; c++)
+        {
+            confusion[c] = _confusion.AsSpan(c * _k, _k).ToArray();
+        }
+
+        int bins = _options.Bins;
+        var reliability = new ReliabilityBin[bins];
+        double ece = 0, mce = 0;
+        for (int b = 0; b < bins; b++)
+        {
+            long count = _binCount[b];
+            double conf = count == 0 ? double.NaN : _binConfidence[b] / count;
+            double acc = count == 0 ? double.NaN : (double)_binCorrect[b] / count;
+            reliability[b] = new ReliabilityBin((double)b / bins, (double)(b + 1) / bins, count, conf, acc);
+            if (count > 0)
+            {
+                double gap = Math.Abs(acc - conf);
+                ece += count / n * gap;
+                mce = Math.Max(mce, gap);
+            }
+        }
+
+        double eceMass = double.NaN;
+        if (_options.EqualMass && _confidences is not null)
+        {
+            eceMass = EqualMassEce(_confidences, _correct!, bins);
+        }
+
+        var intervals = new Dictionary<string, Interval>();
+        if (_options.Bootstrap > 0)
+        {
+            Bootstrap(intervals);
+        }
+
+        return new MetricsReport
+        {
+            Rows = _rows,
+            Classes = _k,
+            LogLoss = _nll / n,
+            Brier = _brier / n,
+            BinaryBrier = _k == 2 ? _binaryBrier / n : null,
+            Accuracy = _hits / n,
+            TopK = _options.TopK,
+            TopKAccuracy = _topKHits / n,
+            BalancedAccuracy = present == 0 ? double.NaN : recallSum / present,
+            Ece = ece,
+            EceEqualMass = eceMass,
+            Mce = mce,
+            RowsNotNormalised = _notNormalised,
+            WorstRowSumError = _worstSum,
+            PerClass = perClass,
+            Confusion = confusion,
+            ReliabilityBins = reliability,
+            Intervals = intervals,
+        };
+    }
+
+    /// <summary>Equal-mass ECE of (confidence, correct) pairs: sort by confidence, B bins of nearly equal count.</summary>
+    public static double EqualMassEce(IReadOnlyList<float> confidences, IReadOnlyList<bool> correct, int bins)
+    {
+        ArgumentNullException.ThrowIfNull(confidences);
+        ArgumentNullException.ThrowIfNull(correct);
+        int n = confidences.Count;
+        var order = new int[n];
+        var keys = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            order[i] = i;
+            keys[i] = confidences[i];
+        }
+
+        Array.Sort(keys, order);
+        double ece = 0;
+        for (int b = 0; b < bins; b++)
+        {
+            int lo = (int)((long)b * n / bins), hi = (int)((long)(b + 1) * n / bins);
+            if (hi <= lo)
+            {
+                continue;
+            }
+
+            double conf = 0, acc = 0;
+            for (int r = lo; r < hi; r++)
+            {
+                conf += keys[r];
+                acc += correct[order[r]] ? 1 : 0;
+            }
+
+            ece += Math.Abs(acc - conf) / n;
+        }
+
+        return ece;
+    }
+
+    private void Bootstrap(Dictionary<string, Interval> intervals)
+    {
+        int n = checked((int)_rows);
+        int b = _options.Bootstrap;
+        var rng = new Random(_options.Seed);
+        var nll = new double[b];
+        var brier = new double[b];
+        var acc = new double[b];
+        var topk = new double[b];
+        var ece = new double[b];
+        int bins = _options.Bins;
+        var count = new long[bins];
+        var confSum = new double[bins];
+        var correctSum = new long[bins];
+        for (int r = 0; r < b; r++)
+        {
+            Array.Clear(count);
+            Array.Clear(confSum);
+            Array.Clear(correctSum);
+            double sNll = 0, sBrier = 0;
+            long hits = 0, topHits = 0;
+            for (int i = 0; i < n; i++)
+            {
+                int j = rng.Next(n);
+                sNll += _rowNll![j];
+                sBrier += _rowBrier![j];
+                bool ok = _correct![j];
+                hits += ok ? 1 : 0;
+                topHits += _rowTopK![j];
+                float conf = _confidences![j];
+                int bin = Bin(conf, bins);
+                count[bin]++;
+                confSum[bin] += conf;
+                correctSum[bin] += ok ? 1 : 0;
+            }
+
+            double e = 0;
+            for (int k = 0; k < bins; k++)
+            {
+                if (count[k] > 0)
+                {
+                    e += Math.Abs(correctSum[k] - confSum[k]) / n;
+                }
+            }
+
+            nll[r] = sNll / n;
+            brier[r] = sBrier / n;
+            acc[r] = (double)hits / n;
+            topk[r] = (double)topHits / n;
+            ece[r] = e;
+        }
+
+        intervals["log_loss"] = Percentiles(nll);
+        intervals["brier"] = Percentiles(brier);
+        intervals["accuracy"] = Percentiles(acc);
+        intervals["top_k_accuracy"] = Percentiles(topk);
+        intervals["ece"] = Percentiles(ece);
+    }
+
+    /// <summary>The 2.5% and 97.5% percentiles (linear interpolation between order statistics, NumPy's default).</summary>
+    internal static Interval Percentiles(double[] values)
+    {
+        Array.Sort(values);
+        return new Interval(Quantile(values, 0.025), Quantile(values, 0.975));
+    }
+
+    private static double Quantile(double[] sorted, double q)
+    {
+        double pos = q * (sorted.Length - 1);
+        int lo = (int)Math.Floor(pos);
+        int hi = Math.Min(lo + 1, sorted.Length - 1);
+        return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
+    }
+}

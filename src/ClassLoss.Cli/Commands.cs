@@ -8,5 +8,7 @@ internal static class Commands
     public static IEnumerable<Command> All()
     {
         yield return LossCommand.Create();
+        yield return TrainCommand.Create();
+        yield return CompareCommand.Create();
     }
 }

@@ -46,7 +46,7 @@ public static class LossFactory
         ArgumentNullException.ThrowIfNull(context);
         var spec = Spec.Parse(text, "loss");
         var entry = Array.Find(Registry, e => e.Name == spec.Name)
-            ?? throw new ArgumentException($"unknown loss '{spec.Name}'; valid losses: {ValidNames}.", nameof(text));
+            ?? throw new ArgumentException($"unknown loss '{spec.Name}'; valid losses: {ValidNames}.");
         spec.Only(entry.Options);
         return entry.Create(spec, context);
     }

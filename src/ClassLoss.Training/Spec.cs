@@ -29,7 +29,7 @@ public sealed class Spec
     {
         if (string.IsNullOrWhiteSpace(text))
         {
-            throw new ArgumentException($"empty {what} specification.", nameof(text));
+            throw new ArgumentException($"empty {what} specification.");
         }
 
         int colon = text.IndexOf(':', StringComparison.Ordinal);
@@ -42,7 +42,7 @@ public sealed class Spec
                 int eq = part.IndexOf('=', StringComparison.Ordinal);
                 if (eq <= 0)
                 {
-                    throw new ArgumentException($"{what} '{text}': option '{part}' is not key=value.", nameof(text));
+                    throw new ArgumentException($"{what} '{text}': option '{part}' is not key=value.");
                 }
 
                 options[part[..eq].Trim()] = part[(eq + 1)..].Trim();

@@ -14,7 +14,7 @@ internal static class CompareCommand
     public static Command Create()
     {
         var common = new TrainCommand.Common();
-        var losses = new Option<string>("--losses") { Description = $"Loss specifications separated by spaces or '|' (commas separate options), or a plain comma list of names; names: {LossFactory.ValidNames}.", DefaultValueFactory = _ => "ce,weighted-ce" };
+        var losses = new Option<string>("--losses") { Description = $"Comma-separated loss specifications, e.g. ce,ce:smoothing=0.1,weighted-ce:weights=balanced ('|' also separates); names: {LossFactory.ValidNames}.", DefaultValueFactory = _ => "ce,weighted-ce" };
         var command = new Command("compare", "Train once per loss (same data, model, seed) and compare them: table, CSV and plots.") { losses };
         common.AddTo(command);
         command.SetAction(p => CliErrors.Run(() =>
@@ -25,13 +25,30 @@ internal static class CompareCommand
         return command;
     }
 
-    /// <summary>"ce,weighted-ce" → two names; "ce:smoothing=0.1|weighted-ce" → two specs.</summary>
+    /// <summary>
+    /// Splits a loss list: "ce,weighted-ce" → two names; "ce:smoothing=0.1,temperature=2,weighted-ce" → two specs
+    /// (a comma-separated piece with '=' but no ':' is an option of the spec before it); '|' always separates.
+    /// </summary>
     internal static string[] SplitLosses(string text)
     {
-        bool hasOptions = text.Contains(':', StringComparison.Ordinal);
-        char[] separators = hasOptions ? ['|', ' ', ';'] : ['|', ' ', ';', ','];
-        var parts = text.Split(separators, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return parts.Length > 0 ? parts : throw new CliException("--losses: give at least one loss.");
+        var specs = new List<string>();
+        foreach (var group in text.Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            foreach (var piece in group.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                bool isOption = piece.Contains('=', StringComparison.Ordinal) && !piece.Contains(':', StringComparison.Ordinal);
+                if (isOption && specs.Count > 0)
+                {
+                    specs[^1] += "," + piece;
+                }
+                else
+                {
+                    specs.Add(piece);
+                }
+            }
+        }
+
+        return specs.Count > 0 ? [.. specs] : throw new CliException("--losses: give at least one loss.");
     }
 
     internal static int Run(string[] specs, TrainSettings settings, string model, double validation, double imbalance, string outDir)

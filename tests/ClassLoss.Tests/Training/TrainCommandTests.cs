@@ -80,5 +80,7 @@ public sealed class TrainCommandTests : IDisposable
     {
         Assert.Equal(["ce", "weighted-ce"], CompareCommand.SplitLosses("ce,weighted-ce"));
         Assert.Equal(["ce:smoothing=0.1,temperature=2", "weighted-ce"], CompareCommand.SplitLosses("ce:smoothing=0.1,temperature=2|weighted-ce"));
+        Assert.Equal(["ce", "ce:smoothing=0.1,temperature=2", "weighted-ce:weights=1;2"],
+            CompareCommand.SplitLosses("ce,ce:smoothing=0.1,temperature=2,weighted-ce:weights=1;2"));
     }
 }

@@ -49,6 +49,20 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void Training_WithSoftLabels_UsesProbabilityTargets()
+    {
+        // The trainer passes probability rows to the loss when the data set has soft labels; one-hot rows of
+        // separable blobs must still be learnt.
+        var hard = Blobs(120, 1);
+        var soft = new float[hard.Count * 3];
+        for (int i = 0; i < hard.Count; i++) soft[(i * 3) + hard.Labels[i]] = 1f;
+        var softData = new Dataset(hard.Features, 4, hard.Labels, 3, soft);
+        var t = NewTrainer("adam:lr=0.01", 10);
+        t.Run(softData, Blobs(60, 2), null);
+        Assert.True(t.History[^1].ValidationAccuracy > 0.9, $"accuracy {t.History[^1].ValidationAccuracy}");
+    }
+
+    [Fact]
     public void TwoRuns_WithTheSameSeed_AreBitForBitIdentical()
     {
         var a = NewTrainer("adam:lr=0.01", 3, "weighted-ce:weights=balanced");

@@ -20,7 +20,7 @@ internal static class CompareCommand
         command.SetAction(p => CliErrors.Run(() =>
         {
             var specs = SplitLosses(p.GetValue(losses)!);
-            return Run(specs, common.Settings(p, specs[0]), p.GetValue(common.Model)!, p.GetValue(common.Validation), p.GetValue(common.Imbalance), p.GetValue(common.Out)!);
+            return Run(specs, common.Settings(p, specs[0]), p.GetValue(common.Model)!, p.GetValue(common.Out)!);
         }));
         return command;
     }
@@ -51,9 +51,9 @@ internal static class CompareCommand
         return specs.Count > 0 ? [.. specs] : throw new CliException("--losses: give at least one loss.");
     }
 
-    internal static int Run(string[] specs, TrainSettings settings, string model, double validation, double imbalance, string outDir)
+    internal static int Run(string[] specs, TrainSettings settings, string model, string outDir)
     {
-        var data = Lab.Load(settings.Data, settings.Seed, validation, imbalance);
+        var data = Lab.Load(settings.Data, settings.Seed, settings.Validation, settings.Imbalance);
         var context = new LossContext(data.Train.Classes, data.Train.ClassCounts());
         var losses = Array.ConvertAll(specs, s => LossFactory.Create(s, context));
         Directory.CreateDirectory(outDir);

@@ -42,6 +42,8 @@ internal static class TrainCommand
             Epochs = p.GetValue(Epochs) ?? 10,
             BatchSize = p.GetValue(BatchSize),
             Seed = p.GetValue(Seed),
+            Validation = p.GetValue(Validation),
+            Imbalance = p.GetValue(Imbalance),
         };
     }
 
@@ -57,13 +59,12 @@ internal static class TrainCommand
             string? from = p.GetValue(resume);
             bool outGiven = p.GetResult(common.Out) is { Implicit: false };
             string outDir = !outGiven && from is not null ? from : p.GetValue(common.Out)!;
-            return Run(common.Settings(p, p.GetValue(loss)!), p.GetValue(common.Model)!, p.GetValue(common.Validation),
-                p.GetValue(common.Imbalance), outDir, from, p.GetValue(common.Epochs));
+            return Run(common.Settings(p, p.GetValue(loss)!), p.GetValue(common.Model)!, outDir, from, p.GetValue(common.Epochs));
         }));
         return command;
     }
 
-    internal static int Run(TrainSettings settings, string model, double validation, double imbalance, string outDir, string? resumeDir, int? epochs)
+    internal static int Run(TrainSettings settings, string model, string outDir, string? resumeDir, int? epochs)
     {
         Checkpoint? checkpoint = null;
         if (resumeDir is not null)
@@ -78,7 +79,7 @@ internal static class TrainCommand
             settings = checkpoint.Settings with { Epochs = epochs ?? checkpoint.Settings.Epochs };
         }
 
-        var data = Lab.Load(settings.Data, settings.Seed, validation, imbalance);
+        var data = Lab.Load(settings.Data, settings.Seed, settings.Validation, settings.Imbalance);
         var loss = LossFactory.Create(settings.Loss, new LossContext(data.Train.Classes, data.Train.ClassCounts()));
         Trainer trainer;
         if (checkpoint is not null)
@@ -106,22 +107,14 @@ internal static class TrainCommand
     {
         while (trainer.CompletedEpochs < trainer.Settings.Epochs)
         {
-            EpochMetrics? m = null;
-            if (AnsiConsole.Profile.Capabilities.Interactive)
+            EpochMetrics m;
+            try
             {
-                AnsiConsole.Progress().AutoClear(true).Start(ctx =>
-                {
-                    var task = ctx.AddTask($"epoch {trainer.CompletedEpochs + 1}/{trainer.Settings.Epochs}");
-                    m = trainer.TrainEpoch(data.Train, data.Validation, data.Test, (b, n) =>
-                    {
-                        task.MaxValue = n;
-                        task.Value = b;
-                    });
-                });
+                m = Epoch(trainer, data);
             }
-            else
+            catch (TrainingDivergedException ex)
             {
-                m = trainer.TrainEpoch(data.Train, data.Validation, data.Test);
+                throw new CliException(ex.Message);
             }
 
             if (checkpointPath is not null)
@@ -129,8 +122,28 @@ internal static class TrainCommand
                 trainer.ToCheckpoint().Save(checkpointPath);
             }
 
-            onEpoch(m!);
+            onEpoch(m);
         }
+    }
+
+    private static EpochMetrics Epoch(Trainer trainer, Lab.Splits data)
+    {
+        if (!AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            return trainer.TrainEpoch(data.Train, data.Validation, data.Test);
+        }
+
+        EpochMetrics? m = null;
+        AnsiConsole.Progress().AutoClear(true).Start(ctx =>
+        {
+            var task = ctx.AddTask($"epoch {trainer.CompletedEpochs + 1}/{trainer.Settings.Epochs}");
+            m = trainer.TrainEpoch(data.Train, data.Validation, data.Test, (b, n) =>
+            {
+                task.MaxValue = n;
+                task.Value = b;
+            });
+        });
+        return m!;
     }
 
     internal static void WriteMetrics(string path, IReadOnlyList<EpochMetrics> history)

@@ -9,7 +9,7 @@ namespace ClassLoss.Training;
 /// </summary>
 /// <remarks>Little-endian (BinaryWriter). Version 1 layout, in order: magic (8 bytes), int32 version, int32 D,
 /// int32 K, int32 activation, int32 H then H widths, strings loss / optimizer / schedule / data, int32 batch size,
-/// int32 total epochs, int32 seed, int32 completed epochs, int32 P then P floats, the optimiser state, int32 E then
+/// int32 total epochs, int32 seed, double validation fraction, double imbalance ratio, int32 completed epochs, int32 P then P floats, the optimiser state, int32 E then
 /// E metric rows (int32 epoch, 8 doubles).</remarks>
 public sealed class Checkpoint
 {
@@ -61,6 +61,8 @@ public sealed class Checkpoint
             w.Write(Settings.BatchSize);
             w.Write(Settings.Epochs);
             w.Write(Settings.Seed);
+            w.Write(Settings.Validation);
+            w.Write(Settings.Imbalance);
             w.Write(CompletedEpochs);
             w.Write(Model.Parameters.Length);
             foreach (float p in Model.Parameters)
@@ -129,6 +131,8 @@ public sealed class Checkpoint
                 BatchSize = r.ReadInt32(),
                 Epochs = r.ReadInt32(),
                 Seed = r.ReadInt32(),
+                Validation = r.ReadDouble(),
+                Imbalance = r.ReadDouble(),
             };
             int completed = r.ReadInt32();
             var model = new Mlp(d, hidden, k, act, settings.Seed);
@@ -185,4 +189,10 @@ public sealed record TrainSettings
 
     /// <summary>Seed of initialisation and shuffling.</summary>
     public int Seed { get; init; }
+
+    /// <summary>Fraction of the training data held out for validation (how the data were split).</summary>
+    public double Validation { get; init; }
+
+    /// <summary>Imbalance ratio of the long-tailed training subset (1 = the data as is).</summary>
+    public double Imbalance { get; init; } = 1;
 }

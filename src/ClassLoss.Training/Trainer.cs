@@ -6,6 +6,27 @@ using ClassLoss.Training.Optimizers;
 
 namespace ClassLoss.Training;
 
+/// <summary>Raised when a training loss becomes NaN or infinite.</summary>
+public sealed class TrainingDivergedException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public TrainingDivergedException()
+    {
+    }
+
+    /// <summary>Creates the exception with a message.</summary>
+    public TrainingDivergedException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message and a cause.</summary>
+    public TrainingDivergedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
 /// <summary>
 /// Mini-batch training of an <see cref="Mlp"/> with any <see cref="ILogitLoss"/> and any <see cref="IOptimizer"/>.
 /// Each epoch shuffles with a generator seeded by (seed, epoch), so a run is bit-for-bit reproducible and a resumed
@@ -122,7 +143,7 @@ public sealed class Trainer
             var result = Loss.Evaluate(_logits.AsSpan(0, rows * k), targets, k, _dlogits.AsSpan(0, rows * k), default);
             if (!double.IsFinite(result.Value))
             {
-                throw new InvalidOperationException($"training diverged: loss {result.Value} at epoch {epoch + 1}, batch {batch + 1}; lower the learning rate.");
+                throw new TrainingDivergedException($"training diverged: loss {result.Value} at epoch {epoch + 1}, batch {batch + 1}; lower the learning rate.");
             }
 
             sum += result.Sum;

@@ -168,7 +168,8 @@ public sealed class Mlp
         {
             for (int i = 0; i < y.Length; i++)
             {
-                y[i] = y[i] > 0 ? y[i] : 0f;
+                // NaN stays NaN (as PyTorch's relu), so a poisoned input surfaces as a non-finite loss.
+                y[i] = y[i] < 0 ? 0f : y[i];
             }
         }
         else

@@ -63,6 +63,7 @@ public sealed class TrainCommandTests : IDisposable
     {
         Assert.Equal(1, Invoke("train", "--data", TinyCsv(), "--loss", "nope", "--out", Path.Combine(_dir, "x")));
         Assert.Equal(1, Invoke("train", "--data", Path.Combine(_dir, "missing.csv"), "--out", Path.Combine(_dir, "x")));
+        Assert.Equal(1, Invoke("train", "--data", TinyCsv(), "--model", "mlp:abc", "--out", Path.Combine(_dir, "x")));
     }
 
     [Fact]

@@ -63,6 +63,15 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void NonFiniteLoss_RaisesTrainingDiverged()
+    {
+        var data = Blobs(30, 1);
+        data.Features[5] = float.NaN;
+        var t = NewTrainer("sgd:lr=0.1", 1);
+        Assert.Throws<TrainingDivergedException>(() => t.TrainEpoch(data, null, null));
+    }
+
+    [Fact]
     public void TwoRuns_WithTheSameSeed_AreBitForBitIdentical()
     {
         var a = NewTrainer("adam:lr=0.01", 3, "weighted-ce:weights=balanced");

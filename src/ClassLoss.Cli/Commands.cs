@@ -8,6 +8,8 @@ internal static class Commands
     public static IEnumerable<Command> All()
     {
         yield return LossCommand.Create();
+        yield return TrainCommand.Create();
+        yield return CompareCommand.Create();
         yield return EvalCommand.Create();
         yield return CalibrateCommand.Create();
     }

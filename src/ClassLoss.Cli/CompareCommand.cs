@@ -1,0 +1,111 @@
+using System.CommandLine;
+using ClassLoss.Training;
+using ClassLoss.Training.Optimizers;
+using Spectre.Console;
+
+namespace ClassLoss.Cli;
+
+/// <summary>
+/// <c>classloss compare</c>: trains the same model on the same data with the same seed once per loss, then prints
+/// a summary table and writes <c>compare.csv</c>, <c>train_loss.png</c> and <c>test_accuracy.png</c>.
+/// </summary>
+internal static class CompareCommand
+{
+    public static Command Create()
+    {
+        var common = new TrainCommand.Common();
+        var losses = new Option<string>("--losses") { Description = $"Comma-separated loss specifications, e.g. ce,ce:smoothing=0.1,weighted-ce:weights=balanced ('|' also separates); names: {LossFactory.ValidNames}.", DefaultValueFactory = _ => "ce,weighted-ce" };
+        var command = new Command("compare", "Train once per loss (same data, model, seed) and compare them: table, CSV and plots.") { losses };
+        common.AddTo(command);
+        command.SetAction(p => CliErrors.Run(() =>
+        {
+            var specs = SplitLosses(p.GetValue(losses)!);
+            return Run(specs, common.Settings(p, specs[0]), p.GetValue(common.Model)!, p.GetValue(common.Out)!);
+        }));
+        return command;
+    }
+
+    /// <summary>
+    /// Splits a loss list: "ce,weighted-ce" → two names; "ce:smoothing=0.1,temperature=2,weighted-ce" → two specs
+    /// (a comma-separated piece with '=' but no ':' is an option of the spec before it); '|' always separates.
+    /// </summary>
+    internal static string[] SplitLosses(string text)
+    {
+        var specs = new List<string>();
+        foreach (var group in text.Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            foreach (var piece in group.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                bool isOption = piece.Contains('=', StringComparison.Ordinal) && !piece.Contains(':', StringComparison.Ordinal);
+                if (isOption && specs.Count > 0)
+                {
+                    specs[^1] += "," + piece;
+                }
+                else
+                {
+                    specs.Add(piece);
+                }
+            }
+        }
+
+        return specs.Count > 0 ? [.. specs] : throw new CliException("--losses: give at least one loss.");
+    }
+
+    internal static int Run(string[] specs, TrainSettings settings, string model, string outDir)
+    {
+        var data = Lab.Load(settings.Data, settings.Seed, settings.Validation, settings.Imbalance);
+        var context = new LossContext(data.Train.Classes, data.Train.ClassCounts());
+        var losses = Array.ConvertAll(specs, s => LossFactory.Create(s, context));
+        Directory.CreateDirectory(outDir);
+        var results = new List<(string Loss, IReadOnlyList<EpochMetrics> History)>();
+        foreach (var loss in losses)
+        {
+            var net = Lab.Model(model, data.Train.Dimension, data.Train.Classes, settings.Seed);
+            var trainer = new Trainer(net, OptimizerFactory.Create(settings.Optimizer, net.Parameters.Length), loss, settings with { Loss = loss.Name });
+            AnsiConsole.MarkupLineInterpolated($"[bold]{loss.Name}[/]: {net.Describe()}, {trainer.Optimizer.Name}, {settings.Epochs} epochs");
+            TrainCommand.Train(trainer, data, null, m =>
+                AnsiConsole.MarkupLineInterpolated($"  epoch {m.Epoch,3}  train loss {Lab.F(m.TrainLoss)}  test acc {Lab.F(m.TestAccuracy)}  ({m.Seconds:F1} s)"));
+            results.Add((loss.Name, trainer.History));
+        }
+
+        var table = new Table().AddColumns("loss", "final train loss", "best val acc", "final test acc", "final test NLL");
+        using (var w = new StreamWriter(Path.Combine(outDir, "compare.csv")))
+        {
+            w.WriteLine("loss," + EpochMetrics.CsvHeader);
+            foreach (var (name, history) in results)
+            {
+                foreach (var m in history)
+                {
+                    w.WriteLine($"\"{name}\",{m.ToCsv()}");
+                }
+
+                double bestVal = history.Count == 0 ? double.NaN : history.Max(m => m.ValidationAccuracy);
+                var last = history[^1];
+                table.AddRow(Markup.Escape(name), Lab.F(last.TrainLoss), Lab.F(bestVal), Lab.F(last.TestAccuracy), Lab.F(last.TestNll));
+            }
+        }
+
+        AnsiConsole.Write(table);
+        Plot(results, m => m.TrainLoss, "train loss", Path.Combine(outDir, "train_loss.png"));
+        Plot(results, m => m.TestAccuracy, "test accuracy", Path.Combine(outDir, "test_accuracy.png"));
+        AnsiConsole.MarkupLineInterpolated($"wrote compare.csv, train_loss.png and test_accuracy.png in {outDir}");
+        return 0;
+    }
+
+    private static void Plot(List<(string Loss, IReadOnlyList<EpochMetrics> History)> results, Func<EpochMetrics, double> metric, string label, string path)
+    {
+        var plot = new ScottPlot.Plot();
+        foreach (var (name, history) in results)
+        {
+            double[] xs = [.. history.Select(m => (double)m.Epoch)];
+            double[] ys = [.. history.Select(metric)];
+            var s = plot.Add.Scatter(xs, ys);
+            s.LegendText = name;
+        }
+
+        plot.XLabel("epoch");
+        plot.YLabel(label);
+        plot.ShowLegend();
+        plot.SavePng(path, 800, 500);
+    }
+}

@@ -1,0 +1,198 @@
+using ClassLoss.Training.Models;
+using ClassLoss.Training.Optimizers;
+
+namespace ClassLoss.Training;
+
+/// <summary>
+/// The versioned binary model file: magic <c>CLSMODEL</c>, format version, the network shape, the run settings,
+/// the parameters, the optimiser state and the metrics so far, so that a run resumes bit-for-bit.
+/// </summary>
+/// <remarks>Little-endian (BinaryWriter). Version 1 layout, in order: magic (8 bytes), int32 version, int32 D,
+/// int32 K, int32 activation, int32 H then H widths, strings loss / optimizer / schedule / data, int32 batch size,
+/// int32 total epochs, int32 seed, double validation fraction, double imbalance ratio, int32 completed epochs, int32 P then P floats, the optimiser state, int32 E then
+/// E metric rows (int32 epoch, 8 doubles).</remarks>
+public sealed class Checkpoint
+{
+    /// <summary>The magic bytes at the start of every model file.</summary>
+    public static ReadOnlySpan<byte> Magic => "CLSMODEL"u8;
+
+    /// <summary>The format version this code writes and reads.</summary>
+    public const int Version = 1;
+
+    /// <summary>The file name used inside an output directory.</summary>
+    public const string FileName = "model.clsm";
+
+    /// <summary>The run settings saved with the model.</summary>
+    public required TrainSettings Settings { get; init; }
+
+    /// <summary>The network with its parameters.</summary>
+    public required Mlp Model { get; init; }
+
+    /// <summary>The optimiser with its state.</summary>
+    public required IOptimizer Optimizer { get; init; }
+
+    /// <summary>Epochs completed.</summary>
+    public required int CompletedEpochs { get; init; }
+
+    /// <summary>Metrics of the completed epochs.</summary>
+    public required IReadOnlyList<EpochMetrics> History { get; init; }
+
+    /// <summary>Writes the checkpoint atomically (temporary file, then rename).</summary>
+    public void Save(string path)
+    {
+        string tmp = path + ".tmp";
+        using (var w = new BinaryWriter(File.Create(tmp)))
+        {
+            w.Write(Magic);
+            w.Write(Version);
+            w.Write(Model.Inputs);
+            w.Write(Model.Outputs);
+            w.Write((int)Model.Activation);
+            w.Write(Model.Hidden.Length);
+            foreach (int h in Model.Hidden)
+            {
+                w.Write(h);
+            }
+
+            w.Write(Settings.Loss);
+            w.Write(Optimizer.Name);
+            w.Write(Settings.Schedule);
+            w.Write(Settings.Data);
+            w.Write(Settings.BatchSize);
+            w.Write(Settings.Epochs);
+            w.Write(Settings.Seed);
+            w.Write(Settings.Validation);
+            w.Write(Settings.Imbalance);
+            w.Write(CompletedEpochs);
+            w.Write(Model.Parameters.Length);
+            foreach (float p in Model.Parameters)
+            {
+                w.Write(p);
+            }
+
+            Optimizer.Save(w);
+            w.Write(History.Count);
+            foreach (var m in History)
+            {
+                w.Write(m.Epoch);
+                w.Write(m.LearningRate);
+                w.Write(m.TrainLoss);
+                w.Write(m.ValidationLoss);
+                w.Write(m.ValidationAccuracy);
+                w.Write(m.ValidationNll);
+                w.Write(m.TestAccuracy);
+                w.Write(m.TestNll);
+                w.Write(m.Seconds);
+            }
+        }
+
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    /// <summary>Reads a checkpoint; a malformed file raises <see cref="InvalidDataException"/> naming it.</summary>
+    public static Checkpoint Load(string path)
+    {
+        try
+        {
+            using var r = new BinaryReader(File.OpenRead(path));
+            var magic = r.ReadBytes(8);
+            if (!magic.AsSpan().SequenceEqual(Magic))
+            {
+                throw new InvalidDataException($"{path}: not a ClassLoss model file (bad magic).");
+            }
+
+            int version = r.ReadInt32();
+            if (version != Version)
+            {
+                throw new InvalidDataException($"{path}: model file version {version} is not supported (this build reads {Version}).");
+            }
+
+            int d = r.ReadInt32();
+            int k = r.ReadInt32();
+            var act = (Activation)r.ReadInt32();
+            int h = r.ReadInt32();
+            if (d < 1 || k < 1 || h < 0 || h > 64 || !Enum.IsDefined(act))
+            {
+                throw new InvalidDataException($"{path}: corrupt model header.");
+            }
+
+            var hidden = new int[h];
+            for (int i = 0; i < h; i++)
+            {
+                hidden[i] = r.ReadInt32();
+            }
+
+            var settings = new TrainSettings
+            {
+                Loss = r.ReadString(),
+                Optimizer = r.ReadString(),
+                Schedule = r.ReadString(),
+                Data = r.ReadString(),
+                BatchSize = r.ReadInt32(),
+                Epochs = r.ReadInt32(),
+                Seed = r.ReadInt32(),
+                Validation = r.ReadDouble(),
+                Imbalance = r.ReadDouble(),
+            };
+            int completed = r.ReadInt32();
+            var model = new Mlp(d, hidden, k, act, settings.Seed);
+            int p = r.ReadInt32();
+            if (p != model.Parameters.Length)
+            {
+                throw new InvalidDataException($"{path}: {p} parameters stored; the network needs {model.Parameters.Length}.");
+            }
+
+            for (int i = 0; i < p; i++)
+            {
+                model.Parameters[i] = r.ReadSingle();
+            }
+
+            var optimizer = OptimizerFactory.Create(settings.Optimizer, p);
+            optimizer.Load(r);
+            int e = r.ReadInt32();
+            var history = new List<EpochMetrics>(e);
+            for (int i = 0; i < e; i++)
+            {
+                history.Add(new EpochMetrics(r.ReadInt32(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(),
+                    r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble()));
+            }
+
+            return new Checkpoint { Settings = settings, Model = model, Optimizer = optimizer, CompletedEpochs = completed, History = history };
+        }
+        catch (EndOfStreamException ex)
+        {
+            throw new InvalidDataException($"{path}: truncated model file.", ex);
+        }
+    }
+}
+
+/// <summary>The settings of a training run, as saved in a checkpoint.</summary>
+public sealed record TrainSettings
+{
+    /// <summary>Loss specification.</summary>
+    public string Loss { get; init; } = "ce";
+
+    /// <summary>Optimiser specification.</summary>
+    public string Optimizer { get; init; } = "sgd:lr=0.1";
+
+    /// <summary>Learning-rate schedule specification.</summary>
+    public string Schedule { get; init; } = "constant";
+
+    /// <summary>Data source (default, fashion-mnist or a CSV path).</summary>
+    public string Data { get; init; } = "default";
+
+    /// <summary>Mini-batch size.</summary>
+    public int BatchSize { get; init; } = 64;
+
+    /// <summary>Total epochs.</summary>
+    public int Epochs { get; init; } = 10;
+
+    /// <summary>Seed of initialisation and shuffling.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>Fraction of the training data held out for validation (how the data were split).</summary>
+    public double Validation { get; init; }
+
+    /// <summary>Imbalance ratio of the long-tailed training subset (1 = the data as is).</summary>
+    public double Imbalance { get; init; } = 1;
+}

@@ -1,0 +1,28 @@
+namespace ClassLoss.Training;
+
+/// <summary>What one epoch of training measured. NaN marks a metric with no data (no validation or test set).</summary>
+/// <param name="Epoch">1-based epoch number.</param>
+/// <param name="LearningRate">The learning rate used during the epoch.</param>
+/// <param name="TrainLoss">The training loss (the configured loss), averaged over the epoch's batches as the loss's own reduction defines.</param>
+/// <param name="ValidationLoss">The configured loss on the validation set after the epoch.</param>
+/// <param name="ValidationAccuracy">Top-1 accuracy on the validation set.</param>
+/// <param name="ValidationNll">Mean negative log-likelihood (unweighted softmax cross-entropy) on the validation set.</param>
+/// <param name="TestAccuracy">Top-1 accuracy on the test set.</param>
+/// <param name="TestNll">Mean negative log-likelihood on the test set.</param>
+/// <param name="Seconds">Wall-clock seconds of the epoch (the one field that is not reproducible).</param>
+public sealed record EpochMetrics(int Epoch, double LearningRate, double TrainLoss, double ValidationLoss, double ValidationAccuracy,
+    double ValidationNll, double TestAccuracy, double TestNll, double Seconds)
+{
+    /// <summary>The CSV header matching <see cref="ToCsv"/>.</summary>
+    public const string CsvHeader = "epoch,lr,train_loss,val_loss,val_accuracy,val_nll,test_accuracy,test_nll,seconds";
+
+    /// <summary>One CSV line (invariant culture, round-trip precision).</summary>
+    public string ToCsv() => string.Join(',',
+        Epoch.ToString(System.Globalization.CultureInfo.InvariantCulture), F(LearningRate), F(TrainLoss), F(ValidationLoss),
+        F(ValidationAccuracy), F(ValidationNll), F(TestAccuracy), F(TestNll), Seconds.ToString("F3", System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>This record without the wall-clock time, for comparing runs.</summary>
+    public EpochMetrics WithoutTime() => this with { Seconds = 0 };
+
+    private static string F(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,59 @@
+namespace ClassLoss.Training.Optimizers;
+
+/// <summary>
+/// Adam (Kingma and Ba, 2015) and AdamW (Loshchilov and Hutter, 2019), as PyTorch's <c>torch.optim.Adam</c> /
+/// <c>AdamW</c>: <c>m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²; θ ← θ − lr·(m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε)</c>.
+/// Adam adds λθ to g (L2); AdamW instead decays <c>θ ← θ(1 − lr·λ)</c> before the step.
+/// </summary>
+public sealed class Adam(int size, double learningRate, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8,
+    double weightDecay = 0, bool decoupled = false) : IOptimizer
+{
+    private readonly float[] _m = new float[size];
+    private readonly float[] _v = new float[size];
+    private long _t;
+
+    /// <inheritdoc/>
+    public string Name => $"{(decoupled ? "adamw" : "adam")}:lr={learningRate:R},beta1={beta1:R},beta2={beta2:R},eps={epsilon:R},wd={weightDecay:R}";
+
+    /// <inheritdoc/>
+    public double LearningRate => learningRate;
+
+    /// <inheritdoc/>
+    public void Step(Span<float> parameters, ReadOnlySpan<float> gradients, double lr)
+    {
+        _t++;
+        double c1 = 1 - Math.Pow(beta1, _t);
+        double c2 = 1 - Math.Pow(beta2, _t);
+        float b1 = (float)beta1;
+        float b2 = (float)beta2;
+        float stepSize = (float)(lr / c1);
+        float sqrtC2 = (float)Math.Sqrt(c2);
+        float eps = (float)epsilon;
+        float l2 = decoupled ? 0f : (float)weightDecay;
+        float decay = decoupled ? (float)(1 - (lr * weightDecay)) : 1f;
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            float p = parameters[i] * decay;
+            float g = gradients[i] + (l2 * p);
+            float m = (b1 * _m[i]) + ((1 - b1) * g);
+            float v = (b2 * _v[i]) + ((1 - b2) * g * g);
+            _m[i] = m;
+            _v[i] = v;
+            parameters[i] = p - (stepSize * m / ((MathF.Sqrt(v) / sqrtC2) + eps));
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Save(BinaryWriter writer)
+    {
+        OptimizerState.Write(writer, _t, _m);
+        OptimizerState.Write(writer, _t, _v);
+    }
+
+    /// <inheritdoc/>
+    public void Load(BinaryReader reader)
+    {
+        OptimizerState.Read(reader, out _t, _m);
+        OptimizerState.Read(reader, out _, _v);
+    }
+}

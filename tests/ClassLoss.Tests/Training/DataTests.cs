@@ -1,0 +1,159 @@
+using System.IO.Compression;
+using ClassLoss.Training.Data;
+
+namespace ClassLoss.Tests.Training;
+
+public sealed class DataTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("classloss-data-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static byte[] Idx(byte type, int[] dims, byte[] data)
+    {
+        var ms = new MemoryStream();
+        ms.Write([0, 0, type, (byte)dims.Length]);
+        foreach (int d in dims) ms.Write([(byte)(d >> 24), (byte)(d >> 16), (byte)(d >> 8), (byte)d]);
+        ms.Write(data);
+        return ms.ToArray();
+    }
+
+    private static byte[] Gzip(byte[] data)
+    {
+        var ms = new MemoryStream();
+        using (var gz = new GZipStream(ms, CompressionLevel.Optimal, leaveOpen: true)) gz.Write(data);
+        return ms.ToArray();
+    }
+
+    private string Write(string name, string text) => Write(name, System.Text.Encoding.UTF8.GetBytes(text));
+
+    private string Write(string name, byte[] bytes)
+    {
+        string path = Path.Combine(_dir, name);
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    [Fact]
+    public void IdxReader_ReadsPlainAndGzipFiles()
+    {
+        var bytes = Idx(0x08, [2, 3], [1, 2, 3, 4, 5, 6]);
+        foreach (var path in new[] { Write("a.idx", bytes), Write("a.idx.gz", Gzip(bytes)) })
+        {
+            var a = IdxReader.Read(path);
+            Assert.Equal([2, 3], a.Dimensions);
+            Assert.Equal([1, 2, 3, 4, 5, 6], a.Data);
+        }
+    }
+
+    [Fact]
+    public void IdxReader_RejectsBadMagic_NamingTheFile()
+    {
+        var bytes = Idx(0x08, [2], [1, 2]);
+        bytes[0] = 0x42;
+        string path = Write("bad.idx", bytes);
+        var ex = Assert.Throws<InvalidDataException>(() => IdxReader.Read(path));
+        Assert.Contains("bad.idx", ex.Message);
+        Assert.Contains("magic", ex.Message);
+    }
+
+    [Fact]
+    public void IdxReader_RejectsTruncatedGzip_NamingTheFile()
+    {
+        var gz = Gzip(Idx(0x08, [50], new byte[50]));
+        string path = Write("cut.gz", gz[..(gz.Length / 2)]);
+        var ex = Assert.Throws<InvalidDataException>(() => IdxReader.Read(path));
+        Assert.Contains("cut.gz", ex.Message);
+    }
+
+    [Fact]
+    public void IdxReader_RejectsTruncatedDataAndUnsupportedType()
+    {
+        string shortPath = Write("short.idx", Idx(0x08, [10], new byte[7]));
+        Assert.Contains("truncated", Assert.Throws<InvalidDataException>(() => IdxReader.Read(shortPath)).Message);
+        string typePath = Write("float.idx", Idx(0x0D, [1], new byte[4]));
+        Assert.Contains("float.idx", Assert.Throws<InvalidDataException>(() => IdxReader.Read(typePath)).Message);
+    }
+
+    [Fact]
+    public void DefaultData_IsAStratifiedFashionMnistSubset()
+    {
+        var (train, test) = DefaultData.Load();
+        Assert.Equal(3000, train.Count);
+        Assert.Equal(1000, test.Count);
+        Assert.Equal(784, train.Dimension);
+        Assert.All(train.ClassCounts(), c => Assert.Equal(300, c));
+        Assert.All(test.ClassCounts(), c => Assert.Equal(100, c));
+        Assert.All(train.Features, v => Assert.InRange(v, 0f, 1f));
+    }
+
+    [Fact]
+    public void Csv_ReadsHeaderAndRows()
+    {
+        string path = Write("ok.csv", "x1,x2,label\n0.5,1,0\n-2,3e1,2\n");
+        var d = CsvDataset.Read(path);
+        Assert.Equal(2, d.Count);
+        Assert.Equal(2, d.Dimension);
+        Assert.Equal(3, d.Classes);
+        Assert.Equal([0.5f, 1f, -2f, 30f], d.Features);
+        Assert.Equal([0, 2], d.Labels);
+    }
+
+    [Theory]
+    [InlineData("1,2,0\n3,abc,1\n", "line 2")]
+    [InlineData("1,2,0\n3,1\n", "line 2")]
+    [InlineData("a,b,y\n1,2,0\n1,2,7\n", "line 3")]
+    [InlineData("1,2,0\n1,2,-1\n", "line 2")]
+    [InlineData("1,2,0.5\n", "line 1")]
+    public void Csv_ErrorsNameFileAndLine(string text, string where)
+    {
+        string path = Write("bad.csv", text);
+        var ex = Assert.Throws<InvalidDataException>(() => CsvDataset.Read(path, classes: 3));
+        Assert.Contains("bad.csv", ex.Message);
+        Assert.Contains(where, ex.Message);
+    }
+
+    private static Dataset Synthetic(params int[] counts)
+    {
+        var labels = new List<int>();
+        for (int c = 0; c < counts.Length; c++) for (int i = 0; i < counts[c]; i++) labels.Add(c);
+        var x = new float[labels.Count];
+        for (int i = 0; i < x.Length; i++) x[i] = i;
+        return new Dataset(x, 1, [.. labels], counts.Length);
+    }
+
+    [Fact]
+    public void StratifiedSplit_KeepsClassProportionsAndIsSeeded()
+    {
+        var d = Synthetic(100, 40, 60);
+        var (train, val, test) = d.StratifiedSplit(0.1, 0.2, seed: 4);
+        Assert.Equal([10, 4, 6], val.ClassCounts());
+        Assert.Equal([20, 8, 12], test.ClassCounts());
+        Assert.Equal([70, 28, 42], train.ClassCounts());
+        var again = d.StratifiedSplit(0.1, 0.2, seed: 4);
+        Assert.Equal(val.Features, again.Validation.Features);
+        // Every row lands in exactly one part.
+        var all = train.Features.Concat(val.Features).Concat(test.Features).OrderBy(v => v);
+        Assert.Equal(d.Features, all);
+    }
+
+    [Fact]
+    public void LongTailed_FollowsCuiEtAlProfile()
+    {
+        // n_c = floor(100 * 10^(-c/2)) for K = 3: 100, 31 (31.62), 10 — computed by hand.
+        var d = Synthetic(100, 120, 150).LongTailed(10, seed: 1);
+        Assert.Equal([100, 31, 10], d.ClassCounts());
+    }
+
+    [Fact]
+    public void Scaling_MapsToUnitRange_AndStandardizeCentres()
+    {
+        var d = new Dataset([2f, 10f, 4f, 20f, 6f, 30f], 2, [0, 1, 0], 2);
+        var s = d.ScaleToUnitRange();
+        Assert.Equal([0f, 0f, 0.5f, 0.5f, 1f, 1f], s.Features);
+        var z = d.Standardize();
+        Assert.Equal(0.0, z.Features[0] + z.Features[2] + z.Features[4], 5);
+        // Population sd of (2, 4, 6) is sqrt(8/3); (2 - 4) / sqrt(8/3) = -1.2247.
+        Assert.Equal(-1.2247449, z.Features[0], 5);
+    }
+}

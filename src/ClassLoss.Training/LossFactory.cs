@@ -1,5 +1,6 @@
 using System.Globalization;
 using ClassLoss.Losses;
+using ClassLoss.Training.Losses;
 
 namespace ClassLoss.Training;
 
@@ -31,7 +32,55 @@ public static class LossFactory
             (s, c) => new CrossEntropyLoss(s.Text, CeOptions(s))),
         new("weighted-ce", ["weights", "smoothing", "temperature"], "class-weighted softmax cross-entropy; weights=balanced or w0;w1;...",
             (s, c) => new CrossEntropyLoss(s.Text, CeOptions(s) with { ClassWeights = Weights(s, c) })),
+        new("cb-ce", ["beta", "smoothing", "temperature"], "class-balanced CE: weights from the effective number of samples (Cui et al. 2019), beta default 0.999",
+            (s, c) => new CrossEntropyLoss(s.Text, CeOptions(s) with { ClassWeights = ClassBalanced(s, c) })),
+        new("ce+z", ["z", "smoothing", "temperature"], "softmax CE plus the z-loss z·lse(logits)² (PaLM), z default 1e-4",
+            (s, c) => new WithZLoss(new CrossEntropyLoss(s.Text, CeOptions(s)), new ZLossOptions { Coefficient = s.Double("z", 1e-4) })),
+        new("brier", [], "Brier score of softmax(logits): Σ_c (p_c - y_c)², mean over rows",
+            (s, c) => Both(s, SoftmaxBrierScore.Evaluate, SoftmaxBrierScore.Evaluate, new BrierScoreOptions())),
+        new("mse", [], "MSE of softmax(logits): mean over N·K elements (PyTorch MSELoss on probabilities)",
+            (s, c) => Both(s, SoftmaxBrierScore.Evaluate, SoftmaxBrierScore.Evaluate, new BrierScoreOptions { Average = BrierAverage.PerElement })),
+        new("sigmoid-mse", [], "one-vs-rest MSE through a sigmoid per class: Σ_c (σ(z_c) - y_c)², mean over rows",
+            (s, c) => TargetsOnly(s, SigmoidBrierScore.Evaluate, new BrierScoreOptions())),
+        new("bce", [], "one-vs-rest binary CE with logits (sigmoid per class), summed over classes, mean over rows",
+            (s, c) => TargetsOnly(s, SigmoidBinaryCrossEntropy.Evaluate, new BinaryCrossEntropyOptions { Reduction = Reduction.BatchMean })),
+        new("focal", ["gamma", "alpha"], "softmax focal loss (Keras CategoricalFocalCrossentropy), gamma default 2, alpha default 0.25",
+            (s, c) => Both(s, SoftmaxFocal.Evaluate, SoftmaxFocal.Evaluate, new SoftmaxFocalOptions { Gamma = s.Double("gamma", 2), Alpha = s.Double("alpha", 0.25) })),
+        new("sigmoid-focal", ["gamma", "alpha"], "one-vs-rest sigmoid focal loss (torchvision), summed over classes, mean over rows",
+            (s, c) => TargetsOnly(s, SigmoidFocal.Evaluate, new SigmoidFocalOptions { Gamma = s.Double("gamma", 2), Alpha = s.Double("alpha", 0.25), Reduction = Reduction.BatchMean })),
+        new("poly", ["epsilon"], "Poly-1 loss: CE + epsilon (1 - p_t) (Leng et al. 2022), epsilon default 1",
+            (s, c) => Both(s, PolyLoss.Evaluate, PolyLoss.Evaluate, new PolyLossOptions { Epsilon = s.Double("epsilon", 1) })),
+        new("hinge", ["p", "margin"], "multiclass hinge (PyTorch MultiMarginLoss), p = 1 or 2, margin default 1",
+            (s, c) => LabelsOnly(s, MultiMarginHinge.Evaluate, new MultiMarginHingeOptions { Power = s.Int("p", 1), Margin = s.Double("margin", 1) })),
+        new("sparsemax", [], "sparsemax loss (Martins & Astudillo 2016)",
+            (s, c) => LabelsOnly(s, SparsemaxLoss.Evaluate, new SparsemaxLossOptions())),
     ];
+
+    private delegate LossResult LabelKernelOf<TOptions>(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int classes, TOptions? options, Span<float> gradient, Span<float> rowLosses);
+
+    private delegate LossResult TargetKernelOf<TOptions>(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int classes, TOptions? options, Span<float> gradient, Span<float> rowLosses);
+
+    private static KernelLoss Both<TOptions>(Spec s, LabelKernelOf<TOptions> labels, TargetKernelOf<TOptions> targets, TOptions options)
+        where TOptions : LossOptions =>
+        new(s.Text, (z, y, k, g, r) => labels(z, y, k, options, g, r), (z, t, k, g, r) => targets(z, t, k, options, g, r));
+
+    private static KernelLoss LabelsOnly<TOptions>(Spec s, LabelKernelOf<TOptions> labels, TOptions options)
+        where TOptions : LossOptions =>
+        new(s.Text, (z, y, k, g, r) => labels(z, y, k, options, g, r), null);
+
+    private static KernelLoss TargetsOnly<TOptions>(Spec s, TargetKernelOf<TOptions> targets, TOptions options)
+        where TOptions : LossOptions =>
+        new(s.Text, null, (z, t, k, g, r) => targets(z, t, k, options, g, r));
+
+    private static double[] ClassBalanced(Spec s, LossContext c)
+    {
+        if (c.ClassCounts is null || c.ClassCounts.Count != c.Classes)
+        {
+            throw new ArgumentException($"'{s.Text}': class-balanced weights need the class counts of the training data.");
+        }
+
+        return ClassBalancedWeights.Compute([.. c.ClassCounts], s.Double("beta", 0.999));
+    }
 
     /// <summary>Every registered loss.</summary>
     public static IReadOnlyList<Entry> Losses => Registry;

@@ -89,7 +89,7 @@ public class OptimizerAndLossFactoryTests
     }
 
     [Theory]
-    [InlineData("hinge", "valid losses: ce, weighted-ce")]
+    [InlineData("softmax-hinge", "valid losses: ce, weighted-ce")]
     [InlineData("ce:gamma=2", "valid options: smoothing, temperature")]
     [InlineData("weighted-ce:weights=1;2;3", "3 weights for 2 classes")]
     [InlineData("ce:smoothing=abc", "not a finite number")]

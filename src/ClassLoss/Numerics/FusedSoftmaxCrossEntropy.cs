@@ -122,6 +122,7 @@ internal static unsafe class FusedSoftmaxCrossEntropy
     private readonly struct Job(float* z, int* y, float* g, float* r, double* blockSums, int n, int k, int blockRows,
         int ignoreIndex, float scale)
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void RunBlock(int b)
         {
             int start = b * blockRows;
@@ -158,6 +159,7 @@ internal static unsafe class FusedSoftmaxCrossEntropy
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double Row(float* z, float* g, int k, int label, float scale)
     {
         float max;
@@ -237,6 +239,7 @@ internal static unsafe class FusedSoftmaxCrossEntropy
         return double.NaN;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Max<TV>(float* z, int k) where TV : struct, IVec<TV>
     {
         int w = TV.Count;
@@ -259,6 +262,7 @@ internal static unsafe class FusedSoftmaxCrossEntropy
         return MaxScalar(z, c, k, m);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float MaxScalar(float* z, int c, int k, float m)
     {
         for (; c < k; c++)
@@ -270,6 +274,7 @@ internal static unsafe class FusedSoftmaxCrossEntropy
         return m;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double SumExp<TV>(float* z, float* g, int k, float max) where TV : struct, IVec<TV>
     {
         int w = TV.Count;
@@ -312,15 +317,12 @@ internal static unsafe class FusedSoftmaxCrossEntropy
             }
 
             total += TV.SumAcross(TV.Add(TV.Add(s0, s1), TV.Add(s2, s3)));
-            if (chunkEnd - c < w)
-            {
-                break;
-            }
         }
 
         return total + SumExpScalar(z, g, c, k, max);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double SumExpScalar(float* z, float* g, int c, int k, float max)
     {
         double total = 0;
@@ -338,6 +340,7 @@ internal static unsafe class FusedSoftmaxCrossEntropy
         return total;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Scale<TV>(float* g, int k, float factor) where TV : struct, IVec<TV>
     {
         int w = TV.Count;
@@ -357,6 +360,7 @@ internal static unsafe class FusedSoftmaxCrossEntropy
         ScaleScalar(g, c, k, factor);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ScaleScalar(float* g, int c, int k, float factor)
     {
         for (; c < k; c++)

@@ -18,7 +18,8 @@ namespace ClassLoss.Numerics;
 /// max/rescaled-sum single pass would store exponentials against different running maxima and need a second
 /// non-uniform correction pass, so the max pass is kept.)</para>
 /// <para><c>exp</c> is Cody–Waite range reduction <c>x = n ln2 + r</c> with a two-part ln2, Cephes' degree-5
-/// polynomial for <c>e^r</c> on <c>|r| ≤ ln2/2</c> (about 1 ulp) and <c>2^n</c> built in the exponent bits; inputs
+/// polynomial for <c>e^r</c> on <c>|r| ≤ ln2/2</c> (about 1 ulp) and <c>2^n</c> built in the exponent bits (n rounded
+/// with the 1.5·2^23 trick, so no float-to-int conversion); inputs
 /// below −87.33 (results below float's smallest normal) give 0, so <c>-∞</c> (masked) logits contribute exactly 0.
 /// A row whose maximum is not finite (NaN, +∞, or every entry −∞) gets a NaN loss and a NaN gradient, as PyTorch.</para>
 /// <para>Threads: rows are cut into blocks whose size depends only on N; each block's losses are summed in row order
@@ -379,6 +380,8 @@ internal static unsafe class FusedSoftmaxCrossEntropy
     private const float P3 = 4.1665795894e-2f;
     private const float P4 = 1.6666665459e-1f;
     private const float P5 = 5.0000001201e-1f;
+    // 1.5 * 2^23: adding it rounds to an integer n held in the low mantissa bits; (bits << 23) + (127 << 23) is 2^n.
+    private const float RoundMagic = 12582912f;
     private const float MinArg = -87.33654f; // ln(FLT_MIN): smaller arguments give 0
     private const float MaxArg = 88.37626f;  // 2^n stays a normal number below this
 
@@ -444,7 +447,8 @@ internal static unsafe class FusedSoftmaxCrossEntropy
         {
             var x = xv._v;
             var xc = Vector512.MinNative(Vector512.MaxNative(x, Vector512.Create(MinArg)), Vector512.Create(MaxArg));
-            var n = Vector512.Round(xc * Vector512.Create(Log2E));
+            var t = Vector512.FusedMultiplyAdd(xc, Vector512.Create(Log2E), Vector512.Create(RoundMagic));
+            var n = t - Vector512.Create(RoundMagic);
             var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Hi), xc);
             r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Lo), r);
             var p = Vector512.FusedMultiplyAdd(Vector512.Create(P0), r, Vector512.Create(P1));
@@ -453,7 +457,7 @@ internal static unsafe class FusedSoftmaxCrossEntropy
             p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P4));
             p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P5));
             p = Vector512.FusedMultiplyAdd(p * r, r, r) + Vector512<float>.One;
-            var pow = Vector512.ShiftLeft(Vector512.ConvertToInt32(n) + Vector512.Create(127), 23).AsSingle();
+            var pow = (Vector512.ShiftLeft(t.AsInt32(), 23) + Vector512.Create(127 << 23)).AsSingle();
             var result = p * pow;
             return new(Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(MinArg)), Vector512<float>.Zero, result));
         }
@@ -480,7 +484,8 @@ internal static unsafe class FusedSoftmaxCrossEntropy
         {
             var x = xv._v;
             var xc = Vector256.MinNative(Vector256.MaxNative(x, Vector256.Create(MinArg)), Vector256.Create(MaxArg));
-            var n = Vector256.Round(xc * Vector256.Create(Log2E));
+            var t = Vector256.FusedMultiplyAdd(xc, Vector256.Create(Log2E), Vector256.Create(RoundMagic));
+            var n = t - Vector256.Create(RoundMagic);
             var r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Hi), xc);
             r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Lo), r);
             var p = Vector256.FusedMultiplyAdd(Vector256.Create(P0), r, Vector256.Create(P1));
@@ -489,7 +494,7 @@ internal static unsafe class FusedSoftmaxCrossEntropy
             p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P4));
             p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P5));
             p = Vector256.FusedMultiplyAdd(p * r, r, r) + Vector256<float>.One;
-            var pow = Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
+            var pow = (Vector256.ShiftLeft(t.AsInt32(), 23) + Vector256.Create(127 << 23)).AsSingle();
             var result = p * pow;
             return new(Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(MinArg)), Vector256<float>.Zero, result));
         }
@@ -526,7 +531,8 @@ internal static unsafe class FusedSoftmaxCrossEntropy
         {
             var x = xv._v;
             var xc = Vector128.MinNative(Vector128.MaxNative(x, Vector128.Create(MinArg)), Vector128.Create(MaxArg));
-            var n = Vector128.Round(xc * Vector128.Create(Log2E));
+            var t = Vector128.FusedMultiplyAdd(xc, Vector128.Create(Log2E), Vector128.Create(RoundMagic));
+            var n = t - Vector128.Create(RoundMagic);
             var r = Vector128.FusedMultiplyAdd(n, Vector128.Create(-Ln2Hi), xc);
             r = Vector128.FusedMultiplyAdd(n, Vector128.Create(-Ln2Lo), r);
             var p = Vector128.FusedMultiplyAdd(Vector128.Create(P0), r, Vector128.Create(P1));
@@ -535,7 +541,7 @@ internal static unsafe class FusedSoftmaxCrossEntropy
             p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(P4));
             p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(P5));
             p = Vector128.FusedMultiplyAdd(p * r, r, r) + Vector128<float>.One;
-            var pow = Vector128.ShiftLeft(Vector128.ConvertToInt32(n) + Vector128.Create(127), 23).AsSingle();
+            var pow = (Vector128.ShiftLeft(t.AsInt32(), 23) + Vector128.Create(127 << 23)).AsSingle();
             var result = p * pow;
             return new(Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128.Create(MinArg)), Vector128<float>.Zero, result));
         }

@@ -1,0 +1,52 @@
+using System.Diagnostics;
+using ClassLoss.Losses;
+using ClassLoss.Numerics;
+
+namespace ClassLoss.Benchmarks;
+
+/// <summary>
+/// A plain Stopwatch loop (no BenchmarkDotNet) for a quick look at one shape:
+/// <c>--probe N K [reps]</c> prints the best time of the copy floor and the fused kernel (forward, forward+backward).
+/// </summary>
+public static class Probe
+{
+    /// <summary>Runs the probe; returns 0.</summary>
+    public static int Run(int n, int k, int reps)
+    {
+        var rng = new Random(42);
+        var z = new float[n * k];
+        for (int i = 0; i < z.Length; i++)
+        {
+            z[i] = (float)(rng.NextDouble() * 8 - 4);
+        }
+
+        var y = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            y[i] = rng.Next(k);
+        }
+
+        var g = new float[z.Length];
+        Report("copy floor", () => z.AsSpan().CopyTo(g), reps, z.Length);
+        Report("read floor", () => System.Numerics.Tensors.TensorPrimitives.Max<float>(z), reps, z.Length);
+        Report("TP.Exp z->g", () => System.Numerics.Tensors.TensorPrimitives.Exp<float>(z, g), reps, z.Length);
+        Report("fused F", () => FusedSoftmaxCrossEntropy.Evaluate(z, y, k, Reduction.Mean, EmptyMean.Zero, -100, default, default, 1), reps, z.Length);
+        Report("fused F+B 1T", () => FusedSoftmaxCrossEntropy.Evaluate(z, y, k, Reduction.Mean, EmptyMean.Zero, -100, g, default, 1), reps, z.Length);
+        Report("fused F+B 2T", () => FusedSoftmaxCrossEntropy.Evaluate(z, y, k, Reduction.Mean, EmptyMean.Zero, -100, g, default, 2), reps, z.Length);
+        return 0;
+    }
+
+    private static void Report(string name, Action a, int reps, int elements)
+    {
+        a();
+        double best = double.MaxValue;
+        for (int r = 0; r < reps; r++)
+        {
+            long t = Stopwatch.GetTimestamp();
+            a();
+            best = Math.Min(best, Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+        }
+
+        Console.WriteLine($"{name,-14} best {best,10:F3} ms  {best * 1e6 / elements,7:F3} ns/element");
+    }
+}

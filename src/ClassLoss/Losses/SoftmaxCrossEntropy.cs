@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using ClassLoss.Numerics;
 using ClassLoss.Validation;
 
@@ -35,6 +36,13 @@ public static class SoftmaxCrossEntropy
     {
         var o = options ?? CrossEntropyOptions.Default;
         o.Validate(classes);
+        if (typeof(T) == typeof(float) && FusedSoftmaxCrossEntropy.Supports(o))
+        {
+            // The common case (float, no weights, smoothing or temperature) takes the vectorised fused kernel.
+            return FusedSoftmaxCrossEntropy.Evaluate(MemoryMarshal.Cast<T, float>(logits), labels, classes, o.Reduction, o.WhenEmpty,
+                o.IgnoreIndex, MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses));
+        }
+
         int n = Guard.Rows(logits.Length, classes, nameof(logits));
         Guard.Length(labels.Length, n, nameof(labels));
         Guard.Length(gradient.Length, logits.Length, nameof(gradient), optional: true);

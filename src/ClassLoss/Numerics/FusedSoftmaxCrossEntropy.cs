@@ -227,7 +227,8 @@ internal static unsafe class FusedSoftmaxCrossEntropy
             g[label] -= scale;
         }
 
-        return Math.Log(s) + max - z[label];
+        // (max - z_y) first: exact for floats of similar size, and not rounded to the spacing of max (logits of 1e8).
+        return ((double)max - z[label]) + Math.Log(s);
     }
 
     private static double NanRow(float* g, int k)

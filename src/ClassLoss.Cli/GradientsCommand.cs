@@ -104,7 +104,9 @@ internal static class GradientsCommand
         plot.Title("d loss / d logit for a positive example (y = 1)");
         plot.XLabel("logit m (negative = confidently wrong)");
         plot.YLabel("gradient");
-        plot.ShowLegend();
+        bce.LineWidth = 2;
+        mse.LineWidth = 2;
+        plot.ShowLegend(ScottPlot.Alignment.LowerRight);
         string gradientPng = Path.Combine(outDir, "sigmoid_gradients.png");
         plot.SavePng(gradientPng, 800, 500);
 
@@ -130,6 +132,7 @@ internal static class GradientsCommand
         {
             var line = tplot.Add.ScatterLine(logTau, probabilities.Select(p => p[c]).ToArray());
             line.LegendText = string.Create(inv, $"class {c} (z = {TemperatureLogits[c]:G})");
+            line.LineWidth = 2;
             var marker = tplot.Add.Marker(hardX, hard[c]);
             marker.Color = line.Color;
             marker.Size = 10;
@@ -145,7 +148,7 @@ internal static class GradientsCommand
         tplot.XLabel("log10 τ");
         tplot.YLabel("probability");
         tplot.Axes.SetLimitsY(-0.02, 1.02);
-        tplot.ShowLegend();
+        tplot.ShowLegend(ScottPlot.Alignment.UpperRight);
         string temperaturePng = Path.Combine(outDir, "softmax_temperature.png");
         tplot.SavePng(temperaturePng, 800, 500);
 

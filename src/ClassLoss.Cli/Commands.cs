@@ -13,5 +13,6 @@ internal static class Commands
         yield return EvalCommand.Create();
         yield return CalibrateCommand.Create();
         yield return GradientsCommand.Create();
+        yield return PredictCommand.Create();
     }
 }

@@ -12,5 +12,7 @@ internal static class Commands
         yield return CompareCommand.Create();
         yield return EvalCommand.Create();
         yield return CalibrateCommand.Create();
+        yield return GradientsCommand.Create();
+        yield return PredictCommand.Create();
     }
 }

@@ -52,19 +52,20 @@ internal static class TrainCommand
         var common = new Common();
         var loss = new Option<string>("--loss") { Description = $"Loss specification name[:key=value,...]; names: {LossFactory.ValidNames}.", DefaultValueFactory = _ => "ce" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run saved in this directory (its settings; --epochs may extend it)." };
-        var command = new Command("train", "Train softmax regression or an MLP with one loss; write metrics.csv and the model file.") { loss, resume };
+        var calibrate = new Option<bool>("--calibrate") { Description = "After training, fit temperature scaling on the validation logits, report test NLL/Brier/ECE before and after, save calibrator.json." };
+        var command = new Command("train", "Train softmax regression or an MLP with one loss; write metrics.csv and the model file.") { loss, resume, calibrate };
         common.AddTo(command);
         command.SetAction(p => CliErrors.Run(() =>
         {
             string? from = p.GetValue(resume);
             bool outGiven = p.GetResult(common.Out) is { Implicit: false };
             string outDir = !outGiven && from is not null ? from : p.GetValue(common.Out)!;
-            return Run(common.Settings(p, p.GetValue(loss)!), p.GetValue(common.Model)!, outDir, from, p.GetValue(common.Epochs));
+            return Run(common.Settings(p, p.GetValue(loss)!), p.GetValue(common.Model)!, outDir, from, p.GetValue(common.Epochs), p.GetValue(calibrate));
         }));
         return command;
     }
 
-    internal static int Run(TrainSettings settings, string model, string outDir, string? resumeDir, int? epochs)
+    internal static int Run(TrainSettings settings, string model, string outDir, string? resumeDir, int? epochs, bool calibrate = false)
     {
         Checkpoint? checkpoint = null;
         if (resumeDir is not null)
@@ -80,6 +81,11 @@ internal static class TrainCommand
         }
 
         var data = Lab.Load(settings.Data, settings.Seed, settings.Validation, settings.Imbalance);
+        if (calibrate && (data.Validation is null || data.Validation.Count == 0))
+        {
+            throw new CliException("--calibrate needs a validation split to fit on: use --validation > 0.");
+        }
+
         var loss = LossFactory.Create(settings.Loss, new LossContext(data.Train.Classes, data.Train.ClassCounts()));
         Trainer trainer;
         if (checkpoint is not null)
@@ -100,6 +106,11 @@ internal static class TrainCommand
         WriteMetrics(Path.Combine(outDir, "metrics.csv"), trainer.History);
         AnsiConsole.Write(Table(trainer.History));
         AnsiConsole.MarkupLineInterpolated($"wrote {Path.Combine(outDir, "metrics.csv")} and {Path.Combine(outDir, Checkpoint.FileName)}");
+        if (calibrate)
+        {
+            TrainCalibration.Run(trainer.Model, data, outDir);
+        }
+
         return 0;
     }
 

@@ -1,5 +1,9 @@
 using System.CommandLine;
+using System.Globalization;
 using ClassLoss.Training;
+using ClassLoss.Training.Data;
+using ClassLoss.Training.Evaluation;
+using ClassLoss.Training.Models;
 using ClassLoss.Training.Optimizers;
 using Spectre.Console;
 
@@ -15,12 +19,13 @@ internal static class CompareCommand
     {
         var common = new TrainCommand.Common();
         var losses = new Option<string>("--losses") { Description = $"Comma-separated loss specifications, e.g. ce,ce:smoothing=0.1,weighted-ce:weights=balanced ('|' also separates); names: {LossFactory.ValidNames}.", DefaultValueFactory = _ => "ce,weighted-ce" };
-        var command = new Command("compare", "Train once per loss (same data, model, seed) and compare them: table, CSV and plots.") { losses };
+        var target = new Option<double>("--target-accuracy") { Description = "The test accuracy whose first epoch the table reports (epochs to target).", DefaultValueFactory = _ => 0.8 };
+        var command = new Command("compare", "Train once per loss (same data, model, seed) and compare them: table, CSV and plots.") { losses, target };
         common.AddTo(command);
         command.SetAction(p => CliErrors.Run(() =>
         {
             var specs = SplitLosses(p.GetValue(losses)!);
-            return Run(specs, common.Settings(p, specs[0]), p.GetValue(common.Model)!, p.GetValue(common.Out)!);
+            return Run(specs, common.Settings(p, specs[0]), p.GetValue(common.Model)!, p.GetValue(common.Out)!, p.GetValue(target));
         }));
         return command;
     }
@@ -51,13 +56,14 @@ internal static class CompareCommand
         return specs.Count > 0 ? [.. specs] : throw new CliException("--losses: give at least one loss.");
     }
 
-    internal static int Run(string[] specs, TrainSettings settings, string model, string outDir)
+    internal static int Run(string[] specs, TrainSettings settings, string model, string outDir, double targetAccuracy = 0.8)
     {
         var data = Lab.Load(settings.Data, settings.Seed, settings.Validation, settings.Imbalance);
         var context = new LossContext(data.Train.Classes, data.Train.ClassCounts());
         var losses = Array.ConvertAll(specs, s => LossFactory.Create(s, context));
         Directory.CreateDirectory(outDir);
         var results = new List<(string Loss, IReadOnlyList<EpochMetrics> History)>();
+        var reports = new List<MetricsReport>();
         foreach (var loss in losses)
         {
             var net = Lab.Model(model, data.Train.Dimension, data.Train.Classes, settings.Seed);
@@ -66,30 +72,73 @@ internal static class CompareCommand
             TrainCommand.Train(trainer, data, null, m =>
                 AnsiConsole.MarkupLineInterpolated($"  epoch {m.Epoch,3}  train loss {Lab.F(m.TrainLoss)}  test acc {Lab.F(m.TestAccuracy)}  ({m.Seconds:F1} s)"));
             results.Add((loss.Name, trainer.History));
+            reports.Add(TestReport(net, data.Test));
         }
 
-        var table = new Table().AddColumns("loss", "final train loss", "best val acc", "final test acc", "final test NLL");
+        var table = new Table().AddColumns("loss", "test acc", "balanced acc", "test NLL", "Brier", "ECE (15 bins)",
+            $"epochs to {Lab.F(targetAccuracy, "0.00")}", "wall s", "final train loss");
         using (var w = new StreamWriter(Path.Combine(outDir, "compare.csv")))
+        using (var summary = new StreamWriter(Path.Combine(outDir, "compare_summary.csv")))
         {
             w.WriteLine("loss," + EpochMetrics.CsvHeader);
-            foreach (var (name, history) in results)
+            summary.WriteLine("loss,test_accuracy,balanced_accuracy,test_nll,brier,ece,epochs_to_target,wall_seconds,final_train_loss");
+            for (int r = 0; r < results.Count; r++)
             {
+                var (name, history) = results[r];
+                var report = reports[r];
                 foreach (var m in history)
                 {
                     w.WriteLine($"\"{name}\",{m.ToCsv()}");
                 }
 
-                double bestVal = history.Count == 0 ? double.NaN : history.Max(m => m.ValidationAccuracy);
-                var last = history[^1];
-                table.AddRow(Markup.Escape(name), Lab.F(last.TrainLoss), Lab.F(bestVal), Lab.F(last.TestAccuracy), Lab.F(last.TestNll));
+                int reached = -1;
+                foreach (var m in history)
+                {
+                    if (m.TestAccuracy >= targetAccuracy)
+                    {
+                        reached = m.Epoch;
+                        break;
+                    }
+                }
+
+                double wall = history.Sum(m => m.Seconds);
+                string epochs = reached > 0 ? reached.ToString(CultureInfo.InvariantCulture) : "not reached";
+                table.AddRow(Markup.Escape(name), Lab.F(report.Accuracy), Lab.F(report.BalancedAccuracy), Lab.F(report.LogLoss),
+                    Lab.F(report.Brier), Lab.F(report.Ece), epochs, Lab.F(wall, "0.00"), Lab.F(history[^1].TrainLoss));
+                summary.WriteLine(string.Join(',', $"\"{name}\"", R(report.Accuracy), R(report.BalancedAccuracy), R(report.LogLoss), R(report.Brier),
+                    R(report.Ece), reached > 0 ? reached.ToString(CultureInfo.InvariantCulture) : "", R(wall), R(history[^1].TrainLoss)));
             }
         }
 
         AnsiConsole.Write(table);
         Plot(results, m => m.TrainLoss, "train loss", Path.Combine(outDir, "train_loss.png"));
         Plot(results, m => m.TestAccuracy, "test accuracy", Path.Combine(outDir, "test_accuracy.png"));
-        AnsiConsole.MarkupLineInterpolated($"wrote compare.csv, train_loss.png and test_accuracy.png in {outDir}");
+        AnsiConsole.MarkupLineInterpolated($"wrote compare.csv, compare_summary.csv, train_loss.png and test_accuracy.png in {outDir}");
         return 0;
+    }
+
+    private static string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>Test-set metrics of a trained model through the evaluation accumulator (the same numbers <c>classloss eval</c> gives).</summary>
+    internal static MetricsReport TestReport(Mlp net, Dataset test)
+    {
+        int k = test.Classes;
+        double[] logits = PredictCommand.Logits(net, test);
+        var names = new string[k];
+        for (int c = 0; c < k; c++)
+        {
+            names[c] = c.ToString(CultureInfo.InvariantCulture);
+        }
+
+        var metrics = new Metrics(names, new MetricsOptions { EqualMass = false });
+        var p = new double[k];
+        for (int i = 0; i < test.Count; i++)
+        {
+            Metrics.ToProbabilities(PredictionValues.Logits, logits.AsSpan(i * k, k), p, renormalize: false);
+            metrics.Add(test.Labels[i], p);
+        }
+
+        return metrics.Compute();
     }
 
     private static void Plot(List<(string Loss, IReadOnlyList<EpochMetrics> History)> results, Func<EpochMetrics, double> metric, string label, string path)

@@ -74,6 +74,19 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Equal(1 + 4, File.ReadAllLines(Path.Combine(outDir, "compare.csv")).Length);
         Assert.True(new FileInfo(Path.Combine(outDir, "train_loss.png")).Length > 1000);
         Assert.True(new FileInfo(Path.Combine(outDir, "test_accuracy.png")).Length > 1000);
+        string[] summary = File.ReadAllLines(Path.Combine(outDir, "compare_summary.csv"));
+        Assert.Equal(3, summary.Length);
+        Assert.StartsWith("loss,test_accuracy,balanced_accuracy,test_nll,brier,ece", summary[0], StringComparison.Ordinal);
+        foreach (string row in summary[1..])
+        {
+            // Every metric is a number; accuracy and balanced accuracy are in [0, 1].
+            string[] cells = row.Split(',');
+            double accuracy = double.Parse(cells[1], System.Globalization.CultureInfo.InvariantCulture);
+            double balanced = double.Parse(cells[2], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(accuracy, 0, 1);
+            Assert.InRange(balanced, 0, 1);
+            Assert.True(double.Parse(cells[3], System.Globalization.CultureInfo.InvariantCulture) > 0);
+        }
     }
 
     [Fact]

@@ -12,5 +12,6 @@ internal static class Commands
         yield return CompareCommand.Create();
         yield return EvalCommand.Create();
         yield return CalibrateCommand.Create();
+        yield return ExperimentsCommand.Create();
     }
 }

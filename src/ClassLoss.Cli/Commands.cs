@@ -14,5 +14,6 @@ internal static class Commands
         yield return CalibrateCommand.Create();
         yield return GradientsCommand.Create();
         yield return PredictCommand.Create();
+        yield return ExperimentsCommand.Create();
     }
 }

@@ -9,7 +9,7 @@ status=0
 dotnet test tests/ClassLoss.Tests/ClassLoss.Tests.csproj -c Release --logger "console;verbosity=minimal" 2>&1 | tee "$log" || status=1
 if [ "$status" -eq 0 ]; then
   DOTNET_EnableHWIntrinsic=0 dotnet test tests/ClassLoss.Tests/ClassLoss.Tests.csproj -c Release --no-build \
-    --filter "FullyQualifiedName~ClassLoss.Tests.Losses|FullyQualifiedName~ClassLoss.Tests.Activations|FullyQualifiedName~ClassLoss.Tests.Numerics" \
+    --filter "FullyQualifiedName~ClassLoss.Tests.Losses|FullyQualifiedName~ClassLoss.Tests.Activations|FullyQualifiedName~ClassLoss.Tests.Numerics|FullyQualifiedName~ClassLoss.Tests.Oracle" \
     --logger "console;verbosity=minimal" 2>&1 | tee -a "$log" || status=1
 fi
 passed=$(grep -oE "Passed: +[0-9]+" "$log" | awk '{s+=$2} END {print s+0}')

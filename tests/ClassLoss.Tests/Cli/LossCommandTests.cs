@@ -57,4 +57,23 @@ public class LossCommandTests
         Assert.Equal(1, code);
         Assert.Contains("outside [0, 3)", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void File_GivesTheMeanOverItsRows()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"classloss-loss-{Guid.NewGuid():N}.csv");
+        File.WriteAllText(path, "label,a,b,c,d,e\n0,0.1,0.5,0.1,0.1,0.2\n1,0.1,0.5,0.1,0.1,0.2\n");
+        try
+        {
+            var (code, output) = Run("loss", "--file", path);
+            Assert.Equal(0, code);
+            // Mean CE of the two rows: (-ln 0.1 - ln 0.5) / 2 = 1.49787.
+            Assert.Contains("1.49787", output, StringComparison.Ordinal);
+            Assert.Contains("2 rows, K = 5", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

@@ -1,34 +1,12 @@
-using System.CommandLine;
 using ClassLoss.Cli;
-using Spectre.Console;
+using ClassLoss.Tests.TestUtilities;
 
 namespace ClassLoss.Tests.Cli;
 
 [Collection("Console")]
 public class ExperimentsCommandTests
 {
-    private static (int Code, string Output) Run(params string[] args)
-    {
-        var writer = new StringWriter();
-        var previous = AnsiConsole.Console;
-        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(writer),
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-        });
-        AnsiConsole.Profile.Width = 200;
-        try
-        {
-            var root = new RootCommand { ExperimentsCommand.Create() };
-            int code = CliErrors.Run(() => root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
-            return (code, writer.ToString());
-        }
-        finally
-        {
-            AnsiConsole.Console = previous;
-        }
-    }
+    private static (int Code, string Output) Run(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void Quick_WritesReportWithFiveSectionsVerdictsAndAllPlots()

@@ -3,33 +3,14 @@ using System.Globalization;
 using ClassLoss.Cli;
 using Spectre.Console;
 
+using ClassLoss.Tests.TestUtilities;
+
 namespace ClassLoss.Tests.Cli;
 
 [Collection("Console")]
 public class GradientsCommandTests
 {
-    internal static (int Code, string Output) Run(Command command, params string[] args)
-    {
-        var writer = new StringWriter();
-        var previous = AnsiConsole.Console;
-        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(writer),
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-        });
-        AnsiConsole.Profile.Width = 200;
-        try
-        {
-            var root = new RootCommand { command };
-            int code = CliErrors.Run(() => root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
-            return (code, writer.ToString());
-        }
-        finally
-        {
-            AnsiConsole.Console = previous;
-        }
-    }
+    internal static (int Code, string Output) Run(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void WritesFilesAndTheCsvShowsMseGradientVanishingAtMinusTen()
@@ -37,7 +18,7 @@ public class GradientsCommandTests
         string dir = Path.Combine(Path.GetTempPath(), "classloss-gradients-" + Guid.NewGuid().ToString("N"));
         try
         {
-            var (code, output) = Run(GradientsCommand.Create(), "gradients", "--out", dir, "--points", "21");
+            var (code, output) = Run("gradients", "--out", dir, "--points", "21");
             Assert.Equal(0, code);
             foreach (string f in new[] { "sigmoid_gradients.png", "sigmoid_gradients.csv", "softmax_temperature.png", "softmax_temperature.csv" })
             {

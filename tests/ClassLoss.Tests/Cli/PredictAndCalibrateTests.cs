@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using ClassLoss.Cli;
 using ClassLoss.Training.Evaluation;
-using Spectre.Console;
+using ClassLoss.Tests.TestUtilities;
 
 namespace ClassLoss.Tests.Cli;
 
@@ -20,36 +20,7 @@ public sealed class PredictAndCalibrateTests : IDisposable
         }
     }
 
-    private static (int Code, string Output) Run(params string[] args)
-    {
-        var writer = new StringWriter();
-        var previous = AnsiConsole.Console;
-        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(writer),
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-        });
-        AnsiConsole.Profile.Width = 200;
-        var previousOut = Console.Out;
-        Console.SetOut(writer);
-        try
-        {
-            var root = new RootCommand();
-            foreach (var c in Commands.All())
-            {
-                root.Subcommands.Add(c);
-            }
-
-            int code = CliErrors.Run(() => root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
-            return (code, writer.ToString());
-        }
-        finally
-        {
-            AnsiConsole.Console = previous;
-            Console.SetOut(previousOut);
-        }
-    }
+    private static (int Code, string Output) Run(params string[] args) => CliRunner.Run(args);
 
     private static double[] LastMetrics(string runDir) =>
         File.ReadAllLines(Path.Combine(runDir, "metrics.csv"))[^1].Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();

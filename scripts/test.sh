@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command of README.md: the full suite, then the kernel tests again with hardware intrinsics disabled
-# (scalar paths). Ends with one line "tests: N passed, N failed".
+# (scalar paths) and with AVX-512 and AVX2 off (narrower vector paths). Ends with one line "tests: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -11,6 +11,14 @@ if [ "$status" -eq 0 ]; then
   DOTNET_EnableHWIntrinsic=0 dotnet test tests/ClassLoss.Tests/ClassLoss.Tests.csproj -c Release --no-build \
     --filter "FullyQualifiedName~ClassLoss.Tests.Losses|FullyQualifiedName~ClassLoss.Tests.Activations|FullyQualifiedName~ClassLoss.Tests.Numerics|FullyQualifiedName~ClassLoss.Tests.Oracle" \
     --logger "console;verbosity=minimal" 2>&1 | tee -a "$log" || status=1
+fi
+if [ "$status" -eq 0 ]; then
+  # The fused kernel's Vector256 and Vector128 paths (AVX-512, then AVX2 switched off).
+  for flag in DOTNET_EnableAVX512F DOTNET_EnableAVX2; do
+    env "$flag=0" dotnet test tests/ClassLoss.Tests/ClassLoss.Tests.csproj -c Release --no-build \
+      --filter "FullyQualifiedName~ClassLoss.Tests.Numerics|FullyQualifiedName~CrossEntropyOracle" \
+      --logger "console;verbosity=minimal" 2>&1 | tee -a "$log" || status=1
+  done
 fi
 passed=$(grep -oE "Passed: +[0-9]+" "$log" | awk '{s+=$2} END {print s+0}')
 failed=$(grep -oE "Failed: +[0-9]+" "$log" | awk '{s+=$2} END {print s+0}')

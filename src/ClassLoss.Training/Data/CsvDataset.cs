@@ -5,6 +5,8 @@ namespace ClassLoss.Training.Data;
 /// <summary>
 /// Reads a classification data set from CSV: one column of integer class labels, the other columns numeric
 /// features; comma-separated, an optional header line (detected when its feature cells are not numbers).
+/// Columns whose header starts with <c>soft</c> (e.g. <c>soft0, soft1, ...</c>, one per class in class order) are
+/// soft labels, not features: each row's target probabilities (finite, in [0, 1], summing to 1 within 1e-4).
 /// </summary>
 /// <remarks>Errors raise <see cref="InvalidDataException"/> naming the file and the 1-based line.</remarks>
 public static class CsvDataset
@@ -25,6 +27,9 @@ public static class CsvDataset
         ArgumentNullException.ThrowIfNull(reader);
         var features = new List<float>();
         var labels = new List<int>();
+        var soft = new List<float>();
+        bool[] isSoft = [];
+        int softCount = 0;
         int width = -1;
         int lineNo = 0;
         int labelCol = labelColumn;
@@ -52,8 +57,20 @@ public static class CsvDataset
                     throw new InvalidDataException($"{name}, line {lineNo}: label column {labelCol} does not exist ({width} columns).");
                 }
 
+                isSoft = new bool[width];
                 if (labels.Count == 0 && IsHeader(cells))
                 {
+                    for (int j = 0; j < width; j++)
+                    {
+                        isSoft[j] = j != labelCol && cells[j].Trim().StartsWith("soft", StringComparison.OrdinalIgnoreCase);
+                        softCount += isSoft[j] ? 1 : 0;
+                    }
+
+                    if (softCount > 0 && softCount == width - 1)
+                    {
+                        throw new InvalidDataException($"{name}, line {lineNo}: every non-label column is a soft label; no feature columns are left.");
+                    }
+
                     continue;
                 }
             }
@@ -82,7 +99,33 @@ public static class CsvDataset
                         throw new InvalidDataException($"{name}, line {lineNo}, column {j + 1}: '{cell}' is not a finite number.");
                     }
 
-                    features.Add(v);
+                    if (isSoft[j])
+                    {
+                        if (v < 0 || v > 1)
+                        {
+                            throw new InvalidDataException($"{name}, line {lineNo}, column {j + 1}: soft label {cell} is outside [0, 1].");
+                        }
+
+                        soft.Add(v);
+                    }
+                    else
+                    {
+                        features.Add(v);
+                    }
+                }
+            }
+
+            if (softCount > 0)
+            {
+                double total = 0;
+                for (int c = soft.Count - softCount; c < soft.Count; c++)
+                {
+                    total += soft[c];
+                }
+
+                if (Math.Abs(total - 1) > 1e-4)
+                {
+                    throw new InvalidDataException($"{name}, line {lineNo}: the soft labels sum to {total.ToString("R", CultureInfo.InvariantCulture)}, not 1.");
                 }
             }
         }
@@ -92,7 +135,23 @@ public static class CsvDataset
             throw new InvalidDataException($"{name}: no data rows.");
         }
 
-        int k = classes;
+        int k = softCount > 0 ? softCount : classes;
+        if (softCount > 0 && classes > 0 && classes != softCount)
+        {
+            throw new InvalidDataException($"{name}: {softCount} soft-label columns but {classes} classes.");
+        }
+
+        if (softCount > 0)
+        {
+            foreach (int y in labels)
+            {
+                if (y >= k)
+                {
+                    throw new InvalidDataException($"{name}: label {y} is outside the {k} classes the soft-label columns define.");
+                }
+            }
+        }
+
         if (k == 0)
         {
             foreach (int y in labels)
@@ -103,7 +162,7 @@ public static class CsvDataset
             k = Math.Max(k, 2);
         }
 
-        return new Dataset([.. features], width - 1, [.. labels], k);
+        return new Dataset([.. features], width - 1 - softCount, [.. labels], k, softCount > 0 ? [.. soft] : null);
     }
 
     private static bool IsHeader(string[] cells)

@@ -157,3 +157,27 @@ public sealed class DataTests : IDisposable
         Assert.Equal(-1.2247449, z.Features[0], 5);
     }
 }
+
+public class CsvSoftLabelTests
+{
+    [Fact]
+    public void SoftColumns_BecomeSoftLabels_NotFeatures()
+    {
+        const string csv = "x1,x2,soft0,soft1,label\n0.5,1.5,0.55,0.45,0\n2.0,-1.0,0.1,0.9,1\n";
+        var data = ClassLoss.Training.Data.CsvDataset.Read(new StringReader(csv), "t.csv");
+        Assert.Equal(2, data.Dimension);
+        Assert.Equal(2, data.Classes);
+        Assert.Equal(new[] { 0.5f, 1.5f, 2.0f, -1.0f }, data.Features);
+        // Seed 000's annotators: 11 of 20 say one class, 9 the other -> 0.55 / 0.45.
+        Assert.Equal(new[] { 0.55f, 0.45f, 0.1f, 0.9f }, data.SoftLabels);
+    }
+
+    [Theory]
+    [InlineData("x,soft0,soft1,label\n1,0.5,0.6,0\n", "line 2: the soft labels sum to")]
+    [InlineData("x,soft0,soft1,label\n1,1.5,-0.5,0\n", "line 2, column 2: soft label 1.5 is outside [0, 1]")]
+    public void BadSoftLabels_NameTheLine(string csv, string fragment)
+    {
+        var ex = Assert.Throws<InvalidDataException>(() => ClassLoss.Training.Data.CsvDataset.Read(new StringReader(csv), "t.csv"));
+        Assert.Contains(fragment, ex.Message, StringComparison.Ordinal);
+    }
+}

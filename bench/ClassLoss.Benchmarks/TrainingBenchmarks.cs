@@ -1,0 +1,136 @@
+using BenchmarkDotNet.Attributes;
+using ClassLoss.Losses;
+using ClassLoss.Training;
+using ClassLoss.Training.Models;
+using ClassLoss.Training.Optimizers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ClassLoss.Benchmarks;
+
+/// <summary>
+/// The lab's training step, MLP 784-256-10 (ReLU), batch 128: forward, softmax CE loss + gradient, backward, Adam step
+/// (lr 1e-3) — ClassLoss.Training (Mlp, LossFactory "ce", Adam) vs TorchSharp (nn.Linear/ReLU, optim.Adam), one thread;
+/// and the GEMM behind it, [128x784]·[784x256], ours vs torch.matmul.
+/// </summary>
+[MemoryDiagnoser]
+public class TrainingBenchmarks
+{
+    private const int Batch = 128;
+    private const int Inputs = 784;
+    private const int HiddenWidth = 256;
+    private const int Classes = 10;
+
+    private float[] _x = [];
+    private int[] _labels = [];
+    private float[] _logits = [];
+    private float[] _gradient = [];
+    private float[] _b = [];
+    private float[] _c = [];
+    private Mlp _mlp = null!;
+    private Adam _adam = null!;
+    private ILogitLoss _loss = null!;
+
+    private Tensor _tx = null!;
+    private Tensor _ty = null!;
+    private Tensor _ta = null!;
+    private Tensor _tb = null!;
+    private nn.Module<Tensor, Tensor> _model = null!;
+    private optim.Optimizer _opt = null!;
+
+    /// <summary>Random inputs in [0, 1), uniform labels, fixed seed; both models built once.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        var rng = new Random(42);
+        _x = new float[Batch * Inputs];
+        for (int i = 0; i < _x.Length; i++)
+        {
+            _x[i] = (float)rng.NextDouble();
+        }
+
+        _labels = new int[Batch];
+        var labels64 = new long[Batch];
+        for (int i = 0; i < Batch; i++)
+        {
+            _labels[i] = rng.Next(Classes);
+            labels64[i] = _labels[i];
+        }
+
+        _b = new float[Inputs * HiddenWidth];
+        for (int i = 0; i < _b.Length; i++)
+        {
+            _b[i] = (float)(rng.NextDouble() - 0.5);
+        }
+
+        _c = new float[Batch * HiddenWidth];
+        _logits = new float[Batch * Classes];
+        _gradient = new float[Batch * Classes];
+        _mlp = new Mlp(Inputs, [HiddenWidth], Classes, Activation.Relu, seed: 1);
+        _adam = new Adam(_mlp.Parameters.Length, 1e-3);
+        _loss = LossFactory.Create("ce", new LossContext(Classes));
+
+        torch.set_num_threads(1);
+        torch.manual_seed(1);
+        _tx = tensor(_x, [Batch, Inputs]);
+        _ty = tensor(labels64);
+        _ta = tensor(_x, [Batch, Inputs]);
+        _tb = tensor(_b, [Inputs, HiddenWidth]);
+        _model = nn.Sequential(("fc1", nn.Linear(Inputs, HiddenWidth)), ("relu", nn.ReLU()), ("fc2", nn.Linear(HiddenWidth, Classes)));
+        _opt = optim.Adam(_model.parameters(), 1e-3);
+    }
+
+    /// <summary>Frees the libtorch objects.</summary>
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _tx.Dispose();
+        _ty.Dispose();
+        _ta.Dispose();
+        _tb.Dispose();
+        _model.Dispose();
+    }
+
+    /// <summary>One training step with ClassLoss.Training.</summary>
+    [Benchmark(Baseline = true)]
+    public double MlpStep()
+    {
+        _mlp.Forward(_x, Batch, _logits);
+        var r = _loss.Evaluate(_logits, LossTargets.FromLabels(_labels), Classes, _gradient, default);
+        _mlp.Backward(_gradient);
+        _adam.Step(_mlp.Parameters, _mlp.Gradients, 1e-3);
+        return r.Value;
+    }
+
+    /// <summary>One training step with TorchSharp, one thread.</summary>
+    [Benchmark]
+    public float TorchMlpStep()
+    {
+        torch.set_num_threads(1);
+        using var scope = NewDisposeScope();
+        _opt.zero_grad();
+        var loss = nn.functional.cross_entropy(_model.forward(_tx), _ty);
+        loss.backward();
+        _opt.step();
+        return loss.item<float>();
+    }
+
+    /// <summary>Our GEMM, C[128x256] = A[128x784]·B[784x256].</summary>
+    [Benchmark]
+    public float Gemm128x784x256()
+    {
+        Gemm.Multiply(_x, _b, _c, Batch, Inputs, HiddenWidth);
+        return _c[0];
+    }
+
+    /// <summary>torch.matmul at the same shape, one thread.</summary>
+    [Benchmark]
+    public float TorchMatmul128x784x256()
+    {
+        torch.set_num_threads(1);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var c = matmul(_ta, _tb);
+        return c[0, 0].item<float>();
+    }
+}

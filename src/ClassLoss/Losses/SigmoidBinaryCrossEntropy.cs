@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using ClassLoss.Numerics;
 using ClassLoss.Validation;
 
@@ -53,6 +54,16 @@ public static class SigmoidBinaryCrossEntropy
         Guard.Length(gradient.Length, logits.Length, nameof(gradient), optional: true);
         bool perElement = ElementwiseOutput.Check(losses.Length, n, classes, nameof(losses));
         CheckTargetsAndWeights(targets, elementWeights, classes);
+        if (typeof(T) == typeof(float) && elementWeights.IsEmpty && losses.IsEmpty && FusedSigmoidBinaryCrossEntropy.Supports(o))
+        {
+            double fusedCount = (double)n * classes;
+            double fusedScale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, fusedCount, n);
+            double fusedSum = FusedSigmoidBinaryCrossEntropy.Sum(
+                MemoryMarshal.Cast<T, float>(logits), MemoryMarshal.Cast<T, float>(targets), (float)fusedScale,
+                MemoryMarshal.Cast<T, float>(gradient));
+            return Reducer.Result(o.Reduction, o.WhenEmpty, fusedSum, fusedCount, n);
+        }
+
 
         ReadOnlySpan<double> cw = o.WeightSpan;
         ReadOnlySpan<double> pwSpan = o.PositiveWeightSpan;

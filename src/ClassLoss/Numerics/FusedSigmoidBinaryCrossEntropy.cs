@@ -1,0 +1,146 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using ClassLoss.Losses;
+
+namespace ClassLoss.Numerics;
+
+/// <summary>
+/// Fast float path of binary cross-entropy with logits for the default options (no class, positive or element
+/// weights, no smoothing), loss and gradient fused, SIMD with a scalar tail.
+/// </summary>
+/// <remarks>
+/// <para>Per element: <c>e = exp(-|x|)</c> with <see cref="FusedSoftmaxCrossEntropy"/>'s vector exp,
+/// <c>ℓ = max(x, 0) - x y + log1p(e)</c> (the first two terms in one fused multiply-add, so exact up to one rounding), <c>σ(x) = x ≥ 0 ? 1/(1+e) : e/(1+e)</c>, gradient <c>((1 - y) σ - y (1 - σ))·s</c> (= <c>(σ - y)·s</c>, written so that hard 0/1 targets do not cancel; <c>1 - σ</c> is formed directly from <c>e</c>) where
+/// <c>s</c> is the reduction's factor. <c>log1p(e)</c> is computed as <c>log(u) · e / (u - 1)</c> with
+/// <c>u = 1 + e</c> rounded (Goldberg's correction; <c>e</c> itself when <c>u = 1</c>), which keeps a few-ulp relative
+/// accuracy even when <c>e</c> is tiny. Work is done in chunks of <see cref="Chunk"/> elements: the losses are summed
+/// per vector lane in float and each chunk's sum is added to a double, in a fixed order.</para>
+/// </remarks>
+internal static unsafe class FusedSigmoidBinaryCrossEntropy
+{
+    private const int Chunk = 256;
+
+    /// <summary>True when this kernel computes what <see cref="SigmoidBinaryCrossEntropy"/> would for these options.</summary>
+    public static bool Supports(BinaryCrossEntropyOptions options) =>
+        options.WeightSpan.IsEmpty && options.PositiveWeightSpan.IsEmpty && options.LabelSmoothing == 0;
+
+    /// <summary>Sum of the element losses; writes <c>(σ(x) - y)·scale</c> into <paramref name="gradient"/> unless empty.
+    /// Inputs must already be validated (equal lengths, targets in [0, 1]).</summary>
+    public static double Sum(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, float scale, Span<float> gradient)
+    {
+        int length = logits.Length;
+        bool wantGradient = !gradient.IsEmpty;
+        float* e = stackalloc float[Chunk];
+        double sum = 0;
+        fixed (float* xp = logits, yp = targets, gp = gradient)
+        {
+            for (int start = 0; start < length; start += Chunk)
+            {
+                int m = Math.Min(Chunk, length - start);
+                float* x = xp + start;
+                float* y = yp + start;
+                float* g = wantGradient ? gp + start : null;
+                if (Vector512.IsHardwareAccelerated && m >= Vector512<float>.Count)
+                {
+                    NegAbsExp<FusedSoftmaxCrossEntropy.V512>(x, e, m);
+                }
+                else if (Vector256.IsHardwareAccelerated && m >= Vector256<float>.Count)
+                {
+                    NegAbsExp<FusedSoftmaxCrossEntropy.V256>(x, e, m);
+                }
+                else
+                {
+                    NegAbsExp<FusedSoftmaxCrossEntropy.V128>(x, e, m);
+                }
+
+                sum += Finish(x, y, e, g, m, scale);
+            }
+        }
+
+        return sum;
+    }
+
+    /// <summary>e[j] = exp(-|x[j]|) for j &lt; m.</summary>
+    private static void NegAbsExp<TV>(float* x, float* e, int m) where TV : struct, FusedSoftmaxCrossEntropy.IVec<TV>
+    {
+        int j = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; j <= m - Vector<float>.Count; j += Vector<float>.Count)
+            {
+                (-Vector.Abs(Vector.Load(x + j))).Store(e + j);
+            }
+        }
+
+        for (; j < m; j++)
+        {
+            e[j] = -MathF.Abs(x[j]);
+        }
+
+        j = 0;
+        for (; j <= m - TV.Count; j += TV.Count)
+        {
+            TV.Store(TV.Exp(TV.Load(e + j)), e + j);
+        }
+
+        for (; j < m; j++)
+        {
+            e[j] = FusedSoftmaxCrossEntropy.ExpScalar(e[j]);
+        }
+    }
+
+    /// <summary>Losses and gradients of m elements given e = exp(-|x|); returns the chunk's loss sum.</summary>
+    private static double Finish(float* x, float* y, float* e, float* g, int m, float scale)
+    {
+        int j = 0;
+        double sum = 0;
+        if (Vector.IsHardwareAccelerated && m >= Vector<float>.Count)
+        {
+            var acc = Vector<float>.Zero;
+            var one = Vector<float>.One;
+            var s = new Vector<float>(scale);
+            for (; j <= m - Vector<float>.Count; j += Vector<float>.Count)
+            {
+                var xv = Vector.Load(x + j);
+                var yv = Vector.Load(y + j);
+                var ev = Vector.Load(e + j);
+                var u = one + ev;
+                var d = u - one;
+                var log1p = Vector.ConditionalSelect(Vector.Equals(d, Vector<float>.Zero), ev, Vector.Log(u) * (ev / d));
+                acc += Vector.FusedMultiplyAdd(-xv, yv, Vector.Max(xv, Vector<float>.Zero)) + log1p;
+                if (g != null)
+                {
+                    var nonNegative = Vector.GreaterThanOrEqual(xv, Vector<float>.Zero);
+                    var r = one / u;
+                    var sig = Vector.ConditionalSelect(nonNegative, one, ev) * r;
+                    var complement = Vector.ConditionalSelect(nonNegative, ev, one) * r;
+                    var grad = Vector.FusedMultiplyAdd(one - yv, sig, -(yv * complement)) * s;
+                    Vector.ConditionalSelect(Vector.Equals(xv, xv), grad, xv).Store(g + j);
+                }
+            }
+
+            sum = Vector.Sum(acc);
+        }
+
+        float tail = 0;
+        for (; j < m; j++)
+        {
+            float xs = x[j];
+            float es = e[j];
+            float u = 1f + es;
+            float d = u - 1f;
+            float log1p = d == 0 ? es : MathF.Log(u) * (es / d);
+            tail += MathF.FusedMultiplyAdd(-xs, y[j], MathF.Max(xs, 0f)) + log1p;
+            if (g != null)
+            {
+                float r = 1f / u;
+                float sig = (xs >= 0 ? 1f : es) * r;
+                float complement = (xs >= 0 ? es : 1f) * r;
+                float ys = y[j];
+                g[j] = float.IsNaN(xs) ? xs : MathF.FusedMultiplyAdd(1f - ys, sig, -(ys * complement)) * scale;
+            }
+        }
+
+        return sum + tail;
+    }
+}

@@ -53,9 +53,13 @@ public static class SigmoidBinaryCrossEntropy
         Guard.Length(elementWeights.Length, logits.Length, nameof(elementWeights), optional: true);
         Guard.Length(gradient.Length, logits.Length, nameof(gradient), optional: true);
         bool perElement = ElementwiseOutput.Check(losses.Length, n, classes, nameof(losses));
-        CheckTargetsAndWeights(targets, elementWeights, classes);
         if (typeof(T) == typeof(float) && elementWeights.IsEmpty && losses.IsEmpty && FusedSigmoidBinaryCrossEntropy.Supports(o))
         {
+            if (!FusedSigmoidBinaryCrossEntropy.InUnitInterval(MemoryMarshal.Cast<T, float>(targets)))
+            {
+                CheckTargetsAndWeights(targets, elementWeights, classes); // throws, naming the row and column
+            }
+
             double fusedCount = (double)n * classes;
             double fusedScale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, fusedCount, n);
             double fusedSum = FusedSigmoidBinaryCrossEntropy.Sum(
@@ -63,6 +67,8 @@ public static class SigmoidBinaryCrossEntropy
                 MemoryMarshal.Cast<T, float>(gradient));
             return Reducer.Result(o.Reduction, o.WhenEmpty, fusedSum, fusedCount, n);
         }
+
+        CheckTargetsAndWeights(targets, elementWeights, classes);
 
 
         ReadOnlySpan<double> cw = o.WeightSpan;

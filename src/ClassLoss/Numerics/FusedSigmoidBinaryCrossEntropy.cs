@@ -24,6 +24,40 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
     public static bool Supports(BinaryCrossEntropyOptions options) =>
         options.WeightSpan.IsEmpty && options.PositiveWeightSpan.IsEmpty && options.LabelSmoothing == 0;
 
+    /// <summary>True when every value is in [0, 1] (NaN is not); a vectorised pre-check, the caller reports the culprit.</summary>
+    public static bool InUnitInterval(ReadOnlySpan<float> values)
+    {
+        int j = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var bad = Vector<int>.Zero;
+            var one = Vector<float>.One;
+            fixed (float* p = values)
+            {
+                for (; j <= values.Length - Vector<float>.Count; j += Vector<float>.Count)
+                {
+                    var v = Vector.Load(p + j);
+                    bad |= ~(Vector.GreaterThanOrEqual(v, Vector<float>.Zero) & Vector.LessThanOrEqual(v, one));
+                }
+            }
+
+            if (bad != Vector<int>.Zero)
+            {
+                return false;
+            }
+        }
+
+        for (; j < values.Length; j++)
+        {
+            if (!(values[j] >= 0f && values[j] <= 1f))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>Sum of the element losses; writes <c>(σ(x) - y)·scale</c> into <paramref name="gradient"/> unless empty.
     /// Inputs must already be validated (equal lengths, targets in [0, 1]).</summary>
     public static double Sum(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, float scale, Span<float> gradient)

@@ -105,11 +105,25 @@ public class FusedSigmoidBinaryCrossEntropyTests
         Assert.False(float.IsNaN(g[0]));
     }
 
-    [Fact]
-    public void TargetOutsideUnitIntervalIsRejected()
+    [Theory]
+    [InlineData(1, 1.5f)]
+    [InlineData(17, -0.25f)]
+    [InlineData(40, float.NaN)]
+    [InlineData(63, 1.0000001f)]
+    public void TargetOutsideUnitIntervalIsRejectedAtAnyPosition(int at, float bad)
     {
-        float[] x = [0f, 1f];
-        float[] y = [0f, 1.5f];
-        Assert.Throws<ArgumentException>(() => SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, 1, null, default, default));
+        var x = new float[64];
+        var y = new float[64];
+        y[at] = bad;
+        var e = Assert.Throws<ArgumentException>(() => SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, 1, null, default, default));
+        Assert.Equal("targets", e.ParamName);
+        Assert.Contains(FormattableString.Invariant($"row {at}"), e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UnitIntervalCheckAcceptsTheEndpoints()
+    {
+        Assert.True(FusedSigmoidBinaryCrossEntropy.InUnitInterval([0f, 1f, 0.5f, 0f, 1f, 1f, 0f, 0f, 1f, 0.25f, 1f, 0f, 1f, 1f, 0f, 0f, 1f, 0.75f]));
+        Assert.False(FusedSigmoidBinaryCrossEntropy.InUnitInterval([0f, 1f, 0.5f, 0f, 1f, 1f, 0f, 0f, 1f, 0.25f, 1f, 0f, 1f, 1f, 0f, -0f, 1f, 2f]));
     }
 }

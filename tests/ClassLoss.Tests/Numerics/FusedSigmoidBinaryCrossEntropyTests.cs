@@ -79,6 +79,24 @@ public class FusedSigmoidBinaryCrossEntropyTests
     }
 
     [Fact]
+    public void Log1pIsWithinAFewUlpOnZeroToOne()
+    {
+        double worst = 0;
+        for (int i = 0; i <= 100000; i++)
+        {
+            float e = i == 0 ? 0f : MathF.Pow(2f, -40f * (i % 1000) / 1000f) * (1f - i / 200001f);
+            double d = e;
+            // independent reference: the double log where 1 + e keeps e's bits, the Taylor series below 1e-4
+            double exact = d < 1e-4 ? d - d * d / 2 + d * d * d / 3 - d * d * d * d / 4 : Math.Log(1 + d);
+            float got = FusedSigmoidBinaryCrossEntropy.Log1pScalar(e);
+            worst = Math.Max(worst, exact == 0 ? Math.Abs(got) : Math.Abs(got - exact) / exact);
+        }
+
+        Assert.True(worst < 4e-7, $"worst relative error {worst}");
+        Assert.Equal(0f, FusedSigmoidBinaryCrossEntropy.Log1pScalar(0f));
+    }
+
+    [Fact]
     public void LargeBatchMatchesDoubleKernel()
     {
         var (x, y) = Data(4096 + 37, 7);

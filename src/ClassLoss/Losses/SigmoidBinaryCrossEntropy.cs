@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using ClassLoss.Numerics;
 using ClassLoss.Validation;
 
@@ -52,7 +53,23 @@ public static class SigmoidBinaryCrossEntropy
         Guard.Length(elementWeights.Length, logits.Length, nameof(elementWeights), optional: true);
         Guard.Length(gradient.Length, logits.Length, nameof(gradient), optional: true);
         bool perElement = ElementwiseOutput.Check(losses.Length, n, classes, nameof(losses));
+        if (typeof(T) == typeof(float) && elementWeights.IsEmpty && losses.IsEmpty && FusedSigmoidBinaryCrossEntropy.Supports(o))
+        {
+            if (!FusedSigmoidBinaryCrossEntropy.InUnitInterval(MemoryMarshal.Cast<T, float>(targets)))
+            {
+                CheckTargetsAndWeights(targets, elementWeights, classes); // throws, naming the row and column
+            }
+
+            double fusedCount = (double)n * classes;
+            double fusedScale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, fusedCount, n);
+            double fusedSum = FusedSigmoidBinaryCrossEntropy.Sum(
+                MemoryMarshal.Cast<T, float>(logits), MemoryMarshal.Cast<T, float>(targets), (float)fusedScale,
+                MemoryMarshal.Cast<T, float>(gradient));
+            return Reducer.Result(o.Reduction, o.WhenEmpty, fusedSum, fusedCount, n);
+        }
+
         CheckTargetsAndWeights(targets, elementWeights, classes);
+
 
         ReadOnlySpan<double> cw = o.WeightSpan;
         ReadOnlySpan<double> pwSpan = o.PositiveWeightSpan;

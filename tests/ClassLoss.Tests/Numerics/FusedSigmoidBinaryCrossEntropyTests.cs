@@ -1,0 +1,147 @@
+using ClassLoss.Losses;
+using ClassLoss.Numerics;
+
+namespace ClassLoss.Tests.Numerics;
+
+public class FusedSigmoidBinaryCrossEntropyTests
+{
+    private static readonly float[] Special = [1e4f, -1e4f, 20f, -20f, 0f, 8.5f, -9.25f, 0.5f, -3f];
+
+    private static (float[] X, float[] Y) Data(int length, int seed)
+    {
+        var rng = new Random(seed);
+        var x = new float[length];
+        var y = new float[length];
+        for (int i = 0; i < length; i++)
+        {
+            x[i] = (i % 3) switch
+            {
+                0 => Special[rng.Next(Special.Length)],
+                1 => (float)(rng.NextDouble() * 40 - 20),
+                _ => (float)(rng.NextDouble() * 6 - 3),
+            };
+            y[i] = (i % 4) switch
+            {
+                0 => 0f,
+                1 => 1f,
+                _ => (float)rng.NextDouble(),
+            };
+        }
+
+        return (x, y);
+    }
+
+    /// <summary>The generic double kernel on the same (float) inputs: the reference.</summary>
+    private static (double Value, double[] Gradient) Generic(float[] x, float[] y, int classes, BinaryCrossEntropyOptions o)
+    {
+        var xd = Array.ConvertAll(x, v => (double)v);
+        var yd = Array.ConvertAll(y, v => (double)v);
+        var g = new double[x.Length];
+        var r = SigmoidBinaryCrossEntropy.Evaluate<double>(xd, yd, classes, o, g, default);
+        return (r.Value, g);
+    }
+
+    [Theory]
+    [InlineData(Reduction.Mean)]
+    [InlineData(Reduction.Sum)]
+    [InlineData(Reduction.BatchMean)]
+    [InlineData(Reduction.None)]
+    public void FloatPathMatchesDoubleKernelForEveryLengthUpTo100(Reduction reduction)
+    {
+        var o = new BinaryCrossEntropyOptions { Reduction = reduction };
+        for (int length = 1; length <= 100; length++)
+        {
+            int classes = length % 5 == 0 ? 5 : 1;
+            var (x, y) = Data(length, 1000 + length);
+            var (value, grad) = Generic(x, y, classes, o);
+            var g = new float[length];
+            var r = SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, classes, o, g, default);
+            double scale = Reducer.GradientScale(reduction, o.WhenEmpty, length, length / classes);
+            Assert.True(Math.Abs(r.Value - value) <= 1e-6 * Math.Abs(value) + 1e-12, $"length {length}: {r.Value} vs {value}");
+            for (int i = 0; i < length; i++)
+            {
+                Assert.True(Math.Abs(g[i] - grad[i]) <= 1e-6 * scale, $"length {length} element {i}: {g[i]} vs {grad[i]}");
+            }
+        }
+    }
+
+    [Fact]
+    public void ConfidentCorrectLogitsKeepTheirTinyLossRelativeAccuracy()
+    {
+        // loss = log1p(exp(-|x|)) only: exercises the log1p correction where 1 + e rounds coarsely.
+        float[] x = [9f, -9f, 12f, -15f, 16.5f, 30f, 8.4f, -10f, 11f];
+        float[] y = [1f, 0f, 1f, 0f, 1f, 1f, 1f, 0f, 1f];
+        var o = new BinaryCrossEntropyOptions { Reduction = Reduction.Sum };
+        var (value, _) = Generic(x, y, 1, o);
+        var r = SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, 1, o, default, default);
+        Assert.True(Math.Abs(r.Value - value) <= 1e-6 * value, $"{r.Value} vs {value}");
+        Assert.True(Math.Abs(FusedSigmoidBinaryCrossEntropy.Sum(x, y, 1f, default) - value) <= 1e-6 * value);
+    }
+
+    [Fact]
+    public void Log1pIsWithinAFewUlpOnZeroToOne()
+    {
+        double worst = 0;
+        for (int i = 0; i <= 100000; i++)
+        {
+            float e = i == 0 ? 0f : MathF.Pow(2f, -40f * (i % 1000) / 1000f) * (1f - i / 200001f);
+            double d = e;
+            // independent reference: the double log where 1 + e keeps e's bits, the Taylor series below 1e-4
+            double exact = d < 1e-4 ? d - d * d / 2 + d * d * d / 3 - d * d * d * d / 4 : Math.Log(1 + d);
+            float got = FusedSigmoidBinaryCrossEntropy.Log1pScalar(e);
+            worst = Math.Max(worst, exact == 0 ? Math.Abs(got) : Math.Abs(got - exact) / exact);
+        }
+
+        Assert.True(worst < 4e-7, $"worst relative error {worst}");
+        Assert.Equal(0f, FusedSigmoidBinaryCrossEntropy.Log1pScalar(0f));
+    }
+
+    [Fact]
+    public void LargeBatchMatchesDoubleKernel()
+    {
+        var (x, y) = Data(4096 + 37, 7);
+        var o = BinaryCrossEntropyOptions.Default;
+        var (value, grad) = Generic(x, y, 1, o);
+        var g = new float[x.Length];
+        var r = SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, 1, o, g, default);
+        Assert.True(Math.Abs(r.Value - value) <= 1e-6 * value, $"{r.Value} vs {value}");
+        for (int i = 0; i < x.Length; i++)
+        {
+            Assert.True(Math.Abs(g[i] - grad[i]) <= 1e-6 / x.Length);
+        }
+    }
+
+    [Fact]
+    public void NanLogitGivesNanLossAndNanGradient()
+    {
+        float[] x = [0.5f, float.NaN, -2f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f];
+        var y = new float[x.Length];
+        var g = new float[x.Length];
+        var r = SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, 1, null, g, default);
+        Assert.True(double.IsNaN(r.Value));
+        Assert.True(float.IsNaN(g[1]));
+        Assert.False(float.IsNaN(g[0]));
+    }
+
+    [Theory]
+    [InlineData(1, 1.5f)]
+    [InlineData(17, -0.25f)]
+    [InlineData(40, float.NaN)]
+    [InlineData(63, 1.0000001f)]
+    public void TargetOutsideUnitIntervalIsRejectedAtAnyPosition(int at, float bad)
+    {
+        var x = new float[64];
+        var y = new float[64];
+        y[at] = bad;
+        var e = Assert.Throws<ArgumentException>(() => SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, 1, null, default, default));
+        Assert.Equal("targets", e.ParamName);
+        Assert.Contains(FormattableString.Invariant($"row {at}"), e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UnitIntervalCheckAcceptsTheEndpoints()
+    {
+        Assert.True(FusedSigmoidBinaryCrossEntropy.InUnitInterval([0f, 1f, 0.5f, 0f, 1f, 1f, 0f, 0f, 1f, 0.25f, 1f, 0f, 1f, 1f, 0f, 0f, 1f, 0.75f]));
+        Assert.False(FusedSigmoidBinaryCrossEntropy.InUnitInterval([0f, 1f, 0.5f, 0f, 1f, 1f, 0f, 0f, 1f, 0.25f, 1f, 0f, 1f, 1f, 0f, -0f, 1f, 2f]));
+    }
+}

@@ -145,3 +145,21 @@ public class FusedSigmoidBinaryCrossEntropyTests
         Assert.False(FusedSigmoidBinaryCrossEntropy.InUnitInterval([0f, 1f, 0.5f, 0f, 1f, 1f, 0f, 0f, 1f, 0.25f, 1f, 0f, 1f, 1f, 0f, -0f, 1f, 2f]));
     }
 }
+
+public class SigmoidBinaryCrossEntropyInfiniteLogitTests
+{
+    [Fact]
+    public void MaskedMinusInfinityLogitWithTargetZero_GivesZeroLossAndGradientInFloat()
+    {
+        // log(1 - σ(-∞)) = 0 exactly: a masked output that is (correctly) off costs nothing, in float as in double.
+        float[] x = [float.NegativeInfinity, 0f, float.PositiveInfinity, 2f];
+        float[] y = [0f, 1f, 1f, 0f];
+        var g = new float[4];
+        var r = ClassLoss.Losses.SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, 4,
+            new ClassLoss.Losses.BinaryCrossEntropyOptions { Reduction = ClassLoss.Losses.Reduction.Sum }, g, default);
+        double expected = Math.Log(2) + (2 + Math.Log(1 + Math.Exp(-2))); // element 1: ln 2; element 3: softplus(2)
+        Assert.Equal(expected, r.Value, 6);
+        Assert.Equal(0f, g[0]);
+        Assert.Equal(0f, g[2]);
+    }
+}

@@ -167,7 +167,12 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
                 p = Vector.FusedMultiplyAdd(p, t2, new Vector<float>(A1));
                 var t2t = t2 * t;
                 var log1p = Vector.FusedMultiplyAdd(t2t, p, t) * new Vector<float>(2f);
-                acc += Vector.FusedMultiplyAdd(-xv, yv, Vector.Max(xv, Vector<float>.Zero)) + log1p;
+                // max(x, 0) - x·y, with the hard targets selected so that an infinite logit gives its exact limit
+                // (x = -inf, y = 0 costs 0) instead of inf · 0 = NaN.
+                var relu = Vector.Max(xv, Vector<float>.Zero);
+                var linear = Vector.ConditionalSelect(Vector.Equals(yv, Vector<float>.Zero), relu,
+                    Vector.ConditionalSelect(Vector.Equals(yv, one), Vector.Max(-xv, Vector<float>.Zero), Vector.FusedMultiplyAdd(-xv, yv, relu)));
+                acc += linear + log1p;
                 if (g != null)
                 {
                     var nonNegative = Vector.GreaterThanOrEqual(xv, Vector<float>.Zero);
@@ -189,7 +194,9 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
             float es = e[j];
             float u = 1f + es;
             float log1p = Log1pScalar(es);
-            tail += MathF.FusedMultiplyAdd(-xs, y[j], MathF.Max(xs, 0f)) + log1p;
+            float yj = y[j];
+            float linear = yj == 0f ? MathF.Max(xs, 0f) : yj == 1f ? MathF.Max(-xs, 0f) : MathF.FusedMultiplyAdd(-xs, yj, MathF.Max(xs, 0f));
+            tail += linear + log1p;
             if (g != null)
             {
                 float r = 1f / u;

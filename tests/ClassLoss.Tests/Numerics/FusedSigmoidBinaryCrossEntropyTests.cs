@@ -162,4 +162,36 @@ public class SigmoidBinaryCrossEntropyInfiniteLogitTests
         Assert.Equal(0f, g[0]);
         Assert.Equal(0f, g[2]);
     }
+
+    [Fact]
+    public void InfiniteLogitsWithHardTargets_MatchTheDoubleKernelOnVectorPathsToo()
+    {
+        // 70 elements: full vectors and a tail; ±inf on hard targets that agree with them cost exactly 0.
+        const int n = 70;
+        var x = new float[n];
+        var y = new float[n];
+        var rng = new Random(3);
+        for (int i = 0; i < n; i++)
+        {
+            x[i] = (float)(rng.NextDouble() * 8 - 4);
+            y[i] = rng.Next(2);
+            if (i % 7 == 0)
+            {
+                x[i] = y[i] == 0 ? float.NegativeInfinity : float.PositiveInfinity;
+            }
+        }
+
+        var o = new ClassLoss.Losses.BinaryCrossEntropyOptions { Reduction = ClassLoss.Losses.Reduction.Sum };
+        var g = new float[n];
+        double fast = ClassLoss.Losses.SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, n, o, g, default).Value;
+        var gd = new double[n];
+        double exact = ClassLoss.Losses.SigmoidBinaryCrossEntropy.Evaluate<double>(
+            Array.ConvertAll(x, v => (double)v), Array.ConvertAll(y, v => (double)v), n, o, gd, default).Value;
+        Assert.True(double.IsFinite(fast));
+        Assert.Equal(exact, fast, 1e-5 * Math.Abs(exact));
+        for (int i = 0; i < n; i++)
+        {
+            Assert.Equal(gd[i], g[i], 1e-6);
+        }
+    }
 }

@@ -1,3 +1,5 @@
+using ClassLoss.Numerics;
+
 namespace ClassLoss.Activations;
 
 /// <summary>
@@ -49,28 +51,13 @@ public static class LogSoftmax
         {
             ReadOnlySpan<T> xr = x.Slice(r * classes, classes);
             Span<T> yr = y.Slice(r * classes, classes);
-            double m = double.NegativeInfinity;
-            for (int c = 0; c < classes; c++)
-            {
-                double v = double.CreateTruncating(xr[c]) * inverse;
-                if (v > m)
-                {
-                    m = v;
-                }
-            }
-
-            double sum = 0;
-            for (int c = 0; c < classes; c++)
-            {
-                sum += Math.Exp(double.CreateTruncating(xr[c]) * inverse - m);
-            }
-
-            // NaN anywhere (or m = ±∞, which makes x/τ - m NaN for the max entry) propagates through the sum.
-            double logSum = Math.Log(sum);
+            // NaN anywhere, or a row that is all -inf or holds +inf (m infinite), gives a NaN row, as torch does.
+            double logSum = LogSumExp.Parts(xr, temperature, out double m);
+            bool nanRow = double.IsNaN(logSum) || !double.IsFinite(m);
             for (int c = 0; c < classes; c++)
             {
                 double shifted = double.CreateTruncating(xr[c]) * inverse - m;
-                yr[c] = T.CreateTruncating(double.IsNaN(logSum) ? double.NaN : shifted - logSum);
+                yr[c] = T.CreateTruncating(nanRow ? double.NaN : shifted - logSum);
             }
         }
     }

@@ -1,3 +1,5 @@
+using ClassLoss.Numerics;
+
 namespace ClassLoss.Activations;
 
 /// <summary>
@@ -48,35 +50,13 @@ public static class Softmax
         {
             ReadOnlySpan<T> xr = x.Slice(r * classes, classes);
             Span<T> yr = y.Slice(r * classes, classes);
-            double m = double.NegativeInfinity;
+            // NaN anywhere, or a row that is all -inf or holds +inf (m infinite), gives a NaN row, as torch does.
+            // LogSumExp reads the whole row before anything is written, so y may alias x.
+            double logSum = LogSumExp.Parts(xr, temperature, out double m);
+            bool nanRow = double.IsNaN(logSum) || !double.IsFinite(m);
             for (int c = 0; c < classes; c++)
             {
-                double v = double.CreateTruncating(xr[c]) * inverse;
-                // NaN fails the comparison; it still reaches the sum below and makes the whole row NaN.
-                if (v > m)
-                {
-                    m = v;
-                }
-            }
-
-            // First pass stores the unnormalised exponentials (x is no longer needed, so y may alias x).
-            double sum = 0;
-            for (int c = 0; c < classes; c++)
-            {
-                double e = Math.Exp(double.CreateTruncating(xr[c]) * inverse - m);
-                sum += e;
-                yr[c] = T.CreateTruncating(e);
-            }
-
-            double scale = 1.0 / sum;
-            for (int c = 0; c < classes; c++)
-            {
-                yr[c] = T.CreateTruncating(double.CreateTruncating(yr[c]) * scale);
-            }
-
-            if (double.IsNaN(sum))
-            {
-                yr.Fill(T.NaN);
+                yr[c] = nanRow ? T.NaN : T.CreateTruncating(Math.Exp((double.CreateTruncating(xr[c]) * inverse - m) - logSum));
             }
         }
     }

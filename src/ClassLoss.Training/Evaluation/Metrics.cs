@@ -1,3 +1,4 @@
+using ClassLoss.Activations;
 using ClassLoss.Numerics;
 
 namespace ClassLoss.Training.Evaluation;
@@ -285,12 +286,7 @@ public sealed class Metrics
         switch (kind)
         {
             case PredictionValues.Logits:
-                double lse = LogSumExp.Compute(values);
-                for (int c = 0; c < values.Length; c++)
-                {
-                    probabilities[c] = Math.Exp(values[c] - lse);
-                }
-
+                Softmax.Forward(values, values.Length, probabilities);
                 break;
             case PredictionValues.LogProbabilities:
                 for (int c = 0; c < values.Length; c++)

@@ -94,15 +94,15 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
                 float* g = wantGradient ? gp + start : null;
                 if (Vector512.IsHardwareAccelerated && m >= Vector512<float>.Count)
                 {
-                    NegAbsExp<FusedSoftmaxCrossEntropy.V512>(x, e, m);
+                    NegAbsExp<SimdFloat.V512>(x, e, m);
                 }
                 else if (Vector256.IsHardwareAccelerated && m >= Vector256<float>.Count)
                 {
-                    NegAbsExp<FusedSoftmaxCrossEntropy.V256>(x, e, m);
+                    NegAbsExp<SimdFloat.V256>(x, e, m);
                 }
                 else
                 {
-                    NegAbsExp<FusedSoftmaxCrossEntropy.V128>(x, e, m);
+                    NegAbsExp<SimdFloat.V128>(x, e, m);
                 }
 
                 sum += Finish(x, y, e, g, m, scale);
@@ -113,7 +113,7 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
     }
 
     /// <summary>e[j] = exp(-|x[j]|) for j &lt; m.</summary>
-    private static void NegAbsExp<TV>(float* x, float* e, int m) where TV : struct, FusedSoftmaxCrossEntropy.IVec<TV>
+    private static void NegAbsExp<TV>(float* x, float* e, int m) where TV : struct, SimdFloat.IVec<TV>
     {
         int j = 0;
         if (Vector.IsHardwareAccelerated)
@@ -137,7 +137,7 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
 
         for (; j < m; j++)
         {
-            e[j] = FusedSoftmaxCrossEntropy.ExpScalar(e[j]);
+            e[j] = SimdFloat.ExpScalar(e[j]);
         }
     }
 

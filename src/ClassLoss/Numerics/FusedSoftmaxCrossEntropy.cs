@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using ClassLoss.Losses;
 using ClassLoss.Validation;
+using static ClassLoss.Numerics.SimdFloat;
 
 namespace ClassLoss.Numerics;
 
@@ -17,10 +18,7 @@ namespace ClassLoss.Numerics;
 /// still in L1/L2, so the memory traffic is one read of the logits and one write of the gradient. (An online
 /// max/rescaled-sum single pass would store exponentials against different running maxima and need a second
 /// non-uniform correction pass, so the max pass is kept.)</para>
-/// <para><c>exp</c> is Cody–Waite range reduction <c>x = n ln2 + r</c> with a two-part ln2, Cephes' degree-5
-/// polynomial for <c>e^r</c> on <c>|r| ≤ ln2/2</c> (about 1 ulp) and <c>2^n</c> built in the exponent bits (n rounded
-/// with the 1.5·2^23 trick, so no float-to-int conversion); inputs
-/// below −87.33 (results below float's smallest normal) give 0, so <c>-∞</c> (masked) logits contribute exactly 0.
+/// <para><c>exp</c> is <see cref="SimdFloat"/>'s (Cephes, about 1 ulp; <c>-∞</c> (masked) logits contribute exactly 0).
 /// A row whose maximum is not finite (NaN, +∞, or every entry −∞) gets a NaN loss and a NaN gradient, as PyTorch.</para>
 /// <para>Threads: rows are cut into blocks whose size depends only on N; each block's losses are summed in row order
 /// in double and the block sums are combined in block order, so the value is bit-identical for any thread count.
@@ -368,183 +366,6 @@ internal static unsafe class FusedSoftmaxCrossEntropy
         for (; c < k; c++)
         {
             g[c] *= factor;
-        }
-    }
-
-    // Cephes expf constants: two-part ln 2 for Cody–Waite reduction, degree-5 minimax polynomial for e^r.
-    private const float Log2E = 1.44269504088896341f;
-    private const float Ln2Hi = 0.693359375f;
-    private const float Ln2Lo = -2.12194440e-4f;
-    private const float P0 = 1.9875691500e-4f;
-    private const float P1 = 1.3981999507e-3f;
-    private const float P2 = 8.3334519073e-3f;
-    private const float P3 = 4.1665795894e-2f;
-    private const float P4 = 1.6666665459e-1f;
-    private const float P5 = 5.0000001201e-1f;
-    // 1.5 * 2^23: adding it rounds to an integer n held in the low mantissa bits; (bits << 23) + (127 << 23) is 2^n.
-    private const float RoundMagic = 12582912f;
-    private const float MinArg = -87.33654f; // ln(FLT_MIN): smaller arguments give 0
-    private const float MaxArg = 88.37626f;  // 2^n stays a normal number below this
-
-    /// <summary>Scalar twin of the vector exp (same reduction and polynomial), for tails and non-SIMD hardware.</summary>
-    internal static float ExpScalar(float x)
-    {
-        if (x < MinArg)
-        {
-            return 0f;
-        }
-
-        if (x > MaxArg)
-        {
-            return float.IsNaN(x) ? x : float.PositiveInfinity;
-        }
-
-        float n = MathF.Round(x * Log2E);
-        float r = MathF.FusedMultiplyAdd(n, -Ln2Hi, x);
-        r = MathF.FusedMultiplyAdd(n, -Ln2Lo, r);
-        float p = MathF.FusedMultiplyAdd(P0, r, P1);
-        p = MathF.FusedMultiplyAdd(p, r, P2);
-        p = MathF.FusedMultiplyAdd(p, r, P3);
-        p = MathF.FusedMultiplyAdd(p, r, P4);
-        p = MathF.FusedMultiplyAdd(p, r, P5);
-        p = MathF.FusedMultiplyAdd(p * r, r, r) + 1f;
-        return p * BitConverter.Int32BitsToSingle(((int)n + 127) << 23);
-    }
-
-    /// <summary>The vector operations the row passes need, implemented once per hardware width.</summary>
-    internal interface IVec<TV> where TV : struct, IVec<TV>
-    {
-        static abstract int Count { get; }
-        static abstract TV Broadcast(float value);
-        static abstract TV Load(float* p);
-        static abstract void Store(TV v, float* p);
-        static abstract TV Add(TV a, TV b);
-        static abstract TV Sub(TV a, TV b);
-        static abstract TV Mul(TV a, TV b);
-        static abstract TV Max(TV a, TV b);
-        static abstract float MaxAcross(TV v);
-        static abstract float SumAcross(TV v);
-        static abstract TV Exp(TV x);
-    }
-
-    internal readonly struct V512 : IVec<V512>
-    {
-        private readonly Vector512<float> _v;
-        private V512(Vector512<float> v) => _v = v;
-        public static int Count => Vector512<float>.Count;
-        public static V512 Broadcast(float value) => new(Vector512.Create(value));
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Load(float* p) => new(Vector512.Load(p));
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(V512 v, float* p) => v._v.Store(p);
-        public static V512 Add(V512 a, V512 b) => new(a._v + b._v);
-        public static V512 Sub(V512 a, V512 b) => new(a._v - b._v);
-        public static V512 Mul(V512 a, V512 b) => new(a._v * b._v);
-        public static V512 Max(V512 a, V512 b) => new(Vector512.Max(a._v, b._v));
-        public static float MaxAcross(V512 v) =>
-            Math.Max(V256.MaxAcross(new V256(v._v.GetLower())), V256.MaxAcross(new V256(v._v.GetUpper())));
-        public static float SumAcross(V512 v) => Vector512.Sum(v._v);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static V512 Exp(V512 xv)
-        {
-            var x = xv._v;
-            var xc = Vector512.MinNative(Vector512.MaxNative(x, Vector512.Create(MinArg)), Vector512.Create(MaxArg));
-            var t = Vector512.FusedMultiplyAdd(xc, Vector512.Create(Log2E), Vector512.Create(RoundMagic));
-            var n = t - Vector512.Create(RoundMagic);
-            var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Hi), xc);
-            r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Lo), r);
-            var p = Vector512.FusedMultiplyAdd(Vector512.Create(P0), r, Vector512.Create(P1));
-            p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P2));
-            p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P3));
-            p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P4));
-            p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P5));
-            p = Vector512.FusedMultiplyAdd(p * r, r, r) + Vector512<float>.One;
-            var pow = (Vector512.ShiftLeft(t.AsInt32(), 23) + Vector512.Create(127 << 23)).AsSingle();
-            var result = p * pow;
-            return new(Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(MinArg)), Vector512<float>.Zero, result));
-        }
-    }
-
-    internal readonly struct V256 : IVec<V256>
-    {
-        private readonly Vector256<float> _v;
-        internal V256(Vector256<float> v) => _v = v;
-        public static int Count => Vector256<float>.Count;
-        public static V256 Broadcast(float value) => new(Vector256.Create(value));
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Load(float* p) => new(Vector256.Load(p));
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(V256 v, float* p) => v._v.Store(p);
-        public static V256 Add(V256 a, V256 b) => new(a._v + b._v);
-        public static V256 Sub(V256 a, V256 b) => new(a._v - b._v);
-        public static V256 Mul(V256 a, V256 b) => new(a._v * b._v);
-        public static V256 Max(V256 a, V256 b) => new(Vector256.Max(a._v, b._v));
-        public static float MaxAcross(V256 v) =>
-            Math.Max(V128.MaxAcross(new V128(v._v.GetLower())), V128.MaxAcross(new V128(v._v.GetUpper())));
-        public static float SumAcross(V256 v) => Vector256.Sum(v._v);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static V256 Exp(V256 xv)
-        {
-            var x = xv._v;
-            var xc = Vector256.MinNative(Vector256.MaxNative(x, Vector256.Create(MinArg)), Vector256.Create(MaxArg));
-            var t = Vector256.FusedMultiplyAdd(xc, Vector256.Create(Log2E), Vector256.Create(RoundMagic));
-            var n = t - Vector256.Create(RoundMagic);
-            var r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Hi), xc);
-            r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Lo), r);
-            var p = Vector256.FusedMultiplyAdd(Vector256.Create(P0), r, Vector256.Create(P1));
-            p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P2));
-            p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P3));
-            p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P4));
-            p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P5));
-            p = Vector256.FusedMultiplyAdd(p * r, r, r) + Vector256<float>.One;
-            var pow = (Vector256.ShiftLeft(t.AsInt32(), 23) + Vector256.Create(127 << 23)).AsSingle();
-            var result = p * pow;
-            return new(Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(MinArg)), Vector256<float>.Zero, result));
-        }
-    }
-
-    internal readonly struct V128 : IVec<V128>
-    {
-        private readonly Vector128<float> _v;
-        internal V128(Vector128<float> v) => _v = v;
-        public static int Count => Vector128<float>.Count;
-        public static V128 Broadcast(float value) => new(Vector128.Create(value));
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Load(float* p) => new(Vector128.Load(p));
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(V128 v, float* p) => v._v.Store(p);
-        public static V128 Add(V128 a, V128 b) => new(a._v + b._v);
-        public static V128 Sub(V128 a, V128 b) => new(a._v - b._v);
-        public static V128 Mul(V128 a, V128 b) => new(a._v * b._v);
-        public static V128 Max(V128 a, V128 b) => new(Vector128.Max(a._v, b._v));
-
-        public static float MaxAcross(V128 v)
-        {
-            float m = v._v[0];
-            for (int i = 1; i < Vector128<float>.Count; i++)
-            {
-                m = Math.Max(m, v._v[i]);
-            }
-
-            return m;
-        }
-
-        public static float SumAcross(V128 v) => Vector128.Sum(v._v);
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static V128 Exp(V128 xv)
-        {
-            var x = xv._v;
-            var xc = Vector128.MinNative(Vector128.MaxNative(x, Vector128.Create(MinArg)), Vector128.Create(MaxArg));
-            var t = Vector128.FusedMultiplyAdd(xc, Vector128.Create(Log2E), Vector128.Create(RoundMagic));
-            var n = t - Vector128.Create(RoundMagic);
-            var r = Vector128.FusedMultiplyAdd(n, Vector128.Create(-Ln2Hi), xc);
-            r = Vector128.FusedMultiplyAdd(n, Vector128.Create(-Ln2Lo), r);
-            var p = Vector128.FusedMultiplyAdd(Vector128.Create(P0), r, Vector128.Create(P1));
-            p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(P2));
-            p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(P3));
-            p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(P4));
-            p = Vector128.FusedMultiplyAdd(p, r, Vector128.Create(P5));
-            p = Vector128.FusedMultiplyAdd(p * r, r, r) + Vector128<float>.One;
-            var pow = (Vector128.ShiftLeft(t.AsInt32(), 23) + Vector128.Create(127 << 23)).AsSingle();
-            var result = p * pow;
-            return new(Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128.Create(MinArg)), Vector128<float>.Zero, result));
         }
     }
 }

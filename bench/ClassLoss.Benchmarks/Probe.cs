@@ -33,6 +33,15 @@ public static class Probe
         Report("fused F", () => FusedSoftmaxCrossEntropy.Evaluate(z, y, k, Reduction.Mean, EmptyMean.Zero, -100, default, default, 1), reps, z.Length);
         Report("fused F+B 1T", () => FusedSoftmaxCrossEntropy.Evaluate(z, y, k, Reduction.Mean, EmptyMean.Zero, -100, g, default, 1), reps, z.Length);
         Report("fused F+B 2T", () => FusedSoftmaxCrossEntropy.Evaluate(z, y, k, Reduction.Mean, EmptyMean.Zero, -100, g, default, 2), reps, z.Length);
+        var t = new float[z.Length];
+        for (int i = 0; i < t.Length; i++)
+        {
+            t[i] = rng.Next(2);
+        }
+
+        var bce2 = new BinaryCrossEntropyOptions { MaxDegreeOfParallelism = 2 };
+        Report("BCE F+B 1T", () => SigmoidBinaryCrossEntropy.Evaluate<float>(z, t, k, null, g, default), reps, z.Length);
+        Report("BCE F+B 2T", () => SigmoidBinaryCrossEntropy.Evaluate<float>(z, t, k, bce2, g, default), reps, z.Length);
         return 0;
     }
 

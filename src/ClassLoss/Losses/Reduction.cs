@@ -45,4 +45,23 @@ public abstract record LossOptions
 
     /// <summary>What a mean over zero weight gives. Default <see cref="EmptyMean.Zero"/> (Optax's convention).</summary>
     public EmptyMean WhenEmpty { get; init; } = EmptyMean.Zero;
+
+    /// <summary>
+    /// Upper bound on the threads a fused float kernel may use for one call (default 1: the calling thread only,
+    /// which allocates nothing). Kernels split rows into blocks whose size depends only on the batch, and combine
+    /// the block sums in block order, so the value and the gradient are bit-identical for every setting; small
+    /// batches run on the calling thread whatever this says. Paths without a multi-threaded kernel ignore it.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
+    public int MaxDegreeOfParallelism
+    {
+        get => _maxDegreeOfParallelism;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(MaxDegreeOfParallelism));
+            _maxDegreeOfParallelism = value;
+        }
+    }
+
+    private readonly int _maxDegreeOfParallelism = 1;
 }

@@ -64,7 +64,7 @@ public static class SigmoidBinaryCrossEntropy
             double fusedScale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, fusedCount, n);
             double fusedSum = FusedSigmoidBinaryCrossEntropy.Sum(
                 MemoryMarshal.Cast<T, float>(logits), MemoryMarshal.Cast<T, float>(targets), (float)fusedScale,
-                MemoryMarshal.Cast<T, float>(gradient));
+                MemoryMarshal.Cast<T, float>(gradient), o.MaxDegreeOfParallelism);
             return Reducer.Result(o.Reduction, o.WhenEmpty, fusedSum, fusedCount, n);
         }
 

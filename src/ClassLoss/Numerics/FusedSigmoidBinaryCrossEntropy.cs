@@ -13,8 +13,12 @@ namespace ClassLoss.Numerics;
 /// <c>ℓ = max(x, 0) - x y + log1p(e)</c> (the first two terms in one fused multiply-add, so exact up to one rounding), <c>σ(x) = x ≥ 0 ? 1/(1+e) : e/(1+e)</c>, gradient <c>((1 - y) σ - y (1 - σ))·s</c> (= <c>(σ - y)·s</c>, written so that hard 0/1 targets do not cancel; <c>1 - σ</c> is formed directly from <c>e</c>) where
 /// <c>s</c> is the reduction's factor. <c>log1p(e)</c> is <c>2 atanh(t)</c> with <c>t = e / (2 + e) ∈ [0, 1/3]</c>
 /// (odd Taylor series to <c>t^15</c>, truncation below 1e-9 relative), which has no cancellation, so it keeps a
-/// few-ulp relative accuracy even when <c>e</c> is tiny. Work is done in chunks of <see cref="Chunk"/> elements: the losses are summed
-/// per vector lane in float and each chunk's sum is added to a double, in a fixed order.</para>
+/// few-ulp relative accuracy even when <c>e</c> is tiny. The two reciprocals (<c>1/(2+e)</c>, <c>1/(1+e)</c>) are the
+/// hardware estimate refined by one Newton step instead of divisions (divisions cap the throughput).</para>
+/// <para>One pass in registers. Elements are cut into blocks whose size depends only on the length; inside a block,
+/// chunks of <see cref="Chunk"/> elements are summed per vector lane in float and added to the block's double; block
+/// sums are added in block order. So the value is bit-identical for any thread count (threads take contiguous runs
+/// of blocks; the single-thread path allocates nothing).</para>
 /// </remarks>
 internal static unsafe class FusedSigmoidBinaryCrossEntropy
 {
@@ -78,120 +82,153 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
 
     /// <summary>Sum of the element losses; writes <c>(σ(x) - y)·scale</c> into <paramref name="gradient"/> unless empty.
     /// Inputs must already be validated (equal lengths, targets in [0, 1]).</summary>
-    public static double Sum(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, float scale, Span<float> gradient)
+    /// <param name="logits">The logits x.</param>
+    /// <param name="targets">The targets y in [0, 1].</param>
+    /// <param name="scale">The reduction's factor s.</param>
+    /// <param name="gradient">Overwritten with the gradient; empty to skip.</param>
+    /// <param name="maxThreads">Upper bound on threads; the result is bit-identical for any value.</param>
+    public static double Sum(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, float scale, Span<float> gradient,
+        int maxThreads = 1)
     {
         int length = logits.Length;
-        bool wantGradient = !gradient.IsEmpty;
-        float* e = stackalloc float[Chunk];
-        double sum = 0;
+        if (length == 0)
+        {
+            return 0;
+        }
+
+        // Block size depends only on the length (at most MaxBlocks blocks, a multiple of Chunk), so the order of the
+        // double additions, and hence the value, is the same for every thread count.
+        int block = Math.Max(BlockElements, (int)(((long)length + (MaxBlocks * Chunk) - 1) / (MaxBlocks * Chunk)) * Chunk);
+        int blocks = (int)(((long)length + block - 1) / block);
+        double* sums = stackalloc double[blocks];
         fixed (float* xp = logits, yp = targets, gp = gradient)
         {
-            for (int start = 0; start < length; start += Chunk)
+            var job = new Job(xp, yp, gradient.IsEmpty ? null : gp, sums, length, block, scale);
+            int threads = Math.Min(Math.Max(1, maxThreads), blocks);
+            if (threads == 1 || length < ParallelThreshold)
             {
-                int m = Math.Min(Chunk, length - start);
-                float* x = xp + start;
-                float* y = yp + start;
-                float* g = wantGradient ? gp + start : null;
-                if (Vector512.IsHardwareAccelerated && m >= Vector512<float>.Count)
+                for (int b = 0; b < blocks; b++)
                 {
-                    NegAbsExp<SimdFloat.V512>(x, e, m);
+                    job.RunBlock(b);
                 }
-                else if (Vector256.IsHardwareAccelerated && m >= Vector256<float>.Count)
-                {
-                    NegAbsExp<SimdFloat.V256>(x, e, m);
-                }
-                else
-                {
-                    NegAbsExp<SimdFloat.V128>(x, e, m);
-                }
-
-                sum += Finish(x, y, e, g, m, scale);
             }
+            else
+            {
+                RunParallel(job, blocks, threads);
+            }
+        }
+
+        double sum = 0;
+        for (int b = 0; b < blocks; b++)
+        {
+            sum += sums[b];
         }
 
         return sum;
     }
 
-    /// <summary>e[j] = exp(-|x[j]|) for j &lt; m.</summary>
-    private static void NegAbsExp<TV>(float* x, float* e, int m) where TV : struct, SimdFloat.IVec<TV>
+    private const int BlockElements = 16384;
+    private const int MaxBlocks = 1024;
+    private const int ParallelThreshold = 1 << 17;
+
+    private static void RunParallel(Job job, int blocks, int threads)
     {
-        int j = 0;
-        if (Vector.IsHardwareAccelerated)
+        int perThread = (blocks + threads - 1) / threads;
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
         {
-            for (; j <= m - Vector<float>.Count; j += Vector<float>.Count)
+            int end = Math.Min(blocks, (t + 1) * perThread);
+            for (int b = t * perThread; b < end; b++)
             {
-                (-Vector.Abs(Vector.Load(x + j))).Store(e + j);
+                job.RunBlock(b);
             }
-        }
-
-        for (; j < m; j++)
-        {
-            e[j] = -MathF.Abs(x[j]);
-        }
-
-        j = 0;
-        for (; j <= m - TV.Count; j += TV.Count)
-        {
-            TV.Store(TV.Exp(TV.Load(e + j)), e + j);
-        }
-
-        for (; j < m; j++)
-        {
-            e[j] = SimdFloat.ExpScalar(e[j]);
-        }
+        });
     }
 
-    /// <summary>Losses and gradients of m elements given e = exp(-|x|); returns the chunk's loss sum.</summary>
-    private static double Finish(float* x, float* y, float* e, float* g, int m, float scale)
+    private readonly struct Job(float* x, float* y, float* g, double* sums, int length, int block, float scale)
     {
-        int j = 0;
-        double sum = 0;
-        if (Vector.IsHardwareAccelerated && m >= Vector<float>.Count)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void RunBlock(int b)
         {
-            var acc = Vector<float>.Zero;
-            var one = Vector<float>.One;
-            var s = new Vector<float>(scale);
-            for (; j <= m - Vector<float>.Count; j += Vector<float>.Count)
+            int start = b * block;
+            int end = Math.Min(length, start + block);
+            double sum = 0;
+            for (int c = start; c < end; c += Chunk)
             {
-                var xv = Vector.Load(x + j);
-                var yv = Vector.Load(y + j);
-                var ev = Vector.Load(e + j);
-                var u = one + ev;
-                var t = ev / (u + one);
-                var t2 = t * t;
-                var p = Vector.FusedMultiplyAdd(new Vector<float>(A7), t2, new Vector<float>(A6));
-                p = Vector.FusedMultiplyAdd(p, t2, new Vector<float>(A5));
-                p = Vector.FusedMultiplyAdd(p, t2, new Vector<float>(A4));
-                p = Vector.FusedMultiplyAdd(p, t2, new Vector<float>(A3));
-                p = Vector.FusedMultiplyAdd(p, t2, new Vector<float>(A2));
-                p = Vector.FusedMultiplyAdd(p, t2, new Vector<float>(A1));
-                var t2t = t2 * t;
-                var log1p = Vector.FusedMultiplyAdd(t2t, p, t) * new Vector<float>(2f);
-                // max(x, 0) - x·y, with the hard targets selected so that an infinite logit gives its exact limit
-                // (x = -inf, y = 0 costs 0) instead of inf · 0 = NaN.
-                var relu = Vector.Max(xv, Vector<float>.Zero);
-                var linear = Vector.ConditionalSelect(Vector.Equals(yv, Vector<float>.Zero), relu,
-                    Vector.ConditionalSelect(Vector.Equals(yv, one), Vector.Max(-xv, Vector<float>.Zero), Vector.FusedMultiplyAdd(-xv, yv, relu)));
-                acc += linear + log1p;
-                if (g != null)
+                int m = Math.Min(Chunk, end - c);
+                float* gc = g == null ? null : g + c;
+                if (Vector512.IsHardwareAccelerated && m >= Vector512<float>.Count)
                 {
-                    var nonNegative = Vector.GreaterThanOrEqual(xv, Vector<float>.Zero);
-                    var r = one / u;
-                    var sig = Vector.ConditionalSelect(nonNegative, one, ev) * r;
-                    var complement = Vector.ConditionalSelect(nonNegative, ev, one) * r;
-                    var grad = Vector.FusedMultiplyAdd(one - yv, sig, -(yv * complement)) * s;
-                    Vector.ConditionalSelect(Vector.Equals(xv, xv), grad, xv).Store(g + j);
+                    sum += ChunkSum<SimdFloat.V512>(x + c, y + c, gc, m, scale);
+                }
+                else if (Vector256.IsHardwareAccelerated && m >= Vector256<float>.Count)
+                {
+                    sum += ChunkSum<SimdFloat.V256>(x + c, y + c, gc, m, scale);
+                }
+                else if (Vector128.IsHardwareAccelerated && m >= Vector128<float>.Count)
+                {
+                    sum += ChunkSum<SimdFloat.V128>(x + c, y + c, gc, m, scale);
+                }
+                else
+                {
+                    sum += ScalarSum(x + c, y + c, gc, 0, m, scale);
                 }
             }
 
-            sum = Vector.Sum(acc);
+            sums[b] = sum;
+        }
+    }
+
+    /// <summary>One chunk in registers: loss lanes summed in float, the chunk's total returned in double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double ChunkSum<TV>(float* x, float* y, float* g, int m, float scale) where TV : struct, SimdFloat.IVec<TV>
+    {
+        int w = TV.Count;
+        TV zero = TV.Broadcast(0f), one = TV.Broadcast(1f), two = TV.Broadcast(2f), s = TV.Broadcast(scale);
+        TV acc = zero;
+        int j = 0;
+        for (; j <= m - w; j += w)
+        {
+            TV xv = TV.Load(x + j);
+            TV yv = TV.Load(y + j);
+            TV ev = TV.Exp(TV.Neg(TV.Abs(xv)));
+            TV u = TV.Add(one, ev);
+            // log1p(e) = 2 atanh(t), t = e / (2 + e)
+            TV t = TV.Mul(ev, TV.ReciprocalOfAtLeastOne(TV.Add(u, one)));
+            TV t2 = TV.Mul(t, t);
+            TV p = TV.Fma(TV.Broadcast(A7), t2, TV.Broadcast(A6));
+            p = TV.Fma(p, t2, TV.Broadcast(A5));
+            p = TV.Fma(p, t2, TV.Broadcast(A4));
+            p = TV.Fma(p, t2, TV.Broadcast(A3));
+            p = TV.Fma(p, t2, TV.Broadcast(A2));
+            p = TV.Fma(p, t2, TV.Broadcast(A1));
+            TV log1p = TV.Mul(TV.Fma(TV.Mul(t2, t), p, t), two);
+            // max(x, 0) - x·y, with the hard targets selected so that an infinite logit gives its exact limit
+            // (x = -inf, y = 0 costs 0) instead of inf · 0 = NaN.
+            TV relu = TV.Max(xv, zero);
+            TV linear = TV.SelectEqual(yv, zero, relu,
+                TV.SelectEqual(yv, one, TV.Max(TV.Neg(xv), zero), TV.Fma(TV.Neg(xv), yv, relu)));
+            acc = TV.Add(acc, TV.Add(linear, log1p));
+            if (g != null)
+            {
+                TV r = TV.ReciprocalOfAtLeastOne(u);
+                TV sig = TV.Mul(TV.SelectGreaterOrEqual(xv, zero, one, ev), r);
+                TV complement = TV.Mul(TV.SelectGreaterOrEqual(xv, zero, ev, one), r);
+                TV grad = TV.Mul(TV.Fma(TV.Sub(one, yv), sig, TV.Neg(TV.Mul(yv, complement))), s);
+                TV.Store(TV.SelectEqual(xv, xv, grad, xv), g + j);
+            }
         }
 
+        return TV.SumAcross(acc) + ScalarSum(x, y, g, j, m, scale);
+    }
+
+    /// <summary>Elements [j, m) one at a time (tails and hardware without SIMD).</summary>
+    private static double ScalarSum(float* x, float* y, float* g, int j, int m, float scale)
+    {
         float tail = 0;
         for (; j < m; j++)
         {
             float xs = x[j];
-            float es = e[j];
+            float es = SimdFloat.ExpScalar(-MathF.Abs(xs));
             float u = 1f + es;
             float log1p = Log1pScalar(es);
             float yj = y[j];
@@ -202,11 +239,10 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
                 float r = 1f / u;
                 float sig = (xs >= 0 ? 1f : es) * r;
                 float complement = (xs >= 0 ? es : 1f) * r;
-                float ys = y[j];
-                g[j] = float.IsNaN(xs) ? xs : MathF.FusedMultiplyAdd(1f - ys, sig, -(ys * complement)) * scale;
+                g[j] = float.IsNaN(xs) ? xs : MathF.FusedMultiplyAdd(1f - yj, sig, -(yj * complement)) * scale;
             }
         }
 
-        return sum + tail;
+        return tail;
     }
 }

@@ -79,6 +79,11 @@ internal static unsafe class SimdFloat
         static abstract TV SelectGreaterOrEqual(TV a, TV b, TV whenTrue, TV whenFalse);
         /// <summary>Per lane: <paramref name="whenTrue"/> where <paramref name="a"/> == <paramref name="b"/>, else <paramref name="whenFalse"/>.</summary>
         static abstract TV SelectEqual(TV a, TV b, TV whenTrue, TV whenFalse);
+
+        // --- added for FusedSigmoidBinaryCrossEntropy ---
+        /// <summary>1/a to about 1 ulp: the hardware estimate (14 or 12 bits) refined by one Newton step, or a division
+        /// where there is no estimate. For a ≥ 1 (no zero, infinity or denormal handling).</summary>
+        static abstract TV ReciprocalOfAtLeastOne(TV a);
     }
 
     internal readonly struct V512 : IVec<V512>
@@ -94,6 +99,17 @@ internal static unsafe class SimdFloat
         public static V512 Mul(V512 a, V512 b) => new(a._v * b._v);
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Fma(V512 a, V512 b, V512 c) => new(Vector512.FusedMultiplyAdd(a._v, b._v, c._v));
         public static V512 Div(V512 a, V512 b) => new(a._v / b._v);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static V512 ReciprocalOfAtLeastOne(V512 a)
+        {
+            if (!System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+            {
+                return new(Vector512<float>.One / a._v);
+            }
+
+            var r = System.Runtime.Intrinsics.X86.Avx512F.Reciprocal14(a._v);
+            return new(Vector512.FusedMultiplyAdd(r, Vector512.FusedMultiplyAdd(-a._v, r, Vector512<float>.One), r));
+        }
         public static V512 Min(V512 a, V512 b) => new(Vector512.Min(a._v, b._v));
         public static V512 Abs(V512 a) => new(Vector512.Abs(a._v));
         public static V512 Neg(V512 a) => new(-a._v);
@@ -142,6 +158,17 @@ internal static unsafe class SimdFloat
         public static V256 Mul(V256 a, V256 b) => new(a._v * b._v);
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Fma(V256 a, V256 b, V256 c) => new(Vector256.FusedMultiplyAdd(a._v, b._v, c._v));
         public static V256 Div(V256 a, V256 b) => new(a._v / b._v);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static V256 ReciprocalOfAtLeastOne(V256 a)
+        {
+            if (!System.Runtime.Intrinsics.X86.Avx.IsSupported)
+            {
+                return new(Vector256<float>.One / a._v);
+            }
+
+            var r = System.Runtime.Intrinsics.X86.Avx.Reciprocal(a._v);
+            return new(Vector256.FusedMultiplyAdd(r, Vector256.FusedMultiplyAdd(-a._v, r, Vector256<float>.One), r));
+        }
         public static V256 Min(V256 a, V256 b) => new(Vector256.Min(a._v, b._v));
         public static V256 Abs(V256 a) => new(Vector256.Abs(a._v));
         public static V256 Neg(V256 a) => new(-a._v);
@@ -190,6 +217,17 @@ internal static unsafe class SimdFloat
         public static V128 Mul(V128 a, V128 b) => new(a._v * b._v);
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Fma(V128 a, V128 b, V128 c) => new(Vector128.FusedMultiplyAdd(a._v, b._v, c._v));
         public static V128 Div(V128 a, V128 b) => new(a._v / b._v);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static V128 ReciprocalOfAtLeastOne(V128 a)
+        {
+            if (!System.Runtime.Intrinsics.X86.Sse.IsSupported)
+            {
+                return new(Vector128<float>.One / a._v);
+            }
+
+            var r = System.Runtime.Intrinsics.X86.Sse.Reciprocal(a._v);
+            return new(Vector128.FusedMultiplyAdd(r, Vector128.FusedMultiplyAdd(-a._v, r, Vector128<float>.One), r));
+        }
         public static V128 Min(V128 a, V128 b) => new(Vector128.Min(a._v, b._v));
         public static V128 Abs(V128 a) => new(Vector128.Abs(a._v));
         public static V128 Neg(V128 a) => new(-a._v);

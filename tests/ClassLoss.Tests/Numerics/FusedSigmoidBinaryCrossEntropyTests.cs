@@ -111,6 +111,48 @@ public class FusedSigmoidBinaryCrossEntropyTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void ManyBlocksMatchDoubleKernelAndAreBitIdenticalForAnyThreadCount(int threads)
+    {
+        // 300,001 elements: above the parallel threshold, several blocks, a ragged last chunk.
+        var (x, y) = Data(300_001, 11);
+        var o = new BinaryCrossEntropyOptions { MaxDegreeOfParallelism = threads };
+        var one = new BinaryCrossEntropyOptions();
+        var g1 = new float[x.Length];
+        var gt = new float[x.Length];
+        var r1 = SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, 1, one, g1, default);
+        var rt = SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, 1, o, gt, default);
+        Assert.Equal(BitConverter.DoubleToInt64Bits(r1.Value), BitConverter.DoubleToInt64Bits(rt.Value));
+        Assert.True(g1.AsSpan().SequenceEqual(gt));
+        var (value, grad) = Generic(x, y, 1, one);
+        Assert.True(Math.Abs(r1.Value - value) <= 1e-6 * value, $"{r1.Value} vs {value}");
+        for (int i = 0; i < x.Length; i += 7)
+        {
+            Assert.True(Math.Abs(g1[i] - grad[i]) <= 1e-6 / x.Length, $"element {i}: {g1[i]} vs {grad[i]}");
+        }
+    }
+
+    [Fact]
+    public void SingleThreadCallAllocatesNothing()
+    {
+        var (x, y) = Data(4096, 5);
+        var g = new float[x.Length];
+        var o = BinaryCrossEntropyOptions.Default;
+        SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, 1, o, g, default);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, 1, o, g, default);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-3)]
+    public void MaxDegreeOfParallelismBelowOneIsRejected(int value) =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new BinaryCrossEntropyOptions { MaxDegreeOfParallelism = value });
+
     [Fact]
     public void NanLogitGivesNanLossAndNanGradient()
     {

@@ -7,6 +7,7 @@ using ClassLoss.Benchmarks;
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --probe N K [reps]   Stopwatch loop, one shape
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --quick [BDN args]  short in-process job
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- [BDN args]          default in-process job
+//   add --report PATH to either: write the markdown table (ours vs libtorch vs floors, targets checked) to PATH
 if (args.Contains("--torch-smoke"))
 {
     return TorchSmoke.Run();
@@ -20,7 +21,16 @@ if (args.Length >= 3 && args[0] == "--probe")
 }
 
 bool quick = args.Contains("--quick");
-string[] rest = args.Where(a => a != "--quick").ToArray();
+int reportAt = Array.IndexOf(args, "--report");
+string? reportPath = reportAt >= 0 && reportAt + 1 < args.Length ? args[reportAt + 1] : null;
+string[] rest = args.Where((a, i) => a != "--quick" && (reportAt < 0 || (i != reportAt && i != reportAt + 1))).ToArray();
 IConfig config = BenchConfig.Create(quick);
+string loadBefore = Report.LoadAverage();
 var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest.Length == 0 ? ["--filter", "*"] : rest, config);
+if (reportPath is not null)
+{
+    string command = "dotnet bench/ClassLoss.Benchmarks/bin/Release/net10.0/ClassLoss.Benchmarks.dll " + string.Join(' ', args.Select(a => a.Contains('*', StringComparison.Ordinal) ? $"'{a}'" : a));
+    Console.WriteLine(Report.Write(summaries, reportPath, command, loadBefore));
+}
+
 return summaries.Any(s => s.HasCriticalValidationErrors) ? 1 : 0;

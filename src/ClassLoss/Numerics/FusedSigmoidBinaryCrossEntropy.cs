@@ -17,8 +17,8 @@ namespace ClassLoss.Numerics;
 /// hardware estimate refined by one Newton step instead of divisions (divisions cap the throughput).</para>
 /// <para>One pass in registers. Elements are cut into blocks whose size depends only on the length; inside a block,
 /// chunks of <see cref="Chunk"/> elements are summed per vector lane in float and added to the block's double; block
-/// sums are added in block order. So the value is bit-identical for any thread count (threads take contiguous runs
-/// of blocks; the single-thread path allocates nothing).</para>
+/// sums are added in block order. So the value is bit-identical for any thread count (see <see cref="BlockParallel"/>; no
+/// allocation per call on one thread or two).</para>
 /// </remarks>
 internal static unsafe class FusedSigmoidBinaryCrossEntropy
 {
@@ -104,18 +104,7 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
         fixed (float* xp = logits, yp = targets, gp = gradient)
         {
             var job = new Job(xp, yp, gradient.IsEmpty ? null : gp, sums, length, block, scale);
-            int threads = Math.Min(Math.Max(1, maxThreads), blocks);
-            if (threads == 1 || length < ParallelThreshold)
-            {
-                for (int b = 0; b < blocks; b++)
-                {
-                    job.RunBlock(b);
-                }
-            }
-            else
-            {
-                RunParallel(job, blocks, threads);
-            }
+            BlockParallel.Run(job, blocks, length < ParallelThreshold ? 1 : maxThreads);
         }
 
         double sum = 0;
@@ -131,20 +120,7 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
     private const int MaxBlocks = 1024;
     private const int ParallelThreshold = 1 << 17;
 
-    private static void RunParallel(Job job, int blocks, int threads)
-    {
-        int perThread = (blocks + threads - 1) / threads;
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-        {
-            int end = Math.Min(blocks, (t + 1) * perThread);
-            for (int b = t * perThread; b < end; b++)
-            {
-                job.RunBlock(b);
-            }
-        });
-    }
-
-    private readonly struct Job(float* x, float* y, float* g, double* sums, int length, int block, float scale)
+    private readonly struct Job(float* x, float* y, float* g, double* sums, int length, int block, float scale) : IBlockJob
     {
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void RunBlock(int b)

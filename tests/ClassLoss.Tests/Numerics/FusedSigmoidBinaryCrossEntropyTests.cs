@@ -147,6 +147,48 @@ public class FusedSigmoidBinaryCrossEntropyTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
+    [Fact]
+    public void TwoThreadCallAllocatesNothingOnTheCallingThreadOnceWarm()
+    {
+        var (x, y) = Data(400_000, 6);
+        var g = new float[x.Length];
+        var o = new BinaryCrossEntropyOptions { MaxDegreeOfParallelism = 2 };
+        SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, 1, o, g, default);
+        SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, 1, o, g, default);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++)
+        {
+            SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, 1, o, g, default);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void ConcurrentCallersGetTheSameBitsAsOneCaller()
+    {
+        // Callers that find the workers busy run on their own thread; every result must still be identical.
+        var (x, y) = Data(250_000, 8);
+        var o = new BinaryCrossEntropyOptions { MaxDegreeOfParallelism = 2 };
+        var reference = new float[x.Length];
+        double expected = SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, 1, o, reference, default).Value;
+        var results = new double[4];
+        var grads = new float[4][];
+        Parallel.For(0, 4, i =>
+        {
+            grads[i] = new float[x.Length];
+            for (int rep = 0; rep < 3; rep++)
+            {
+                results[i] = SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, 1, o, grads[i], default).Value;
+            }
+        });
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.Equal(BitConverter.DoubleToInt64Bits(expected), BitConverter.DoubleToInt64Bits(results[i]));
+            Assert.True(reference.AsSpan().SequenceEqual(grads[i]));
+        }
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(-3)]

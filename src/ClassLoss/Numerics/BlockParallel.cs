@@ -1,0 +1,166 @@
+using System.Runtime.ExceptionServices;
+
+namespace ClassLoss.Numerics;
+
+/// <summary>A unit of a kernel's work: block <c>b</c> writes only its own outputs (rows, gradient, <c>sums[b]</c>).</summary>
+internal interface IBlockJob
+{
+    /// <summary>Runs block <paramref name="block"/>.</summary>
+    void RunBlock(int block);
+}
+
+/// <summary>
+/// Runs the blocks of a kernel on the calling thread and up to <c>threads - 1</c> dedicated background workers,
+/// without allocating per call (unlike <see cref="Parallel.For(int, int, Action{int})"/>, which allocates closures and tasks).
+/// </summary>
+/// <remarks>
+/// Blocks are handed out dynamically (an atomic counter), so a slow or late worker only means the caller does more
+/// of them; since each block writes only its own outputs and the caller combines block sums in block order, the
+/// result never depends on which thread ran which block. One parallel run at a time: a call that finds the workers
+/// busy (another thread is inside a parallel kernel) runs its blocks on its own thread instead of waiting. Workers
+/// are created on first use, one per extra degree asked for (at most <see cref="Environment.ProcessorCount"/> - 1),
+/// and sleep on a semaphore between runs.
+/// </remarks>
+internal static class BlockParallel
+{
+    private static readonly object Gate = new();
+    private static readonly List<Worker> Workers = [];
+
+    /// <summary>Runs <paramref name="job"/>'s blocks 0..<paramref name="blocks"/>-1 on up to <paramref name="threads"/> threads.</summary>
+    public static void Run<TJob>(TJob job, int blocks, int threads) where TJob : struct, IBlockJob
+    {
+        int helpers = Math.Min(Math.Min(threads, blocks), Environment.ProcessorCount) - 1;
+        if (helpers <= 0 || !Monitor.TryEnter(Gate))
+        {
+            for (int b = 0; b < blocks; b++)
+            {
+                job.RunBlock(b);
+            }
+
+            return;
+        }
+
+        try
+        {
+            while (Workers.Count < helpers)
+            {
+                Workers.Add(new Worker());
+            }
+
+            var run = JobRun<TJob>.Instance;
+            run.Start(job, blocks, helpers);
+            for (int i = 0; i < helpers; i++)
+            {
+                Workers[i].Wake(run);
+            }
+
+            run.Finish();
+        }
+        finally
+        {
+            Monitor.Exit(Gate);
+        }
+    }
+
+    private interface IRun
+    {
+        void Help();
+    }
+
+    /// <summary>The state of one parallel run of a job type (one instance per type: runs are serialised by the gate).</summary>
+    private sealed class JobRun<TJob> : IRun where TJob : struct, IBlockJob
+    {
+        public static readonly JobRun<TJob> Instance = new();
+
+        private readonly ManualResetEventSlim _done = new(false);
+        private TJob _job;
+        private int _blocks;
+        private int _next;
+        private int _pending;
+        private Exception? _error;
+
+        public void Start(TJob job, int blocks, int helpers)
+        {
+            _job = job;
+            _blocks = blocks;
+            _next = 0;
+            _error = null;
+            _pending = helpers;
+            _done.Reset();
+        }
+
+        /// <summary>The caller's share, then wait for every helper (the job points into memory the caller has pinned).</summary>
+        public void Finish()
+        {
+            try
+            {
+                Work();
+            }
+            finally
+            {
+                _done.Wait();
+                _job = default;
+            }
+
+            if (_error is { } error)
+            {
+                ExceptionDispatchInfo.Throw(error);
+            }
+        }
+
+        public void Help()
+        {
+            try
+            {
+                Work();
+            }
+            catch (Exception e)
+            {
+                _error = e;
+            }
+            finally
+            {
+                if (Interlocked.Decrement(ref _pending) == 0)
+                {
+                    _done.Set();
+                }
+            }
+        }
+
+        private void Work()
+        {
+            int b;
+            while ((b = Interlocked.Increment(ref _next) - 1) < _blocks)
+            {
+                _job.RunBlock(b);
+            }
+        }
+    }
+
+    private sealed class Worker
+    {
+        private readonly SemaphoreSlim _wake = new(0);
+        private IRun? _run;
+
+        public Worker()
+        {
+            var thread = new Thread(Loop) { IsBackground = true, Name = "ClassLoss kernel worker" };
+            thread.Start();
+        }
+
+        public void Wake(IRun run)
+        {
+            Volatile.Write(ref _run, run);
+            _wake.Release();
+        }
+
+        private void Loop()
+        {
+            while (true)
+            {
+                _wake.Wait();
+                Volatile.Read(ref _run)!.Help();
+            }
+        }
+    }
+}

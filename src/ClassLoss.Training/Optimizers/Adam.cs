@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
 namespace ClassLoss.Training.Optimizers;
 
 /// <summary>
@@ -31,7 +34,33 @@ public sealed class Adam(int size, double learningRate, double beta1 = 0.9, doub
         float eps = (float)epsilon;
         float l2 = decoupled ? 0f : (float)weightDecay;
         float decay = decoupled ? (float)(1 - (lr * weightDecay)) : 1f;
-        for (int i = 0; i < parameters.Length; i++)
+        // Vectors first, then the scalar tail; both apply the same IEEE operations in the same order (no fused
+        // multiply-add), so every element gets the bits of the scalar formula whichever path computes it.
+        var pv = MemoryMarshal.Cast<float, Vector<float>>(parameters);
+        var gv = MemoryMarshal.Cast<float, Vector<float>>(gradients);
+        var mv = MemoryMarshal.Cast<float, Vector<float>>(_m.AsSpan(0, parameters.Length));
+        var vv = MemoryMarshal.Cast<float, Vector<float>>(_v.AsSpan(0, parameters.Length));
+        var b1v = new Vector<float>(b1);
+        var b2v = new Vector<float>(b2);
+        var ob1 = new Vector<float>(1 - b1);
+        var ob2 = new Vector<float>(1 - b2);
+        var stepv = new Vector<float>(stepSize);
+        var sqrtC2v = new Vector<float>(sqrtC2);
+        var epsv = new Vector<float>(eps);
+        var l2v = new Vector<float>(l2);
+        var decayv = new Vector<float>(decay);
+        for (int i = 0; i < pv.Length; i++)
+        {
+            var p = pv[i] * decayv;
+            var g = gv[i] + (l2v * p);
+            var m = (b1v * mv[i]) + (ob1 * g);
+            var v = (b2v * vv[i]) + (ob2 * g * g);
+            mv[i] = m;
+            vv[i] = v;
+            pv[i] = p - (stepv * m / ((Vector.SquareRoot(v) / sqrtC2v) + epsv));
+        }
+
+        for (int i = pv.Length * Vector<float>.Count; i < parameters.Length; i++)
         {
             float p = parameters[i] * decay;
             float g = gradients[i] + (l2 * p);

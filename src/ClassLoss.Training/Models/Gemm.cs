@@ -184,6 +184,7 @@ public static unsafe class Gemm
     }
 
     // Computes the columns of C in panels [panel0, panel1) (NR columns each) over all of M and K.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run<TV, TMr, TNv>(Job job, int panel0, int panel1)
         where TV : struct, IGemmVec<TV>
         where TMr : struct, IGemmConst
@@ -208,7 +209,7 @@ public static unsafe class Gemm
         {
             int kc = Math.Min(kcStep, k - p0);
             bool load = job.Accumulate || p0 > 0;
-            PackB(job, p0, kc, panel0, panel1, nr, packedB);
+            PackB<TV>(job, p0, kc, panel0, panel1, nr, packedB);
             if (mEdge > 0)
             {
                 PackAEdge(job, mFull, mEdge, p0, kc, mr, aEdge);
@@ -244,6 +245,7 @@ public static unsafe class Gemm
     }
 
     // A partial tile (rows < MR or columns < NR): the kernel runs on a full MR×NR copy and the valid part is copied back.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void EdgeTile<TV, TMr, TNv>(int kc, float* a, nint ars, nint aps, float* bp, float* c, int ldc, int rows, int cols, bool load, float* tile)
         where TV : struct, IGemmVec<TV>
         where TMr : struct, IGemmConst
@@ -268,47 +270,67 @@ public static unsafe class Gemm
     }
 
     // Packs B[p0 .. p0+kc, panel columns] as panel-major, row p of a panel at p·NR, zero-padded past N.
-    private static void PackB(in Job job, int p0, int kc, int panel0, int panel1, int nr, float* dst)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackB<TV>(in Job job, int p0, int kc, int panel0, int panel1, int nr, float* dst)
+        where TV : struct, IGemmVec<TV>
     {
         int n = job.N, k = job.K;
+        int panelSize = kc * nr;
+        if (!job.TransposeB)
+        {
+            // Row by row of B, so the reads are sequential; each row feeds every panel.
+            int full = Math.Min(panel1, n / nr) - panel0;
+            int lastCols = full < panel1 - panel0 ? n - ((panel0 + full) * nr) : 0;
+            int vw = TV.Count;
+            for (int p = 0; p < kc; p++)
+            {
+                float* s = job.B + ((nint)(p0 + p) * n) + (panel0 * nr);
+                float* d = dst + (p * nr);
+                for (int q = 0; q < full; q++)
+                {
+                    for (int v = 0; v < nr; v += vw)
+                    {
+                        TV.Store(TV.Load(s + v), d + v);
+                    }
+
+                    s += nr;
+                    d += panelSize;
+                }
+
+                if (lastCols > 0)
+                {
+                    new ReadOnlySpan<float>(s, lastCols).CopyTo(new Span<float>(d, lastCols));
+                    new Span<float>(d + lastCols, nr - lastCols).Clear();
+                }
+            }
+
+            return;
+        }
+
         for (int jp = panel0; jp < panel1; jp++)
         {
             int j0 = jp * nr;
             int nj = Math.Min(nr, n - j0);
-            if (!job.TransposeB)
+            if (nj < nr)
             {
-                float* src = job.B + ((nint)p0 * n) + j0;
+                new Span<float>(dst, panelSize).Clear();
+            }
+
+            for (int j = 0; j < nj; j++)
+            {
+                float* src = job.B + ((nint)(j0 + j) * k) + p0;
                 for (int p = 0; p < kc; p++)
                 {
-                    new ReadOnlySpan<float>(src + ((nint)p * n), nj).CopyTo(new Span<float>(dst + (p * nr), nj));
-                    if (nj < nr)
-                    {
-                        new Span<float>(dst + (p * nr) + nj, nr - nj).Clear();
-                    }
-                }
-            }
-            else
-            {
-                if (nj < nr)
-                {
-                    new Span<float>(dst, kc * nr).Clear();
-                }
-
-                for (int j = 0; j < nj; j++)
-                {
-                    float* src = job.B + ((nint)(j0 + j) * k) + p0;
-                    for (int p = 0; p < kc; p++)
-                    {
-                        dst[(p * nr) + j] = src[p];
-                    }
+                    dst[(p * nr) + j] = src[p];
                 }
             }
 
-            dst += kc * nr;
+            dst += panelSize;
         }
     }
 
     // Packs the last rows of A (fewer than MR) p-major, MR per step, zero-padded.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackAEdge(in Job job, int i0, int rows, int p0, int kc, int mr, float* dst)
     {
         new Span<float>(dst, kc * mr).Clear();
@@ -324,6 +346,7 @@ public static unsafe class Gemm
     }
 
     // The same chain of fused multiply-adds per element, without vectors.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Scalar(in Job job)
     {
         int m = job.M, k = job.K, n = job.N;

@@ -236,11 +236,47 @@ public static unsafe class Gemm
                     }
                 }
 
-                if (mEdge > 0)
+                if (mEdge > 0 && nj == nr)
+                {
+                    EdgeRows<TV, TNv>(mEdge, kc, a + (mFull * ars), ars, aps, bp, c + ((nint)mFull * n) + j0, n, load);
+                }
+                else if (mEdge > 0)
                 {
                     EdgeTile<TV, TMr, TNv>(kc, aEdge, 1, mr, bp, c + ((nint)mFull * n) + j0, n, mEdge, nj, load, cTile);
                 }
             }
+        }
+    }
+
+    // The last rows (fewer than MR) of a full-width panel: a kernel with exactly that many rows, in place.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static void EdgeRows<TV, TNv>(int rows, int kc, float* a, nint ars, nint aps, float* bp, float* c, int ldc, bool load)
+        where TV : struct, IGemmVec<TV>
+        where TNv : struct, IGemmConst
+    {
+        switch (rows)
+        {
+            case 1:
+                GemmKernel.Run<TV, GemmC1, TNv>(kc, a, ars, aps, bp, c, ldc, load);
+                break;
+            case 2:
+                GemmKernel.Run<TV, GemmC2, TNv>(kc, a, ars, aps, bp, c, ldc, load);
+                break;
+            case 3:
+                GemmKernel.Run<TV, GemmC3, TNv>(kc, a, ars, aps, bp, c, ldc, load);
+                break;
+            case 4:
+                GemmKernel.Run<TV, GemmC4, TNv>(kc, a, ars, aps, bp, c, ldc, load);
+                break;
+            case 5:
+                GemmKernel.Run<TV, GemmC5, TNv>(kc, a, ars, aps, bp, c, ldc, load);
+                break;
+            case 6:
+                GemmKernel.Run<TV, GemmC6, TNv>(kc, a, ars, aps, bp, c, ldc, load);
+                break;
+            default:
+                GemmKernel.Run<TV, GemmC7, TNv>(kc, a, ars, aps, bp, c, ldc, load);
+                break;
         }
     }
 
@@ -329,7 +365,7 @@ public static unsafe class Gemm
         }
     }
 
-    // Packs the last rows of A (fewer than MR) p-major, MR per step, zero-padded.
+    // Packs the last rows of A (fewer than MR) p-major, MR per step, zero-padded, for the corner tile.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackAEdge(in Job job, int i0, int rows, int p0, int kc, int mr, float* dst)
     {
@@ -370,6 +406,7 @@ public static unsafe class Gemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float* Workspace(int floats)
     {
         var ws = t_workspace;

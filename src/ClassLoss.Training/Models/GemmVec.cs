@@ -52,6 +52,21 @@ internal readonly struct GemmC8 : IGemmConst
     public static int Value => 8;
 }
 
+internal readonly struct GemmC3 : IGemmConst
+{
+    public static int Value => 3;
+}
+
+internal readonly struct GemmC5 : IGemmConst
+{
+    public static int Value => 5;
+}
+
+internal readonly struct GemmC7 : IGemmConst
+{
+    public static int Value => 7;
+}
+
 internal readonly unsafe struct GemmV512 : IGemmVec<GemmV512>
 {
     private readonly Vector512<float> _v;

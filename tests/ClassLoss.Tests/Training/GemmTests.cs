@@ -6,7 +6,8 @@ namespace ClassLoss.Tests.Training;
 // own tile sizes, and every width must give the bits of the same scalar chain of fused multiply-adds.
 public class GemmTests
 {
-    private static readonly int[] Sizes = [1, 2, 3, 5, 7, 13, 17, 31, 33, 64, 65, 127, 129];
+    // Every remainder modulo each tile height (6 and 8) and width (4 to 64) occurs, with full-width panels.
+    private static readonly int[] Sizes = [1, 2, 3, 4, 5, 6, 7, 8, 13, 16, 17, 31, 32, 33, 64, 65, 127, 129];
 
     private static float A(float[] a, int m, int k, bool ta, int i, int p) => ta ? a[(p * m) + i] : a[(i * k) + p];
 

@@ -10,8 +10,9 @@ namespace ClassLoss.Benchmarks;
 
 /// <summary>
 /// The lab's training step, MLP 784-256-10 (ReLU), batch 128: forward, softmax CE loss + gradient, backward, Adam step
-/// (lr 1e-3) — ClassLoss.Training (Mlp, LossFactory "ce", Adam) vs TorchSharp (nn.Linear/ReLU, optim.Adam), one thread;
-/// and the GEMM behind it, [128x784]·[784x256], ours vs torch.matmul.
+/// (lr 1e-3) — ClassLoss.Training (Mlp, LossFactory "ce", Adam) vs TorchSharp (nn.Linear/ReLU, optim.Adam), one thread
+/// and two; and the GEMMs behind it, ours vs torch.matmul: the forward [128x784]·[784x256], the weight gradient
+/// Xᵀ·δ [784x128]·[128x256] (A transposed) and the input gradient δ·W₂ᵀ [128x10]·[10x256] (B transposed).
 /// </summary>
 [MemoryDiagnoser]
 public class TrainingBenchmarks
@@ -27,6 +28,11 @@ public class TrainingBenchmarks
     private float[] _gradient = [];
     private float[] _b = [];
     private float[] _c = [];
+    private float[] _delta = [];
+    private float[] _dw = [];
+    private float[] _d2 = [];
+    private float[] _w2 = [];
+    private float[] _dx = [];
     private Mlp _mlp = null!;
     private Adam _adam = null!;
     private ILogitLoss _loss = null!;
@@ -35,6 +41,13 @@ public class TrainingBenchmarks
     private Tensor _ty = null!;
     private Tensor _ta = null!;
     private Tensor _tb = null!;
+    private Tensor _tdelta = null!;
+    private Tensor _td2 = null!;
+    private Tensor _tw2 = null!;
+    private Mlp _mlp2 = null!;
+    private Adam _adam2 = null!;
+    private nn.Module<Tensor, Tensor> _model2 = null!;
+    private optim.Optimizer _opt2 = null!;
     private nn.Module<Tensor, Tensor> _model = null!;
     private optim.Optimizer _opt = null!;
 
@@ -64,6 +77,28 @@ public class TrainingBenchmarks
         }
 
         _c = new float[Batch * HiddenWidth];
+        _delta = new float[Batch * HiddenWidth];
+        for (int i = 0; i < _delta.Length; i++)
+        {
+            _delta[i] = (float)(rng.NextDouble() - 0.5);
+        }
+
+        _dw = new float[Inputs * HiddenWidth];
+        _d2 = new float[Batch * Classes];
+        for (int i = 0; i < _d2.Length; i++)
+        {
+            _d2[i] = (float)(rng.NextDouble() - 0.5);
+        }
+
+        _w2 = new float[HiddenWidth * Classes];
+        for (int i = 0; i < _w2.Length; i++)
+        {
+            _w2[i] = (float)(rng.NextDouble() - 0.5);
+        }
+
+        _dx = new float[Batch * HiddenWidth];
+        _mlp2 = new Mlp(Inputs, [HiddenWidth], Classes, Activation.Relu, seed: 1);
+        _adam2 = new Adam(_mlp2.Parameters.Length, 1e-3);
         _logits = new float[Batch * Classes];
         _gradient = new float[Batch * Classes];
         _mlp = new Mlp(Inputs, [HiddenWidth], Classes, Activation.Relu, seed: 1);
@@ -76,8 +111,14 @@ public class TrainingBenchmarks
         _ty = tensor(labels64);
         _ta = tensor(_x, [Batch, Inputs]);
         _tb = tensor(_b, [Inputs, HiddenWidth]);
+        _tdelta = tensor(_delta, [Batch, HiddenWidth]);
+        _td2 = tensor(_d2, [Batch, Classes]);
+        _tw2 = tensor(_w2, [HiddenWidth, Classes]);
         _model = nn.Sequential(("fc1", nn.Linear(Inputs, HiddenWidth)), ("relu", nn.ReLU()), ("fc2", nn.Linear(HiddenWidth, Classes)));
         _opt = optim.Adam(_model.parameters(), 1e-3);
+        torch.manual_seed(1);
+        _model2 = nn.Sequential(("fc1", nn.Linear(Inputs, HiddenWidth)), ("relu", nn.ReLU()), ("fc2", nn.Linear(HiddenWidth, Classes)));
+        _opt2 = optim.Adam(_model2.parameters(), 1e-3);
     }
 
     /// <summary>Frees the libtorch objects.</summary>
@@ -88,7 +129,12 @@ public class TrainingBenchmarks
         _ty.Dispose();
         _ta.Dispose();
         _tb.Dispose();
+        _tdelta.Dispose();
+        _td2.Dispose();
+        _tw2.Dispose();
         _model.Dispose();
+        _model2.Dispose();
+        Gemm.MaxThreads = 1;
     }
 
     /// <summary>One training step with ClassLoss.Training.</summary>
@@ -132,5 +178,82 @@ public class TrainingBenchmarks
         using var noGrad = no_grad();
         var c = matmul(_ta, _tb);
         return c[0, 0].item<float>();
+    }
+
+    /// <summary>Our weight-gradient GEMM, dW[784x256] = Xᵀ·δ with X [128x784] (A transposed).</summary>
+    [Benchmark]
+    public float GemmXtDelta784x128x256()
+    {
+        Gemm.Multiply(_x, _delta, _dw, Inputs, Batch, HiddenWidth, transposeA: true);
+        return _dw[0];
+    }
+
+    /// <summary>torch.matmul(Xᵀ, δ) at the same shape (a transposed view), one thread.</summary>
+    [Benchmark]
+    public float TorchMatmulXtDelta784x128x256()
+    {
+        torch.set_num_threads(1);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var c = matmul(_ta.t(), _tdelta);
+        return c[0, 0].item<float>();
+    }
+
+    /// <summary>Our input-gradient GEMM, dH[128x256] = δ₂·W₂ᵀ with W₂ [256x10] (B transposed).</summary>
+    [Benchmark]
+    public float GemmDeltaWt128x10x256()
+    {
+        Gemm.Multiply(_d2, _w2, _dx, Batch, Classes, HiddenWidth, transposeB: true);
+        return _dx[0];
+    }
+
+    /// <summary>torch.matmul(δ₂, W₂ᵀ) at the same shape (a transposed view), one thread.</summary>
+    [Benchmark]
+    public float TorchMatmulDeltaWt128x10x256()
+    {
+        torch.set_num_threads(1);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var c = matmul(_td2, _tw2.t());
+        return c[0, 0].item<float>();
+    }
+
+    /// <summary>One training step with ClassLoss.Training, GEMMs on two threads (<see cref="Gemm.MaxThreads"/> = 2).</summary>
+    [Benchmark]
+    public double MlpStep2Threads()
+    {
+        Gemm.MaxThreads = 2;
+        try
+        {
+            _mlp2.Forward(_x, Batch, _logits);
+            var r = _loss.Evaluate(_logits, LossTargets.FromLabels(_labels), Classes, _gradient, default);
+            _mlp2.Backward(_gradient);
+            _adam2.Step(_mlp2.Parameters, _mlp2.Gradients, 1e-3);
+            return r.Value;
+        }
+        finally
+        {
+            Gemm.MaxThreads = 1;
+        }
+    }
+
+    /// <summary>One training step with TorchSharp, two threads.</summary>
+    [Benchmark]
+    public float TorchMlpStep2Threads()
+    {
+        torch.set_num_threads(2);
+        try
+        {
+            using var scope = NewDisposeScope();
+            _opt2.zero_grad();
+            var loss = nn.functional.cross_entropy(_model2.forward(_tx), _ty);
+            loss.backward();
+            _opt2.step();
+            return loss.item<float>();
+        }
+        finally
+        {
+            torch.set_num_threads(1);
+        }
     }
 }

@@ -1,17 +1,59 @@
-using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 
 namespace ClassLoss.Training.Models;
 
 /// <summary>
-/// Single-precision matrix multiply over row-major spans, vectorised with <see cref="Vector{T}"/> and blocked over
-/// the shared dimension. Each output element is computed by one fixed sequence of operations, so results do not
-/// depend on anything but the inputs (bit-for-bit reproducible).
+/// Single-precision matrix multiply over row-major spans: C = op(A)·op(B) (or C += …), register-blocked in the
+/// manner of GotoBLAS/BLIS. B is packed, per block of <c>KC</c> rows of the shared dimension, into zero-padded panels
+/// of NR columns (kept in a per-thread workspace that is reused, so a steady-state call allocates nothing); a
+/// micro-kernel holds an MR×NR tile of C in vector registers (6×64 with Vector512, 6×16 with Vector256, 6×8 with
+/// Vector128; narrower N gets an 8-row, one-vector tile) and reads A in place, broadcasting one element per row and
+/// step.
 /// </summary>
-/// <remarks>Shape legend: C is [M, N]; A is [M, K] (or [K, M] transposed); B is [K, N] (or [N, K] transposed).</remarks>
-public static class Gemm
+/// <remarks>
+/// <para>
+/// Determinism: every element is computed by one fixed sequence of operations,
+/// <c>C[i, j] = fma(A[i, K−1], B[K−1, j], … fma(A[i, 1], B[1, j], fma(A[i, 0], B[0, j], C₀[i, j])) …)</c> with
+/// <c>C₀ = C</c> when accumulating and 0 otherwise — a single chain of IEEE fused multiply-adds in the order of the
+/// shared index. The blocking, the tile sizes, the vector width, the thread count and the position of the element in
+/// a tile change where the running value is held, never the operations applied to it, so results depend on nothing
+/// but the inputs and are bit-for-bit equal across all of those (the scalar fallback computes the same chain with
+/// <see cref="MathF.FusedMultiplyAdd"/>). Vector paths run only with hardware FMA; otherwise the scalar fallback runs.
+/// </para>
+/// <para>Shape legend: C is [M, N]; A is [M, K] (or [K, M] transposed); B is [K, N] (or [N, K] transposed).</para>
+/// </remarks>
+public static unsafe class Gemm
 {
-    private const int BlockK = 128;
+    // Floats of one packed B micro-panel (KC·NR): 32 KB, so it stays in L1 while A streams past it.
+    private const int PanelBudget = 8192;
+
+    // Below this many multiply-adds a second thread costs more than it saves.
+    private const long ParallelThreshold = 1L << 21;
+
+    [ThreadStatic]
+    private static float[]? t_workspace;
+
+    private static int s_maxThreads = 1;
+
+    /// <summary>
+    /// The most threads one <see cref="Multiply"/> may use (default 1). Large products split the columns of C into
+    /// fixed contiguous ranges of panels, one per thread; as every element is computed by the same chain of
+    /// operations whichever thread owns it, results are bit-identical for any setting. Multi-threaded calls
+    /// allocate a little (the work items); single-threaded calls allocate nothing after warm-up.
+    /// </summary>
+    public static int MaxThreads
+    {
+        get => s_maxThreads;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            s_maxThreads = value;
+        }
+    }
 
     /// <summary>
     /// C = op(A) · op(B) (or C += when <paramref name="accumulate"/>), where op transposes when asked.
@@ -36,100 +78,345 @@ public static class Gemm
             throw new ArgumentException($"buffers too small for [{m}x{k}]·[{k}x{n}]: A {a.Length}, B {b.Length}, C {c.Length}.", nameof(c));
         }
 
-        if (!accumulate)
+        if (m == 0 || n == 0)
         {
-            c[..(m * n)].Clear();
+            return;
         }
 
-        if (transposeB)
+        if (k == 0)
         {
-            DotRows(a, b, c, m, k, n, transposeA);
-        }
-        else
-        {
-            Axpy(a, b, c, m, k, n, transposeA);
-        }
-    }
-
-    // C[i, :] += sum_p A[i, p] * B[p, :], blocked over p so a block of B rows stays in cache across i.
-    private static void Axpy(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, bool transposeA)
-    {
-        int w = Vector<float>.Count;
-        for (int p0 = 0; p0 < k; p0 += BlockK)
-        {
-            int p1 = Math.Min(k, p0 + BlockK);
-            for (int i = 0; i < m; i++)
+            if (!accumulate)
             {
-                var ci = c.Slice(i * n, n);
-                var cv = MemoryMarshal.Cast<float, Vector<float>>(ci);
-                int tail = cv.Length * w;
-                for (int p = p0; p < p1; p++)
+                c[..(m * n)].Clear();
+            }
+
+            return;
+        }
+
+        fixed (float* pa = a)
+        fixed (float* pb = b)
+        fixed (float* pc = c)
+        {
+            var job = new Job(pa, pb, pc, m, k, n, transposeA, transposeB, accumulate);
+            if (Vector512.IsHardwareAccelerated)
+            {
+                if (n > 32)
                 {
-                    float aip = transposeA ? a[(p * m) + i] : a[(i * k) + p];
-                    if (aip == 0f)
-                    {
-                        continue;
-                    }
-
-                    var bp = b.Slice(p * n, n);
-                    var bv = MemoryMarshal.Cast<float, Vector<float>>(bp);
-                    var av = new Vector<float>(aip);
-                    for (int j = 0; j < cv.Length; j++)
-                    {
-                        cv[j] += av * bv[j];
-                    }
-
-                    for (int j = tail; j < n; j++)
-                    {
-                        ci[j] += aip * bp[j];
-                    }
+                    Dispatch<GemmV512, GemmC6, GemmC4>(job);
+                }
+                else if (n > 16)
+                {
+                    Dispatch<GemmV512, GemmC8, GemmC2>(job);
+                }
+                else
+                {
+                    Dispatch<GemmV512, GemmC8, GemmC1>(job);
                 }
             }
-        }
-    }
-
-    // C[i, j] += dot(A[i, :], B[j, :]) with B stored [N, K].
-    private static void DotRows(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, bool transposeA)
-    {
-        float[]? column = transposeA ? new float[k] : null;
-        int w = Vector<float>.Count;
-        for (int i = 0; i < m; i++)
-        {
-            ReadOnlySpan<float> ai;
-            if (column is not null)
+            else if (Vector256.IsHardwareAccelerated && Fma.IsSupported)
             {
-                for (int p = 0; p < k; p++)
+                if (n > 8)
                 {
-                    column[p] = a[(p * m) + i];
+                    Dispatch<GemmV256, GemmC6, GemmC2>(job);
                 }
-
-                ai = column;
+                else
+                {
+                    Dispatch<GemmV256, GemmC8, GemmC1>(job);
+                }
+            }
+            else if (Vector128.IsHardwareAccelerated && (Fma.IsSupported || AdvSimd.IsSupported))
+            {
+                if (n > 4)
+                {
+                    Dispatch<GemmV128, GemmC6, GemmC2>(job);
+                }
+                else
+                {
+                    Dispatch<GemmV128, GemmC8, GemmC1>(job);
+                }
             }
             else
             {
-                ai = a.Slice(i * k, k);
-            }
-
-            var av = MemoryMarshal.Cast<float, Vector<float>>(ai);
-            int tail = av.Length * w;
-            for (int j = 0; j < n; j++)
-            {
-                var bj = b.Slice(j * k, k);
-                var bv = MemoryMarshal.Cast<float, Vector<float>>(bj);
-                var acc = Vector<float>.Zero;
-                for (int p = 0; p < av.Length; p++)
-                {
-                    acc += av[p] * bv[p];
-                }
-
-                float s = Vector.Sum(acc);
-                for (int p = tail; p < k; p++)
-                {
-                    s += ai[p] * bj[p];
-                }
-
-                c[(i * n) + j] += s;
+                Scalar(job);
             }
         }
+    }
+
+    private readonly struct Job(float* a, float* b, float* c, int m, int k, int n, bool transposeA, bool transposeB, bool accumulate)
+    {
+        public readonly float* A = a;
+        public readonly float* B = b;
+        public readonly float* C = c;
+        public readonly int M = m;
+        public readonly int K = k;
+        public readonly int N = n;
+        public readonly bool TransposeA = transposeA;
+        public readonly bool TransposeB = transposeB;
+        public readonly bool Accumulate = accumulate;
+    }
+
+    private static void Dispatch<TV, TMr, TNv>(Job job)
+        where TV : struct, IGemmVec<TV>
+        where TMr : struct, IGemmConst
+        where TNv : struct, IGemmConst
+    {
+        int nr = TNv.Value * TV.Count;
+        int panels = (job.N + nr - 1) / nr;
+        int threads = (int)Math.Min(Math.Min(s_maxThreads, panels), Math.Max(1, (long)job.M * job.K * job.N / ParallelThreshold));
+        if (threads <= 1)
+        {
+            Run<TV, TMr, TNv>(job, 0, panels);
+            return;
+        }
+
+        RunParallel<TV, TMr, TNv>(job, panels, threads);
+    }
+
+    // A fixed split of the column panels; which thread computes an element does not change its bits. (A method of
+    // its own so the single-threaded path does not allocate the closure.)
+    private static void RunParallel<TV, TMr, TNv>(Job job, int panels, int threads)
+        where TV : struct, IGemmVec<TV>
+        where TMr : struct, IGemmConst
+        where TNv : struct, IGemmConst
+    {
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+            Run<TV, TMr, TNv>(job, (int)((long)panels * t / threads), (int)((long)panels * (t + 1) / threads)));
+    }
+
+    // Computes the columns of C in panels [panel0, panel1) (NR columns each) over all of M and K.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Run<TV, TMr, TNv>(Job job, int panel0, int panel1)
+        where TV : struct, IGemmVec<TV>
+        where TMr : struct, IGemmConst
+        where TNv : struct, IGemmConst
+    {
+        int mr = TMr.Value;
+        int nr = TNv.Value * TV.Count;
+        int m = job.M, k = job.K, n = job.N;
+        int kcMax = Math.Max(16, PanelBudget / nr);
+        int blocks = (k + kcMax - 1) / kcMax;
+        int kcStep = (k + blocks - 1) / blocks;
+        nint ars = job.TransposeA ? 1 : k;
+        nint aps = job.TransposeA ? m : 1;
+        int panels = panel1 - panel0;
+        float* packedB = Workspace((kcStep * panels * nr) + (mr * kcStep) + (mr * nr));
+        float* aEdge = packedB + (kcStep * panels * nr);
+        float* cTile = aEdge + (mr * kcStep);
+        int mFull = m - (m % mr);
+        int mEdge = m - mFull;
+        float* c = job.C;
+        for (int p0 = 0; p0 < k; p0 += kcStep)
+        {
+            int kc = Math.Min(kcStep, k - p0);
+            bool load = job.Accumulate || p0 > 0;
+            PackB<TV>(job, p0, kc, panel0, panel1, nr, packedB);
+            if (mEdge > 0)
+            {
+                PackAEdge(job, mFull, mEdge, p0, kc, mr, aEdge);
+            }
+
+            for (int jp = panel0; jp < panel1; jp++)
+            {
+                int j0 = jp * nr;
+                int nj = Math.Min(nr, n - j0);
+                float* bp = packedB + ((nint)(jp - panel0) * kc * nr);
+                float* a = job.A + (p0 * aps);
+                if (nj == nr)
+                {
+                    for (int i0 = 0; i0 < mFull; i0 += mr)
+                    {
+                        GemmKernel.Run<TV, TMr, TNv>(kc, a + (i0 * ars), ars, aps, bp, c + ((nint)i0 * n) + j0, n, load);
+                    }
+                }
+                else
+                {
+                    for (int i0 = 0; i0 < mFull; i0 += mr)
+                    {
+                        EdgeTile<TV, TMr, TNv>(kc, a + (i0 * ars), ars, aps, bp, c + ((nint)i0 * n) + j0, n, mr, nj, load, cTile);
+                    }
+                }
+
+                if (mEdge > 0 && nj == nr)
+                {
+                    EdgeRows<TV, TNv>(mEdge, kc, a + (mFull * ars), ars, aps, bp, c + ((nint)mFull * n) + j0, n, load);
+                }
+                else if (mEdge > 0)
+                {
+                    EdgeTile<TV, TMr, TNv>(kc, aEdge, 1, mr, bp, c + ((nint)mFull * n) + j0, n, mEdge, nj, load, cTile);
+                }
+            }
+        }
+    }
+
+    // The last rows (fewer than MR) of a full-width panel: a kernel with exactly that many rows, in place.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static void EdgeRows<TV, TNv>(int rows, int kc, float* a, nint ars, nint aps, float* bp, float* c, int ldc, bool load)
+        where TV : struct, IGemmVec<TV>
+        where TNv : struct, IGemmConst
+    {
+        switch (rows)
+        {
+            case 1:
+                GemmKernel.Run<TV, GemmC1, TNv>(kc, a, ars, aps, bp, c, ldc, load);
+                break;
+            case 2:
+                GemmKernel.Run<TV, GemmC2, TNv>(kc, a, ars, aps, bp, c, ldc, load);
+                break;
+            case 3:
+                GemmKernel.Run<TV, GemmC3, TNv>(kc, a, ars, aps, bp, c, ldc, load);
+                break;
+            case 4:
+                GemmKernel.Run<TV, GemmC4, TNv>(kc, a, ars, aps, bp, c, ldc, load);
+                break;
+            case 5:
+                GemmKernel.Run<TV, GemmC5, TNv>(kc, a, ars, aps, bp, c, ldc, load);
+                break;
+            case 6:
+                GemmKernel.Run<TV, GemmC6, TNv>(kc, a, ars, aps, bp, c, ldc, load);
+                break;
+            default:
+                GemmKernel.Run<TV, GemmC7, TNv>(kc, a, ars, aps, bp, c, ldc, load);
+                break;
+        }
+    }
+
+    // A partial tile (rows < MR or columns < NR): the kernel runs on a full MR×NR copy and the valid part is copied back.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void EdgeTile<TV, TMr, TNv>(int kc, float* a, nint ars, nint aps, float* bp, float* c, int ldc, int rows, int cols, bool load, float* tile)
+        where TV : struct, IGemmVec<TV>
+        where TMr : struct, IGemmConst
+        where TNv : struct, IGemmConst
+    {
+        int mr = TMr.Value;
+        int nr = TNv.Value * TV.Count;
+        new Span<float>(tile, mr * nr).Clear();
+        if (load)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                new ReadOnlySpan<float>(c + ((nint)r * ldc), cols).CopyTo(new Span<float>(tile + (r * nr), cols));
+            }
+        }
+
+        GemmKernel.Run<TV, TMr, TNv>(kc, a, ars, aps, bp, tile, nr, load);
+        for (int r = 0; r < rows; r++)
+        {
+            new ReadOnlySpan<float>(tile + (r * nr), cols).CopyTo(new Span<float>(c + ((nint)r * ldc), cols));
+        }
+    }
+
+    // Packs B[p0 .. p0+kc, panel columns] as panel-major, row p of a panel at p·NR, zero-padded past N.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackB<TV>(in Job job, int p0, int kc, int panel0, int panel1, int nr, float* dst)
+        where TV : struct, IGemmVec<TV>
+    {
+        int n = job.N, k = job.K;
+        int panelSize = kc * nr;
+        if (!job.TransposeB)
+        {
+            // Row by row of B, so the reads are sequential; each row feeds every panel.
+            int full = Math.Min(panel1, n / nr) - panel0;
+            int lastCols = full < panel1 - panel0 ? n - ((panel0 + full) * nr) : 0;
+            int vw = TV.Count;
+            for (int p = 0; p < kc; p++)
+            {
+                float* s = job.B + ((nint)(p0 + p) * n) + (panel0 * nr);
+                float* d = dst + (p * nr);
+                for (int q = 0; q < full; q++)
+                {
+                    for (int v = 0; v < nr; v += vw)
+                    {
+                        TV.Store(TV.Load(s + v), d + v);
+                    }
+
+                    s += nr;
+                    d += panelSize;
+                }
+
+                if (lastCols > 0)
+                {
+                    new ReadOnlySpan<float>(s, lastCols).CopyTo(new Span<float>(d, lastCols));
+                    new Span<float>(d + lastCols, nr - lastCols).Clear();
+                }
+            }
+
+            return;
+        }
+
+        for (int jp = panel0; jp < panel1; jp++)
+        {
+            int j0 = jp * nr;
+            int nj = Math.Min(nr, n - j0);
+            if (nj < nr)
+            {
+                new Span<float>(dst, panelSize).Clear();
+            }
+
+            for (int j = 0; j < nj; j++)
+            {
+                float* src = job.B + ((nint)(j0 + j) * k) + p0;
+                for (int p = 0; p < kc; p++)
+                {
+                    dst[(p * nr) + j] = src[p];
+                }
+            }
+
+            dst += panelSize;
+        }
+    }
+
+    // Packs the last rows of A (fewer than MR) p-major, MR per step, zero-padded, for the corner tile.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackAEdge(in Job job, int i0, int rows, int p0, int kc, int mr, float* dst)
+    {
+        new Span<float>(dst, kc * mr).Clear();
+        for (int r = 0; r < rows; r++)
+        {
+            for (int p = 0; p < kc; p++)
+            {
+                int i = i0 + r;
+                int q = p0 + p;
+                dst[(p * mr) + r] = job.TransposeA ? job.A[((nint)q * job.M) + i] : job.A[((nint)i * job.K) + q];
+            }
+        }
+    }
+
+    // The same chain of fused multiply-adds per element, without vectors.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Scalar(in Job job)
+    {
+        int m = job.M, k = job.K, n = job.N;
+        if (!job.Accumulate)
+        {
+            new Span<float>(job.C, m * n).Clear();
+        }
+
+        for (int i = 0; i < m; i++)
+        {
+            float* ci = job.C + ((nint)i * n);
+            for (int p = 0; p < k; p++)
+            {
+                float aip = job.TransposeA ? job.A[((nint)p * m) + i] : job.A[((nint)i * k) + p];
+                for (int j = 0; j < n; j++)
+                {
+                    float bpj = job.TransposeB ? job.B[((nint)j * k) + p] : job.B[((nint)p * n) + j];
+                    ci[j] = MathF.FusedMultiplyAdd(aip, bpj, ci[j]);
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float* Workspace(int floats)
+    {
+        var ws = t_workspace;
+        if (ws is null || ws.Length < floats + 16)
+        {
+            ws = GC.AllocateUninitializedArray<float>(Math.Max(floats + 16, (ws?.Length ?? 0) * 2), pinned: true);
+            t_workspace = ws;
+        }
+
+        float* p = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(ws));
+        return (float*)(((nint)p + 63) & ~(nint)63);
     }
 }

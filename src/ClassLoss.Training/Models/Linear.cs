@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace ClassLoss.Training.Models;
 
 /// <summary>
@@ -34,14 +36,11 @@ public readonly record struct Linear(int Inputs, int Outputs, int Offset)
         var dw = gradients.Slice(Offset, Inputs * Outputs);
         var db = gradients.Slice(Offset + (Inputs * Outputs), Outputs);
         Gemm.Multiply(x, dy, dw, Inputs, rows, Outputs, transposeA: true);
+        // db[j] = ((dY[0, j] + dY[1, j]) + …) in row order, a whole row at a time.
         db.Clear();
         for (int i = 0; i < rows; i++)
         {
-            var r = dy.Slice(i * Outputs, Outputs);
-            for (int j = 0; j < Outputs; j++)
-            {
-                db[j] += r[j];
-            }
+            TensorPrimitives.Add(db, dy.Slice(i * Outputs, Outputs), db);
         }
 
         if (!dx.IsEmpty)

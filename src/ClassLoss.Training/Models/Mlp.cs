@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
 namespace ClassLoss.Training.Models;
 
 /// <summary>
@@ -166,9 +169,15 @@ public sealed class Mlp
     {
         if (Activation == Activation.Relu)
         {
-            for (int i = 0; i < y.Length; i++)
+            // NaN stays NaN (as PyTorch's relu), so a poisoned input surfaces as a non-finite loss: NaN < 0 is false.
+            var yv = MemoryMarshal.Cast<float, Vector<float>>(y);
+            for (int i = 0; i < yv.Length; i++)
             {
-                // NaN stays NaN (as PyTorch's relu), so a poisoned input surfaces as a non-finite loss.
+                yv[i] = Vector.ConditionalSelect(Vector.LessThan(yv[i], Vector<float>.Zero), Vector<float>.Zero, yv[i]);
+            }
+
+            for (int i = yv.Length * Vector<float>.Count; i < y.Length; i++)
+            {
                 y[i] = y[i] < 0 ? 0f : y[i];
             }
         }
@@ -186,12 +195,17 @@ public sealed class Mlp
     {
         if (Activation == Activation.Relu)
         {
-            for (int i = 0; i < dh.Length; i++)
+            // Branch-free: the sign pattern of h is data, so a branch would mispredict half the time.
+            var hv = MemoryMarshal.Cast<float, Vector<float>>(h);
+            var dv = MemoryMarshal.Cast<float, Vector<float>>(dh);
+            for (int i = 0; i < dv.Length; i++)
             {
-                if (!(h[i] > 0))
-                {
-                    dh[i] = 0f;
-                }
+                dv[i] = Vector.ConditionalSelect(Vector.GreaterThan(hv[i], Vector<float>.Zero), dv[i], Vector<float>.Zero);
+            }
+
+            for (int i = dv.Length * Vector<float>.Count; i < dh.Length; i++)
+            {
+                dh[i] = h[i] > 0 ? dh[i] : 0f;
             }
         }
         else

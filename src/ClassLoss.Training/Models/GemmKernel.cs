@@ -1,0 +1,261 @@
+using System.Runtime.CompilerServices;
+
+namespace ClassLoss.Training.Models;
+
+/// <summary>The register-blocked micro-kernel of <see cref="Gemm"/>.</summary>
+internal static unsafe class GemmKernel
+{
+    /// <summary>
+    /// C[r, j] (r &lt; MR, j &lt; NR = NV·width) = fma(A[r, p], B[p, j], …) chained over p = 0 … kc−1, starting from
+    /// C (<paramref name="load"/>) or 0, with the MR×NR tile of C held in vector registers throughout. A[r, p] is read at
+    /// <c>a[r·ars + p·aps]</c> (row-major, column-major or packed A alike); B is a packed panel, row p at
+    /// <c>b + p·NR</c>; C row r at <c>c + r·ldc</c>.
+    /// </summary>
+    // Rows r < TMr.Value and vectors v < TNv.Value are live; the JIT folds the rest away. (Written out by a script.)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run<TV, TMr, TNv>(int kc, float* a, nint ars, nint aps, float* b, float* c, nint ldc, bool load)
+        where TV : struct, IGemmVec<TV>
+        where TMr : struct, IGemmConst
+        where TNv : struct, IGemmConst
+    {
+        int mr = TMr.Value;
+        int nv = TNv.Value;
+        int vw = TV.Count;
+        TV c00 = TV.Zero, c01 = TV.Zero, c02 = TV.Zero, c03 = TV.Zero;
+        TV c10 = TV.Zero, c11 = TV.Zero, c12 = TV.Zero, c13 = TV.Zero;
+        TV c20 = TV.Zero, c21 = TV.Zero, c22 = TV.Zero, c23 = TV.Zero;
+        TV c30 = TV.Zero, c31 = TV.Zero, c32 = TV.Zero, c33 = TV.Zero;
+        TV c40 = TV.Zero, c41 = TV.Zero, c42 = TV.Zero, c43 = TV.Zero;
+        TV c50 = TV.Zero, c51 = TV.Zero, c52 = TV.Zero, c53 = TV.Zero;
+        TV c60 = TV.Zero, c61 = TV.Zero, c62 = TV.Zero, c63 = TV.Zero;
+        TV c70 = TV.Zero, c71 = TV.Zero, c72 = TV.Zero, c73 = TV.Zero;
+        if (load)
+        {
+            if (mr > 0)
+            {
+                float* cr = c + (0 * ldc);
+                c00 = TV.Load(cr);
+                if (nv > 1) c01 = TV.Load(cr + (1 * vw));
+                if (nv > 2) c02 = TV.Load(cr + (2 * vw));
+                if (nv > 3) c03 = TV.Load(cr + (3 * vw));
+            }
+
+            if (mr > 1)
+            {
+                float* cr = c + (1 * ldc);
+                c10 = TV.Load(cr);
+                if (nv > 1) c11 = TV.Load(cr + (1 * vw));
+                if (nv > 2) c12 = TV.Load(cr + (2 * vw));
+                if (nv > 3) c13 = TV.Load(cr + (3 * vw));
+            }
+
+            if (mr > 2)
+            {
+                float* cr = c + (2 * ldc);
+                c20 = TV.Load(cr);
+                if (nv > 1) c21 = TV.Load(cr + (1 * vw));
+                if (nv > 2) c22 = TV.Load(cr + (2 * vw));
+                if (nv > 3) c23 = TV.Load(cr + (3 * vw));
+            }
+
+            if (mr > 3)
+            {
+                float* cr = c + (3 * ldc);
+                c30 = TV.Load(cr);
+                if (nv > 1) c31 = TV.Load(cr + (1 * vw));
+                if (nv > 2) c32 = TV.Load(cr + (2 * vw));
+                if (nv > 3) c33 = TV.Load(cr + (3 * vw));
+            }
+
+            if (mr > 4)
+            {
+                float* cr = c + (4 * ldc);
+                c40 = TV.Load(cr);
+                if (nv > 1) c41 = TV.Load(cr + (1 * vw));
+                if (nv > 2) c42 = TV.Load(cr + (2 * vw));
+                if (nv > 3) c43 = TV.Load(cr + (3 * vw));
+            }
+
+            if (mr > 5)
+            {
+                float* cr = c + (5 * ldc);
+                c50 = TV.Load(cr);
+                if (nv > 1) c51 = TV.Load(cr + (1 * vw));
+                if (nv > 2) c52 = TV.Load(cr + (2 * vw));
+                if (nv > 3) c53 = TV.Load(cr + (3 * vw));
+            }
+
+            if (mr > 6)
+            {
+                float* cr = c + (6 * ldc);
+                c60 = TV.Load(cr);
+                if (nv > 1) c61 = TV.Load(cr + (1 * vw));
+                if (nv > 2) c62 = TV.Load(cr + (2 * vw));
+                if (nv > 3) c63 = TV.Load(cr + (3 * vw));
+            }
+
+            if (mr > 7)
+            {
+                float* cr = c + (7 * ldc);
+                c70 = TV.Load(cr);
+                if (nv > 1) c71 = TV.Load(cr + (1 * vw));
+                if (nv > 2) c72 = TV.Load(cr + (2 * vw));
+                if (nv > 3) c73 = TV.Load(cr + (3 * vw));
+            }
+        }
+
+        nint a1 = ars, a2 = 2 * ars, a3 = 3 * ars, a4 = 4 * ars, a5 = 5 * ars, a6 = 6 * ars, a7 = 7 * ars;
+        int stride = nv * vw;
+        for (int p = 0; p < kc; p++)
+        {
+            TV b0 = TV.Load(b);
+            TV b1 = nv > 1 ? TV.Load(b + vw) : default;
+            TV b2 = nv > 2 ? TV.Load(b + (2 * vw)) : default;
+            TV b3 = nv > 3 ? TV.Load(b + (3 * vw)) : default;
+            TV x;
+            x = TV.Broadcast(a);
+            c00 = TV.Fma(x, b0, c00);
+            if (nv > 1) c01 = TV.Fma(x, b1, c01);
+            if (nv > 2) c02 = TV.Fma(x, b2, c02);
+            if (nv > 3) c03 = TV.Fma(x, b3, c03);
+
+            if (mr > 1)
+            {
+                x = TV.Broadcast(a + a1);
+                c10 = TV.Fma(x, b0, c10);
+                if (nv > 1) c11 = TV.Fma(x, b1, c11);
+                if (nv > 2) c12 = TV.Fma(x, b2, c12);
+                if (nv > 3) c13 = TV.Fma(x, b3, c13);
+            }
+
+            if (mr > 2)
+            {
+                x = TV.Broadcast(a + a2);
+                c20 = TV.Fma(x, b0, c20);
+                if (nv > 1) c21 = TV.Fma(x, b1, c21);
+                if (nv > 2) c22 = TV.Fma(x, b2, c22);
+                if (nv > 3) c23 = TV.Fma(x, b3, c23);
+            }
+
+            if (mr > 3)
+            {
+                x = TV.Broadcast(a + a3);
+                c30 = TV.Fma(x, b0, c30);
+                if (nv > 1) c31 = TV.Fma(x, b1, c31);
+                if (nv > 2) c32 = TV.Fma(x, b2, c32);
+                if (nv > 3) c33 = TV.Fma(x, b3, c33);
+            }
+
+            if (mr > 4)
+            {
+                x = TV.Broadcast(a + a4);
+                c40 = TV.Fma(x, b0, c40);
+                if (nv > 1) c41 = TV.Fma(x, b1, c41);
+                if (nv > 2) c42 = TV.Fma(x, b2, c42);
+                if (nv > 3) c43 = TV.Fma(x, b3, c43);
+            }
+
+            if (mr > 5)
+            {
+                x = TV.Broadcast(a + a5);
+                c50 = TV.Fma(x, b0, c50);
+                if (nv > 1) c51 = TV.Fma(x, b1, c51);
+                if (nv > 2) c52 = TV.Fma(x, b2, c52);
+                if (nv > 3) c53 = TV.Fma(x, b3, c53);
+            }
+
+            if (mr > 6)
+            {
+                x = TV.Broadcast(a + a6);
+                c60 = TV.Fma(x, b0, c60);
+                if (nv > 1) c61 = TV.Fma(x, b1, c61);
+                if (nv > 2) c62 = TV.Fma(x, b2, c62);
+                if (nv > 3) c63 = TV.Fma(x, b3, c63);
+            }
+
+            if (mr > 7)
+            {
+                x = TV.Broadcast(a + a7);
+                c70 = TV.Fma(x, b0, c70);
+                if (nv > 1) c71 = TV.Fma(x, b1, c71);
+                if (nv > 2) c72 = TV.Fma(x, b2, c72);
+                if (nv > 3) c73 = TV.Fma(x, b3, c73);
+            }
+
+            a += aps;
+            b += stride;
+        }
+
+        if (mr > 0)
+        {
+            float* cr = c + (0 * ldc);
+            TV.Store(c00, cr);
+            if (nv > 1) TV.Store(c01, cr + (1 * vw));
+            if (nv > 2) TV.Store(c02, cr + (2 * vw));
+            if (nv > 3) TV.Store(c03, cr + (3 * vw));
+        }
+
+        if (mr > 1)
+        {
+            float* cr = c + (1 * ldc);
+            TV.Store(c10, cr);
+            if (nv > 1) TV.Store(c11, cr + (1 * vw));
+            if (nv > 2) TV.Store(c12, cr + (2 * vw));
+            if (nv > 3) TV.Store(c13, cr + (3 * vw));
+        }
+
+        if (mr > 2)
+        {
+            float* cr = c + (2 * ldc);
+            TV.Store(c20, cr);
+            if (nv > 1) TV.Store(c21, cr + (1 * vw));
+            if (nv > 2) TV.Store(c22, cr + (2 * vw));
+            if (nv > 3) TV.Store(c23, cr + (3 * vw));
+        }
+
+        if (mr > 3)
+        {
+            float* cr = c + (3 * ldc);
+            TV.Store(c30, cr);
+            if (nv > 1) TV.Store(c31, cr + (1 * vw));
+            if (nv > 2) TV.Store(c32, cr + (2 * vw));
+            if (nv > 3) TV.Store(c33, cr + (3 * vw));
+        }
+
+        if (mr > 4)
+        {
+            float* cr = c + (4 * ldc);
+            TV.Store(c40, cr);
+            if (nv > 1) TV.Store(c41, cr + (1 * vw));
+            if (nv > 2) TV.Store(c42, cr + (2 * vw));
+            if (nv > 3) TV.Store(c43, cr + (3 * vw));
+        }
+
+        if (mr > 5)
+        {
+            float* cr = c + (5 * ldc);
+            TV.Store(c50, cr);
+            if (nv > 1) TV.Store(c51, cr + (1 * vw));
+            if (nv > 2) TV.Store(c52, cr + (2 * vw));
+            if (nv > 3) TV.Store(c53, cr + (3 * vw));
+        }
+
+        if (mr > 6)
+        {
+            float* cr = c + (6 * ldc);
+            TV.Store(c60, cr);
+            if (nv > 1) TV.Store(c61, cr + (1 * vw));
+            if (nv > 2) TV.Store(c62, cr + (2 * vw));
+            if (nv > 3) TV.Store(c63, cr + (3 * vw));
+        }
+
+        if (mr > 7)
+        {
+            float* cr = c + (7 * ldc);
+            TV.Store(c70, cr);
+            if (nv > 1) TV.Store(c71, cr + (1 * vw));
+            if (nv > 2) TV.Store(c72, cr + (2 * vw));
+            if (nv > 3) TV.Store(c73, cr + (3 * vw));
+        }
+    }
+}

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using ClassLoss.Numerics;
 using ClassLoss.Validation;
 
@@ -82,6 +83,14 @@ public static class SoftmaxFocal
         double counted = Guard.Labels(labels, classes, o.IgnoreIndex, default, nameof(labels));
 
         double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, counted, n);
+        if (typeof(T) == typeof(float))
+        {
+            // Float (every option combination of index targets): the vectorised fused kernel.
+            double fusedSum = FusedSoftmaxFocal.Sum(MemoryMarshal.Cast<T, float>(logits), labels, classes, o, scale,
+                MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses));
+            return Reducer.Result(o.Reduction, o.WhenEmpty, fusedSum, counted, n);
+        }
+
         double sum = 0;
         for (int i = 0; i < n; i++)
         {
@@ -147,7 +156,7 @@ public static class SoftmaxFocal
     }
 
     // One row: targets t (when label < 0) or the one-hot of label. Returns the row loss, writes scale * gradient.
-    private static double Row<T>(ReadOnlySpan<T> z, ReadOnlySpan<T> t, int label, int classes,
+    internal static double Row<T>(ReadOnlySpan<T> z, ReadOnlySpan<T> t, int label, int classes,
         SoftmaxFocalOptions o, double scale, Span<T> g)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -134,12 +134,24 @@ public static class SoftmaxFocal
         Guard.Length(targets.Length, logits.Length, nameof(targets));
         Guard.Length(gradient.Length, logits.Length, nameof(gradient), optional: true);
         Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
-        for (int i = 0; i < n; i++)
+        bool fused = typeof(T) == typeof(float) && FusedSoftmaxFocal.SupportsSoft(o);
+        if (!fused || !FusedSoftmaxFocal.TargetsPlainlyValid(MemoryMarshal.Cast<T, float>(targets), classes, o.TargetSumTolerance))
         {
-            Guard.ProbabilityRow(targets.Slice(i * classes, classes), i, o.TargetSumTolerance, nameof(targets));
+            for (int i = 0; i < n; i++)
+            {
+                Guard.ProbabilityRow(targets.Slice(i * classes, classes), i, o.TargetSumTolerance, nameof(targets));
+            }
         }
 
         double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, n, n);
+        if (fused)
+        {
+            // Float, one α for all classes, γ ∈ {0, 1, 2}: the vectorised fused kernel.
+            double fusedSum = FusedSoftmaxFocal.SumSoft(MemoryMarshal.Cast<T, float>(logits), MemoryMarshal.Cast<T, float>(targets), classes,
+                o, scale, MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses));
+            return Reducer.Result(o.Reduction, o.WhenEmpty, fusedSum, n, n);
+        }
+
         double sum = 0;
         for (int i = 0; i < n; i++)
         {

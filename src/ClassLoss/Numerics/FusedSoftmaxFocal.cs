@@ -76,6 +76,239 @@ internal static unsafe class FusedSoftmaxFocal
         return sum;
     }
 
+    /// <summary>True when <see cref="SumSoft"/> computes exactly what the generic kernel does for probability targets.</summary>
+    public static bool SupportsSoft(SoftmaxFocalOptions options) =>
+        options.ClassAlpha is null && options.Gamma is 0.0 or 1.0 or 2.0;
+
+    /// <summary>
+    /// True when every row of targets is in [0, 1] and sums to 1 within the tolerance with a margin for the float sum;
+    /// false means "run the exact check" (which may still pass), never a wrong acceptance.
+    /// </summary>
+    public static bool TargetsPlainlyValid(ReadOnlySpan<float> targets, int classes, double tolerance)
+    {
+        if (!FusedSigmoidBinaryCrossEntropy.InUnitInterval(targets))
+        {
+            return false;
+        }
+
+        if (double.IsNaN(tolerance))
+        {
+            return true;
+        }
+
+        for (int i = 0; i < targets.Length; i += classes)
+        {
+            double sum = System.Numerics.Tensors.TensorPrimitives.Sum(targets.Slice(i, classes));
+            if (!(Math.Abs(sum - 1) <= tolerance - (1e-6 + 1e-7 * classes)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Loss and (optionally) gradient with validated probability targets, for <see cref="SupportsSoft"/> options;
+    /// returns the sum of the row losses.
+    /// </summary>
+    /// <remarks>
+    /// Per row (docs/numerics.md): <c>d</c> = the first index of the maximum; the exp pass sums
+    /// <c>S' = Σ_{c≠d} e_c</c> with the rounding of <c>z_c - m</c> put back, <c>S = 1 + S'</c>, <c>log S = log1p(S')</c>.
+    /// Every class but d has <c>p_c ≤ 1/2</c>, so <c>q_c = 1 - p_c ≥ 1/2</c> is formed directly in a vector pass that
+    /// accumulates <c>Σ a_c q_c^γ L_c</c> and <c>total = Σ a_c (B_c + C_c)</c>; class d (the one that may have
+    /// <c>p → 1</c>) is done in float64 with <c>q_d = S'/S</c>, <c>L_d = log1p(S')</c>. A second vector pass writes
+    /// <c>g_j = s (p_j total - a_j (B_j + C_j))</c>. Terms with <c>a_c = 0</c> contribute 0 (masked classes).
+    /// </remarks>
+    public static double SumSoft(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int classes, SoftmaxFocalOptions options,
+        double scale, Span<float> gradient, Span<float> rowLosses)
+    {
+        int n = logits.Length / Math.Max(1, classes);
+        double sum = 0;
+        fixed (float* z = logits, t = targets, gp = gradient)
+        {
+            float* g = gradient.IsEmpty ? null : gp;
+            for (int i = 0; i < n; i++)
+            {
+                long at = (long)i * classes;
+                double loss;
+                if (Vector512.IsHardwareAccelerated)
+                {
+                    loss = SoftRow<V512>(z + at, t + at, g == null ? null : g + at, classes, options, scale);
+                }
+                else if (Vector256.IsHardwareAccelerated)
+                {
+                    loss = SoftRow<V256>(z + at, t + at, g == null ? null : g + at, classes, options, scale);
+                }
+                else
+                {
+                    loss = SoftRow<V128>(z + at, t + at, g == null ? null : g + at, classes, options, scale);
+                }
+
+                if (!rowLosses.IsEmpty)
+                {
+                    rowLosses[i] = (float)loss;
+                }
+
+                sum += loss;
+            }
+        }
+
+        return sum;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double SoftRow<TV>(float* z, float* t, float* g, int k, SoftmaxFocalOptions o, double scale)
+        where TV : struct, IVec<TV>
+    {
+        int d = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(new ReadOnlySpan<float>(z, k));
+        float max = z[d];
+        if (!float.IsFinite(max))
+        {
+            return SoftmaxFocal.Row(new ReadOnlySpan<float>(z, k), new ReadOnlySpan<float>(t, k), -1, k, o, scale,
+                g == null ? default : new Span<float>(g, k));
+        }
+
+        double others = SumExpAccurate(z, g, d, max) + SumExpAccurate(z + d + 1, g == null ? null : g + d + 1, k - d - 1, max);
+        if (g != null)
+        {
+            g[d] = 1f;
+        }
+
+        double s = 1 + others;
+        double logS = StableMath.Log1p(others);
+        double gamma = o.Gamma;
+        double alpha = o.Alpha;
+
+        // The target-holding maximum class d in float64.
+        double pd = 1 / s, qd = others / s, ld = logS;
+        double ad = alpha * t[d];
+        double ownD = 0, loss = 0;
+        if (ad != 0)
+        {
+            double bd = gamma switch { 0.0 => 1.0, 1.0 => qd, _ => qd * qd };
+            double cd = gamma == 0 ? 0.0 : gamma * pd * bd * (qd == 0 ? 1.0 : ld / qd);
+            ownD = ad * (bd + cd);
+            loss = ad * bd * ld;
+        }
+
+        var pr = new SoftParameters((float)(1 / s), max, (float)logS, (float)alpha, (float)gamma);
+        var (lossLo, totalLo) = SoftTerms<TV>(z, t, g, d, pr);
+        var (lossHi, totalHi) = SoftTerms<TV>(z + d + 1, t + d + 1, g == null ? null : g + d + 1, k - d - 1, pr);
+        loss += lossLo + lossHi;
+        double total = ownD + totalLo + totalHi;
+        if (g != null)
+        {
+            SoftGradient<TV>(z, t, g, d, pr, (float)(scale * total), (float)scale);
+            SoftGradient<TV>(z + d + 1, t + d + 1, g + d + 1, k - d - 1, pr, (float)(scale * total), (float)scale);
+            g[d] = (float)((pd * total - ownD) * scale);
+        }
+
+        return loss;
+    }
+
+    private readonly struct SoftParameters(float invS, float max, float logS, float alpha, float gamma)
+    {
+        public readonly float InvS = invS, Max = max, LogS = logS, Alpha = alpha, Gamma = gamma;
+    }
+
+    /// <summary>One class's (p ≤ 1/2) focal terms: a B L and a (B + C), zero where a = 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (TV Loss, TV Own) SoftClass<TV>(TV zv, TV tv, TV e, in SoftParameters pr) where TV : struct, IVec<TV>
+    {
+        TV zero = TV.Broadcast(0f), one = TV.Broadcast(1f);
+        TV a = TV.Mul(TV.Broadcast(pr.Alpha), tv);
+        TV p = TV.Mul(e, TV.Broadcast(pr.InvS));
+        TV l = TV.Add(TV.Sub(TV.Broadcast(pr.Max), zv), TV.Broadcast(pr.LogS));
+        TV q = TV.Sub(one, p);
+        TV b, own;
+        if (pr.Gamma == 0f)
+        {
+            b = one;
+            own = a;
+        }
+        else
+        {
+            b = pr.Gamma == 1f ? q : TV.Mul(q, q);
+            TV c = TV.Mul(TV.Mul(TV.Broadcast(pr.Gamma), p), TV.Div(TV.Mul(b, l), q));
+            own = TV.Mul(a, TV.Add(b, c));
+        }
+
+        TV loss = TV.Mul(TV.Mul(a, b), l);
+        return (TV.SelectEqual(a, zero, zero, loss), TV.SelectEqual(a, zero, zero, own));
+    }
+
+    private static (double Loss, double Total) SoftTerms<TV>(float* z, float* t, float* g, int k, in SoftParameters pr)
+        where TV : struct, IVec<TV>
+    {
+        int w = TV.Count;
+        TV mv = TV.Broadcast(pr.Max), nmv = TV.Broadcast(-pr.Max), zero = TV.Broadcast(0f);
+        double loss = 0, total = 0;
+        int c = 0;
+        while (c <= k - w)
+        {
+            int chunkEnd = Math.Min(k, c + SumChunk);
+            TV la = zero, ta = zero;
+            for (; c <= chunkEnd - w; c += w)
+            {
+                TV zv = TV.Load(z + c);
+                TV e = g != null ? TV.Load(g + c) : ExpDifference(zv, mv, nmv, zero);
+                var (l, own) = SoftClass(zv, TV.Load(t + c), e, pr);
+                la = TV.Add(la, l);
+                ta = TV.Add(ta, own);
+            }
+
+            loss += TV.SumAcross(la);
+            total += TV.SumAcross(ta);
+        }
+
+        for (; c < k; c++)
+        {
+            var (l, own) = SoftClassScalar(z[c], t[c], g != null ? g[c] : (float)Math.Exp((double)z[c] - pr.Max), pr);
+            loss += l;
+            total += own;
+        }
+
+        return (loss, total);
+    }
+
+    private static void SoftGradient<TV>(float* z, float* t, float* g, int k, in SoftParameters pr, float scaledTotal, float scale)
+        where TV : struct, IVec<TV>
+    {
+        int w = TV.Count;
+        TV st = TV.Broadcast(scaledTotal * pr.InvS), sv = TV.Broadcast(scale);
+        int c = 0;
+        for (; c <= k - w; c += w)
+        {
+            TV e = TV.Load(g + c);
+            var (_, own) = SoftClass(TV.Load(z + c), TV.Load(t + c), e, pr);
+            TV.Store(TV.Fma(e, st, TV.Neg(TV.Mul(own, sv))), g + c);
+        }
+
+        for (; c < k; c++)
+        {
+            float e = g[c];
+            var (_, own) = SoftClassScalar(z[c], t[c], e, pr);
+            g[c] = MathF.FusedMultiplyAdd(e, scaledTotal * pr.InvS, -(own * scale));
+        }
+    }
+
+    private static (float Loss, float Own) SoftClassScalar(float z, float t, float e, in SoftParameters pr)
+    {
+        float a = pr.Alpha * t;
+        if (a == 0)
+        {
+            return (0, 0);
+        }
+
+        float p = e * pr.InvS;
+        float l = (pr.Max - z) + pr.LogS;
+        float q = 1 - p;
+        float b = pr.Gamma == 0f ? 1f : pr.Gamma == 1f ? q : q * q;
+        float c = pr.Gamma == 0f ? 0f : pr.Gamma * p * (b * l / q);
+        return (a * b * l, a * (b + c));
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double Row(float* z, float* g, int k, int y, double alpha, double gamma, double scale, SoftmaxFocalOptions o)
     {

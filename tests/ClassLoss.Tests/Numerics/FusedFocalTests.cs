@@ -210,9 +210,172 @@ public class FusedFocalTests
         int[] y = Reference.RandomLabels(14, n, k);
         var g = new float[z.Length];
         var o = new SoftmaxFocalOptions { Gamma = 1.5 };
-        SoftmaxFocal.Evaluate<float>(z, y, k, o, g, default);
+        for (int warm = 0; warm < 50; warm++) // past tiered compilation's call counting
+        {
+            SoftmaxFocal.Evaluate<float>(z, y, k, o, g, default);
+        }
+
         long before = GC.GetAllocatedBytesForCurrentThread();
         SoftmaxFocal.Evaluate<float>(z, y, k, o, g, default);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    // ---------------------------------------------------------------- softmax focal, probability targets
+
+    private static void SoftmaxSoftCase(float[] z, float[] t, int k, SoftmaxFocalOptions o, string what)
+    {
+        int n = z.Length / k;
+        var g = new float[z.Length];
+        var rows = new float[n];
+        var gRef = new double[z.Length];
+        var rowsRef = new double[n];
+        var fused = SoftmaxFocal.Evaluate<float>(z, t, k, o, g, rows);
+        var generic = SoftmaxFocal.Evaluate<double>(Reference.ToDouble(z), Reference.ToDouble(t), k, o, gRef, rowsRef);
+        double scale = Math.Abs(Reducer.GradientScale(o.Reduction, o.WhenEmpty, n, n));
+        double alphaMax = o.ClassAlpha is null ? o.Alpha : o.ClassAlpha.Max();
+        AssertAgree(fused, generic, g, gRef, rows, rowsRef, scale * Math.Max(1, alphaMax) * (1 + o.Gamma), what);
+        var forward = SoftmaxFocal.Evaluate<float>(z, t, k, o, default, default);
+        AssertValue(forward.Value, generic.Value, what + " (forward only)");
+    }
+
+    /// <summary>Float probability rows: random, one-hot, with zeros, renormalised in double so they sum to 1 within float rounding.</summary>
+    private static float[] SoftTargets(int seed, int n, int k)
+    {
+        float[] t = Reference.ToFloat(Reference.RandomProbabilities(seed, n, k));
+        var rng = new Random(seed);
+        for (int i = 0; i < n; i++)
+        {
+            var row = t.AsSpan(i * k, k);
+            switch (i % 3)
+            {
+                case 1: // one-hot
+                    row.Clear();
+                    row[rng.Next(k)] = 1f;
+                    break;
+                case 2: // some zeros
+                    for (int c = 0; c < k; c += 2)
+                    {
+                        row[c] = 0f;
+                    }
+
+                    double s = 0;
+                    foreach (float v in row)
+                    {
+                        s += v;
+                    }
+
+                    if (s == 0)
+                    {
+                        row[0] = 1f;
+                        s = 1;
+                    }
+
+                    for (int c = 0; c < k; c++)
+                    {
+                        row[c] = (float)(row[c] / s);
+                    }
+
+                    break;
+            }
+        }
+
+        return t;
+    }
+
+    [Fact]
+    public void SoftmaxSoft_MatchesGeneric_ForEveryRowLengthUpTo3xVectorWidth_AndEveryGamma()
+    {
+        for (int k = 1; k <= MaxWidth; k++)
+        {
+            const int n = 7;
+            float[] z = Reference.ToFloat(Reference.RandomLogits(k, n * k, 5.0));
+            float[] t = SoftTargets(k + 200, n, k);
+            foreach (double gamma in Gammas)
+            {
+                SoftmaxSoftCase(z, t, k, new SoftmaxFocalOptions { Gamma = gamma }, $"k={k} γ={gamma}");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(64, 1000, Reduction.Mean, 2.0)]
+    [InlineData(8, 5000, Reduction.Sum, 1.0)]
+    [InlineData(300, 10, Reduction.None, 0.0)]
+    [InlineData(30, 100, Reduction.BatchMean, 2.0)]
+    public void SoftmaxSoft_MatchesGeneric_ForLargeShapes(int n, int k, Reduction reduction, double gamma)
+    {
+        float[] z = Reference.ToFloat(Reference.RandomLogits(n + k, n * k, 8.0));
+        float[] t = SoftTargets(n, n, k);
+        SoftmaxSoftCase(z, t, k, new SoftmaxFocalOptions { Gamma = gamma, Reduction = reduction, Alpha = 0.7 }, $"{n}x{k}");
+    }
+
+    [Fact]
+    public void SoftmaxSoft_ConfidentHugeMaskedAndNaNRows_MatchGeneric()
+    {
+        const int n = 9, k = 37;
+        var rng = new Random(21);
+        float[] z = Reference.ToFloat(Reference.RandomLogits(22, n * k));
+        float[] t = SoftTargets(23, n, k);
+        for (int c = 0; c < k; c++)
+        {
+            z[c] = c == 4 ? 30f : z[c];                                                    // row 0: p_4 → 1
+            z[k + c] = rng.Next(3) switch { 0 => 1e4f, 1 => -1e4f, _ => (float)(rng.NextDouble() * 2e4 - 1e4) }; // row 1
+            z[2 * k + c] = t[2 * k + c] == 0 && c % 3 == 0 ? float.NegativeInfinity : z[2 * k + c]; // row 2: masked zero-target classes
+            z[3 * k + c] = float.NegativeInfinity;                                          // row 3: all masked
+        }
+
+        z[4 * k + 5] = float.NaN;                // row 4: a NaN
+        z[5 * k + 6] = float.PositiveInfinity;   // row 5: +inf
+        z[6 * k + 7] = float.NegativeInfinity;   // row 6: a masked class with target mass (loss inf)
+        t.AsSpan(6 * k, k).Fill(1f / k);
+        t.AsSpan(0, k).Clear();
+        t[4] = 0.9f;
+        t[9] = 0.1f;                             // row 0: target mass mostly on the dominant class
+        foreach (double gamma in Gammas)
+        {
+            SoftmaxSoftCase(z, t, k, new SoftmaxFocalOptions { Gamma = gamma, Reduction = Reduction.None }, $"γ={gamma}");
+        }
+    }
+
+    [Fact]
+    public void SoftmaxSoft_ClassAlphaAndTolerance_MatchGenericOrThrowAlike()
+    {
+        const int n = 20, k = 33;
+        float[] z = Reference.ToFloat(Reference.RandomLogits(31, n * k));
+        float[] t = SoftTargets(32, n, k);
+        double[] alpha = [.. Enumerable.Range(0, k).Select(c => 0.05 * c)];
+        SoftmaxSoftCase(z, t, k, new SoftmaxFocalOptions { ClassAlpha = alpha }, "class alpha (generic path)");
+
+        // A row off by 2e-4 passes with a tolerance of 3e-4 and NaN, throws with the default 1e-4, as the generic check.
+        float[] off = (float[])t.Clone();
+        off[3 * k] += 2e-4f;
+        SoftmaxSoftCase(z, off, k, new SoftmaxFocalOptions { TargetSumTolerance = 3e-4 }, "tolerance 3e-4");
+        SoftmaxSoftCase(z, off, k, new SoftmaxFocalOptions { TargetSumTolerance = double.NaN }, "tolerance NaN");
+        var e = Assert.Throws<ArgumentException>(() => SoftmaxFocal.Evaluate<float>(z, off, k, null, new float[z.Length], default));
+        Assert.Contains("row 3", e.Message, StringComparison.Ordinal);
+        off[3 * k] = -0.5f;
+        Assert.Throws<ArgumentException>(() => SoftmaxFocal.Evaluate<float>(z, off, k, new SoftmaxFocalOptions { TargetSumTolerance = double.NaN }, default, default));
+        off[3 * k] = float.NaN;
+        Assert.Throws<ArgumentException>(() => SoftmaxFocal.Evaluate<float>(z, off, k, new SoftmaxFocalOptions { TargetSumTolerance = double.NaN }, default, default));
+    }
+
+    [Fact]
+    public void SoftmaxSoft_SingleCall_AllocatesNothing()
+    {
+        const int n = 64, k = 1000;
+        float[] z = Reference.ToFloat(Reference.RandomLogits(33, n * k));
+        float[] t = SoftTargets(34, n, k);
+        var g = new float[z.Length];
+        var o = new SoftmaxFocalOptions();
+        for (int warm = 0; warm < 50; warm++)
+        {
+            SoftmaxFocal.Evaluate<float>(z, t, k, o, g, default);
+            SoftmaxFocal.Evaluate<float>(z, t, k, o, default, default);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        SoftmaxFocal.Evaluate<float>(z, t, k, o, g, default);
+        SoftmaxFocal.Evaluate<float>(z, t, k, o, default, default);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
@@ -325,13 +488,18 @@ public class FusedFocalTests
     [Fact]
     public void Sigmoid_SingleCall_AllocatesNothing()
     {
-        var (x, t) = SigmoidData(64 * 1000, 13, soft: true);
+        var (x, t) = SigmoidData(8 * 1000, 13, soft: true);
         var g = new float[x.Length];
-        var rows = new float[64];
+        var rows = new float[8];
         foreach (double gamma in Gammas)
         {
             var o = new SigmoidFocalOptions { Gamma = gamma };
-            SigmoidFocal.Evaluate<float>(x, t, 1000, o, g, rows);
+            for (int warm = 0; warm < 50; warm++)
+            {
+                SigmoidFocal.Evaluate<float>(x, t, 1000, o, g, rows);
+                SigmoidFocal.Evaluate<float>(x, t, 1000, o, g, default);
+            }
+
             long before = GC.GetAllocatedBytesForCurrentThread();
             SigmoidFocal.Evaluate<float>(x, t, 1000, o, g, rows);
             SigmoidFocal.Evaluate<float>(x, t, 1000, o, g, default);

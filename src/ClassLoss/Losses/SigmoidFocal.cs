@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using ClassLoss.Numerics;
 using ClassLoss.Validation;
 
@@ -70,6 +71,16 @@ public static class SigmoidFocal
         Guard.Length(targets.Length, logits.Length, nameof(targets));
         Guard.Length(gradient.Length, logits.Length, nameof(gradient), optional: true);
         Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
+        double elements = (double)n * classes;
+        double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, elements, n);
+        if (typeof(T) == typeof(float) && FusedSigmoidBinaryCrossEntropy.InUnitInterval(MemoryMarshal.Cast<T, float>(targets)))
+        {
+            // Float with valid targets (every option combination): the vectorised fused kernel.
+            double fusedSum = FusedSigmoidFocal.Sum(MemoryMarshal.Cast<T, float>(logits), MemoryMarshal.Cast<T, float>(targets), classes,
+                o, scale, MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses));
+            return Reducer.Result(o.Reduction, o.WhenEmpty, fusedSum, elements, n);
+        }
+
         for (int i = 0; i < n; i++)
         {
             for (int c = 0; c < classes; c++)
@@ -78,8 +89,6 @@ public static class SigmoidFocal
             }
         }
 
-        double elements = (double)n * classes;
-        double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, elements, n);
         double gamma = o.Gamma;
         bool useAlpha = o.UsesAlpha;
         double alpha = o.Alpha;
@@ -92,32 +101,7 @@ public static class SigmoidFocal
             for (int c = 0; c < classes; c++)
             {
                 int idx = i * classes + c;
-                double x = double.CreateTruncating(logits[idx]);
-                double t = double.CreateTruncating(targets[idx]);
-                double at = useAlpha ? alpha * t + (1 - alpha) * (1 - t) : 1.0;
-                double loss, dx;
-                if (t == 0 || t == 1)
-                {
-                    double s = t == 1 ? 1.0 : -1.0;
-                    double u = s * x;
-                    double ce = StableMath.Softplus(-u);
-                    double f = gamma == 0 ? 1.0 : Math.Exp(gamma * StableMath.LogSigmoid(-u));
-                    loss = at * f * ce;
-                    dx = gamma == 0
-                        ? -s * at * StableMath.Sigmoid(-u)
-                        : -s * at * f * (gamma * StableMath.Sigmoid(u) * ce + StableMath.Sigmoid(-u));
-                }
-                else
-                {
-                    double p = StableMath.Sigmoid(x);
-                    double ce = StableMath.Softplus(x) - t * x;
-                    double m = p + t - 2 * p * t;
-                    double f = gamma == 0 ? 1.0 : Math.Exp(gamma * Math.Log(m));
-                    loss = at * f * ce;
-                    double df = gamma == 0 ? 0.0 : gamma * f / m * p * (1 - p) * (1 - 2 * t);
-                    dx = at * (df * ce + f * (p - t));
-                }
-
+                double loss = Element(double.CreateTruncating(logits[idx]), double.CreateTruncating(targets[idx]), gamma, useAlpha, alpha, out double dx);
                 rowSum += loss;
                 if (wantGradient)
                 {
@@ -133,5 +117,33 @@ public static class SigmoidFocal
         }
 
         return Reducer.Result(o.Reduction, o.WhenEmpty, sum, elements, n);
+    }
+
+    /// <summary>One element's loss <c>α_t (1 - p_t)^γ ce</c> and its unscaled gradient ∂ℓ/∂x (float64; also the fused kernel's tail).</summary>
+    internal static double Element(double x, double t, double gamma, bool useAlpha, double alpha, out double dx)
+    {
+        double at = useAlpha ? alpha * t + (1 - alpha) * (1 - t) : 1.0;
+        if (t == 0 || t == 1)
+        {
+            double s = t == 1 ? 1.0 : -1.0;
+            double u = s * x;
+            double ce = StableMath.Softplus(-u);
+            double f = gamma == 0 ? 1.0 : Math.Exp(gamma * StableMath.LogSigmoid(-u));
+            dx = gamma == 0
+                ? -s * at * StableMath.Sigmoid(-u)
+                : -s * at * f * (gamma * StableMath.Sigmoid(u) * ce + StableMath.Sigmoid(-u));
+            return at * f * ce;
+        }
+        else
+        {
+            double p = StableMath.Sigmoid(x);
+            double ce = StableMath.Softplus(x) - t * x;
+            double m = p + t - 2 * p * t;
+            double f = gamma == 0 ? 1.0 : Math.Exp(gamma * Math.Log(m));
+            double df = gamma == 0 ? 0.0 : gamma * f / m * p * (1 - p) * (1 - 2 * t);
+            // γ = 0 leaves out the df·ce term: 0·ce is NaN at an infinite logit, where the limit α_t (p - t) is finite.
+            dx = gamma == 0 ? at * (p - t) : at * (df * ce + f * (p - t));
+            return at * f * ce;
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using ClassLoss.Numerics;
 using ClassLoss.Validation;
 
@@ -82,6 +83,14 @@ public static class SoftmaxFocal
         double counted = Guard.Labels(labels, classes, o.IgnoreIndex, default, nameof(labels));
 
         double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, counted, n);
+        if (typeof(T) == typeof(float))
+        {
+            // Float (every option combination of index targets): the vectorised fused kernel.
+            double fusedSum = FusedSoftmaxFocal.Sum(MemoryMarshal.Cast<T, float>(logits), labels, classes, o, scale,
+                MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses));
+            return Reducer.Result(o.Reduction, o.WhenEmpty, fusedSum, counted, n);
+        }
+
         double sum = 0;
         for (int i = 0; i < n; i++)
         {
@@ -125,12 +134,24 @@ public static class SoftmaxFocal
         Guard.Length(targets.Length, logits.Length, nameof(targets));
         Guard.Length(gradient.Length, logits.Length, nameof(gradient), optional: true);
         Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
-        for (int i = 0; i < n; i++)
+        bool fused = typeof(T) == typeof(float) && FusedSoftmaxFocal.SupportsSoft(o);
+        if (!fused || !FusedSoftmaxFocal.TargetsPlainlyValid(MemoryMarshal.Cast<T, float>(targets), classes, o.TargetSumTolerance))
         {
-            Guard.ProbabilityRow(targets.Slice(i * classes, classes), i, o.TargetSumTolerance, nameof(targets));
+            for (int i = 0; i < n; i++)
+            {
+                Guard.ProbabilityRow(targets.Slice(i * classes, classes), i, o.TargetSumTolerance, nameof(targets));
+            }
         }
 
         double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, n, n);
+        if (fused)
+        {
+            // Float, one α for all classes, γ ∈ {0, 1, 2}: the vectorised fused kernel.
+            double fusedSum = FusedSoftmaxFocal.SumSoft(MemoryMarshal.Cast<T, float>(logits), MemoryMarshal.Cast<T, float>(targets), classes,
+                o, scale, MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses));
+            return Reducer.Result(o.Reduction, o.WhenEmpty, fusedSum, n, n);
+        }
+
         double sum = 0;
         for (int i = 0; i < n; i++)
         {
@@ -147,7 +168,7 @@ public static class SoftmaxFocal
     }
 
     // One row: targets t (when label < 0) or the one-hot of label. Returns the row loss, writes scale * gradient.
-    private static double Row<T>(ReadOnlySpan<T> z, ReadOnlySpan<T> t, int label, int classes,
+    internal static double Row<T>(ReadOnlySpan<T> z, ReadOnlySpan<T> t, int label, int classes,
         SoftmaxFocalOptions o, double scale, Span<T> g)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -222,6 +222,7 @@ internal static unsafe class FusedSigmoidFocal
     }
 
     /// <summary>Elements [from, to) with the generic kernel's float64 formula; returns their loss sum.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double ScalarRange(float* x, float* t, float* g, int from, int to, in Parameters prm)
     {
         double sum = 0;

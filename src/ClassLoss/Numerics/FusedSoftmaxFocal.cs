@@ -37,6 +37,7 @@ internal static unsafe class FusedSoftmaxFocal
     /// Loss and (optionally) gradient with validated class-index targets; <paramref name="scale"/> is the reduction's
     /// gradient factor. Returns the sum of the row losses.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Sum(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int classes, SoftmaxFocalOptions options,
         double scale, Span<float> gradient, Span<float> rowLosses)
     {
@@ -190,6 +191,7 @@ internal static unsafe class FusedSoftmaxFocal
     /// <c>p → 1</c>) is done in float64 with <c>q_d = S'/S</c>, <c>L_d = log1p(S')</c>. A second vector pass writes
     /// <c>g_j = s (p_j total - a_j (B_j + C_j))</c>. Terms with <c>a_c = 0</c> contribute 0 (masked classes).
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double SumSoft(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int classes, SoftmaxFocalOptions options,
         double scale, Span<float> gradient, Span<float> rowLosses)
     {

@@ -73,6 +73,7 @@ internal static unsafe class FusedSigmoidFocal
     /// (the per-element gradient times <paramref name="scale"/>) unless <paramref name="gradient"/> is empty, and each
     /// row's summed loss unless <paramref name="rowLosses"/> is empty.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Sum(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int classes, SigmoidFocalOptions options,
         double scale, Span<float> gradient, Span<float> rowLosses)
     {
@@ -222,6 +223,7 @@ internal static unsafe class FusedSigmoidFocal
     }
 
     /// <summary>Elements [from, to) with the generic kernel's float64 formula; returns their loss sum.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double ScalarRange(float* x, float* t, float* g, int from, int to, in Parameters prm)
     {
         double sum = 0;

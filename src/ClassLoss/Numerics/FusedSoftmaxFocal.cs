@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using ClassLoss.Losses;
@@ -36,6 +37,7 @@ internal static unsafe class FusedSoftmaxFocal
     /// Loss and (optionally) gradient with validated class-index targets; <paramref name="scale"/> is the reduction's
     /// gradient factor. Returns the sum of the row losses.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Sum(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int classes, SoftmaxFocalOptions options,
         double scale, Span<float> gradient, Span<float> rowLosses)
     {
@@ -86,20 +88,16 @@ internal static unsafe class FusedSoftmaxFocal
     /// </summary>
     public static bool TargetsPlainlyValid(ReadOnlySpan<float> targets, int classes, double tolerance)
     {
-        if (!FusedSigmoidBinaryCrossEntropy.InUnitInterval(targets))
-        {
-            return false;
-        }
-
         if (double.IsNaN(tolerance))
         {
-            return true;
+            return FusedSigmoidBinaryCrossEntropy.InUnitInterval(targets);
         }
 
         for (int i = 0; i < targets.Length; i += classes)
         {
-            double sum = System.Numerics.Tensors.TensorPrimitives.Sum(targets.Slice(i, classes));
-            if (!(Math.Abs(sum - 1) <= tolerance - (1e-6 + 1e-7 * classes)))
+            // Summed in double like the exact check; only the order differs (≤ K·2^-53 apart), hence the 1e-9 margin.
+            double sum = CheckedSum(targets.Slice(i, classes));
+            if (!(Math.Abs(sum - 1) <= tolerance - 1e-9))
             {
                 return false;
             }
@@ -108,18 +106,92 @@ internal static unsafe class FusedSoftmaxFocal
         return true;
     }
 
+    /// <summary>The row's sum in double, or NaN when some entry is outside [0, 1] or NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double CheckedSum(ReadOnlySpan<float> row)
+    {
+        int j = 0;
+        double sum = 0;
+        if (Vector.IsHardwareAccelerated && row.Length >= Vector<float>.Count)
+        {
+            Vector<double> a0 = Vector<double>.Zero, a1 = a0;
+            var bad = Vector<int>.Zero;
+            var one = Vector<float>.One;
+            fixed (float* p = row)
+            {
+                for (; j <= row.Length - Vector<float>.Count; j += Vector<float>.Count)
+                {
+                    var v = Vector.Load(p + j);
+                    bad |= ~(Vector.GreaterThanOrEqual(v, Vector<float>.Zero) & Vector.LessThanOrEqual(v, one));
+                    Vector.Widen(v, out Vector<double> lo, out Vector<double> hi);
+                    a0 += lo;
+                    a1 += hi;
+                }
+            }
+
+            if (bad != Vector<int>.Zero)
+            {
+                return double.NaN;
+            }
+
+            sum = Vector.Sum(a0 + a1);
+        }
+
+        for (; j < row.Length; j++)
+        {
+            float v = row[j];
+            if (!(v >= 0f && v <= 1f))
+            {
+                return double.NaN;
+            }
+
+            sum += v;
+        }
+
+        return sum;
+    }
+
+    /// <summary>The first index of the row's maximum <paramref name="max"/> (which is not NaN).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int IndexOf(float* z, int k, float max)
+    {
+        int c = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var m = new Vector<float>(max);
+            for (; c <= k - Vector<float>.Count; c += Vector<float>.Count)
+            {
+                if (Vector.EqualsAny(Vector.Load(z + c), m))
+                {
+                    break;
+                }
+            }
+        }
+
+        for (; c < k; c++)
+        {
+            if (z[c] == max)
+            {
+                return c;
+            }
+        }
+
+        return -1;
+    }
+
     /// <summary>
     /// Loss and (optionally) gradient with validated probability targets, for <see cref="SupportsSoft"/> options;
     /// returns the sum of the row losses.
     /// </summary>
     /// <remarks>
-    /// Per row (docs/numerics.md): <c>d</c> = the first index of the maximum; the exp pass sums
+    /// Per row (docs/numerics.md): <c>d</c> = the first index of the maximum (a max pass, then a search); the exp pass sums
     /// <c>S' = Σ_{c≠d} e_c</c> with the rounding of <c>z_c - m</c> put back, <c>S = 1 + S'</c>, <c>log S = log1p(S')</c>.
     /// Every class but d has <c>p_c ≤ 1/2</c>, so <c>q_c = 1 - p_c ≥ 1/2</c> is formed directly in a vector pass that
     /// accumulates <c>Σ a_c q_c^γ L_c</c> and <c>total = Σ a_c (B_c + C_c)</c>; class d (the one that may have
     /// <c>p → 1</c>) is done in float64 with <c>q_d = S'/S</c>, <c>L_d = log1p(S')</c>. A second vector pass writes
     /// <c>g_j = s (p_j total - a_j (B_j + C_j))</c>. Terms with <c>a_c = 0</c> contribute 0 (masked classes).
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double SumSoft(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int classes, SoftmaxFocalOptions options,
         double scale, Span<float> gradient, Span<float> rowLosses)
     {
@@ -161,14 +233,17 @@ internal static unsafe class FusedSoftmaxFocal
     private static double SoftRow<TV>(float* z, float* t, float* g, int k, SoftmaxFocalOptions o, double scale)
         where TV : struct, IVec<TV>
     {
-        int d = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(new ReadOnlySpan<float>(z, k));
-        float max = z[d];
+        float max = Vector512.IsHardwareAccelerated && k >= Vector512<float>.Count ? Max<V512>(z, k)
+            : Vector256.IsHardwareAccelerated && k >= Vector256<float>.Count ? Max<V256>(z, k)
+            : Vector128.IsHardwareAccelerated && k >= Vector128<float>.Count ? Max<V128>(z, k)
+            : MaxScalar(z, 0, k, float.NegativeInfinity);
         if (!float.IsFinite(max))
         {
             return SoftmaxFocal.Row(new ReadOnlySpan<float>(z, k), new ReadOnlySpan<float>(t, k), -1, k, o, scale,
                 g == null ? default : new Span<float>(g, k));
         }
 
+        int d = IndexOf(z, k, max);
         double others = SumExpAccurate(z, g, d, max) + SumExpAccurate(z + d + 1, g == null ? null : g + d + 1, k - d - 1, max);
         if (g != null)
         {
@@ -212,37 +287,59 @@ internal static unsafe class FusedSoftmaxFocal
         public readonly float InvS = invS, Max = max, LogS = logS, Alpha = alpha, Gamma = gamma;
     }
 
+    /// <summary>The per-row constants of <see cref="SoftClass"/>, broadcast once.</summary>
+    private readonly struct SoftVectors<TV> where TV : struct, IVec<TV>
+    {
+        public readonly TV Alpha, InvS, Max, LogS, Gamma, One, Zero;
+        public readonly int Mode;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public SoftVectors(in SoftParameters pr)
+        {
+            Alpha = TV.Broadcast(pr.Alpha);
+            InvS = TV.Broadcast(pr.InvS);
+            Max = TV.Broadcast(pr.Max);
+            LogS = TV.Broadcast(pr.LogS);
+            Gamma = TV.Broadcast(pr.Gamma);
+            One = TV.Broadcast(1f);
+            Zero = TV.Broadcast(0f);
+            Mode = pr.Gamma == 0f ? 0 : pr.Gamma == 1f ? 1 : 2;
+        }
+    }
+
     /// <summary>One class's (p ≤ 1/2) focal terms: a B L and a (B + C), zero where a = 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (TV Loss, TV Own) SoftClass<TV>(TV zv, TV tv, TV e, in SoftParameters pr) where TV : struct, IVec<TV>
+    private static void SoftClass<TV>(TV zv, TV tv, TV e, in SoftVectors<TV> v, out TV loss, out TV own) where TV : struct, IVec<TV>
     {
-        TV zero = TV.Broadcast(0f), one = TV.Broadcast(1f);
-        TV a = TV.Mul(TV.Broadcast(pr.Alpha), tv);
-        TV p = TV.Mul(e, TV.Broadcast(pr.InvS));
-        TV l = TV.Add(TV.Sub(TV.Broadcast(pr.Max), zv), TV.Broadcast(pr.LogS));
-        TV q = TV.Sub(one, p);
-        TV b, own;
-        if (pr.Gamma == 0f)
+        TV a = TV.Mul(v.Alpha, tv);
+        TV l = TV.Add(TV.Sub(v.Max, zv), v.LogS);
+        TV lossV, ownV;
+        if (v.Mode == 0)
         {
-            b = one;
-            own = a;
+            lossV = TV.Mul(a, l);
+            ownV = a;
         }
         else
         {
-            b = pr.Gamma == 1f ? q : TV.Mul(q, q);
-            TV c = TV.Mul(TV.Mul(TV.Broadcast(pr.Gamma), p), TV.Div(TV.Mul(b, l), q));
-            own = TV.Mul(a, TV.Add(b, c));
+            TV p = TV.Mul(e, v.InvS);
+            TV q = TV.Sub(v.One, p);
+            TV b = v.Mode == 1 ? q : TV.Mul(q, q);
+            TV c = TV.Mul(TV.Mul(v.Gamma, p), TV.Div(TV.Mul(b, l), q));
+            lossV = TV.Mul(TV.Mul(a, b), l);
+            ownV = TV.Mul(a, TV.Add(b, c));
         }
 
-        TV loss = TV.Mul(TV.Mul(a, b), l);
-        return (TV.SelectEqual(a, zero, zero, loss), TV.SelectEqual(a, zero, zero, own));
+        loss = TV.SelectEqual(a, v.Zero, v.Zero, lossV);
+        own = TV.SelectEqual(a, v.Zero, v.Zero, ownV);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (double Loss, double Total) SoftTerms<TV>(float* z, float* t, float* g, int k, in SoftParameters pr)
         where TV : struct, IVec<TV>
     {
         int w = TV.Count;
-        TV mv = TV.Broadcast(pr.Max), nmv = TV.Broadcast(-pr.Max), zero = TV.Broadcast(0f);
+        var v = new SoftVectors<TV>(pr);
+        TV mv = v.Max, nmv = TV.Broadcast(-pr.Max), zero = v.Zero;
         double loss = 0, total = 0;
         int c = 0;
         while (c <= k - w)
@@ -253,7 +350,7 @@ internal static unsafe class FusedSoftmaxFocal
             {
                 TV zv = TV.Load(z + c);
                 TV e = g != null ? TV.Load(g + c) : ExpDifference(zv, mv, nmv, zero);
-                var (l, own) = SoftClass(zv, TV.Load(t + c), e, pr);
+                SoftClass(zv, TV.Load(t + c), e, v, out TV l, out TV own);
                 la = TV.Add(la, l);
                 ta = TV.Add(ta, own);
             }
@@ -272,16 +369,18 @@ internal static unsafe class FusedSoftmaxFocal
         return (loss, total);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SoftGradient<TV>(float* z, float* t, float* g, int k, in SoftParameters pr, float scaledTotal, float scale)
         where TV : struct, IVec<TV>
     {
         int w = TV.Count;
+        var v = new SoftVectors<TV>(pr);
         TV st = TV.Broadcast(scaledTotal * pr.InvS), sv = TV.Broadcast(scale);
         int c = 0;
         for (; c <= k - w; c += w)
         {
             TV e = TV.Load(g + c);
-            var (_, own) = SoftClass(TV.Load(z + c), TV.Load(t + c), e, pr);
+            SoftClass(TV.Load(z + c), TV.Load(t + c), e, v, out _, out TV own);
             TV.Store(TV.Fma(e, st, TV.Neg(TV.Mul(own, sv))), g + c);
         }
 
@@ -293,6 +392,7 @@ internal static unsafe class FusedSoftmaxFocal
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (float Loss, float Own) SoftClassScalar(float z, float t, float e, in SoftParameters pr)
     {
         float a = pr.Alpha * t;
@@ -503,6 +603,7 @@ internal static unsafe class FusedSoftmaxFocal
         return TV.Fma(e, err, e);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double SumExpAccurateScalar(float* z, float* g, int c, int k, float max)
     {
         double total = 0;
@@ -545,6 +646,7 @@ internal static unsafe class FusedSoftmaxFocal
         return MaxScalar(z, c, k, m);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float MaxScalar(float* z, int c, int k, float m)
     {
         for (; c < k; c++)
@@ -604,6 +706,7 @@ internal static unsafe class FusedSoftmaxFocal
         return total + SumExpScalar(z, g, c, k, max);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double SumExpScalar(float* z, float* g, int c, int k, float max)
     {
         double total = 0;
@@ -641,6 +744,7 @@ internal static unsafe class FusedSoftmaxFocal
         ScaleScalar(g, c, k, factor);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ScaleScalar(float* g, int c, int k, float factor)
     {
         for (; c < k; c++)

@@ -31,6 +31,9 @@ public static unsafe class Gemm
     // Floats of one packed B micro-panel (KC·NR): 32 KB, so it stays in L1 while A streams past it.
     private const int PanelBudget = 8192;
 
+    // Packed panels per column block: 32 · PanelBudget floats = 1 MB.
+    private const int PanelsPerBlock = 32;
+
     // Below this many multiply-adds a second thread costs more than it saves.
     private const long ParallelThreshold = 1L << 21;
 
@@ -183,9 +186,21 @@ public static unsafe class Gemm
             Run<TV, TMr, TNv>(job, (int)((long)panels * t / threads), (int)((long)panels * (t + 1) / threads)));
     }
 
-    // Computes the columns of C in panels [panel0, panel1) (NR columns each) over all of M and K.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    // Computes the columns of C in panels [panel0, panel1) (NR columns each) over all of M and K, at most
+    // PanelsPerBlock panels at a time so the packed B of one K block stays within 1 MB (L2) however wide C is.
     private static void Run<TV, TMr, TNv>(Job job, int panel0, int panel1)
+        where TV : struct, IGemmVec<TV>
+        where TMr : struct, IGemmConst
+        where TNv : struct, IGemmConst
+    {
+        for (int q = panel0; q < panel1; q += PanelsPerBlock)
+        {
+            RunBlock<TV, TMr, TNv>(job, q, Math.Min(panel1, q + PanelsPerBlock));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunBlock<TV, TMr, TNv>(Job job, int panel0, int panel1)
         where TV : struct, IGemmVec<TV>
         where TMr : struct, IGemmConst
         where TNv : struct, IGemmConst

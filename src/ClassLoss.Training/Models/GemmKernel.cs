@@ -11,7 +11,7 @@ internal static unsafe class GemmKernel
     /// <c>a[r·ars + p·aps]</c> (row-major, column-major or packed A alike); B is a packed panel, row p at
     /// <c>b + p·NR</c>; C row r at <c>c + r·ldc</c>.
     /// </summary>
-    // Rows r < TMr.Value and vectors v < TNv.Value are live; the JIT folds the rest away. (Written out by a script.)
+    // Rows r < TMr.Value and vectors v < TNv.Value are live; the JIT folds the rest away. (Written by GemmKernel.gen.py.)
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TV, TMr, TNv>(int kc, float* a, nint ars, nint aps, float* b, float* c, nint ldc, bool load)
         where TV : struct, IGemmVec<TV>

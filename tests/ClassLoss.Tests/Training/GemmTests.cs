@@ -106,10 +106,10 @@ public class GemmTests
 
     [Theory]
     [MemberData(nameof(Modes))]
-    public void Multiply_LongSharedDimension_SpansSeveralBlocks(bool ta, bool tb, bool acc)
+    public void Multiply_LongOrWideShapes_SpanSeveralBlocks(bool ta, bool tb, bool acc)
     {
         var rng = new Random(99 + (ta ? 1 : 0) + (tb ? 2 : 0) + (acc ? 4 : 0));
-        foreach (var (m, k, n) in new[] { (7, 1000, 65), (13, 513, 10), (6, 784, 64), (3, 300, 17), (65, 129, 129) })
+        foreach (var (m, k, n) in new[] { (7, 1000, 65), (13, 513, 10), (6, 784, 64), (3, 300, 17), (65, 129, 129), (5, 40, 4101) })
         {
             Check(rng, m, k, n, ta, tb, acc);
         }

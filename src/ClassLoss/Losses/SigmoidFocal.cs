@@ -77,7 +77,7 @@ public static class SigmoidFocal
         {
             // Float with valid targets (every option combination): the vectorised fused kernel.
             double fusedSum = FusedSigmoidFocal.Sum(MemoryMarshal.Cast<T, float>(logits), MemoryMarshal.Cast<T, float>(targets), classes,
-                o, scale, MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses));
+                o, scale, MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses), o.MaxDegreeOfParallelism);
             return Reducer.Result(o.Reduction, o.WhenEmpty, fusedSum, elements, n);
         }
 

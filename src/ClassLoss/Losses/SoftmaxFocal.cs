@@ -87,7 +87,7 @@ public static class SoftmaxFocal
         {
             // Float (every option combination of index targets): the vectorised fused kernel.
             double fusedSum = FusedSoftmaxFocal.Sum(MemoryMarshal.Cast<T, float>(logits), labels, classes, o, scale,
-                MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses));
+                MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses), o.MaxDegreeOfParallelism);
             return Reducer.Result(o.Reduction, o.WhenEmpty, fusedSum, counted, n);
         }
 
@@ -148,7 +148,7 @@ public static class SoftmaxFocal
         {
             // Float, one α for all classes, γ ∈ {0, 1, 2}: the vectorised fused kernel.
             double fusedSum = FusedSoftmaxFocal.SumSoft(MemoryMarshal.Cast<T, float>(logits), MemoryMarshal.Cast<T, float>(targets), classes,
-                o, scale, MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses));
+                o, scale, MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses), o.MaxDegreeOfParallelism);
             return Reducer.Result(o.Reduction, o.WhenEmpty, fusedSum, n, n);
         }
 

@@ -164,3 +164,38 @@ internal static class BlockParallel
         }
     }
 }
+
+/// <summary>
+/// How row kernels cut a batch into blocks: the block size depends only on N (at least 16 rows, at most
+/// <see cref="MaxBlocks"/> blocks), so the order of the double additions, and the value, is the same for any thread count.
+/// </summary>
+internal static unsafe class RowBlocks
+{
+    /// <summary>Upper bound on blocks per call (their sums live on the stack).</summary>
+    public const int MaxBlocks = 512;
+
+    /// <summary>Batches with fewer elements than this run on the calling thread (threads would cost more than they save).</summary>
+    public const long ParallelThreshold = 1 << 17;
+
+    /// <summary>Rows per block and the number of blocks for N rows (N ≥ 1).</summary>
+    public static (int BlockRows, int Blocks) Of(int n)
+    {
+        int blockRows = Math.Max(16, (n + MaxBlocks - 1) / MaxBlocks);
+        return (blockRows, (n + blockRows - 1) / blockRows);
+    }
+
+    /// <summary>The threads to use for N rows of K elements given the caller's bound.</summary>
+    public static int Threads(int n, int k, int maxThreads) => (long)n * k < ParallelThreshold ? 1 : Math.Max(1, maxThreads);
+
+    /// <summary>The block sums added in block order.</summary>
+    public static double Total(double* sums, int blocks)
+    {
+        double total = 0;
+        for (int b = 0; b < blocks; b++)
+        {
+            total += sums[b];
+        }
+
+        return total;
+    }
+}

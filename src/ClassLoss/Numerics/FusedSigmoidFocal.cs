@@ -75,27 +75,63 @@ internal static unsafe class FusedSigmoidFocal
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Sum(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int classes, SigmoidFocalOptions options,
-        double scale, Span<float> gradient, Span<float> rowLosses)
+        double scale, Span<float> gradient, Span<float> rowLosses, int maxThreads = 1)
     {
         var prm = new Parameters(options.Gamma, options.UsesAlpha, options.Alpha, scale);
-        fixed (float* x = logits, t = targets, g = gradient)
+        int length = logits.Length;
+        if (length == 0)
         {
+            return 0;
+        }
+
+        fixed (float* x = logits, t = targets, gp = gradient, rp = rowLosses)
+        {
+            float* g = gradient.IsEmpty ? null : gp;
             if (rowLosses.IsEmpty)
             {
-                return Dispatch(x, t, gradient.IsEmpty ? null : g, logits.Length, prm);
+                // Element blocks whose size depends only on the length (at most 1024, multiples of 256).
+                int block = Math.Max(16384, (int)(((long)length + (1024 * 256) - 1) / (1024 * 256)) * 256);
+                int blocks = (int)(((long)length + block - 1) / block);
+                double* sums = stackalloc double[blocks];
+                BlockParallel.Run(new ElementJob(x, t, g, sums, length, block, prm), blocks,
+                    length < RowBlocks.ParallelThreshold ? 1 : maxThreads);
+                return RowBlocks.Total(sums, blocks);
             }
 
-            double sum = 0;
             int n = rowLosses.Length;
-            for (int i = 0; i < n; i++)
+            var (blockRows, rowBlocks) = RowBlocks.Of(n);
+            double* rowSums = stackalloc double[rowBlocks];
+            BlockParallel.Run(new RowJob(x, t, g, rp, rowSums, n, classes, blockRows, prm), rowBlocks,
+                RowBlocks.Threads(n, classes, maxThreads));
+            return RowBlocks.Total(rowSums, rowBlocks);
+        }
+    }
+
+    private readonly struct ElementJob(float* x, float* t, float* g, double* sums, int length, int block, Parameters prm) : IBlockJob
+    {
+        public void RunBlock(int b)
+        {
+            int start = b * block;
+            int m = Math.Min(length, start + block) - start;
+            sums[b] = Dispatch(x + start, t + start, g == null ? null : g + start, m, prm);
+        }
+    }
+
+    private readonly struct RowJob(float* x, float* t, float* g, float* r, double* sums, int n, int k, int blockRows, Parameters prm) : IBlockJob
+    {
+        public void RunBlock(int b)
+        {
+            int end = Math.Min(n, (b + 1) * blockRows);
+            double sum = 0;
+            for (int i = b * blockRows; i < end; i++)
             {
-                long at = (long)i * classes;
-                double row = Dispatch(x + at, t + at, gradient.IsEmpty ? null : g + at, classes, prm);
-                rowLosses[i] = (float)row;
+                long at = (long)i * k;
+                double row = Dispatch(x + at, t + at, g == null ? null : g + at, k, prm);
+                r[i] = (float)row;
                 sum += row;
             }
 
-            return sum;
+            sums[b] = sum;
         }
     }
 

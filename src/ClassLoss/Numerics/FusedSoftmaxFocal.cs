@@ -25,8 +25,9 @@ namespace ClassLoss.Numerics;
 /// <c>q = 1 - p</c> and <c>L = (m - z_y) + log S</c>. The per-row scalars are float64 (<c>q^γ</c> by
 /// <see cref="Math.Pow(double, double)"/>, or a product for γ = 1, 2).</para>
 /// <para>A row whose maximum is not finite (NaN, +∞, or all −∞) is computed by the generic kernel's float64 row, so
-/// NaN and infinite rows come out exactly as there. Rows are summed in order in double (single thread; the result
-/// does not depend on the machine's thread count). Allocates nothing. Source: Lin et al. 2017; Keras
+/// NaN and infinite rows come out exactly as there. Rows are cut into blocks whose size depends only on N
+/// (<see cref="RowBlocks"/>); each block sums its rows in order in double and the block sums are added in block order,
+/// so the value is bit-identical for any thread count (<see cref="BlockParallel"/>). Allocates nothing. Source: Lin et al. 2017; Keras
 /// <c>CategoricalFocalCrossentropy</c>.</para>
 /// </remarks>
 internal static unsafe class FusedSoftmaxFocal
@@ -37,45 +38,66 @@ internal static unsafe class FusedSoftmaxFocal
     /// Loss and (optionally) gradient with validated class-index targets; <paramref name="scale"/> is the reduction's
     /// gradient factor. Returns the sum of the row losses.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Sum(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int classes, SoftmaxFocalOptions options,
-        double scale, Span<float> gradient, Span<float> rowLosses)
+        double scale, Span<float> gradient, Span<float> rowLosses, int maxThreads = 1)
     {
         int n = labels.Length;
-        int ignore = options.IgnoreIndex;
-        double gamma = options.Gamma;
-        double sum = 0;
-        fixed (float* z = logits, gp = gradient)
+        if (n == 0)
         {
-            float* g = gradient.IsEmpty ? null : gp;
-            for (int i = 0; i < n; i++)
+            return 0;
+        }
+
+        var (blockRows, blocks) = RowBlocks.Of(n);
+        double* sums = stackalloc double[blocks];
+        fixed (float* z = logits, gp = gradient, rp = rowLosses)
+        fixed (int* y = labels)
+        {
+            var job = new IndexJob(z, y, gradient.IsEmpty ? null : gp, rowLosses.IsEmpty ? null : rp, sums, n, classes,
+                blockRows, options, scale);
+            BlockParallel.Run(job, blocks, RowBlocks.Threads(n, classes, maxThreads));
+        }
+
+        return RowBlocks.Total(sums, blocks);
+    }
+
+    private readonly struct IndexJob(float* z, int* y, float* g, float* r, double* sums, int n, int k, int blockRows,
+        SoftmaxFocalOptions options, double scale) : IBlockJob
+    {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void RunBlock(int b)
+        {
+            int ignore = options.IgnoreIndex;
+            double gamma = options.Gamma;
+            int end = Math.Min(n, (b + 1) * blockRows);
+            double sum = 0;
+            for (int i = b * blockRows; i < end; i++)
             {
-                float* zi = z + (long)i * classes;
-                float* gi = g == null ? null : g + (long)i * classes;
-                int y = labels[i];
+                float* zi = z + (long)i * k;
+                float* gi = g == null ? null : g + (long)i * k;
+                int label = y[i];
                 double loss = 0;
-                if (y == ignore)
+                if (label == ignore)
                 {
                     if (gi != null)
                     {
-                        new Span<float>(gi, classes).Clear();
+                        new Span<float>(gi, k).Clear();
                     }
                 }
                 else
                 {
-                    loss = Row(zi, gi, classes, y, options.AlphaOf(y), gamma, scale, options);
+                    loss = Row(zi, gi, k, label, options.AlphaOf(label), gamma, scale, options);
                 }
 
-                if (!rowLosses.IsEmpty)
+                if (r != null)
                 {
-                    rowLosses[i] = (float)loss;
+                    r[i] = (float)loss;
                 }
 
                 sum += loss;
             }
-        }
 
-        return sum;
+            sums[b] = sum;
+        }
     }
 
     /// <summary>True when <see cref="SumSoft"/> computes exactly what the generic kernel does for probability targets.</summary>
@@ -191,42 +213,63 @@ internal static unsafe class FusedSoftmaxFocal
     /// <c>p → 1</c>) is done in float64 with <c>q_d = S'/S</c>, <c>L_d = log1p(S')</c>. A second vector pass writes
     /// <c>g_j = s (p_j total - a_j (B_j + C_j))</c>. Terms with <c>a_c = 0</c> contribute 0 (masked classes).
     /// </remarks>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double SumSoft(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int classes, SoftmaxFocalOptions options,
-        double scale, Span<float> gradient, Span<float> rowLosses)
+        double scale, Span<float> gradient, Span<float> rowLosses, int maxThreads = 1)
     {
         int n = logits.Length / Math.Max(1, classes);
-        double sum = 0;
-        fixed (float* z = logits, t = targets, gp = gradient)
+        if (n == 0)
         {
-            float* g = gradient.IsEmpty ? null : gp;
-            for (int i = 0; i < n; i++)
+            return 0;
+        }
+
+        var (blockRows, blocks) = RowBlocks.Of(n);
+        double* sums = stackalloc double[blocks];
+        fixed (float* z = logits, t = targets, gp = gradient, rp = rowLosses)
+        {
+            var job = new SoftJob(z, t, gradient.IsEmpty ? null : gp, rowLosses.IsEmpty ? null : rp, sums, n, classes,
+                blockRows, options, scale);
+            BlockParallel.Run(job, blocks, RowBlocks.Threads(n, classes, maxThreads));
+        }
+
+        return RowBlocks.Total(sums, blocks);
+    }
+
+    private readonly struct SoftJob(float* z, float* t, float* g, float* r, double* sums, int n, int k, int blockRows,
+        SoftmaxFocalOptions options, double scale) : IBlockJob
+    {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void RunBlock(int b)
+        {
+            int end = Math.Min(n, (b + 1) * blockRows);
+            double sum = 0;
+            for (int i = b * blockRows; i < end; i++)
             {
-                long at = (long)i * classes;
+                long at = (long)i * k;
+                float* gi = g == null ? null : g + at;
                 double loss;
                 if (Vector512.IsHardwareAccelerated)
                 {
-                    loss = SoftRow<V512>(z + at, t + at, g == null ? null : g + at, classes, options, scale);
+                    loss = SoftRow<V512>(z + at, t + at, gi, k, options, scale);
                 }
                 else if (Vector256.IsHardwareAccelerated)
                 {
-                    loss = SoftRow<V256>(z + at, t + at, g == null ? null : g + at, classes, options, scale);
+                    loss = SoftRow<V256>(z + at, t + at, gi, k, options, scale);
                 }
                 else
                 {
-                    loss = SoftRow<V128>(z + at, t + at, g == null ? null : g + at, classes, options, scale);
+                    loss = SoftRow<V128>(z + at, t + at, gi, k, options, scale);
                 }
 
-                if (!rowLosses.IsEmpty)
+                if (r != null)
                 {
-                    rowLosses[i] = (float)loss;
+                    r[i] = (float)loss;
                 }
 
                 sum += loss;
             }
-        }
 
-        return sum;
+            sums[b] = sum;
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

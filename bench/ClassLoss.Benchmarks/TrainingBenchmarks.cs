@@ -171,7 +171,7 @@ public class TrainingBenchmarks
 
     /// <summary>torch.matmul at the same shape, one thread.</summary>
     [Benchmark]
-    public float TorchMatmul128x784x256()
+    public float TorchGemm128x784x256()
     {
         torch.set_num_threads(1);
         using var scope = NewDisposeScope();
@@ -190,7 +190,7 @@ public class TrainingBenchmarks
 
     /// <summary>torch.matmul(Xᵀ, δ) at the same shape (a transposed view), one thread.</summary>
     [Benchmark]
-    public float TorchMatmulXtDelta784x128x256()
+    public float TorchGemmXtDelta784x128x256()
     {
         torch.set_num_threads(1);
         using var scope = NewDisposeScope();
@@ -209,7 +209,7 @@ public class TrainingBenchmarks
 
     /// <summary>torch.matmul(δ₂, W₂ᵀ) at the same shape (a transposed view), one thread.</summary>
     [Benchmark]
-    public float TorchMatmulDeltaWt128x10x256()
+    public float TorchGemmDeltaWt128x10x256()
     {
         torch.set_num_threads(1);
         using var scope = NewDisposeScope();

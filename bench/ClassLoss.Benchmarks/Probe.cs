@@ -40,8 +40,30 @@ public static class Probe
         }
 
         var bce2 = new BinaryCrossEntropyOptions { MaxDegreeOfParallelism = 2 };
+        Report("BCE F 1T", () => SigmoidBinaryCrossEntropy.Evaluate<float>(z, t, k, null, default, default), reps, z.Length);
         Report("BCE F+B 1T", () => SigmoidBinaryCrossEntropy.Evaluate<float>(z, t, k, null, g, default), reps, z.Length);
         Report("BCE F+B 2T", () => SigmoidBinaryCrossEntropy.Evaluate<float>(z, t, k, bce2, g, default), reps, z.Length);
+        if (Environment.GetEnvironmentVariable("PROBE_TORCH") == "1")
+        {
+            TorchSharp.torch.set_num_threads(1);
+            var labels64 = Array.ConvertAll(y, v => (long)v);
+            using var tx = TorchSharp.torch.tensor(z, [n, k]).requires_grad_(true);
+            using var ty = TorchSharp.torch.tensor(labels64);
+            using var tt = TorchSharp.torch.tensor(t, [n, k]);
+            Report("torch CE F+B", () =>
+            {
+                using var scope = TorchSharp.torch.NewDisposeScope();
+                var l = TorchSharp.torch.nn.functional.cross_entropy(tx, ty);
+                _ = TorchSharp.torch.autograd.grad([l], [tx])[0];
+            }, reps, z.Length);
+            Report("torch BCE F+B", () =>
+            {
+                using var scope = TorchSharp.torch.NewDisposeScope();
+                var l = TorchSharp.torch.nn.functional.binary_cross_entropy_with_logits(tx, tt);
+                _ = TorchSharp.torch.autograd.grad([l], [tx])[0];
+            }, reps, z.Length);
+        }
+
         return 0;
     }
 

@@ -171,8 +171,8 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
             // log1p(e) = 2 atanh(t), t = e / (2 + e)
             TV t = TV.Mul(ev, TV.ReciprocalOfAtLeastOne(TV.Add(u, one)));
             TV t2 = TV.Mul(t, t);
-            TV p = TV.Fma(TV.Broadcast(A7), t2, TV.Broadcast(A6));
-            p = TV.Fma(p, t2, TV.Broadcast(A5));
+            // to t^13: the omitted 2 t^15/15 is below 1.4e-8 of the result for t ≤ 1/3 (a quarter ulp)
+            TV p = TV.Fma(TV.Broadcast(A6), t2, TV.Broadcast(A5));
             p = TV.Fma(p, t2, TV.Broadcast(A4));
             p = TV.Fma(p, t2, TV.Broadcast(A3));
             p = TV.Fma(p, t2, TV.Broadcast(A2));
@@ -187,9 +187,10 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
             if (g != null)
             {
                 TV r = TV.ReciprocalOfAtLeastOne(u);
-                TV sig = TV.Mul(TV.SelectGreaterOrEqual(xv, zero, one, ev), r);
-                TV complement = TV.Mul(TV.SelectGreaterOrEqual(xv, zero, ev, one), r);
-                TV grad = TV.Mul(TV.Fma(TV.Sub(one, yv), sig, TV.Neg(TV.Mul(yv, complement))), s);
+                TV er = TV.Mul(ev, r);
+                TV sig = TV.SelectGreaterOrEqual(xv, zero, r, er);
+                TV complement = TV.SelectGreaterOrEqual(xv, zero, er, r);
+                TV grad = TV.Mul(TV.Fma(TV.Neg(yv), complement, TV.Mul(TV.Sub(one, yv), sig)), s);
                 TV.Store(TV.SelectEqual(xv, xv, grad, xv), g + j);
             }
         }

@@ -42,6 +42,9 @@ public static class SigmoidBinaryCrossEntropy
     /// <param name="options">Class and positive weights, smoothing, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
     /// <param name="losses">N row sums or N·K element losses (overwritten); empty to skip.</param>
+    /// <exception cref="ArgumentException">A shape mismatch, or a target outside [0, 1] or NaN (the message names its row
+    /// and column). The fused float path checks targets in the same pass as it computes, so when it throws for a bad
+    /// target the gradient buffer may already be partly written.</exception>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, ReadOnlySpan<T> elementWeights, int classes,
         BinaryCrossEntropyOptions? options, Span<T> gradient, Span<T> losses)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -55,16 +58,16 @@ public static class SigmoidBinaryCrossEntropy
         bool perElement = ElementwiseOutput.Check(losses.Length, n, classes, nameof(losses));
         if (typeof(T) == typeof(float) && elementWeights.IsEmpty && losses.IsEmpty && FusedSigmoidBinaryCrossEntropy.Supports(o))
         {
-            if (!FusedSigmoidBinaryCrossEntropy.InUnitInterval(MemoryMarshal.Cast<T, float>(targets)))
+            double fusedCount = (double)n * classes;
+            double fusedScale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, fusedCount, n);
+            double fusedSum = FusedSigmoidBinaryCrossEntropy.SumChecked(
+                MemoryMarshal.Cast<T, float>(logits), MemoryMarshal.Cast<T, float>(targets), (float)fusedScale,
+                MemoryMarshal.Cast<T, float>(gradient), out bool targetsValid, o.MaxDegreeOfParallelism);
+            if (!targetsValid)
             {
                 CheckTargetsAndWeights(targets, elementWeights, classes); // throws, naming the row and column
             }
 
-            double fusedCount = (double)n * classes;
-            double fusedScale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, fusedCount, n);
-            double fusedSum = FusedSigmoidBinaryCrossEntropy.Sum(
-                MemoryMarshal.Cast<T, float>(logits), MemoryMarshal.Cast<T, float>(targets), (float)fusedScale,
-                MemoryMarshal.Cast<T, float>(gradient), o.MaxDegreeOfParallelism);
             return Reducer.Result(o.Reduction, o.WhenEmpty, fusedSum, fusedCount, n);
         }
 

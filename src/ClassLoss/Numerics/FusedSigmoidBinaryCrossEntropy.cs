@@ -88,9 +88,22 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
     /// <param name="gradient">Overwritten with the gradient; empty to skip.</param>
     /// <param name="maxThreads">Upper bound on threads; the result is bit-identical for any value.</param>
     public static double Sum(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, float scale, Span<float> gradient,
-        int maxThreads = 1)
+        int maxThreads = 1) => SumChecked(logits, targets, scale, gradient, out _, maxThreads);
+
+    /// <summary>As <see cref="Sum"/>, checking in the same pass that every target lies in [0, 1] (the check costs a few
+    /// vector instructions instead of a second read of the targets). When <paramref name="targetsInUnitInterval"/>
+    /// comes back false the value is meaningless and the gradient may be partly written; the caller reports the culprit.</summary>
+    /// <param name="logits">The logits x.</param>
+    /// <param name="targets">The targets y.</param>
+    /// <param name="scale">The reduction's factor s.</param>
+    /// <param name="gradient">Overwritten with the gradient; empty to skip.</param>
+    /// <param name="targetsInUnitInterval">False when some target is outside [0, 1] or NaN.</param>
+    /// <param name="maxThreads">Upper bound on threads; the result is bit-identical for any value.</param>
+    public static double SumChecked(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, float scale, Span<float> gradient,
+        out bool targetsInUnitInterval, int maxThreads = 1)
     {
         int length = logits.Length;
+        targetsInUnitInterval = true;
         if (length == 0)
         {
             return 0;
@@ -101,11 +114,14 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
         int block = Math.Max(BlockElements, (int)(((long)length + (MaxBlocks * Chunk) - 1) / (MaxBlocks * Chunk)) * Chunk);
         int blocks = (int)(((long)length + block - 1) / block);
         double* sums = stackalloc double[blocks];
+        int bad = 0;
         fixed (float* xp = logits, yp = targets, gp = gradient)
         {
-            var job = new Job(xp, yp, gradient.IsEmpty ? null : gp, sums, length, block, scale);
+            var job = new Job(xp, yp, gradient.IsEmpty ? null : gp, sums, &bad, length, block, scale);
             BlockParallel.Run(job, blocks, length < ParallelThreshold ? 1 : maxThreads);
         }
+
+        targetsInUnitInterval = Volatile.Read(ref bad) == 0;
 
         double sum = 0;
         for (int b = 0; b < blocks; b++)
@@ -120,7 +136,7 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
     private const int MaxBlocks = 1024;
     private const int ParallelThreshold = 1 << 17;
 
-    private readonly struct Job(float* x, float* y, float* g, double* sums, int length, int block, float scale) : IBlockJob
+    private readonly struct Job(float* x, float* y, float* g, double* sums, int* bad, int length, int block, float scale) : IBlockJob
     {
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void RunBlock(int b)
@@ -134,19 +150,19 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
                 float* gc = g == null ? null : g + c;
                 if (Vector512.IsHardwareAccelerated && m >= Vector512<float>.Count)
                 {
-                    sum += ChunkSum<SimdFloat.V512>(x + c, y + c, gc, m, scale);
+                    sum += ChunkSum<SimdFloat.V512>(x + c, y + c, gc, m, scale, bad);
                 }
                 else if (Vector256.IsHardwareAccelerated && m >= Vector256<float>.Count)
                 {
-                    sum += ChunkSum<SimdFloat.V256>(x + c, y + c, gc, m, scale);
+                    sum += ChunkSum<SimdFloat.V256>(x + c, y + c, gc, m, scale, bad);
                 }
                 else if (Vector128.IsHardwareAccelerated && m >= Vector128<float>.Count)
                 {
-                    sum += ChunkSum<SimdFloat.V128>(x + c, y + c, gc, m, scale);
+                    sum += ChunkSum<SimdFloat.V128>(x + c, y + c, gc, m, scale, bad);
                 }
                 else
                 {
-                    sum += ScalarSum(x + c, y + c, gc, 0, m, scale);
+                    sum += ScalarSum(x + c, y + c, gc, 0, m, scale, bad);
                 }
             }
 
@@ -156,16 +172,19 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
 
     /// <summary>One chunk in registers: loss lanes summed in float, the chunk's total returned in double.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static double ChunkSum<TV>(float* x, float* y, float* g, int m, float scale) where TV : struct, SimdFloat.IVec<TV>
+    private static double ChunkSum<TV>(float* x, float* y, float* g, int m, float scale, int* bad) where TV : struct, SimdFloat.IVec<TV>
     {
         int w = TV.Count;
         TV zero = TV.Broadcast(0f), one = TV.Broadcast(1f), two = TV.Broadcast(2f), s = TV.Broadcast(scale);
         TV acc = zero;
+        TV outside = zero;
         int j = 0;
         for (; j <= m - w; j += w)
         {
             TV xv = TV.Load(x + j);
             TV yv = TV.Load(y + j);
+            // 0 where 0 ≤ y ≤ 1, else 1 (NaN fails both comparisons)
+            outside = TV.Max(outside, TV.SelectGreaterOrEqual(yv, zero, TV.SelectGreaterOrEqual(one, yv, zero, one), one));
             TV ev = TV.Exp(TV.Neg(TV.Abs(xv)));
             TV u = TV.Add(one, ev);
             // log1p(e) = 2 atanh(t), t = e / (2 + e)
@@ -195,11 +214,16 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
             }
         }
 
-        return TV.SumAcross(acc) + ScalarSum(x, y, g, j, m, scale);
+        if (TV.SumAcross(outside) != 0f)
+        {
+            *bad = 1;
+        }
+
+        return TV.SumAcross(acc) + ScalarSum(x, y, g, j, m, scale, bad);
     }
 
     /// <summary>Elements [j, m) one at a time (tails and hardware without SIMD).</summary>
-    private static double ScalarSum(float* x, float* y, float* g, int j, int m, float scale)
+    private static double ScalarSum(float* x, float* y, float* g, int j, int m, float scale, int* bad)
     {
         float tail = 0;
         for (; j < m; j++)
@@ -209,6 +233,11 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
             float u = 1f + es;
             float log1p = Log1pScalar(es);
             float yj = y[j];
+            if (!(yj >= 0f && yj <= 1f))
+            {
+                *bad = 1;
+            }
+
             float linear = yj == 0f ? MathF.Max(xs, 0f) : yj == 1f ? MathF.Max(-xs, 0f) : MathF.FusedMultiplyAdd(-xs, yj, MathF.Max(xs, 0f));
             tail += linear + log1p;
             if (g != null)

@@ -222,6 +222,21 @@ public class FusedSigmoidBinaryCrossEntropyTests
         Assert.Contains(FormattableString.Invariant($"row {at}"), e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(1, 299_999)]
+    [InlineData(2, 150_017)]
+    [InlineData(2, 0)]
+    public void TargetOutsideUnitIntervalInALargeBatchIsRejectedWithItsRowAndColumn(int threads, int at)
+    {
+        const int classes = 100;
+        var (x, y) = Data(300_000, 9);
+        y[at] = -0.5f;
+        var o = new BinaryCrossEntropyOptions { MaxDegreeOfParallelism = threads };
+        var e = Assert.Throws<ArgumentException>(() => SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, classes, o, new float[x.Length], default));
+        Assert.Contains(FormattableString.Invariant($"row {at / classes}"), e.Message, StringComparison.Ordinal);
+        Assert.Contains(FormattableString.Invariant($"column {at % classes}"), e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void UnitIntervalCheckAcceptsTheEndpoints()
     {

@@ -167,6 +167,12 @@ public static class SoftmaxCrossEntropy
     {
         var o = options ?? CrossEntropyOptions.Default;
         o.Validate(classes);
+        if (typeof(T) == typeof(float) && FusedSoftTargetCrossEntropy.Supports(o))
+        {
+            return FusedSoftTargetCrossEntropy.Evaluate(MemoryMarshal.Cast<T, float>(logits), MemoryMarshal.Cast<T, float>(targets),
+                classes, o, MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses));
+        }
+
         return EvaluateGeneric(logits, targets, classes, o, gradient, rowLosses);
     }
 

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using ClassLoss.Losses;
@@ -19,7 +18,9 @@ namespace ClassLoss.Numerics;
 ///   = (1 - ε) w_y (m - u_y + log S) + (ε / K) (W log S - Σ_c w_c (u_c - m))</c> with <c>W = Σ_c w_c</c>,
 /// and the gradient <c>∂ℓ/∂z_c = (p_c Σ q - q_c) / τ</c> with <c>p_c = exp(u_c - m) / S</c>.</para>
 /// <para>Per row: pass 1 finds <c>max_c z_c</c>; pass 2 writes <c>e_c = exp((z_c - max) / τ)</c> into the gradient
-/// buffer and sums it (four vector accumulators, flushed into a double every <see cref="SumChunk"/> elements), and
+/// buffer and sums it (four vector accumulators, flushed into a double every <see cref="VectorsPerFlush"/> vectors, so
+/// each float lane adds at most four terms: a few-term float sum stays within a few ulps even when one large term
+/// meets many equal small ones, which a long lane sum would round the same way every time), and
 /// with smoothing also sums <c>w_c (z_c - max)</c> the same way (every term has one sign, so no cancellation); pass 3
 /// overwrites the row in place with <c>g_c = e_c · s Σq / (τ S) - w_c · s ε / (K τ)</c> (one fused multiply-add), where
 /// <c>s</c> is the reduction's factor, and the label's entry <c>(e_y Σq / S - q_y) s / τ</c> is formed in double (it
@@ -34,13 +35,13 @@ namespace ClassLoss.Numerics;
 /// generic path gives (PyTorch's NaN/∞ conventions).</para>
 /// <para>Threads: rows are cut into blocks whose size depends only on N; each block's losses are summed in row order
 /// in double and the block sums are combined in block order, so the value is bit-identical for any thread count.
-/// The single-thread path allocates nothing (class weights under smoothing are converted to float into an
-/// <see cref="ArrayPool{T}"/> buffer); the multi-thread path uses <see cref="Parallel.For(int, int, Action{int})"/>
+/// The single-thread path allocates nothing (class weights under smoothing are converted to float into a per-thread
+/// buffer, see <see cref="FloatWeights"/>); the multi-thread path uses <see cref="Parallel.For(int, int, Action{int})"/>
 /// (a few small allocations per call) and is only taken for large batches.</para>
 /// </remarks>
 internal static unsafe class FusedSoftmaxCrossEntropy
 {
-    private const int SumChunk = 1024;
+    private const int VectorsPerFlush = 16;
     private const int MaxBlocks = 512;
     private const long ParallelThreshold = 1 << 17;
 
@@ -101,47 +102,28 @@ internal static unsafe class FusedSoftmaxCrossEntropy
         Span<double> blockSums = stackalloc double[blocks];
 
         // Under smoothing every class weight enters the row passes; they run in float.
-        bool smoothWeights = eps > 0 && !weights.IsEmpty;
-        float[]? rented = smoothWeights ? ArrayPool<float>.Shared.Rent(classes) : null;
-        try
+        float[]? floatWeights = eps > 0 && !weights.IsEmpty ? FloatWeights(weights) : null;
+        fixed (float* z = logits)
+        fixed (int* y = labels)
+        fixed (float* g = gradient)
+        fixed (float* r = rowLosses)
+        fixed (double* bs = blockSums)
+        fixed (double* wd = weights)
+        fixed (float* wf = floatWeights)
         {
-            if (rented is not null)
+            var p = new RowParams(classes, ignoreIndex, wd, wf, eps, tau, SoftmaxCrossEntropy.WeightTotal(weights, classes), scale);
+            var job = new Job(z, y, g, r, bs, n, blockRows, p);
+            int threads = Math.Min(Math.Max(1, maxThreads), blocks);
+            if (threads == 1 || (long)n * classes < ParallelThreshold)
             {
-                for (int c = 0; c < classes; c++)
+                for (int b = 0; b < blocks; b++)
                 {
-                    rented[c] = (float)weights[c];
+                    job.RunBlock(b);
                 }
             }
-
-            fixed (float* z = logits)
-            fixed (int* y = labels)
-            fixed (float* g = gradient)
-            fixed (float* r = rowLosses)
-            fixed (double* bs = blockSums)
-            fixed (double* wd = weights)
-            fixed (float* wf = rented)
+            else
             {
-                var p = new RowParams(classes, ignoreIndex, wd, wf, eps, tau, SoftmaxCrossEntropy.WeightTotal(weights, classes), scale);
-                var job = new Job(z, y, g, r, bs, n, blockRows, p);
-                int threads = Math.Min(Math.Max(1, maxThreads), blocks);
-                if (threads == 1 || (long)n * classes < ParallelThreshold)
-                {
-                    for (int b = 0; b < blocks; b++)
-                    {
-                        job.RunBlock(b);
-                    }
-                }
-                else
-                {
-                    RunParallel(job, blocks, threads);
-                }
-            }
-        }
-        finally
-        {
-            if (rented is not null)
-            {
-                ArrayPool<float>.Shared.Return(rented);
+                RunParallel(job, blocks, threads);
             }
         }
 
@@ -152,6 +134,29 @@ internal static unsafe class FusedSoftmaxCrossEntropy
         }
 
         return Reducer.Result(reduction, whenEmpty, sum, denominator, n);
+    }
+
+    [ThreadStatic]
+    private static float[]? t_floatWeights;
+
+    /// <summary>
+    /// The weights converted to float in a per-thread buffer (grown when K grows, then reused: no allocation per call,
+    /// and unlike a pooled array never trimmed away by the GC). Valid until this thread's next call.
+    /// </summary>
+    internal static float[] FloatWeights(ReadOnlySpan<double> weights)
+    {
+        float[]? buffer = t_floatWeights;
+        if (buffer is null || buffer.Length < weights.Length)
+        {
+            t_floatWeights = buffer = new float[weights.Length];
+        }
+
+        for (int c = 0; c < weights.Length; c++)
+        {
+            buffer[c] = (float)weights[c];
+        }
+
+        return buffer;
     }
 
     /// <summary>Runs blocks 0..blocks-1 on up to <paramref name="threads"/> threads, each thread a contiguous range.</summary>
@@ -466,7 +471,7 @@ internal static unsafe class FusedSoftmaxCrossEntropy
         int c = 0;
         while (c <= k - w)
         {
-            int chunkEnd = Math.Min(k, c + SumChunk);
+            int chunkEnd = Math.Min(k, c + VectorsPerFlush * w);
             TV s0 = TV.Broadcast(0f), s1 = s0, s2 = s0, s3 = s0;
             TV d0 = s0, d1 = s0, d2 = s0, d3 = s0;
             for (; c <= chunkEnd - 4 * w; c += 4 * w)

@@ -232,14 +232,17 @@ internal static unsafe class FusedSoftTargetCrossEntropy
         where TV : struct, IVec<TV> where TS : struct, IFlag where TW : struct, IFlag where TT : struct, IFlag
     {
         int k = p.K;
-        float max = MaxAndCheck<TV>(z, t, k, out double tSum, out bool inRange);
+        float max = MaxAndCheck<TV>(z, t, k, out float min, out double tSum, out bool inRange);
         suspect = Suspect(tSum, inRange, p.Tolerance);
         if (!float.IsFinite(max))
         {
             return Fallback(z, t, g, p);
         }
 
-        double s = SumExp<TV, TS, TW, TT>(z, t, p.Wf, g, k, max, p, out double q, out double qx);
+        // Rows without a -∞ logit skip the select that keeps 0·(-∞) out of Σ q (z - max).
+        double s = min == float.NegativeInfinity
+            ? SumExp<TV, TS, TW, TT, Yes>(z, t, p.Wf, g, k, max, p, out double q, out double qx)
+            : SumExp<TV, TS, TW, TT, No>(z, t, p.Wf, g, k, max, p, out q, out qx);
         double loss = (TS.On || TW.On ? q : tSum) * Math.Log(s) - qx * p.InvTau;
         if (!double.IsFinite(loss))
         {
@@ -261,7 +264,8 @@ internal static unsafe class FusedSoftTargetCrossEntropy
         int k = p.K;
         double tSum = 0;
         bool inRange = true;
-        float max = MaxAndCheckScalar(z, t, 0, k, float.NegativeInfinity, ref tSum, ref inRange);
+        float min = float.PositiveInfinity;
+        float max = MaxAndCheckScalar(z, t, 0, k, float.NegativeInfinity, ref min, ref tSum, ref inRange);
         suspect = Suspect(tSum, inRange, p.Tolerance);
         if (!float.IsFinite(max))
         {
@@ -295,14 +299,15 @@ internal static unsafe class FusedSoftTargetCrossEntropy
             p.Wd == null ? default : new ReadOnlySpan<double>(p.Wd, p.K), p.Eps, p.Tau, p.Scale,
             g == null ? default : new Span<float>(g, p.K));
 
-    /// <summary>Pass 1: <c>max_c z_c</c>, <c>Σ_c t_c</c>, and whether every <c>t_c</c> lies in [0, 1] (finite lanes;
+    /// <summary>Pass 1: <c>max_c z_c</c>, <c>min_c z_c</c>, <c>Σ_c t_c</c>, and whether every <c>t_c</c> lies in [0, 1] (finite lanes;
     /// a NaN or infinite target shows up in the sum).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float MaxAndCheck<TV>(float* z, float* t, int k, out double tSum, out bool inRange) where TV : struct, IVec<TV>
+    private static float MaxAndCheck<TV>(float* z, float* t, int k, out float min, out double tSum, out bool inRange) where TV : struct, IVec<TV>
     {
         int w = TV.Count;
         TV one = TV.Broadcast(1f);
         TV m0 = TV.Broadcast(float.NegativeInfinity), m1 = m0;
+        TV n0 = TV.Broadcast(float.PositiveInfinity), n1 = n0;
         TV lo0 = TV.Broadcast(0f), lo1 = lo0;
         double sum = 0;
         int c = 0;
@@ -312,8 +317,12 @@ internal static unsafe class FusedSoftTargetCrossEntropy
             TV s0 = TV.Broadcast(0f), s1 = s0;
             for (; c <= chunkEnd - 2 * w; c += 2 * w)
             {
-                m0 = TV.Max(m0, TV.Load(z + c));
-                m1 = TV.Max(m1, TV.Load(z + c + w));
+                TV z0 = TV.Load(z + c);
+                TV z1 = TV.Load(z + c + w);
+                m0 = TV.Max(m0, z0);
+                m1 = TV.Max(m1, z1);
+                n0 = TV.Min(n0, z0);
+                n1 = TV.Min(n1, z1);
                 TV t0 = TV.Load(t + c);
                 TV t1 = TV.Load(t + c + w);
                 s0 = TV.Add(s0, t0);
@@ -325,7 +334,9 @@ internal static unsafe class FusedSoftTargetCrossEntropy
 
             for (; c <= chunkEnd - w; c += w)
             {
-                m0 = TV.Max(m0, TV.Load(z + c));
+                TV z0 = TV.Load(z + c);
+                m0 = TV.Max(m0, z0);
+                n0 = TV.Min(n0, z0);
                 TV t0 = TV.Load(t + c);
                 s0 = TV.Add(s0, t0);
                 lo0 = TV.Min(lo0, TV.Min(t0, TV.Sub(one, t0)));
@@ -337,18 +348,20 @@ internal static unsafe class FusedSoftTargetCrossEntropy
         // lo starts at 0, so it stays 0 unless a lane went negative; its lanes are summed (finite, ≤ 0).
         inRange = TV.SumAcross(TV.Add(lo0, lo1)) >= 0;
         float m = TV.MaxAcross(TV.Max(m0, m1));
-        m = MaxAndCheckScalar(z, t, c, k, m, ref sum, ref inRange);
+        min = -TV.MaxAcross(TV.Neg(TV.Min(n0, n1)));
+        m = MaxAndCheckScalar(z, t, c, k, m, ref min, ref sum, ref inRange);
         tSum = sum;
         return m;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float MaxAndCheckScalar(float* z, float* t, int c, int k, float m, ref double tSum, ref bool inRange)
+    private static float MaxAndCheckScalar(float* z, float* t, int c, int k, float m, ref float min, ref double tSum, ref bool inRange)
     {
         for (; c < k; c++)
         {
             float v = z[c];
             m = float.IsNaN(v) || float.IsNaN(m) ? float.NaN : Math.Max(m, v);
+            min = Math.Min(min, v);
             float tc = t[c];
             tSum += tc;
             inRange &= tc >= 0 && tc <= 1;
@@ -374,14 +387,20 @@ internal static unsafe class FusedSoftTargetCrossEntropy
         return TW.On ? q * wt[c] : q;
     }
 
+    /// <summary><c>acc + q·x</c>; with <typeparamref name="TM"/> (the row has a -∞ logit) lanes with <c>q = 0</c> add 0,
+    /// not <c>0·(-∞) = NaN</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV QX<TV, TM>(TV q, TV x, TV acc, TV zero) where TV : struct, IVec<TV> where TM : struct, IFlag =>
+        TM.On ? TV.Add(acc, TV.SelectEqual(q, zero, zero, TV.Mul(q, x))) : TV.Fma(q, x, acc);
+
     /// <summary>
     /// Pass 2: <c>e_c = exp((z_c - max)·invTau)</c> into <paramref name="g"/> (unless null); returns <c>Σ e_c</c>,
     /// <c>Σ q_c</c> (only with smoothing or weights) and <c>Σ q_c (z_c - max)</c> over <c>q_c ≠ 0</c>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static double SumExp<TV, TS, TW, TT>(float* z, float* t, float* wt, float* g, int k, float max, in RowParams p,
+    private static double SumExp<TV, TS, TW, TT, TM>(float* z, float* t, float* wt, float* g, int k, float max, in RowParams p,
         out double qSum, out double qxSum)
-        where TV : struct, IVec<TV> where TS : struct, IFlag where TW : struct, IFlag where TT : struct, IFlag
+        where TV : struct, IVec<TV> where TS : struct, IFlag where TW : struct, IFlag where TT : struct, IFlag where TM : struct, IFlag
     {
         int w = TV.Count;
         TV mv = TV.Broadcast(max);
@@ -408,8 +427,8 @@ internal static unsafe class FusedSoftTargetCrossEntropy
                 }
 
                 // q·(z - max), with 0 where q = 0 (a masked -inf logit with zero target contributes nothing).
-                x0s = TV.Add(x0s, TV.SelectEqual(qa, zero, zero, TV.Mul(qa, x0)));
-                x1s = TV.Add(x1s, TV.SelectEqual(qb, zero, zero, TV.Mul(qb, x1)));
+                x0s = QX<TV, TM>(qa, x0, x0s, zero);
+                x1s = QX<TV, TM>(qb, x1, x1s, zero);
                 if (TT.On)
                 {
                     x0 = TV.Mul(x0, it);
@@ -437,7 +456,7 @@ internal static unsafe class FusedSoftTargetCrossEntropy
                     q0 = TV.Add(q0, qa);
                 }
 
-                x0s = TV.Add(x0s, TV.SelectEqual(qa, zero, zero, TV.Mul(qa, x0)));
+                x0s = QX<TV, TM>(qa, x0, x0s, zero);
                 if (TT.On)
                 {
                     x0 = TV.Mul(x0, it);

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using ClassLoss.Losses;
 using ClassLoss.Validation;
 using static ClassLoss.Numerics.SimdFloat;
@@ -278,7 +279,8 @@ internal static unsafe class FusedSoftmaxCrossEntropy
                 }
                 else
                 {
-                    loss = Row<TS, TW, TT>(zi, gi, label, p);
+                    // The next row's logits are prefetched during this row's exp pass (see SumExp).
+                    loss = Row<TS, TW, TT>(zi, gi, i + 1 < n ? zi + k : null, label, p);
                 }
 
                 if (r != null)
@@ -294,30 +296,30 @@ internal static unsafe class FusedSoftmaxCrossEntropy
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static double Row<TS, TW, TT>(float* z, float* g, int label, in RowParams p)
+    private static double Row<TS, TW, TT>(float* z, float* g, float* zNext, int label, in RowParams p)
         where TS : struct, IFlag where TW : struct, IFlag where TT : struct, IFlag
     {
         int k = p.K;
         if (Vector512.IsHardwareAccelerated && k >= Vector512<float>.Count)
         {
-            return Row<V512, TS, TW, TT>(z, g, label, p);
+            return Row<V512, TS, TW, TT>(z, g, zNext, label, p);
         }
 
         if (Vector256.IsHardwareAccelerated && k >= Vector256<float>.Count)
         {
-            return Row<V256, TS, TW, TT>(z, g, label, p);
+            return Row<V256, TS, TW, TT>(z, g, zNext, label, p);
         }
 
         if (Vector128.IsHardwareAccelerated && k >= Vector128<float>.Count)
         {
-            return Row<V128, TS, TW, TT>(z, g, label, p);
+            return Row<V128, TS, TW, TT>(z, g, zNext, label, p);
         }
 
         return RowScalar<TS, TW, TT>(z, g, label, p);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static double Row<TV, TS, TW, TT>(float* z, float* g, int label, in RowParams p)
+    private static double Row<TV, TS, TW, TT>(float* z, float* g, float* zNext, int label, in RowParams p)
         where TV : struct, IVec<TV> where TS : struct, IFlag where TW : struct, IFlag where TT : struct, IFlag
     {
         int k = p.K;
@@ -327,7 +329,7 @@ internal static unsafe class FusedSoftmaxCrossEntropy
             return Fallback(z, g, label, p);
         }
 
-        double s = SumExp<TV, TS, TW, TT>(z, g, p.Wf, k, max, p.InvTauF, out double d);
+        double s = SumExp<TV, TS, TW, TT>(z, g, zNext, p.Wf, k, max, p.InvTauF, out double d);
         double loss = Loss<TS>(z, label, max, s, d, p, out double hard);
         if (!double.IsFinite(loss))
         {
@@ -421,6 +423,21 @@ internal static unsafe class FusedSoftmaxCrossEntropy
             p.Wd == null ? default : new ReadOnlySpan<double>(p.Wd, p.K), p.Eps, p.Tau, p.WeightTotal, p.Scale,
             g == null ? default : new Span<float>(g, p.K));
 
+    /// <summary>Prefetches into L1 the 64-byte lines holding <c>p[c .. c + count)</c> (nothing if <paramref name="p"/> is
+    /// null or on non-x86 hardware): rows are read from memory by a light max pass, so the next row is fetched while
+    /// the current one runs its compute-bound exp pass.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Prefetch(float* p, int c, int count)
+    {
+        if (Sse.IsSupported && p != null)
+        {
+            for (int o = 0; o < count; o += 16)
+            {
+                Sse.Prefetch0(p + c + o);
+            }
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static float Max<TV>(float* z, int k) where TV : struct, IVec<TV>
     {
@@ -461,7 +478,7 @@ internal static unsafe class FusedSoftmaxCrossEntropy
     /// with smoothing (<typeparamref name="TS"/>), <c>d = Σ w_c (z_c - max)</c> (<c>w</c> only with <typeparamref name="TW"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static double SumExp<TV, TS, TW, TT>(float* z, float* g, float* wt, int k, float max, float invTau, out double d)
+    private static double SumExp<TV, TS, TW, TT>(float* z, float* g, float* zNext, float* wt, int k, float max, float invTau, out double d)
         where TV : struct, IVec<TV> where TS : struct, IFlag where TW : struct, IFlag where TT : struct, IFlag
     {
         int w = TV.Count;
@@ -477,6 +494,7 @@ internal static unsafe class FusedSoftmaxCrossEntropy
             TV d0 = s0, d1 = s0, d2 = s0, d3 = s0;
             for (; c <= chunkEnd - 4 * w; c += 4 * w)
             {
+                Prefetch(zNext, c, 4 * w);
                 TV x0 = TV.Sub(TV.Load(z + c), mv);
                 TV x1 = TV.Sub(TV.Load(z + c + w), mv);
                 TV x2 = TV.Sub(TV.Load(z + c + 2 * w), mv);

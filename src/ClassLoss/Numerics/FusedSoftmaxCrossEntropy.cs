@@ -215,6 +215,8 @@ internal static unsafe class FusedSoftmaxCrossEntropy
         public readonly double SmoothPerClass = eps / k;
         public readonly double WeightTotal = weightTotal;
         public readonly double Scale = scale;
+        public readonly double SInv = scale / tau;
+        public readonly float SmoothF = (float)(eps / k * (scale / tau));
     }
 
     private readonly struct Job(float* z, int* y, float* g, float* r, double* blockSums, int n, int blockRows, RowParams p)
@@ -339,9 +341,9 @@ internal static unsafe class FusedSoftmaxCrossEntropy
         if (g != null)
         {
             float ey = g[label];
-            Gradient(s, hard, p, out float a, out float bSmooth);
-            Scale<TV, TS, TW>(g, p.Wf, k, a, -bSmooth);
-            g[label] = LabelGradient(ey, s, hard, label, p);
+            double invS = 1.0 / s;
+            Scale<TV, TS, TW>(g, p.Wf, k, GradientFactor<TS>(invS, hard, p), -p.SmoothF);
+            g[label] = LabelGradient<TS>(ey, invS, hard, label, p);
         }
 
         return loss;
@@ -369,9 +371,9 @@ internal static unsafe class FusedSoftmaxCrossEntropy
         if (g != null)
         {
             float ey = g[label];
-            Gradient(s, hard, p, out float a, out float bSmooth);
-            ScaleScalar<TS, TW>(g, p.Wf, 0, k, a, -bSmooth);
-            g[label] = LabelGradient(ey, s, hard, label, p);
+            double invS = 1.0 / s;
+            ScaleScalar<TS, TW>(g, p.Wf, 0, k, GradientFactor<TS>(invS, hard, p), -p.SmoothF);
+            g[label] = LabelGradient<TS>(ey, invS, hard, label, p);
         }
 
         return loss;
@@ -395,26 +397,28 @@ internal static unsafe class FusedSoftmaxCrossEntropy
         return loss;
     }
 
-    /// <summary>Factors of pass 3: <c>g_c = e_c a - w_c b</c> (the label's entry is then replaced).</summary>
+    /// <summary>Factor of pass 3: <c>g_c = e_c a - w_c b</c> with <c>a = s Σq / (τ S)</c> (the label's entry is then
+    /// replaced); <c>b = s ε / (K τ)</c> is <see cref="RowParams.SmoothF"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Gradient(double s, double hard, in RowParams p, out float a, out float b)
-    {
-        double sInv = p.Scale * p.InvTau;
-        double qTotal = hard + p.SmoothPerClass * p.WeightTotal;
-        a = (float)(qTotal * sInv / s);
-        b = (float)(p.SmoothPerClass * sInv);
-    }
+    private static float GradientFactor<TS>(double invS, double hard, in RowParams p) where TS : struct, IFlag =>
+        (float)((TS.On ? hard + p.SmoothPerClass * p.WeightTotal : hard) * invS * p.SInv);
 
     /// <summary>
     /// The label's entry <c>(p_y Σq - q_y) s / τ</c> in double from <c>e_y</c>: it cancels when the prediction is
     /// confident (<c>p_y → 1</c>) or K = 1, where the float form would leave an error of one ulp of <c>Σq</c>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float LabelGradient(float ey, double s, double hard, int label, in RowParams p)
+    private static float LabelGradient<TS>(float ey, double invS, double hard, int label, in RowParams p)
+        where TS : struct, IFlag
     {
+        if (!TS.On)
+        {
+            return (float)((ey * invS * hard - hard) * p.SInv); // Σq = q_y = (1 - ε) w_y
+        }
+
         double qTotal = hard + p.SmoothPerClass * p.WeightTotal;
         double qy = hard + p.SmoothPerClass * (p.Wd == null ? 1.0 : p.Wd[label]);
-        return (float)((ey / s * qTotal - qy) * (p.Scale * p.InvTau));
+        return (float)((ey * invS * qTotal - qy) * p.SInv);
     }
 
     /// <summary>The generic double path for one row (non-finite logits or loss).</summary>

@@ -96,7 +96,7 @@ internal static unsafe class FusedSoftmaxCrossEntropy
         Guard.Length(labels.Length, n, nameof(labels));
         Guard.Length(gradient.Length, logits.Length, nameof(gradient), optional: true);
         Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
-        double denominator = Guard.Labels(labels, classes, ignoreIndex, weights, nameof(labels));
+        double denominator = weights.IsEmpty ? CountLabels(labels, classes, ignoreIndex) : Guard.Labels(labels, classes, ignoreIndex, weights, nameof(labels));
         double scale = Reducer.GradientScale(reduction, whenEmpty, denominator, n);
 
         int blockRows = Math.Max(16, (n + MaxBlocks - 1) / MaxBlocks);
@@ -159,6 +159,23 @@ internal static unsafe class FusedSoftmaxCrossEntropy
         }
 
         return buffer;
+    }
+
+    /// <summary>Checks every label (as <see cref="Guard.Labels"/>) and counts the rows that are not ignored.</summary>
+    private static int CountLabels(ReadOnlySpan<int> labels, int classes, int ignoreIndex)
+    {
+        int counted = 0;
+        for (int i = 0; i < labels.Length; i++)
+        {
+            int y = labels[i];
+            Guard.Label(y, i, classes, ignoreIndex, nameof(labels));
+            if (y != ignoreIndex)
+            {
+                counted++;
+            }
+        }
+
+        return counted;
     }
 
     /// <summary>Runs blocks 0..blocks-1 on up to <paramref name="threads"/> threads, each thread a contiguous range.</summary>

@@ -38,26 +38,30 @@ public static class SoftmaxCrossEntropy
         o.Validate(classes);
         if (typeof(T) == typeof(float) && FusedSoftmaxCrossEntropy.Supports(o))
         {
-            // The common case (float, no weights, smoothing or temperature) takes the vectorised fused kernel.
-            return FusedSoftmaxCrossEntropy.Evaluate(MemoryMarshal.Cast<T, float>(logits), labels, classes, o.Reduction, o.WhenEmpty,
-                o.IgnoreIndex, MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses));
+            // float logits take the vectorised fused kernel (any weights, smoothing, temperature; it falls back to
+            // IndexRow below for rows with non-finite logits or losses).
+            return FusedSoftmaxCrossEntropy.Evaluate(MemoryMarshal.Cast<T, float>(logits), labels, classes, o,
+                MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses));
         }
 
+        return EvaluateGeneric(logits, labels, classes, o, gradient, rowLosses);
+    }
+
+    /// <summary>The generic (double arithmetic) path of the class-index overload, options already validated.</summary>
+    internal static LossResult EvaluateGeneric<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int classes,
+        CrossEntropyOptions o, Span<T> gradient, Span<T> rowLosses)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         int n = Guard.Rows(logits.Length, classes, nameof(logits));
         Guard.Length(labels.Length, n, nameof(labels));
         Guard.Length(gradient.Length, logits.Length, nameof(gradient), optional: true);
         Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
 
         ReadOnlySpan<double> w = o.WeightSpan;
-        bool weighted = !w.IsEmpty;
         double denominator = Guard.Labels(labels, classes, o.IgnoreIndex, w, nameof(labels));
 
         double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, denominator, n);
-        double eps = o.LabelSmoothing;
-        double tau = o.Temperature;
-        double invTau = 1.0 / tau;
-        double smoothPerClass = eps / classes;
-        double weightTotal = weighted ? Sum(w) : classes;
+        double weightTotal = WeightTotal(w, classes);
         bool wantGradient = !gradient.IsEmpty;
         double sum = 0;
 
@@ -80,51 +84,71 @@ public static class SoftmaxCrossEntropy
                 continue;
             }
 
-            double ls = LogSumExp.Parts(z, tau, out double m);
-            double wy = weighted ? w[y] : 1.0;
-            double hard = (1 - eps) * wy;
-            double loss = hard == 0 ? 0 : hard * ((m - double.CreateTruncating(z[y]) * invTau) + ls);
-            if (eps > 0)
-            {
-                double smooth = 0;
-                for (int c = 0; c < classes; c++)
-                {
-                    double wc = weighted ? w[c] : 1.0;
-                    if (wc != 0)
-                    {
-                        smooth += wc * ((m - double.CreateTruncating(z[c]) * invTau) + ls);
-                    }
-                }
-
-                loss += smoothPerClass * smooth;
-            }
-
+            double loss = IndexRow(z, y, w, o.LabelSmoothing, o.Temperature, weightTotal, scale,
+                wantGradient ? gradient.Slice(i * classes, classes) : default);
             sum += loss;
             if (!rowLosses.IsEmpty)
             {
                 rowLosses[i] = T.CreateTruncating(loss);
             }
-
-            if (wantGradient)
-            {
-                var g = gradient.Slice(i * classes, classes);
-                double qTotal = hard + smoothPerClass * weightTotal;
-                double s = scale * invTau;
-                for (int c = 0; c < classes; c++)
-                {
-                    double q = smoothPerClass * (weighted ? w[c] : 1.0);
-                    if (c == y)
-                    {
-                        q += hard;
-                    }
-
-                    double p = Math.Exp((double.CreateTruncating(z[c]) * invTau - m) - ls);
-                    g[c] = T.CreateTruncating((p * qTotal - q) * s);
-                }
-            }
         }
 
         return Reducer.Result(o.Reduction, o.WhenEmpty, sum, denominator, n);
+    }
+
+    /// <summary><c>Σ_c w_c</c>, or K without weights: the smoothing part of <c>Σ_c q_c</c> per unit of ε / K.</summary>
+    internal static double WeightTotal(ReadOnlySpan<double> w, int classes) => w.IsEmpty ? classes : Sum(w);
+
+    /// <summary>
+    /// One row of the class-index loss in double (the reference the fused float kernel falls back to for rows with
+    /// non-finite logits): returns the weighted row loss and, unless <paramref name="g"/> is empty, overwrites it
+    /// with the row's gradient times <paramref name="scale"/>.
+    /// </summary>
+    internal static double IndexRow<T>(ReadOnlySpan<T> z, int y, ReadOnlySpan<double> w, double eps, double tau,
+        double weightTotal, double scale, Span<T> g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int classes = z.Length;
+        bool weighted = !w.IsEmpty;
+        double invTau = 1.0 / tau;
+        double smoothPerClass = eps / classes;
+        double ls = LogSumExp.Parts(z, tau, out double m);
+        double wy = weighted ? w[y] : 1.0;
+        double hard = (1 - eps) * wy;
+        double loss = hard == 0 ? 0 : hard * ((m - double.CreateTruncating(z[y]) * invTau) + ls);
+        if (eps > 0)
+        {
+            double smooth = 0;
+            for (int c = 0; c < classes; c++)
+            {
+                double wc = weighted ? w[c] : 1.0;
+                if (wc != 0)
+                {
+                    smooth += wc * ((m - double.CreateTruncating(z[c]) * invTau) + ls);
+                }
+            }
+
+            loss += smoothPerClass * smooth;
+        }
+
+        if (!g.IsEmpty)
+        {
+            double qTotal = hard + smoothPerClass * weightTotal;
+            double s = scale * invTau;
+            for (int c = 0; c < classes; c++)
+            {
+                double q = smoothPerClass * (weighted ? w[c] : 1.0);
+                if (c == y)
+                {
+                    q += hard;
+                }
+
+                double p = Math.Exp((double.CreateTruncating(z[c]) * invTau - m) - ls);
+                g[c] = T.CreateTruncating((p * qTotal - q) * s);
+            }
+        }
+
+        return loss;
     }
 
     /// <summary>Cross-entropy from logits with probability (soft) targets.</summary>
@@ -134,12 +158,29 @@ public static class SoftmaxCrossEntropy
     /// <param name="options">Weights, smoothing, temperature, reduction; the ignore index does not apply here.</param>
     /// <param name="gradient">[N, K] buffer that receives ∂(reduced loss)/∂z (overwritten); empty to skip the gradient.</param>
     /// <param name="rowLosses">N buffer that receives each row's loss (overwritten); empty to skip.</param>
+    /// <remarks>With float logits the fused kernel validates the targets while it computes; if a target is bad the
+    /// same <see cref="ArgumentException"/> is thrown, but <paramref name="gradient"/> and <paramref name="rowLosses"/>
+    /// may already have been partly overwritten.</remarks>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
         CrossEntropyOptions? options, Span<T> gradient, Span<T> rowLosses)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var o = options ?? CrossEntropyOptions.Default;
         o.Validate(classes);
+        if (typeof(T) == typeof(float) && FusedSoftTargetCrossEntropy.Supports(o))
+        {
+            return FusedSoftTargetCrossEntropy.Evaluate(MemoryMarshal.Cast<T, float>(logits), MemoryMarshal.Cast<T, float>(targets),
+                classes, o, MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses));
+        }
+
+        return EvaluateGeneric(logits, targets, classes, o, gradient, rowLosses);
+    }
+
+    /// <summary>The generic (double arithmetic) path of the probability-target overload, options already validated.</summary>
+    internal static LossResult EvaluateGeneric<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
+        CrossEntropyOptions o, Span<T> gradient, Span<T> rowLosses)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         int n = Guard.Rows(logits.Length, classes, nameof(logits));
         Guard.Length(targets.Length, logits.Length, nameof(targets));
         Guard.Length(gradient.Length, logits.Length, nameof(gradient), optional: true);
@@ -149,53 +190,62 @@ public static class SoftmaxCrossEntropy
             Guard.ProbabilityRow(targets.Slice(i * classes, classes), i, o.TargetSumTolerance, nameof(targets));
         }
 
-        ReadOnlySpan<double> w = o.WeightSpan;
-        bool weighted = !w.IsEmpty;
         double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, n, n);
-        double eps = o.LabelSmoothing;
-        double tau = o.Temperature;
-        double invTau = 1.0 / tau;
-        double smoothPerClass = eps / classes;
         bool wantGradient = !gradient.IsEmpty;
         double sum = 0;
 
         for (int i = 0; i < n; i++)
         {
-            var z = logits.Slice(i * classes, classes);
-            var t = targets.Slice(i * classes, classes);
-            double ls = LogSumExp.Parts(z, tau, out double m);
-            double loss = 0;
-            double qTotal = 0;
-            for (int c = 0; c < classes; c++)
-            {
-                double q = (weighted ? w[c] : 1.0) * ((1 - eps) * double.CreateTruncating(t[c]) + smoothPerClass);
-                if (q != 0)
-                {
-                    loss += q * ((m - double.CreateTruncating(z[c]) * invTau) + ls);
-                    qTotal += q;
-                }
-            }
-
+            double loss = SoftRow(logits.Slice(i * classes, classes), targets.Slice(i * classes, classes), o.WeightSpan,
+                o.LabelSmoothing, o.Temperature, scale, wantGradient ? gradient.Slice(i * classes, classes) : default);
             sum += loss;
             if (!rowLosses.IsEmpty)
             {
                 rowLosses[i] = T.CreateTruncating(loss);
             }
-
-            if (wantGradient)
-            {
-                var g = gradient.Slice(i * classes, classes);
-                double s = scale * invTau;
-                for (int c = 0; c < classes; c++)
-                {
-                    double q = (weighted ? w[c] : 1.0) * ((1 - eps) * double.CreateTruncating(t[c]) + smoothPerClass);
-                    double p = Math.Exp((double.CreateTruncating(z[c]) * invTau - m) - ls);
-                    g[c] = T.CreateTruncating((p * qTotal - q) * s);
-                }
-            }
         }
 
         return Reducer.Result(o.Reduction, o.WhenEmpty, sum, n, n);
+    }
+
+    /// <summary>
+    /// One row of the probability-target loss in double (targets already validated; the reference the fused float
+    /// kernel falls back to for rows with non-finite logits): returns the row loss and, unless <paramref name="g"/>
+    /// is empty, overwrites it with the row's gradient times <paramref name="scale"/>.
+    /// </summary>
+    internal static double SoftRow<T>(ReadOnlySpan<T> z, ReadOnlySpan<T> t, ReadOnlySpan<double> w, double eps, double tau,
+        double scale, Span<T> g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int classes = z.Length;
+        bool weighted = !w.IsEmpty;
+        double invTau = 1.0 / tau;
+        double smoothPerClass = eps / classes;
+        double ls = LogSumExp.Parts(z, tau, out double m);
+        double loss = 0;
+        double qTotal = 0;
+        for (int c = 0; c < classes; c++)
+        {
+            double q = (weighted ? w[c] : 1.0) * ((1 - eps) * double.CreateTruncating(t[c]) + smoothPerClass);
+            if (q != 0)
+            {
+                loss += q * ((m - double.CreateTruncating(z[c]) * invTau) + ls);
+                qTotal += q;
+            }
+        }
+
+        if (!g.IsEmpty)
+        {
+            double s = scale * invTau;
+            for (int c = 0; c < classes; c++)
+            {
+                double q = (weighted ? w[c] : 1.0) * ((1 - eps) * double.CreateTruncating(t[c]) + smoothPerClass);
+                double p = Math.Exp((double.CreateTruncating(z[c]) * invTau - m) - ls);
+                g[c] = T.CreateTruncating((p * qTotal - q) * s);
+            }
+        }
+
+        return loss;
     }
 
     private static double Sum(ReadOnlySpan<double> values)

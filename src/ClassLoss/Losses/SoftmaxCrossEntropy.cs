@@ -41,7 +41,7 @@ public static class SoftmaxCrossEntropy
             // float logits take the vectorised fused kernel (any weights, smoothing, temperature; it falls back to
             // IndexRow below for rows with non-finite logits or losses).
             return FusedSoftmaxCrossEntropy.Evaluate(MemoryMarshal.Cast<T, float>(logits), labels, classes, o,
-                MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses));
+                MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses), o.MaxDegreeOfParallelism);
         }
 
         return EvaluateGeneric(logits, labels, classes, o, gradient, rowLosses);
@@ -170,7 +170,7 @@ public static class SoftmaxCrossEntropy
         if (typeof(T) == typeof(float) && FusedSoftTargetCrossEntropy.Supports(o))
         {
             return FusedSoftTargetCrossEntropy.Evaluate(MemoryMarshal.Cast<T, float>(logits), MemoryMarshal.Cast<T, float>(targets),
-                classes, o, MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses));
+                classes, o, MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses), o.MaxDegreeOfParallelism);
         }
 
         return EvaluateGeneric(logits, targets, classes, o, gradient, rowLosses);

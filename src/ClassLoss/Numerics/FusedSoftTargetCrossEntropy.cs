@@ -88,18 +88,7 @@ internal static unsafe class FusedSoftTargetCrossEntropy
         {
             var p = new RowParams(classes, wd, wf, options.LabelSmoothing, options.Temperature, scale, options.TargetSumTolerance);
             var job = new Job(z, t, g, r, bs, bf, n, blockRows, p);
-            int threads = Math.Min(Math.Max(1, maxThreads), blocks);
-            if (threads == 1 || (long)n * classes < ParallelThreshold)
-            {
-                for (int b = 0; b < blocks; b++)
-                {
-                    job.RunBlock(b);
-                }
-            }
-            else
-            {
-                RunParallel(job, blocks, threads);
-            }
+            BlockParallel.Run(job, blocks, (long)n * classes < ParallelThreshold ? 1 : maxThreads);
         }
 
         int first = n;

@@ -38,8 +38,8 @@ namespace ClassLoss.Numerics;
 /// <para>Threads: rows are cut into blocks whose size depends only on N; each block's losses are summed in row order
 /// in double and the block sums are combined in block order, so the value is bit-identical for any thread count.
 /// The single-thread path allocates nothing (class weights under smoothing are converted to float into a per-thread
-/// buffer, see <see cref="FloatWeights"/>); the multi-thread path uses <see cref="Parallel.For(int, int, Action{int})"/>
-/// (a few small allocations per call) and is only taken for large batches.</para>
+/// buffer, see <see cref="FloatWeights"/>); the multi-thread path uses <see cref="BlockParallel"/>
+/// (no allocation per call either) and is only taken for large batches.</para>
 /// </remarks>
 internal static unsafe class FusedSoftmaxCrossEntropy
 {
@@ -115,18 +115,7 @@ internal static unsafe class FusedSoftmaxCrossEntropy
         {
             var p = new RowParams(classes, ignoreIndex, wd, wf, eps, tau, SoftmaxCrossEntropy.WeightTotal(weights, classes), scale);
             var job = new Job(z, y, g, r, bs, n, blockRows, p);
-            int threads = Math.Min(Math.Max(1, maxThreads), blocks);
-            if (threads == 1 || (long)n * classes < ParallelThreshold)
-            {
-                for (int b = 0; b < blocks; b++)
-                {
-                    job.RunBlock(b);
-                }
-            }
-            else
-            {
-                RunParallel(job, blocks, threads);
-            }
+            BlockParallel.Run(job, blocks, (long)n * classes < ParallelThreshold ? 1 : maxThreads);
         }
 
         double sum = 0;
@@ -176,27 +165,6 @@ internal static unsafe class FusedSoftmaxCrossEntropy
         }
 
         return counted;
-    }
-
-    /// <summary>Runs blocks 0..blocks-1 on up to <paramref name="threads"/> threads, each thread a contiguous range.</summary>
-    internal static void RunParallel<TJob>(TJob job, int blocks, int threads) where TJob : struct, IBlockJob
-    {
-        // Separate method so the closure is only allocated when threads are actually used.
-        int perThread = (blocks + threads - 1) / threads;
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-        {
-            int end = Math.Min(blocks, (t + 1) * perThread);
-            for (int b = t * perThread; b < end; b++)
-            {
-                job.RunBlock(b);
-            }
-        });
-    }
-
-    /// <summary>A unit of work: one block of rows, writing its own outputs only.</summary>
-    internal interface IBlockJob
-    {
-        void RunBlock(int b);
     }
 
     /// <summary>A compile-time switch: kernels generic over <see cref="IFlag"/> are specialised by the JIT per value.</summary>

@@ -28,7 +28,7 @@ public static class Probe
 
         var g = new float[z.Length];
         Report("copy floor", () => z.AsSpan().CopyTo(g), reps, z.Length);
-        Report("read floor", () => System.Numerics.Tensors.TensorPrimitives.Max<float>(z), reps, z.Length);
+        Report("read floor", () => Floors.Read(z), reps, z.Length);
         Report("TP.Exp z->g", () => System.Numerics.Tensors.TensorPrimitives.Exp<float>(z, g), reps, z.Length);
         Report("fused F", () => FusedSoftmaxCrossEntropy.Evaluate(z, y, k, Reduction.Mean, EmptyMean.Zero, -100, default, default, 1), reps, z.Length);
         Report("fused F+B 1T", () => FusedSoftmaxCrossEntropy.Evaluate(z, y, k, Reduction.Mean, EmptyMean.Zero, -100, g, default, 1), reps, z.Length);

@@ -134,7 +134,7 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
 
     private const int BlockElements = 16384;
     private const int MaxBlocks = 1024;
-    private const int ParallelThreshold = 1 << 17;
+    private const long ParallelThreshold = RowBlocks.ParallelThreshold;
 
     private readonly struct Job(float* x, float* y, float* g, double* sums, int* bad, int length, int block, float scale) : IBlockJob
     {

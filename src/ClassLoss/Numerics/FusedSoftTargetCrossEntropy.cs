@@ -42,7 +42,7 @@ internal static unsafe class FusedSoftTargetCrossEntropy
 {
     private const int VectorsPerFlush = 8;
     private const int MaxBlocks = 512;
-    private const long ParallelThreshold = 1 << 17;
+    private const long ParallelThreshold = RowBlocks.ParallelThreshold;
 
     // |float sum - double sum| of a row of targets in [0, 1]: each flushed piece has at most 4 terms per lane, one
     // combine of the two accumulators and log2(lanes) ≤ 4 tree levels, so ≤ 8 · 2^-24 · Σt < 5e-7 · Σt; rows within

@@ -45,7 +45,7 @@ internal static unsafe class FusedSoftmaxCrossEntropy
 {
     private const int VectorsPerFlush = 32;
     private const int MaxBlocks = 512;
-    private const long ParallelThreshold = 1 << 17;
+    private const long ParallelThreshold = RowBlocks.ParallelThreshold;
 
     /// <summary>True when this kernel computes what <see cref="SoftmaxCrossEntropy"/> would for these options:
     /// always, unless a class weight does not survive the conversion to float (it is used in float under smoothing).</summary>

@@ -664,42 +664,12 @@ internal static unsafe class FusedSoftmaxFocal
         return total;
     }
 
-    // The three passes below are FusedSoftmaxCrossEntropy's (private there).
+    // The max pass is FusedSoftmaxCrossEntropy's; the exp and scale passes below are the plain (no weights, smoothing
+    // or temperature) versions of its generic ones.
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float Max<TV>(float* z, int k) where TV : struct, IVec<TV>
-    {
-        int w = TV.Count;
-        TV m0 = TV.Broadcast(float.NegativeInfinity), m1 = m0, m2 = m0, m3 = m0;
-        int c = 0;
-        for (; c <= k - 4 * w; c += 4 * w)
-        {
-            m0 = TV.Max(m0, TV.Load(z + c));
-            m1 = TV.Max(m1, TV.Load(z + c + w));
-            m2 = TV.Max(m2, TV.Load(z + c + 2 * w));
-            m3 = TV.Max(m3, TV.Load(z + c + 3 * w));
-        }
+    private static float Max<TV>(float* z, int k) where TV : struct, IVec<TV> => FusedSoftmaxCrossEntropy.Max<TV>(z, k);
 
-        for (; c <= k - w; c += w)
-        {
-            m0 = TV.Max(m0, TV.Load(z + c));
-        }
-
-        float m = TV.MaxAcross(TV.Max(TV.Max(m0, m1), TV.Max(m2, m3)));
-        return MaxScalar(z, c, k, m);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float MaxScalar(float* z, int c, int k, float m)
-    {
-        for (; c < k; c++)
-        {
-            float v = z[c];
-            m = float.IsNaN(v) || float.IsNaN(m) ? float.NaN : Math.Max(m, v);
-        }
-
-        return m;
-    }
+    private static float MaxScalar(float* z, int c, int k, float m) => FusedSoftmaxCrossEntropy.MaxScalar(z, c, k, m);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double SumExp<TV>(float* z, float* g, int k, float max) where TV : struct, IVec<TV>

@@ -185,6 +185,14 @@ internal static unsafe class RowBlocks
         return (blockRows, (n + blockRows - 1) / blockRows);
     }
 
+    /// <summary>Elements per block and the number of blocks for an elementwise kernel over <paramref name="length"/> ≥ 1
+    /// elements: at least 16,384, a multiple of <paramref name="chunk"/>, at most 1024 blocks.</summary>
+    public static (int Block, int Blocks) OfElements(int length, int chunk)
+    {
+        int block = Math.Max(16384, (int)(((long)length + (1024L * chunk) - 1) / (1024L * chunk)) * chunk);
+        return (block, (int)(((long)length + block - 1) / block));
+    }
+
     /// <summary>The threads to use for N rows of K elements given the caller's bound.</summary>
     public static int Threads(int n, int k, int maxThreads) => (long)n * k < ParallelThreshold ? 1 : Math.Max(1, maxThreads);
 

@@ -31,8 +31,6 @@ internal static unsafe class FusedSigmoidFocal
 {
     private const int Chunk = 256;
 
-    // log1p(e) = 2 atanh(e / (2 + e)), odd series to t^15 (see FusedSigmoidBinaryCrossEntropy).
-    private const float A1 = 1f / 3, A2 = 1f / 5, A3 = 1f / 7, A4 = 1f / 9, A5 = 1f / 11, A6 = 1f / 13, A7 = 1f / 15;
 
     private interface IGamma
     {
@@ -89,12 +87,11 @@ internal static unsafe class FusedSigmoidFocal
             float* g = gradient.IsEmpty ? null : gp;
             if (rowLosses.IsEmpty)
             {
-                // Element blocks whose size depends only on the length (at most 1024, multiples of 256).
-                int block = Math.Max(16384, (int)(((long)length + (1024 * 256) - 1) / (1024 * 256)) * 256);
-                int blocks = (int)(((long)length + block - 1) / block);
+                // Element blocks whose size depends only on the length.
+                var (block, blocks) = RowBlocks.OfElements(length, 256);
                 double* sums = stackalloc double[blocks];
                 BlockParallel.Run(new ElementJob(x, t, g, sums, length, block, prm), blocks,
-                    length < RowBlocks.ParallelThreshold ? 1 : maxThreads);
+                    RowBlocks.Threads(length, 1, maxThreads));
                 return RowBlocks.Total(sums, blocks);
             }
 
@@ -198,14 +195,7 @@ internal static unsafe class FusedSigmoidFocal
                 TV sig = TV.Mul(TV.SelectGreaterOrEqual(xv, zero, one, e), d);
                 TV sbar = TV.Mul(TV.SelectGreaterOrEqual(xv, zero, e, one), d);
                 TV q = TV.Div(e, TV.Add(u, one));
-                TV q2 = TV.Mul(q, q);
-                TV poly = TV.Fma(TV.Broadcast(A7), q2, TV.Broadcast(A6));
-                poly = TV.Fma(poly, q2, TV.Broadcast(A5));
-                poly = TV.Fma(poly, q2, TV.Broadcast(A4));
-                poly = TV.Fma(poly, q2, TV.Broadcast(A3));
-                poly = TV.Fma(poly, q2, TV.Broadcast(A2));
-                poly = TV.Fma(poly, q2, TV.Broadcast(A1));
-                TV log1p = TV.Mul(TV.Fma(TV.Mul(q2, q), poly, q), two);
+                TV log1p = FusedSigmoidBinaryCrossEntropy.Log1pFromT(q); // log1p(e) = 2 atanh(e / (2 + e))
                 TV relu = TV.Max(xv, zero);
                 TV negRelu = TV.Max(TV.Neg(xv), zero);
                 TV linear = TV.SelectEqual(tv, zero, relu, TV.SelectEqual(tv, one, negRelu, TV.Fma(TV.Neg(xv), tv, relu)));

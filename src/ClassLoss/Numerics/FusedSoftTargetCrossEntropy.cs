@@ -41,8 +41,6 @@ namespace ClassLoss.Numerics;
 internal static unsafe class FusedSoftTargetCrossEntropy
 {
     private const int VectorsPerFlush = 8;
-    private const int MaxBlocks = 512;
-    private const long ParallelThreshold = RowBlocks.ParallelThreshold;
 
     // |float sum - double sum| of a row of targets in [0, 1]: each flushed piece has at most 4 terms per lane, one
     // combine of the two accumulators and log2(lanes) ≤ 4 tree levels, so ≤ 8 · 2^-24 · Σt < 5e-7 · Σt; rows within
@@ -70,8 +68,7 @@ internal static unsafe class FusedSoftTargetCrossEntropy
         Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
         double scale = Reducer.GradientScale(options.Reduction, options.WhenEmpty, n, n);
 
-        int blockRows = Math.Max(16, (n + MaxBlocks - 1) / MaxBlocks);
-        int blocks = (n + blockRows - 1) / blockRows;
+        var (blockRows, blocks) = RowBlocks.Of(n);
         Span<double> blockSums = stackalloc double[blocks];
         Span<int> blockFlagged = stackalloc int[blocks];
 
@@ -88,7 +85,7 @@ internal static unsafe class FusedSoftTargetCrossEntropy
         {
             var p = new RowParams(classes, wd, wf, options.LabelSmoothing, options.Temperature, scale, options.TargetSumTolerance);
             var job = new Job(z, t, g, r, bs, bf, n, blockRows, p);
-            BlockParallel.Run(job, blocks, (long)n * classes < ParallelThreshold ? 1 : maxThreads);
+            BlockParallel.Run(job, blocks, RowBlocks.Threads(n, classes, maxThreads));
         }
 
         int first = n;

@@ -44,8 +44,6 @@ namespace ClassLoss.Numerics;
 internal static unsafe class FusedSoftmaxCrossEntropy
 {
     private const int VectorsPerFlush = 32;
-    private const int MaxBlocks = 512;
-    private const long ParallelThreshold = RowBlocks.ParallelThreshold;
 
     /// <summary>True when this kernel computes what <see cref="SoftmaxCrossEntropy"/> would for these options:
     /// always, unless a class weight does not survive the conversion to float (it is used in float under smoothing).</summary>
@@ -99,8 +97,7 @@ internal static unsafe class FusedSoftmaxCrossEntropy
         double denominator = weights.IsEmpty ? CountLabels(labels, classes, ignoreIndex) : Guard.Labels(labels, classes, ignoreIndex, weights, nameof(labels));
         double scale = Reducer.GradientScale(reduction, whenEmpty, denominator, n);
 
-        int blockRows = Math.Max(16, (n + MaxBlocks - 1) / MaxBlocks);
-        int blocks = (n + blockRows - 1) / blockRows;
+        var (blockRows, blocks) = RowBlocks.Of(n);
         Span<double> blockSums = stackalloc double[blocks];
 
         // Under smoothing every class weight enters the row passes; they run in float.
@@ -115,7 +112,7 @@ internal static unsafe class FusedSoftmaxCrossEntropy
         {
             var p = new RowParams(classes, ignoreIndex, wd, wf, eps, tau, SoftmaxCrossEntropy.WeightTotal(weights, classes), scale);
             var job = new Job(z, y, g, r, bs, n, blockRows, p);
-            BlockParallel.Run(job, blocks, (long)n * classes < ParallelThreshold ? 1 : maxThreads);
+            BlockParallel.Run(job, blocks, RowBlocks.Threads(n, classes, maxThreads));
         }
 
         double sum = 0;
@@ -467,7 +464,7 @@ internal static unsafe class FusedSoftmaxCrossEntropy
     /// with smoothing (<typeparamref name="TS"/>), <c>d = Σ w_c (z_c - max)</c> (<c>w</c> only with <typeparamref name="TW"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static double SumExp<TV, TS, TW, TT>(float* z, float* g, float* zNext, float* wt, int k, float max, float invTau, out double d)
+    internal static double SumExp<TV, TS, TW, TT>(float* z, float* g, float* zNext, float* wt, int k, float max, float invTau, out double d)
         where TV : struct, IVec<TV> where TS : struct, IFlag where TW : struct, IFlag where TT : struct, IFlag
     {
         int w = TV.Count;
@@ -567,7 +564,7 @@ internal static unsafe class FusedSoftmaxCrossEntropy
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static double SumExpScalar<TS, TW, TT>(float* z, float* g, float* wt, int c, int k, float max, float invTau, ref double d)
+    internal static double SumExpScalar<TS, TW, TT>(float* z, float* g, float* wt, int c, int k, float max, float invTau, ref double d)
         where TS : struct, IFlag where TW : struct, IFlag where TT : struct, IFlag
     {
         double total = 0;
@@ -593,7 +590,7 @@ internal static unsafe class FusedSoftmaxCrossEntropy
 
     /// <summary>Pass 3, in place: <c>g_c = e_c·a + w_c·nb</c> (<c>nb</c> only with smoothing, <c>w_c</c> only with weights).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Scale<TV, TS, TW>(float* g, float* wt, int k, float a, float nb)
+    internal static void Scale<TV, TS, TW>(float* g, float* wt, int k, float a, float nb)
         where TV : struct, IVec<TV> where TS : struct, IFlag where TW : struct, IFlag
     {
         int w = TV.Count;
@@ -627,7 +624,7 @@ internal static unsafe class FusedSoftmaxCrossEntropy
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ScaleScalar<TS, TW>(float* g, float* wt, int c, int k, float a, float nb)
+    internal static void ScaleScalar<TS, TW>(float* g, float* wt, int c, int k, float a, float nb)
         where TS : struct, IFlag where TW : struct, IFlag
     {
         for (; c < k; c++)

@@ -664,105 +664,25 @@ internal static unsafe class FusedSoftmaxFocal
         return total;
     }
 
-    // The max pass is FusedSoftmaxCrossEntropy's; the exp and scale passes below are the plain (no weights, smoothing
-    // or temperature) versions of its generic ones.
-
+    // The max, exp and scale passes are FusedSoftmaxCrossEntropy's, with weights, smoothing and temperature off.
     private static float Max<TV>(float* z, int k) where TV : struct, IVec<TV> => FusedSoftmaxCrossEntropy.Max<TV>(z, k);
 
     private static float MaxScalar(float* z, int c, int k, float m) => FusedSoftmaxCrossEntropy.MaxScalar(z, c, k, m);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static double SumExp<TV>(float* z, float* g, int k, float max) where TV : struct, IVec<TV>
-    {
-        int w = TV.Count;
-        TV mv = TV.Broadcast(max);
-        double total = 0;
-        int c = 0;
-        while (c <= k - w)
-        {
-            int chunkEnd = Math.Min(k, c + SumChunk);
-            TV s0 = TV.Broadcast(0f), s1 = s0, s2 = s0, s3 = s0;
-            for (; c <= chunkEnd - 4 * w; c += 4 * w)
-            {
-                TV e0 = TV.Exp(TV.Sub(TV.Load(z + c), mv));
-                TV e1 = TV.Exp(TV.Sub(TV.Load(z + c + w), mv));
-                TV e2 = TV.Exp(TV.Sub(TV.Load(z + c + 2 * w), mv));
-                TV e3 = TV.Exp(TV.Sub(TV.Load(z + c + 3 * w), mv));
-                if (g != null)
-                {
-                    TV.Store(e0, g + c);
-                    TV.Store(e1, g + c + w);
-                    TV.Store(e2, g + c + 2 * w);
-                    TV.Store(e3, g + c + 3 * w);
-                }
+    private static double SumExp<TV>(float* z, float* g, int k, float max) where TV : struct, IVec<TV> =>
+        FusedSoftmaxCrossEntropy.SumExp<TV, FusedSoftmaxCrossEntropy.No, FusedSoftmaxCrossEntropy.No, FusedSoftmaxCrossEntropy.No>(
+            z, g, null, null, k, max, 1f, out _);
 
-                s0 = TV.Add(s0, e0);
-                s1 = TV.Add(s1, e1);
-                s2 = TV.Add(s2, e2);
-                s3 = TV.Add(s3, e3);
-            }
-
-            for (; c <= chunkEnd - w; c += w)
-            {
-                TV e0 = TV.Exp(TV.Sub(TV.Load(z + c), mv));
-                if (g != null)
-                {
-                    TV.Store(e0, g + c);
-                }
-
-                s0 = TV.Add(s0, e0);
-            }
-
-            total += TV.SumAcross(TV.Add(TV.Add(s0, s1), TV.Add(s2, s3)));
-        }
-
-        return total + SumExpScalar(z, g, c, k, max);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double SumExpScalar(float* z, float* g, int c, int k, float max)
     {
-        double total = 0;
-        for (; c < k; c++)
-        {
-            float e = ExpScalar(z[c] - max);
-            if (g != null)
-            {
-                g[c] = e;
-            }
-
-            total += e;
-        }
-
-        return total;
+        double unused = 0;
+        return FusedSoftmaxCrossEntropy.SumExpScalar<FusedSoftmaxCrossEntropy.No, FusedSoftmaxCrossEntropy.No, FusedSoftmaxCrossEntropy.No>(
+            z, g, null, c, k, max, 1f, ref unused);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Scale<TV>(float* g, int k, float factor) where TV : struct, IVec<TV>
-    {
-        int w = TV.Count;
-        TV f = TV.Broadcast(factor);
-        int c = 0;
-        for (; c <= k - 2 * w; c += 2 * w)
-        {
-            TV.Store(TV.Mul(TV.Load(g + c), f), g + c);
-            TV.Store(TV.Mul(TV.Load(g + c + w), f), g + c + w);
-        }
+    private static void Scale<TV>(float* g, int k, float factor) where TV : struct, IVec<TV> =>
+        FusedSoftmaxCrossEntropy.Scale<TV, FusedSoftmaxCrossEntropy.No, FusedSoftmaxCrossEntropy.No>(g, null, k, factor, 0f);
 
-        for (; c <= k - w; c += w)
-        {
-            TV.Store(TV.Mul(TV.Load(g + c), f), g + c);
-        }
-
-        ScaleScalar(g, c, k, factor);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ScaleScalar(float* g, int c, int k, float factor)
-    {
-        for (; c < k; c++)
-        {
-            g[c] *= factor;
-        }
-    }
+    private static void ScaleScalar(float* g, int c, int k, float factor) =>
+        FusedSoftmaxCrossEntropy.ScaleScalar<FusedSoftmaxCrossEntropy.No, FusedSoftmaxCrossEntropy.No>(g, null, c, k, factor, 0f);
 }

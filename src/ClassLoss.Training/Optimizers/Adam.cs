@@ -11,8 +11,8 @@ namespace ClassLoss.Training.Optimizers;
 /// <remarks>
 /// The moments are flushed to zero when they fall below the smallest normal float (2⁻¹²⁶), as flush-to-zero hardware
 /// would do: a weight whose gradient has stopped (e.g. one fed by a pixel that is almost always 0) has m decaying
-/// by β₁ per step into the subnormal range, where every operation on it takes a microcode assist (the update of
-/// 200k parameters became 6× slower after three epochs of Fashion-MNIST). The update such a moment would make,
+/// by β₁ per step into the subnormal range, where every operation on it can take a microcode assist (the update of
+/// 200k parameters became several times slower within a few epochs of Fashion-MNIST). The update such a moment would make,
 /// lr·m/(√v̂ + ε) ≤ 10⁻³·2⁻¹²⁶/ε ≈ 10⁻³³, is below the rounding of any parameter larger than about 10⁻²⁶, so only
 /// the stored moments differ from an unflushed run. Vectors and the scalar tail apply the same IEEE operations in
 /// the same order (no fused multiply-add), so the result does not depend on the vector width.

@@ -16,8 +16,7 @@ namespace ClassLoss.Numerics;
 /// <para>Where AVX-512 is available (V512, and V256 with AVX512VL) the last step is one <c>vscalefps</c> instead:
 /// <c>p·2^n</c> with exact overflow, no exponent arithmetic. Inputs below ln(FLT_MIN) still give exactly 0 through a
 /// select on the clamped input, so no subnormal is ever formed (Intel cores may take a microcode assist for
-/// subnormal results; a short-row experiment that padded every row with −∞ lanes through the unclamped version ran
-/// 2.5x slower, which is what that would look like).</para>
+/// subnormal results, e.g. one per −∞ masked lane).</para>
 /// </remarks>
 internal static unsafe class SimdFloat
 {

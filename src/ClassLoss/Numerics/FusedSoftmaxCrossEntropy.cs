@@ -41,7 +41,7 @@ namespace ClassLoss.Numerics;
 /// buffer, see <see cref="FloatWeights"/>); the multi-thread path uses <see cref="BlockParallel"/>
 /// (no allocation per call either) and is only taken for large batches.</para>
 /// </remarks>
-internal static unsafe class FusedSoftmaxCrossEntropy
+internal static unsafe partial class FusedSoftmaxCrossEntropy
 {
     private const int VectorsPerFlush = 32;
 
@@ -247,7 +247,13 @@ internal static unsafe class FusedSoftmaxCrossEntropy
             int start = b * blockRows;
             int end = Math.Min(n, start + blockRows);
             double sum = 0;
-            for (int i = start; i < end; i++)
+            int i = start;
+            if (UsesShortRows(k))
+            {
+                i = ShortRows<TS, TW, TT>(z, y, g, r, start, end, p, ref sum);
+            }
+
+            for (; i < end; i++)
             {
                 float* zi = z + (long)i * k;
                 float* gi = g == null ? null : g + (long)i * k;
@@ -314,7 +320,7 @@ internal static unsafe class FusedSoftmaxCrossEntropy
         }
 
         double s = SumExp<TV, TS, TW, TT>(z, g, zNext, p.Wf, k, max, p.InvTauF, out double d);
-        double loss = Loss<TS>(z, label, max, s, d, p, out double hard);
+        double loss = Loss<TS>(z, label, max, Math.Log(s), d, p, out double hard);
         if (!double.IsFinite(loss))
         {
             return Fallback(z, g, label, p);
@@ -344,7 +350,7 @@ internal static unsafe class FusedSoftmaxCrossEntropy
 
         double d = 0;
         double s = SumExpScalar<TS, TW, TT>(z, g, p.Wf, 0, k, max, p.InvTauF, ref d);
-        double loss = Loss<TS>(z, label, max, s, d, p, out double hard);
+        double loss = Loss<TS>(z, label, max, Math.Log(s), d, p, out double hard);
         if (!double.IsFinite(loss))
         {
             return Fallback(z, g, label, p);
@@ -361,12 +367,11 @@ internal static unsafe class FusedSoftmaxCrossEntropy
         return loss;
     }
 
-    /// <summary>The row loss in double from <c>S</c> and (with smoothing) <c>d = Σ_c w_c (z_c - max)</c>.</summary>
+    /// <summary>The row loss in double from <c>log S</c> and (with smoothing) <c>d = Σ_c w_c (z_c - max)</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double Loss<TS>(float* z, int label, float max, double s, double d, in RowParams p, out double hard)
+    private static double Loss<TS>(float* z, int label, float max, double ls, double d, in RowParams p, out double hard)
         where TS : struct, IFlag
     {
-        double ls = Math.Log(s);
         double m = max * p.InvTau; // = max_c (z_c / τ) in double, exactly as LogSumExp.Parts forms it
         hard = (1 - p.Eps) * (p.Wd == null ? 1.0 : p.Wd[label]);
         // (m - u_y) first: exact for floats of similar size, and not rounded to the spacing of m (logits of 1e8).

@@ -37,6 +37,18 @@ internal static unsafe class SimdFloat
     // The scalef path's upper clamp: exp(100) overflows to +∞ exactly.
     private const float ScaleMaxArg = 100f;
 
+    // Cephes logf: x = 2^e·m with m in [√½, √2), log x = e·ln2 + log m, log(1 + f) = f - f²/2 + f³·P(f).
+    private const float SqrtHalf = 0.707106781186547524f;
+    private const float L0 = 7.0376836292e-2f;
+    private const float L1 = -1.1514610310e-1f;
+    private const float L2 = 1.1676998740e-1f;
+    private const float L3 = -1.2420140846e-1f;
+    private const float L4 = 1.4249322787e-1f;
+    private const float L5 = -1.6668057665e-1f;
+    private const float L6 = 2.0000714765e-1f;
+    private const float L7 = -2.4999993993e-1f;
+    private const float L8 = 3.3333331174e-1f;
+
     /// <summary>Scalar twin of the vector exp (same reduction and polynomial), for tails and non-SIMD hardware.</summary>
     internal static float ExpScalar(float x)
     {
@@ -90,6 +102,14 @@ internal static unsafe class SimdFloat
         /// <summary>1/a to about 1 ulp: the hardware estimate (14 or 12 bits) refined by one Newton step, or a division
         /// where there is no estimate. For a ≥ 1 (no zero, infinity or denormal handling).</summary>
         static abstract TV ReciprocalOfAtLeastOne(TV a);
+
+        // --- added for the short-row path of FusedSoftmaxCrossEntropy (rows in lanes) ---
+        /// <summary>Lane j gets <c>p[j·stride]</c>: one column of a block of rows (a hardware gather where there is one).</summary>
+        static abstract TV GatherStrided(float* p, int stride);
+        /// <summary>Natural log for positive normal finite lanes (Cephes <c>logf</c>, about 1 ulp); no special cases.</summary>
+        static abstract TV LogOfNormal(TV x);
+        /// <summary><c>acc[j] += v[j]</c> in double for every lane j (<c>Count</c> doubles at <paramref name="acc"/>).</summary>
+        static abstract void AddWidened(TV v, double* acc);
     }
 
     internal readonly struct V512 : IVec<V512>
@@ -115,6 +135,42 @@ internal static unsafe class SimdFloat
 
             var r = System.Runtime.Intrinsics.X86.Avx512F.Reciprocal14(a._v);
             return new(Vector512.FusedMultiplyAdd(r, Vector512.FusedMultiplyAdd(-a._v, r, Vector512<float>.One), r));
+        }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static V512 GatherStrided(float* p, int stride)
+        {
+            // .NET has no 512-bit gather: two 256-bit ones.
+            return new(Vector512.Create(V256.GatherStrided(p, stride)._v, V256.GatherStrided(p + 8 * stride, stride)._v));
+        }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static V512 LogOfNormal(V512 xv)
+        {
+            var bits = xv._v.AsInt32();
+            // m in [0.5, 1) with the exponent e; then m in [√½, √2) by moving one factor 2 between them.
+            var e = Vector512.ConvertToSingle(Vector512.ShiftRightArithmetic(bits, 23) - Vector512.Create(126));
+            var m = ((bits & Vector512.Create(0x007FFFFF)) | Vector512.Create(0x3F000000)).AsSingle();
+            var small = Vector512.LessThan(m, Vector512.Create(SqrtHalf));
+            e -= Vector512.ConditionalSelect(small, Vector512<float>.One, Vector512<float>.Zero);
+            var f = m + Vector512.ConditionalSelect(small, m, Vector512<float>.Zero) - Vector512<float>.One;
+            var z = f * f;
+            var y = Vector512.FusedMultiplyAdd(Vector512.Create(L0), f, Vector512.Create(L1));
+            y = Vector512.FusedMultiplyAdd(y, f, Vector512.Create(L2));
+            y = Vector512.FusedMultiplyAdd(y, f, Vector512.Create(L3));
+            y = Vector512.FusedMultiplyAdd(y, f, Vector512.Create(L4));
+            y = Vector512.FusedMultiplyAdd(y, f, Vector512.Create(L5));
+            y = Vector512.FusedMultiplyAdd(y, f, Vector512.Create(L6));
+            y = Vector512.FusedMultiplyAdd(y, f, Vector512.Create(L7));
+            y = Vector512.FusedMultiplyAdd(y, f, Vector512.Create(L8));
+            y = y * f * z;
+            y = Vector512.FusedMultiplyAdd(e, Vector512.Create(Ln2Lo), y);
+            y = Vector512.FusedMultiplyAdd(z, Vector512.Create(-0.5f), y);
+            return new(Vector512.FusedMultiplyAdd(e, Vector512.Create(Ln2Hi), f + y));
+        }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void AddWidened(V512 v, double* acc)
+        {
+            (Vector512.Load(acc) + Vector512.WidenLower(v._v)).Store(acc);
+            (Vector512.Load(acc + 8) + Vector512.WidenUpper(v._v)).Store(acc + 8);
         }
         public static V512 Min(V512 a, V512 b) => new(Vector512.Min(a._v, b._v));
         public static V512 Abs(V512 a) => new(Vector512.Abs(a._v));
@@ -173,7 +229,7 @@ internal static unsafe class SimdFloat
 
     internal readonly struct V256 : IVec<V256>
     {
-        private readonly Vector256<float> _v;
+        internal readonly Vector256<float> _v;
         internal V256(Vector256<float> v) => _v = v;
         public static int Count => Vector256<float>.Count;
         public static V256 Broadcast(float value) => new(Vector256.Create(value));
@@ -194,6 +250,46 @@ internal static unsafe class SimdFloat
 
             var r = System.Runtime.Intrinsics.X86.Avx.Reciprocal(a._v);
             return new(Vector256.FusedMultiplyAdd(r, Vector256.FusedMultiplyAdd(-a._v, r, Vector256<float>.One), r));
+        }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static V256 GatherStrided(float* p, int stride)
+        {
+            if (System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+            {
+                return new(System.Runtime.Intrinsics.X86.Avx2.GatherVector256(p, Vector256<int>.Indices * stride, 4));
+            }
+
+            return new(Vector256.Create(V128.GatherStrided(p, stride)._v, V128.GatherStrided(p + 4 * stride, stride)._v));
+        }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static V256 LogOfNormal(V256 xv)
+        {
+            var bits = xv._v.AsInt32();
+            // m in [0.5, 1) with the exponent e; then m in [√½, √2) by moving one factor 2 between them.
+            var e = Vector256.ConvertToSingle(Vector256.ShiftRightArithmetic(bits, 23) - Vector256.Create(126));
+            var m = ((bits & Vector256.Create(0x007FFFFF)) | Vector256.Create(0x3F000000)).AsSingle();
+            var small = Vector256.LessThan(m, Vector256.Create(SqrtHalf));
+            e -= Vector256.ConditionalSelect(small, Vector256<float>.One, Vector256<float>.Zero);
+            var f = m + Vector256.ConditionalSelect(small, m, Vector256<float>.Zero) - Vector256<float>.One;
+            var z = f * f;
+            var y = Vector256.FusedMultiplyAdd(Vector256.Create(L0), f, Vector256.Create(L1));
+            y = Vector256.FusedMultiplyAdd(y, f, Vector256.Create(L2));
+            y = Vector256.FusedMultiplyAdd(y, f, Vector256.Create(L3));
+            y = Vector256.FusedMultiplyAdd(y, f, Vector256.Create(L4));
+            y = Vector256.FusedMultiplyAdd(y, f, Vector256.Create(L5));
+            y = Vector256.FusedMultiplyAdd(y, f, Vector256.Create(L6));
+            y = Vector256.FusedMultiplyAdd(y, f, Vector256.Create(L7));
+            y = Vector256.FusedMultiplyAdd(y, f, Vector256.Create(L8));
+            y = y * f * z;
+            y = Vector256.FusedMultiplyAdd(e, Vector256.Create(Ln2Lo), y);
+            y = Vector256.FusedMultiplyAdd(z, Vector256.Create(-0.5f), y);
+            return new(Vector256.FusedMultiplyAdd(e, Vector256.Create(Ln2Hi), f + y));
+        }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void AddWidened(V256 v, double* acc)
+        {
+            (Vector256.Load(acc) + Vector256.WidenLower(v._v)).Store(acc);
+            (Vector256.Load(acc + 4) + Vector256.WidenUpper(v._v)).Store(acc + 4);
         }
         public static V256 Min(V256 a, V256 b) => new(Vector256.Min(a._v, b._v));
         public static V256 Abs(V256 a) => new(Vector256.Abs(a._v));
@@ -252,7 +348,7 @@ internal static unsafe class SimdFloat
 
     internal readonly struct V128 : IVec<V128>
     {
-        private readonly Vector128<float> _v;
+        internal readonly Vector128<float> _v;
         internal V128(Vector128<float> v) => _v = v;
         public static int Count => Vector128<float>.Count;
         public static V128 Broadcast(float value) => new(Vector128.Create(value));
@@ -273,6 +369,46 @@ internal static unsafe class SimdFloat
 
             var r = System.Runtime.Intrinsics.X86.Sse.Reciprocal(a._v);
             return new(Vector128.FusedMultiplyAdd(r, Vector128.FusedMultiplyAdd(-a._v, r, Vector128<float>.One), r));
+        }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static V128 GatherStrided(float* p, int stride)
+        {
+            if (System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+            {
+                return new(System.Runtime.Intrinsics.X86.Avx2.GatherVector128(p, Vector128<int>.Indices * stride, 4));
+            }
+
+            return new(Vector128.Create(p[0], p[stride], p[2 * stride], p[3 * stride]));
+        }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static V128 LogOfNormal(V128 xv)
+        {
+            var bits = xv._v.AsInt32();
+            // m in [0.5, 1) with the exponent e; then m in [√½, √2) by moving one factor 2 between them.
+            var e = Vector128.ConvertToSingle(Vector128.ShiftRightArithmetic(bits, 23) - Vector128.Create(126));
+            var m = ((bits & Vector128.Create(0x007FFFFF)) | Vector128.Create(0x3F000000)).AsSingle();
+            var small = Vector128.LessThan(m, Vector128.Create(SqrtHalf));
+            e -= Vector128.ConditionalSelect(small, Vector128<float>.One, Vector128<float>.Zero);
+            var f = m + Vector128.ConditionalSelect(small, m, Vector128<float>.Zero) - Vector128<float>.One;
+            var z = f * f;
+            var y = Vector128.FusedMultiplyAdd(Vector128.Create(L0), f, Vector128.Create(L1));
+            y = Vector128.FusedMultiplyAdd(y, f, Vector128.Create(L2));
+            y = Vector128.FusedMultiplyAdd(y, f, Vector128.Create(L3));
+            y = Vector128.FusedMultiplyAdd(y, f, Vector128.Create(L4));
+            y = Vector128.FusedMultiplyAdd(y, f, Vector128.Create(L5));
+            y = Vector128.FusedMultiplyAdd(y, f, Vector128.Create(L6));
+            y = Vector128.FusedMultiplyAdd(y, f, Vector128.Create(L7));
+            y = Vector128.FusedMultiplyAdd(y, f, Vector128.Create(L8));
+            y = y * f * z;
+            y = Vector128.FusedMultiplyAdd(e, Vector128.Create(Ln2Lo), y);
+            y = Vector128.FusedMultiplyAdd(z, Vector128.Create(-0.5f), y);
+            return new(Vector128.FusedMultiplyAdd(e, Vector128.Create(Ln2Hi), f + y));
+        }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void AddWidened(V128 v, double* acc)
+        {
+            (Vector128.Load(acc) + Vector128.WidenLower(v._v)).Store(acc);
+            (Vector128.Load(acc + 2) + Vector128.WidenUpper(v._v)).Store(acc + 2);
         }
         public static V128 Min(V128 a, V128 b) => new(Vector128.Min(a._v, b._v));
         public static V128 Abs(V128 a) => new(Vector128.Abs(a._v));

@@ -15,7 +15,7 @@ public class FusedCrossEntropyOptionsTests
     private static readonly double[] Eps = [0.0, 0.1, 0.37, 1.0];
 
     /// <summary>Option sets covering smoothing, temperature and weights alone and combined.</summary>
-    private static IEnumerable<CrossEntropyOptions> OptionSets(int k, Reduction reduction, int seed)
+    internal static IEnumerable<CrossEntropyOptions> OptionSets(int k, Reduction reduction, int seed)
     {
         double[] w = Weights(k, seed);
         foreach (double eps in Eps)
@@ -40,7 +40,7 @@ public class FusedCrossEntropyOptionsTests
         return w;
     }
 
-    private static string Describe(CrossEntropyOptions o) =>
+    internal static string Describe(CrossEntropyOptions o) =>
         $"eps={o.LabelSmoothing} tau={o.Temperature} weighted={o.ClassWeights is not null} {o.Reduction} ignore={o.IgnoreIndex}";
 
     /// <summary>
@@ -49,7 +49,7 @@ public class FusedCrossEntropyOptionsTests
     /// possible entry plus 2e-6 relative), non-finite ones must be the same kind, and rows the kernel hands to the
     /// generic path must be bit-identical to the generic float path.
     /// </summary>
-    private static void AssertMatchesGeneric(float[] z, int[] y, int k, CrossEntropyOptions o, int threads = 1, double valueFloor = 1e-3)
+    internal static void AssertMatchesGeneric(float[] z, int[] y, int k, CrossEntropyOptions o, int threads = 1, double valueFloor = 1e-3)
     {
         int n = y.Length;
         var g = new float[z.Length];
@@ -119,7 +119,7 @@ public class FusedCrossEntropyOptionsTests
         Assert.True(Math.Abs(actual - expected) <= 1e-6 * Math.Max(floor, Math.Abs(expected)), $"{what}: {actual} vs reference {expected}");
     }
 
-    private static int[] LabelsWithIgnored(int seed, int n, int k, int ignore)
+    internal static int[] LabelsWithIgnored(int seed, int n, int k, int ignore)
     {
         int[] y = Reference.RandomLabels(seed, n, k);
         for (int i = 2; i < n; i += 5)

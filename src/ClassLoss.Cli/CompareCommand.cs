@@ -25,7 +25,8 @@ internal static class CompareCommand
         command.SetAction(p => CliErrors.Run(() =>
         {
             var specs = SplitLosses(p.GetValue(losses)!);
-            return Run(specs, common.Settings(p, specs[0]), p.GetValue(common.Model)!, p.GetValue(common.Out)!, p.GetValue(target));
+            int threads = common.ThreadCount(p);
+            return Lab.WithThreads(threads, () => Run(specs, common.Settings(p, specs[0]), p.GetValue(common.Model)!, p.GetValue(common.Out)!, p.GetValue(target), threads));
         }));
         return command;
     }
@@ -56,10 +57,11 @@ internal static class CompareCommand
         return specs.Count > 0 ? [.. specs] : throw new CliException("--losses: give at least one loss.");
     }
 
-    internal static int Run(string[] specs, TrainSettings settings, string model, string outDir, double targetAccuracy = 0.8)
+    /// <summary>Trains once per loss; <paramref name="threads"/> bounds the loss kernels (the caller sets the GEMMs' bound, see <see cref="Lab.WithThreads"/>).</summary>
+    internal static int Run(string[] specs, TrainSettings settings, string model, string outDir, double targetAccuracy = 0.8, int threads = 1)
     {
         var data = Lab.Load(settings.Data, settings.Seed, settings.Validation, settings.Imbalance);
-        var context = new LossContext(data.Train.Classes, data.Train.ClassCounts());
+        var context = new LossContext(data.Train.Classes, data.Train.ClassCounts()) { MaxDegreeOfParallelism = threads };
         var losses = Array.ConvertAll(specs, s => LossFactory.Create(s, context));
         Directory.CreateDirectory(outDir);
         var results = new List<(string Loss, IReadOnlyList<EpochMetrics> History)>();
@@ -67,8 +69,8 @@ internal static class CompareCommand
         foreach (var loss in losses)
         {
             var net = Lab.Model(model, data.Train.Dimension, data.Train.Classes, settings.Seed);
-            var trainer = new Trainer(net, OptimizerFactory.Create(settings.Optimizer, net.Parameters.Length), loss, settings with { Loss = loss.Name });
-            AnsiConsole.MarkupLineInterpolated($"[bold]{loss.Name}[/]: {net.Describe()}, {trainer.Optimizer.Name}, {settings.Epochs} epochs");
+            var trainer = new Trainer(net, OptimizerFactory.Create(settings.Optimizer, net.Parameters.Length), loss, settings with { Loss = loss.Name }) { MaxDegreeOfParallelism = threads };
+            AnsiConsole.MarkupLineInterpolated($"[bold]{loss.Name}[/]: {net.Describe()}, {trainer.Optimizer.Name}, {settings.Epochs} epochs, {Lab.ThreadsText(threads)}");
             TrainCommand.Train(trainer, data, null, m =>
                 AnsiConsole.MarkupLineInterpolated($"  epoch {m.Epoch,3}  train loss {Lab.F(m.TrainLoss)}  test acc {Lab.F(m.TestAccuracy)}  ({m.Seconds:F1} s)"));
             results.Add((loss.Name, trainer.History));

@@ -21,7 +21,7 @@ namespace ClassLoss.Cli;
 internal static class ExperimentsCommand
 {
     /// <summary>Sizes of one run of the experiments.</summary>
-    internal sealed record Settings(string Data, string Out, int Seed, bool Quick, string Model = "mlp:64")
+    internal sealed record Settings(string Data, string Out, int Seed, bool Quick, string Model = "mlp:64", int Threads = 1)
     {
         public int Epochs => Quick ? 2 : Data == "default" ? 15 : 10;
 
@@ -43,8 +43,13 @@ internal static class ExperimentsCommand
         var seed = new Option<int>("--seed") { Description = "Seed of initialisation, subsets and shuffling.", DefaultValueFactory = _ => 0 };
         var quick = new Option<bool>("--quick") { Description = "Tiny settings (600 train rows, 2 epochs, one learning rate) for a smoke test." };
         var model = new Option<string>("--model") { Description = "softmax or mlp:WIDTH[,WIDTH...][,relu|tanh].", DefaultValueFactory = _ => "mlp:64" };
-        var command = new Command("experiments", "Run the seeds' claims end to end (convergence, saturation, imbalance, soft labels, log-softmax precision); write report.md and plots.") { data, output, seed, quick, model };
-        command.SetAction(p => CliErrors.Run(() => Run(new Settings(p.GetValue(data)!.ToLowerInvariant(), p.GetValue(output)!, p.GetValue(seed), p.GetValue(quick), p.GetValue(model)!))));
+        var threads = Lab.ThreadsOption();
+        var command = new Command("experiments", "Run the seeds' claims end to end (convergence, saturation, imbalance, soft labels, log-softmax precision); write report.md and plots.") { data, output, seed, quick, model, threads };
+        command.SetAction(p => CliErrors.Run(() =>
+        {
+            int n = Lab.Threads(p.GetValue(threads)!);
+            return Lab.WithThreads(n, () => Run(new Settings(p.GetValue(data)!.ToLowerInvariant(), p.GetValue(output)!, p.GetValue(seed), p.GetValue(quick), p.GetValue(model)!, n)));
+        }));
         return command;
     }
 
@@ -62,9 +67,9 @@ internal static class ExperimentsCommand
         var md = new StringBuilder();
         md.AppendLine("# ClassLoss experiments: the seeds' claims, measured");
         md.AppendLine();
-        md.AppendLine(Invariant($"Data `{s.Data}`: {splits.Train.Count} train rows, {splits.Test.Count} test rows, {splits.Train.Classes} classes; model `{s.Model}`; batch {s.BatchSize}; {s.Epochs} epochs; seed {s.Seed}{(s.Quick ? "; **--quick** (tiny settings, numbers are not meaningful)" : string.Empty)}."));
+        md.AppendLine(Invariant($"Data `{s.Data}`: {splits.Train.Count} train rows, {splits.Test.Count} test rows, {splits.Train.Classes} classes; model `{s.Model}`; batch {s.BatchSize}; {s.Epochs} epochs; seed {s.Seed}; {Lab.ThreadsText(s.Threads)}{(s.Quick ? "; **--quick** (tiny settings, numbers are not meaningful)" : string.Empty)}."));
         md.AppendLine();
-        md.AppendLine("Command: `classloss experiments --data " + s.Data + " --model " + s.Model + (s.Quick ? " --quick" : string.Empty) + Invariant($" --seed {s.Seed}`"));
+        md.AppendLine("Command: `classloss experiments --data " + s.Data + " --model " + s.Model + (s.Quick ? " --quick" : string.Empty) + Invariant($" --seed {s.Seed}") + (s.Threads != 1 ? Invariant($" --threads {s.Threads}") : string.Empty) + "`");
         md.AppendLine();
 
         var verdicts = new List<(string Section, string Verdict)>
@@ -115,10 +120,10 @@ internal static class ExperimentsCommand
 
     private static Trainer Train(Settings s, Lab.Splits data, string lossSpec, string optimizer, string schedule = "constant")
     {
-        var loss = LossFactory.Create(lossSpec, new LossContext(data.Train.Classes, data.Train.ClassCounts()));
+        var loss = LossFactory.Create(lossSpec, new LossContext(data.Train.Classes, data.Train.ClassCounts()) { MaxDegreeOfParallelism = s.Threads });
         var net = Lab.Model(s.Model, data.Train.Dimension, data.Train.Classes, s.Seed);
         var settings = new TrainSettings { Data = s.Data, Loss = lossSpec, Optimizer = optimizer, Schedule = schedule, Epochs = s.Epochs, BatchSize = s.BatchSize, Seed = s.Seed, Validation = 0, Imbalance = 1 };
-        var trainer = new Trainer(net, OptimizerFactory.Create(optimizer, net.Parameters.Length), loss, settings);
+        var trainer = new Trainer(net, OptimizerFactory.Create(optimizer, net.Parameters.Length), loss, settings) { MaxDegreeOfParallelism = s.Threads };
         AnsiConsole.MarkupLineInterpolated($"  {lossSpec}, {optimizer}, {schedule}: {s.Epochs} epochs");
         try
         {
@@ -308,7 +313,7 @@ internal static class ExperimentsCommand
                 p[i] *= (float)Scale;
             }
 
-            fractions.Add((spec, TinyGradientFraction(net, LossFactory.Create(spec, new LossContext(data.Train.Classes)), data.Train, Tiny)));
+            fractions.Add((spec, TinyGradientFraction(net, LossFactory.Create(spec, new LossContext(data.Train.Classes) { MaxDegreeOfParallelism = s.Threads }), data.Train, Tiny)));
         }
 
         md.AppendLine(Invariant($"On the training data: model `{s.Model}` at initialisation with weights ×{Scale} (saturated logits); fraction of rows whose per-row gradient norm wrt the logits is < {Tiny}:"));

@@ -1,10 +1,11 @@
+using System.CommandLine;
 using System.Globalization;
 using ClassLoss.Training.Data;
 using ClassLoss.Training.Models;
 
 namespace ClassLoss.Cli;
 
-/// <summary>What <c>train</c> and <c>compare</c> share: loading data and parsing model specifications.</summary>
+/// <summary>What the lab's commands share: loading data, parsing model specifications and <c>--threads</c>.</summary>
 internal static class Lab
 {
     /// <summary>The three parts of the data.</summary>
@@ -103,6 +104,56 @@ internal static class Lab
 
         return new Mlp(inputs, widths, classes, act, seed);
     }
+
+    /// <summary>
+    /// The one definition of <c>--threads N|auto</c> (a new instance per command): the most threads a GEMM or a fused
+    /// float loss kernel may use; <c>auto</c> is <see cref="Environment.ProcessorCount"/>. Read it with <see cref="Threads"/>.
+    /// </summary>
+    public static Option<string> ThreadsOption() => new("--threads")
+    {
+        Description = "Threads for the GEMMs and the fused float loss kernels (calls of >= 32,768 elements): a whole number >= 1, or auto (all cores). Results do not depend on it.",
+        HelpName = "N|auto",
+        DefaultValueFactory = _ => "1",
+    };
+
+    /// <summary>Parses the value of <see cref="ThreadsOption"/>: a whole number ≥ 1 or <c>auto</c>.</summary>
+    public static int Threads(string text)
+    {
+        if (text.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase))
+        {
+            return Environment.ProcessorCount;
+        }
+
+        return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n >= 1
+            ? n
+            : throw new CliException($"--threads '{text}': give a whole number of threads >= 1, or auto ({Environment.ProcessorCount} here).");
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> with <see cref="Gemm.MaxThreads"/> = <paramref name="threads"/> and restores the
+    /// previous value afterwards (the setting is process-wide; it is left untouched when it already has that value).
+    /// </summary>
+    public static int WithThreads(int threads, Func<int> body)
+    {
+        int saved = Gemm.MaxThreads;
+        if (saved == threads)
+        {
+            return body();
+        }
+
+        Gemm.MaxThreads = threads;
+        try
+        {
+            return body();
+        }
+        finally
+        {
+            Gemm.MaxThreads = saved;
+        }
+    }
+
+    /// <summary>"1 thread", "2 threads": for run headers.</summary>
+    public static string ThreadsText(int threads) => threads == 1 ? "1 thread" : threads.ToString(CultureInfo.InvariantCulture) + " threads";
 
     public static string F(double v, string format = "0.0000") =>
         double.IsNaN(v) ? "-" : v.ToString(format, CultureInfo.InvariantCulture);

@@ -22,12 +22,18 @@ internal static class PredictCommand
         var split = new Option<string>("--split") { Description = "test, validation or train.", DefaultValueFactory = _ => "test" };
         split.AcceptOnlyFromAmong("test", "validation", "train");
         var output = new Option<string>("--out") { Description = "CSV file for the labels and logits.", Required = true };
-        var command = new Command("predict", "Write the logits of a trained model on a data split as a CSV for eval and calibrate.") { model, data, split, output };
-        command.SetAction(p => CliErrors.Run(() => Run(p.GetValue(model)!, p.GetValue(data), p.GetValue(split)!, p.GetValue(output)!)));
+        var threads = Lab.ThreadsOption();
+        var command = new Command("predict", "Write the logits of a trained model on a data split as a CSV for eval and calibrate.") { model, data, split, output, threads };
+        command.SetAction(p => CliErrors.Run(() =>
+        {
+            int n = Lab.Threads(p.GetValue(threads)!);
+            return Lab.WithThreads(n, () => Run(p.GetValue(model)!, p.GetValue(data), p.GetValue(split)!, p.GetValue(output)!, n));
+        }));
         return command;
     }
 
-    internal static int Run(string modelPath, string? data, string split, string outPath)
+    /// <summary>Writes the logits; <paramref name="threads"/> is only reported (the caller sets the GEMMs' bound, see <see cref="Lab.WithThreads"/>).</summary>
+    internal static int Run(string modelPath, string? data, string split, string outPath, int threads = 1)
     {
         if (Directory.Exists(modelPath))
         {
@@ -52,7 +58,7 @@ internal static class PredictCommand
 
         var logits = Logits(checkpoint.Model, set);
         WriteCsv(outPath, logits, set.Labels, set.Classes);
-        AnsiConsole.WriteLine($"wrote {outPath}: {set.Count} rows of label + {set.Classes} logits ({split} split of {data ?? s.Data}); evaluate with: classloss eval {outPath} --values logits");
+        AnsiConsole.WriteLine($"wrote {outPath}: {set.Count} rows of label + {set.Classes} logits ({split} split of {data ?? s.Data}, {Lab.ThreadsText(threads)}); evaluate with: classloss eval {outPath} --values logits");
         return 0;
     }
 

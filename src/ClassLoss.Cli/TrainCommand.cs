@@ -24,10 +24,11 @@ internal static class TrainCommand
         public Option<double> Validation { get; } = new("--validation") { Description = "Fraction of the training data held out for validation (stratified).", DefaultValueFactory = _ => 0.1 };
         public Option<double> Imbalance { get; } = new("--imbalance") { Description = "Make the training data long-tailed with this ratio n_max/n_min (Cui et al. 2019); 1 = as is.", DefaultValueFactory = _ => 1.0 };
         public Option<string> Out { get; } = new("--out") { Description = "Output directory.", DefaultValueFactory = _ => "runs/train" };
+        public Option<string> Threads { get; } = Lab.ThreadsOption();
 
         public void AddTo(Command c)
         {
-            foreach (var o in new Option[] { Data, Model, Optimizer, Schedule, Epochs, BatchSize, Seed, Validation, Imbalance, Out })
+            foreach (var o in new Option[] { Data, Model, Optimizer, Schedule, Epochs, BatchSize, Seed, Validation, Imbalance, Out, Threads })
             {
                 c.Options.Add(o);
             }
@@ -45,6 +46,9 @@ internal static class TrainCommand
             Validation = p.GetValue(Validation),
             Imbalance = p.GetValue(Imbalance),
         };
+
+        /// <summary>The parsed <c>--threads</c> (a clear error unless a whole number ≥ 1 or auto).</summary>
+        public int ThreadCount(ParseResult p) => Lab.Threads(p.GetValue(Threads)!);
     }
 
     public static Command Create()
@@ -60,12 +64,15 @@ internal static class TrainCommand
             string? from = p.GetValue(resume);
             bool outGiven = p.GetResult(common.Out) is { Implicit: false };
             string outDir = !outGiven && from is not null ? from : p.GetValue(common.Out)!;
-            return Run(common.Settings(p, p.GetValue(loss)!), p.GetValue(common.Model)!, outDir, from, p.GetValue(common.Epochs), p.GetValue(calibrate));
+            int threads = common.ThreadCount(p);
+            return Lab.WithThreads(threads, () =>
+                Run(common.Settings(p, p.GetValue(loss)!), p.GetValue(common.Model)!, outDir, from, p.GetValue(common.Epochs), p.GetValue(calibrate), threads));
         }));
         return command;
     }
 
-    internal static int Run(TrainSettings settings, string model, string outDir, string? resumeDir, int? epochs, bool calibrate = false)
+    /// <summary>Trains; <paramref name="threads"/> bounds the loss kernels (the caller sets the GEMMs' bound, see <see cref="Lab.WithThreads"/>).</summary>
+    internal static int Run(TrainSettings settings, string model, string outDir, string? resumeDir, int? epochs, bool calibrate = false, int threads = 1)
     {
         Checkpoint? checkpoint = null;
         if (resumeDir is not null)
@@ -86,7 +93,7 @@ internal static class TrainCommand
             throw new CliException("--calibrate needs a validation split to fit on: use --validation > 0.");
         }
 
-        var loss = LossFactory.Create(settings.Loss, new LossContext(data.Train.Classes, data.Train.ClassCounts()));
+        var loss = LossFactory.Create(settings.Loss, new LossContext(data.Train.Classes, data.Train.ClassCounts()) { MaxDegreeOfParallelism = threads });
         Trainer trainer;
         if (checkpoint is not null)
         {
@@ -99,8 +106,10 @@ internal static class TrainCommand
             trainer = new Trainer(net, optimizer, loss, settings);
         }
 
+        trainer.MaxDegreeOfParallelism = threads;
+
         Directory.CreateDirectory(outDir);
-        AnsiConsole.MarkupLineInterpolated($"[bold]{trainer.Model.Describe()}[/] on {settings.Data}: {data.Train.Count} train, {data.Validation?.Count ?? 0} validation, {data.Test.Count} test; loss {loss.Name}, {trainer.Optimizer.Name}, {trainer.Schedule.Name}");
+        AnsiConsole.MarkupLineInterpolated($"[bold]{trainer.Model.Describe()}[/] on {settings.Data}: {data.Train.Count} train, {data.Validation?.Count ?? 0} validation, {data.Test.Count} test; loss {loss.Name}, {trainer.Optimizer.Name}, {trainer.Schedule.Name}; {Lab.ThreadsText(threads)}");
         Train(trainer, data, Path.Combine(outDir, Checkpoint.FileName), m =>
             AnsiConsole.MarkupLineInterpolated($"epoch {m.Epoch,3}  lr {m.LearningRate:G4}  train loss {Lab.F(m.TrainLoss)}  val acc {Lab.F(m.ValidationAccuracy)}  test acc {Lab.F(m.TestAccuracy)}  ({m.Seconds:F1} s)"));
         WriteMetrics(Path.Combine(outDir, "metrics.csv"), trainer.History);

@@ -4,10 +4,26 @@ using ClassLoss.Training.Losses;
 
 namespace ClassLoss.Training;
 
-/// <summary>What a loss may need to know about the training data (class counts for balanced weights).</summary>
+/// <summary>What a loss may need to know about the training data (class counts for balanced weights) and the run.</summary>
 /// <param name="Classes">K.</param>
 /// <param name="ClassCounts">The number of training rows of each class (length K), or null when unknown.</param>
-public sealed record LossContext(int Classes, IReadOnlyList<int>? ClassCounts = null);
+public sealed record LossContext(int Classes, IReadOnlyList<int>? ClassCounts = null)
+{
+    /// <summary>
+    /// <see cref="LossOptions.MaxDegreeOfParallelism"/> of every loss the factory builds (default 1). Results are
+    /// bit-identical for any value; only calls of fused float kernels on at least 32,768 elements use more than one thread.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
+    public int MaxDegreeOfParallelism
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(MaxDegreeOfParallelism));
+            field = value;
+        }
+    } = 1;
+}
 
 /// <summary>
 /// Parses a loss specification <c>name[:key=value,...]</c> (e.g. <c>ce</c>, <c>ce:smoothing=0.1</c>,
@@ -29,48 +45,62 @@ public static class LossFactory
     private static readonly Entry[] Registry =
     [
         new("ce", ["smoothing", "temperature"], "softmax cross-entropy (PyTorch CrossEntropyLoss)",
-            (s, c) => new CrossEntropyLoss(s.Text, CeOptions(s))),
+            (s, c) => new CrossEntropyLoss(s.Text, CeOptions(s, c))),
         new("weighted-ce", ["weights", "smoothing", "temperature"], "class-weighted softmax cross-entropy; weights=balanced or w0;w1;...",
-            (s, c) => new CrossEntropyLoss(s.Text, CeOptions(s) with { ClassWeights = Weights(s, c) })),
+            (s, c) => new CrossEntropyLoss(s.Text, CeOptions(s, c) with { ClassWeights = Weights(s, c) })),
         new("cb-ce", ["beta", "smoothing", "temperature"], "class-balanced CE: weights from the effective number of samples (Cui et al. 2019), beta default 0.999",
-            (s, c) => new CrossEntropyLoss(s.Text, CeOptions(s) with { ClassWeights = ClassBalanced(s, c) })),
+            (s, c) => new CrossEntropyLoss(s.Text, CeOptions(s, c) with { ClassWeights = ClassBalanced(s, c) })),
         new("ce+z", ["z", "smoothing", "temperature"], "softmax CE plus the z-loss z·lse(logits)² (PaLM), z default 1e-4",
-            (s, c) => new WithZLoss(new CrossEntropyLoss(s.Text, CeOptions(s)), new ZLossOptions { Coefficient = s.Double("z", 1e-4) })),
+            (s, c) => new WithZLoss(new CrossEntropyLoss(s.Text, CeOptions(s, c)), Threaded(new ZLossOptions { Coefficient = s.Double("z", 1e-4) }, c))),
         new("brier", [], "Brier score of softmax(logits): Σ_c (p_c - y_c)², mean over rows",
-            (s, c) => Both(s, SoftmaxBrierScore.Evaluate, SoftmaxBrierScore.Evaluate, new BrierScoreOptions())),
+            (s, c) => Both(s, c, SoftmaxBrierScore.Evaluate, SoftmaxBrierScore.Evaluate, new BrierScoreOptions())),
         new("mse", [], "MSE of softmax(logits): mean over N·K elements (PyTorch MSELoss on probabilities)",
-            (s, c) => Both(s, SoftmaxBrierScore.Evaluate, SoftmaxBrierScore.Evaluate, new BrierScoreOptions { Average = BrierAverage.PerElement })),
+            (s, c) => Both(s, c, SoftmaxBrierScore.Evaluate, SoftmaxBrierScore.Evaluate, new BrierScoreOptions { Average = BrierAverage.PerElement })),
         new("sigmoid-mse", [], "one-vs-rest MSE through a sigmoid per class: Σ_c (σ(z_c) - y_c)², mean over rows",
-            (s, c) => TargetsOnly(s, SigmoidBrierScore.Evaluate, new BrierScoreOptions())),
+            (s, c) => TargetsOnly(s, c, SigmoidBrierScore.Evaluate, new BrierScoreOptions())),
         new("bce", [], "one-vs-rest binary CE with logits (sigmoid per class), summed over classes, mean over rows",
-            (s, c) => TargetsOnly(s, SigmoidBinaryCrossEntropy.Evaluate, new BinaryCrossEntropyOptions { Reduction = Reduction.BatchMean })),
+            (s, c) => TargetsOnly(s, c, SigmoidBinaryCrossEntropy.Evaluate, new BinaryCrossEntropyOptions { Reduction = Reduction.BatchMean })),
         new("focal", ["gamma", "alpha"], "softmax focal loss (Keras CategoricalFocalCrossentropy), gamma default 2, alpha default 0.25",
-            (s, c) => Both(s, SoftmaxFocal.Evaluate, SoftmaxFocal.Evaluate, new SoftmaxFocalOptions { Gamma = s.Double("gamma", 2), Alpha = s.Double("alpha", 0.25) })),
+            (s, c) => Both(s, c, SoftmaxFocal.Evaluate, SoftmaxFocal.Evaluate, new SoftmaxFocalOptions { Gamma = s.Double("gamma", 2), Alpha = s.Double("alpha", 0.25) })),
         new("sigmoid-focal", ["gamma", "alpha"], "one-vs-rest sigmoid focal loss (torchvision), summed over classes, mean over rows",
-            (s, c) => TargetsOnly(s, SigmoidFocal.Evaluate, new SigmoidFocalOptions { Gamma = s.Double("gamma", 2), Alpha = s.Double("alpha", 0.25), Reduction = Reduction.BatchMean })),
+            (s, c) => TargetsOnly(s, c, SigmoidFocal.Evaluate, new SigmoidFocalOptions { Gamma = s.Double("gamma", 2), Alpha = s.Double("alpha", 0.25), Reduction = Reduction.BatchMean })),
         new("poly", ["epsilon"], "Poly-1 loss: CE + epsilon (1 - p_t) (Leng et al. 2022), epsilon default 1",
-            (s, c) => Both(s, PolyLoss.Evaluate, PolyLoss.Evaluate, new PolyLossOptions { Epsilon = s.Double("epsilon", 1) })),
+            (s, c) => Both(s, c, PolyLoss.Evaluate, PolyLoss.Evaluate, new PolyLossOptions { Epsilon = s.Double("epsilon", 1) })),
         new("hinge", ["p", "margin"], "multiclass hinge (PyTorch MultiMarginLoss), p = 1 or 2, margin default 1",
-            (s, c) => LabelsOnly(s, MultiMarginHinge.Evaluate, new MultiMarginHingeOptions { Power = s.Int("p", 1), Margin = s.Double("margin", 1) })),
+            (s, c) => LabelsOnly(s, c, MultiMarginHinge.Evaluate, new MultiMarginHingeOptions { Power = s.Int("p", 1), Margin = s.Double("margin", 1) })),
         new("sparsemax", [], "sparsemax loss (Martins & Astudillo 2016)",
-            (s, c) => LabelsOnly(s, SparsemaxLoss.Evaluate, new SparsemaxLossOptions())),
+            (s, c) => LabelsOnly(s, c, SparsemaxLoss.Evaluate, new SparsemaxLossOptions())),
     ];
 
     private delegate LossResult LabelKernelOf<TOptions>(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int classes, TOptions? options, Span<float> gradient, Span<float> rowLosses);
 
     private delegate LossResult TargetKernelOf<TOptions>(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int classes, TOptions? options, Span<float> gradient, Span<float> rowLosses);
 
-    private static KernelLoss Both<TOptions>(Spec s, LabelKernelOf<TOptions> labels, TargetKernelOf<TOptions> targets, TOptions options)
-        where TOptions : LossOptions =>
-        new(s.Text, (z, y, k, g, r) => labels(z, y, k, options, g, r), (z, t, k, g, r) => targets(z, t, k, options, g, r));
+    private static KernelLoss Both<TOptions>(Spec s, LossContext c, LabelKernelOf<TOptions> labels, TargetKernelOf<TOptions> targets, TOptions options)
+        where TOptions : LossOptions
+    {
+        options = Threaded(options, c);
+        return new(s.Text, (z, y, k, g, r) => labels(z, y, k, options, g, r), (z, t, k, g, r) => targets(z, t, k, options, g, r), options);
+    }
 
-    private static KernelLoss LabelsOnly<TOptions>(Spec s, LabelKernelOf<TOptions> labels, TOptions options)
-        where TOptions : LossOptions =>
-        new(s.Text, (z, y, k, g, r) => labels(z, y, k, options, g, r), null);
+    private static KernelLoss LabelsOnly<TOptions>(Spec s, LossContext c, LabelKernelOf<TOptions> labels, TOptions options)
+        where TOptions : LossOptions
+    {
+        options = Threaded(options, c);
+        return new(s.Text, (z, y, k, g, r) => labels(z, y, k, options, g, r), null, options);
+    }
 
-    private static KernelLoss TargetsOnly<TOptions>(Spec s, TargetKernelOf<TOptions> targets, TOptions options)
+    private static KernelLoss TargetsOnly<TOptions>(Spec s, LossContext c, TargetKernelOf<TOptions> targets, TOptions options)
+        where TOptions : LossOptions
+    {
+        options = Threaded(options, c);
+        return new(s.Text, null, (z, t, k, g, r) => targets(z, t, k, options, g, r), options);
+    }
+
+    // Every options object the factory builds carries the context's thread bound (results do not depend on it).
+    private static TOptions Threaded<TOptions>(TOptions options, LossContext c)
         where TOptions : LossOptions =>
-        new(s.Text, null, (z, t, k, g, r) => targets(z, t, k, options, g, r));
+        (TOptions)((LossOptions)options with { MaxDegreeOfParallelism = c.MaxDegreeOfParallelism });
 
     private static double[] ClassBalanced(Spec s, LossContext c)
     {
@@ -100,10 +130,11 @@ public static class LossFactory
         return entry.Create(spec, context);
     }
 
-    private static CrossEntropyOptions CeOptions(Spec s) => new()
+    private static CrossEntropyOptions CeOptions(Spec s, LossContext c) => new()
     {
         LabelSmoothing = s.Double("smoothing", 0),
         Temperature = s.Double("temperature", 1),
+        MaxDegreeOfParallelism = c.MaxDegreeOfParallelism,
     };
 
     /// <summary>

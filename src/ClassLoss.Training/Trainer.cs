@@ -40,6 +40,7 @@ public sealed class Trainer
     private float[] _soft = [];
     private float[] _logits = [];
     private float[] _dlogits = [];
+    private CrossEntropyOptions _nll = new();
 
     /// <summary>Creates a trainer at epoch 0, or at <paramref name="completedEpochs"/> when resuming.</summary>
     public Trainer(Mlp model, IOptimizer optimizer, ILogitLoss loss, TrainSettings settings, LearningRateSchedule? schedule = null,
@@ -77,6 +78,17 @@ public sealed class Trainer
 
     /// <summary>The learning-rate schedule.</summary>
     public LearningRateSchedule Schedule { get; }
+
+    /// <summary>
+    /// <see cref="LossOptions.MaxDegreeOfParallelism"/> of the evaluation NLL this trainer computes itself (default 1;
+    /// the training loss carries its own, see <see cref="LossContext.MaxDegreeOfParallelism"/>). Results do not depend on it.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
+    public int MaxDegreeOfParallelism
+    {
+        get => _nll.MaxDegreeOfParallelism;
+        set => _nll = new CrossEntropyOptions { MaxDegreeOfParallelism = value };
+    }
 
     /// <summary>Epochs completed so far.</summary>
     public int CompletedEpochs { get; private set; }
@@ -190,7 +202,7 @@ public sealed class Trainer
             var r = Loss.Evaluate(logits, targets, k, default, default);
             sum += r.Sum;
             denominator += r.Denominator;
-            nll += SoftmaxCrossEntropy.Evaluate<float>(logits, _y.AsSpan(0, rows), k, null, default, default).Sum;
+            nll += SoftmaxCrossEntropy.Evaluate<float>(logits, _y.AsSpan(0, rows), k, _nll, default, default).Sum;
             for (int i = 0; i < rows; i++)
             {
                 var row = logits.Slice(i * k, k);

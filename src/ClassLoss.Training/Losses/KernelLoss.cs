@@ -20,7 +20,11 @@ public sealed class KernelLoss : ILogitLoss
     private float[] _oneHot = [];
 
     /// <summary>Creates the adapter; at least one kernel must be given.</summary>
-    public KernelLoss(string name, LabelKernel? labels, TargetKernel? targets)
+    /// <param name="name">The specification that created it.</param>
+    /// <param name="labels">The kernel over class indices, or null.</param>
+    /// <param name="targets">The kernel over target rows, or null.</param>
+    /// <param name="options">The options bound into the kernels, for inspection (null when not given).</param>
+    public KernelLoss(string name, LabelKernel? labels, TargetKernel? targets, LossOptions? options = null)
     {
         if (labels is null && targets is null)
         {
@@ -30,10 +34,14 @@ public sealed class KernelLoss : ILogitLoss
         Name = name;
         _labels = labels;
         _targets = targets;
+        Options = options;
     }
 
     /// <inheritdoc/>
     public string Name { get; }
+
+    /// <summary>The options bound into the kernels, when the creator gave them.</summary>
+    public LossOptions? Options { get; }
 
     /// <inheritdoc/>
     public LossResult Evaluate(ReadOnlySpan<float> logits, LossTargets targets, int classes, Span<float> gradient, Span<float> rowLosses)
@@ -87,6 +95,12 @@ public sealed class WithZLoss(ILogitLoss inner, ZLossOptions options) : ILogitLo
 {
     /// <inheritdoc/>
     public string Name => inner.Name;
+
+    /// <summary>The main loss.</summary>
+    public ILogitLoss Inner => inner;
+
+    /// <summary>The z-loss options.</summary>
+    public ZLossOptions Options => options;
 
     /// <inheritdoc/>
     public LossResult Evaluate(ReadOnlySpan<float> logits, LossTargets targets, int classes, Span<float> gradient, Span<float> rowLosses)

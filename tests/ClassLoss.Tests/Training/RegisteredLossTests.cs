@@ -1,5 +1,6 @@
 using ClassLoss.Losses;
 using ClassLoss.Training;
+using ClassLoss.Training.Losses;
 
 namespace ClassLoss.Tests.Training;
 
@@ -57,5 +58,69 @@ public class RegisteredLossTests
         var ex = Assert.Throws<ArgumentException>(() => LossFactory.Create("nope", new LossContext(3)));
         Assert.Contains("focal", ex.Message, StringComparison.Ordinal);
         Assert.Contains("brier", ex.Message, StringComparison.Ordinal);
+    }
+
+    // The options objects a factory-built loss hands to its kernels.
+    private static IEnumerable<LossOptions> OptionsOf(ILogitLoss loss) => loss switch
+    {
+        CrossEntropyLoss ce => [ce.Options],
+        KernelLoss kernel => [kernel.Options ?? throw new InvalidOperationException($"{loss.Name}: no options recorded")],
+        WithZLoss z => [.. OptionsOf(z.Inner), z.Options],
+        _ => throw new InvalidOperationException($"{loss.Name}: unknown adapter {loss.GetType().Name}"),
+    };
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void ThreadCount_OfTheContext_ReachesEveryOptionsObjectOfEveryRegisteredLoss(string name)
+    {
+        int[] counts = [10, 5, 3, 2, 1];
+        Assert.All(OptionsOf(LossFactory.Create(name, new LossContext(5, counts))), o => Assert.Equal(1, o.MaxDegreeOfParallelism));
+        var threaded = OptionsOf(LossFactory.Create(name, new LossContext(5, counts) { MaxDegreeOfParallelism = 3 })).ToList();
+        Assert.NotEmpty(threaded);
+        Assert.All(threaded, o => Assert.Equal(3, o.MaxDegreeOfParallelism));
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void EveryRegisteredLoss_GivesTheSameBitsForOneAndTwoThreads(string name)
+    {
+        // 1024 x 40 = 40,960 logits: above the 32,768 where the fused kernels use more than one thread.
+        const int n = 1024, k = 40;
+        var rng = new Random(11);
+        var z = new float[n * k];
+        for (int i = 0; i < z.Length; i++)
+        {
+            z[i] = (float)(rng.NextDouble() * 8 - 4);
+        }
+
+        var y = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            y[i] = rng.Next(k);
+        }
+
+        var counts = Enumerable.Range(1, k).ToArray();
+        (LossResult Result, float[] Gradient) Evaluate(int threads)
+        {
+            var loss = LossFactory.Create(name, new LossContext(k, counts) { MaxDegreeOfParallelism = threads });
+            var g = new float[n * k];
+            return (loss.Evaluate(z, LossTargets.FromLabels(y), k, g, default), g);
+        }
+
+        var (r1, g1) = Evaluate(1);
+        var (r2, g2) = Evaluate(2);
+        Assert.Equal(r1, r2);
+        Assert.Equal(g1, g2);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    public void ThreadCount_BelowOne_IsRejected(int threads)
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new LossContext(3) { MaxDegreeOfParallelism = threads });
+        var net = new ClassLoss.Training.Models.Mlp(4, [], 3, ClassLoss.Training.Models.Activation.Relu, 0);
+        var trainer = new Trainer(net, ClassLoss.Training.Optimizers.OptimizerFactory.Create("sgd:lr=0.1", net.Parameters.Length), LossFactory.Create("ce", new LossContext(3)), new TrainSettings());
+        Assert.Throws<ArgumentOutOfRangeException>(() => trainer.MaxDegreeOfParallelism = threads);
     }
 }

@@ -24,7 +24,7 @@ namespace ClassLoss.Numerics;
 internal static unsafe partial class FusedSoftmaxCrossEntropy
 {
     /// <summary>Rows of at most this many classes are computed with rows in lanes.</summary>
-    internal const int ShortRowMaxClasses = 32;
+    internal const int ShortRowMaxClasses = 48;
 
     /// <summary>Lane sums are carried into double every this many columns. With pairs, every float rounding is of a
     /// partial sum of at most two terms, so the relative error of <c>S</c> stays within one float rounding (longer

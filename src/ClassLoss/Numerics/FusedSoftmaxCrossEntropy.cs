@@ -448,6 +448,12 @@ internal static unsafe partial class FusedSoftmaxCrossEntropy
             m0 = TV.Max(m0, TV.Load(z + c));
         }
 
+        if (c < k && k >= w)
+        {
+            m1 = TV.Max(m1, TV.Load(z + k - w)); // the last vector again, overlapping: max is idempotent
+            c = k;
+        }
+
         float m = TV.MaxAcross(TV.Max(TV.Max(m0, m1), TV.Max(m2, m3)));
         return MaxScalar(z, c, k, m);
     }
@@ -563,6 +569,33 @@ internal static unsafe partial class FusedSoftmaxCrossEntropy
             }
         }
 
+        if (c < k && k >= w)
+        {
+            // The tail as the row's last full vector: lanes already summed are zeroed for the sums; the overlap
+            // is stored again with the bits it already holds (same element, same operations).
+            int done = w - (k - c);
+            c = k - w;
+            TV x0 = TV.Sub(TV.Load(z + c), mv);
+            if (TS.On)
+            {
+                dTotal += TV.SumAcross(TV.ZeroFirst(TW.On ? TV.Mul(TV.Load(wt + c), x0) : x0, done));
+            }
+
+            if (TT.On)
+            {
+                x0 = TV.Mul(x0, it);
+            }
+
+            TV e0 = TV.Exp(x0);
+            if (g != null)
+            {
+                TV.Store(e0, g + c);
+            }
+
+            total += TV.SumAcross(TV.ZeroFirst(e0, done));
+            c = k;
+        }
+
         total += SumExpScalar<TS, TW, TT>(z, g, wt, c, k, max, invTau, ref dTotal);
         d = dTotal;
         return total;
@@ -601,6 +634,10 @@ internal static unsafe partial class FusedSoftmaxCrossEntropy
         int w = TV.Count;
         TV av = TV.Broadcast(a);
         TV bv = TV.Broadcast(nb);
+        // A partial tail is done as the row's last full vector, read before the loop overwrites its overlap and
+        // stored after it (the overlap gets the bits it already has).
+        bool tail = k % w != 0 && k >= w;
+        TV last = tail ? ScaleOne<TV, TS, TW>(TV.Load(g + k - w), wt + k - w, av, bv) : default;
         int c = 0;
         for (; c <= k - 2 * w; c += 2 * w)
         {
@@ -611,6 +648,12 @@ internal static unsafe partial class FusedSoftmaxCrossEntropy
         for (; c <= k - w; c += w)
         {
             TV.Store(ScaleOne<TV, TS, TW>(TV.Load(g + c), wt + c, av, bv), g + c);
+        }
+
+        if (tail)
+        {
+            TV.Store(last, g + k - w);
+            return;
         }
 
         ScaleScalar<TS, TW>(g, wt, c, k, a, nb);

@@ -110,6 +110,10 @@ internal static unsafe class SimdFloat
         static abstract TV LogOfNormal(TV x);
         /// <summary><c>acc[j] += v[j]</c> in double for every lane j (<c>Count</c> doubles at <paramref name="acc"/>).</summary>
         static abstract void AddWidened(TV v, double* acc);
+
+        // --- added for the row tails of FusedSoftmaxCrossEntropy (an overlapping last vector) ---
+        /// <summary>Lanes below <paramref name="count"/> set to 0, the others kept.</summary>
+        static abstract TV ZeroFirst(TV v, int count);
     }
 
     internal readonly struct V512 : IVec<V512>
@@ -172,6 +176,9 @@ internal static unsafe class SimdFloat
             (Vector512.Load(acc) + Vector512.WidenLower(v._v)).Store(acc);
             (Vector512.Load(acc + 8) + Vector512.WidenUpper(v._v)).Store(acc + 8);
         }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static V512 ZeroFirst(V512 v, int count) =>
+            new(Vector512.ConditionalSelect(Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle(), Vector512<float>.Zero, v._v));
         public static V512 Min(V512 a, V512 b) => new(Vector512.Min(a._v, b._v));
         public static V512 Abs(V512 a) => new(Vector512.Abs(a._v));
         public static V512 Neg(V512 a) => new(-a._v);
@@ -291,6 +298,9 @@ internal static unsafe class SimdFloat
             (Vector256.Load(acc) + Vector256.WidenLower(v._v)).Store(acc);
             (Vector256.Load(acc + 4) + Vector256.WidenUpper(v._v)).Store(acc + 4);
         }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static V256 ZeroFirst(V256 v, int count) =>
+            new(Vector256.ConditionalSelect(Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle(), Vector256<float>.Zero, v._v));
         public static V256 Min(V256 a, V256 b) => new(Vector256.Min(a._v, b._v));
         public static V256 Abs(V256 a) => new(Vector256.Abs(a._v));
         public static V256 Neg(V256 a) => new(-a._v);
@@ -410,6 +420,9 @@ internal static unsafe class SimdFloat
             (Vector128.Load(acc) + Vector128.WidenLower(v._v)).Store(acc);
             (Vector128.Load(acc + 2) + Vector128.WidenUpper(v._v)).Store(acc + 2);
         }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static V128 ZeroFirst(V128 v, int count) =>
+            new(Vector128.ConditionalSelect(Vector128.LessThan(Vector128<int>.Indices, Vector128.Create(count)).AsSingle(), Vector128<float>.Zero, v._v));
         public static V128 Min(V128 a, V128 b) => new(Vector128.Min(a._v, b._v));
         public static V128 Abs(V128 a) => new(Vector128.Abs(a._v));
         public static V128 Neg(V128 a) => new(-a._v);

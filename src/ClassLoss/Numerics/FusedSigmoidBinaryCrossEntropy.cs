@@ -10,7 +10,8 @@ namespace ClassLoss.Numerics;
 /// </summary>
 /// <remarks>
 /// <para>Per element: <c>e = exp(-|x|)</c> with <see cref="FusedSoftmaxCrossEntropy"/>'s vector exp,
-/// <c>ℓ = max(x, 0) - x y + log1p(e)</c> (the first two terms in one fused multiply-add, so exact up to one rounding), <c>σ(x) = x ≥ 0 ? 1/(1+e) : e/(1+e)</c>, gradient <c>((1 - y) σ - y (1 - σ))·s</c> (= <c>(σ - y)·s</c>, written so that hard 0/1 targets do not cancel; <c>1 - σ</c> is formed directly from <c>e</c>) where
+/// <c>ℓ = max(x, 0) - x y + log1p(e)</c> (the first two terms in one fused multiply-add, so exact up to one rounding;
+/// a chunk with a non-finite logit is redone with <c>(1 - y) max(x, 0) + y max(-x, 0)</c>, which gives the limits), <c>σ(x) = x ≥ 0 ? 1/(1+e) : e/(1+e)</c>, gradient <c>((1 - y) σ - y (1 - σ))·s</c> (= <c>(σ - y)·s</c>, written so that hard 0/1 targets do not cancel; <c>1 - σ</c> is formed directly from <c>e</c>) where
 /// <c>s</c> is the reduction's factor. <c>log1p(e)</c> is <c>2 atanh(t)</c> with <c>t = e / (2 + e) ∈ [0, 1/3]</c>
 /// (odd Taylor series to <c>t^15</c>, truncation below 1e-9 relative), which has no cancellation, so it keeps a
 /// few-ulp relative accuracy even when <c>e</c> is tiny. The two reciprocals (<c>1/(2+e)</c>, <c>1/(1+e)</c>) are the
@@ -177,8 +178,19 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
     }
 
     /// <summary>One chunk in registers: loss lanes summed in float, the chunk's total returned in double.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <remarks>First the fast form, valid for finite logits: <c>max(x, 0) - x y</c> as one fused multiply-add and no
+    /// NaN handling. A non-finite logit makes that form NaN or infinite (<c>∞·0</c>, <c>∞ - ∞</c>, NaN), and so the
+    /// chunk's sum; only then is the chunk redone with the exact limits for infinite logits and NaN propagated to
+    /// the gradient.</remarks>
     private static double ChunkSum<TV>(float* x, float* y, float* g, int m, float scale, int* bad) where TV : struct, SimdFloat.IVec<TV>
+    {
+        double sum = ChunkSum<TV, FusedSoftmaxCrossEntropy.Yes>(x, y, g, m, scale, bad);
+        return double.IsFinite(sum) ? sum : ChunkSum<TV, FusedSoftmaxCrossEntropy.No>(x, y, g, m, scale, bad);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double ChunkSum<TV, TFast>(float* x, float* y, float* g, int m, float scale, int* bad)
+        where TV : struct, SimdFloat.IVec<TV> where TFast : struct, FusedSoftmaxCrossEntropy.IFlag
     {
         int w = TV.Count;
         TV zero = TV.Broadcast(0f), one = TV.Broadcast(1f), s = TV.Broadcast(scale);
@@ -191,7 +203,7 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
             TV yv = TV.Load(y + j);
             // 0 where 0 ≤ y ≤ 1, else 1 (NaN fails both comparisons)
             outside = TV.Max(outside, TV.SelectGreaterOrEqual(yv, zero, TV.SelectGreaterOrEqual(one, yv, zero, one), one));
-            TV ev = TV.Exp(TV.Neg(TV.Abs(xv)));
+            TV ev = TV.ExpNonPositive(TV.NegativeAbs(xv));
             TV u = TV.Add(one, ev);
             // log1p(e) = 2 atanh(t), t = e / (2 + e)
             TV t = TV.Mul(ev, TV.ReciprocalOfAtLeastOne(TV.Add(u, one)));
@@ -199,8 +211,19 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
             // max(x, 0) - x·y, with the hard targets selected so that an infinite logit gives its exact limit
             // (x = -inf, y = 0 costs 0) instead of inf · 0 = NaN.
             TV relu = TV.Max(xv, zero);
-            TV linear = TV.SelectEqual(yv, zero, relu,
-                TV.SelectEqual(yv, one, TV.Max(TV.Neg(xv), zero), TV.Fma(TV.Neg(xv), yv, relu)));
+            TV linear;
+            if (TFast.On)
+            {
+                linear = TV.Fma(TV.Neg(xv), yv, relu);
+            }
+            else
+            {
+                // (1 - y) max(x, 0) + y max(-x, 0): two non-negative terms, so ±∞ with a soft target gives +∞
+                // (the limit) where max(x, 0) - x y would give ∞ - ∞.
+                TV negRelu = TV.Max(TV.Neg(xv), zero);
+                linear = TV.SelectEqual(yv, zero, relu,
+                    TV.SelectEqual(yv, one, negRelu, TV.Fma(yv, negRelu, TV.Mul(TV.Sub(one, yv), relu))));
+            }
             acc = TV.Add(acc, TV.Add(linear, log1p));
             if (g != null)
             {
@@ -209,7 +232,7 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
                 TV sig = TV.SelectGreaterOrEqual(xv, zero, r, er);
                 TV complement = TV.SelectGreaterOrEqual(xv, zero, er, r);
                 TV grad = TV.Mul(TV.Fma(TV.Neg(yv), complement, TV.Mul(TV.Sub(one, yv), sig)), s);
-                TV.Store(TV.SelectEqual(xv, xv, grad, xv), g + j);
+                TV.Store(TFast.On ? grad : TV.SelectEqual(xv, xv, grad, xv), g + j);
             }
         }
 
@@ -237,7 +260,8 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
                 *bad = 1;
             }
 
-            float linear = yj == 0f ? MathF.Max(xs, 0f) : yj == 1f ? MathF.Max(-xs, 0f) : MathF.FusedMultiplyAdd(-xs, yj, MathF.Max(xs, 0f));
+            float linear = yj == 0f ? MathF.Max(xs, 0f) : yj == 1f ? MathF.Max(-xs, 0f)
+                : MathF.FusedMultiplyAdd(yj, MathF.Max(-xs, 0f), (1f - yj) * MathF.Max(xs, 0f));
             tail += linear + log1p;
             if (g != null)
             {

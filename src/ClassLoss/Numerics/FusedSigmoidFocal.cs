@@ -189,7 +189,7 @@ internal static unsafe class FusedSigmoidFocal
                     continue;
                 }
 
-                TV e = TV.Exp(TV.Neg(TV.Abs(xv)));
+                TV e = TV.ExpNonPositive(TV.NegativeAbs(xv));
                 TV u = TV.Add(one, e);
                 TV d = TV.Div(one, u);
                 TV sig = TV.Mul(TV.SelectGreaterOrEqual(xv, zero, one, e), d);
@@ -213,7 +213,7 @@ internal static unsafe class FusedSigmoidFocal
                 {
                     // Hard targets only: log m = -(max(u, 0) + log1p(e)), u = x (t = 1) or -x (t = 0).
                     TV logm = TV.Neg(TV.Add(TV.SelectEqual(tv, one, relu, negRelu), log1p));
-                    TV f = TV.Exp(TV.Mul(gv, logm));
+                    TV f = TV.ExpNonPositive(TV.Mul(gv, logm));
                     TV r = TV.SelectEqual(tv, one, TV.Neg(sig), sbar);
                     loss = TV.Mul(TV.Mul(at, f), ce);
                     grad = TV.Mul(f, TV.Fma(TV.Mul(gv, r), ce, pmt));

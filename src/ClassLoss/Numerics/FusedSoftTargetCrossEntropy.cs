@@ -447,8 +447,8 @@ internal static unsafe class FusedSoftTargetCrossEntropy
                     x1 = TV.Mul(x1, it);
                 }
 
-                TV e0 = TV.Exp(x0);
-                TV e1 = TV.Exp(x1);
+                TV e0 = TV.ExpNonPositive(x0);
+                TV e1 = TV.ExpNonPositive(x1);
                 if (g != null)
                 {
                     TV.Store(e0, g + c);
@@ -474,7 +474,7 @@ internal static unsafe class FusedSoftTargetCrossEntropy
                     x0 = TV.Mul(x0, it);
                 }
 
-                TV e0 = TV.Exp(x0);
+                TV e0 = TV.ExpNonPositive(x0);
                 if (g != null)
                 {
                     TV.Store(e0, g + c);

@@ -114,7 +114,7 @@ internal static unsafe partial class FusedSoftmaxCrossEntropy
                     x = TV.Mul(x, it);
                 }
 
-                TV ec = TV.Exp(x);
+                TV ec = TV.ExpNonPositive(x);
                 TV.Store(ec, e + c * lanes);
                 s = TV.Add(s, ec);
                 if ((c + 1) % ShortRowFlush == 0 || c == k - 1)

@@ -522,10 +522,10 @@ internal static unsafe partial class FusedSoftmaxCrossEntropy
                     x3 = TV.Mul(x3, it);
                 }
 
-                TV e0 = TV.Exp(x0);
-                TV e1 = TV.Exp(x1);
-                TV e2 = TV.Exp(x2);
-                TV e3 = TV.Exp(x3);
+                TV e0 = TV.ExpNonPositive(x0);
+                TV e1 = TV.ExpNonPositive(x1);
+                TV e2 = TV.ExpNonPositive(x2);
+                TV e3 = TV.ExpNonPositive(x3);
                 if (g != null)
                 {
                     TV.Store(e0, g + c);
@@ -553,7 +553,7 @@ internal static unsafe partial class FusedSoftmaxCrossEntropy
                     x0 = TV.Mul(x0, it);
                 }
 
-                TV e0 = TV.Exp(x0);
+                TV e0 = TV.ExpNonPositive(x0);
                 if (g != null)
                 {
                     TV.Store(e0, g + c);
@@ -586,7 +586,7 @@ internal static unsafe partial class FusedSoftmaxCrossEntropy
                 x0 = TV.Mul(x0, it);
             }
 
-            TV e0 = TV.Exp(x0);
+            TV e0 = TV.ExpNonPositive(x0);
             if (g != null)
             {
                 TV.Store(e0, g + c);

@@ -642,7 +642,7 @@ internal static unsafe class FusedSoftmaxFocal
         TV bb = TV.Sub(d, zv);
         TV err = TV.Add(TV.Sub(zv, TV.Sub(d, bb)), TV.Sub(nmv, bb));
         err = TV.SelectEqual(err, err, err, zero); // z = -inf: d = -inf, err NaN; e^d = 0 anyway
-        TV e = TV.Exp(d);
+        TV e = TV.ExpNonPositive(d);
         return TV.Fma(e, err, e);
     }
 

@@ -114,6 +114,12 @@ internal static unsafe class SimdFloat
         // --- added for the row tails of FusedSoftmaxCrossEntropy (an overlapping last vector) ---
         /// <summary>Lanes below <paramref name="count"/> set to 0, the others kept.</summary>
         static abstract TV ZeroFirst(TV v, int count);
+
+        // --- added for the fast paths of FusedSigmoidBinaryCrossEntropy and the softmax passes ---
+        /// <summary><see cref="Exp"/> for arguments ≤ 0 (or −∞): the same result without the upper clamp.</summary>
+        static abstract TV ExpNonPositive(TV x);
+        /// <summary><c>-|a|</c> in one instruction (the sign bit set).</summary>
+        static abstract TV NegativeAbs(TV a);
     }
 
     internal readonly struct V512 : IVec<V512>
@@ -194,14 +200,24 @@ internal static unsafe class SimdFloat
         public static float SumAcross(V512 v) => Vector512.Sum(v._v);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static V512 Exp(V512 xv)
+        public static V512 Exp(V512 xv) => ExpCore(xv, clampHigh: true);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static V512 ExpNonPositive(V512 xv) => ExpCore(xv, clampHigh: false);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static V512 NegativeAbs(V512 a) => new(Vector512.BitwiseOr(a._v, Vector512.Create(-0.0f)));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static V512 ExpCore(V512 xv, bool clampHigh)
         {
             var x = xv._v;
             if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
             {
                 // vscalefps forms p·2^n in one instruction, with exact overflow to +∞ and gradual underflow to 0, so
                 // no exponent arithmetic and no select for tiny results: -∞ (clamped to -110) gives exactly 0.
-                var xs = Vector512.MinNative(Vector512.MaxNative(x, Vector512.Create(MinArg)), Vector512.Create(ScaleMaxArg));
+                var xs = Vector512.MaxNative(x, Vector512.Create(MinArg));
+                xs = clampHigh ? Vector512.MinNative(xs, Vector512.Create(ScaleMaxArg)) : xs;
                 var ts = Vector512.FusedMultiplyAdd(xs, Vector512.Create(Log2E), Vector512.Create(RoundMagic));
                 var ns = ts - Vector512.Create(RoundMagic);
                 var rs = Vector512.FusedMultiplyAdd(ns, Vector512.Create(-Ln2Hi), xs);
@@ -217,7 +233,8 @@ internal static unsafe class SimdFloat
                 return new(Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(MinArg)), Vector512<float>.Zero, System.Runtime.Intrinsics.X86.Avx512F.Scale(ps, ns)));
             }
 
-            var xc = Vector512.MinNative(Vector512.MaxNative(x, Vector512.Create(MinArg)), Vector512.Create(MaxArg));
+            var xc = Vector512.MaxNative(x, Vector512.Create(MinArg));
+            xc = clampHigh ? Vector512.MinNative(xc, Vector512.Create(MaxArg)) : xc;
             var t = Vector512.FusedMultiplyAdd(xc, Vector512.Create(Log2E), Vector512.Create(RoundMagic));
             var n = t - Vector512.Create(RoundMagic);
             var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Hi), xc);
@@ -316,14 +333,24 @@ internal static unsafe class SimdFloat
         public static float SumAcross(V256 v) => Vector256.Sum(v._v);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static V256 Exp(V256 xv)
+        public static V256 Exp(V256 xv) => ExpCore(xv, clampHigh: true);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static V256 ExpNonPositive(V256 xv) => ExpCore(xv, clampHigh: false);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static V256 NegativeAbs(V256 a) => new(Vector256.BitwiseOr(a._v, Vector256.Create(-0.0f)));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static V256 ExpCore(V256 xv, bool clampHigh)
         {
             var x = xv._v;
             if (System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
             {
                 // vscalefps forms p·2^n in one instruction, with exact overflow to +∞ and gradual underflow to 0, so
                 // no exponent arithmetic and no select for tiny results: -∞ (clamped to -110) gives exactly 0.
-                var xs = Vector256.MinNative(Vector256.MaxNative(x, Vector256.Create(MinArg)), Vector256.Create(ScaleMaxArg));
+                var xs = Vector256.MaxNative(x, Vector256.Create(MinArg));
+                xs = clampHigh ? Vector256.MinNative(xs, Vector256.Create(ScaleMaxArg)) : xs;
                 var ts = Vector256.FusedMultiplyAdd(xs, Vector256.Create(Log2E), Vector256.Create(RoundMagic));
                 var ns = ts - Vector256.Create(RoundMagic);
                 var rs = Vector256.FusedMultiplyAdd(ns, Vector256.Create(-Ln2Hi), xs);
@@ -339,7 +366,8 @@ internal static unsafe class SimdFloat
                 return new(Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(MinArg)), Vector256<float>.Zero, System.Runtime.Intrinsics.X86.Avx512F.VL.Scale(ps, ns)));
             }
 
-            var xc = Vector256.MinNative(Vector256.MaxNative(x, Vector256.Create(MinArg)), Vector256.Create(MaxArg));
+            var xc = Vector256.MaxNative(x, Vector256.Create(MinArg));
+            xc = clampHigh ? Vector256.MinNative(xc, Vector256.Create(MaxArg)) : xc;
             var t = Vector256.FusedMultiplyAdd(xc, Vector256.Create(Log2E), Vector256.Create(RoundMagic));
             var n = t - Vector256.Create(RoundMagic);
             var r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Hi), xc);
@@ -448,10 +476,20 @@ internal static unsafe class SimdFloat
         public static float SumAcross(V128 v) => Vector128.Sum(v._v);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static V128 Exp(V128 xv)
+        public static V128 Exp(V128 xv) => ExpCore(xv, clampHigh: true);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static V128 ExpNonPositive(V128 xv) => ExpCore(xv, clampHigh: false);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static V128 NegativeAbs(V128 a) => new(Vector128.BitwiseOr(a._v, Vector128.Create(-0.0f)));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static V128 ExpCore(V128 xv, bool clampHigh)
         {
             var x = xv._v;
-            var xc = Vector128.MinNative(Vector128.MaxNative(x, Vector128.Create(MinArg)), Vector128.Create(MaxArg));
+            var xc = Vector128.MaxNative(x, Vector128.Create(MinArg));
+            xc = clampHigh ? Vector128.MinNative(xc, Vector128.Create(MaxArg)) : xc;
             var t = Vector128.FusedMultiplyAdd(xc, Vector128.Create(Log2E), Vector128.Create(RoundMagic));
             var n = t - Vector128.Create(RoundMagic);
             var r = Vector128.FusedMultiplyAdd(n, Vector128.Create(-Ln2Hi), xc);

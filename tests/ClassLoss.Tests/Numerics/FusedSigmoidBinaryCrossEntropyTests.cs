@@ -1,5 +1,6 @@
 using ClassLoss.Losses;
 using ClassLoss.Numerics;
+using ClassLoss.Tests.TestUtilities;
 
 namespace ClassLoss.Tests.Numerics;
 
@@ -280,6 +281,58 @@ public class SigmoidBinaryCrossEntropyInfiniteLogitTests
         for (int i = 0; i < n; i++)
         {
             Assert.Equal(gd[i], g[i], 1e-6);
+        }
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(300)]
+    [InlineData(555)]
+    public void OneNonFiniteLogitInALongRun_RedoesOnlyItsChunk_AndMatchesTheDoubleKernel(int at)
+    {
+        // 600 elements = chunks of 256 on the fast path; the chunk holding the non-finite logit is redone exactly.
+        const int n = 600;
+        float[] x = Reference.ToFloat(Reference.RandomLogits(91, n, 6.0));
+        var y = new float[n];
+        var rng = new Random(92);
+        for (int i = 0; i < n; i++)
+        {
+            y[i] = i % 3 == 0 ? (float)rng.NextDouble() : rng.Next(2);
+        }
+
+        foreach (float bad in new[] { float.PositiveInfinity, float.NegativeInfinity, float.NaN })
+        {
+            foreach (float target in new[] { 0f, 1f, 0.25f })
+            {
+                x[at] = bad;
+                y[at] = target;
+                var o = new ClassLoss.Losses.BinaryCrossEntropyOptions { Reduction = ClassLoss.Losses.Reduction.Sum };
+                var g = new float[n];
+                double fast = ClassLoss.Losses.SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, n, o, g, default).Value;
+                var gd = new double[n];
+                double exact = ClassLoss.Losses.SigmoidBinaryCrossEntropy.Evaluate<double>(
+                    Array.ConvertAll(x, v => (double)v), Array.ConvertAll(y, v => (double)v), n, o, gd, default).Value;
+                if (double.IsFinite(exact))
+                {
+                    Assert.Equal(exact, fast, 1e-6 * Math.Abs(exact));
+                }
+                else
+                {
+                    Assert.Equal(exact, fast); // +inf or NaN, the same kind
+                }
+
+                for (int i = 0; i < n; i++)
+                {
+                    if (double.IsNaN(gd[i]))
+                    {
+                        Assert.True(float.IsNaN(g[i]), $"x={bad} y={target}: gradient[{i}] {g[i]} vs NaN");
+                    }
+                    else
+                    {
+                        Assert.Equal(gd[i], g[i], 1e-6);
+                    }
+                }
+            }
         }
     }
 }

@@ -25,6 +25,9 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
 {
     private const int Chunk = 256;
 
+    /// <summary>The bits of 1f: a target is in [+0, 1] exactly when its bits, read as unsigned, are at most this.</summary>
+    private const uint OneBits = 0x3F800000;
+
     /// <summary>True when this kernel computes what <see cref="SigmoidBinaryCrossEntropy"/> would for these options.</summary>
     public static bool Supports(BinaryCrossEntropyOptions options) =>
         options.WeightSpan.IsEmpty && options.PositiveWeightSpan.IsEmpty && options.LabelSmoothing == 0;
@@ -201,8 +204,9 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
         {
             TV xv = TV.Load(x + j);
             TV yv = TV.Load(y + j);
-            // 0 where 0 ≤ y ≤ 1, else 1 (NaN fails both comparisons)
-            outside = TV.Max(outside, TV.SelectGreaterOrEqual(yv, zero, TV.SelectGreaterOrEqual(one, yv, zero, one), one));
+            // y in [+0, 1] exactly when its bits, read unsigned, are at most those of 1f: negatives (sign bit) and
+            // NaN (exponent all ones) are above; so is -0, which the caller's exact recheck lets through.
+            outside = TV.MaxAsUInt32(outside, yv);
             TV ev = TV.ExpNonPositive(TV.NegativeAbs(xv));
             TV u = TV.Add(one, ev);
             // log1p(e) = 2 atanh(t), t = e / (2 + e)
@@ -227,16 +231,17 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
             acc = TV.Add(acc, TV.Add(linear, log1p));
             if (g != null)
             {
-                TV r = TV.ReciprocalOfAtLeastOne(u);
-                TV er = TV.Mul(ev, r);
-                TV sig = TV.SelectGreaterOrEqual(xv, zero, r, er);
-                TV complement = TV.SelectGreaterOrEqual(xv, zero, er, r);
-                TV grad = TV.Mul(TV.Fma(TV.Neg(yv), complement, TV.Mul(TV.Sub(one, yv), sig)), s);
+                // (1 - y) σ - y (1 - σ) with σ = 1/u (x ≥ 0) or e/u (x < 0), 1 - σ the other one, u = 1 + e:
+                // r·((1 - y) - y e) or r·((1 - y) e - y), r = 1/u; hard targets leave a single term, no cancellation.
+                TV r = TV.Mul(TV.ReciprocalOfAtLeastOne(u), s);
+                TV omy = TV.Sub(one, yv);
+                TV numerator = TV.SelectGreaterOrEqual(xv, zero, TV.Fma(TV.Neg(yv), ev, omy), TV.Fma(omy, ev, TV.Neg(yv)));
+                TV grad = TV.Mul(numerator, r);
                 TV.Store(TFast.On ? grad : TV.SelectEqual(xv, xv, grad, xv), g + j);
             }
         }
 
-        if (TV.SumAcross(outside) != 0f)
+        if (TV.AnyAboveAsUInt32(outside, OneBits))
         {
             *bad = 1;
         }

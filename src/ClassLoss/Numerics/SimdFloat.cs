@@ -120,6 +120,10 @@ internal static unsafe class SimdFloat
         static abstract TV ExpNonPositive(TV x);
         /// <summary><c>-|a|</c> in one instruction (the sign bit set).</summary>
         static abstract TV NegativeAbs(TV a);
+        /// <summary>Per lane, the larger bit pattern read as unsigned 32-bit integers (one instruction).</summary>
+        static abstract TV MaxAsUInt32(TV a, TV b);
+        /// <summary>True when some lane's bit pattern, read as an unsigned 32-bit integer, exceeds <paramref name="limit"/>.</summary>
+        static abstract bool AnyAboveAsUInt32(TV v, uint limit);
     }
 
     internal readonly struct V512 : IVec<V512>
@@ -185,6 +189,9 @@ internal static unsafe class SimdFloat
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static V512 ZeroFirst(V512 v, int count) =>
             new(Vector512.ConditionalSelect(Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle(), Vector512<float>.Zero, v._v));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static V512 MaxAsUInt32(V512 a, V512 b) => new(Vector512.Max(a._v.AsUInt32(), b._v.AsUInt32()).AsSingle());
+        public static bool AnyAboveAsUInt32(V512 v, uint limit) => Vector512.GreaterThanAny(v._v.AsUInt32(), Vector512.Create(limit));
         public static V512 Min(V512 a, V512 b) => new(Vector512.Min(a._v, b._v));
         public static V512 Abs(V512 a) => new(Vector512.Abs(a._v));
         public static V512 Neg(V512 a) => new(-a._v);
@@ -318,6 +325,9 @@ internal static unsafe class SimdFloat
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static V256 ZeroFirst(V256 v, int count) =>
             new(Vector256.ConditionalSelect(Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle(), Vector256<float>.Zero, v._v));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static V256 MaxAsUInt32(V256 a, V256 b) => new(Vector256.Max(a._v.AsUInt32(), b._v.AsUInt32()).AsSingle());
+        public static bool AnyAboveAsUInt32(V256 v, uint limit) => Vector256.GreaterThanAny(v._v.AsUInt32(), Vector256.Create(limit));
         public static V256 Min(V256 a, V256 b) => new(Vector256.Min(a._v, b._v));
         public static V256 Abs(V256 a) => new(Vector256.Abs(a._v));
         public static V256 Neg(V256 a) => new(-a._v);
@@ -451,6 +461,9 @@ internal static unsafe class SimdFloat
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static V128 ZeroFirst(V128 v, int count) =>
             new(Vector128.ConditionalSelect(Vector128.LessThan(Vector128<int>.Indices, Vector128.Create(count)).AsSingle(), Vector128<float>.Zero, v._v));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static V128 MaxAsUInt32(V128 a, V128 b) => new(Vector128.Max(a._v.AsUInt32(), b._v.AsUInt32()).AsSingle());
+        public static bool AnyAboveAsUInt32(V128 v, uint limit) => Vector128.GreaterThanAny(v._v.AsUInt32(), Vector128.Create(limit));
         public static V128 Min(V128 a, V128 b) => new(Vector128.Min(a._v, b._v));
         public static V128 Abs(V128 a) => new(Vector128.Abs(a._v));
         public static V128 Neg(V128 a) => new(-a._v);

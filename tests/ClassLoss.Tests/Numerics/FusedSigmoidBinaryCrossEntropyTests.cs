@@ -335,4 +335,27 @@ public class SigmoidBinaryCrossEntropyInfiniteLogitTests
             }
         }
     }
+
+    [Fact]
+    public void NegativeZeroTargets_AreValid_AndGiveWhatPositiveZeroGives()
+    {
+        // The in-pass range check reads target bits as unsigned, which flags -0; the exact recheck must let it through.
+        const int n = 100;
+        float[] x = Reference.ToFloat(Reference.RandomLogits(93, n, 4.0));
+        var y = new float[n];
+        var yNeg = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            y[i] = i % 2;
+            yNeg[i] = i % 2 == 0 ? -0f : 1f;
+        }
+
+        var o = new ClassLoss.Losses.BinaryCrossEntropyOptions();
+        var g = new float[n];
+        var gNeg = new float[n];
+        var a = ClassLoss.Losses.SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, 10, o, g, default);
+        var b = ClassLoss.Losses.SigmoidBinaryCrossEntropy.Evaluate<float>(x, yNeg, 10, o, gNeg, default);
+        Assert.Equal(a.Value, b.Value);
+        Assert.True(g.AsSpan().SequenceEqual(gNeg));
+    }
 }

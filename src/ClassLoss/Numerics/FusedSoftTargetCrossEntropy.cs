@@ -38,7 +38,7 @@ namespace ClassLoss.Numerics;
 /// path. Threads, blocks and allocation as <see cref="FusedSoftmaxCrossEntropy"/>: bit-identical results for any thread
 /// count, nothing allocated on the single-thread path (float class weights live in a per-thread buffer).</para>
 /// </remarks>
-internal static unsafe class FusedSoftTargetCrossEntropy
+internal static unsafe partial class FusedSoftTargetCrossEntropy
 {
     private const int VectorsPerFlush = 8;
 
@@ -189,7 +189,13 @@ internal static unsafe class FusedSoftTargetCrossEntropy
             int end = Math.Min(n, start + blockRows);
             int flagged = n;
             double sum = 0;
-            for (int i = start; i < end; i++)
+            int i = start;
+            if (UsesShortRows(k))
+            {
+                i = ShortRows<TS, TW, TT>(z, t, g, r, start, end, p, ref sum, ref flagged);
+            }
+
+            for (; i < end; i++)
             {
                 long offset = (long)i * k;
                 // The next row's logits and targets are prefetched during this row's exp pass (compute-bound), so

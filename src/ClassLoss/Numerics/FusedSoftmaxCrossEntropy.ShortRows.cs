@@ -29,9 +29,9 @@ internal static unsafe partial class FusedSoftmaxCrossEntropy
     /// <summary>Lane sums are carried into double every this many columns. With pairs, every float rounding is of a
     /// partial sum of at most two terms, so the relative error of <c>S</c> stays within one float rounding (longer
     /// float runs let one large term and many equal small ones round the same way every time: 4e-7 at 8 terms).</summary>
-    private const int ShortRowFlush = 2;
+    internal const int ShortRowFlush = 2;
 
-    private const int MaxLanes = 16;
+    internal const int MaxLanes = 16;
 
     /// <summary>True when rows of <paramref name="k"/> classes take the short-row path on this hardware.</summary>
     internal static bool UsesShortRows(int k) =>

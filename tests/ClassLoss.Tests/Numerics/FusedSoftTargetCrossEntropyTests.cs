@@ -13,7 +13,7 @@ namespace ClassLoss.Tests.Numerics;
 /// </summary>
 public class FusedSoftTargetCrossEntropyTests
 {
-    private static IEnumerable<CrossEntropyOptions> OptionSets(int k, Reduction reduction, int seed)
+    internal static IEnumerable<CrossEntropyOptions> OptionSets(int k, Reduction reduction, int seed)
     {
         double[] w = Weights(k, seed);
         foreach (double eps in new[] { 0.0, 0.1, 1.0 })
@@ -26,7 +26,7 @@ public class FusedSoftTargetCrossEntropyTests
     }
 
     /// <summary>Positive weights in [0.2, 3) with a zero weight every 7th class.</summary>
-    private static double[] Weights(int k, int seed)
+    internal static double[] Weights(int k, int seed)
     {
         var rng = new Random(seed);
         var w = new double[k];
@@ -39,7 +39,7 @@ public class FusedSoftTargetCrossEntropyTests
     }
 
     /// <summary>Random probability rows in float; every third row one-hot, every fourth with zeros in it.</summary>
-    private static float[] Targets(int seed, int n, int k)
+    internal static float[] Targets(int seed, int n, int k)
     {
         float[] t = Reference.ToFloat(Reference.RandomProbabilities(seed, n, k));
         var rng = new Random(seed + 1);
@@ -66,7 +66,7 @@ public class FusedSoftTargetCrossEntropyTests
         $"eps={o.LabelSmoothing} tau={o.Temperature} weighted={o.ClassWeights is not null} {o.Reduction}";
 
     /// <summary>As <c>FusedCrossEntropyOptionsTests.AssertMatchesGeneric</c>, for probability targets.</summary>
-    private static void AssertMatchesGeneric(float[] z, float[] t, int k, CrossEntropyOptions o, int threads = 1, double valueFloor = 1e-3)
+    internal static void AssertMatchesGeneric(float[] z, float[] t, int k, CrossEntropyOptions o, int threads = 1, double valueFloor = 1e-3)
     {
         int n = z.Length / k;
         var g = new float[z.Length];

@@ -30,7 +30,7 @@ namespace ClassLoss.Numerics;
 /// so the value is bit-identical for any thread count (<see cref="BlockParallel"/>). Allocates nothing. Source: Lin et al. 2017; Keras
 /// <c>CategoricalFocalCrossentropy</c>.</para>
 /// </remarks>
-internal static unsafe class FusedSoftmaxFocal
+internal static unsafe partial class FusedSoftmaxFocal
 {
     private const int SumChunk = 1024;
 
@@ -70,7 +70,13 @@ internal static unsafe class FusedSoftmaxFocal
             double gamma = options.Gamma;
             int end = Math.Min(n, (b + 1) * blockRows);
             double sum = 0;
-            for (int i = b * blockRows; i < end; i++)
+            int i = b * blockRows;
+            if (FusedSoftmaxCrossEntropy.UsesShortRows(k))
+            {
+                i = ShortRows(z, y, g, r, i, end, k, options, scale, ref sum);
+            }
+
+            for (; i < end; i++)
             {
                 float* zi = z + (long)i * k;
                 float* gi = g == null ? null : g + (long)i * k;

@@ -12,7 +12,7 @@ namespace ClassLoss.Tests.Numerics;
 /// </summary>
 public class FusedFocalTests
 {
-    private static readonly double[] Gammas = [0, 0.5, 1, 2, 3.7];
+    internal static readonly double[] Gammas = [0, 0.5, 1, 2, 3.7];
 
     private static int MaxWidth => 3 * Math.Max(Vector512<float>.Count, Vector<float>.Count) + 1;
 
@@ -55,7 +55,7 @@ public class FusedFocalTests
 
     // ---------------------------------------------------------------- softmax focal, class-index targets
 
-    private static void SoftmaxCase(float[] z, int[] y, int k, SoftmaxFocalOptions o, string what)
+    internal static void SoftmaxCase(float[] z, int[] y, int k, SoftmaxFocalOptions o, string what)
     {
         int n = y.Length;
         var g = new float[z.Length];

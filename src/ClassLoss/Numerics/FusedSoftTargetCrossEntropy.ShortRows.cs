@@ -75,15 +75,12 @@ internal static unsafe partial class FusedSoftTargetCrossEntropy
             }
 
             // Pass 1 on the transposed blocks: maxima, target sums, and min(t, 1 - t) (< 0 or NaN: out of range).
-            TV m = TV.Broadcast(float.NegativeInfinity);
+            TV m = GatherColumns<TV>(z + offset, k, e);
+            GatherColumns<TV>(t + offset, k, tt);
             TV lo = zero, ts = zero;
             for (int c = 0; c < k; c++)
             {
-                TV zc = TV.GatherStrided(z + offset + c, k);
-                TV tc = TV.GatherStrided(t + offset + c, k);
-                TV.Store(zc, e + c * lanes);
-                TV.Store(tc, tt + c * lanes);
-                m = TV.Max(m, zc);
+                TV tc = TV.Load(tt + c * lanes);
                 lo = TV.Min(lo, TV.Min(tc, TV.Sub(one, tc)));
                 ts = TV.Add(ts, tc);
                 if ((c + 1) % ShortRowFlush == 0 || c == k - 1)
@@ -131,12 +128,7 @@ internal static unsafe partial class FusedSoftTargetCrossEntropy
                 }
             }
 
-            for (int j = 0; j < lanes; j++)
-            {
-                lane[j] = float.IsFinite(maxima[j]) ? (float)sums[j] : 1f;
-            }
-
-            TV.Store(TV.LogOfNormal(TV.Load(lane)), lane);
+            LogOfSums<TV>(sums, maxima, lane);
 
             // Each row's check, loss and gradient factor, as on the row path.
             for (int j = 0; j < lanes; j++)
@@ -178,15 +170,7 @@ internal static unsafe partial class FusedSoftTargetCrossEntropy
                     TV.Store(TV.Mul(TV.Fma(TV.Load(e + c * lanes), a, TV.Neg(q)), sv), e + c * lanes);
                 }
 
-                float* gb = g + offset;
-                for (int j = 0; j < lanes; j++)
-                {
-                    float* gj = gb + (long)j * k;
-                    for (int c = 0; c < k; c++)
-                    {
-                        gj[c] = e[c * lanes + j];
-                    }
-                }
+                ScatterRows<TV>(e, k, g + offset);
             }
 
             for (int j = 0; j < lanes; j++)

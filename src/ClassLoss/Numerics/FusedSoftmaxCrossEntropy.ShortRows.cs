@@ -33,8 +33,10 @@ internal static unsafe partial class FusedSoftmaxCrossEntropy
 
     internal const int MaxLanes = 16;
 
+    internal static bool AbOff;
+
     /// <summary>True when rows of <paramref name="k"/> classes take the short-row path on this hardware.</summary>
-    internal static bool UsesShortRows(int k) =>
+    internal static bool UsesShortRows(int k) => !AbOff &&
         k <= ShortRowMaxClasses && (Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated || Vector128.IsHardwareAccelerated);
 
     /// <summary>
@@ -62,7 +64,6 @@ internal static unsafe partial class FusedSoftmaxCrossEntropy
     private static int ShortRows<TV, TS, TW, TT>(float* z, int* y, float* g, float* r, int start, int end, in RowParams p, ref double sum)
         where TV : struct, IVec<TV> where TS : struct, IFlag where TW : struct, IFlag where TT : struct, IFlag
     {
-        const int Normal = 0, Ignored = 1, Slow = 2;
         int k = p.K;
         int lanes = TV.Count;
         float* e = stackalloc float[ShortRowMaxClasses * MaxLanes]; // e[c·lanes + j]: column c of the group's row j
@@ -84,13 +85,7 @@ internal static unsafe partial class FusedSoftmaxCrossEntropy
             float* zb = z + (long)i0 * k;
 
             // Transpose the group into e (columns in vectors) and take the row maxima.
-            TV m = TV.Broadcast(float.NegativeInfinity);
-            for (int c = 0; c < k; c++)
-            {
-                TV col = TV.GatherStrided(zb + c, k);
-                TV.Store(col, e + c * lanes);
-                m = TV.Max(m, col);
-            }
+            TV m = GatherColumns<TV>(zb, k, e);
 
             TV.Store(m, maxima);
             for (int j = 0; j < lanes; j++)
@@ -129,13 +124,7 @@ internal static unsafe partial class FusedSoftmaxCrossEntropy
                 }
             }
 
-            // log S for all lanes at once (S ≥ 1 where the maximum is finite; other lanes are not used).
-            for (int j = 0; j < lanes; j++)
-            {
-                lane[j] = float.IsFinite(maxima[j]) ? (float)sums[j] : 1f;
-            }
-
-            TV.Store(TV.LogOfNormal(TV.Load(lane)), lane);
+            LogOfSums<TV>(sums, maxima, lane);
 
             // Each row's loss, gradient factor and label entry, in double as on the row path.
             for (int j = 0; j < lanes; j++)
@@ -145,24 +134,24 @@ internal static unsafe partial class FusedSoftmaxCrossEntropy
                 losses[j] = 0;
                 if (label == p.IgnoreIndex)
                 {
-                    status[j] = Ignored;
+                    status[j] = LaneCleared;
                     continue;
                 }
 
                 if (!float.IsFinite(maxima[j]))
                 {
-                    status[j] = Slow;
+                    status[j] = LaneSlow;
                     continue;
                 }
 
                 double loss = Loss<TS>(z + (long)(i0 + j) * k, label, maxima[j], lane[j], ds[j], p, out double hard);
                 if (!double.IsFinite(loss))
                 {
-                    status[j] = Slow;
+                    status[j] = LaneSlow;
                     continue;
                 }
 
-                status[j] = Normal;
+                status[j] = LaneNormal;
                 losses[j] = loss;
                 if (g != null)
                 {
@@ -183,46 +172,105 @@ internal static unsafe partial class FusedSoftmaxCrossEntropy
                     TV.Store(v, e + c * lanes);
                 }
 
-                float* gb = g + (long)i0 * k;
-                for (int j = 0; j < lanes; j++)
-                {
-                    float* gj = gb + (long)j * k;
-                    for (int c = 0; c < k; c++)
-                    {
-                        gj[c] = e[c * lanes + j];
-                    }
-                }
+                ScatterRows<TV>(e, k, g + (long)i0 * k);
             }
 
             for (int j = 0; j < lanes; j++)
             {
-                int i = i0 + j;
-                float* gi = g == null ? null : g + (long)i * k;
-                if (status[j] == Slow)
+                if (status[j] == LaneSlow)
                 {
-                    losses[j] = Fallback(z + (long)i * k, gi, y[i], p);
+                    long at = (long)(i0 + j) * k;
+                    losses[j] = Fallback(z + at, g == null ? null : g + at, y[i0 + j], p);
                 }
-                else if (gi != null)
-                {
-                    if (status[j] == Ignored)
-                    {
-                        new Span<float>(gi, k).Clear();
-                    }
-                    else
-                    {
-                        gi[y[i]] = labelGradients[j];
-                    }
-                }
-
-                if (r != null)
-                {
-                    r[i] = (float)losses[j];
-                }
-
-                sum += losses[j];
             }
+
+            sum += FinishLanes(lanes, status, losses, labelGradients, y + i0, k, g == null ? null : g + (long)i0 * k, r == null ? null : r + i0);
         }
 
         return i0;
+    }
+
+    /// <summary>Gathers the <paramref name="k"/> columns of <c>TV.Count</c> rows starting at <paramref name="rows"/> into
+    /// <paramref name="block"/> (column c at <c>block + c·TV.Count</c>); returns the row maxima (NaN propagates).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static TV GatherColumns<TV>(float* rows, int k, float* block) where TV : struct, IVec<TV>
+    {
+        TV m = TV.Broadcast(float.NegativeInfinity);
+        for (int c = 0; c < k; c++)
+        {
+            TV col = TV.GatherStrided(rows + c, k);
+            TV.Store(col, block + c * TV.Count);
+            m = TV.Max(m, col);
+        }
+
+        return m;
+    }
+
+    /// <summary>Writes a column block (as <see cref="GatherColumns"/> fills it) back to <c>TV.Count</c> rows of
+    /// <paramref name="k"/> at <paramref name="rows"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void ScatterRows<TV>(float* block, int k, float* rows) where TV : struct, IVec<TV>
+    {
+        int lanes = TV.Count;
+        for (int j = 0; j < lanes; j++)
+        {
+            float* row = rows + (long)j * k;
+            for (int c = 0; c < k; c++)
+            {
+                row[c] = block[c * lanes + j];
+            }
+        }
+    }
+
+    /// <summary>Lane states on the short-row paths: computed, to be zeroed (ignored row, zero weight), or recomputed
+    /// by the generic row (non-finite maximum or result).</summary>
+    internal const int LaneNormal = 0, LaneCleared = 1, LaneSlow = 2;
+
+    /// <summary><c>log S</c> per lane into <paramref name="result"/> (one vector log; lanes whose maximum is not
+    /// finite get log 1 and are not used).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void LogOfSums<TV>(double* sums, float* maxima, float* result) where TV : struct, IVec<TV>
+    {
+        for (int j = 0; j < TV.Count; j++)
+        {
+            result[j] = float.IsFinite(maxima[j]) ? (float)sums[j] : 1f;
+        }
+
+        TV.Store(TV.LogOfNormal(TV.Load(result)), result);
+    }
+
+    /// <summary>
+    /// The end of a group of <paramref name="lanes"/> rows whose gradient block was already copied back (slow lanes
+    /// already recomputed): zeroes cleared rows, writes each normal row's label entry, stores the row losses, and
+    /// returns their sum added in row order.
+    /// </summary>
+    internal static double FinishLanes(int lanes, int* status, double* losses, float* labelGradients, int* labels, int k,
+        float* g, float* rowLosses)
+    {
+        double sum = 0;
+        for (int j = 0; j < lanes; j++)
+        {
+            if (g != null && status[j] != LaneSlow)
+            {
+                float* gj = g + (long)j * k;
+                if (status[j] == LaneCleared)
+                {
+                    new Span<float>(gj, k).Clear();
+                }
+                else
+                {
+                    gj[labels[j]] = labelGradients[j];
+                }
+            }
+
+            if (rowLosses != null)
+            {
+                rowLosses[j] = (float)losses[j];
+            }
+
+            sum += losses[j];
+        }
+
+        return sum;
     }
 }

@@ -44,7 +44,6 @@ internal static unsafe partial class FusedSoftmaxFocal
     private static int ShortRows<TV>(float* z, int* y, float* g, float* r, int start, int end, int k, SoftmaxFocalOptions o,
         double scale, ref double sum) where TV : struct, IVec<TV>
     {
-        const int Normal = 0, Cleared = 1, Slow = 2;
         int lanes = TV.Count;
         int ignore = o.IgnoreIndex;
         double gamma = o.Gamma;
@@ -66,13 +65,7 @@ internal static unsafe partial class FusedSoftmaxFocal
         for (; i0 <= end - lanes; i0 += lanes)
         {
             long offset = (long)i0 * k;
-            TV m = TV.Broadcast(float.NegativeInfinity);
-            for (int c = 0; c < k; c++)
-            {
-                TV zc = TV.GatherStrided(z + offset + c, k);
-                TV.Store(zc, e + c * lanes);
-                m = TV.Max(m, zc);
-            }
+            TV m = GatherColumns<TV>(z + offset, k, e);
 
             TV.Store(m, maxima);
             for (int j = 0; j < lanes; j++)
@@ -129,20 +122,20 @@ internal static unsafe partial class FusedSoftmaxFocal
                 losses[j] = 0;
                 if (label == ignore)
                 {
-                    status[j] = Cleared;
+                    status[j] = LaneCleared;
                     continue;
                 }
 
                 if (!float.IsFinite(maxima[j]))
                 {
-                    status[j] = Slow;
+                    status[j] = LaneSlow;
                     continue;
                 }
 
                 double alpha = o.AlphaOf(label);
                 if (alpha == 0)
                 {
-                    status[j] = Cleared; // the generic kernel skips a zero-weight target: loss 0, gradient 0
+                    status[j] = LaneCleared; // the generic kernel skips a zero-weight target: loss 0, gradient 0
                     continue;
                 }
 
@@ -169,11 +162,11 @@ internal static unsafe partial class FusedSoftmaxFocal
                 double loss = alpha * b * ll;
                 if (!double.IsFinite(loss) || !double.IsFinite(total))
                 {
-                    status[j] = Slow;
+                    status[j] = LaneSlow;
                     continue;
                 }
 
-                status[j] = Normal;
+                status[j] = LaneNormal;
                 losses[j] = loss;
                 factors[j] = (float)(scale * total / s);
                 labelGradients[j] = (float)(-scale * total * q);
@@ -187,45 +180,20 @@ internal static unsafe partial class FusedSoftmaxFocal
                     TV.Store(TV.Mul(TV.Load(e + c * lanes), a), e + c * lanes);
                 }
 
-                float* gb = g + offset;
-                for (int j = 0; j < lanes; j++)
-                {
-                    float* gj = gb + (long)j * k;
-                    for (int c = 0; c < k; c++)
-                    {
-                        gj[c] = e[c * lanes + j];
-                    }
-                }
+                ScatterRows<TV>(e, k, g + offset);
             }
 
             for (int j = 0; j < lanes; j++)
             {
-                int i = i0 + j;
-                float* gi = g == null ? null : g + offset + (long)j * k;
-                if (status[j] == Slow)
+                if (status[j] == LaneSlow)
                 {
-                    losses[j] = SoftmaxFocal.Row(new ReadOnlySpan<float>(z + offset + (long)j * k, k), default, y[i], k, o, scale,
-                        gi == null ? default : new Span<float>(gi, k));
+                    long at = offset + (long)j * k;
+                    losses[j] = SoftmaxFocal.Row(new ReadOnlySpan<float>(z + at, k), default, y[i0 + j], k, o, scale,
+                        g == null ? default : new Span<float>(g + at, k));
                 }
-                else if (gi != null)
-                {
-                    if (status[j] == Cleared)
-                    {
-                        new Span<float>(gi, k).Clear();
-                    }
-                    else
-                    {
-                        gi[y[i]] = labelGradients[j];
-                    }
-                }
-
-                if (r != null)
-                {
-                    r[i] = (float)losses[j];
-                }
-
-                sum += losses[j];
             }
+
+            sum += FinishLanes(lanes, status, losses, labelGradients, y + i0, k, g == null ? null : g + offset, r == null ? null : r + i0);
         }
 
         return i0;

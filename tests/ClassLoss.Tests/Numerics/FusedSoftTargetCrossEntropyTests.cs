@@ -365,20 +365,20 @@ public class FusedSoftTargetCrossEntropyTests
         }
     }
 
-    [Fact]
-    public void RowSumsNearTheTolerance_AreDecidedExactlyAsTheGenericPath()
+    [Theory]
+    [InlineData(200, 3, 1)]
+    [InlineData(20, 48, 21)] // the short-row path (K ≤ 48), the row inside the second group
+    public void RowSumsNearTheTolerance_AreDecidedExactlyAsTheGenericPath(int k, int n, int at)
     {
         // Rows whose sum is 1 + δ for δ just inside and just outside the tolerance, and with the tolerance 0.
-        const int k = 200;
         var deltas = new[] { 0.0, 9.9e-5, 1.0e-4, 1.01e-4, -9.95e-5, -1.0e-4, -1.005e-4, 1.2e-4, 5e-6, -3e-7 };
         foreach (double tol in new[] { 1e-4, 0.0, 1e-6 })
         {
             foreach (double delta in deltas)
             {
-                const int n = 3;
                 float[] z = Reference.ToFloat(Reference.RandomLogits(3, n * k));
                 float[] t = Targets(4, n, k);
-                var row = t.AsSpan(k, k);
+                var row = t.AsSpan(at * k, k);
                 row.Fill(1f / k);
                 row[0] += (float)delta;
                 var o = new CrossEntropyOptions { TargetSumTolerance = tol };

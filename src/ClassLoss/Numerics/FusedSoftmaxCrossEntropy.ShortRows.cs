@@ -33,10 +33,8 @@ internal static unsafe partial class FusedSoftmaxCrossEntropy
 
     internal const int MaxLanes = 16;
 
-    internal static bool AbOff;
-
     /// <summary>True when rows of <paramref name="k"/> classes take the short-row path on this hardware.</summary>
-    internal static bool UsesShortRows(int k) => !AbOff &&
+    internal static bool UsesShortRows(int k) =>
         k <= ShortRowMaxClasses && (Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated || Vector128.IsHardwareAccelerated);
 
     /// <summary>

@@ -202,8 +202,8 @@ internal static unsafe class SimdFloat
         public static V512 SelectEqual(V512 a, V512 b, V512 whenTrue, V512 whenFalse) =>
             new(Vector512.ConditionalSelect(Vector512.Equals(a._v, b._v), whenTrue._v, whenFalse._v));
         public static V512 Max(V512 a, V512 b) => new(Vector512.Max(a._v, b._v));
-        public static float MaxAcross(V512 v) =>
-            Math.Max(V256.MaxAcross(new V256(v._v.GetLower())), V256.MaxAcross(new V256(v._v.GetUpper())));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float MaxAcross(V512 v) => V256.MaxAcross(new V256(Vector256.Max(v._v.GetLower(), v._v.GetUpper())));
         public static float SumAcross(V512 v) => Vector512.Sum(v._v);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -338,8 +338,8 @@ internal static unsafe class SimdFloat
         public static V256 SelectEqual(V256 a, V256 b, V256 whenTrue, V256 whenFalse) =>
             new(Vector256.ConditionalSelect(Vector256.Equals(a._v, b._v), whenTrue._v, whenFalse._v));
         public static V256 Max(V256 a, V256 b) => new(Vector256.Max(a._v, b._v));
-        public static float MaxAcross(V256 v) =>
-            Math.Max(V128.MaxAcross(new V128(v._v.GetLower())), V128.MaxAcross(new V128(v._v.GetUpper())));
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float MaxAcross(V256 v) => V128.MaxAcross(new V128(Vector128.Max(v._v.GetLower(), v._v.GetUpper())));
         public static float SumAcross(V256 v) => Vector256.Sum(v._v);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -475,15 +475,13 @@ internal static unsafe class SimdFloat
             new(Vector128.ConditionalSelect(Vector128.Equals(a._v, b._v), whenTrue._v, whenFalse._v));
         public static V128 Max(V128 a, V128 b) => new(Vector128.Max(a._v, b._v));
 
+        /// <summary>The largest lane by halving with vector max (IEEE maximum: a NaN lane gives NaN).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static float MaxAcross(V128 v)
         {
-            float m = v._v[0];
-            for (int i = 1; i < Vector128<float>.Count; i++)
-            {
-                m = Math.Max(m, v._v[i]);
-            }
-
-            return m;
+            var m = Vector128.Max(v._v, Vector128.Shuffle(v._v, Vector128.Create(2, 3, 0, 1)));
+            m = Vector128.Max(m, Vector128.Shuffle(m, Vector128.Create(1, 0, 3, 2)));
+            return m.ToScalar();
         }
 
         public static float SumAcross(V128 v) => Vector128.Sum(v._v);

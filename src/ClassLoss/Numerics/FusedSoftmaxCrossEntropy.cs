@@ -30,7 +30,7 @@ namespace ClassLoss.Numerics;
 /// double. Passes 2 and 3 re-read a row that is still in L1/L2, so the memory traffic is one read of the logits and
 /// one write of the gradient. (An online max/rescaled-sum single pass would store exponentials against different
 /// running maxima and need a second non-uniform correction pass, so the max pass is kept.)</para>
-/// <para><c>exp</c> is <see cref="SimdFloat"/>'s (Cephes, about 1 ulp; <c>-∞</c> (masked) logits contribute exactly 0).
+/// <para><c>exp</c> is <see cref="SimdFloat"/>'s (Cody–Waite and a degree-6 polynomial, about 1 ulp; <c>-∞</c> (masked) logits contribute exactly 0).
 /// A row whose maximum is not finite (NaN, +∞, or every entry −∞), or whose loss comes out non-finite (a masked
 /// label, masked classes under smoothing, a masked class of weight 0, overflow of <c>z - max</c>), is recomputed
 /// by <see cref="SoftmaxCrossEntropy.IndexRow{T}"/>, the generic double path, so such rows give exactly what the

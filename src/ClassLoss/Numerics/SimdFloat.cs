@@ -225,10 +225,10 @@ internal static unsafe class SimdFloat
             var x = xv._v;
             if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
             {
-                // vscalefps forms p·2^n in one instruction, with exact overflow to +∞ and gradual underflow to 0, so
-                // no exponent arithmetic and no select for tiny results: -∞ (clamped to -110) gives exactly 0.
-                var xs = Vector512.MaxNative(x, Vector512.Create(MinArg));
-                xs = clampHigh ? Vector512.MinNative(xs, Vector512.Create(ScaleMaxArg)) : xs;
+                // vscalefps forms p·2^n in one instruction, with exact overflow to +∞: no exponent arithmetic.
+                // Without the clamps (arguments ≤ 0) an argument below MinArg, -∞ included, may leave garbage or NaN in
+                // its lane; the final select replaces it by 0.
+                var xs = clampHigh ? Vector512.MinNative(Vector512.MaxNative(x, Vector512.Create(MinArg)), Vector512.Create(ScaleMaxArg)) : x;
                 var ts = Vector512.FusedMultiplyAdd(xs, Vector512.Create(Log2E), Vector512.Create(RoundMagic));
                 var ns = ts - Vector512.Create(RoundMagic);
                 var rs = Vector512.FusedMultiplyAdd(ns, Vector512.Create(-Ln2Hi), xs);
@@ -244,8 +244,9 @@ internal static unsafe class SimdFloat
                 return new(Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512.Create(MinArg)), Vector512<float>.Zero, System.Runtime.Intrinsics.X86.Avx512F.Scale(ps, ns)));
             }
 
-            var xc = Vector512.MaxNative(x, Vector512.Create(MinArg));
-            xc = clampHigh ? Vector512.MinNative(xc, Vector512.Create(MaxArg)) : xc;
+            // Without the clamps (arguments ≤ 0) an argument below MinArg, -∞ included, may leave garbage or NaN in
+            // its lane; the final select replaces it by 0.
+            var xc = clampHigh ? Vector512.MinNative(Vector512.MaxNative(x, Vector512.Create(MinArg)), Vector512.Create(MaxArg)) : x;
             var t = Vector512.FusedMultiplyAdd(xc, Vector512.Create(Log2E), Vector512.Create(RoundMagic));
             var n = t - Vector512.Create(RoundMagic);
             var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Hi), xc);
@@ -361,10 +362,10 @@ internal static unsafe class SimdFloat
             var x = xv._v;
             if (System.Runtime.Intrinsics.X86.Avx512F.VL.IsSupported)
             {
-                // vscalefps forms p·2^n in one instruction, with exact overflow to +∞ and gradual underflow to 0, so
-                // no exponent arithmetic and no select for tiny results: -∞ (clamped to -110) gives exactly 0.
-                var xs = Vector256.MaxNative(x, Vector256.Create(MinArg));
-                xs = clampHigh ? Vector256.MinNative(xs, Vector256.Create(ScaleMaxArg)) : xs;
+                // vscalefps forms p·2^n in one instruction, with exact overflow to +∞: no exponent arithmetic.
+                // Without the clamps (arguments ≤ 0) an argument below MinArg, -∞ included, may leave garbage or NaN in
+                // its lane; the final select replaces it by 0.
+                var xs = clampHigh ? Vector256.MinNative(Vector256.MaxNative(x, Vector256.Create(MinArg)), Vector256.Create(ScaleMaxArg)) : x;
                 var ts = Vector256.FusedMultiplyAdd(xs, Vector256.Create(Log2E), Vector256.Create(RoundMagic));
                 var ns = ts - Vector256.Create(RoundMagic);
                 var rs = Vector256.FusedMultiplyAdd(ns, Vector256.Create(-Ln2Hi), xs);
@@ -380,8 +381,9 @@ internal static unsafe class SimdFloat
                 return new(Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(MinArg)), Vector256<float>.Zero, System.Runtime.Intrinsics.X86.Avx512F.VL.Scale(ps, ns)));
             }
 
-            var xc = Vector256.MaxNative(x, Vector256.Create(MinArg));
-            xc = clampHigh ? Vector256.MinNative(xc, Vector256.Create(MaxArg)) : xc;
+            // Without the clamps (arguments ≤ 0) an argument below MinArg, -∞ included, may leave garbage or NaN in
+            // its lane; the final select replaces it by 0.
+            var xc = clampHigh ? Vector256.MinNative(Vector256.MaxNative(x, Vector256.Create(MinArg)), Vector256.Create(MaxArg)) : x;
             var t = Vector256.FusedMultiplyAdd(xc, Vector256.Create(Log2E), Vector256.Create(RoundMagic));
             var n = t - Vector256.Create(RoundMagic);
             var r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Hi), xc);
@@ -503,8 +505,9 @@ internal static unsafe class SimdFloat
         private static V128 ExpCore(V128 xv, bool clampHigh)
         {
             var x = xv._v;
-            var xc = Vector128.MaxNative(x, Vector128.Create(MinArg));
-            xc = clampHigh ? Vector128.MinNative(xc, Vector128.Create(MaxArg)) : xc;
+            // Without the clamps (arguments ≤ 0) an argument below MinArg, -∞ included, may leave garbage or NaN in
+            // its lane; the final select replaces it by 0.
+            var xc = clampHigh ? Vector128.MinNative(Vector128.MaxNative(x, Vector128.Create(MinArg)), Vector128.Create(MaxArg)) : x;
             var t = Vector128.FusedMultiplyAdd(xc, Vector128.Create(Log2E), Vector128.Create(RoundMagic));
             var n = t - Vector128.Create(RoundMagic);
             var r = Vector128.FusedMultiplyAdd(n, Vector128.Create(-Ln2Hi), xc);

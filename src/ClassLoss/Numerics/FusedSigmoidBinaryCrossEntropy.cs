@@ -12,10 +12,10 @@ namespace ClassLoss.Numerics;
 /// <para>Per element: <c>e = exp(-|x|)</c> with <see cref="FusedSoftmaxCrossEntropy"/>'s vector exp,
 /// <c>ℓ = max(x, 0) - x y + log1p(e)</c> (the first two terms in one fused multiply-add, so exact up to one rounding;
 /// a chunk with a non-finite logit is redone with <c>(1 - y) max(x, 0) + y max(-x, 0)</c>, which gives the limits), <c>σ(x) = x ≥ 0 ? 1/(1+e) : e/(1+e)</c>, gradient <c>((1 - y) σ - y (1 - σ))·s</c> (= <c>(σ - y)·s</c>, written so that hard 0/1 targets do not cancel; <c>1 - σ</c> is formed directly from <c>e</c>) where
-/// <c>s</c> is the reduction's factor. <c>log1p(e)</c> is <c>2 atanh(t)</c> with <c>t = e / (2 + e) ∈ [0, 1/3]</c>
-/// (odd Taylor series to <c>t^15</c>, truncation below 1e-9 relative), which has no cancellation, so it keeps a
-/// few-ulp relative accuracy even when <c>e</c> is tiny. The two reciprocals (<c>1/(2+e)</c>, <c>1/(1+e)</c>) are the
-/// hardware estimate refined by one Newton step instead of divisions (divisions cap the throughput).</para>
+/// <c>s</c> is the reduction's factor. <c>log1p(e)</c> is <c>e (1 + e Q(e))</c> with a fitted degree-7 <c>Q</c>
+/// (<see cref="Log1pOfUnit{TV}"/>: no division, a few ulps relative even when <c>e</c> is tiny). The reciprocal
+/// <c>1/(1+e)</c> is the hardware estimate refined by one Newton step instead of a division (divisions cap the
+/// throughput).</para>
 /// <para>One pass in registers. Elements are cut into blocks whose size depends only on the length; inside a block,
 /// chunks of <see cref="Chunk"/> elements are summed per vector lane in float and added to the block's double; block
 /// sums are added in block order. So the value is bit-identical for any thread count (see <see cref="BlockParallel"/>; no
@@ -32,27 +32,27 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
     public static bool Supports(BinaryCrossEntropyOptions options) =>
         options.WeightSpan.IsEmpty && options.PositiveWeightSpan.IsEmpty && options.LabelSmoothing == 0;
 
-    // log1p(e) = 2 atanh(t), t = e / (2 + e) in [0, 1/3]: 2 (t + t^3/3 + ... + t^15/15); the first omitted term is
-    // below 2 (1/3)^17 / 17 < 1e-9 relative to t, so the error is the few roundings of the evaluation.
-    private const float A1 = 1f / 3, A2 = 1f / 5, A3 = 1f / 7, A4 = 1f / 9, A5 = 1f / 11, A6 = 1f / 13, A7 = 1f / 15;
-
-    /// <summary>log(1 + e) for e in [0, 1], the scalar twin of the vector evaluation.</summary>
+    /// <summary>log(1 + e) for e in [0, 1], the scalar twin of <see cref="Log1pOfUnit{TV}"/> (same polynomial).</summary>
     internal static float Log1pScalar(float e)
     {
-        float t = e / (2f + e);
-        float t2 = t * t;
-        float p = MathF.FusedMultiplyAdd(A7, t2, A6);
-        p = MathF.FusedMultiplyAdd(p, t2, A5);
-        p = MathF.FusedMultiplyAdd(p, t2, A4);
-        p = MathF.FusedMultiplyAdd(p, t2, A3);
-        p = MathF.FusedMultiplyAdd(p, t2, A2);
-        p = MathF.FusedMultiplyAdd(p, t2, A1);
-        return MathF.FusedMultiplyAdd(t2 * t, p, t) * 2f;
+        float q = MathF.FusedMultiplyAdd(Q7, e, Q6);
+        q = MathF.FusedMultiplyAdd(q, e, Q5);
+        q = MathF.FusedMultiplyAdd(q, e, Q4);
+        q = MathF.FusedMultiplyAdd(q, e, Q3);
+        q = MathF.FusedMultiplyAdd(q, e, Q2);
+        q = MathF.FusedMultiplyAdd(q, e, Q1);
+        q = MathF.FusedMultiplyAdd(q, e, Q0);
+        return MathF.FusedMultiplyAdd(q, e, 1f) * e;
     }
 
+    // log1p(e) = 2 atanh(t), t = e / (2 + e) in [0, 1/3]: 2 (t + t^3/3 + ... + t^15/15); the first omitted term is
+    // below 2 (1/3)^17 / 17 < 1e-9 relative to t, so the error is the few roundings of the evaluation.
+    private const float A1 = 1f / 3, A2 = 1f / 5, A3 = 1f / 7, A4 = 1f / 9, A5 = 1f / 11, A6 = 1f / 13;
+
     /// <summary>
-    /// <c>log1p(e) = 2 atanh(t)</c> from <c>t = e / (2 + e) ∈ [0, 1/3]</c>: the odd series to <c>t^13</c> (the omitted
-    /// <c>2 t^15/15</c> is below 1.4e-8 of the result, a quarter ulp). Shared with <see cref="FusedSigmoidFocal"/>.
+    /// <c>log1p(s) = 2 atanh(t)</c> from <c>t = s / (2 + s) ∈ [0, 1/3]</c> (s ≤ 1): the odd series to <c>t^13</c> (the
+    /// omitted <c>2 t^15/15</c> is below 1.4e-8 of the result, a quarter ulp). Used by the softmax focal loss's short
+    /// rows for <c>log1p(S')</c>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static TV Log1pFromT<TV>(TV t) where TV : struct, SimdFloat.IVec<TV>
@@ -64,6 +64,32 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
         p = TV.Fma(p, t2, TV.Broadcast(A2));
         p = TV.Fma(p, t2, TV.Broadcast(A1));
         return TV.Mul(TV.Fma(TV.Mul(t2, t), p, t), TV.Broadcast(2f));
+    }
+
+    // log1p(e) on e in [0, 1] as e (1 + e Q(e)), Q of degree 7: fitted for the least maximum relative error by
+    // scripts/fit_log1p_poly.py (4.3e-8 with float coefficients; 1.4e-7 after float evaluation). No division, and
+    // relative precision down to e -> 0, where log1p(e) ~ e (a confident element's loss).
+    private const float Q0 = -0.49999651312828064f;
+    private const float Q1 = 0.3332136273384094f;
+    private const float Q2 = -0.24857446551322937f;
+    private const float Q3 = 0.19154642522335052f;
+    private const float Q4 = -0.13755707442760468f;
+    private const float Q5 = 0.07922526448965073f;
+    private const float Q6 = -0.030077697709202766f;
+    private const float Q7 = 0.005367632955312729f;
+
+    /// <summary>log(1 + e) for e in [0, 1] (the vector twin of <see cref="Log1pScalar"/>): nine fused operations.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static TV Log1pOfUnit<TV>(TV e) where TV : struct, SimdFloat.IVec<TV>
+    {
+        TV q = TV.Fma(TV.Broadcast(Q7), e, TV.Broadcast(Q6));
+        q = TV.Fma(q, e, TV.Broadcast(Q5));
+        q = TV.Fma(q, e, TV.Broadcast(Q4));
+        q = TV.Fma(q, e, TV.Broadcast(Q3));
+        q = TV.Fma(q, e, TV.Broadcast(Q2));
+        q = TV.Fma(q, e, TV.Broadcast(Q1));
+        q = TV.Fma(q, e, TV.Broadcast(Q0));
+        return TV.Mul(TV.Fma(q, e, TV.Broadcast(1f)), e);
     }
 
     /// <summary>True when every value is in [0, 1] (NaN is not); a vectorised pre-check, the caller reports the culprit.</summary>
@@ -209,9 +235,7 @@ internal static unsafe class FusedSigmoidBinaryCrossEntropy
             outside = TV.MaxAsUInt32(outside, yv);
             TV ev = TV.ExpNonPositive(TV.NegativeAbs(xv));
             TV u = TV.Add(one, ev);
-            // log1p(e) = 2 atanh(t), t = e / (2 + e)
-            TV t = TV.Mul(ev, TV.ReciprocalOfAtLeastOne(TV.Add(u, one)));
-            TV log1p = Log1pFromT(t);
+            TV log1p = Log1pOfUnit(ev);
             // max(x, 0) - x·y, with the hard targets selected so that an infinite logit gives its exact limit
             // (x = -inf, y = 0 costs 0) instead of inf · 0 = NaN.
             TV relu = TV.Max(xv, zero);

@@ -12,7 +12,7 @@ namespace ClassLoss.Numerics;
 /// <remarks>
 /// <para>Per element, from <c>e = exp(-|x|)</c> (<see cref="SimdFloat"/>'s exp) and one division <c>d = 1/(1+e)</c>:
 /// <c>σ = (x ≥ 0 ? 1 : e)·d</c>, <c>σ̄ = 1 - σ = (x ≥ 0 ? e : 1)·d</c> (neither is formed by a subtraction),
-/// <c>log1p(e)</c> by <see cref="FusedSigmoidBinaryCrossEntropy"/>'s atanh series, <c>ce = max(x,0) - t x + log1p(e)</c>
+/// <c>log1p(e)</c> by <see cref="FusedSigmoidBinaryCrossEntropy.Log1pOfUnit{TV}"/>, <c>ce = max(x,0) - t x + log1p(e)</c>
 /// (with the hard targets selected, so an infinite logit gives its exact limit as in the BCE kernel),
 /// <c>m = 1 - p_t = t σ̄ + (1 - t) σ</c> (a convex combination: no cancellation, exact for hard targets),
 /// <c>∂m/∂x = σ σ̄ (1 - 2t)</c>, <c>p - t = (1 - t) σ - t σ̄</c>, <c>α_t = α t + (1 - α)(1 - t)</c> (or 1).</para>
@@ -194,8 +194,7 @@ internal static unsafe class FusedSigmoidFocal
                 TV d = TV.Div(one, u);
                 TV sig = TV.Mul(TV.SelectGreaterOrEqual(xv, zero, one, e), d);
                 TV sbar = TV.Mul(TV.SelectGreaterOrEqual(xv, zero, e, one), d);
-                TV q = TV.Div(e, TV.Add(u, one));
-                TV log1p = FusedSigmoidBinaryCrossEntropy.Log1pFromT(q); // log1p(e) = 2 atanh(e / (2 + e))
+                TV log1p = FusedSigmoidBinaryCrossEntropy.Log1pOfUnit(e);
                 TV relu = TV.Max(xv, zero);
                 TV negRelu = TV.Max(TV.Neg(xv), zero);
                 TV linear = TV.SelectEqual(tv, zero, relu, TV.SelectEqual(tv, one, negRelu, TV.Fma(TV.Neg(xv), tv, relu)));

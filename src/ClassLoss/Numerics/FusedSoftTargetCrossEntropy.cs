@@ -434,6 +434,11 @@ internal static unsafe partial class FusedSoftTargetCrossEntropy
             for (; c <= chunkEnd - 2 * w; c += 2 * w)
             {
                 next.Fetch(c, 2 * w);
+                if (g != null && c + GradientPrefetchDistance < k)
+                {
+                    Prefetch(g, c + GradientPrefetchDistance, 2 * w);
+                }
+
                 TV x0 = TV.Sub(TV.Load(z + c), mv);
                 TV x1 = TV.Sub(TV.Load(z + c + w), mv);
                 TV qa = Q<TV, TS, TW>(t + c, wt + c, a, b);

@@ -31,6 +31,7 @@ internal static unsafe partial class FusedSoftmaxCrossEntropy
     /// float runs let one large term and many equal small ones round the same way every time: 4e-7 at 8 terms).</summary>
     internal const int ShortRowFlush = 2;
 
+    /// <summary>The most lanes of any width (a Vector512 of float): the size of the per-lane scratch buffers.</summary>
     internal const int MaxLanes = 16;
 
     /// <summary>True when rows of <paramref name="k"/> classes take the short-row path on this hardware.</summary>

@@ -143,46 +143,12 @@ internal static unsafe partial class FusedSoftTargetCrossEntropy
     }
 
     private readonly struct Job(float* z, float* t, float* g, float* r, double* blockSums, int* blockFlagged, int n,
-        int blockRows, RowParams p) : IBlockJob
+        int blockRows, RowParams p) : IBlockJob, IFlaggedBlockJob
     {
-        public void RunBlock(int b)
-        {
-            if (p.Eps > 0)
-            {
-                RunBlock<Yes>(b);
-            }
-            else
-            {
-                RunBlock<No>(b);
-            }
-        }
-
-        private void RunBlock<TS>(int b) where TS : struct, IFlag
-        {
-            if (p.Wf != null)
-            {
-                RunBlock<TS, Yes>(b);
-            }
-            else
-            {
-                RunBlock<TS, No>(b);
-            }
-        }
-
-        private void RunBlock<TS, TW>(int b) where TS : struct, IFlag where TW : struct, IFlag
-        {
-            if (p.Tau != 1.0)
-            {
-                RunBlock<TS, TW, Yes>(b);
-            }
-            else
-            {
-                RunBlock<TS, TW, No>(b);
-            }
-        }
+        public void RunBlock(int b) => RunFlagged(this, b, p.Eps > 0, p.Wf != null, p.Tau != 1.0);
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void RunBlock<TS, TW, TT>(int b) where TS : struct, IFlag where TW : struct, IFlag where TT : struct, IFlag
+        public void RunBlock<TS, TW, TT>(int b) where TS : struct, IFlag where TW : struct, IFlag where TT : struct, IFlag
         {
             int k = p.K;
             int start = b * blockRows;

@@ -187,6 +187,53 @@ internal static unsafe partial class FusedSoftmaxCrossEntropy
         public static bool On => false;
     }
 
+    /// <summary>A block job whose row passes are compiled once per combination of smoothing (<c>TS</c>), class
+    /// weights in the row passes (<c>TW</c>) and temperature (<c>TT</c>).</summary>
+    internal interface IFlaggedBlockJob
+    {
+        void RunBlock<TS, TW, TT>(int b) where TS : struct, IFlag where TW : struct, IFlag where TT : struct, IFlag;
+    }
+
+    /// <summary>Runs <paramref name="job"/>'s block <paramref name="b"/> with each switch chosen at run time.</summary>
+    internal static void RunFlagged<TJob>(in TJob job, int b, bool smoothing, bool weighted, bool tempered)
+        where TJob : struct, IFlaggedBlockJob
+    {
+        if (smoothing)
+        {
+            RunFlagged<TJob, Yes>(job, b, weighted, tempered);
+        }
+        else
+        {
+            RunFlagged<TJob, No>(job, b, weighted, tempered);
+        }
+    }
+
+    private static void RunFlagged<TJob, TS>(in TJob job, int b, bool weighted, bool tempered)
+        where TJob : struct, IFlaggedBlockJob where TS : struct, IFlag
+    {
+        if (weighted)
+        {
+            RunFlagged<TJob, TS, Yes>(job, b, tempered);
+        }
+        else
+        {
+            RunFlagged<TJob, TS, No>(job, b, tempered);
+        }
+    }
+
+    private static void RunFlagged<TJob, TS, TW>(in TJob job, int b, bool tempered)
+        where TJob : struct, IFlaggedBlockJob where TS : struct, IFlag where TW : struct, IFlag
+    {
+        if (tempered)
+        {
+            job.RunBlock<TS, TW, Yes>(b);
+        }
+        else
+        {
+            job.RunBlock<TS, TW, No>(b);
+        }
+    }
+
     /// <summary>Everything a row needs besides its own data; <c>wd</c>/<c>wf</c> are null without weights.</summary>
     private readonly struct RowParams(int k, int ignoreIndex, double* wd, float* wf, double eps, double tau,
         double weightTotal, double scale)
@@ -207,46 +254,12 @@ internal static unsafe partial class FusedSoftmaxCrossEntropy
     }
 
     private readonly struct Job(float* z, int* y, float* g, float* r, double* blockSums, int n, int blockRows, RowParams p)
-        : IBlockJob
+        : IBlockJob, IFlaggedBlockJob
     {
-        public void RunBlock(int b)
-        {
-            if (p.Eps > 0)
-            {
-                RunBlock<Yes>(b);
-            }
-            else
-            {
-                RunBlock<No>(b);
-            }
-        }
-
-        private void RunBlock<TS>(int b) where TS : struct, IFlag
-        {
-            if (TS.On && p.Wf != null)
-            {
-                RunBlock<TS, Yes>(b);
-            }
-            else
-            {
-                RunBlock<TS, No>(b);
-            }
-        }
-
-        private void RunBlock<TS, TW>(int b) where TS : struct, IFlag where TW : struct, IFlag
-        {
-            if (p.Tau != 1.0)
-            {
-                RunBlock<TS, TW, Yes>(b);
-            }
-            else
-            {
-                RunBlock<TS, TW, No>(b);
-            }
-        }
+        public void RunBlock(int b) => RunFlagged(this, b, p.Eps > 0, p.Wf != null, p.Tau != 1.0);
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void RunBlock<TS, TW, TT>(int b) where TS : struct, IFlag where TW : struct, IFlag where TT : struct, IFlag
+        public void RunBlock<TS, TW, TT>(int b) where TS : struct, IFlag where TW : struct, IFlag where TT : struct, IFlag
         {
             int k = p.K;
             int start = b * blockRows;

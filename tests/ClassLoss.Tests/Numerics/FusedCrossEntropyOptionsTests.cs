@@ -73,9 +73,18 @@ public class FusedCrossEntropyOptionsTests
         double maxW = o.ClassWeights is null ? 1.0 : Math.Max(1.0, o.ClassWeights.Max());
         double factor = Math.Abs(Reducer.GradientScale(o.Reduction, o.WhenEmpty, d.Denominator, n));
         double gScale = (double.IsNaN(factor) ? 1.0 : factor) / o.Temperature * maxW;
+        AssertRowsMatch(Describe(o), k, n, g, rows, gd, rowsD, gf, rowsF, gScale);
+    }
+
+    /// <summary>Per row: a row the double path finds non-finite must be the generic float path's, bit for bit (loss and
+    /// gradient); otherwise the row loss agrees to 1e-6 relative and each gradient entry to 2e-6 of
+    /// <paramref name="gScale"/> plus 2e-6 relative (NaN where the reference is NaN).</summary>
+    internal static void AssertRowsMatch(string describe, int k, int n, float[] g, float[] rows, double[] gd, double[] rowsD,
+        float[] gf, float[] rowsF, double gScale)
+    {
         for (int i = 0; i < n; i++)
         {
-            string where = $"{Describe(o)} k={k} row {i}";
+            string where = $"{describe} k={k} row {i}";
             if (!double.IsFinite(rowsD[i]))
             {
                 // Handed to the generic path: exactly its float result.
@@ -108,7 +117,7 @@ public class FusedCrossEntropyOptionsTests
         }
     }
 
-    private static void AssertClose(double actual, double expected, string what, double floor = 1e-3)
+    internal static void AssertClose(double actual, double expected, string what, double floor = 1e-3)
     {
         if (!double.IsFinite(expected))
         {

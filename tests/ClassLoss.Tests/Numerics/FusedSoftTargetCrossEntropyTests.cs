@@ -85,52 +85,10 @@ public class FusedSoftTargetCrossEntropyTests
         SoftmaxCrossEntropy.EvaluateGeneric<float>(z, t, k, o, gf, rowsF);
 
         Assert.Equal(d.Denominator, r.Denominator);
-        AssertClose(r.Value, d.Value, $"{Describe(o)} k={k}: value", valueFloor);
+        FusedCrossEntropyOptionsTests.AssertClose(r.Value, d.Value, $"{Describe(o)} k={k}: value", valueFloor);
         double maxW = o.ClassWeights is null ? 1.0 : Math.Max(1.0, o.ClassWeights.Max());
         double gScale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, n, n) / o.Temperature * maxW;
-        for (int i = 0; i < n; i++)
-        {
-            string where = $"{Describe(o)} k={k} row {i}";
-            if (!double.IsFinite(rowsD[i]))
-            {
-                Assert.Equal(rowsF[i], rows[i]);
-                Assert.True(g.AsSpan(i * k, k).SequenceEqual(gf.AsSpan(i * k, k)), where + ": gradient of a non-finite row");
-                continue;
-            }
-
-            if (float.IsFinite(rowsF[i]))
-            {
-                AssertClose(rows[i], rowsD[i], where + ": row loss", floor: 1.0);
-            }
-            else
-            {
-                Assert.Equal(rowsF[i], rows[i]);
-            }
-
-            for (int c = 0; c < k; c++)
-            {
-                int j = i * k + c;
-                if (double.IsNaN(gd[j]))
-                {
-                    Assert.True(float.IsNaN(g[j]), $"{where}: gradient[{c}] {g[j]} vs NaN");
-                    continue;
-                }
-
-                Assert.True(Math.Abs(g[j] - gd[j]) <= 2e-6 * gScale + 2e-6 * Math.Abs(gd[j]),
-                    $"{where}: gradient[{c}] {g[j]} vs reference {gd[j]}");
-            }
-        }
-    }
-
-    private static void AssertClose(double actual, double expected, string what, double floor = 1e-3)
-    {
-        if (!double.IsFinite(expected))
-        {
-            Assert.True(double.IsNaN(expected) ? double.IsNaN(actual) : actual == expected, $"{what}: {actual} vs {expected}");
-            return;
-        }
-
-        Assert.True(Math.Abs(actual - expected) <= 1e-6 * Math.Max(floor, Math.Abs(expected)), $"{what}: {actual} vs reference {expected}");
+        FusedCrossEntropyOptionsTests.AssertRowsMatch(Describe(o), k, n, g, rows, gd, rowsD, gf, rowsF, gScale);
     }
 
     [Theory]

@@ -1,17 +1,23 @@
 using System.Diagnostics;
+using System.Globalization;
 using ClassLoss.Losses;
-using ClassLoss.Numerics;
 
 namespace ClassLoss.Benchmarks;
 
 /// <summary>
-/// A plain Stopwatch loop (no BenchmarkDotNet) for a quick look at one shape:
-/// <c>--probe N K [reps]</c> prints the best time of the copy floor and the fused kernel (forward, forward+backward).
+/// A plain Stopwatch probe (no BenchmarkDotNet) for one shape, through the public API only, so the same file builds
+/// against any commit (for before/after figures, run it on a commit and on its parent, alternately):
+/// <c>--probe N K [rounds]</c>. Every case runs once per round, round-robin (so drift and other load hit every case
+/// alike), a round timing as many back-to-back calls as fill about 2 ms; it prints the median and the minimum over
+/// the rounds, per call and per element, and the median's ratio to the floors. <c>PROBE_TORCH=1</c> adds libtorch's
+/// cross-entropy and BCE forward+backward (TorchSharp-cpu, same threads) to the rotation.
 /// </summary>
 public static class Probe
 {
+    private sealed record Case(string Name, Action Call);
+
     /// <summary>Runs the probe; returns 0.</summary>
-    public static int Run(int n, int k, int reps)
+    public static int Run(int n, int k, int rounds)
     {
         var rng = new Random(42);
         var z = new float[n * k];
@@ -26,58 +32,147 @@ public static class Probe
             y[i] = rng.Next(k);
         }
 
-        var g = new float[z.Length];
-        Report("copy floor", () => z.AsSpan().CopyTo(g), reps, z.Length);
-        Report("read floor", () => Floors.Read(z), reps, z.Length);
-        Report("TP.Exp z->g", () => System.Numerics.Tensors.TensorPrimitives.Exp<float>(z, g), reps, z.Length);
-        Report("fused F", () => FusedSoftmaxCrossEntropy.Evaluate(z, y, k, Reduction.Mean, EmptyMean.Zero, -100, default, default, 1), reps, z.Length);
-        Report("fused F+B 1T", () => FusedSoftmaxCrossEntropy.Evaluate(z, y, k, Reduction.Mean, EmptyMean.Zero, -100, g, default, 1), reps, z.Length);
-        Report("fused F+B 2T", () => FusedSoftmaxCrossEntropy.Evaluate(z, y, k, Reduction.Mean, EmptyMean.Zero, -100, g, default, 2), reps, z.Length);
+        var soft = new float[z.Length];
+        for (int r = 0; r < n; r++)
+        {
+            double sum = 0;
+            for (int c = 0; c < k; c++)
+            {
+                soft[r * k + c] = (float)(rng.NextDouble() + 1e-3);
+                sum += soft[r * k + c];
+            }
+
+            for (int c = 0; c < k; c++)
+            {
+                soft[r * k + c] = (float)(soft[r * k + c] / sum);
+            }
+        }
+
         var t = new float[z.Length];
         for (int i = 0; i < t.Length; i++)
         {
             t[i] = rng.Next(2);
         }
 
+        var g = new float[z.Length];
+        var ce1 = new CrossEntropyOptions();
+        var ce2 = new CrossEntropyOptions { MaxDegreeOfParallelism = 2 };
+        var smooth = new CrossEntropyOptions { LabelSmoothing = 0.1 };
+        var focal = new SoftmaxFocalOptions();
+        var sigmoidFocal = new SigmoidFocalOptions();
+        var bce1 = new BinaryCrossEntropyOptions();
         var bce2 = new BinaryCrossEntropyOptions { MaxDegreeOfParallelism = 2 };
-        Report("BCE F 1T", () => SigmoidBinaryCrossEntropy.Evaluate<float>(z, t, k, null, default, default), reps, z.Length);
-        Report("BCE F+B 1T", () => SigmoidBinaryCrossEntropy.Evaluate<float>(z, t, k, null, g, default), reps, z.Length);
-        Report("BCE F+B 2T", () => SigmoidBinaryCrossEntropy.Evaluate<float>(z, t, k, bce2, g, default), reps, z.Length);
+        var cases = new List<Case>
+        {
+            new("copy floor", () => z.AsSpan().CopyTo(g)),
+            new("read floor", () => Floors.Read(z)),
+            new("CE F 1T", () => SoftmaxCrossEntropy.Evaluate<float>(z, y, k, ce1, default, default)),
+            new("CE F+B 1T", () => SoftmaxCrossEntropy.Evaluate<float>(z, y, k, ce1, g, default)),
+            new("CE F+B 2T", () => SoftmaxCrossEntropy.Evaluate<float>(z, y, k, ce2, g, default)),
+            new("CE smooth F+B", () => SoftmaxCrossEntropy.Evaluate<float>(z, y, k, smooth, g, default)),
+            new("CE soft F+B", () => SoftmaxCrossEntropy.Evaluate<float>(z, soft, k, ce1, g, default)),
+            new("focal F+B", () => SoftmaxFocal.Evaluate<float>(z, y, k, focal, g, default)),
+            new("focal soft F+B", () => SoftmaxFocal.Evaluate<float>(z, soft, k, focal, g, default)),
+            new("sfocal F+B", () => SigmoidFocal.Evaluate<float>(z, t, k, sigmoidFocal, g, default)),
+            new("BCE F 1T", () => SigmoidBinaryCrossEntropy.Evaluate<float>(z, t, k, bce1, default, default)),
+            new("BCE F+B 1T", () => SigmoidBinaryCrossEntropy.Evaluate<float>(z, t, k, bce1, g, default)),
+            new("BCE F+B 2T", () => SigmoidBinaryCrossEntropy.Evaluate<float>(z, t, k, bce2, g, default)),
+        };
         if (Environment.GetEnvironmentVariable("PROBE_TORCH") == "1")
         {
-            TorchSharp.torch.set_num_threads(1);
-            var labels64 = Array.ConvertAll(y, v => (long)v);
-            using var tx = TorchSharp.torch.tensor(z, [n, k]).requires_grad_(true);
-            using var ty = TorchSharp.torch.tensor(labels64);
-            using var tt = TorchSharp.torch.tensor(t, [n, k]);
-            Report("torch CE F+B", () =>
+            AddTorch(cases, z, y, t, n, k);
+        }
+
+        var times = new double[cases.Count][];
+        var repeats = new int[cases.Count];
+        for (int c = 0; c < cases.Count; c++)
+        {
+            times[c] = new double[rounds];
+            repeats[c] = Calibrate(cases[c].Call);
+        }
+
+        for (int r = 0; r < rounds; r++)
+        {
+            for (int c = 0; c < cases.Count; c++)
             {
-                using var scope = TorchSharp.torch.NewDisposeScope();
-                var l = TorchSharp.torch.nn.functional.cross_entropy(tx, ty);
-                _ = TorchSharp.torch.autograd.grad([l], [tx])[0];
-            }, reps, z.Length);
-            Report("torch BCE F+B", () =>
-            {
-                using var scope = TorchSharp.torch.NewDisposeScope();
-                var l = TorchSharp.torch.nn.functional.binary_cross_entropy_with_logits(tx, tt);
-                _ = TorchSharp.torch.autograd.grad([l], [tx])[0];
-            }, reps, z.Length);
+                Action call = cases[c].Call;
+                int m = repeats[c];
+                long start = Stopwatch.GetTimestamp();
+                for (int i = 0; i < m; i++)
+                {
+                    call();
+                }
+
+                times[c][r] = Stopwatch.GetElapsedTime(start).TotalMilliseconds / m;
+            }
+        }
+
+        double copy = Median(times[0]);
+        double read = Median(times[1]);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"probe {n}x{k}, {rounds} rounds, median (min) per call; {Environment.ProcessorCount} cores"));
+        for (int c = 0; c < cases.Count; c++)
+        {
+            double median = Median(times[c]);
+            double min = times[c].Min();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{cases[c].Name,-16} {median,10:F4} ms ({min,9:F4})  {median * 1e6 / z.Length,7:F3} ns/elem  {median / copy,5:F2}x copy  {median / read,5:F2}x read"));
         }
 
         return 0;
     }
 
-    private static void Report(string name, Action a, int reps, int elements)
+    private static void AddTorch(List<Case> cases, float[] z, int[] y, float[] t, int n, int k)
     {
-        a();
-        double best = double.MaxValue;
-        for (int r = 0; r < reps; r++)
+        var labels64 = Array.ConvertAll(y, v => (long)v);
+        var tx = TorchSharp.torch.tensor(z, [n, k]).requires_grad_(true);
+        var ty = TorchSharp.torch.tensor(labels64);
+        var tt = TorchSharp.torch.tensor(t, [n, k]);
+        foreach (int threads in new[] { 1, 2 })
         {
-            long t = Stopwatch.GetTimestamp();
-            a();
-            best = Math.Min(best, Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+            cases.Add(new($"torch CE F+B {threads}T", () =>
+            {
+                TorchSharp.torch.set_num_threads(threads);
+                using var scope = TorchSharp.torch.NewDisposeScope();
+                var l = TorchSharp.torch.nn.functional.cross_entropy(tx, ty);
+                _ = TorchSharp.torch.autograd.grad([l], [tx])[0];
+            }));
+            cases.Add(new($"torch CE F {threads}T", () =>
+            {
+                TorchSharp.torch.set_num_threads(threads);
+                using var scope = TorchSharp.torch.NewDisposeScope();
+                using var noGrad = TorchSharp.torch.no_grad();
+                _ = TorchSharp.torch.nn.functional.cross_entropy(tx, ty).item<float>();
+            }));
+            cases.Add(new($"torch BCE F+B {threads}T", () =>
+            {
+                TorchSharp.torch.set_num_threads(threads);
+                using var scope = TorchSharp.torch.NewDisposeScope();
+                var l = TorchSharp.torch.nn.functional.binary_cross_entropy_with_logits(tx, tt);
+                _ = TorchSharp.torch.autograd.grad([l], [tx])[0];
+            }));
+        }
+    }
+
+    /// <summary>How many back-to-back calls fill about 2 ms (after a warm-up that also lets the JIT tier up).</summary>
+    private static int Calibrate(Action call)
+    {
+        for (int i = 0; i < 3; i++)
+        {
+            call();
         }
 
-        Console.WriteLine($"{name,-14} best {best,10:F3} ms  {best * 1e6 / elements,7:F3} ns/element");
+        long start = Stopwatch.GetTimestamp();
+        call();
+        double ms = Math.Max(1e-4, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        return Math.Max(1, (int)(2.0 / ms));
+    }
+
+    private static double Median(double[] values)
+    {
+        var sorted = (double[])values.Clone();
+        Array.Sort(sorted);
+        int m = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[m] : 0.5 * (sorted[m - 1] + sorted[m]);
     }
 }

@@ -4,7 +4,7 @@ using ClassLoss.Benchmarks;
 
 // Usage:
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --torch-smoke      load libtorch, run one tiny op
-//   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --probe N K [reps]   Stopwatch loop, one shape
+//   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --probe N K [rounds]   round-robin Stopwatch probe, one shape, public API only
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --quick [BDN args]  short in-process job
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- [BDN args]          default in-process job
 //   add --report PATH to either: write the markdown table (ours vs libtorch vs floors, targets checked) to PATH
@@ -17,7 +17,7 @@ if (args.Length >= 3 && args[0] == "--probe")
 {
     return Probe.Run(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture),
         int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture),
-        args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 20);
+        args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 40);
 }
 
 bool quick = args.Contains("--quick");

@@ -1,5 +1,4 @@
 using ClassLoss.Losses;
-using ClassLoss.Numerics;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -19,8 +18,8 @@ public static class TorchSmoke
         var loss = nn.functional.cross_entropy(x, tensor(y));
         var g = autograd.grad([loss], [x])[0];
         var ours = new float[6];
-        var r = FusedSoftmaxCrossEntropy.Evaluate(z, [2, 0], 3, Reduction.Mean, EmptyMean.Zero, -100, ours, default);
-        var generic = SoftmaxCrossEntropy.Evaluate<float>(z, [2, 0], 3, null, default, default);
+        var r = SoftmaxCrossEntropy.Evaluate<float>(z, [2, 0], 3, null, ours, default);
+        var generic = SoftmaxCrossEntropy.EvaluateGeneric<float>(z, [2, 0], 3, CrossEntropyOptions.Default, default, default);
         Console.WriteLine($"libtorch CE = {loss.item<float>():R}, fused = {r.Value:R}, generic = {generic.Value:R}");
         float[] tg = g.data<float>().ToArray();
         Console.WriteLine($"libtorch grad = [{string.Join(", ", tg)}]");

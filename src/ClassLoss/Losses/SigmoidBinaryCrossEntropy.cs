@@ -1,5 +1,4 @@
-using System.Runtime.InteropServices;
-using ClassLoss.Numerics;
+using ClassLoss.Losses.Kernels;
 using ClassLoss.Validation;
 
 namespace ClassLoss.Losses;
@@ -47,103 +46,15 @@ public static class SigmoidBinaryCrossEntropy
     /// target the gradient buffer may already be partly written.</exception>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, ReadOnlySpan<T> elementWeights, int classes,
         BinaryCrossEntropyOptions? options, Span<T> gradient, Span<T> losses)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossDriver.Run(new Kernel<T>(), Batch.Targets(logits, targets, classes, gradient, losses, LossesShape.RowsOrElements,
+            nameof(logits), elementWeights, nameof(losses)), options ?? BinaryCrossEntropyOptions.Default);
+
+    /// <summary>Checks element targets (rows <paramref name="from"/> on) in [0, 1] and element weights finite and non-negative.</summary>
+    internal static void CheckTargetsAndWeights<T>(ReadOnlySpan<T> targets, ReadOnlySpan<T> elementWeights, int classes, int from = 0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var o = options ?? BinaryCrossEntropyOptions.Default;
-        o.Validate(classes);
-        int n = Guard.Rows(logits.Length, classes, nameof(logits));
-        Guard.Length(targets.Length, logits.Length, nameof(targets));
-        Guard.Length(elementWeights.Length, logits.Length, nameof(elementWeights), optional: true);
-        Guard.Length(gradient.Length, logits.Length, nameof(gradient), optional: true);
-        bool perElement = ElementwiseOutput.Check(losses.Length, n, classes, nameof(losses));
-        if (typeof(T) == typeof(float) && elementWeights.IsEmpty && losses.IsEmpty && FusedSigmoidBinaryCrossEntropy.Supports(o))
-        {
-            double fusedCount = (double)n * classes;
-            double fusedScale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, fusedCount, n);
-            double fusedSum = FusedSigmoidBinaryCrossEntropy.SumChecked(
-                MemoryMarshal.Cast<T, float>(logits), MemoryMarshal.Cast<T, float>(targets), (float)fusedScale,
-                MemoryMarshal.Cast<T, float>(gradient), out bool targetsValid, o.MaxDegreeOfParallelism);
-            if (!targetsValid)
-            {
-                CheckTargetsAndWeights(targets, elementWeights, classes); // throws, naming the row and column
-            }
-
-            return Reducer.Result(o.Reduction, o.WhenEmpty, fusedSum, fusedCount, n);
-        }
-
-        CheckTargetsAndWeights(targets, elementWeights, classes);
-
-
-        ReadOnlySpan<double> cw = o.WeightSpan;
-        ReadOnlySpan<double> pwSpan = o.PositiveWeightSpan;
-        double count = (double)n * classes;
-        double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, count, n);
-        double eps = o.LabelSmoothing;
-        bool wantGradient = !gradient.IsEmpty;
-        double sum = 0;
-        for (int i = 0; i < n; i++)
-        {
-            double rowLoss = 0;
-            for (int k = 0; k < classes; k++)
-            {
-                int at = i * classes + k;
-                double w = (cw.IsEmpty ? 1.0 : cw[k]) * (elementWeights.IsEmpty ? 1.0 : double.CreateTruncating(elementWeights[at]));
-                double pw = pwSpan.IsEmpty ? 1.0 : pwSpan[k];
-                double y = double.CreateTruncating(targets[at]) * (1 - eps) + 0.5 * eps;
-                double x = double.CreateTruncating(logits[at]);
-                double positive = pw * y;
-                double negative = 1 - y;
-                double loss = 0;
-                double g = 0;
-                if (w != 0)
-                {
-                    if (positive != 0)
-                    {
-                        loss += positive * StableMath.Softplus(-x);
-                        g -= positive * StableMath.Sigmoid(-x);
-                    }
-
-                    if (negative != 0)
-                    {
-                        loss += negative * StableMath.Softplus(x);
-                        g += negative * StableMath.Sigmoid(x);
-                    }
-
-                    loss *= w;
-                    g *= w * scale;
-                }
-
-                rowLoss += loss;
-                if (perElement)
-                {
-                    losses[at] = T.CreateTruncating(loss);
-                }
-
-                if (wantGradient)
-                {
-                    gradient[at] = T.CreateTruncating(g);
-                }
-            }
-
-            sum += rowLoss;
-            if (!perElement && !losses.IsEmpty)
-            {
-                losses[i] = T.CreateTruncating(rowLoss);
-            }
-        }
-
-        return Reducer.Result(o.Reduction, o.WhenEmpty, sum, count, n);
-    }
-
-    /// <summary>Checks element targets in [0, 1] and element weights finite and non-negative.</summary>
-    internal static void CheckTargetsAndWeights<T>(ReadOnlySpan<T> targets, ReadOnlySpan<T> elementWeights, int classes)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        for (int at = 0; at < targets.Length; at++)
-        {
-            Guard.UnitInterval(double.CreateTruncating(targets[at]), at / classes, at % classes, nameof(targets));
-        }
-
+        Guard.UnitIntervals(targets, classes, from, nameof(targets));
         for (int at = 0; at < elementWeights.Length; at++)
         {
             double v = double.CreateTruncating(elementWeights[at]);
@@ -153,5 +64,31 @@ public static class SigmoidBinaryCrossEntropy
                     FormattableString.Invariant($"elementWeights row {at / classes}, column {at % classes} is {v}; a weight must be finite and non-negative."), nameof(elementWeights));
             }
         }
+    }
+
+    /// <summary>Every option on the generic path; the fused path covers the defaults; the mean divides by N·K.</summary>
+    private readonly struct Kernel<T> : ILossKernel<T, T, BinaryCrossEntropyOptions>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static double Prepare(in Batch<T, T> b, BinaryCrossEntropyOptions o)
+        {
+            o.Validate(b.Classes);
+            return (double)b.Rows * b.Classes;
+        }
+
+        public static void CheckTargets(in Batch<T, T> b, BinaryCrossEntropyOptions o, int from) =>
+            CheckTargetsAndWeights(b.Targets, b.ElementWeights, b.Classes, from);
+
+        public static double Generic(in Batch<T, T> b, BinaryCrossEntropyOptions o, double scale) =>
+            SigmoidBinaryCrossEntropyKernel.Generic(b.Input, b.Targets, b.ElementWeights, b.Classes, o.WeightSpan, o.PositiveWeightSpan,
+                o.LabelSmoothing, scale, b.Gradient, b.Losses);
+
+        public static bool FusedCovers(in Batch<T, T> b, BinaryCrossEntropyOptions o) =>
+            SigmoidBinaryCrossEntropyKernel.Covers(!o.WeightSpan.IsEmpty || !o.PositiveWeightSpan.IsEmpty || !b.ElementWeights.IsEmpty,
+                o.LabelSmoothing, !b.Losses.IsEmpty);
+
+        public static double Fused(in Batch<T, T> b, BinaryCrossEntropyOptions o, double scale, out int checkFrom) =>
+            SigmoidBinaryCrossEntropyKernel.Fused(FloatSpan.Of(b.Input), FloatSpan.Of(b.Targets), b.Classes, (float)scale,
+                FloatSpan.Of(b.Gradient), o.MaxDegreeOfParallelism, out checkFrom);
     }
 }

@@ -1,5 +1,4 @@
-using System.Runtime.InteropServices;
-using ClassLoss.Numerics;
+using ClassLoss.Losses.Kernels;
 using ClassLoss.Validation;
 
 namespace ClassLoss.Losses;
@@ -63,87 +62,30 @@ public static class SigmoidFocal
     /// <param name="rowLosses">N buffer that receives each row's summed element losses (overwritten); empty to skip.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
         SigmoidFocalOptions? options, Span<T> gradient, Span<T> rowLosses)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossDriver.Run(new Kernel<T>(), Batch.Targets(logits, targets, classes, gradient, rowLosses, LossesShape.Rows, nameof(logits)),
+            options ?? SigmoidFocalOptions.Default);
+
+    /// <summary>Every option on both paths; the mean divides by N·K.</summary>
+    private readonly struct Kernel<T> : ILossKernel<T, T, SigmoidFocalOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var o = options ?? SigmoidFocalOptions.Default;
-        o.Validate();
-        int n = Guard.Rows(logits.Length, classes, nameof(logits));
-        Guard.Length(targets.Length, logits.Length, nameof(targets));
-        Guard.Length(gradient.Length, logits.Length, nameof(gradient), optional: true);
-        Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
-        double elements = (double)n * classes;
-        double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, elements, n);
-        if (typeof(T) == typeof(float) && FusedSigmoidBinaryCrossEntropy.InUnitInterval(MemoryMarshal.Cast<T, float>(targets)))
+        public static double Prepare(in Batch<T, T> b, SigmoidFocalOptions o)
         {
-            // Float with valid targets (every option combination): the vectorised fused kernel.
-            double fusedSum = FusedSigmoidFocal.Sum(MemoryMarshal.Cast<T, float>(logits), MemoryMarshal.Cast<T, float>(targets), classes,
-                o, scale, MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses), o.MaxDegreeOfParallelism);
-            return Reducer.Result(o.Reduction, o.WhenEmpty, fusedSum, elements, n);
+            o.Validate();
+            return (double)b.Rows * b.Classes;
         }
 
-        for (int i = 0; i < n; i++)
-        {
-            for (int c = 0; c < classes; c++)
-            {
-                Guard.UnitInterval(double.CreateTruncating(targets[i * classes + c]), i, c, nameof(targets));
-            }
-        }
+        public static void CheckTargets(in Batch<T, T> b, SigmoidFocalOptions o, int from) =>
+            Guard.UnitIntervals(b.Targets, b.Classes, from, "targets");
 
-        double gamma = o.Gamma;
-        bool useAlpha = o.UsesAlpha;
-        double alpha = o.Alpha;
-        bool wantGradient = !gradient.IsEmpty;
-        double sum = 0;
+        public static double Generic(in Batch<T, T> b, SigmoidFocalOptions o, double scale) =>
+            SigmoidFocalKernel.Generic(b.Input, b.Targets, b.Classes, o.Gamma, o.UsesAlpha, o.Alpha, scale, b.Gradient, b.Losses);
 
-        for (int i = 0; i < n; i++)
-        {
-            double rowSum = 0;
-            for (int c = 0; c < classes; c++)
-            {
-                int idx = i * classes + c;
-                double loss = Element(double.CreateTruncating(logits[idx]), double.CreateTruncating(targets[idx]), gamma, useAlpha, alpha, out double dx);
-                rowSum += loss;
-                if (wantGradient)
-                {
-                    gradient[idx] = T.CreateTruncating(dx * scale);
-                }
-            }
+        public static bool FusedCovers(in Batch<T, T> b, SigmoidFocalOptions o) => true;
 
-            sum += rowSum;
-            if (!rowLosses.IsEmpty)
-            {
-                rowLosses[i] = T.CreateTruncating(rowSum);
-            }
-        }
-
-        return Reducer.Result(o.Reduction, o.WhenEmpty, sum, elements, n);
-    }
-
-    /// <summary>One element's loss <c>α_t (1 - p_t)^γ ce</c> and its unscaled gradient ∂ℓ/∂x (float64; also the fused kernel's tail).</summary>
-    internal static double Element(double x, double t, double gamma, bool useAlpha, double alpha, out double dx)
-    {
-        double at = useAlpha ? alpha * t + (1 - alpha) * (1 - t) : 1.0;
-        if (t == 0 || t == 1)
-        {
-            double s = t == 1 ? 1.0 : -1.0;
-            double u = s * x;
-            double ce = StableMath.Softplus(-u);
-            double f = gamma == 0 ? 1.0 : Math.Exp(gamma * StableMath.LogSigmoid(-u));
-            dx = gamma == 0
-                ? -s * at * StableMath.Sigmoid(-u)
-                : -s * at * f * (gamma * StableMath.Sigmoid(u) * ce + StableMath.Sigmoid(-u));
-            return at * f * ce;
-        }
-        else
-        {
-            double p = StableMath.Sigmoid(x);
-            double ce = StableMath.Softplus(x) - t * x;
-            double m = p + t - 2 * p * t;
-            double f = gamma == 0 ? 1.0 : Math.Exp(gamma * Math.Log(m));
-            double df = gamma == 0 ? 0.0 : gamma * f / m * p * (1 - p) * (1 - 2 * t);
-            // γ = 0 leaves out the df·ce term: 0·ce is NaN at an infinite logit, where the limit α_t (p - t) is finite.
-            dx = gamma == 0 ? at * (p - t) : at * (df * ce + f * (p - t));
-            return at * f * ce;
-        }
+        public static double Fused(in Batch<T, T> b, SigmoidFocalOptions o, double scale, out int checkFrom) =>
+            SigmoidFocalKernel.Fused(FloatSpan.Of(b.Input), FloatSpan.Of(b.Targets), b.Classes, o.Gamma, o.UsesAlpha, o.Alpha, scale,
+                FloatSpan.Of(b.Gradient), FloatSpan.Of(b.Losses), o.MaxDegreeOfParallelism, out checkFrom);
     }
 }

@@ -1,5 +1,4 @@
-using System.Runtime.InteropServices;
-using ClassLoss.Numerics;
+using ClassLoss.Losses.Kernels;
 using ClassLoss.Validation;
 
 namespace ClassLoss.Losses;
@@ -32,124 +31,15 @@ public static class SoftmaxCrossEntropy
     /// <param name="rowLosses">N buffer that receives each row's weighted loss (overwritten); empty to skip.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int classes,
         CrossEntropyOptions? options, Span<T> gradient, Span<T> rowLosses)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var o = options ?? CrossEntropyOptions.Default;
-        o.Validate(classes);
-        if (typeof(T) == typeof(float) && FusedSoftmaxCrossEntropy.Supports(o))
-        {
-            // float logits take the vectorised fused kernel (any weights, smoothing, temperature; it falls back to
-            // IndexRow below for rows with non-finite logits or losses).
-            return FusedSoftmaxCrossEntropy.Evaluate(MemoryMarshal.Cast<T, float>(logits), labels, classes, o,
-                MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses), o.MaxDegreeOfParallelism);
-        }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossDriver.Run(new IndexTargets<T>(), Batch.Labels(logits, labels, classes, gradient, rowLosses, nameof(logits)),
+            options ?? CrossEntropyOptions.Default);
 
-        return EvaluateGeneric(logits, labels, classes, o, gradient, rowLosses);
-    }
-
-    /// <summary>The generic (double arithmetic) path of the class-index overload, options already validated.</summary>
+    /// <summary>The class-index overload on the generic (double arithmetic) kernel, whatever the input type (tests compare the paths).</summary>
     internal static LossResult EvaluateGeneric<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int classes,
         CrossEntropyOptions o, Span<T> gradient, Span<T> rowLosses)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int n = Guard.Rows(logits.Length, classes, nameof(logits));
-        Guard.Length(labels.Length, n, nameof(labels));
-        Guard.Length(gradient.Length, logits.Length, nameof(gradient), optional: true);
-        Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
-
-        ReadOnlySpan<double> w = o.WeightSpan;
-        double denominator = Guard.Labels(labels, classes, o.IgnoreIndex, w, nameof(labels));
-
-        double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, denominator, n);
-        double weightTotal = WeightTotal(w, classes);
-        bool wantGradient = !gradient.IsEmpty;
-        double sum = 0;
-
-        for (int i = 0; i < n; i++)
-        {
-            var z = logits.Slice(i * classes, classes);
-            int y = labels[i];
-            if (y == o.IgnoreIndex)
-            {
-                if (wantGradient)
-                {
-                    gradient.Slice(i * classes, classes).Clear();
-                }
-
-                if (!rowLosses.IsEmpty)
-                {
-                    rowLosses[i] = T.Zero;
-                }
-
-                continue;
-            }
-
-            double loss = IndexRow(z, y, w, o.LabelSmoothing, o.Temperature, weightTotal, scale,
-                wantGradient ? gradient.Slice(i * classes, classes) : default);
-            sum += loss;
-            if (!rowLosses.IsEmpty)
-            {
-                rowLosses[i] = T.CreateTruncating(loss);
-            }
-        }
-
-        return Reducer.Result(o.Reduction, o.WhenEmpty, sum, denominator, n);
-    }
-
-    /// <summary><c>Σ_c w_c</c>, or K without weights: the smoothing part of <c>Σ_c q_c</c> per unit of ε / K.</summary>
-    internal static double WeightTotal(ReadOnlySpan<double> w, int classes) => w.IsEmpty ? classes : Sum(w);
-
-    /// <summary>
-    /// One row of the class-index loss in double (the reference the fused float kernel falls back to for rows with
-    /// non-finite logits): returns the weighted row loss and, unless <paramref name="g"/> is empty, overwrites it
-    /// with the row's gradient times <paramref name="scale"/>.
-    /// </summary>
-    internal static double IndexRow<T>(ReadOnlySpan<T> z, int y, ReadOnlySpan<double> w, double eps, double tau,
-        double weightTotal, double scale, Span<T> g)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int classes = z.Length;
-        bool weighted = !w.IsEmpty;
-        double invTau = 1.0 / tau;
-        double smoothPerClass = eps / classes;
-        double ls = LogSumExp.Parts(z, tau, out double m);
-        double wy = weighted ? w[y] : 1.0;
-        double hard = (1 - eps) * wy;
-        double loss = hard == 0 ? 0 : hard * ((m - double.CreateTruncating(z[y]) * invTau) + ls);
-        if (eps > 0)
-        {
-            double smooth = 0;
-            for (int c = 0; c < classes; c++)
-            {
-                double wc = weighted ? w[c] : 1.0;
-                if (wc != 0)
-                {
-                    smooth += wc * ((m - double.CreateTruncating(z[c]) * invTau) + ls);
-                }
-            }
-
-            loss += smoothPerClass * smooth;
-        }
-
-        if (!g.IsEmpty)
-        {
-            double qTotal = hard + smoothPerClass * weightTotal;
-            double s = scale * invTau;
-            for (int c = 0; c < classes; c++)
-            {
-                double q = smoothPerClass * (weighted ? w[c] : 1.0);
-                if (c == y)
-                {
-                    q += hard;
-                }
-
-                double p = Math.Exp((double.CreateTruncating(z[c]) * invTau - m) - ls);
-                g[c] = T.CreateTruncating((p * qTotal - q) * s);
-            }
-        }
-
-        return loss;
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossDriver.RunGeneric(new IndexTargets<T>(), Batch.Labels(logits, labels, classes, gradient, rowLosses, nameof(logits)), o);
 
     /// <summary>Cross-entropy from logits with probability (soft) targets.</summary>
     /// <param name="logits">Row-major [N, K] logits z.</param>
@@ -163,99 +53,62 @@ public static class SoftmaxCrossEntropy
     /// may already have been partly overwritten.</remarks>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
         CrossEntropyOptions? options, Span<T> gradient, Span<T> rowLosses)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var o = options ?? CrossEntropyOptions.Default;
-        o.Validate(classes);
-        if (typeof(T) == typeof(float) && FusedSoftTargetCrossEntropy.Supports(o))
-        {
-            return FusedSoftTargetCrossEntropy.Evaluate(MemoryMarshal.Cast<T, float>(logits), MemoryMarshal.Cast<T, float>(targets),
-                classes, o, MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses), o.MaxDegreeOfParallelism);
-        }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossDriver.Run(new ProbabilityTargets<T>(), Batch.Targets(logits, targets, classes, gradient, rowLosses, LossesShape.Rows, nameof(logits)),
+            options ?? CrossEntropyOptions.Default);
 
-        return EvaluateGeneric(logits, targets, classes, o, gradient, rowLosses);
-    }
-
-    /// <summary>The generic (double arithmetic) path of the probability-target overload, options already validated.</summary>
+    /// <summary>The probability-target overload on the generic (double arithmetic) kernel (tests compare the paths).</summary>
     internal static LossResult EvaluateGeneric<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
         CrossEntropyOptions o, Span<T> gradient, Span<T> rowLosses)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossDriver.RunGeneric(new ProbabilityTargets<T>(), Batch.Targets(logits, targets, classes, gradient, rowLosses, LossesShape.Rows, nameof(logits)), o);
+
+    /// <summary>Class-index targets: <see cref="CrossEntropyIndexKernel"/>; the mean divides by the weight of the counted rows.</summary>
+    private readonly struct IndexTargets<T> : ILossKernel<T, int, CrossEntropyOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int n = Guard.Rows(logits.Length, classes, nameof(logits));
-        Guard.Length(targets.Length, logits.Length, nameof(targets));
-        Guard.Length(gradient.Length, logits.Length, nameof(gradient), optional: true);
-        Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
-        for (int i = 0; i < n; i++)
+        public static double Prepare(in Batch<T, int> b, CrossEntropyOptions o)
         {
-            Guard.ProbabilityRow(targets.Slice(i * classes, classes), i, o.TargetSumTolerance, nameof(targets));
+            o.Validate(b.Classes);
+            return Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, o.WeightSpan, "labels");
         }
 
-        double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, n, n);
-        bool wantGradient = !gradient.IsEmpty;
-        double sum = 0;
+        public static double Generic(in Batch<T, int> b, CrossEntropyOptions o, double scale) =>
+            CrossEntropyIndexKernel.Generic(b.Input, b.Targets, b.Classes, o.WeightSpan, o.LabelSmoothing, o.Temperature,
+                o.IgnoreIndex, scale, b.Gradient, b.Losses);
 
-        for (int i = 0; i < n; i++)
+        public static bool FusedCovers(in Batch<T, int> b, CrossEntropyOptions o) => CrossEntropyIndexKernel.Covers(o.WeightSpan, o.LabelSmoothing);
+
+        public static double Fused(in Batch<T, int> b, CrossEntropyOptions o, double scale, out int checkFrom)
         {
-            double loss = SoftRow(logits.Slice(i * classes, classes), targets.Slice(i * classes, classes), o.WeightSpan,
-                o.LabelSmoothing, o.Temperature, scale, wantGradient ? gradient.Slice(i * classes, classes) : default);
-            sum += loss;
-            if (!rowLosses.IsEmpty)
-            {
-                rowLosses[i] = T.CreateTruncating(loss);
-            }
+            checkFrom = b.Rows;
+            return CrossEntropyIndexKernel.Fused(FloatSpan.Of(b.Input), b.Targets, b.Classes, o.WeightSpan, o.LabelSmoothing,
+                o.Temperature, o.IgnoreIndex, scale, FloatSpan.Of(b.Gradient), FloatSpan.Of(b.Losses), o.MaxDegreeOfParallelism);
         }
-
-        return Reducer.Result(o.Reduction, o.WhenEmpty, sum, n, n);
     }
 
-    /// <summary>
-    /// One row of the probability-target loss in double (targets already validated; the reference the fused float
-    /// kernel falls back to for rows with non-finite logits): returns the row loss and, unless <paramref name="g"/>
-    /// is empty, overwrites it with the row's gradient times <paramref name="scale"/>.
-    /// </summary>
-    internal static double SoftRow<T>(ReadOnlySpan<T> z, ReadOnlySpan<T> t, ReadOnlySpan<double> w, double eps, double tau,
-        double scale, Span<T> g)
+    /// <summary>Probability targets: <see cref="CrossEntropySoftKernel"/>; the mean divides by N.</summary>
+    private readonly struct ProbabilityTargets<T> : ILossKernel<T, T, CrossEntropyOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int classes = z.Length;
-        bool weighted = !w.IsEmpty;
-        double invTau = 1.0 / tau;
-        double smoothPerClass = eps / classes;
-        double ls = LogSumExp.Parts(z, tau, out double m);
-        double loss = 0;
-        double qTotal = 0;
-        for (int c = 0; c < classes; c++)
+        public static double Prepare(in Batch<T, T> b, CrossEntropyOptions o)
         {
-            double q = (weighted ? w[c] : 1.0) * ((1 - eps) * double.CreateTruncating(t[c]) + smoothPerClass);
-            if (q != 0)
-            {
-                loss += q * ((m - double.CreateTruncating(z[c]) * invTau) + ls);
-                qTotal += q;
-            }
+            o.Validate(b.Classes);
+            return b.Rows;
         }
 
-        if (!g.IsEmpty)
-        {
-            double s = scale * invTau;
-            for (int c = 0; c < classes; c++)
-            {
-                double q = (weighted ? w[c] : 1.0) * ((1 - eps) * double.CreateTruncating(t[c]) + smoothPerClass);
-                double p = Math.Exp((double.CreateTruncating(z[c]) * invTau - m) - ls);
-                g[c] = T.CreateTruncating((p * qTotal - q) * s);
-            }
-        }
+        public static void CheckTargets(in Batch<T, T> b, CrossEntropyOptions o, int from) =>
+            Guard.ProbabilityRows(b.Targets, b.Classes, from, o.TargetSumTolerance, "targets");
 
-        return loss;
-    }
+        public static double Generic(in Batch<T, T> b, CrossEntropyOptions o, double scale) =>
+            CrossEntropySoftKernel.Generic(b.Input, b.Targets, b.Classes, o.WeightSpan, o.LabelSmoothing, o.Temperature, scale,
+                b.Gradient, b.Losses);
 
-    private static double Sum(ReadOnlySpan<double> values)
-    {
-        double s = 0;
-        foreach (double v in values)
-        {
-            s += v;
-        }
+        public static bool FusedCovers(in Batch<T, T> b, CrossEntropyOptions o) => CrossEntropySoftKernel.Covers(o.WeightSpan);
 
-        return s;
+        public static double Fused(in Batch<T, T> b, CrossEntropyOptions o, double scale, out int checkFrom) =>
+            CrossEntropySoftKernel.Fused(FloatSpan.Of(b.Input), FloatSpan.Of(b.Targets), b.Classes, o.WeightSpan, o.LabelSmoothing,
+                o.Temperature, o.TargetSumTolerance, scale, FloatSpan.Of(b.Gradient), FloatSpan.Of(b.Losses), o.MaxDegreeOfParallelism,
+                out checkFrom);
     }
 }

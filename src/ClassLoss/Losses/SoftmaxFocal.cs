@@ -1,5 +1,4 @@
-using System.Runtime.InteropServices;
-using ClassLoss.Numerics;
+using ClassLoss.Losses.Kernels;
 using ClassLoss.Validation;
 
 namespace ClassLoss.Losses;
@@ -31,7 +30,7 @@ public sealed record SoftmaxFocalOptions : LossOptions
     /// <summary>How far a row of probability targets may sum from 1 (default 1e-4); NaN skips the sum check.</summary>
     public double TargetSumTolerance { get; init; } = 1e-4;
 
-    internal double AlphaOf(int c) => _classAlpha is null ? Alpha : _classAlpha[c];
+    internal ReadOnlySpan<double> ClassAlphaSpan => _classAlpha;
 
     internal void Validate(int classes)
     {
@@ -72,50 +71,9 @@ public static class SoftmaxFocal
     /// <param name="rowLosses">N buffer that receives each row's loss (overwritten); empty to skip.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int classes,
         SoftmaxFocalOptions? options, Span<T> gradient, Span<T> rowLosses)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var o = options ?? SoftmaxFocalOptions.Default;
-        o.Validate(classes);
-        int n = Guard.Rows(logits.Length, classes, nameof(logits));
-        Guard.Length(labels.Length, n, nameof(labels));
-        Guard.Length(gradient.Length, logits.Length, nameof(gradient), optional: true);
-        Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
-        double counted = Guard.Labels(labels, classes, o.IgnoreIndex, default, nameof(labels));
-
-        double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, counted, n);
-        if (typeof(T) == typeof(float))
-        {
-            // Float (every option combination of index targets): the vectorised fused kernel.
-            double fusedSum = FusedSoftmaxFocal.Sum(MemoryMarshal.Cast<T, float>(logits), labels, classes, o, scale,
-                MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses), o.MaxDegreeOfParallelism);
-            return Reducer.Result(o.Reduction, o.WhenEmpty, fusedSum, counted, n);
-        }
-
-        double sum = 0;
-        for (int i = 0; i < n; i++)
-        {
-            var z = logits.Slice(i * classes, classes);
-            var g = gradient.IsEmpty ? default : gradient.Slice(i * classes, classes);
-            int y = labels[i];
-            double loss = 0;
-            if (y == o.IgnoreIndex)
-            {
-                g.Clear();
-            }
-            else
-            {
-                loss = Row(z, default, y, classes, o, scale, g);
-            }
-
-            sum += loss;
-            if (!rowLosses.IsEmpty)
-            {
-                rowLosses[i] = T.CreateTruncating(loss);
-            }
-        }
-
-        return Reducer.Result(o.Reduction, o.WhenEmpty, sum, counted, n);
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossDriver.Run(new IndexTargets<T>(), Batch.Labels(logits, labels, classes, gradient, rowLosses, nameof(logits)),
+            options ?? SoftmaxFocalOptions.Default);
 
     /// <summary>Softmax focal loss from logits with probability (or one-hot) targets.</summary>
     /// <param name="logits">Row-major [N, K] logits z.</param>
@@ -126,117 +84,54 @@ public static class SoftmaxFocal
     /// <param name="rowLosses">N buffer that receives each row's loss (overwritten); empty to skip.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
         SoftmaxFocalOptions? options, Span<T> gradient, Span<T> rowLosses)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossDriver.Run(new ProbabilityTargets<T>(), Batch.Targets(logits, targets, classes, gradient, rowLosses, LossesShape.Rows, nameof(logits)),
+            options ?? SoftmaxFocalOptions.Default);
+
+    /// <summary>Class-index targets: every option on both paths; the mean divides by the counted rows.</summary>
+    private readonly struct IndexTargets<T> : ILossKernel<T, int, SoftmaxFocalOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var o = options ?? SoftmaxFocalOptions.Default;
-        o.Validate(classes);
-        int n = Guard.Rows(logits.Length, classes, nameof(logits));
-        Guard.Length(targets.Length, logits.Length, nameof(targets));
-        Guard.Length(gradient.Length, logits.Length, nameof(gradient), optional: true);
-        Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
-        bool fused = typeof(T) == typeof(float) && FusedSoftmaxFocal.SupportsSoft(o);
-        if (!fused || !FusedSoftmaxFocal.TargetsPlainlyValid(MemoryMarshal.Cast<T, float>(targets), classes, o.TargetSumTolerance))
+        public static double Prepare(in Batch<T, int> b, SoftmaxFocalOptions o)
         {
-            for (int i = 0; i < n; i++)
-            {
-                Guard.ProbabilityRow(targets.Slice(i * classes, classes), i, o.TargetSumTolerance, nameof(targets));
-            }
+            o.Validate(b.Classes);
+            return Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, "labels");
         }
 
-        double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, n, n);
-        if (fused)
-        {
-            // Float, one α for all classes, γ ∈ {0, 1, 2}: the vectorised fused kernel.
-            double fusedSum = FusedSoftmaxFocal.SumSoft(MemoryMarshal.Cast<T, float>(logits), MemoryMarshal.Cast<T, float>(targets), classes,
-                o, scale, MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses), o.MaxDegreeOfParallelism);
-            return Reducer.Result(o.Reduction, o.WhenEmpty, fusedSum, n, n);
-        }
+        public static double Generic(in Batch<T, int> b, SoftmaxFocalOptions o, double scale) =>
+            SoftmaxFocalKernel.Generic(b.Input, b.Targets, b.Classes, o.Gamma, o.Alpha, o.ClassAlphaSpan, o.IgnoreIndex, scale,
+                b.Gradient, b.Losses);
 
-        double sum = 0;
-        for (int i = 0; i < n; i++)
-        {
-            var g = gradient.IsEmpty ? default : gradient.Slice(i * classes, classes);
-            double loss = Row(logits.Slice(i * classes, classes), targets.Slice(i * classes, classes), -1, classes, o, scale, g);
-            sum += loss;
-            if (!rowLosses.IsEmpty)
-            {
-                rowLosses[i] = T.CreateTruncating(loss);
-            }
-        }
+        public static bool FusedCovers(in Batch<T, int> b, SoftmaxFocalOptions o) => true;
 
-        return Reducer.Result(o.Reduction, o.WhenEmpty, sum, n, n);
+        public static double Fused(in Batch<T, int> b, SoftmaxFocalOptions o, double scale, out int checkFrom)
+        {
+            checkFrom = b.Rows;
+            return SoftmaxFocalKernel.Fused(FloatSpan.Of(b.Input), b.Targets, b.Classes, o.Gamma, o.Alpha, o.ClassAlphaSpan,
+                o.IgnoreIndex, scale, FloatSpan.Of(b.Gradient), FloatSpan.Of(b.Losses), o.MaxDegreeOfParallelism);
+        }
     }
 
-    // One row: targets t (when label < 0) or the one-hot of label. Returns the row loss, writes scale * gradient.
-    internal static double Row<T>(ReadOnlySpan<T> z, ReadOnlySpan<T> t, int label, int classes,
-        SoftmaxFocalOptions o, double scale, Span<T> g)
+    /// <summary>Probability targets: fused for one α and γ ∈ {0, 1, 2}; the mean divides by N.</summary>
+    private readonly struct ProbabilityTargets<T> : ILossKernel<T, T, SoftmaxFocalOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        double lse = LogSumExp.Compute(z, 1.0, out _);
-        double gamma = o.Gamma;
-        double loss = 0;
-        double total = 0; // Σ_c (B_c + C_c)
-        for (int c = 0; c < classes; c++)
+        public static double Prepare(in Batch<T, T> b, SoftmaxFocalOptions o)
         {
-            double a = o.AlphaOf(c) * (label >= 0 ? (c == label ? 1.0 : 0.0) : double.CreateTruncating(t[c]));
-            if (a == 0)
-            {
-                continue;
-            }
-
-            Terms(z, c, lse, gamma, out double l, out double b, out double cc);
-            loss += a * b * l;
-            total += a * (b + cc);
+            o.Validate(b.Classes);
+            return b.Rows;
         }
 
-        if (!g.IsEmpty)
-        {
-            for (int j = 0; j < classes; j++)
-            {
-                double p = Math.Exp(double.CreateTruncating(z[j]) - lse);
-                double own = 0;
-                double a = o.AlphaOf(j) * (label >= 0 ? (j == label ? 1.0 : 0.0) : double.CreateTruncating(t[j]));
-                if (a != 0)
-                {
-                    Terms(z, j, lse, gamma, out _, out double b, out double cc);
-                    own = a * (b + cc);
-                }
+        public static void CheckTargets(in Batch<T, T> b, SoftmaxFocalOptions o, int from) =>
+            Guard.ProbabilityRows(b.Targets, b.Classes, from, o.TargetSumTolerance, "targets");
 
-                g[j] = T.CreateTruncating((p * total - own) * scale);
-            }
-        }
+        public static double Generic(in Batch<T, T> b, SoftmaxFocalOptions o, double scale) =>
+            SoftmaxFocalKernel.Generic(b.Input, b.Targets, b.Classes, o.Gamma, o.Alpha, o.ClassAlphaSpan, scale, b.Gradient, b.Losses);
 
-        return loss;
-    }
+        public static bool FusedCovers(in Batch<T, T> b, SoftmaxFocalOptions o) => SoftmaxFocalKernel.CoversSoft(o.ClassAlphaSpan, o.Gamma);
 
-    // For class c: L = -log p_c, B = q^γ, C = γ p q^γ (L / q), with q = 1 - p_c kept accurate near p_c = 1.
-    private static void Terms<T>(ReadOnlySpan<T> z, int c, double lse, double gamma, out double l, out double b, out double cc)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        double logp = double.CreateTruncating(z[c]) - lse;
-        double p = Math.Exp(logp);
-        double q;
-        if (p > 0.5)
-        {
-            q = 0;
-            for (int j = 0; j < z.Length; j++)
-            {
-                if (j != c)
-                {
-                    q += Math.Exp(double.CreateTruncating(z[j]) - lse);
-                }
-            }
-
-            l = -StableMath.Log1p(-q);
-        }
-        else
-        {
-            q = 1 - p;
-            l = -logp;
-        }
-
-        b = gamma == 0 ? 1.0 : Math.Pow(q, gamma);
-        double ratio = q == 0 ? 1.0 : l / q;
-        cc = gamma == 0 ? 0.0 : gamma * p * b * ratio;
+        public static double Fused(in Batch<T, T> b, SoftmaxFocalOptions o, double scale, out int checkFrom) =>
+            SoftmaxFocalKernel.FusedSoft(FloatSpan.Of(b.Input), FloatSpan.Of(b.Targets), b.Classes, o.Gamma, o.Alpha,
+                o.TargetSumTolerance, scale, FloatSpan.Of(b.Gradient), FloatSpan.Of(b.Losses), o.MaxDegreeOfParallelism, out checkFrom);
     }
 }

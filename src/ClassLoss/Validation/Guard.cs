@@ -116,6 +116,26 @@ public static class Guard
         }
     }
 
+    /// <summary>Checks rows <paramref name="from"/> .. N-1 of [N, K] target probabilities (see <see cref="ProbabilityRow{T}"/>).</summary>
+    public static void ProbabilityRows<T>(ReadOnlySpan<T> targets, int classes, int from, double sumTolerance, string name)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = from; i < targets.Length / classes; i++)
+        {
+            ProbabilityRow(targets.Slice(i * classes, classes), i, sumTolerance, name);
+        }
+    }
+
+    /// <summary>Checks the element-wise targets of rows <paramref name="from"/> .. N-1 (see <see cref="UnitInterval"/>).</summary>
+    public static void UnitIntervals<T>(ReadOnlySpan<T> targets, int classes, int from, string name)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int at = from * classes; at < targets.Length; at++)
+        {
+            UnitInterval(double.CreateTruncating(targets[at]), at / classes, at % classes, name);
+        }
+    }
+
     /// <summary>Checks one element-wise target (binary labels, multi-hot): finite and in [0, 1].</summary>
     public static void UnitInterval(double value, int row, int column, string name)
     {

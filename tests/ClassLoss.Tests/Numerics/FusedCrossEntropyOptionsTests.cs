@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.Intrinsics;
 using ClassLoss.Losses;
+using ClassLoss.Losses.Kernels;
 using ClassLoss.Numerics;
 using ClassLoss.Tests.TestUtilities;
 
@@ -55,7 +56,7 @@ public class FusedCrossEntropyOptionsTests
         var g = new float[z.Length];
         var rows = new float[n];
         var viaApi = new float[z.Length];
-        var r = FusedSoftmaxCrossEntropy.Evaluate(z, y, k, o, g, rows, threads);
+        var r = FusedPaths.CrossEntropy(z, y, k, o, g, rows, threads);
         var api = SoftmaxCrossEntropy.Evaluate<float>(z, y, k, o, viaApi, default);
         Assert.Equal(r.Value, api.Value);
         Assert.True(g.AsSpan().SequenceEqual(viaApi), Describe(o));
@@ -302,8 +303,8 @@ public class FusedCrossEntropyOptionsTests
             var g2 = new float[z.Length];
             var r1 = new float[n];
             var r2 = new float[n];
-            var a = FusedSoftmaxCrossEntropy.Evaluate(z, y, k, o, g1, r1, maxThreads: 1);
-            var b = FusedSoftmaxCrossEntropy.Evaluate(z, y, k, o, g2, r2, maxThreads: 2);
+            var a = FusedPaths.CrossEntropy(z, y, k, o, g1, r1, maxThreads: 1);
+            var b = FusedPaths.CrossEntropy(z, y, k, o, g2, r2, maxThreads: 2);
             Assert.Equal(BitConverter.DoubleToInt64Bits(a.Value), BitConverter.DoubleToInt64Bits(b.Value));
             Assert.Equal(BitConverter.DoubleToInt64Bits(a.Sum), BitConverter.DoubleToInt64Bits(b.Sum));
             Assert.True(g1.AsSpan().SequenceEqual(g2), Describe(o));
@@ -345,8 +346,8 @@ public class FusedCrossEntropyOptionsTests
         const int k = 5;
         float[] z = [0.5f, float.NegativeInfinity, 1f, -2f, 0f];
         var o = new CrossEntropyOptions { LabelSmoothing = 0.1, ClassWeights = [1, 1e-50, 1, 1, 1e300] };
-        Assert.False(FusedSoftmaxCrossEntropy.Supports(o));
-        Assert.True(FusedSoftmaxCrossEntropy.Supports(o with { LabelSmoothing = 0 }));
+        Assert.False(CrossEntropyIndexKernel.Covers(o.WeightSpan, o.LabelSmoothing));
+        Assert.True(CrossEntropyIndexKernel.Covers(o.WeightSpan, 0));
         var g = new float[k];
         var gg = new float[k];
         var r = SoftmaxCrossEntropy.Evaluate<float>(z, [2], k, o, g, default);

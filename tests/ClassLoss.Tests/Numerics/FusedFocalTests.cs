@@ -1,13 +1,14 @@
 using System.Numerics;
 using System.Runtime.Intrinsics;
 using ClassLoss.Losses;
+using ClassLoss.Losses.Kernels;
 using ClassLoss.Numerics;
 using ClassLoss.Tests.TestUtilities;
 
 namespace ClassLoss.Tests.Numerics;
 
 /// <summary>
-/// The fused float focal kernels (<see cref="FusedSoftmaxFocal"/>, <see cref="FusedSigmoidFocal"/>, reached through
+/// The fused float focal kernels (<see cref="SoftmaxFocalKernel"/>, <see cref="SigmoidFocalKernel"/>, reached through
 /// <c>Evaluate&lt;float&gt;</c>) against the generic float64 kernel (<c>Evaluate&lt;double&gt;</c>) on the same inputs.
 /// </summary>
 public class FusedFocalTests

@@ -6,7 +6,7 @@ using static ClassLoss.Tests.Numerics.FusedCrossEntropyOptionsTests;
 namespace ClassLoss.Tests.Numerics;
 
 /// <summary>
-/// The short-row path of the fused cross-entropy kernel (K ≤ <see cref="FusedSoftmaxCrossEntropy.ShortRowMaxClasses"/>,
+/// The short-row path of the fused cross-entropy kernel (K ≤ <see cref="ShortRows.MaxClasses"/>,
 /// one row per vector lane, groups of up to 16 rows) against the generic double kernel, with every option set,
 /// adversarial rows placed inside the groups, and row counts that leave a remainder for the row path.
 /// </summary>
@@ -21,7 +21,7 @@ public class FusedShortRowCrossEntropyTests
     [InlineData(Reduction.Sum)]
     public void ValueAndGradient_MatchDoubleKernel_ForEveryShortRowLength(Reduction reduction)
     {
-        for (int k = 1; k <= FusedSoftmaxCrossEntropy.ShortRowMaxClasses + 1; k++)
+        for (int k = 1; k <= ShortRows.MaxClasses + 1; k++)
         {
             float[] z = Reference.ToFloat(Reference.RandomLogits(300 + k, Rows * k, 6.0));
             foreach (var o in OptionSets(k, reduction, k))
@@ -126,12 +126,12 @@ public class FusedShortRowCrossEntropyTests
             int[] y = LabelsWithIgnored(53, n, k, o.IgnoreIndex);
             var g1 = new float[z.Length];
             var r1 = new float[n];
-            var a = FusedSoftmaxCrossEntropy.Evaluate(z, y, k, o, g1, r1, maxThreads: 1);
+            var a = FusedPaths.CrossEntropy(z, y, k, o, g1, r1, maxThreads: 1);
             foreach (int threads in new[] { 2, 3 })
             {
                 var g2 = new float[z.Length];
                 var r2 = new float[n];
-                var b = FusedSoftmaxCrossEntropy.Evaluate(z, y, k, o, g2, r2, maxThreads: threads);
+                var b = FusedPaths.CrossEntropy(z, y, k, o, g2, r2, maxThreads: threads);
                 Assert.Equal(BitConverter.DoubleToInt64Bits(a.Value), BitConverter.DoubleToInt64Bits(b.Value));
                 Assert.True(g1.AsSpan().SequenceEqual(g2), Describe(o));
                 Assert.True(r1.AsSpan().SequenceEqual(r2), Describe(o));
@@ -189,12 +189,12 @@ public class FusedShortRowCrossEntropyTests
         xs[3] = 1.17549435e-38f;
         xs[4] = float.MaxValue;
         xs[5] = 0.70710677f;
-        AssertLogClose<SimdFloat.V512>(xs);
-        AssertLogClose<SimdFloat.V256>(xs);
-        AssertLogClose<SimdFloat.V128>(xs);
+        AssertLogClose<V512>(xs);
+        AssertLogClose<V256>(xs);
+        AssertLogClose<V128>(xs);
     }
 
-    private static unsafe void AssertLogClose<TV>(float[] xs) where TV : struct, SimdFloat.IVec<TV>
+    private static unsafe void AssertLogClose<TV>(float[] xs) where TV : struct, IVec<TV>
     {
         var got = new float[xs.Length];
         fixed (float* px = xs)
@@ -202,7 +202,7 @@ public class FusedShortRowCrossEntropyTests
         {
             for (int i = 0; i + TV.Count <= xs.Length; i += TV.Count)
             {
-                TV.Store(TV.LogOfNormal(TV.Load(px + i)), pg + i);
+                TV.Store(VectorMath.LogOfNormal(TV.Load(px + i)), pg + i);
             }
         }
 

@@ -7,7 +7,7 @@ namespace ClassLoss.Tests.Numerics;
 
 /// <summary>
 /// The short-row path of the fused softmax focal loss with class-index targets (K ≤
-/// <see cref="FusedSoftmaxCrossEntropy.ShortRowMaxClasses"/>, one row per lane) against the generic double kernel.
+/// <see cref="ShortRows.MaxClasses"/>, one row per lane) against the generic double kernel.
 /// </summary>
 public class FusedShortRowFocalTests
 {
@@ -16,7 +16,7 @@ public class FusedShortRowFocalTests
     [Fact]
     public void ValueAndGradient_MatchGeneric_ForEveryShortRowLength_AndEveryGamma()
     {
-        for (int k = 1; k <= FusedSoftmaxCrossEntropy.ShortRowMaxClasses + 1; k++)
+        for (int k = 1; k <= ShortRows.MaxClasses + 1; k++)
         {
             float[] z = Reference.ToFloat(Reference.RandomLogits(700 + k, Rows * k, 5.0));
             int[] y = Reference.RandomLabels(800 + k, Rows, k);

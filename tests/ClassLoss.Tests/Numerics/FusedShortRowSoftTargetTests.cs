@@ -7,7 +7,7 @@ namespace ClassLoss.Tests.Numerics;
 
 /// <summary>
 /// The short-row path of the fused soft-target cross-entropy kernel (K ≤
-/// <see cref="FusedSoftmaxCrossEntropy.ShortRowMaxClasses"/>, one row per lane) against the generic double kernel:
+/// <see cref="ShortRows.MaxClasses"/>, one row per lane) against the generic double kernel:
 /// every option set, non-finite and masked rows inside the groups, the target checks, threads and allocation
 /// (the tolerance edges inside a group are in <see cref="FusedSoftTargetCrossEntropyTests"/>).
 /// </summary>
@@ -20,7 +20,7 @@ public class FusedShortRowSoftTargetTests
     [InlineData(Reduction.None)]
     public void ValueAndGradient_MatchDoubleKernel_ForEveryShortRowLength(Reduction reduction)
     {
-        for (int k = 1; k <= FusedSoftmaxCrossEntropy.ShortRowMaxClasses + 1; k++)
+        for (int k = 1; k <= ShortRows.MaxClasses + 1; k++)
         {
             float[] z = Reference.ToFloat(Reference.RandomLogits(500 + k, Rows * k, 6.0));
             float[] t = Targets(600 + k, Rows, k);
@@ -103,7 +103,7 @@ public class FusedShortRowSoftTargetTests
         foreach (int threads in new[] { 1, 2 })
         {
             FusedCrossEntropyOptionsTests.AssertSameError(
-                () => FusedSoftTargetCrossEntropy.Evaluate(z, t, k, new CrossEntropyOptions(), new float[z.Length], default, threads),
+                () => FusedPaths.SoftTargets(z, t, k, new CrossEntropyOptions(), new float[z.Length], default, threads),
                 () => SoftmaxCrossEntropy.EvaluateGeneric<float>(z, t, k, new CrossEntropyOptions(), default, default));
         }
     }
@@ -118,12 +118,12 @@ public class FusedShortRowSoftTargetTests
         {
             var g1 = new float[z.Length];
             var r1 = new float[n];
-            var a = FusedSoftTargetCrossEntropy.Evaluate(z, t, k, o, g1, r1, 1);
+            var a = FusedPaths.SoftTargets(z, t, k, o, g1, r1, 1);
             foreach (int threads in new[] { 2, 3 })
             {
                 var g2 = new float[z.Length];
                 var r2 = new float[n];
-                var b = FusedSoftTargetCrossEntropy.Evaluate(z, t, k, o, g2, r2, threads);
+                var b = FusedPaths.SoftTargets(z, t, k, o, g2, r2, threads);
                 Assert.Equal(BitConverter.DoubleToInt64Bits(a.Value), BitConverter.DoubleToInt64Bits(b.Value));
                 Assert.True(g1.AsSpan().SequenceEqual(g2));
                 Assert.True(r1.AsSpan().SequenceEqual(r2));

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.Intrinsics;
 using ClassLoss.Losses;
+using ClassLoss.Losses.Kernels;
 using ClassLoss.Numerics;
 using ClassLoss.Tests.TestUtilities;
 
@@ -72,7 +73,7 @@ public class FusedSoftTargetCrossEntropyTests
         var g = new float[z.Length];
         var rows = new float[n];
         var viaApi = new float[z.Length];
-        var r = FusedSoftTargetCrossEntropy.Evaluate(z, t, k, o, g, rows, threads);
+        var r = FusedPaths.SoftTargets(z, t, k, o, g, rows, threads);
         var api = SoftmaxCrossEntropy.Evaluate<float>(z, t, k, o, viaApi, default);
         Assert.Equal(r.Value, api.Value);
         Assert.True(g.AsSpan().SequenceEqual(viaApi), Describe(o));
@@ -236,8 +237,8 @@ public class FusedSoftTargetCrossEntropyTests
             var g2 = new float[z.Length];
             var r1 = new float[n];
             var r2 = new float[n];
-            var a = FusedSoftTargetCrossEntropy.Evaluate(z, t, k, o, g1, r1, maxThreads: 1);
-            var b = FusedSoftTargetCrossEntropy.Evaluate(z, t, k, o, g2, r2, maxThreads: 2);
+            var a = FusedPaths.SoftTargets(z, t, k, o, g1, r1, maxThreads: 1);
+            var b = FusedPaths.SoftTargets(z, t, k, o, g2, r2, maxThreads: 2);
             Assert.Equal(BitConverter.DoubleToInt64Bits(a.Value), BitConverter.DoubleToInt64Bits(b.Value));
             Assert.True(g1.AsSpan().SequenceEqual(g2), Describe(o));
             Assert.True(r1.AsSpan().SequenceEqual(r2), Describe(o));
@@ -279,7 +280,7 @@ public class FusedSoftTargetCrossEntropyTests
         float[] z = [0.5f, float.NegativeInfinity, 1f];
         float[] t = [0.5f, 0f, 0.5f];
         var o = new CrossEntropyOptions { ClassWeights = [1, 1e-50, 1e300] };
-        Assert.False(FusedSoftTargetCrossEntropy.Supports(o));
+        Assert.False(CrossEntropySoftKernel.Covers(o.WeightSpan));
         var g = new float[3];
         var gg = new float[3];
         var r = SoftmaxCrossEntropy.Evaluate<float>(z, t, 3, o, g, default);
@@ -314,7 +315,7 @@ public class FusedSoftTargetCrossEntropyTests
             foreach (var o in new[] { new CrossEntropyOptions(), new CrossEntropyOptions { LabelSmoothing = 0.2, ClassWeights = Weights(k, 1), TargetSumTolerance = double.NaN } })
             {
                 FusedCrossEntropyOptionsTests.AssertSameError(
-                    () => FusedSoftTargetCrossEntropy.Evaluate(z, t, k, o, new float[z.Length], default, threads),
+                    () => FusedPaths.SoftTargets(z, t, k, o, new float[z.Length], default, threads),
                     () => SoftmaxCrossEntropy.EvaluateGeneric<float>(z, t, k, o, default, default));
                 FusedCrossEntropyOptionsTests.AssertSameError(
                     () => SoftmaxCrossEntropy.Evaluate<float>(z, t, k, o, default, default),

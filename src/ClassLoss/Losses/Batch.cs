@@ -1,0 +1,128 @@
+using ClassLoss.Validation;
+
+namespace ClassLoss.Losses;
+
+/// <summary>How a loss's <c>losses</c> buffer may be shaped.</summary>
+internal enum LossesShape
+{
+    /// <summary>N row losses (or empty).</summary>
+    Rows,
+
+    /// <summary>N row sums or N·K element losses (or empty): the element-wise losses.</summary>
+    RowsOrElements,
+}
+
+/// <summary>
+/// One call's data with its shapes checked: the [N, K] input, the targets (N class indices, [N, K] rows, or none),
+/// optional [N, K] element weights, and the caller's output buffers. Every loss builds one through
+/// <see cref="Batch"/>'s factories, so the shape checks (and their messages) are written once.
+/// </summary>
+internal readonly ref struct Batch<T, TTarget>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    internal Batch(ReadOnlySpan<T> input, ReadOnlySpan<TTarget> targets, ReadOnlySpan<T> elementWeights, int rows, int classes,
+        Span<T> gradient, Span<T> losses, bool perElementLosses)
+    {
+        Input = input;
+        Targets = targets;
+        ElementWeights = elementWeights;
+        Rows = rows;
+        Classes = classes;
+        Gradient = gradient;
+        Losses = losses;
+        PerElementLosses = perElementLosses;
+    }
+
+    /// <summary>Row-major [N, K] input (logits, probabilities or log-probabilities).</summary>
+    public ReadOnlySpan<T> Input { get; }
+
+    /// <summary>N class indices, [N, K] target rows, or empty for a loss without targets.</summary>
+    public ReadOnlySpan<TTarget> Targets { get; }
+
+    /// <summary>[N, K] element weights, or empty.</summary>
+    public ReadOnlySpan<T> ElementWeights { get; }
+
+    /// <summary>N.</summary>
+    public int Rows { get; }
+
+    /// <summary>K.</summary>
+    public int Classes { get; }
+
+    /// <summary>[N, K] gradient buffer (overwritten), or empty.</summary>
+    public Span<T> Gradient { get; }
+
+    /// <summary>N row losses, N·K element losses (<see cref="PerElementLosses"/>), or empty.</summary>
+    public Span<T> Losses { get; }
+
+    /// <summary>True when <see cref="Losses"/> holds N·K element losses.</summary>
+    public bool PerElementLosses { get; }
+
+    /// <summary>Row <paramref name="i"/> of the input.</summary>
+    public ReadOnlySpan<T> InputRow(int i) => Input.Slice(i * Classes, Classes);
+
+    /// <summary>Row <paramref name="i"/> of the gradient, or empty when none is wanted.</summary>
+    public Span<T> GradientRow(int i) => Gradient.IsEmpty ? default : Gradient.Slice(i * Classes, Classes);
+}
+
+/// <summary>The factories of <see cref="Batch{T, TTarget}"/>: every shape check of every loss, with its message.</summary>
+internal static class Batch
+{
+    /// <summary>[N, K] input against N class indices; N row losses.</summary>
+    public static Batch<T, int> Labels<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> labels, int classes, Span<T> gradient,
+        Span<T> rowLosses, string inputName)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = Guard.Rows(input.Length, classes, inputName);
+        Guard.Length(labels.Length, n, nameof(labels));
+        Guard.Length(gradient.Length, input.Length, nameof(gradient), optional: true);
+        Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
+        return new(input, labels, default, n, classes, gradient, rowLosses, perElementLosses: false);
+    }
+
+    /// <summary>[N, K] input against [N, K] target rows (and optional [N, K] element weights).</summary>
+    public static Batch<T, T> Targets<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes, Span<T> gradient,
+        Span<T> losses, LossesShape shape, string inputName, ReadOnlySpan<T> elementWeights = default, string lossesName = "rowLosses")
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = Guard.Rows(input.Length, classes, inputName);
+        Guard.Length(targets.Length, input.Length, nameof(targets));
+        Guard.Length(elementWeights.Length, input.Length, nameof(elementWeights), optional: true);
+        Guard.Length(gradient.Length, input.Length, nameof(gradient), optional: true);
+        bool perElement = false;
+        if (shape == LossesShape.RowsOrElements)
+        {
+            perElement = PerElement(losses.Length, n, classes, lossesName);
+        }
+        else
+        {
+            Guard.Length(losses.Length, n, lossesName, optional: true);
+        }
+
+        return new(input, targets, elementWeights, n, classes, gradient, losses, perElement);
+    }
+
+    /// <summary>[N, K] input without targets (the z-loss); N row losses.</summary>
+    public static Batch<T, T> NoTargets<T>(ReadOnlySpan<T> input, int classes, Span<T> gradient, Span<T> rowLosses, string inputName)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = Guard.Rows(input.Length, classes, inputName);
+        Guard.Length(gradient.Length, input.Length, nameof(gradient), optional: true);
+        Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
+        return new(input, default, default, n, classes, gradient, rowLosses, perElementLosses: false);
+    }
+
+    /// <summary>
+    /// Checks the loss buffer of an element-wise loss: empty, N (row sums) or N·K (element losses). Returns true for
+    /// element losses.
+    /// </summary>
+    public static bool PerElement(int length, int rows, int classes, string name)
+    {
+        if (length != 0 && length != rows && length != rows * classes)
+        {
+            throw new ArgumentException(
+                FormattableString.Invariant($"{name} has length {length}; expected {rows} (row sums), {rows * classes} (element losses) or 0 to skip it."), name);
+        }
+
+        return length == rows * classes && length != rows;
+    }
+}

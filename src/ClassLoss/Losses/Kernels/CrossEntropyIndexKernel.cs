@@ -1,0 +1,293 @@
+using System.Runtime.CompilerServices;
+using ClassLoss.Numerics;
+
+namespace ClassLoss.Losses.Kernels;
+
+/// <summary>
+/// The kernels of softmax cross-entropy from logits with class-index targets — class weights, label smoothing,
+/// temperature, ignore index — loss and gradient fused: a generic one (double arithmetic, any input type, one
+/// <see cref="CrossEntropyRows.Index{T}"/> per row) and a float SIMD one (<see cref="Fused"/>).
+/// </summary>
+/// <remarks>
+/// <para>Formula (PyTorch's <c>CrossEntropyLoss</c> with <c>weight</c>, <c>ignore_index</c>, <c>label_smoothing</c>;
+/// see <see cref="SoftmaxCrossEntropy"/>): with <c>u = z / τ</c>, <c>m = max_c u_c</c>,
+/// <c>S = Σ_c exp(u_c - m)</c>, target weights <c>q_c = (1 - ε) w_y [c = y] + (ε / K) w_c</c>,
+/// the row loss is <c>ℓ = Σ_c q_c (m - u_c + log S)
+///   = (1 - ε) w_y (m - u_y + log S) + (ε / K) (W log S - Σ_c w_c (u_c - m))</c> with <c>W = Σ_c w_c</c>,
+/// and the gradient <c>∂ℓ/∂z_c = (p_c Σ q - q_c) / τ</c> with <c>p_c = exp(u_c - m) / S</c>.</para>
+/// <para>Fused rows: <see cref="RowMax"/> finds <c>max_c z_c</c>; <see cref="RowExpSum"/> writes
+/// <c>e_c = exp((z_c - max) / τ)</c> into the gradient buffer and sums it (with smoothing also
+/// <c>Σ_c w_c (z_c - max)</c>, <see cref="SmoothedExp{TW}"/>); <see cref="RowGradient"/> overwrites the row in place
+/// with <c>g_c = e_c · s Σq / (τ S) - w_c · s ε / (K τ)</c> (one fused multiply-add), where <c>s</c> is the
+/// reduction's factor, and the label's entry <c>(e_y Σq / S - q_y) s / τ</c> is formed in double (it cancels as
+/// <c>p_y → 1</c>). The loss is assembled in double. The memory traffic is one read of the logits and one write of
+/// the gradient. Rows of K ≤ <see cref="ShortRows.MaxClasses"/> run with rows in vector lanes
+/// (<c>CrossEntropyIndexKernel.ShortRows.cs</c>).</para>
+/// <para>A row whose maximum is not finite (NaN, +∞, or every entry −∞), or whose loss comes out non-finite (a masked
+/// label, masked classes under smoothing, a masked class of weight 0, overflow of <c>z - max</c>), is recomputed by
+/// <see cref="CrossEntropyRows.Index{T}"/>, so such rows give exactly what the generic path gives.</para>
+/// <para>Threads: rows are cut into blocks whose size depends only on N (<see cref="RowBlocks"/>); each block's losses
+/// are summed in row order in double and the block sums are combined in block order, so the value is bit-identical
+/// for any thread count. Nothing is allocated per call (class weights under smoothing are converted to float into a
+/// per-thread buffer, see <see cref="FloatWeights"/>).</para>
+/// </remarks>
+internal static unsafe partial class CrossEntropyIndexKernel
+{
+    /// <summary>True when <see cref="Fused"/> computes what the generic kernel would for these options: always, unless
+    /// a class weight does not survive the conversion to float (weights enter the row passes in float under smoothing).</summary>
+    public static bool Covers(ReadOnlySpan<double> weights, double smoothing) => smoothing == 0 || WeightsFitFloat(weights);
+
+    /// <summary>True when every weight converts to a finite float that is 0 only if the weight is 0.</summary>
+    public static bool WeightsFitFloat(ReadOnlySpan<double> weights)
+    {
+        foreach (double w in weights)
+        {
+            float f = (float)w;
+            if (!float.IsFinite(f) || (f == 0 && w != 0))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    [ThreadStatic]
+    private static float[]? t_floatWeights;
+
+    /// <summary>
+    /// The weights converted to float in a per-thread buffer (grown when K grows, then reused: no allocation per call,
+    /// and unlike a pooled array never trimmed away by the GC). Valid until this thread's next call.
+    /// </summary>
+    public static float[] FloatWeights(ReadOnlySpan<double> weights)
+    {
+        float[]? buffer = t_floatWeights;
+        if (buffer is null || buffer.Length < weights.Length)
+        {
+            t_floatWeights = buffer = new float[weights.Length];
+        }
+
+        for (int c = 0; c < weights.Length; c++)
+        {
+            buffer[c] = (float)weights[c];
+        }
+
+        return buffer;
+    }
+
+    /// <summary>The generic kernel: every row in double; returns the sum of the row losses (labels already checked).</summary>
+    public static double Generic<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int k, ReadOnlySpan<double> weights,
+        double smoothing, double temperature, int ignoreIndex, double scale, Span<T> gradient, Span<T> rowLosses)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double weightTotal = CrossEntropyRows.WeightTotal(weights, k);
+        double sum = 0;
+        for (int i = 0; i < labels.Length; i++)
+        {
+            Span<T> g = gradient.IsEmpty ? default : gradient.Slice(i * k, k);
+            double loss = 0;
+            if (labels[i] == ignoreIndex)
+            {
+                g.Clear();
+            }
+            else
+            {
+                loss = CrossEntropyRows.Index(logits.Slice(i * k, k), labels[i], weights, smoothing, temperature, weightTotal, scale, g);
+            }
+
+            sum += loss;
+            if (!rowLosses.IsEmpty)
+            {
+                rowLosses[i] = T.CreateTruncating(loss);
+            }
+        }
+
+        return sum;
+    }
+
+    /// <summary>The fused float kernel (see <see cref="Covers"/>); returns the sum of the row losses (labels already
+    /// checked). <paramref name="maxThreads"/> bounds the threads; the result does not depend on it.</summary>
+    public static double Fused(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int k, ReadOnlySpan<double> weights,
+        double smoothing, double temperature, int ignoreIndex, double scale, Span<float> gradient, Span<float> rowLosses,
+        int maxThreads)
+    {
+        int n = labels.Length;
+        var (blockRows, blocks) = RowBlocks.Of(n);
+        double* sums = stackalloc double[blocks];
+
+        // Under smoothing every class weight enters the row passes; they run in float.
+        float[]? floatWeights = smoothing > 0 && !weights.IsEmpty ? FloatWeights(weights) : null;
+        fixed (float* z = logits, g = gradient, r = rowLosses, wf = floatWeights)
+        fixed (int* y = labels)
+        fixed (double* wd = weights)
+        {
+            var p = new RowParams(k, ignoreIndex, weights.IsEmpty ? null : wd, wf, smoothing, temperature,
+                CrossEntropyRows.WeightTotal(weights, k), scale);
+            var job = new Job(z, y, gradient.IsEmpty ? null : g, rowLosses.IsEmpty ? null : r, sums, n, blockRows, p);
+            BlockParallel.Run(job, blocks, RowBlocks.Threads(n, k, maxThreads));
+        }
+
+        return RowBlocks.Total(sums, blocks);
+    }
+
+    /// <summary>Everything a row needs besides its own data; <c>Wd</c>/<c>Wf</c> are null without weights.</summary>
+    private readonly struct RowParams(int k, int ignoreIndex, double* wd, float* wf, double eps, double tau,
+        double weightTotal, double scale)
+    {
+        public readonly int K = k;
+        public readonly int IgnoreIndex = ignoreIndex;
+        public readonly double* Wd = wd;
+        public readonly float* Wf = wf;
+        public readonly double Eps = eps;
+        public readonly double Tau = tau;
+        public readonly double InvTau = 1.0 / tau;
+        public readonly float InvTauF = (float)(1.0 / tau);
+        public readonly double SmoothPerClass = eps / k;
+        public readonly double WeightTotal = weightTotal;
+        public readonly double Scale = scale;
+        public readonly double SInv = scale / tau;
+        public readonly float SmoothF = (float)(eps / k * (scale / tau));
+    }
+
+    /// <summary>Row blocks, each compiled per width and per switch: smoothing (<c>TS</c>), class weights in the row
+    /// passes (<c>TW</c>) and temperature (<c>TT</c>).</summary>
+    private readonly struct Job(float* z, int* y, float* g, float* r, double* blockSums, int n, int blockRows, RowParams p)
+        : IBlockJob, ISpecialized
+    {
+        public void RunBlock(int b) => Specialize.Run(this, b, ShortRows.Apply(p.K) ? Specialize.AnyLength : p.K,
+            Specialize.Flag(p.Eps > 0), Specialize.Flag(p.Wf != null), Specialize.Flag(p.Tau != 1.0));
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Run<TV, TS, TW, TT>(int b)
+            where TV : struct, IVec<TV> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst
+        {
+            int k = p.K;
+            int start = b * blockRows;
+            int end = Math.Min(n, start + blockRows);
+            double sum = 0;
+            int i = start;
+            if (ShortRows.Apply(k))
+            {
+                i = ShortRowGroups<TV, TS, TW, TT>(z, y, g, r, start, end, p, ref sum);
+            }
+
+            for (; i < end; i++)
+            {
+                float* zi = z + ((long)i * k);
+                float* gi = g == null ? null : g + ((long)i * k);
+                int label = y[i];
+                double loss = 0;
+                if (label == p.IgnoreIndex)
+                {
+                    if (gi != null)
+                    {
+                        new Span<float>(gi, k).Clear();
+                    }
+                }
+                else
+                {
+                    // The next row's logits are prefetched during this row's exp pass (see RowExpSum).
+                    loss = Row<TV, TS, TW, TT>(zi, gi, i + 1 < n ? zi + k : null, label, p);
+                }
+
+                if (r != null)
+                {
+                    r[i] = (float)loss;
+                }
+
+                sum += loss;
+            }
+
+            blockSums[b] = sum;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double Row<TV, TS, TW, TT>(float* z, float* g, float* zNext, int label, in RowParams p)
+        where TV : struct, IVec<TV> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst
+    {
+        int k = p.K;
+        float max = RowMax.Of<TV>(z, k);
+        if (!float.IsFinite(max))
+        {
+            return Fallback(z, g, label, p);
+        }
+
+        double d = 0;
+        double s = TS.On
+            ? RowExpSum.Run<TV, SmoothedExp<TW>, TT>(z, null, p.Wf, g, k, max, p.InvTauF, 1f, 0f, zNext, null, out d, out _)
+            : RowExpSum.Run<TV, PlainExp, TT>(z, null, null, g, k, max, p.InvTauF, 1f, 0f, zNext, null, out _, out _);
+
+        double loss = Loss<TS>(z, label, max, Math.Log(s), d, p, out double hard);
+        if (!double.IsFinite(loss))
+        {
+            return Fallback(z, g, label, p);
+        }
+
+        if (g != null)
+        {
+            float ey = g[label];
+            double invS = 1.0 / s;
+            float a = GradientFactor<TS>(invS, hard, p);
+            if (TS.On)
+            {
+                RowGradient.Run<TV, SmoothedGradient<TW>>(g, null, p.Wf, k, a, -p.SmoothF);
+            }
+            else
+            {
+                RowGradient.Run<TV, ScaledExp>(g, null, null, k, a);
+            }
+
+            g[label] = LabelGradient<TS>(ey, invS, hard, label, p);
+        }
+
+        return loss;
+    }
+
+    /// <summary>The row loss in double from <c>log S</c> and (with smoothing) <c>d = Σ_c w_c (z_c - max)</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double Loss<TS>(float* z, int label, float max, double ls, double d, in RowParams p, out double hard)
+        where TS : struct, IConst
+    {
+        double m = max * p.InvTau; // = max_c (z_c / τ) in double, exactly as LogSumExp.Parts forms it
+        hard = (1 - p.Eps) * (p.Wd == null ? 1.0 : p.Wd[label]);
+        // (m - u_y) first: exact for floats of similar size, and not rounded to the spacing of m (logits of 1e8).
+        double loss = hard == 0 ? 0 : hard * ((m - (z[label] * p.InvTau)) + ls);
+        if (TS.On)
+        {
+            loss += p.SmoothPerClass * ((p.WeightTotal * ls) - (d * p.InvTau));
+        }
+
+        return loss;
+    }
+
+    /// <summary>The gradient factor <c>a = s Σq / (τ S)</c> of <c>g_c = e_c a - w_c b</c> (the label's entry is then
+    /// replaced); <c>b = s ε / (K τ)</c> is <see cref="RowParams.SmoothF"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float GradientFactor<TS>(double invS, double hard, in RowParams p) where TS : struct, IConst =>
+        (float)((TS.On ? hard + (p.SmoothPerClass * p.WeightTotal) : hard) * invS * p.SInv);
+
+    /// <summary>
+    /// The label's entry <c>(p_y Σq - q_y) s / τ</c> in double from <c>e_y</c>: it cancels when the prediction is
+    /// confident (<c>p_y → 1</c>) or K = 1, where the float form would leave an error of one ulp of <c>Σq</c>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float LabelGradient<TS>(float ey, double invS, double hard, int label, in RowParams p)
+        where TS : struct, IConst
+    {
+        if (!TS.On)
+        {
+            return (float)(((ey * invS * hard) - hard) * p.SInv); // Σq = q_y = (1 - ε) w_y
+        }
+
+        double qTotal = hard + (p.SmoothPerClass * p.WeightTotal);
+        double qy = hard + (p.SmoothPerClass * (p.Wd == null ? 1.0 : p.Wd[label]));
+        return (float)(((ey * invS * qTotal) - qy) * p.SInv);
+    }
+
+    /// <summary>The generic double row (non-finite logits or loss).</summary>
+    private static double Fallback(float* z, float* g, int label, in RowParams p) =>
+        CrossEntropyRows.Index(new ReadOnlySpan<float>(z, p.K), label,
+            p.Wd == null ? default : new ReadOnlySpan<double>(p.Wd, p.K), p.Eps, p.Tau, p.WeightTotal, p.Scale,
+            g == null ? default : new Span<float>(g, p.K));
+}

@@ -1,0 +1,118 @@
+using ClassLoss.Numerics;
+
+namespace ClassLoss.Losses.Kernels;
+
+/// <summary>
+/// One row of softmax cross-entropy in double arithmetic, for any input type: the generic kernel's rows and the
+/// fused float kernels' fallback for rows with non-finite logits or losses (so such rows give exactly what the generic
+/// path gives, PyTorch's NaN/∞ conventions). Formulas: <see cref="SoftmaxCrossEntropy"/>.
+/// </summary>
+internal static class CrossEntropyRows
+{
+    /// <summary><c>Σ_c w_c</c>, or K without weights: the smoothing part of <c>Σ_c q_c</c> per unit of ε / K.</summary>
+    public static double WeightTotal(ReadOnlySpan<double> w, int classes)
+    {
+        if (w.IsEmpty)
+        {
+            return classes;
+        }
+
+        double s = 0;
+        foreach (double v in w)
+        {
+            s += v;
+        }
+
+        return s;
+    }
+
+    /// <summary>
+    /// The class-index row: returns the weighted row loss and, unless <paramref name="g"/> is empty, overwrites it
+    /// with the row's gradient times <paramref name="scale"/>.
+    /// </summary>
+    public static double Index<T>(ReadOnlySpan<T> z, int y, ReadOnlySpan<double> w, double eps, double tau,
+        double weightTotal, double scale, Span<T> g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int classes = z.Length;
+        bool weighted = !w.IsEmpty;
+        double invTau = 1.0 / tau;
+        double smoothPerClass = eps / classes;
+        double ls = LogSumExp.Parts(z, tau, out double m);
+        double wy = weighted ? w[y] : 1.0;
+        double hard = (1 - eps) * wy;
+        double loss = hard == 0 ? 0 : hard * ((m - (double.CreateTruncating(z[y]) * invTau)) + ls);
+        if (eps > 0)
+        {
+            double smooth = 0;
+            for (int c = 0; c < classes; c++)
+            {
+                double wc = weighted ? w[c] : 1.0;
+                if (wc != 0)
+                {
+                    smooth += wc * ((m - (double.CreateTruncating(z[c]) * invTau)) + ls);
+                }
+            }
+
+            loss += smoothPerClass * smooth;
+        }
+
+        if (!g.IsEmpty)
+        {
+            double qTotal = hard + (smoothPerClass * weightTotal);
+            double s = scale * invTau;
+            for (int c = 0; c < classes; c++)
+            {
+                double q = smoothPerClass * (weighted ? w[c] : 1.0);
+                if (c == y)
+                {
+                    q += hard;
+                }
+
+                double p = Math.Exp(((double.CreateTruncating(z[c]) * invTau) - m) - ls);
+                g[c] = T.CreateTruncating(((p * qTotal) - q) * s);
+            }
+        }
+
+        return loss;
+    }
+
+    /// <summary>
+    /// The probability-target row (targets already validated): returns the row loss and, unless <paramref name="g"/>
+    /// is empty, overwrites it with the row's gradient times <paramref name="scale"/>.
+    /// </summary>
+    public static double Soft<T>(ReadOnlySpan<T> z, ReadOnlySpan<T> t, ReadOnlySpan<double> w, double eps, double tau,
+        double scale, Span<T> g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int classes = z.Length;
+        bool weighted = !w.IsEmpty;
+        double invTau = 1.0 / tau;
+        double smoothPerClass = eps / classes;
+        double ls = LogSumExp.Parts(z, tau, out double m);
+        double loss = 0;
+        double qTotal = 0;
+        for (int c = 0; c < classes; c++)
+        {
+            double q = (weighted ? w[c] : 1.0) * (((1 - eps) * double.CreateTruncating(t[c])) + smoothPerClass);
+            if (q != 0)
+            {
+                loss += q * ((m - (double.CreateTruncating(z[c]) * invTau)) + ls);
+                qTotal += q;
+            }
+        }
+
+        if (!g.IsEmpty)
+        {
+            double s = scale * invTau;
+            for (int c = 0; c < classes; c++)
+            {
+                double q = (weighted ? w[c] : 1.0) * (((1 - eps) * double.CreateTruncating(t[c])) + smoothPerClass);
+                double p = Math.Exp(((double.CreateTruncating(z[c]) * invTau) - m) - ls);
+                g[c] = T.CreateTruncating(((p * qTotal) - q) * s);
+            }
+        }
+
+        return loss;
+    }
+}

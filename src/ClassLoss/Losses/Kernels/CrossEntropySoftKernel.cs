@@ -1,0 +1,199 @@
+using System.Runtime.CompilerServices;
+using ClassLoss.Numerics;
+
+namespace ClassLoss.Losses.Kernels;
+
+/// <summary>
+/// The kernels of softmax cross-entropy from logits with probability (soft) targets — class weights, label smoothing,
+/// temperature — loss and gradient fused: a generic one (double arithmetic, one <see cref="CrossEntropyRows.Soft{T}"/>
+/// per row) and a float SIMD one (<see cref="Fused"/>) that also checks the targets while it reads them.
+/// </summary>
+/// <remarks>
+/// <para>Formula (PyTorch's <c>CrossEntropyLoss</c> with probability targets, Optax's <c>softmax_cross_entropy</c>;
+/// see <see cref="SoftmaxCrossEntropy"/>): with <c>u = z / τ</c>, <c>m = max_c u_c</c>, <c>S = Σ_c exp(u_c - m)</c>
+/// and <c>q_c = w_c ((1 - ε) t_c + ε / K)</c>, the row loss is
+/// <c>ℓ = Σ_c q_c (m - u_c + log S) = Q log S - Σ_c q_c (u_c - m)</c> with <c>Q = Σ_c q_c</c> (terms with
+/// <c>q_c = 0</c> are left out, so a masked <c>-∞</c> logit with zero target contributes 0, as in the generic path),
+/// and the gradient <c>∂ℓ/∂z_c = (p_c Q - q_c) / τ</c> (seed 004's <c>-y_j + p_j Σ y</c>).</para>
+/// <para>Fused rows: <see cref="RowMax"/> finds <c>max_c z_c</c> and checks the targets in the same read (every
+/// <c>t_c</c> in [0, 1], the row sum within the tolerance); <see cref="RowExpSum"/> with
+/// <see cref="SoftTargetExp{TS, TW, TM}"/> writes <c>e_c</c> into the gradient buffer and sums <c>e_c</c>,
+/// <c>q_c</c> and <c>q_c (z_c - max)</c> (each sum has terms of one sign, so no cancellation);
+/// <see cref="RowGradient"/> with <see cref="SoftTargetGradient{TS, TW}"/> overwrites the row with
+/// <c>g_c = (e_c Q / S - q_c) · s / τ</c>. The logits and targets are read from memory once and the gradient written
+/// once. Rows of K ≤ <see cref="ShortRows.MaxClasses"/> run with rows in lanes.</para>
+/// <para>Validation: a row whose targets fail the check, or whose float row sum lies within <see cref="SumMargin"/>
+/// (bounding the float summation error) of the tolerance, is flagged; <see cref="Fused"/> returns the first flagged
+/// row, from which the caller re-checks every row exactly, in order, so a bad target throws the same exception (same
+/// row and column) as the generic path, after the outputs have been written.</para>
+/// <para>A row whose maximum logit is not finite, or whose loss comes out non-finite (a positive target on a masked
+/// class, overflow of <c>z - max</c>), is recomputed by <see cref="CrossEntropyRows.Soft{T}"/>. Threads, blocks and
+/// allocation as <see cref="CrossEntropyIndexKernel"/>.</para>
+/// </remarks>
+internal static unsafe partial class CrossEntropySoftKernel
+{
+    // |float sum - double sum| of a row of targets in [0, 1]: each flushed piece has at most 8 terms per lane, two
+    // levels combining the four accumulators and log2(lanes) ≤ 4 tree levels, so ≤ 14 · 2^-24 · Σt < 9e-7 · Σt; rows
+    // within 1e-5 of the tolerance are re-checked exactly.
+    private const double SumMargin = 1e-5;
+
+    /// <summary>True when <see cref="Fused"/> computes what the generic kernel would (unless a class weight does not
+    /// survive the conversion to float).</summary>
+    public static bool Covers(ReadOnlySpan<double> weights) => CrossEntropyIndexKernel.WeightsFitFloat(weights);
+
+    /// <summary>The generic kernel (targets already checked): every row in double; returns the sum of the row losses.</summary>
+    public static double Generic<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int k, ReadOnlySpan<double> weights,
+        double smoothing, double temperature, double scale, Span<T> gradient, Span<T> rowLosses)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = logits.Length / k;
+        double sum = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double loss = CrossEntropyRows.Soft(logits.Slice(i * k, k), targets.Slice(i * k, k), weights, smoothing, temperature,
+                scale, gradient.IsEmpty ? default : gradient.Slice(i * k, k));
+            sum += loss;
+            if (!rowLosses.IsEmpty)
+            {
+                rowLosses[i] = T.CreateTruncating(loss);
+            }
+        }
+
+        return sum;
+    }
+
+    /// <summary>The fused float kernel; returns the sum of the row losses and, in <paramref name="checkFrom"/>, the first
+    /// row whose targets must still be checked exactly (N when none).</summary>
+    public static double Fused(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int k, ReadOnlySpan<double> weights,
+        double smoothing, double temperature, double tolerance, double scale, Span<float> gradient, Span<float> rowLosses,
+        int maxThreads, out int checkFrom)
+    {
+        int n = logits.Length / k;
+        var (blockRows, blocks) = RowBlocks.Of(n);
+        double* sums = stackalloc double[blocks];
+        int* flagged = stackalloc int[blocks];
+        float[]? floatWeights = weights.IsEmpty ? null : CrossEntropyIndexKernel.FloatWeights(weights);
+        fixed (float* z = logits, t = targets, g = gradient, r = rowLosses, wf = floatWeights)
+        fixed (double* wd = weights)
+        {
+            var p = new RowParams(k, weights.IsEmpty ? null : wd, wf, smoothing, temperature, scale, tolerance);
+            var job = new Job(z, t, gradient.IsEmpty ? null : g, rowLosses.IsEmpty ? null : r, sums, flagged, n, blockRows, p);
+            BlockParallel.Run(job, blocks, RowBlocks.Threads(n, k, maxThreads));
+        }
+
+        checkFrom = n;
+        for (int b = 0; b < blocks; b++)
+        {
+            checkFrom = Math.Min(checkFrom, flagged[b]);
+        }
+
+        return RowBlocks.Total(sums, blocks);
+    }
+
+    /// <summary>Everything a row needs besides its own data; <c>Wd</c>/<c>Wf</c> are null without weights.</summary>
+    private readonly struct RowParams(int k, double* wd, float* wf, double eps, double tau, double scale, double tolerance)
+    {
+        public readonly int K = k;
+        public readonly double* Wd = wd;
+        public readonly float* Wf = wf;
+        public readonly double Eps = eps;
+        public readonly double Tau = tau;
+        public readonly double InvTau = 1.0 / tau;
+        public readonly float InvTauF = (float)(1.0 / tau);
+        public readonly float OneMinusEpsF = (float)(1 - eps);
+        public readonly float SmoothPerClassF = (float)(eps / k);
+        public readonly double Scale = scale;
+        public readonly float GradientScaleF = (float)(scale / tau);
+        public readonly double Tolerance = tolerance;
+    }
+
+    /// <summary>Row blocks compiled per width and per switch: smoothing (<c>TS</c>), weights (<c>TW</c>), temperature (<c>TT</c>).</summary>
+    private readonly struct Job(float* z, float* t, float* g, float* r, double* blockSums, int* blockFlagged, int n,
+        int blockRows, RowParams p) : IBlockJob, ISpecialized
+    {
+        public void RunBlock(int b) => Specialize.Run(this, b, ShortRows.Apply(p.K) ? Specialize.AnyLength : p.K,
+            Specialize.Flag(p.Eps > 0), Specialize.Flag(p.Wf != null), Specialize.Flag(p.Tau != 1.0));
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Run<TV, TS, TW, TT>(int b)
+            where TV : struct, IVec<TV> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst
+        {
+            int k = p.K;
+            int start = b * blockRows;
+            int end = Math.Min(n, start + blockRows);
+            int flagged = n;
+            double sum = 0;
+            int i = start;
+            if (ShortRows.Apply(k))
+            {
+                i = ShortRowGroups<TV, TS, TW, TT>(z, t, g, r, start, end, p, ref sum, ref flagged);
+            }
+
+            for (; i < end; i++)
+            {
+                long offset = (long)i * k;
+                // The next row's logits and targets are prefetched during this row's exp pass (compute-bound), so its
+                // max pass finds them in cache instead of waiting on two streams from memory.
+                bool last = i + 1 == n;
+                double loss = Row<TV, TS, TW, TT>(z + offset, t + offset, g == null ? null : g + offset,
+                    last ? null : z + offset + k, last ? null : t + offset + k, p, out bool suspect);
+                if (suspect && flagged == n)
+                {
+                    flagged = i;
+                }
+
+                if (r != null)
+                {
+                    r[i] = (float)loss;
+                }
+
+                sum += loss;
+            }
+
+            blockSums[b] = sum;
+            blockFlagged[b] = flagged;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double Row<TV, TS, TW, TT>(float* z, float* t, float* g, float* zNext, float* tNext, in RowParams p, out bool suspect)
+        where TV : struct, IVec<TV> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst
+    {
+        int k = p.K;
+        float max = RowMax.Of<TV, Yes>(z, t, k, out TargetCheck check);
+        suspect = Suspect(check.TargetSum, check.TargetsInRange, p.Tolerance);
+        if (!float.IsFinite(max))
+        {
+            return Fallback(z, t, g, p);
+        }
+
+        // Rows without a -∞ logit skip the select that keeps 0·(-∞) out of Σ q (z - max).
+        double s = check.LogitMin == float.NegativeInfinity
+            ? RowExpSum.Run<TV, SoftTargetExp<TS, TW, Yes>, TT>(z, t, p.Wf, g, k, max, p.InvTauF, p.OneMinusEpsF, p.SmoothPerClassF, zNext, tNext, out double q, out double qx)
+            : RowExpSum.Run<TV, SoftTargetExp<TS, TW, No>, TT>(z, t, p.Wf, g, k, max, p.InvTauF, p.OneMinusEpsF, p.SmoothPerClassF, zNext, tNext, out q, out qx);
+        double qTotal = TS.On || TW.On ? q : check.TargetSum;
+        double loss = (qTotal * Math.Log(s)) - (qx * p.InvTau);
+        if (!double.IsFinite(loss))
+        {
+            return Fallback(z, t, g, p);
+        }
+
+        if (g != null)
+        {
+            RowGradient.Run<TV, SoftTargetGradient<TS, TW>>(g, t, p.Wf, k, (float)(qTotal / s), p.GradientScaleF, p.OneMinusEpsF, p.SmoothPerClassF);
+        }
+
+        return loss;
+    }
+
+    /// <summary>True unless the row certainly passes <see cref="Validation.Guard.ProbabilityRow{T}"/>.</summary>
+    private static bool Suspect(double tSum, bool inRange, double tolerance) =>
+        !inRange || !double.IsFinite(tSum) ||
+        (!double.IsNaN(tolerance) && !(Math.Abs(tSum - 1.0) <= tolerance - (SumMargin * Math.Max(1.0, tSum))));
+
+    /// <summary>The generic double row (non-finite logits or loss).</summary>
+    private static double Fallback(float* z, float* t, float* g, in RowParams p) =>
+        CrossEntropyRows.Soft(new ReadOnlySpan<float>(z, p.K), new ReadOnlySpan<float>(t, p.K),
+            p.Wd == null ? default : new ReadOnlySpan<double>(p.Wd, p.K), p.Eps, p.Tau, p.Scale,
+            g == null ? default : new Span<float>(g, p.K));
+}

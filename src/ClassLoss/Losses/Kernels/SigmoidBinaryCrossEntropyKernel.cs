@@ -1,0 +1,262 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using ClassLoss.Numerics;
+
+namespace ClassLoss.Losses.Kernels;
+
+/// <summary>
+/// The kernels of binary cross-entropy with logits: the generic one (double arithmetic, every option) and a float
+/// SIMD one for the default options (no class, positive or element weights, no smoothing, no losses buffer), loss and
+/// gradient fused in one pass in registers that also checks the targets.
+/// </summary>
+/// <remarks>
+/// <para>Per element: <c>e = exp(-|x|)</c>, <c>ℓ = max(x, 0) - x y + log1p(e)</c> (the first two terms in one fused
+/// multiply-add, so exact up to one rounding; a chunk with a non-finite logit is redone with
+/// <c>(1 - y) max(x, 0) + y max(-x, 0)</c>, which gives the limits), gradient <c>((1 - y) σ - y (1 - σ))·s</c>
+/// (= <c>(σ - y)·s</c>, written so that hard 0/1 targets do not cancel; <c>1 - σ</c> is formed directly from
+/// <c>e</c>) where <c>s</c> is the reduction's factor. <c>log1p(e)</c> is <see cref="VectorMath.Log1pOfUnit{TV}"/>
+/// (no division, a few ulps relative even when <c>e</c> is tiny); <c>1/(1+e)</c> is the hardware estimate refined by
+/// one Newton step (<see cref="VectorMath.ReciprocalOfAtLeastOne{TV}"/>; divisions cap the throughput).</para>
+/// <para>Elements are cut into blocks whose size depends only on the length; inside a block, chunks of
+/// <see cref="Chunk"/> elements are summed per vector lane in float and added to the block's double; block sums are
+/// added in block order. So the value is bit-identical for any thread count.</para>
+/// </remarks>
+internal static unsafe class SigmoidBinaryCrossEntropyKernel
+{
+    private const int Chunk = 256;
+
+    /// <summary>The bits of 1f: a target is in [+0, 1] exactly when its bits, read as unsigned, are at most this.</summary>
+    private const uint OneBits = 0x3F800000;
+
+    /// <summary>True when <see cref="Fused"/> computes these options: no weights of any kind, no smoothing, no losses buffer.</summary>
+    public static bool Covers(bool weighted, double smoothing, bool lossesWanted) => !weighted && smoothing == 0 && !lossesWanted;
+
+    /// <summary>The generic kernel (targets and weights already checked); returns the loss sum.</summary>
+    /// <param name="logits">[N, K] logits.</param>
+    /// <param name="targets">[N, K] targets in [0, 1].</param>
+    /// <param name="elementWeights">[N, K] weights, or empty.</param>
+    /// <param name="k">K.</param>
+    /// <param name="classWeights">K weights, or empty.</param>
+    /// <param name="positiveWeights">K positive weights, or empty.</param>
+    /// <param name="smoothing">ε toward 0.5.</param>
+    /// <param name="scale">The reduction's factor.</param>
+    /// <param name="gradient">[N, K] or empty.</param>
+    /// <param name="losses">N row sums, N·K element losses, or empty.</param>
+    public static double Generic<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, ReadOnlySpan<T> elementWeights, int k,
+        ReadOnlySpan<double> classWeights, ReadOnlySpan<double> positiveWeights, double smoothing, double scale,
+        Span<T> gradient, Span<T> losses)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = logits.Length / k;
+        bool perElement = losses.Length == logits.Length && losses.Length != n;
+        double eps = smoothing;
+        double sum = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double rowLoss = 0;
+            for (int c = 0; c < k; c++)
+            {
+                int at = (i * k) + c;
+                double w = (classWeights.IsEmpty ? 1.0 : classWeights[c]) * (elementWeights.IsEmpty ? 1.0 : double.CreateTruncating(elementWeights[at]));
+                double pw = positiveWeights.IsEmpty ? 1.0 : positiveWeights[c];
+                double y = (double.CreateTruncating(targets[at]) * (1 - eps)) + (0.5 * eps);
+                double x = double.CreateTruncating(logits[at]);
+                double positive = pw * y;
+                double negative = 1 - y;
+                double loss = 0;
+                double g = 0;
+                if (w != 0)
+                {
+                    if (positive != 0)
+                    {
+                        loss += positive * StableMath.Softplus(-x);
+                        g -= positive * StableMath.Sigmoid(-x);
+                    }
+
+                    if (negative != 0)
+                    {
+                        loss += negative * StableMath.Softplus(x);
+                        g += negative * StableMath.Sigmoid(x);
+                    }
+
+                    loss *= w;
+                    g *= w * scale;
+                }
+
+                rowLoss += loss;
+                if (perElement)
+                {
+                    losses[at] = T.CreateTruncating(loss);
+                }
+
+                if (!gradient.IsEmpty)
+                {
+                    gradient[at] = T.CreateTruncating(g);
+                }
+            }
+
+            sum += rowLoss;
+            if (!perElement && !losses.IsEmpty)
+            {
+                losses[i] = T.CreateTruncating(rowLoss);
+            }
+        }
+
+        return sum;
+    }
+
+    /// <summary>True when every value is in [0, 1] (NaN is not); a vectorised pre-check, the caller reports the culprit.</summary>
+    public static bool InUnitInterval(ReadOnlySpan<float> values)
+    {
+        int j = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var bad = Vector<int>.Zero;
+            var one = Vector<float>.One;
+            fixed (float* p = values)
+            {
+                for (; j <= values.Length - Vector<float>.Count; j += Vector<float>.Count)
+                {
+                    var v = Vector.Load(p + j);
+                    bad |= ~(Vector.GreaterThanOrEqual(v, Vector<float>.Zero) & Vector.LessThanOrEqual(v, one));
+                }
+            }
+
+            if (bad != Vector<int>.Zero)
+            {
+                return false;
+            }
+        }
+
+        for (; j < values.Length; j++)
+        {
+            if (!(values[j] >= 0f && values[j] <= 1f))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The fused float kernel: the sum of the element losses; writes <c>(σ(x) - y)·scale</c> into
+    /// <paramref name="gradient"/> unless empty, checking in the same pass that every target lies in [0, 1] (a few
+    /// vector instructions instead of a second read of the targets). <paramref name="checkFrom"/> is N when every target
+    /// passed, else 0: the value is then meaningless, the gradient may be partly written, and the caller's exact check
+    /// reports the culprit.
+    /// </summary>
+    public static double Fused(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int k, float scale, Span<float> gradient,
+        int maxThreads, out int checkFrom)
+    {
+        int length = logits.Length;
+        // Block size depends only on the length (RowBlocks.OfElements: a multiple of Chunk), so the order of the
+        // double additions, and hence the value, is the same for every thread count.
+        var (block, blocks) = RowBlocks.OfElements(length, Chunk);
+        double* sums = stackalloc double[blocks];
+        int bad = 0;
+        fixed (float* xp = logits, yp = targets, gp = gradient)
+        {
+            var job = new Job(xp, yp, gradient.IsEmpty ? null : gp, sums, &bad, length, block, scale);
+            BlockParallel.Run(job, blocks, RowBlocks.Threads(length, 1, maxThreads));
+        }
+
+        checkFrom = Volatile.Read(ref bad) == 0 ? length / k : 0;
+        return RowBlocks.Total(sums, blocks);
+    }
+
+    private readonly struct Job(float* x, float* y, float* g, double* sums, int* bad, int length, int block, float scale)
+        : IBlockJob, ISpecialized
+    {
+        public void RunBlock(int b) => Specialize.Run(this, b, Specialize.AnyLength);
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Run<TV, TA, TB, TC>(int b)
+            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
+        {
+            int start = b * block;
+            int end = Math.Min(length, start + block);
+            double sum = 0;
+            int chunk = RowExpSum.ElementsPerFlush<TV>(Chunk);
+            for (int c = start; c < end; c += chunk)
+            {
+                sum += ChunkSum<TV>(x + c, y + c, g == null ? null : g + c, Math.Min(chunk, end - c), scale, bad);
+            }
+
+            sums[b] = sum;
+        }
+    }
+
+    /// <summary>One chunk in registers: loss lanes summed in float, the chunk's total returned in double.</summary>
+    /// <remarks>First the fast form, valid for finite logits: <c>max(x, 0) - x y</c> as one fused multiply-add and no
+    /// NaN handling. A non-finite logit makes that form NaN or infinite (<c>∞·0</c>, <c>∞ - ∞</c>, NaN), and so the
+    /// chunk's sum; only then is the chunk redone with the exact limits for infinite logits and NaN propagated to
+    /// the gradient. A remainder shorter than a vector runs on <see cref="VScalar"/>.</remarks>
+    private static double ChunkSum<TV>(float* x, float* y, float* g, int m, float scale, int* bad) where TV : struct, IVec<TV>
+    {
+        int vectors = m - (m % TV.Count);
+        double sum = ChunkSum<TV, Yes>(x, y, g, vectors, scale, bad);
+        if (!double.IsFinite(sum))
+        {
+            sum = ChunkSum<TV, No>(x, y, g, vectors, scale, bad);
+        }
+
+        return vectors < m && TV.Count > 1
+            ? sum + ChunkSum<VScalar>(x + vectors, y + vectors, g == null ? null : g + vectors, m - vectors, scale, bad)
+            : sum;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double ChunkSum<TV, TFast>(float* x, float* y, float* g, int m, float scale, int* bad)
+        where TV : struct, IVec<TV> where TFast : struct, IConst
+    {
+        int w = TV.Count;
+        TV zero = TV.Broadcast(0f), one = TV.Broadcast(1f), s = TV.Broadcast(scale);
+        TV acc = zero;
+        TV outside = zero;
+        for (int j = 0; j < m; j += w)
+        {
+            TV xv = TV.Load(x + j);
+            TV yv = TV.Load(y + j);
+            // y in [+0, 1] exactly when its bits, read unsigned, are at most those of 1f: negatives (sign bit) and
+            // NaN (exponent all ones) are above; so is -0, which the caller's exact recheck lets through.
+            outside = TV.MaxAsUInt32(outside, yv);
+            TV ev = VectorMath.ExpOfNonPositive(TV.NegativeAbs(xv));
+            TV u = TV.Add(one, ev);
+            TV log1p = VectorMath.Log1pOfUnit(ev);
+            TV relu = TV.Max(xv, zero);
+            TV linear;
+            if (TFast.On)
+            {
+                linear = TV.Fma(TV.Neg(xv), yv, relu);
+            }
+            else
+            {
+                // (1 - y) max(x, 0) + y max(-x, 0): two non-negative terms, so ±∞ with a soft target gives +∞
+                // (the limit) where max(x, 0) - x y would give ∞ - ∞; hard targets select one term exactly.
+                TV negRelu = TV.Max(TV.Neg(xv), zero);
+                linear = TV.SelectEqual(yv, zero, relu,
+                    TV.SelectEqual(yv, one, negRelu, TV.Fma(yv, negRelu, TV.Mul(TV.Sub(one, yv), relu))));
+            }
+
+            acc = TV.Add(acc, TV.Add(linear, log1p));
+            if (g != null)
+            {
+                // (1 - y) σ - y (1 - σ) with σ = 1/u (x ≥ 0) or e/u (x < 0), 1 - σ the other one, u = 1 + e:
+                // r·((1 - y) - y e) or r·((1 - y) e - y), r = 1/u; hard targets leave a single term, no cancellation.
+                TV r = TV.Mul(VectorMath.ReciprocalOfAtLeastOne(u), s);
+                TV omy = TV.Sub(one, yv);
+                TV numerator = TV.SelectGreaterOrEqual(xv, zero, TV.Fma(TV.Neg(yv), ev, omy), TV.Fma(omy, ev, TV.Neg(yv)));
+                TV grad = TV.Mul(numerator, r);
+                TV.Store(TFast.On ? grad : TV.SelectEqual(xv, xv, grad, xv), g + j);
+            }
+        }
+
+        if (TV.AnyAboveAsUInt32(outside, OneBits))
+        {
+            *bad = 1;
+        }
+
+        return TV.SumAcross(acc);
+    }
+}

@@ -1,0 +1,278 @@
+using System.Runtime.CompilerServices;
+using ClassLoss.Numerics;
+
+namespace ClassLoss.Losses.Kernels;
+
+/// <summary>
+/// The kernels of the sigmoid focal loss (every option: γ, α, class balancing; binary, multi-hot or soft targets):
+/// the element function in double (<see cref="Element"/>, the generic kernel and the fused kernel's tails) and a float
+/// SIMD kernel (<see cref="Fused"/>), loss and gradient fused.
+/// </summary>
+/// <remarks>
+/// <para>Per element, from <c>e = exp(-|x|)</c> and one division <c>d = 1/(1+e)</c>: <c>σ = (x ≥ 0 ? 1 : e)·d</c>,
+/// <c>σ̄ = 1 - σ = (x ≥ 0 ? e : 1)·d</c> (neither is formed by a subtraction), <c>log1p(e)</c> by
+/// <see cref="VectorMath.Log1pOfUnit{TV}"/>, <c>ce = max(x,0) - t x + log1p(e)</c> (with the hard targets selected,
+/// so an infinite logit gives its exact limit as in the BCE kernel), <c>m = 1 - p_t = t σ̄ + (1 - t) σ</c> (a convex
+/// combination: no cancellation, exact for hard targets), <c>∂m/∂x = σ σ̄ (1 - 2t)</c>, <c>p - t = (1 - t) σ - t σ̄</c>,
+/// <c>α_t = α t + (1 - α)(1 - t)</c> (or 1).</para>
+/// <para>Loss <c>ℓ = α_t m^γ ce</c>; gradient (docs/numerics.md, "Sigmoid focal loss"):
+/// <c>∂ℓ/∂x = α_t (γ m^(γ-1) (∂m/∂x) ce + m^γ (p - t))</c>, written per γ (a compile-time case) so no negative power
+/// is formed: γ = 0: <c>α_t (p - t)</c>; γ = 1: <c>α_t ((∂m/∂x) ce + m (p - t))</c>; γ = 2:
+/// <c>α_t m (2 (∂m/∂x) ce + m (p - t))</c>; any other γ: <c>f = exp(γ log m)</c> with
+/// <c>log m = log σ(-u) = -(max(u, 0) + log1p(e))</c>, <c>u = (2t - 1) x</c>, taken from the BCE terms (no vector log),
+/// and <c>∂ℓ/∂x = α_t f (γ r ce + (p - t))</c> with <c>r = (∂m/∂x)/m = -σ</c> (t = 1) or <c>σ̄</c> (t = 0). For that
+/// last case a vector holding a soft target (<c>0 &lt; t &lt; 1</c>) is computed element by element in float64 with
+/// the generic formula instead.</para>
+/// <para>The gradient is scaled by the reduction's factor; a NaN logit gives a NaN loss and a NaN gradient. Losses are
+/// summed per vector lane in float and flushed into a double every <see cref="Chunk"/> elements, in a fixed order;
+/// blocks as <see cref="RowBlocks"/>, so the value is bit-identical for any thread count. Source: Lin et al. 2017
+/// (focal loss), torchvision <c>sigmoid_focal_loss</c>.</para>
+/// </remarks>
+internal static unsafe class SigmoidFocalKernel
+{
+    private const int Chunk = 256;
+
+    /// <summary>One element's loss <c>α_t (1 - p_t)^γ ce</c> and its unscaled gradient ∂ℓ/∂x, in double.</summary>
+    public static double Element(double x, double t, double gamma, bool useAlpha, double alpha, out double dx)
+    {
+        double at = useAlpha ? (alpha * t) + ((1 - alpha) * (1 - t)) : 1.0;
+        if (t == 0 || t == 1)
+        {
+            double s = t == 1 ? 1.0 : -1.0;
+            double u = s * x;
+            double ce = StableMath.Softplus(-u);
+            double f = gamma == 0 ? 1.0 : Math.Exp(gamma * StableMath.LogSigmoid(-u));
+            dx = gamma == 0
+                ? -s * at * StableMath.Sigmoid(-u)
+                : -s * at * f * ((gamma * StableMath.Sigmoid(u) * ce) + StableMath.Sigmoid(-u));
+            return at * f * ce;
+        }
+        else
+        {
+            double p = StableMath.Sigmoid(x);
+            double ce = StableMath.Softplus(x) - (t * x);
+            double m = p + t - (2 * p * t);
+            double f = gamma == 0 ? 1.0 : Math.Exp(gamma * Math.Log(m));
+            double df = gamma == 0 ? 0.0 : gamma * f / m * p * (1 - p) * (1 - (2 * t));
+            // γ = 0 leaves out the df·ce term: 0·ce is NaN at an infinite logit, where the limit α_t (p - t) is finite.
+            dx = gamma == 0 ? at * (p - t) : at * ((df * ce) + (f * (p - t)));
+            return at * f * ce;
+        }
+    }
+
+    /// <summary>The generic kernel (targets already checked): every element in double; returns the loss sum.</summary>
+    public static double Generic<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int k, double gamma, bool useAlpha,
+        double alpha, double scale, Span<T> gradient, Span<T> rowLosses)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = logits.Length / k;
+        double sum = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double rowSum = 0;
+            for (int c = 0; c < k; c++)
+            {
+                int at = (i * k) + c;
+                double loss = Element(double.CreateTruncating(logits[at]), double.CreateTruncating(targets[at]), gamma, useAlpha, alpha, out double dx);
+                rowSum += loss;
+                if (!gradient.IsEmpty)
+                {
+                    gradient[at] = T.CreateTruncating(dx * scale);
+                }
+            }
+
+            sum += rowSum;
+            if (!rowLosses.IsEmpty)
+            {
+                rowLosses[i] = T.CreateTruncating(rowSum);
+            }
+        }
+
+        return sum;
+    }
+
+    /// <summary>The per-call constants.</summary>
+    private readonly struct Parameters(double gamma, bool useAlpha, double alpha, double scale)
+    {
+        public readonly double Gamma = gamma;
+        public readonly bool UseAlpha = useAlpha;
+        public readonly double Alpha = alpha;
+        public readonly double Scale = scale;
+
+        /// <summary>The γ case as a switch value: 0, 1, 2, or 3 for any other γ.</summary>
+        public int Mode => Gamma switch { 0.0 => 0, 1.0 => 1, 2.0 => 2, _ => 3 };
+    }
+
+    /// <summary>
+    /// The fused float kernel: the sum of the element losses; writes ∂(reduced loss)/∂x unless <paramref name="gradient"/>
+    /// is empty and each row's summed loss unless <paramref name="rowLosses"/> is empty. <paramref name="checkFrom"/>:
+    /// N when every target plainly lies in [0, 1], else 0 (the caller checks them all exactly).
+    /// </summary>
+    public static double Fused(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int k, double gamma, bool useAlpha,
+        double alpha, double scale, Span<float> gradient, Span<float> rowLosses, int maxThreads, out int checkFrom)
+    {
+        int length = logits.Length;
+        checkFrom = SigmoidBinaryCrossEntropyKernel.InUnitInterval(targets) ? length / k : 0;
+        var prm = new Parameters(gamma, useAlpha, alpha, scale);
+        fixed (float* x = logits, t = targets, gp = gradient, rp = rowLosses)
+        {
+            float* g = gradient.IsEmpty ? null : gp;
+            if (rowLosses.IsEmpty)
+            {
+                // Element blocks whose size depends only on the length.
+                var (block, blocks) = RowBlocks.OfElements(length, Chunk);
+                double* sums = stackalloc double[blocks];
+                BlockParallel.Run(new ElementJob(x, t, g, sums, length, block, prm), blocks, RowBlocks.Threads(length, 1, maxThreads));
+                return RowBlocks.Total(sums, blocks);
+            }
+
+            int n = rowLosses.Length;
+            var (blockRows, rowBlocks) = RowBlocks.Of(n);
+            double* rowSums = stackalloc double[rowBlocks];
+            BlockParallel.Run(new RowJob(x, t, g, rp, rowSums, n, k, blockRows, prm), rowBlocks, RowBlocks.Threads(n, k, maxThreads));
+            return RowBlocks.Total(rowSums, rowBlocks);
+        }
+    }
+
+    private readonly struct ElementJob(float* x, float* t, float* g, double* sums, int length, int block, Parameters prm)
+        : IBlockJob, ISpecialized
+    {
+        public void RunBlock(int b) => Specialize.Run(this, b, Specialize.AnyLength, prm.Mode);
+
+        public void Run<TV, TG, TB, TC>(int b)
+            where TV : struct, IVec<TV> where TG : struct, IConst where TB : struct, IConst where TC : struct, IConst
+        {
+            int start = b * block;
+            int m = Math.Min(length, start + block) - start;
+            sums[b] = Elements<TV, TG>(x + start, t + start, g == null ? null : g + start, m, prm);
+        }
+    }
+
+    private readonly struct RowJob(float* x, float* t, float* g, float* r, double* sums, int n, int k, int blockRows, Parameters prm)
+        : IBlockJob, ISpecialized
+    {
+        public void RunBlock(int b) => Specialize.Run(this, b, k, prm.Mode);
+
+        public void Run<TV, TG, TB, TC>(int b)
+            where TV : struct, IVec<TV> where TG : struct, IConst where TB : struct, IConst where TC : struct, IConst
+        {
+            int end = Math.Min(n, (b + 1) * blockRows);
+            double sum = 0;
+            for (int i = b * blockRows; i < end; i++)
+            {
+                long at = (long)i * k;
+                double row = Elements<TV, TG>(x + at, t + at, g == null ? null : g + at, k, prm);
+                r[i] = (float)row;
+                sum += row;
+            }
+
+            sums[b] = sum;
+        }
+    }
+
+    /// <summary>Elements [0, length): vectors of <typeparamref name="TV"/>, the γ case <typeparamref name="TG"/>, and the
+    /// remainder with the float64 element function.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double Elements<TV, TG>(float* x, float* t, float* g, int length, in Parameters prm)
+        where TV : struct, IVec<TV> where TG : struct, IConst
+    {
+        int w = TV.Count;
+        TV zero = TV.Broadcast(0f), one = TV.Broadcast(1f), two = TV.Broadcast(2f);
+        float alpha = prm.UseAlpha ? (float)prm.Alpha : 1f;
+        float beta = prm.UseAlpha ? (float)(1 - prm.Alpha) : 1f;
+        TV av = TV.Broadcast(alpha), bv = TV.Broadcast(beta);
+        TV asv = TV.Broadcast((float)(alpha * prm.Scale)), bsv = TV.Broadcast((float)(beta * prm.Scale));
+        TV gv = TV.Broadcast((float)prm.Gamma);
+        double total = 0;
+        int perFlush = RowExpSum.ElementsPerFlush<TV>(Chunk);
+        int j = 0;
+        while (j <= length - w)
+        {
+            int chunkEnd = Math.Min(length, j + perFlush);
+            TV acc = zero;
+            for (; j <= chunkEnd - w; j += w)
+            {
+                TV xv = TV.Load(x + j);
+                TV tv = TV.Load(t + j);
+                if (TG.Value == 3 && TV.MaxAcross(TV.Mul(tv, TV.Sub(one, tv))) != 0f)
+                {
+                    // A soft target with a general γ: the float64 generic formula for these w elements.
+                    total += Remainder(x, t, g, j, j + w, prm);
+                    continue;
+                }
+
+                TV e = VectorMath.ExpOfNonPositive(TV.NegativeAbs(xv));
+                TV u = TV.Add(one, e);
+                TV d = TV.Div(one, u);
+                TV sig = TV.Mul(TV.SelectGreaterOrEqual(xv, zero, one, e), d);
+                TV sbar = TV.Mul(TV.SelectGreaterOrEqual(xv, zero, e, one), d);
+                TV log1p = VectorMath.Log1pOfUnit(e);
+                TV relu = TV.Max(xv, zero);
+                TV negRelu = TV.Max(TV.Neg(xv), zero);
+                TV linear = TV.SelectEqual(tv, zero, relu, TV.SelectEqual(tv, one, negRelu, TV.Fma(TV.Neg(xv), tv, relu)));
+                TV ce = TV.Add(linear, log1p);
+                TV omt = TV.Sub(one, tv);
+                TV at = TV.Fma(tv, av, TV.Mul(omt, bv));
+                TV pmt = TV.Fma(omt, sig, TV.Neg(TV.Mul(tv, sbar)));
+                TV loss, grad;
+                if (TG.Value == 0)
+                {
+                    loss = TV.Mul(at, ce);
+                    grad = pmt;
+                }
+                else if (TG.Value == 3)
+                {
+                    // Hard targets only: log m = -(max(u, 0) + log1p(e)), u = x (t = 1) or -x (t = 0).
+                    TV logm = TV.Neg(TV.Add(TV.SelectEqual(tv, one, relu, negRelu), log1p));
+                    TV f = VectorMath.ExpOfNonPositive(TV.Mul(gv, logm));
+                    TV r = TV.SelectEqual(tv, one, TV.Neg(sig), sbar);
+                    loss = TV.Mul(TV.Mul(at, f), ce);
+                    grad = TV.Mul(f, TV.Fma(TV.Mul(gv, r), ce, pmt));
+                }
+                else
+                {
+                    TV m = TV.Fma(tv, sbar, TV.Mul(omt, sig));
+                    TV dm = TV.Mul(TV.Mul(sig, sbar), TV.Fma(TV.Broadcast(-2f), tv, one));
+                    if (TG.Value == 1)
+                    {
+                        loss = TV.Mul(TV.Mul(at, m), ce);
+                        grad = TV.Fma(dm, ce, TV.Mul(m, pmt));
+                    }
+                    else
+                    {
+                        loss = TV.Mul(TV.Mul(at, TV.Mul(m, m)), ce);
+                        grad = TV.Mul(m, TV.Fma(TV.Mul(two, dm), ce, TV.Mul(m, pmt)));
+                    }
+                }
+
+                acc = TV.Add(acc, loss);
+                if (g != null)
+                {
+                    TV ats = TV.Fma(tv, asv, TV.Mul(omt, bsv));
+                    TV.Store(TV.SelectEqual(xv, xv, TV.Mul(ats, grad), xv), g + j);
+                }
+            }
+
+            total += TV.SumAcross(acc);
+        }
+
+        return total + Remainder(x, t, g, j, length, prm);
+    }
+
+    /// <summary>Elements [from, to) with the float64 element function; returns their loss sum.</summary>
+    private static double Remainder(float* x, float* t, float* g, int from, int to, in Parameters prm)
+    {
+        double sum = 0;
+        for (int j = from; j < to; j++)
+        {
+            double loss = Element(x[j], t[j], prm.Gamma, prm.UseAlpha, prm.Alpha, out double dx);
+            sum += loss;
+            if (g != null)
+            {
+                g[j] = (float)(dx * prm.Scale);
+            }
+        }
+
+        return sum;
+    }
+}

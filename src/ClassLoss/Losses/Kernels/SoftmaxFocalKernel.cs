@@ -1,0 +1,554 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using ClassLoss.Numerics;
+
+namespace ClassLoss.Losses.Kernels;
+
+/// <summary>
+/// The kernels of the softmax focal loss from logits: generic ones (double arithmetic, any input type, one
+/// <see cref="SoftmaxFocalRows.Row{T}"/> per row) and float SIMD ones for class-index targets (every option) and for
+/// probability targets (one α, γ ∈ {0, 1, 2}).
+/// </summary>
+/// <remarks>
+/// <para>Class-index rows, as <see cref="CrossEntropyIndexKernel"/>: a max pass <c>m = max_c z_c</c>, an exp pass
+/// that writes <c>e_c = exp(z_c - m)</c> into the gradient buffer and sums <c>S = Σ_c e_c</c>, and one gradient pass.
+/// With one target class y only per-row scalars are needed (docs/numerics.md, "Softmax focal loss", with
+/// <c>a_c = α_y [c = y]</c>): <c>p = p_y</c>, <c>q = 1 - p</c>, <c>L = -log p</c>, <c>ℓ = α_y q^γ L</c>, and
+/// <c>∂ℓ/∂z_j = T (p_j - [j = y])</c> with <c>T = α_y (q^γ + γ p q^γ (L/q))</c> (<c>L/q → 1</c> as <c>q → 0</c>, so
+/// no negative power of q is formed and γ &lt; 1 stays finite). The gradient pass writes <c>g_j = e_j · sT/S</c>
+/// (s: the reduction's factor) and <c>g_y = -sTq</c> is stored directly (not <c>sTp - sT</c>, which cancels as
+/// <c>p → 1</c>).</para>
+/// <para>Accuracy of <c>q</c>: when <c>z_y = m</c> (the only case in which <c>p</c> can exceed 1/2) the exp pass skips
+/// y and compensates each exponential (<see cref="CompensatedExp"/>), giving <c>S' = Σ_{c≠y} e_c</c> without the 1 of
+/// the target in any float lane, so <c>S = 1 + S'</c>, <c>q = S'/S</c>, <c>L = log1p(S')</c>, <c>p = 1/S</c> keep full
+/// relative precision; otherwise <c>p = exp(z_y - m)/S ≤ 1/2</c>, <c>q = 1 - p</c> and <c>L = (m - z_y) + log S</c>.
+/// The per-row scalars are float64 (<c>q^γ</c> by <see cref="Math.Pow(double, double)"/>, or a product for γ = 1, 2).</para>
+/// <para>A row whose maximum is not finite (NaN, +∞, or all −∞) is computed by <see cref="SoftmaxFocalRows.Row{T}"/>,
+/// so NaN and infinite rows come out exactly as on the generic path. Blocks, threads and allocation as
+/// <see cref="CrossEntropyIndexKernel"/>. Source: Lin et al. 2017; Keras <c>CategoricalFocalCrossentropy</c>.</para>
+/// </remarks>
+internal static unsafe partial class SoftmaxFocalKernel
+{
+    /// <summary>The generic kernel over class indices (already checked); returns the sum of the row losses.</summary>
+    public static double Generic<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int k, double gamma, double alpha,
+        ReadOnlySpan<double> classAlpha, int ignoreIndex, double scale, Span<T> gradient, Span<T> rowLosses)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double sum = 0;
+        for (int i = 0; i < labels.Length; i++)
+        {
+            var g = gradient.IsEmpty ? default : gradient.Slice(i * k, k);
+            double loss = 0;
+            if (labels[i] == ignoreIndex)
+            {
+                g.Clear();
+            }
+            else
+            {
+                loss = SoftmaxFocalRows.Row(logits.Slice(i * k, k), default, labels[i], gamma, alpha, classAlpha, scale, g);
+            }
+
+            sum += loss;
+            if (!rowLosses.IsEmpty)
+            {
+                rowLosses[i] = T.CreateTruncating(loss);
+            }
+        }
+
+        return sum;
+    }
+
+    /// <summary>The generic kernel over probability targets (already checked); returns the sum of the row losses.</summary>
+    public static double Generic<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int k, double gamma, double alpha,
+        ReadOnlySpan<double> classAlpha, double scale, Span<T> gradient, Span<T> rowLosses)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = logits.Length / k;
+        double sum = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var g = gradient.IsEmpty ? default : gradient.Slice(i * k, k);
+            double loss = SoftmaxFocalRows.Row(logits.Slice(i * k, k), targets.Slice(i * k, k), -1, gamma, alpha, classAlpha, scale, g);
+            sum += loss;
+            if (!rowLosses.IsEmpty)
+            {
+                rowLosses[i] = T.CreateTruncating(loss);
+            }
+        }
+
+        return sum;
+    }
+
+    /// <summary>The per-call constants of the class-index kernel; <c>ClassAlpha</c> is null when one α serves every class.</summary>
+    private readonly struct Parameters(int k, double gamma, double alpha, double* classAlpha, int ignoreIndex, double scale)
+    {
+        public readonly int K = k;
+        public readonly double Gamma = gamma;
+        public readonly double Alpha = alpha;
+        public readonly double* ClassAlpha = classAlpha;
+        public readonly int IgnoreIndex = ignoreIndex;
+        public readonly double Scale = scale;
+
+        public double AlphaOf(int c) => ClassAlpha == null ? Alpha : ClassAlpha[c];
+
+        public ReadOnlySpan<double> ClassAlphaSpan => ClassAlpha == null ? default : new ReadOnlySpan<double>(ClassAlpha, K);
+    }
+
+    /// <summary>The fused float kernel over class indices (already checked); returns the sum of the row losses.</summary>
+    public static double Fused(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int k, double gamma, double alpha,
+        ReadOnlySpan<double> classAlpha, int ignoreIndex, double scale, Span<float> gradient, Span<float> rowLosses, int maxThreads)
+    {
+        int n = labels.Length;
+        var (blockRows, blocks) = RowBlocks.Of(n);
+        double* sums = stackalloc double[blocks];
+        fixed (float* z = logits, gp = gradient, rp = rowLosses)
+        fixed (int* y = labels)
+        fixed (double* ca = classAlpha)
+        {
+            var p = new Parameters(k, gamma, alpha, classAlpha.IsEmpty ? null : ca, ignoreIndex, scale);
+            var job = new IndexJob(z, y, gradient.IsEmpty ? null : gp, rowLosses.IsEmpty ? null : rp, sums, n, blockRows, p);
+            BlockParallel.Run(job, blocks, RowBlocks.Threads(n, k, maxThreads));
+        }
+
+        return RowBlocks.Total(sums, blocks);
+    }
+
+    private readonly struct IndexJob(float* z, int* y, float* g, float* r, double* sums, int n, int blockRows, Parameters p)
+        : IBlockJob, ISpecialized
+    {
+        public void RunBlock(int b) => Specialize.Run(this, b, ShortRows.Apply(p.K) ? Specialize.AnyLength : p.K);
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Run<TV, TA, TB, TC>(int b)
+            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
+        {
+            int k = p.K;
+            int end = Math.Min(n, (b + 1) * blockRows);
+            double sum = 0;
+            int i = b * blockRows;
+            if (ShortRows.Apply(k))
+            {
+                i = ShortRowGroups<TV>(z, y, g, r, i, end, p, ref sum);
+            }
+
+            for (; i < end; i++)
+            {
+                float* zi = z + ((long)i * k);
+                float* gi = g == null ? null : g + ((long)i * k);
+                int label = y[i];
+                double loss = 0;
+                if (label == p.IgnoreIndex)
+                {
+                    if (gi != null)
+                    {
+                        new Span<float>(gi, k).Clear();
+                    }
+                }
+                else
+                {
+                    loss = Row<TV>(zi, gi, label, p);
+                }
+
+                if (r != null)
+                {
+                    r[i] = (float)loss;
+                }
+
+                sum += loss;
+            }
+
+            sums[b] = sum;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double Row<TV>(float* z, float* g, int y, in Parameters prm) where TV : struct, IVec<TV>
+    {
+        int k = prm.K;
+        float max = RowMax.Of<TV>(z, k);
+        if (!float.IsFinite(max))
+        {
+            return SoftmaxFocalRows.Row(new ReadOnlySpan<float>(z, k), default, y, prm.Gamma, prm.Alpha, prm.ClassAlphaSpan,
+                prm.Scale, g == null ? default : new Span<float>(g, k));
+        }
+
+        double s, q, l, p;
+        float zy = z[y];
+        if (zy == max)
+        {
+            // The target holds the maximum: e_y = 1 exactly; sum the others apart so q = S'/S keeps its precision.
+            double others = RowExpSum.Run<TV, CompensatedExp>(z, g, y, max)
+                + RowExpSum.Run<TV, CompensatedExp>(z + y + 1, g == null ? null : g + y + 1, k - y - 1, max);
+            if (g != null)
+            {
+                g[y] = 1f;
+            }
+
+            s = 1 + others;
+            q = others / s;
+            l = StableMath.Log1p(others);
+            p = 1 / s;
+        }
+        else
+        {
+            s = RowExpSum.Run<TV, PlainExp>(z, g, k, max);
+            double logS = Math.Log(s);
+            double gap = (double)max - zy;
+            p = Math.Exp(-gap - logS);
+            q = 1 - p;
+            l = gap + logS;
+        }
+
+        double alpha = prm.AlphaOf(y);
+        if (alpha == 0)
+        {
+            // The generic kernel skips a zero-weight target: loss 0 and gradient 0 (even at z_y = -inf).
+            if (g != null)
+            {
+                new Span<float>(g, k).Clear();
+            }
+
+            return 0;
+        }
+
+        var (loss, total) = Focal(prm.Gamma, alpha, q, l, p);
+        if (g != null)
+        {
+            RowGradient.Run<TV, ScaledExp>(g, null, null, k, (float)(prm.Scale * total / s));
+            g[y] = (float)(-prm.Scale * total * q);
+        }
+
+        return loss;
+    }
+
+    /// <summary>The focal terms of a class-index row in double: the loss <c>α q^γ L</c> and <c>T = α (q^γ + γ p q^γ L/q)</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (double Loss, double Total) Focal(double gamma, double alpha, double q, double l, double p)
+    {
+        double b = gamma switch { 0.0 => 1.0, 1.0 => q, 2.0 => q * q, _ => Math.Pow(q, gamma) };
+        double ratio = q == 0 ? 1.0 : l / q;
+        double c = gamma == 0 ? 0.0 : gamma * p * b * ratio;
+        return (alpha * b * l, alpha * (b + c));
+    }
+
+    /// <summary>True when <see cref="FusedSoft"/> computes exactly what the generic kernel does for probability targets.</summary>
+    public static bool CoversSoft(ReadOnlySpan<double> classAlpha, double gamma) => classAlpha.IsEmpty && gamma is 0.0 or 1.0 or 2.0;
+
+    /// <summary>
+    /// The fused float kernel over probability targets (see <see cref="CoversSoft"/>); returns the sum of the row
+    /// losses and in <paramref name="checkFrom"/> the first row whose targets need the exact check (0 unless every row
+    /// plainly passes <see cref="TargetsPlainlyValid"/>, N then).
+    /// </summary>
+    /// <remarks>
+    /// Per row (docs/numerics.md): <c>d</c> = the first index of the maximum (a max pass, then a search); the exp pass sums
+    /// <c>S' = Σ_{c≠d} e_c</c> compensated, <c>S = 1 + S'</c>, <c>log S = log1p(S')</c>. Every class but d has
+    /// <c>p_c ≤ 1/2</c>, so <c>q_c = 1 - p_c ≥ 1/2</c> is formed directly in a vector pass that accumulates
+    /// <c>Σ a_c q_c^γ L_c</c> and <c>total = Σ a_c (B_c + C_c)</c>; class d (the one that may have <c>p → 1</c>) is done
+    /// in float64 with <c>q_d = S'/S</c>, <c>L_d = log1p(S')</c>. A second vector pass writes
+    /// <c>g_j = s (p_j total - a_j (B_j + C_j))</c>. Terms with <c>a_c = 0</c> contribute 0 (masked classes).
+    /// </remarks>
+    public static double FusedSoft(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int k, double gamma, double alpha,
+        double tolerance, double scale, Span<float> gradient, Span<float> rowLosses, int maxThreads, out int checkFrom)
+    {
+        int n = logits.Length / k;
+        checkFrom = TargetsPlainlyValid(targets, k, tolerance) ? n : 0;
+        var (blockRows, blocks) = RowBlocks.Of(n);
+        double* sums = stackalloc double[blocks];
+        fixed (float* z = logits, t = targets, gp = gradient, rp = rowLosses)
+        {
+            var p = new Parameters(k, gamma, alpha, null, -1, scale);
+            var job = new SoftJob(z, t, gradient.IsEmpty ? null : gp, rowLosses.IsEmpty ? null : rp, sums, n, blockRows, p);
+            BlockParallel.Run(job, blocks, RowBlocks.Threads(n, k, maxThreads));
+        }
+
+        return RowBlocks.Total(sums, blocks);
+    }
+
+    /// <summary>
+    /// True when every row of targets is in [0, 1] and sums to 1 within the tolerance with a margin for the float sum;
+    /// false means "run the exact check" (which may still pass), never a wrong acceptance.
+    /// </summary>
+    public static bool TargetsPlainlyValid(ReadOnlySpan<float> targets, int classes, double tolerance)
+    {
+        if (double.IsNaN(tolerance))
+        {
+            return SigmoidBinaryCrossEntropyKernel.InUnitInterval(targets);
+        }
+
+        for (int i = 0; i < targets.Length; i += classes)
+        {
+            // Summed in double like the exact check; only the order differs (≤ K·2^-53 apart), hence the 1e-9 margin.
+            double sum = CheckedSum(targets.Slice(i, classes));
+            if (!(Math.Abs(sum - 1) <= tolerance - 1e-9))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The row's sum in double, or NaN when some entry is outside [0, 1] or NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double CheckedSum(ReadOnlySpan<float> row)
+    {
+        int j = 0;
+        double sum = 0;
+        if (Vector.IsHardwareAccelerated && row.Length >= Vector<float>.Count)
+        {
+            Vector<double> a0 = Vector<double>.Zero, a1 = a0;
+            var bad = Vector<int>.Zero;
+            var one = Vector<float>.One;
+            fixed (float* p = row)
+            {
+                for (; j <= row.Length - Vector<float>.Count; j += Vector<float>.Count)
+                {
+                    var v = Vector.Load(p + j);
+                    bad |= ~(Vector.GreaterThanOrEqual(v, Vector<float>.Zero) & Vector.LessThanOrEqual(v, one));
+                    Vector.Widen(v, out Vector<double> lo, out Vector<double> hi);
+                    a0 += lo;
+                    a1 += hi;
+                }
+            }
+
+            if (bad != Vector<int>.Zero)
+            {
+                return double.NaN;
+            }
+
+            sum = Vector.Sum(a0 + a1);
+        }
+
+        for (; j < row.Length; j++)
+        {
+            float v = row[j];
+            if (!(v >= 0f && v <= 1f))
+            {
+                return double.NaN;
+            }
+
+            sum += v;
+        }
+
+        return sum;
+    }
+
+    /// <summary>The first index of the row's maximum <paramref name="max"/> (which is not NaN).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int IndexOf(float* z, int k, float max)
+    {
+        int c = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var m = new Vector<float>(max);
+            for (; c <= k - Vector<float>.Count; c += Vector<float>.Count)
+            {
+                if (Vector.EqualsAny(Vector.Load(z + c), m))
+                {
+                    break;
+                }
+            }
+        }
+
+        for (; c < k; c++)
+        {
+            if (z[c] == max)
+            {
+                return c;
+            }
+        }
+
+        return -1;
+    }
+
+    private readonly struct SoftJob(float* z, float* t, float* g, float* r, double* sums, int n, int blockRows, Parameters p)
+        : IBlockJob, ISpecialized
+    {
+        public void RunBlock(int b) => Specialize.Run(this, b, p.K);
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Run<TV, TA, TB, TC>(int b)
+            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
+        {
+            int k = p.K;
+            int end = Math.Min(n, (b + 1) * blockRows);
+            double sum = 0;
+            for (int i = b * blockRows; i < end; i++)
+            {
+                long at = (long)i * k;
+                double loss = SoftRow<TV>(z + at, t + at, g == null ? null : g + at, p);
+                if (r != null)
+                {
+                    r[i] = (float)loss;
+                }
+
+                sum += loss;
+            }
+
+            sums[b] = sum;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double SoftRow<TV>(float* z, float* t, float* g, in Parameters prm) where TV : struct, IVec<TV>
+    {
+        int k = prm.K;
+        float max = RowMax.Of<TV>(z, k);
+        if (!float.IsFinite(max))
+        {
+            return SoftmaxFocalRows.Row(new ReadOnlySpan<float>(z, k), new ReadOnlySpan<float>(t, k), -1, prm.Gamma, prm.Alpha,
+                default, prm.Scale, g == null ? default : new Span<float>(g, k));
+        }
+
+        int d = IndexOf(z, k, max);
+        double others = RowExpSum.Run<TV, CompensatedExp>(z, g, d, max)
+            + RowExpSum.Run<TV, CompensatedExp>(z + d + 1, g == null ? null : g + d + 1, k - d - 1, max);
+        if (g != null)
+        {
+            g[d] = 1f;
+        }
+
+        double s = 1 + others;
+        double logS = StableMath.Log1p(others);
+        double gamma = prm.Gamma;
+        double alpha = prm.Alpha;
+
+        // The target-holding maximum class d in float64.
+        double pd = 1 / s, qd = others / s, ld = logS;
+        double ad = alpha * t[d];
+        double ownD = 0, loss = 0;
+        if (ad != 0)
+        {
+            double bd = gamma switch { 0.0 => 1.0, 1.0 => qd, _ => qd * qd };
+            double cd = gamma == 0 ? 0.0 : gamma * pd * bd * (qd == 0 ? 1.0 : ld / qd);
+            ownD = ad * (bd + cd);
+            loss = ad * bd * ld;
+        }
+
+        var pr = new SoftParameters((float)(1 / s), max, (float)logS, (float)alpha, (float)gamma);
+        var (lossLo, totalLo) = SoftTerms<TV>(z, t, g, d, pr);
+        var (lossHi, totalHi) = SoftTerms<TV>(z + d + 1, t + d + 1, g == null ? null : g + d + 1, k - d - 1, pr);
+        loss += lossLo + lossHi;
+        double total = ownD + totalLo + totalHi;
+        if (g != null)
+        {
+            SoftGradient<TV>(z, t, g, d, pr, (float)(prm.Scale * total), (float)prm.Scale);
+            SoftGradient<TV>(z + d + 1, t + d + 1, g + d + 1, k - d - 1, pr, (float)(prm.Scale * total), (float)prm.Scale);
+            g[d] = (float)(((pd * total) - ownD) * prm.Scale);
+        }
+
+        return loss;
+    }
+
+    private readonly struct SoftParameters(float invS, float max, float logS, float alpha, float gamma)
+    {
+        public readonly float InvS = invS, Max = max, LogS = logS, Alpha = alpha, Gamma = gamma;
+    }
+
+    /// <summary>The per-row constants of <see cref="SoftClass"/>, broadcast once.</summary>
+    private readonly struct SoftVectors<TV> where TV : struct, IVec<TV>
+    {
+        public readonly TV Alpha, InvS, Max, NegMax, LogS, Gamma, One, Zero;
+        public readonly int Mode;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public SoftVectors(in SoftParameters pr)
+        {
+            Alpha = TV.Broadcast(pr.Alpha);
+            InvS = TV.Broadcast(pr.InvS);
+            Max = TV.Broadcast(pr.Max);
+            NegMax = TV.Broadcast(-pr.Max);
+            LogS = TV.Broadcast(pr.LogS);
+            Gamma = TV.Broadcast(pr.Gamma);
+            One = TV.Broadcast(1f);
+            Zero = TV.Broadcast(0f);
+            Mode = pr.Gamma == 0f ? 0 : pr.Gamma == 1f ? 1 : 2;
+        }
+    }
+
+    /// <summary>One class's (p ≤ 1/2) focal terms: a B L and a (B + C), zero where a = 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SoftClass<TV>(TV zv, TV tv, TV e, in SoftVectors<TV> v, out TV loss, out TV own) where TV : struct, IVec<TV>
+    {
+        TV a = TV.Mul(v.Alpha, tv);
+        TV l = TV.Add(TV.Sub(v.Max, zv), v.LogS);
+        TV lossV, ownV;
+        if (v.Mode == 0)
+        {
+            lossV = TV.Mul(a, l);
+            ownV = a;
+        }
+        else
+        {
+            TV p = TV.Mul(e, v.InvS);
+            TV q = TV.Sub(v.One, p);
+            TV b = v.Mode == 1 ? q : TV.Mul(q, q);
+            TV c = TV.Mul(TV.Mul(v.Gamma, p), TV.Div(TV.Mul(b, l), q));
+            lossV = TV.Mul(TV.Mul(a, b), l);
+            ownV = TV.Mul(a, TV.Add(b, c));
+        }
+
+        loss = TV.SelectEqual(a, v.Zero, v.Zero, lossV);
+        own = TV.SelectEqual(a, v.Zero, v.Zero, ownV);
+    }
+
+    /// <summary>The sums of <see cref="SoftClass"/>'s terms over <c>[0, k)</c> (exponentials read from <paramref name="g"/>,
+    /// or recomputed when it is null); a partial last vector runs on <see cref="VScalar"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static (double Loss, double Total) SoftTerms<TV>(float* z, float* t, float* g, int k, in SoftParameters pr)
+        where TV : struct, IVec<TV>
+    {
+        int w = TV.Count;
+        var v = new SoftVectors<TV>(pr);
+        double loss = 0, total = 0;
+        int c = 0;
+        while (c <= k - w)
+        {
+            int chunkEnd = Math.Min(k, c + RowExpSum.ElementsPerFlush<TV>(RowExpSum.VectorsPerFlush * w));
+            TV la = v.Zero, ta = v.Zero;
+            for (; c <= chunkEnd - w; c += w)
+            {
+                TV zv = TV.Load(z + c);
+                TV e = g != null ? TV.Load(g + c) : VectorMath.ExpOfDifference(zv, v.Max, v.NegMax);
+                SoftClass(zv, TV.Load(t + c), e, v, out TV l, out TV own);
+                la = TV.Add(la, l);
+                ta = TV.Add(ta, own);
+            }
+
+            loss += TV.SumAcross(la);
+            total += TV.SumAcross(ta);
+        }
+
+        if (c < k && w > 1)
+        {
+            var (tailLoss, tailTotal) = SoftTerms<VScalar>(z + c, t + c, g == null ? null : g + c, k - c, pr);
+            loss += tailLoss;
+            total += tailTotal;
+        }
+
+        return (loss, total);
+    }
+
+    /// <summary>Writes <c>g_j = e_j·scaledTotal/S - own_j·scale</c> over <c>[0, k)</c>; a partial last vector runs on
+    /// <see cref="VScalar"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SoftGradient<TV>(float* z, float* t, float* g, int k, in SoftParameters pr, float scaledTotal, float scale)
+        where TV : struct, IVec<TV>
+    {
+        int w = TV.Count;
+        var v = new SoftVectors<TV>(pr);
+        TV st = TV.Broadcast(scaledTotal * pr.InvS), sv = TV.Broadcast(scale);
+        int c = 0;
+        for (; c <= k - w; c += w)
+        {
+            TV e = TV.Load(g + c);
+            SoftClass(TV.Load(z + c), TV.Load(t + c), e, v, out _, out TV own);
+            TV.Store(TV.Fma(e, st, TV.Neg(TV.Mul(own, sv))), g + c);
+        }
+
+        if (c < k && w > 1)
+        {
+            SoftGradient<VScalar>(z + c, t + c, g + c, k - c, pr, scaledTotal, scale);
+        }
+    }
+}

@@ -1,0 +1,92 @@
+using ClassLoss.Numerics;
+
+namespace ClassLoss.Losses.Kernels;
+
+/// <summary>
+/// One row of the softmax focal loss in double arithmetic, for any input type: the generic kernel's rows and the fused
+/// float kernel's fallback for rows with a non-finite maximum. Formula and gradient: <see cref="SoftmaxFocal"/>.
+/// </summary>
+internal static class SoftmaxFocalRows
+{
+    /// <summary>
+    /// One row against the targets <paramref name="t"/> (when <paramref name="label"/> &lt; 0) or the one-hot of
+    /// <paramref name="label"/>; α is <paramref name="classAlpha"/>[c] or, when that is empty, <paramref name="alpha"/>.
+    /// Returns the row loss and writes <paramref name="scale"/> times the gradient into <paramref name="g"/> (unless empty).
+    /// </summary>
+    public static double Row<T>(ReadOnlySpan<T> z, ReadOnlySpan<T> t, int label, double gamma, double alpha,
+        ReadOnlySpan<double> classAlpha, double scale, Span<T> g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int classes = z.Length;
+        double lse = LogSumExp.Compute(z, 1.0, out _);
+        double loss = 0;
+        double total = 0; // Σ_c (B_c + C_c)
+        for (int c = 0; c < classes; c++)
+        {
+            double a = Weight(t, label, alpha, classAlpha, c);
+            if (a == 0)
+            {
+                continue;
+            }
+
+            Terms(z, c, lse, gamma, out double l, out double b, out double cc);
+            loss += a * b * l;
+            total += a * (b + cc);
+        }
+
+        if (!g.IsEmpty)
+        {
+            for (int j = 0; j < classes; j++)
+            {
+                double p = Math.Exp(double.CreateTruncating(z[j]) - lse);
+                double own = 0;
+                double a = Weight(t, label, alpha, classAlpha, j);
+                if (a != 0)
+                {
+                    Terms(z, j, lse, gamma, out _, out double b, out double cc);
+                    own = a * (b + cc);
+                }
+
+                g[j] = T.CreateTruncating(((p * total) - own) * scale);
+            }
+        }
+
+        return loss;
+    }
+
+    /// <summary><c>α_c y_c</c>: the target weight of class <paramref name="c"/>.</summary>
+    private static double Weight<T>(ReadOnlySpan<T> t, int label, double alpha, ReadOnlySpan<double> classAlpha, int c)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        (classAlpha.IsEmpty ? alpha : classAlpha[c]) * (label >= 0 ? (c == label ? 1.0 : 0.0) : double.CreateTruncating(t[c]));
+
+    // For class c: L = -log p_c, B = q^γ, C = γ p q^γ (L / q), with q = 1 - p_c kept accurate near p_c = 1.
+    private static void Terms<T>(ReadOnlySpan<T> z, int c, double lse, double gamma, out double l, out double b, out double cc)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double logp = double.CreateTruncating(z[c]) - lse;
+        double p = Math.Exp(logp);
+        double q;
+        if (p > 0.5)
+        {
+            q = 0;
+            for (int j = 0; j < z.Length; j++)
+            {
+                if (j != c)
+                {
+                    q += Math.Exp(double.CreateTruncating(z[j]) - lse);
+                }
+            }
+
+            l = -StableMath.Log1p(-q);
+        }
+        else
+        {
+            q = 1 - p;
+            l = -logp;
+        }
+
+        b = gamma == 0 ? 1.0 : Math.Pow(q, gamma);
+        double ratio = q == 0 ? 1.0 : l / q;
+        cc = gamma == 0 ? 0.0 : gamma * p * b * ratio;
+    }
+}

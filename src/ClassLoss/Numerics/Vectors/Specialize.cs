@@ -1,0 +1,94 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace ClassLoss.Numerics;
+
+/// <summary>A kernel body compiled once per vector width and up to three compile-time switches (see <see cref="Specialize"/>).</summary>
+internal interface ISpecialized
+{
+    /// <summary>Runs block <paramref name="block"/> of the kernel with width <typeparamref name="TV"/> and switches
+    /// <typeparamref name="TA"/>, <typeparamref name="TB"/>, <typeparamref name="TC"/> (unused ones are <see cref="No"/>).</summary>
+    void Run<TV, TA, TB, TC>(int block)
+        where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst;
+}
+
+/// <summary>
+/// The one place where run-time facts become compile-time types: the vector width and a kernel's switches. A kernel
+/// calls <see cref="Run{TJob}"/> once per block; everything below runs specialised (the JIT folds
+/// <c>IsHardwareAccelerated</c>, so the ladder costs a compare or two per block, not per element).
+/// </summary>
+/// <remarks>
+/// <para>The width rule: the widest vector the hardware accelerates whose lanes fit in <c>lanes</c> (a row's K for
+/// row passes; <see cref="AnyLength"/> for kernels that put rows or elements in lanes), else <see cref="VScalar"/> —
+/// which is also what runs with <c>DOTNET_EnableHWIntrinsic=0</c>.</para>
+/// <para>Switch values: 0 → <see cref="No"/>, 1 → <see cref="Yes"/>, 2 → <see cref="C2"/>, 3 → <see cref="C3"/>.</para>
+/// </remarks>
+internal static class Specialize
+{
+    /// <summary>Lane count meaning "any length": the widest accelerated width.</summary>
+    public const int AnyLength = int.MaxValue;
+
+    /// <summary>Runs <c>job.Run&lt;TV, TA, TB, TC&gt;(block)</c> for the width rule and the switch values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Run<TJob>(in TJob job, int block, int lanes, int a = 0, int b = 0, int c = 0) where TJob : struct, ISpecialized
+    {
+        if (Vector512.IsHardwareAccelerated && lanes >= Vector512<float>.Count)
+        {
+            A<TJob, V512>(job, block, a, b, c);
+        }
+        else if (Vector256.IsHardwareAccelerated && lanes >= Vector256<float>.Count)
+        {
+            A<TJob, V256>(job, block, a, b, c);
+        }
+        else if (Vector128.IsHardwareAccelerated && lanes >= Vector128<float>.Count)
+        {
+            A<TJob, V128>(job, block, a, b, c);
+        }
+        else
+        {
+            A<TJob, VScalar>(job, block, a, b, c);
+        }
+    }
+
+    /// <summary>True when <see cref="Run{TJob}"/> picks a vector (not <see cref="VScalar"/>) for <see cref="AnyLength"/>.</summary>
+    public static bool HasVectors => Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated || Vector128.IsHardwareAccelerated;
+
+    private static void A<TJob, TV>(in TJob job, int block, int a, int b, int c)
+        where TJob : struct, ISpecialized where TV : struct, IVec<TV>
+    {
+        switch (a)
+        {
+            case 0: B<TJob, TV, No>(job, block, b, c); break;
+            case 1: B<TJob, TV, Yes>(job, block, b, c); break;
+            case 2: B<TJob, TV, C2>(job, block, b, c); break;
+            default: B<TJob, TV, C3>(job, block, b, c); break;
+        }
+    }
+
+    private static void B<TJob, TV, TA>(in TJob job, int block, int b, int c)
+        where TJob : struct, ISpecialized where TV : struct, IVec<TV> where TA : struct, IConst
+    {
+        switch (b)
+        {
+            case 0: C<TJob, TV, TA, No>(job, block, c); break;
+            case 1: C<TJob, TV, TA, Yes>(job, block, c); break;
+            case 2: C<TJob, TV, TA, C2>(job, block, c); break;
+            default: C<TJob, TV, TA, C3>(job, block, c); break;
+        }
+    }
+
+    private static void C<TJob, TV, TA, TB>(in TJob job, int block, int c)
+        where TJob : struct, ISpecialized where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst
+    {
+        switch (c)
+        {
+            case 0: job.Run<TV, TA, TB, No>(block); break;
+            case 1: job.Run<TV, TA, TB, Yes>(block); break;
+            case 2: job.Run<TV, TA, TB, C2>(block); break;
+            default: job.Run<TV, TA, TB, C3>(block); break;
+        }
+    }
+
+    /// <summary>A run-time flag as a switch value.</summary>
+    public static int Flag(bool on) => on ? 1 : 0;
+}

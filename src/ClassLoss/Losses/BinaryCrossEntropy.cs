@@ -1,4 +1,4 @@
-using ClassLoss.Validation;
+using ClassLoss.Losses.Kernels;
 
 namespace ClassLoss.Losses;
 
@@ -42,76 +42,26 @@ public static class BinaryCrossEntropy
     /// <param name="losses">N row sums or N·K element losses (overwritten); empty to skip.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<T> targets, ReadOnlySpan<T> elementWeights, int classes,
         BinaryCrossEntropyOptions? options, Span<T> gradient, Span<T> losses)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossDriver.Run(new Kernel<T>(), Batch.Targets(probabilities, targets, classes, gradient, losses, LossesShape.RowsOrElements,
+            nameof(probabilities), elementWeights, nameof(losses)), options ?? BinaryCrossEntropyOptions.Default);
+
+    /// <summary>Generic only; the mean divides by N·K.</summary>
+    private readonly struct Kernel<T> : ILossKernel<T, T, BinaryCrossEntropyOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var o = options ?? BinaryCrossEntropyOptions.Default;
-        o.Validate(classes);
-        int n = Guard.Rows(probabilities.Length, classes, nameof(probabilities));
-        Guard.Length(targets.Length, probabilities.Length, nameof(targets));
-        Guard.Length(elementWeights.Length, probabilities.Length, nameof(elementWeights), optional: true);
-        Guard.Length(gradient.Length, probabilities.Length, nameof(gradient), optional: true);
-        bool perElement = ElementwiseOutput.Check(losses.Length, n, classes, nameof(losses));
-        CrossEntropyFromProbabilities.CheckProbabilities(probabilities, classes);
-        SigmoidBinaryCrossEntropy.CheckTargetsAndWeights(targets, elementWeights, classes);
-
-        ReadOnlySpan<double> cw = o.WeightSpan;
-        ReadOnlySpan<double> pwSpan = o.PositiveWeightSpan;
-        double count = (double)n * classes;
-        double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, count, n);
-        double eps = o.LabelSmoothing;
-        bool wantGradient = !gradient.IsEmpty;
-        double sum = 0;
-        for (int i = 0; i < n; i++)
+        public static double Prepare(in Batch<T, T> b, BinaryCrossEntropyOptions o)
         {
-            double rowLoss = 0;
-            for (int k = 0; k < classes; k++)
-            {
-                int at = i * classes + k;
-                double w = (cw.IsEmpty ? 1.0 : cw[k]) * (elementWeights.IsEmpty ? 1.0 : double.CreateTruncating(elementWeights[at]));
-                double pw = pwSpan.IsEmpty ? 1.0 : pwSpan[k];
-                double y = double.CreateTruncating(targets[at]) * (1 - eps) + 0.5 * eps;
-                double p = double.CreateTruncating(probabilities[at]);
-                double positive = pw * y;
-                double negative = 1 - y;
-                double loss = 0;
-                double g = 0;
-                if (w != 0)
-                {
-                    if (positive != 0)
-                    {
-                        loss -= positive * ClampedLog.Log(p, o.Clamp, o.Epsilon, out double d);
-                        g -= positive * d;
-                    }
-
-                    if (negative != 0)
-                    {
-                        loss -= negative * ClampedLog.Log(1 - p, o.Clamp, o.Epsilon, out double d);
-                        g += negative * d;
-                    }
-
-                    loss *= w;
-                    g *= w * scale;
-                }
-
-                rowLoss += loss;
-                if (perElement)
-                {
-                    losses[at] = T.CreateTruncating(loss);
-                }
-
-                if (wantGradient)
-                {
-                    gradient[at] = T.CreateTruncating(g);
-                }
-            }
-
-            sum += rowLoss;
-            if (!perElement && !losses.IsEmpty)
-            {
-                losses[i] = T.CreateTruncating(rowLoss);
-            }
+            o.Validate(b.Classes);
+            CrossEntropyFromProbabilities.CheckProbabilities(b.Input, b.Classes);
+            return (double)b.Rows * b.Classes;
         }
 
-        return Reducer.Result(o.Reduction, o.WhenEmpty, sum, count, n);
+        public static void CheckTargets(in Batch<T, T> b, BinaryCrossEntropyOptions o, int from) =>
+            SigmoidBinaryCrossEntropy.CheckTargetsAndWeights(b.Targets, b.ElementWeights, b.Classes, from);
+
+        public static double Generic(in Batch<T, T> b, BinaryCrossEntropyOptions o, double scale) =>
+            ElementwiseKernel.Run<T, BinaryCrossEntropyElement<ProbabilityTerms>, BinaryParameters>(b, o.WeightSpan,
+                new BinaryParameters(o.PositiveWeightSpan, o.LabelSmoothing, o.Clamp, o.Epsilon), scale);
     }
 }

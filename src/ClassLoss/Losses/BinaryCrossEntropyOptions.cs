@@ -67,21 +67,3 @@ public sealed record BinaryCrossEntropyOptions : LossOptions
         Guard.Option(Enum.IsDefined(Clamp), nameof(Clamp), (double)Clamp, "is not a known clamp");
     }
 }
-
-/// <summary>Shape checks and per-row/per-element output shared by the element-wise losses (BCE, KL).</summary>
-internal static class ElementwiseOutput
-{
-    /// <summary>
-    /// Checks the loss buffer: empty, N (row sums) or N·K (element losses). Returns true for element losses.
-    /// </summary>
-    public static bool Check(int length, int rows, int classes, string name)
-    {
-        if (length != 0 && length != rows && length != rows * classes)
-        {
-            throw new ArgumentException(
-                FormattableString.Invariant($"{name} has length {length}; expected {rows} (row sums), {rows * classes} (element losses) or 0 to skip it."), name);
-        }
-
-        return length == rows * classes && length != rows;
-    }
-}

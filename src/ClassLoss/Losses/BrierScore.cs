@@ -1,3 +1,4 @@
+using ClassLoss.Losses.Kernels;
 using ClassLoss.Numerics;
 using ClassLoss.Validation;
 
@@ -62,11 +63,9 @@ public static class BrierScore
     /// <param name="rowLosses">N buffer for each row's sum of squared errors (overwritten); empty to skip.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<int> labels, int classes,
         BrierScoreOptions? options, Span<T> gradient, Span<T> rowLosses)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        CrossEntropyFromProbabilities.CheckProbabilities(probabilities, classes <= 0 ? 1 : classes);
-        return BrierCore.Run(probabilities, labels, default, classes, options, gradient, rowLosses, BrierCore.Input.Probabilities);
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossDriver.Run(new BrierRows.IndexTargets<T, No>(), Batch.Labels(probabilities, labels, classes, gradient, rowLosses, nameof(probabilities)),
+            options ?? BrierScoreOptions.Default);
 
     /// <summary>Brier score of [N, K] probabilities against [N, K] probability targets.</summary>
     /// <param name="probabilities">Row-major [N, K] predicted probabilities, each in [0, 1].</param>
@@ -77,11 +76,10 @@ public static class BrierScore
     /// <param name="rowLosses">N buffer for each row's sum of squared errors (overwritten); empty to skip.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<T> targets, int classes,
         BrierScoreOptions? options, Span<T> gradient, Span<T> rowLosses)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        CrossEntropyFromProbabilities.CheckProbabilities(probabilities, classes <= 0 ? 1 : classes);
-        return BrierCore.Run(probabilities, default, targets, classes, options, gradient, rowLosses, BrierCore.Input.Probabilities);
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossDriver.Run(new BrierRows.ProbabilityTargets<T, No>(),
+            Batch.Targets(probabilities, targets, classes, gradient, rowLosses, LossesShape.Rows, nameof(probabilities)),
+            options ?? BrierScoreOptions.Default);
 }
 
 /// <summary>
@@ -105,7 +103,8 @@ public static class SoftmaxBrierScore
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int classes,
         BrierScoreOptions? options, Span<T> gradient, Span<T> rowLosses)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        BrierCore.Run(logits, labels, default, classes, options, gradient, rowLosses, BrierCore.Input.SoftmaxLogits);
+        LossDriver.Run(new BrierRows.IndexTargets<T, Yes>(), Batch.Labels(logits, labels, classes, gradient, rowLosses, nameof(logits)),
+            options ?? BrierScoreOptions.Default);
 
     /// <summary>Brier score of softmax([N, K] logits) against [N, K] probability targets.</summary>
     /// <param name="logits">Row-major [N, K] logits.</param>
@@ -117,7 +116,9 @@ public static class SoftmaxBrierScore
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
         BrierScoreOptions? options, Span<T> gradient, Span<T> rowLosses)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        BrierCore.Run(logits, default, targets, classes, options, gradient, rowLosses, BrierCore.Input.SoftmaxLogits);
+        LossDriver.Run(new BrierRows.ProbabilityTargets<T, Yes>(),
+            Batch.Targets(logits, targets, classes, gradient, rowLosses, LossesShape.Rows, nameof(logits)),
+            options ?? BrierScoreOptions.Default);
 }
 
 /// <summary>
@@ -140,145 +141,119 @@ public static class SigmoidBrierScore
     /// <param name="rowLosses">N buffer for each row's sum of squared errors (overwritten); empty to skip.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
         BrierScoreOptions? options, Span<T> gradient, Span<T> rowLosses)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossDriver.Run(new Kernel<T>(), Batch.Targets(logits, targets, classes, gradient, rowLosses, LossesShape.Rows, nameof(logits)),
+            options ?? BrierScoreOptions.Default);
+
+    /// <summary>One element: <c>(σ(x) - y)²</c>, derivative <c>2 (σ(x) - y) σ(x) σ(-x)</c>.</summary>
+    private readonly struct Element : IElementLoss<byte>
+    {
+        public static double Of(double x, double y, int column, in byte unused, out double derivative)
+        {
+            double p = StableMath.Sigmoid(x);
+            double e = p - y;
+            derivative = 2 * e * p * StableMath.Sigmoid(-x);
+            return e * e;
+        }
+    }
+
+    /// <summary>Generic only; the mean divides by N or N·K (<see cref="BrierAverage"/>).</summary>
+    private readonly struct Kernel<T> : ILossKernel<T, T, BrierScoreOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var o = options ?? BrierScoreOptions.Default;
-        o.Validate();
-        int n = Guard.Rows(logits.Length, classes, nameof(logits));
-        Guard.Length(targets.Length, logits.Length, nameof(targets));
-        Guard.Length(gradient.Length, logits.Length, nameof(gradient), optional: true);
-        Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
-        SigmoidBinaryCrossEntropy.CheckTargetsAndWeights(targets, default, classes);
-
-        double denominator = o.Denominator(n, classes);
-        double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, denominator, n);
-        double sum = 0;
-        for (int i = 0; i < n; i++)
+        public static double Prepare(in Batch<T, T> b, BrierScoreOptions o)
         {
-            double rowLoss = 0;
-            for (int k = 0; k < classes; k++)
-            {
-                int at = i * classes + k;
-                double x = double.CreateTruncating(logits[at]);
-                double p = StableMath.Sigmoid(x);
-                double e = p - double.CreateTruncating(targets[at]);
-                rowLoss += e * e;
-                if (!gradient.IsEmpty)
-                {
-                    gradient[at] = T.CreateTruncating(2 * e * p * StableMath.Sigmoid(-x) * scale);
-                }
-            }
-
-            sum += rowLoss;
-            if (!rowLosses.IsEmpty)
-            {
-                rowLosses[i] = T.CreateTruncating(rowLoss);
-            }
+            o.Validate();
+            return o.Denominator(b.Rows, b.Classes);
         }
 
-        return Reducer.Result(o.Reduction, o.WhenEmpty, sum, denominator, n);
+        public static void CheckTargets(in Batch<T, T> b, BrierScoreOptions o, int from) =>
+            Guard.UnitIntervals(b.Targets, b.Classes, from, "targets");
+
+        public static double Generic(in Batch<T, T> b, BrierScoreOptions o, double scale) =>
+            ElementwiseKernel.Run<T, Element, byte>(b, default, 0, scale);
     }
 }
 
-/// <summary>The shared body of the probability and softmax Brier scores.</summary>
-internal static class BrierCore
+/// <summary>The rows of the probability and softmax Brier scores (the <c>TSoftmax</c> switch: the input is logits).</summary>
+internal static class BrierRows
 {
-    public enum Input
+    /// <summary>One row: <c>Σ_c (p_c - t_c)²</c> (t one-hot for a label), gradient <c>d = 2 (p - t)</c> or, through the
+    /// softmax, <c>p ⊙ (d - p · d)</c>.</summary>
+    private static double Row<T, TSoftmax>(ReadOnlySpan<T> row, int label, ReadOnlySpan<T> target, double scale, Span<T> g)
+        where T : unmanaged, IFloatingPointIeee754<T> where TSoftmax : struct, IConst
     {
-        Probabilities,
-        SoftmaxLogits,
+        bool useLabel = target.IsEmpty;
+        double lse = TSoftmax.On ? LogSumExp.Compute(row) : 0;
+        double loss = 0;
+        double pDotD = 0;
+        for (int c = 0; c < row.Length; c++)
+        {
+            double p = TSoftmax.On ? Math.Exp(double.CreateTruncating(row[c]) - lse) : double.CreateTruncating(row[c]);
+            double t = useLabel ? (c == label ? 1.0 : 0.0) : double.CreateTruncating(target[c]);
+            double e = p - t;
+            loss += e * e;
+            pDotD += p * 2 * e;
+        }
+
+        for (int c = 0; c < g.Length; c++)
+        {
+            double p = TSoftmax.On ? Math.Exp(double.CreateTruncating(row[c]) - lse) : double.CreateTruncating(row[c]);
+            double t = useLabel ? (c == label ? 1.0 : 0.0) : double.CreateTruncating(target[c]);
+            double d = 2 * (p - t);
+            g[c] = T.CreateTruncating((TSoftmax.On ? p * (d - pDotD) : d) * scale);
+        }
+
+        return loss;
     }
 
-    public static LossResult Run<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> labels, ReadOnlySpan<T> targets, int classes,
-        BrierScoreOptions? options, Span<T> gradient, Span<T> rowLosses, Input kind)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private readonly struct Rows<TSoftmax> : ILabelRow<byte>, ITargetRow<byte> where TSoftmax : struct, IConst
     {
-        var o = options ?? BrierScoreOptions.Default;
-        o.Validate();
-        string inputName = kind == Input.Probabilities ? "probabilities" : "logits";
-        int n = Guard.Rows(input.Length, classes, inputName);
-        bool useLabels = targets.IsEmpty;
-        double counted = n;
-        if (useLabels)
+        public static double Of<T>(ReadOnlySpan<T> row, int label, in byte unused, double scale, Span<T> g)
+            where T : unmanaged, IFloatingPointIeee754<T> => Row<T, TSoftmax>(row, label, default, scale, g);
+
+        public static double Of<T>(ReadOnlySpan<T> row, ReadOnlySpan<T> target, in byte unused, double scale, Span<T> g)
+            where T : unmanaged, IFloatingPointIeee754<T> => Row<T, TSoftmax>(row, -1, target, scale, g);
+    }
+
+    /// <summary>Class-index targets; the mean divides by the counted rows (times K per element).</summary>
+    public readonly struct IndexTargets<T, TSoftmax> : ILossKernel<T, int, BrierScoreOptions>
+        where T : unmanaged, IFloatingPointIeee754<T> where TSoftmax : struct, IConst
+    {
+        public static double Prepare(in Batch<T, int> b, BrierScoreOptions o)
         {
-            Guard.Length(labels.Length, n, nameof(labels));
-            counted = 0;
-            for (int i = 0; i < n; i++)
+            o.Validate();
+            if (!TSoftmax.On)
             {
-                Guard.Label(labels[i], i, classes, o.IgnoreIndex, nameof(labels));
-                if (labels[i] != o.IgnoreIndex)
-                {
-                    counted++;
-                }
+                CrossEntropyFromProbabilities.CheckProbabilities(b.Input, b.Classes);
             }
-        }
-        else
-        {
-            Guard.Length(targets.Length, input.Length, nameof(targets));
-            for (int i = 0; i < n; i++)
-            {
-                Guard.ProbabilityRow(targets.Slice(i * classes, classes), i, o.TargetSumTolerance, nameof(targets));
-            }
+
+            return o.Denominator(Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, "labels"), b.Classes);
         }
 
-        Guard.Length(gradient.Length, input.Length, nameof(gradient), optional: true);
-        Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
+        public static double Generic(in Batch<T, int> b, BrierScoreOptions o, double scale) =>
+            RowwiseKernel.Labels<T, Rows<TSoftmax>, byte>(b, o.IgnoreIndex, 0, scale);
+    }
 
-        double denominator = o.Denominator(counted, classes);
-        double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, denominator, n);
-        bool wantGradient = !gradient.IsEmpty;
-        bool softmax = kind == Input.SoftmaxLogits;
-        double sum = 0;
-        for (int i = 0; i < n; i++)
+    /// <summary>Probability targets; the mean divides by N (times K per element).</summary>
+    public readonly struct ProbabilityTargets<T, TSoftmax> : ILossKernel<T, T, BrierScoreOptions>
+        where T : unmanaged, IFloatingPointIeee754<T> where TSoftmax : struct, IConst
+    {
+        public static double Prepare(in Batch<T, T> b, BrierScoreOptions o)
         {
-            var row = input.Slice(i * classes, classes);
-            int y = useLabels ? labels[i] : 0;
-            if (useLabels && y == o.IgnoreIndex)
+            o.Validate();
+            if (!TSoftmax.On)
             {
-                if (wantGradient)
-                {
-                    gradient.Slice(i * classes, classes).Clear();
-                }
-
-                if (!rowLosses.IsEmpty)
-                {
-                    rowLosses[i] = T.Zero;
-                }
-
-                continue;
+                CrossEntropyFromProbabilities.CheckProbabilities(b.Input, b.Classes);
             }
 
-            double lse = softmax ? LogSumExp.Compute(row) : 0;
-            double loss = 0;
-            double pDotD = 0;
-            for (int c = 0; c < classes; c++)
-            {
-                double p = softmax ? Math.Exp(double.CreateTruncating(row[c]) - lse) : double.CreateTruncating(row[c]);
-                double t = useLabels ? (c == y ? 1.0 : 0.0) : double.CreateTruncating(targets[i * classes + c]);
-                double e = p - t;
-                loss += e * e;
-                pDotD += p * 2 * e;
-            }
-
-            sum += loss;
-            if (!rowLosses.IsEmpty)
-            {
-                rowLosses[i] = T.CreateTruncating(loss);
-            }
-
-            if (wantGradient)
-            {
-                var g = gradient.Slice(i * classes, classes);
-                for (int c = 0; c < classes; c++)
-                {
-                    double p = softmax ? Math.Exp(double.CreateTruncating(row[c]) - lse) : double.CreateTruncating(row[c]);
-                    double t = useLabels ? (c == y ? 1.0 : 0.0) : double.CreateTruncating(targets[i * classes + c]);
-                    double d = 2 * (p - t);
-                    g[c] = T.CreateTruncating((softmax ? p * (d - pDotD) : d) * scale);
-                }
-            }
+            return o.Denominator(b.Rows, b.Classes);
         }
 
-        return Reducer.Result(o.Reduction, o.WhenEmpty, sum, denominator, n);
+        public static void CheckTargets(in Batch<T, T> b, BrierScoreOptions o, int from) =>
+            Guard.ProbabilityRows(b.Targets, b.Classes, from, o.TargetSumTolerance, "targets");
+
+        public static double Generic(in Batch<T, T> b, BrierScoreOptions o, double scale) =>
+            RowwiseKernel.Targets<T, Rows<TSoftmax>, byte>(b, 0, scale);
     }
 }

@@ -1,3 +1,4 @@
+using ClassLoss.Losses.Kernels;
 using ClassLoss.Validation;
 
 namespace ClassLoss.Losses;
@@ -21,50 +22,6 @@ public enum ProbabilityClamp
 
     /// <summary>No clamp: <c>log 0 = -∞</c> gives an infinite loss (the exact mathematics).</summary>
     None,
-}
-
-/// <summary>The clamped logarithm shared by the losses over probabilities.</summary>
-internal static class ClampedLog
-{
-    /// <summary>Returns the clamped <c>log p</c> and its derivative <c>d/dp</c> (0 where the clamp is active).</summary>
-    public static double Log(double p, ProbabilityClamp clamp, double epsilon, out double derivative)
-    {
-        switch (clamp)
-        {
-            case ProbabilityClamp.LogAtMinus100:
-            {
-                double l = Math.Log(p);
-                if (l < -100)
-                {
-                    derivative = 0;
-                    return -100;
-                }
-
-                derivative = 1.0 / p;
-                return l;
-            }
-
-            case ProbabilityClamp.KerasClip:
-                if (p < epsilon)
-                {
-                    derivative = 0;
-                    return Math.Log(epsilon);
-                }
-
-                if (p > 1 - epsilon)
-                {
-                    derivative = 0;
-                    return Math.Log(1 - epsilon);
-                }
-
-                derivative = 1.0 / p;
-                return Math.Log(p);
-
-            default:
-                derivative = 1.0 / p;
-                return Math.Log(p);
-        }
-    }
 }
 
 /// <summary>Options of <see cref="CrossEntropyFromProbabilities"/>.</summary>
@@ -136,55 +93,9 @@ public static class CrossEntropyFromProbabilities
     /// <param name="rowLosses">N buffer for each row's weighted loss (overwritten); empty to skip.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<int> labels, int classes,
         CrossEntropyFromProbabilitiesOptions? options, Span<T> gradient, Span<T> rowLosses)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var o = options ?? CrossEntropyFromProbabilitiesOptions.Default;
-        o.Validate(classes);
-        int n = Guard.Rows(probabilities.Length, classes, nameof(probabilities));
-        Guard.Length(labels.Length, n, nameof(labels));
-        Guard.Length(gradient.Length, probabilities.Length, nameof(gradient), optional: true);
-        Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
-        CheckProbabilities(probabilities, classes);
-
-        ReadOnlySpan<double> w = o.WeightSpan;
-        bool weighted = !w.IsEmpty;
-        double denominator = Guard.Labels(labels, classes, o.IgnoreIndex, w, nameof(labels));
-
-        double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, denominator, n);
-        bool wantGradient = !gradient.IsEmpty;
-        if (wantGradient)
-        {
-            gradient.Clear();
-        }
-
-        double sum = 0;
-        for (int i = 0; i < n; i++)
-        {
-            int y = labels[i];
-            double loss = 0;
-            if (y != o.IgnoreIndex)
-            {
-                double wy = weighted ? w[y] : 1.0;
-                if (wy != 0)
-                {
-                    double l = ClampedLog.Log(double.CreateTruncating(probabilities[i * classes + y]), o.Clamp, o.Epsilon, out double d);
-                    loss = -wy * l;
-                    if (wantGradient)
-                    {
-                        gradient[i * classes + y] = T.CreateTruncating(-wy * d * scale);
-                    }
-                }
-            }
-
-            sum += loss;
-            if (!rowLosses.IsEmpty)
-            {
-                rowLosses[i] = T.CreateTruncating(loss);
-            }
-        }
-
-        return Reducer.Result(o.Reduction, o.WhenEmpty, sum, denominator, n);
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossDriver.Run(new IndexTargets<T>(), Batch.Labels(probabilities, labels, classes, gradient, rowLosses, nameof(probabilities)),
+            options ?? CrossEntropyFromProbabilitiesOptions.Default);
 
     /// <summary>Cross-entropy of [N, K] probabilities against [N, K] probability (soft) targets.</summary>
     /// <param name="probabilities">Row-major [N, K] predicted probabilities, each in [0, 1].</param>
@@ -195,63 +106,92 @@ public static class CrossEntropyFromProbabilities
     /// <param name="rowLosses">N buffer for each row's loss (overwritten); empty to skip.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<T> targets, int classes,
         CrossEntropyFromProbabilitiesOptions? options, Span<T> gradient, Span<T> rowLosses)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var o = options ?? CrossEntropyFromProbabilitiesOptions.Default;
-        o.Validate(classes);
-        int n = Guard.Rows(probabilities.Length, classes, nameof(probabilities));
-        Guard.Length(targets.Length, probabilities.Length, nameof(targets));
-        Guard.Length(gradient.Length, probabilities.Length, nameof(gradient), optional: true);
-        Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
-        CheckProbabilities(probabilities, classes);
-        for (int i = 0; i < n; i++)
-        {
-            Guard.ProbabilityRow(targets.Slice(i * classes, classes), i, o.TargetSumTolerance, nameof(targets));
-        }
-
-        ReadOnlySpan<double> w = o.WeightSpan;
-        bool weighted = !w.IsEmpty;
-        double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, n, n);
-        bool wantGradient = !gradient.IsEmpty;
-        double sum = 0;
-        for (int i = 0; i < n; i++)
-        {
-            double loss = 0;
-            for (int c = 0; c < classes; c++)
-            {
-                int at = i * classes + c;
-                double q = (weighted ? w[c] : 1.0) * double.CreateTruncating(targets[at]);
-                double g = 0;
-                if (q != 0)
-                {
-                    double l = ClampedLog.Log(double.CreateTruncating(probabilities[at]), o.Clamp, o.Epsilon, out double d);
-                    loss -= q * l;
-                    g = -q * d * scale;
-                }
-
-                if (wantGradient)
-                {
-                    gradient[at] = T.CreateTruncating(g);
-                }
-            }
-
-            sum += loss;
-            if (!rowLosses.IsEmpty)
-            {
-                rowLosses[i] = T.CreateTruncating(loss);
-            }
-        }
-
-        return Reducer.Result(o.Reduction, o.WhenEmpty, sum, n, n);
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossDriver.Run(new ProbabilityTargets<T>(), Batch.Targets(probabilities, targets, classes, gradient, rowLosses, LossesShape.Rows, nameof(probabilities)),
+            options ?? CrossEntropyFromProbabilitiesOptions.Default);
 
     /// <summary>Checks that every predicted probability is finite and in [0, 1], naming row and column.</summary>
     internal static void CheckProbabilities<T>(ReadOnlySpan<T> probabilities, int classes)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Guard.UnitIntervals(probabilities, classes, 0, nameof(probabilities));
+
+    /// <summary>The rows: <c>-Σ_c q_c clog(p_c)</c> with <c>q = w_y [c = y]</c> or <c>q_c = w_c t_c</c>; gradient <c>-q_c clog'(p_c)</c>.</summary>
+    private readonly struct Rows : ILabelRow<CrossEntropyFromProbabilitiesOptions>, ITargetRow<CrossEntropyFromProbabilitiesOptions>
+    {
+        public static double Of<T>(ReadOnlySpan<T> p, int y, in CrossEntropyFromProbabilitiesOptions o, double scale, Span<T> g)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            g.Clear();
+            double wy = o.WeightSpan.IsEmpty ? 1.0 : o.WeightSpan[y];
+            if (wy == 0)
+            {
+                return 0;
+            }
+
+            double l = ClampedLog.Log(double.CreateTruncating(p[y]), o.Clamp, o.Epsilon, out double d);
+            if (!g.IsEmpty)
+            {
+                g[y] = T.CreateTruncating(-wy * d * scale);
+            }
+
+            return -wy * l;
+        }
+
+        public static double Of<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> t, in CrossEntropyFromProbabilitiesOptions o, double scale, Span<T> g)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            double loss = 0;
+            for (int c = 0; c < p.Length; c++)
+            {
+                double q = (o.WeightSpan.IsEmpty ? 1.0 : o.WeightSpan[c]) * double.CreateTruncating(t[c]);
+                double gc = 0;
+                if (q != 0)
+                {
+                    double l = ClampedLog.Log(double.CreateTruncating(p[c]), o.Clamp, o.Epsilon, out double d);
+                    loss -= q * l;
+                    gc = -q * d * scale;
+                }
+
+                if (!g.IsEmpty)
+                {
+                    g[c] = T.CreateTruncating(gc);
+                }
+            }
+
+            return loss;
+        }
+    }
+
+    /// <summary>Class-index targets; the mean divides by the weight of the counted rows.</summary>
+    private readonly struct IndexTargets<T> : ILossKernel<T, int, CrossEntropyFromProbabilitiesOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int at = 0; at < probabilities.Length; at++)
+        public static double Prepare(in Batch<T, int> b, CrossEntropyFromProbabilitiesOptions o)
         {
-            Guard.UnitInterval(double.CreateTruncating(probabilities[at]), at / classes, at % classes, nameof(probabilities));
+            o.Validate(b.Classes);
+            CheckProbabilities(b.Input, b.Classes);
+            return Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, o.WeightSpan, "labels");
         }
+
+        public static double Generic(in Batch<T, int> b, CrossEntropyFromProbabilitiesOptions o, double scale) =>
+            RowwiseKernel.Labels<T, Rows, CrossEntropyFromProbabilitiesOptions>(b, o.IgnoreIndex, o, scale);
+    }
+
+    /// <summary>Probability targets; the mean divides by N.</summary>
+    private readonly struct ProbabilityTargets<T> : ILossKernel<T, T, CrossEntropyFromProbabilitiesOptions>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static double Prepare(in Batch<T, T> b, CrossEntropyFromProbabilitiesOptions o)
+        {
+            o.Validate(b.Classes);
+            CheckProbabilities(b.Input, b.Classes);
+            return b.Rows;
+        }
+
+        public static void CheckTargets(in Batch<T, T> b, CrossEntropyFromProbabilitiesOptions o, int from) =>
+            Guard.ProbabilityRows(b.Targets, b.Classes, from, o.TargetSumTolerance, "targets");
+
+        public static double Generic(in Batch<T, T> b, CrossEntropyFromProbabilitiesOptions o, double scale) =>
+            RowwiseKernel.Targets<T, Rows, CrossEntropyFromProbabilitiesOptions>(b, o, scale);
     }
 }

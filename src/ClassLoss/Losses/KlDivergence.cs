@@ -1,3 +1,4 @@
+using ClassLoss.Losses.Kernels;
 using ClassLoss.Numerics;
 using ClassLoss.Validation;
 
@@ -44,69 +45,48 @@ public static class KlDivergence
     /// <param name="losses">N row sums or N·K element losses (overwritten); empty to skip.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logProbabilities, ReadOnlySpan<T> targets, int classes,
         KlDivergenceOptions? options, Span<T> gradient, Span<T> losses)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossDriver.Run(new Kernel<T>(), Batch.Targets(logProbabilities, targets, classes, gradient, losses, LossesShape.RowsOrElements,
+            nameof(logProbabilities), lossesName: nameof(losses)), options ?? KlDivergenceOptions.Default);
+
+    /// <summary>One element: <c>t (log t - x)</c> (0 for t = 0), derivative <c>-t</c>; the parameter says whether the target is given as <c>log t</c>.</summary>
+    private readonly struct Element : IElementLoss<bool>
+    {
+        public static double Of(double x, double raw, int column, in bool logTarget, out double derivative)
+        {
+            double t = logTarget ? Math.Exp(raw) : raw;
+            derivative = -t;
+            return t == 0 ? 0 : t * ((logTarget ? raw : Math.Log(t)) - x);
+        }
+    }
+
+    /// <summary>Generic only; the mean divides by N·K.</summary>
+    private readonly struct Kernel<T> : ILossKernel<T, T, KlDivergenceOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var o = options ?? KlDivergenceOptions.Default;
-        int n = Guard.Rows(logProbabilities.Length, classes, nameof(logProbabilities));
-        Guard.Length(targets.Length, logProbabilities.Length, nameof(targets));
-        Guard.Length(gradient.Length, logProbabilities.Length, nameof(gradient), optional: true);
-        bool perElement = ElementwiseOutput.Check(losses.Length, n, classes, nameof(losses));
-        for (int at = 0; at < targets.Length; at++)
+        public static double Prepare(in Batch<T, T> b, KlDivergenceOptions o) => (double)b.Rows * b.Classes;
+
+        public static void CheckTargets(in Batch<T, T> b, KlDivergenceOptions o, int from)
         {
-            double v = double.CreateTruncating(targets[at]);
-            if (o.LogTarget)
+            if (!o.LogTarget)
             {
+                Guard.UnitIntervals(b.Targets, b.Classes, from, "targets");
+                return;
+            }
+
+            for (int at = from * b.Classes; at < b.Targets.Length; at++)
+            {
+                double v = double.CreateTruncating(b.Targets[at]);
                 if (!(v <= 0))
                 {
                     throw new ArgumentException(
-                        FormattableString.Invariant($"targets row {at / classes}, column {at % classes} is {v}; a log-probability target must be <= 0 (or -inf) and not NaN."), nameof(targets));
+                        FormattableString.Invariant($"targets row {at / b.Classes}, column {at % b.Classes} is {v}; a log-probability target must be <= 0 (or -inf) and not NaN."), "targets");
                 }
-            }
-            else
-            {
-                Guard.UnitInterval(v, at / classes, at % classes, nameof(targets));
             }
         }
 
-        double count = (double)n * classes;
-        double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, count, n);
-        bool wantGradient = !gradient.IsEmpty;
-        double sum = 0;
-        for (int i = 0; i < n; i++)
-        {
-            double rowLoss = 0;
-            for (int k = 0; k < classes; k++)
-            {
-                int at = i * classes + k;
-                double raw = double.CreateTruncating(targets[at]);
-                double t = o.LogTarget ? Math.Exp(raw) : raw;
-                double loss = 0;
-                if (t != 0)
-                {
-                    double logT = o.LogTarget ? raw : Math.Log(t);
-                    loss = t * (logT - double.CreateTruncating(logProbabilities[at]));
-                }
-
-                rowLoss += loss;
-                if (perElement)
-                {
-                    losses[at] = T.CreateTruncating(loss);
-                }
-
-                if (wantGradient)
-                {
-                    gradient[at] = T.CreateTruncating(-t * scale);
-                }
-            }
-
-            sum += rowLoss;
-            if (!perElement && !losses.IsEmpty)
-            {
-                losses[i] = T.CreateTruncating(rowLoss);
-            }
-        }
-
-        return Reducer.Result(o.Reduction, o.WhenEmpty, sum, count, n);
+        public static double Generic(in Batch<T, T> b, KlDivergenceOptions o, double scale) =>
+            ElementwiseKernel.Run<T, Element, bool>(b, default, o.LogTarget, scale);
     }
 }
 
@@ -137,32 +117,9 @@ public static class Entropy
     /// <param name="options">Reduction, tolerance; null for the defaults.</param>
     /// <param name="rowEntropies">N buffer for each row's entropy (overwritten); empty to skip.</param>
     public static LossResult OfProbabilities<T>(ReadOnlySpan<T> probabilities, int classes, EntropyOptions? options, Span<T> rowEntropies)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var o = options ?? EntropyOptions.Default;
-        Guard.Option(double.IsNaN(o.SumTolerance) || o.SumTolerance >= 0, nameof(o.SumTolerance), o.SumTolerance, "must be >= 0 or NaN");
-        int n = Guard.Rows(probabilities.Length, classes, nameof(probabilities));
-        Guard.Length(rowEntropies.Length, n, nameof(rowEntropies), optional: true);
-        double sum = 0;
-        for (int i = 0; i < n; i++)
-        {
-            var row = probabilities.Slice(i * classes, classes);
-            Guard.ProbabilityRow(row, i, o.SumTolerance, nameof(probabilities));
-            double h = 0;
-            for (int k = 0; k < classes; k++)
-            {
-                h -= StableMath.Xlogx(double.CreateTruncating(row[k]));
-            }
-
-            sum += h;
-            if (!rowEntropies.IsEmpty)
-            {
-                rowEntropies[i] = T.CreateTruncating(h);
-            }
-        }
-
-        return Reducer.Result(o.Reduction, o.WhenEmpty, sum, n, n);
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossDriver.Run(new Kernel<T, No>(), Batch.NoTargets(probabilities, classes, default, rowEntropies, nameof(probabilities), nameof(rowEntropies)),
+            options ?? EntropyOptions.Default);
 
     /// <summary>Entropy of softmax([N, K] logits) with its gradient.</summary>
     /// <param name="logits">Row-major [N, K] logits (<c>-∞</c> allowed for masked classes).</param>
@@ -171,22 +128,32 @@ public static class Entropy
     /// <param name="gradient">[N, K] buffer for ∂(reduced entropy)/∂z (overwritten); empty to skip.</param>
     /// <param name="rowEntropies">N buffer for each row's entropy (overwritten); empty to skip.</param>
     public static LossResult FromLogits<T>(ReadOnlySpan<T> logits, int classes, EntropyOptions? options, Span<T> gradient, Span<T> rowEntropies)
-        where T : unmanaged, IFloatingPointIeee754<T>
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossDriver.Run(new Kernel<T, Yes>(), Batch.NoTargets(logits, classes, gradient, rowEntropies, nameof(logits), nameof(rowEntropies)),
+            options ?? EntropyOptions.Default);
+
+    /// <summary>One row's entropy: of the probabilities themselves, or (<typeparamref name="TLogits"/>) of softmax(z)
+    /// with <c>∂H/∂z_j = -p_j (log p_j + H)</c>.</summary>
+    private readonly struct Row<TLogits> : ITargetRow<byte> where TLogits : struct, IConst
     {
-        var o = options ?? EntropyOptions.Default;
-        int n = Guard.Rows(logits.Length, classes, nameof(logits));
-        Guard.Length(gradient.Length, logits.Length, nameof(gradient), optional: true);
-        Guard.Length(rowEntropies.Length, n, nameof(rowEntropies), optional: true);
-        double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, n, n);
-        double sum = 0;
-        for (int i = 0; i < n; i++)
+        public static double Of<T>(ReadOnlySpan<T> row, ReadOnlySpan<T> unused, in byte none, double scale, Span<T> g)
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
-            var z = logits.Slice(i * classes, classes);
-            double lse = LogSumExp.Compute(z);
             double h = 0;
-            for (int k = 0; k < classes; k++)
+            if (!TLogits.On)
             {
-                double logP = double.CreateTruncating(z[k]) - lse;
+                for (int k = 0; k < row.Length; k++)
+                {
+                    h -= StableMath.Xlogx(double.CreateTruncating(row[k]));
+                }
+
+                return h;
+            }
+
+            double lse = LogSumExp.Compute(row);
+            for (int k = 0; k < row.Length; k++)
+            {
+                double logP = double.CreateTruncating(row[k]) - lse;
                 double p = Math.Exp(logP);
                 if (p != 0)
                 {
@@ -194,24 +161,33 @@ public static class Entropy
                 }
             }
 
-            sum += h;
-            if (!rowEntropies.IsEmpty)
+            for (int k = 0; k < g.Length; k++)
             {
-                rowEntropies[i] = T.CreateTruncating(h);
+                double logP = double.CreateTruncating(row[k]) - lse;
+                double p = Math.Exp(logP);
+                g[k] = T.CreateTruncating(p == 0 ? 0 : -p * (logP + h) * scale);
             }
 
-            if (!gradient.IsEmpty)
+            return h;
+        }
+    }
+
+    /// <summary>Generic only; no targets (the probability form checks its input rows); the mean divides by N.</summary>
+    private readonly struct Kernel<T, TLogits> : ILossKernel<T, T, EntropyOptions>
+        where T : unmanaged, IFloatingPointIeee754<T> where TLogits : struct, IConst
+    {
+        public static double Prepare(in Batch<T, T> b, EntropyOptions o)
+        {
+            if (!TLogits.On)
             {
-                var g = gradient.Slice(i * classes, classes);
-                for (int k = 0; k < classes; k++)
-                {
-                    double logP = double.CreateTruncating(z[k]) - lse;
-                    double p = Math.Exp(logP);
-                    g[k] = T.CreateTruncating(p == 0 ? 0 : -p * (logP + h) * scale);
-                }
+                Guard.Option(double.IsNaN(o.SumTolerance) || o.SumTolerance >= 0, nameof(o.SumTolerance), o.SumTolerance, "must be >= 0 or NaN");
+                Guard.ProbabilityRows(b.Input, b.Classes, 0, o.SumTolerance, "probabilities");
             }
+
+            return b.Rows;
         }
 
-        return Reducer.Result(o.Reduction, o.WhenEmpty, sum, n, n);
+        public static double Generic(in Batch<T, T> b, EntropyOptions o, double scale) =>
+            RowwiseKernel.Targets<T, Row<TLogits>, byte>(b, 0, scale);
     }
 }

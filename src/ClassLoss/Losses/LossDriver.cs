@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ClassLoss.Losses.Kernels;
 
 namespace ClassLoss.Losses;
 

@@ -1,3 +1,4 @@
+using ClassLoss.Losses.Kernels;
 using ClassLoss.Validation;
 
 namespace ClassLoss.Losses;
@@ -55,39 +56,29 @@ public static class MultiMarginHinge
     /// <param name="rowLosses">N buffer for row losses (overwritten); empty to skip.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> scores, ReadOnlySpan<int> labels, int classes,
         MultiMarginHingeOptions? options, Span<T> gradient, Span<T> rowLosses)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var o = options ?? MultiMarginHingeOptions.Default;
-        o.Validate(classes);
-        int n = Guard.Rows(scores.Length, classes, nameof(scores));
-        Guard.Length(labels.Length, n, nameof(labels));
-        Guard.Length(gradient.Length, scores.Length, nameof(gradient), optional: true);
-        Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
-        for (int i = 0; i < n; i++)
-        {
-            Guard.Label(labels[i], i, classes, int.MinValue, nameof(labels));
-        }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossDriver.Run(new Kernel<T>(), Batch.Labels(scores, labels, classes, gradient, rowLosses, nameof(scores)),
+            options ?? MultiMarginHingeOptions.Default);
 
-        double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, n, n);
-        double margin = o.Margin;
-        double invK = 1.0 / classes;
-        bool squared = o.Power == 2;
-        double sum = 0;
-        for (int i = 0; i < n; i++)
+    /// <summary>One row: <c>w_y Σ_{i≠y} max(0, m - x_y + x_i)^p / K</c> and its subgradient.</summary>
+    private readonly struct Row : ILabelRow<MultiMarginHingeOptions>
+    {
+        public static double Of<T>(ReadOnlySpan<T> x, int y, in MultiMarginHingeOptions o, double scale, Span<T> g)
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
-            var x = scores.Slice(i * classes, classes);
-            int y = labels[i];
+            int classes = x.Length;
+            double invK = 1.0 / classes;
+            bool squared = o.Power == 2;
             double w = o.WeightOf(y);
             double xy = double.CreateTruncating(x[y]);
             double loss = 0;
             double gy = 0;
-            var g = gradient.IsEmpty ? default : gradient.Slice(i * classes, classes);
             for (int c = 0; c < classes; c++)
             {
                 double d = 0;
                 if (c != y)
                 {
-                    double h = margin - xy + double.CreateTruncating(x[c]);
+                    double h = o.Margin - xy + double.CreateTruncating(x[c]);
                     if (h > 0)
                     {
                         loss += squared ? h * h : h;
@@ -107,14 +98,22 @@ public static class MultiMarginHinge
                 g[y] = T.CreateTruncating(gy * scale);
             }
 
-            loss *= w * invK;
-            sum += loss;
-            if (!rowLosses.IsEmpty)
-            {
-                rowLosses[i] = T.CreateTruncating(loss);
-            }
+            return loss * (w * invK);
+        }
+    }
+
+    /// <summary>Generic only; every row has a class (no ignore index); the mean divides by N.</summary>
+    private readonly struct Kernel<T> : ILossKernel<T, int, MultiMarginHingeOptions>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static double Prepare(in Batch<T, int> b, MultiMarginHingeOptions o)
+        {
+            o.Validate(b.Classes);
+            Guard.Labels(b.Targets, b.Classes, int.MinValue, default, "labels");
+            return b.Rows;
         }
 
-        return Reducer.Result(o.Reduction, o.WhenEmpty, sum, n, n);
+        public static double Generic(in Batch<T, int> b, MultiMarginHingeOptions o, double scale) =>
+            RowwiseKernel.Labels<T, Row, MultiMarginHingeOptions>(b, int.MinValue, o, scale);
     }
 }

@@ -1,3 +1,4 @@
+using ClassLoss.Losses.Kernels;
 using ClassLoss.Validation;
 
 namespace ClassLoss.Losses;
@@ -55,48 +56,38 @@ public static class NegativeLogLikelihood
     /// <param name="rowLosses">N buffer for each row's weighted loss (overwritten); empty to skip.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logProbabilities, ReadOnlySpan<int> labels, int classes,
         NegativeLogLikelihoodOptions? options, Span<T> gradient, Span<T> rowLosses)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossDriver.Run(new Kernel<T>(), Batch.Labels(logProbabilities, labels, classes, gradient, rowLosses, nameof(logProbabilities)),
+            options ?? NegativeLogLikelihoodOptions.Default);
+
+    /// <summary>One row: <c>-w_y logp_y</c>; the gradient row is <c>-w_y</c> at y and 0 elsewhere.</summary>
+    private readonly struct Row : ILabelRow<NegativeLogLikelihoodOptions>
+    {
+        public static double Of<T>(ReadOnlySpan<T> logp, int y, in NegativeLogLikelihoodOptions o, double scale, Span<T> g)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            double wy = o.WeightSpan.IsEmpty ? 1.0 : o.WeightSpan[y];
+            if (!g.IsEmpty)
+            {
+                g.Clear();
+                g[y] = T.CreateTruncating(-wy * scale);
+            }
+
+            return wy == 0 ? 0 : -wy * double.CreateTruncating(logp[y]);
+        }
+    }
+
+    /// <summary>Generic only; the mean divides by the weight of the counted rows.</summary>
+    private readonly struct Kernel<T> : ILossKernel<T, int, NegativeLogLikelihoodOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var o = options ?? NegativeLogLikelihoodOptions.Default;
-        o.Validate(classes);
-        int n = Guard.Rows(logProbabilities.Length, classes, nameof(logProbabilities));
-        Guard.Length(labels.Length, n, nameof(labels));
-        Guard.Length(gradient.Length, logProbabilities.Length, nameof(gradient), optional: true);
-        Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
-
-        ReadOnlySpan<double> w = o.WeightSpan;
-        bool weighted = !w.IsEmpty;
-        double denominator = Guard.Labels(labels, classes, o.IgnoreIndex, w, nameof(labels));
-
-        double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, denominator, n);
-        bool wantGradient = !gradient.IsEmpty;
-        if (wantGradient)
+        public static double Prepare(in Batch<T, int> b, NegativeLogLikelihoodOptions o)
         {
-            gradient.Clear();
+            o.Validate(b.Classes);
+            return Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, o.WeightSpan, "labels");
         }
 
-        double sum = 0;
-        for (int i = 0; i < n; i++)
-        {
-            int y = labels[i];
-            double loss = 0;
-            if (y != o.IgnoreIndex)
-            {
-                double wy = weighted ? w[y] : 1.0;
-                loss = wy == 0 ? 0 : -wy * double.CreateTruncating(logProbabilities[i * classes + y]);
-                if (wantGradient)
-                {
-                    gradient[i * classes + y] = T.CreateTruncating(-wy * scale);
-                }
-            }
-
-            sum += loss;
-            if (!rowLosses.IsEmpty)
-            {
-                rowLosses[i] = T.CreateTruncating(loss);
-            }
-        }
-
-        return Reducer.Result(o.Reduction, o.WhenEmpty, sum, denominator, n);
+        public static double Generic(in Batch<T, int> b, NegativeLogLikelihoodOptions o, double scale) =>
+            RowwiseKernel.Labels<T, Row, NegativeLogLikelihoodOptions>(b, o.IgnoreIndex, o, scale);
     }
 }

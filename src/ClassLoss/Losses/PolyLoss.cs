@@ -1,3 +1,4 @@
+using ClassLoss.Losses.Kernels;
 using ClassLoss.Numerics;
 using ClassLoss.Validation;
 
@@ -43,57 +44,9 @@ public static class PolyLoss
     /// <param name="rowLosses">N buffer for row losses (overwritten); empty to skip.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int classes,
         PolyLossOptions? options, Span<T> gradient, Span<T> rowLosses)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var o = options ?? PolyLossOptions.Default;
-        o.Validate();
-        int n = Guard.Rows(logits.Length, classes, nameof(logits));
-        Guard.Length(labels.Length, n, nameof(labels));
-        Guard.Length(gradient.Length, logits.Length, nameof(gradient), optional: true);
-        Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
-        double counted = Guard.Labels(labels, classes, o.IgnoreIndex, default, nameof(labels));
-
-        double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, counted, n);
-        double eps = o.Epsilon;
-        double sum = 0;
-        for (int i = 0; i < n; i++)
-        {
-            var z = logits.Slice(i * classes, classes);
-            int y = labels[i];
-            double loss = 0;
-            if (y == o.IgnoreIndex)
-            {
-                if (!gradient.IsEmpty)
-                {
-                    gradient.Slice(i * classes, classes).Clear();
-                }
-            }
-            else
-            {
-                double lse = LogSumExp.Compute(z, 1.0, out _);
-                double py = Math.Exp(double.CreateTruncating(z[y]) - lse);
-                loss = lse - double.CreateTruncating(z[y]) + eps * (1 - py);
-                if (!gradient.IsEmpty)
-                {
-                    var g = gradient.Slice(i * classes, classes);
-                    for (int c = 0; c < classes; c++)
-                    {
-                        double p = Math.Exp(double.CreateTruncating(z[c]) - lse);
-                        double t = c == y ? 1.0 : 0.0;
-                        g[c] = T.CreateTruncating((p - t - eps * p * (t - py)) * scale);
-                    }
-                }
-            }
-
-            sum += loss;
-            if (!rowLosses.IsEmpty)
-            {
-                rowLosses[i] = T.CreateTruncating(loss);
-            }
-        }
-
-        return Reducer.Result(o.Reduction, o.WhenEmpty, sum, counted, n);
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossDriver.Run(new IndexTargets<T>(), Batch.Labels(logits, labels, classes, gradient, rowLosses, nameof(logits)),
+            options ?? PolyLossOptions.Default);
 
     /// <summary>Poly-1 loss with probability (soft) targets.</summary>
     /// <param name="logits">Row-major [N, K] logits.</param>
@@ -104,29 +57,34 @@ public static class PolyLoss
     /// <param name="rowLosses">N buffer for row losses (overwritten); empty to skip.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
         PolyLossOptions? options, Span<T> gradient, Span<T> rowLosses)
-        where T : unmanaged, IFloatingPointIeee754<T>
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossDriver.Run(new ProbabilityTargets<T>(), Batch.Targets(logits, targets, classes, gradient, rowLosses, LossesShape.Rows, nameof(logits)),
+            options ?? PolyLossOptions.Default);
+
+    /// <summary>The rows: <c>lse - z_y + ε (1 - p_y)</c> and <c>Σ t (lse - z) + ε (1 - Σ t p)</c> with their gradients.</summary>
+    private readonly struct Rows : ILabelRow<double>, ITargetRow<double>
     {
-        var o = options ?? PolyLossOptions.Default;
-        o.Validate();
-        int n = Guard.Rows(logits.Length, classes, nameof(logits));
-        Guard.Length(targets.Length, logits.Length, nameof(targets));
-        Guard.Length(gradient.Length, logits.Length, nameof(gradient), optional: true);
-        Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
-        for (int i = 0; i < n; i++)
+        public static double Of<T>(ReadOnlySpan<T> z, int y, in double eps, double scale, Span<T> g)
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
-            Guard.ProbabilityRow(targets.Slice(i * classes, classes), i, o.TargetSumTolerance, nameof(targets));
+            double lse = LogSumExp.Compute(z, 1.0, out _);
+            double py = Math.Exp(double.CreateTruncating(z[y]) - lse);
+            for (int c = 0; c < g.Length; c++)
+            {
+                double p = Math.Exp(double.CreateTruncating(z[c]) - lse);
+                double t = c == y ? 1.0 : 0.0;
+                g[c] = T.CreateTruncating((p - t - (eps * p * (t - py))) * scale);
+            }
+
+            return lse - double.CreateTruncating(z[y]) + (eps * (1 - py));
         }
 
-        double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, n, n);
-        double eps = o.Epsilon;
-        double sum = 0;
-        for (int i = 0; i < n; i++)
+        public static double Of<T>(ReadOnlySpan<T> z, ReadOnlySpan<T> t, in double eps, double scale, Span<T> g)
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
-            var z = logits.Slice(i * classes, classes);
-            var t = targets.Slice(i * classes, classes);
             double lse = LogSumExp.Compute(z, 1.0, out _);
             double ce = 0, pt = 0, tsum = 0;
-            for (int c = 0; c < classes; c++)
+            for (int c = 0; c < z.Length; c++)
             {
                 double tc = double.CreateTruncating(t[c]);
                 if (tc != 0)
@@ -137,25 +95,45 @@ public static class PolyLoss
                 }
             }
 
-            double loss = ce + eps * (1 - pt);
-            if (!gradient.IsEmpty)
+            for (int c = 0; c < g.Length; c++)
             {
-                var g = gradient.Slice(i * classes, classes);
-                for (int c = 0; c < classes; c++)
-                {
-                    double p = Math.Exp(double.CreateTruncating(z[c]) - lse);
-                    double tc = double.CreateTruncating(t[c]);
-                    g[c] = T.CreateTruncating((p * tsum - tc - eps * p * (tc - pt)) * scale);
-                }
+                double p = Math.Exp(double.CreateTruncating(z[c]) - lse);
+                double tc = double.CreateTruncating(t[c]);
+                g[c] = T.CreateTruncating(((p * tsum) - tc - (eps * p * (tc - pt))) * scale);
             }
 
-            sum += loss;
-            if (!rowLosses.IsEmpty)
-            {
-                rowLosses[i] = T.CreateTruncating(loss);
-            }
+            return ce + (eps * (1 - pt));
+        }
+    }
+
+    /// <summary>Class-index targets; the mean divides by the counted rows.</summary>
+    private readonly struct IndexTargets<T> : ILossKernel<T, int, PolyLossOptions>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static double Prepare(in Batch<T, int> b, PolyLossOptions o)
+        {
+            o.Validate();
+            return Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, "labels");
         }
 
-        return Reducer.Result(o.Reduction, o.WhenEmpty, sum, n, n);
+        public static double Generic(in Batch<T, int> b, PolyLossOptions o, double scale) =>
+            RowwiseKernel.Labels<T, Rows, double>(b, o.IgnoreIndex, o.Epsilon, scale);
+    }
+
+    /// <summary>Probability targets; the mean divides by N.</summary>
+    private readonly struct ProbabilityTargets<T> : ILossKernel<T, T, PolyLossOptions>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static double Prepare(in Batch<T, T> b, PolyLossOptions o)
+        {
+            o.Validate();
+            return b.Rows;
+        }
+
+        public static void CheckTargets(in Batch<T, T> b, PolyLossOptions o, int from) =>
+            Guard.ProbabilityRows(b.Targets, b.Classes, from, o.TargetSumTolerance, "targets");
+
+        public static double Generic(in Batch<T, T> b, PolyLossOptions o, double scale) =>
+            RowwiseKernel.Targets<T, Rows, double>(b, o.Epsilon, scale);
     }
 }

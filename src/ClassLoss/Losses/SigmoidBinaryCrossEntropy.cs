@@ -80,8 +80,7 @@ public static class SigmoidBinaryCrossEntropy
             CheckTargetsAndWeights(b.Targets, b.ElementWeights, b.Classes, from);
 
         public static double Generic(in Batch<T, T> b, BinaryCrossEntropyOptions o, double scale) =>
-            SigmoidBinaryCrossEntropyKernel.Generic(b.Input, b.Targets, b.ElementWeights, b.Classes, o.WeightSpan, o.PositiveWeightSpan,
-                o.LabelSmoothing, scale, b.Gradient, b.Losses);
+            SigmoidBinaryCrossEntropyKernel.Generic(b, o.WeightSpan, o.PositiveWeightSpan, o.LabelSmoothing, scale);
 
         public static bool FusedCovers(in Batch<T, T> b, BinaryCrossEntropyOptions o) =>
             SigmoidBinaryCrossEntropyKernel.Covers(!o.WeightSpan.IsEmpty || !o.PositiveWeightSpan.IsEmpty || !b.ElementWeights.IsEmpty,

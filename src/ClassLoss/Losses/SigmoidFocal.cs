@@ -80,7 +80,7 @@ public static class SigmoidFocal
             Guard.UnitIntervals(b.Targets, b.Classes, from, "targets");
 
         public static double Generic(in Batch<T, T> b, SigmoidFocalOptions o, double scale) =>
-            SigmoidFocalKernel.Generic(b.Input, b.Targets, b.Classes, o.Gamma, o.UsesAlpha, o.Alpha, scale, b.Gradient, b.Losses);
+            SigmoidFocalKernel.Generic(b, o.Gamma, o.UsesAlpha, o.Alpha, scale);
 
         public static bool FusedCovers(in Batch<T, T> b, SigmoidFocalOptions o) => true;
 

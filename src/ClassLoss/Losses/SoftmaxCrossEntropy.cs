@@ -74,8 +74,7 @@ public static class SoftmaxCrossEntropy
         }
 
         public static double Generic(in Batch<T, int> b, CrossEntropyOptions o, double scale) =>
-            CrossEntropyIndexKernel.Generic(b.Input, b.Targets, b.Classes, o.WeightSpan, o.LabelSmoothing, o.Temperature,
-                o.IgnoreIndex, scale, b.Gradient, b.Losses);
+            CrossEntropyIndexKernel.Generic(b, o.WeightSpan, o.LabelSmoothing, o.Temperature, o.IgnoreIndex, scale);
 
         public static bool FusedCovers(in Batch<T, int> b, CrossEntropyOptions o) => CrossEntropyIndexKernel.Covers(o.WeightSpan, o.LabelSmoothing);
 
@@ -101,8 +100,7 @@ public static class SoftmaxCrossEntropy
             Guard.ProbabilityRows(b.Targets, b.Classes, from, o.TargetSumTolerance, "targets");
 
         public static double Generic(in Batch<T, T> b, CrossEntropyOptions o, double scale) =>
-            CrossEntropySoftKernel.Generic(b.Input, b.Targets, b.Classes, o.WeightSpan, o.LabelSmoothing, o.Temperature, scale,
-                b.Gradient, b.Losses);
+            CrossEntropySoftKernel.Generic(b, o.WeightSpan, o.LabelSmoothing, o.Temperature, scale);
 
         public static bool FusedCovers(in Batch<T, T> b, CrossEntropyOptions o) => CrossEntropySoftKernel.Covers(o.WeightSpan);
 

@@ -99,8 +99,7 @@ public static class SoftmaxFocal
         }
 
         public static double Generic(in Batch<T, int> b, SoftmaxFocalOptions o, double scale) =>
-            SoftmaxFocalKernel.Generic(b.Input, b.Targets, b.Classes, o.Gamma, o.Alpha, o.ClassAlphaSpan, o.IgnoreIndex, scale,
-                b.Gradient, b.Losses);
+            SoftmaxFocalKernel.Generic(b, o.Gamma, o.Alpha, o.ClassAlphaSpan, o.IgnoreIndex, scale);
 
         public static bool FusedCovers(in Batch<T, int> b, SoftmaxFocalOptions o) => true;
 
@@ -126,7 +125,7 @@ public static class SoftmaxFocal
             Guard.ProbabilityRows(b.Targets, b.Classes, from, o.TargetSumTolerance, "targets");
 
         public static double Generic(in Batch<T, T> b, SoftmaxFocalOptions o, double scale) =>
-            SoftmaxFocalKernel.Generic(b.Input, b.Targets, b.Classes, o.Gamma, o.Alpha, o.ClassAlphaSpan, scale, b.Gradient, b.Losses);
+            SoftmaxFocalKernel.Generic(b, o.Gamma, o.Alpha, o.ClassAlphaSpan, scale);
 
         public static bool FusedCovers(in Batch<T, T> b, SoftmaxFocalOptions o) => SoftmaxFocalKernel.CoversSoft(o.ClassAlphaSpan, o.Gamma);
 

@@ -1,3 +1,4 @@
+using ClassLoss.Losses.Kernels;
 using ClassLoss.Validation;
 
 namespace ClassLoss.Losses;
@@ -33,60 +34,47 @@ public static class SparsemaxLoss
     /// <param name="rowLosses">N buffer for row losses (overwritten); empty to skip.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int classes,
         SparsemaxLossOptions? options, Span<T> gradient, Span<T> rowLosses)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossDriver.Run(new Kernel<T>(), Batch.Labels(logits, labels, classes, gradient, rowLosses, nameof(logits)),
+            options ?? SparsemaxLossOptions.Default);
+
+    /// <summary>One row: <c>-(z_y - max) + ½ Σ_{j∈S} ((z_j - max)² - τ²) + ½</c>, gradient <c>sparsemax(z) - onehot(y)</c>.</summary>
+    private readonly struct Row : ILabelRow<byte>
+    {
+        public static double Of<T>(ReadOnlySpan<T> z, int y, in byte unused, double scale, Span<T> g)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            double max = Max(z);
+            double tau = Threshold(z, max);
+            double half = 0;
+            for (int c = 0; c < z.Length; c++)
+            {
+                double v = double.CreateTruncating(z[c]) - max;
+                if (v > tau)
+                {
+                    half += (v - tau) * (v + tau);
+                }
+            }
+
+            for (int c = 0; c < g.Length; c++)
+            {
+                double p = Math.Max(0.0, double.CreateTruncating(z[c]) - max - tau);
+                g[c] = T.CreateTruncating((p - (c == y ? 1.0 : 0.0)) * scale);
+            }
+
+            return -(double.CreateTruncating(z[y]) - max) + (0.5 * half) + 0.5;
+        }
+    }
+
+    /// <summary>Generic only; the mean divides by the counted rows.</summary>
+    private readonly struct Kernel<T> : ILossKernel<T, int, SparsemaxLossOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var o = options ?? SparsemaxLossOptions.Default;
-        int n = Guard.Rows(logits.Length, classes, nameof(logits));
-        Guard.Length(labels.Length, n, nameof(labels));
-        Guard.Length(gradient.Length, logits.Length, nameof(gradient), optional: true);
-        Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
-        double counted = Guard.Labels(labels, classes, o.IgnoreIndex, default, nameof(labels));
+        public static double Prepare(in Batch<T, int> b, SparsemaxLossOptions o) =>
+            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, "labels");
 
-        double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, counted, n);
-        double sum = 0;
-        for (int i = 0; i < n; i++)
-        {
-            var z = logits.Slice(i * classes, classes);
-            int y = labels[i];
-            var g = gradient.IsEmpty ? default : gradient.Slice(i * classes, classes);
-            double loss = 0;
-            if (y == o.IgnoreIndex)
-            {
-                g.Clear();
-            }
-            else
-            {
-                double max = Max(z);
-                double tau = Threshold(z, max);
-                double half = 0;
-                for (int c = 0; c < classes; c++)
-                {
-                    double v = double.CreateTruncating(z[c]) - max;
-                    if (v > tau)
-                    {
-                        half += (v - tau) * (v + tau);
-                    }
-                }
-
-                loss = -(double.CreateTruncating(z[y]) - max) + 0.5 * half + 0.5;
-                if (!g.IsEmpty)
-                {
-                    for (int c = 0; c < classes; c++)
-                    {
-                        double p = Math.Max(0.0, double.CreateTruncating(z[c]) - max - tau);
-                        g[c] = T.CreateTruncating((p - (c == y ? 1.0 : 0.0)) * scale);
-                    }
-                }
-            }
-
-            sum += loss;
-            if (!rowLosses.IsEmpty)
-            {
-                rowLosses[i] = T.CreateTruncating(loss);
-            }
-        }
-
-        return Reducer.Result(o.Reduction, o.WhenEmpty, sum, counted, n);
+        public static double Generic(in Batch<T, int> b, SparsemaxLossOptions o, double scale) =>
+            RowwiseKernel.Labels<T, Row, byte>(b, o.IgnoreIndex, 0, scale);
     }
 
     private static double Max<T>(ReadOnlySpan<T> z)

@@ -1,3 +1,4 @@
+using ClassLoss.Losses.Kernels;
 using ClassLoss.Validation;
 
 namespace ClassLoss.Losses;
@@ -57,20 +58,13 @@ public static class WeightedKappaLoss
         WeightedKappaLossOptions? options, Span<T> gradient, Span<T> rowLosses)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        // A batch statistic, not a sum of rows: it shares the shape checks but not LossDriver's reduction.
         var o = options ?? WeightedKappaLossOptions.Default;
         o.Validate();
-        int n = Guard.Rows(probabilities.Length, classes, nameof(probabilities));
-        Guard.Length(labels.Length, n, nameof(labels));
-        Guard.Length(gradient.Length, probabilities.Length, nameof(gradient), optional: true);
         Guard.Length(rowLosses.Length, 0, nameof(rowLosses));
-        for (int i = 0; i < n; i++)
-        {
-            Guard.Label(labels[i], i, classes, int.MinValue, nameof(labels));
-            for (int c = 0; c < classes; c++)
-            {
-                Guard.UnitInterval(double.CreateTruncating(probabilities[i * classes + c]), i, c, nameof(probabilities));
-            }
-        }
+        int n = Batch.Labels(probabilities, labels, classes, gradient, default, nameof(probabilities)).Rows;
+        Guard.Labels(labels, classes, int.MinValue, default, nameof(labels));
+        CrossEntropyFromProbabilities.CheckProbabilities(probabilities, classes);
 
         bool quadratic = o.Weighting == KappaWeighting.Quadratic;
         Span<double> counts = classes <= 512 ? stackalloc double[classes] : new double[classes];

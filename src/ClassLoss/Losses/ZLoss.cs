@@ -1,3 +1,4 @@
+using ClassLoss.Losses.Kernels;
 using ClassLoss.Numerics;
 using ClassLoss.Validation;
 
@@ -49,37 +50,40 @@ public static class ZLoss
     private static LossResult Run<T>(ReadOnlySpan<T> logits, int classes, ZLossOptions? options, Span<T> gradient, Span<T> rowLosses, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        var batch = Batch.NoTargets(logits, classes, gradient, rowLosses, nameof(logits));
         var o = options ?? ZLossOptions.Default;
-        o.Validate();
-        int n = Guard.Rows(logits.Length, classes, nameof(logits));
-        Guard.Length(gradient.Length, logits.Length, nameof(gradient), optional: true);
-        Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
-        double scale = Reducer.GradientScale(o.Reduction, o.WhenEmpty, n, n);
-        double coef = o.Coefficient;
-        double sum = 0;
-        for (int i = 0; i < n; i++)
+        return accumulate ? LossDriver.Run(new Kernel<T, Yes>(), batch, o) : LossDriver.Run(new Kernel<T, No>(), batch, o);
+    }
+
+    /// <summary>One row: <c>c · lse²</c>, gradient <c>2 c lse softmax(z)</c>, written or (<typeparamref name="TAdd"/>) added.</summary>
+    private readonly struct Row<TAdd> : ITargetRow<double> where TAdd : struct, IConst
+    {
+        public static double Of<T>(ReadOnlySpan<T> z, ReadOnlySpan<T> unused, in double coef, double scale, Span<T> g)
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
-            var z = logits.Slice(i * classes, classes);
             double lse = LogSumExp.Compute(z, 1.0, out _);
-            double loss = coef * lse * lse;
-            sum += loss;
-            if (!rowLosses.IsEmpty)
+            double factor = 2 * coef * lse * scale;
+            for (int c = 0; c < g.Length; c++)
             {
-                rowLosses[i] = T.CreateTruncating(loss);
+                double d = factor * Math.Exp(double.CreateTruncating(z[c]) - lse);
+                g[c] = TAdd.On ? g[c] + T.CreateTruncating(d) : T.CreateTruncating(d);
             }
 
-            if (!gradient.IsEmpty)
-            {
-                var g = gradient.Slice(i * classes, classes);
-                double factor = 2 * coef * lse * scale;
-                for (int c = 0; c < classes; c++)
-                {
-                    double d = factor * Math.Exp(double.CreateTruncating(z[c]) - lse);
-                    g[c] = accumulate ? g[c] + T.CreateTruncating(d) : T.CreateTruncating(d);
-                }
-            }
+            return coef * lse * lse;
+        }
+    }
+
+    /// <summary>Generic only; no targets; the mean divides by N.</summary>
+    private readonly struct Kernel<T, TAdd> : ILossKernel<T, T, ZLossOptions>
+        where T : unmanaged, IFloatingPointIeee754<T> where TAdd : struct, IConst
+    {
+        public static double Prepare(in Batch<T, T> b, ZLossOptions o)
+        {
+            o.Validate();
+            return b.Rows;
         }
 
-        return Reducer.Result(o.Reduction, o.WhenEmpty, sum, n, n);
+        public static double Generic(in Batch<T, T> b, ZLossOptions o, double scale) =>
+            RowwiseKernel.Targets<T, Row<TAdd>, double>(b, o.Coefficient, scale);
     }
 }

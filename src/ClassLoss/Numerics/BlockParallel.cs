@@ -9,6 +9,14 @@ internal interface IBlockJob
     void RunBlock(int block);
 }
 
+/// <summary>A unit of a kernel's work that returns its share of the loss: block <c>b</c>'s sum, added in block order by
+/// <see cref="BlockParallel.Sum{TJob}"/>.</summary>
+internal interface IBlockSumJob
+{
+    /// <summary>Runs block <paramref name="block"/> and returns its sum (in double, its rows or elements in order).</summary>
+    double RunBlock(int block);
+}
+
 /// <summary>
 /// Runs the blocks of a kernel on the calling thread and up to <c>threads - 1</c> dedicated background workers,
 /// without allocating per call (unlike <see cref="Parallel.For(int, int, Action{int})"/>, which allocates closures and tasks).
@@ -60,6 +68,24 @@ internal static class BlockParallel
         {
             Monitor.Exit(Gate);
         }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="job"/>'s blocks 0..<paramref name="blocks"/>-1 on up to <paramref name="threads"/> threads and
+    /// returns the sum of their results added in block order, so the value does not depend on the thread count. The
+    /// block sums live on the stack (<paramref name="blocks"/> ≤ <see cref="RowBlocks.MaxBlocks"/> · 2).
+    /// </summary>
+    public static unsafe double Sum<TJob>(TJob job, int blocks, int threads) where TJob : struct, IBlockSumJob
+    {
+        double* sums = stackalloc double[blocks];
+        Run(new Summed<TJob>(job, sums), blocks, threads);
+        return RowBlocks.Total(sums, blocks);
+    }
+
+    /// <summary>An <see cref="IBlockSumJob"/> whose block results go to their own slots.</summary>
+    private readonly unsafe struct Summed<TJob>(TJob job, double* sums) : IBlockJob where TJob : struct, IBlockSumJob
+    {
+        public void RunBlock(int block) => sums[block] = job.RunBlock(block);
     }
 
     private interface IRun

@@ -75,35 +75,13 @@ internal static unsafe partial class CrossEntropyIndexKernel
         return buffer;
     }
 
-    /// <summary>The generic kernel: every row in double; returns the sum of the row losses (labels already checked).</summary>
-    public static double Generic<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int k, ReadOnlySpan<double> weights,
-        double smoothing, double temperature, int ignoreIndex, double scale, Span<T> gradient, Span<T> rowLosses)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        double weightTotal = CrossEntropyRows.WeightTotal(weights, k);
-        double sum = 0;
-        for (int i = 0; i < labels.Length; i++)
-        {
-            Span<T> g = gradient.IsEmpty ? default : gradient.Slice(i * k, k);
-            double loss = 0;
-            if (labels[i] == ignoreIndex)
-            {
-                g.Clear();
-            }
-            else
-            {
-                loss = CrossEntropyRows.Index(logits.Slice(i * k, k), labels[i], weights, smoothing, temperature, weightTotal, scale, g);
-            }
-
-            sum += loss;
-            if (!rowLosses.IsEmpty)
-            {
-                rowLosses[i] = T.CreateTruncating(loss);
-            }
-        }
-
-        return sum;
-    }
+    /// <summary>The generic kernel: every row in double (<see cref="CrossEntropyRows.Index{T}"/>); returns the sum of the
+    /// row losses (labels already checked).</summary>
+    public static double Generic<T>(in Batch<T, int> b, ReadOnlySpan<double> weights, double smoothing, double temperature,
+        int ignoreIndex, double scale)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        RowwiseKernel.Labels<T, CrossEntropyRows.IndexRow, CrossEntropyRows.Parameters>(b, ignoreIndex,
+            new CrossEntropyRows.Parameters(weights, smoothing, temperature, b.Classes), scale);
 
     /// <summary>The fused float kernel (see <see cref="Covers"/>); returns the sum of the row losses (labels already
     /// checked). <paramref name="maxThreads"/> bounds the threads; the result does not depend on it.</summary>
@@ -113,7 +91,6 @@ internal static unsafe partial class CrossEntropyIndexKernel
     {
         int n = labels.Length;
         var (blockRows, blocks) = RowBlocks.Of(n);
-        double* sums = stackalloc double[blocks];
 
         // Under smoothing every class weight enters the row passes; they run in float.
         float[]? floatWeights = smoothing > 0 && !weights.IsEmpty ? FloatWeights(weights) : null;
@@ -123,11 +100,9 @@ internal static unsafe partial class CrossEntropyIndexKernel
         {
             var p = new RowParams(k, ignoreIndex, weights.IsEmpty ? null : wd, wf, smoothing, temperature,
                 CrossEntropyRows.WeightTotal(weights, k), scale);
-            var job = new Job(z, y, gradient.IsEmpty ? null : g, rowLosses.IsEmpty ? null : r, sums, n, blockRows, p);
-            BlockParallel.Run(job, blocks, RowBlocks.Threads(n, k, maxThreads));
+            var job = new Job(z, y, gradient.IsEmpty ? null : g, rowLosses.IsEmpty ? null : r, n, blockRows, p);
+            return BlockParallel.Sum(job, blocks, RowBlocks.Threads(n, k, maxThreads));
         }
-
-        return RowBlocks.Total(sums, blocks);
     }
 
     /// <summary>Everything a row needs besides its own data; <c>Wd</c>/<c>Wf</c> are null without weights.</summary>
@@ -151,14 +126,14 @@ internal static unsafe partial class CrossEntropyIndexKernel
 
     /// <summary>Row blocks, each compiled per width and per switch: smoothing (<c>TS</c>), class weights in the row
     /// passes (<c>TW</c>) and temperature (<c>TT</c>).</summary>
-    private readonly struct Job(float* z, int* y, float* g, float* r, double* blockSums, int n, int blockRows, RowParams p)
-        : IBlockJob, ISpecialized
+    private readonly struct Job(float* z, int* y, float* g, float* r, int n, int blockRows, RowParams p)
+        : IBlockSumJob, ISpecialized
     {
-        public void RunBlock(int b) => Specialize.Run(this, b, ShortRows.Apply(p.K) ? Specialize.AnyLength : p.K,
+        public double RunBlock(int b) => Specialize.Run(this, b, ShortRows.Apply(p.K) ? Specialize.AnyLength : p.K,
             Specialize.Flag(p.Eps > 0), Specialize.Flag(p.Wf != null), Specialize.Flag(p.Tau != 1.0));
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Run<TV, TS, TW, TT>(int b)
+        public double Run<TV, TS, TW, TT>(int b)
             where TV : struct, IVec<TV> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst
         {
             int k = p.K;
@@ -198,7 +173,7 @@ internal static unsafe partial class CrossEntropyIndexKernel
                 sum += loss;
             }
 
-            blockSums[b] = sum;
+            return sum;
         }
     }
 

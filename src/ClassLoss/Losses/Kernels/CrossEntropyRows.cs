@@ -9,6 +9,31 @@ namespace ClassLoss.Losses.Kernels;
 /// </summary>
 internal static class CrossEntropyRows
 {
+    /// <summary>The per-call constants of both rows: class weights (empty for ones), ε, τ and <see cref="WeightTotal"/>.</summary>
+    public readonly ref struct Parameters(ReadOnlySpan<double> weights, double smoothing, double temperature, int classes)
+    {
+        public readonly ReadOnlySpan<double> Weights = weights;
+        public readonly double Smoothing = smoothing;
+        public readonly double Temperature = temperature;
+        public readonly double WeightTotal = CrossEntropyRows.WeightTotal(weights, classes);
+    }
+
+    /// <summary><see cref="Index{T}"/> as a row operator.</summary>
+    public readonly struct IndexRow : ILabelRow<Parameters>
+    {
+        public static double Of<T>(ReadOnlySpan<T> z, int label, in Parameters p, double scale, Span<T> g)
+            where T : unmanaged, IFloatingPointIeee754<T> =>
+            Index(z, label, p.Weights, p.Smoothing, p.Temperature, p.WeightTotal, scale, g);
+    }
+
+    /// <summary><see cref="Soft{T}"/> as a row operator.</summary>
+    public readonly struct SoftRow : ITargetRow<Parameters>
+    {
+        public static double Of<T>(ReadOnlySpan<T> z, ReadOnlySpan<T> t, in Parameters p, double scale, Span<T> g)
+            where T : unmanaged, IFloatingPointIeee754<T> =>
+            Soft(z, t, p.Weights, p.Smoothing, p.Temperature, scale, g);
+    }
+
     /// <summary><c>Σ_c w_c</c>, or K without weights: the smoothing part of <c>Σ_c q_c</c> per unit of ε / K.</summary>
     public static double WeightTotal(ReadOnlySpan<double> w, int classes)
     {

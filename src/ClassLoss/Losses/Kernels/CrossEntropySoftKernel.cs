@@ -41,26 +41,12 @@ internal static unsafe partial class CrossEntropySoftKernel
     /// survive the conversion to float).</summary>
     public static bool Covers(ReadOnlySpan<double> weights) => CrossEntropyIndexKernel.WeightsFitFloat(weights);
 
-    /// <summary>The generic kernel (targets already checked): every row in double; returns the sum of the row losses.</summary>
-    public static double Generic<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int k, ReadOnlySpan<double> weights,
-        double smoothing, double temperature, double scale, Span<T> gradient, Span<T> rowLosses)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int n = logits.Length / k;
-        double sum = 0;
-        for (int i = 0; i < n; i++)
-        {
-            double loss = CrossEntropyRows.Soft(logits.Slice(i * k, k), targets.Slice(i * k, k), weights, smoothing, temperature,
-                scale, gradient.IsEmpty ? default : gradient.Slice(i * k, k));
-            sum += loss;
-            if (!rowLosses.IsEmpty)
-            {
-                rowLosses[i] = T.CreateTruncating(loss);
-            }
-        }
-
-        return sum;
-    }
+    /// <summary>The generic kernel (targets already checked): every row in double (<see cref="CrossEntropyRows.Soft{T}"/>);
+    /// returns the sum of the row losses.</summary>
+    public static double Generic<T>(in Batch<T, T> b, ReadOnlySpan<double> weights, double smoothing, double temperature, double scale)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        RowwiseKernel.Targets<T, CrossEntropyRows.SoftRow, CrossEntropyRows.Parameters>(b,
+            new CrossEntropyRows.Parameters(weights, smoothing, temperature, b.Classes), scale);
 
     /// <summary>The fused float kernel; returns the sum of the row losses and, in <paramref name="checkFrom"/>, the first
     /// row whose targets must still be checked exactly (N when none).</summary>
@@ -70,15 +56,15 @@ internal static unsafe partial class CrossEntropySoftKernel
     {
         int n = logits.Length / k;
         var (blockRows, blocks) = RowBlocks.Of(n);
-        double* sums = stackalloc double[blocks];
         int* flagged = stackalloc int[blocks];
         float[]? floatWeights = weights.IsEmpty ? null : CrossEntropyIndexKernel.FloatWeights(weights);
+        double sum;
         fixed (float* z = logits, t = targets, g = gradient, r = rowLosses, wf = floatWeights)
         fixed (double* wd = weights)
         {
             var p = new RowParams(k, weights.IsEmpty ? null : wd, wf, smoothing, temperature, scale, tolerance);
-            var job = new Job(z, t, gradient.IsEmpty ? null : g, rowLosses.IsEmpty ? null : r, sums, flagged, n, blockRows, p);
-            BlockParallel.Run(job, blocks, RowBlocks.Threads(n, k, maxThreads));
+            var job = new Job(z, t, gradient.IsEmpty ? null : g, rowLosses.IsEmpty ? null : r, flagged, n, blockRows, p);
+            sum = BlockParallel.Sum(job, blocks, RowBlocks.Threads(n, k, maxThreads));
         }
 
         checkFrom = n;
@@ -87,7 +73,7 @@ internal static unsafe partial class CrossEntropySoftKernel
             checkFrom = Math.Min(checkFrom, flagged[b]);
         }
 
-        return RowBlocks.Total(sums, blocks);
+        return sum;
     }
 
     /// <summary>Everything a row needs besides its own data; <c>Wd</c>/<c>Wf</c> are null without weights.</summary>
@@ -108,14 +94,14 @@ internal static unsafe partial class CrossEntropySoftKernel
     }
 
     /// <summary>Row blocks compiled per width and per switch: smoothing (<c>TS</c>), weights (<c>TW</c>), temperature (<c>TT</c>).</summary>
-    private readonly struct Job(float* z, float* t, float* g, float* r, double* blockSums, int* blockFlagged, int n,
-        int blockRows, RowParams p) : IBlockJob, ISpecialized
+    private readonly struct Job(float* z, float* t, float* g, float* r, int* blockFlagged, int n,
+        int blockRows, RowParams p) : IBlockSumJob, ISpecialized
     {
-        public void RunBlock(int b) => Specialize.Run(this, b, ShortRows.Apply(p.K) ? Specialize.AnyLength : p.K,
+        public double RunBlock(int b) => Specialize.Run(this, b, ShortRows.Apply(p.K) ? Specialize.AnyLength : p.K,
             Specialize.Flag(p.Eps > 0), Specialize.Flag(p.Wf != null), Specialize.Flag(p.Tau != 1.0));
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Run<TV, TS, TW, TT>(int b)
+        public double Run<TV, TS, TW, TT>(int b)
             where TV : struct, IVec<TV> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst
         {
             int k = p.K;
@@ -150,8 +136,8 @@ internal static unsafe partial class CrossEntropySoftKernel
                 sum += loss;
             }
 
-            blockSums[b] = sum;
             blockFlagged[b] = flagged;
+            return sum;
         }
     }
 
@@ -169,8 +155,10 @@ internal static unsafe partial class CrossEntropySoftKernel
 
         // Rows without a -∞ logit skip the select that keeps 0·(-∞) out of Σ q (z - max).
         double s = check.LogitMin == float.NegativeInfinity
-            ? RowExpSum.Run<TV, SoftTargetExp<TS, TW, Yes>, TT>(z, t, p.Wf, g, k, max, p.InvTauF, p.OneMinusEpsF, p.SmoothPerClassF, zNext, tNext, out double q, out double qx)
-            : RowExpSum.Run<TV, SoftTargetExp<TS, TW, No>, TT>(z, t, p.Wf, g, k, max, p.InvTauF, p.OneMinusEpsF, p.SmoothPerClassF, zNext, tNext, out q, out qx);
+            ? RowExpSum.Run<TV, SoftTargetExp<TS, TW, Yes>, TT>(z, t, p.Wf, g, k, max, p.InvTauF, p.OneMinusEpsF, p.SmoothPerClassF,
+                zNext, tNext, out double q, out double qx)
+            : RowExpSum.Run<TV, SoftTargetExp<TS, TW, No>, TT>(z, t, p.Wf, g, k, max, p.InvTauF, p.OneMinusEpsF, p.SmoothPerClassF,
+                zNext, tNext, out q, out qx);
         double qTotal = TS.On || TW.On ? q : check.TargetSum;
         double loss = (qTotal * Math.Log(s)) - (qx * p.InvTau);
         if (!double.IsFinite(loss))

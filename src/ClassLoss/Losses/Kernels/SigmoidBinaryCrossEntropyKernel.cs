@@ -31,79 +31,13 @@ internal static unsafe class SigmoidBinaryCrossEntropyKernel
     /// <summary>True when <see cref="Fused"/> computes these options: no weights of any kind, no smoothing, no losses buffer.</summary>
     public static bool Covers(bool weighted, double smoothing, bool lossesWanted) => !weighted && smoothing == 0 && !lossesWanted;
 
-    /// <summary>The generic kernel (targets and weights already checked); returns the loss sum.</summary>
-    /// <param name="logits">[N, K] logits.</param>
-    /// <param name="targets">[N, K] targets in [0, 1].</param>
-    /// <param name="elementWeights">[N, K] weights, or empty.</param>
-    /// <param name="k">K.</param>
-    /// <param name="classWeights">K weights, or empty.</param>
-    /// <param name="positiveWeights">K positive weights, or empty.</param>
-    /// <param name="smoothing">ε toward 0.5.</param>
-    /// <param name="scale">The reduction's factor.</param>
-    /// <param name="gradient">[N, K] or empty.</param>
-    /// <param name="losses">N row sums, N·K element losses, or empty.</param>
-    public static double Generic<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, ReadOnlySpan<T> elementWeights, int k,
-        ReadOnlySpan<double> classWeights, ReadOnlySpan<double> positiveWeights, double smoothing, double scale,
-        Span<T> gradient, Span<T> losses)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int n = logits.Length / k;
-        bool perElement = losses.Length == logits.Length && losses.Length != n;
-        double eps = smoothing;
-        double sum = 0;
-        for (int i = 0; i < n; i++)
-        {
-            double rowLoss = 0;
-            for (int c = 0; c < k; c++)
-            {
-                int at = (i * k) + c;
-                double w = (classWeights.IsEmpty ? 1.0 : classWeights[c]) * (elementWeights.IsEmpty ? 1.0 : double.CreateTruncating(elementWeights[at]));
-                double pw = positiveWeights.IsEmpty ? 1.0 : positiveWeights[c];
-                double y = (double.CreateTruncating(targets[at]) * (1 - eps)) + (0.5 * eps);
-                double x = double.CreateTruncating(logits[at]);
-                double positive = pw * y;
-                double negative = 1 - y;
-                double loss = 0;
-                double g = 0;
-                if (w != 0)
-                {
-                    if (positive != 0)
-                    {
-                        loss += positive * StableMath.Softplus(-x);
-                        g -= positive * StableMath.Sigmoid(-x);
-                    }
-
-                    if (negative != 0)
-                    {
-                        loss += negative * StableMath.Softplus(x);
-                        g += negative * StableMath.Sigmoid(x);
-                    }
-
-                    loss *= w;
-                    g *= w * scale;
-                }
-
-                rowLoss += loss;
-                if (perElement)
-                {
-                    losses[at] = T.CreateTruncating(loss);
-                }
-
-                if (!gradient.IsEmpty)
-                {
-                    gradient[at] = T.CreateTruncating(g);
-                }
-            }
-
-            sum += rowLoss;
-            if (!perElement && !losses.IsEmpty)
-            {
-                losses[i] = T.CreateTruncating(rowLoss);
-            }
-        }
-
-        return sum;
-    }
+    /// <summary>The generic kernel (targets and weights already checked): <see cref="BinaryCrossEntropyElement{TTerms}"/>
+    /// over every element, with class and element weights; returns the loss sum.</summary>
+    public static double Generic<T>(in Batch<T, T> b, ReadOnlySpan<double> classWeights, ReadOnlySpan<double> positiveWeights,
+        double smoothing, double scale)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        ElementwiseKernel.Run<T, BinaryCrossEntropyElement<LogitTerms>, BinaryParameters>(b, classWeights,
+            new BinaryParameters(positiveWeights, smoothing), scale);
 
     /// <summary>True when every value is in [0, 1] (NaN is not); a vectorised pre-check, the caller reports the culprit.</summary>
     public static bool InUnitInterval(ReadOnlySpan<float> values)
@@ -153,25 +87,25 @@ internal static unsafe class SigmoidBinaryCrossEntropyKernel
         // Block size depends only on the length (RowBlocks.OfElements: a multiple of Chunk), so the order of the
         // double additions, and hence the value, is the same for every thread count.
         var (block, blocks) = RowBlocks.OfElements(length, Chunk);
-        double* sums = stackalloc double[blocks];
         int bad = 0;
+        double sum;
         fixed (float* xp = logits, yp = targets, gp = gradient)
         {
-            var job = new Job(xp, yp, gradient.IsEmpty ? null : gp, sums, &bad, length, block, scale);
-            BlockParallel.Run(job, blocks, RowBlocks.Threads(length, 1, maxThreads));
+            var job = new Job(xp, yp, gradient.IsEmpty ? null : gp, &bad, length, block, scale);
+            sum = BlockParallel.Sum(job, blocks, RowBlocks.Threads(length, 1, maxThreads));
         }
 
         checkFrom = Volatile.Read(ref bad) == 0 ? length / k : 0;
-        return RowBlocks.Total(sums, blocks);
+        return sum;
     }
 
-    private readonly struct Job(float* x, float* y, float* g, double* sums, int* bad, int length, int block, float scale)
-        : IBlockJob, ISpecialized
+    private readonly struct Job(float* x, float* y, float* g, int* bad, int length, int block, float scale)
+        : IBlockSumJob, ISpecialized
     {
-        public void RunBlock(int b) => Specialize.Run(this, b, Specialize.AnyLength);
+        public double RunBlock(int b) => Specialize.Run(this, b, Specialize.AnyLength);
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Run<TV, TA, TB, TC>(int b)
+        public double Run<TV, TA, TB, TC>(int b)
             where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
         {
             int start = b * block;
@@ -183,7 +117,7 @@ internal static unsafe class SigmoidBinaryCrossEntropyKernel
                 sum += ChunkSum<TV>(x + c, y + c, g == null ? null : g + c, Math.Min(chunk, end - c), scale, bad);
             }
 
-            sums[b] = sum;
+            return sum;
         }
     }
 

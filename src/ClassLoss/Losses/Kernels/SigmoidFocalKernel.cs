@@ -60,39 +60,20 @@ internal static unsafe class SigmoidFocalKernel
         }
     }
 
-    /// <summary>The generic kernel (targets already checked): every element in double; returns the loss sum.</summary>
-    public static double Generic<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int k, double gamma, bool useAlpha,
-        double alpha, double scale, Span<T> gradient, Span<T> rowLosses)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary><see cref="Element(double, double, double, bool, double, out double)"/> as an element operator.</summary>
+    public readonly struct ElementLoss : IElementLoss<Parameters>
     {
-        int n = logits.Length / k;
-        double sum = 0;
-        for (int i = 0; i < n; i++)
-        {
-            double rowSum = 0;
-            for (int c = 0; c < k; c++)
-            {
-                int at = (i * k) + c;
-                double loss = Element(double.CreateTruncating(logits[at]), double.CreateTruncating(targets[at]), gamma, useAlpha, alpha, out double dx);
-                rowSum += loss;
-                if (!gradient.IsEmpty)
-                {
-                    gradient[at] = T.CreateTruncating(dx * scale);
-                }
-            }
-
-            sum += rowSum;
-            if (!rowLosses.IsEmpty)
-            {
-                rowLosses[i] = T.CreateTruncating(rowSum);
-            }
-        }
-
-        return sum;
+        public static double Of(double x, double t, int column, in Parameters p, out double derivative) =>
+            Element(x, t, p.Gamma, p.UseAlpha, p.Alpha, out derivative);
     }
 
+    /// <summary>The generic kernel (targets already checked): every element in double; returns the loss sum.</summary>
+    public static double Generic<T>(in Batch<T, T> b, double gamma, bool useAlpha, double alpha, double scale)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        ElementwiseKernel.Run<T, ElementLoss, Parameters>(b, default, new Parameters(gamma, useAlpha, alpha, scale), scale);
+
     /// <summary>The per-call constants.</summary>
-    private readonly struct Parameters(double gamma, bool useAlpha, double alpha, double scale)
+    public readonly struct Parameters(double gamma, bool useAlpha, double alpha, double scale)
     {
         public readonly double Gamma = gamma;
         public readonly bool UseAlpha = useAlpha;
@@ -121,39 +102,35 @@ internal static unsafe class SigmoidFocalKernel
             {
                 // Element blocks whose size depends only on the length.
                 var (block, blocks) = RowBlocks.OfElements(length, Chunk);
-                double* sums = stackalloc double[blocks];
-                BlockParallel.Run(new ElementJob(x, t, g, sums, length, block, prm), blocks, RowBlocks.Threads(length, 1, maxThreads));
-                return RowBlocks.Total(sums, blocks);
+                return BlockParallel.Sum(new ElementJob(x, t, g, length, block, prm), blocks, RowBlocks.Threads(length, 1, maxThreads));
             }
 
             int n = rowLosses.Length;
             var (blockRows, rowBlocks) = RowBlocks.Of(n);
-            double* rowSums = stackalloc double[rowBlocks];
-            BlockParallel.Run(new RowJob(x, t, g, rp, rowSums, n, k, blockRows, prm), rowBlocks, RowBlocks.Threads(n, k, maxThreads));
-            return RowBlocks.Total(rowSums, rowBlocks);
+            return BlockParallel.Sum(new RowJob(x, t, g, rp, n, k, blockRows, prm), rowBlocks, RowBlocks.Threads(n, k, maxThreads));
         }
     }
 
-    private readonly struct ElementJob(float* x, float* t, float* g, double* sums, int length, int block, Parameters prm)
-        : IBlockJob, ISpecialized
+    private readonly struct ElementJob(float* x, float* t, float* g, int length, int block, Parameters prm)
+        : IBlockSumJob, ISpecialized
     {
-        public void RunBlock(int b) => Specialize.Run(this, b, Specialize.AnyLength, prm.Mode);
+        public double RunBlock(int b) => Specialize.Run(this, b, Specialize.AnyLength, prm.Mode);
 
-        public void Run<TV, TG, TB, TC>(int b)
+        public double Run<TV, TG, TB, TC>(int b)
             where TV : struct, IVec<TV> where TG : struct, IConst where TB : struct, IConst where TC : struct, IConst
         {
             int start = b * block;
             int m = Math.Min(length, start + block) - start;
-            sums[b] = Elements<TV, TG>(x + start, t + start, g == null ? null : g + start, m, prm);
+            return Elements<TV, TG>(x + start, t + start, g == null ? null : g + start, m, prm);
         }
     }
 
-    private readonly struct RowJob(float* x, float* t, float* g, float* r, double* sums, int n, int k, int blockRows, Parameters prm)
-        : IBlockJob, ISpecialized
+    private readonly struct RowJob(float* x, float* t, float* g, float* r, int n, int k, int blockRows, Parameters prm)
+        : IBlockSumJob, ISpecialized
     {
-        public void RunBlock(int b) => Specialize.Run(this, b, k, prm.Mode);
+        public double RunBlock(int b) => Specialize.Run(this, b, k, prm.Mode);
 
-        public void Run<TV, TG, TB, TC>(int b)
+        public double Run<TV, TG, TB, TC>(int b)
             where TV : struct, IVec<TV> where TG : struct, IConst where TB : struct, IConst where TC : struct, IConst
         {
             int end = Math.Min(n, (b + 1) * blockRows);
@@ -166,7 +143,7 @@ internal static unsafe class SigmoidFocalKernel
                 sum += row;
             }
 
-            sums[b] = sum;
+            return sum;
         }
     }
 

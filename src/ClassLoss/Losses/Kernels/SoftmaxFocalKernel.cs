@@ -29,55 +29,17 @@ namespace ClassLoss.Losses.Kernels;
 /// </remarks>
 internal static unsafe partial class SoftmaxFocalKernel
 {
-    /// <summary>The generic kernel over class indices (already checked); returns the sum of the row losses.</summary>
-    public static double Generic<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int k, double gamma, double alpha,
-        ReadOnlySpan<double> classAlpha, int ignoreIndex, double scale, Span<T> gradient, Span<T> rowLosses)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        double sum = 0;
-        for (int i = 0; i < labels.Length; i++)
-        {
-            var g = gradient.IsEmpty ? default : gradient.Slice(i * k, k);
-            double loss = 0;
-            if (labels[i] == ignoreIndex)
-            {
-                g.Clear();
-            }
-            else
-            {
-                loss = SoftmaxFocalRows.Row(logits.Slice(i * k, k), default, labels[i], gamma, alpha, classAlpha, scale, g);
-            }
+    /// <summary>The generic kernel over class indices (already checked): <see cref="SoftmaxFocalRows.Row{T}"/> per row.</summary>
+    public static double Generic<T>(in Batch<T, int> b, double gamma, double alpha, ReadOnlySpan<double> classAlpha, int ignoreIndex, double scale)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        RowwiseKernel.Labels<T, SoftmaxFocalRows.Rows, SoftmaxFocalRows.Parameters>(b, ignoreIndex,
+            new SoftmaxFocalRows.Parameters(gamma, alpha, classAlpha), scale);
 
-            sum += loss;
-            if (!rowLosses.IsEmpty)
-            {
-                rowLosses[i] = T.CreateTruncating(loss);
-            }
-        }
-
-        return sum;
-    }
-
-    /// <summary>The generic kernel over probability targets (already checked); returns the sum of the row losses.</summary>
-    public static double Generic<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int k, double gamma, double alpha,
-        ReadOnlySpan<double> classAlpha, double scale, Span<T> gradient, Span<T> rowLosses)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int n = logits.Length / k;
-        double sum = 0;
-        for (int i = 0; i < n; i++)
-        {
-            var g = gradient.IsEmpty ? default : gradient.Slice(i * k, k);
-            double loss = SoftmaxFocalRows.Row(logits.Slice(i * k, k), targets.Slice(i * k, k), -1, gamma, alpha, classAlpha, scale, g);
-            sum += loss;
-            if (!rowLosses.IsEmpty)
-            {
-                rowLosses[i] = T.CreateTruncating(loss);
-            }
-        }
-
-        return sum;
-    }
+    /// <summary>The generic kernel over probability targets (already checked): <see cref="SoftmaxFocalRows.Row{T}"/> per row.</summary>
+    public static double Generic<T>(in Batch<T, T> b, double gamma, double alpha, ReadOnlySpan<double> classAlpha, double scale)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        RowwiseKernel.Targets<T, SoftmaxFocalRows.Rows, SoftmaxFocalRows.Parameters>(b,
+            new SoftmaxFocalRows.Parameters(gamma, alpha, classAlpha), scale);
 
     /// <summary>The per-call constants of the class-index kernel; <c>ClassAlpha</c> is null when one α serves every class.</summary>
     private readonly struct Parameters(int k, double gamma, double alpha, double* classAlpha, int ignoreIndex, double scale)
@@ -100,26 +62,23 @@ internal static unsafe partial class SoftmaxFocalKernel
     {
         int n = labels.Length;
         var (blockRows, blocks) = RowBlocks.Of(n);
-        double* sums = stackalloc double[blocks];
         fixed (float* z = logits, gp = gradient, rp = rowLosses)
         fixed (int* y = labels)
         fixed (double* ca = classAlpha)
         {
             var p = new Parameters(k, gamma, alpha, classAlpha.IsEmpty ? null : ca, ignoreIndex, scale);
-            var job = new IndexJob(z, y, gradient.IsEmpty ? null : gp, rowLosses.IsEmpty ? null : rp, sums, n, blockRows, p);
-            BlockParallel.Run(job, blocks, RowBlocks.Threads(n, k, maxThreads));
+            var job = new IndexJob(z, y, gradient.IsEmpty ? null : gp, rowLosses.IsEmpty ? null : rp, n, blockRows, p);
+            return BlockParallel.Sum(job, blocks, RowBlocks.Threads(n, k, maxThreads));
         }
-
-        return RowBlocks.Total(sums, blocks);
     }
 
-    private readonly struct IndexJob(float* z, int* y, float* g, float* r, double* sums, int n, int blockRows, Parameters p)
-        : IBlockJob, ISpecialized
+    private readonly struct IndexJob(float* z, int* y, float* g, float* r, int n, int blockRows, Parameters p)
+        : IBlockSumJob, ISpecialized
     {
-        public void RunBlock(int b) => Specialize.Run(this, b, ShortRows.Apply(p.K) ? Specialize.AnyLength : p.K);
+        public double RunBlock(int b) => Specialize.Run(this, b, ShortRows.Apply(p.K) ? Specialize.AnyLength : p.K);
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Run<TV, TA, TB, TC>(int b)
+        public double Run<TV, TA, TB, TC>(int b)
             where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
         {
             int k = p.K;
@@ -157,7 +116,7 @@ internal static unsafe partial class SoftmaxFocalKernel
                 sum += loss;
             }
 
-            sums[b] = sum;
+            return sum;
         }
     }
 
@@ -253,15 +212,12 @@ internal static unsafe partial class SoftmaxFocalKernel
         int n = logits.Length / k;
         checkFrom = TargetsPlainlyValid(targets, k, tolerance) ? n : 0;
         var (blockRows, blocks) = RowBlocks.Of(n);
-        double* sums = stackalloc double[blocks];
         fixed (float* z = logits, t = targets, gp = gradient, rp = rowLosses)
         {
             var p = new Parameters(k, gamma, alpha, null, -1, scale);
-            var job = new SoftJob(z, t, gradient.IsEmpty ? null : gp, rowLosses.IsEmpty ? null : rp, sums, n, blockRows, p);
-            BlockParallel.Run(job, blocks, RowBlocks.Threads(n, k, maxThreads));
+            var job = new SoftJob(z, t, gradient.IsEmpty ? null : gp, rowLosses.IsEmpty ? null : rp, n, blockRows, p);
+            return BlockParallel.Sum(job, blocks, RowBlocks.Threads(n, k, maxThreads));
         }
-
-        return RowBlocks.Total(sums, blocks);
     }
 
     /// <summary>
@@ -361,13 +317,13 @@ internal static unsafe partial class SoftmaxFocalKernel
         return -1;
     }
 
-    private readonly struct SoftJob(float* z, float* t, float* g, float* r, double* sums, int n, int blockRows, Parameters p)
-        : IBlockJob, ISpecialized
+    private readonly struct SoftJob(float* z, float* t, float* g, float* r, int n, int blockRows, Parameters p)
+        : IBlockSumJob, ISpecialized
     {
-        public void RunBlock(int b) => Specialize.Run(this, b, p.K);
+        public double RunBlock(int b) => Specialize.Run(this, b, p.K);
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Run<TV, TA, TB, TC>(int b)
+        public double Run<TV, TA, TB, TC>(int b)
             where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
         {
             int k = p.K;
@@ -385,7 +341,7 @@ internal static unsafe partial class SoftmaxFocalKernel
                 sum += loss;
             }
 
-            sums[b] = sum;
+            return sum;
         }
     }
 

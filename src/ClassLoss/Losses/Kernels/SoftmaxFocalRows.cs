@@ -8,6 +8,26 @@ namespace ClassLoss.Losses.Kernels;
 /// </summary>
 internal static class SoftmaxFocalRows
 {
+    /// <summary>The per-call constants: γ, the α of every class, or per-class α (empty for one α).</summary>
+    public readonly ref struct Parameters(double gamma, double alpha, ReadOnlySpan<double> classAlpha)
+    {
+        public readonly double Gamma = gamma;
+        public readonly double Alpha = alpha;
+        public readonly ReadOnlySpan<double> ClassAlpha = classAlpha;
+    }
+
+    /// <summary><see cref="Row{T}"/> as a row operator, for class indices and for target rows.</summary>
+    public readonly struct Rows : ILabelRow<Parameters>, ITargetRow<Parameters>
+    {
+        public static double Of<T>(ReadOnlySpan<T> z, int label, in Parameters p, double scale, Span<T> g)
+            where T : unmanaged, IFloatingPointIeee754<T> =>
+            Row(z, default, label, p.Gamma, p.Alpha, p.ClassAlpha, scale, g);
+
+        public static double Of<T>(ReadOnlySpan<T> z, ReadOnlySpan<T> t, in Parameters p, double scale, Span<T> g)
+            where T : unmanaged, IFloatingPointIeee754<T> =>
+            Row(z, t, -1, p.Gamma, p.Alpha, p.ClassAlpha, scale, g);
+    }
+
     /// <summary>
     /// One row against the targets <paramref name="t"/> (when <paramref name="label"/> &lt; 0) or the one-hot of
     /// <paramref name="label"/>; α is <paramref name="classAlpha"/>[c] or, when that is empty, <paramref name="alpha"/>.

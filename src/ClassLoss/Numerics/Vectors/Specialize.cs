@@ -7,8 +7,9 @@ namespace ClassLoss.Numerics;
 internal interface ISpecialized
 {
     /// <summary>Runs block <paramref name="block"/> of the kernel with width <typeparamref name="TV"/> and switches
-    /// <typeparamref name="TA"/>, <typeparamref name="TB"/>, <typeparamref name="TC"/> (unused ones are <see cref="No"/>).</summary>
-    void Run<TV, TA, TB, TC>(int block)
+    /// <typeparamref name="TA"/>, <typeparamref name="TB"/>, <typeparamref name="TC"/> (unused ones are <see cref="No"/>);
+    /// returns the block's sum.</summary>
+    double Run<TV, TA, TB, TC>(int block)
         where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst;
 }
 
@@ -30,62 +31,62 @@ internal static class Specialize
 
     /// <summary>Runs <c>job.Run&lt;TV, TA, TB, TC&gt;(block)</c> for the width rule and the switch values.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Run<TJob>(in TJob job, int block, int lanes, int a = 0, int b = 0, int c = 0) where TJob : struct, ISpecialized
+    public static double Run<TJob>(in TJob job, int block, int lanes, int a = 0, int b = 0, int c = 0) where TJob : struct, ISpecialized
     {
         if (Vector512.IsHardwareAccelerated && lanes >= Vector512<float>.Count)
         {
-            A<TJob, V512>(job, block, a, b, c);
+            return A<TJob, V512>(job, block, a, b, c);
         }
-        else if (Vector256.IsHardwareAccelerated && lanes >= Vector256<float>.Count)
+
+        if (Vector256.IsHardwareAccelerated && lanes >= Vector256<float>.Count)
         {
-            A<TJob, V256>(job, block, a, b, c);
+            return A<TJob, V256>(job, block, a, b, c);
         }
-        else if (Vector128.IsHardwareAccelerated && lanes >= Vector128<float>.Count)
+
+        if (Vector128.IsHardwareAccelerated && lanes >= Vector128<float>.Count)
         {
-            A<TJob, V128>(job, block, a, b, c);
+            return A<TJob, V128>(job, block, a, b, c);
         }
-        else
-        {
-            A<TJob, VScalar>(job, block, a, b, c);
-        }
+
+        return A<TJob, VScalar>(job, block, a, b, c);
     }
 
     /// <summary>True when <see cref="Run{TJob}"/> picks a vector (not <see cref="VScalar"/>) for <see cref="AnyLength"/>.</summary>
     public static bool HasVectors => Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated || Vector128.IsHardwareAccelerated;
 
-    private static void A<TJob, TV>(in TJob job, int block, int a, int b, int c)
+    private static double A<TJob, TV>(in TJob job, int block, int a, int b, int c)
         where TJob : struct, ISpecialized where TV : struct, IVec<TV>
     {
         switch (a)
         {
-            case 0: B<TJob, TV, No>(job, block, b, c); break;
-            case 1: B<TJob, TV, Yes>(job, block, b, c); break;
-            case 2: B<TJob, TV, C2>(job, block, b, c); break;
-            default: B<TJob, TV, C3>(job, block, b, c); break;
+            case 0: return B<TJob, TV, No>(job, block, b, c);
+            case 1: return B<TJob, TV, Yes>(job, block, b, c);
+            case 2: return B<TJob, TV, C2>(job, block, b, c);
+            default: return B<TJob, TV, C3>(job, block, b, c);
         }
     }
 
-    private static void B<TJob, TV, TA>(in TJob job, int block, int b, int c)
+    private static double B<TJob, TV, TA>(in TJob job, int block, int b, int c)
         where TJob : struct, ISpecialized where TV : struct, IVec<TV> where TA : struct, IConst
     {
         switch (b)
         {
-            case 0: C<TJob, TV, TA, No>(job, block, c); break;
-            case 1: C<TJob, TV, TA, Yes>(job, block, c); break;
-            case 2: C<TJob, TV, TA, C2>(job, block, c); break;
-            default: C<TJob, TV, TA, C3>(job, block, c); break;
+            case 0: return C<TJob, TV, TA, No>(job, block, c);
+            case 1: return C<TJob, TV, TA, Yes>(job, block, c);
+            case 2: return C<TJob, TV, TA, C2>(job, block, c);
+            default: return C<TJob, TV, TA, C3>(job, block, c);
         }
     }
 
-    private static void C<TJob, TV, TA, TB>(in TJob job, int block, int c)
+    private static double C<TJob, TV, TA, TB>(in TJob job, int block, int c)
         where TJob : struct, ISpecialized where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst
     {
         switch (c)
         {
-            case 0: job.Run<TV, TA, TB, No>(block); break;
-            case 1: job.Run<TV, TA, TB, Yes>(block); break;
-            case 2: job.Run<TV, TA, TB, C2>(block); break;
-            default: job.Run<TV, TA, TB, C3>(block); break;
+            case 0: return job.Run<TV, TA, TB, No>(block);
+            case 1: return job.Run<TV, TA, TB, Yes>(block);
+            case 2: return job.Run<TV, TA, TB, C2>(block);
+            default: return job.Run<TV, TA, TB, C3>(block);
         }
     }
 

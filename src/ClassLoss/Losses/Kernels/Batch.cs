@@ -1,6 +1,6 @@
 using ClassLoss.Validation;
 
-namespace ClassLoss.Losses;
+namespace ClassLoss.Losses.Kernels;
 
 /// <summary>How a loss's <c>losses</c> buffer may be shaped.</summary>
 internal enum LossesShape
@@ -102,12 +102,13 @@ internal static class Batch
     }
 
     /// <summary>[N, K] input without targets (the z-loss); N row losses.</summary>
-    public static Batch<T, T> NoTargets<T>(ReadOnlySpan<T> input, int classes, Span<T> gradient, Span<T> rowLosses, string inputName)
+    public static Batch<T, T> NoTargets<T>(ReadOnlySpan<T> input, int classes, Span<T> gradient, Span<T> rowLosses, string inputName,
+        string lossesName = "rowLosses")
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = Guard.Rows(input.Length, classes, inputName);
         Guard.Length(gradient.Length, input.Length, nameof(gradient), optional: true);
-        Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
+        Guard.Length(rowLosses.Length, n, lossesName, optional: true);
         return new(input, default, default, n, classes, gradient, rowLosses, perElementLosses: false);
     }
 

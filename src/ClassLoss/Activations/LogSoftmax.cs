@@ -41,26 +41,8 @@ public static class LogSoftmax
     /// <param name="temperature">τ &gt; 0.</param>
     /// <param name="y">Output log-probabilities, same length as <paramref name="x"/>; overwritten.</param>
     public static void Forward<T>(ReadOnlySpan<T> x, int classes, double temperature, Span<T> y)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int rows = ActivationGuard.Rows(x.Length, classes, nameof(x));
-        ActivationGuard.Temperature(temperature);
-        ActivationGuard.SameLength(y.Length, x.Length, nameof(y));
-        double inverse = 1.0 / temperature;
-        for (int r = 0; r < rows; r++)
-        {
-            ReadOnlySpan<T> xr = x.Slice(r * classes, classes);
-            Span<T> yr = y.Slice(r * classes, classes);
-            // NaN anywhere, or a row that is all -inf or holds +inf (m infinite), gives a NaN row, as torch does.
-            double logSum = LogSumExp.Parts(xr, temperature, out double m);
-            bool nanRow = double.IsNaN(logSum) || !double.IsFinite(m);
-            for (int c = 0; c < classes; c++)
-            {
-                double shifted = double.CreateTruncating(xr[c]) * inverse - m;
-                yr[c] = T.CreateTruncating(nanRow ? double.NaN : shifted - logSum);
-            }
-        }
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        ActivationKernels.LogSoftmaxRows(x, classes, temperature, y, probabilities: false);
 
     /// <summary>Vector-Jacobian product of <see cref="Forward{T}(ReadOnlySpan{T}, int, Span{T})"/> (temperature 1).</summary>
     /// <param name="y">The forward output (log-probabilities), [N, K].</param>
@@ -80,29 +62,6 @@ public static class LogSoftmax
     /// <param name="temperature">The τ used in the forward pass.</param>
     /// <param name="dx">∂L/∂x, same shape; overwritten.</param>
     public static void Backward<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> upstream, int classes, double temperature, Span<T> dx)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int rows = ActivationGuard.Rows(y.Length, classes, nameof(y));
-        ActivationGuard.Temperature(temperature);
-        ActivationGuard.SameLength(upstream.Length, y.Length, nameof(upstream));
-        ActivationGuard.SameLength(dx.Length, y.Length, nameof(dx));
-        double inverse = 1.0 / temperature;
-        for (int r = 0; r < rows; r++)
-        {
-            ReadOnlySpan<T> yr = y.Slice(r * classes, classes);
-            ReadOnlySpan<T> gr = upstream.Slice(r * classes, classes);
-            Span<T> dr = dx.Slice(r * classes, classes);
-            double total = 0;
-            for (int c = 0; c < classes; c++)
-            {
-                total += double.CreateTruncating(gr[c]);
-            }
-
-            for (int c = 0; c < classes; c++)
-            {
-                double p = Math.Exp(double.CreateTruncating(yr[c]));
-                dr[c] = T.CreateTruncating((double.CreateTruncating(gr[c]) - p * total) * inverse);
-            }
-        }
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        ActivationKernels.SoftmaxBackward(y, upstream, classes, temperature, dx, ofSoftmax: false);
 }

@@ -19,29 +19,23 @@ public static class Sigmoid
     /// <param name="x">Inputs (logits), any length.</param>
     /// <param name="y">Outputs, same length; overwritten (may be <paramref name="x"/>).</param>
     public static void Forward<T>(ReadOnlySpan<T> x, Span<T> y)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        ActivationGuard.SameLength(y.Length, x.Length, nameof(y));
-        for (int i = 0; i < x.Length; i++)
-        {
-            y[i] = T.CreateTruncating(StableMath.Sigmoid(double.CreateTruncating(x[i])));
-        }
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> => ActivationKernels.Map<T, Maps, byte>(x, y, 0);
 
     /// <summary>Writes <c>dx = g ⊙ y ⊙ (1 - y)</c>.</summary>
     /// <param name="y">The forward output σ(x).</param>
     /// <param name="upstream">g = ∂L/∂y, same length.</param>
     /// <param name="dx">∂L/∂x, same length; overwritten.</param>
     public static void Backward<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> upstream, Span<T> dx)
-        where T : unmanaged, IFloatingPointIeee754<T>
+        where T : unmanaged, IFloatingPointIeee754<T> => ActivationKernels.Map<T, Gradient, byte>(y, upstream, dx, 0);
+
+    private readonly struct Maps : IElementMap<byte>
     {
-        ActivationGuard.SameLength(upstream.Length, y.Length, nameof(upstream));
-        ActivationGuard.SameLength(dx.Length, y.Length, nameof(dx));
-        for (int i = 0; i < y.Length; i++)
-        {
-            double s = double.CreateTruncating(y[i]);
-            dx[i] = T.CreateTruncating(double.CreateTruncating(upstream[i]) * s * (1.0 - s));
-        }
+        public static double Of(double x, double g, in byte p) => StableMath.Sigmoid(x);
+    }
+
+    private readonly struct Gradient : IElementMap<byte>
+    {
+        public static double Of(double s, double g, in byte p) => g * s * (1.0 - s);
     }
 }
 
@@ -60,28 +54,23 @@ public static class LogSigmoid
     /// <param name="x">Inputs (logits), any length.</param>
     /// <param name="y">Outputs, same length; overwritten (may be <paramref name="x"/>).</param>
     public static void Forward<T>(ReadOnlySpan<T> x, Span<T> y)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        ActivationGuard.SameLength(y.Length, x.Length, nameof(y));
-        for (int i = 0; i < x.Length; i++)
-        {
-            y[i] = T.CreateTruncating(StableMath.LogSigmoid(double.CreateTruncating(x[i])));
-        }
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> => ActivationKernels.Map<T, Maps, byte>(x, y, 0);
 
     /// <summary>Writes <c>dx = g ⊙ σ(-x)</c>.</summary>
     /// <param name="x">The forward input.</param>
     /// <param name="upstream">g = ∂L/∂y, same length.</param>
     /// <param name="dx">∂L/∂x, same length; overwritten (may be <paramref name="x"/> or <paramref name="upstream"/>).</param>
     public static void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> upstream, Span<T> dx)
-        where T : unmanaged, IFloatingPointIeee754<T>
+        where T : unmanaged, IFloatingPointIeee754<T> => ActivationKernels.Map<T, Gradient, byte>(x, upstream, dx, 0);
+
+    private readonly struct Maps : IElementMap<byte>
     {
-        ActivationGuard.SameLength(upstream.Length, x.Length, nameof(upstream));
-        ActivationGuard.SameLength(dx.Length, x.Length, nameof(dx));
-        for (int i = 0; i < x.Length; i++)
-        {
-            dx[i] = T.CreateTruncating(double.CreateTruncating(upstream[i]) * StableMath.Sigmoid(-double.CreateTruncating(x[i])));
-        }
+        public static double Of(double x, double g, in byte p) => StableMath.LogSigmoid(x);
+    }
+
+    private readonly struct Gradient : IElementMap<byte>
+    {
+        public static double Of(double x, double g, in byte p) => g * StableMath.Sigmoid(-x);
     }
 }
 
@@ -107,11 +96,7 @@ public static class Softplus
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckBeta(beta);
-        ActivationGuard.SameLength(y.Length, x.Length, nameof(y));
-        for (int i = 0; i < x.Length; i++)
-        {
-            y[i] = T.CreateTruncating(StableMath.Softplus(beta * double.CreateTruncating(x[i])) / beta);
-        }
+        ActivationKernels.Map<T, Maps, double>(x, y, beta);
     }
 
     /// <summary>Writes <c>log(1 + e^x)</c> (β = 1) into <paramref name="y"/>.</summary>
@@ -129,12 +114,7 @@ public static class Softplus
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckBeta(beta);
-        ActivationGuard.SameLength(upstream.Length, x.Length, nameof(upstream));
-        ActivationGuard.SameLength(dx.Length, x.Length, nameof(dx));
-        for (int i = 0; i < x.Length; i++)
-        {
-            dx[i] = T.CreateTruncating(double.CreateTruncating(upstream[i]) * StableMath.Sigmoid(beta * double.CreateTruncating(x[i])));
-        }
+        ActivationKernels.Map<T, Gradient, double>(x, upstream, dx, beta);
     }
 
     /// <summary>Writes <c>dx = g ⊙ σ(x)</c> (β = 1).</summary>
@@ -143,6 +123,16 @@ public static class Softplus
     /// <param name="dx">∂L/∂x, same length; overwritten.</param>
     public static void Backward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> upstream, Span<T> dx)
         where T : unmanaged, IFloatingPointIeee754<T> => Backward(x, upstream, 1.0, dx);
+
+    private readonly struct Maps : IElementMap<double>
+    {
+        public static double Of(double x, double g, in double beta) => StableMath.Softplus(beta * x) / beta;
+    }
+
+    private readonly struct Gradient : IElementMap<double>
+    {
+        public static double Of(double x, double g, in double beta) => g * StableMath.Sigmoid(beta * x);
+    }
 
     private static void CheckBeta(double beta) =>
         Validation.Guard.Option(double.IsFinite(beta) && beta > 0, nameof(beta), beta, "must be finite and greater than 0");
@@ -173,17 +163,7 @@ public static class Logit
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckEps(eps);
-        ActivationGuard.SameLength(y.Length, p.Length, nameof(y));
-        for (int i = 0; i < p.Length; i++)
-        {
-            double v = double.CreateTruncating(p[i]);
-            if (eps is double e)
-            {
-                v = Clamp(v, e);
-            }
-
-            y[i] = T.CreateTruncating(StableMath.Logit(v));
-        }
+        ActivationKernels.Map<T, Maps, double?>(p, y, eps);
     }
 
     /// <summary>Writes <c>logit(p)</c> (no clamp) into <paramref name="y"/>.</summary>
@@ -201,24 +181,7 @@ public static class Logit
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckEps(eps);
-        ActivationGuard.SameLength(upstream.Length, p.Length, nameof(upstream));
-        ActivationGuard.SameLength(dx.Length, p.Length, nameof(dx));
-        for (int i = 0; i < p.Length; i++)
-        {
-            double v = double.CreateTruncating(p[i]);
-            double g = double.CreateTruncating(upstream[i]);
-            double d;
-            if (eps is double e)
-            {
-                d = v < e || v > 1.0 - e ? 0.0 : g / (v * (1.0 - v));
-            }
-            else
-            {
-                d = v < 0 || v > 1 ? double.NaN : g / (v * (1.0 - v));
-            }
-
-            dx[i] = T.CreateTruncating(d);
-        }
+        ActivationKernels.Map<T, Gradient, double?>(p, upstream, dx, eps);
     }
 
     /// <summary>Writes <c>dx = g / (p (1 - p))</c> (no clamp).</summary>
@@ -227,6 +190,18 @@ public static class Logit
     /// <param name="dx">∂L/∂p, same length; overwritten.</param>
     public static void Backward<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> upstream, Span<T> dx)
         where T : unmanaged, IFloatingPointIeee754<T> => Backward(p, upstream, null, dx);
+
+    private readonly struct Maps : IElementMap<double?>
+    {
+        public static double Of(double v, double g, in double? eps) => StableMath.Logit(eps is double e ? Clamp(v, e) : v);
+    }
+
+    private readonly struct Gradient : IElementMap<double?>
+    {
+        public static double Of(double v, double g, in double? eps) => eps is double e
+            ? (v < e || v > 1.0 - e ? 0.0 : g / (v * (1.0 - v)))
+            : (v < 0 || v > 1 ? double.NaN : g / (v * (1.0 - v)));
+    }
 
     private static double Clamp(double v, double e) => double.IsNaN(v) ? v : Math.Min(Math.Max(v, e), 1.0 - e);
 

@@ -40,26 +40,8 @@ public static class Softmax
     /// <param name="temperature">τ &gt; 0; below 1 sharpens towards <see cref="Hardmax"/>, above 1 flattens towards uniform.</param>
     /// <param name="y">Output probabilities, same length as <paramref name="x"/>; overwritten.</param>
     public static void Forward<T>(ReadOnlySpan<T> x, int classes, double temperature, Span<T> y)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int rows = ActivationGuard.Rows(x.Length, classes, nameof(x));
-        ActivationGuard.Temperature(temperature);
-        ActivationGuard.SameLength(y.Length, x.Length, nameof(y));
-        double inverse = 1.0 / temperature;
-        for (int r = 0; r < rows; r++)
-        {
-            ReadOnlySpan<T> xr = x.Slice(r * classes, classes);
-            Span<T> yr = y.Slice(r * classes, classes);
-            // NaN anywhere, or a row that is all -inf or holds +inf (m infinite), gives a NaN row, as torch does.
-            // LogSumExp reads the whole row before anything is written, so y may alias x.
-            double logSum = LogSumExp.Parts(xr, temperature, out double m);
-            bool nanRow = double.IsNaN(logSum) || !double.IsFinite(m);
-            for (int c = 0; c < classes; c++)
-            {
-                yr[c] = nanRow ? T.NaN : T.CreateTruncating(Math.Exp((double.CreateTruncating(xr[c]) * inverse - m) - logSum));
-            }
-        }
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        ActivationKernels.LogSoftmaxRows(x, classes, temperature, y, probabilities: true);
 
     /// <summary>Vector-Jacobian product of <see cref="Forward{T}(ReadOnlySpan{T}, int, Span{T})"/> (temperature 1).</summary>
     /// <param name="y">The forward output (probabilities), [N, K].</param>
@@ -79,29 +61,6 @@ public static class Softmax
     /// <param name="temperature">The τ used in the forward pass.</param>
     /// <param name="dx">∂L/∂x, same shape; overwritten.</param>
     public static void Backward<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> upstream, int classes, double temperature, Span<T> dx)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int rows = ActivationGuard.Rows(y.Length, classes, nameof(y));
-        ActivationGuard.Temperature(temperature);
-        ActivationGuard.SameLength(upstream.Length, y.Length, nameof(upstream));
-        ActivationGuard.SameLength(dx.Length, y.Length, nameof(dx));
-        double inverse = 1.0 / temperature;
-        for (int r = 0; r < rows; r++)
-        {
-            ReadOnlySpan<T> yr = y.Slice(r * classes, classes);
-            ReadOnlySpan<T> gr = upstream.Slice(r * classes, classes);
-            Span<T> dr = dx.Slice(r * classes, classes);
-            double dot = 0;
-            for (int c = 0; c < classes; c++)
-            {
-                dot += double.CreateTruncating(gr[c]) * double.CreateTruncating(yr[c]);
-            }
-
-            for (int c = 0; c < classes; c++)
-            {
-                double yc = double.CreateTruncating(yr[c]);
-                dr[c] = T.CreateTruncating(yc * (double.CreateTruncating(gr[c]) - dot) * inverse);
-            }
-        }
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        ActivationKernels.SoftmaxBackward(y, upstream, classes, temperature, dx, ofSoftmax: true);
 }

@@ -98,87 +98,40 @@ internal static unsafe partial class CrossEntropyIndexKernel
         fixed (int* y = labels)
         fixed (double* wd = weights)
         {
-            var p = new RowParams(k, ignoreIndex, weights.IsEmpty ? null : wd, wf, smoothing, temperature,
-                CrossEntropyRows.WeightTotal(weights, k), scale);
+            var p = new SoftmaxRowParams(k, weights.IsEmpty ? null : wd, wf, smoothing, temperature, scale,
+                CrossEntropyRows.WeightTotal(weights, k), ignoreIndex);
             var job = new Job(z, y, gradient.IsEmpty ? null : g, rowLosses.IsEmpty ? null : r, n, blockRows, p);
             return BlockParallel.Sum(job, blocks, RowBlocks.Threads(n, k, maxThreads));
         }
     }
 
-    /// <summary>Everything a row needs besides its own data; <c>Wd</c>/<c>Wf</c> are null without weights.</summary>
-    private readonly struct RowParams(int k, int ignoreIndex, double* wd, float* wf, double eps, double tau,
-        double weightTotal, double scale)
-    {
-        public readonly int K = k;
-        public readonly int IgnoreIndex = ignoreIndex;
-        public readonly double* Wd = wd;
-        public readonly float* Wf = wf;
-        public readonly double Eps = eps;
-        public readonly double Tau = tau;
-        public readonly double InvTau = 1.0 / tau;
-        public readonly float InvTauF = (float)(1.0 / tau);
-        public readonly double SmoothPerClass = eps / k;
-        public readonly double WeightTotal = weightTotal;
-        public readonly double Scale = scale;
-        public readonly double SInv = scale / tau;
-        public readonly float SmoothF = (float)(eps / k * (scale / tau));
-    }
-
     /// <summary>Row blocks, each compiled per width and per switch: smoothing (<c>TS</c>), class weights in the row
     /// passes (<c>TW</c>) and temperature (<c>TT</c>).</summary>
-    private readonly struct Job(float* z, int* y, float* g, float* r, int n, int blockRows, RowParams p)
-        : IBlockSumJob, ISpecialized
+    private readonly struct Job(float* z, int* y, float* g, float* r, int n, int blockRows, SoftmaxRowParams p)
+        : IBlockSumJob, ISpecialized, IFusedLabelRows
     {
+        public int Classes => p.K;
+
+        public int IgnoreIndex => p.IgnoreIndex;
+
         public double RunBlock(int b) => Specialize.Run(this, b, ShortRows.Apply(p.K) ? Specialize.AnyLength : p.K,
             Specialize.Flag(p.Eps > 0), Specialize.Flag(p.Wf != null), Specialize.Flag(p.Tau != 1.0));
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public double Run<TV, TS, TW, TT>(int b)
-            where TV : struct, IVec<TV> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst
-        {
-            int k = p.K;
-            int start = b * blockRows;
-            int end = Math.Min(n, start + blockRows);
-            double sum = 0;
-            int i = start;
-            if (ShortRows.Apply(k))
-            {
-                i = ShortRowGroups<TV, TS, TW, TT>(z, y, g, r, start, end, p, ref sum);
-            }
+            where TV : struct, IVec<TV> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst =>
+            FusedLabelRows.Block<Job, TV, TS, TW, TT>(this, z, y, g, r, n, b * blockRows, Math.Min(n, (b + 1) * blockRows));
 
-            for (; i < end; i++)
-            {
-                float* zi = z + ((long)i * k);
-                float* gi = g == null ? null : g + ((long)i * k);
-                int label = y[i];
-                double loss = 0;
-                if (label == p.IgnoreIndex)
-                {
-                    if (gi != null)
-                    {
-                        new Span<float>(gi, k).Clear();
-                    }
-                }
-                else
-                {
-                    // The next row's logits are prefetched during this row's exp pass (see RowExpSum).
-                    loss = Row<TV, TS, TW, TT>(zi, gi, i + 1 < n ? zi + k : null, label, p);
-                }
+        public int ShortRowGroups<TV, TS, TW, TT>(float* zb, int* yb, float* gb, float* rb, int start, int end, ref double sum)
+            where TV : struct, IVec<TV> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst =>
+            CrossEntropyIndexKernel.ShortRowGroups<TV, TS, TW, TT>(zb, yb, gb, rb, start, end, p, ref sum);
 
-                if (r != null)
-                {
-                    r[i] = (float)loss;
-                }
-
-                sum += loss;
-            }
-
-            return sum;
-        }
+        public double Row<TV, TS, TW, TT>(float* zi, float* gi, float* zNext, int label)
+            where TV : struct, IVec<TV> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst =>
+            CrossEntropyIndexKernel.Row<TV, TS, TW, TT>(zi, gi, zNext, label, p);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static double Row<TV, TS, TW, TT>(float* z, float* g, float* zNext, int label, in RowParams p)
+    private static double Row<TV, TS, TW, TT>(float* z, float* g, float* zNext, int label, in SoftmaxRowParams p)
         where TV : struct, IVec<TV> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst
     {
         int k = p.K;
@@ -221,7 +174,7 @@ internal static unsafe partial class CrossEntropyIndexKernel
 
     /// <summary>The row loss in double from <c>log S</c> and (with smoothing) <c>d = Σ_c w_c (z_c - max)</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double Loss<TS>(float* z, int label, float max, double ls, double d, in RowParams p, out double hard)
+    private static double Loss<TS>(float* z, int label, float max, double ls, double d, in SoftmaxRowParams p, out double hard)
         where TS : struct, IConst
     {
         double m = max * p.InvTau; // = max_c (z_c / τ) in double, exactly as LogSumExp.Parts forms it
@@ -237,9 +190,9 @@ internal static unsafe partial class CrossEntropyIndexKernel
     }
 
     /// <summary>The gradient factor <c>a = s Σq / (τ S)</c> of <c>g_c = e_c a - w_c b</c> (the label's entry is then
-    /// replaced); <c>b = s ε / (K τ)</c> is <see cref="RowParams.SmoothF"/>.</summary>
+    /// replaced); <c>b = s ε / (K τ)</c> is <see cref="SoftmaxRowParams.SmoothF"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float GradientFactor<TS>(double invS, double hard, in RowParams p) where TS : struct, IConst =>
+    private static float GradientFactor<TS>(double invS, double hard, in SoftmaxRowParams p) where TS : struct, IConst =>
         (float)((TS.On ? hard + (p.SmoothPerClass * p.WeightTotal) : hard) * invS * p.SInv);
 
     /// <summary>
@@ -247,7 +200,7 @@ internal static unsafe partial class CrossEntropyIndexKernel
     /// confident (<c>p_y → 1</c>) or K = 1, where the float form would leave an error of one ulp of <c>Σq</c>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float LabelGradient<TS>(float ey, double invS, double hard, int label, in RowParams p)
+    private static float LabelGradient<TS>(float ey, double invS, double hard, int label, in SoftmaxRowParams p)
         where TS : struct, IConst
     {
         if (!TS.On)
@@ -261,8 +214,7 @@ internal static unsafe partial class CrossEntropyIndexKernel
     }
 
     /// <summary>The generic double row (non-finite logits or loss).</summary>
-    private static double Fallback(float* z, float* g, int label, in RowParams p) =>
-        CrossEntropyRows.Index(new ReadOnlySpan<float>(z, p.K), label,
-            p.Wd == null ? default : new ReadOnlySpan<double>(p.Wd, p.K), p.Eps, p.Tau, p.WeightTotal, p.Scale,
+    private static double Fallback(float* z, float* g, int label, in SoftmaxRowParams p) =>
+        CrossEntropyRows.Index(new ReadOnlySpan<float>(z, p.K), label, p.Weights, p.Eps, p.Tau, p.WeightTotal, p.Scale,
             g == null ? default : new Span<float>(g, p.K));
 }

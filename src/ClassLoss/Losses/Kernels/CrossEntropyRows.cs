@@ -3,6 +3,42 @@ using ClassLoss.Numerics;
 namespace ClassLoss.Losses.Kernels;
 
 /// <summary>
+/// Everything a fused cross-entropy row (index or probability targets) needs besides its own data, precomputed once
+/// per call: K, class weights in double (<c>Wd</c>) and, where they enter the row passes, in float (<c>Wf</c>; both
+/// null without weights), ε, τ, the reduction's factor, the ignore index and the target-sum tolerance.
+/// </summary>
+internal readonly unsafe struct SoftmaxRowParams(int k, double* wd, float* wf, double eps, double tau, double scale,
+    double weightTotal, int ignoreIndex = -1, double tolerance = double.NaN)
+{
+    public readonly int K = k;
+    public readonly int IgnoreIndex = ignoreIndex;
+    public readonly double* Wd = wd;
+    public readonly float* Wf = wf;
+    public readonly double Eps = eps;
+    public readonly double Tau = tau;
+    public readonly double InvTau = 1.0 / tau;
+    public readonly float InvTauF = (float)(1.0 / tau);
+    public readonly double SmoothPerClass = eps / k;
+    public readonly float SmoothPerClassF = (float)(eps / k);
+    public readonly float OneMinusEpsF = (float)(1 - eps);
+    public readonly double WeightTotal = weightTotal;
+    public readonly double Scale = scale;
+
+    /// <summary><c>s / τ</c>: the factor of every gradient entry.</summary>
+    public readonly double SInv = scale / tau;
+
+    /// <summary><c>s / τ</c> in float.</summary>
+    public readonly float SInvF = (float)(scale / tau);
+
+    /// <summary><c>s ε / (K τ)</c>: the smoothing part of a class-index gradient entry, in float.</summary>
+    public readonly float SmoothF = (float)(eps / k * (scale / tau));
+    public readonly double Tolerance = tolerance;
+
+    /// <summary>The class weights in double (empty without weights).</summary>
+    public ReadOnlySpan<double> Weights => Wd == null ? default : new ReadOnlySpan<double>(Wd, K);
+}
+
+/// <summary>
 /// One row of softmax cross-entropy in double arithmetic, for any input type: the generic kernel's rows and the
 /// fused float kernels' fallback for rows with non-finite logits or losses (so such rows give exactly what the generic
 /// path gives, PyTorch's NaN/∞ conventions). Formulas: <see cref="SoftmaxCrossEntropy"/>.

@@ -16,7 +16,7 @@ internal static unsafe partial class CrossEntropySoftKernel
     /// <summary>Whole groups of rows from <paramref name="start"/> on; returns the first row left for the row path.
     /// Losses are added to <paramref name="sum"/> in row order; <paramref name="flagged"/> gets the first suspect row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int ShortRowGroups<TV, TS, TW, TT>(float* z, float* t, float* g, float* r, int start, int end, in RowParams p,
+    private static int ShortRowGroups<TV, TS, TW, TT>(float* z, float* t, float* g, float* r, int start, int end, in SoftmaxRowParams p,
         ref double sum, ref int flagged)
         where TV : struct, IVec<TV> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst
     {
@@ -91,7 +91,7 @@ internal static unsafe partial class CrossEntropySoftKernel
             {
                 // g_c = (e_c·a - q_c)·s/τ, then back to row-major.
                 ShortRows.GradientColumns<TV, SoftTargetGradient<TS, TW>>(e, tt, p.Wf, k, TV.Load(factors),
-                    TV.Broadcast(p.GradientScaleF), TV.Broadcast(p.OneMinusEpsF), TV.Broadcast(p.SmoothPerClassF));
+                    TV.Broadcast(p.SInvF), TV.Broadcast(p.OneMinusEpsF), TV.Broadcast(p.SmoothPerClassF));
                 ShortRows.ScatterRows<TV>(e, k, g + offset);
             }
 

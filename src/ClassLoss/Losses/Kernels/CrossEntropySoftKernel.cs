@@ -62,7 +62,7 @@ internal static unsafe partial class CrossEntropySoftKernel
         fixed (float* z = logits, t = targets, g = gradient, r = rowLosses, wf = floatWeights)
         fixed (double* wd = weights)
         {
-            var p = new RowParams(k, weights.IsEmpty ? null : wd, wf, smoothing, temperature, scale, tolerance);
+            var p = new SoftmaxRowParams(k, weights.IsEmpty ? null : wd, wf, smoothing, temperature, scale, 0, tolerance: tolerance);
             var job = new Job(z, t, gradient.IsEmpty ? null : g, rowLosses.IsEmpty ? null : r, flagged, n, blockRows, p);
             sum = BlockParallel.Sum(job, blocks, RowBlocks.Threads(n, k, maxThreads));
         }
@@ -76,26 +76,9 @@ internal static unsafe partial class CrossEntropySoftKernel
         return sum;
     }
 
-    /// <summary>Everything a row needs besides its own data; <c>Wd</c>/<c>Wf</c> are null without weights.</summary>
-    private readonly struct RowParams(int k, double* wd, float* wf, double eps, double tau, double scale, double tolerance)
-    {
-        public readonly int K = k;
-        public readonly double* Wd = wd;
-        public readonly float* Wf = wf;
-        public readonly double Eps = eps;
-        public readonly double Tau = tau;
-        public readonly double InvTau = 1.0 / tau;
-        public readonly float InvTauF = (float)(1.0 / tau);
-        public readonly float OneMinusEpsF = (float)(1 - eps);
-        public readonly float SmoothPerClassF = (float)(eps / k);
-        public readonly double Scale = scale;
-        public readonly float GradientScaleF = (float)(scale / tau);
-        public readonly double Tolerance = tolerance;
-    }
-
     /// <summary>Row blocks compiled per width and per switch: smoothing (<c>TS</c>), weights (<c>TW</c>), temperature (<c>TT</c>).</summary>
     private readonly struct Job(float* z, float* t, float* g, float* r, int* blockFlagged, int n,
-        int blockRows, RowParams p) : IBlockSumJob, ISpecialized
+        int blockRows, SoftmaxRowParams p) : IBlockSumJob, ISpecialized
     {
         public double RunBlock(int b) => Specialize.Run(this, b, ShortRows.Apply(p.K) ? Specialize.AnyLength : p.K,
             Specialize.Flag(p.Eps > 0), Specialize.Flag(p.Wf != null), Specialize.Flag(p.Tau != 1.0));
@@ -142,7 +125,7 @@ internal static unsafe partial class CrossEntropySoftKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static double Row<TV, TS, TW, TT>(float* z, float* t, float* g, float* zNext, float* tNext, in RowParams p, out bool suspect)
+    private static double Row<TV, TS, TW, TT>(float* z, float* t, float* g, float* zNext, float* tNext, in SoftmaxRowParams p, out bool suspect)
         where TV : struct, IVec<TV> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst
     {
         int k = p.K;
@@ -168,7 +151,7 @@ internal static unsafe partial class CrossEntropySoftKernel
 
         if (g != null)
         {
-            RowGradient.Run<TV, SoftTargetGradient<TS, TW>>(g, t, p.Wf, k, (float)(qTotal / s), p.GradientScaleF, p.OneMinusEpsF, p.SmoothPerClassF);
+            RowGradient.Run<TV, SoftTargetGradient<TS, TW>>(g, t, p.Wf, k, (float)(qTotal / s), p.SInvF, p.OneMinusEpsF, p.SmoothPerClassF);
         }
 
         return loss;
@@ -180,8 +163,7 @@ internal static unsafe partial class CrossEntropySoftKernel
         (!double.IsNaN(tolerance) && !(Math.Abs(tSum - 1.0) <= tolerance - (SumMargin * Math.Max(1.0, tSum))));
 
     /// <summary>The generic double row (non-finite logits or loss).</summary>
-    private static double Fallback(float* z, float* t, float* g, in RowParams p) =>
-        CrossEntropyRows.Soft(new ReadOnlySpan<float>(z, p.K), new ReadOnlySpan<float>(t, p.K),
-            p.Wd == null ? default : new ReadOnlySpan<double>(p.Wd, p.K), p.Eps, p.Tau, p.Scale,
+    private static double Fallback(float* z, float* t, float* g, in SoftmaxRowParams p) =>
+        CrossEntropyRows.Soft(new ReadOnlySpan<float>(z, p.K), new ReadOnlySpan<float>(t, p.K), p.Weights, p.Eps, p.Tau, p.Scale,
             g == null ? default : new Span<float>(g, p.K));
 }

@@ -40,37 +40,51 @@ internal static unsafe class SigmoidBinaryCrossEntropyKernel
             new BinaryParameters(positiveWeights, smoothing), scale);
 
     /// <summary>True when every value is in [0, 1] (NaN is not); a vectorised pre-check, the caller reports the culprit.</summary>
-    public static bool InUnitInterval(ReadOnlySpan<float> values)
+    public static bool InUnitInterval(ReadOnlySpan<float> values) => !double.IsNaN(CheckedSum(values));
+
+    /// <summary>The values' sum in double, or NaN when some entry is outside [0, 1] or NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static double CheckedSum(ReadOnlySpan<float> row)
     {
         int j = 0;
-        if (Vector.IsHardwareAccelerated)
+        double sum = 0;
+        if (Vector.IsHardwareAccelerated && row.Length >= Vector<float>.Count)
         {
+            Vector<double> a0 = Vector<double>.Zero, a1 = a0;
             var bad = Vector<int>.Zero;
             var one = Vector<float>.One;
-            fixed (float* p = values)
+            fixed (float* p = row)
             {
-                for (; j <= values.Length - Vector<float>.Count; j += Vector<float>.Count)
+                for (; j <= row.Length - Vector<float>.Count; j += Vector<float>.Count)
                 {
                     var v = Vector.Load(p + j);
                     bad |= ~(Vector.GreaterThanOrEqual(v, Vector<float>.Zero) & Vector.LessThanOrEqual(v, one));
+                    Vector.Widen(v, out Vector<double> lo, out Vector<double> hi);
+                    a0 += lo;
+                    a1 += hi;
                 }
             }
 
             if (bad != Vector<int>.Zero)
             {
-                return false;
+                return double.NaN;
             }
+
+            sum = Vector.Sum(a0 + a1);
         }
 
-        for (; j < values.Length; j++)
+        for (; j < row.Length; j++)
         {
-            if (!(values[j] >= 0f && values[j] <= 1f))
+            float v = row[j];
+            if (!(v >= 0f && v <= 1f))
             {
-                return false;
+                return double.NaN;
             }
+
+            sum += v;
         }
 
-        return true;
+        return sum;
     }
 
     /// <summary>

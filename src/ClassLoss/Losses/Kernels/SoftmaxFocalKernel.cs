@@ -73,51 +73,25 @@ internal static unsafe partial class SoftmaxFocalKernel
     }
 
     private readonly struct IndexJob(float* z, int* y, float* g, float* r, int n, int blockRows, Parameters p)
-        : IBlockSumJob, ISpecialized
+        : IBlockSumJob, ISpecialized, IFusedLabelRows
     {
+        public int Classes => p.K;
+
+        public int IgnoreIndex => p.IgnoreIndex;
+
         public double RunBlock(int b) => Specialize.Run(this, b, ShortRows.Apply(p.K) ? Specialize.AnyLength : p.K);
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public double Run<TV, TA, TB, TC>(int b)
-            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
-        {
-            int k = p.K;
-            int end = Math.Min(n, (b + 1) * blockRows);
-            double sum = 0;
-            int i = b * blockRows;
-            if (ShortRows.Apply(k))
-            {
-                i = ShortRowGroups<TV>(z, y, g, r, i, end, p, ref sum);
-            }
+            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst =>
+            FusedLabelRows.Block<IndexJob, TV, TA, TB, TC>(this, z, y, g, r, n, b * blockRows, Math.Min(n, (b + 1) * blockRows));
 
-            for (; i < end; i++)
-            {
-                float* zi = z + ((long)i * k);
-                float* gi = g == null ? null : g + ((long)i * k);
-                int label = y[i];
-                double loss = 0;
-                if (label == p.IgnoreIndex)
-                {
-                    if (gi != null)
-                    {
-                        new Span<float>(gi, k).Clear();
-                    }
-                }
-                else
-                {
-                    loss = Row<TV>(zi, gi, label, p);
-                }
+        public int ShortRowGroups<TV, TA, TB, TC>(float* zb, int* yb, float* gb, float* rb, int start, int end, ref double sum)
+            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst =>
+            SoftmaxFocalKernel.ShortRowGroups<TV>(zb, yb, gb, rb, start, end, p, ref sum);
 
-                if (r != null)
-                {
-                    r[i] = (float)loss;
-                }
-
-                sum += loss;
-            }
-
-            return sum;
-        }
+        public double Row<TV, TA, TB, TC>(float* zi, float* gi, float* zNext, int label)
+            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst =>
+            SoftmaxFocalKernel.Row<TV>(zi, gi, label, p);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -234,7 +208,7 @@ internal static unsafe partial class SoftmaxFocalKernel
         for (int i = 0; i < targets.Length; i += classes)
         {
             // Summed in double like the exact check; only the order differs (≤ K·2^-53 apart), hence the 1e-9 margin.
-            double sum = CheckedSum(targets.Slice(i, classes));
+            double sum = SigmoidBinaryCrossEntropyKernel.CheckedSum(targets.Slice(i, classes));
             if (!(Math.Abs(sum - 1) <= tolerance - 1e-9))
             {
                 return false;
@@ -242,51 +216,6 @@ internal static unsafe partial class SoftmaxFocalKernel
         }
 
         return true;
-    }
-
-    /// <summary>The row's sum in double, or NaN when some entry is outside [0, 1] or NaN.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static double CheckedSum(ReadOnlySpan<float> row)
-    {
-        int j = 0;
-        double sum = 0;
-        if (Vector.IsHardwareAccelerated && row.Length >= Vector<float>.Count)
-        {
-            Vector<double> a0 = Vector<double>.Zero, a1 = a0;
-            var bad = Vector<int>.Zero;
-            var one = Vector<float>.One;
-            fixed (float* p = row)
-            {
-                for (; j <= row.Length - Vector<float>.Count; j += Vector<float>.Count)
-                {
-                    var v = Vector.Load(p + j);
-                    bad |= ~(Vector.GreaterThanOrEqual(v, Vector<float>.Zero) & Vector.LessThanOrEqual(v, one));
-                    Vector.Widen(v, out Vector<double> lo, out Vector<double> hi);
-                    a0 += lo;
-                    a1 += hi;
-                }
-            }
-
-            if (bad != Vector<int>.Zero)
-            {
-                return double.NaN;
-            }
-
-            sum = Vector.Sum(a0 + a1);
-        }
-
-        for (; j < row.Length; j++)
-        {
-            float v = row[j];
-            if (!(v >= 0f && v <= 1f))
-            {
-                return double.NaN;
-            }
-
-            sum += v;
-        }
-
-        return sum;
     }
 
     /// <summary>The first index of the row's maximum <paramref name="max"/> (which is not NaN).</summary>

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
+using ClassLoss.Evaluation;
 using ClassLoss.Training;
 using ClassLoss.Training.Data;
-using ClassLoss.Training.Evaluation;
 using ClassLoss.Training.Models;
 using ClassLoss.Training.Optimizers;
 using Spectre.Console;

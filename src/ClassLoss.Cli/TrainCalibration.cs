@@ -1,5 +1,5 @@
 using System.Globalization;
-using ClassLoss.Training.Evaluation;
+using ClassLoss.Evaluation;
 using ClassLoss.Training.Models;
 using Spectre.Console;
 

@@ -1,7 +1,7 @@
 using ClassLoss.Activations;
 using ClassLoss.Numerics;
 
-namespace ClassLoss.Training.Evaluation;
+namespace ClassLoss.Evaluation;
 
 /// <summary>Options of <see cref="Metrics"/>.</summary>
 public sealed record MetricsOptions

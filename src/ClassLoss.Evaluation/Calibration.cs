@@ -1,9 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using ClassLoss.Losses;
 using ClassLoss.Numerics;
 
-namespace ClassLoss.Training.Evaluation;
+namespace ClassLoss.Evaluation;
 
 /// <summary>How a <see cref="Calibrator"/> maps logits to calibrated probabilities.</summary>
 public enum CalibrationMethod
@@ -25,9 +26,13 @@ public sealed record Calibrator
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        Converters = { new JsonStringEnumConverter<CalibrationMethod>(JsonNamingPolicy.SnakeCaseLower) },
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        TypeInfoResolver = CalibratorJsonContext.Default,
     };
+
+    // Source-generated metadata bound to the options above (no reflection, so the library stays AOT-compatible).
+    private static JsonTypeInfo<Calibrator> JsonInfo => (JsonTypeInfo<Calibrator>)JsonOptions.GetTypeInfo(typeof(Calibrator));
 
     /// <summary>The method.</summary>
     public CalibrationMethod Method { get; init; }
@@ -98,7 +103,7 @@ public sealed record Calibrator
     }
 
     /// <summary>The calibrator as indented JSON.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+    public string ToJson() => JsonSerializer.Serialize(this, JsonInfo);
 
     /// <summary>Reads a calibrator from JSON and checks it.</summary>
     public static Calibrator FromJson(string json)
@@ -106,7 +111,7 @@ public sealed record Calibrator
         Calibrator c;
         try
         {
-            c = JsonSerializer.Deserialize<Calibrator>(json, JsonOptions) ?? throw new InvalidDataException("The calibrator JSON is null.");
+            c = JsonSerializer.Deserialize(json, JsonInfo) ?? throw new InvalidDataException("The calibrator JSON is null.");
         }
         catch (JsonException ex)
         {
@@ -128,6 +133,10 @@ public sealed record Calibrator
     /// <summary>Reads a calibrator from a JSON file.</summary>
     public static Calibrator Load(string path) => FromJson(File.ReadAllText(path));
 }
+
+/// <summary>The source-generated JSON metadata of <see cref="Calibrator"/>.</summary>
+[JsonSerializable(typeof(Calibrator))]
+internal sealed partial class CalibratorJsonContext : JsonSerializerContext;
 
 /// <summary>
 /// Converts prediction values to logits for calibration: logits pass through, log-probabilities are logits

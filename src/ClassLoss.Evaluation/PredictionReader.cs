@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace ClassLoss.Training.Evaluation;
+namespace ClassLoss.Evaluation;
 
 /// <summary>What the K numbers of a prediction row are.</summary>
 public enum PredictionValues

@@ -1,0 +1,76 @@
+using ClassLoss.Activations;
+using ClassLoss.Evaluation;
+using ClassLoss.Training;
+using ClassLoss.Training.Data;
+using ClassLoss.Training.Models;
+using ClassLoss.Training.Optimizers;
+using Spectre.Console;
+
+namespace ClassLoss.Cli.Experiments;
+
+/// <summary>What the experiments share: data subsets, one training run, test metrics of a model and the verdict rule.</summary>
+internal static class ExperimentKit
+{
+    /// <summary>A stratified head of <paramref name="d"/>: at most <paramref name="limit"/> rows, every class kept.</summary>
+    public static Dataset Head(Dataset d, int limit)
+    {
+        if (d.Count <= limit)
+        {
+            return d;
+        }
+
+        // A stratified head: the first rows in a seeded shuffle keep every class.
+        var (part, _, _) = d.StratifiedSplit(0, 1 - ((double)limit / d.Count), 0);
+        return part;
+    }
+
+    /// <summary>Trains the model of <paramref name="s"/> with one loss and optimiser, recording test accuracy per epoch; a diverged run stops early (a shorter history).</summary>
+    public static Trainer Train(ExperimentSettings s, Lab.Splits data, string lossSpec, string optimizer, string schedule = "constant")
+    {
+        var loss = LossFactory.Create(lossSpec, new LossContext(data.Train.Classes, data.Train.ClassCounts()) { MaxDegreeOfParallelism = s.Threads });
+        var net = Lab.Model(s.Model, data.Train.Dimension, data.Train.Classes, s.Seed);
+        var settings = new TrainSettings { Data = s.Data, Loss = lossSpec, Optimizer = optimizer, Schedule = schedule, Epochs = s.Epochs, BatchSize = s.BatchSize, Seed = s.Seed, Validation = 0, Imbalance = 1 };
+        var trainer = new Trainer(net, OptimizerFactory.Create(optimizer, net.Parameters.Length), loss, settings) { MaxDegreeOfParallelism = s.Threads };
+        AnsiConsole.MarkupLineInterpolated($"  {lossSpec}, {optimizer}, {schedule}: {s.Epochs} epochs");
+        try
+        {
+            while (trainer.CompletedEpochs < settings.Epochs)
+            {
+                trainer.TrainEpoch(data.Train, null, data.Test);
+            }
+        }
+        catch (TrainingDivergedException)
+        {
+            // Recorded as a shorter history; the report marks it as diverged.
+        }
+
+        return trainer;
+    }
+
+    /// <summary>Accuracy, balanced accuracy, per-class recall, NLL and ECE of the model on <paramref name="data"/>.</summary>
+    public static MetricsReport Report(Mlp net, Dataset data)
+    {
+        int k = data.Classes;
+        var metrics = new Metrics(Enumerable.Range(0, k).Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(), new MetricsOptions { EqualMass = false });
+        var logits = new float[k];
+        var z = new double[k];
+        var p = new double[k];
+        for (int i = 0; i < data.Count; i++)
+        {
+            net.Forward(data.Row(i), 1, logits);
+            for (int c = 0; c < k; c++)
+            {
+                z[c] = logits[c];
+            }
+
+            Softmax.Forward<double>(z, k, p);
+            metrics.Add(data.Labels[i], p);
+        }
+
+        return metrics.Compute();
+    }
+
+    /// <summary>"holds" when every comparison goes the claimed way, "does not hold here" when none does (or there are none), else "mixed".</summary>
+    public static string Verdict(int wins, int total) =>
+        total == 0 ? "does not hold here" : wins == total ? "holds" : wins == 0 ? "does not hold here" : "mixed";
+}

@@ -35,26 +35,9 @@ internal static class ConvergenceExperiment
         md.AppendLine("Claim (seed 001): with a first-order, non-adaptive optimiser, MSE converges more slowly than cross-entropy late in training. " +
             $"Model `{s.Model}`, SGD without momentum, constant learning rate; `brier` = Σ_c (p_c − y_c)² per row, `mse` = the same / K (PyTorch MSELoss on probabilities). Test accuracy / train loss per epoch:");
         md.AppendLine();
-        var header = new StringBuilder("| loss | lr |");
-        var rule = new StringBuilder("|---|---|");
-        for (int e = 1; e <= s.Epochs; e++)
-        {
-            header.Append(Invariant($" ep {e} |"));
-            rule.Append("---|");
-        }
-
-        md.AppendLine(header.ToString());
-        md.AppendLine(rule.ToString());
-        foreach (var (loss, lr, h) in runs)
-        {
-            var row = new StringBuilder(Invariant($"| {loss} | {lr} |"));
-            for (int e = 0; e < s.Epochs; e++)
-            {
-                row.Append(e < h.Count ? $" {Lab.F(h[e].TestAccuracy, "0.000")} / {Lab.F(h[e].TrainLoss, "0.000")} |" : " diverged |");
-            }
-
-            md.AppendLine(row.ToString());
-        }
+        string[] columns = ["loss", "lr", .. Enumerable.Range(1, s.Epochs).Select(e => Invariant($"ep {e}"))];
+        Table(md, columns, runs.Select(r => (IReadOnlyList<string>)
+            [r.Loss, Invariant($"{r.Lr}"), .. Enumerable.Range(0, s.Epochs).Select(e => e < r.H.Count ? $"{Lab.F(r.H[e].TestAccuracy, "0.000")} / {Lab.F(r.H[e].TrainLoss, "0.000")}" : "diverged")]));
 
         md.AppendLine();
         md.AppendLine($"![test accuracy per epoch]({Plot})");
@@ -120,21 +103,10 @@ internal static class ConvergenceExperiment
         md.AppendLine();
         md.AppendLine("Best late mean over learning rates: " + string.Join("; ", best.Select(b => $"{b.Loss} {Lab.F(b.Acc, "0.000")}")) + ".");
         md.AppendLine();
-        md.AppendLine($"**Verdict: {verdict}.**");
-        md.AppendLine();
+        AppendVerdict(md, verdict);
 
-        var plot = new ScottPlot.Plot();
-        foreach (var (loss, lr, h) in runs)
-        {
-            var sc = plot.Add.Scatter(h.Select(m => (double)m.Epoch).ToArray(), h.Select(m => m.TestAccuracy).ToArray());
-            sc.LegendText = Invariant($"{loss} lr={lr}");
-        }
-
-        plot.XLabel("epoch");
-        plot.YLabel("test accuracy");
-        plot.Title("plain SGD: CE vs Brier vs MSE");
-        plot.ShowLegend();
-        plot.SavePng(Path.Combine(s.Out, Plot), 900, 550);
+        SavePlot(s, Plot, runs.Select(r => new Series(Invariant($"{r.Loss} lr={r.Lr}"), [.. r.H.Select(m => (double)m.Epoch)], [.. r.H.Select(m => m.TestAccuracy)])),
+            "epoch", "test accuracy", "plain SGD: CE vs Brier vs MSE", width: 900, height: 550);
         return verdict;
     }
 }

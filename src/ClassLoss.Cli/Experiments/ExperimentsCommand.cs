@@ -63,12 +63,7 @@ internal static class ExperimentsCommand
 
         md.AppendLine("## Summary");
         md.AppendLine();
-        md.AppendLine("| section | verdict |");
-        md.AppendLine("|---|---|");
-        foreach (var (section, verdict) in verdicts)
-        {
-            md.AppendLine($"| {section} | {verdict} |");
-        }
+        Table(md, ["section", "verdict"], verdicts.Select(v => (IReadOnlyList<string>)[v.Section, v.Verdict]));
 
         md.AppendLine();
         md.AppendLine(Invariant($"Total time {clock.Elapsed.TotalSeconds:F1} s."));

@@ -34,26 +34,9 @@ internal static class ImbalanceExperiment
         md.AppendLine();
         md.AppendLine(Invariant($"Claim (seed 003): a per-class weight α_t (weighted CE) and the focal term (1 − p_t)^γ help with class imbalance. Training set made long-tailed with ratio {s.Imbalance} (Cui et al. 2019; class counts {string.Join(", ", train.ClassCounts())}); balanced test set; SGD lr 0.1, momentum 0.9, cosine schedule; model `{s.Model}`."));
         md.AppendLine();
-        var header = new StringBuilder("| loss | accuracy | balanced acc |");
-        var rule = new StringBuilder("|---|---|---|");
-        for (int c = 0; c < k; c++)
-        {
-            header.Append(Invariant($" recall {c} |"));
-            rule.Append("---|");
-        }
-
-        md.AppendLine(header.ToString());
-        md.AppendLine(rule.ToString());
-        foreach (var (loss, r) in reports)
-        {
-            var row = new StringBuilder($"| {loss} | {Lab.F(r.Accuracy, "0.000")} | {Lab.F(r.BalancedAccuracy, "0.000")} |");
-            foreach (var pc in r.PerClass)
-            {
-                row.Append($" {Lab.F(pc.Recall, "0.00")} |");
-            }
-
-            md.AppendLine(row.ToString());
-        }
+        string[] columns = ["loss", "accuracy", "balanced acc", .. Enumerable.Range(0, k).Select(c => Invariant($"recall {c}"))];
+        Table(md, columns, reports.Select(r => (IReadOnlyList<string>)
+            [r.Loss, Lab.F(r.R.Accuracy, "0.000"), Lab.F(r.R.BalancedAccuracy, "0.000"), .. r.R.PerClass.Select(pc => Lab.F(pc.Recall, "0.00"))]));
 
         md.AppendLine();
         md.AppendLine($"![per-class recall]({Plot})");
@@ -65,20 +48,10 @@ internal static class ImbalanceExperiment
         string verdict = Verdict(better + tailBetter, 2 * (reports.Count - 1));
         md.AppendLine(Invariant($"{better} of {reports.Count - 1} re-weighted losses beat CE's balanced accuracy ({Lab.F(baseBal, "0.000")}); {tailBetter} of {reports.Count - 1} beat CE's mean recall on the rarest half of the classes ({Lab.F(tailCe, "0.000")})."));
         md.AppendLine();
-        md.AppendLine($"**Verdict: {verdict}.**");
-        md.AppendLine();
+        AppendVerdict(md, verdict);
 
-        var plot = new ScottPlot.Plot();
-        foreach (var (loss, r) in reports)
-        {
-            var sc = plot.Add.Scatter(Enumerable.Range(0, k).Select(c => (double)c).ToArray(), r.PerClass.Select(pc => pc.Recall).ToArray());
-            sc.LegendText = loss;
-        }
-
-        plot.XLabel("class (training count falls left to right)");
-        plot.YLabel("test recall");
-        plot.ShowLegend();
-        plot.SavePng(Path.Combine(s.Out, Plot), 800, 500);
+        SavePlot(s, Plot, reports.Select(r => new Series(r.Loss, [.. Enumerable.Range(0, k).Select(c => (double)c)], [.. r.R.PerClass.Select(pc => pc.Recall)])),
+            "class (training count falls left to right)", "test recall");
         return verdict;
     }
 

@@ -56,12 +56,8 @@ internal static class PrecisionExperiment
         md.AppendLine("Claim (seed 000): computing log-softmax fused (PyTorch `log_softmax`, Keras `from_logits=True`) has lower numerical error than `log(softmax(z))`. " +
             "Logits [0, −g] in float32; `ClassLoss.Activations.LogSoftmax` vs `log(Softmax)`, both float, against a double reference (−log1p(e^−g), −g − log1p(e^−g)); max abs error over the two entries:");
         md.AppendLine();
-        md.AppendLine("| gap g | fused error | naive error | naive gives −∞ |");
-        md.AppendLine("|---|---|---|---|");
-        for (int i = 0; i < gaps.Length; i++)
-        {
-            md.AppendLine($"| {Lab.F(gaps[i], "0")} | {Lab.F(fusedErr[i], "0.0e+0")} | {(double.IsInfinity(naiveErr[i]) ? "∞" : Lab.F(naiveErr[i], "0.0e+0"))} | {(naiveInf[i] ? "yes" : "no")} |");
-        }
+        Table(md, ["gap g", "fused error", "naive error", "naive gives −∞"], Enumerable.Range(0, gaps.Length).Select(i => (IReadOnlyList<string>)
+            [Lab.F(gaps[i], "0"), Lab.F(fusedErr[i], "0.0e+0"), double.IsInfinity(naiveErr[i]) ? "∞" : Lab.F(naiveErr[i], "0.0e+0"), naiveInf[i] ? "yes" : "no"]));
 
         md.AppendLine();
         md.AppendLine($"![error vs gap]({Plot})");
@@ -73,20 +69,12 @@ internal static class PrecisionExperiment
         string verdict = holds && firstInf >= 0 ? "holds" : holds ? "mixed" : "does not hold here";
         md.AppendLine(Invariant($"Max fused error {Lab.F(maxFused, "0.0e+0")} (an absolute error ε in log p is a relative error ≈ ε in p); naive max error {(double.IsInfinity(maxNaive) ? "∞" : Lab.F(maxNaive, "0.0e+0"))}; naive first gives −∞ at g = {(firstInf >= 0 ? Lab.F(gaps[firstInf], "0") : "never")}."));
         md.AppendLine();
-        md.AppendLine($"**Verdict: {verdict}.**");
-        md.AppendLine();
+        AppendVerdict(md, verdict);
 
-        var plot = new ScottPlot.Plot();
         // log10 of the error, floored at 1e-12 (exact) and capped at 1e3 (−∞ plotted at the cap).
         static double L(double e) => Math.Log10(Math.Clamp(e, 1e-12, 1e3));
-        var a = plot.Add.Scatter(gaps, fusedErr.Select(L).ToArray());
-        a.LegendText = "fused LogSoftmax (float)";
-        var b = plot.Add.Scatter(gaps, naiveErr.Select(L).ToArray());
-        b.LegendText = "log(Softmax) (float); -inf drawn at 3";
-        plot.XLabel("logit gap g");
-        plot.YLabel("log10 max abs error");
-        plot.ShowLegend();
-        plot.SavePng(Path.Combine(s.Out, Plot), 800, 500);
+        SavePlot(s, Plot, [new("fused LogSoftmax (float)", gaps, [.. fusedErr.Select(L)]), new("log(Softmax) (float); -inf drawn at 3", gaps, [.. naiveErr.Select(L)])],
+            "logit gap g", "log10 max abs error");
         return verdict;
     }
 }

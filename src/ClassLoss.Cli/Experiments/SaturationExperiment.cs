@@ -5,6 +5,7 @@ using ClassLoss.Training.Data;
 using ClassLoss.Training.Models;
 using Spectre.Console;
 using static System.FormattableString;
+using static ClassLoss.Cli.Experiments.ExperimentKit;
 
 namespace ClassLoss.Cli.Experiments;
 
@@ -43,12 +44,8 @@ internal static class SaturationExperiment
         md.AppendLine("Claim (seed 000): for a positive example with logit m, BCE's gradient magnitude is 1 − σ(m) while MSE's is 2σ(m)(1 − σ(m))², which vanishes as m → −∞ (a confidently wrong example stops learning). " +
             "|∂loss/∂m| from the core kernels `SigmoidBinaryCrossEntropy` and `SigmoidBrierScore` (Reduction.Sum, one element, target 1):");
         md.AppendLine();
-        md.AppendLine("| m | BCE | MSE | MSE / BCE |");
-        md.AppendLine("|---|---|---|---|");
-        for (int i = 0; i < ms.Count; i += 4)
-        {
-            md.AppendLine($"| {Lab.F(ms[i], "0.0")} | {Lab.F(bce[i], "0.000e+0")} | {Lab.F(mse[i], "0.000e+0")} | {Lab.F(mse[i] / bce[i], "0.000e+0")} |");
-        }
+        Table(md, ["m", "BCE", "MSE", "MSE / BCE"], Enumerable.Range(0, ms.Count).Where(i => i % 4 == 0).Select(i => (IReadOnlyList<string>)
+            [Lab.F(ms[i], "0.0"), Lab.F(bce[i], "0.000e+0"), Lab.F(mse[i], "0.000e+0"), Lab.F(mse[i] / bce[i], "0.000e+0")]));
 
         md.AppendLine();
         md.AppendLine($"![|dL/dm| vs m]({Plot})");
@@ -72,12 +69,7 @@ internal static class SaturationExperiment
 
         md.AppendLine(Invariant($"On the training data: model `{s.Model}` at initialisation with weights ×{Scale} (saturated logits); fraction of rows whose per-row gradient norm wrt the logits is < {Tiny}:"));
         md.AppendLine();
-        md.AppendLine("| loss | fraction of rows with ‖∂L/∂z‖ < 1e-3 |");
-        md.AppendLine("|---|---|");
-        foreach (var (loss, f) in fractions)
-        {
-            md.AppendLine($"| {loss} | {Lab.F(f, "0.000")} |");
-        }
+        Table(md, ["loss", "fraction of rows with ‖∂L/∂z‖ < 1e-3"], fractions.Select(f => (IReadOnlyList<string>)[f.Loss, Lab.F(f.Fraction, "0.000")]));
 
         md.AppendLine();
         double ratioAtMinus10 = mse[0] / bce[0];
@@ -86,18 +78,9 @@ internal static class SaturationExperiment
         string verdict = kernel && real ? "holds" : kernel || real ? "mixed" : "does not hold here";
         md.AppendLine(Invariant($"At m = −10: |BCE'| = {Lab.F(bce[0], "0.0000")}, |MSE'| = {Lab.F(mse[0], "0.000e+0")} (ratio {Lab.F(ratioAtMinus10, "0.0e+0")}); on data sigmoid-mse has {Lab.F(fractions[1].Fraction, "0.000")} vanishing rows vs bce {Lab.F(fractions[0].Fraction, "0.000")}."));
         md.AppendLine();
-        md.AppendLine($"**Verdict: {verdict}.**");
-        md.AppendLine();
+        AppendVerdict(md, verdict);
 
-        var plot = new ScottPlot.Plot();
-        var a = plot.Add.Scatter(ms.ToArray(), bce.ToArray());
-        a.LegendText = "BCE |dL/dm|";
-        var b = plot.Add.Scatter(ms.ToArray(), mse.ToArray());
-        b.LegendText = "MSE through sigmoid |dL/dm|";
-        plot.XLabel("logit m (target 1)");
-        plot.YLabel("|dL/dm|");
-        plot.ShowLegend();
-        plot.SavePng(Path.Combine(s.Out, Plot), 800, 500);
+        SavePlot(s, Plot, [new("BCE |dL/dm|", [.. ms], [.. bce]), new("MSE through sigmoid |dL/dm|", [.. ms], [.. mse])], "logit m (target 1)", "|dL/dm|");
         return verdict;
     }
 

@@ -55,12 +55,7 @@ internal static class SoftLabelsExperiment
         md.AppendLine("Claim (seed 000): soft / uncertain targets carry more information than one-hot labels; CE with probability targets is the likelihood of resampled soft labels. " +
             "Here: hard labels vs label smoothing 0.1 vs teacher soft targets (0.5 one-hot + 0.5 softmax(teacher logits / 2) of the hard-label model); SGD lr 0.1, momentum 0.9, cosine schedule. Test metrics (ECE: 15 equal-width bins):");
         md.AppendLine();
-        md.AppendLine("| targets | test NLL | test ECE | test accuracy |");
-        md.AppendLine("|---|---|---|---|");
-        foreach (var (name, r) in rows)
-        {
-            md.AppendLine($"| {name} | {Lab.F(r.LogLoss)} | {Lab.F(r.Ece)} | {Lab.F(r.Accuracy)} |");
-        }
+        Table(md, ["targets", "test NLL", "test ECE", "test accuracy"], rows.Select(r => (IReadOnlyList<string>)[r.Name, Lab.F(r.R.LogLoss), Lab.F(r.R.Ece), Lab.F(r.R.Accuracy)]));
 
         md.AppendLine();
         md.AppendLine($"![NLL and ECE by target kind]({Plot})");
@@ -75,18 +70,11 @@ internal static class SoftLabelsExperiment
         string verdict = Verdict(wins, 4);
         md.AppendLine(Invariant($"Soft targets beat hard labels in {wins} of 4 (NLL, ECE) comparisons."));
         md.AppendLine();
-        md.AppendLine($"**Verdict: {verdict}.**");
-        md.AppendLine();
+        AppendVerdict(md, verdict);
 
-        var plot = new ScottPlot.Plot();
         double[] xs = [0, 1, 2];
-        var nll = plot.Add.Scatter(xs, rows.Select(r => r.R.LogLoss).ToArray());
-        nll.LegendText = "test NLL";
-        var ece = plot.Add.Scatter(xs, rows.Select(r => r.R.Ece).ToArray());
-        ece.LegendText = "test ECE";
-        plot.Axes.Bottom.SetTicks(xs, ["hard", "smoothed 0.1", "teacher soft"]);
-        plot.ShowLegend();
-        plot.SavePng(Path.Combine(s.Out, Plot), 800, 500);
+        SavePlot(s, Plot, [new("test NLL", xs, [.. rows.Select(r => r.R.LogLoss)]), new("test ECE", xs, [.. rows.Select(r => r.R.Ece)])],
+            null, null, xTicks: (xs, ["hard", "smoothed 0.1", "teacher soft"]));
         return verdict;
     }
 }

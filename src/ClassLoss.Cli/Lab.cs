@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using ClassLoss.Training;
 using ClassLoss.Training.Data;
 using ClassLoss.Training.Models;
 
@@ -107,7 +108,8 @@ internal static class Lab
 
     /// <summary>
     /// The one definition of <c>--threads N|auto</c> (a new instance per command): the most threads a GEMM or a fused
-    /// float loss kernel may use; <c>auto</c> is <see cref="Environment.ProcessorCount"/>. Read it with <see cref="Threads"/>.
+    /// float loss kernel may use; <c>auto</c> is <see cref="Environment.ProcessorCount"/>. Read it with
+    /// <see cref="ParseThreads"/>, once per command, and pass the <see cref="Compute"/> to what computes.
     /// </summary>
     public static Option<string> ThreadsOption() => new("--threads")
     {
@@ -116,44 +118,21 @@ internal static class Lab
         DefaultValueFactory = _ => "1",
     };
 
-    /// <summary>Parses the value of <see cref="ThreadsOption"/>: a whole number ≥ 1 or <c>auto</c>.</summary>
-    public static int Threads(string text)
+    /// <summary>Parses the value of <see cref="ThreadsOption"/> (a whole number ≥ 1 or <c>auto</c>) into the command's compute setting.</summary>
+    public static Compute ParseThreads(string text)
     {
         if (text.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase))
         {
-            return Environment.ProcessorCount;
+            return new Compute(Environment.ProcessorCount);
         }
 
         return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n >= 1
-            ? n
+            ? new Compute(n)
             : throw new CliException($"--threads '{text}': give a whole number of threads >= 1, or auto ({Environment.ProcessorCount} here).");
     }
 
-    /// <summary>
-    /// Runs <paramref name="body"/> with <see cref="Gemm.MaxThreads"/> = <paramref name="threads"/> and restores the
-    /// previous value afterwards (the setting is process-wide; it is left untouched when it already has that value).
-    /// </summary>
-    public static int WithThreads(int threads, Func<int> body)
-    {
-        int saved = Gemm.MaxThreads;
-        if (saved == threads)
-        {
-            return body();
-        }
-
-        Gemm.MaxThreads = threads;
-        try
-        {
-            return body();
-        }
-        finally
-        {
-            Gemm.MaxThreads = saved;
-        }
-    }
-
     /// <summary>"1 thread", "2 threads": for run headers.</summary>
-    public static string ThreadsText(int threads) => threads == 1 ? "1 thread" : threads.ToString(CultureInfo.InvariantCulture) + " threads";
+    public static string ThreadsText(Compute compute) => compute.Threads == 1 ? "1 thread" : compute.Threads.ToString(CultureInfo.InvariantCulture) + " threads";
 
     public static string F(double v, string format = "0.0000") =>
         double.IsNaN(v) ? "-" : v.ToString(format, CultureInfo.InvariantCulture);

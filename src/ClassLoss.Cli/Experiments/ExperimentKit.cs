@@ -34,10 +34,10 @@ internal static class ExperimentKit
     /// <summary>Trains the model of <paramref name="s"/> with one loss and optimiser, recording test accuracy per epoch; a diverged run stops early (a shorter history).</summary>
     public static Trainer Train(ExperimentSettings s, Lab.Splits data, string lossSpec, string optimizer, string schedule = "constant")
     {
-        var loss = LossFactory.Create(lossSpec, new LossContext(data.Train.Classes, data.Train.ClassCounts()) { MaxDegreeOfParallelism = s.Threads });
+        var loss = LossFactory.Create(lossSpec, new LossContext(data.Train.Classes, data.Train.ClassCounts()) { Compute = s.Compute });
         var net = Lab.Model(s.Model, data.Train.Dimension, data.Train.Classes, s.Seed);
         var settings = new TrainSettings { Data = s.Data, Loss = lossSpec, Optimizer = optimizer, Schedule = schedule, Epochs = s.Epochs, BatchSize = s.BatchSize, Seed = s.Seed, Validation = 0, Imbalance = 1 };
-        var trainer = new Trainer(net, OptimizerFactory.Create(optimizer, net.Parameters.Length), loss, settings) { MaxDegreeOfParallelism = s.Threads };
+        var trainer = new Trainer(net, OptimizerFactory.Create(optimizer, net.Parameters.Length), loss, settings, compute: s.Compute);
         AnsiConsole.MarkupLineInterpolated($"  {lossSpec}, {optimizer}, {schedule}: {s.Epochs} epochs");
         try
         {
@@ -55,7 +55,7 @@ internal static class ExperimentKit
     }
 
     /// <summary>Accuracy, balanced accuracy, per-class recall, NLL and ECE of the model on <paramref name="data"/>.</summary>
-    public static MetricsReport Report(Mlp net, Dataset data)
+    public static MetricsReport Report(Mlp net, Dataset data, Compute compute)
     {
         int k = data.Classes;
         var metrics = new Metrics(Enumerable.Range(0, k).Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(), new MetricsOptions { EqualMass = false });
@@ -64,7 +64,7 @@ internal static class ExperimentKit
         var p = new double[k];
         for (int i = 0; i < data.Count; i++)
         {
-            net.Forward(data.Row(i), 1, logits);
+            net.Forward(data.Row(i), 1, logits, compute);
             for (int c = 0; c < k; c++)
             {
                 z[c] = logits[c];

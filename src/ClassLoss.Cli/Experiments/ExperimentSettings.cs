@@ -1,7 +1,9 @@
+using ClassLoss.Training;
+
 namespace ClassLoss.Cli.Experiments;
 
-/// <summary>Sizes of one run of the experiments.</summary>
-internal sealed record ExperimentSettings(string Data, string Out, int Seed, bool Quick, string Model = "mlp:64", int Threads = 1)
+/// <summary>Sizes of one run of the experiments, and the command's compute setting.</summary>
+internal sealed record ExperimentSettings(string Data, string Out, int Seed, bool Quick, string Model, Compute Compute)
 {
     public int Epochs => Quick ? 2 : Data == "default" ? 15 : 10;
 

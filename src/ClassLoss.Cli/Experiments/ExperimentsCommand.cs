@@ -27,8 +27,8 @@ internal static class ExperimentsCommand
         var command = new Command("experiments", "Run the seeds' claims end to end (convergence, saturation, imbalance, soft labels, log-softmax precision); write report.md and plots.") { data, output, seed, quick, model, threads };
         command.SetAction(p => CliErrors.Run(() =>
         {
-            int n = Lab.Threads(p.GetValue(threads)!);
-            return Lab.WithThreads(n, () => Run(new ExperimentSettings(p.GetValue(data)!.ToLowerInvariant(), p.GetValue(output)!, p.GetValue(seed), p.GetValue(quick), p.GetValue(model)!, n)));
+            var compute = Lab.ParseThreads(p.GetValue(threads)!);
+            return Run(new ExperimentSettings(p.GetValue(data)!.ToLowerInvariant(), p.GetValue(output)!, p.GetValue(seed), p.GetValue(quick), p.GetValue(model)!, compute));
         }));
         return command;
     }
@@ -47,9 +47,9 @@ internal static class ExperimentsCommand
         var md = new StringBuilder();
         md.AppendLine("# ClassLoss experiments: the seeds' claims, measured");
         md.AppendLine();
-        md.AppendLine(Invariant($"Data `{s.Data}`: {splits.Train.Count} train rows, {splits.Test.Count} test rows, {splits.Train.Classes} classes; model `{s.Model}`; batch {s.BatchSize}; {s.Epochs} epochs; seed {s.Seed}; {Lab.ThreadsText(s.Threads)}{(s.Quick ? "; **--quick** (tiny settings, numbers are not meaningful)" : string.Empty)}."));
+        md.AppendLine(Invariant($"Data `{s.Data}`: {splits.Train.Count} train rows, {splits.Test.Count} test rows, {splits.Train.Classes} classes; model `{s.Model}`; batch {s.BatchSize}; {s.Epochs} epochs; seed {s.Seed}; {Lab.ThreadsText(s.Compute)}{(s.Quick ? "; **--quick** (tiny settings, numbers are not meaningful)" : string.Empty)}."));
         md.AppendLine();
-        md.AppendLine("Command: `classloss experiments --data " + s.Data + " --model " + s.Model + (s.Quick ? " --quick" : string.Empty) + Invariant($" --seed {s.Seed}") + (s.Threads != 1 ? Invariant($" --threads {s.Threads}") : string.Empty) + "`");
+        md.AppendLine("Command: `classloss experiments --data " + s.Data + " --model " + s.Model + (s.Quick ? " --quick" : string.Empty) + Invariant($" --seed {s.Seed}") + (s.Compute.Threads != 1 ? Invariant($" --threads {s.Compute.Threads}") : string.Empty) + "`");
         md.AppendLine();
 
         var verdicts = new List<(string Section, string Verdict)>

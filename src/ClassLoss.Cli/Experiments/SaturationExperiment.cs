@@ -64,7 +64,7 @@ internal static class SaturationExperiment
                 p[i] *= (float)Scale;
             }
 
-            fractions.Add((spec, TinyGradientFraction(net, LossFactory.Create(spec, new LossContext(data.Train.Classes) { MaxDegreeOfParallelism = s.Threads }), data.Train, Tiny)));
+            fractions.Add((spec, TinyGradientFraction(net, LossFactory.Create(spec, new LossContext(data.Train.Classes) { Compute = s.Compute }), data.Train, Tiny, s.Compute)));
         }
 
         md.AppendLine(Invariant($"On the training data: model `{s.Model}` at initialisation with weights ×{Scale} (saturated logits); fraction of rows whose per-row gradient norm wrt the logits is < {Tiny}:"));
@@ -84,7 +84,7 @@ internal static class SaturationExperiment
         return verdict;
     }
 
-    private static double TinyGradientFraction(Mlp net, ILogitLoss loss, Dataset data, double threshold)
+    private static double TinyGradientFraction(Mlp net, ILogitLoss loss, Dataset data, double threshold, Compute compute)
     {
         const int Chunk = 256;
         int k = data.Classes;
@@ -98,7 +98,7 @@ internal static class SaturationExperiment
             int rows = Math.Min(Chunk, data.Count - start);
             data.Features.AsSpan(start * data.Dimension, rows * data.Dimension).CopyTo(x);
             data.Labels.AsSpan(start, rows).CopyTo(y);
-            net.Forward(x.AsSpan(0, rows * data.Dimension), rows, logits.AsSpan(0, rows * k));
+            net.Forward(x.AsSpan(0, rows * data.Dimension), rows, logits.AsSpan(0, rows * k), compute);
             loss.Evaluate(logits.AsSpan(0, rows * k), LossTargets.FromLabels(y.AsSpan(0, rows)), k, grad.AsSpan(0, rows * k), default);
             for (int r = 0; r < rows; r++)
             {

@@ -33,7 +33,7 @@ internal static class SoftLabelsExperiment
         var q = new float[k];
         for (int i = 0; i < data.Train.Count; i++)
         {
-            hard.Model.Forward(data.Train.Row(i), 1, logits);
+            hard.Model.Forward(data.Train.Row(i), 1, logits, s.Compute);
             Softmax.Forward<float>(logits, k, 2.0, q);
             for (int c = 0; c < k; c++)
             {
@@ -45,9 +45,9 @@ internal static class SoftLabelsExperiment
         var teacher = Train(s, new Lab.Splits(softTrain, null, data.Test), "ce", Optimizer, "cosine");
         var rows = new List<(string Name, MetricsReport R)>
         {
-            ("hard one-hot (ce)", Report(hard.Model, data.Test)),
-            ("smoothed (ce:smoothing=0.1)", Report(smooth.Model, data.Test)),
-            ("teacher soft targets (ce on probabilities)", Report(teacher.Model, data.Test)),
+            ("hard one-hot (ce)", Report(hard.Model, data.Test, s.Compute)),
+            ("smoothed (ce:smoothing=0.1)", Report(smooth.Model, data.Test, s.Compute)),
+            ("teacher soft targets (ce on probabilities)", Report(teacher.Model, data.Test, s.Compute)),
         };
 
         md.AppendLine("## 4. Soft vs hard labels (seed 000 §2.1)");

@@ -39,26 +39,9 @@ public static unsafe class Gemm
     // Below this many multiply-adds a second thread costs more than it saves.
     private const long ParallelThreshold = 1L << 21;
 
+    // Per-thread packing scratch (not state: every call overwrites what it reads), grown to the largest block seen.
     [ThreadStatic]
     private static float[]? t_workspace;
-
-    private static int s_maxThreads = 1;
-
-    /// <summary>
-    /// The most threads one <see cref="Multiply"/> may use (default 1). Large products split the columns of C into
-    /// fixed contiguous ranges of panels, one per thread; as every element is computed by the same chain of
-    /// operations whichever thread owns it, results are bit-identical for any setting. Multi-threaded calls
-    /// allocate a little (the work items); single-threaded calls allocate nothing after warm-up.
-    /// </summary>
-    public static int MaxThreads
-    {
-        get => s_maxThreads;
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
-            s_maxThreads = value;
-        }
-    }
 
     /// <summary>
     /// C = op(A) · op(B) (or C += when <paramref name="accumulate"/>), where op transposes when asked.
@@ -72,12 +55,20 @@ public static unsafe class Gemm
     /// <param name="transposeA">A is stored as [K, M].</param>
     /// <param name="transposeB">B is stored as [N, K].</param>
     /// <param name="accumulate">Add to C instead of overwriting it.</param>
+    /// <param name="maxThreads">
+    /// The most threads this call may use (default 1). Large products split the columns of C into fixed contiguous
+    /// ranges of panels, one per thread; as every element is computed by the same chain of operations whichever thread
+    /// owns it, results are bit-identical for any value. Multi-threaded calls allocate a little (the work items);
+    /// single-threaded calls allocate nothing after warm-up.
+    /// </param>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is negative or <paramref name="maxThreads"/> is below 1.</exception>
     public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n,
-        bool transposeA = false, bool transposeB = false, bool accumulate = false)
+        bool transposeA = false, bool transposeB = false, bool accumulate = false, int maxThreads = 1)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(m);
         ArgumentOutOfRangeException.ThrowIfNegative(k);
         ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxThreads, 1);
         if (a.Length < (long)m * k || b.Length < (long)k * n || c.Length < (long)m * n)
         {
             throw new ArgumentException($"buffers too small for [{m}x{k}]·[{k}x{n}]: A {a.Length}, B {b.Length}, C {c.Length}.", nameof(c));
@@ -107,37 +98,37 @@ public static unsafe class Gemm
             {
                 if (n > 32)
                 {
-                    Dispatch<GemmV512, GemmC6, GemmC4>(job);
+                    Dispatch<GemmV512, GemmC6, GemmC4>(job, maxThreads);
                 }
                 else if (n > 16)
                 {
-                    Dispatch<GemmV512, GemmC8, GemmC2>(job);
+                    Dispatch<GemmV512, GemmC8, GemmC2>(job, maxThreads);
                 }
                 else
                 {
-                    Dispatch<GemmV512, GemmC8, GemmC1>(job);
+                    Dispatch<GemmV512, GemmC8, GemmC1>(job, maxThreads);
                 }
             }
             else if (Vector256.IsHardwareAccelerated && Fma.IsSupported)
             {
                 if (n > 8)
                 {
-                    Dispatch<GemmV256, GemmC6, GemmC2>(job);
+                    Dispatch<GemmV256, GemmC6, GemmC2>(job, maxThreads);
                 }
                 else
                 {
-                    Dispatch<GemmV256, GemmC8, GemmC1>(job);
+                    Dispatch<GemmV256, GemmC8, GemmC1>(job, maxThreads);
                 }
             }
             else if (Vector128.IsHardwareAccelerated && (Fma.IsSupported || AdvSimd.IsSupported))
             {
                 if (n > 4)
                 {
-                    Dispatch<GemmV128, GemmC6, GemmC2>(job);
+                    Dispatch<GemmV128, GemmC6, GemmC2>(job, maxThreads);
                 }
                 else
                 {
-                    Dispatch<GemmV128, GemmC8, GemmC1>(job);
+                    Dispatch<GemmV128, GemmC8, GemmC1>(job, maxThreads);
                 }
             }
             else
@@ -160,14 +151,14 @@ public static unsafe class Gemm
         public readonly bool Accumulate = accumulate;
     }
 
-    private static void Dispatch<TV, TMr, TNv>(Job job)
+    private static void Dispatch<TV, TMr, TNv>(Job job, int maxThreads)
         where TV : struct, IGemmVec<TV>
         where TMr : struct, IGemmConst
         where TNv : struct, IGemmConst
     {
         int nr = TNv.Value * TV.Count;
         int panels = (job.N + nr - 1) / nr;
-        int threads = (int)Math.Min(Math.Min(s_maxThreads, panels), Math.Max(1, (long)job.M * job.K * job.N / ParallelThreshold));
+        int threads = (int)Math.Min(Math.Min(maxThreads, panels), Math.Max(1, (long)job.M * job.K * job.N / ParallelThreshold));
         if (threads <= 1)
         {
             Run<TV, TMr, TNv>(job, 0, panels);

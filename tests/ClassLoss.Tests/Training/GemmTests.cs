@@ -189,16 +189,7 @@ public class GemmTests
         var c3 = new float[m * n];
         Gemm.Multiply(a, b, c1, m, k, n, ta, tb);
         Gemm.Multiply(a, b, c2, m, k, n, ta, tb);
-        int saved = Gemm.MaxThreads;
-        try
-        {
-            Gemm.MaxThreads = 3;
-            Gemm.Multiply(a, b, c3, m, k, n, ta, tb);
-        }
-        finally
-        {
-            Gemm.MaxThreads = saved;
-        }
+        Gemm.Multiply(a, b, c3, m, k, n, ta, tb, maxThreads: 3);
 
         Assert.Equal(c1, c2);
         Assert.Equal(c1, c3);
@@ -231,6 +222,6 @@ public class GemmTests
     {
         Assert.Throws<ArgumentException>(() => Gemm.Multiply(new float[5], new float[6], new float[4], 2, 3, 2));
         Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Multiply([], [], [], -1, 0, 0));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.MaxThreads = 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Multiply([], [], [], 0, 0, 0, maxThreads: 0));
     }
 }

@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using ClassLoss.Losses;
+using ClassLoss.Numerics;
 using ClassLoss.Training;
 using ClassLoss.Training.Models;
 using ClassLoss.Training.Optimizers;

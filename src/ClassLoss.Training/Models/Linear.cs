@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using ClassLoss.Numerics;
 
 namespace ClassLoss.Training.Models;
 

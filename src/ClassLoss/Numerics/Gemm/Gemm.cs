@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
-namespace ClassLoss.Training.Models;
+namespace ClassLoss.Numerics;
 
 /// <summary>
 /// Single-precision matrix multiply over row-major spans: C = op(A)·op(B) (or C += …), register-blocked in the

@@ -1,6 +1,6 @@
-using ClassLoss.Training.Models;
+using ClassLoss.Numerics;
 
-namespace ClassLoss.Tests.Training;
+namespace ClassLoss.Tests.Numerics;
 
 // Run these under DOTNET_EnableHWIntrinsic=0, DOTNET_EnableAVX512F=0 and DOTNET_EnableAVX2=0 too: each width has its
 // own tile sizes, and every width must give the bits of the same scalar chain of fused multiply-adds.

@@ -39,6 +39,9 @@ public static unsafe class Gemm
     // Below this many multiply-adds a second thread costs more than it saves.
     private const long ParallelThreshold = 1L << 21;
 
+    // The most column ranges a multi-threaded call is cut into (the units BlockParallel hands out).
+    private const int MaxRanges = 64;
+
     // Per-thread packing scratch (not state: every call overwrites what it reads), grown to the largest block seen.
     [ThreadStatic]
     private static float[]? t_workspace;
@@ -56,10 +59,11 @@ public static unsafe class Gemm
     /// <param name="transposeB">B is stored as [N, K].</param>
     /// <param name="accumulate">Add to C instead of overwriting it.</param>
     /// <param name="maxThreads">
-    /// The most threads this call may use (default 1). Large products split the columns of C into fixed contiguous
-    /// ranges of panels, one per thread; as every element is computed by the same chain of operations whichever thread
-    /// owns it, results are bit-identical for any value. Multi-threaded calls allocate a little (the work items);
-    /// single-threaded calls allocate nothing after warm-up.
+    /// The most threads this call may use (default 1): the calling thread and the core kernels' dedicated workers
+    /// (<see cref="BlockParallel"/>). Large products cut the columns of C into contiguous ranges of panels fixed by
+    /// the shapes alone, handed out to the threads; as every element is computed by the same chain of operations
+    /// whichever thread owns it, results are bit-identical for any value. After warm-up a call allocates nothing, on
+    /// any number of threads.
     /// </param>
     /// <exception cref="ArgumentOutOfRangeException">A dimension is negative or <paramref name="maxThreads"/> is below 1.</exception>
     public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n,
@@ -158,25 +162,30 @@ public static unsafe class Gemm
     {
         int nr = TNv.Value * TV.Count;
         int panels = (job.N + nr - 1) / nr;
-        int threads = (int)Math.Min(Math.Min(maxThreads, panels), Math.Max(1, (long)job.M * job.K * job.N / ParallelThreshold));
+        int ranges = Math.Min(panels, MaxRanges);
+        int threads = (int)Math.Min(Math.Min(maxThreads, ranges), Math.Max(1, (long)job.M * job.K * job.N / ParallelThreshold));
         if (threads <= 1)
         {
             Run<TV, TMr, TNv>(job, 0, panels);
             return;
         }
 
-        RunParallel<TV, TMr, TNv>(job, panels, threads);
+        BlockParallel.Run(new PanelRanges<TV, TMr, TNv>(job, panels, ranges), ranges, threads);
     }
 
-    // A fixed split of the column panels; which thread computes an element does not change its bits. (A method of
-    // its own so the single-threaded path does not allocate the closure.)
-    private static void RunParallel<TV, TMr, TNv>(Job job, int panels, int threads)
+    // Block r of a multi-threaded call: the column panels [panels·r/ranges, panels·(r+1)/ranges). The cut depends only
+    // on the shapes (and the vector width), and which thread computes an element does not change its bits.
+    private readonly struct PanelRanges<TV, TMr, TNv>(Job job, int panels, int ranges) : IBlockJob
         where TV : struct, IGemmVec<TV>
         where TMr : struct, IGemmConst
         where TNv : struct, IGemmConst
     {
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-            Run<TV, TMr, TNv>(job, (int)((long)panels * t / threads), (int)((long)panels * (t + 1) / threads)));
+        private readonly Job _job = job;
+        private readonly int _panels = panels;
+        private readonly int _ranges = ranges;
+
+        public void RunBlock(int block) =>
+            Run<TV, TMr, TNv>(_job, (int)((long)_panels * block / _ranges), (int)((long)_panels * (block + 1) / _ranges));
     }
 
     // Computes the columns of C in panels [panel0, panel1) (NR columns each) over all of M and K, at most

@@ -73,7 +73,7 @@ internal static class CompareCommand
             TrainCommand.Train(trainer, data, null, m =>
                 AnsiConsole.MarkupLineInterpolated($"  epoch {m.Epoch,3}  train loss {Lab.F(m.TrainLoss)}  test acc {Lab.F(m.TestAccuracy)}  ({m.Seconds:F1} s)"));
             results.Add((loss.Name, trainer.History));
-            reports.Add(TestReport(net, data.Test, compute));
+            reports.Add(Lab.TestReport(net, data.Test, compute));
         }
 
         var table = new Table().AddColumns("loss", "test acc", "balanced acc", "test NLL", "Brier", "ECE (15 bins)",
@@ -119,28 +119,6 @@ internal static class CompareCommand
     }
 
     private static string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
-
-    /// <summary>Test-set metrics of a trained model through the evaluation accumulator (the same numbers <c>classloss eval</c> gives).</summary>
-    internal static MetricsReport TestReport(Mlp net, Dataset test, Compute compute)
-    {
-        int k = test.Classes;
-        double[] logits = PredictCommand.Logits(net, test, compute);
-        var names = new string[k];
-        for (int c = 0; c < k; c++)
-        {
-            names[c] = c.ToString(CultureInfo.InvariantCulture);
-        }
-
-        var metrics = new Metrics(names, new MetricsOptions { EqualMass = false });
-        var p = new double[k];
-        for (int i = 0; i < test.Count; i++)
-        {
-            Metrics.ToProbabilities(PredictionValues.Logits, logits.AsSpan(i * k, k), p, renormalize: false);
-            metrics.Add(test.Labels[i], p);
-        }
-
-        return metrics.Compute();
-    }
 
     private static void Plot(List<(string Loss, IReadOnlyList<EpochMetrics> History)> results, Func<EpochMetrics, double> metric, string label, string path)
     {

@@ -1,12 +1,13 @@
 using System.CommandLine;
 using System.Globalization;
+using ClassLoss.Evaluation;
 using ClassLoss.Training;
 using ClassLoss.Training.Data;
 using ClassLoss.Training.Models;
 
 namespace ClassLoss.Cli;
 
-/// <summary>What the lab's commands share: loading data, parsing model specifications and <c>--threads</c>.</summary>
+/// <summary>What the lab's commands share: loading data, parsing model specifications and <c>--threads</c>, test metrics of a model.</summary>
 internal static class Lab
 {
     /// <summary>The three parts of the data.</summary>
@@ -129,6 +130,31 @@ internal static class Lab
         return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n >= 1
             ? new Compute(n)
             : throw new CliException($"--threads '{text}': give a whole number of threads >= 1, or auto ({Environment.ProcessorCount} here).");
+    }
+
+    /// <summary>
+    /// Test-set metrics of a trained model (accuracy, balanced accuracy, per-class scores, NLL, Brier, ECE) through the
+    /// evaluation accumulator, the same numbers <c>classloss eval</c> gives; the forward passes use <paramref name="compute"/>.
+    /// </summary>
+    public static MetricsReport TestReport(Mlp net, Dataset test, Compute compute)
+    {
+        int k = test.Classes;
+        double[] logits = PredictCommand.Logits(net, test, compute);
+        var names = new string[k];
+        for (int c = 0; c < k; c++)
+        {
+            names[c] = c.ToString(CultureInfo.InvariantCulture);
+        }
+
+        var metrics = new Metrics(names, new MetricsOptions { EqualMass = false });
+        var p = new double[k];
+        for (int i = 0; i < test.Count; i++)
+        {
+            Metrics.ToProbabilities(PredictionValues.Logits, logits.AsSpan(i * k, k), p, renormalize: false);
+            metrics.Add(test.Labels[i], p);
+        }
+
+        return metrics.Compute();
     }
 
     /// <summary>"1 thread", "2 threads": for run headers.</summary>

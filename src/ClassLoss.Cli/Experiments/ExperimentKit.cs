@@ -1,17 +1,15 @@
 using System.Text;
-using ClassLoss.Activations;
-using ClassLoss.Evaluation;
 using ClassLoss.Training;
 using ClassLoss.Training.Data;
-using ClassLoss.Training.Models;
 using ClassLoss.Training.Optimizers;
 using Spectre.Console;
 
 namespace ClassLoss.Cli.Experiments;
 
 /// <summary>
-/// What the experiments share: data subsets, one training run, test metrics of a model, the verdict rule, and the
-/// report's building blocks (Markdown tables, the verdict line, line plots).
+/// What the experiments share: data subsets, one training run, the verdict rule, and the report's building blocks
+/// (Markdown tables, the verdict line, line plots). Test metrics of a model are <see cref="Lab.TestReport"/>, shared
+/// with <c>compare</c>.
 /// </summary>
 internal static class ExperimentKit
 {
@@ -52,29 +50,6 @@ internal static class ExperimentKit
         }
 
         return trainer;
-    }
-
-    /// <summary>Accuracy, balanced accuracy, per-class recall, NLL and ECE of the model on <paramref name="data"/>.</summary>
-    public static MetricsReport Report(Mlp net, Dataset data, Compute compute)
-    {
-        int k = data.Classes;
-        var metrics = new Metrics(Enumerable.Range(0, k).Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(), new MetricsOptions { EqualMass = false });
-        var logits = new float[k];
-        var z = new double[k];
-        var p = new double[k];
-        for (int i = 0; i < data.Count; i++)
-        {
-            net.Forward(data.Row(i), 1, logits, compute);
-            for (int c = 0; c < k; c++)
-            {
-                z[c] = logits[c];
-            }
-
-            Softmax.Forward<double>(z, k, p);
-            metrics.Add(data.Labels[i], p);
-        }
-
-        return metrics.Compute();
     }
 
     /// <summary>"holds" when every comparison goes the claimed way, "does not hold here" when none does (or there are none), else "mixed".</summary>

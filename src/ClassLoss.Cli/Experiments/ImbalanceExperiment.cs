@@ -26,7 +26,7 @@ internal static class ImbalanceExperiment
         foreach (var loss in losses)
         {
             var t = Train(s, data, loss, "sgd:lr=0.1,momentum=0.9", "cosine");
-            reports.Add((loss, Report(t.Model, data.Test, s.Compute)));
+            reports.Add((loss, Lab.TestReport(t.Model, data.Test, s.Compute)));
         }
 
         int k = train.Classes;

@@ -45,9 +45,9 @@ internal static class SoftLabelsExperiment
         var teacher = Train(s, new Lab.Splits(softTrain, null, data.Test), "ce", Optimizer, "cosine");
         var rows = new List<(string Name, MetricsReport R)>
         {
-            ("hard one-hot (ce)", Report(hard.Model, data.Test, s.Compute)),
-            ("smoothed (ce:smoothing=0.1)", Report(smooth.Model, data.Test, s.Compute)),
-            ("teacher soft targets (ce on probabilities)", Report(teacher.Model, data.Test, s.Compute)),
+            ("hard one-hot (ce)", Lab.TestReport(hard.Model, data.Test, s.Compute)),
+            ("smoothed (ce:smoothing=0.1)", Lab.TestReport(smooth.Model, data.Test, s.Compute)),
+            ("teacher soft targets (ce on probabilities)", Lab.TestReport(teacher.Model, data.Test, s.Compute)),
         };
 
         md.AppendLine("## 4. Soft vs hard labels (seed 000 §2.1)");

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using BenchmarkDotNet.Attributes;
-using ClassLoss.Training.Evaluation;
+using ClassLoss.Evaluation;
 
 namespace ClassLoss.Benchmarks;
 

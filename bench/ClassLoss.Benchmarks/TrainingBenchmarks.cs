@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using ClassLoss.Losses;
+using ClassLoss.Numerics;
 using ClassLoss.Training;
 using ClassLoss.Training.Models;
 using ClassLoss.Training.Optimizers;
@@ -21,6 +22,9 @@ public class TrainingBenchmarks
     private const int Inputs = 784;
     private const int HiddenWidth = 256;
     private const int Classes = 10;
+
+    // The GEMMs' thread bound of the two-thread step.
+    private static readonly Compute TwoThreads = new(2);
 
     private float[] _x = [];
     private int[] _labels = [];
@@ -134,16 +138,15 @@ public class TrainingBenchmarks
         _tw2.Dispose();
         _model.Dispose();
         _model2.Dispose();
-        Gemm.MaxThreads = 1;
     }
 
     /// <summary>One training step with ClassLoss.Training.</summary>
     [Benchmark(Baseline = true)]
     public double MlpStep()
     {
-        _mlp.Forward(_x, Batch, _logits);
+        _mlp.Forward(_x, Batch, _logits, Compute.SingleThread);
         var r = _loss.Evaluate(_logits, LossTargets.FromLabels(_labels), Classes, _gradient, default);
-        _mlp.Backward(_gradient);
+        _mlp.Backward(_gradient, Compute.SingleThread);
         _adam.Step(_mlp.Parameters, _mlp.Gradients, 1e-3);
         return r.Value;
     }
@@ -218,23 +221,15 @@ public class TrainingBenchmarks
         return c[0, 0].item<float>();
     }
 
-    /// <summary>One training step with ClassLoss.Training, GEMMs on two threads (<see cref="Gemm.MaxThreads"/> = 2).</summary>
+    /// <summary>One training step with ClassLoss.Training, GEMMs on two threads (<see cref="TwoThreads"/>).</summary>
     [Benchmark]
     public double MlpStep2Threads()
     {
-        Gemm.MaxThreads = 2;
-        try
-        {
-            _mlp2.Forward(_x, Batch, _logits);
-            var r = _loss.Evaluate(_logits, LossTargets.FromLabels(_labels), Classes, _gradient, default);
-            _mlp2.Backward(_gradient);
-            _adam2.Step(_mlp2.Parameters, _mlp2.Gradients, 1e-3);
-            return r.Value;
-        }
-        finally
-        {
-            Gemm.MaxThreads = 1;
-        }
+        _mlp2.Forward(_x, Batch, _logits, TwoThreads);
+        var r = _loss.Evaluate(_logits, LossTargets.FromLabels(_labels), Classes, _gradient, default);
+        _mlp2.Backward(_gradient, TwoThreads);
+        _adam2.Step(_mlp2.Parameters, _mlp2.Gradients, 1e-3);
+        return r.Value;
     }
 
     /// <summary>One training step with TorchSharp, two threads.</summary>

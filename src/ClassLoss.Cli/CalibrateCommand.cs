@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using ClassLoss.Training.Evaluation;
+using ClassLoss.Evaluation;
 using Spectre.Console;
 
 namespace ClassLoss.Cli;

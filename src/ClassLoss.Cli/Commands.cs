@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ClassLoss.Cli.Experiments;
 
 namespace ClassLoss.Cli;
 

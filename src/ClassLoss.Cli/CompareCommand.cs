@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
+using ClassLoss.Evaluation;
 using ClassLoss.Training;
 using ClassLoss.Training.Data;
-using ClassLoss.Training.Evaluation;
 using ClassLoss.Training.Models;
 using ClassLoss.Training.Optimizers;
 using Spectre.Console;
@@ -25,8 +25,7 @@ internal static class CompareCommand
         command.SetAction(p => CliErrors.Run(() =>
         {
             var specs = SplitLosses(p.GetValue(losses)!);
-            int threads = common.ThreadCount(p);
-            return Lab.WithThreads(threads, () => Run(specs, common.Settings(p, specs[0]), p.GetValue(common.Model)!, p.GetValue(common.Out)!, p.GetValue(target), threads));
+            return Run(specs, common.Settings(p, specs[0]), p.GetValue(common.Model)!, p.GetValue(common.Out)!, p.GetValue(target), common.ParseCompute(p));
         }));
         return command;
     }
@@ -57,11 +56,11 @@ internal static class CompareCommand
         return specs.Count > 0 ? [.. specs] : throw new CliException("--losses: give at least one loss.");
     }
 
-    /// <summary>Trains once per loss; <paramref name="threads"/> bounds the loss kernels (the caller sets the GEMMs' bound, see <see cref="Lab.WithThreads"/>).</summary>
-    internal static int Run(string[] specs, TrainSettings settings, string model, string outDir, double targetAccuracy = 0.8, int threads = 1)
+    /// <summary>Trains once per loss; <paramref name="compute"/> bounds the GEMMs and the loss kernels.</summary>
+    internal static int Run(string[] specs, TrainSettings settings, string model, string outDir, double targetAccuracy, Compute compute)
     {
         var data = Lab.Load(settings.Data, settings.Seed, settings.Validation, settings.Imbalance);
-        var context = new LossContext(data.Train.Classes, data.Train.ClassCounts()) { MaxDegreeOfParallelism = threads };
+        var context = new LossContext(data.Train.Classes, data.Train.ClassCounts()) { Compute = compute };
         var losses = Array.ConvertAll(specs, s => LossFactory.Create(s, context));
         Directory.CreateDirectory(outDir);
         var results = new List<(string Loss, IReadOnlyList<EpochMetrics> History)>();
@@ -69,12 +68,12 @@ internal static class CompareCommand
         foreach (var loss in losses)
         {
             var net = Lab.Model(model, data.Train.Dimension, data.Train.Classes, settings.Seed);
-            var trainer = new Trainer(net, OptimizerFactory.Create(settings.Optimizer, net.Parameters.Length), loss, settings with { Loss = loss.Name }) { MaxDegreeOfParallelism = threads };
-            AnsiConsole.MarkupLineInterpolated($"[bold]{loss.Name}[/]: {net.Describe()}, {trainer.Optimizer.Name}, {settings.Epochs} epochs, {Lab.ThreadsText(threads)}");
+            var trainer = new Trainer(net, OptimizerFactory.Create(settings.Optimizer, net.Parameters.Length), loss, settings with { Loss = loss.Name }, compute: compute);
+            AnsiConsole.MarkupLineInterpolated($"[bold]{loss.Name}[/]: {net.Describe()}, {trainer.Optimizer.Name}, {settings.Epochs} epochs, {Lab.ThreadsText(compute)}");
             TrainCommand.Train(trainer, data, null, m =>
                 AnsiConsole.MarkupLineInterpolated($"  epoch {m.Epoch,3}  train loss {Lab.F(m.TrainLoss)}  test acc {Lab.F(m.TestAccuracy)}  ({m.Seconds:F1} s)"));
             results.Add((loss.Name, trainer.History));
-            reports.Add(TestReport(net, data.Test));
+            reports.Add(Lab.TestReport(net, data.Test, compute));
         }
 
         var table = new Table().AddColumns("loss", "test acc", "balanced acc", "test NLL", "Brier", "ECE (15 bins)",
@@ -120,28 +119,6 @@ internal static class CompareCommand
     }
 
     private static string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
-
-    /// <summary>Test-set metrics of a trained model through the evaluation accumulator (the same numbers <c>classloss eval</c> gives).</summary>
-    internal static MetricsReport TestReport(Mlp net, Dataset test)
-    {
-        int k = test.Classes;
-        double[] logits = PredictCommand.Logits(net, test);
-        var names = new string[k];
-        for (int c = 0; c < k; c++)
-        {
-            names[c] = c.ToString(CultureInfo.InvariantCulture);
-        }
-
-        var metrics = new Metrics(names, new MetricsOptions { EqualMass = false });
-        var p = new double[k];
-        for (int i = 0; i < test.Count; i++)
-        {
-            Metrics.ToProbabilities(PredictionValues.Logits, logits.AsSpan(i * k, k), p, renormalize: false);
-            metrics.Add(test.Labels[i], p);
-        }
-
-        return metrics.Compute();
-    }
 
     private static void Plot(List<(string Loss, IReadOnlyList<EpochMetrics> History)> results, Func<EpochMetrics, double> metric, string label, string path)
     {

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using ClassLoss.Training.Evaluation;
+using ClassLoss.Evaluation;
 using Spectre.Console;
 
 namespace ClassLoss.Cli;

@@ -1,11 +1,13 @@
 using System.CommandLine;
 using System.Globalization;
+using ClassLoss.Evaluation;
+using ClassLoss.Training;
 using ClassLoss.Training.Data;
 using ClassLoss.Training.Models;
 
 namespace ClassLoss.Cli;
 
-/// <summary>What the lab's commands share: loading data, parsing model specifications and <c>--threads</c>.</summary>
+/// <summary>What the lab's commands share: loading data, parsing model specifications and <c>--threads</c>, test metrics of a model.</summary>
 internal static class Lab
 {
     /// <summary>The three parts of the data.</summary>
@@ -107,7 +109,8 @@ internal static class Lab
 
     /// <summary>
     /// The one definition of <c>--threads N|auto</c> (a new instance per command): the most threads a GEMM or a fused
-    /// float loss kernel may use; <c>auto</c> is <see cref="Environment.ProcessorCount"/>. Read it with <see cref="Threads"/>.
+    /// float loss kernel may use; <c>auto</c> is <see cref="Environment.ProcessorCount"/>. Read it with
+    /// <see cref="ParseThreads"/>, once per command, and pass the <see cref="Compute"/> to what computes.
     /// </summary>
     public static Option<string> ThreadsOption() => new("--threads")
     {
@@ -116,44 +119,46 @@ internal static class Lab
         DefaultValueFactory = _ => "1",
     };
 
-    /// <summary>Parses the value of <see cref="ThreadsOption"/>: a whole number ≥ 1 or <c>auto</c>.</summary>
-    public static int Threads(string text)
+    /// <summary>Parses the value of <see cref="ThreadsOption"/> (a whole number ≥ 1 or <c>auto</c>) into the command's compute setting.</summary>
+    public static Compute ParseThreads(string text)
     {
         if (text.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase))
         {
-            return Environment.ProcessorCount;
+            return new Compute(Environment.ProcessorCount);
         }
 
         return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n >= 1
-            ? n
+            ? new Compute(n)
             : throw new CliException($"--threads '{text}': give a whole number of threads >= 1, or auto ({Environment.ProcessorCount} here).");
     }
 
     /// <summary>
-    /// Runs <paramref name="body"/> with <see cref="Gemm.MaxThreads"/> = <paramref name="threads"/> and restores the
-    /// previous value afterwards (the setting is process-wide; it is left untouched when it already has that value).
+    /// Test-set metrics of a trained model (accuracy, balanced accuracy, per-class scores, NLL, Brier, ECE) through the
+    /// evaluation accumulator, the same numbers <c>classloss eval</c> gives; the forward passes use <paramref name="compute"/>.
     /// </summary>
-    public static int WithThreads(int threads, Func<int> body)
+    public static MetricsReport TestReport(Mlp net, Dataset test, Compute compute)
     {
-        int saved = Gemm.MaxThreads;
-        if (saved == threads)
+        int k = test.Classes;
+        double[] logits = PredictCommand.Logits(net, test, compute);
+        var names = new string[k];
+        for (int c = 0; c < k; c++)
         {
-            return body();
+            names[c] = c.ToString(CultureInfo.InvariantCulture);
         }
 
-        Gemm.MaxThreads = threads;
-        try
+        var metrics = new Metrics(names, new MetricsOptions { EqualMass = false });
+        var p = new double[k];
+        for (int i = 0; i < test.Count; i++)
         {
-            return body();
+            Metrics.ToProbabilities(PredictionValues.Logits, logits.AsSpan(i * k, k), p, renormalize: false);
+            metrics.Add(test.Labels[i], p);
         }
-        finally
-        {
-            Gemm.MaxThreads = saved;
-        }
+
+        return metrics.Compute();
     }
 
     /// <summary>"1 thread", "2 threads": for run headers.</summary>
-    public static string ThreadsText(int threads) => threads == 1 ? "1 thread" : threads.ToString(CultureInfo.InvariantCulture) + " threads";
+    public static string ThreadsText(Compute compute) => compute.Threads == 1 ? "1 thread" : compute.Threads.ToString(CultureInfo.InvariantCulture) + " threads";
 
     public static string F(double v, string format = "0.0000") =>
         double.IsNaN(v) ? "-" : v.ToString(format, CultureInfo.InvariantCulture);

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using ClassLoss.Activations;
+using ClassLoss.Evaluation;
 using ClassLoss.Losses;
-using ClassLoss.Training.Evaluation;
 using Spectre.Console;
 
 namespace ClassLoss.Cli;

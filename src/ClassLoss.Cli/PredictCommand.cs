@@ -26,14 +26,14 @@ internal static class PredictCommand
         var command = new Command("predict", "Write the logits of a trained model on a data split as a CSV for eval and calibrate.") { model, data, split, output, threads };
         command.SetAction(p => CliErrors.Run(() =>
         {
-            int n = Lab.Threads(p.GetValue(threads)!);
-            return Lab.WithThreads(n, () => Run(p.GetValue(model)!, p.GetValue(data), p.GetValue(split)!, p.GetValue(output)!, n));
+            var compute = Lab.ParseThreads(p.GetValue(threads)!);
+            return Run(p.GetValue(model)!, p.GetValue(data), p.GetValue(split)!, p.GetValue(output)!, compute);
         }));
         return command;
     }
 
-    /// <summary>Writes the logits; <paramref name="threads"/> is only reported (the caller sets the GEMMs' bound, see <see cref="Lab.WithThreads"/>).</summary>
-    internal static int Run(string modelPath, string? data, string split, string outPath, int threads = 1)
+    /// <summary>Writes the logits; <paramref name="compute"/> bounds the GEMMs of the forward passes.</summary>
+    internal static int Run(string modelPath, string? data, string split, string outPath, Compute compute)
     {
         if (Directory.Exists(modelPath))
         {
@@ -56,14 +56,14 @@ internal static class PredictCommand
             _ => splits.Test,
         };
 
-        var logits = Logits(checkpoint.Model, set);
+        var logits = Logits(checkpoint.Model, set, compute);
         WriteCsv(outPath, logits, set.Labels, set.Classes);
-        AnsiConsole.WriteLine($"wrote {outPath}: {set.Count} rows of label + {set.Classes} logits ({split} split of {data ?? s.Data}, {Lab.ThreadsText(threads)}); evaluate with: classloss eval {outPath} --values logits");
+        AnsiConsole.WriteLine($"wrote {outPath}: {set.Count} rows of label + {set.Classes} logits ({split} split of {data ?? s.Data}, {Lab.ThreadsText(compute)}); evaluate with: classloss eval {outPath} --values logits");
         return 0;
     }
 
-    /// <summary>[N, K] logits of <paramref name="model"/> on every row of <paramref name="data"/>, in chunks.</summary>
-    internal static double[] Logits(Mlp model, Dataset data)
+    /// <summary>[N, K] logits of <paramref name="model"/> on every row of <paramref name="data"/>, in chunks; the GEMMs use up to <paramref name="compute"/>'s threads.</summary>
+    internal static double[] Logits(Mlp model, Dataset data, Compute compute)
     {
         if (model.Inputs != data.Dimension || model.Outputs != data.Classes)
         {
@@ -77,7 +77,7 @@ internal static class PredictCommand
         for (int start = 0; start < data.Count; start += Chunk)
         {
             int rows = Math.Min(Chunk, data.Count - start);
-            model.Forward(data.Features.AsSpan(start * data.Dimension, rows * data.Dimension), rows, buffer);
+            model.Forward(data.Features.AsSpan(start * data.Dimension, rows * data.Dimension), rows, buffer, compute);
             for (int i = 0; i < rows * k; i++)
             {
                 result[(start * k) + i] = buffer[i];

@@ -1,5 +1,6 @@
 using System.Globalization;
-using ClassLoss.Training.Evaluation;
+using ClassLoss.Evaluation;
+using ClassLoss.Training;
 using ClassLoss.Training.Models;
 using Spectre.Console;
 
@@ -18,7 +19,7 @@ internal static class TrainCalibration
     /// <summary>Test-split scores before and after calibration.</summary>
     internal sealed record Result(Calibrator Calibrator, MetricsReport TestBefore, MetricsReport TestAfter);
 
-    internal static Result Fit(Mlp model, Lab.Splits data)
+    internal static Result Fit(Mlp model, Lab.Splits data, Compute compute)
     {
         if (data.Validation is null || data.Validation.Count == 0)
         {
@@ -27,8 +28,8 @@ internal static class TrainCalibration
 
         int k = data.Test.Classes;
         var names = Enumerable.Range(0, k).Select(c => c.ToString(CultureInfo.InvariantCulture)).ToArray();
-        var calibrator = TemperatureScaling.Fit(PredictCommand.Logits(model, data.Validation), data.Validation.Labels, names);
-        var testLogits = PredictCommand.Logits(model, data.Test);
+        var calibrator = TemperatureScaling.Fit(PredictCommand.Logits(model, data.Validation, compute), data.Validation.Labels, names);
+        var testLogits = PredictCommand.Logits(model, data.Test, compute);
         var options = new MetricsOptions { EqualMass = false };
         var before = new Metrics(names, options);
         var after = new Metrics(names, options);
@@ -46,9 +47,9 @@ internal static class TrainCalibration
         return new Result(calibrator, before.Compute(), after.Compute());
     }
 
-    internal static Result Run(Mlp model, Lab.Splits data, string outDir)
+    internal static Result Run(Mlp model, Lab.Splits data, string outDir, Compute compute)
     {
-        var r = Fit(model, data);
+        var r = Fit(model, data, compute);
         string path = Path.Combine(outDir, FileName);
         r.Calibrator.Save(path);
         var b = r.TestBefore;

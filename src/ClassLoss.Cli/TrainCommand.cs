@@ -47,8 +47,8 @@ internal static class TrainCommand
             Imbalance = p.GetValue(Imbalance),
         };
 
-        /// <summary>The parsed <c>--threads</c> (a clear error unless a whole number ≥ 1 or auto).</summary>
-        public int ThreadCount(ParseResult p) => Lab.Threads(p.GetValue(Threads)!);
+        /// <summary>The command's compute setting from <c>--threads</c> (a clear error unless a whole number ≥ 1 or auto).</summary>
+        public Compute ParseCompute(ParseResult p) => Lab.ParseThreads(p.GetValue(Threads)!);
     }
 
     public static Command Create()
@@ -64,15 +64,14 @@ internal static class TrainCommand
             string? from = p.GetValue(resume);
             bool outGiven = p.GetResult(common.Out) is { Implicit: false };
             string outDir = !outGiven && from is not null ? from : p.GetValue(common.Out)!;
-            int threads = common.ThreadCount(p);
-            return Lab.WithThreads(threads, () =>
-                Run(common.Settings(p, p.GetValue(loss)!), p.GetValue(common.Model)!, outDir, from, p.GetValue(common.Epochs), p.GetValue(calibrate), threads));
+            var compute = common.ParseCompute(p);
+            return Run(common.Settings(p, p.GetValue(loss)!), p.GetValue(common.Model)!, outDir, from, p.GetValue(common.Epochs), p.GetValue(calibrate), compute);
         }));
         return command;
     }
 
-    /// <summary>Trains; <paramref name="threads"/> bounds the loss kernels (the caller sets the GEMMs' bound, see <see cref="Lab.WithThreads"/>).</summary>
-    internal static int Run(TrainSettings settings, string model, string outDir, string? resumeDir, int? epochs, bool calibrate = false, int threads = 1)
+    /// <summary>Trains; <paramref name="compute"/> bounds the GEMMs and the loss kernels.</summary>
+    internal static int Run(TrainSettings settings, string model, string outDir, string? resumeDir, int? epochs, bool calibrate, Compute compute)
     {
         Checkpoint? checkpoint = null;
         if (resumeDir is not null)
@@ -93,23 +92,21 @@ internal static class TrainCommand
             throw new CliException("--calibrate needs a validation split to fit on: use --validation > 0.");
         }
 
-        var loss = LossFactory.Create(settings.Loss, new LossContext(data.Train.Classes, data.Train.ClassCounts()) { MaxDegreeOfParallelism = threads });
+        var loss = LossFactory.Create(settings.Loss, new LossContext(data.Train.Classes, data.Train.ClassCounts()) { Compute = compute });
         Trainer trainer;
         if (checkpoint is not null)
         {
-            trainer = Trainer.Resume(checkpoint, loss, settings.Epochs);
+            trainer = Trainer.Resume(checkpoint, loss, settings.Epochs, compute);
         }
         else
         {
             var net = Lab.Model(model, data.Train.Dimension, data.Train.Classes, settings.Seed);
             var optimizer = OptimizerFactory.Create(settings.Optimizer, net.Parameters.Length);
-            trainer = new Trainer(net, optimizer, loss, settings);
+            trainer = new Trainer(net, optimizer, loss, settings, compute: compute);
         }
 
-        trainer.MaxDegreeOfParallelism = threads;
-
         Directory.CreateDirectory(outDir);
-        AnsiConsole.MarkupLineInterpolated($"[bold]{trainer.Model.Describe()}[/] on {settings.Data}: {data.Train.Count} train, {data.Validation?.Count ?? 0} validation, {data.Test.Count} test; loss {loss.Name}, {trainer.Optimizer.Name}, {trainer.Schedule.Name}; {Lab.ThreadsText(threads)}");
+        AnsiConsole.MarkupLineInterpolated($"[bold]{trainer.Model.Describe()}[/] on {settings.Data}: {data.Train.Count} train, {data.Validation?.Count ?? 0} validation, {data.Test.Count} test; loss {loss.Name}, {trainer.Optimizer.Name}, {trainer.Schedule.Name}; {Lab.ThreadsText(compute)}");
         Train(trainer, data, Path.Combine(outDir, Checkpoint.FileName), m =>
             AnsiConsole.MarkupLineInterpolated($"epoch {m.Epoch,3}  lr {m.LearningRate:G4}  train loss {Lab.F(m.TrainLoss)}  val acc {Lab.F(m.ValidationAccuracy)}  test acc {Lab.F(m.TestAccuracy)}  ({m.Seconds:F1} s)"));
         WriteMetrics(Path.Combine(outDir, "metrics.csv"), trainer.History);
@@ -117,7 +114,7 @@ internal static class TrainCommand
         AnsiConsole.MarkupLineInterpolated($"wrote {Path.Combine(outDir, "metrics.csv")} and {Path.Combine(outDir, Checkpoint.FileName)}");
         if (calibrate)
         {
-            TrainCalibration.Run(trainer.Model, data, outDir);
+            TrainCalibration.Run(trainer.Model, data, outDir, compute);
         }
 
         return 0;

@@ -10,19 +10,16 @@ namespace ClassLoss.Training;
 public sealed record LossContext(int Classes, IReadOnlyList<int>? ClassCounts = null)
 {
     /// <summary>
-    /// <see cref="LossOptions.MaxDegreeOfParallelism"/> of every loss the factory builds (default 1). Results are
-    /// bit-identical for any value; only calls of fused float kernels on at least 32,768 elements use more than one thread.
+    /// The run's compute setting (default <see cref="Compute.SingleThread"/>): every options record the factory builds
+    /// gets <see cref="LossOptions.MaxDegreeOfParallelism"/> = <see cref="Compute.Threads"/>. Results are bit-identical
+    /// for any value; only calls of fused float kernels on at least 32,768 elements use more than one thread.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
-    public int MaxDegreeOfParallelism
+    /// <exception cref="ArgumentNullException">The value is null.</exception>
+    public Compute Compute
     {
         get;
-        init
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(MaxDegreeOfParallelism));
-            field = value;
-        }
-    } = 1;
+        init => field = value ?? throw new ArgumentNullException(nameof(Compute));
+    } = Compute.SingleThread;
 }
 
 /// <summary>
@@ -100,7 +97,7 @@ public static class LossFactory
     // Every options object the factory builds carries the context's thread bound (results do not depend on it).
     private static TOptions Threaded<TOptions>(TOptions options, LossContext c)
         where TOptions : LossOptions =>
-        (TOptions)((LossOptions)options with { MaxDegreeOfParallelism = c.MaxDegreeOfParallelism });
+        (TOptions)((LossOptions)options with { MaxDegreeOfParallelism = c.Compute.Threads });
 
     private static double[] ClassBalanced(Spec s, LossContext c)
     {
@@ -134,7 +131,7 @@ public static class LossFactory
     {
         LabelSmoothing = s.Double("smoothing", 0),
         Temperature = s.Double("temperature", 1),
-        MaxDegreeOfParallelism = c.MaxDegreeOfParallelism,
+        MaxDegreeOfParallelism = c.Compute.Threads,
     };
 
     /// <summary>

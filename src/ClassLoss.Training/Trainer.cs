@@ -40,11 +40,19 @@ public sealed class Trainer
     private float[] _soft = [];
     private float[] _logits = [];
     private float[] _dlogits = [];
-    private CrossEntropyOptions _nll = new();
+    private readonly CrossEntropyOptions _nll;
 
     /// <summary>Creates a trainer at epoch 0, or at <paramref name="completedEpochs"/> when resuming.</summary>
+    /// <param name="model">The network.</param>
+    /// <param name="optimizer">The optimiser.</param>
+    /// <param name="loss">The training loss (it carries its own threads, see <see cref="LossContext.Compute"/>).</param>
+    /// <param name="settings">The run settings.</param>
+    /// <param name="schedule">The learning-rate schedule (default: parsed from <see cref="TrainSettings.Schedule"/>).</param>
+    /// <param name="completedEpochs">Epochs already done (when resuming).</param>
+    /// <param name="history">Their metrics.</param>
+    /// <param name="compute">The threads of the model's GEMMs and of the evaluation NLL (default <see cref="Compute.SingleThread"/>).</param>
     public Trainer(Mlp model, IOptimizer optimizer, ILogitLoss loss, TrainSettings settings, LearningRateSchedule? schedule = null,
-        int completedEpochs = 0, IEnumerable<EpochMetrics>? history = null)
+        int completedEpochs = 0, IEnumerable<EpochMetrics>? history = null, Compute? compute = null)
     {
         Model = model ?? throw new ArgumentNullException(nameof(model));
         Optimizer = optimizer ?? throw new ArgumentNullException(nameof(optimizer));
@@ -54,14 +62,19 @@ public sealed class Trainer
         Schedule = schedule ?? LearningRateSchedule.Parse(settings.Schedule);
         CompletedEpochs = completedEpochs;
         _history = history is null ? [] : [.. history];
+        Compute = compute ?? Compute.SingleThread;
+        _nll = new CrossEntropyOptions { MaxDegreeOfParallelism = Compute.Threads };
     }
 
-    /// <summary>Resumes from a checkpoint with the given loss (recreated by the caller from <see cref="TrainSettings.Loss"/>).</summary>
-    public static Trainer Resume(Checkpoint checkpoint, ILogitLoss loss, int? epochs = null)
+    /// <summary>
+    /// Resumes from a checkpoint with the given loss (recreated by the caller from <see cref="TrainSettings.Loss"/>),
+    /// optionally for more <paramref name="epochs"/>, with the threads of <paramref name="compute"/> (default one).
+    /// </summary>
+    public static Trainer Resume(Checkpoint checkpoint, ILogitLoss loss, int? epochs = null, Compute? compute = null)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         var settings = epochs is null ? checkpoint.Settings : checkpoint.Settings with { Epochs = epochs.Value };
-        return new Trainer(checkpoint.Model, checkpoint.Optimizer, loss, settings, null, checkpoint.CompletedEpochs, checkpoint.History);
+        return new Trainer(checkpoint.Model, checkpoint.Optimizer, loss, settings, null, checkpoint.CompletedEpochs, checkpoint.History, compute);
     }
 
     /// <summary>The network.</summary>
@@ -80,15 +93,10 @@ public sealed class Trainer
     public LearningRateSchedule Schedule { get; }
 
     /// <summary>
-    /// <see cref="LossOptions.MaxDegreeOfParallelism"/> of the evaluation NLL this trainer computes itself (default 1;
-    /// the training loss carries its own, see <see cref="LossContext.MaxDegreeOfParallelism"/>). Results do not depend on it.
+    /// The threads of the model's GEMMs and of the evaluation NLL this trainer computes itself (the training loss
+    /// carries its own, see <see cref="LossContext.Compute"/>). Results do not depend on it.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
-    public int MaxDegreeOfParallelism
-    {
-        get => _nll.MaxDegreeOfParallelism;
-        set => _nll = new CrossEntropyOptions { MaxDegreeOfParallelism = value };
-    }
+    public Compute Compute { get; }
 
     /// <summary>Epochs completed so far.</summary>
     public int CompletedEpochs { get; private set; }
@@ -151,7 +159,7 @@ public sealed class Trainer
             int rows = Math.Min(b, n - start);
             var targets = Gather(train, order.AsSpan(start, rows));
             int k = train.Classes;
-            Model.Forward(_x.AsSpan(0, rows * train.Dimension), rows, _logits.AsSpan(0, rows * k));
+            Model.Forward(_x.AsSpan(0, rows * train.Dimension), rows, _logits.AsSpan(0, rows * k), Compute);
             var result = Loss.Evaluate(_logits.AsSpan(0, rows * k), targets, k, _dlogits.AsSpan(0, rows * k), default);
             if (!double.IsFinite(result.Value))
             {
@@ -160,7 +168,7 @@ public sealed class Trainer
 
             sum += result.Sum;
             denominator += result.Denominator;
-            Model.Backward(_dlogits.AsSpan(0, rows * k));
+            Model.Backward(_dlogits.AsSpan(0, rows * k), Compute);
             Optimizer.Step(Model.Parameters, Model.Gradients, lr);
             onBatch?.Invoke(batch + 1, batches);
         }
@@ -198,7 +206,7 @@ public sealed class Trainer
 
             var targets = Gather(data, order.AsSpan(0, rows));
             var logits = _logits.AsSpan(0, rows * k);
-            Model.Forward(_x.AsSpan(0, rows * data.Dimension), rows, logits);
+            Model.Forward(_x.AsSpan(0, rows * data.Dimension), rows, logits, Compute);
             var r = Loss.Evaluate(logits, targets, k, default, default);
             sum += r.Sum;
             denominator += r.Denominator;

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using ClassLoss.Numerics;
 
 namespace ClassLoss.Training.Models;
 
@@ -14,9 +15,10 @@ public readonly record struct Linear(int Inputs, int Outputs, int Offset)
     /// <summary>The number of parameters (weights and bias).</summary>
     public int ParameterCount => (Inputs * Outputs) + Outputs;
 
-    /// <summary>Y[n, out] = X[n, in] W + b (overwrites Y).</summary>
-    public void Forward(ReadOnlySpan<float> parameters, ReadOnlySpan<float> x, int rows, Span<float> y)
+    /// <summary>Y[n, out] = X[n, in] W + b (overwrites Y); the GEMM may use up to <see cref="Compute.Threads"/> of <paramref name="compute"/>.</summary>
+    public void Forward(ReadOnlySpan<float> parameters, ReadOnlySpan<float> x, int rows, Span<float> y, Compute compute)
     {
+        ArgumentNullException.ThrowIfNull(compute);
         var w = parameters.Slice(Offset, Inputs * Outputs);
         var b = parameters.Slice(Offset + (Inputs * Outputs), Outputs);
         for (int i = 0; i < rows; i++)
@@ -24,18 +26,19 @@ public readonly record struct Linear(int Inputs, int Outputs, int Offset)
             b.CopyTo(y.Slice(i * Outputs, Outputs));
         }
 
-        Gemm.Multiply(x, w, y, rows, Inputs, Outputs, accumulate: true);
+        Gemm.Multiply(x, w, y, rows, Inputs, Outputs, accumulate: true, maxThreads: compute.Threads);
     }
 
     /// <summary>
     /// Writes dW and db into <paramref name="gradients"/> (overwritten) and, when <paramref name="dx"/> is not
-    /// empty, dX = dY Wᵀ (overwritten).
+    /// empty, dX = dY Wᵀ (overwritten). The GEMMs may use up to <see cref="Compute.Threads"/> of <paramref name="compute"/>.
     /// </summary>
-    public void Backward(ReadOnlySpan<float> parameters, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int rows, Span<float> gradients, Span<float> dx)
+    public void Backward(ReadOnlySpan<float> parameters, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int rows, Span<float> gradients, Span<float> dx, Compute compute)
     {
+        ArgumentNullException.ThrowIfNull(compute);
         var dw = gradients.Slice(Offset, Inputs * Outputs);
         var db = gradients.Slice(Offset + (Inputs * Outputs), Outputs);
-        Gemm.Multiply(x, dy, dw, Inputs, rows, Outputs, transposeA: true);
+        Gemm.Multiply(x, dy, dw, Inputs, rows, Outputs, transposeA: true, maxThreads: compute.Threads);
         // db[j] = ((dY[0, j] + dY[1, j]) + …) in row order, a whole row at a time.
         db.Clear();
         for (int i = 0; i < rows; i++)
@@ -46,7 +49,7 @@ public readonly record struct Linear(int Inputs, int Outputs, int Offset)
         if (!dx.IsEmpty)
         {
             var w = parameters.Slice(Offset, Inputs * Outputs);
-            Gemm.Multiply(dy, w, dx, rows, Outputs, Inputs, transposeB: true);
+            Gemm.Multiply(dy, w, dx, rows, Outputs, Inputs, transposeB: true, maxThreads: compute.Threads);
         }
     }
 }

@@ -10,7 +10,8 @@ namespace ClassLoss.Training.Models;
 /// </summary>
 /// <remarks>
 /// <see cref="Forward"/> keeps the activations of the last batch; <see cref="Backward"/> then overwrites
-/// <see cref="Gradients"/> with ∂L/∂θ given ∂L/∂logits. Single-threaded and deterministic.
+/// <see cref="Gradients"/> with ∂L/∂θ given ∂L/∂logits. Deterministic: the GEMMs of a pass use up to the
+/// <see cref="Compute.Threads"/> the caller passes, and give the same bits for any number.
 /// </remarks>
 public sealed class Mlp
 {
@@ -116,7 +117,11 @@ public sealed class Mlp
     }
 
     /// <summary>Computes [rows, K] logits of [rows, D] inputs and keeps the activations for <see cref="Backward"/>.</summary>
-    public void Forward(ReadOnlySpan<float> x, int rows, Span<float> logits)
+    /// <param name="x">[rows, D] inputs.</param>
+    /// <param name="rows">The batch size.</param>
+    /// <param name="logits">Receives [rows, K] logits.</param>
+    /// <param name="compute">The threads the GEMMs may use (results do not depend on it).</param>
+    public void Forward(ReadOnlySpan<float> x, int rows, Span<float> logits, Compute compute)
     {
         if (x.Length < rows * Inputs || logits.Length < rows * Outputs)
         {
@@ -130,7 +135,7 @@ public sealed class Mlp
             var layer = _layers[l];
             bool last = l == _layers.Length - 1;
             Span<float> y = last ? logits[..(rows * Outputs)] : _acts[l + 1].AsSpan(0, rows * layer.Outputs);
-            layer.Forward(Parameters, _acts[l].AsSpan(0, rows * layer.Inputs), rows, y);
+            layer.Forward(Parameters, _acts[l].AsSpan(0, rows * layer.Inputs), rows, y, compute);
             if (!last)
             {
                 Activate(y);
@@ -141,7 +146,9 @@ public sealed class Mlp
     }
 
     /// <summary>Overwrites <see cref="Gradients"/> with ∂L/∂θ given ∂L/∂logits of the last <see cref="Forward"/> batch.</summary>
-    public void Backward(ReadOnlySpan<float> logitGradient)
+    /// <param name="logitGradient">[rows, K] ∂L/∂logits.</param>
+    /// <param name="compute">The threads the GEMMs may use (results do not depend on it).</param>
+    public void Backward(ReadOnlySpan<float> logitGradient, Compute compute)
     {
         int rows = _rows;
         if (logitGradient.Length < rows * Outputs)
@@ -155,7 +162,7 @@ public sealed class Mlp
             var layer = _layers[l];
             var x = _acts[l].AsSpan(0, rows * layer.Inputs);
             Span<float> dx = l == 0 ? default : _delta2.AsSpan(0, rows * layer.Inputs);
-            layer.Backward(Parameters, x, dy, rows, Gradients, dx);
+            layer.Backward(Parameters, x, dy, rows, Gradients, dx, compute);
             if (l > 0)
             {
                 ActivateBackward(x, dx);

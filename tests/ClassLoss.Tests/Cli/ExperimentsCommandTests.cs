@@ -1,4 +1,5 @@
 using ClassLoss.Cli;
+using ClassLoss.Cli.Experiments;
 using ClassLoss.Tests.TestUtilities;
 
 namespace ClassLoss.Tests.Cli;

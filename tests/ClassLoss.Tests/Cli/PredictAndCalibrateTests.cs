@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using ClassLoss.Cli;
-using ClassLoss.Training.Evaluation;
+using ClassLoss.Evaluation;
 using ClassLoss.Tests.TestUtilities;
 
 namespace ClassLoss.Tests.Cli;

@@ -2,21 +2,21 @@ using System.Globalization;
 using ClassLoss.Cli;
 using ClassLoss.Tests.TestUtilities;
 using ClassLoss.Training;
-using ClassLoss.Training.Models;
 
 namespace ClassLoss.Tests.Cli;
 
 /// <summary>
-/// These tests change <see cref="Gemm.MaxThreads"/>, which is process-wide (a GEMM test that counts allocations
-/// would see a multi-threaded GEMM), so they run alone, after every parallel collection.
+/// These tests redirect the console (process-wide, like the "Console" collection) and run commands on two threads, so
+/// they run alone, after every parallel collection. (No thread setting is process-wide: each command makes its own
+/// <see cref="Compute"/> and passes it down.)
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class ProcessWideThreadsCollection
+public sealed class RunsAloneCollection
 {
-    public const string Name = "Process-wide threads";
+    public const string Name = "Runs alone";
 }
 
-[Collection(ProcessWideThreadsCollection.Name)]
+[Collection(RunsAloneCollection.Name)]
 public sealed class ThreadsOptionTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "classloss-threads-" + Guid.NewGuid().ToString("N"));
@@ -52,7 +52,6 @@ public sealed class ThreadsOptionTests : IDisposable
     [MemberData(nameof(BadValues))]
     public void BadThreadCount_IsAClearErrorWithExitCode1_AndRunsNothing(string command, string value)
     {
-        int before = Gemm.MaxThreads;
         string outDir = Path.Combine(_dir, "out");
         string[] args = command == "predict"
             ? [command, "--model", Path.Combine(_dir, "missing"), "--out", Path.Combine(outDir, "p.csv"), "--threads", value]
@@ -61,14 +60,13 @@ public sealed class ThreadsOptionTests : IDisposable
         Assert.Equal(1, code);
         Assert.Contains($"error: --threads '{value}': give a whole number of threads >= 1, or auto", output, StringComparison.Ordinal);
         Assert.False(Directory.Exists(outDir));
-        Assert.Equal(before, Gemm.MaxThreads);
     }
 
     [Fact]
     public void Auto_IsTheProcessorCount()
     {
-        Assert.Equal(Environment.ProcessorCount, Lab.Threads("auto"));
-        Assert.Equal(3, Lab.Threads("3"));
+        Assert.Equal(Environment.ProcessorCount, Lab.ParseThreads("auto").Threads);
+        Assert.Equal(3, Lab.ParseThreads("3").Threads);
     }
 
     [Fact]
@@ -77,7 +75,6 @@ public sealed class ThreadsOptionTests : IDisposable
         // mlp:64 with batch 128: the forward GEMM is 128·784·64 multiply-adds, large enough to split over two threads.
         string[] Args(string threads, string dir) =>
             ["train", "--model", "mlp:64", "--optimizer", "adam:lr=1e-3", "--batch-size", "128", "--epochs", "1", "--seed", "1", "--out", dir, "--threads", threads];
-        int before = Gemm.MaxThreads;
         string one = Path.Combine(_dir, "one"), two = Path.Combine(_dir, "two");
         var (code1, output1) = Run(Args("1", one));
         var (code2, output2) = Run(Args("2", two));
@@ -85,7 +82,6 @@ public sealed class ThreadsOptionTests : IDisposable
         Assert.Equal(0, code2);
         Assert.Contains("; 1 thread", output1, StringComparison.Ordinal);
         Assert.Contains("; 2 threads", output2, StringComparison.Ordinal);
-        Assert.Equal(before, Gemm.MaxThreads);
 
         // The metrics file (round-trip precision) and every parameter are identical.
         Assert.Equal(NoTime(Path.Combine(one, "metrics.csv")), NoTime(Path.Combine(two, "metrics.csv")));

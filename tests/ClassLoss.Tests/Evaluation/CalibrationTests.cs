@@ -1,5 +1,5 @@
+using ClassLoss.Evaluation;
 using ClassLoss.Numerics;
-using ClassLoss.Training.Evaluation;
 
 namespace ClassLoss.Tests.Evaluation;
 

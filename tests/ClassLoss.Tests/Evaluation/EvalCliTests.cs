@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using ClassLoss.Cli;
-using ClassLoss.Training.Evaluation;
+using ClassLoss.Evaluation;
 
 namespace ClassLoss.Tests.Evaluation;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using ClassLoss.Training.Evaluation;
+using ClassLoss.Evaluation;
 
 namespace ClassLoss.Tests.Evaluation;
 

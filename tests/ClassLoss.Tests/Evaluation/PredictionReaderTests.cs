@@ -1,5 +1,5 @@
 using System.Text;
-using ClassLoss.Training.Evaluation;
+using ClassLoss.Evaluation;
 
 namespace ClassLoss.Tests.Evaluation;
 

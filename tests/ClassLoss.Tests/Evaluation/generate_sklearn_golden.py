@@ -1,4 +1,4 @@
-"""Golden values for ClassLoss.Training.Evaluation.Metrics from scikit-learn 1.2.1.
+"""Golden values for ClassLoss.Evaluation.Metrics from scikit-learn 1.2.1.
 
 Run with the Debian python that has sklearn:  /usr/bin/python3 generate_sklearn_golden.py
 Writes golden/*.json next to this file. Each case holds the inputs (class names in column order, integer labels,

@@ -1,5 +1,6 @@
 using ClassLoss.Diagnostics;
 using ClassLoss.Losses;
+using ClassLoss.Training;
 using ClassLoss.Training.Models;
 using ClassLoss.Training.Optimizers;
 
@@ -10,7 +11,7 @@ public class MlpTests
     private static double LossOf(Mlp net, float[] x, int[] y, int rows)
     {
         var logits = new float[rows * net.Outputs];
-        net.Forward(x, rows, logits);
+        net.Forward(x, rows, logits, Compute.SingleThread);
         // Evaluate in double from the float logits so the only float rounding is the network's.
         var z = Array.ConvertAll(logits, v => (double)v);
         return SoftmaxCrossEntropy.Evaluate<double>(z, y, net.Outputs, null, default, default).Value;
@@ -36,9 +37,9 @@ public class MlpTests
         // Analytic: forward, loss gradient w.r.t. logits from the kernel, backward.
         var logits = new float[rows * k];
         var dlogits = new float[rows * k];
-        net.Forward(x, rows, logits);
+        net.Forward(x, rows, logits, Compute.SingleThread);
         SoftmaxCrossEntropy.Evaluate<float>(logits, y, k, null, dlogits, default);
-        net.Backward(dlogits);
+        net.Backward(dlogits, Compute.SingleThread);
         var analytic = Array.ConvertAll(net.Gradients, v => (double)v);
 
         var theta0 = Array.ConvertAll(net.Parameters, v => (double)v);
@@ -85,7 +86,7 @@ public class MlpTests
         for (int i = 0; i < x.Length; i++) x[i] = (float)((rng.NextDouble() * 2) - 1);
         x[(3 * d) + 1] = float.NaN;
         var logits = new float[rows * k];
-        net.Forward(x, rows, logits);
+        net.Forward(x, rows, logits, Compute.SingleThread);
         for (int r = 0; r < rows; r++)
         {
             for (int j = 0; j < k; j++)
@@ -98,9 +99,9 @@ public class MlpTests
         // of a one-row batch against a direct computation.
         var x1 = x.AsSpan(0, d).ToArray();
         var l1 = new float[k];
-        net.Forward(x1, 1, l1);
+        net.Forward(x1, 1, l1, Compute.SingleThread);
         var dl = new float[] { 0.5f, -1.25f, 2f };
-        net.Backward(dl);
+        net.Backward(dl, Compute.SingleThread);
         var p = net.Parameters;
         for (int u = 0; u < h; u++)
         {

@@ -75,7 +75,7 @@ public class RegisteredLossTests
     {
         int[] counts = [10, 5, 3, 2, 1];
         Assert.All(OptionsOf(LossFactory.Create(name, new LossContext(5, counts))), o => Assert.Equal(1, o.MaxDegreeOfParallelism));
-        var threaded = OptionsOf(LossFactory.Create(name, new LossContext(5, counts) { MaxDegreeOfParallelism = 3 })).ToList();
+        var threaded = OptionsOf(LossFactory.Create(name, new LossContext(5, counts) { Compute = new Compute(3) })).ToList();
         Assert.NotEmpty(threaded);
         Assert.All(threaded, o => Assert.Equal(3, o.MaxDegreeOfParallelism));
     }
@@ -102,7 +102,7 @@ public class RegisteredLossTests
         var counts = Enumerable.Range(1, k).ToArray();
         (LossResult Result, float[] Gradient) Evaluate(int threads)
         {
-            var loss = LossFactory.Create(name, new LossContext(k, counts) { MaxDegreeOfParallelism = threads });
+            var loss = LossFactory.Create(name, new LossContext(k, counts) { Compute = new Compute(threads) });
             var g = new float[n * k];
             return (loss.Evaluate(z, LossTargets.FromLabels(y), k, g, default), g);
         }
@@ -118,9 +118,9 @@ public class RegisteredLossTests
     [InlineData(-1)]
     public void ThreadCount_BelowOne_IsRejected(int threads)
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new LossContext(3) { MaxDegreeOfParallelism = threads });
+        // The count is checked where it is made: no LossContext or Trainer can be given one below 1.
+        Assert.Throws<ArgumentOutOfRangeException>(() => new LossContext(3) { Compute = new Compute(threads) });
         var net = new ClassLoss.Training.Models.Mlp(4, [], 3, ClassLoss.Training.Models.Activation.Relu, 0);
-        var trainer = new Trainer(net, ClassLoss.Training.Optimizers.OptimizerFactory.Create("sgd:lr=0.1", net.Parameters.Length), LossFactory.Create("ce", new LossContext(3)), new TrainSettings());
-        Assert.Throws<ArgumentOutOfRangeException>(() => trainer.MaxDegreeOfParallelism = threads);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(net, ClassLoss.Training.Optimizers.OptimizerFactory.Create("sgd:lr=0.1", net.Parameters.Length), LossFactory.Create("ce", new LossContext(3)), new TrainSettings(), compute: new Compute(threads)));
     }
 }

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace ClassLoss.Training.Models;
+namespace ClassLoss.Numerics;
 
 /// <summary>The few vector operations the GEMM micro-kernel needs, one struct per hardware width.</summary>
 internal unsafe interface IGemmVec<TV> where TV : struct, IGemmVec<TV>

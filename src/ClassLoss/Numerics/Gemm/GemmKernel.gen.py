@@ -3,7 +3,7 @@
 Run from this folder: python3 GemmKernel.gen.py > GemmKernel.cs"""
 HEADER = r'''using System.Runtime.CompilerServices;
 
-namespace ClassLoss.Training.Models;
+namespace ClassLoss.Numerics;
 
 /// <summary>The register-blocked micro-kernel of <see cref="Gemm"/>.</summary>
 internal static unsafe class GemmKernel

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 
-namespace ClassLoss.Training.Evaluation;
+namespace ClassLoss.Evaluation;
 
 /// <summary>
 /// A streaming reader of NumPy <c>.npy</c> arrays (format versions 1.0, 2.0 and 3.0; little-endian float32,

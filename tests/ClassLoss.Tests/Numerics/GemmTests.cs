@@ -1,6 +1,6 @@
-using ClassLoss.Training.Models;
+using ClassLoss.Numerics;
 
-namespace ClassLoss.Tests.Training;
+namespace ClassLoss.Tests.Numerics;
 
 // Run these under DOTNET_EnableHWIntrinsic=0, DOTNET_EnableAVX512F=0 and DOTNET_EnableAVX2=0 too: each width has its
 // own tile sizes, and every width must give the bits of the same scalar chain of fused multiply-adds.
@@ -189,16 +189,7 @@ public class GemmTests
         var c3 = new float[m * n];
         Gemm.Multiply(a, b, c1, m, k, n, ta, tb);
         Gemm.Multiply(a, b, c2, m, k, n, ta, tb);
-        int saved = Gemm.MaxThreads;
-        try
-        {
-            Gemm.MaxThreads = 3;
-            Gemm.Multiply(a, b, c3, m, k, n, ta, tb);
-        }
-        finally
-        {
-            Gemm.MaxThreads = saved;
-        }
+        Gemm.Multiply(a, b, c3, m, k, n, ta, tb, maxThreads: 3);
 
         Assert.Equal(c1, c2);
         Assert.Equal(c1, c3);
@@ -227,10 +218,51 @@ public class GemmTests
     }
 
     [Fact]
+    public void Multiply_TwoThreads_AllocatesNothingOnTheCallingThreadOnceWarm()
+    {
+        // 128·784·256 = 25.7 M multiply-adds: above the 4.2 M where a product uses two threads (the calling thread and
+        // one of BlockParallel's workers; this machine's ProcessorCount allows that much).
+        var rng = new Random(4);
+        int m = 128, k = 784, n = 256;
+        var a = Random(rng, m * k);
+        var b = Random(rng, k * n);
+        var c = new float[m * n];
+        var dx = new float[k * m];
+        Assert.Equal(0, AllocationProbe.FewestBytesPerCall(() => Gemm.Multiply(a, b, c, m, k, n, maxThreads: 2)));
+        Assert.Equal(0, AllocationProbe.FewestBytesPerCall(() => Gemm.Multiply(a, c, b, k, m, n, transposeA: true, maxThreads: 2)));
+        Assert.Equal(0, AllocationProbe.FewestBytesPerCall(() => Gemm.Multiply(c, b, dx, m, n, k, transposeB: true, accumulate: true, maxThreads: 2)));
+    }
+
+    [Fact]
+    public void Multiply_ConcurrentMultiThreadedCallers_GetTheSameBitsAsOneCaller()
+    {
+        // Callers that find the shared workers busy run their column ranges on their own thread; the bits must not change.
+        var rng = new Random(6);
+        int m = 128, k = 784, n = 256;
+        var a = Random(rng, m * k);
+        var b = Random(rng, k * n);
+        var reference = new float[m * n];
+        Gemm.Multiply(a, b, reference, m, k, n);
+        var results = new float[4][];
+        Parallel.For(0, 4, i =>
+        {
+            results[i] = new float[m * n];
+            for (int rep = 0; rep < 3; rep++)
+            {
+                Gemm.Multiply(a, b, results[i], m, k, n, maxThreads: 2);
+            }
+        });
+        foreach (var r in results)
+        {
+            Assert.Equal(reference, r);
+        }
+    }
+
+    [Fact]
     public void Multiply_RejectsTooSmallBuffers()
     {
         Assert.Throws<ArgumentException>(() => Gemm.Multiply(new float[5], new float[6], new float[4], 2, 3, 2));
         Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Multiply([], [], [], -1, 0, 0));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.MaxThreads = 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Multiply([], [], [], 0, 0, 0, maxThreads: 0));
     }
 }

@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
-namespace ClassLoss.Training.Models;
+namespace ClassLoss.Numerics;
 
 /// <summary>
 /// Single-precision matrix multiply over row-major spans: C = op(A)·op(B) (or C += …), register-blocked in the
@@ -39,26 +39,12 @@ public static unsafe class Gemm
     // Below this many multiply-adds a second thread costs more than it saves.
     private const long ParallelThreshold = 1L << 21;
 
+    // The most column ranges a multi-threaded call is cut into (the units BlockParallel hands out).
+    private const int MaxRanges = 64;
+
+    // Per-thread packing scratch (not state: every call overwrites what it reads), grown to the largest block seen.
     [ThreadStatic]
     private static float[]? t_workspace;
-
-    private static int s_maxThreads = 1;
-
-    /// <summary>
-    /// The most threads one <see cref="Multiply"/> may use (default 1). Large products split the columns of C into
-    /// fixed contiguous ranges of panels, one per thread; as every element is computed by the same chain of
-    /// operations whichever thread owns it, results are bit-identical for any setting. Multi-threaded calls
-    /// allocate a little (the work items); single-threaded calls allocate nothing after warm-up.
-    /// </summary>
-    public static int MaxThreads
-    {
-        get => s_maxThreads;
-        set
-        {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
-            s_maxThreads = value;
-        }
-    }
 
     /// <summary>
     /// C = op(A) · op(B) (or C += when <paramref name="accumulate"/>), where op transposes when asked.
@@ -72,12 +58,21 @@ public static unsafe class Gemm
     /// <param name="transposeA">A is stored as [K, M].</param>
     /// <param name="transposeB">B is stored as [N, K].</param>
     /// <param name="accumulate">Add to C instead of overwriting it.</param>
+    /// <param name="maxThreads">
+    /// The most threads this call may use (default 1): the calling thread and the core kernels' dedicated workers
+    /// (<see cref="BlockParallel"/>). Large products cut the columns of C into contiguous ranges of panels fixed by
+    /// the shapes alone, handed out to the threads; as every element is computed by the same chain of operations
+    /// whichever thread owns it, results are bit-identical for any value. After warm-up a call allocates nothing, on
+    /// any number of threads.
+    /// </param>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is negative or <paramref name="maxThreads"/> is below 1.</exception>
     public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n,
-        bool transposeA = false, bool transposeB = false, bool accumulate = false)
+        bool transposeA = false, bool transposeB = false, bool accumulate = false, int maxThreads = 1)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(m);
         ArgumentOutOfRangeException.ThrowIfNegative(k);
         ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxThreads, 1);
         if (a.Length < (long)m * k || b.Length < (long)k * n || c.Length < (long)m * n)
         {
             throw new ArgumentException($"buffers too small for [{m}x{k}]·[{k}x{n}]: A {a.Length}, B {b.Length}, C {c.Length}.", nameof(c));
@@ -107,37 +102,37 @@ public static unsafe class Gemm
             {
                 if (n > 32)
                 {
-                    Dispatch<GemmV512, GemmC6, GemmC4>(job);
+                    Dispatch<GemmV512, GemmC6, GemmC4>(job, maxThreads);
                 }
                 else if (n > 16)
                 {
-                    Dispatch<GemmV512, GemmC8, GemmC2>(job);
+                    Dispatch<GemmV512, GemmC8, GemmC2>(job, maxThreads);
                 }
                 else
                 {
-                    Dispatch<GemmV512, GemmC8, GemmC1>(job);
+                    Dispatch<GemmV512, GemmC8, GemmC1>(job, maxThreads);
                 }
             }
             else if (Vector256.IsHardwareAccelerated && Fma.IsSupported)
             {
                 if (n > 8)
                 {
-                    Dispatch<GemmV256, GemmC6, GemmC2>(job);
+                    Dispatch<GemmV256, GemmC6, GemmC2>(job, maxThreads);
                 }
                 else
                 {
-                    Dispatch<GemmV256, GemmC8, GemmC1>(job);
+                    Dispatch<GemmV256, GemmC8, GemmC1>(job, maxThreads);
                 }
             }
             else if (Vector128.IsHardwareAccelerated && (Fma.IsSupported || AdvSimd.IsSupported))
             {
                 if (n > 4)
                 {
-                    Dispatch<GemmV128, GemmC6, GemmC2>(job);
+                    Dispatch<GemmV128, GemmC6, GemmC2>(job, maxThreads);
                 }
                 else
                 {
-                    Dispatch<GemmV128, GemmC8, GemmC1>(job);
+                    Dispatch<GemmV128, GemmC8, GemmC1>(job, maxThreads);
                 }
             }
             else
@@ -160,32 +155,37 @@ public static unsafe class Gemm
         public readonly bool Accumulate = accumulate;
     }
 
-    private static void Dispatch<TV, TMr, TNv>(Job job)
+    private static void Dispatch<TV, TMr, TNv>(Job job, int maxThreads)
         where TV : struct, IGemmVec<TV>
         where TMr : struct, IGemmConst
         where TNv : struct, IGemmConst
     {
         int nr = TNv.Value * TV.Count;
         int panels = (job.N + nr - 1) / nr;
-        int threads = (int)Math.Min(Math.Min(s_maxThreads, panels), Math.Max(1, (long)job.M * job.K * job.N / ParallelThreshold));
+        int ranges = Math.Min(panels, MaxRanges);
+        int threads = (int)Math.Min(Math.Min(maxThreads, ranges), Math.Max(1, (long)job.M * job.K * job.N / ParallelThreshold));
         if (threads <= 1)
         {
             Run<TV, TMr, TNv>(job, 0, panels);
             return;
         }
 
-        RunParallel<TV, TMr, TNv>(job, panels, threads);
+        BlockParallel.Run(new PanelRanges<TV, TMr, TNv>(job, panels, ranges), ranges, threads);
     }
 
-    // A fixed split of the column panels; which thread computes an element does not change its bits. (A method of
-    // its own so the single-threaded path does not allocate the closure.)
-    private static void RunParallel<TV, TMr, TNv>(Job job, int panels, int threads)
+    // Block r of a multi-threaded call: the column panels [panels·r/ranges, panels·(r+1)/ranges). The cut depends only
+    // on the shapes (and the vector width), and which thread computes an element does not change its bits.
+    private readonly struct PanelRanges<TV, TMr, TNv>(Job job, int panels, int ranges) : IBlockJob
         where TV : struct, IGemmVec<TV>
         where TMr : struct, IGemmConst
         where TNv : struct, IGemmConst
     {
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-            Run<TV, TMr, TNv>(job, (int)((long)panels * t / threads), (int)((long)panels * (t + 1) / threads)));
+        private readonly Job _job = job;
+        private readonly int _panels = panels;
+        private readonly int _ranges = ranges;
+
+        public void RunBlock(int block) =>
+            Run<TV, TMr, TNv>(_job, (int)((long)_panels * block / _ranges), (int)((long)_panels * (block + 1) / _ranges));
     }
 
     // Computes the columns of C in panels [panel0, panel1) (NR columns each) over all of M and K, at most

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace ClassLoss.Training.Models;
+namespace ClassLoss.Numerics;
 
 /// <summary>The register-blocked micro-kernel of <see cref="Gemm"/>.</summary>
 internal static unsafe class GemmKernel

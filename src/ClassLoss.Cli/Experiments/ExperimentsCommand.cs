@@ -1,0 +1,83 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text;
+using Spectre.Console;
+using static System.FormattableString;
+using static ClassLoss.Cli.Experiments.ExperimentKit;
+
+namespace ClassLoss.Cli.Experiments;
+
+/// <summary>
+/// <c>classloss experiments</c>: runs the seeds' claims end to end on the lab (same data, models, optimisers, losses
+/// and metrics as <c>train</c>/<c>compare</c>) and writes <c>report.md</c> with tables, PNG plots and one verdict per
+/// section computed from the numbers. Every loss comes from <see cref="Training.LossFactory"/> or a core kernel. This
+/// file holds the options, the order of the sections and the report's head and summary; each section is one
+/// <c>*Experiment</c> class in this folder, and what they share is <see cref="ExperimentKit"/>.
+/// </summary>
+internal static class ExperimentsCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "default (embedded Fashion-MNIST subset) or fashion-mnist (full, from disk).", DefaultValueFactory = _ => "default" };
+        var output = new Option<string>("--out") { Description = "Output directory for report.md and the plots.", DefaultValueFactory = _ => "runs/experiments" };
+        var seed = new Option<int>("--seed") { Description = "Seed of initialisation, subsets and shuffling.", DefaultValueFactory = _ => 0 };
+        var quick = new Option<bool>("--quick") { Description = "Tiny settings (600 train rows, 2 epochs, one learning rate) for a smoke test." };
+        var model = new Option<string>("--model") { Description = "softmax or mlp:WIDTH[,WIDTH...][,relu|tanh].", DefaultValueFactory = _ => "mlp:64" };
+        var threads = Lab.ThreadsOption();
+        var command = new Command("experiments", "Run the seeds' claims end to end (convergence, saturation, imbalance, soft labels, log-softmax precision); write report.md and plots.") { data, output, seed, quick, model, threads };
+        command.SetAction(p => CliErrors.Run(() =>
+        {
+            var compute = Lab.ParseThreads(p.GetValue(threads)!);
+            return Run(new ExperimentSettings(p.GetValue(data)!.ToLowerInvariant(), p.GetValue(output)!, p.GetValue(seed), p.GetValue(quick), p.GetValue(model)!, compute));
+        }));
+        return command;
+    }
+
+    internal static int Run(ExperimentSettings s)
+    {
+        if (s.Data is not ("default" or "fashion-mnist"))
+        {
+            throw new CliException($"--data '{s.Data}': experiments run on default or fashion-mnist.");
+        }
+
+        var clock = Stopwatch.StartNew();
+        Directory.CreateDirectory(s.Out);
+        var full = Lab.Load(s.Data, s.Seed, 0, 1);
+        var splits = new Lab.Splits(Head(full.Train, s.TrainLimit), null, Head(full.Test, s.TestLimit));
+        var md = new StringBuilder();
+        md.AppendLine("# ClassLoss experiments: the seeds' claims, measured");
+        md.AppendLine();
+        md.AppendLine(Invariant($"Data `{s.Data}`: {splits.Train.Count} train rows, {splits.Test.Count} test rows, {splits.Train.Classes} classes; model `{s.Model}`; batch {s.BatchSize}; {s.Epochs} epochs; seed {s.Seed}; {Lab.ThreadsText(s.Compute)}{(s.Quick ? "; **--quick** (tiny settings, numbers are not meaningful)" : string.Empty)}."));
+        md.AppendLine();
+        md.AppendLine("Command: `classloss experiments --data " + s.Data + " --model " + s.Model + (s.Quick ? " --quick" : string.Empty) + Invariant($" --seed {s.Seed}") + (s.Compute.Threads != 1 ? Invariant($" --threads {s.Compute.Threads}") : string.Empty) + "`");
+        md.AppendLine();
+
+        var verdicts = new List<(string Section, string Verdict)>
+        {
+            (ConvergenceExperiment.Title, ConvergenceExperiment.Run(s, splits, md)),
+            (SaturationExperiment.Title, SaturationExperiment.Run(s, splits, md)),
+            (ImbalanceExperiment.Title, ImbalanceExperiment.Run(s, full, md)),
+            (SoftLabelsExperiment.Title, SoftLabelsExperiment.Run(s, splits, md)),
+            (PrecisionExperiment.Title, PrecisionExperiment.Run(s, md)),
+        };
+
+        md.AppendLine("## Summary");
+        md.AppendLine();
+        Table(md, ["section", "verdict"], verdicts.Select(v => (IReadOnlyList<string>)[v.Section, v.Verdict]));
+
+        md.AppendLine();
+        md.AppendLine(Invariant($"Total time {clock.Elapsed.TotalSeconds:F1} s."));
+        string report = Path.Combine(s.Out, "report.md");
+        File.WriteAllText(report, md.ToString());
+        foreach (var (section, verdict) in verdicts)
+        {
+            AnsiConsole.MarkupLineInterpolated($"{section}: [bold]{verdict}[/]");
+        }
+
+        AnsiConsole.MarkupLineInterpolated($"wrote {report} and plots {string.Join(", ", Plots)} in {s.Out} ({clock.Elapsed.TotalSeconds:F1} s)");
+        return 0;
+    }
+
+    /// <summary>The PNG files every run writes.</summary>
+    internal static readonly string[] Plots = [ConvergenceExperiment.Plot, SaturationExperiment.Plot, ImbalanceExperiment.Plot, SoftLabelsExperiment.Plot, PrecisionExperiment.Plot];
+}

@@ -1,0 +1,40 @@
+namespace ClassLoss.Evaluation;
+
+/// <summary>Options of <see cref="Metrics"/>.</summary>
+public sealed record MetricsOptions
+{
+    /// <summary>The defaults: eps = 2.22e-16, top-2, 15 bins, no bootstrap.</summary>
+    public static MetricsOptions Default { get; } = new();
+
+    /// <summary>
+    /// Clipping for the log loss: probabilities are clipped to [eps, 1 - eps] and each row is then divided by its
+    /// clipped sum, exactly as scikit-learn 1.2.1's <c>log_loss</c> with <c>eps="auto"</c> on float64 input
+    /// (eps = <c>np.finfo(float64).eps</c> = 2.220446049250313e-16). Note sklearn 1.2.1 always renormalises
+    /// inside <c>log_loss</c>, whatever the row sums are. (Checked in the 1.2.1 source: <c>eps = np.finfo(y_pred.dtype).eps
+    /// if eps == "auto"</c>, then <c>np.clip(y_pred, eps, 1 - eps)</c>, then <c>y_pred / y_pred.sum(axis=1)</c>. The
+    /// old fixed 1e-15 was the default before 1.2; for float32 arrays sklearn would use 1.19e-7, while this reader
+    /// always works in float64.)
+    /// </summary>
+    public double Eps { get; init; } = 2.220446049250313e-16;
+
+    /// <summary>k of the top-k accuracy (default 2; values above K count every row as a hit).</summary>
+    public int TopK { get; init; } = 2;
+
+    /// <summary>Number of bins of the calibration errors (default 15, as Guo et al. 2017).</summary>
+    public int Bins { get; init; } = 15;
+
+    /// <summary>
+    /// Whether to compute the equal-mass ECE, which sorts all confidences and so keeps 5 bytes per row
+    /// (a float confidence and a correctness byte). Default true; false keeps memory constant in N.
+    /// </summary>
+    public bool EqualMass { get; init; } = true;
+
+    /// <summary>Bootstrap resamples for the 95% percentile intervals (0 = none). Keeps about 21 bytes per row.</summary>
+    public int Bootstrap { get; init; }
+
+    /// <summary>Seed of the bootstrap resampling (System.Random with a seed: reproducible).</summary>
+    public int Seed { get; init; }
+
+    /// <summary>How far a row may sum from 1 before it counts as not normalised (default 1e-6).</summary>
+    public double SumTolerance { get; init; } = 1e-6;
+}

@@ -102,37 +102,37 @@ public static unsafe class Gemm
             {
                 if (n > 32)
                 {
-                    Dispatch<GemmV512, GemmC6, GemmC4>(job, maxThreads);
+                    Dispatch<V512, C6, C4>(job, maxThreads);
                 }
                 else if (n > 16)
                 {
-                    Dispatch<GemmV512, GemmC8, GemmC2>(job, maxThreads);
+                    Dispatch<V512, C8, C2>(job, maxThreads);
                 }
                 else
                 {
-                    Dispatch<GemmV512, GemmC8, GemmC1>(job, maxThreads);
+                    Dispatch<V512, C8, C1>(job, maxThreads);
                 }
             }
             else if (Vector256.IsHardwareAccelerated && Fma.IsSupported)
             {
                 if (n > 8)
                 {
-                    Dispatch<GemmV256, GemmC6, GemmC2>(job, maxThreads);
+                    Dispatch<V256, C6, C2>(job, maxThreads);
                 }
                 else
                 {
-                    Dispatch<GemmV256, GemmC8, GemmC1>(job, maxThreads);
+                    Dispatch<V256, C8, C1>(job, maxThreads);
                 }
             }
             else if (Vector128.IsHardwareAccelerated && (Fma.IsSupported || AdvSimd.IsSupported))
             {
                 if (n > 4)
                 {
-                    Dispatch<GemmV128, GemmC6, GemmC2>(job, maxThreads);
+                    Dispatch<V128, C6, C2>(job, maxThreads);
                 }
                 else
                 {
-                    Dispatch<GemmV128, GemmC8, GemmC1>(job, maxThreads);
+                    Dispatch<V128, C8, C1>(job, maxThreads);
                 }
             }
             else
@@ -156,9 +156,9 @@ public static unsafe class Gemm
     }
 
     private static void Dispatch<TV, TMr, TNv>(Job job, int maxThreads)
-        where TV : struct, IGemmVec<TV>
-        where TMr : struct, IGemmConst
-        where TNv : struct, IGemmConst
+        where TV : struct, IVec<TV>
+        where TMr : struct, IConst
+        where TNv : struct, IConst
     {
         int nr = TNv.Value * TV.Count;
         int panels = (job.N + nr - 1) / nr;
@@ -176,9 +176,9 @@ public static unsafe class Gemm
     // Block r of a multi-threaded call: the column panels [panels·r/ranges, panels·(r+1)/ranges). The cut depends only
     // on the shapes (and the vector width), and which thread computes an element does not change its bits.
     private readonly struct PanelRanges<TV, TMr, TNv>(Job job, int panels, int ranges) : IBlockJob
-        where TV : struct, IGemmVec<TV>
-        where TMr : struct, IGemmConst
-        where TNv : struct, IGemmConst
+        where TV : struct, IVec<TV>
+        where TMr : struct, IConst
+        where TNv : struct, IConst
     {
         private readonly Job _job = job;
         private readonly int _panels = panels;
@@ -191,9 +191,9 @@ public static unsafe class Gemm
     // Computes the columns of C in panels [panel0, panel1) (NR columns each) over all of M and K, at most
     // PanelsPerBlock panels at a time so the packed B of one K block stays within 1 MB (L2) however wide C is.
     private static void Run<TV, TMr, TNv>(Job job, int panel0, int panel1)
-        where TV : struct, IGemmVec<TV>
-        where TMr : struct, IGemmConst
-        where TNv : struct, IGemmConst
+        where TV : struct, IVec<TV>
+        where TMr : struct, IConst
+        where TNv : struct, IConst
     {
         for (int q = panel0; q < panel1; q += PanelsPerBlock)
         {
@@ -203,9 +203,9 @@ public static unsafe class Gemm
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunBlock<TV, TMr, TNv>(Job job, int panel0, int panel1)
-        where TV : struct, IGemmVec<TV>
-        where TMr : struct, IGemmConst
-        where TNv : struct, IGemmConst
+        where TV : struct, IVec<TV>
+        where TMr : struct, IConst
+        where TNv : struct, IConst
     {
         int mr = TMr.Value;
         int nr = TNv.Value * TV.Count;
@@ -268,31 +268,31 @@ public static unsafe class Gemm
     // The last rows (fewer than MR) of a full-width panel: a kernel with exactly that many rows, in place.
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void EdgeRows<TV, TNv>(int rows, int kc, float* a, nint ars, nint aps, float* bp, float* c, int ldc, bool load)
-        where TV : struct, IGemmVec<TV>
-        where TNv : struct, IGemmConst
+        where TV : struct, IVec<TV>
+        where TNv : struct, IConst
     {
         switch (rows)
         {
             case 1:
-                GemmKernel.Run<TV, GemmC1, TNv>(kc, a, ars, aps, bp, c, ldc, load);
+                GemmKernel.Run<TV, C1, TNv>(kc, a, ars, aps, bp, c, ldc, load);
                 break;
             case 2:
-                GemmKernel.Run<TV, GemmC2, TNv>(kc, a, ars, aps, bp, c, ldc, load);
+                GemmKernel.Run<TV, C2, TNv>(kc, a, ars, aps, bp, c, ldc, load);
                 break;
             case 3:
-                GemmKernel.Run<TV, GemmC3, TNv>(kc, a, ars, aps, bp, c, ldc, load);
+                GemmKernel.Run<TV, C3, TNv>(kc, a, ars, aps, bp, c, ldc, load);
                 break;
             case 4:
-                GemmKernel.Run<TV, GemmC4, TNv>(kc, a, ars, aps, bp, c, ldc, load);
+                GemmKernel.Run<TV, C4, TNv>(kc, a, ars, aps, bp, c, ldc, load);
                 break;
             case 5:
-                GemmKernel.Run<TV, GemmC5, TNv>(kc, a, ars, aps, bp, c, ldc, load);
+                GemmKernel.Run<TV, C5, TNv>(kc, a, ars, aps, bp, c, ldc, load);
                 break;
             case 6:
-                GemmKernel.Run<TV, GemmC6, TNv>(kc, a, ars, aps, bp, c, ldc, load);
+                GemmKernel.Run<TV, C6, TNv>(kc, a, ars, aps, bp, c, ldc, load);
                 break;
             default:
-                GemmKernel.Run<TV, GemmC7, TNv>(kc, a, ars, aps, bp, c, ldc, load);
+                GemmKernel.Run<TV, C7, TNv>(kc, a, ars, aps, bp, c, ldc, load);
                 break;
         }
     }
@@ -300,9 +300,9 @@ public static unsafe class Gemm
     // A partial tile (rows < MR or columns < NR): the kernel runs on a full MR×NR copy and the valid part is copied back.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void EdgeTile<TV, TMr, TNv>(int kc, float* a, nint ars, nint aps, float* bp, float* c, int ldc, int rows, int cols, bool load, float* tile)
-        where TV : struct, IGemmVec<TV>
-        where TMr : struct, IGemmConst
-        where TNv : struct, IGemmConst
+        where TV : struct, IVec<TV>
+        where TMr : struct, IConst
+        where TNv : struct, IConst
     {
         int mr = TMr.Value;
         int nr = TNv.Value * TV.Count;
@@ -325,7 +325,7 @@ public static unsafe class Gemm
     // Packs B[p0 .. p0+kc, panel columns] as panel-major, row p of a panel at p·NR, zero-padded past N.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackB<TV>(in Job job, int p0, int kc, int panel0, int panel1, int nr, float* dst)
-        where TV : struct, IGemmVec<TV>
+        where TV : struct, IVec<TV>
     {
         int n = job.N, k = job.K;
         int panelSize = kc * nr;

@@ -14,21 +14,21 @@ internal static unsafe class GemmKernel
     // Rows r < TMr.Value and vectors v < TNv.Value are live; the JIT folds the rest away. (Written by GemmKernel.gen.py.)
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TV, TMr, TNv>(int kc, float* a, nint ars, nint aps, float* b, float* c, nint ldc, bool load)
-        where TV : struct, IGemmVec<TV>
-        where TMr : struct, IGemmConst
-        where TNv : struct, IGemmConst
+        where TV : struct, IVec<TV>
+        where TMr : struct, IConst
+        where TNv : struct, IConst
     {
         int mr = TMr.Value;
         int nv = TNv.Value;
         int vw = TV.Count;
-        TV c00 = TV.Zero, c01 = TV.Zero, c02 = TV.Zero, c03 = TV.Zero;
-        TV c10 = TV.Zero, c11 = TV.Zero, c12 = TV.Zero, c13 = TV.Zero;
-        TV c20 = TV.Zero, c21 = TV.Zero, c22 = TV.Zero, c23 = TV.Zero;
-        TV c30 = TV.Zero, c31 = TV.Zero, c32 = TV.Zero, c33 = TV.Zero;
-        TV c40 = TV.Zero, c41 = TV.Zero, c42 = TV.Zero, c43 = TV.Zero;
-        TV c50 = TV.Zero, c51 = TV.Zero, c52 = TV.Zero, c53 = TV.Zero;
-        TV c60 = TV.Zero, c61 = TV.Zero, c62 = TV.Zero, c63 = TV.Zero;
-        TV c70 = TV.Zero, c71 = TV.Zero, c72 = TV.Zero, c73 = TV.Zero;
+        TV c00 = TV.Broadcast(0f), c01 = TV.Broadcast(0f), c02 = TV.Broadcast(0f), c03 = TV.Broadcast(0f);
+        TV c10 = TV.Broadcast(0f), c11 = TV.Broadcast(0f), c12 = TV.Broadcast(0f), c13 = TV.Broadcast(0f);
+        TV c20 = TV.Broadcast(0f), c21 = TV.Broadcast(0f), c22 = TV.Broadcast(0f), c23 = TV.Broadcast(0f);
+        TV c30 = TV.Broadcast(0f), c31 = TV.Broadcast(0f), c32 = TV.Broadcast(0f), c33 = TV.Broadcast(0f);
+        TV c40 = TV.Broadcast(0f), c41 = TV.Broadcast(0f), c42 = TV.Broadcast(0f), c43 = TV.Broadcast(0f);
+        TV c50 = TV.Broadcast(0f), c51 = TV.Broadcast(0f), c52 = TV.Broadcast(0f), c53 = TV.Broadcast(0f);
+        TV c60 = TV.Broadcast(0f), c61 = TV.Broadcast(0f), c62 = TV.Broadcast(0f), c63 = TV.Broadcast(0f);
+        TV c70 = TV.Broadcast(0f), c71 = TV.Broadcast(0f), c72 = TV.Broadcast(0f), c73 = TV.Broadcast(0f);
         if (load)
         {
             if (mr > 0)
@@ -113,7 +113,7 @@ internal static unsafe class GemmKernel
             TV b2 = nv > 2 ? TV.Load(b + (2 * vw)) : default;
             TV b3 = nv > 3 ? TV.Load(b + (3 * vw)) : default;
             TV x;
-            x = TV.Broadcast(a);
+            x = TV.Broadcast(*(a));
             c00 = TV.Fma(x, b0, c00);
             if (nv > 1) c01 = TV.Fma(x, b1, c01);
             if (nv > 2) c02 = TV.Fma(x, b2, c02);
@@ -121,7 +121,7 @@ internal static unsafe class GemmKernel
 
             if (mr > 1)
             {
-                x = TV.Broadcast(a + a1);
+                x = TV.Broadcast(*(a + a1));
                 c10 = TV.Fma(x, b0, c10);
                 if (nv > 1) c11 = TV.Fma(x, b1, c11);
                 if (nv > 2) c12 = TV.Fma(x, b2, c12);
@@ -130,7 +130,7 @@ internal static unsafe class GemmKernel
 
             if (mr > 2)
             {
-                x = TV.Broadcast(a + a2);
+                x = TV.Broadcast(*(a + a2));
                 c20 = TV.Fma(x, b0, c20);
                 if (nv > 1) c21 = TV.Fma(x, b1, c21);
                 if (nv > 2) c22 = TV.Fma(x, b2, c22);
@@ -139,7 +139,7 @@ internal static unsafe class GemmKernel
 
             if (mr > 3)
             {
-                x = TV.Broadcast(a + a3);
+                x = TV.Broadcast(*(a + a3));
                 c30 = TV.Fma(x, b0, c30);
                 if (nv > 1) c31 = TV.Fma(x, b1, c31);
                 if (nv > 2) c32 = TV.Fma(x, b2, c32);
@@ -148,7 +148,7 @@ internal static unsafe class GemmKernel
 
             if (mr > 4)
             {
-                x = TV.Broadcast(a + a4);
+                x = TV.Broadcast(*(a + a4));
                 c40 = TV.Fma(x, b0, c40);
                 if (nv > 1) c41 = TV.Fma(x, b1, c41);
                 if (nv > 2) c42 = TV.Fma(x, b2, c42);
@@ -157,7 +157,7 @@ internal static unsafe class GemmKernel
 
             if (mr > 5)
             {
-                x = TV.Broadcast(a + a5);
+                x = TV.Broadcast(*(a + a5));
                 c50 = TV.Fma(x, b0, c50);
                 if (nv > 1) c51 = TV.Fma(x, b1, c51);
                 if (nv > 2) c52 = TV.Fma(x, b2, c52);
@@ -166,7 +166,7 @@ internal static unsafe class GemmKernel
 
             if (mr > 6)
             {
-                x = TV.Broadcast(a + a6);
+                x = TV.Broadcast(*(a + a6));
                 c60 = TV.Fma(x, b0, c60);
                 if (nv > 1) c61 = TV.Fma(x, b1, c61);
                 if (nv > 2) c62 = TV.Fma(x, b2, c62);
@@ -175,7 +175,7 @@ internal static unsafe class GemmKernel
 
             if (mr > 7)
             {
-                x = TV.Broadcast(a + a7);
+                x = TV.Broadcast(*(a + a7));
                 c70 = TV.Fma(x, b0, c70);
                 if (nv > 1) c71 = TV.Fma(x, b1, c71);
                 if (nv > 2) c72 = TV.Fma(x, b2, c72);

@@ -21,15 +21,15 @@ L = [HEADER.rstrip("\n")]
 w = L.append
 w("    [MethodImpl(MethodImplOptions.AggressiveOptimization)]")
 w("    public static void Run<TV, TMr, TNv>(int kc, float* a, nint ars, nint aps, float* b, float* c, nint ldc, bool load)")
-w("        where TV : struct, IGemmVec<TV>")
-w("        where TMr : struct, IGemmConst")
-w("        where TNv : struct, IGemmConst")
+w("        where TV : struct, IVec<TV>")
+w("        where TMr : struct, IConst")
+w("        where TNv : struct, IConst")
 w("    {")
 w("        int mr = TMr.Value;")
 w("        int nv = TNv.Value;")
 w("        int vw = TV.Count;")
 for r in range(MR):
-    w("        TV " + ", ".join(f"c{r}{v} = TV.Zero" for v in range(NV)) + ";")
+    w("        TV " + ", ".join(f"c{r}{v} = TV.Broadcast(0f)" for v in range(NV)) + ";")
 w("        if (load)")
 w("        {")
 for r in range(MR):
@@ -64,7 +64,7 @@ for r in range(MR):
         ind = "                "
     else:
         ind = "            "
-    w(f"{ind}x = TV.Broadcast({off});")
+    w(f"{ind}x = TV.Broadcast(*({off}));")
     for v in range(NV):
         if v == 0:
             w(f"{ind}c{r}0 = TV.Fma(x, b0, c{r}0);")

@@ -46,7 +46,7 @@ internal static unsafe partial class CrossEntropyIndexKernel
             }
             else
             {
-                ShortRows.ExpColumns<TV, PlainExp, TT>(e, null, null, k, m, p.InvTauF, 1f, 0f, sums, ds, unused);
+                ShortRows.ExpColumns<TV, PlainExp<No>, TT>(e, null, null, k, m, p.InvTauF, 1f, 0f, sums, ds, unused);
             }
 
             ShortRows.LogOfSums<TV>(sums, maxima, logS);

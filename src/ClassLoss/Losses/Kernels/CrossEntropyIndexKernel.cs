@@ -144,7 +144,7 @@ internal static unsafe partial class CrossEntropyIndexKernel
         double d = 0;
         double s = TS.On
             ? RowExpSum.Run<TV, SmoothedExp<TW>, TT>(z, null, p.Wf, g, k, max, p.InvTauF, 1f, 0f, zNext, null, out d, out _)
-            : RowExpSum.Run<TV, PlainExp, TT>(z, null, null, g, k, max, p.InvTauF, 1f, 0f, zNext, null, out _, out _);
+            : RowExpSum.Run<TV, PlainExp<No>, TT>(z, null, null, g, k, max, p.InvTauF, 1f, 0f, zNext, null, out _, out _);
 
         double loss = Loss<TS>(z, label, max, Math.Log(s), d, p, out double hard);
         if (!double.IsFinite(loss))

@@ -50,7 +50,7 @@ internal static unsafe partial class CrossEntropySoftKernel
             {
                 TV tc = TV.Load(tt + (c * lanes));
                 lo = TV.Min(lo, TV.Min(tc, TV.Sub(one, tc)));
-                ShortRows.AddColumn(ref ts, tc, c, k, tSums);
+                ts = ShortRows.AddColumn(ts, tc, c, k, tSums);
             }
 
             TV.Store(m, maxima);

@@ -32,9 +32,9 @@ namespace ClassLoss.Losses.Kernels;
 /// </remarks>
 internal static unsafe partial class CrossEntropySoftKernel
 {
-    // |float sum - double sum| of a row of targets in [0, 1]: each flushed piece has at most 8 terms per lane, two
-    // levels combining the four accumulators and log2(lanes) ≤ 4 tree levels, so ≤ 14 · 2^-24 · Σt < 9e-7 · Σt; rows
-    // within 1e-5 of the tolerance are re-checked exactly.
+    // |float sum - double sum| of a row of targets in [0, 1]: each flushed piece has at most 4 terms per lane
+    // (RowMax's check runs two accumulators, flushed every 8 vectors), one combine of the two and log2(lanes) ≤ 4 tree
+    // levels, so ≤ 8 · 2^-24 · Σt < 5e-7 · Σt; rows within 1e-5 of the tolerance are re-checked exactly.
     private const double SumMargin = 1e-5;
 
     /// <summary>True when <see cref="Fused"/> computes what the generic kernel would (unless a class weight does not

@@ -9,7 +9,7 @@ namespace ClassLoss.Losses.Kernels;
 /// </summary>
 /// <remarks>
 /// <para>Per group of rows the logit columns are gathered into a transposed block; the exponentials are the row path's
-/// compensated ones (<see cref="CompensatedExp"/>), summed per lane over all classes (<c>S</c>) and, in a second sweep
+/// compensated ones (<see cref="PlainExp{TCompensated}"/> with <see cref="Yes"/>), summed per lane over all classes (<c>S</c>) and, in a second sweep
 /// of the stored block, over the classes other than the label (<c>S'</c>), carried into double every
 /// <see cref="ShortRows.Flush"/> columns. The transcendental functions run once per group in vectors: where the label
 /// holds the maximum (<c>e_y = 1</c>), <c>l = -log p_y = log1p(S')</c> (the atanh series for <c>S' ≤ 1</c>, so a
@@ -54,13 +54,13 @@ internal static unsafe partial class SoftmaxFocalKernel
             }
 
             // Compensated e_c and S over all classes; then S' over the classes other than the label.
-            ShortRows.ExpColumns<TV, CompensatedExp, No>(e, null, null, k, m, 1f, 1f, 0f, all, null, null);
+            ShortRows.ExpColumns<TV, PlainExp<Yes>, No>(e, null, null, k, m, 1f, 1f, 0f, all, null, null);
             ShortRows.Clear<TV>(others);
             TV lv = TV.Load(labelsF);
             TV sOthers = zero;
             for (int c = 0; c < k; c++)
             {
-                ShortRows.AddColumn(ref sOthers, TV.SelectEqual(lv, TV.Broadcast(c), zero, TV.Load(e + (c * lanes))), c, k, others);
+                sOthers = ShortRows.AddColumn(sOthers, TV.SelectEqual(lv, TV.Broadcast(c), zero, TV.Load(e + (c * lanes))), c, k, others);
             }
 
             // -log p_y per lane: log1p(S') where the label holds the maximum, (max - z_y) + log S elsewhere.

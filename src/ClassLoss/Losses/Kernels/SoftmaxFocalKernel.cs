@@ -19,7 +19,7 @@ namespace ClassLoss.Losses.Kernels;
 /// (s: the reduction's factor) and <c>g_y = -sTq</c> is stored directly (not <c>sTp - sT</c>, which cancels as
 /// <c>p → 1</c>).</para>
 /// <para>Accuracy of <c>q</c>: when <c>z_y = m</c> (the only case in which <c>p</c> can exceed 1/2) the exp pass skips
-/// y and compensates each exponential (<see cref="CompensatedExp"/>), giving <c>S' = Σ_{c≠y} e_c</c> without the 1 of
+/// y and compensates each exponential (<see cref="PlainExp{TCompensated}"/> with <see cref="Yes"/>), giving <c>S' = Σ_{c≠y} e_c</c> without the 1 of
 /// the target in any float lane, so <c>S = 1 + S'</c>, <c>q = S'/S</c>, <c>L = log1p(S')</c>, <c>p = 1/S</c> keep full
 /// relative precision; otherwise <c>p = exp(z_y - m)/S ≤ 1/2</c>, <c>q = 1 - p</c> and <c>L = (m - z_y) + log S</c>.
 /// The per-row scalars are float64 (<c>q^γ</c> by <see cref="Math.Pow(double, double)"/>, or a product for γ = 1, 2).</para>
@@ -110,8 +110,8 @@ internal static unsafe partial class SoftmaxFocalKernel
         if (zy == max)
         {
             // The target holds the maximum: e_y = 1 exactly; sum the others apart so q = S'/S keeps its precision.
-            double others = RowExpSum.Run<TV, CompensatedExp>(z, g, y, max)
-                + RowExpSum.Run<TV, CompensatedExp>(z + y + 1, g == null ? null : g + y + 1, k - y - 1, max);
+            double others = RowExpSum.Run<TV, PlainExp<Yes>>(z, g, y, max)
+                + RowExpSum.Run<TV, PlainExp<Yes>>(z + y + 1, g == null ? null : g + y + 1, k - y - 1, max);
             if (g != null)
             {
                 g[y] = 1f;
@@ -124,7 +124,7 @@ internal static unsafe partial class SoftmaxFocalKernel
         }
         else
         {
-            s = RowExpSum.Run<TV, PlainExp>(z, g, k, max);
+            s = RowExpSum.Run<TV, PlainExp<No>>(z, g, k, max);
             double logS = Math.Log(s);
             double gap = (double)max - zy;
             p = Math.Exp(-gap - logS);
@@ -286,8 +286,8 @@ internal static unsafe partial class SoftmaxFocalKernel
         }
 
         int d = IndexOf(z, k, max);
-        double others = RowExpSum.Run<TV, CompensatedExp>(z, g, d, max)
-            + RowExpSum.Run<TV, CompensatedExp>(z + d + 1, g == null ? null : g + d + 1, k - d - 1, max);
+        double others = RowExpSum.Run<TV, PlainExp<Yes>>(z, g, d, max)
+            + RowExpSum.Run<TV, PlainExp<Yes>>(z + d + 1, g == null ? null : g + d + 1, k - d - 1, max);
         if (g != null)
         {
             g[d] = 1f;

@@ -28,31 +28,39 @@ internal static unsafe class RowMax
             return Of<VScalar, TCheck>(z, t, k, out check);
         }
 
+        // Four max accumulators alone; two each of max, min, range and sum when checking (eight live vectors).
+        int step = (TCheck.On ? 2 : 4) * w;
         TV one = TV.Broadcast(1f), zero = TV.Broadcast(0f);
         TV m0 = TV.Broadcast(float.NegativeInfinity), m1 = m0, m2 = m0, m3 = m0;
         TV n0 = TV.Broadcast(float.PositiveInfinity), n1 = n0;
         TV lo0 = zero, lo1 = zero;
         double sum = 0;
+        int perFlush = RowExpSum.ElementsPerFlush<TV>(RowExpSum.NarrowVectorsPerFlush * w);
         int c = 0;
         while (c <= k - w)
         {
-            int chunkEnd = Math.Min(k, c + RowExpSum.ElementsPerFlush<TV>(RowExpSum.VectorsPerFlush * w));
-            TV s0 = zero, s1 = zero, s2 = zero, s3 = zero;
-            for (; c <= chunkEnd - (4 * w); c += 4 * w)
+            int chunkEnd = TCheck.On ? Math.Min(k, c + perFlush) : k;
+            TV s0 = zero, s1 = zero;
+            for (; c <= chunkEnd - step; c += step)
             {
-                TV z0 = TV.Load(z + c), z1 = TV.Load(z + c + w), z2 = TV.Load(z + c + (2 * w)), z3 = TV.Load(z + c + (3 * w));
+                TV z0 = TV.Load(z + c), z1 = TV.Load(z + c + w);
                 m0 = TV.Max(m0, z0);
                 m1 = TV.Max(m1, z1);
-                m2 = TV.Max(m2, z2);
-                m3 = TV.Max(m3, z3);
                 if (TCheck.On)
                 {
-                    n0 = TV.Min(TV.Min(n0, z0), z2);
-                    n1 = TV.Min(TV.Min(n1, z1), z3);
-                    CheckTargets(TV.Load(t + c), one, ref s0, ref lo0);
-                    CheckTargets(TV.Load(t + c + w), one, ref s1, ref lo1);
-                    CheckTargets(TV.Load(t + c + (2 * w)), one, ref s2, ref lo0);
-                    CheckTargets(TV.Load(t + c + (3 * w)), one, ref s3, ref lo1);
+                    n0 = TV.Min(n0, z0);
+                    n1 = TV.Min(n1, z1);
+                    TV t0 = TV.Load(t + c), t1 = TV.Load(t + c + w);
+                    s0 = TV.Add(s0, t0);
+                    s1 = TV.Add(s1, t1);
+                    // min(t, 1 - t) < 0 exactly when t < 0 or t > 1 (for finite t).
+                    lo0 = TV.Min(lo0, TV.Min(t0, TV.Sub(one, t0)));
+                    lo1 = TV.Min(lo1, TV.Min(t1, TV.Sub(one, t1)));
+                }
+                else
+                {
+                    m2 = TV.Max(m2, TV.Load(z + c + (2 * w)));
+                    m3 = TV.Max(m3, TV.Load(z + c + (3 * w)));
                 }
             }
 
@@ -63,13 +71,15 @@ internal static unsafe class RowMax
                 if (TCheck.On)
                 {
                     n0 = TV.Min(n0, z0);
-                    CheckTargets(TV.Load(t + c), one, ref s0, ref lo0);
+                    TV t0 = TV.Load(t + c);
+                    s0 = TV.Add(s0, t0);
+                    lo0 = TV.Min(lo0, TV.Min(t0, TV.Sub(one, t0)));
                 }
             }
 
             if (TCheck.On)
             {
-                sum += TV.SumAcross(TV.Add(TV.Add(s0, s1), TV.Add(s2, s3)));
+                sum += TV.SumAcross(TV.Add(s0, s1));
             }
         }
 
@@ -100,12 +110,4 @@ internal static unsafe class RowMax
     /// <summary>The row maximum of <paramref name="k"/> logits (NaN if any is NaN).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Of<TV>(float* z, int k) where TV : struct, IVec<TV> => Of<TV, No>(z, null, k, out _);
-
-    /// <summary>Σ t and, through <c>min(t, 1 - t)</c>, whether some finite target left [0, 1].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CheckTargets<TV>(TV t, TV one, ref TV sum, ref TV lowest) where TV : struct, IVec<TV>
-    {
-        sum = TV.Add(sum, t);
-        lowest = TV.Min(lowest, TV.Min(t, TV.Sub(one, t)));
-    }
 }

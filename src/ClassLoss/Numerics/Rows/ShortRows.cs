@@ -77,10 +77,10 @@ internal static unsafe class ShortRows
         }
     }
 
-    /// <summary><c>acc += v</c> for column <paramref name="c"/> of <paramref name="k"/>, carried into the per-lane double
-    /// sums (and <paramref name="acc"/> cleared) every <see cref="Flush"/> columns and at the last one.</summary>
+    /// <summary><c>acc + v</c> for column <paramref name="c"/> of <paramref name="k"/>, carried into the per-lane double
+    /// sums (and returned as 0) every <see cref="Flush"/> columns and at the last one.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void AddColumn<TV>(ref TV acc, TV v, int c, int k, double* sums) where TV : struct, IVec<TV>
+    public static TV AddColumn<TV>(TV acc, TV v, int c, int k, double* sums) where TV : struct, IVec<TV>
     {
         acc = TV.Add(acc, v);
         if (FlushesAfter(c, k))
@@ -88,6 +88,8 @@ internal static unsafe class ShortRows
             TV.AddWidened(acc, sums);
             acc = TV.Broadcast(0f);
         }
+
+        return acc;
     }
 
     /// <summary>Clears <c>TV.Count</c> per-lane double sums.</summary>
@@ -108,7 +110,7 @@ internal static unsafe class ShortRows
     {
         int lanes = TV.Count;
         Clear<TV>(sums);
-        if (TTerm.HasSideSums)
+        if (TTerm.SideSums > 0)
         {
             Clear<TV>(aSums);
             Clear<TV>(bSums);
@@ -120,10 +122,12 @@ internal static unsafe class ShortRows
         {
             TV zc = TV.Load(block + (c * lanes));
             TV x = TV.Sub(zc, m);
-            if (TTerm.HasSideSums)
+            if (TTerm.SideSums > 0)
             {
-                TTerm.Add(x, TTerm.UsesTargets ? TV.Load(targets + (c * lanes)) : default,
-                    TTerm.UsesWeights ? TV.Broadcast(w[c]) : default, tav, tbv, ref a, ref b);
+                TV q = TTerm.Weight(TTerm.UsesTargets ? TV.Load(targets + (c * lanes)) : default,
+                    TTerm.UsesWeights ? TV.Broadcast(w[c]) : default, tav, tbv);
+                a = TTerm.AddA(a, x, q);
+                b = TTerm.AddB(b, x, q);
             }
 
             TV e = TTerm.Compensated
@@ -135,7 +139,7 @@ internal static unsafe class ShortRows
             {
                 TV.AddWidened(s, sums);
                 s = zero;
-                if (TTerm.HasSideSums)
+                if (TTerm.SideSums > 0)
                 {
                     TV.AddWidened(a, aSums);
                     TV.AddWidened(b, bSums);

@@ -9,6 +9,7 @@ internal static class Commands
     public static IEnumerable<Command> All()
     {
         yield return LossCommand.Create();
+        yield return LossesCommand.Create();
         yield return TrainCommand.Create();
         yield return CompareCommand.Create();
         yield return EvalCommand.Create();

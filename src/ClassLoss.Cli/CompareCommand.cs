@@ -1,3 +1,4 @@
+using ClassLoss.Losses;
 using System.CommandLine;
 using System.Globalization;
 using ClassLoss.Evaluation;
@@ -18,7 +19,7 @@ internal static class CompareCommand
     public static Command Create()
     {
         var common = new TrainCommand.Common();
-        var losses = new Option<string>("--losses") { Description = $"Comma-separated loss specifications, e.g. ce,ce:smoothing=0.1,weighted-ce:weights=balanced ('|' also separates); names: {LossFactory.ValidNames}.", DefaultValueFactory = _ => "ce,weighted-ce" };
+        var losses = new Option<string>("--losses") { Description = $"Comma-separated loss specifications, e.g. ce,ce:smoothing=0.1,weighted-ce:weights=balanced ('|' also separates); names: {LossCatalog.TrainableNames}.", DefaultValueFactory = _ => "ce,weighted-ce" };
         var target = new Option<double>("--target-accuracy") { Description = "The test accuracy whose first epoch the table reports (epochs to target).", DefaultValueFactory = _ => 0.8 };
         var command = new Command("compare", "Train once per loss (same data, model, seed) and compare them: table, CSV and plots.") { losses, target };
         common.AddTo(command);
@@ -61,7 +62,7 @@ internal static class CompareCommand
     {
         var data = Lab.Load(settings.Data, settings.Seed, settings.Validation, settings.Imbalance);
         var context = new LossContext(data.Train.Classes, data.Train.ClassCounts()) { Compute = compute };
-        var losses = Array.ConvertAll(specs, s => LossFactory.Create(s, context));
+        var losses = Array.ConvertAll(specs, s => LossCatalog.Create(s, context));
         Directory.CreateDirectory(outDir);
         var results = new List<(string Loss, IReadOnlyList<EpochMetrics> History)>();
         var reports = new List<MetricsReport>();

@@ -20,20 +20,21 @@ internal static class LossCommand
         var logits = new Option<string?>("--logits") { Description = "Predicted logits, comma-separated (instead of --probabilities)." };
         var file = new Option<string?>("--file") { Description = "A CSV with a header: a 'label' column and one column per class (as `classloss predict` writes); losses are averaged over its rows." };
         var values = new Option<string>("--values") { Description = "With --file: probabilities, logits or log-probabilities.", DefaultValueFactory = _ => "probabilities" };
+        var lossName = new Option<string?>("--loss") { Description = $"Show only this loss, name[:key=value,...]; names: {string.Join(", ", LossCatalog.Entries.Select(e => e.Name))}." };
         var command = new Command("loss", "Show every applicable loss and its gradient for one example (or the mean over a small file).")
         {
-            targets, probabilities, logits, file, values,
+            targets, probabilities, logits, file, values, lossName,
         };
         command.SetAction(parse => CliErrors.Run(() =>
         {
             string? path = parse.GetValue(file);
             if (path is not null)
             {
-                RunFile(path, parse.GetValue(values)!);
+                RunFile(path, parse.GetValue(values)!, parse.GetValue(lossName));
             }
             else
             {
-                RunInline(parse.GetValue(targets), parse.GetValue(probabilities), parse.GetValue(logits));
+                RunInline(parse.GetValue(targets), parse.GetValue(probabilities), parse.GetValue(logits), parse.GetValue(lossName));
             }
 
             return 0;
@@ -61,7 +62,7 @@ internal static class LossCommand
         return result;
     }
 
-    private static void RunInline(string? targetText, string? probabilityText, string? logitText)
+    private static void RunInline(string? targetText, string? probabilityText, string? logitText, string? only)
     {
         if (targetText is null)
         {
@@ -92,10 +93,10 @@ internal static class LossCommand
             throw new CliException($"--targets has {t.Length} values; the prediction has {k}.");
         }
 
-        Show(given, probabilityText is not null, t, k);
+        Show(given, probabilityText is not null, t, k, only);
     }
 
-    private static void RunFile(string path, string valuesText)
+    private static void RunFile(string path, string valuesText, string? only)
     {
         var kind = valuesText switch
         {
@@ -132,96 +133,51 @@ internal static class LossCommand
         }
 
         AnsiConsole.MarkupLineInterpolated($"{path}: {given.Count / k} rows, K = {k}; values are the mean over rows, the gradient column shows row 1 of the gradient of that mean.");
-        Show([.. given], kind != PredictionValues.Logits, [.. targets], k);
+        Show([.. given], kind != PredictionValues.Logits, [.. targets], k, only);
     }
 
-    /// <summary>Evaluates every applicable kernel on [N, K] predictions (probabilities or logits) and one-hot or soft targets.</summary>
-    private static void Show(double[] given, bool fromProbabilities, double[] t, int k)
+    /// <summary>
+    /// Evaluates every catalogue loss that applies (or only <paramref name="only"/>) on [N, K] predictions (probabilities
+    /// or logits) and one-hot or soft targets, with each loss's default options.
+    /// </summary>
+    private static void Show(double[] given, bool fromProbabilities, double[] t, int k, string? only)
     {
         int n = given.Length / k;
-        double[] z = fromProbabilities ? Array.ConvertAll(given, Math.Log) : given;
-        double[] softmax = new double[z.Length];
-        Softmax.Forward<double>(z, k, softmax);
-        double[] logp = new double[z.Length];
-        LogSoftmax.Forward<double>(z, k, logp);
-        int[]? labels = OneHotLabels(t, k);
-        var perRow = new BrierScoreOptions { Reduction = Reduction.BatchMean };
-
-        var table = new Table().AddColumns("loss", "value", n == 1 ? "gradient" : "gradient (row 1)", "w.r.t.", "convention");
-        var g = new double[z.Length];
-        void Row(string name, LossResult r, string wrt, string convention) =>
-            table.AddRow(Markup.Escape(name), Format(r.Value), Markup.Escape(FormatRow(g.AsSpan(0, k))), wrt, Markup.Escape(convention));
-
-        Row("softmax cross-entropy", SoftmaxCrossEntropy.Evaluate<double>(z, t, k, null, g, default), "logits",
-            "PyTorch cross_entropy; gradient p - y");
-        if (fromProbabilities)
+        var example = new LossExample(given, fromProbabilities, t, k);
+        var entries = only is null ? LossCatalog.Entries : [LossCatalog.Find(Spec.Parse(only, "loss").Name)];
+        var table = new Table().AddColumns("loss", "name", "value", n == 1 ? "gradient" : "gradient (row 1)", "w.r.t.", "convention");
+        var g = new double[given.Length];
+        foreach (var entry in entries)
         {
-            Row("cross-entropy from probabilities", CrossEntropyFromProbabilities.Evaluate<double>(given, t, k, null, g, default),
-                "probabilities", "-Σ y log p, log clamped at -100 (PyTorch)");
-            Row("per-class binary CE (sum over classes)", BinaryCrossEntropy.Evaluate<double>(given, t, k, new BinaryCrossEntropyOptions { Reduction = Reduction.BatchMean }, g, default),
-                "probabilities", "seed 002: each output its own Bernoulli");
-            Row("Brier score", BrierScore.Evaluate<double>(given, t, k, perRow, g, default), "probabilities",
-                "Σ_c (p_c - y_c)², Brier 1950 / seed 003");
-        }
-        else
-        {
-            Row("per-class sigmoid BCE (sum over classes)", SigmoidBinaryCrossEntropy.Evaluate<double>(z, t, k, new BinaryCrossEntropyOptions { Reduction = Reduction.BatchMean }, g, default),
-                "logits", "PyTorch BCEWithLogits, sigmoid per output");
-        }
+            var r = entry.EvaluateExample(example, g, only);
+            if (r is null)
+            {
+                if (only is not null)
+                {
+                    throw new CliException($"--loss {entry.Name}: {Why(entry, fromProbabilities)}.");
+                }
 
-        Row("Brier score through softmax", SoftmaxBrierScore.Evaluate<double>(z, t, k, perRow, g, default), "logits",
-            "Σ_c (softmax_c - y_c)²");
-        Row("softmax focal (γ=2, α=0.25)", SoftmaxFocal.Evaluate<double>(z, t, k, null, g, default), "logits",
-            "Keras CategoricalFocalCrossentropy");
-        Row("Poly-1 (ε=1)", PolyLoss.Evaluate<double>(z, t, k, null, g, default), "logits", "Leng et al. 2022: CE + ε(1 - p_t)");
-        Row("KL(target ‖ prediction)", KlDivergence.Evaluate<double>(logp, t, k, new KlDivergenceOptions { Reduction = Reduction.BatchMean }, g, default),
-            "log-probabilities", "PyTorch kl_div; 0 log 0 = 0");
-        Row("entropy of prediction", Entropy.FromLogits<double>(z, k, null, g, default), "logits", "-Σ p log p (nats)");
-        if (labels is not null)
-        {
-            Row("multiclass hinge (p=1)", MultiMarginHinge.Evaluate<double>(z, labels, k, null, g, default), "logits",
-                "PyTorch MultiMarginLoss on the logits");
-            Row("sparsemax loss", SparsemaxLoss.Evaluate<double>(z, labels, k, null, g, default), "logits", "Martins & Astudillo 2016");
+                continue;
+            }
+
+            table.AddRow(Markup.Escape(entry.Title), Markup.Escape(entry.Name), Format(r.Value.Value), Markup.Escape(FormatRow(g.AsSpan(0, k))),
+                LossCatalog.InputText(entry.Input), Markup.Escape(entry.Convention));
         }
 
         if (n == 1)
         {
-            AnsiConsole.MarkupLine($"K = {k}; softmax of the input = {Markup.Escape(FormatRow(softmax))}");
+            AnsiConsole.MarkupLine($"K = {k}; softmax of the input = {Markup.Escape(FormatRow(example.Probabilities))}");
         }
 
         AnsiConsole.Write(table);
     }
 
-    /// <summary>The class index of every row when every target row is one-hot; otherwise null.</summary>
-    private static int[]? OneHotLabels(double[] t, int k)
-    {
-        var labels = new int[t.Length / k];
-        for (int i = 0; i < labels.Length; i++)
-        {
-            int hot = -1;
-            for (int c = 0; c < k; c++)
-            {
-                double v = t[i * k + c];
-                if (v == 1 && hot < 0)
-                {
-                    hot = c;
-                }
-                else if (v != 0)
-                {
-                    return null;
-                }
-            }
-
-            if (hot < 0)
-            {
-                return null;
-            }
-
-            labels[i] = hot;
-        }
-
-        return labels;
-    }
+    /// <summary>Why an entry gives no value for this example.</summary>
+    private static string Why(LossEntry entry, bool fromProbabilities) =>
+        entry.Input == LossInput.Probabilities && !fromProbabilities ? "it reads probabilities; give --probabilities"
+        : entry.Targets.HasFlag(LossTargetKinds.ClassIndices) && !entry.Targets.HasFlag(LossTargetKinds.Probabilities) && !entry.Targets.HasFlag(LossTargetKinds.Elements)
+            ? "it needs a class index (a one-hot target)"
+            : "it needs the class counts of training data (use it with train)";
 
     internal static string Format(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
 

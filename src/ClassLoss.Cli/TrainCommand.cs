@@ -1,3 +1,4 @@
+using ClassLoss.Losses;
 using System.CommandLine;
 using ClassLoss.Training;
 using ClassLoss.Training.Optimizers;
@@ -54,7 +55,7 @@ internal static class TrainCommand
     public static Command Create()
     {
         var common = new Common();
-        var loss = new Option<string>("--loss") { Description = $"Loss specification name[:key=value,...]; names: {LossFactory.ValidNames}.", DefaultValueFactory = _ => "ce" };
+        var loss = new Option<string>("--loss") { Description = $"Loss specification name[:key=value,...]; names: {LossCatalog.TrainableNames}.", DefaultValueFactory = _ => "ce" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run saved in this directory (its settings; --epochs may extend it)." };
         var calibrate = new Option<bool>("--calibrate") { Description = "After training, fit temperature scaling on the validation logits, report test NLL/Brier/ECE before and after, save calibrator.json." };
         var command = new Command("train", "Train softmax regression or an MLP with one loss; write metrics.csv and the model file.") { loss, resume, calibrate };
@@ -92,7 +93,7 @@ internal static class TrainCommand
             throw new CliException("--calibrate needs a validation split to fit on: use --validation > 0.");
         }
 
-        var loss = LossFactory.Create(settings.Loss, new LossContext(data.Train.Classes, data.Train.ClassCounts()) { Compute = compute });
+        var loss = LossCatalog.Create(settings.Loss, new LossContext(data.Train.Classes, data.Train.ClassCounts()) { Compute = compute });
         Trainer trainer;
         if (checkpoint is not null)
         {

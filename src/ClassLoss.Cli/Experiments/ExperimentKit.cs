@@ -1,3 +1,4 @@
+using ClassLoss.Losses;
 using System.Text;
 using ClassLoss.Training;
 using ClassLoss.Training.Data;
@@ -32,7 +33,7 @@ internal static class ExperimentKit
     /// <summary>Trains the model of <paramref name="s"/> with one loss and optimiser, recording test accuracy per epoch; a diverged run stops early (a shorter history).</summary>
     public static Trainer Train(ExperimentSettings s, Lab.Splits data, string lossSpec, string optimizer, string schedule = "constant")
     {
-        var loss = LossFactory.Create(lossSpec, new LossContext(data.Train.Classes, data.Train.ClassCounts()) { Compute = s.Compute });
+        var loss = LossCatalog.Create(lossSpec, new LossContext(data.Train.Classes, data.Train.ClassCounts()) { Compute = s.Compute });
         var net = Lab.Model(s.Model, data.Train.Dimension, data.Train.Classes, s.Seed);
         var settings = new TrainSettings { Data = s.Data, Loss = lossSpec, Optimizer = optimizer, Schedule = schedule, Epochs = s.Epochs, BatchSize = s.BatchSize, Seed = s.Seed, Validation = 0, Imbalance = 1 };
         var trainer = new Trainer(net, OptimizerFactory.Create(optimizer, net.Parameters.Length), loss, settings, compute: s.Compute);

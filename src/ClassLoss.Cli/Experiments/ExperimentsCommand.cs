@@ -1,3 +1,4 @@
+using ClassLoss.Losses;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text;
@@ -10,7 +11,7 @@ namespace ClassLoss.Cli.Experiments;
 /// <summary>
 /// <c>classloss experiments</c>: runs the seeds' claims end to end on the lab (same data, models, optimisers, losses
 /// and metrics as <c>train</c>/<c>compare</c>) and writes <c>report.md</c> with tables, PNG plots and one verdict per
-/// section computed from the numbers. Every loss comes from <see cref="Training.LossFactory"/> or a core kernel. This
+/// section computed from the numbers. Every loss comes from <see cref="LossCatalog"/> or a core kernel. This
 /// file holds the options, the order of the sections and the report's head and summary; each section is one
 /// <c>*Experiment</c> class in this folder, and what they share is <see cref="ExperimentKit"/>.
 /// </summary>

@@ -64,7 +64,7 @@ internal static class SaturationExperiment
                 p[i] *= (float)Scale;
             }
 
-            fractions.Add((spec, TinyGradientFraction(net, LossFactory.Create(spec, new LossContext(data.Train.Classes) { Compute = s.Compute }), data.Train, Tiny, s.Compute)));
+            fractions.Add((spec, TinyGradientFraction(net, LossCatalog.Create(spec, new LossContext(data.Train.Classes) { Compute = s.Compute }), data.Train, Tiny, s.Compute)));
         }
 
         md.AppendLine(Invariant($"On the training data: model `{s.Model}` at initialisation with weights ×{Scale} (saturated logits); fraction of rows whose per-row gradient norm wrt the logits is < {Tiny}:"));

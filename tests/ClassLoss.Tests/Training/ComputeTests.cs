@@ -1,3 +1,4 @@
+using ClassLoss.Losses;
 using ClassLoss.Training;
 using ClassLoss.Training.Models;
 using ClassLoss.Training.Optimizers;
@@ -12,7 +13,7 @@ public class ComputeTests
         Assert.Equal(1, Compute.SingleThread.Threads);
         Assert.Same(Compute.SingleThread, new LossContext(3).Compute);
         var net = new Mlp(4, [], 3, Activation.Relu, 0);
-        var loss = LossFactory.Create("ce", new LossContext(3));
+        var loss = LossCatalog.Create("ce", new LossContext(3));
         Assert.Same(Compute.SingleThread, new Trainer(net, OptimizerFactory.Create("sgd", net.Parameters.Length), loss, new TrainSettings()).Compute);
         var two = new Compute(2);
         Assert.Same(two, new LossContext(3) { Compute = two }.Compute);

@@ -1,6 +1,5 @@
 using ClassLoss.Losses;
 using ClassLoss.Training;
-using ClassLoss.Training.Losses;
 
 namespace ClassLoss.Tests.Training;
 
@@ -10,7 +9,7 @@ public class RegisteredLossTests
     public static TheoryData<string> Names()
     {
         var data = new TheoryData<string>();
-        foreach (var entry in LossFactory.Losses)
+        foreach (var entry in LossCatalog.Entries.Where(e => e.Trainable))
         {
             data.Add(entry.Name);
         }
@@ -23,7 +22,7 @@ public class RegisteredLossTests
     public void Gradient_OfEveryRegisteredLoss_MatchesFiniteDifferencesOfItsValue(string name)
     {
         const int n = 4, k = 5;
-        var loss = LossFactory.Create(name, new LossContext(k, [10, 5, 3, 2, 1]));
+        var loss = LossCatalog.Create(name, new LossContext(k, [10, 5, 3, 2, 1]));
         var rng = new Random(7);
         var z = new float[n * k];
         for (int i = 0; i < z.Length; i++)
@@ -55,27 +54,27 @@ public class RegisteredLossTests
     [Fact]
     public void UnknownLoss_ListsTheValidNames()
     {
-        var ex = Assert.Throws<ArgumentException>(() => LossFactory.Create("nope", new LossContext(3)));
+        var ex = Assert.Throws<ArgumentException>(() => LossCatalog.Create("nope", new LossContext(3)));
         Assert.Contains("focal", ex.Message, StringComparison.Ordinal);
         Assert.Contains("brier", ex.Message, StringComparison.Ordinal);
     }
 
-    // The options objects a factory-built loss hands to its kernels.
-    private static IEnumerable<LossOptions> OptionsOf(ILogitLoss loss) => loss switch
-    {
-        CrossEntropyLoss ce => [ce.Options],
-        KernelLoss kernel => [kernel.Options ?? throw new InvalidOperationException($"{loss.Name}: no options recorded")],
-        WithZLoss z => [.. OptionsOf(z.Inner), z.Options],
-        _ => throw new InvalidOperationException($"{loss.Name}: unknown adapter {loss.GetType().Name}"),
-    };
+    // The options objects a catalogue-built loss hands to its kernels (KernelLoss<TOptions>.Options).
+    private static IEnumerable<LossOptions> OptionsOf(ILogitLoss loss) =>
+        loss.GetType().GetProperty("Options")?.GetValue(loss) switch
+        {
+            LossOptions o => [o],
+            CrossEntropyWithZLossOptions both => [both.CrossEntropy, both.Z],
+            _ => throw new InvalidOperationException($"{loss.Name}: unknown adapter {loss.GetType().Name}"),
+        };
 
     [Theory]
     [MemberData(nameof(Names))]
     public void ThreadCount_OfTheContext_ReachesEveryOptionsObjectOfEveryRegisteredLoss(string name)
     {
         int[] counts = [10, 5, 3, 2, 1];
-        Assert.All(OptionsOf(LossFactory.Create(name, new LossContext(5, counts))), o => Assert.Equal(1, o.MaxDegreeOfParallelism));
-        var threaded = OptionsOf(LossFactory.Create(name, new LossContext(5, counts) { Compute = new Compute(3) })).ToList();
+        Assert.All(OptionsOf(LossCatalog.Create(name, new LossContext(5, counts))), o => Assert.Equal(1, o.MaxDegreeOfParallelism));
+        var threaded = OptionsOf(LossCatalog.Create(name, new LossContext(5, counts) { Compute = new Compute(3) })).ToList();
         Assert.NotEmpty(threaded);
         Assert.All(threaded, o => Assert.Equal(3, o.MaxDegreeOfParallelism));
     }
@@ -102,7 +101,7 @@ public class RegisteredLossTests
         var counts = Enumerable.Range(1, k).ToArray();
         (LossResult Result, float[] Gradient) Evaluate(int threads)
         {
-            var loss = LossFactory.Create(name, new LossContext(k, counts) { Compute = new Compute(threads) });
+            var loss = LossCatalog.Create(name, new LossContext(k, counts) { Compute = new Compute(threads) });
             var g = new float[n * k];
             return (loss.Evaluate(z, LossTargets.FromLabels(y), k, g, default), g);
         }
@@ -121,6 +120,6 @@ public class RegisteredLossTests
         // The count is checked where it is made: no LossContext or Trainer can be given one below 1.
         Assert.Throws<ArgumentOutOfRangeException>(() => new LossContext(3) { Compute = new Compute(threads) });
         var net = new ClassLoss.Training.Models.Mlp(4, [], 3, ClassLoss.Training.Models.Activation.Relu, 0);
-        Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(net, ClassLoss.Training.Optimizers.OptimizerFactory.Create("sgd:lr=0.1", net.Parameters.Length), LossFactory.Create("ce", new LossContext(3)), new TrainSettings(), compute: new Compute(threads)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(net, ClassLoss.Training.Optimizers.OptimizerFactory.Create("sgd:lr=0.1", net.Parameters.Length), LossCatalog.Create("ce", new LossContext(3)), new TrainSettings(), compute: new Compute(threads)));
     }
 }

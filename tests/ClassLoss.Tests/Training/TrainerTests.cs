@@ -1,3 +1,4 @@
+using ClassLoss.Losses;
 using ClassLoss.Training;
 using ClassLoss.Training.Data;
 using ClassLoss.Training.Models;
@@ -34,7 +35,7 @@ public sealed class TrainerTests : IDisposable
         var settings = new TrainSettings { Loss = loss, Optimizer = optimizer, BatchSize = 16, Epochs = epochs, Seed = 9, Schedule = "cosine" };
         var model = new Mlp(4, [8], 3, Activation.Relu, settings.Seed);
         return new Trainer(model, OptimizerFactory.Create(optimizer, model.Parameters.Length),
-            LossFactory.Create(loss, new LossContext(3, [40, 40, 40])), settings);
+            LossCatalog.Create(loss, new LossContext(3, [40, 40, 40])), settings);
     }
 
     [Theory]
@@ -94,14 +95,14 @@ public sealed class TrainerTests : IDisposable
 
         string path = Path.Combine(_dir, Checkpoint.FileName);
         var first = new Trainer(NewTrainer(optimizer, 4).Model, OptimizerFactory.Create(optimizer, full.Model.Parameters.Length),
-            LossFactory.Create("ce", new LossContext(3)), full.Settings);
+            LossCatalog.Create("ce", new LossContext(3)), full.Settings);
         first.TrainEpoch(train, val, null);
         first.TrainEpoch(train, val, null);
         first.ToCheckpoint().Save(path);
 
         var loaded = Checkpoint.Load(path);
         Assert.Equal(2, loaded.CompletedEpochs);
-        var resumed = Trainer.Resume(loaded, LossFactory.Create(loaded.Settings.Loss, new LossContext(3)));
+        var resumed = Trainer.Resume(loaded, LossCatalog.Create(loaded.Settings.Loss, new LossContext(3)));
         resumed.Run(train, val, null);
         Assert.Equal(full.Model.Parameters, resumed.Model.Parameters);
         Assert.Equal(full.History.Select(m => m.WithoutTime()), resumed.History.Select(m => m.WithoutTime()));

@@ -1,13 +1,13 @@
 using ClassLoss.Losses;
-using ClassLoss.Training.Models;
+using ClassLoss.Numerics;
 
-namespace ClassLoss.Training;
+namespace ClassLoss;
 
 /// <summary>
 /// How much of the machine one run may use: created once (per CLI command, from <c>--threads</c>) and passed
-/// explicitly to what computes, <see cref="LossContext"/> (its losses' <see cref="LossOptions.MaxDegreeOfParallelism"/>),
-/// <see cref="Trainer"/> and <see cref="Mlp"/> (every GEMM of a forward or backward pass). Immutable; there is
-/// no process-wide thread setting. Results are bit-identical for any value: every element and every row is computed by
+/// explicitly to what computes: a <see cref="LossContext"/> (the <see cref="LossOptions.MaxDegreeOfParallelism"/> of
+/// the losses the catalogue builds), the lab's trainer and models (every <see cref="Gemm"/> of a forward or backward
+/// pass). Immutable; there is no process-wide thread setting. Results are bit-identical for any value: every element and every row is computed by
 /// the same operations whichever thread runs it.
 /// </summary>
 public sealed record Compute

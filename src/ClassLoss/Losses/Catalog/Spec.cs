@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace ClassLoss.Training;
+namespace ClassLoss;
 
 /// <summary>
 /// A parsed <c>name[:key=value,...]</c> specification (losses, optimisers, schedules). Keys are case-insensitive;

@@ -1,0 +1,290 @@
+using System.Globalization;
+using System.Text;
+
+namespace ClassLoss.Losses;
+
+/// <summary>The options of the <c>ce+z</c> entry: the cross-entropy's and the z-loss's.</summary>
+/// <param name="CrossEntropy">The cross-entropy's options.</param>
+/// <param name="Z">The z-loss's options (use the same reduction).</param>
+public sealed record CrossEntropyWithZLossOptions(CrossEntropyOptions CrossEntropy, ZLossOptions Z);
+
+/// <summary>
+/// Every loss of the library, one <see cref="LossEntry"/> each: its specification name, the public type that computes
+/// it, its input, its targets, the convention it follows and its options. The catalogue builds the lab's training
+/// losses from a specification <c>name[:key=value,...]</c> (e.g. <c>ce</c>, <c>ce:smoothing=0.1</c>,
+/// <c>weighted-ce:weights=balanced</c>, <c>weighted-ce:weights=1;2;0.5</c>), drives the <c>loss</c> command and its
+/// help, and renders README's table (<see cref="MarkdownTable"/>). Adding a loss is one entry here (see
+/// docs/architecture.md, "Adding a loss").
+/// </summary>
+public static class LossCatalog
+{
+    private static readonly LossOptionInfo Smoothing = new("smoothing", "0", "label smoothing ε in [0, 1]");
+    private static readonly LossOptionInfo Temperature = new("temperature", "1", "softmax temperature τ > 0");
+    private const LossTargetKinds IndicesOrRows = LossTargetKinds.ClassIndices | LossTargetKinds.Probabilities;
+
+    // Each family's public Evaluate as method groups, for float (training) and double (the loss command).
+    private static readonly FamilyKernel<CrossEntropyOptions> CrossEntropy = Both<CrossEntropyOptions>(
+        SoftmaxCrossEntropy.Evaluate, SoftmaxCrossEntropy.Evaluate, SoftmaxCrossEntropy.Evaluate, SoftmaxCrossEntropy.Evaluate);
+    private static readonly FamilyKernel<CrossEntropyWithZLossOptions> CrossEntropyAndZ = Both<CrossEntropyWithZLossOptions>(
+        CrossEntropyWithZ, CrossEntropyWithZ, CrossEntropyWithZ, CrossEntropyWithZ);
+    private static readonly FamilyKernel<ZLossOptions> ZLossFamily = RowsOnly<ZLossOptions>(ZLossOf, ZLossOf);
+    private static readonly FamilyKernel<NegativeLogLikelihoodOptions> Nll = LabelsOnly<NegativeLogLikelihoodOptions>(
+        NegativeLogLikelihood.Evaluate, NegativeLogLikelihood.Evaluate);
+    private static readonly FamilyKernel<CrossEntropyFromProbabilitiesOptions> CrossEntropyOfProbabilities = Both<CrossEntropyFromProbabilitiesOptions>(
+        CrossEntropyFromProbabilities.Evaluate, CrossEntropyFromProbabilities.Evaluate, CrossEntropyFromProbabilities.Evaluate, CrossEntropyFromProbabilities.Evaluate);
+    private static readonly FamilyKernel<BinaryCrossEntropyOptions> SigmoidBce = RowsOnly<BinaryCrossEntropyOptions>(
+        SigmoidBinaryCrossEntropy.Evaluate, SigmoidBinaryCrossEntropy.Evaluate);
+    private static readonly FamilyKernel<BinaryCrossEntropyOptions> Bce = RowsOnly<BinaryCrossEntropyOptions>(
+        BinaryCrossEntropy.Evaluate, BinaryCrossEntropy.Evaluate);
+    private static readonly FamilyKernel<BrierScoreOptions> SoftmaxBrier = Both<BrierScoreOptions>(
+        SoftmaxBrierScore.Evaluate, SoftmaxBrierScore.Evaluate, SoftmaxBrierScore.Evaluate, SoftmaxBrierScore.Evaluate);
+    private static readonly FamilyKernel<BrierScoreOptions> Brier = Both<BrierScoreOptions>(
+        BrierScore.Evaluate, BrierScore.Evaluate, BrierScore.Evaluate, BrierScore.Evaluate);
+    private static readonly FamilyKernel<BrierScoreOptions> SigmoidBrier = RowsOnly<BrierScoreOptions>(SigmoidBrierScore.Evaluate, SigmoidBrierScore.Evaluate);
+    private static readonly FamilyKernel<SoftmaxFocalOptions> Focal = Both<SoftmaxFocalOptions>(
+        SoftmaxFocal.Evaluate, SoftmaxFocal.Evaluate, SoftmaxFocal.Evaluate, SoftmaxFocal.Evaluate);
+    private static readonly FamilyKernel<SigmoidFocalOptions> SigmoidFocalFamily = RowsOnly<SigmoidFocalOptions>(SigmoidFocal.Evaluate, SigmoidFocal.Evaluate);
+    private static readonly FamilyKernel<PolyLossOptions> Poly = Both<PolyLossOptions>(PolyLoss.Evaluate, PolyLoss.Evaluate, PolyLoss.Evaluate, PolyLoss.Evaluate);
+    private static readonly FamilyKernel<KlDivergenceOptions> Kl = RowsOnly<KlDivergenceOptions>(KlDivergence.Evaluate, KlDivergence.Evaluate);
+    private static readonly FamilyKernel<EntropyOptions> EntropyFamily = RowsOnly<EntropyOptions>(EntropyOf, EntropyOf);
+    private static readonly FamilyKernel<MultiMarginHingeOptions> Hinge = LabelsOnly<MultiMarginHingeOptions>(MultiMarginHinge.Evaluate, MultiMarginHinge.Evaluate);
+    private static readonly FamilyKernel<SparsemaxLossOptions> Sparsemax = LabelsOnly<SparsemaxLossOptions>(SparsemaxLoss.Evaluate, SparsemaxLoss.Evaluate);
+    private static readonly FamilyKernel<WeightedKappaLossOptions> Kappa = LabelsOnly<WeightedKappaLossOptions>(KappaOf, KappaOf);
+
+    private static readonly LossEntry[] All =
+    [
+        Entry("ce", "softmax cross-entropy", typeof(SoftmaxCrossEntropy), LossInput.Logits, IndicesOrRows,
+            "PyTorch CrossEntropyLoss (weight, ignore_index, label_smoothing); gradient p - y",
+            [Smoothing, Temperature], CrossEntropy, CeOptions),
+        Entry("weighted-ce", "class-weighted softmax cross-entropy", typeof(SoftmaxCrossEntropy), LossInput.Logits, IndicesOrRows,
+            "PyTorch weighted mean (divides by the weight of the counted rows); weights=balanced is scikit-learn's N / (K n_c)",
+            [new("weights", "balanced", "balanced, or K weights w0;w1;..."), Smoothing, Temperature], CrossEntropy,
+            (s, c) => CeOptions(s, c) with { ClassWeights = Weights(s, c) }, needsTrainingData: true),
+        Entry("cb-ce", "class-balanced cross-entropy", typeof(SoftmaxCrossEntropy), LossInput.Logits, IndicesOrRows,
+            "weights from the effective number of samples (Cui et al. 2019, ClassBalancedWeights)",
+            [new("beta", "0.999", "β in [0, 1]"), Smoothing, Temperature], CrossEntropy,
+            (s, c) => CeOptions(s, c) with { ClassWeights = ClassBalanced(s, c) }, needsTrainingData: true),
+        Entry("ce+z", "softmax cross-entropy + z-loss", typeof(ZLoss), LossInput.Logits, IndicesOrRows,
+            "CE plus z·lse(logits)² per row (PaLM, ST-MoE); row losses are the CE's",
+            [new("z", "1e-4", "z-loss coefficient"), Smoothing, Temperature], CrossEntropyAndZ,
+            (s, c) => new CrossEntropyWithZLossOptions(CeOptions(s, c), ZOptions(s, c))),
+        Entry("z-loss", "z-loss", typeof(ZLoss), LossInput.Logits, LossTargetKinds.None,
+            "c · lse(logits)² per row, a regulariser without targets (PaLM)",
+            [new("z", "1e-4", "coefficient")], ZLossFamily, ZOptions, trainable: false),
+        Entry("nll", "negative log-likelihood", typeof(NegativeLogLikelihood), LossInput.LogProbabilities, LossTargetKinds.ClassIndices,
+            "PyTorch NLLLoss (the second half of LogSoftmax + NLLLoss)",
+            [], Nll, (s, c) => new NegativeLogLikelihoodOptions(), trainable: false),
+        Entry("ce-prob", "cross-entropy from probabilities", typeof(CrossEntropyFromProbabilities), LossInput.Probabilities, IndicesOrRows,
+            "-Σ y log p, log clamped at -100 (PyTorch; Keras clips to [ε, 1 - ε])",
+            [], CrossEntropyOfProbabilities, (s, c) => new CrossEntropyFromProbabilitiesOptions(), trainable: false),
+        Entry("bce", "per-class binary cross-entropy with logits", typeof(SigmoidBinaryCrossEntropy), LossInput.Logits, LossTargetKinds.Elements,
+            "PyTorch BCEWithLogitsLoss, a sigmoid per output, summed over classes, mean over rows (seed 002)",
+            [], SigmoidBce, (s, c) => new BinaryCrossEntropyOptions { Reduction = Reduction.BatchMean, MaxDegreeOfParallelism = c.Compute.Threads }),
+        Entry("bce-prob", "per-class binary cross-entropy from probabilities", typeof(BinaryCrossEntropy), LossInput.Probabilities, LossTargetKinds.Elements,
+            "PyTorch BCELoss (log clamped at -100), summed over classes, mean over rows",
+            [], Bce, (s, c) => new BinaryCrossEntropyOptions { Reduction = Reduction.BatchMean }, trainable: false),
+        Entry("brier", "Brier score through softmax", typeof(SoftmaxBrierScore), LossInput.Logits, IndicesOrRows,
+            "Σ_c (p_c - y_c)² of softmax(logits), mean over rows (Brier 1950, seeds 001 and 003)",
+            [], SoftmaxBrier, (s, c) => new BrierScoreOptions { MaxDegreeOfParallelism = c.Compute.Threads }),
+        Entry("mse", "MSE of softmax probabilities", typeof(SoftmaxBrierScore), LossInput.Logits, IndicesOrRows,
+            "mean over N·K elements (PyTorch MSELoss on probabilities)",
+            [], SoftmaxBrier, (s, c) => new BrierScoreOptions { Average = BrierAverage.PerElement, MaxDegreeOfParallelism = c.Compute.Threads }),
+        Entry("brier-prob", "Brier score of probabilities", typeof(BrierScore), LossInput.Probabilities, IndicesOrRows,
+            "Σ_c (p_c - y_c)², mean over rows (scikit-learn's multi-class brier_score_loss)",
+            [], Brier, (s, c) => new BrierScoreOptions(), trainable: false),
+        Entry("sigmoid-mse", "one-vs-rest MSE through a sigmoid", typeof(SigmoidBrierScore), LossInput.Logits, LossTargetKinds.Elements,
+            "Σ_c (σ(z_c) - y_c)², mean over rows; seed 000's saturating gradient",
+            [], SigmoidBrier, (s, c) => new BrierScoreOptions { MaxDegreeOfParallelism = c.Compute.Threads }),
+        Entry("focal", "softmax focal loss", typeof(SoftmaxFocal), LossInput.Logits, IndicesOrRows,
+            "Keras CategoricalFocalCrossentropy (Lin et al. 2017)",
+            [new("gamma", "2", "focusing γ ≥ 0"), new("alpha", "0.25", "α of every class")], Focal,
+            (s, c) => new SoftmaxFocalOptions { Gamma = s.Double("gamma", 2), Alpha = s.Double("alpha", 0.25), MaxDegreeOfParallelism = c.Compute.Threads }),
+        Entry("sigmoid-focal", "one-vs-rest sigmoid focal loss", typeof(SigmoidFocal), LossInput.Logits, LossTargetKinds.Elements,
+            "torchvision sigmoid_focal_loss, summed over classes, mean over rows",
+            [new("gamma", "2", "focusing γ ≥ 0"), new("alpha", "0.25", "α of the positive class (negative: off)")], SigmoidFocalFamily,
+            (s, c) => new SigmoidFocalOptions
+            {
+                Gamma = s.Double("gamma", 2), Alpha = s.Double("alpha", 0.25), Reduction = Reduction.BatchMean, MaxDegreeOfParallelism = c.Compute.Threads,
+            }),
+        Entry("poly", "Poly-1 loss", typeof(PolyLoss), LossInput.Logits, IndicesOrRows,
+            "CE + ε (1 - p_t) (Leng et al. 2022)",
+            [new("epsilon", "1", "ε ≥ -1")], Poly,
+            (s, c) => new PolyLossOptions { Epsilon = s.Double("epsilon", 1), MaxDegreeOfParallelism = c.Compute.Threads }),
+        Entry("kl", "KL divergence", typeof(KlDivergence), LossInput.LogProbabilities, LossTargetKinds.Probabilities,
+            "PyTorch kl_div(log q, t) with batchmean; 0 log 0 = 0",
+            [], Kl, (s, c) => new KlDivergenceOptions { Reduction = Reduction.BatchMean }, trainable: false),
+        Entry("entropy", "entropy of the prediction", typeof(Entropy), LossInput.Logits, LossTargetKinds.None,
+            "-Σ p log p of softmax(logits) in nats, a confidence penalty",
+            [], EntropyFamily, (s, c) => new EntropyOptions(), trainable: false),
+        Entry("hinge", "multiclass hinge", typeof(MultiMarginHinge), LossInput.Logits, LossTargetKinds.ClassIndices,
+            "PyTorch MultiMarginLoss (Weston-Watkins, summed over classes / K)",
+            [new("p", "1", "1 or 2"), new("margin", "1", "the margin")], Hinge,
+            (s, c) => new MultiMarginHingeOptions { Power = s.Int("p", 1), Margin = s.Double("margin", 1), MaxDegreeOfParallelism = c.Compute.Threads }),
+        Entry("sparsemax", "sparsemax loss", typeof(SparsemaxLoss), LossInput.Logits, LossTargetKinds.ClassIndices,
+            "Martins & Astudillo 2016, eq. 18",
+            [], Sparsemax, (s, c) => new SparsemaxLossOptions { MaxDegreeOfParallelism = c.Compute.Threads }),
+        Entry("kappa", "weighted kappa loss", typeof(WeightedKappaLoss), LossInput.Probabilities, LossTargetKinds.ClassIndices,
+            "TF Addons WeightedKappaLoss (quadratic), a batch statistic for ordered classes (seed 003)",
+            [], Kappa, (s, c) => new WeightedKappaLossOptions(), trainable: false),
+    ];
+
+    /// <summary>Every loss, in the catalogue's order.</summary>
+    public static IReadOnlyList<LossEntry> Entries => All;
+
+    /// <summary>The names of the losses the lab can train with, comma-separated.</summary>
+    public static string TrainableNames => string.Join(", ", All.Where(e => e.Trainable).Select(e => e.Name));
+
+    /// <summary>The entry named <paramref name="name"/>.</summary>
+    /// <exception cref="ArgumentException">No such loss; the message lists the valid names.</exception>
+    public static LossEntry Find(string name) =>
+        Array.Find(All, e => e.Name == name)
+        ?? throw new ArgumentException($"unknown loss '{name}'; valid losses: {string.Join(", ", All.Select(e => e.Name))}.");
+
+    /// <summary>Creates the training loss <paramref name="text"/> describes.</summary>
+    /// <exception cref="ArgumentException">Unknown name or option, a bad value, or a loss that does not read logits; the
+    /// message lists the valid choices.</exception>
+    public static ILogitLoss Create(string text, LossContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var spec = Spec.Parse(text, "loss");
+        var entry = Array.Find(All, e => e.Name == spec.Name && e.Trainable)
+            ?? throw new ArgumentException($"unknown loss '{spec.Name}'; valid losses: {TrainableNames}.");
+        spec.Only([.. entry.Options.Select(o => o.Key)]);
+        return entry.Create(spec, context);
+    }
+
+    /// <summary>README's table of losses, one row per entry (regenerated by <c>classloss losses --markdown</c>).</summary>
+    public static string MarkdownTable()
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("| name | loss | computed by | input | targets | convention | options |");
+        sb.AppendLine("|---|---|---|---|---|---|---|");
+        foreach (var e in All)
+        {
+            string options = e.Options.Count == 0 ? "" : string.Join(", ", e.Options.Select(o => $"`{o.Key}={o.Default}`"));
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| `{e.Name}`{(e.Trainable ? "" : " †")} | {e.Title} | `{e.Family.Name}` | {InputText(e.Input)} | {TargetsText(e.Targets)} | {e.Convention} | {options} |");
+        }
+
+        sb.AppendLine();
+        sb.AppendLine("† not a training loss of the lab (its input is not logits, or it has no targets); `classloss loss` shows it.");
+        return sb.ToString();
+    }
+
+    /// <summary>The input kind in words.</summary>
+    public static string InputText(LossInput input) => input switch
+    {
+        LossInput.Logits => "logits",
+        LossInput.Probabilities => "probabilities",
+        _ => "log-probabilities",
+    };
+
+    /// <summary>The target kinds in words.</summary>
+    public static string TargetsText(LossTargetKinds targets) => targets == LossTargetKinds.None ? "none" : string.Join(" or ",
+        new[] { (LossTargetKinds.ClassIndices, "class indices"), (LossTargetKinds.Probabilities, "probabilities"), (LossTargetKinds.Elements, "element-wise [0, 1]") }
+            .Where(p => targets.HasFlag(p.Item1)).Select(p => p.Item2));
+
+    private static LossEntry Entry<TOptions>(string name, string title, Type family, LossInput input, LossTargetKinds targets, string convention,
+        LossOptionInfo[] options, FamilyKernel<TOptions> kernel, Func<Spec, LossContext, TOptions> build, bool trainable = true,
+        bool needsTrainingData = false) =>
+        new(name, title, family, input, targets, convention, options,
+            trainable ? (s, c) => new KernelLoss<TOptions>(s.Text, kernel, build(s, c)) : null,
+            needsTrainingData ? (_, _, _) => null : (s, example, gradient) => Example(kernel, build(s, new LossContext(example.Classes)), input, example, gradient));
+
+    /// <summary>The loss on an example: its input kind, the target rows when the family takes them, else the labels.</summary>
+    private static LossResult? Example<TOptions>(FamilyKernel<TOptions> kernel, TOptions options, LossInput input, LossExample example, double[] gradient)
+    {
+        double[] x = input switch
+        {
+            LossInput.Logits => example.Logits,
+            LossInput.Probabilities => example.Probabilities,
+            _ => example.LogProbabilities,
+        };
+        if (kernel.TakesRows)
+        {
+            return kernel.Rows<double>(x, example.Targets, example.Classes, options, gradient, default);
+        }
+
+        return example.Labels is { } labels ? kernel.Labels<double>(x, labels, example.Classes, options, gradient, default) : null;
+    }
+
+    private static ZLossOptions ZOptions(Spec s, LossContext c) =>
+        new() { Coefficient = s.Double("z", 1e-4), MaxDegreeOfParallelism = c.Compute.Threads };
+
+    private static CrossEntropyOptions CeOptions(Spec s, LossContext c) => new()
+    {
+        LabelSmoothing = s.Double("smoothing", 0),
+        Temperature = s.Double("temperature", 1),
+        MaxDegreeOfParallelism = c.Compute.Threads,
+    };
+
+    private static double[] ClassBalanced(Spec s, LossContext c) =>
+        ClassBalancedWeights.Compute([.. Counts(s, c, "class-balanced weights")], s.Double("beta", 0.999));
+
+    /// <summary><c>balanced</c> (<see cref="InverseFrequencyWeights"/>), or K numbers separated by <c>;</c> or <c>/</c>.</summary>
+    private static double[] Weights(Spec s, LossContext c)
+    {
+        string v = s.Get("weights") ?? "balanced";
+        if (v.Equals("balanced", StringComparison.OrdinalIgnoreCase))
+        {
+            return InverseFrequencyWeights.Compute(Counts(s, c, "weights=balanced"));
+        }
+
+        var parts = v.Split([';', '/'], StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length != c.Classes)
+        {
+            throw new ArgumentException($"'{s.Text}': {parts.Length} weights for {c.Classes} classes (use weights=balanced or K values separated by ';').");
+        }
+
+        var weights = new double[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!double.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out weights[i]) || !(weights[i] >= 0) || double.IsInfinity(weights[i]))
+            {
+                throw new ArgumentException($"'{s.Text}': weight {i} ('{parts[i]}') is not a finite number >= 0.");
+            }
+        }
+
+        return weights;
+    }
+
+    private static IReadOnlyList<int> Counts(Spec s, LossContext c, string what) =>
+        c.ClassCounts is { } counts && counts.Count == c.Classes
+            ? counts
+            : throw new ArgumentException($"'{s.Text}': {what} need the class counts of the training data.");
+
+    // ---- the families' kernels: method groups of their public Evaluate, for float and for double ----
+
+    private static FamilyKernel<TOptions> Both<TOptions>(KernelOf<float, int, TOptions> labelsFloat, KernelOf<double, int, TOptions> labelsDouble,
+        KernelOf<float, float, TOptions> rowsFloat, KernelOf<double, double, TOptions> rowsDouble) =>
+        new(labelsFloat, labelsDouble, rowsFloat, rowsDouble);
+
+    private static FamilyKernel<TOptions> LabelsOnly<TOptions>(KernelOf<float, int, TOptions> labelsFloat, KernelOf<double, int, TOptions> labelsDouble) =>
+        new(labelsFloat, labelsDouble, null, null);
+
+    private static FamilyKernel<TOptions> RowsOnly<TOptions>(KernelOf<float, float, TOptions> rowsFloat, KernelOf<double, double, TOptions> rowsDouble) =>
+        new(null, null, rowsFloat, rowsDouble);
+
+    /// <summary>The <c>ce+z</c> composition: the cross-entropy, then the z-loss added into its gradient and value (row
+    /// losses are the CE's).</summary>
+    private static LossResult WithZ<T>(LossResult main, ReadOnlySpan<T> input, int classes, ZLossOptions z, Span<T> g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var extra = ZLoss.AddTo(input, classes, z, g, default);
+        return main with { Value = main.Value + extra.Value, Sum = main.Sum + extra.Sum };
+    }
+
+    private static LossResult CrossEntropyWithZ<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> y, int k, CrossEntropyWithZLossOptions? o, Span<T> g, Span<T> r)
+        where T : unmanaged, IFloatingPointIeee754<T> => WithZ(SoftmaxCrossEntropy.Evaluate(x, y, k, o!.CrossEntropy, g, r), x, k, o.Z, g);
+
+    private static LossResult CrossEntropyWithZ<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> t, int k, CrossEntropyWithZLossOptions? o, Span<T> g, Span<T> r)
+        where T : unmanaged, IFloatingPointIeee754<T> => WithZ(SoftmaxCrossEntropy.Evaluate(x, t, k, o!.CrossEntropy, g, r), x, k, o.Z, g);
+
+    private static LossResult ZLossOf<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> unused, int k, ZLossOptions? o, Span<T> g, Span<T> r)
+        where T : unmanaged, IFloatingPointIeee754<T> => ZLoss.Evaluate(x, k, o, g, r);
+
+    private static LossResult EntropyOf<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> unused, int k, EntropyOptions? o, Span<T> g, Span<T> r)
+        where T : unmanaged, IFloatingPointIeee754<T> => Entropy.FromLogits(x, k, o, g, r);
+
+    private static LossResult KappaOf<T>(ReadOnlySpan<T> p, ReadOnlySpan<int> y, int k, WeightedKappaLossOptions? o, Span<T> g, Span<T> r)
+        where T : unmanaged, IFloatingPointIeee754<T> => WeightedKappaLoss.Evaluate(p, y, k, o, g, default);
+}

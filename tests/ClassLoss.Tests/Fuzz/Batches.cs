@@ -249,9 +249,18 @@ internal static class Batches
     }
 
     /// <summary>The generator of batches for a loss that takes what <paramref name="spec"/> says.</summary>
-    public static Gen<Batch> For(BatchSpec spec) =>
-        from n in RowCount
-        from k in ClassCount
+    public static Gen<Batch> For(BatchSpec spec) => For(spec, Gen.Select(RowCount, ClassCount));
+
+    /// <summary>Batches big enough for the kernels to split them across threads: N·K from 32,768 (the parallel
+    /// threshold) to about 100,000, N from 64 to 700.</summary>
+    public static Gen<Batch> Large(BatchSpec spec) =>
+        For(spec, from n in Gen.Int[64, 700] from extra in Gen.Int[0, 150] select (n, ((32768 + n - 1) / n) + extra));
+
+    /// <summary>The generator of batches of the shapes <paramref name="shapes"/> gives.</summary>
+    public static Gen<Batch> For(BatchSpec spec, Gen<(int N, int K)> shapes) =>
+        from shape in shapes
+        let n = shape.N
+        let k = shape.K
         from profile in spec.Input == InputKind.Logits ? LogitProfiles : ProbabilityProfiles
         from x in spec.Input == InputKind.ProbabilityRows
             ? ProbabilityRow(k).Array[n].Select(rows => rows.SelectMany(r => r).ToArray())

@@ -1,3 +1,5 @@
+using CsCheck;
+
 namespace ClassLoss.Tests.Fuzz;
 
 // Property fuzzing of every public loss (src/ClassLoss/Losses), float and double, through LossFuzz.Check: only
@@ -110,4 +112,61 @@ public class ProbabilityLossFuzzTests
 
     [Fact]
     public void EntropyOfProbabilities_ThrowsOnlyForBadInputs_NeverNaN_FloatMatchesDouble() => LossFuzz.Run(new EntropyOfProbabilitiesSpec(), 1_500);
+}
+
+/// <summary><see cref="ClassLoss.Losses.ClassBalancedWeights"/>: the weights behind class-weighted losses.</summary>
+public class ClassBalancedWeightsFuzzTests
+{
+    /// <summary>
+    /// Only ArgumentExceptions (an empty or non-positive count naming counts[c], a β outside [0, 1] naming beta); otherwise
+    /// K finite positive weights summing to K, the same from int and long counts.
+    /// </summary>
+    [Fact]
+    public void ClassBalancedWeights_ThrowsOnlyForBadInputs_GivesFinitePositiveWeightsSummingToK()
+    {
+        var count = Gen.Frequency((8, Gen.Long[1, 100_000]), (1, Gen.OneOf(1L, int.MaxValue, long.MaxValue / 3, 0L, -5L)));
+        var gen = Gen.Select(count.Array[0, 40], Gen.Frequency(
+            (6, Gen.Double[0, 1]), (2, Gen.OneOf(0.0, 1.0, 0.9, 0.99, 0.9999, 1 - 1e-12, 1e-300)), (1, Gen.OneOf(-0.1, 1.5, double.NaN, double.PositiveInfinity))));
+        FuzzRunner.Run(gen, t =>
+        {
+            var (counts, beta) = t;
+            int bad = Array.FindIndex(counts, c => c <= 0);
+            double[] w;
+            try
+            {
+                w = ClassLoss.Losses.ClassBalancedWeights.Compute(counts, beta);
+            }
+            catch (ArgumentException e)
+            {
+                bool expected = counts.Length == 0 ? e.ParamName == "counts"
+                    : !(beta >= 0 && beta <= 1) ? e.ParamName == "beta"
+                    : bad >= 0 && e.ParamName == "counts" && e.Message.Contains($"counts[{bad}]", StringComparison.Ordinal);
+                if (!expected)
+                {
+                    throw new FuzzPropertyException($"unexpected exception for counts [{string.Join(", ", counts)}], beta {beta:R}: {e.Message}");
+                }
+
+                return;
+            }
+
+            if (counts.Length == 0 || !(beta >= 0 && beta <= 1) || bad >= 0)
+            {
+                throw new FuzzPropertyException($"no exception for counts [{string.Join(", ", counts)}], beta {beta:R}");
+            }
+
+            if (!Array.TrueForAll(w, v => double.IsFinite(v) && v > 0) || Math.Abs(w.Sum() - counts.Length) > 1e-9 * counts.Length)
+            {
+                throw new FuzzPropertyException($"weights [{string.Join(", ", w)}] for counts [{string.Join(", ", counts)}], beta {beta:R}");
+            }
+
+            if (Array.TrueForAll(counts, c => c <= int.MaxValue))
+            {
+                double[] fromInts = ClassLoss.Losses.ClassBalancedWeights.Compute(Array.ConvertAll(counts, c => (int)c), beta);
+                if (!fromInts.AsSpan().SequenceEqual(w))
+                {
+                    throw new FuzzPropertyException($"int counts give [{string.Join(", ", fromInts)}], long counts [{string.Join(", ", w)}]");
+                }
+            }
+        }, 1_000, "ClassBalancedWeights", t => $"counts [{string.Join(", ", t.Item1)}], beta {t.Item2:R}");
+    }
 }

@@ -319,4 +319,31 @@ public sealed class GuardPageLossTests : IDisposable
             Assert.IsType<ArgumentException>(error);
         });
     }
+
+    /// <summary>Batches past the parallel threshold (N·K ≥ 32,768), split into blocks on two threads, for every fused kernel.</summary>
+    [GuardPageTheory]
+    [InlineData(700, 65)] // rows of more than one short-row group per block, and a row path
+    [InlineData(520, 63)]
+    [InlineData(40, 1000)]
+    public void FusedKernelsOnBatchesThatGoParallel_NeverReadOrWritePastTheirSpans(int n, int k)
+    {
+        using var harness = new GuardedLossHarness(n * k);
+        float[] z = Logits(n + k, n, k, special: true);
+        int[] y = Labels(n + k, n, k, special: true);
+        float[] t = Targets(n + k, n, k, special: true, z);
+        float[] e = ElementTargets(n + k, n * k);
+        var ce = new CrossEntropyOptions { LabelSmoothing = 0.1, MaxDegreeOfParallelism = 2 };
+        var focal = new SoftmaxFocalOptions { MaxDegreeOfParallelism = 2 };
+        var sigmoid = new SigmoidFocalOptions { Gamma = 1.5, MaxDegreeOfParallelism = 2 };
+        var bce = new BinaryCrossEntropyOptions { MaxDegreeOfParallelism = 2 };
+        string shape = $"N={n} K={k}, 2 threads";
+        harness.Check($"CE index {shape}", z, null, y, n * k, n, (zs, _, ys, gs, rs) => SoftmaxCrossEntropy.Evaluate(zs, ys, k, ce, gs, rs));
+        harness.Check($"CE soft {shape}", z, t, null, n * k, n, (zs, ts, _, gs, rs) => SoftmaxCrossEntropy.Evaluate(zs, ts, k, ce, gs, rs));
+        harness.Check($"focal index {shape}", z, null, y, n * k, n, (zs, _, ys, gs, rs) => SoftmaxFocal.Evaluate(zs, ys, k, focal, gs, rs));
+        harness.Check($"focal soft {shape}", z, t, null, n * k, n, (zs, ts, _, gs, rs) => SoftmaxFocal.Evaluate(zs, ts, k, focal, gs, rs));
+        harness.Check($"sigmoid focal {shape}", z, e, null, n * k, n, (zs, ts, _, gs, rs) => SigmoidFocal.Evaluate(zs, ts, k, sigmoid, gs, rs));
+        harness.Check($"sigmoid focal, no rows {shape}", z, e, null, n * k, 0, (zs, ts, _, gs, rs) => SigmoidFocal.Evaluate(zs, ts, k, sigmoid, gs, rs));
+        harness.Check($"BCE {shape}", z, e, null, n * k, 0, (zs, ts, _, gs, rs) => SigmoidBinaryCrossEntropy.Evaluate(zs, ts, k, bce, gs, rs));
+        Assert.Equal(7 * 3, harness.Calls);
+    }
 }

@@ -150,6 +150,11 @@ internal sealed class WeightedKappaSpec : LossSpec<WeightedKappaLossOptions>
     public override LossResult Evaluate<T>(Batch b, WeightedKappaLossOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
         WeightedKappaLoss.Evaluate(x, b.Labels, b.K, o, gradient, losses);
 
+    // With ε = 0 a batch that predicts every label with certainty has R = 0: the documented loss log(R + ε) is log 0 = -∞,
+    // and its gradient (W - R c / N) / (den (R + ε)) is 0/0 = NaN where W = 0 (TF Addons' autograd gives the same).
+    public override string? NaNAllowed(Batch b, WeightedKappaLossOptions o, Outcome reference) =>
+        o.Epsilon == 0 && double.IsNegativeInfinity(reference.Result.Value) ? "log(R + ε) at R = ε = 0" : null;
+
     // Row by row: the label, then that row's probabilities.
     public override Violation? FirstViolation(Batch b, WeightedKappaLossOptions o)
     {

@@ -1,0 +1,206 @@
+using ClassLoss.Losses;
+using CsCheck;
+
+namespace ClassLoss.Tests.Fuzz;
+
+/// <summary>Options of <see cref="CrossEntropyFromProbabilities"/>.</summary>
+internal static class ProbabilityCrossEntropyGen
+{
+    public static Gen<(CrossEntropyFromProbabilitiesOptions, string?)> Options(Batch b) =>
+        from which in OptionGen.Which(b, 4)
+        from reduction in OptionGen.Reductions
+        from whenEmpty in OptionGen.WhenEmpties
+        from weights in OptionGen.Weights(b)
+        from badWeights in OptionGen.BadWeights(Math.Max(1, b.K))
+        from clamp in Gen.OneOf(ProbabilityClamp.LogAtMinus100, ProbabilityClamp.KerasClip, ProbabilityClamp.None)
+        from epsilon in Gen.OneOf(1e-7, 1e-3, 0.25)
+        from tolerance in OptionGen.Tolerance
+        select (new CrossEntropyFromProbabilitiesOptions
+        {
+            Reduction = reduction,
+            WhenEmpty = whenEmpty,
+            ClassWeights = which == 1 ? badWeights : weights,
+            Clamp = which == 2 ? (ProbabilityClamp)(-1) : clamp,
+            Epsilon = which == 3 ? 0.5 : epsilon,
+            TargetSumTolerance = which == 4 ? -1 : tolerance,
+            IgnoreIndex = b.IgnoreIndex,
+        }, which switch
+        {
+            1 => nameof(CrossEntropyFromProbabilitiesOptions.ClassWeights),
+            2 => nameof(CrossEntropyFromProbabilitiesOptions.Clamp),
+            3 => nameof(CrossEntropyFromProbabilitiesOptions.Epsilon),
+            4 => nameof(CrossEntropyFromProbabilitiesOptions.TargetSumTolerance),
+            _ => (string?)null,
+        });
+}
+
+/// <summary><see cref="CrossEntropyFromProbabilities"/> with class-index targets.</summary>
+internal sealed class ProbabilityCrossEntropyIndexSpec : LossSpec<CrossEntropyFromProbabilitiesOptions>
+{
+    public override string Name => "CrossEntropyFromProbabilitiesWithIndexTargets";
+
+    public override BatchSpec Batch { get; } = new(InputKind.Probabilities, TargetKind.Labels);
+
+    public override Gen<(CrossEntropyFromProbabilitiesOptions Options, string? BadOption)> Options(Batch b) => ProbabilityCrossEntropyGen.Options(b);
+
+    public override LossResult Evaluate<T>(Batch b, CrossEntropyFromProbabilitiesOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
+        CrossEntropyFromProbabilities.Evaluate(x, b.Labels, b.K, o, gradient, losses);
+
+    public override Units Units(Batch b, CrossEntropyFromProbabilitiesOptions o, Outcome reference) => Fuzz.Units.Relative(b);
+}
+
+/// <summary><see cref="CrossEntropyFromProbabilities"/> with probability targets.</summary>
+internal sealed class ProbabilityCrossEntropySoftSpec : LossSpec<CrossEntropyFromProbabilitiesOptions>
+{
+    public override string Name => "CrossEntropyFromProbabilitiesWithProbabilityTargets";
+
+    public override BatchSpec Batch { get; } = new(InputKind.Probabilities, TargetKind.ProbabilityRows);
+
+    public override Gen<(CrossEntropyFromProbabilitiesOptions Options, string? BadOption)> Options(Batch b) => ProbabilityCrossEntropyGen.Options(b);
+
+    public override double Tolerance(CrossEntropyFromProbabilitiesOptions o) => o.TargetSumTolerance;
+
+    public override LossResult Evaluate<T>(Batch b, CrossEntropyFromProbabilitiesOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
+        CrossEntropyFromProbabilities.Evaluate(x, targets, b.K, o, gradient, losses);
+
+    public override Units Units(Batch b, CrossEntropyFromProbabilitiesOptions o, Outcome reference) => Fuzz.Units.Relative(b);
+}
+
+/// <summary><see cref="BrierScore"/> of probabilities with class-index targets.</summary>
+internal sealed class BrierIndexSpec : LossSpec<BrierScoreOptions>
+{
+    public override string Name => "BrierScoreWithIndexTargets";
+
+    public override BatchSpec Batch { get; } = new(InputKind.Probabilities, TargetKind.Labels);
+
+    public override Gen<(BrierScoreOptions Options, string? BadOption)> Options(Batch b) => BrierGen.Options(b);
+
+    public override LossResult Evaluate<T>(Batch b, BrierScoreOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
+        BrierScore.Evaluate(x, b.Labels, b.K, o, gradient, losses);
+
+    public override Units Units(Batch b, BrierScoreOptions o, Outcome reference) => Fuzz.Units.Relative(b);
+}
+
+/// <summary><see cref="BrierScore"/> of probabilities with probability targets.</summary>
+internal sealed class BrierSoftSpec : LossSpec<BrierScoreOptions>
+{
+    public override string Name => "BrierScoreWithProbabilityTargets";
+
+    public override BatchSpec Batch { get; } = new(InputKind.Probabilities, TargetKind.ProbabilityRows);
+
+    public override Gen<(BrierScoreOptions Options, string? BadOption)> Options(Batch b) => BrierGen.Options(b);
+
+    public override double Tolerance(BrierScoreOptions o) => o.TargetSumTolerance;
+
+    public override LossResult Evaluate<T>(Batch b, BrierScoreOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
+        BrierScore.Evaluate(x, targets, b.K, o, gradient, losses);
+
+    public override Units Units(Batch b, BrierScoreOptions o, Outcome reference) => Fuzz.Units.Relative(b);
+}
+
+/// <summary><see cref="NegativeLogLikelihood"/> of log-probabilities (any floats: the input is not validated).</summary>
+internal sealed class NegativeLogLikelihoodSpec : LossSpec<NegativeLogLikelihoodOptions>
+{
+    public override string Name => "NegativeLogLikelihood";
+
+    public override BatchSpec Batch { get; } = new(InputKind.Logits, TargetKind.Labels);
+
+    public override Gen<(NegativeLogLikelihoodOptions Options, string? BadOption)> Options(Batch b) =>
+        from which in OptionGen.Which(b, 1)
+        from reduction in OptionGen.Reductions
+        from whenEmpty in OptionGen.WhenEmpties
+        from weights in OptionGen.Weights(b)
+        from badWeights in OptionGen.BadWeights(Math.Max(1, b.K))
+        select (new NegativeLogLikelihoodOptions
+        {
+            Reduction = reduction,
+            WhenEmpty = whenEmpty,
+            ClassWeights = which == 1 ? badWeights : weights,
+            IgnoreIndex = b.IgnoreIndex,
+        }, which == 1 ? nameof(NegativeLogLikelihoodOptions.ClassWeights) : (string?)null);
+
+    public override LossResult Evaluate<T>(Batch b, NegativeLogLikelihoodOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
+        NegativeLogLikelihood.Evaluate(x, b.Labels, b.K, o, gradient, losses);
+
+    public override Units Units(Batch b, NegativeLogLikelihoodOptions o, Outcome reference) => Fuzz.Units.Relative(b);
+}
+
+/// <summary><see cref="WeightedKappaLoss"/>: a batch statistic (no loss buffer), labels must be classes.</summary>
+internal sealed class WeightedKappaSpec : LossSpec<WeightedKappaLossOptions>
+{
+    public override string Name => "WeightedKappaLoss";
+
+    public override BatchSpec Batch { get; } = new(InputKind.Probabilities, TargetKind.Labels, IgnorableLabels: false, Losses: LossBuffer.None);
+
+    // KNOWN BUG: a label of int.MinValue passes validation (Guard.Label is given int.MinValue as "no ignore index") and
+    // then indexes the class counts: IndexOutOfRangeException instead of an ArgumentException naming labels[i].
+    public override bool HitsKnownBug(Batch b, WeightedKappaLossOptions o) => KnownBugs.LabelIsIntMinValue(b);
+
+    public override Gen<(WeightedKappaLossOptions Options, string? BadOption)> Options(Batch b) =>
+        from which in OptionGen.Which(b, 2)
+        from weighting in Gen.OneOf(KappaWeighting.Linear, KappaWeighting.Quadratic)
+        from epsilon in Gen.OneOf(1e-6, 1e-6, 0.0, 1.0)
+        from bad in OptionGen.BadNonNegative
+        select (new WeightedKappaLossOptions
+        {
+            Weighting = which == 1 ? (KappaWeighting)5 : weighting,
+            Epsilon = which == 2 ? bad : epsilon,
+        }, which switch { 1 => nameof(WeightedKappaLossOptions.Weighting), 2 => nameof(WeightedKappaLossOptions.Epsilon), _ => (string?)null });
+
+    public override LossResult Evaluate<T>(Batch b, WeightedKappaLossOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
+        WeightedKappaLoss.Evaluate(x, b.Labels, b.K, o, gradient, losses);
+
+    // With ε = 0 a batch that predicts every label with certainty has R = 0: the documented loss log(R + ε) is log 0 = -∞,
+    // and its gradient (W - R c / N) / (den (R + ε)) is 0/0 = NaN where W = 0 (TF Addons' autograd gives the same).
+    public override string? NaNAllowed(Batch b, WeightedKappaLossOptions o, Outcome reference) =>
+        o.Epsilon == 0 && double.IsNegativeInfinity(reference.Result.Value) ? "log(R + ε) at R = ε = 0" : null;
+
+    // Row by row: the label, then that row's probabilities.
+    public override Violation? FirstViolation(Batch b, WeightedKappaLossOptions o)
+    {
+        int k = b.K;
+        for (int i = 0; i < b.N; i++)
+        {
+            if ((uint)b.Labels[i] >= (uint)k)
+            {
+                return new Violation("labels", Invariant($"labels[{i}] is {b.Labels[i]}"));
+            }
+
+            for (int c = 0; c < k; c++)
+            {
+                float p = b.X[(i * k) + c];
+                if (!(p >= 0 && p <= 1))
+                {
+                    return new Violation("probabilities", Invariant($"probabilities row {i}, column {c} is"));
+                }
+            }
+        }
+
+        return null;
+    }
+
+    public override Units Units(Batch b, WeightedKappaLossOptions o, Outcome reference) => Fuzz.Units.Relative(b);
+}
+
+/// <summary><see cref="Entropy.OfProbabilities{T}"/> (probability rows in, no gradient).</summary>
+internal sealed class EntropyOfProbabilitiesSpec : LossSpec<EntropyOptions>
+{
+    public override string Name => "EntropyOfProbabilities";
+
+    public override BatchSpec Batch { get; } = new(InputKind.ProbabilityRows, TargetKind.None, HasGradient: false);
+
+    public override Gen<(EntropyOptions Options, string? BadOption)> Options(Batch b) =>
+        from which in OptionGen.Which(b, 1)
+        from reduction in OptionGen.Reductions
+        from whenEmpty in OptionGen.WhenEmpties
+        from tolerance in OptionGen.Tolerance
+        select (new EntropyOptions { Reduction = reduction, WhenEmpty = whenEmpty, SumTolerance = which == 1 ? -1 : tolerance },
+            which == 1 ? nameof(EntropyOptions.SumTolerance) : (string?)null);
+
+    public override double Tolerance(EntropyOptions o) => o.SumTolerance;
+
+    public override LossResult Evaluate<T>(Batch b, EntropyOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
+        Entropy.OfProbabilities(x, b.K, o, losses);
+
+    public override Units Units(Batch b, EntropyOptions o, Outcome reference) => Fuzz.Units.Relative(b);
+}

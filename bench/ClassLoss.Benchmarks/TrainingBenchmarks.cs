@@ -107,7 +107,7 @@ public class TrainingBenchmarks
         _gradient = new float[Batch * Classes];
         _mlp = new Mlp(Inputs, [HiddenWidth], Classes, Activation.Relu, seed: 1);
         _adam = new Adam(_mlp.Parameters.Length, 1e-3);
-        _loss = LossFactory.Create("ce", new LossContext(Classes));
+        _loss = LossCatalog.Create("ce", new LossContext(Classes));
 
         torch.set_num_threads(1);
         torch.manual_seed(1);

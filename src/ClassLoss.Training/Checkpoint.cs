@@ -45,24 +45,12 @@ public sealed class Checkpoint
         {
             w.Write(Magic);
             w.Write(Version);
-            w.Write(Model.Inputs);
-            w.Write(Model.Outputs);
-            w.Write((int)Model.Activation);
-            w.Write(Model.Hidden.Length);
-            foreach (int h in Model.Hidden)
+            foreach (int v in (int[])[Model.Inputs, Model.Outputs, (int)Model.Activation, Model.Hidden.Length, .. Model.Hidden])
             {
-                w.Write(h);
+                w.Write(v);
             }
 
-            w.Write(Settings.Loss);
-            w.Write(Optimizer.Name);
-            w.Write(Settings.Schedule);
-            w.Write(Settings.Data);
-            w.Write(Settings.BatchSize);
-            w.Write(Settings.Epochs);
-            w.Write(Settings.Seed);
-            w.Write(Settings.Validation);
-            w.Write(Settings.Imbalance);
+            Settings.Write(w);
             w.Write(CompletedEpochs);
             w.Write(Model.Parameters.Length);
             foreach (float p in Model.Parameters)
@@ -74,15 +62,7 @@ public sealed class Checkpoint
             w.Write(History.Count);
             foreach (var m in History)
             {
-                w.Write(m.Epoch);
-                w.Write(m.LearningRate);
-                w.Write(m.TrainLoss);
-                w.Write(m.ValidationLoss);
-                w.Write(m.ValidationAccuracy);
-                w.Write(m.ValidationNll);
-                w.Write(m.TestAccuracy);
-                w.Write(m.TestNll);
-                w.Write(m.Seconds);
+                m.Write(w);
             }
         }
 
@@ -122,18 +102,7 @@ public sealed class Checkpoint
                 hidden[i] = r.ReadInt32();
             }
 
-            var settings = new TrainSettings
-            {
-                Loss = r.ReadString(),
-                Optimizer = r.ReadString(),
-                Schedule = r.ReadString(),
-                Data = r.ReadString(),
-                BatchSize = r.ReadInt32(),
-                Epochs = r.ReadInt32(),
-                Seed = r.ReadInt32(),
-                Validation = r.ReadDouble(),
-                Imbalance = r.ReadDouble(),
-            };
+            var settings = TrainSettings.Read(r);
             int completed = r.ReadInt32();
             var model = new Mlp(d, hidden, k, act, settings.Seed);
             int p = r.ReadInt32();
@@ -153,8 +122,7 @@ public sealed class Checkpoint
             var history = new List<EpochMetrics>(e);
             for (int i = 0; i < e; i++)
             {
-                history.Add(new EpochMetrics(r.ReadInt32(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble(),
-                    r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadDouble()));
+                history.Add(EpochMetrics.Read(r));
             }
 
             return new Checkpoint { Settings = settings, Model = model, Optimizer = optimizer, CompletedEpochs = completed, History = history };
@@ -195,4 +163,35 @@ public sealed record TrainSettings
 
     /// <summary>Imbalance ratio of the long-tailed training subset (1 = the data as is).</summary>
     public double Imbalance { get; init; } = 1;
+
+    /// <summary>Writes the settings in the checkpoint's order: four strings, three int32, two doubles.</summary>
+    internal void Write(BinaryWriter w)
+    {
+        foreach (string s in (string[])[Loss, Optimizer, Schedule, Data])
+        {
+            w.Write(s);
+        }
+
+        foreach (int i in (int[])[BatchSize, Epochs, Seed])
+        {
+            w.Write(i);
+        }
+
+        w.Write(Validation);
+        w.Write(Imbalance);
+    }
+
+    /// <summary>Reads what <see cref="Write"/> wrote.</summary>
+    internal static TrainSettings Read(BinaryReader r) => new()
+    {
+        Loss = r.ReadString(),
+        Optimizer = r.ReadString(),
+        Schedule = r.ReadString(),
+        Data = r.ReadString(),
+        BatchSize = r.ReadInt32(),
+        Epochs = r.ReadInt32(),
+        Seed = r.ReadInt32(),
+        Validation = r.ReadDouble(),
+        Imbalance = r.ReadDouble(),
+    };
 }

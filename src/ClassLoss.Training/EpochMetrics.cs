@@ -24,5 +24,28 @@ public sealed record EpochMetrics(int Epoch, double LearningRate, double TrainLo
     /// <summary>This record without the wall-clock time, for comparing runs.</summary>
     public EpochMetrics WithoutTime() => this with { Seconds = 0 };
 
+    /// <summary>Writes the row as a checkpoint stores it: int32 epoch, then the eight doubles in declaration order.</summary>
+    internal void Write(BinaryWriter w)
+    {
+        w.Write(Epoch);
+        foreach (double v in (double[])[LearningRate, TrainLoss, ValidationLoss, ValidationAccuracy, ValidationNll, TestAccuracy, TestNll, Seconds])
+        {
+            w.Write(v);
+        }
+    }
+
+    /// <summary>Reads what <see cref="Write"/> wrote.</summary>
+    internal static EpochMetrics Read(BinaryReader r)
+    {
+        int epoch = r.ReadInt32();
+        Span<double> v = stackalloc double[8];
+        for (int i = 0; i < v.Length; i++)
+        {
+            v[i] = r.ReadDouble();
+        }
+
+        return new EpochMetrics(epoch, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
+    }
+
     private static string F(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 }

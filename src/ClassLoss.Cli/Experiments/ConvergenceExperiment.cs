@@ -9,23 +9,20 @@ namespace ClassLoss.Cli.Experiments;
 /// <summary>Section 1 (seed 001): CE vs MSE/Brier convergence with plain SGD, over several learning rates.</summary>
 internal static class ConvergenceExperiment
 {
-    /// <summary>The section's name in the summary table.</summary>
-    public const string Title = "1 CE vs MSE/Brier convergence (seed 001)";
+    /// <summary>The section: its name in the summary table, the PNG it writes, its announcement and how it runs.</summary>
+    public static ReportSection Section { get; } = new("1 CE vs MSE/Brier convergence (seed 001)", "convergence.png", "CE vs MSE/Brier, plain SGD", Run);
 
-    /// <summary>The PNG file it writes.</summary>
-    public const string Plot = "convergence.png";
-
-    /// <summary>Runs the section, appends it to <paramref name="md"/>, writes <see cref="Plot"/> and returns the verdict.</summary>
-    public static string Run(ExperimentSettings s, Lab.Splits data, StringBuilder md)
+    /// <summary>Runs the section, appends it to <paramref name="md"/>, writes the plot and returns the verdict.</summary>
+    private static string Run(ExperimentSettings s, ExperimentData data, StringBuilder md)
     {
-        AnsiConsole.MarkupLine("[bold]1[/] CE vs MSE/Brier, plain SGD");
+        var subset = data.Subset;
         string[] losses = ["ce", "brier", "mse"];
         var runs = new List<(string Loss, double Lr, IReadOnlyList<EpochMetrics> H)>();
         foreach (double lr in s.LearningRates)
         {
             foreach (var loss in losses)
             {
-                var t = Train(s, data, loss, Invariant($"sgd:lr={lr},momentum=0"));
+                var t = Train(s, subset, loss, Invariant($"sgd:lr={lr},momentum=0"));
                 runs.Add((loss, lr, t.History));
             }
         }
@@ -40,7 +37,7 @@ internal static class ConvergenceExperiment
             [r.Loss, Invariant($"{r.Lr}"), .. Enumerable.Range(0, s.Epochs).Select(e => e < r.H.Count ? $"{Lab.F(r.H[e].TestAccuracy, "0.000")} / {Lab.F(r.H[e].TrainLoss, "0.000")}" : "diverged")]));
 
         md.AppendLine();
-        md.AppendLine($"![test accuracy per epoch]({Plot})");
+        md.AppendLine($"![test accuracy per epoch]({Section.Plot})");
         md.AppendLine();
 
         // Verdict: per learning rate, CE's mean test accuracy over the second half of the epochs ("late in training")
@@ -105,7 +102,7 @@ internal static class ConvergenceExperiment
         md.AppendLine();
         AppendVerdict(md, verdict);
 
-        SavePlot(s, Plot, runs.Select(r => new Series(Invariant($"{r.Loss} lr={r.Lr}"), [.. r.H.Select(m => (double)m.Epoch)], [.. r.H.Select(m => m.TestAccuracy)])),
+        SavePlot(s, Section.Plot, runs.Select(r => new Series(Invariant($"{r.Loss} lr={r.Lr}"), [.. r.H.Select(m => (double)m.Epoch)], [.. r.H.Select(m => m.TestAccuracy)])),
             "epoch", "test accuracy", "plain SGD: CE vs Brier vs MSE", width: 900, height: 550);
         return verdict;
     }

@@ -53,14 +53,13 @@ internal static class ExperimentsCommand
         md.AppendLine("Command: `classloss experiments --data " + s.Data + " --model " + s.Model + (s.Quick ? " --quick" : string.Empty) + Invariant($" --seed {s.Seed}") + (s.Compute.Threads != 1 ? Invariant($" --threads {s.Compute.Threads}") : string.Empty) + "`");
         md.AppendLine();
 
-        var verdicts = new List<(string Section, string Verdict)>
+        var data = new ExperimentData(splits, full);
+        var verdicts = new List<(string Section, string Verdict)>();
+        for (int i = 0; i < Sections.Length; i++)
         {
-            (ConvergenceExperiment.Title, ConvergenceExperiment.Run(s, splits, md)),
-            (SaturationExperiment.Title, SaturationExperiment.Run(s, splits, md)),
-            (ImbalanceExperiment.Title, ImbalanceExperiment.Run(s, full, md)),
-            (SoftLabelsExperiment.Title, SoftLabelsExperiment.Run(s, splits, md)),
-            (PrecisionExperiment.Title, PrecisionExperiment.Run(s, md)),
-        };
+            AnsiConsole.MarkupLine(Invariant($"[bold]{i + 1}[/] {Sections[i].Announcement}"));
+            verdicts.Add((Sections[i].Title, Sections[i].Run(s, data, md)));
+        }
 
         md.AppendLine("## Summary");
         md.AppendLine();
@@ -79,6 +78,10 @@ internal static class ExperimentsCommand
         return 0;
     }
 
+    /// <summary>The report's sections, in order (a section's number is its place here).</summary>
+    internal static readonly ReportSection[] Sections =
+        [ConvergenceExperiment.Section, SaturationExperiment.Section, ImbalanceExperiment.Section, SoftLabelsExperiment.Section, PrecisionExperiment.Section];
+
     /// <summary>The PNG files every run writes.</summary>
-    internal static readonly string[] Plots = [ConvergenceExperiment.Plot, SaturationExperiment.Plot, ImbalanceExperiment.Plot, SoftLabelsExperiment.Plot, PrecisionExperiment.Plot];
+    internal static readonly string[] Plots = [.. Sections.Select(x => x.Plot)];
 }

@@ -9,24 +9,20 @@ namespace ClassLoss.Cli.Experiments;
 /// <summary>Section 3 (seed 003): CE vs weighted CE vs class-balanced CE vs focal on a long-tailed training set.</summary>
 internal static class ImbalanceExperiment
 {
-    /// <summary>The section's name in the summary table.</summary>
-    public const string Title = "3 Imbalance (seed 003)";
+    /// <summary>The section: its name in the summary table, the PNG it writes, its announcement and how it runs.</summary>
+    public static ReportSection Section { get; } = new("3 Imbalance (seed 003)", "imbalance.png", "long-tailed training data", Run);
 
-    /// <summary>The PNG file it writes.</summary>
-    public const string Plot = "imbalance.png";
-
-    /// <summary>Runs the section, appends it to <paramref name="md"/>, writes <see cref="Plot"/> and returns the verdict.</summary>
-    public static string Run(ExperimentSettings s, Lab.Splits full, StringBuilder md)
+    /// <summary>Runs the section, appends it to <paramref name="md"/>, writes the plot and returns the verdict.</summary>
+    private static string Run(ExperimentSettings s, ExperimentData data, StringBuilder md)
     {
-        AnsiConsole.MarkupLine("[bold]3[/] long-tailed training data");
-        var train = Head(full.Train, s.TrainLimit).LongTailed(s.Imbalance, s.Seed);
-        var data = new Lab.Splits(train, null, Head(full.Test, s.TestLimit));
+        var train = Head(data.Full.Train, s.TrainLimit).LongTailed(s.Imbalance, s.Seed);
+        var tail = new Lab.Splits(train, null, Head(data.Full.Test, s.TestLimit));
         string[] losses = ["ce", "weighted-ce:weights=balanced", "cb-ce:beta=0.999", "focal:gamma=2,alpha=0.25"];
         var reports = new List<(string Loss, MetricsReport R)>();
         foreach (var loss in losses)
         {
-            var t = Train(s, data, loss, "sgd:lr=0.1,momentum=0.9", "cosine");
-            reports.Add((loss, Lab.TestReport(t.Model, data.Test, s.Compute)));
+            var t = Train(s, tail, loss, "sgd:lr=0.1,momentum=0.9", "cosine");
+            reports.Add((loss, Lab.TestReport(t.Model, tail.Test, s.Compute)));
         }
 
         int k = train.Classes;
@@ -39,7 +35,7 @@ internal static class ImbalanceExperiment
             [r.Loss, Lab.F(r.R.Accuracy, "0.000"), Lab.F(r.R.BalancedAccuracy, "0.000"), .. r.R.PerClass.Select(pc => Lab.F(pc.Recall, "0.00"))]));
 
         md.AppendLine();
-        md.AppendLine($"![per-class recall]({Plot})");
+        md.AppendLine($"![per-class recall]({Section.Plot})");
         md.AppendLine();
         double baseBal = reports[0].R.BalancedAccuracy;
         int better = reports.Skip(1).Count(r => r.R.BalancedAccuracy > baseBal);
@@ -50,7 +46,7 @@ internal static class ImbalanceExperiment
         md.AppendLine();
         AppendVerdict(md, verdict);
 
-        SavePlot(s, Plot, reports.Select(r => new Series(r.Loss, [.. Enumerable.Range(0, k).Select(c => (double)c)], [.. r.R.PerClass.Select(pc => pc.Recall)])),
+        SavePlot(s, Section.Plot, reports.Select(r => new Series(r.Loss, [.. Enumerable.Range(0, k).Select(c => (double)c)], [.. r.R.PerClass.Select(pc => pc.Recall)])),
             "class (training count falls left to right)", "test recall");
         return verdict;
     }

@@ -12,16 +12,13 @@ namespace ClassLoss.Cli.Experiments;
 /// <summary>Section 2 (seed 000 §2.5): gradient saturation of MSE through a sigmoid vs BCE, from the kernels and on saturated real logits.</summary>
 internal static class SaturationExperiment
 {
-    /// <summary>The section's name in the summary table.</summary>
-    public const string Title = "2 Gradient saturation (seed 000 §2.5)";
+    /// <summary>The section: its name in the summary table, the PNG it writes, its announcement and how it runs.</summary>
+    public static ReportSection Section { get; } = new("2 Gradient saturation (seed 000 §2.5)", "saturation.png", "gradient saturation through a sigmoid", Run);
 
-    /// <summary>The PNG file it writes.</summary>
-    public const string Plot = "saturation.png";
-
-    /// <summary>Runs the section, appends it to <paramref name="md"/>, writes <see cref="Plot"/> and returns the verdict.</summary>
-    public static string Run(ExperimentSettings s, Lab.Splits data, StringBuilder md)
+    /// <summary>Runs the section, appends it to <paramref name="md"/>, writes the plot and returns the verdict.</summary>
+    private static string Run(ExperimentSettings s, ExperimentData data, StringBuilder md)
     {
-        AnsiConsole.MarkupLine("[bold]2[/] gradient saturation through a sigmoid");
+        var subset = data.Subset;
         var ms = new List<double>();
         var bce = new List<double>();
         var mse = new List<double>();
@@ -48,7 +45,7 @@ internal static class SaturationExperiment
             [Lab.F(ms[i], "0.0"), Lab.F(bce[i], "0.000e+0"), Lab.F(mse[i], "0.000e+0"), Lab.F(mse[i] / bce[i], "0.000e+0")]));
 
         md.AppendLine();
-        md.AppendLine($"![|dL/dm| vs m]({Plot})");
+        md.AppendLine($"![|dL/dm| vs m]({Section.Plot})");
         md.AppendLine();
 
         // Real data: a softmax model with weights scaled up (saturated logits) before any training.
@@ -57,14 +54,14 @@ internal static class SaturationExperiment
         var fractions = new List<(string Loss, double Fraction)>();
         foreach (var spec in new[] { "bce", "sigmoid-mse" })
         {
-            var net = Lab.Model(s.Model, data.Train.Dimension, data.Train.Classes, s.Seed);
+            var net = Lab.Model(s.Model, subset.Train.Dimension, subset.Train.Classes, s.Seed);
             var p = net.Parameters;
             for (int i = 0; i < p.Length; i++)
             {
                 p[i] *= (float)Scale;
             }
 
-            fractions.Add((spec, TinyGradientFraction(net, LossCatalog.Create(spec, new LossContext(data.Train.Classes) { Compute = s.Compute }), data.Train, Tiny, s.Compute)));
+            fractions.Add((spec, TinyGradientFraction(net, LossCatalog.Create(spec, new LossContext(subset.Train.Classes) { Compute = s.Compute }), subset.Train, Tiny, s.Compute)));
         }
 
         md.AppendLine(Invariant($"On the training data: model `{s.Model}` at initialisation with weights ×{Scale} (saturated logits); fraction of rows whose per-row gradient norm wrt the logits is < {Tiny}:"));
@@ -80,7 +77,7 @@ internal static class SaturationExperiment
         md.AppendLine();
         AppendVerdict(md, verdict);
 
-        SavePlot(s, Plot, [new("BCE |dL/dm|", [.. ms], [.. bce]), new("MSE through sigmoid |dL/dm|", [.. ms], [.. mse])], "logit m (target 1)", "|dL/dm|");
+        SavePlot(s, Section.Plot, [new("BCE |dL/dm|", [.. ms], [.. bce]), new("MSE through sigmoid |dL/dm|", [.. ms], [.. mse])], "logit m (target 1)", "|dL/dm|");
         return verdict;
     }
 

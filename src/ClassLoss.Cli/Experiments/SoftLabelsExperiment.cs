@@ -11,43 +11,40 @@ namespace ClassLoss.Cli.Experiments;
 /// <summary>Section 4 (seed 000 §2.1): hard labels vs label smoothing vs teacher soft targets.</summary>
 internal static class SoftLabelsExperiment
 {
-    /// <summary>The section's name in the summary table.</summary>
-    public const string Title = "4 Soft vs hard labels (seed 000 §2.1)";
+    /// <summary>The section: its name in the summary table, the PNG it writes, its announcement and how it runs.</summary>
+    public static ReportSection Section { get; } = new("4 Soft vs hard labels (seed 000 §2.1)", "soft_labels.png", "soft vs hard labels", Run);
 
-    /// <summary>The PNG file it writes.</summary>
-    public const string Plot = "soft_labels.png";
-
-    /// <summary>Runs the section, appends it to <paramref name="md"/>, writes <see cref="Plot"/> and returns the verdict.</summary>
-    public static string Run(ExperimentSettings s, Lab.Splits data, StringBuilder md)
+    /// <summary>Runs the section, appends it to <paramref name="md"/>, writes the plot and returns the verdict.</summary>
+    private static string Run(ExperimentSettings s, ExperimentData data, StringBuilder md)
     {
-        AnsiConsole.MarkupLine("[bold]4[/] soft vs hard labels");
+        var subset = data.Subset;
         const string Optimizer = "sgd:lr=0.1,momentum=0.9";
-        var hard = Train(s, data, "ce", Optimizer, "cosine");
-        var smooth = Train(s, data, "ce:smoothing=0.1", Optimizer, "cosine");
+        var hard = Train(s, subset, "ce", Optimizer, "cosine");
+        var smooth = Train(s, subset, "ce:smoothing=0.1", Optimizer, "cosine");
 
         // Teacher soft labels: the hard-label model's softmax at temperature 2 on the training rows, mixed 50/50 with
         // the one-hot label (distillation-style probability targets, fed to the same ce loss through the trainer).
-        int k = data.Train.Classes;
-        var soft = new float[data.Train.Count * k];
+        int k = subset.Train.Classes;
+        var soft = new float[subset.Train.Count * k];
         var logits = new float[k];
         var q = new float[k];
-        for (int i = 0; i < data.Train.Count; i++)
+        for (int i = 0; i < subset.Train.Count; i++)
         {
-            hard.Model.Forward(data.Train.Row(i), 1, logits, s.Compute);
+            hard.Model.Forward(subset.Train.Row(i), 1, logits, s.Compute);
             Softmax.Forward<float>(logits, k, 2.0, q);
             for (int c = 0; c < k; c++)
             {
-                soft[(i * k) + c] = (0.5f * q[c]) + (c == data.Train.Labels[i] ? 0.5f : 0f);
+                soft[(i * k) + c] = (0.5f * q[c]) + (c == subset.Train.Labels[i] ? 0.5f : 0f);
             }
         }
 
-        var softTrain = new Dataset(data.Train.Features, data.Train.Dimension, data.Train.Labels, k, soft);
-        var teacher = Train(s, new Lab.Splits(softTrain, null, data.Test), "ce", Optimizer, "cosine");
+        var softTrain = new Dataset(subset.Train.Features, subset.Train.Dimension, subset.Train.Labels, k, soft);
+        var teacher = Train(s, new Lab.Splits(softTrain, null, subset.Test), "ce", Optimizer, "cosine");
         var rows = new List<(string Name, MetricsReport R)>
         {
-            ("hard one-hot (ce)", Lab.TestReport(hard.Model, data.Test, s.Compute)),
-            ("smoothed (ce:smoothing=0.1)", Lab.TestReport(smooth.Model, data.Test, s.Compute)),
-            ("teacher soft targets (ce on probabilities)", Lab.TestReport(teacher.Model, data.Test, s.Compute)),
+            ("hard one-hot (ce)", Lab.TestReport(hard.Model, subset.Test, s.Compute)),
+            ("smoothed (ce:smoothing=0.1)", Lab.TestReport(smooth.Model, subset.Test, s.Compute)),
+            ("teacher soft targets (ce on probabilities)", Lab.TestReport(teacher.Model, subset.Test, s.Compute)),
         };
 
         md.AppendLine("## 4. Soft vs hard labels (seed 000 §2.1)");
@@ -58,7 +55,7 @@ internal static class SoftLabelsExperiment
         Table(md, ["targets", "test NLL", "test ECE", "test accuracy"], rows.Select(r => (IReadOnlyList<string>)[r.Name, Lab.F(r.R.LogLoss), Lab.F(r.R.Ece), Lab.F(r.R.Accuracy)]));
 
         md.AppendLine();
-        md.AppendLine($"![NLL and ECE by target kind]({Plot})");
+        md.AppendLine($"![NLL and ECE by target kind]({Section.Plot})");
         md.AppendLine();
         var h = rows[0].R;
         int wins = 0;
@@ -73,7 +70,7 @@ internal static class SoftLabelsExperiment
         AppendVerdict(md, verdict);
 
         double[] xs = [0, 1, 2];
-        SavePlot(s, Plot, [new("test NLL", xs, [.. rows.Select(r => r.R.LogLoss)]), new("test ECE", xs, [.. rows.Select(r => r.R.Ece)])],
+        SavePlot(s, Section.Plot, [new("test NLL", xs, [.. rows.Select(r => r.R.LogLoss)]), new("test ECE", xs, [.. rows.Select(r => r.R.Ece)])],
             null, null, xTicks: (xs, ["hard", "smoothed 0.1", "teacher soft"]));
         return verdict;
     }

@@ -52,7 +52,6 @@ public static class BinaryCrossEntropy
     {
         public static double Prepare(in Batch<T, T> b, BinaryCrossEntropyOptions o)
         {
-            o.Validate(b.Classes);
             CrossEntropyFromProbabilities.CheckProbabilities(b.Input, b.Classes);
             return (double)b.Rows * b.Classes;
         }

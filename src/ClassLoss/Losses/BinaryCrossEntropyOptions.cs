@@ -50,7 +50,7 @@ public sealed record BinaryCrossEntropyOptions : LossOptions
 
     internal ReadOnlySpan<double> PositiveWeightSpan => _positiveWeights;
 
-    internal void Validate(int classes)
+    internal override void Validate(int classes)
     {
         if (_classWeights is not null)
         {

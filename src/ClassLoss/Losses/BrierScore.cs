@@ -33,7 +33,7 @@ public sealed record BrierScoreOptions : LossOptions
     /// <summary>How far a row of probability targets may sum from 1 (default 1e-4); NaN skips the check. Not used by the sigmoid form.</summary>
     public double TargetSumTolerance { get; init; } = 1e-4;
 
-    internal void Validate()
+    internal override void Validate(int classes)
     {
         Guard.Option(Enum.IsDefined(Average), nameof(Average), (double)Average, "is not a known average");
         Guard.Option(double.IsNaN(TargetSumTolerance) || TargetSumTolerance >= 0, nameof(TargetSumTolerance), TargetSumTolerance, "must be >= 0 or NaN");
@@ -161,11 +161,8 @@ public static class SigmoidBrierScore
     private readonly struct Kernel<T> : ILossKernel<T, T, BrierScoreOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, T> b, BrierScoreOptions o)
-        {
-            o.Validate();
-            return o.Denominator(b.Rows, b.Classes);
-        }
+        public static double Prepare(in Batch<T, T> b, BrierScoreOptions o) =>
+            o.Denominator(b.Rows, b.Classes);
 
         public static void CheckTargets(in Batch<T, T> b, BrierScoreOptions o, int from) =>
             Guard.UnitIntervals(b.Targets, b.Classes, from, "targets");
@@ -222,7 +219,6 @@ internal static class BrierRows
     {
         public static double Prepare(in Batch<T, int> b, BrierScoreOptions o)
         {
-            o.Validate();
             if (!TSoftmax.On)
             {
                 CrossEntropyFromProbabilities.CheckProbabilities(b.Input, b.Classes);
@@ -241,7 +237,6 @@ internal static class BrierRows
     {
         public static double Prepare(in Batch<T, T> b, BrierScoreOptions o)
         {
-            o.Validate();
             if (!TSoftmax.On)
             {
                 CrossEntropyFromProbabilities.CheckProbabilities(b.Input, b.Classes);

@@ -25,22 +25,10 @@ public enum ProbabilityClamp
 }
 
 /// <summary>Options of <see cref="CrossEntropyFromProbabilities"/>.</summary>
-public sealed record CrossEntropyFromProbabilitiesOptions : LossOptions
+public sealed record CrossEntropyFromProbabilitiesOptions : ClassWeightedOptions
 {
     /// <summary>The defaults: no weights, ignore index -100, PyTorch's log clamp at -100, mean reduction.</summary>
     public static CrossEntropyFromProbabilitiesOptions Default { get; } = new();
-
-    private readonly double[]? _classWeights;
-
-    /// <summary>Per-class weights <c>w_c</c> (length K, finite, non-negative); null means all ones. Copied when set.</summary>
-    public IReadOnlyList<double>? ClassWeights
-    {
-        get => _classWeights;
-        init => _classWeights = value is null ? null : [.. value];
-    }
-
-    /// <summary>A label that marks a row to skip (index targets only). Default -100, as PyTorch.</summary>
-    public int IgnoreIndex { get; init; } = -100;
 
     /// <summary>How <c>log p</c> is kept finite. Default <see cref="ProbabilityClamp.LogAtMinus100"/> (PyTorch-like).</summary>
     public ProbabilityClamp Clamp { get; init; } = ProbabilityClamp.LogAtMinus100;
@@ -51,15 +39,9 @@ public sealed record CrossEntropyFromProbabilitiesOptions : LossOptions
     /// <summary>How far a row of probability targets may sum from 1 (default 1e-4); NaN skips the sum check.</summary>
     public double TargetSumTolerance { get; init; } = 1e-4;
 
-    internal ReadOnlySpan<double> WeightSpan => _classWeights;
-
-    internal void Validate(int classes)
+    internal override void Validate(int classes)
     {
-        if (_classWeights is not null)
-        {
-            Guard.ClassWeights(_classWeights, classes, nameof(ClassWeights));
-        }
-
+        base.Validate(classes);
         Guard.Option(Epsilon > 0 && Epsilon < 0.5, nameof(Epsilon), Epsilon, "must lie in (0, 0.5)");
         Guard.Option(Enum.IsDefined(Clamp), nameof(Clamp), (double)Clamp, "is not a known clamp");
         Guard.Option(double.IsNaN(TargetSumTolerance) || TargetSumTolerance >= 0, nameof(TargetSumTolerance), TargetSumTolerance, "must be >= 0 or NaN");
@@ -168,7 +150,6 @@ public static class CrossEntropyFromProbabilities
     {
         public static double Prepare(in Batch<T, int> b, CrossEntropyFromProbabilitiesOptions o)
         {
-            o.Validate(b.Classes);
             CheckProbabilities(b.Input, b.Classes);
             return Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, o.WeightSpan, "labels");
         }
@@ -183,7 +164,6 @@ public static class CrossEntropyFromProbabilities
     {
         public static double Prepare(in Batch<T, T> b, CrossEntropyFromProbabilitiesOptions o)
         {
-            o.Validate(b.Classes);
             CheckProbabilities(b.Input, b.Classes);
             return b.Rows;
         }

@@ -3,25 +3,10 @@ using ClassLoss.Validation;
 namespace ClassLoss.Losses;
 
 /// <summary>Options of the softmax cross-entropy family (PyTorch's <c>CrossEntropyLoss</c> semantics by default).</summary>
-public sealed record CrossEntropyOptions : LossOptions
+public sealed record CrossEntropyOptions : ClassWeightedOptions
 {
     /// <summary>The defaults: no weights, ignore index -100, no smoothing, temperature 1, mean reduction.</summary>
     public static CrossEntropyOptions Default { get; } = new();
-
-    private readonly double[]? _classWeights;
-
-    /// <summary>
-    /// Per-class weights <c>w_c</c> (length K, finite, non-negative); null means all ones. The list is copied
-    /// when set, so later changes to the caller's array do not leak in.
-    /// </summary>
-    public IReadOnlyList<double>? ClassWeights
-    {
-        get => _classWeights;
-        init => _classWeights = value is null ? null : [.. value];
-    }
-
-    /// <summary>A label that marks a row to skip (loss 0, gradient 0, not counted by the mean). Default -100, as PyTorch.</summary>
-    public int IgnoreIndex { get; init; } = -100;
 
     /// <summary>
     /// Label smoothing ε in [0, 1]: the target becomes <c>(1 - ε) y + ε / K</c> (PyTorch's and Keras's definition).
@@ -37,16 +22,9 @@ public sealed record CrossEntropyOptions : LossOptions
     /// </summary>
     public double TargetSumTolerance { get; init; } = 1e-4;
 
-    /// <summary>The class weights as a span (empty when none were given).</summary>
-    internal ReadOnlySpan<double> WeightSpan => _classWeights;
-
-    internal void Validate(int classes)
+    internal override void Validate(int classes)
     {
-        if (_classWeights is not null)
-        {
-            Guard.ClassWeights(_classWeights, classes, nameof(ClassWeights));
-        }
-
+        base.Validate(classes);
         Guard.Option(LabelSmoothing >= 0 && LabelSmoothing <= 1, nameof(LabelSmoothing), LabelSmoothing, "must lie in [0, 1]");
         Guard.Option(Temperature > 0 && double.IsFinite(Temperature), nameof(Temperature), Temperature, "must be finite and > 0");
         Guard.Option(double.IsNaN(TargetSumTolerance) || TargetSumTolerance >= 0, nameof(TargetSumTolerance), TargetSumTolerance, "must be >= 0 or NaN");

@@ -98,6 +98,9 @@ public sealed record EntropyOptions : LossOptions
 
     /// <summary>How far a probability row may sum from 1 (default 1e-4); NaN skips the check.</summary>
     public double SumTolerance { get; init; } = 1e-4;
+
+    internal override void Validate(int classes) =>
+        Guard.Option(double.IsNaN(SumTolerance) || SumTolerance >= 0, nameof(SumTolerance), SumTolerance, "must be >= 0 or NaN");
 }
 
 /// <summary>
@@ -180,7 +183,6 @@ public static class Entropy
         {
             if (!TLogits.On)
             {
-                Guard.Option(double.IsNaN(o.SumTolerance) || o.SumTolerance >= 0, nameof(o.SumTolerance), o.SumTolerance, "must be >= 0 or NaN");
                 Guard.ProbabilityRows(b.Input, b.Classes, 0, o.SumTolerance, "probabilities");
             }
 

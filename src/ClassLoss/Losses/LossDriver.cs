@@ -15,8 +15,8 @@ internal interface ILossKernel<T, TTarget, TOptions>
     where T : unmanaged, IFloatingPointIeee754<T>
     where TOptions : LossOptions
 {
-    /// <summary>Checks the options and whatever must be checked before any kernel reads the data (class indices);
-    /// returns what <see cref="Reduction.Mean"/> divides by.</summary>
+    /// <summary>Checks whatever must be checked before any kernel reads the data (class indices, probability inputs;
+    /// the options were checked by <see cref="LossOptions.Validate"/> just before); returns what <see cref="Reduction.Mean"/> divides by.</summary>
     static abstract double Prepare(in Batch<T, TTarget> batch, TOptions options);
 
     /// <summary>Checks the target values of rows <paramref name="from"/> .. N-1 (and element weights), throwing an
@@ -41,8 +41,8 @@ internal interface ILossKernel<T, TTarget, TOptions>
 /// The one place where every loss is checked, its path chosen and its result reduced.
 /// </summary>
 /// <remarks>
-/// <para>Order: the batch's shapes (checked when it was built), then <see cref="ILossKernel{T, TTarget, TOptions}.Prepare"/>
-/// (options, class indices, the denominator), then the reduction's gradient factor, then the kernel, then the
+/// <para>Order: the batch's shapes (checked when it was built), then the options (<see cref="LossOptions.Validate"/>),
+/// then <see cref="ILossKernel{T, TTarget, TOptions}.Prepare"/> (class indices, the denominator), then the reduction's gradient factor, then the kernel, then the
 /// reduction (<see cref="Reducer"/>).</para>
 /// <para><b>Which path runs</b>, the one rule: float input whose options the loss's fused kernel covers runs the fused
 /// SIMD kernel; everything else runs the generic kernel. The generic path checks every target before it computes; the
@@ -78,6 +78,7 @@ internal static class LossDriver
         where TOptions : LossOptions
     {
         _ = kernel;
+        options.Validate(batch.Classes);
         double denominator = TKernel.Prepare(batch, options);
         double scale = Reducer.GradientScale(options.Reduction, options.WhenEmpty, denominator, batch.Rows);
         double sum;

@@ -26,7 +26,7 @@ public sealed record MultiMarginHingeOptions : LossOptions
 
     internal double WeightOf(int c) => _classWeights is null ? 1.0 : _classWeights[c];
 
-    internal void Validate(int classes)
+    internal override void Validate(int classes)
     {
         if (_classWeights is not null)
         {
@@ -108,7 +108,6 @@ public static class MultiMarginHinge
     {
         public static double Prepare(in Batch<T, int> b, MultiMarginHingeOptions o)
         {
-            o.Validate(b.Classes);
             Guard.Labels(b.Targets, b.Classes, int.MinValue, default, "labels");
             return b.Rows;
         }

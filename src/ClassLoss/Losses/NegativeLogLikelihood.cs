@@ -4,32 +4,10 @@ using ClassLoss.Validation;
 namespace ClassLoss.Losses;
 
 /// <summary>Options of <see cref="NegativeLogLikelihood"/> (PyTorch's <c>NLLLoss</c> semantics by default).</summary>
-public sealed record NegativeLogLikelihoodOptions : LossOptions
+public sealed record NegativeLogLikelihoodOptions : ClassWeightedOptions
 {
     /// <summary>The defaults: no weights, ignore index -100, mean reduction.</summary>
     public static NegativeLogLikelihoodOptions Default { get; } = new();
-
-    private readonly double[]? _classWeights;
-
-    /// <summary>Per-class weights <c>w_c</c> (length K, finite, non-negative); null means all ones. Copied when set.</summary>
-    public IReadOnlyList<double>? ClassWeights
-    {
-        get => _classWeights;
-        init => _classWeights = value is null ? null : [.. value];
-    }
-
-    /// <summary>A label that marks a row to skip (loss 0, gradient 0, not counted by the mean). Default -100, as PyTorch.</summary>
-    public int IgnoreIndex { get; init; } = -100;
-
-    internal ReadOnlySpan<double> WeightSpan => _classWeights;
-
-    internal void Validate(int classes)
-    {
-        if (_classWeights is not null)
-        {
-            Guard.ClassWeights(_classWeights, classes, nameof(ClassWeights));
-        }
-    }
 }
 
 /// <summary>
@@ -81,11 +59,8 @@ public static class NegativeLogLikelihood
     private readonly struct Kernel<T> : ILossKernel<T, int, NegativeLogLikelihoodOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, int> b, NegativeLogLikelihoodOptions o)
-        {
-            o.Validate(b.Classes);
-            return Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, o.WeightSpan, "labels");
-        }
+        public static double Prepare(in Batch<T, int> b, NegativeLogLikelihoodOptions o) =>
+            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, o.WeightSpan, "labels");
 
         public static double Generic(in Batch<T, int> b, NegativeLogLikelihoodOptions o, double scale) =>
             RowwiseKernel.Labels<T, Row, NegativeLogLikelihoodOptions>(b, o.IgnoreIndex, o, scale);

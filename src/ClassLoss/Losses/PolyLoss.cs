@@ -19,7 +19,7 @@ public sealed record PolyLossOptions : LossOptions
     /// <summary>How far a row of probability targets may sum from 1 (default 1e-4); NaN skips the sum check.</summary>
     public double TargetSumTolerance { get; init; } = 1e-4;
 
-    internal void Validate()
+    internal override void Validate(int classes)
     {
         Guard.Option(Epsilon >= -1 && double.IsFinite(Epsilon), nameof(Epsilon), Epsilon, "must be finite and >= -1");
         Guard.Option(double.IsNaN(TargetSumTolerance) || TargetSumTolerance >= 0, nameof(TargetSumTolerance), TargetSumTolerance, "must be >= 0 or NaN");
@@ -110,11 +110,8 @@ public static class PolyLoss
     private readonly struct IndexTargets<T> : ILossKernel<T, int, PolyLossOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, int> b, PolyLossOptions o)
-        {
-            o.Validate();
-            return Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, "labels");
-        }
+        public static double Prepare(in Batch<T, int> b, PolyLossOptions o) =>
+            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, "labels");
 
         public static double Generic(in Batch<T, int> b, PolyLossOptions o, double scale) =>
             RowwiseKernel.Labels<T, Rows, double>(b, o.IgnoreIndex, o.Epsilon, scale);
@@ -124,11 +121,7 @@ public static class PolyLoss
     private readonly struct ProbabilityTargets<T> : ILossKernel<T, T, PolyLossOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, T> b, PolyLossOptions o)
-        {
-            o.Validate();
-            return b.Rows;
-        }
+        public static double Prepare(in Batch<T, T> b, PolyLossOptions o) => b.Rows;
 
         public static void CheckTargets(in Batch<T, T> b, PolyLossOptions o, int from) =>
             Guard.ProbabilityRows(b.Targets, b.Classes, from, o.TargetSumTolerance, "targets");

@@ -64,4 +64,10 @@ public abstract record LossOptions
     }
 
     private readonly int _maxDegreeOfParallelism = 1;
+
+    /// <summary>Checks the options against the batch's class count K, throwing an <see cref="ArgumentException"/>
+    /// that names the option; the loss driver calls it before anything reads the data. Nothing to check by default.</summary>
+    internal virtual void Validate(int classes)
+    {
+    }
 }

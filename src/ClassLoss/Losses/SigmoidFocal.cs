@@ -27,7 +27,7 @@ public sealed record SigmoidFocalOptions : LossOptions
 
     internal bool UsesAlpha => ApplyClassBalancing && Alpha >= 0;
 
-    internal void Validate()
+    internal override void Validate(int classes)
     {
         Guard.Option(Gamma >= 0 && double.IsFinite(Gamma), nameof(Gamma), Gamma, "must be finite and >= 0");
         Guard.Option(!double.IsNaN(Alpha) && Alpha <= 1, nameof(Alpha), Alpha, "must be <= 1 (negative disables it)");
@@ -70,11 +70,7 @@ public static class SigmoidFocal
     private readonly struct Kernel<T> : ILossKernel<T, T, SigmoidFocalOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, T> b, SigmoidFocalOptions o)
-        {
-            o.Validate();
-            return (double)b.Rows * b.Classes;
-        }
+        public static double Prepare(in Batch<T, T> b, SigmoidFocalOptions o) => (double)b.Rows * b.Classes;
 
         public static void CheckTargets(in Batch<T, T> b, SigmoidFocalOptions o, int from) =>
             Guard.UnitIntervals(b.Targets, b.Classes, from, "targets");

@@ -24,7 +24,7 @@ public static class SoftmaxCrossEntropy
 {
     /// <summary>Cross-entropy from logits with class-index targets.</summary>
     /// <param name="logits">Row-major [N, K] logits z.</param>
-    /// <param name="labels">N class indices in [0, K), or <see cref="CrossEntropyOptions.IgnoreIndex"/>.</param>
+    /// <param name="labels">N class indices in [0, K), or <see cref="ClassWeightedOptions.IgnoreIndex"/>.</param>
     /// <param name="classes">K.</param>
     /// <param name="options">Weights, ignore index, smoothing, temperature, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer that receives ∂(reduced loss)/∂z (overwritten); empty to skip the gradient.</param>
@@ -67,11 +67,8 @@ public static class SoftmaxCrossEntropy
     private readonly struct IndexTargets<T> : ILossKernel<T, int, CrossEntropyOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, int> b, CrossEntropyOptions o)
-        {
-            o.Validate(b.Classes);
-            return Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, o.WeightSpan, "labels");
-        }
+        public static double Prepare(in Batch<T, int> b, CrossEntropyOptions o) =>
+            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, o.WeightSpan, "labels");
 
         public static double Generic(in Batch<T, int> b, CrossEntropyOptions o, double scale) =>
             CrossEntropyIndexKernel.Generic(b, o.WeightSpan, o.LabelSmoothing, o.Temperature, o.IgnoreIndex, scale);
@@ -90,11 +87,7 @@ public static class SoftmaxCrossEntropy
     private readonly struct ProbabilityTargets<T> : ILossKernel<T, T, CrossEntropyOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, T> b, CrossEntropyOptions o)
-        {
-            o.Validate(b.Classes);
-            return b.Rows;
-        }
+        public static double Prepare(in Batch<T, T> b, CrossEntropyOptions o) => b.Rows;
 
         public static void CheckTargets(in Batch<T, T> b, CrossEntropyOptions o, int from) =>
             Guard.ProbabilityRows(b.Targets, b.Classes, from, o.TargetSumTolerance, "targets");

@@ -32,7 +32,7 @@ public sealed record SoftmaxFocalOptions : LossOptions
 
     internal ReadOnlySpan<double> ClassAlphaSpan => _classAlpha;
 
-    internal void Validate(int classes)
+    internal override void Validate(int classes)
     {
         if (_classAlpha is not null)
         {
@@ -92,11 +92,8 @@ public static class SoftmaxFocal
     private readonly struct IndexTargets<T> : ILossKernel<T, int, SoftmaxFocalOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, int> b, SoftmaxFocalOptions o)
-        {
-            o.Validate(b.Classes);
-            return Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, "labels");
-        }
+        public static double Prepare(in Batch<T, int> b, SoftmaxFocalOptions o) =>
+            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, "labels");
 
         public static double Generic(in Batch<T, int> b, SoftmaxFocalOptions o, double scale) =>
             SoftmaxFocalKernel.Generic(b, o.Gamma, o.Alpha, o.ClassAlphaSpan, o.IgnoreIndex, scale);
@@ -115,11 +112,7 @@ public static class SoftmaxFocal
     private readonly struct ProbabilityTargets<T> : ILossKernel<T, T, SoftmaxFocalOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, T> b, SoftmaxFocalOptions o)
-        {
-            o.Validate(b.Classes);
-            return b.Rows;
-        }
+        public static double Prepare(in Batch<T, T> b, SoftmaxFocalOptions o) => b.Rows;
 
         public static void CheckTargets(in Batch<T, T> b, SoftmaxFocalOptions o, int from) =>
             Guard.ProbabilityRows(b.Targets, b.Classes, from, o.TargetSumTolerance, "targets");

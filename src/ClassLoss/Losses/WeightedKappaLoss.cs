@@ -25,7 +25,7 @@ public sealed record WeightedKappaLossOptions : LossOptions
     /// <summary>The ε added before the logarithm, finite and ≥ 0. Default 1e-6.</summary>
     public double Epsilon { get; init; } = 1e-6;
 
-    internal void Validate()
+    internal override void Validate(int classes)
     {
         Guard.Option(Epsilon >= 0 && double.IsFinite(Epsilon), nameof(Epsilon), Epsilon, "must be finite and >= 0");
         Guard.Option(Weighting is KappaWeighting.Linear or KappaWeighting.Quadratic, nameof(Weighting), (double)Weighting, "must be Linear or Quadratic");
@@ -60,7 +60,7 @@ public static class WeightedKappaLoss
     {
         // A batch statistic, not a sum of rows: it shares the shape checks but not LossDriver's reduction.
         var o = options ?? WeightedKappaLossOptions.Default;
-        o.Validate();
+        o.Validate(classes);
         Guard.Length(rowLosses.Length, 0, nameof(rowLosses));
         int n = Batch.Labels(probabilities, labels, classes, gradient, default, nameof(probabilities)).Rows;
         Guard.Labels(labels, classes, int.MinValue, default, nameof(labels));

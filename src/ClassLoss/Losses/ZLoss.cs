@@ -13,7 +13,7 @@ public sealed record ZLossOptions : LossOptions
     /// <summary>The coefficient of <c>lse(z)²</c>: finite and ≥ 0. Default 1e-4 (PaLM; ST-MoE uses 1e-3 for routers).</summary>
     public double Coefficient { get; init; } = 1e-4;
 
-    internal void Validate() =>
+    internal override void Validate(int classes) =>
         Guard.Option(Coefficient >= 0 && double.IsFinite(Coefficient), nameof(Coefficient), Coefficient, "must be finite and >= 0");
 }
 
@@ -77,11 +77,7 @@ public static class ZLoss
     private readonly struct Kernel<T, TAdd> : ILossKernel<T, T, ZLossOptions>
         where T : unmanaged, IFloatingPointIeee754<T> where TAdd : struct, IConst
     {
-        public static double Prepare(in Batch<T, T> b, ZLossOptions o)
-        {
-            o.Validate();
-            return b.Rows;
-        }
+        public static double Prepare(in Batch<T, T> b, ZLossOptions o) => b.Rows;
 
         public static double Generic(in Batch<T, T> b, ZLossOptions o, double scale) =>
             RowwiseKernel.Targets<T, Row<TAdd>, double>(b, o.Coefficient, scale);

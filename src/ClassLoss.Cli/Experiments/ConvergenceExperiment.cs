@@ -9,11 +9,8 @@ namespace ClassLoss.Cli.Experiments;
 /// <summary>Section 1 (seed 001): CE vs MSE/Brier convergence with plain SGD, over several learning rates.</summary>
 internal static class ConvergenceExperiment
 {
-    /// <summary>The section: its name in the summary table, the PNG it writes, its announcement and how it runs.</summary>
-    public static ReportSection Section { get; } = new("1 CE vs MSE/Brier convergence (seed 001)", "convergence.png", "CE vs MSE/Brier, plain SGD", Run);
-
-    /// <summary>Runs the section, appends it to <paramref name="md"/>, writes the plot and returns the verdict.</summary>
-    private static string Run(ExperimentSettings s, ExperimentData data, StringBuilder md)
+    /// <summary>Runs the section, appends it to <paramref name="md"/>, writes its plot and returns the verdict.</summary>
+    public static string Run(ReportSection section, ExperimentSettings s, ExperimentData data, StringBuilder md)
     {
         var subset = data.Subset;
         string[] losses = ["ce", "brier", "mse"];
@@ -37,7 +34,7 @@ internal static class ConvergenceExperiment
             [r.Loss, Invariant($"{r.Lr}"), .. Enumerable.Range(0, s.Epochs).Select(e => e < r.H.Count ? $"{Lab.F(r.H[e].TestAccuracy, "0.000")} / {Lab.F(r.H[e].TrainLoss, "0.000")}" : "diverged")]));
 
         md.AppendLine();
-        md.AppendLine($"![test accuracy per epoch]({Section.Plot})");
+        md.AppendLine($"![test accuracy per epoch]({section.Plot})");
         md.AppendLine();
 
         // Verdict: per learning rate, CE's mean test accuracy over the second half of the epochs ("late in training")
@@ -102,7 +99,7 @@ internal static class ConvergenceExperiment
         md.AppendLine();
         AppendVerdict(md, verdict);
 
-        SavePlot(s, Section.Plot, runs.Select(r => new Series(Invariant($"{r.Loss} lr={r.Lr}"), [.. r.H.Select(m => (double)m.Epoch)], [.. r.H.Select(m => m.TestAccuracy)])),
+        SavePlot(s, section.Plot, runs.Select(r => new Series(Invariant($"{r.Loss} lr={r.Lr}"), [.. r.H.Select(m => (double)m.Epoch)], [.. r.H.Select(m => m.TestAccuracy)])),
             "epoch", "test accuracy", "plain SGD: CE vs Brier vs MSE", width: 900, height: 550);
         return verdict;
     }

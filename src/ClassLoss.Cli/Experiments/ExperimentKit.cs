@@ -16,7 +16,7 @@ internal static class ExperimentKit
 {
     /// <summary>One section of the report: its name in the summary table, the PNG it writes, the line it announces
     /// itself with, and how it runs (appends its part of the report and returns its verdict).</summary>
-    public sealed record ReportSection(string Title, string Plot, string Announcement, Func<ExperimentSettings, ExperimentData, StringBuilder, string> Run);
+    public sealed record ReportSection(string Title, string Plot, string Announcement, Func<ReportSection, ExperimentSettings, ExperimentData, StringBuilder, string> Run);
 
     /// <summary>The data a section may use: the subsets of the run's limits, and the full splits (to subset its own way).</summary>
     public sealed record ExperimentData(Lab.Splits Subset, Lab.Splits Full);

@@ -58,7 +58,7 @@ internal static class ExperimentsCommand
         for (int i = 0; i < Sections.Length; i++)
         {
             AnsiConsole.MarkupLine(Invariant($"[bold]{i + 1}[/] {Sections[i].Announcement}"));
-            verdicts.Add((Sections[i].Title, Sections[i].Run(s, data, md)));
+            verdicts.Add((Sections[i].Title, Sections[i].Run(Sections[i], s, data, md)));
         }
 
         md.AppendLine("## Summary");
@@ -80,7 +80,13 @@ internal static class ExperimentsCommand
 
     /// <summary>The report's sections, in order (a section's number is its place here).</summary>
     internal static readonly ReportSection[] Sections =
-        [ConvergenceExperiment.Section, SaturationExperiment.Section, ImbalanceExperiment.Section, SoftLabelsExperiment.Section, PrecisionExperiment.Section];
+    [
+        new("1 CE vs MSE/Brier convergence (seed 001)", "convergence.png", "CE vs MSE/Brier, plain SGD", ConvergenceExperiment.Run),
+        new("2 Gradient saturation (seed 000 §2.5)", "saturation.png", "gradient saturation through a sigmoid", SaturationExperiment.Run),
+        new("3 Imbalance (seed 003)", "imbalance.png", "long-tailed training data", ImbalanceExperiment.Run),
+        new("4 Soft vs hard labels (seed 000 §2.1)", "soft_labels.png", "soft vs hard labels", SoftLabelsExperiment.Run),
+        new("5 Fused log-softmax precision (seeds 000, 004)", "logsoftmax_precision.png", "fused log-softmax vs log(softmax) in float", PrecisionExperiment.Run),
+    ];
 
     /// <summary>The PNG files every run writes.</summary>
     internal static readonly string[] Plots = [.. Sections.Select(x => x.Plot)];

@@ -9,11 +9,8 @@ namespace ClassLoss.Cli.Experiments;
 /// <summary>Section 3 (seed 003): CE vs weighted CE vs class-balanced CE vs focal on a long-tailed training set.</summary>
 internal static class ImbalanceExperiment
 {
-    /// <summary>The section: its name in the summary table, the PNG it writes, its announcement and how it runs.</summary>
-    public static ReportSection Section { get; } = new("3 Imbalance (seed 003)", "imbalance.png", "long-tailed training data", Run);
-
-    /// <summary>Runs the section, appends it to <paramref name="md"/>, writes the plot and returns the verdict.</summary>
-    private static string Run(ExperimentSettings s, ExperimentData data, StringBuilder md)
+    /// <summary>Runs the section, appends it to <paramref name="md"/>, writes its plot and returns the verdict.</summary>
+    public static string Run(ReportSection section, ExperimentSettings s, ExperimentData data, StringBuilder md)
     {
         var train = Head(data.Full.Train, s.TrainLimit).LongTailed(s.Imbalance, s.Seed);
         var tail = new Lab.Splits(train, null, Head(data.Full.Test, s.TestLimit));
@@ -35,7 +32,7 @@ internal static class ImbalanceExperiment
             [r.Loss, Lab.F(r.R.Accuracy, "0.000"), Lab.F(r.R.BalancedAccuracy, "0.000"), .. r.R.PerClass.Select(pc => Lab.F(pc.Recall, "0.00"))]));
 
         md.AppendLine();
-        md.AppendLine($"![per-class recall]({Section.Plot})");
+        md.AppendLine($"![per-class recall]({section.Plot})");
         md.AppendLine();
         double baseBal = reports[0].R.BalancedAccuracy;
         int better = reports.Skip(1).Count(r => r.R.BalancedAccuracy > baseBal);
@@ -46,7 +43,7 @@ internal static class ImbalanceExperiment
         md.AppendLine();
         AppendVerdict(md, verdict);
 
-        SavePlot(s, Section.Plot, reports.Select(r => new Series(r.Loss, [.. Enumerable.Range(0, k).Select(c => (double)c)], [.. r.R.PerClass.Select(pc => pc.Recall)])),
+        SavePlot(s, section.Plot, reports.Select(r => new Series(r.Loss, [.. Enumerable.Range(0, k).Select(c => (double)c)], [.. r.R.PerClass.Select(pc => pc.Recall)])),
             "class (training count falls left to right)", "test recall");
         return verdict;
     }

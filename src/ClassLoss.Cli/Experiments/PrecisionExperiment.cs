@@ -9,11 +9,8 @@ namespace ClassLoss.Cli.Experiments;
 /// <summary>Section 5 (seeds 000, 004): fused log-softmax vs softmax-then-log in float, against a double reference.</summary>
 internal static class PrecisionExperiment
 {
-    /// <summary>The section: its name in the summary table, the PNG it writes, its announcement and how it runs.</summary>
-    public static ReportSection Section { get; } = new("5 Fused log-softmax precision (seeds 000, 004)", "logsoftmax_precision.png", "fused log-softmax vs log(softmax) in float", Run);
-
-    /// <summary>Runs the section, appends it to <paramref name="md"/>, writes the plot and returns the verdict.</summary>
-    private static string Run(ExperimentSettings s, ExperimentData data, StringBuilder md)
+    /// <summary>Runs the section, appends it to <paramref name="md"/>, writes its plot and returns the verdict.</summary>
+    public static string Run(ReportSection section, ExperimentSettings s, ExperimentData data, StringBuilder md)
     {
         double[] gaps = [1, 2, 5, 10, 20, 30, 50, 80, 87, 88, 90, 100, 103, 104, 105, 110, 120, 150, 200];
         var fusedErr = new List<double>();
@@ -56,7 +53,7 @@ internal static class PrecisionExperiment
             [Lab.F(gaps[i], "0"), Lab.F(fusedErr[i], "0.0e+0"), double.IsInfinity(naiveErr[i]) ? "∞" : Lab.F(naiveErr[i], "0.0e+0"), naiveInf[i] ? "yes" : "no"]));
 
         md.AppendLine();
-        md.AppendLine($"![error vs gap]({Section.Plot})");
+        md.AppendLine($"![error vs gap]({section.Plot})");
         md.AppendLine();
         double maxFused = fusedErr.Max();
         double maxNaive = naiveErr.Max();
@@ -69,7 +66,7 @@ internal static class PrecisionExperiment
 
         // log10 of the error, floored at 1e-12 (exact) and capped at 1e3 (−∞ plotted at the cap).
         static double L(double e) => Math.Log10(Math.Clamp(e, 1e-12, 1e3));
-        SavePlot(s, Section.Plot, [new("fused LogSoftmax (float)", gaps, [.. fusedErr.Select(L)]), new("log(Softmax) (float); -inf drawn at 3", gaps, [.. naiveErr.Select(L)])],
+        SavePlot(s, section.Plot, [new("fused LogSoftmax (float)", gaps, [.. fusedErr.Select(L)]), new("log(Softmax) (float); -inf drawn at 3", gaps, [.. naiveErr.Select(L)])],
             "logit gap g", "log10 max abs error");
         return verdict;
     }

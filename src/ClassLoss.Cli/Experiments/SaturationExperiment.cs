@@ -12,11 +12,8 @@ namespace ClassLoss.Cli.Experiments;
 /// <summary>Section 2 (seed 000 §2.5): gradient saturation of MSE through a sigmoid vs BCE, from the kernels and on saturated real logits.</summary>
 internal static class SaturationExperiment
 {
-    /// <summary>The section: its name in the summary table, the PNG it writes, its announcement and how it runs.</summary>
-    public static ReportSection Section { get; } = new("2 Gradient saturation (seed 000 §2.5)", "saturation.png", "gradient saturation through a sigmoid", Run);
-
-    /// <summary>Runs the section, appends it to <paramref name="md"/>, writes the plot and returns the verdict.</summary>
-    private static string Run(ExperimentSettings s, ExperimentData data, StringBuilder md)
+    /// <summary>Runs the section, appends it to <paramref name="md"/>, writes its plot and returns the verdict.</summary>
+    public static string Run(ReportSection section, ExperimentSettings s, ExperimentData data, StringBuilder md)
     {
         var subset = data.Subset;
         var ms = new List<double>();
@@ -45,7 +42,7 @@ internal static class SaturationExperiment
             [Lab.F(ms[i], "0.0"), Lab.F(bce[i], "0.000e+0"), Lab.F(mse[i], "0.000e+0"), Lab.F(mse[i] / bce[i], "0.000e+0")]));
 
         md.AppendLine();
-        md.AppendLine($"![|dL/dm| vs m]({Section.Plot})");
+        md.AppendLine($"![|dL/dm| vs m]({section.Plot})");
         md.AppendLine();
 
         // Real data: a softmax model with weights scaled up (saturated logits) before any training.
@@ -77,7 +74,7 @@ internal static class SaturationExperiment
         md.AppendLine();
         AppendVerdict(md, verdict);
 
-        SavePlot(s, Section.Plot, [new("BCE |dL/dm|", [.. ms], [.. bce]), new("MSE through sigmoid |dL/dm|", [.. ms], [.. mse])], "logit m (target 1)", "|dL/dm|");
+        SavePlot(s, section.Plot, [new("BCE |dL/dm|", [.. ms], [.. bce]), new("MSE through sigmoid |dL/dm|", [.. ms], [.. mse])], "logit m (target 1)", "|dL/dm|");
         return verdict;
     }
 

@@ -11,11 +11,8 @@ namespace ClassLoss.Cli.Experiments;
 /// <summary>Section 4 (seed 000 §2.1): hard labels vs label smoothing vs teacher soft targets.</summary>
 internal static class SoftLabelsExperiment
 {
-    /// <summary>The section: its name in the summary table, the PNG it writes, its announcement and how it runs.</summary>
-    public static ReportSection Section { get; } = new("4 Soft vs hard labels (seed 000 §2.1)", "soft_labels.png", "soft vs hard labels", Run);
-
-    /// <summary>Runs the section, appends it to <paramref name="md"/>, writes the plot and returns the verdict.</summary>
-    private static string Run(ExperimentSettings s, ExperimentData data, StringBuilder md)
+    /// <summary>Runs the section, appends it to <paramref name="md"/>, writes its plot and returns the verdict.</summary>
+    public static string Run(ReportSection section, ExperimentSettings s, ExperimentData data, StringBuilder md)
     {
         var subset = data.Subset;
         const string Optimizer = "sgd:lr=0.1,momentum=0.9";
@@ -55,7 +52,7 @@ internal static class SoftLabelsExperiment
         Table(md, ["targets", "test NLL", "test ECE", "test accuracy"], rows.Select(r => (IReadOnlyList<string>)[r.Name, Lab.F(r.R.LogLoss), Lab.F(r.R.Ece), Lab.F(r.R.Accuracy)]));
 
         md.AppendLine();
-        md.AppendLine($"![NLL and ECE by target kind]({Section.Plot})");
+        md.AppendLine($"![NLL and ECE by target kind]({section.Plot})");
         md.AppendLine();
         var h = rows[0].R;
         int wins = 0;
@@ -70,7 +67,7 @@ internal static class SoftLabelsExperiment
         AppendVerdict(md, verdict);
 
         double[] xs = [0, 1, 2];
-        SavePlot(s, Section.Plot, [new("test NLL", xs, [.. rows.Select(r => r.R.LogLoss)]), new("test ECE", xs, [.. rows.Select(r => r.R.Ece)])],
+        SavePlot(s, section.Plot, [new("test NLL", xs, [.. rows.Select(r => r.R.LogLoss)]), new("test ECE", xs, [.. rows.Select(r => r.R.Ece)])],
             null, null, xTicks: (xs, ["hard", "smoothed 0.1", "teacher soft"]));
         return verdict;
     }

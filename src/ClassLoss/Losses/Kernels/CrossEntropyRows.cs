@@ -87,6 +87,16 @@ internal static class CrossEntropyRows
         return s;
     }
 
+    /// <summary>What both reference rows start from: <c>1/τ</c>, the smoothing mass per class <c>ε/K</c>, the row's
+    /// maximum <c>m</c> of <c>z/τ</c>, and (returned) <c>log Σ exp(z/τ - m)</c>.</summary>
+    private static double Scaled<T>(ReadOnlySpan<T> z, double eps, double tau, out double invTau, out double smoothPerClass, out double m)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        invTau = 1.0 / tau;
+        smoothPerClass = eps / z.Length;
+        return LogSumExp.Parts(z, tau, out m);
+    }
+
     /// <summary>
     /// The class-index row: returns the weighted row loss and, unless <paramref name="g"/> is empty, overwrites it
     /// with the row's gradient times <paramref name="scale"/>.
@@ -97,9 +107,7 @@ internal static class CrossEntropyRows
     {
         int classes = z.Length;
         bool weighted = !w.IsEmpty;
-        double invTau = 1.0 / tau;
-        double smoothPerClass = eps / classes;
-        double ls = LogSumExp.Parts(z, tau, out double m);
+        double ls = Scaled(z, eps, tau, out double invTau, out double smoothPerClass, out double m);
         double wy = weighted ? w[y] : 1.0;
         double hard = (1 - eps) * wy;
         double loss = hard == 0 ? 0 : hard * ((m - (double.CreateTruncating(z[y]) * invTau)) + ls);
@@ -148,9 +156,7 @@ internal static class CrossEntropyRows
     {
         int classes = z.Length;
         bool weighted = !w.IsEmpty;
-        double invTau = 1.0 / tau;
-        double smoothPerClass = eps / classes;
-        double ls = LogSumExp.Parts(z, tau, out double m);
+        double ls = Scaled(z, eps, tau, out double invTau, out double smoothPerClass, out double m);
         double loss = 0;
         double qTotal = 0;
         for (int c = 0; c < classes; c++)

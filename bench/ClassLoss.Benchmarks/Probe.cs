@@ -9,7 +9,8 @@ namespace ClassLoss.Benchmarks;
 /// against any commit (for before/after figures, run it on a commit and on its parent, alternately):
 /// <c>--probe N K [rounds]</c>. Every case runs once per round, round-robin (so drift and other load hit every case
 /// alike), a round timing as many back-to-back calls as fill about 2 ms; it prints the median and the minimum over
-/// the rounds, per call and per element, and the median's ratio to the floors. <c>PROBE_TORCH=1</c> adds libtorch's
+/// the rounds, per call and per element, and the median's ratio to the floors. The cases are the loss matrix's
+/// (LossBenchmarks) at 1 and 2 threads, plus focal with soft targets and BCE forward-only. <c>PROBE_TORCH=1</c> adds libtorch's
 /// cross-entropy and BCE forward+backward (TorchSharp-cpu, same threads) to the rotation.
 /// </summary>
 public static class Probe
@@ -55,29 +56,32 @@ public static class Probe
         }
 
         var g = new float[z.Length];
-        var ce1 = new CrossEntropyOptions();
-        var ce2 = new CrossEntropyOptions { MaxDegreeOfParallelism = 2 };
-        var smooth = new CrossEntropyOptions { LabelSmoothing = 0.1 };
-        var focal = new SoftmaxFocalOptions();
-        var sigmoidFocal = new SigmoidFocalOptions();
-        var bce1 = new BinaryCrossEntropyOptions();
-        var bce2 = new BinaryCrossEntropyOptions { MaxDegreeOfParallelism = 2 };
         var cases = new List<Case>
         {
             new("copy floor", () => z.AsSpan().CopyTo(g)),
             new("read floor", () => Floors.Read(z)),
-            new("CE F 1T", () => SoftmaxCrossEntropy.Evaluate<float>(z, y, k, ce1, default, default)),
-            new("CE F+B 1T", () => SoftmaxCrossEntropy.Evaluate<float>(z, y, k, ce1, g, default)),
-            new("CE F+B 2T", () => SoftmaxCrossEntropy.Evaluate<float>(z, y, k, ce2, g, default)),
-            new("CE smooth F+B", () => SoftmaxCrossEntropy.Evaluate<float>(z, y, k, smooth, g, default)),
-            new("CE soft F+B", () => SoftmaxCrossEntropy.Evaluate<float>(z, soft, k, ce1, g, default)),
-            new("focal F+B", () => SoftmaxFocal.Evaluate<float>(z, y, k, focal, g, default)),
-            new("focal soft F+B", () => SoftmaxFocal.Evaluate<float>(z, soft, k, focal, g, default)),
-            new("sfocal F+B", () => SigmoidFocal.Evaluate<float>(z, t, k, sigmoidFocal, g, default)),
-            new("BCE F 1T", () => SigmoidBinaryCrossEntropy.Evaluate<float>(z, t, k, bce1, default, default)),
-            new("BCE F+B 1T", () => SigmoidBinaryCrossEntropy.Evaluate<float>(z, t, k, bce1, g, default)),
-            new("BCE F+B 2T", () => SigmoidBinaryCrossEntropy.Evaluate<float>(z, t, k, bce2, g, default)),
         };
+
+        // The matrix's cases (LossBenchmarks) and two more (focal with soft targets, BCE forward-only), at 1 and 2 threads.
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var ce = new CrossEntropyOptions { MaxDegreeOfParallelism = threads };
+            var smooth = new CrossEntropyOptions { LabelSmoothing = 0.1, MaxDegreeOfParallelism = threads };
+            var focal = new SoftmaxFocalOptions { MaxDegreeOfParallelism = threads };
+            var sigmoidFocal = new SigmoidFocalOptions { MaxDegreeOfParallelism = threads };
+            var bce = new BinaryCrossEntropyOptions { MaxDegreeOfParallelism = threads };
+            string th = threads.ToString(CultureInfo.InvariantCulture) + "T";
+            cases.Add(new($"CE F {th}", () => SoftmaxCrossEntropy.Evaluate<float>(z, y, k, ce, default, default)));
+            cases.Add(new($"CE F+B {th}", () => SoftmaxCrossEntropy.Evaluate<float>(z, y, k, ce, g, default)));
+            cases.Add(new($"CE smooth F+B {th}", () => SoftmaxCrossEntropy.Evaluate<float>(z, y, k, smooth, g, default)));
+            cases.Add(new($"CE soft F+B {th}", () => SoftmaxCrossEntropy.Evaluate<float>(z, soft, k, ce, g, default)));
+            cases.Add(new($"focal F+B {th}", () => SoftmaxFocal.Evaluate<float>(z, y, k, focal, g, default)));
+            cases.Add(new($"focal soft F+B {th}", () => SoftmaxFocal.Evaluate<float>(z, soft, k, focal, g, default)));
+            cases.Add(new($"sfocal F+B {th}", () => SigmoidFocal.Evaluate<float>(z, t, k, sigmoidFocal, g, default)));
+            cases.Add(new($"BCE F {th}", () => SigmoidBinaryCrossEntropy.Evaluate<float>(z, t, k, bce, default, default)));
+            cases.Add(new($"BCE F+B {th}", () => SigmoidBinaryCrossEntropy.Evaluate<float>(z, t, k, bce, g, default)));
+        }
+
         if (Environment.GetEnvironmentVariable("PROBE_TORCH") == "1")
         {
             AddTorch(cases, z, y, t, n, k);
@@ -116,7 +120,7 @@ public static class Probe
             double median = Median(times[c]);
             double min = times[c].Min();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{cases[c].Name,-16} {median,10:F4} ms ({min,9:F4})  {median * 1e6 / z.Length,7:F3} ns/elem  {median / copy,5:F2}x copy  {median / read,5:F2}x read"));
+                $"{cases[c].Name,-19} {median,10:F4} ms ({min,9:F4})  {median * 1e6 / z.Length,7:F3} ns/elem  {median / copy,5:F2}x copy  {median / read,5:F2}x read"));
         }
 
         return 0;

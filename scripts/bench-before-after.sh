@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Before/after figures for one shape: builds the benchmark of two commits (each its own code) and runs their probes
 # alternately, BEFORE then AFTER, PAIRS times on this machine, then prints one Markdown table of the medians over the
-# pairs of each probe's per-case median, with after/before. Both commits must have the public-API probe (0e67995 or later).
+# pairs of each probe's per-case median, with after/before. The probe uses the public API only, so both trees get this
+# checkout's bench/ClassLoss.Benchmarks/Probe.cs (the same cases on both sides); both commits must have the probe's
+# entry point (`--probe N K ROUNDS`, 0e67995 or later).
 #
 #   scripts/bench-before-after.sh BEFORE [AFTER=HEAD] [N=4096] [K=1000] [PAIRS=5] [ROUNDS=20]
 #   PROBE_TORCH=1 scripts/bench-before-after.sh 0e67995      # adds libtorch's CE and BCE to both runs
@@ -22,6 +24,7 @@ trap 'for d in "$work"/before "$work"/after; do [ -d "$d" ] && git -C "$root" wo
 for side in before after; do
   rev=${before}; [ "$side" = after ] && rev=${after}
   git -C "$root" worktree add --detach "$work/$side" "$rev" >/dev/null 2>&1
+  cp "$root/bench/ClassLoss.Benchmarks/Probe.cs" "$work/$side/bench/ClassLoss.Benchmarks/Probe.cs"
   (cd "$work/$side" && dotnet build bench/ClassLoss.Benchmarks -c Release -v q -nologo >/dev/null)
 done
 

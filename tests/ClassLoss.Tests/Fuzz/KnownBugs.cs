@@ -9,50 +9,6 @@ namespace ClassLoss.Tests.Fuzz;
 internal static class KnownBugs
 {
     /// <summary>
-    /// True when row <paramref name="row"/> of [N, <paramref name="k"/>] logits is one on which <c>lse = m + log S</c>
-    /// (LogSumExp.Compute) loses <c>log S</c> to the spacing of the maximum <c>m</c> by more than 1e-7, so that
-    /// <c>log p = z - lse</c> as the generic kernels form it is off by more than that: logits of about 1e9 and larger.
-    /// (The cross-entropy kernels keep <c>m</c> and <c>log S</c> apart and are not affected.)
-    /// </summary>
-    public static bool LogSumExpLosesPrecision(float[] x, int k, int row)
-    {
-        double m = double.NegativeInfinity;
-        for (int c = 0; c < k; c++)
-        {
-            m = Math.Max(m, x[(row * k) + c]);
-        }
-
-        if (!double.IsFinite(m))
-        {
-            return false;
-        }
-
-        double s = 0;
-        for (int c = 0; c < k; c++)
-        {
-            s += Math.Exp(x[(row * k) + c] - m);
-        }
-
-        double ls = Math.Log(s);
-        return Math.Abs((m + ls - m) - ls) > 1e-7;
-    }
-
-    /// <summary>The rows of <paramref name="b"/> for which <see cref="LogSumExpLosesPrecision"/> holds.</summary>
-    public static bool[] RowsWhereLogSumExpLosesPrecision(Batch b)
-    {
-        var rows = new bool[b.N];
-        if (b.K > 0 && b.X.Length == b.N * b.K)
-        {
-            for (int i = 0; i < b.N; i++)
-            {
-                rows[i] = LogSumExpLosesPrecision(b.X, b.K, i);
-            }
-        }
-
-        return rows;
-    }
-
-    /// <summary>
     /// True when row <paramref name="row"/> has a class with a positive target more than float.MaxValue below the row's
     /// maximum logit, or a loss Σ α t_c (m - z_c) beyond float.MaxValue: the fused soft-target focal kernel forms those
     /// terms in float.

@@ -237,15 +237,11 @@ internal sealed class FocalIndexSpec : LossSpec<SoftmaxFocalOptions>
 
     public override BatchSpec Batch { get; } = new(InputKind.Logits, TargetKind.Labels);
 
-    // KNOWN BUG: the generic focal row (SoftmaxFocal.Row, the double path and the float fallback) forms
-    // log p = z - LogSumExp.Compute(z) = z - (m + log S), which loses log S to the spacing of m for logits of about 1e9
-    // and more: at a tie of two logits of 1e16 it gives p = 1 for both, loss +∞ (γ = 0) and a NaN or ∞ gradient (γ = 2)
-    // where the fused float kernel gives log 2 and ±0.5. Those rows are left out.
     // KNOWN BUG: the fused kernel forms the row's gradient factor s·T/S in float, so an α beyond float range (a ClassAlpha
     // of 3.5e38) makes the row's gradient ±∞ and NaN (0·∞) where the double path's entries are finite: see
-    // KnownBugs.RowsWhereTheGradientFactorOverflowsFloat. Those rows are left out too.
+    // KnownBugs.RowsWhereTheGradientFactorOverflowsFloat. Those rows are left out.
     public override bool[]? RowsWithAKnownBug(Batch b, SoftmaxFocalOptions o, Outcome reference) =>
-        KnownBugs.Or(KnownBugs.RowsWhereLogSumExpLosesPrecision(b), KnownBugs.RowsWhereTheGradientFactorOverflowsFloat(b, Units(b, o, reference)));
+        KnownBugs.RowsWhereTheGradientFactorOverflowsFloat(b, Units(b, o, reference));
 
     public override Gen<(SoftmaxFocalOptions Options, string? BadOption)> Options(Batch b) => FocalGen.Options(b);
 
@@ -276,15 +272,14 @@ internal sealed class FocalSoftSpec : LossSpec<SoftmaxFocalOptions>
 
     public override BatchSpec Batch { get; } = new(InputKind.Logits, TargetKind.ProbabilityRows);
 
-    // KNOWN BUG: the generic focal row loses log S at logits of about 1e9 and more (see FocalIndexSpec); and the fused
-    // soft-target kernel (float, one α, γ in {0, 1, 2}) forms -log p_c = (m - z_c) + log S in float, so a row in which a
-    // class with a positive target lies more than float.MaxValue below the maximum, or whose loss passes float.MaxValue,
-    // gets loss +∞ and (γ > 0) a NaN gradient where the double path is finite: logits [3e38, -2e38, 0], targets
+    // KNOWN BUG: the fused soft-target kernel (float, one α, γ in {0, 1, 2}) forms -log p_c = (m - z_c) + log S in
+    // float, so a row in which a class with a positive target lies more than float.MaxValue below the maximum, or whose
+    // loss passes float.MaxValue, gets loss +∞ and (γ > 0) a NaN gradient where the double path is finite: logits [3e38, -2e38, 0], targets
     // [0.2, 0.3, 0.5], γ = 2 give +∞ and [NaN, NaN, NaN] instead of 3.0000000448e38 and [0.8, -0.3, -0.5]. Those rows are left out.
     // And the gradient factor overflows float as for index targets.
     public override bool[]? RowsWithAKnownBug(Batch b, SoftmaxFocalOptions o, Outcome reference)
     {
-        bool[] rows = KnownBugs.Or(KnownBugs.RowsWhereLogSumExpLosesPrecision(b), KnownBugs.RowsWhereTheGradientFactorOverflowsFloat(b, Units(b, o, reference)));
+        bool[] rows = KnownBugs.RowsWhereTheGradientFactorOverflowsFloat(b, Units(b, o, reference));
         if (o.ClassAlpha is null && o.Gamma is 0.0 or 1.0 or 2.0 && b.K > 0 && b.Targets.Length == b.X.Length)
         {
             for (int i = 0; i < rows.Length; i++)

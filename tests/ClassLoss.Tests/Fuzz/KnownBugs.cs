@@ -98,7 +98,4 @@ internal static class KnownBugs
 
         return a;
     }
-
-    /// <summary>True when a label is int.MinValue, the value the losses without an ignore index pass to Guard.Label as "no ignore index".</summary>
-    public static bool LabelIsIntMinValue(Batch b) => Array.IndexOf(b.Labels, int.MinValue) >= 0;
 }

@@ -506,10 +506,6 @@ internal sealed class MultiMarginSpec : LossSpec<MultiMarginHingeOptions>
 
     public override BatchSpec Batch { get; } = new(InputKind.Logits, TargetKind.Labels, IgnorableLabels: false);
 
-    // KNOWN BUG: a label of int.MinValue passes validation (Guard.Label is given int.MinValue as "no ignore index") and
-    // then indexes the scores: IndexOutOfRangeException instead of an ArgumentException naming labels[i].
-    public override bool HitsKnownBug(Batch b, MultiMarginHingeOptions o) => KnownBugs.LabelIsIntMinValue(b);
-
     public override Gen<(MultiMarginHingeOptions Options, string? BadOption)> Options(Batch b) =>
         from which in OptionGen.Which(b, 3)
         from reduction in OptionGen.Reductions

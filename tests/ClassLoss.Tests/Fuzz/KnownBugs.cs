@@ -41,13 +41,6 @@ internal static class KnownBugs
     }
 
     /// <summary>
-    /// True when the float path's sum is +∞ only because the element losses, summed in float vector lanes by the fused
-    /// element-wise kernels, pass float.MaxValue although the double sum is finite.
-    /// </summary>
-    public static bool FloatLaneSumOverflows(Outcome f, Outcome d) =>
-        double.IsPositiveInfinity(f.Result.Sum) && double.IsFinite(d.Result.Sum) && d.Result.Sum >= float.MaxValue * (1 - FuzzTolerance.Rel);
-
-    /// <summary>
     /// The rows whose gradient entries have terms (units) beyond float range: the fused softmax kernels form the row's
     /// gradient factor (reduction factor × target weight / temperature, or × α (1 + γ)) in float, so with class weights
     /// or α beyond float range it overflows to ∞ and the row's gradient becomes ±∞ or NaN although its entries are finite.
@@ -59,30 +52,6 @@ internal static class KnownBugs
         for (int j = 0; j < units.Gradient.Length; j++)
         {
             rows[j / k] |= units.Gradient[j] >= float.MaxValue * (1 - FuzzTolerance.Rel);
-        }
-
-        return rows;
-    }
-
-    /// <summary>
-    /// The rows with an element whose logit is ±∞ and whose soft target t (0 &lt; t &lt; 1) makes the focal weight
-    /// <c>α_t m^γ</c> (m = t at -∞, 1 - t at +∞) underflow in float: the fused sigmoid focal kernel's vector path then
-    /// computes the element's loss as 0·∞ = NaN where its limit (the generic path's result) is +∞.
-    /// </summary>
-    public static bool[] RowsWithAnInfiniteLogitAgainstATinySoftTarget(Batch b, SigmoidFocalOptions o)
-    {
-        var rows = new bool[b.N];
-        int k = Math.Max(1, b.K);
-        bool useAlpha = o.ApplyClassBalancing && o.Alpha >= 0;
-        for (int j = 0; j < b.X.Length && j < b.Targets.Length && j / k < rows.Length; j++)
-        {
-            double t = b.Targets[j];
-            if (float.IsInfinity(b.X[j]) && t > 0 && t < 1)
-            {
-                double m = b.X[j] < 0 ? t : 1 - t;
-                double at = useAlpha ? (o.Alpha * t) + ((1 - o.Alpha) * (1 - t)) : 1.0;
-                rows[j / k] |= at * Math.Pow(m, o.Gamma) < 1e-44;
-            }
         }
 
         return rows;

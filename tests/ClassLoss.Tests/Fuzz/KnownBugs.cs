@@ -40,23 +40,6 @@ internal static class KnownBugs
         return loss >= float.MaxValue * (1 - FuzzTolerance.Rel);
     }
 
-    /// <summary>
-    /// The rows whose gradient entries have terms (units) beyond float range: the fused softmax kernels form the row's
-    /// gradient factor (reduction factor × target weight / temperature, or × α (1 + γ)) in float, so with class weights
-    /// or α beyond float range it overflows to ∞ and the row's gradient becomes ±∞ or NaN although its entries are finite.
-    /// </summary>
-    public static bool[] RowsWhereTheGradientFactorOverflowsFloat(Batch b, Units units)
-    {
-        var rows = new bool[b.N];
-        int k = Math.Max(1, b.K);
-        for (int j = 0; j < units.Gradient.Length; j++)
-        {
-            rows[j / k] |= units.Gradient[j] >= float.MaxValue * (1 - FuzzTolerance.Rel);
-        }
-
-        return rows;
-    }
-
     /// <summary>Element-wise or of row flags.</summary>
     public static bool[] Or(bool[] a, bool[] b)
     {

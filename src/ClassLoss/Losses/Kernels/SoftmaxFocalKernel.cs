@@ -189,8 +189,9 @@ internal static unsafe partial class SoftmaxFocalKernel
     /// <c>Σ a_c q_c^γ L_c</c> and <c>total = Σ a_c (B_c + C_c)</c>; class d (the one that may have <c>p → 1</c>) is done
     /// in float64 with <c>q_d = S'/S</c>, <c>L_d = log1p(S')</c>. A second vector pass writes
     /// <c>g_j = s (p_j total - a_j (B_j + C_j))</c>. Terms with <c>a_c = 0</c> contribute 0 (masked classes). A row whose
-    /// gradient unit <c>s·total</c> leaves <see cref="FloatRange"/> is computed by <see cref="SoftmaxFocalRows.Row{T}"/>
-    /// instead.
+    /// float sums come out non-finite (a class with a positive target more than float.MaxValue below the maximum, a loss
+    /// beyond float range) or whose gradient unit <c>s·total</c> leaves <see cref="FloatRange"/> is computed by
+    /// <see cref="SoftmaxFocalRows.Row{T}"/> instead.
     /// </remarks>
     public static double FusedSoft(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int k, double gamma, double alpha,
         double tolerance, double scale, Span<float> gradient, Span<float> rowLosses, int maxThreads, out int checkFrom)
@@ -327,9 +328,12 @@ internal static unsafe partial class SoftmaxFocalKernel
         var (lossHi, totalHi) = SoftTerms<TV>(z + d + 1, t + d + 1, g == null ? null : g + d + 1, k - d - 1, pr);
         loss += lossLo + lossHi;
         double total = ownD + totalLo + totalHi;
-        if (g != null && !FloatRange.Fits(prm.Scale * total))
+        if (!double.IsFinite(loss) || !double.IsFinite(total) || (g != null && !FloatRange.Fits(prm.Scale * total)))
         {
-            // The gradient unit s·total leaves float range (an α beyond it): the double row.
+            // A float term overflowed: -log p_c = (max - z_c) + log S of a class with a positive target more than
+            // float.MaxValue below the maximum is ∞ (and then 0·∞ = NaN in C_c), or a lane sum of the loss passed
+            // float.MaxValue (or a masked class has a positive target); or the gradient unit s·total leaves float
+            // range. The double row gives the generic path's (finite where the true values are) result.
             return SoftmaxFocalRows.Row(new ReadOnlySpan<float>(z, k), new ReadOnlySpan<float>(t, k), -1, gamma, alpha,
                 default, prm.Scale, g == null ? default : new Span<float>(g, k));
         }

@@ -181,12 +181,14 @@ internal static class BrierRows
         where T : unmanaged, IFloatingPointIeee754<T> where TSoftmax : struct, IConst
     {
         bool useLabel = target.IsEmpty;
-        double lse = TSoftmax.On ? LogSumExp.Compute(row) : 0;
+        // p = exp((z - m) - ls) with the maximum m and ls = log Σ exp(z - m) kept apart (z - (m + ls) loses ls next to a large m).
+        double m = 0;
+        double ls = TSoftmax.On ? LogSumExp.Parts(row, 1.0, out m) : 0;
         double loss = 0;
         double pDotD = 0;
         for (int c = 0; c < row.Length; c++)
         {
-            double p = TSoftmax.On ? Math.Exp(double.CreateTruncating(row[c]) - lse) : double.CreateTruncating(row[c]);
+            double p = TSoftmax.On ? Math.Exp((double.CreateTruncating(row[c]) - m) - ls) : double.CreateTruncating(row[c]);
             double t = useLabel ? (c == label ? 1.0 : 0.0) : double.CreateTruncating(target[c]);
             double e = p - t;
             loss += e * e;
@@ -195,7 +197,7 @@ internal static class BrierRows
 
         for (int c = 0; c < g.Length; c++)
         {
-            double p = TSoftmax.On ? Math.Exp(double.CreateTruncating(row[c]) - lse) : double.CreateTruncating(row[c]);
+            double p = TSoftmax.On ? Math.Exp((double.CreateTruncating(row[c]) - m) - ls) : double.CreateTruncating(row[c]);
             double t = useLabel ? (c == label ? 1.0 : 0.0) : double.CreateTruncating(target[c]);
             double d = 2 * (p - t);
             g[c] = T.CreateTruncating((TSoftmax.On ? p * (d - pDotD) : d) * scale);

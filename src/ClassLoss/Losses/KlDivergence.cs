@@ -153,10 +153,11 @@ public static class Entropy
                 return h;
             }
 
-            double lse = LogSumExp.Compute(row);
+            // log p = (z - m) - ls, never z - (m + ls), which loses ls next to a large maximum m.
+            double ls = LogSumExp.Parts(row, 1.0, out double m);
             for (int k = 0; k < row.Length; k++)
             {
-                double logP = double.CreateTruncating(row[k]) - lse;
+                double logP = (double.CreateTruncating(row[k]) - m) - ls;
                 double p = Math.Exp(logP);
                 if (p != 0)
                 {
@@ -166,7 +167,7 @@ public static class Entropy
 
             for (int k = 0; k < g.Length; k++)
             {
-                double logP = double.CreateTruncating(row[k]) - lse;
+                double logP = (double.CreateTruncating(row[k]) - m) - ls;
                 double p = Math.Exp(logP);
                 g[k] = T.CreateTruncating(p == 0 ? 0 : -p * (logP + h) * scale);
             }

@@ -108,11 +108,11 @@ public static class MultiMarginHinge
     {
         public static double Prepare(in Batch<T, int> b, MultiMarginHingeOptions o)
         {
-            Guard.Labels(b.Targets, b.Classes, int.MinValue, default, "labels");
+            Guard.Labels(b.Targets, b.Classes, ignoreIndex: null, default, "labels");
             return b.Rows;
         }
 
         public static double Generic(in Batch<T, int> b, MultiMarginHingeOptions o, double scale) =>
-            RowwiseKernel.Labels<T, Row, MultiMarginHingeOptions>(b, int.MinValue, o, scale);
+            RowwiseKernel.Labels<T, Row, MultiMarginHingeOptions>(b, ignoreIndex: null, o, scale);
     }
 }

@@ -67,37 +67,38 @@ public static class PolyLoss
         public static double Of<T>(ReadOnlySpan<T> z, int y, in double eps, double scale, Span<T> g)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
-            double lse = LogSumExp.Compute(z, 1.0, out _);
-            double py = Math.Exp(double.CreateTruncating(z[y]) - lse);
+            // m and log S apart: log p_c = (z_c - m) - ls, lse - z_c = (m - z_c) + ls (see LogSumExp.Parts).
+            double ls = LogSumExp.Parts(z, 1.0, out double m);
+            double py = Math.Exp((double.CreateTruncating(z[y]) - m) - ls);
             for (int c = 0; c < g.Length; c++)
             {
-                double p = Math.Exp(double.CreateTruncating(z[c]) - lse);
+                double p = Math.Exp((double.CreateTruncating(z[c]) - m) - ls);
                 double t = c == y ? 1.0 : 0.0;
                 g[c] = T.CreateTruncating((p - t - (eps * p * (t - py))) * scale);
             }
 
-            return lse - double.CreateTruncating(z[y]) + (eps * (1 - py));
+            return (m - double.CreateTruncating(z[y])) + ls + (eps * (1 - py));
         }
 
         public static double Of<T>(ReadOnlySpan<T> z, ReadOnlySpan<T> t, in double eps, double scale, Span<T> g)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
-            double lse = LogSumExp.Compute(z, 1.0, out _);
+            double ls = LogSumExp.Parts(z, 1.0, out double m);
             double ce = 0, pt = 0, tsum = 0;
             for (int c = 0; c < z.Length; c++)
             {
                 double tc = double.CreateTruncating(t[c]);
                 if (tc != 0)
                 {
-                    ce += tc * (lse - double.CreateTruncating(z[c]));
-                    pt += tc * Math.Exp(double.CreateTruncating(z[c]) - lse);
+                    ce += tc * ((m - double.CreateTruncating(z[c])) + ls);
+                    pt += tc * Math.Exp((double.CreateTruncating(z[c]) - m) - ls);
                     tsum += tc;
                 }
             }
 
             for (int c = 0; c < g.Length; c++)
             {
-                double p = Math.Exp(double.CreateTruncating(z[c]) - lse);
+                double p = Math.Exp((double.CreateTruncating(z[c]) - m) - ls);
                 double tc = double.CreateTruncating(t[c]);
                 g[c] = T.CreateTruncating(((p * tsum) - tc - (eps * p * (tc - pt))) * scale);
             }

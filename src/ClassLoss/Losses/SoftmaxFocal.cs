@@ -120,7 +120,7 @@ public static class SoftmaxFocal
         public static double Generic(in Batch<T, T> b, SoftmaxFocalOptions o, double scale) =>
             SoftmaxFocalKernel.Generic(b, o.Gamma, o.Alpha, o.ClassAlphaSpan, scale);
 
-        public static bool FusedCovers(in Batch<T, T> b, SoftmaxFocalOptions o) => SoftmaxFocalKernel.CoversSoft(o.ClassAlphaSpan, o.Gamma);
+        public static bool FusedCovers(in Batch<T, T> b, SoftmaxFocalOptions o) => SoftmaxFocalKernel.CoversSoft(o.ClassAlphaSpan, o.Gamma, o.Alpha);
 
         public static double Fused(in Batch<T, T> b, SoftmaxFocalOptions o, double scale, out int checkFrom) =>
             SoftmaxFocalKernel.FusedSoft(FloatSpan.Of(b.Input), FloatSpan.Of(b.Targets), b.Classes, o.Gamma, o.Alpha,

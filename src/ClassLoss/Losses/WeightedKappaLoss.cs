@@ -63,7 +63,7 @@ public static class WeightedKappaLoss
         o.Validate(classes);
         Guard.Length(rowLosses.Length, 0, nameof(rowLosses));
         int n = Batch.Labels(probabilities, labels, classes, gradient, default, nameof(probabilities)).Rows;
-        Guard.Labels(labels, classes, int.MinValue, default, nameof(labels));
+        Guard.Labels(labels, classes, ignoreIndex: null, default, nameof(labels));
         CrossEntropyFromProbabilities.CheckProbabilities(probabilities, classes);
 
         bool quadratic = o.Weighting == KappaWeighting.Quadratic;

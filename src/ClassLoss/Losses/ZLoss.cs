@@ -61,11 +61,14 @@ public static class ZLoss
         public static double Of<T>(ReadOnlySpan<T> z, ReadOnlySpan<T> unused, in double coef, double scale, Span<T> g)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
-            double lse = LogSumExp.Compute(z, 1.0, out _);
+            // The value needs lse itself (m + log S); the softmax takes m and log S apart, p_c = exp((z_c - m) - ls),
+            // since z_c - lse would lose log S next to a large m.
+            double ls = LogSumExp.Parts(z, 1.0, out double m);
+            double lse = m + ls;
             double factor = 2 * coef * lse * scale;
             for (int c = 0; c < g.Length; c++)
             {
-                double d = factor * Math.Exp(double.CreateTruncating(z[c]) - lse);
+                double d = factor * Math.Exp((double.CreateTruncating(z[c]) - m) - ls);
                 g[c] = TAdd.On ? g[c] + T.CreateTruncating(d) : T.CreateTruncating(d);
             }
 

@@ -59,13 +59,22 @@ public static class Guard
         }
     }
 
-    /// <summary>Checks a class index: in [0, K) unless it equals <paramref name="ignoreIndex"/>.</summary>
-    public static void Label(int label, int row, int classes, int ignoreIndex, string name)
+    /// <summary>
+    /// Checks a class index: in [0, K) unless it equals <paramref name="ignoreIndex"/>; with no ignore index
+    /// (<see langword="null"/>) every value outside [0, K) is rejected, <see cref="int.MinValue"/> included.
+    /// </summary>
+    /// <param name="label">The class index.</param>
+    /// <param name="row">Its row, for the message.</param>
+    /// <param name="classes">K.</param>
+    /// <param name="ignoreIndex">The index that marks a row to skip, or <see langword="null"/> when the loss has none.</param>
+    /// <param name="name">The argument's name, for the message.</param>
+    public static void Label(int label, int row, int classes, int? ignoreIndex, string name)
     {
         if ((uint)label >= (uint)classes && label != ignoreIndex)
         {
-            throw new ArgumentException(
-                string.Create(CultureInfo.InvariantCulture, $"{name}[{row}] is {label}, outside the classes [0, {classes}) and not the ignore index ({ignoreIndex})."), name);
+            throw new ArgumentException(ignoreIndex is { } ignore
+                ? string.Create(CultureInfo.InvariantCulture, $"{name}[{row}] is {label}, outside the classes [0, {classes}) and not the ignore index ({ignore}).")
+                : string.Create(CultureInfo.InvariantCulture, $"{name}[{row}] is {label}, outside the classes [0, {classes})."), name);
         }
     }
 
@@ -73,7 +82,13 @@ public static class Guard
     /// Checks every class index (see <see cref="Label"/>) and returns the mean's denominator: the sum of the weights
     /// of the rows that are not ignored (their count when <paramref name="weights"/> is empty), as PyTorch.
     /// </summary>
-    public static double Labels(ReadOnlySpan<int> labels, int classes, int ignoreIndex, ReadOnlySpan<double> weights, string name)
+    /// <param name="labels">N class indices.</param>
+    /// <param name="classes">K.</param>
+    /// <param name="ignoreIndex">The index that marks a row to skip, or <see langword="null"/> when the loss has none
+    /// (every label must then be a class).</param>
+    /// <param name="weights">Per-class weights (empty for ones).</param>
+    /// <param name="name">The argument's name, for the message.</param>
+    public static double Labels(ReadOnlySpan<int> labels, int classes, int? ignoreIndex, ReadOnlySpan<double> weights, string name)
     {
         double total = 0;
         for (int i = 0; i < labels.Length; i++)

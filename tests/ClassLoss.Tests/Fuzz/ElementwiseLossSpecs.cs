@@ -10,18 +10,6 @@ internal sealed class SigmoidFocalSpec : LossSpec<SigmoidFocalOptions>
 
     public override BatchSpec Batch { get; } = new(InputKind.Logits, TargetKind.ElementTargets);
 
-    // KNOWN BUG: the fused kernel sums element losses in float vector lanes, so its value and sum become +∞ once they pass
-    // float.MaxValue although LossResult.Sum is documented as accumulated in double (finite in the double path): two
-    // logits of 3e38 with target 0 already give +∞ (BCE) where the sum is 6e38. The outputs are still compared.
-    public override bool FloatSumHasAKnownBug(Batch b, SigmoidFocalOptions o, Outcome f, Outcome d) => KnownBugs.FloatLaneSumOverflows(f, d);
-
-    // KNOWN BUG: in the fused kernel's vector path an infinite logit against a soft target so small that α_t t^γ
-    // underflows in float (t = 1e-30, γ = 2) gives the element loss 0·∞ = NaN, where its limit, the generic path's
-    // result, is +∞: logits [0 × 7, -∞], targets [0 × 7, 1e-30], γ = 2, α = 0.75, K = 8 give a NaN row loss and sum
-    // instead of +∞ (K = 1, the scalar tail, gives +∞).
-    public override bool[]? RowsWithAKnownBug(Batch b, SigmoidFocalOptions o, Outcome reference) =>
-        KnownBugs.RowsWithAnInfiniteLogitAgainstATinySoftTarget(b, o);
-
     public override Gen<(SigmoidFocalOptions Options, string? BadOption)> Options(Batch b) =>
         from which in OptionGen.Which(b, 2)
         from reduction in OptionGen.Reductions
@@ -124,11 +112,6 @@ internal sealed class SigmoidBinaryCrossEntropySpec(bool elementWeights) : LossS
 
     public override BatchSpec Batch { get; } = new(InputKind.Logits, TargetKind.ElementTargets, Losses: LossBuffer.RowsOrElements,
         ElementWeights: elementWeights, LossesPercent: elementWeights ? 67 : 30);
-
-    // KNOWN BUG: the fused kernel sums element losses in float vector lanes, so its value and sum become +∞ once they pass
-    // float.MaxValue although LossResult.Sum is documented as accumulated in double (finite in the double path): two
-    // logits of 3e38 with target 0 already give +∞ (BCE) where the sum is 6e38. The outputs are still compared.
-    public override bool FloatSumHasAKnownBug(Batch b, BinaryCrossEntropyOptions o, Outcome f, Outcome d) => KnownBugs.FloatLaneSumOverflows(f, d);
 
     public override Gen<(BinaryCrossEntropyOptions Options, string? BadOption)> Options(Batch b) => BinaryCrossEntropyGen.Options(b);
 

@@ -1,5 +1,3 @@
-using ClassLoss.Losses;
-
 namespace ClassLoss.Tests.Fuzz;
 
 /// <summary>
@@ -8,130 +6,6 @@ namespace ClassLoss.Tests.Fuzz;
 /// </summary>
 internal static class KnownBugs
 {
-    /// <summary>
-    /// True when row <paramref name="row"/> of [N, <paramref name="k"/>] logits is one on which <c>lse = m + log S</c>
-    /// (LogSumExp.Compute) loses <c>log S</c> to the spacing of the maximum <c>m</c> by more than 1e-7, so that
-    /// <c>log p = z - lse</c> as the generic kernels form it is off by more than that: logits of about 1e9 and larger.
-    /// (The cross-entropy kernels keep <c>m</c> and <c>log S</c> apart and are not affected.)
-    /// </summary>
-    public static bool LogSumExpLosesPrecision(float[] x, int k, int row)
-    {
-        double m = double.NegativeInfinity;
-        for (int c = 0; c < k; c++)
-        {
-            m = Math.Max(m, x[(row * k) + c]);
-        }
-
-        if (!double.IsFinite(m))
-        {
-            return false;
-        }
-
-        double s = 0;
-        for (int c = 0; c < k; c++)
-        {
-            s += Math.Exp(x[(row * k) + c] - m);
-        }
-
-        double ls = Math.Log(s);
-        return Math.Abs((m + ls - m) - ls) > 1e-7;
-    }
-
-    /// <summary>The rows of <paramref name="b"/> for which <see cref="LogSumExpLosesPrecision"/> holds.</summary>
-    public static bool[] RowsWhereLogSumExpLosesPrecision(Batch b)
-    {
-        var rows = new bool[b.N];
-        if (b.K > 0 && b.X.Length == b.N * b.K)
-        {
-            for (int i = 0; i < b.N; i++)
-            {
-                rows[i] = LogSumExpLosesPrecision(b.X, b.K, i);
-            }
-        }
-
-        return rows;
-    }
-
-    /// <summary>
-    /// True when row <paramref name="row"/> has a class with a positive target more than float.MaxValue below the row's
-    /// maximum logit, or a loss Σ α t_c (m - z_c) beyond float.MaxValue: the fused soft-target focal kernel forms those
-    /// terms in float.
-    /// </summary>
-    public static bool SoftFocalRowOverflowsFloat(float[] x, float[] t, int k, int row, double alpha)
-    {
-        double m = double.NegativeInfinity;
-        for (int c = 0; c < k; c++)
-        {
-            m = Math.Max(m, x[(row * k) + c]);
-        }
-
-        double loss = 0;
-        for (int c = 0; c < k; c++)
-        {
-            double tc = t[(row * k) + c];
-            double gap = m - x[(row * k) + c];
-            if (tc > 0 && alpha != 0)
-            {
-                if (gap >= float.MaxValue * (1 - FuzzTolerance.Rel))
-                {
-                    return true;
-                }
-
-                loss += alpha * tc * gap;
-            }
-        }
-
-        return loss >= float.MaxValue * (1 - FuzzTolerance.Rel);
-    }
-
-    /// <summary>
-    /// True when the float path's sum is +∞ only because the element losses, summed in float vector lanes by the fused
-    /// element-wise kernels, pass float.MaxValue although the double sum is finite.
-    /// </summary>
-    public static bool FloatLaneSumOverflows(Outcome f, Outcome d) =>
-        double.IsPositiveInfinity(f.Result.Sum) && double.IsFinite(d.Result.Sum) && d.Result.Sum >= float.MaxValue * (1 - FuzzTolerance.Rel);
-
-    /// <summary>
-    /// The rows whose gradient entries have terms (units) beyond float range: the fused softmax kernels form the row's
-    /// gradient factor (reduction factor × target weight / temperature, or × α (1 + γ)) in float, so with class weights
-    /// or α beyond float range it overflows to ∞ and the row's gradient becomes ±∞ or NaN although its entries are finite.
-    /// </summary>
-    public static bool[] RowsWhereTheGradientFactorOverflowsFloat(Batch b, Units units)
-    {
-        var rows = new bool[b.N];
-        int k = Math.Max(1, b.K);
-        for (int j = 0; j < units.Gradient.Length; j++)
-        {
-            rows[j / k] |= units.Gradient[j] >= float.MaxValue * (1 - FuzzTolerance.Rel);
-        }
-
-        return rows;
-    }
-
-    /// <summary>
-    /// The rows with an element whose logit is ±∞ and whose soft target t (0 &lt; t &lt; 1) makes the focal weight
-    /// <c>α_t m^γ</c> (m = t at -∞, 1 - t at +∞) underflow in float: the fused sigmoid focal kernel's vector path then
-    /// computes the element's loss as 0·∞ = NaN where its limit (the generic path's result) is +∞.
-    /// </summary>
-    public static bool[] RowsWithAnInfiniteLogitAgainstATinySoftTarget(Batch b, SigmoidFocalOptions o)
-    {
-        var rows = new bool[b.N];
-        int k = Math.Max(1, b.K);
-        bool useAlpha = o.ApplyClassBalancing && o.Alpha >= 0;
-        for (int j = 0; j < b.X.Length && j < b.Targets.Length && j / k < rows.Length; j++)
-        {
-            double t = b.Targets[j];
-            if (float.IsInfinity(b.X[j]) && t > 0 && t < 1)
-            {
-                double m = b.X[j] < 0 ? t : 1 - t;
-                double at = useAlpha ? (o.Alpha * t) + ((1 - o.Alpha) * (1 - t)) : 1.0;
-                rows[j / k] |= at * Math.Pow(m, o.Gamma) < 1e-44;
-            }
-        }
-
-        return rows;
-    }
-
     /// <summary>Element-wise or of row flags.</summary>
     public static bool[] Or(bool[] a, bool[] b)
     {
@@ -142,7 +16,4 @@ internal static class KnownBugs
 
         return a;
     }
-
-    /// <summary>True when a label is int.MinValue, the value the losses without an ignore index pass to Guard.Label as "no ignore index".</summary>
-    public static bool LabelIsIntMinValue(Batch b) => Array.IndexOf(b.Labels, int.MinValue) >= 0;
 }

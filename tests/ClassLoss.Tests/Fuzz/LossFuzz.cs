@@ -131,7 +131,7 @@ internal abstract class LossSpec<TOptions>
 
         if (Batch.Targets == TargetKind.Labels)
         {
-            int ignore = Batch.IgnorableLabels ? b.IgnoreIndex : int.MinValue;
+            int? ignore = Batch.IgnorableLabels ? b.IgnoreIndex : null;
             for (int i = 0; i < b.Labels.Length; i++)
             {
                 int y = b.Labels[i];

@@ -106,13 +106,6 @@ internal sealed class CrossEntropyIndexSpec : LossSpec<CrossEntropyOptions>
 
     public override BatchSpec Batch { get; } = new(InputKind.Logits, TargetKind.Labels);
 
-    // KNOWN BUG: the fused kernel forms the row's gradient factor s·Σq/(τ S) in float, so class weights beyond float range
-    // (allowed without smoothing: Supports only checks them under smoothing) make gradient entries ±∞ or NaN although
-    // they are finite: logits [0, -20], label 0, ClassWeights [4e38, 1], Sum give [-8.2446e29, +∞] instead of
-    // [-8.2446e29, 8.2446e29]. Rows whose gradient terms pass float.MaxValue are left out.
-    public override bool[]? RowsWithAKnownBug(Batch b, CrossEntropyOptions o, Outcome reference) =>
-        KnownBugs.RowsWhereTheGradientFactorOverflowsFloat(b, Units(b, o, reference));
-
     public override Gen<(CrossEntropyOptions Options, string? BadOption)> Options(Batch b) => CrossEntropyGen.Options(b);
 
     public override LossResult Evaluate<T>(Batch b, CrossEntropyOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
@@ -152,13 +145,6 @@ internal sealed class CrossEntropySoftSpec : LossSpec<CrossEntropyOptions>
     public override string Name => "SoftmaxCrossEntropyWithProbabilityTargets";
 
     public override BatchSpec Batch { get; } = new(InputKind.Logits, TargetKind.ProbabilityRows);
-
-    // KNOWN BUG: the fused kernel forms the row's gradient factor s·Σq/(τ S) in float, so class weights beyond float range
-    // (allowed without smoothing: Supports only checks them under smoothing) make gradient entries ±∞ or NaN although
-    // they are finite: logits [0, -20], label 0, ClassWeights [4e38, 1], Sum give [-8.2446e29, +∞] instead of
-    // [-8.2446e29, 8.2446e29]. Rows whose gradient terms pass float.MaxValue are left out.
-    public override bool[]? RowsWithAKnownBug(Batch b, CrossEntropyOptions o, Outcome reference) =>
-        KnownBugs.RowsWhereTheGradientFactorOverflowsFloat(b, Units(b, o, reference));
 
     public override Gen<(CrossEntropyOptions Options, string? BadOption)> Options(Batch b) => CrossEntropyGen.Options(b);
 
@@ -237,16 +223,6 @@ internal sealed class FocalIndexSpec : LossSpec<SoftmaxFocalOptions>
 
     public override BatchSpec Batch { get; } = new(InputKind.Logits, TargetKind.Labels);
 
-    // KNOWN BUG: the generic focal row (SoftmaxFocal.Row, the double path and the float fallback) forms
-    // log p = z - LogSumExp.Compute(z) = z - (m + log S), which loses log S to the spacing of m for logits of about 1e9
-    // and more: at a tie of two logits of 1e16 it gives p = 1 for both, loss +∞ (γ = 0) and a NaN or ∞ gradient (γ = 2)
-    // where the fused float kernel gives log 2 and ±0.5. Those rows are left out.
-    // KNOWN BUG: the fused kernel forms the row's gradient factor s·T/S in float, so an α beyond float range (a ClassAlpha
-    // of 3.5e38) makes the row's gradient ±∞ and NaN (0·∞) where the double path's entries are finite: see
-    // KnownBugs.RowsWhereTheGradientFactorOverflowsFloat. Those rows are left out too.
-    public override bool[]? RowsWithAKnownBug(Batch b, SoftmaxFocalOptions o, Outcome reference) =>
-        KnownBugs.Or(KnownBugs.RowsWhereLogSumExpLosesPrecision(b), KnownBugs.RowsWhereTheGradientFactorOverflowsFloat(b, Units(b, o, reference)));
-
     public override Gen<(SoftmaxFocalOptions Options, string? BadOption)> Options(Batch b) => FocalGen.Options(b);
 
     public override LossResult Evaluate<T>(Batch b, SoftmaxFocalOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
@@ -276,25 +252,11 @@ internal sealed class FocalSoftSpec : LossSpec<SoftmaxFocalOptions>
 
     public override BatchSpec Batch { get; } = new(InputKind.Logits, TargetKind.ProbabilityRows);
 
-    // KNOWN BUG: the generic focal row loses log S at logits of about 1e9 and more (see FocalIndexSpec); and the fused
-    // soft-target kernel (float, one α, γ in {0, 1, 2}) forms -log p_c = (m - z_c) + log S in float, so a row in which a
-    // class with a positive target lies more than float.MaxValue below the maximum, or whose loss passes float.MaxValue,
-    // gets loss +∞ and (γ > 0) a NaN gradient where the double path is finite: logits [3e38, -2e38, 0], targets
-    // [0.2, 0.3, 0.5], γ = 2 give +∞ and [NaN, NaN, NaN] instead of 3.0000000448e38 and [0.8, -0.3, -0.5]. Those rows are left out.
-    // And the gradient factor overflows float as for index targets.
-    public override bool[]? RowsWithAKnownBug(Batch b, SoftmaxFocalOptions o, Outcome reference)
-    {
-        bool[] rows = KnownBugs.Or(KnownBugs.RowsWhereLogSumExpLosesPrecision(b), KnownBugs.RowsWhereTheGradientFactorOverflowsFloat(b, Units(b, o, reference)));
-        if (o.ClassAlpha is null && o.Gamma is 0.0 or 1.0 or 2.0 && b.K > 0 && b.Targets.Length == b.X.Length)
-        {
-            for (int i = 0; i < rows.Length; i++)
-            {
-                rows[i] |= KnownBugs.SoftFocalRowOverflowsFloat(b.X, b.Targets, b.K, i, o.Alpha);
-            }
-        }
-
-        return rows;
-    }
+    // The fused kernel's target weight α t_c is a float: as for cross-entropy, a masked class (logit -∞) whose α t_c is
+    // positive but below float's normal range may flush to 0 and be left out like a zero target, where the double path's
+    // loss is +∞ (a float limit, not a bug).
+    public override bool[]? RowsBeyondFloat(Batch b, SoftmaxFocalOptions o) =>
+        CrossEntropyGen.RowsWithAMaskedClassOfSubnormalWeight(b, (i, c) => FocalGen.AlphaOf(o, c) * b.Targets[(i * b.K) + c]);
 
     public override Gen<(SoftmaxFocalOptions Options, string? BadOption)> Options(Batch b) => FocalGen.Options(b);
 
@@ -510,10 +472,6 @@ internal sealed class MultiMarginSpec : LossSpec<MultiMarginHingeOptions>
     public override string Name => "MultiMarginHinge";
 
     public override BatchSpec Batch { get; } = new(InputKind.Logits, TargetKind.Labels, IgnorableLabels: false);
-
-    // KNOWN BUG: a label of int.MinValue passes validation (Guard.Label is given int.MinValue as "no ignore index") and
-    // then indexes the scores: IndexOutOfRangeException instead of an ArgumentException naming labels[i].
-    public override bool HitsKnownBug(Batch b, MultiMarginHingeOptions o) => KnownBugs.LabelIsIntMinValue(b);
 
     public override Gen<(MultiMarginHingeOptions Options, string? BadOption)> Options(Batch b) =>
         from which in OptionGen.Which(b, 3)

@@ -10,7 +10,7 @@ namespace ClassLoss.Losses.Kernels;
 /// forms the exponentials and the per-lane sums in double, <c>log S</c> is one vector log; each row's loss, gradient
 /// factor and label entry are then assembled in double exactly as on the row path, and the gradient is one vector
 /// multiply (or fused multiply-add with smoothing) per column, copied back to the rows. Ignored rows and rows with a
-/// non-finite maximum or loss are finished one by one as on the row path.</remarks>
+/// non-finite maximum or loss, or gradient terms beyond float range, are finished one by one as on the row path.</remarks>
 internal static unsafe partial class CrossEntropyIndexKernel
 {
     /// <summary>Computes whole groups of rows in lanes from <paramref name="start"/> on; returns the first row it left
@@ -70,7 +70,7 @@ internal static unsafe partial class CrossEntropyIndexKernel
                 }
 
                 double loss = Loss<TS>(z + ((long)(i0 + j) * k), label, maxima[j], logS[j], TS.On ? ds[j] : 0, p, out double hard);
-                if (!double.IsFinite(loss))
+                if (!double.IsFinite(loss) || (g != null && !GradientFits<TS>(hard, p)))
                 {
                     status[j] = ShortRows.LaneSlow;
                     continue;

@@ -23,8 +23,9 @@ namespace ClassLoss.Losses.Kernels;
 /// <c>p_y → 1</c>). The loss is assembled in double. The memory traffic is one read of the logits and one write of
 /// the gradient. Rows of K ≤ <see cref="ShortRows.MaxClasses"/> run with rows in vector lanes
 /// (<c>CrossEntropyIndexKernel.ShortRows.cs</c>).</para>
-/// <para>A row whose maximum is not finite (NaN, +∞, or every entry −∞), or whose loss comes out non-finite (a masked
-/// label, masked classes under smoothing, a masked class of weight 0, overflow of <c>z - max</c>), is recomputed by
+/// <para>A row whose maximum is not finite (NaN, +∞, or every entry −∞), whose loss comes out non-finite (a masked
+/// label, masked classes under smoothing, a masked class of weight 0, overflow of <c>z - max</c>), or whose gradient
+/// terms leave float range (<see cref="FloatRange"/>: class weights beyond it), is recomputed by
 /// <see cref="CrossEntropyRows.Index{T}"/>, so such rows give exactly what the generic path gives.</para>
 /// <para>Threads: rows are cut into blocks whose size depends only on N (<see cref="RowBlocks"/>); each block's losses
 /// are summed in row order in double and the block sums are combined in block order, so the value is bit-identical
@@ -154,6 +155,11 @@ internal static unsafe partial class CrossEntropyIndexKernel
 
         if (g != null)
         {
+            if (!GradientFits<TS>(hard, p))
+            {
+                return Fallback(z, g, label, p);
+            }
+
             float ey = g[label];
             double invS = 1.0 / s;
             float a = GradientFactor<TS>(invS, hard, p);
@@ -188,6 +194,13 @@ internal static unsafe partial class CrossEntropyIndexKernel
 
         return loss;
     }
+
+    /// <summary>True when the row's gradient can be applied in float: its unit <c>s Σq / τ</c> (which bounds the factor
+    /// <c>a</c>, every <c>e_c a</c> and <c>w_c b</c>) and, with smoothing, <c>b</c> lie within <see cref="FloatRange"/>.
+    /// Class weights beyond float range would otherwise make <c>a</c> overflow to ∞ and the row's gradient ±∞ or NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool GradientFits<TS>(double hard, in SoftmaxRowParams p) where TS : struct, IConst =>
+        FloatRange.Fits((TS.On ? hard + (p.SmoothPerClass * p.WeightTotal) : hard) * p.SInv) && (!TS.On || p.SmoothFits);
 
     /// <summary>The gradient factor <c>a = s Σq / (τ S)</c> of <c>g_c = e_c a - w_c b</c> (the label's entry is then
     /// replaced); <c>b = s ε / (K τ)</c> is <see cref="SoftmaxRowParams.SmoothF"/>.</summary>

@@ -32,6 +32,14 @@ internal readonly unsafe struct SoftmaxRowParams(int k, double* wd, float* wf, d
 
     /// <summary><c>s ε / (K τ)</c>: the smoothing part of a class-index gradient entry, in float.</summary>
     public readonly float SmoothF = (float)(eps / k * (scale / tau));
+
+    /// <summary>True when <see cref="SmoothF"/> lies within <see cref="FloatRange"/> (a tiny weight total under the
+    /// mean can make <c>s</c> huge); false sends every smoothed class-index row with a gradient to the double row.</summary>
+    public readonly bool SmoothFits = FloatRange.Fits(eps / k * (scale / tau));
+
+    /// <summary>True when <see cref="SInvF"/> lies within <see cref="FloatRange"/>; false sends every probability-target
+    /// row with a gradient to the double row.</summary>
+    public readonly bool SInvFits = FloatRange.Fits(scale / tau);
     public readonly double Tolerance = tolerance;
 
     /// <summary>The class weights in double (empty without weights).</summary>

@@ -77,7 +77,7 @@ internal static unsafe partial class CrossEntropySoftKernel
 
                 double qTotal = TS.On || TW.On ? qSums[j] : tSums[j];
                 double loss = (qTotal * logS[j]) - (qxSums[j] * p.InvTau);
-                if (!double.IsFinite(loss))
+                if (!double.IsFinite(loss) || (g != null && !GradientFits(qTotal, p)))
                 {
                     continue;
                 }

@@ -26,8 +26,9 @@ namespace ClassLoss.Losses.Kernels;
 /// (bounding the float summation error) of the tolerance, is flagged; <see cref="Fused"/> returns the first flagged
 /// row, from which the caller re-checks every row exactly, in order, so a bad target throws the same exception (same
 /// row and column) as the generic path, after the outputs have been written.</para>
-/// <para>A row whose maximum logit is not finite, or whose loss comes out non-finite (a positive target on a masked
-/// class, overflow of <c>z - max</c>), is recomputed by <see cref="CrossEntropyRows.Soft{T}"/>. Threads, blocks and
+/// <para>A row whose maximum logit is not finite, whose loss comes out non-finite (a positive target on a masked
+/// class, overflow of <c>z - max</c>), or whose gradient terms leave float range (<see cref="FloatRange"/>), is
+/// recomputed by <see cref="CrossEntropyRows.Soft{T}"/>. Threads, blocks and
 /// allocation as <see cref="CrossEntropyIndexKernel"/>.</para>
 /// </remarks>
 internal static unsafe partial class CrossEntropySoftKernel
@@ -144,7 +145,7 @@ internal static unsafe partial class CrossEntropySoftKernel
                 zNext, tNext, out q, out qx);
         double qTotal = TS.On || TW.On ? q : check.TargetSum;
         double loss = (qTotal * Math.Log(s)) - (qx * p.InvTau);
-        if (!double.IsFinite(loss))
+        if (!double.IsFinite(loss) || (g != null && !GradientFits(qTotal, p)))
         {
             return Fallback(z, t, g, p);
         }
@@ -156,6 +157,12 @@ internal static unsafe partial class CrossEntropySoftKernel
 
         return loss;
     }
+
+    /// <summary>True when the row's gradient <c>(e_c Q/S - q_c)·s/τ</c> can be formed in float: its unit <c>Q s / τ</c>
+    /// (bounding every intermediate) and <c>s / τ</c> lie within <see cref="FloatRange"/>. Class weights beyond float
+    /// range would otherwise make the product overflow to ∞ and the row's gradient ±∞ or NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool GradientFits(double qTotal, in SoftmaxRowParams p) => FloatRange.Fits(qTotal * p.SInv) && p.SInvFits;
 
     /// <summary>True unless the row certainly passes <see cref="Validation.Guard.ProbabilityRow{T}"/>.</summary>
     private static bool Suspect(double tSum, bool inRange, double tolerance) =>

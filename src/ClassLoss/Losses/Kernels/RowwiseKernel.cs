@@ -27,8 +27,9 @@ internal interface ITargetRow<TParams> where TParams : allows ref struct
 /// </summary>
 internal static class RowwiseKernel
 {
-    /// <summary>Rows against class indices (already checked); returns the loss sum.</summary>
-    public static double Labels<T, TRow, TParams>(in Batch<T, int> b, int ignoreIndex, in TParams p, double scale)
+    /// <summary>Rows against class indices (already checked), rows labelled <paramref name="ignoreIndex"/> skipped (none
+    /// when it is null); returns the loss sum.</summary>
+    public static double Labels<T, TRow, TParams>(in Batch<T, int> b, int? ignoreIndex, in TParams p, double scale)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TRow : ILabelRow<TParams>
         where TParams : allows ref struct

@@ -19,7 +19,11 @@ namespace ClassLoss.Losses.Kernels;
 /// one Newton step (<see cref="VectorMath.ReciprocalOfAtLeastOne{TV}"/>; divisions cap the throughput).</para>
 /// <para>Elements are cut into blocks whose size depends only on the length; inside a block, chunks of
 /// <see cref="Chunk"/> elements are summed per vector lane in float and added to the block's double; block sums are
-/// added in block order. So the value is bit-identical for any thread count.</para>
+/// added in block order. So the value is bit-identical for any thread count. A float lane can overflow even though
+/// every element loss is finite (two losses of 3e38 pass float.MaxValue), and no flush interval longer than one element
+/// rules that out; but an overflow leaves +∞ in the chunk's sum (∞ is sticky), so a chunk whose float sum is not finite
+/// is redone in the exact form with every vector of losses widened to double before it is added, which gives the
+/// double sum (and the limits of infinite logits). The common case costs nothing extra.</para>
 /// </remarks>
 internal static unsafe class SigmoidBinaryCrossEntropyKernel
 {
@@ -135,18 +139,23 @@ internal static unsafe class SigmoidBinaryCrossEntropyKernel
         }
     }
 
+    /// <summary>The most lanes of any vector width (<see cref="V512"/>).</summary>
+    private const int MaxLanes = 16;
+
     /// <summary>One chunk in registers: loss lanes summed in float, the chunk's total returned in double.</summary>
     /// <remarks>First the fast form, valid for finite logits: <c>max(x, 0) - x y</c> as one fused multiply-add and no
-    /// NaN handling. A non-finite logit makes that form NaN or infinite (<c>∞·0</c>, <c>∞ - ∞</c>, NaN), and so the
-    /// chunk's sum; only then is the chunk redone with the exact limits for infinite logits and NaN propagated to
-    /// the gradient. A remainder shorter than a vector runs on <see cref="VScalar"/>.</remarks>
+    /// NaN handling, losses summed in float lanes. A non-finite logit makes that form NaN or infinite (<c>∞·0</c>,
+    /// <c>∞ - ∞</c>, NaN), and so the chunk's sum; so does a float lane that overflows. Only then is the chunk redone
+    /// with the exact limits for infinite logits, NaN propagated to the gradient and the losses added in double lanes
+    /// (finite losses then give their finite double sum). A remainder shorter than a vector runs on
+    /// <see cref="VScalar"/>.</remarks>
     private static double ChunkSum<TV>(float* x, float* y, float* g, int m, float scale, int* bad) where TV : struct, IVec<TV>
     {
         int vectors = m - (m % TV.Count);
-        double sum = ChunkSum<TV, Yes>(x, y, g, vectors, scale, bad);
+        double sum = ChunkSum<TV, Yes>(x, y, g, vectors, scale, bad, null);
         if (!double.IsFinite(sum))
         {
-            sum = ChunkSum<TV, No>(x, y, g, vectors, scale, bad);
+            sum = ExactChunkSum<TV>(x, y, g, vectors, scale, bad);
         }
 
         return vectors < m && TV.Count > 1
@@ -154,13 +163,28 @@ internal static unsafe class SigmoidBinaryCrossEntropyKernel
             : sum;
     }
 
+    /// <summary>The chunk's vectors in the exact form, summed in double lanes (the rare case: kept out of line).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static double ExactChunkSum<TV>(float* x, float* y, float* g, int m, float scale, int* bad) where TV : struct, IVec<TV>
+    {
+        double* lanes = stackalloc double[MaxLanes];
+        return ChunkSum<TV, No>(x, y, g, m, scale, bad, lanes);
+    }
+
+    /// <summary>The chunk's vectors: the fast form summed in float lanes (<typeparamref name="TFast"/>), or the exact form
+    /// summed in the <see cref="MaxLanes"/> doubles at <paramref name="lanes"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static double ChunkSum<TV, TFast>(float* x, float* y, float* g, int m, float scale, int* bad)
+    private static double ChunkSum<TV, TFast>(float* x, float* y, float* g, int m, float scale, int* bad, double* lanes)
         where TV : struct, IVec<TV> where TFast : struct, IConst
     {
         int w = TV.Count;
         TV zero = TV.Broadcast(0f), one = TV.Broadcast(1f), s = TV.Broadcast(scale);
         TV acc = zero;
+        if (!TFast.On)
+        {
+            new Span<double>(lanes, w).Clear();
+        }
+
         TV outside = zero;
         for (int j = 0; j < m; j += w)
         {
@@ -187,7 +211,15 @@ internal static unsafe class SigmoidBinaryCrossEntropyKernel
                     TV.SelectEqual(yv, one, negRelu, TV.Fma(yv, negRelu, TV.Mul(TV.Sub(one, yv), relu))));
             }
 
-            acc = TV.Add(acc, TV.Add(linear, log1p));
+            if (TFast.On)
+            {
+                acc = TV.Add(acc, TV.Add(linear, log1p));
+            }
+            else
+            {
+                TV.AddWidened(TV.Add(linear, log1p), lanes);
+            }
+
             if (g != null)
             {
                 // (1 - y) σ - y (1 - σ) with σ = 1/u (x ≥ 0) or e/u (x < 0), 1 - σ the other one, u = 1 + e:
@@ -205,6 +237,17 @@ internal static unsafe class SigmoidBinaryCrossEntropyKernel
             *bad = 1;
         }
 
-        return TV.SumAcross(acc);
+        if (TFast.On)
+        {
+            return TV.SumAcross(acc);
+        }
+
+        double sum = 0;
+        for (int l = 0; l < w; l++)
+        {
+            sum += lanes[l];
+        }
+
+        return sum;
     }
 }

@@ -25,7 +25,9 @@ namespace ClassLoss.Losses.Kernels;
 /// the generic formula instead.</para>
 /// <para>The gradient is scaled by the reduction's factor; a NaN logit gives a NaN loss and a NaN gradient. Losses are
 /// summed per vector lane in float and flushed into a double every <see cref="Chunk"/> elements, in a fixed order;
-/// blocks as <see cref="RowBlocks"/>, so the value is bit-identical for any thread count. Source: Lin et al. 2017
+/// blocks as <see cref="RowBlocks"/>, so the value is bit-identical for any thread count. A chunk whose float sum is not
+/// finite (a lane that overflowed, or a non-finite logit) is redone element by element with the float64 element
+/// function, so such chunks give exactly the generic kernel's losses, gradients and double sum. Source: Lin et al. 2017
 /// (focal loss), torchvision <c>sigmoid_focal_loss</c>.</para>
 /// </remarks>
 internal static unsafe class SigmoidFocalKernel
@@ -165,7 +167,9 @@ internal static unsafe class SigmoidFocalKernel
         int j = 0;
         while (j <= length - w)
         {
+            int chunkStart = j;
             int chunkEnd = Math.Min(length, j + perFlush);
+            double chunk = 0;
             TV acc = zero;
             for (; j <= chunkEnd - w; j += w)
             {
@@ -174,7 +178,7 @@ internal static unsafe class SigmoidFocalKernel
                 if (TG.Value == 3 && TV.MaxAcross(TV.Mul(tv, TV.Sub(one, tv))) != 0f)
                 {
                     // A soft target with a general γ: the float64 generic formula for these w elements.
-                    total += Remainder(x, t, g, j, j + w, prm);
+                    chunk += Remainder(x, t, g, j, j + w, prm);
                     continue;
                 }
 
@@ -230,7 +234,18 @@ internal static unsafe class SigmoidFocalKernel
                 }
             }
 
-            total += TV.SumAcross(acc);
+            chunk += TV.SumAcross(acc);
+            if (!double.IsFinite(chunk))
+            {
+                // A float lane overflowed (every element loss is finite, but two of 3e38 already pass float.MaxValue),
+                // or a logit is infinite or NaN, where the float forms may give 0·∞ = NaN for a loss whose limit is
+                // +∞ (x = -∞ against a soft target t whose α_t t^γ underflows in float). ∞ and NaN are sticky, so a
+                // finite chunk sum proves neither happened; otherwise the chunk is redone in float64, element by
+                // element, exactly as the generic kernel computes it, with the losses summed in double.
+                chunk = Remainder(x, t, g, chunkStart, j, prm);
+            }
+
+            total += chunk;
         }
 
         return total + Remainder(x, t, g, j, length, prm);

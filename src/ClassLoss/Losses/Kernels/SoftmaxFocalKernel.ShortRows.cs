@@ -125,7 +125,7 @@ internal static unsafe partial class SoftmaxFocalKernel
                 }
 
                 var (loss, total) = Focal(prm.Gamma, alpha, q, ll, p);
-                if (!double.IsFinite(loss) || !double.IsFinite(total))
+                if (!double.IsFinite(loss) || !double.IsFinite(total) || (g != null && !FloatRange.Fits(prm.Scale * total)))
                 {
                     status[j] = ShortRows.LaneSlow;
                     continue;

@@ -23,8 +23,9 @@ namespace ClassLoss.Losses.Kernels;
 /// the target in any float lane, so <c>S = 1 + S'</c>, <c>q = S'/S</c>, <c>L = log1p(S')</c>, <c>p = 1/S</c> keep full
 /// relative precision; otherwise <c>p = exp(z_y - m)/S ≤ 1/2</c>, <c>q = 1 - p</c> and <c>L = (m - z_y) + log S</c>.
 /// The per-row scalars are float64 (<c>q^γ</c> by <see cref="Math.Pow(double, double)"/>, or a product for γ = 1, 2).</para>
-/// <para>A row whose maximum is not finite (NaN, +∞, or all −∞) is computed by <see cref="SoftmaxFocalRows.Row{T}"/>,
-/// so NaN and infinite rows come out exactly as on the generic path. Blocks, threads and allocation as
+/// <para>A row whose maximum is not finite (NaN, +∞, or all −∞), or whose gradient unit <c>sT</c> leaves float range
+/// (<see cref="FloatRange"/>: an α beyond it), is computed by <see cref="SoftmaxFocalRows.Row{T}"/>, so such rows come
+/// out exactly as on the generic path. Blocks, threads and allocation as
 /// <see cref="CrossEntropyIndexKernel"/>. Source: Lin et al. 2017; Keras <c>CategoricalFocalCrossentropy</c>.</para>
 /// </remarks>
 internal static unsafe partial class SoftmaxFocalKernel
@@ -147,6 +148,13 @@ internal static unsafe partial class SoftmaxFocalKernel
         var (loss, total) = Focal(prm.Gamma, alpha, q, l, p);
         if (g != null)
         {
+            if (!FloatRange.Fits(prm.Scale * total))
+            {
+                // The factor sT (an α beyond float range) cannot be applied in float: the double row.
+                return SoftmaxFocalRows.Row(new ReadOnlySpan<float>(z, k), default, y, prm.Gamma, prm.Alpha, prm.ClassAlphaSpan,
+                    prm.Scale, new Span<float>(g, k));
+            }
+
             RowGradient.Run<TV, ScaledExp>(g, null, null, k, (float)(prm.Scale * total / s));
             g[y] = (float)(-prm.Scale * total * q);
         }
@@ -164,8 +172,10 @@ internal static unsafe partial class SoftmaxFocalKernel
         return (alpha * b * l, alpha * (b + c));
     }
 
-    /// <summary>True when <see cref="FusedSoft"/> computes exactly what the generic kernel does for probability targets.</summary>
-    public static bool CoversSoft(ReadOnlySpan<double> classAlpha, double gamma) => classAlpha.IsEmpty && gamma is 0.0 or 1.0 or 2.0;
+    /// <summary>True when <see cref="FusedSoft"/> computes exactly what the generic kernel does for probability targets:
+    /// one α that survives the conversion to float (it enters the vector passes in float), γ ∈ {0, 1, 2}.</summary>
+    public static bool CoversSoft(ReadOnlySpan<double> classAlpha, double gamma, double alpha) =>
+        classAlpha.IsEmpty && gamma is 0.0 or 1.0 or 2.0 && float.IsFinite((float)alpha) && ((float)alpha != 0 || alpha == 0);
 
     /// <summary>
     /// The fused float kernel over probability targets (see <see cref="CoversSoft"/>); returns the sum of the row
@@ -178,7 +188,10 @@ internal static unsafe partial class SoftmaxFocalKernel
     /// <c>p_c ≤ 1/2</c>, so <c>q_c = 1 - p_c ≥ 1/2</c> is formed directly in a vector pass that accumulates
     /// <c>Σ a_c q_c^γ L_c</c> and <c>total = Σ a_c (B_c + C_c)</c>; class d (the one that may have <c>p → 1</c>) is done
     /// in float64 with <c>q_d = S'/S</c>, <c>L_d = log1p(S')</c>. A second vector pass writes
-    /// <c>g_j = s (p_j total - a_j (B_j + C_j))</c>. Terms with <c>a_c = 0</c> contribute 0 (masked classes).
+    /// <c>g_j = s (p_j total - a_j (B_j + C_j))</c>. Terms with <c>a_c = 0</c> contribute 0 (masked classes). A row whose
+    /// float sums come out non-finite (a class with a positive target more than float.MaxValue below the maximum, a loss
+    /// beyond float range) or whose gradient unit <c>s·total</c> leaves <see cref="FloatRange"/> is computed by
+    /// <see cref="SoftmaxFocalRows.Row{T}"/> instead.
     /// </remarks>
     public static double FusedSoft(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int k, double gamma, double alpha,
         double tolerance, double scale, Span<float> gradient, Span<float> rowLosses, int maxThreads, out int checkFrom)
@@ -315,6 +328,16 @@ internal static unsafe partial class SoftmaxFocalKernel
         var (lossHi, totalHi) = SoftTerms<TV>(z + d + 1, t + d + 1, g == null ? null : g + d + 1, k - d - 1, pr);
         loss += lossLo + lossHi;
         double total = ownD + totalLo + totalHi;
+        if (!double.IsFinite(loss) || !double.IsFinite(total) || (g != null && !FloatRange.Fits(prm.Scale * total)))
+        {
+            // A float term overflowed: -log p_c = (max - z_c) + log S of a class with a positive target more than
+            // float.MaxValue below the maximum is ∞ (and then 0·∞ = NaN in C_c), or a lane sum of the loss passed
+            // float.MaxValue (or a masked class has a positive target); or the gradient unit s·total leaves float
+            // range. The double row gives the generic path's (finite where the true values are) result.
+            return SoftmaxFocalRows.Row(new ReadOnlySpan<float>(z, k), new ReadOnlySpan<float>(t, k), -1, gamma, alpha,
+                default, prm.Scale, g == null ? default : new Span<float>(g, k));
+        }
+
         if (g != null)
         {
             SoftGradient<TV>(z, t, g, d, pr, (float)(prm.Scale * total), (float)prm.Scale);

@@ -38,7 +38,9 @@ internal static class SoftmaxFocalRows
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int classes = z.Length;
-        double lse = LogSumExp.Compute(z, 1.0, out _);
+        // m and log S kept apart: log p_c = (z_c - m) - log S. Adding m first (lse = m + log S) would round log S away
+        // next to a large m (logits of ~1e9 and more).
+        double ls = LogSumExp.Parts(z, 1.0, out double m);
         double loss = 0;
         double total = 0; // Σ_c (B_c + C_c)
         for (int c = 0; c < classes; c++)
@@ -49,7 +51,7 @@ internal static class SoftmaxFocalRows
                 continue;
             }
 
-            Terms(z, c, lse, gamma, out double l, out double b, out double cc);
+            Terms(z, c, m, ls, gamma, out double l, out double b, out double cc);
             loss += a * b * l;
             total += a * (b + cc);
         }
@@ -58,12 +60,12 @@ internal static class SoftmaxFocalRows
         {
             for (int j = 0; j < classes; j++)
             {
-                double p = Math.Exp(double.CreateTruncating(z[j]) - lse);
+                double p = Math.Exp((double.CreateTruncating(z[j]) - m) - ls);
                 double own = 0;
                 double a = Weight(t, label, alpha, classAlpha, j);
                 if (a != 0)
                 {
-                    Terms(z, j, lse, gamma, out _, out double b, out double cc);
+                    Terms(z, j, m, ls, gamma, out _, out double b, out double cc);
                     own = a * (b + cc);
                 }
 
@@ -79,11 +81,12 @@ internal static class SoftmaxFocalRows
         where T : unmanaged, IFloatingPointIeee754<T> =>
         (classAlpha.IsEmpty ? alpha : classAlpha[c]) * (label >= 0 ? (c == label ? 1.0 : 0.0) : double.CreateTruncating(t[c]));
 
-    // For class c: L = -log p_c, B = q^γ, C = γ p q^γ (L / q), with q = 1 - p_c kept accurate near p_c = 1.
-    private static void Terms<T>(ReadOnlySpan<T> z, int c, double lse, double gamma, out double l, out double b, out double cc)
+    // For class c: L = -log p_c, B = q^γ, C = γ p q^γ (L / q), with q = 1 - p_c kept accurate near p_c = 1;
+    // log p_j = (z_j - m) - ls with m the row's maximum and ls = log Σ exp(z - m).
+    private static void Terms<T>(ReadOnlySpan<T> z, int c, double m, double ls, double gamma, out double l, out double b, out double cc)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        double logp = double.CreateTruncating(z[c]) - lse;
+        double logp = (double.CreateTruncating(z[c]) - m) - ls;
         double p = Math.Exp(logp);
         double q;
         if (p > 0.5)
@@ -93,7 +96,7 @@ internal static class SoftmaxFocalRows
             {
                 if (j != c)
                 {
-                    q += Math.Exp(double.CreateTruncating(z[j]) - lse);
+                    q += Math.Exp((double.CreateTruncating(z[j]) - m) - ls);
                 }
             }
 

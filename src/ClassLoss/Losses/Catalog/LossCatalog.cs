@@ -21,6 +21,7 @@ public static class LossCatalog
     private static readonly LossOptionInfo Smoothing = new("smoothing", "0", "label smoothing ε in [0, 1]");
     private static readonly LossOptionInfo Temperature = new("temperature", "1", "softmax temperature τ > 0");
     private const LossTargetKinds IndicesOrRows = LossTargetKinds.ClassIndices | LossTargetKinds.Probabilities;
+    private const LossTargetKinds IndicesOrElements = LossTargetKinds.ClassIndices | LossTargetKinds.Elements;
 
     // Each family's public Evaluate as method groups, for float (training) and double (the loss command).
     private static readonly FamilyKernel<CrossEntropyOptions> CrossEntropy = Both<CrossEntropyOptions>(
@@ -49,6 +50,8 @@ public static class LossCatalog
     private static readonly FamilyKernel<EntropyOptions> EntropyFamily = RowsOnly<EntropyOptions>(EntropyOf, EntropyOf);
     private static readonly FamilyKernel<MultiMarginHingeOptions> Hinge = LabelsOnly<MultiMarginHingeOptions>(MultiMarginHinge.Evaluate, MultiMarginHinge.Evaluate);
     private static readonly FamilyKernel<SparsemaxLossOptions> Sparsemax = LabelsOnly<SparsemaxLossOptions>(SparsemaxLoss.Evaluate, SparsemaxLoss.Evaluate);
+    private static readonly FamilyKernel<CategoricalHingeOptions> KerasHinge = Both<CategoricalHingeOptions>(
+        CategoricalHinge.Evaluate, CategoricalHinge.Evaluate, CategoricalHinge.Evaluate, CategoricalHinge.Evaluate);
     private static readonly FamilyKernel<WeightedKappaLossOptions> Kappa = LabelsOnly<WeightedKappaLossOptions>(KappaOf, KappaOf);
 
     private static readonly LossEntry[] All =
@@ -123,6 +126,9 @@ public static class LossCatalog
         Entry("sparsemax", "sparsemax loss", typeof(SparsemaxLoss), LossInput.Logits, LossTargetKinds.ClassIndices,
             "Martins & Astudillo 2016, eq. 18",
             [], Sparsemax, (s, c) => new SparsemaxLossOptions { MaxDegreeOfParallelism = c.Compute.Threads }),
+        Entry("categorical-hinge", "categorical hinge", typeof(CategoricalHinge), LossInput.Logits, IndicesOrElements,
+            "Keras CategoricalHinge: max(0, max_j (1 - y_j) x_j - Σ y x + 1), mean over rows",
+            [], KerasHinge, (s, c) => new CategoricalHingeOptions { MaxDegreeOfParallelism = c.Compute.Threads }),
         Entry("kappa", "weighted kappa loss", typeof(WeightedKappaLoss), LossInput.Probabilities, LossTargetKinds.ClassIndices,
             "TF Addons WeightedKappaLoss (quadratic), a batch statistic for ordered classes (seed 003)",
             [], Kappa, (s, c) => new WeightedKappaLossOptions(), trainable: false),

@@ -52,6 +52,8 @@ public static class LossCatalog
     private static readonly FamilyKernel<SparsemaxLossOptions> Sparsemax = LabelsOnly<SparsemaxLossOptions>(SparsemaxLoss.Evaluate, SparsemaxLoss.Evaluate);
     private static readonly FamilyKernel<CategoricalHingeOptions> KerasHinge = Both<CategoricalHingeOptions>(
         CategoricalHinge.Evaluate, CategoricalHinge.Evaluate, CategoricalHinge.Evaluate, CategoricalHinge.Evaluate);
+    private static readonly FamilyKernel<CrammerSingerHingeOptions> CrammerSinger = LabelsOnly<CrammerSingerHingeOptions>(
+        CrammerSingerHinge.Evaluate, CrammerSingerHinge.Evaluate);
     private static readonly FamilyKernel<WeightedKappaLossOptions> Kappa = LabelsOnly<WeightedKappaLossOptions>(KappaOf, KappaOf);
 
     private static readonly LossEntry[] All =
@@ -129,6 +131,9 @@ public static class LossCatalog
         Entry("categorical-hinge", "categorical hinge", typeof(CategoricalHinge), LossInput.Logits, IndicesOrElements,
             "Keras CategoricalHinge: max(0, max_j (1 - y_j) x_j - Σ y x + 1), mean over rows",
             [], KerasHinge, (s, c) => new CategoricalHingeOptions { MaxDegreeOfParallelism = c.Compute.Threads }),
+        Entry("crammer-singer", "Crammer-Singer multiclass hinge", typeof(CrammerSingerHinge), LossInput.Logits, LossTargetKinds.ClassIndices,
+            "Optax multiclass_hinge_loss: max_j (x_j + [j ≠ y]) - x_y (Crammer & Singer 2001)",
+            [], CrammerSinger, (s, c) => new CrammerSingerHingeOptions { MaxDegreeOfParallelism = c.Compute.Threads }),
         Entry("kappa", "weighted kappa loss", typeof(WeightedKappaLoss), LossInput.Probabilities, LossTargetKinds.ClassIndices,
             "TF Addons WeightedKappaLoss (quadratic), a batch statistic for ordered classes (seed 003)",
             [], Kappa, (s, c) => new WeightedKappaLossOptions(), trainable: false),

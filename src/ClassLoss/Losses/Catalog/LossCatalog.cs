@@ -54,6 +54,10 @@ public static class LossCatalog
         CategoricalHinge.Evaluate, CategoricalHinge.Evaluate, CategoricalHinge.Evaluate, CategoricalHinge.Evaluate);
     private static readonly FamilyKernel<CrammerSingerHingeOptions> CrammerSinger = LabelsOnly<CrammerSingerHingeOptions>(
         CrammerSingerHinge.Evaluate, CrammerSingerHinge.Evaluate);
+    private static readonly FamilyKernel<MultiLabelMarginOptions> MultiLabelMarginFamily = RowsOnly<MultiLabelMarginOptions>(
+        MultiLabelMargin.Evaluate, MultiLabelMargin.Evaluate);
+    private static readonly FamilyKernel<MultiLabelSoftMarginOptions> MultiLabelSoftMarginFamily = RowsOnly<MultiLabelSoftMarginOptions>(
+        MultiLabelSoftMargin.Evaluate, MultiLabelSoftMargin.Evaluate);
     private static readonly FamilyKernel<WeightedKappaLossOptions> Kappa = LabelsOnly<WeightedKappaLossOptions>(KappaOf, KappaOf);
 
     private static readonly LossEntry[] All =
@@ -134,6 +138,12 @@ public static class LossCatalog
         Entry("crammer-singer", "Crammer-Singer multiclass hinge", typeof(CrammerSingerHinge), LossInput.Logits, LossTargetKinds.ClassIndices,
             "Optax multiclass_hinge_loss: max_j (x_j + [j ≠ y]) - x_y (Crammer & Singer 2001)",
             [], CrammerSinger, (s, c) => new CrammerSingerHingeOptions { MaxDegreeOfParallelism = c.Compute.Threads }),
+        Entry("multilabel-margin", "multi-label margin loss", typeof(MultiLabelMargin), LossInput.Logits, LossTargetKinds.Elements,
+            "PyTorch MultiLabelMarginLoss on multi-hot rows: Σ_{j∈J} Σ_{i∉J} max(0, 1 - x_j + x_i) / K, mean over rows",
+            [], MultiLabelMarginFamily, (s, c) => new MultiLabelMarginOptions { MaxDegreeOfParallelism = c.Compute.Threads }),
+        Entry("multilabel-soft-margin", "multi-label soft-margin loss", typeof(MultiLabelSoftMargin), LossInput.Logits, LossTargetKinds.Elements,
+            "PyTorch MultiLabelSoftMarginLoss: BCE with logits averaged over the K classes, mean over rows",
+            [], MultiLabelSoftMarginFamily, (s, c) => new MultiLabelSoftMarginOptions { MaxDegreeOfParallelism = c.Compute.Threads }),
         Entry("kappa", "weighted kappa loss", typeof(WeightedKappaLoss), LossInput.Probabilities, LossTargetKinds.ClassIndices,
             "TF Addons WeightedKappaLoss (quadratic), a batch statistic for ordered classes (seed 003)",
             [], Kappa, (s, c) => new WeightedKappaLossOptions(), trainable: false),

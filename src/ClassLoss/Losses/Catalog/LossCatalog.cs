@@ -58,6 +58,8 @@ public static class LossCatalog
         MultiLabelMargin.Evaluate, MultiLabelMargin.Evaluate);
     private static readonly FamilyKernel<MultiLabelSoftMarginOptions> MultiLabelSoftMarginFamily = RowsOnly<MultiLabelSoftMarginOptions>(
         MultiLabelSoftMargin.Evaluate, MultiLabelSoftMargin.Evaluate);
+    private static readonly FamilyKernel<FenchelYoungLossOptions> FenchelYoung = Both<FenchelYoungLossOptions>(
+        FenchelYoungLoss.Evaluate, FenchelYoungLoss.Evaluate, FenchelYoungLoss.Evaluate, FenchelYoungLoss.Evaluate);
     private static readonly FamilyKernel<WeightedKappaLossOptions> Kappa = LabelsOnly<WeightedKappaLossOptions>(KappaOf, KappaOf);
 
     private static readonly LossEntry[] All =
@@ -144,6 +146,10 @@ public static class LossCatalog
         Entry("multilabel-soft-margin", "multi-label soft-margin loss", typeof(MultiLabelSoftMargin), LossInput.Logits, LossTargetKinds.Elements,
             "PyTorch MultiLabelSoftMarginLoss: BCE with logits averaged over the K classes, mean over rows",
             [], MultiLabelSoftMarginFamily, (s, c) => new MultiLabelSoftMarginOptions { MaxDegreeOfParallelism = c.Compute.Threads }),
+        Entry("fenchel-young", "Fenchel-Young loss", typeof(FenchelYoungLoss), LossInput.Logits, IndicesOrRows,
+            "Ω*(θ) + Ω(y) - ⟨θ, y⟩, gradient ŷ - y (Blondel et al. 2020; Optax make_fenchel_young_loss plus Ω(y)); softmax: CE, sparsemax: the sparsemax loss",
+            [new("regularizer", "softmax", "softmax, sparsemax or entmax15")], FenchelYoung,
+            (s, c) => new FenchelYoungLossOptions { Regularizer = Regularizer(s), MaxDegreeOfParallelism = c.Compute.Threads }),
         Entry("kappa", "weighted kappa loss", typeof(WeightedKappaLoss), LossInput.Probabilities, LossTargetKinds.ClassIndices,
             "TF Addons WeightedKappaLoss (quadratic), a batch statistic for ordered classes (seed 003)",
             [], Kappa, (s, c) => new WeightedKappaLossOptions(), trainable: false),
@@ -227,6 +233,14 @@ public static class LossCatalog
 
         return example.Labels is { } labels ? kernel.Labels<double>(x, labels, example.Classes, options, gradient, default) : null;
     }
+
+    private static FenchelYoungRegularizer Regularizer(Spec s) => (s.Get("regularizer") ?? "softmax").ToLowerInvariant() switch
+    {
+        "softmax" => FenchelYoungRegularizer.Softmax,
+        "sparsemax" => FenchelYoungRegularizer.Sparsemax,
+        "entmax15" or "entmax" => FenchelYoungRegularizer.Entmax15,
+        var v => throw new ArgumentException($"'{s.Text}': regularizer '{v}' is not softmax, sparsemax or entmax15."),
+    };
 
     private static ZLossOptions ZOptions(Spec s, LossContext c) =>
         new() { Coefficient = s.Double("z", 1e-4), MaxDegreeOfParallelism = c.Compute.Threads };

@@ -60,6 +60,9 @@ public static class LossCatalog
         MultiLabelSoftMargin.Evaluate, MultiLabelSoftMargin.Evaluate);
     private static readonly FamilyKernel<FenchelYoungLossOptions> FenchelYoung = Both<FenchelYoungLossOptions>(
         FenchelYoungLoss.Evaluate, FenchelYoungLoss.Evaluate, FenchelYoungLoss.Evaluate, FenchelYoungLoss.Evaluate);
+    private static readonly FamilyKernel<BinarySparsemaxLossOptions> BinarySparsemax = RowsOnly<BinarySparsemaxLossOptions>(
+        BinarySparsemaxLoss.Evaluate, BinarySparsemaxLoss.Evaluate);
+    private static readonly FamilyKernel<AsymmetricLossOptions> Asymmetric = RowsOnly<AsymmetricLossOptions>(AsymmetricLoss.Evaluate, AsymmetricLoss.Evaluate);
     private static readonly FamilyKernel<WeightedKappaLossOptions> Kappa = LabelsOnly<WeightedKappaLossOptions>(KappaOf, KappaOf);
 
     private static readonly LossEntry[] All =
@@ -150,6 +153,17 @@ public static class LossCatalog
             "Ω*(θ) + Ω(y) - ⟨θ, y⟩, gradient ŷ - y (Blondel et al. 2020; Optax make_fenchel_young_loss plus Ω(y)); softmax: CE, sparsemax: the sparsemax loss",
             [new("regularizer", "softmax", "softmax, sparsemax or entmax15")], FenchelYoung,
             (s, c) => new FenchelYoungLossOptions { Regularizer = Regularizer(s), MaxDegreeOfParallelism = c.Compute.Threads }),
+        Entry("binary-sparsemax", "per-class binary sparsemax loss", typeof(BinarySparsemaxLoss), LossInput.Logits, LossTargetKinds.Elements,
+            "Optax sparsemax_loss, sparse_plus(±x) per output (Blondel et al. 2020, Sec. 4.4), summed over classes, mean over rows",
+            [], BinarySparsemax, (s, c) => new BinarySparsemaxLossOptions { Reduction = Reduction.BatchMean, MaxDegreeOfParallelism = c.Compute.Threads }),
+        Entry("asl", "asymmetric loss (multi-label)", typeof(AsymmetricLoss), LossInput.Logits, LossTargetKinds.Elements,
+            "Ridnik et al. 2021 (γ-, γ+, probability margin m), summed over classes, mean over rows; exact gradient (the reference code detaches the focusing weight)",
+            [new("gamma-neg", "4", "γ- ≥ 0"), new("gamma-pos", "1", "γ+ ≥ 0"), new("clip", "0.05", "probability margin m in [0, 1)")], Asymmetric,
+            (s, c) => new AsymmetricLossOptions
+            {
+                GammaNegative = s.Double("gamma-neg", 4), GammaPositive = s.Double("gamma-pos", 1), Margin = s.Double("clip", 0.05),
+                Reduction = Reduction.BatchMean, MaxDegreeOfParallelism = c.Compute.Threads,
+            }),
         Entry("kappa", "weighted kappa loss", typeof(WeightedKappaLoss), LossInput.Probabilities, LossTargetKinds.ClassIndices,
             "TF Addons WeightedKappaLoss (quadratic), a batch statistic for ordered classes (seed 003)",
             [], Kappa, (s, c) => new WeightedKappaLossOptions(), trainable: false),

@@ -63,6 +63,8 @@ public static class LossCatalog
     private static readonly FamilyKernel<BinarySparsemaxLossOptions> BinarySparsemax = RowsOnly<BinarySparsemaxLossOptions>(
         BinarySparsemaxLoss.Evaluate, BinarySparsemaxLoss.Evaluate);
     private static readonly FamilyKernel<AsymmetricLossOptions> Asymmetric = RowsOnly<AsymmetricLossOptions>(AsymmetricLoss.Evaluate, AsymmetricLoss.Evaluate);
+    private static readonly FamilyKernel<GaussianNegativeLogLikelihoodOptions> GaussianNll = RowsOnly<GaussianNegativeLogLikelihoodOptions>(
+        GaussianNegativeLogLikelihood.Evaluate, GaussianNegativeLogLikelihood.Evaluate);
     private static readonly FamilyKernel<WeightedKappaLossOptions> Kappa = LabelsOnly<WeightedKappaLossOptions>(KappaOf, KappaOf);
 
     private static readonly LossEntry[] All =
@@ -163,6 +165,13 @@ public static class LossCatalog
             {
                 GammaNegative = s.Double("gamma-neg", 4), GammaPositive = s.Double("gamma-pos", 1), Margin = s.Double("clip", 0.05),
                 Reduction = Reduction.BatchMean, MaxDegreeOfParallelism = c.Compute.Threads,
+            }),
+        Entry("gaussian-nll", "Gaussian negative log-likelihood, shared variance", typeof(GaussianNegativeLogLikelihood), LossInput.Logits, LossTargetKinds.Elements,
+            "PyTorch GaussianNLLLoss with the outputs as means and one known variance: ½ (log σ² + (x - y)² / σ²), summed over outputs, mean over rows (seed 000 §2.4)",
+            [new("var", "1", "the shared variance σ² ≥ 0"), new("full", "false", "add ½ log 2π")], GaussianNll,
+            (s, c) => new GaussianNegativeLogLikelihoodOptions
+            {
+                SharedVariance = s.Double("var", 1), Full = s.Bool("full", false), Reduction = Reduction.BatchMean, MaxDegreeOfParallelism = c.Compute.Threads,
             }),
         Entry("kappa", "weighted kappa loss", typeof(WeightedKappaLoss), LossInput.Probabilities, LossTargetKinds.ClassIndices,
             "TF Addons WeightedKappaLoss (quadratic), a batch statistic for ordered classes (seed 003)",

@@ -39,9 +39,16 @@ public sealed record CrossEntropyFromProbabilitiesOptions : ClassWeightedOptions
     /// <summary>How far a row of probability targets may sum from 1 (default 1e-4); NaN skips the sum check.</summary>
     public double TargetSumTolerance { get; init; } = 1e-4;
 
+    /// <summary>The unit of the loss, its losses and its gradient: <see cref="InformationUnit.Nats"/> (default) or
+    /// <see cref="InformationUnit.Bits"/> (everything divided by ln 2).</summary>
+    public InformationUnit Units { get; init; }
+
+    internal override double OutputScale => InformationUnits.PerNat(Units);
+
     internal override void Validate(int classes)
     {
         base.Validate(classes);
+        InformationUnits.PerNat(Units);
         Guard.Option(Epsilon > 0 && Epsilon < 0.5, nameof(Epsilon), Epsilon, "must lie in (0, 0.5)");
         Guard.Option(Enum.IsDefined(Clamp), nameof(Clamp), (double)Clamp, "is not a known clamp");
         Guard.Option(double.IsNaN(TargetSumTolerance) || TargetSumTolerance >= 0, nameof(TargetSumTolerance), TargetSumTolerance, "must be >= 0 or NaN");

@@ -22,11 +22,18 @@ public sealed record CrossEntropyOptions : ClassWeightedOptions
     /// </summary>
     public double TargetSumTolerance { get; init; } = 1e-4;
 
+    /// <summary>The unit of the loss, its losses and its gradient: <see cref="InformationUnit.Nats"/> (default) or
+    /// <see cref="InformationUnit.Bits"/> (everything divided by ln 2).</summary>
+    public InformationUnit Units { get; init; }
+
+    internal override double OutputScale => InformationUnits.PerNat(Units);
+
     internal override void Validate(int classes)
     {
         base.Validate(classes);
         Guard.Option(LabelSmoothing >= 0 && LabelSmoothing <= 1, nameof(LabelSmoothing), LabelSmoothing, "must lie in [0, 1]");
         Guard.Option(Temperature > 0 && double.IsFinite(Temperature), nameof(Temperature), Temperature, "must be finite and > 0");
         Guard.Option(double.IsNaN(TargetSumTolerance) || TargetSumTolerance >= 0, nameof(TargetSumTolerance), TargetSumTolerance, "must be >= 0 or NaN");
+        InformationUnits.PerNat(Units);
     }
 }

@@ -15,6 +15,14 @@ public sealed record KlDivergenceOptions : LossOptions
     /// probability 0. Default false: targets are probabilities in [0, 1].
     /// </summary>
     public bool LogTarget { get; init; }
+
+    /// <summary>The unit of the loss, its losses and its gradient: <see cref="InformationUnit.Nats"/> (default) or
+    /// <see cref="InformationUnit.Bits"/> (everything divided by ln 2).</summary>
+    public InformationUnit Units { get; init; }
+
+    internal override double OutputScale => InformationUnits.PerNat(Units);
+
+    internal override void Validate(int classes) => InformationUnits.PerNat(Units);
 }
 
 /// <summary>
@@ -99,12 +107,21 @@ public sealed record EntropyOptions : LossOptions
     /// <summary>How far a probability row may sum from 1 (default 1e-4); NaN skips the check.</summary>
     public double SumTolerance { get; init; } = 1e-4;
 
-    internal override void Validate(int classes) =>
+    /// <summary>The unit of the loss, its losses and its gradient: <see cref="InformationUnit.Nats"/> (default) or
+    /// <see cref="InformationUnit.Bits"/> (everything divided by ln 2).</summary>
+    public InformationUnit Units { get; init; }
+
+    internal override double OutputScale => InformationUnits.PerNat(Units);
+
+    internal override void Validate(int classes)
+    {
         Guard.Option(double.IsNaN(SumTolerance) || SumTolerance >= 0, nameof(SumTolerance), SumTolerance, "must be >= 0 or NaN");
+        InformationUnits.PerNat(Units);
+    }
 }
 
 /// <summary>
-/// Shannon entropy (in nats) of probability rows, <c>H(p) = -Σ_k p_k log p_k</c> with <c>0 log 0 = 0</c>; and of
+/// Shannon entropy (in nats, or in bits with <see cref="EntropyOptions.Units"/>) of probability rows, <c>H(p) = -Σ_k p_k log p_k</c> with <c>0 log 0 = 0</c>; and of
 /// <c>softmax(z)</c> from logits with its gradient (an entropy regulariser or confidence penalty).
 /// </summary>
 /// <remarks>

@@ -43,7 +43,8 @@ internal interface ILossKernel<T, TTarget, TOptions>
 /// <remarks>
 /// <para>Order: the batch's shapes (checked when it was built), then the options (<see cref="LossOptions.Validate"/>),
 /// then <see cref="ILossKernel{T, TTarget, TOptions}.Prepare"/> (class indices, the denominator), then the reduction's gradient factor, then the kernel, then the
-/// reduction (<see cref="Reducer"/>).</para>
+/// reduction (<see cref="Reducer"/>). An information loss in bits (<see cref="InformationUnit"/>) is computed in nats by
+/// its kernels: its gradient factor carries 1 / ln 2, and its sum and losses buffer are multiplied by it afterwards.</para>
 /// <para><b>Which path runs</b>, the one rule: float input whose options the loss's fused kernel covers runs the fused
 /// SIMD kernel; everything else runs the generic kernel. The generic path checks every target before it computes; the
 /// fused path checks targets while it reads them and the exact check then runs from the first row it flagged, so a bad
@@ -79,8 +80,9 @@ internal static class LossDriver
     {
         _ = kernel;
         options.Validate(batch.Classes);
+        double unit = options.OutputScale;
         double denominator = TKernel.Prepare(batch, options);
-        double scale = Reducer.GradientScale(options.Reduction, options.WhenEmpty, denominator, batch.Rows);
+        double scale = Reducer.GradientScale(options.Reduction, options.WhenEmpty, denominator, batch.Rows) * unit;
         double sum;
         if (allowFused && RunsFused<TKernel, T, TTarget, TOptions>(batch, options))
         {
@@ -91,6 +93,17 @@ internal static class LossDriver
         {
             TKernel.CheckTargets(batch, options, 0);
             sum = TKernel.Generic(batch, options, scale);
+        }
+
+        if (unit != 1.0)
+        {
+            // Another unit (bits): the kernel wrote the losses in nats and the gradient already times the unit.
+            sum *= unit;
+            Span<T> losses = batch.Losses;
+            for (int i = 0; i < losses.Length; i++)
+            {
+                losses[i] = T.CreateTruncating(double.CreateTruncating(losses[i]) * unit);
+            }
         }
 
         return Reducer.Result(options.Reduction, options.WhenEmpty, sum, denominator, batch.Rows);

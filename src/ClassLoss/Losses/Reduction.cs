@@ -65,6 +65,13 @@ public abstract record LossOptions
 
     private readonly int _maxDegreeOfParallelism = 1;
 
+    /// <summary>
+    /// The factor the driver applies to the loss value, the per-row or per-element losses and the gradient after the
+    /// kernel ran in nats (1 by default; 1 / ln 2 for an information loss reported in bits): the kernels, fused or
+    /// generic, never see it.
+    /// </summary>
+    internal virtual double OutputScale => 1.0;
+
     /// <summary>Checks the options against the batch's class count K, throwing an <see cref="ArgumentException"/>
     /// that names the option; the loss driver calls it before anything reads the data. Nothing to check by default.</summary>
     internal virtual void Validate(int classes)

@@ -85,6 +85,12 @@ internal sealed class GoldenCase
 
     public double[]? Upstream { get; init; }
 
+    /// <summary>Gaussian NLL's variance (N·K or N values), or null.</summary>
+    public double[]? Variance { get; init; }
+
+    /// <summary>Torch's gradient with respect to <see cref="Variance"/>, or null.</summary>
+    public double[]? VarianceGrad { get; init; }
+
     public double[]? Output { get; init; }
 
     public double Loss { get; init; } = double.NaN;

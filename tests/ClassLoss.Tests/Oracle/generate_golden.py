@@ -480,6 +480,104 @@ def gen_multi_margin():
                  note="row loss = sum_{j != y} w[y] max(0, margin - x_y + x_j)^p / K; mean divides by N (not by weights)")
 
 
+def gen_multilabel_margin():
+    r = Rng(9009)
+    cases = []
+    shapes = [(1, 1), (3, 5), (4, 3), (8, 12), (2, 7)]
+    i = 0
+    for red in ("none", "sum", "mean"):
+        for kind in ("plain", "padded", "duplicates", "adversarial"):
+            for rep in range(3):
+                n, k = shapes[(i + rep) % len(shapes)]
+                i += 1
+                if kind == "adversarial":
+                    # scores 1e4 apart, integer scores (hinges exactly at 0: inactive), masked classes
+                    z = [r.randn(n, k, scale=1e4), f32(torch.round(r.randn(n, k, scale=2.0))), r.randn(n, k)][rep]
+                    if rep == 2:
+                        z[:, 0] = -math.inf
+                else:
+                    z = r.randn(n, k, scale=[1.0, 2.0, 0.5][rep])
+                t = torch.full((n, k), -1, dtype=torch.long)
+                for row in range(n):
+                    m = int(torch.randint(0, k + 1, (1,), generator=r.g))
+                    perm = torch.randperm(k, generator=r.g)
+                    if kind == "adversarial" and rep == 2:
+                        perm = perm[perm != 0]  # the masked class is never a target
+                        m = min(m, len(perm))
+                    t[row, :m] = perm[:m]
+                    if kind == "padded" and m + 1 < k:
+                        t[row, m + 1:] = torch.randint(-1, k, (k - m - 1,), generator=r.g)  # ignored after the -1
+                    if kind == "duplicates" and 0 < m < k:
+                        t[row, m] = t[row, 0]  # listed twice: counted twice
+                x = z.clone().requires_grad_(True)
+                out = F.multilabel_margin_loss(x, t, reduction=red)
+                case = {"name": f"{red}_{kind}_{rep}_{n}x{k}", "options": {"reduction": red},
+                        "shape": [n, k], "input": flat(z), "target": t.reshape(-1).tolist()}
+                cases.append(finish(case, out, x, red))
+    return write("multilabel_margin_loss", cases,
+                 note="target: per row, class indices ended by -1 (entries after it ignored); "
+                      "row loss = sum_{j in J} sum_{i not in J} max(0, 1 - (x_j - x_i)) / K; mean divides by N")
+
+
+def gen_multilabel_soft_margin():
+    r = Rng(10010)
+    cases = []
+    shapes = [(1, 1), (3, 4), (5, 6), (8, 12), (4, 3)]
+    i = 0
+    for red in ("none", "sum", "mean"):
+        for weighted in (False, True):
+            for rep in range(4):
+                n, k = shapes[(i + rep) % len(shapes)]
+                i += 1
+                z = r.randn(n, k, scale=[1.0, 4.0, 30.0, 1e4][rep])
+                t = r.rand(n, k) if rep == 1 else r.randint(2, n, k).double()
+                w = r.weights(k) if weighted else None
+                x = z.clone().requires_grad_(True)
+                out = F.multilabel_soft_margin_loss(x, t, weight=w, reduction=red)
+                case = {"name": f"{red}_{'w' if weighted else 'nw'}_{rep}_{n}x{k}",
+                        "options": {"reduction": red, "weight": None if w is None else flat(w)},
+                        "shape": [n, k], "input": flat(z), "target": flat(t)}
+                cases.append(finish(case, out, x, red))
+    return write("multilabel_soft_margin_loss", cases,
+                 note="row loss = -(1/K) sum_c w_c [y log sigmoid(x) + (1 - y) log sigmoid(-x)]; mean divides by N")
+
+
+def gen_gaussian_nll():
+    r = Rng(11011)
+    cases = []
+    shapes = [(1, 1), (3, 4), (5, 2), (8, 6), (4, 3)]
+    i = 0
+    for red in ("none", "sum", "mean"):
+        for per_row in (False, True):
+            for full in (False, True):
+                for rep in range(3):
+                    n, k = shapes[(i + rep) % len(shapes)]
+                    i += 1
+                    eps = [1e-6, 1e-6, 1e-3][rep]
+                    mu = r.randn(n, k, scale=[1.0, 3.0, 1.0][rep])
+                    tgt = r.randn(n, k)
+                    var = f32(r.rand(n) * 2 + 0.05) if per_row else f32(r.rand(n, k) * 2 + 0.05)
+                    if rep >= 1:
+                        # entries below eps: torch clamps them (in place under no_grad, so their gradient passes through)
+                        flat_var = var.view(-1)
+                        flat_var[0] = 0.0
+                        if flat_var.numel() > 1:
+                            flat_var[-1] = f32(torch.tensor(eps / 4))
+                    x = mu.clone().requires_grad_(True)
+                    v = var.clone().requires_grad_(True)
+                    out = F.gaussian_nll_loss(x, tgt, v, full=full, eps=eps, reduction=red)
+                    case = {"name": f"{red}_{'row' if per_row else 'elem'}_{'full' if full else 'nofull'}_{rep}_{n}x{k}",
+                            "options": {"reduction": red, "full": full, "eps": eps},
+                            "shape": [n, k], "input": flat(mu), "target": flat(tgt), "variance": flat(var)}
+                    finish(case, out, x, red)
+                    case["variance_grad"] = flat(v.grad)
+                    cases.append(case)
+    return write("gaussian_nll_loss", cases,
+                 note="loss = 0.5 (log max(var, eps) + (input - target)^2 / max(var, eps)) (+ 0.5 log 2 pi if full); "
+                      "var per element [N, K] or per row [N]; mean divides by N*K; torch 1.13 clamps var in place under "
+                      "no_grad, so variance_grad where var < eps is the derivative at eps (straight through), not 0")
+
+
 # ----------------------------------------------------------------------------------------------------------------------
 # activations: output and VJP with a random upstream vector
 
@@ -552,6 +650,9 @@ def main():
     counts["kl_div"] = gen_kl_div()
     counts["sigmoid_focal_loss"] = gen_sigmoid_focal()
     counts["multi_margin_loss"] = gen_multi_margin()
+    counts["multilabel_margin_loss"] = gen_multilabel_margin()
+    counts["multilabel_soft_margin_loss"] = gen_multilabel_soft_margin()
+    counts["gaussian_nll_loss"] = gen_gaussian_nll()
     counts["activations"] = gen_activations()
     size = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
     print(f"total {sum(counts.values())} cases, {size} bytes")

@@ -21,6 +21,7 @@ public static class LossCatalog
     private static readonly LossOptionInfo Smoothing = new("smoothing", "0", "label smoothing ε in [0, 1]");
     private static readonly LossOptionInfo Temperature = new("temperature", "1", "softmax temperature τ > 0");
     private const LossTargetKinds IndicesOrRows = LossTargetKinds.ClassIndices | LossTargetKinds.Probabilities;
+    private const LossTargetKinds IndicesOrElements = LossTargetKinds.ClassIndices | LossTargetKinds.Elements;
 
     // Each family's public Evaluate as method groups, for float (training) and double (the loss command).
     private static readonly FamilyKernel<CrossEntropyOptions> CrossEntropy = Both<CrossEntropyOptions>(
@@ -49,6 +50,21 @@ public static class LossCatalog
     private static readonly FamilyKernel<EntropyOptions> EntropyFamily = RowsOnly<EntropyOptions>(EntropyOf, EntropyOf);
     private static readonly FamilyKernel<MultiMarginHingeOptions> Hinge = LabelsOnly<MultiMarginHingeOptions>(MultiMarginHinge.Evaluate, MultiMarginHinge.Evaluate);
     private static readonly FamilyKernel<SparsemaxLossOptions> Sparsemax = LabelsOnly<SparsemaxLossOptions>(SparsemaxLoss.Evaluate, SparsemaxLoss.Evaluate);
+    private static readonly FamilyKernel<CategoricalHingeOptions> KerasHinge = Both<CategoricalHingeOptions>(
+        CategoricalHinge.Evaluate, CategoricalHinge.Evaluate, CategoricalHinge.Evaluate, CategoricalHinge.Evaluate);
+    private static readonly FamilyKernel<CrammerSingerHingeOptions> CrammerSinger = LabelsOnly<CrammerSingerHingeOptions>(
+        CrammerSingerHinge.Evaluate, CrammerSingerHinge.Evaluate);
+    private static readonly FamilyKernel<MultiLabelMarginOptions> MultiLabelMarginFamily = RowsOnly<MultiLabelMarginOptions>(
+        MultiLabelMargin.Evaluate, MultiLabelMargin.Evaluate);
+    private static readonly FamilyKernel<MultiLabelSoftMarginOptions> MultiLabelSoftMarginFamily = RowsOnly<MultiLabelSoftMarginOptions>(
+        MultiLabelSoftMargin.Evaluate, MultiLabelSoftMargin.Evaluate);
+    private static readonly FamilyKernel<FenchelYoungLossOptions> FenchelYoung = Both<FenchelYoungLossOptions>(
+        FenchelYoungLoss.Evaluate, FenchelYoungLoss.Evaluate, FenchelYoungLoss.Evaluate, FenchelYoungLoss.Evaluate);
+    private static readonly FamilyKernel<BinarySparsemaxLossOptions> BinarySparsemax = RowsOnly<BinarySparsemaxLossOptions>(
+        BinarySparsemaxLoss.Evaluate, BinarySparsemaxLoss.Evaluate);
+    private static readonly FamilyKernel<AsymmetricLossOptions> Asymmetric = RowsOnly<AsymmetricLossOptions>(AsymmetricLoss.Evaluate, AsymmetricLoss.Evaluate);
+    private static readonly FamilyKernel<GaussianNegativeLogLikelihoodOptions> GaussianNll = RowsOnly<GaussianNegativeLogLikelihoodOptions>(
+        GaussianNegativeLogLikelihood.Evaluate, GaussianNegativeLogLikelihood.Evaluate);
     private static readonly FamilyKernel<WeightedKappaLossOptions> Kappa = LabelsOnly<WeightedKappaLossOptions>(KappaOf, KappaOf);
 
     private static readonly LossEntry[] All =
@@ -123,6 +139,40 @@ public static class LossCatalog
         Entry("sparsemax", "sparsemax loss", typeof(SparsemaxLoss), LossInput.Logits, LossTargetKinds.ClassIndices,
             "Martins & Astudillo 2016, eq. 18",
             [], Sparsemax, (s, c) => new SparsemaxLossOptions { MaxDegreeOfParallelism = c.Compute.Threads }),
+        Entry("categorical-hinge", "categorical hinge", typeof(CategoricalHinge), LossInput.Logits, IndicesOrElements,
+            "Keras CategoricalHinge: max(0, max_j (1 - y_j) x_j - Σ y x + 1), mean over rows",
+            [], KerasHinge, (s, c) => new CategoricalHingeOptions { MaxDegreeOfParallelism = c.Compute.Threads }),
+        Entry("crammer-singer", "Crammer-Singer multiclass hinge", typeof(CrammerSingerHinge), LossInput.Logits, LossTargetKinds.ClassIndices,
+            "Optax multiclass_hinge_loss: max_j (x_j + [j ≠ y]) - x_y (Crammer & Singer 2001)",
+            [], CrammerSinger, (s, c) => new CrammerSingerHingeOptions { MaxDegreeOfParallelism = c.Compute.Threads }),
+        Entry("multilabel-margin", "multi-label margin loss", typeof(MultiLabelMargin), LossInput.Logits, LossTargetKinds.Elements,
+            "PyTorch MultiLabelMarginLoss on multi-hot rows: Σ_{j∈J} Σ_{i∉J} max(0, 1 - x_j + x_i) / K, mean over rows",
+            [], MultiLabelMarginFamily, (s, c) => new MultiLabelMarginOptions { MaxDegreeOfParallelism = c.Compute.Threads }),
+        Entry("multilabel-soft-margin", "multi-label soft-margin loss", typeof(MultiLabelSoftMargin), LossInput.Logits, LossTargetKinds.Elements,
+            "PyTorch MultiLabelSoftMarginLoss: BCE with logits averaged over the K classes, mean over rows",
+            [], MultiLabelSoftMarginFamily, (s, c) => new MultiLabelSoftMarginOptions { MaxDegreeOfParallelism = c.Compute.Threads }),
+        Entry("fenchel-young", "Fenchel-Young loss", typeof(FenchelYoungLoss), LossInput.Logits, IndicesOrRows,
+            "Ω*(θ) + Ω(y) - ⟨θ, y⟩, gradient ŷ - y (Blondel et al. 2020; Optax make_fenchel_young_loss plus Ω(y)); softmax: CE, sparsemax: the sparsemax loss",
+            [new("regularizer", "softmax", "softmax, sparsemax or entmax15")], FenchelYoung,
+            (s, c) => new FenchelYoungLossOptions { Regularizer = Regularizer(s), MaxDegreeOfParallelism = c.Compute.Threads }),
+        Entry("binary-sparsemax", "per-class binary sparsemax loss", typeof(BinarySparsemaxLoss), LossInput.Logits, LossTargetKinds.Elements,
+            "Optax sparsemax_loss, sparse_plus(±x) per output (Blondel et al. 2020, Sec. 4.4), summed over classes, mean over rows",
+            [], BinarySparsemax, (s, c) => new BinarySparsemaxLossOptions { Reduction = Reduction.BatchMean, MaxDegreeOfParallelism = c.Compute.Threads }),
+        Entry("asl", "asymmetric loss (multi-label)", typeof(AsymmetricLoss), LossInput.Logits, LossTargetKinds.Elements,
+            "Ridnik et al. 2021 (γ-, γ+, probability margin m), summed over classes, mean over rows; exact gradient (the reference code detaches the focusing weight)",
+            [new("gamma-neg", "4", "γ- ≥ 0"), new("gamma-pos", "1", "γ+ ≥ 0"), new("clip", "0.05", "probability margin m in [0, 1)")], Asymmetric,
+            (s, c) => new AsymmetricLossOptions
+            {
+                GammaNegative = s.Double("gamma-neg", 4), GammaPositive = s.Double("gamma-pos", 1), Margin = s.Double("clip", 0.05),
+                Reduction = Reduction.BatchMean, MaxDegreeOfParallelism = c.Compute.Threads,
+            }),
+        Entry("gaussian-nll", "Gaussian negative log-likelihood, shared variance", typeof(GaussianNegativeLogLikelihood), LossInput.Logits, LossTargetKinds.Elements,
+            "PyTorch GaussianNLLLoss with the outputs as means and one known variance: ½ (log σ² + (x - y)² / σ²), summed over outputs, mean over rows (seed 000 §2.4)",
+            [new("var", "1", "the shared variance σ² ≥ 0"), new("full", "false", "add ½ log 2π")], GaussianNll,
+            (s, c) => new GaussianNegativeLogLikelihoodOptions
+            {
+                SharedVariance = s.Double("var", 1), Full = s.Bool("full", false), Reduction = Reduction.BatchMean, MaxDegreeOfParallelism = c.Compute.Threads,
+            }),
         Entry("kappa", "weighted kappa loss", typeof(WeightedKappaLoss), LossInput.Probabilities, LossTargetKinds.ClassIndices,
             "TF Addons WeightedKappaLoss (quadratic), a batch statistic for ordered classes (seed 003)",
             [], Kappa, (s, c) => new WeightedKappaLossOptions(), trainable: false),
@@ -206,6 +256,14 @@ public static class LossCatalog
 
         return example.Labels is { } labels ? kernel.Labels<double>(x, labels, example.Classes, options, gradient, default) : null;
     }
+
+    private static FenchelYoungRegularizer Regularizer(Spec s) => (s.Get("regularizer") ?? "softmax").ToLowerInvariant() switch
+    {
+        "softmax" => FenchelYoungRegularizer.Softmax,
+        "sparsemax" => FenchelYoungRegularizer.Sparsemax,
+        "entmax15" or "entmax" => FenchelYoungRegularizer.Entmax15,
+        var v => throw new ArgumentException($"'{s.Text}': regularizer '{v}' is not softmax, sparsemax or entmax15."),
+    };
 
     private static ZLossOptions ZOptions(Spec s, LossContext c) =>
         new() { Coefficient = s.Double("z", 1e-4), MaxDegreeOfParallelism = c.Compute.Threads };

@@ -21,8 +21,10 @@ internal readonly ref struct Batch<T, TTarget>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     internal Batch(ReadOnlySpan<T> input, ReadOnlySpan<TTarget> targets, ReadOnlySpan<T> elementWeights, int rows, int classes,
-        Span<T> gradient, Span<T> losses, bool perElementLosses)
+        Span<T> gradient, Span<T> losses, bool perElementLosses, ReadOnlySpan<T> second = default, Span<T> secondGradient = default)
     {
+        Second = second;
+        SecondGradient = secondGradient;
         Input = input;
         Targets = targets;
         ElementWeights = elementWeights;
@@ -57,6 +59,12 @@ internal readonly ref struct Batch<T, TTarget>
     /// <summary>True when <see cref="Losses"/> holds N·K element losses.</summary>
     public bool PerElementLosses { get; }
 
+    /// <summary>A second input of the loss (Gaussian NLL's variance: N·K or N values), or empty.</summary>
+    public ReadOnlySpan<T> Second { get; }
+
+    /// <summary>The gradient buffer of <see cref="Second"/> (its length, overwritten), or empty.</summary>
+    public Span<T> SecondGradient { get; }
+
     /// <summary>Row <paramref name="i"/> of the input.</summary>
     public ReadOnlySpan<T> InputRow(int i) => Input.Slice(i * Classes, Classes);
 
@@ -69,14 +77,48 @@ internal static class Batch
 {
     /// <summary>[N, K] input against N class indices; N row losses.</summary>
     public static Batch<T, int> Labels<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> labels, int classes, Span<T> gradient,
-        Span<T> rowLosses, string inputName)
+        Span<T> rowLosses, string inputName, string lossesName = "rowLosses")
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = Guard.Rows(input.Length, classes, inputName);
         Guard.Length(labels.Length, n, nameof(labels));
         Guard.Length(gradient.Length, input.Length, nameof(gradient), optional: true);
-        Guard.Length(rowLosses.Length, n, nameof(rowLosses), optional: true);
+        Guard.Length(rowLosses.Length, n, lossesName, optional: true);
         return new(input, labels, default, n, classes, gradient, rowLosses, perElementLosses: false);
+    }
+
+    /// <summary>[N, K] input against [N, K] class-index rows (PyTorch's <c>MultiLabelMarginLoss</c> targets); N row losses.</summary>
+    public static Batch<T, int> IndexRows<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes, Span<T> gradient,
+        Span<T> losses, string inputName)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = Guard.Rows(input.Length, classes, inputName);
+        Guard.Length(targets.Length, input.Length, nameof(targets));
+        Guard.Length(gradient.Length, input.Length, nameof(gradient), optional: true);
+        Guard.Length(losses.Length, n, nameof(losses), optional: true);
+        return new(input, targets, default, n, classes, gradient, losses, perElementLosses: false);
+    }
+
+    /// <summary>
+    /// [N, K] input against [N, K] targets with a variance per element (N·K values) or per row (N values) and its
+    /// optional gradient buffer (the variance's length); N row sums or N·K element losses (Gaussian NLL).
+    /// </summary>
+    public static Batch<T, T> WithVariance<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, ReadOnlySpan<T> variance, int classes,
+        Span<T> gradient, Span<T> varianceGradient, Span<T> losses, string inputName)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = Guard.Rows(input.Length, classes, inputName);
+        Guard.Length(targets.Length, input.Length, nameof(targets));
+        if (variance.Length != input.Length && variance.Length != n)
+        {
+            throw new ArgumentException(
+                FormattableString.Invariant($"variance has length {variance.Length}; expected {input.Length} (one per element) or {n} (one per row)."), nameof(variance));
+        }
+
+        Guard.Length(gradient.Length, input.Length, nameof(gradient), optional: true);
+        Guard.Length(varianceGradient.Length, variance.Length, nameof(varianceGradient), optional: true);
+        bool perElement = PerElement(losses.Length, n, classes, nameof(losses));
+        return new(input, targets, default, n, classes, gradient, losses, perElement, variance, varianceGradient);
     }
 
     /// <summary>[N, K] input against [N, K] target rows (and optional [N, K] element weights).</summary>

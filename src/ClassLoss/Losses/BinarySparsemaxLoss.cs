@@ -1,0 +1,82 @@
+using ClassLoss.Losses.Kernels;
+using ClassLoss.Validation;
+
+namespace ClassLoss.Losses;
+
+/// <summary>Options of <see cref="BinarySparsemaxLoss"/>.</summary>
+public sealed record BinarySparsemaxLossOptions : LossOptions
+{
+    /// <summary>The defaults: mean over all N·K elements.</summary>
+    public static BinarySparsemaxLossOptions Default { get; } = new();
+}
+
+/// <summary>
+/// The binary sparsemax loss, element-wise on logits (Optax's <c>sparsemax_loss</c>, formerly
+/// <c>binary_sparsemax_loss</c>; Blondel, Martins &amp; Niculae 2020, "Learning with Fenchel-Young Losses", Sec. 4.4):
+/// one logit per element, against [N, K] binary (or soft) targets — the sparse counterpart of binary cross-entropy with
+/// logits.
+/// </summary>
+/// <remarks>
+/// <para>With <c>sparse_plus(u) = 0</c> for <c>u ≤ -1</c>, <c>(u + 1)²/4</c> for <c>|u| &lt; 1</c>, <c>u</c> for
+/// <c>u ≥ 1</c>: a label 1 costs <c>sparse_plus(-x)</c>, a label 0 <c>sparse_plus(x)</c> (Optax:
+/// <c>sparse_plus(where(labels, -logits, logits))</c>). It is zero iff <c>sparse_sigmoid(x) = y</c>, with
+/// <c>sparse_sigmoid(x) = clip((x + 1)/2, 0, 1)</c>.</para>
+/// <para>It is the Fenchel–Young loss of the regulariser <c>Ω(p) = p² - p</c> on [0, 1], so a soft target y ∈ [0, 1]
+/// has the same formula, <c>ℓ = sparse_plus(x) - x y + y² - y</c>, which this class computes piecewise in a stable form
+/// with <c>s = (x + 1)/2</c>: <c>(s - y)²</c> for <c>|x| &lt; 1</c>, <c>(1 - y)(x - y)</c> for <c>x ≥ 1</c>,
+/// <c>y (y - 1 - x)</c> for <c>x ≤ -1</c> (a zero factor is left out, so <c>x = ±∞</c> against the matching hard target
+/// costs 0). Hard targets give exactly Optax's values.</para>
+/// <para>Gradient (prediction minus target): <c>∂ℓ/∂x = sparse_sigmoid(x) - y</c>, continuous; the loss has kinks of
+/// its second derivative at x = ±1. Reductions: Mean divides by N·K, BatchMean by N, None writes N row sums or N·K
+/// element losses. Targets must lie in [0, 1] (Optax treats any nonzero label as 1).</para>
+/// </remarks>
+public static class BinarySparsemaxLoss
+{
+    /// <summary>Binary sparsemax loss of [N, K] logits against [N, K] targets in [0, 1].</summary>
+    /// <param name="logits">Row-major [N, K] logits x, one per binary decision.</param>
+    /// <param name="targets">Row-major [N, K] targets y in [0, 1] (0/1 labels, multi-hot, or soft).</param>
+    /// <param name="classes">K.</param>
+    /// <param name="options">Reduction; null for the defaults.</param>
+    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
+    /// <param name="losses">N row sums or N·K element losses (overwritten); empty to skip.</param>
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
+        BinarySparsemaxLossOptions? options, Span<T> gradient, Span<T> losses)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossDriver.Run(new Kernel<T>(), Batch.Targets(logits, targets, classes, gradient, losses, LossesShape.RowsOrElements,
+            nameof(logits), lossesName: nameof(losses)), options ?? BinarySparsemaxLossOptions.Default);
+
+    /// <summary>One element: the piecewise form of <c>sparse_plus(x) - x y + y² - y</c>, derivative <c>sparse_sigmoid(x) - y</c>.</summary>
+    private readonly struct Element : IElementLoss<byte>
+    {
+        public static double Of(double x, double y, int column, in byte unused, out double derivative)
+        {
+            double s = (x + 1) / 2;
+            derivative = Math.Clamp(s, 0.0, 1.0) - y;
+            if (x >= 1)
+            {
+                return y == 1 ? 0.0 : (1 - y) * (x - y);
+            }
+
+            if (x <= -1)
+            {
+                return y == 0 ? 0.0 : y * (y - 1 - x);
+            }
+
+            double d = s - y;
+            return d * d;
+        }
+    }
+
+    /// <summary>Generic only; targets in [0, 1]; the mean divides by N·K.</summary>
+    private readonly struct Kernel<T> : ILossKernel<T, T, BinarySparsemaxLossOptions>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static double Prepare(in Batch<T, T> b, BinarySparsemaxLossOptions o) => (double)b.Rows * b.Classes;
+
+        public static void CheckTargets(in Batch<T, T> b, BinarySparsemaxLossOptions o, int from) =>
+            Guard.UnitIntervals(b.Targets, b.Classes, from, "targets");
+
+        public static double Generic(in Batch<T, T> b, BinarySparsemaxLossOptions o, double scale) =>
+            ElementwiseKernel.Run<T, Element, byte>(b, default, 0, scale);
+    }
+}

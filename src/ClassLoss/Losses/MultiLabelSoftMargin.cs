@@ -1,0 +1,84 @@
+using ClassLoss.Losses.Kernels;
+using ClassLoss.Validation;
+
+namespace ClassLoss.Losses;
+
+/// <summary>Options of <see cref="MultiLabelSoftMargin"/> (PyTorch's <c>MultiLabelSoftMarginLoss</c> defaults).</summary>
+public sealed record MultiLabelSoftMarginOptions : LossOptions
+{
+    /// <summary>The defaults: no class weights, mean over the N rows.</summary>
+    public static MultiLabelSoftMarginOptions Default { get; } = new();
+
+    private readonly double[]? _classWeights;
+
+    /// <summary>Per-class weights w (length K, finite, ≥ 0; torch's <c>weight</c>); null for ones. Copied when set.</summary>
+    public IReadOnlyList<double>? ClassWeights
+    {
+        get => _classWeights;
+        init => _classWeights = value is null ? null : [.. value];
+    }
+
+    internal ReadOnlySpan<double> WeightSpan => _classWeights;
+
+    internal override void Validate(int classes)
+    {
+        if (_classWeights is not null)
+        {
+            Guard.ClassWeights(_classWeights, classes, nameof(ClassWeights));
+        }
+    }
+}
+
+/// <summary>
+/// Multi-label soft-margin loss from logits, PyTorch's <c>MultiLabelSoftMarginLoss</c>
+/// (<c>F.multilabel_soft_margin_loss</c>, 1.13): the class-weighted binary cross-entropy with logits averaged over the
+/// K classes of each row.
+/// </summary>
+/// <remarks>
+/// <para>Per row: <c>ℓ = -(1/K) Σ_c w_c [y_c log σ(x_c) + (1 - y_c) log σ(-x_c)]
+/// = (1/K) Σ_c w_c [y_c softplus(-x_c) + (1 - y_c) softplus(x_c)]</c>, computed in the softplus form (σ is never
+/// logged, so a logit of ±1e4 costs exactly its margin). Gradient: <c>∂ℓ/∂x_c = w_c (σ(x_c) - y_c) / K</c>.</para>
+/// <para>Reductions (torch): Mean divides the row losses' sum by N (not by N·K: the 1/K is inside the row loss), Sum,
+/// None; BatchMean equals Mean. The loss buffer takes torch's N row losses or the N·K element terms
+/// <c>w_c [...] / K</c> (which sum to them). Targets must lie in [0, 1] (torch does not check them); a term whose
+/// coefficient is 0 is left out, so <c>x = -∞</c> against target 0 costs 0.</para>
+/// </remarks>
+public static class MultiLabelSoftMargin
+{
+    /// <summary>Multi-label soft-margin loss of [N, K] logits against [N, K] targets in [0, 1].</summary>
+    /// <param name="logits">Row-major [N, K] logits x.</param>
+    /// <param name="targets">Row-major [N, K] targets y in [0, 1] (multi-hot or soft).</param>
+    /// <param name="classes">K.</param>
+    /// <param name="options">Class weights and reduction; null for the defaults.</param>
+    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
+    /// <param name="losses">N row losses or N·K element terms (overwritten); empty to skip.</param>
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
+        MultiLabelSoftMarginOptions? options, Span<T> gradient, Span<T> losses)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossDriver.Run(new Kernel<T>(), Batch.Targets(logits, targets, classes, gradient, losses, LossesShape.RowsOrElements,
+            nameof(logits), lossesName: nameof(losses)), options ?? MultiLabelSoftMarginOptions.Default);
+
+    /// <summary>Generic only: the binary cross-entropy element with column weights <c>w_c / K</c>; the mean divides by N.</summary>
+    private readonly struct Kernel<T> : ILossKernel<T, T, MultiLabelSoftMarginOptions>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static double Prepare(in Batch<T, T> b, MultiLabelSoftMarginOptions o) => b.Rows;
+
+        public static void CheckTargets(in Batch<T, T> b, MultiLabelSoftMarginOptions o, int from) =>
+            Guard.UnitIntervals(b.Targets, b.Classes, from, "targets");
+
+        public static double Generic(in Batch<T, T> b, MultiLabelSoftMarginOptions o, double scale)
+        {
+            int k = b.Classes;
+            double[]? heap = k > 1024 ? new double[k] : null;
+            Span<double> columns = heap ?? stackalloc double[k];
+            ReadOnlySpan<double> w = o.WeightSpan;
+            for (int c = 0; c < k; c++)
+            {
+                columns[c] = (w.IsEmpty ? 1.0 : w[c]) / k;
+            }
+
+            return ElementwiseKernel.Run<T, BinaryCrossEntropyElement<LogitTerms>, BinaryParameters>(b, columns, new BinaryParameters(default, 0), scale);
+        }
+    }
+}

@@ -7,6 +7,8 @@
 #
 #   scripts/bench-before-after.sh BEFORE [AFTER=HEAD] [N=4096] [K=1000] [PAIRS=5] [ROUNDS=20]
 #   PROBE_TORCH=1 scripts/bench-before-after.sh 0e67995      # adds libtorch's CE and BCE to both runs
+#   SHAPES="256x10 4096x10 4096x1000 1024x32000 128x128000" scripts/bench-before-after.sh 0e67995 HEAD - - 5 20
+#                                                            # the matrix's shapes, one table each (N and K ignored)
 #
 # Run it on a quiet machine (nothing else building or testing): the two cores are shared by everything.
 set -euo pipefail
@@ -29,11 +31,15 @@ for side in before after; do
 done
 
 dll=bench/ClassLoss.Benchmarks/bin/Release/net10.0/ClassLoss.Benchmarks.dll
+for shape in ${SHAPES:-${n}x${k}}; do
+n=${shape%x*}
+k=${shape#*x}
+rm -f "$work"/before.*.txt "$work"/after.*.txt
 for ((p = 1; p <= pairs; p++)); do
   for side in before after; do
     (cd "$work/$side" && dotnet "$dll" --probe "$n" "$k" "$rounds") > "$work/$side.$p.txt"
   done
-  echo "pair $p of $pairs done" >&2
+  echo "${n}x${k}: pair $p of $pairs done" >&2
 done
 
 echo "Before $(git -C "$root" rev-parse --short "$before"), after $(git -C "$root" rev-parse --short "$after"); ${n}x${k};" \
@@ -67,3 +73,5 @@ awk '
       printf "| %s | %s | %s | %s |\n", name, (b == "" ? "–" : sprintf("%.4f", b)), (a == "" ? "–" : sprintf("%.4f", a)), ratio
     }
   }' "$work"/before.*.txt "$work"/after.*.txt
+echo
+done

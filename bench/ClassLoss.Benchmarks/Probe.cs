@@ -1,5 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using ClassLoss.Losses;
 
 namespace ClassLoss.Benchmarks;
@@ -21,8 +24,8 @@ public static class Probe
     public static int Run(int n, int k, int rounds)
     {
         var rng = new Random(42);
-        var z = new float[n * k];
-        for (int i = 0; i < z.Length; i++)
+        var z = Aligned(n * k);
+        for (int i = 0; i < z.Count; i++)
         {
             z[i] = (float)(rng.NextDouble() * 8 - 4);
         }
@@ -33,7 +36,7 @@ public static class Probe
             y[i] = rng.Next(k);
         }
 
-        var soft = new float[z.Length];
+        var soft = Aligned(z.Count);
         for (int r = 0; r < n; r++)
         {
             double sum = 0;
@@ -49,17 +52,17 @@ public static class Probe
             }
         }
 
-        var t = new float[z.Length];
-        for (int i = 0; i < t.Length; i++)
+        var t = Aligned(z.Count);
+        for (int i = 0; i < t.Count; i++)
         {
             t[i] = rng.Next(2);
         }
 
-        var g = new float[z.Length];
+        var g = Aligned(z.Count);
         var cases = new List<Case>
         {
             new("copy floor", () => z.AsSpan().CopyTo(g)),
-            new("read floor", () => Floors.Read(z)),
+            new("read floor", () => ReadFloor(z)),
         };
 
         // The matrix's cases (LossBenchmarks) and two more (focal with soft targets, BCE forward-only), at 1 and 2 threads.
@@ -84,7 +87,7 @@ public static class Probe
 
         if (Environment.GetEnvironmentVariable("PROBE_TORCH") == "1")
         {
-            AddTorch(cases, z, y, t, n, k);
+            AddTorch(cases, [.. z], y, [.. t], n, k);
         }
 
         var times = new double[cases.Count][];
@@ -120,7 +123,7 @@ public static class Probe
             double median = Median(times[c]);
             double min = times[c].Min();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{cases[c].Name,-19} {median,10:F4} ms ({min,9:F4})  {median * 1e6 / z.Length,7:F3} ns/elem  {median / copy,5:F2}x copy  {median / read,5:F2}x read"));
+                $"{cases[c].Name,-19} {median,10:F4} ms ({min,9:F4})  {median * 1e6 / z.Count,7:F3} ns/elem  {median / copy,5:F2}x copy  {median / read,5:F2}x read"));
         }
 
         return 0;
@@ -158,10 +161,52 @@ public static class Probe
         }
     }
 
-    /// <summary>How many back-to-back calls fill about 2 ms (after a warm-up that also lets the JIT tier up).</summary>
+    /// <summary>
+    /// A buffer of <paramref name="length"/> floats starting on a 64-byte boundary, in a pinned array: where a buffer
+    /// starts relative to the cache lines changes a row pass's time by up to a third at small K, so a process-to-process
+    /// comparison must not leave it to the allocator.
+    /// </summary>
+    private static ArraySegment<float> Aligned(int length)
+    {
+        var array = GC.AllocateArray<float>(length + 16, pinned: true);
+        long address = Marshal.UnsafeAddrOfPinnedArrayElement(array, 0).ToInt64();
+        int offset = (int)(((64 - (address % 64)) % 64) / sizeof(float));
+        return new ArraySegment<float>(array, offset, length);
+    }
+
+    /// <summary>The read floor: sums the floats in four vector accumulators (as <c>Floors.Read</c>, over a span).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float ReadFloor(ReadOnlySpan<float> data)
+    {
+        var a0 = Vector<float>.Zero;
+        var a1 = a0;
+        var a2 = a0;
+        var a3 = a0;
+        int w = Vector<float>.Count;
+        int i = 0;
+        for (; i <= data.Length - (4 * w); i += 4 * w)
+        {
+            a0 += new Vector<float>(data.Slice(i, w));
+            a1 += new Vector<float>(data.Slice(i + w, w));
+            a2 += new Vector<float>(data.Slice(i + (2 * w), w));
+            a3 += new Vector<float>(data.Slice(i + (3 * w), w));
+        }
+
+        float sum = Vector.Sum((a0 + a1) + (a2 + a3));
+        for (; i < data.Length; i++)
+        {
+            sum += data[i];
+        }
+
+        return sum;
+    }
+
+    /// <summary>How many back-to-back calls fill about 2 ms, after a warm-up of at least 200 calls or 200 ms (so the
+    /// JIT has tiered up the probe's own delegates before anything is timed).</summary>
     private static int Calibrate(Action call)
     {
-        for (int i = 0; i < 3; i++)
+        long warm = Stopwatch.GetTimestamp();
+        for (int i = 0; i < 200 && Stopwatch.GetElapsedTime(warm).TotalMilliseconds < 200; i++)
         {
             call();
         }

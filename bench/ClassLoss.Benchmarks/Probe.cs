@@ -20,8 +20,10 @@ public static class Probe
 {
     private sealed record Case(string Name, Action Call);
 
-    /// <summary>Runs the probe; returns 0.</summary>
-    public static int Run(int n, int k, int rounds)
+    /// <summary>The probe's cases for one shape, each a call of the public API on buffers made here (64-byte aligned);
+    /// the first two are the copy and read floors. Public so that the in-process comparison (ProbeAb, <c>--ab</c>) can take them from another
+    /// build of this file loaded beside this one.</summary>
+    public static IReadOnlyList<KeyValuePair<string, Action>> Cases(int n, int k)
     {
         var rng = new Random(42);
         var z = Aligned(n * k);
@@ -90,6 +92,14 @@ public static class Probe
             AddTorch(cases, [.. z], y, [.. t], n, k);
         }
 
+        return cases.ConvertAll(c => new KeyValuePair<string, Action>(c.Name, c.Call));
+    }
+
+    /// <summary>Runs the probe; returns 0.</summary>
+    public static int Run(int n, int k, int rounds)
+    {
+        var cases = Cases(n, k).Select(c => new Case(c.Key, c.Value)).ToList();
+        var z = n * k;
         var times = new double[cases.Count][];
         var repeats = new int[cases.Count];
         for (int c = 0; c < cases.Count; c++)
@@ -123,7 +133,7 @@ public static class Probe
             double median = Median(times[c]);
             double min = times[c].Min();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{cases[c].Name,-19} {median,10:F4} ms ({min,9:F4})  {median * 1e6 / z.Count,7:F3} ns/elem  {median / copy,5:F2}x copy  {median / read,5:F2}x read"));
+                $"{cases[c].Name,-19} {median,10:F4} ms ({min,9:F4})  {median * 1e6 / z,7:F3} ns/elem  {median / copy,5:F2}x copy  {median / read,5:F2}x read"));
         }
 
         return 0;
@@ -203,7 +213,7 @@ public static class Probe
 
     /// <summary>How many back-to-back calls fill about 2 ms, after a warm-up of at least 200 calls or 200 ms (so the
     /// JIT has tiered up the probe's own delegates before anything is timed).</summary>
-    private static int Calibrate(Action call)
+    internal static int Calibrate(Action call)
     {
         long warm = Stopwatch.GetTimestamp();
         for (int i = 0; i < 200 && Stopwatch.GetElapsedTime(warm).TotalMilliseconds < 200; i++)
@@ -217,7 +227,7 @@ public static class Probe
         return Math.Max(1, (int)(2.0 / ms));
     }
 
-    private static double Median(double[] values)
+    internal static double Median(double[] values)
     {
         var sorted = (double[])values.Clone();
         Array.Sort(sorted);

@@ -5,6 +5,7 @@ using ClassLoss.Benchmarks;
 // Usage:
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --torch-smoke      load libtorch, run one tiny op
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --probe N K [rounds]   round-robin Stopwatch probe, one shape, public API only
+//   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --ab BEFORE.dll AFTER.dll N K [rounds]   two builds' probes interleaved in one process
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --quick [BDN args]  short in-process job
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- [BDN args]          default in-process job
 //   add --report PATH to either: write the markdown table (ours vs libtorch vs floors, targets checked) to PATH
@@ -18,6 +19,13 @@ if (args.Length >= 3 && args[0] == "--probe")
     return Probe.Run(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture),
         int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture),
         args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 40);
+}
+
+if (args.Length >= 5 && args[0] == "--ab")
+{
+    return ProbeAb.Run(args[1], args[2], int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture),
+        int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture),
+        args.Length > 5 ? int.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture) : 40);
 }
 
 bool quick = args.Contains("--quick");

@@ -90,14 +90,50 @@ public static class Guard
     /// <param name="name">The argument's name, for the message.</param>
     public static double Labels(ReadOnlySpan<int> labels, int classes, int? ignoreIndex, ReadOnlySpan<double> weights, string name)
     {
+        // Two compares per label in the loop (this pass runs before every fused kernel over class indices); the
+        // message is built out of line.
+        bool hasIgnore = ignoreIndex.HasValue;
+        int ignore = ignoreIndex.GetValueOrDefault();
+        if (weights.IsEmpty)
+        {
+            int counted = 0;
+            for (int i = 0; i < labels.Length; i++)
+            {
+                int y = labels[i];
+                if (hasIgnore && y == ignore)
+                {
+                    continue; // an ignore index may also be a class (PyTorch): the row is skipped either way
+                }
+
+                if ((uint)y < (uint)classes)
+                {
+                    counted++;
+                }
+                else
+                {
+                    Label(y, i, classes, ignoreIndex, name);
+                }
+            }
+
+            return counted;
+        }
+
         double total = 0;
         for (int i = 0; i < labels.Length; i++)
         {
             int y = labels[i];
-            Label(y, i, classes, ignoreIndex, name);
-            if (y != ignoreIndex)
+            if (hasIgnore && y == ignore)
             {
-                total += weights.IsEmpty ? 1.0 : weights[y];
+                continue; // an ignore index may also be a class (PyTorch): the row is skipped either way
+            }
+
+            if ((uint)y < (uint)classes)
+            {
+                total += weights[y];
+            }
+            else
+            {
+                Label(y, i, classes, ignoreIndex, name);
             }
         }
 

@@ -200,7 +200,8 @@ internal static unsafe partial class CrossEntropyIndexKernel
     /// Class weights beyond float range would otherwise make <c>a</c> overflow to ∞ and the row's gradient ±∞ or NaN.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool GradientFits<TS>(double hard, in SoftmaxRowParams p) where TS : struct, IConst =>
-        FloatRange.Fits((TS.On ? hard + (p.SmoothPerClass * p.WeightTotal) : hard) * p.SInv) && (!TS.On || p.SmoothFits);
+        p.IndexGradientAlwaysFits ||
+        (FloatRange.Fits((TS.On ? hard + (p.SmoothPerClass * p.WeightTotal) : hard) * p.SInv) && (!TS.On || p.SmoothFits));
 
     /// <summary>The gradient factor <c>a = s Σq / (τ S)</c> of <c>g_c = e_c a - w_c b</c> (the label's entry is then
     /// replaced); <c>b = s ε / (K τ)</c> is <see cref="SoftmaxRowParams.SmoothF"/>.</summary>

@@ -42,8 +42,25 @@ internal readonly unsafe struct SoftmaxRowParams(int k, double* wd, float* wf, d
     public readonly bool SInvFits = FloatRange.Fits(scale / tau);
     public readonly double Tolerance = tolerance;
 
+    /// <summary>True when the class-index gradient unit <c>((1 - ε) w_y + (ε/K) W) s / τ</c> and the smoothing term fit
+    /// float range for every label: checked once with the largest weight (the unit grows with <c>w_y ≥ 0</c>), so a row
+    /// needs its own check only when this is false.</summary>
+    public readonly bool IndexGradientAlwaysFits = FloatRange.Fits((((1 - eps) * MaxWeight(wd, k)) + (eps / k * weightTotal)) * (scale / tau))
+        && FloatRange.Fits(eps / k * (scale / tau));
+
     /// <summary>The class weights in double (empty without weights).</summary>
     public ReadOnlySpan<double> Weights => Wd == null ? default : new ReadOnlySpan<double>(Wd, K);
+
+    private static double MaxWeight(double* wd, int k)
+    {
+        double max = wd == null ? 1.0 : 0.0;
+        for (int c = 0; wd != null && c < k; c++)
+        {
+            max = Math.Max(max, wd[c]);
+        }
+
+        return max;
+    }
 }
 
 /// <summary>

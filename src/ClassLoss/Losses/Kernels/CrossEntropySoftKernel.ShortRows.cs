@@ -16,6 +16,7 @@ internal static unsafe partial class CrossEntropySoftKernel
     /// <summary>Whole groups of rows from <paramref name="start"/> on; returns the first row left for the row path.
     /// Losses are added to <paramref name="sum"/> in row order; <paramref name="flagged"/> gets the first suspect row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [SkipLocalsInit] // every scratch lane is written before it is read; zeroing 3 KB per block cost ~5% at 4096x10
     private static int ShortRowGroups<TV, TS, TW, TT>(float* z, float* t, float* g, float* r, int start, int end, in SoftmaxRowParams p,
         ref double sum, ref int flagged)
         where TV : struct, IVec<TV> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst

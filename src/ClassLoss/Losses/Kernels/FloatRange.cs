@@ -16,5 +16,6 @@ internal static class FloatRange
 
     /// <summary>True unless |<paramref name="unit"/>| exceeds <see cref="Limit"/> (NaN fits: it propagates as on the
     /// generic path).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static bool Fits(double unit) => !(Math.Abs(unit) > Limit);
 }

@@ -20,10 +20,9 @@ public static class Probe
 {
     private sealed record Case(string Name, Action Call);
 
-    /// <summary>The probe's cases for one shape, each a call of the public API on buffers made here (64-byte aligned);
-    /// the first two are the copy and read floors. Public so that the in-process comparison (ProbeAb, <c>--ab</c>) can take them from another
-    /// build of this file loaded beside this one.</summary>
-    public static IReadOnlyList<KeyValuePair<string, Action>> Cases(int n, int k)
+    /// <summary>The probe's inputs for one shape: logits, soft targets, binary targets, a gradient buffer (each 64-byte
+    /// aligned) and labels, from a fixed seed.</summary>
+    public static object[] Buffers(int n, int k)
     {
         var rng = new Random(42);
         var z = Aligned(n * k);
@@ -60,7 +59,19 @@ public static class Probe
             t[i] = rng.Next(2);
         }
 
-        var g = Aligned(z.Count);
+        return [z, soft, t, Aligned(z.Count), y];
+    }
+
+    /// <summary>The probe's cases for one shape on <see cref="Buffers"/>' inputs, each a call of the public API; the
+    /// first two are the copy and read floors. Public, and over types of the core library only, so that the
+    /// in-process comparison (ProbeAb, <c>--ab</c>) can run two builds of this file on the very same memory.</summary>
+    public static IReadOnlyList<KeyValuePair<string, Action>> Cases(int n, int k, object[] buffers)
+    {
+        var z = (ArraySegment<float>)buffers[0];
+        var soft = (ArraySegment<float>)buffers[1];
+        var t = (ArraySegment<float>)buffers[2];
+        var g = (ArraySegment<float>)buffers[3];
+        var y = (int[])buffers[4];
         var cases = new List<Case>
         {
             new("copy floor", () => z.AsSpan().CopyTo(g)),
@@ -98,7 +109,7 @@ public static class Probe
     /// <summary>Runs the probe; returns 0.</summary>
     public static int Run(int n, int k, int rounds)
     {
-        var cases = Cases(n, k).Select(c => new Case(c.Key, c.Value)).ToList();
+        var cases = Cases(n, k, Buffers(n, k)).Select(c => new Case(c.Key, c.Value)).ToList();
         var z = n * k;
         var times = new double[cases.Count][];
         var repeats = new int[cases.Count];

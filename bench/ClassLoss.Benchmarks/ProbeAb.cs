@@ -8,7 +8,7 @@ namespace ClassLoss.Benchmarks;
 /// <summary>
 /// Before/after in one process: <c>--ab BEFORE.dll AFTER.dll N K [rounds]</c> loads two builds of this benchmark
 /// (each with its own ClassLoss) into their own <see cref="AssemblyLoadContext"/>s, takes each one's
-/// <see cref="Probe.Cases"/> and times them interleaved: every round times each case on both sides back to back, in an
+/// <see cref="Probe.Cases"/> on one set of buffers and times them interleaved: every round times each case on both sides back to back, in an
 /// order that alternates between rounds. What a process-to-process comparison leaves to chance (the clock's state,
 /// the other core's load, where the runtime put its heap) is then shared by both sides, and the ratio of each round's
 /// pair is a paired measurement; the median of those ratios is what the table reports.
@@ -18,8 +18,11 @@ public static class ProbeAb
     /// <summary>Runs the comparison and prints a Markdown table; returns 0.</summary>
     public static int Run(string before, string after, int n, int k, int rounds)
     {
-        var a = Load(before, "before", n, k);
-        var b = Load(after, "after", n, k);
+        // Both sides run on the same buffers: where 130 MB of logits land in memory changes a memory-bound pass by
+        // up to 17% (the read floor, the same code on both sides, differed that much with a buffer set each).
+        object[] buffers = Probe.Buffers(n, k);
+        var a = Load(before, "before", n, k, buffers);
+        var b = Load(after, "after", n, k, buffers);
         var names = a.Select(c => c.Key).Where(name => b.Any(c => c.Key == name)).ToList();
         var calls = names.Select(name => (A: a.First(c => c.Key == name).Value, B: b.First(c => c.Key == name).Value)).ToList();
         var repeats = calls.Select(c => Math.Max(Probe.Calibrate(c.A), Probe.Calibrate(c.B))).ToList();
@@ -68,14 +71,14 @@ public static class ProbeAb
         return Stopwatch.GetElapsedTime(start).TotalMilliseconds / m;
     }
 
-    private static IReadOnlyList<KeyValuePair<string, Action>> Load(string path, string name, int n, int k)
+    private static IReadOnlyList<KeyValuePair<string, Action>> Load(string path, string name, int n, int k, object[] buffers)
     {
         var context = new Side(Path.GetFullPath(path), name);
         var assembly = context.LoadFromAssemblyPath(Path.GetFullPath(path));
         var cases = assembly.GetType("ClassLoss.Benchmarks.Probe", throwOnError: true)!
             .GetMethod(nameof(Probe.Cases), BindingFlags.Public | BindingFlags.Static)
             ?? throw new InvalidOperationException($"{path} has no Probe.Cases (build it with this checkout's Probe.cs)");
-        return (IReadOnlyList<KeyValuePair<string, Action>>)cases.Invoke(null, [n, k])!;
+        return (IReadOnlyList<KeyValuePair<string, Action>>)cases.Invoke(null, [n, k, buffers])!;
     }
 
     /// <summary>A load context that resolves a build's own assemblies (ClassLoss among them) from its folder.</summary>

@@ -98,6 +98,8 @@ public static class Probe
             cases.Add(new($"BCE F+B {th}", () => SigmoidBinaryCrossEntropy.Evaluate<float>(z, t, k, bce, g, default)));
         }
 
+        AddGemm(cases);
+
         if (Environment.GetEnvironmentVariable("PROBE_TORCH") == "1")
         {
             AddTorch(cases, [.. z], y, [.. t], n, k);
@@ -179,6 +181,62 @@ public static class Probe
                 var l = TorchSharp.torch.nn.functional.binary_cross_entropy_with_logits(tx, tt);
                 _ = TorchSharp.torch.autograd.grad([l], [tx])[0];
             }));
+        }
+    }
+
+    private delegate void GemmCall(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n,
+        bool transposeA, bool transposeB, bool accumulate, int maxThreads);
+
+    private delegate void GemmCallNoThreads(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n,
+        bool transposeA, bool transposeB, bool accumulate);
+
+    /// <summary>
+    /// The lab's GEMM at the MLP's shapes (TrainingBenchmarks): C[128x256] = A[128x784]·B[784x256] and Xᵀ·δ
+    /// [784x128]·[128x256], 1 and 2 threads. Found by reflection, so the file builds against commits where it lived in
+    /// ClassLoss.Training (threads then a static setting) as well as in Core (threads an argument).
+    /// </summary>
+    private static void AddGemm(List<Case> cases)
+    {
+        // From this build's own load context (under --ab each build has one).
+        var context = System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(typeof(Probe).Assembly)!;
+        var gemm = typeof(SoftmaxCrossEntropy).Assembly.GetType("ClassLoss.Numerics.Gemm")
+            ?? context.LoadFromAssemblyName(new System.Reflection.AssemblyName("ClassLoss.Training")).GetType("ClassLoss.Training.Models.Gemm");
+        var multiply = gemm?.GetMethods().FirstOrDefault(m => m.Name == "Multiply" && m.GetParameters().Length is 9 or 10);
+        if (gemm is null || multiply is null)
+        {
+            return;
+        }
+
+        const int batch = 128, inputs = 784, hidden = 256;
+        var rng = new Random(7);
+        float[] x = Enumerable.Range(0, batch * inputs).Select(_ => (float)rng.NextDouble()).ToArray();
+        float[] w = Enumerable.Range(0, inputs * hidden).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+        float[] delta = Enumerable.Range(0, batch * hidden).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+        float[] c = new float[batch * hidden], dw = new float[inputs * hidden];
+        Action<int, Action> withThreads;
+        GemmCall call;
+        if (multiply.GetParameters().Length == 10)
+        {
+            call = multiply.CreateDelegate<GemmCall>();
+            withThreads = (_, a) => a();
+        }
+        else
+        {
+            var old = multiply.CreateDelegate<GemmCallNoThreads>();
+            var setting = gemm.GetProperty("MaxThreads")!;
+            call = (a, b, cc, m, k, n, ta, tb, acc, _) => old(a, b, cc, m, k, n, ta, tb, acc);
+            withThreads = (threads, a) =>
+            {
+                setting.SetValue(null, threads);
+                a();
+            };
+        }
+
+        foreach (int threads in new[] { 1, 2 })
+        {
+            string th = threads.ToString(CultureInfo.InvariantCulture) + "T";
+            cases.Add(new($"GEMM 128x784x256 {th}", () => withThreads(threads, () => call(x, w, c, batch, inputs, hidden, false, false, false, threads))));
+            cases.Add(new($"GEMM Xt.d 784x128x256 {th}", () => withThreads(threads, () => call(x, delta, dw, inputs, batch, hidden, true, false, false, threads))));
         }
     }
 

@@ -59,7 +59,26 @@ public static class Probe
             t[i] = rng.Next(2);
         }
 
-        return [z, soft, t, Aligned(z.Count), y];
+        // The GEMM cases' A (or X), B (or W) and δ, C and dW (see AddGemm).
+        var gx = Aligned(GemmBatch * GemmInputs);
+        var gw = Aligned(GemmInputs * GemmHidden);
+        var gd = Aligned(GemmBatch * GemmHidden);
+        for (int i = 0; i < gx.Count; i++)
+        {
+            gx[i] = (float)rng.NextDouble();
+        }
+
+        for (int i = 0; i < gw.Count; i++)
+        {
+            gw[i] = (float)(rng.NextDouble() - 0.5);
+        }
+
+        for (int i = 0; i < gd.Count; i++)
+        {
+            gd[i] = (float)(rng.NextDouble() - 0.5);
+        }
+
+        return [z, soft, t, Aligned(z.Count), y, gx, gw, gd, Aligned(GemmBatch * GemmHidden), Aligned(GemmInputs * GemmHidden)];
     }
 
     /// <summary>The probe's cases for one shape on <see cref="Buffers"/>' inputs, each a call of the public API; the
@@ -98,7 +117,7 @@ public static class Probe
             cases.Add(new($"BCE F+B {th}", () => SigmoidBinaryCrossEntropy.Evaluate<float>(z, t, k, bce, g, default)));
         }
 
-        AddGemm(cases);
+        AddGemm(cases, buffers);
 
         if (Environment.GetEnvironmentVariable("PROBE_TORCH") == "1")
         {
@@ -184,6 +203,8 @@ public static class Probe
         }
     }
 
+    private const int GemmBatch = 128, GemmInputs = 784, GemmHidden = 256;
+
     private delegate void GemmCall(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n,
         bool transposeA, bool transposeB, bool accumulate, int maxThreads);
 
@@ -195,7 +216,7 @@ public static class Probe
     /// [784x128]·[128x256], 1 and 2 threads. Found by reflection, so the file builds against commits where it lived in
     /// ClassLoss.Training (threads then a static setting) as well as in Core (threads an argument).
     /// </summary>
-    private static void AddGemm(List<Case> cases)
+    private static void AddGemm(List<Case> cases, object[] buffers)
     {
         // From this build's own load context (under --ab each build has one).
         var context = System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(typeof(Probe).Assembly)!;
@@ -207,12 +228,12 @@ public static class Probe
             return;
         }
 
-        const int batch = 128, inputs = 784, hidden = 256;
-        var rng = new Random(7);
-        float[] x = Enumerable.Range(0, batch * inputs).Select(_ => (float)rng.NextDouble()).ToArray();
-        float[] w = Enumerable.Range(0, inputs * hidden).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
-        float[] delta = Enumerable.Range(0, batch * hidden).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
-        float[] c = new float[batch * hidden], dw = new float[inputs * hidden];
+        const int batch = GemmBatch, inputs = GemmInputs, hidden = GemmHidden;
+        var x = (ArraySegment<float>)buffers[5];
+        var w = (ArraySegment<float>)buffers[6];
+        var delta = (ArraySegment<float>)buffers[7];
+        var c = (ArraySegment<float>)buffers[8];
+        var dw = (ArraySegment<float>)buffers[9];
         Action<int, Action> withThreads;
         GemmCall call;
         if (multiply.GetParameters().Length == 10)

@@ -1,6 +1,3 @@
-using System.Buffers;
-using System.Globalization;
-
 namespace ClassLoss.Activations;
 
 /// <summary>
@@ -42,23 +39,7 @@ public static class Entmax15
     public static void Forward<T>(ReadOnlySpan<T> x, int classes, Span<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ActivationGuard.Rows(x.Length, classes, nameof(x));
-        if (classes <= MaxStackClasses)
-        {
-            Span<double> scratch = stackalloc double[classes];
-            Forward(x, classes, y, scratch);
-            return;
-        }
-
-        double[] rented = ArrayPool<double>.Shared.Rent(classes);
-        try
-        {
-            Forward(x, classes, y, rented);
-        }
-        finally
-        {
-            ArrayPool<double>.Shared.Return(rented);
-        }
+        SimplexRows.Forward<T, Map>(x, classes, y);
     }
 
     /// <summary>Writes the 1.5-entmax of each row of <paramref name="x"/> into <paramref name="y"/>, sorting in <paramref name="scratch"/>.</summary>
@@ -69,46 +50,7 @@ public static class Entmax15
     public static void Forward<T>(ReadOnlySpan<T> x, int classes, Span<T> y, Span<double> scratch)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int rows = ActivationGuard.Rows(x.Length, classes, nameof(x));
-        ActivationGuard.SameLength(y.Length, x.Length, nameof(y));
-        if (scratch.Length < classes)
-        {
-            throw new ArgumentException(
-                string.Create(CultureInfo.InvariantCulture, $"scratch has length {scratch.Length}; it needs at least {classes} (one per class)."), nameof(scratch));
-        }
-
-        Span<double> sorted = scratch[..classes];
-        for (int r = 0; r < rows; r++)
-        {
-            ReadOnlySpan<T> xr = x.Slice(r * classes, classes);
-            Span<T> yr = y.Slice(r * classes, classes);
-            double max = double.NegativeInfinity;
-            bool bad = false;
-            for (int c = 0; c < classes; c++)
-            {
-                double v = double.CreateTruncating(xr[c]);
-                bad |= double.IsNaN(v) || double.IsPositiveInfinity(v);
-                max = Math.Max(max, v);
-            }
-
-            if (bad || double.IsNegativeInfinity(max))
-            {
-                yr.Fill(T.NaN);
-                continue;
-            }
-
-            for (int c = 0; c < classes; c++)
-            {
-                sorted[c] = (double.CreateTruncating(xr[c]) - max) / 2;
-            }
-
-            double tau = Threshold(sorted);
-            for (int c = 0; c < classes; c++)
-            {
-                double u = Math.Max(((double.CreateTruncating(xr[c]) - max) / 2) - tau, 0.0);
-                yr[c] = T.CreateTruncating(u * u);
-            }
-        }
+        SimplexRows.Forward<T, Map>(x, classes, y, scratch);
     }
 
     /// <summary>
@@ -193,5 +135,19 @@ public static class Entmax15
         }
 
         return tau;
+    }
+
+    /// <summary>1.5-entmax as a simplex map: <c>z = (x - max) / 2</c> is sorted; <c>y = [z - τ]_+²</c>.</summary>
+    private readonly struct Map : ISimplexMap
+    {
+        public static double Sorted(double x, double max) => (x - max) / 2;
+
+        public static double Threshold(Span<double> sorted) => Entmax15.Threshold(sorted);
+
+        public static double Output(double x, double max, double tau)
+        {
+            double u = Math.Max(((x - max) / 2) - tau, 0.0);
+            return u * u;
+        }
     }
 }

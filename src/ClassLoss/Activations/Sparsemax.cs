@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 
 namespace ClassLoss.Activations;
 
@@ -45,23 +44,7 @@ public static class Sparsemax
     public static void Forward<T>(ReadOnlySpan<T> x, int classes, Span<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ActivationGuard.Rows(x.Length, classes, nameof(x));
-        if (classes <= MaxStackClasses)
-        {
-            Span<double> scratch = stackalloc double[classes];
-            Forward(x, classes, y, scratch);
-            return;
-        }
-
-        double[] rented = ArrayPool<double>.Shared.Rent(classes);
-        try
-        {
-            Forward(x, classes, y, rented);
-        }
-        finally
-        {
-            ArrayPool<double>.Shared.Return(rented);
-        }
+        SimplexRows.Forward<T, Map>(x, classes, y);
     }
 
     /// <summary>Writes the sparsemax of each row of <paramref name="x"/> into <paramref name="y"/>, sorting in <paramref name="scratch"/>.</summary>
@@ -72,41 +55,7 @@ public static class Sparsemax
     public static void Forward<T>(ReadOnlySpan<T> x, int classes, Span<T> y, Span<double> scratch)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int rows = ActivationGuard.Rows(x.Length, classes, nameof(x));
-        ActivationGuard.SameLength(y.Length, x.Length, nameof(y));
-        if (scratch.Length < classes)
-        {
-            throw new ArgumentException(
-                string.Create(CultureInfo.InvariantCulture, $"scratch has length {scratch.Length}; it needs at least {classes} (one per class)."), nameof(scratch));
-        }
-
-        Span<double> sorted = scratch[..classes];
-        for (int r = 0; r < rows; r++)
-        {
-            ReadOnlySpan<T> xr = x.Slice(r * classes, classes);
-            Span<T> yr = y.Slice(r * classes, classes);
-            double max = double.NegativeInfinity;
-            bool bad = false;
-            for (int c = 0; c < classes; c++)
-            {
-                double v = double.CreateTruncating(xr[c]);
-                bad |= double.IsNaN(v) || double.IsPositiveInfinity(v);
-                max = Math.Max(max, v);
-                sorted[c] = v;
-            }
-
-            if (bad || double.IsNegativeInfinity(max))
-            {
-                yr.Fill(T.NaN);
-                continue;
-            }
-
-            double tau = Threshold(sorted);
-            for (int c = 0; c < classes; c++)
-            {
-                yr[c] = T.CreateTruncating(Math.Max(double.CreateTruncating(xr[c]) - tau, 0.0));
-            }
-        }
+        SimplexRows.Forward<T, Map>(x, classes, y, scratch);
     }
 
     /// <summary>
@@ -180,5 +129,15 @@ public static class Sparsemax
         }
 
         return (supportSum - 1.0) / support;
+    }
+
+    /// <summary>Sparsemax as a simplex map: the scores are sorted as they are; <c>y = max(x - τ, 0)</c>.</summary>
+    private readonly struct Map : ISimplexMap
+    {
+        public static double Sorted(double x, double max) => x;
+
+        public static double Threshold(Span<double> sorted) => Sparsemax.Threshold(sorted);
+
+        public static double Output(double x, double max, double tau) => Math.Max(x - tau, 0.0);
     }
 }

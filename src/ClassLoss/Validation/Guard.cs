@@ -92,32 +92,8 @@ public static class Guard
     {
         // Two compares per label in the loop (this pass runs before every fused kernel over class indices); the
         // message is built out of line.
-        bool hasIgnore = ignoreIndex.HasValue;
+        bool hasIgnore = ignoreIndex.HasValue, weighted = !weights.IsEmpty;
         int ignore = ignoreIndex.GetValueOrDefault();
-        if (weights.IsEmpty)
-        {
-            int counted = 0;
-            for (int i = 0; i < labels.Length; i++)
-            {
-                int y = labels[i];
-                if (hasIgnore && y == ignore)
-                {
-                    continue; // an ignore index may also be a class (PyTorch): the row is skipped either way
-                }
-
-                if ((uint)y < (uint)classes)
-                {
-                    counted++;
-                }
-                else
-                {
-                    Label(y, i, classes, ignoreIndex, name);
-                }
-            }
-
-            return counted;
-        }
-
         double total = 0;
         for (int i = 0; i < labels.Length; i++)
         {
@@ -129,7 +105,7 @@ public static class Guard
 
             if ((uint)y < (uint)classes)
             {
-                total += weights[y];
+                total += weighted ? weights[y] : 1.0;
             }
             else
             {

@@ -61,11 +61,16 @@ public static class AsymmetricLoss
     /// <param name="options">γ-, γ+, margin, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
     /// <param name="losses">N row sums or N·K element losses (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
-        AsymmetricLossOptions? options, Span<T> gradient, Span<T> losses)
+        AsymmetricLossOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         LossDriver.Run(new Kernel<T>(), Batch.Targets(logits, targets, classes, gradient, losses, LossesShape.RowsOrElements,
-            nameof(logits), lossesName: nameof(losses)), options ?? AsymmetricLossOptions.Default);
+            nameof(logits), lossesName: nameof(losses)).WithWeights(sampleWeights, gradOutput), options ?? AsymmetricLossOptions.Default);
 
     /// <summary>The positive term <c>-(1 - p)^γ log p</c> and its derivative.</summary>
     private static double Positive(double x, double gamma, out double derivative)
@@ -131,7 +136,9 @@ public static class AsymmetricLoss
     private readonly struct Kernel<T> : ILossKernel<T, T, AsymmetricLossOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, T> b, AsymmetricLossOptions o) => (double)b.Rows * b.Classes;
+        public static bool ElementsIndependent => true;
+
+        public static double Prepare(in Batch<T, T> b, AsymmetricLossOptions o) => b.RowTotal * b.Classes;
 
         public static void CheckTargets(in Batch<T, T> b, AsymmetricLossOptions o, int from) =>
             Guard.UnitIntervals(b.Targets, b.Classes, from, "targets");

@@ -27,10 +27,15 @@ public static class BinaryCrossEntropy
     /// <param name="options">Weights, smoothing, clamp, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂p (overwritten); empty to skip.</param>
     /// <param name="losses">N row sums or N·K element losses (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<T> targets, int classes,
-        BinaryCrossEntropyOptions? options, Span<T> gradient, Span<T> losses)
+        BinaryCrossEntropyOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Evaluate(probabilities, targets, default, classes, options, gradient, losses);
+        Evaluate(probabilities, targets, default, classes, options, gradient, losses, sampleWeights, gradOutput);
 
     /// <summary>Binary cross-entropy of probabilities with an additional per-element weight (PyTorch's <c>weight</c>).</summary>
     /// <param name="probabilities">Row-major [N, K] predicted probabilities p in [0, 1].</param>
@@ -40,20 +45,27 @@ public static class BinaryCrossEntropy
     /// <param name="options">Weights, smoothing, clamp, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂p (overwritten); empty to skip.</param>
     /// <param name="losses">N row sums or N·K element losses (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<T> targets, ReadOnlySpan<T> elementWeights, int classes,
-        BinaryCrossEntropyOptions? options, Span<T> gradient, Span<T> losses)
+        BinaryCrossEntropyOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         LossDriver.Run(new Kernel<T>(), Batch.Targets(probabilities, targets, classes, gradient, losses, LossesShape.RowsOrElements,
-            nameof(probabilities), elementWeights, nameof(losses)), options ?? BinaryCrossEntropyOptions.Default);
+            nameof(probabilities), elementWeights, nameof(losses)).WithWeights(sampleWeights, gradOutput), options ?? BinaryCrossEntropyOptions.Default);
 
     /// <summary>Generic only; the mean divides by N·K.</summary>
     private readonly struct Kernel<T> : ILossKernel<T, T, BinaryCrossEntropyOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        public static bool ElementsIndependent => true;
+
         public static double Prepare(in Batch<T, T> b, BinaryCrossEntropyOptions o)
         {
             CrossEntropyFromProbabilities.CheckProbabilities(b.Input, b.Classes);
-            return (double)b.Rows * b.Classes;
+            return b.RowTotal * b.Classes;
         }
 
         public static void CheckTargets(in Batch<T, T> b, BinaryCrossEntropyOptions o, int from) =>

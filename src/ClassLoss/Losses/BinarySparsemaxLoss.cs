@@ -39,11 +39,16 @@ public static class BinarySparsemaxLoss
     /// <param name="options">Reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
     /// <param name="losses">N row sums or N·K element losses (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
-        BinarySparsemaxLossOptions? options, Span<T> gradient, Span<T> losses)
+        BinarySparsemaxLossOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         LossDriver.Run(new Kernel<T>(), Batch.Targets(logits, targets, classes, gradient, losses, LossesShape.RowsOrElements,
-            nameof(logits), lossesName: nameof(losses)), options ?? BinarySparsemaxLossOptions.Default);
+            nameof(logits), lossesName: nameof(losses)).WithWeights(sampleWeights, gradOutput), options ?? BinarySparsemaxLossOptions.Default);
 
     /// <summary>One element: the piecewise form of <c>sparse_plus(x) - x y + y² - y</c>, derivative <c>sparse_sigmoid(x) - y</c>.</summary>
     private readonly struct Element : IElementLoss<byte>
@@ -71,7 +76,9 @@ public static class BinarySparsemaxLoss
     private readonly struct Kernel<T> : ILossKernel<T, T, BinarySparsemaxLossOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, T> b, BinarySparsemaxLossOptions o) => (double)b.Rows * b.Classes;
+        public static bool ElementsIndependent => true;
+
+        public static double Prepare(in Batch<T, T> b, BinarySparsemaxLossOptions o) => b.RowTotal * b.Classes;
 
         public static void CheckTargets(in Batch<T, T> b, BinarySparsemaxLossOptions o, int from) =>
             Guard.UnitIntervals(b.Targets, b.Classes, from, "targets");

@@ -60,11 +60,16 @@ public static class BrierScore
     /// <param name="classes">K.</param>
     /// <param name="options">Average, ignore index, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂p (overwritten); empty to skip.</param>
-    /// <param name="rowLosses">N buffer for each row's sum of squared errors (overwritten); empty to skip.</param>
+    /// <param name="losses">N buffer for each row's sum of squared errors (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<int> labels, int classes,
-        BrierScoreOptions? options, Span<T> gradient, Span<T> rowLosses)
+        BrierScoreOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new BrierRows.IndexTargets<T, No>(), Batch.Labels(probabilities, labels, classes, gradient, rowLosses, nameof(probabilities)),
+        LossDriver.Run(new BrierRows.IndexTargets<T, No>(), Batch.Labels(probabilities, labels, classes, gradient, losses, nameof(probabilities)).WithWeights(sampleWeights, gradOutput),
             options ?? BrierScoreOptions.Default);
 
     /// <summary>Brier score of [N, K] probabilities against [N, K] probability targets.</summary>
@@ -73,12 +78,17 @@ public static class BrierScore
     /// <param name="classes">K.</param>
     /// <param name="options">Average, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂p (overwritten); empty to skip.</param>
-    /// <param name="rowLosses">N buffer for each row's sum of squared errors (overwritten); empty to skip.</param>
+    /// <param name="losses">N buffer for each row's sum of squared errors (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<T> targets, int classes,
-        BrierScoreOptions? options, Span<T> gradient, Span<T> rowLosses)
+        BrierScoreOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         LossDriver.Run(new BrierRows.ProbabilityTargets<T, No>(),
-            Batch.Targets(probabilities, targets, classes, gradient, rowLosses, LossesShape.Rows, nameof(probabilities)),
+            Batch.Targets(probabilities, targets, classes, gradient, losses, LossesShape.Rows, nameof(probabilities)).WithWeights(sampleWeights, gradOutput),
             options ?? BrierScoreOptions.Default);
 }
 
@@ -99,11 +109,16 @@ public static class SoftmaxBrierScore
     /// <param name="classes">K.</param>
     /// <param name="options">Average, ignore index, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂z (overwritten); empty to skip.</param>
-    /// <param name="rowLosses">N buffer for each row's sum of squared errors (overwritten); empty to skip.</param>
+    /// <param name="losses">N buffer for each row's sum of squared errors (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int classes,
-        BrierScoreOptions? options, Span<T> gradient, Span<T> rowLosses)
+        BrierScoreOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new BrierRows.IndexTargets<T, Yes>(), Batch.Labels(logits, labels, classes, gradient, rowLosses, nameof(logits)),
+        LossDriver.Run(new BrierRows.IndexTargets<T, Yes>(), Batch.Labels(logits, labels, classes, gradient, losses, nameof(logits)).WithWeights(sampleWeights, gradOutput),
             options ?? BrierScoreOptions.Default);
 
     /// <summary>Brier score of softmax([N, K] logits) against [N, K] probability targets.</summary>
@@ -112,12 +127,17 @@ public static class SoftmaxBrierScore
     /// <param name="classes">K.</param>
     /// <param name="options">Average, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂z (overwritten); empty to skip.</param>
-    /// <param name="rowLosses">N buffer for each row's sum of squared errors (overwritten); empty to skip.</param>
+    /// <param name="losses">N buffer for each row's sum of squared errors (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
-        BrierScoreOptions? options, Span<T> gradient, Span<T> rowLosses)
+        BrierScoreOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         LossDriver.Run(new BrierRows.ProbabilityTargets<T, Yes>(),
-            Batch.Targets(logits, targets, classes, gradient, rowLosses, LossesShape.Rows, nameof(logits)),
+            Batch.Targets(logits, targets, classes, gradient, losses, LossesShape.Rows, nameof(logits)).WithWeights(sampleWeights, gradOutput),
             options ?? BrierScoreOptions.Default);
 }
 
@@ -138,11 +158,16 @@ public static class SigmoidBrierScore
     /// <param name="classes">K (1 for a single binary output).</param>
     /// <param name="options">Average, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
-    /// <param name="rowLosses">N buffer for each row's sum of squared errors (overwritten); empty to skip.</param>
+    /// <param name="losses">N buffer for each row's sum of squared errors (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
-        BrierScoreOptions? options, Span<T> gradient, Span<T> rowLosses)
+        BrierScoreOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T>(), Batch.Targets(logits, targets, classes, gradient, rowLosses, LossesShape.Rows, nameof(logits)),
+        LossDriver.Run(new Kernel<T>(), Batch.Targets(logits, targets, classes, gradient, losses, LossesShape.Rows, nameof(logits)).WithWeights(sampleWeights, gradOutput),
             options ?? BrierScoreOptions.Default);
 
     /// <summary>One element: <c>(σ(x) - y)²</c>, derivative <c>2 (σ(x) - y) σ(x) σ(-x)</c>.</summary>
@@ -161,8 +186,10 @@ public static class SigmoidBrierScore
     private readonly struct Kernel<T> : ILossKernel<T, T, BrierScoreOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        public static bool ElementsIndependent => true;
+
         public static double Prepare(in Batch<T, T> b, BrierScoreOptions o) =>
-            o.Denominator(b.Rows, b.Classes);
+            o.Denominator(b.RowTotal, b.Classes);
 
         public static void CheckTargets(in Batch<T, T> b, BrierScoreOptions o, int from) =>
             Guard.UnitIntervals(b.Targets, b.Classes, from, "targets");
@@ -226,7 +253,7 @@ internal static class BrierRows
                 CrossEntropyFromProbabilities.CheckProbabilities(b.Input, b.Classes);
             }
 
-            return o.Denominator(Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, "labels"), b.Classes);
+            return o.Denominator(Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "labels"), b.Classes);
         }
 
         public static double Generic(in Batch<T, int> b, BrierScoreOptions o, double scale) =>
@@ -244,7 +271,7 @@ internal static class BrierRows
                 CrossEntropyFromProbabilities.CheckProbabilities(b.Input, b.Classes);
             }
 
-            return o.Denominator(b.Rows, b.Classes);
+            return o.Denominator(b.RowTotal, b.Classes);
         }
 
         public static void CheckTargets(in Batch<T, T> b, BrierScoreOptions o, int from) =>

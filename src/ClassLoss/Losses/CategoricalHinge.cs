@@ -43,10 +43,15 @@ public static class CategoricalHinge
     /// <param name="options">Ignore index and reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
     /// <param name="losses">N buffer for the row losses (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> labels, int classes,
-        CategoricalHingeOptions? options, Span<T> gradient, Span<T> losses)
+        CategoricalHingeOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new LabelKernel<T>(), Batch.Labels(input, labels, classes, gradient, losses, nameof(input), nameof(losses)),
+        LossDriver.Run(new LabelKernel<T>(), Batch.Labels(input, labels, classes, gradient, losses, nameof(input), nameof(losses)).WithWeights(sampleWeights, gradOutput),
             options ?? CategoricalHingeOptions.Default);
 
     /// <summary>Categorical hinge of [N, K] predictions against [N, K] target rows in [0, 1] (Keras's <c>y_true</c>).</summary>
@@ -56,11 +61,16 @@ public static class CategoricalHinge
     /// <param name="options">Reduction; null for the defaults (the ignore index does not apply).</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
     /// <param name="losses">N buffer for the row losses (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
-        CategoricalHingeOptions? options, Span<T> gradient, Span<T> losses)
+        CategoricalHingeOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         LossDriver.Run(new RowKernel<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.Rows, nameof(input),
-            lossesName: nameof(losses)), options ?? CategoricalHingeOptions.Default);
+            lossesName: nameof(losses)).WithWeights(sampleWeights, gradOutput), options ?? CategoricalHingeOptions.Default);
 
     /// <summary>One row against target row <paramref name="t"/>, or against e_label when <paramref name="t"/> is empty.</summary>
     private static double Of<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> t, int label, double scale, Span<T> g)
@@ -136,7 +146,7 @@ public static class CategoricalHinge
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public static double Prepare(in Batch<T, int> b, CategoricalHingeOptions o) =>
-            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, "labels");
+            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "labels");
 
         public static double Generic(in Batch<T, int> b, CategoricalHingeOptions o, double scale) =>
             RowwiseKernel.Labels<T, LabelRow, byte>(b, o.IgnoreIndex, 0, scale);
@@ -146,7 +156,7 @@ public static class CategoricalHinge
     private readonly struct RowKernel<T> : ILossKernel<T, T, CategoricalHingeOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, T> b, CategoricalHingeOptions o) => b.Rows;
+        public static double Prepare(in Batch<T, T> b, CategoricalHingeOptions o) => b.RowTotal;
 
         public static void CheckTargets(in Batch<T, T> b, CategoricalHingeOptions o, int from) =>
             Guard.UnitIntervals(b.Targets, b.Classes, from, "targets");

@@ -36,10 +36,15 @@ public static class CrammerSingerHinge
     /// <param name="options">Ignore index and reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
     /// <param name="losses">N buffer for the row losses (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> labels, int classes,
-        CrammerSingerHingeOptions? options, Span<T> gradient, Span<T> losses)
+        CrammerSingerHingeOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T>(), Batch.Labels(input, labels, classes, gradient, losses, nameof(input), nameof(losses)),
+        LossDriver.Run(new Kernel<T>(), Batch.Labels(input, labels, classes, gradient, losses, nameof(input), nameof(losses)).WithWeights(sampleWeights, gradOutput),
             options ?? CrammerSingerHingeOptions.Default);
 
     /// <summary>One row: <c>max_j (x_j + [j ≠ y]) - x_y</c> and <c>e_T / |T| - e_y</c>.</summary>
@@ -89,7 +94,7 @@ public static class CrammerSingerHinge
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public static double Prepare(in Batch<T, int> b, CrammerSingerHingeOptions o) =>
-            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, "labels");
+            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "labels");
 
         public static double Generic(in Batch<T, int> b, CrammerSingerHingeOptions o, double scale) =>
             RowwiseKernel.Labels<T, Row, byte>(b, o.IgnoreIndex, 0, scale);

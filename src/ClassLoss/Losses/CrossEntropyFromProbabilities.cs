@@ -79,11 +79,16 @@ public static class CrossEntropyFromProbabilities
     /// <param name="classes">K.</param>
     /// <param name="options">Weights, ignore index, clamp, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂p (overwritten); empty to skip.</param>
-    /// <param name="rowLosses">N buffer for each row's weighted loss (overwritten); empty to skip.</param>
+    /// <param name="losses">N buffer for each row's weighted loss (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<int> labels, int classes,
-        CrossEntropyFromProbabilitiesOptions? options, Span<T> gradient, Span<T> rowLosses)
+        CrossEntropyFromProbabilitiesOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new IndexTargets<T>(), Batch.Labels(probabilities, labels, classes, gradient, rowLosses, nameof(probabilities)),
+        LossDriver.Run(new IndexTargets<T>(), Batch.Labels(probabilities, labels, classes, gradient, losses, nameof(probabilities)).WithWeights(sampleWeights, gradOutput),
             options ?? CrossEntropyFromProbabilitiesOptions.Default);
 
     /// <summary>Cross-entropy of [N, K] probabilities against [N, K] probability (soft) targets.</summary>
@@ -92,11 +97,16 @@ public static class CrossEntropyFromProbabilities
     /// <param name="classes">K.</param>
     /// <param name="options">Weights, clamp, reduction; the ignore index does not apply.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂p (overwritten); empty to skip.</param>
-    /// <param name="rowLosses">N buffer for each row's loss (overwritten); empty to skip.</param>
+    /// <param name="losses">N buffer for each row's loss (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<T> targets, int classes,
-        CrossEntropyFromProbabilitiesOptions? options, Span<T> gradient, Span<T> rowLosses)
+        CrossEntropyFromProbabilitiesOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new ProbabilityTargets<T>(), Batch.Targets(probabilities, targets, classes, gradient, rowLosses, LossesShape.Rows, nameof(probabilities)),
+        LossDriver.Run(new ProbabilityTargets<T>(), Batch.Targets(probabilities, targets, classes, gradient, losses, LossesShape.Rows, nameof(probabilities)).WithWeights(sampleWeights, gradOutput),
             options ?? CrossEntropyFromProbabilitiesOptions.Default);
 
     /// <summary>Checks that every predicted probability is finite and in [0, 1], naming row and column.</summary>
@@ -158,7 +168,7 @@ public static class CrossEntropyFromProbabilities
         public static double Prepare(in Batch<T, int> b, CrossEntropyFromProbabilitiesOptions o)
         {
             CheckProbabilities(b.Input, b.Classes);
-            return Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, o.WeightSpan, "labels");
+            return Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, o.WeightSpan, b.SampleWeights, "labels");
         }
 
         public static double Generic(in Batch<T, int> b, CrossEntropyFromProbabilitiesOptions o, double scale) =>
@@ -172,7 +182,7 @@ public static class CrossEntropyFromProbabilities
         public static double Prepare(in Batch<T, T> b, CrossEntropyFromProbabilitiesOptions o)
         {
             CheckProbabilities(b.Input, b.Classes);
-            return b.Rows;
+            return b.RowTotal;
         }
 
         public static void CheckTargets(in Batch<T, T> b, CrossEntropyFromProbabilitiesOptions o, int from) =>

@@ -76,10 +76,15 @@ public static class FenchelYoungLoss
     /// <param name="options">Regulariser, ignore index, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂θ (overwritten); empty to skip.</param>
     /// <param name="losses">N buffer for the row losses (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int classes,
-        FenchelYoungLossOptions? options, Span<T> gradient, Span<T> losses)
+        FenchelYoungLossOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new LabelKernel<T>(), Batch.Labels(logits, labels, classes, gradient, losses, nameof(logits), nameof(losses)),
+        LossDriver.Run(new LabelKernel<T>(), Batch.Labels(logits, labels, classes, gradient, losses, nameof(logits), nameof(losses)).WithWeights(sampleWeights, gradOutput),
             options ?? FenchelYoungLossOptions.Default);
 
     /// <summary>Fenchel–Young loss of [N, K] logits against [N, K] probability rows.</summary>
@@ -89,11 +94,16 @@ public static class FenchelYoungLoss
     /// <param name="options">Regulariser, tolerance, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂θ (overwritten); empty to skip.</param>
     /// <param name="losses">N buffer for the row losses (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
-        FenchelYoungLossOptions? options, Span<T> gradient, Span<T> losses)
+        FenchelYoungLossOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         LossDriver.Run(new RowKernel<T>(), Batch.Targets(logits, targets, classes, gradient, losses, LossesShape.Rows, nameof(logits),
-            lossesName: nameof(losses)), options ?? FenchelYoungLossOptions.Default);
+            lossesName: nameof(losses)).WithWeights(sampleWeights, gradOutput), options ?? FenchelYoungLossOptions.Default);
 
     /// <summary>The per-call constants: the regulariser and K doubles of scratch for the sort.</summary>
     private readonly ref struct Parameters(FenchelYoungRegularizer regularizer, Span<double> scratch)
@@ -257,7 +267,7 @@ public static class FenchelYoungLoss
         public static double Prepare(in Batch<T, int> b, FenchelYoungLossOptions o)
         {
             CheckLogits(b.Input, b.Classes);
-            return Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, "labels");
+            return Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "labels");
         }
 
         public static double Generic(in Batch<T, int> b, FenchelYoungLossOptions o, double scale)
@@ -283,7 +293,7 @@ public static class FenchelYoungLoss
         public static double Prepare(in Batch<T, T> b, FenchelYoungLossOptions o)
         {
             CheckLogits(b.Input, b.Classes);
-            return b.Rows;
+            return b.RowTotal;
         }
 
         public static void CheckTargets(in Batch<T, T> b, FenchelYoungLossOptions o, int from) =>

@@ -70,10 +70,15 @@ public static class GaussianNegativeLogLikelihood
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
     /// <param name="varianceGradient">Buffer of the variance's length for ∂(reduced loss)/∂v (overwritten); empty to skip.</param>
     /// <param name="losses">N row sums or N·K element losses (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, ReadOnlySpan<T> variance, int classes,
-        GaussianNegativeLogLikelihoodOptions? options, Span<T> gradient, Span<T> varianceGradient, Span<T> losses)
+        GaussianNegativeLogLikelihoodOptions? options, Span<T> gradient, Span<T> varianceGradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T>(), Batch.WithVariance(input, targets, variance, classes, gradient, varianceGradient, losses, nameof(input)),
+        LossDriver.Run(new Kernel<T>(), Batch.WithVariance(input, targets, variance, classes, gradient, varianceGradient, losses, nameof(input)).WithWeights(sampleWeights, gradOutput),
             options ?? GaussianNegativeLogLikelihoodOptions.Default);
 
     /// <summary>Gaussian NLL of [N, K] means against [N, K] targets with every variance equal to
@@ -84,17 +89,22 @@ public static class GaussianNegativeLogLikelihood
     /// <param name="options">Shared variance, full, floor, reduction; null for the defaults (variance 1).</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
     /// <param name="losses">N row sums or N·K element losses (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
-        GaussianNegativeLogLikelihoodOptions? options, Span<T> gradient, Span<T> losses)
+        GaussianNegativeLogLikelihoodOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         LossDriver.Run(new Kernel<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.RowsOrElements, nameof(input),
-            lossesName: nameof(losses)), options ?? GaussianNegativeLogLikelihoodOptions.Default);
+            lossesName: nameof(losses)).WithWeights(sampleWeights, gradOutput), options ?? GaussianNegativeLogLikelihoodOptions.Default);
 
     /// <summary>Generic only; the variance is checked with the targets; the mean divides by N·K.</summary>
     private readonly struct Kernel<T> : ILossKernel<T, T, GaussianNegativeLogLikelihoodOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, T> b, GaussianNegativeLogLikelihoodOptions o) => (double)b.Rows * b.Classes;
+        public static double Prepare(in Batch<T, T> b, GaussianNegativeLogLikelihoodOptions o) => b.RowTotal * b.Classes;
 
         public static void CheckTargets(in Batch<T, T> b, GaussianNegativeLogLikelihoodOptions o, int from)
         {

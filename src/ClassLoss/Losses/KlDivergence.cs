@@ -51,11 +51,16 @@ public static class KlDivergence
     /// <param name="options">Target kind and reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
     /// <param name="losses">N row sums or N·K element losses (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logProbabilities, ReadOnlySpan<T> targets, int classes,
-        KlDivergenceOptions? options, Span<T> gradient, Span<T> losses)
+        KlDivergenceOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         LossDriver.Run(new Kernel<T>(), Batch.Targets(logProbabilities, targets, classes, gradient, losses, LossesShape.RowsOrElements,
-            nameof(logProbabilities), lossesName: nameof(losses)), options ?? KlDivergenceOptions.Default);
+            nameof(logProbabilities), lossesName: nameof(losses)).WithWeights(sampleWeights, gradOutput), options ?? KlDivergenceOptions.Default);
 
     /// <summary>One element: <c>t (log t - x)</c> (0 for t = 0), derivative <c>-t</c>; the parameter says whether the target is given as <c>log t</c>.</summary>
     private readonly struct Element : IElementLoss<bool>
@@ -72,7 +77,9 @@ public static class KlDivergence
     private readonly struct Kernel<T> : ILossKernel<T, T, KlDivergenceOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, T> b, KlDivergenceOptions o) => (double)b.Rows * b.Classes;
+        public static bool ElementsIndependent => true;
+
+        public static double Prepare(in Batch<T, T> b, KlDivergenceOptions o) => b.RowTotal * b.Classes;
 
         public static void CheckTargets(in Batch<T, T> b, KlDivergenceOptions o, int from)
         {
@@ -204,7 +211,7 @@ public static class Entropy
                 Guard.ProbabilityRows(b.Input, b.Classes, 0, o.SumTolerance, "probabilities");
             }
 
-            return b.Rows;
+            return b.RowTotal;
         }
 
         public static double Generic(in Batch<T, T> b, EntropyOptions o, double scale) =>

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Diagnostics;
+using System.Globalization;
 using ClassLoss.Losses.Kernels;
 
 namespace ClassLoss.Losses;
@@ -30,6 +32,10 @@ internal interface ILossKernel<T, TTarget, TOptions>
 
     /// <summary>True when the fused float kernel computes these options exactly. False by default (no fused kernel).</summary>
     static virtual bool FusedCovers(in Batch<T, TTarget> batch, TOptions options) => false;
+
+    /// <summary>True when each element's loss depends on its own input only (BCE, KL, …), so an upstream gradient may be
+    /// given per element. False by default (a row's entries are coupled, e.g. through a softmax).</summary>
+    static virtual bool ElementsIndependent => false;
 
     /// <summary>The fused float kernel (only called for float input when <see cref="FusedCovers"/>): returns the raw loss
     /// sum and, in <paramref name="checkFrom"/>, the first row whose targets it could not vouch for (N when all).</summary>
@@ -78,6 +84,11 @@ internal static class LossDriver
         where T : unmanaged, IFloatingPointIeee754<T>
         where TOptions : LossOptions
     {
+        if (batch.Weighted)
+        {
+            return RunWeighted(kernel, batch, options, allowFused);
+        }
+
         _ = kernel;
         options.Validate(batch.Classes);
         double unit = options.OutputScale;
@@ -107,5 +118,206 @@ internal static class LossDriver
         }
 
         return Reducer.Result(options.Reduction, options.WhenEmpty, sum, denominator, batch.Rows);
+    }
+
+    /// <summary>
+    /// A call with sample weights and/or an upstream gradient, the same for every loss: the kernel (fused or generic)
+    /// runs unweighted with the reduction's factor for the weighted denominator and writes each row's (or element's)
+    /// loss into the caller's buffer or a pooled one; then each row's gradient is multiplied by <c>s_i · g_i</c> (per
+    /// element with an element-wise loss's N·K upstream gradient), each loss by <c>s_i</c>, and the weighted losses are
+    /// summed in double, in row order (any thread count, same bits). The gradient takes one more rounding in
+    /// <typeparamref name="T"/> (the product); the sum adds the losses as <typeparamref name="T"/> holds them.
+    /// </summary>
+    private static LossResult RunWeighted<TKernel, T, TTarget, TOptions>(TKernel kernel, in Batch<T, TTarget> batch, TOptions options, bool allowFused)
+        where TKernel : struct, ILossKernel<T, TTarget, TOptions>
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TOptions : LossOptions
+    {
+        _ = kernel;
+        int n = batch.Rows, k = batch.Classes;
+        ReadOnlySpan<T> weights = batch.SampleWeights, upstream = batch.GradOutput;
+        CheckSampleWeights(weights, n);
+        bool upstreamPerElement = CheckGradOutput(upstream, n, k, options.Reduction, TKernel.ElementsIndependent);
+        options.Validate(k);
+        double unit = options.OutputScale;
+
+        bool byWeightSum = options.WeightedMean == SampleWeightedMean.WeightSum && !weights.IsEmpty;
+        double denominator = byWeightSum ? TKernel.Prepare(batch, options) : TKernel.Prepare(batch.WithoutSampleWeights(), options);
+        double rowTotal = byWeightSum ? batch.RowTotal : n;
+        double scale = options.Reduction switch
+        {
+            Reduction.BatchMean => 1.0 / rowTotal,
+            _ => Reducer.GradientScale(options.Reduction, options.WhenEmpty, denominator, n),
+        } * unit;
+
+        bool perElement = batch.PerElementLosses;
+        int width = perElement ? k : 1;
+        T[]? rented = batch.Losses.IsEmpty ? ArrayPool<T>.Shared.Rent(n * width) : null;
+        try
+        {
+            Span<T> losses = rented is null ? batch.Losses : rented.AsSpan(0, n * width);
+            var plain = batch.ForKernel(losses, perElement);
+            if (allowFused && RunsFused<TKernel, T, TTarget, TOptions>(plain, options))
+            {
+                _ = TKernel.Fused(plain, options, scale, out int checkFrom);
+                TKernel.CheckTargets(plain, options, checkFrom);
+            }
+            else
+            {
+                TKernel.CheckTargets(plain, options, 0);
+                _ = TKernel.Generic(plain, options, scale);
+            }
+
+            double sum = 0;
+            for (int i = 0; i < n; i++)
+            {
+                double w = weights.IsEmpty ? 1.0 : double.CreateTruncating(weights[i]);
+                Span<T> row = losses.Slice(i * width, width);
+                for (int c = 0; c < width; c++)
+                {
+                    double loss = double.CreateTruncating(row[c]) * unit * w;
+                    row[c] = T.CreateTruncating(loss);
+                    sum += loss;
+                }
+
+                ScaleGradient(batch.GradientRow(i), weights.IsEmpty ? T.One : weights[i], upstream, i, k, upstreamPerElement);
+                ScaleSecondGradient(batch, i, weights.IsEmpty ? T.One : weights[i], upstream, upstreamPerElement);
+            }
+
+            double value = options.Reduction == Reduction.BatchMean
+                ? sum / rowTotal
+                : Reducer.Result(options.Reduction, options.WhenEmpty, sum, denominator, n).Value;
+            return new LossResult(value, sum, options.Reduction == Reduction.BatchMean ? rowTotal : denominator, n);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<T>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>Row <paramref name="i"/>'s gradient times <c>s_i</c> and the upstream gradient (row's or element's).</summary>
+    private static void ScaleGradient<T>(Span<T> g, T weight, ReadOnlySpan<T> upstream, int i, int k, bool upstreamPerElement)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (g.IsEmpty)
+        {
+            return;
+        }
+
+        if (upstreamPerElement)
+        {
+            ReadOnlySpan<T> u = upstream.Slice(i * k, k);
+            for (int c = 0; c < g.Length; c++)
+            {
+                g[c] = T.CreateTruncating(double.CreateTruncating(g[c]) * double.CreateTruncating(weight) * double.CreateTruncating(u[c]));
+            }
+
+            return;
+        }
+
+        double f = double.CreateTruncating(weight) * (upstream.IsEmpty ? 1.0 : double.CreateTruncating(upstream[i]));
+        if (f == 1.0)
+        {
+            return;
+        }
+
+        for (int c = 0; c < g.Length; c++)
+        {
+            g[c] = T.CreateTruncating(double.CreateTruncating(g[c]) * f);
+        }
+    }
+
+    /// <summary>The second input's gradient (Gaussian NLL's variance: per element or one per row) scaled as row
+    /// <paramref name="i"/>'s gradient.</summary>
+    private static void ScaleSecondGradient<T, TTarget>(in Batch<T, TTarget> batch, int i, T weight, ReadOnlySpan<T> upstream, bool upstreamPerElement)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Span<T> second = batch.SecondGradient;
+        if (second.IsEmpty)
+        {
+            return;
+        }
+
+        int k = batch.Classes;
+        if (second.Length == batch.Rows * k)
+        {
+            ScaleGradient(second.Slice(i * k, k), weight, upstream, i, k, upstreamPerElement);
+        }
+        else
+        {
+            // One variance per row: its gradient sums the row's elements, so only a per-row upstream gradient applies
+            // (Gaussian NLL is not element-wise for CheckGradOutput, which refuses a per-element one).
+            ScaleGradient(second.Slice(i, 1), weight, upstream, i, 1, upstreamPerElement: false);
+        }
+    }
+
+    /// <summary>Sample weights: N entries (or none), each finite and ≥ 0.</summary>
+    private static void CheckSampleWeights<T>(ReadOnlySpan<T> weights, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (weights.IsEmpty)
+        {
+            return;
+        }
+
+        if (weights.Length != n)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"sampleWeights has length {weights.Length}; expected {n} (one per row) or 0 for none."), "sampleWeights");
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            double w = double.CreateTruncating(weights[i]);
+            if (!(w >= 0) || !double.IsFinite(w))
+            {
+                throw new ArgumentException(
+                    string.Create(CultureInfo.InvariantCulture, $"sampleWeights[{i}] is {w}; a sample weight must be finite and >= 0."), "sampleWeights");
+            }
+        }
+    }
+
+    /// <summary>The upstream gradient: only with <see cref="Reduction.None"/>; N entries (per row) or, for a loss whose
+    /// elements are independent, N·K (per element); finite. Returns true for per element.</summary>
+    private static bool CheckGradOutput<T>(ReadOnlySpan<T> upstream, int n, int k, Reduction reduction, bool elementsIndependent)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (upstream.IsEmpty)
+        {
+            return false;
+        }
+
+        if (reduction != Reduction.None)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"gradOutput is the upstream gradient of unreduced losses; it needs Reduction.None (this call reduces by {reduction})."), "gradOutput");
+        }
+
+        bool perElement = upstream.Length == n * k && upstream.Length != n;
+        if (upstream.Length != n && !(perElement && elementsIndependent))
+        {
+            throw new ArgumentException(
+                elementsIndependent
+                    ? string.Create(CultureInfo.InvariantCulture, $"gradOutput has length {upstream.Length}; expected {n} (one per row) or {n * k} (one per element).")
+                    : string.Create(CultureInfo.InvariantCulture, $"gradOutput has length {upstream.Length}; expected {n} (one per row: this loss couples a row's entries, so its upstream gradient is per row)."),
+                "gradOutput");
+        }
+
+        for (int i = 0; i < upstream.Length; i++)
+        {
+            double u = double.CreateTruncating(upstream[i]);
+            if (!double.IsFinite(u))
+            {
+                throw new ArgumentException(
+                    perElement
+                        ? string.Create(CultureInfo.InvariantCulture, $"gradOutput row {i / k}, column {i % k} is {u}; an upstream gradient must be finite.")
+                        : string.Create(CultureInfo.InvariantCulture, $"gradOutput[{i}] is {u}; an upstream gradient must be finite."),
+                    "gradOutput");
+            }
+        }
+
+        return perElement;
     }
 }

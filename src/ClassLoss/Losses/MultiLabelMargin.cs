@@ -37,10 +37,15 @@ public static class MultiLabelMargin
     /// <param name="options">Reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
     /// <param name="losses">N buffer for the row losses (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
-        MultiLabelMarginOptions? options, Span<T> gradient, Span<T> losses)
+        MultiLabelMarginOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new IndexKernel<T>(), Batch.IndexRows(input, targets, classes, gradient, losses, nameof(input)),
+        LossDriver.Run(new IndexKernel<T>(), Batch.IndexRows(input, targets, classes, gradient, losses, nameof(input)).WithWeights(sampleWeights, gradOutput),
             options ?? MultiLabelMarginOptions.Default);
 
     /// <summary>Multi-label margin loss with multi-hot target rows (1 for a target class, 0 otherwise).</summary>
@@ -50,11 +55,16 @@ public static class MultiLabelMargin
     /// <param name="options">Reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
     /// <param name="losses">N buffer for the row losses (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
-        MultiLabelMarginOptions? options, Span<T> gradient, Span<T> losses)
+        MultiLabelMarginOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         LossDriver.Run(new MultiHotKernel<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.Rows, nameof(input),
-            lossesName: nameof(losses)), options ?? MultiLabelMarginOptions.Default);
+            lossesName: nameof(losses)).WithWeights(sampleWeights, gradOutput), options ?? MultiLabelMarginOptions.Default);
 
     /// <summary>One row, given how often each class is listed as a target (0: not a target).</summary>
     private static double Of<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> count, double scale, Span<T> g)
@@ -198,7 +208,7 @@ public static class MultiLabelMargin
                 }
             }
 
-            return b.Rows;
+            return b.RowTotal;
         }
 
         public static double Generic(in Batch<T, int> b, MultiLabelMarginOptions o, double scale) => WithCounts(b, scale);
@@ -208,7 +218,7 @@ public static class MultiLabelMargin
     private readonly struct MultiHotKernel<T> : ILossKernel<T, T, MultiLabelMarginOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, T> b, MultiLabelMarginOptions o) => b.Rows;
+        public static double Prepare(in Batch<T, T> b, MultiLabelMarginOptions o) => b.RowTotal;
 
         public static void CheckTargets(in Batch<T, T> b, MultiLabelMarginOptions o, int from)
         {

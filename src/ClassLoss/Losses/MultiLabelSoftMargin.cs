@@ -52,17 +52,24 @@ public static class MultiLabelSoftMargin
     /// <param name="options">Class weights and reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
     /// <param name="losses">N row losses or N·K element terms (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
-        MultiLabelSoftMarginOptions? options, Span<T> gradient, Span<T> losses)
+        MultiLabelSoftMarginOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         LossDriver.Run(new Kernel<T>(), Batch.Targets(logits, targets, classes, gradient, losses, LossesShape.RowsOrElements,
-            nameof(logits), lossesName: nameof(losses)), options ?? MultiLabelSoftMarginOptions.Default);
+            nameof(logits), lossesName: nameof(losses)).WithWeights(sampleWeights, gradOutput), options ?? MultiLabelSoftMarginOptions.Default);
 
     /// <summary>Generic only: the binary cross-entropy element with column weights <c>w_c / K</c>; the mean divides by N.</summary>
     private readonly struct Kernel<T> : ILossKernel<T, T, MultiLabelSoftMarginOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, T> b, MultiLabelSoftMarginOptions o) => b.Rows;
+        public static bool ElementsIndependent => true;
+
+        public static double Prepare(in Batch<T, T> b, MultiLabelSoftMarginOptions o) => b.RowTotal;
 
         public static void CheckTargets(in Batch<T, T> b, MultiLabelSoftMarginOptions o, int from) =>
             Guard.UnitIntervals(b.Targets, b.Classes, from, "targets");

@@ -53,11 +53,16 @@ public static class MultiMarginHinge
     /// <param name="classes">K.</param>
     /// <param name="options">p, margin, weights, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
-    /// <param name="rowLosses">N buffer for row losses (overwritten); empty to skip.</param>
+    /// <param name="losses">N buffer for row losses (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> scores, ReadOnlySpan<int> labels, int classes,
-        MultiMarginHingeOptions? options, Span<T> gradient, Span<T> rowLosses)
+        MultiMarginHingeOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T>(), Batch.Labels(scores, labels, classes, gradient, rowLosses, nameof(scores)),
+        LossDriver.Run(new Kernel<T>(), Batch.Labels(scores, labels, classes, gradient, losses, nameof(scores)).WithWeights(sampleWeights, gradOutput),
             options ?? MultiMarginHingeOptions.Default);
 
     /// <summary>One row: <c>w_y Σ_{i≠y} max(0, m - x_y + x_i)^p / K</c> and its subgradient.</summary>
@@ -109,7 +114,7 @@ public static class MultiMarginHinge
         public static double Prepare(in Batch<T, int> b, MultiMarginHingeOptions o)
         {
             Guard.Labels(b.Targets, b.Classes, ignoreIndex: null, default, "labels");
-            return b.Rows;
+            return b.RowTotal;
         }
 
         public static double Generic(in Batch<T, int> b, MultiMarginHingeOptions o, double scale) =>

@@ -31,11 +31,16 @@ public static class NegativeLogLikelihood
     /// <param name="classes">K.</param>
     /// <param name="options">Weights, ignore index, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂logp (overwritten); empty to skip.</param>
-    /// <param name="rowLosses">N buffer for each row's weighted loss (overwritten); empty to skip.</param>
+    /// <param name="losses">N buffer for each row's weighted loss (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logProbabilities, ReadOnlySpan<int> labels, int classes,
-        NegativeLogLikelihoodOptions? options, Span<T> gradient, Span<T> rowLosses)
+        NegativeLogLikelihoodOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T>(), Batch.Labels(logProbabilities, labels, classes, gradient, rowLosses, nameof(logProbabilities)),
+        LossDriver.Run(new Kernel<T>(), Batch.Labels(logProbabilities, labels, classes, gradient, losses, nameof(logProbabilities)).WithWeights(sampleWeights, gradOutput),
             options ?? NegativeLogLikelihoodOptions.Default);
 
     /// <summary>One row: <c>-w_y logp_y</c>; the gradient row is <c>-w_y</c> at y and 0 elsewhere.</summary>
@@ -60,7 +65,7 @@ public static class NegativeLogLikelihood
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public static double Prepare(in Batch<T, int> b, NegativeLogLikelihoodOptions o) =>
-            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, o.WeightSpan, "labels");
+            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, o.WeightSpan, b.SampleWeights, "labels");
 
         public static double Generic(in Batch<T, int> b, NegativeLogLikelihoodOptions o, double scale) =>
             RowwiseKernel.Labels<T, Row, NegativeLogLikelihoodOptions>(b, o.IgnoreIndex, o, scale);

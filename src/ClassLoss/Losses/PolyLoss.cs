@@ -41,11 +41,16 @@ public static class PolyLoss
     /// <param name="classes">K.</param>
     /// <param name="options">ε, ignore index, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂z (overwritten); empty to skip.</param>
-    /// <param name="rowLosses">N buffer for row losses (overwritten); empty to skip.</param>
+    /// <param name="losses">N buffer for row losses (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int classes,
-        PolyLossOptions? options, Span<T> gradient, Span<T> rowLosses)
+        PolyLossOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new IndexTargets<T>(), Batch.Labels(logits, labels, classes, gradient, rowLosses, nameof(logits)),
+        LossDriver.Run(new IndexTargets<T>(), Batch.Labels(logits, labels, classes, gradient, losses, nameof(logits)).WithWeights(sampleWeights, gradOutput),
             options ?? PolyLossOptions.Default);
 
     /// <summary>Poly-1 loss with probability (soft) targets.</summary>
@@ -54,11 +59,16 @@ public static class PolyLoss
     /// <param name="classes">K.</param>
     /// <param name="options">ε, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂z (overwritten); empty to skip.</param>
-    /// <param name="rowLosses">N buffer for row losses (overwritten); empty to skip.</param>
+    /// <param name="losses">N buffer for row losses (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
-        PolyLossOptions? options, Span<T> gradient, Span<T> rowLosses)
+        PolyLossOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new ProbabilityTargets<T>(), Batch.Targets(logits, targets, classes, gradient, rowLosses, LossesShape.Rows, nameof(logits)),
+        LossDriver.Run(new ProbabilityTargets<T>(), Batch.Targets(logits, targets, classes, gradient, losses, LossesShape.Rows, nameof(logits)).WithWeights(sampleWeights, gradOutput),
             options ?? PolyLossOptions.Default);
 
     /// <summary>The rows: <c>lse - z_y + ε (1 - p_y)</c> and <c>Σ t (lse - z) + ε (1 - Σ t p)</c> with their gradients.</summary>
@@ -112,7 +122,7 @@ public static class PolyLoss
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public static double Prepare(in Batch<T, int> b, PolyLossOptions o) =>
-            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, "labels");
+            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "labels");
 
         public static double Generic(in Batch<T, int> b, PolyLossOptions o, double scale) =>
             RowwiseKernel.Labels<T, Rows, double>(b, o.IgnoreIndex, o.Epsilon, scale);
@@ -122,7 +132,7 @@ public static class PolyLoss
     private readonly struct ProbabilityTargets<T> : ILossKernel<T, T, PolyLossOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, T> b, PolyLossOptions o) => b.Rows;
+        public static double Prepare(in Batch<T, T> b, PolyLossOptions o) => b.RowTotal;
 
         public static void CheckTargets(in Batch<T, T> b, PolyLossOptions o, int from) =>
             Guard.ProbabilityRows(b.Targets, b.Classes, from, o.TargetSumTolerance, "targets");

@@ -37,9 +37,28 @@ public enum EmptyMean
     NaN,
 }
 
-/// <summary>Options every loss shares: the reduction and the empty-mean policy.</summary>
+/// <summary>What a <see cref="Reduction.Mean"/> (and <see cref="Reduction.BatchMean"/>) divides by when sample weights are
+/// given.</summary>
+public enum SampleWeightedMean
+{
+    /// <summary>The sum of the counted rows' weights: <c>Σ s_i ℓ_i / Σ s_i d_i</c>, where <c>d_i</c> is what the unweighted
+    /// mean counts for row i (1, its class weight, 0 when ignored, K for a per-element mean). PyTorch's weighted mean
+    /// (<c>(loss * w).sum() / w.sum()</c>, and its class-weighted mean) and scikit-learn's <c>np.average(..., weights=)</c>.
+    /// The default.</summary>
+    WeightSum,
+
+    /// <summary>What the unweighted mean divides by (N, the counted rows, …): <c>Σ s_i ℓ_i / Σ d_i</c>. Keras's
+    /// <c>sum_over_batch_size</c> with <c>sample_weight</c>.</summary>
+    BatchSize,
+}
+
+/// <summary>Options every loss shares: the reduction, the empty-mean policy, the weighted mean and the threads.</summary>
 public abstract record LossOptions
 {
+    /// <summary>What the mean divides by when sample weights are given: the weights' sum (PyTorch, scikit-learn; the
+    /// default) or the unweighted count (Keras). No effect without sample weights.</summary>
+    public SampleWeightedMean WeightedMean { get; init; } = SampleWeightedMean.WeightSum;
+
     /// <summary>How row losses are combined. Default <see cref="Reduction.Mean"/> (PyTorch's default).</summary>
     public Reduction Reduction { get; init; } = Reduction.Mean;
 

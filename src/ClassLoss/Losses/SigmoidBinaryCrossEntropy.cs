@@ -28,10 +28,15 @@ public static class SigmoidBinaryCrossEntropy
     /// <param name="options">Class and positive weights, smoothing, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
     /// <param name="losses">N row sums or N·K element losses (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
-        BinaryCrossEntropyOptions? options, Span<T> gradient, Span<T> losses)
+        BinaryCrossEntropyOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Evaluate(logits, targets, default, classes, options, gradient, losses);
+        Evaluate(logits, targets, default, classes, options, gradient, losses, sampleWeights, gradOutput);
 
     /// <summary>Binary cross-entropy from logits with an additional per-element weight (PyTorch's <c>weight</c> of shape [N, K]).</summary>
     /// <param name="logits">Row-major [N, K] logits x.</param>
@@ -44,11 +49,16 @@ public static class SigmoidBinaryCrossEntropy
     /// <exception cref="ArgumentException">A shape mismatch, or a target outside [0, 1] or NaN (the message names its row
     /// and column). The fused float path checks targets in the same pass as it computes, so when it throws for a bad
     /// target the gradient buffer may already be partly written.</exception>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, ReadOnlySpan<T> elementWeights, int classes,
-        BinaryCrossEntropyOptions? options, Span<T> gradient, Span<T> losses)
+        BinaryCrossEntropyOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         LossDriver.Run(new Kernel<T>(), Batch.Targets(logits, targets, classes, gradient, losses, LossesShape.RowsOrElements,
-            nameof(logits), elementWeights, nameof(losses)), options ?? BinaryCrossEntropyOptions.Default);
+            nameof(logits), elementWeights, nameof(losses)).WithWeights(sampleWeights, gradOutput), options ?? BinaryCrossEntropyOptions.Default);
 
     /// <summary>Checks element targets (rows <paramref name="from"/> on) in [0, 1] and element weights finite and non-negative.</summary>
     internal static void CheckTargetsAndWeights<T>(ReadOnlySpan<T> targets, ReadOnlySpan<T> elementWeights, int classes, int from = 0)
@@ -70,7 +80,9 @@ public static class SigmoidBinaryCrossEntropy
     private readonly struct Kernel<T> : ILossKernel<T, T, BinaryCrossEntropyOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, T> b, BinaryCrossEntropyOptions o) => (double)b.Rows * b.Classes;
+        public static bool ElementsIndependent => true;
+
+        public static double Prepare(in Batch<T, T> b, BinaryCrossEntropyOptions o) => b.RowTotal * b.Classes;
 
         public static void CheckTargets(in Batch<T, T> b, BinaryCrossEntropyOptions o, int from) =>
             CheckTargetsAndWeights(b.Targets, b.ElementWeights, b.Classes, from);

@@ -59,18 +59,25 @@ public static class SigmoidFocal
     /// <param name="classes">K.</param>
     /// <param name="options">γ, α, class balancing, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer that receives ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
-    /// <param name="rowLosses">N buffer that receives each row's summed element losses (overwritten); empty to skip.</param>
+    /// <param name="losses">N buffer that receives each row's summed element losses (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
-        SigmoidFocalOptions? options, Span<T> gradient, Span<T> rowLosses)
+        SigmoidFocalOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T>(), Batch.Targets(logits, targets, classes, gradient, rowLosses, LossesShape.Rows, nameof(logits)),
+        LossDriver.Run(new Kernel<T>(), Batch.Targets(logits, targets, classes, gradient, losses, LossesShape.Rows, nameof(logits)).WithWeights(sampleWeights, gradOutput),
             options ?? SigmoidFocalOptions.Default);
 
     /// <summary>Every option on both paths; the mean divides by N·K.</summary>
     private readonly struct Kernel<T> : ILossKernel<T, T, SigmoidFocalOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, T> b, SigmoidFocalOptions o) => (double)b.Rows * b.Classes;
+        public static bool ElementsIndependent => true;
+
+        public static double Prepare(in Batch<T, T> b, SigmoidFocalOptions o) => b.RowTotal * b.Classes;
 
         public static void CheckTargets(in Batch<T, T> b, SigmoidFocalOptions o, int from) =>
             Guard.UnitIntervals(b.Targets, b.Classes, from, "targets");

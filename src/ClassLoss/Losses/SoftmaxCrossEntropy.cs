@@ -28,11 +28,16 @@ public static class SoftmaxCrossEntropy
     /// <param name="classes">K.</param>
     /// <param name="options">Weights, ignore index, smoothing, temperature, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer that receives ∂(reduced loss)/∂z (overwritten); empty to skip the gradient.</param>
-    /// <param name="rowLosses">N buffer that receives each row's weighted loss (overwritten); empty to skip.</param>
+    /// <param name="losses">N buffer that receives each row's weighted loss (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int classes,
-        CrossEntropyOptions? options, Span<T> gradient, Span<T> rowLosses)
+        CrossEntropyOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new IndexTargets<T>(), Batch.Labels(logits, labels, classes, gradient, rowLosses, nameof(logits)),
+        LossDriver.Run(new IndexTargets<T>(), Batch.Labels(logits, labels, classes, gradient, losses, nameof(logits)).WithWeights(sampleWeights, gradOutput),
             options ?? CrossEntropyOptions.Default);
 
     /// <summary>The class-index overload on the generic (double arithmetic) kernel, whatever the input type (tests compare the paths).</summary>
@@ -47,14 +52,19 @@ public static class SoftmaxCrossEntropy
     /// <param name="classes">K.</param>
     /// <param name="options">Weights, smoothing, temperature, reduction; the ignore index does not apply here.</param>
     /// <param name="gradient">[N, K] buffer that receives ∂(reduced loss)/∂z (overwritten); empty to skip the gradient.</param>
-    /// <param name="rowLosses">N buffer that receives each row's loss (overwritten); empty to skip.</param>
+    /// <param name="losses">N buffer that receives each row's loss (overwritten); empty to skip.</param>
     /// <remarks>With float logits the fused kernel validates the targets while it computes; if a target is bad the
-    /// same <see cref="ArgumentException"/> is thrown, but <paramref name="gradient"/> and <paramref name="rowLosses"/>
+    /// same <see cref="ArgumentException"/> is thrown, but <paramref name="gradient"/> and <paramref name="losses"/>
     /// may already have been partly overwritten.</remarks>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
-        CrossEntropyOptions? options, Span<T> gradient, Span<T> rowLosses)
+        CrossEntropyOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new ProbabilityTargets<T>(), Batch.Targets(logits, targets, classes, gradient, rowLosses, LossesShape.Rows, nameof(logits)),
+        LossDriver.Run(new ProbabilityTargets<T>(), Batch.Targets(logits, targets, classes, gradient, losses, LossesShape.Rows, nameof(logits)).WithWeights(sampleWeights, gradOutput),
             options ?? CrossEntropyOptions.Default);
 
     /// <summary>The probability-target overload on the generic (double arithmetic) kernel (tests compare the paths).</summary>
@@ -68,7 +78,7 @@ public static class SoftmaxCrossEntropy
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public static double Prepare(in Batch<T, int> b, CrossEntropyOptions o) =>
-            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, o.WeightSpan, "labels");
+            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, o.WeightSpan, b.SampleWeights, "labels");
 
         public static double Generic(in Batch<T, int> b, CrossEntropyOptions o, double scale) =>
             CrossEntropyIndexKernel.Generic(b, o.WeightSpan, o.LabelSmoothing, o.Temperature, o.IgnoreIndex, scale);
@@ -87,7 +97,7 @@ public static class SoftmaxCrossEntropy
     private readonly struct ProbabilityTargets<T> : ILossKernel<T, T, CrossEntropyOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, T> b, CrossEntropyOptions o) => b.Rows;
+        public static double Prepare(in Batch<T, T> b, CrossEntropyOptions o) => b.RowTotal;
 
         public static void CheckTargets(in Batch<T, T> b, CrossEntropyOptions o, int from) =>
             Guard.ProbabilityRows(b.Targets, b.Classes, from, o.TargetSumTolerance, "targets");

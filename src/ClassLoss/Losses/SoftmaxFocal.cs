@@ -68,11 +68,16 @@ public static class SoftmaxFocal
     /// <param name="classes">K.</param>
     /// <param name="options">γ, α, ignore index, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer that receives ∂(reduced loss)/∂z (overwritten); empty to skip.</param>
-    /// <param name="rowLosses">N buffer that receives each row's loss (overwritten); empty to skip.</param>
+    /// <param name="losses">N buffer that receives each row's loss (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int classes,
-        SoftmaxFocalOptions? options, Span<T> gradient, Span<T> rowLosses)
+        SoftmaxFocalOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new IndexTargets<T>(), Batch.Labels(logits, labels, classes, gradient, rowLosses, nameof(logits)),
+        LossDriver.Run(new IndexTargets<T>(), Batch.Labels(logits, labels, classes, gradient, losses, nameof(logits)).WithWeights(sampleWeights, gradOutput),
             options ?? SoftmaxFocalOptions.Default);
 
     /// <summary>Softmax focal loss from logits with probability (or one-hot) targets.</summary>
@@ -81,11 +86,16 @@ public static class SoftmaxFocal
     /// <param name="classes">K.</param>
     /// <param name="options">γ, α, reduction; the ignore index does not apply.</param>
     /// <param name="gradient">[N, K] buffer that receives ∂(reduced loss)/∂z (overwritten); empty to skip.</param>
-    /// <param name="rowLosses">N buffer that receives each row's loss (overwritten); empty to skip.</param>
+    /// <param name="losses">N buffer that receives each row's loss (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
-        SoftmaxFocalOptions? options, Span<T> gradient, Span<T> rowLosses)
+        SoftmaxFocalOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new ProbabilityTargets<T>(), Batch.Targets(logits, targets, classes, gradient, rowLosses, LossesShape.Rows, nameof(logits)),
+        LossDriver.Run(new ProbabilityTargets<T>(), Batch.Targets(logits, targets, classes, gradient, losses, LossesShape.Rows, nameof(logits)).WithWeights(sampleWeights, gradOutput),
             options ?? SoftmaxFocalOptions.Default);
 
     /// <summary>Class-index targets: every option on both paths; the mean divides by the counted rows.</summary>
@@ -93,7 +103,7 @@ public static class SoftmaxFocal
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public static double Prepare(in Batch<T, int> b, SoftmaxFocalOptions o) =>
-            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, "labels");
+            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "labels");
 
         public static double Generic(in Batch<T, int> b, SoftmaxFocalOptions o, double scale) =>
             SoftmaxFocalKernel.Generic(b, o.Gamma, o.Alpha, o.ClassAlphaSpan, o.IgnoreIndex, scale);
@@ -112,7 +122,7 @@ public static class SoftmaxFocal
     private readonly struct ProbabilityTargets<T> : ILossKernel<T, T, SoftmaxFocalOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, T> b, SoftmaxFocalOptions o) => b.Rows;
+        public static double Prepare(in Batch<T, T> b, SoftmaxFocalOptions o) => b.RowTotal;
 
         public static void CheckTargets(in Batch<T, T> b, SoftmaxFocalOptions o, int from) =>
             Guard.ProbabilityRows(b.Targets, b.Classes, from, o.TargetSumTolerance, "targets");

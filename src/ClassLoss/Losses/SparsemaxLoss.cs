@@ -31,11 +31,16 @@ public static class SparsemaxLoss
     /// <param name="classes">K.</param>
     /// <param name="options">Ignore index and reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂z (overwritten); empty to skip.</param>
-    /// <param name="rowLosses">N buffer for row losses (overwritten); empty to skip.</param>
+    /// <param name="losses">N buffer for row losses (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int classes,
-        SparsemaxLossOptions? options, Span<T> gradient, Span<T> rowLosses)
+        SparsemaxLossOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T>(), Batch.Labels(logits, labels, classes, gradient, rowLosses, nameof(logits)),
+        LossDriver.Run(new Kernel<T>(), Batch.Labels(logits, labels, classes, gradient, losses, nameof(logits)).WithWeights(sampleWeights, gradOutput),
             options ?? SparsemaxLossOptions.Default);
 
     /// <summary>One row: <c>-(z_y - max) + ½ Σ_{j∈S} ((z_j - max)² - τ²) + ½</c>, gradient <c>sparsemax(z) - onehot(y)</c>.</summary>
@@ -71,7 +76,7 @@ public static class SparsemaxLoss
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public static double Prepare(in Batch<T, int> b, SparsemaxLossOptions o) =>
-            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, "labels");
+            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "labels");
 
         public static double Generic(in Batch<T, int> b, SparsemaxLossOptions o, double scale) =>
             RowwiseKernel.Labels<T, Row, byte>(b, o.IgnoreIndex, 0, scale);

@@ -53,15 +53,15 @@ public static class WeightedKappaLoss
     /// <param name="classes">K.</param>
     /// <param name="options">Weighting and ε; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂loss/∂P (overwritten); empty to skip.</param>
-    /// <param name="rowLosses">Must be empty: the loss is a batch statistic.</param>
+    /// <param name="losses">Must be empty: the loss is a batch statistic.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<int> labels, int classes,
-        WeightedKappaLossOptions? options, Span<T> gradient, Span<T> rowLosses)
+        WeightedKappaLossOptions? options, Span<T> gradient, Span<T> losses)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         // A batch statistic, not a sum of rows: it shares the shape checks but not LossDriver's reduction.
         var o = options ?? WeightedKappaLossOptions.Default;
         o.Validate(classes);
-        Guard.Length(rowLosses.Length, 0, nameof(rowLosses));
+        Guard.Length(losses.Length, 0, nameof(losses));
         int n = Batch.Labels(probabilities, labels, classes, gradient, default, nameof(probabilities)).Rows;
         Guard.Labels(labels, classes, ignoreIndex: null, default, nameof(labels));
         CrossEntropyFromProbabilities.CheckProbabilities(probabilities, classes);

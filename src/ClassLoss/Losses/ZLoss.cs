@@ -34,9 +34,14 @@ public static class ZLoss
     /// <param name="classes">K.</param>
     /// <param name="options">Coefficient and reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂z (overwritten); empty to skip.</param>
-    /// <param name="rowLosses">N buffer for row losses (overwritten); empty to skip.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, int classes, ZLossOptions? options, Span<T> gradient, Span<T> rowLosses)
-        where T : unmanaged, IFloatingPointIeee754<T> => Run(logits, classes, options, gradient, rowLosses, accumulate: false);
+    /// <param name="losses">N buffer for row losses (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
+    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, int classes, ZLossOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
+        where T : unmanaged, IFloatingPointIeee754<T> => Run(logits, classes, options, gradient, losses, accumulate: false, sampleWeights, gradOutput);
 
     /// <summary>Evaluates the z-loss and ADDS its gradient into <paramref name="gradient"/> (which must already be initialised).</summary>
     /// <param name="logits">Row-major [N, K] logits.</param>
@@ -47,10 +52,11 @@ public static class ZLoss
     public static LossResult AddTo<T>(ReadOnlySpan<T> logits, int classes, ZLossOptions? options, Span<T> gradient, Span<T> rowLosses)
         where T : unmanaged, IFloatingPointIeee754<T> => Run(logits, classes, options, gradient, rowLosses, accumulate: true);
 
-    private static LossResult Run<T>(ReadOnlySpan<T> logits, int classes, ZLossOptions? options, Span<T> gradient, Span<T> rowLosses, bool accumulate)
+    private static LossResult Run<T>(ReadOnlySpan<T> logits, int classes, ZLossOptions? options, Span<T> gradient, Span<T> rowLosses, bool accumulate,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var batch = Batch.NoTargets(logits, classes, gradient, rowLosses, nameof(logits));
+        var batch = Batch.NoTargets(logits, classes, gradient, rowLosses, nameof(logits)).WithWeights(sampleWeights, gradOutput);
         var o = options ?? ZLossOptions.Default;
         return accumulate ? LossDriver.Run(new Kernel<T, Yes>(), batch, o) : LossDriver.Run(new Kernel<T, No>(), batch, o);
     }
@@ -80,7 +86,7 @@ public static class ZLoss
     private readonly struct Kernel<T, TAdd> : ILossKernel<T, T, ZLossOptions>
         where T : unmanaged, IFloatingPointIeee754<T> where TAdd : struct, IConst
     {
-        public static double Prepare(in Batch<T, T> b, ZLossOptions o) => b.Rows;
+        public static double Prepare(in Batch<T, T> b, ZLossOptions o) => b.RowTotal;
 
         public static double Generic(in Batch<T, T> b, ZLossOptions o, double scale) =>
             RowwiseKernel.Targets<T, Row<TAdd>, double>(b, o.Coefficient, scale);

@@ -117,6 +117,33 @@ public static class Guard
     }
 
     /// <summary>
+    /// <see cref="Labels(ReadOnlySpan{int}, int, int?, ReadOnlySpan{double}, string)"/> with per-row sample weights (empty
+    /// for none): the denominator is <c>Σ_i s_i w_{y_i}</c> over the rows that are not ignored.
+    /// </summary>
+    public static double Labels<T>(ReadOnlySpan<int> labels, int classes, int? ignoreIndex, ReadOnlySpan<double> weights,
+        ReadOnlySpan<T> sampleWeights, string name)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double unweighted = Labels(labels, classes, ignoreIndex, weights, name);
+        if (sampleWeights.IsEmpty)
+        {
+            return unweighted;
+        }
+
+        double total = 0;
+        for (int i = 0; i < labels.Length; i++)
+        {
+            int y = labels[i];
+            if ((uint)y < (uint)classes && y != ignoreIndex)
+            {
+                total += (weights.IsEmpty ? 1.0 : weights[y]) * double.CreateTruncating(sampleWeights[i]);
+            }
+        }
+
+        return total;
+    }
+
+    /// <summary>
     /// Checks one row of target probabilities: finite, in [0, 1] each, and (when <paramref name="sumTolerance"/> is
     /// not NaN) summing to 1 within the tolerance.
     /// </summary>

@@ -4,7 +4,7 @@ namespace ClassLoss.Losses;
 
 /// <summary>One public kernel of a loss family for one input type (a method group such as <c>SoftmaxCrossEntropy.Evaluate</c>).</summary>
 internal delegate LossResult KernelOf<T, TTarget, TOptions>(ReadOnlySpan<T> input, ReadOnlySpan<TTarget> targets, int classes,
-    TOptions? options, Span<T> gradient, Span<T> losses);
+    TOptions? options, Span<T> gradient, Span<T> losses, ReadOnlySpan<T> sampleWeights, ReadOnlySpan<T> gradOutput);
 
 /// <summary>
 /// A loss family's public kernels as one object, so that a catalogue entry calls them for float (training) and double
@@ -24,14 +24,14 @@ internal sealed class FamilyKernel<TOptions>(
     /// <summary>The family's kernel over class indices, for float or double input.</summary>
     public LossResult Labels<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> labels, int classes, TOptions options, Span<T> gradient, Span<T> losses)
         where T : unmanaged, IFloatingPointIeee754<T> => typeof(T) == typeof(float)
-            ? labelsFloat!(FloatSpan.Of(input), labels, classes, options, FloatSpan.Of(gradient), FloatSpan.Of(losses))
-            : labelsDouble!(MemoryMarshal.Cast<T, double>(input), labels, classes, options, MemoryMarshal.Cast<T, double>(gradient), MemoryMarshal.Cast<T, double>(losses));
+            ? labelsFloat!(FloatSpan.Of(input), labels, classes, options, FloatSpan.Of(gradient), FloatSpan.Of(losses), default, default)
+            : labelsDouble!(MemoryMarshal.Cast<T, double>(input), labels, classes, options, MemoryMarshal.Cast<T, double>(gradient), MemoryMarshal.Cast<T, double>(losses), default, default);
 
     /// <summary>The family's kernel over target rows, for float or double input.</summary>
     public LossResult Rows<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes, TOptions options, Span<T> gradient, Span<T> losses)
         where T : unmanaged, IFloatingPointIeee754<T> => typeof(T) == typeof(float)
-            ? rowsFloat!(FloatSpan.Of(input), FloatSpan.Of(targets), classes, options, FloatSpan.Of(gradient), FloatSpan.Of(losses))
-            : rowsDouble!(MemoryMarshal.Cast<T, double>(input), MemoryMarshal.Cast<T, double>(targets), classes, options, MemoryMarshal.Cast<T, double>(gradient), MemoryMarshal.Cast<T, double>(losses));
+            ? rowsFloat!(FloatSpan.Of(input), FloatSpan.Of(targets), classes, options, FloatSpan.Of(gradient), FloatSpan.Of(losses), default, default)
+            : rowsDouble!(MemoryMarshal.Cast<T, double>(input), MemoryMarshal.Cast<T, double>(targets), classes, options, MemoryMarshal.Cast<T, double>(gradient), MemoryMarshal.Cast<T, double>(losses), default, default);
 }
 
 /// <summary>

@@ -331,18 +331,28 @@ public static class LossCatalog
         return main with { Value = main.Value + extra.Value, Sum = main.Sum + extra.Sum };
     }
 
-    private static LossResult CrossEntropyWithZ<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> y, int k, CrossEntropyWithZLossOptions? o, Span<T> g, Span<T> r)
-        where T : unmanaged, IFloatingPointIeee754<T> => WithZ(SoftmaxCrossEntropy.Evaluate(x, y, k, o!.CrossEntropy, g, r), x, k, o.Z, g);
+    private static LossResult CrossEntropyWithZ<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> y, int k, CrossEntropyWithZLossOptions? o, Span<T> g, Span<T> r,
+        ReadOnlySpan<T> sampleWeights, ReadOnlySpan<T> gradOutput)
+        where T : unmanaged, IFloatingPointIeee754<T> => Unweighted(sampleWeights, gradOutput, WithZ(SoftmaxCrossEntropy.Evaluate(x, y, k, o!.CrossEntropy, g, r), x, k, o.Z, g));
 
-    private static LossResult CrossEntropyWithZ<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> t, int k, CrossEntropyWithZLossOptions? o, Span<T> g, Span<T> r)
-        where T : unmanaged, IFloatingPointIeee754<T> => WithZ(SoftmaxCrossEntropy.Evaluate(x, t, k, o!.CrossEntropy, g, r), x, k, o.Z, g);
+    private static LossResult CrossEntropyWithZ<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> t, int k, CrossEntropyWithZLossOptions? o, Span<T> g, Span<T> r,
+        ReadOnlySpan<T> sampleWeights, ReadOnlySpan<T> gradOutput)
+        where T : unmanaged, IFloatingPointIeee754<T> => Unweighted(sampleWeights, gradOutput, WithZ(SoftmaxCrossEntropy.Evaluate(x, t, k, o!.CrossEntropy, g, r), x, k, o.Z, g));
 
-    private static LossResult ZLossOf<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> unused, int k, ZLossOptions? o, Span<T> g, Span<T> r)
-        where T : unmanaged, IFloatingPointIeee754<T> => ZLoss.Evaluate(x, k, o, g, r);
+    private static LossResult ZLossOf<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> unused, int k, ZLossOptions? o, Span<T> g, Span<T> r,
+        ReadOnlySpan<T> sampleWeights, ReadOnlySpan<T> gradOutput)
+        where T : unmanaged, IFloatingPointIeee754<T> => ZLoss.Evaluate(x, k, o, g, r, sampleWeights, gradOutput);
 
-    private static LossResult EntropyOf<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> unused, int k, EntropyOptions? o, Span<T> g, Span<T> r)
-        where T : unmanaged, IFloatingPointIeee754<T> => Entropy.FromLogits(x, k, o, g, r);
+    private static LossResult EntropyOf<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> unused, int k, EntropyOptions? o, Span<T> g, Span<T> r,
+        ReadOnlySpan<T> sampleWeights, ReadOnlySpan<T> gradOutput)
+        where T : unmanaged, IFloatingPointIeee754<T> => Unweighted(sampleWeights, gradOutput, Entropy.FromLogits(x, k, o, g, r));
 
-    private static LossResult KappaOf<T>(ReadOnlySpan<T> p, ReadOnlySpan<int> y, int k, WeightedKappaLossOptions? o, Span<T> g, Span<T> r)
-        where T : unmanaged, IFloatingPointIeee754<T> => WeightedKappaLoss.Evaluate(p, y, k, o, g, default);
+    private static LossResult KappaOf<T>(ReadOnlySpan<T> p, ReadOnlySpan<int> y, int k, WeightedKappaLossOptions? o, Span<T> g, Span<T> r,
+        ReadOnlySpan<T> sampleWeights, ReadOnlySpan<T> gradOutput)
+        where T : unmanaged, IFloatingPointIeee754<T> => Unweighted(sampleWeights, gradOutput, WeightedKappaLoss.Evaluate(p, y, k, o, g, default));
+
+    /// <summary>The catalogue's compositions (ce+z, z-loss, entropy, kappa) take no sample weights or upstream gradient
+    /// yet; the catalogue never passes them, and a caller that did would get an error, not a silently unweighted loss.</summary>
+    private static LossResult Unweighted<T>(ReadOnlySpan<T> sampleWeights, ReadOnlySpan<T> gradOutput, LossResult result) =>
+        sampleWeights.IsEmpty && gradOutput.IsEmpty ? result : throw new NotSupportedException("This catalogue entry takes no sample weights or upstream gradient.");
 }

@@ -21,8 +21,11 @@ internal readonly ref struct Batch<T, TTarget>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     internal Batch(ReadOnlySpan<T> input, ReadOnlySpan<TTarget> targets, ReadOnlySpan<T> elementWeights, int rows, int classes,
-        Span<T> gradient, Span<T> losses, bool perElementLosses, ReadOnlySpan<T> second = default, Span<T> secondGradient = default)
+        Span<T> gradient, Span<T> losses, bool perElementLosses, ReadOnlySpan<T> second = default, Span<T> secondGradient = default,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
     {
+        SampleWeights = sampleWeights;
+        GradOutput = gradOutput;
         Second = second;
         SecondGradient = secondGradient;
         Input = input;
@@ -64,6 +67,48 @@ internal readonly ref struct Batch<T, TTarget>
 
     /// <summary>The gradient buffer of <see cref="Second"/> (its length, overwritten), or empty.</summary>
     public Span<T> SecondGradient { get; }
+
+    /// <summary>N per-row (sample) weights, or empty. Kernels never see them: <see cref="LossDriver"/> applies them.</summary>
+    public ReadOnlySpan<T> SampleWeights { get; }
+
+    /// <summary>The upstream gradient of a <see cref="Reduction.None"/> call (N per row or N·K per element), or empty.
+    /// Kernels never see it: <see cref="LossDriver"/> applies it.</summary>
+    public ReadOnlySpan<T> GradOutput { get; }
+
+    /// <summary>True when the driver has sample weights or an upstream gradient to apply.</summary>
+    public bool Weighted => !SampleWeights.IsEmpty || !GradOutput.IsEmpty;
+
+    /// <summary>The number of rows as a mean counts them: N, or the sum of the sample weights (in double, in row order).</summary>
+    public double RowTotal
+    {
+        get
+        {
+            if (SampleWeights.IsEmpty)
+            {
+                return Rows;
+            }
+
+            double total = 0;
+            foreach (T w in SampleWeights)
+            {
+                total += double.CreateTruncating(w);
+            }
+
+            return total;
+        }
+    }
+
+    /// <summary>This batch with sample weights and an upstream gradient (checked by <see cref="LossDriver"/>).</summary>
+    public Batch<T, TTarget> WithWeights(ReadOnlySpan<T> sampleWeights, ReadOnlySpan<T> gradOutput) =>
+        new(Input, Targets, ElementWeights, Rows, Classes, Gradient, Losses, PerElementLosses, Second, SecondGradient, sampleWeights, gradOutput);
+
+    /// <summary>This batch as a kernel sees it: no sample weights, no upstream gradient, the given losses buffer.</summary>
+    public Batch<T, TTarget> ForKernel(Span<T> losses, bool perElementLosses) =>
+        new(Input, Targets, ElementWeights, Rows, Classes, Gradient, losses, perElementLosses, Second, SecondGradient);
+
+    /// <summary>This batch without its sample weights (what the unweighted denominator counts).</summary>
+    public Batch<T, TTarget> WithoutSampleWeights() =>
+        new(Input, Targets, ElementWeights, Rows, Classes, Gradient, Losses, PerElementLosses, Second, SecondGradient, default, GradOutput);
 
     /// <summary>Row <paramref name="i"/> of the input.</summary>
     public ReadOnlySpan<T> InputRow(int i) => Input.Slice(i * Classes, Classes);

@@ -13,8 +13,10 @@ namespace ClassLoss.Losses;
 /// <see cref="ProbabilityClamp"/>. (PyTorch's <c>BCELoss</c> has no <c>pos_weight</c>; here it is offered for
 /// symmetry with <see cref="SigmoidBinaryCrossEntropy"/>; it defaults to 1.)</para>
 /// <para>Gradient w.r.t. p: <c>∂ℓ/∂p = -w [pw y' / p - (1 - y') / (1 - p)]</c>, each term 0 where its clamp is
-/// active (the clamp's derivative). PyTorch's backward divides by <c>max(p (1 - p), 1e-12)</c> instead; the two
-/// agree wherever no clamp is active.</para>
+/// active (the clamp's derivative). PyTorch's backward is <c>(p - y) / max(p (1 - p), 1e-12)</c> instead; the two
+/// agree wherever no clamp is active and <c>p (1 - p) ≥ 1e-12</c>. They differ at the edges: at <c>p = 0, y = 0</c>
+/// PyTorch's gradient is <c>0 / 1e-12 = 0</c> and ours the exact <c>1 / (1 - p) = 1</c>; at <c>p = 0, y = 1</c> ours is
+/// 0 (clamped) and PyTorch's <c>-1e12</c>.</para>
 /// <para>Reductions as <see cref="SigmoidBinaryCrossEntropy"/>: Mean over N·K elements, BatchMean over N. Inputs
 /// and targets must be finite and in [0, 1]. Prefer the logit form when logits exist.</para>
 /// </remarks>

@@ -63,7 +63,7 @@ public sealed record BinaryCrossEntropyOptions : LossOptions
         }
 
         Guard.Option(LabelSmoothing >= 0 && LabelSmoothing <= 1, nameof(LabelSmoothing), LabelSmoothing, "must lie in [0, 1]");
-        Guard.Option(Epsilon > 0 && Epsilon < 0.5, nameof(Epsilon), Epsilon, "must lie in (0, 0.5)");
+        Guard.Option(Epsilon >= 1e-300 && Epsilon < 0.5, nameof(Epsilon), Epsilon, "must lie in [1e-300, 0.5): it is a clip bound, and double.Epsilon (4.9e-324) is the smallest subnormal, not a clip (Keras and scikit-learn use 1e-7 and about 2.2e-16)");
         Guard.Option(Enum.IsDefined(Clamp), nameof(Clamp), (double)Clamp, "is not a known clamp");
     }
 }

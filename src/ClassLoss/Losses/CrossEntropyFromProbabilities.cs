@@ -22,6 +22,17 @@ public enum ProbabilityClamp
 
     /// <summary>No clamp: <c>log 0 = -∞</c> gives an infinite loss (the exact mathematics).</summary>
     None,
+
+    /// <summary>PyTorch's convention by its name: <see cref="LogAtMinus100"/>.</summary>
+    Pytorch = LogAtMinus100,
+
+    /// <summary>Keras's convention by its name: <see cref="KerasClip"/>.</summary>
+    Keras = KerasClip,
+
+    /// <summary>scikit-learn's <c>log_loss</c> convention, the same clip to <c>[ε, 1 - ε]</c> as Keras's
+    /// (<see cref="KerasClip"/>); scikit-learn's ε is the dtype's machine epsilon, so pass
+    /// <c>Epsilon = 2.220446049250313e-16</c> for float64 inputs.</summary>
+    Sklearn = KerasClip,
 }
 
 /// <summary>Options of <see cref="CrossEntropyFromProbabilities"/>.</summary>
@@ -33,11 +44,21 @@ public sealed record CrossEntropyFromProbabilitiesOptions : ClassWeightedOptions
     /// <summary>How <c>log p</c> is kept finite. Default <see cref="ProbabilityClamp.LogAtMinus100"/> (PyTorch-like).</summary>
     public ProbabilityClamp Clamp { get; init; } = ProbabilityClamp.LogAtMinus100;
 
-    /// <summary>The ε of <see cref="ProbabilityClamp.KerasClip"/>, in (0, 0.5). Default 1e-7 (Keras's <c>epsilon()</c>).</summary>
+    /// <summary>The ε of <see cref="ProbabilityClamp.KerasClip"/>, in [1e-300, 0.5). Default 1e-7 (Keras's <c>epsilon()</c>).</summary>
     public double Epsilon { get; init; } = 1e-7;
 
     /// <summary>How far a row of probability targets may sum from 1 (default 1e-4); NaN skips the sum check.</summary>
     public double TargetSumTolerance { get; init; } = 1e-4;
+
+    /// <summary>How far a row of predicted probabilities may sum from 1 (default 1e-4, the targets' check): a row that
+    /// does not is an error naming it, not a silently wrong loss. NaN skips the check. Ignored with
+    /// <see cref="Renormalize"/>.</summary>
+    public double PredictionSumTolerance { get; init; } = 1e-4;
+
+    /// <summary>Keras's convention: divide each prediction row by its sum before the clamp (<c>p / Σ p</c>; the gradient
+    /// goes through the division). Keras's <c>CategoricalCrossentropy</c> does this always, so a row summing to 1.99
+    /// gives Keras's 0.3240 rather than 0.0946. Default false: rows must sum to 1.</summary>
+    public bool Renormalize { get; init; }
 
     /// <summary>The unit of the loss, its losses and its gradient: <see cref="InformationUnit.Nats"/> (default) or
     /// <see cref="InformationUnit.Bits"/> (everything divided by ln 2).</summary>
@@ -49,9 +70,10 @@ public sealed record CrossEntropyFromProbabilitiesOptions : ClassWeightedOptions
     {
         base.Validate(classes);
         InformationUnits.PerNat(Units);
-        Guard.Option(Epsilon > 0 && Epsilon < 0.5, nameof(Epsilon), Epsilon, "must lie in (0, 0.5)");
+        Guard.Option(Epsilon >= 1e-300 && Epsilon < 0.5, nameof(Epsilon), Epsilon, "must lie in [1e-300, 0.5): it is a clip bound, and double.Epsilon (4.9e-324) is the smallest subnormal, not a clip (Keras and scikit-learn use 1e-7 and about 2.2e-16)");
         Guard.Option(Enum.IsDefined(Clamp), nameof(Clamp), (double)Clamp, "is not a known clamp");
         Guard.Option(double.IsNaN(TargetSumTolerance) || TargetSumTolerance >= 0, nameof(TargetSumTolerance), TargetSumTolerance, "must be >= 0 or NaN");
+        Guard.Option(double.IsNaN(PredictionSumTolerance) || PredictionSumTolerance >= 0, nameof(PredictionSumTolerance), PredictionSumTolerance, "must be >= 0 or NaN");
     }
 }
 
@@ -109,6 +131,33 @@ public static class CrossEntropyFromProbabilities
         LossDriver.Run(new ProbabilityTargets<T>(), Batch.Targets(probabilities, targets, classes, gradient, losses, LossesShape.Rows, nameof(probabilities)).WithWeights(sampleWeights, gradOutput),
             options ?? CrossEntropyFromProbabilitiesOptions.Default);
 
+    /// <summary>This loss's prediction check: every entry finite and in [0, 1] and, unless renormalising, every row
+    /// summing to 1 within <see cref="CrossEntropyFromProbabilitiesOptions.PredictionSumTolerance"/>, naming the row.</summary>
+    private static void CheckPredictions<T>(ReadOnlySpan<T> probabilities, int classes, CrossEntropyFromProbabilitiesOptions o)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Guard.ProbabilityRows(probabilities, classes, 0, o.Renormalize ? double.NaN : o.PredictionSumTolerance, nameof(probabilities));
+        if (!o.Renormalize)
+        {
+            return;
+        }
+
+        for (int i = 0; i < probabilities.Length / classes; i++)
+        {
+            double sum = 0;
+            foreach (T v in probabilities.Slice(i * classes, classes))
+            {
+                sum += double.CreateTruncating(v);
+            }
+
+            if (sum == 0)
+            {
+                throw new ArgumentException(
+                    FormattableString.Invariant($"probabilities row {i} sums to 0; Renormalize cannot divide it by its sum (Keras gives NaN)."), nameof(probabilities));
+            }
+        }
+    }
+
     /// <summary>Checks that every predicted probability is finite and in [0, 1], naming row and column.</summary>
     internal static void CheckProbabilities<T>(ReadOnlySpan<T> probabilities, int classes)
         where T : unmanaged, IFloatingPointIeee754<T> =>
@@ -127,33 +176,70 @@ public static class CrossEntropyFromProbabilities
                 return 0;
             }
 
-            double l = ClampedLog.Log(double.CreateTruncating(p[y]), o.Clamp, o.Epsilon, out double d);
+            double sum = o.Renormalize ? RowSum(p) : 1.0;
+            double l = ClampedLog.Log(double.CreateTruncating(p[y]) / sum, o.Clamp, o.Epsilon, out double d);
             if (!g.IsEmpty)
             {
-                g[y] = T.CreateTruncating(-wy * d * scale);
+                // dL/du_y = -w_y d; through u = p / S: dL/dp_j = (dL/du_j - Σ_c u_c dL/du_c) / S.
+                double gy = -wy * d;
+                if (o.Renormalize)
+                {
+                    double uy = double.CreateTruncating(p[y]) / sum;
+                    for (int c = 0; c < g.Length; c++)
+                    {
+                        g[c] = T.CreateTruncating(((c == y ? gy : 0) - (uy * gy)) / sum * scale);
+                    }
+                }
+                else
+                {
+                    g[y] = T.CreateTruncating(gy * scale);
+                }
             }
 
             return -wy * l;
         }
 
+        /// <summary>Σ p in double (Keras divides by it; a row of zeros gives NaN, as Keras's 0/0).</summary>
+        private static double RowSum<T>(ReadOnlySpan<T> p) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            double sum = 0;
+            foreach (T v in p)
+            {
+                sum += double.CreateTruncating(v);
+            }
+
+            return sum;
+        }
+
         public static double Of<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> t, in CrossEntropyFromProbabilitiesOptions o, double scale, Span<T> g)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
-            double loss = 0;
+            double sum = o.Renormalize ? RowSum(p) : 1.0;
+            double loss = 0, uDotG = 0;
             for (int c = 0; c < p.Length; c++)
             {
                 double q = (o.WeightSpan.IsEmpty ? 1.0 : o.WeightSpan[c]) * double.CreateTruncating(t[c]);
                 double gc = 0;
                 if (q != 0)
                 {
-                    double l = ClampedLog.Log(double.CreateTruncating(p[c]), o.Clamp, o.Epsilon, out double d);
+                    double u = double.CreateTruncating(p[c]) / sum;
+                    double l = ClampedLog.Log(u, o.Clamp, o.Epsilon, out double d);
                     loss -= q * l;
-                    gc = -q * d * scale;
+                    gc = -q * d;
+                    uDotG += u * gc;
                 }
 
                 if (!g.IsEmpty)
                 {
-                    g[c] = T.CreateTruncating(gc);
+                    g[c] = T.CreateTruncating(o.Renormalize ? gc : gc * scale);
+                }
+            }
+
+            if (o.Renormalize && !g.IsEmpty)
+            {
+                for (int c = 0; c < g.Length; c++)
+                {
+                    g[c] = T.CreateTruncating((double.CreateTruncating(g[c]) - uDotG) / sum * scale);
                 }
             }
 
@@ -167,7 +253,7 @@ public static class CrossEntropyFromProbabilities
     {
         public static double Prepare(in Batch<T, int> b, CrossEntropyFromProbabilitiesOptions o)
         {
-            CheckProbabilities(b.Input, b.Classes);
+            CheckPredictions(b.Input, b.Classes, o);
             return Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, o.WeightSpan, b.SampleWeights, "labels");
         }
 
@@ -181,7 +267,7 @@ public static class CrossEntropyFromProbabilities
     {
         public static double Prepare(in Batch<T, T> b, CrossEntropyFromProbabilitiesOptions o)
         {
-            CheckProbabilities(b.Input, b.Classes);
+            CheckPredictions(b.Input, b.Classes, o);
             return b.RowTotal;
         }
 

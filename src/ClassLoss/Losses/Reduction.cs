@@ -33,7 +33,8 @@ public enum EmptyMean
     /// <summary>Loss 0 and gradient 0 (Optax's behaviour and the default: a fully padded batch must not poison training).</summary>
     Zero,
 
-    /// <summary>Loss NaN and gradient NaN, as PyTorch's <c>0 / 0</c>.</summary>
+    /// <summary>Loss NaN, as PyTorch's <c>0 / 0</c>; the gradient is 0, as PyTorch's (every row is ignored, so no entry of
+    /// it depends on the input).</summary>
     NaN,
 }
 

@@ -29,6 +29,12 @@ public sealed record WeightedKappaLossOptions : LossOptions
     {
         Guard.Option(Epsilon >= 0 && double.IsFinite(Epsilon), nameof(Epsilon), Epsilon, "must be finite and >= 0");
         Guard.Option(Weighting is KappaWeighting.Linear or KappaWeighting.Quadratic, nameof(Weighting), (double)Weighting, "must be Linear or Quadratic");
+        if (Reduction != Reduction.Mean)
+        {
+            throw new ArgumentException(
+                $"Reduction is {Reduction}; the weighted kappa loss is a batch statistic with no per-row losses to reduce, so it takes only the default (Mean).",
+                nameof(Reduction));
+        }
     }
 }
 

@@ -6,7 +6,7 @@ namespace ClassLoss.Validation;
 /// Input checks shared by every kernel. Each failure is an <see cref="ArgumentException"/> whose message names the
 /// argument, and where it applies the row and the column, so a bad target never turns into a silent NaN.
 /// </summary>
-public static class Guard
+internal static class Guard
 {
     /// <summary>Checks that <paramref name="length"/> values form a non-empty [N, K] matrix and returns N.</summary>
     public static int Rows(int length, int classes, string name)
@@ -157,7 +157,7 @@ public static class Guard
             if (!(v >= 0 && v <= 1))
             {
                 throw new ArgumentException(
-                    string.Create(CultureInfo.InvariantCulture, $"{name} row {rowIndex}, column {c} is {v}; a target probability must be finite and in [0, 1]."), name);
+                    string.Create(CultureInfo.InvariantCulture, $"{name} row {rowIndex}, column {c} is {v}; a probability must be finite and in [0, 1]."), name);
             }
 
             sum += v;

@@ -23,6 +23,7 @@ internal static class ProbabilityCrossEntropyGen
             Clamp = which == 2 ? (ProbabilityClamp)(-1) : clamp,
             Epsilon = which == 3 ? 0.5 : epsilon,
             TargetSumTolerance = which == 4 ? -1 : tolerance,
+            PredictionSumTolerance = double.NaN, // the batches' prediction rows are any [0, 1] values, not distributions
             IgnoreIndex = b.IgnoreIndex,
         }, which switch
         {

@@ -123,4 +123,84 @@ public class CrossEntropyFromProbabilitiesTests
         Assert.Throws<ArgumentException>(() => CrossEntropyFromProbabilities.Evaluate<double>([0.5, 0.5], [0.5, 0.5, 0.0], 2, null, default, default));
         Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropyFromProbabilities.Evaluate<double>([0.5, 0.5], [0], 2, new CrossEntropyFromProbabilitiesOptions { Epsilon = 0 }, default, default));
     }
+
+    [Fact]
+    public void EpsilonOfDoubleEpsilonIsAnError_NotAClipOf744()
+    {
+        // double.Epsilon (4.9e-324) is a .NET user's natural guess for "a tiny epsilon"; as a clip it turned log 0
+        // into 744.4 instead of Keras's 36.0 (issue 11). It is refused, naming the option.
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropyFromProbabilities.Evaluate<double>([0.0, 1.0], [0], 2,
+            new CrossEntropyFromProbabilitiesOptions { Clamp = ProbabilityClamp.Keras, Epsilon = double.Epsilon }, default, default));
+        Assert.Equal("Epsilon", e.ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(() => BinaryCrossEntropy.Evaluate<double>([0.5], [1.0], 1,
+            new BinaryCrossEntropyOptions { Epsilon = 0.75 }, default, default));
+    }
+
+    [Fact]
+    public void NamedClampsAreTheConventionsTheyName()
+    {
+        Assert.Equal(ProbabilityClamp.LogAtMinus100, ProbabilityClamp.Pytorch);
+        Assert.Equal(ProbabilityClamp.KerasClip, ProbabilityClamp.Keras);
+        Assert.Equal(ProbabilityClamp.KerasClip, ProbabilityClamp.Sklearn);
+
+        // scikit-learn's log_loss clips to [eps, 1 - eps] with eps = float64 machine epsilon: log(2.22e-16) = -36.04.
+        var sk = CrossEntropyFromProbabilities.Evaluate<double>([1.0, 0.0], [1], 2,
+            new CrossEntropyFromProbabilitiesOptions { Clamp = ProbabilityClamp.Sklearn, Epsilon = 2.220446049250313e-16 }, default, default);
+        Assert.Equal(36.04365338911715, sk.Value, 9);
+    }
+
+    [Fact]
+    public void PredictionRowThatDoesNotSumToOneIsAnErrorNamingTheRow()
+    {
+        var e = Assert.Throws<ArgumentException>(() => CrossEntropyFromProbabilities.Evaluate<double>([0.2, 0.8, 0.6, 0.9], [0, 1], 2, null, default, default));
+        Assert.StartsWith("probabilities row 1 sums to 1.5, not 1", e.Message, StringComparison.Ordinal);
+        Assert.Equal("probabilities", e.ParamName);
+        Assert.Throws<ArgumentException>(() => CrossEntropyFromProbabilities.Evaluate<double>([0.2, 0.8, 0.6, 0.9], [0.0, 1, 0, 1], 2, null, default, default));
+    }
+
+    [Fact]
+    public void RenormalizeDividesEachRowByItsSumAsKeras()
+    {
+        // Keras's CategoricalCrossentropy divides y_pred by its row sum first: [0.5, 0.99] against class 1 gives
+        // -log(0.99 / 1.49) = 0.408819; the unnormalised row gives -log(0.99) = 0.01005.
+        var keras = new CrossEntropyFromProbabilitiesOptions { Clamp = ProbabilityClamp.Keras, Renormalize = true };
+        var r = CrossEntropyFromProbabilities.Evaluate<double>([0.5, 0.99], [1], 2, keras, default, default);
+        Assert.Equal(-Math.Log(0.99 / 1.49), r.Value, 12);
+        var soft = CrossEntropyFromProbabilities.Evaluate<double>([0.5, 0.99], [0.0, 1.0], 2, keras, default, default);
+        Assert.Equal(r.Value, soft.Value, 12);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void RenormalizedGradientMatchesCentralDifferences(bool softTargets)
+    {
+        double[] p = [0.3, 0.9, 0.4, 0.2, 0.1, 0.6, 0.25, 0.5, 0.5];
+        double[] t = [0.2, 0.5, 0.3, 0, 1, 0, 0.1, 0.1, 0.8];
+        int[] y = [1, 2, 0];
+        var o = new CrossEntropyFromProbabilitiesOptions { Renormalize = true, ClassWeights = [1.0, 2.0, 0.5] };
+        var g = new double[p.Length];
+        Func<double[], double> f = softTargets
+            ? x => CrossEntropyFromProbabilities.Evaluate<double>(x, t, 3, o, default, default).Value
+            : x => CrossEntropyFromProbabilities.Evaluate<double>(x, y, 3, o, default, default).Value;
+        if (softTargets)
+        {
+            CrossEntropyFromProbabilities.Evaluate<double>(p, t, 3, o, g, default);
+        }
+        else
+        {
+            CrossEntropyFromProbabilities.Evaluate<double>(p, y, 3, o, g, default);
+        }
+
+        var check = GradientChecker.Check(f, p, g);
+        Assert.True(check.Passes(g, 1e-6, 1e-9), $"max rel error {check.MaxRelativeError} at {check.WorstIndex}");
+    }
+
+    [Fact]
+    public void RenormalizingARowOfZerosIsAnErrorNamingTheRow()
+    {
+        var e = Assert.Throws<ArgumentException>(() => CrossEntropyFromProbabilities.Evaluate<double>([0.5, 0.5, 0, 0], [0, 1], 2,
+            new CrossEntropyFromProbabilitiesOptions { Renormalize = true }, default, default));
+        Assert.StartsWith("probabilities row 1 sums to 0", e.Message, StringComparison.Ordinal);
+    }
 }

@@ -136,8 +136,17 @@ public class SoftmaxCrossEntropyTests
         Assert.Equal(0.0, zero.Value);
         Assert.All(g, v => Assert.Equal(0.0, v));
         Assert.Equal(0.0, zero.Denominator);
+        Array.Fill(g, 1.0);
         var nan = SoftmaxCrossEntropy.Evaluate<double>(z, [-100, -100], 3, new CrossEntropyOptions { WhenEmpty = EmptyMean.NaN }, g, default);
         Assert.True(double.IsNaN(nan.Value));
+        Assert.All(g, v => Assert.Equal(0.0, v)); // PyTorch: NaN loss, zero gradient (nothing depends on the input)
+
+        // The fused float path says the same.
+        var gf = new float[6];
+        Array.Fill(gf, 1f);
+        var nanF = SoftmaxCrossEntropy.Evaluate<float>(Array.ConvertAll(z, v => (float)v), [-100, -100], 3, new CrossEntropyOptions { WhenEmpty = EmptyMean.NaN }, gf, default);
+        Assert.True(double.IsNaN(nanF.Value));
+        Assert.All(gf, v => Assert.Equal(0f, v));
     }
 
     [Fact]

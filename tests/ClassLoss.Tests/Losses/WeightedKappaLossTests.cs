@@ -52,4 +52,15 @@ public class WeightedKappaLossTests
         Assert.Throws<ArgumentException>(() => WeightedKappaLoss.Evaluate<double>([0.5, 1.5], [0], 2, null, default, default));
         Assert.Throws<ArgumentOutOfRangeException>(() => WeightedKappaLoss.Evaluate<double>(DocPredictions, DocLabels, 4, new WeightedKappaLossOptions { Epsilon = -1 }, default, default));
     }
+
+    [Theory]
+    [InlineData(Reduction.Sum)]
+    [InlineData(Reduction.None)]
+    public void AReductionOtherThanTheDefaultIsAnError_NotIgnored(Reduction reduction)
+    {
+        var e = Assert.Throws<ArgumentException>(() => WeightedKappaLoss.Evaluate<double>(DocPredictions, DocLabels, 4,
+            new WeightedKappaLossOptions { Reduction = reduction }, default, default));
+        Assert.Equal("Reduction", e.ParamName);
+        Assert.Contains("batch statistic", e.Message, StringComparison.Ordinal);
+    }
 }

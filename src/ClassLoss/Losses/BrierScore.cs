@@ -90,6 +90,41 @@ public static class BrierScore
         LossDriver.Run(new BrierRows.ProbabilityTargets<T, No>(),
             Batch.Targets(probabilities, targets, classes, gradient, losses, LossesShape.Rows, nameof(probabilities)).WithWeights(sampleWeights, gradOutput),
             options ?? BrierScoreOptions.Default);
+
+    /// <summary>
+    /// The binary Brier score in scikit-learn's convention (<c>brier_score_loss(y_true, y_proba, sample_weight=,
+    /// pos_label=)</c>): N probabilities of the positive class against N labels, a label equal to
+    /// <paramref name="positiveLabel"/> being the positive outcome and any other the negative one;
+    /// <c>ℓ_i = (p_i - [y_i = pos])²</c>, averaged over rows (weighted by <paramref name="sampleWeights"/>).
+    /// </summary>
+    /// <param name="probabilities">N probabilities of the positive class, each in [0, 1].</param>
+    /// <param name="labels">N labels (any integers).</param>
+    /// <param name="positiveLabel">The label of the positive class (scikit-learn's <c>pos_label</c>, default 1).</param>
+    /// <param name="options">Reduction; null for the defaults (mean).</param>
+    /// <param name="gradient">N buffer for ∂(reduced loss)/∂p (overwritten); empty to skip.</param>
+    /// <param name="losses">N buffer for each row's squared error (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none (scikit-learn's weighted mean).</param>
+    public static LossResult Binary<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<int> labels, int positiveLabel,
+        BrierScoreOptions? options, Span<T> gradient, Span<T> losses, ReadOnlySpan<T> sampleWeights = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Guard.Length(labels.Length, probabilities.Length, nameof(labels));
+        T[] outcomes = System.Buffers.ArrayPool<T>.Shared.Rent(labels.Length);
+        try
+        {
+            Span<T> t = outcomes.AsSpan(0, labels.Length);
+            for (int i = 0; i < t.Length; i++)
+            {
+                t[i] = labels[i] == positiveLabel ? T.One : T.Zero;
+            }
+
+            return Evaluate(probabilities, (ReadOnlySpan<T>)t, 1, options, gradient, losses, sampleWeights);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<T>.Shared.Return(outcomes);
+        }
+    }
 }
 
 /// <summary>
@@ -274,8 +309,18 @@ internal static class BrierRows
             return o.Denominator(b.RowTotal, b.Classes);
         }
 
-        public static void CheckTargets(in Batch<T, T> b, BrierScoreOptions o, int from) =>
+        public static void CheckTargets(in Batch<T, T> b, BrierScoreOptions o, int from)
+        {
+            if (b.Classes == 1 && !TSoftmax.On)
+            {
+                // One column is scikit-learn's binary convention: p is P(y = 1) and the target the outcome in [0, 1]
+                // (a one-entry row cannot sum to 1 for y = 0).
+                Guard.UnitIntervals(b.Targets, 1, from, "targets");
+                return;
+            }
+
             Guard.ProbabilityRows(b.Targets, b.Classes, from, o.TargetSumTolerance, "targets");
+        }
 
         public static double Generic(in Batch<T, T> b, BrierScoreOptions o, double scale) =>
             RowwiseKernel.Targets<T, Rows<TSoftmax>, byte>(b, 0, scale);

@@ -93,6 +93,33 @@ internal sealed class BrierSoftSpec : LossSpec<BrierScoreOptions>
 
     public override double Tolerance(BrierScoreOptions o) => o.TargetSumTolerance;
 
+    /// <summary>One column is the binary convention: the target is an outcome in [0, 1], not a row summing to 1.</summary>
+    public override Violation? FirstViolation(Batch b, BrierScoreOptions o)
+    {
+        if (b.K != 1)
+        {
+            return base.FirstViolation(b, o);
+        }
+
+        for (int at = 0; at < b.X.Length; at++)
+        {
+            if (!(b.X[at] >= 0 && b.X[at] <= 1))
+            {
+                return new Violation("probabilities", FormattableString.Invariant($"probabilities row {at}, column 0 is"));
+            }
+        }
+
+        for (int at = 0; at < b.Targets.Length; at++)
+        {
+            if (!(b.Targets[at] >= 0 && b.Targets[at] <= 1))
+            {
+                return new Violation("targets", FormattableString.Invariant($"targets row {at}, column 0 is"));
+            }
+        }
+
+        return null;
+    }
+
     public override LossResult Evaluate<T>(Batch b, BrierScoreOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
         BrierScore.Evaluate(x, targets, b.K, o, gradient, losses);
 

@@ -137,4 +137,40 @@ public class BrierScoreTests
         Assert.Throws<ArgumentException>(() => SigmoidBrierScore.Evaluate<double>([0.5, 0.5], [0.5], 2, null, default, default));
         Assert.Throws<ArgumentException>(() => SoftmaxBrierScore.Evaluate<double>([0.5, 0.5, 0.5], [0], 2, null, default, default));
     }
+
+    [Fact]
+    public void SklearnBinaryBrierDocstringExamples_Are0Point0375()
+    {
+        // sklearn.metrics.brier_score_loss docstring: y_true [0, 1, 1, 0], y_prob [0.1, 0.9, 0.8, 0.3] gives 0.0375;
+        // so does 1 - y_prob with pos_label=0, and the labels ["spam", "ham", "ham", "spam"] with pos_label="ham"
+        // (here 7 for "ham", 3 for "spam"); y_prob > 0.5 gives 0.0.
+        double[] p = [0.1, 0.9, 0.8, 0.3];
+        Assert.Equal(0.0375, BrierScore.Binary<double>(p, [0, 1, 1, 0], 1, null, default, default).Value, 12);
+        Assert.Equal(0.0375, BrierScore.Binary<double>(p.Select(v => 1 - v).ToArray(), [0, 1, 1, 0], 0, null, default, default).Value, 12);
+        Assert.Equal(0.0375, BrierScore.Binary<double>(p, [3, 7, 7, 3], 7, null, default, default).Value, 12);
+        Assert.Equal(0.0, BrierScore.Binary<double>([0.0, 1, 1, 0], [0, 1, 1, 0], 1, null, default, default).Value);
+    }
+
+    [Fact]
+    public void OneColumnOfOutcomesIsTheBinaryConvention_NotARowThatMustSumToOne()
+    {
+        // K = 1 with 0/1 targets used to throw "targets row 0 sums to 0" for every y = 0.
+        double[] p = [0.1, 0.9, 0.8, 0.3];
+        var r = BrierScore.Evaluate<double>(p, [0.0, 1, 1, 0], 1, null, default, default);
+        Assert.Equal(0.0375, r.Value, 12);
+        Assert.Throws<ArgumentException>(() => BrierScore.Evaluate<double>(p, [0.0, 1, 1.5, 0], 1, null, default, default));
+    }
+
+    [Fact]
+    public void BinaryBrierWithSampleWeightsIsTheWeightedAverage()
+    {
+        // scikit-learn: np.average((y_prob - y_true)², weights=sample_weight).
+        double[] p = [0.1, 0.9, 0.8, 0.3];
+        double[] w = [1, 2, 3, 4];
+        double expected = ((1 * 0.01) + (2 * 0.01) + (3 * 0.04) + (4 * 0.09)) / 10;
+        var g = new double[4];
+        var r = BrierScore.Binary<double>(p, [0, 1, 1, 0], 1, null, g, default, w);
+        Assert.Equal(expected, r.Value, 12);
+        Assert.Equal(2 * 4 * 0.3 / 10, g[3], 12);
+    }
 }

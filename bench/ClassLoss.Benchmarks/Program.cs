@@ -7,6 +7,7 @@ using ClassLoss.Benchmarks;
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --probe N K [rounds]   round-robin Stopwatch probe, one shape, public API only
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --ab BEFORE.dll AFTER.dll N K [rounds]   two builds' probes interleaved in one process
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --exp-floor N K [rounds]   read, exp and max+exp floors vs CE forward
+//   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --weighted-cost N K [rounds]   CE/BCE with and without sample weights / gradOutput
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --quick [BDN args]  short in-process job
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- [BDN args]          default in-process job
 //   add --report PATH to either: write the markdown table (ours vs libtorch vs floors, targets checked) to PATH
@@ -25,6 +26,13 @@ if (args.Length >= 3 && args[0] == "--probe")
 if (args.Length >= 3 && args[0] == "--exp-floor")
 {
     return ExpFloor.Run(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture),
+        int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture),
+        args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 30);
+}
+
+if (args.Length >= 3 && args[0] == "--weighted-cost")
+{
+    return WeightedCost.Run(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture),
         int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture),
         args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 30);
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
+using System.Numerics.Tensors;
 using ClassLoss.Losses.Kernels;
 
 namespace ClassLoss.Losses;
@@ -198,7 +199,10 @@ internal static class LossDriver
         }
     }
 
-    /// <summary>Row <paramref name="i"/>'s gradient times <c>s_i</c> and the upstream gradient (row's or element's).</summary>
+    /// <summary>Row <paramref name="i"/>'s gradient times <c>s_i</c> and the upstream gradient (row's or element's), vectorised
+    /// (<see cref="TensorPrimitives"/>): the factor <c>s_i · g_i</c> is formed in double and rounded to
+    /// <typeparamref name="T"/> once, then each entry is one product in <typeparamref name="T"/> (two with a per-element
+    /// upstream gradient and a weight).</summary>
     private static void ScaleGradient<T>(Span<T> g, T weight, ReadOnlySpan<T> upstream, int i, int k, bool upstreamPerElement)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -209,24 +213,19 @@ internal static class LossDriver
 
         if (upstreamPerElement)
         {
-            ReadOnlySpan<T> u = upstream.Slice(i * k, k);
-            for (int c = 0; c < g.Length; c++)
+            TensorPrimitives.Multiply(g, upstream.Slice(i * k, k), g);
+            if (weight != T.One)
             {
-                g[c] = T.CreateTruncating(double.CreateTruncating(g[c]) * double.CreateTruncating(weight) * double.CreateTruncating(u[c]));
+                TensorPrimitives.Multiply(g, weight, g);
             }
 
             return;
         }
 
         double f = double.CreateTruncating(weight) * (upstream.IsEmpty ? 1.0 : double.CreateTruncating(upstream[i]));
-        if (f == 1.0)
+        if (f != 1.0)
         {
-            return;
-        }
-
-        for (int c = 0; c < g.Length; c++)
-        {
-            g[c] = T.CreateTruncating(double.CreateTruncating(g[c]) * f);
+            TensorPrimitives.Multiply(g, T.CreateTruncating(f), g);
         }
     }
 

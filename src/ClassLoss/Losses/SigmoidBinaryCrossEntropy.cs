@@ -92,10 +92,10 @@ public static class SigmoidBinaryCrossEntropy
 
         public static bool FusedCovers(in Batch<T, T> b, BinaryCrossEntropyOptions o) =>
             SigmoidBinaryCrossEntropyKernel.Covers(!o.WeightSpan.IsEmpty || !o.PositiveWeightSpan.IsEmpty || !b.ElementWeights.IsEmpty,
-                o.LabelSmoothing, !b.Losses.IsEmpty);
+                o.LabelSmoothing, b.PerElementLosses);
 
         public static double Fused(in Batch<T, T> b, BinaryCrossEntropyOptions o, double scale, out int checkFrom) =>
             SigmoidBinaryCrossEntropyKernel.Fused(FloatSpan.Of(b.Input), FloatSpan.Of(b.Targets), b.Classes, (float)scale,
-                FloatSpan.Of(b.Gradient), o.MaxDegreeOfParallelism, out checkFrom);
+                FloatSpan.Of(b.Gradient), FloatSpan.Of(b.Losses), o.MaxDegreeOfParallelism, out checkFrom);
     }
 }

@@ -77,7 +77,7 @@ public class FusedSigmoidBinaryCrossEntropyTests
         var (value, _) = Generic(x, y, 1, o);
         var r = SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, 1, o, default, default);
         Assert.True(Math.Abs(r.Value - value) <= 1e-6 * value, $"{r.Value} vs {value}");
-        Assert.True(Math.Abs(SigmoidBinaryCrossEntropyKernel.Fused(x, y, 1, 1f, default, 1, out _) - value) <= 1e-6 * value);
+        Assert.True(Math.Abs(SigmoidBinaryCrossEntropyKernel.Fused(x, y, 1, 1f, default, default, 1, out _) - value) <= 1e-6 * value);
     }
 
     [Fact]

@@ -308,8 +308,10 @@ public sealed class GuardPageLossTests : IDisposable
                 }
             }
 
-            // Row sums and element losses (the generic path, for the shapes' sake).
+            // Row sums: the fused kernel's row path (with and without a gradient).
             _harness.Check($"BCE rows N={n} K={k} special={special}", z, t, null, n * k, n,
+                (zs, ts, _, gs, rs) => SigmoidBinaryCrossEntropy.Evaluate(zs, ts, k, null, gs, rs));
+            _harness.Check($"BCE rows, no gradient N={n} K={k} special={special}", z, t, null, 0, n,
                 (zs, ts, _, gs, rs) => SigmoidBinaryCrossEntropy.Evaluate(zs, ts, k, null, gs, rs));
 
             // A bad target next to the guard page: found by the fused pass, reported by the generic check.

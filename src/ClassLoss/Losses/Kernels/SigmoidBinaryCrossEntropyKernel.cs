@@ -32,8 +32,9 @@ internal static unsafe class SigmoidBinaryCrossEntropyKernel
     /// <summary>The bits of 1f: a target is in [+0, 1] exactly when its bits, read as unsigned, are at most this.</summary>
     private const uint OneBits = 0x3F800000;
 
-    /// <summary>True when <see cref="Fused"/> computes these options: no weights of any kind, no smoothing, no losses buffer.</summary>
-    public static bool Covers(bool weighted, double smoothing, bool lossesWanted) => !weighted && smoothing == 0 && !lossesWanted;
+    /// <summary>True when <see cref="Fused"/> computes these options: no weights of any kind, no smoothing, and row losses
+    /// if any (not N·K element losses).</summary>
+    public static bool Covers(bool weighted, double smoothing, bool elementLosses) => !weighted && smoothing == 0 && !elementLosses;
 
     /// <summary>The generic kernel (targets and weights already checked): <see cref="BinaryCrossEntropyElement{TTerms}"/>
     /// over every element, with class and element weights; returns the loss sum.</summary>
@@ -99,9 +100,26 @@ internal static unsafe class SigmoidBinaryCrossEntropyKernel
     /// reports the culprit.
     /// </summary>
     public static double Fused(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int k, float scale, Span<float> gradient,
-        int maxThreads, out int checkFrom)
+        Span<float> rowLosses, int maxThreads, out int checkFrom)
     {
         int length = logits.Length;
+        if (!rowLosses.IsEmpty)
+        {
+            // Row losses wanted (Reduction.None, or the driver weighting rows): blocks of rows, each row's chunks summed.
+            int n = rowLosses.Length;
+            var (blockRows, rowBlocks) = RowBlocks.Of(n);
+            int rowBad = 0;
+            double rowSum;
+            fixed (float* xp = logits, yp = targets, gp = gradient, rp = rowLosses)
+            {
+                var rowJob = new RowJob(xp, yp, gradient.IsEmpty ? null : gp, rp, &rowBad, n, k, blockRows, scale);
+                rowSum = BlockParallel.Sum(rowJob, rowBlocks, RowBlocks.Threads(n, k, maxThreads));
+            }
+
+            checkFrom = Volatile.Read(ref rowBad) == 0 ? n : 0;
+            return rowSum;
+        }
+
         // Block size depends only on the length (RowBlocks.OfElements: a multiple of Chunk), so the order of the
         // double additions, and hence the value, is the same for every thread count.
         var (block, blocks) = RowBlocks.OfElements(length, Chunk);
@@ -133,6 +151,35 @@ internal static unsafe class SigmoidBinaryCrossEntropyKernel
             for (int c = start; c < end; c += chunk)
             {
                 sum += ChunkSum<TV>(x + c, y + c, g == null ? null : g + c, Math.Min(chunk, end - c), scale, bad);
+            }
+
+            return sum;
+        }
+    }
+
+    private readonly struct RowJob(float* x, float* y, float* g, float* r, int* bad, int n, int k, int blockRows, float scale)
+        : IBlockSumJob, ISpecialized
+    {
+        public double RunBlock(int b) => Specialize.Run(this, b, k);
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public double Run<TV, TA, TB, TC>(int b)
+            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
+        {
+            int end = Math.Min(n, (b + 1) * blockRows);
+            int chunk = RowExpSum.ElementsPerFlush<TV>(Chunk);
+            double sum = 0;
+            for (int i = b * blockRows; i < end; i++)
+            {
+                long at = (long)i * k;
+                double row = 0;
+                for (int c = 0; c < k; c += chunk)
+                {
+                    row += ChunkSum<TV>(x + at + c, y + at + c, g == null ? null : g + at + c, Math.Min(chunk, k - c), scale, bad);
+                }
+
+                r[i] = (float)row;
+                sum += row;
             }
 
             return sum;

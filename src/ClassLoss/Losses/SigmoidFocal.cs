@@ -25,11 +25,16 @@ public sealed record SigmoidFocalOptions : LossOptions
     /// </summary>
     public bool ApplyClassBalancing { get; init; } = true;
 
+    /// <summary>Keras's <c>BinaryFocalCrossentropy(label_smoothing=ε)</c>: every target becomes <c>t (1 - ε) + ε / 2</c>
+    /// before the focal terms (and α_t). In [0, 1); default 0. Runs on the generic kernel.</summary>
+    public double LabelSmoothing { get; init; }
+
     internal bool UsesAlpha => ApplyClassBalancing && Alpha >= 0;
 
     internal override void Validate(int classes)
     {
         Guard.Option(Gamma >= 0 && double.IsFinite(Gamma), nameof(Gamma), Gamma, "must be finite and >= 0");
+        Guard.Option(LabelSmoothing >= 0 && LabelSmoothing < 1, nameof(LabelSmoothing), LabelSmoothing, "must lie in [0, 1)");
         Guard.Option(!double.IsNaN(Alpha) && Alpha <= 1, nameof(Alpha), Alpha, "must be <= 1 (negative disables it)");
     }
 }
@@ -83,9 +88,9 @@ public static class SigmoidFocal
             Guard.UnitIntervals(b.Targets, b.Classes, from, "targets");
 
         public static double Generic(in Batch<T, T> b, SigmoidFocalOptions o, double scale) =>
-            SigmoidFocalKernel.Generic(b, o.Gamma, o.UsesAlpha, o.Alpha, scale);
+            SigmoidFocalKernel.Generic(b, o.Gamma, o.UsesAlpha, o.Alpha, scale, o.LabelSmoothing);
 
-        public static bool FusedCovers(in Batch<T, T> b, SigmoidFocalOptions o) => true;
+        public static bool FusedCovers(in Batch<T, T> b, SigmoidFocalOptions o) => o.LabelSmoothing == 0;
 
         public static double Fused(in Batch<T, T> b, SigmoidFocalOptions o, double scale, out int checkFrom) =>
             SigmoidFocalKernel.Fused(FloatSpan.Of(b.Input), FloatSpan.Of(b.Targets), b.Classes, o.Gamma, o.UsesAlpha, o.Alpha, scale,

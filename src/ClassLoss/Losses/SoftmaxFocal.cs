@@ -30,6 +30,10 @@ public sealed record SoftmaxFocalOptions : LossOptions
     /// <summary>How far a row of probability targets may sum from 1 (default 1e-4); NaN skips the sum check.</summary>
     public double TargetSumTolerance { get; init; } = 1e-4;
 
+    /// <summary>Keras's <c>CategoricalFocalCrossentropy(label_smoothing=ε)</c>: the targets (one-hot or soft) become
+    /// <c>(1 - ε) y + ε / K</c> before the focal terms. In [0, 1); default 0. Runs on the generic kernel.</summary>
+    public double LabelSmoothing { get; init; }
+
     internal ReadOnlySpan<double> ClassAlphaSpan => _classAlpha;
 
     internal override void Validate(int classes)
@@ -42,6 +46,7 @@ public sealed record SoftmaxFocalOptions : LossOptions
         Guard.Option(Gamma >= 0 && double.IsFinite(Gamma), nameof(Gamma), Gamma, "must be finite and >= 0");
         Guard.Option(Alpha >= 0 && double.IsFinite(Alpha), nameof(Alpha), Alpha, "must be finite and >= 0");
         Guard.Option(double.IsNaN(TargetSumTolerance) || TargetSumTolerance >= 0, nameof(TargetSumTolerance), TargetSumTolerance, "must be >= 0 or NaN");
+        Guard.Option(LabelSmoothing >= 0 && LabelSmoothing < 1, nameof(LabelSmoothing), LabelSmoothing, "must lie in [0, 1)");
     }
 }
 
@@ -98,7 +103,7 @@ public static class SoftmaxFocal
         LossDriver.Run(new ProbabilityTargets<T>(), Batch.Targets(logits, targets, classes, gradient, losses, LossesShape.Rows, nameof(logits)).WithWeights(sampleWeights, gradOutput),
             options ?? SoftmaxFocalOptions.Default);
 
-    /// <summary>Class-index targets: every option on both paths; the mean divides by the counted rows.</summary>
+    /// <summary>Class-index targets: every option but label smoothing on both paths; the mean divides by the counted rows.</summary>
     private readonly struct IndexTargets<T> : ILossKernel<T, int, SoftmaxFocalOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -106,9 +111,9 @@ public static class SoftmaxFocal
             Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "labels");
 
         public static double Generic(in Batch<T, int> b, SoftmaxFocalOptions o, double scale) =>
-            SoftmaxFocalKernel.Generic(b, o.Gamma, o.Alpha, o.ClassAlphaSpan, o.IgnoreIndex, scale);
+            SoftmaxFocalKernel.Generic(b, o.Gamma, o.Alpha, o.ClassAlphaSpan, o.IgnoreIndex, scale, o.LabelSmoothing);
 
-        public static bool FusedCovers(in Batch<T, int> b, SoftmaxFocalOptions o) => true;
+        public static bool FusedCovers(in Batch<T, int> b, SoftmaxFocalOptions o) => o.LabelSmoothing == 0;
 
         public static double Fused(in Batch<T, int> b, SoftmaxFocalOptions o, double scale, out int checkFrom)
         {
@@ -128,9 +133,10 @@ public static class SoftmaxFocal
             Guard.ProbabilityRows(b.Targets, b.Classes, from, o.TargetSumTolerance, "targets");
 
         public static double Generic(in Batch<T, T> b, SoftmaxFocalOptions o, double scale) =>
-            SoftmaxFocalKernel.Generic(b, o.Gamma, o.Alpha, o.ClassAlphaSpan, scale);
+            SoftmaxFocalKernel.Generic(b, o.Gamma, o.Alpha, o.ClassAlphaSpan, scale, o.LabelSmoothing);
 
-        public static bool FusedCovers(in Batch<T, T> b, SoftmaxFocalOptions o) => SoftmaxFocalKernel.CoversSoft(o.ClassAlphaSpan, o.Gamma, o.Alpha);
+        public static bool FusedCovers(in Batch<T, T> b, SoftmaxFocalOptions o) =>
+            o.LabelSmoothing == 0 && SoftmaxFocalKernel.CoversSoft(o.ClassAlphaSpan, o.Gamma, o.Alpha);
 
         public static double Fused(in Batch<T, T> b, SoftmaxFocalOptions o, double scale, out int checkFrom) =>
             SoftmaxFocalKernel.FusedSoft(FloatSpan.Of(b.Input), FloatSpan.Of(b.Targets), b.Classes, o.Gamma, o.Alpha,

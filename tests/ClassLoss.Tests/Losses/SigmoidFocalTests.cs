@@ -149,4 +149,30 @@ public class SigmoidFocalTests
         var ex = Assert.Throws<ArgumentException>(() => SigmoidFocal.Evaluate<double>(x, [0, 1, 1.5, 0], 2, null, default, default));
         Assert.Contains("row 1, column 0", ex.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void LabelSmoothingIsTheFocalLossOfKerasSmoothedTargets(bool balanced)
+    {
+        // Keras BinaryFocalCrossentropy: y_true = y_true (1 - ε) + ε / 2 first, then p_t, the focal factor and α_t.
+        const int n = 6, k = 4;
+        double[] z = Enumerable.Range(0, n * k).Select(i => Math.Sin(i * 0.9) * 5).ToArray();
+        double[] t = Enumerable.Range(0, n * k).Select(i => (double)((i * 7) % 3 == 0 ? 1 : 0)).ToArray();
+        var smoothing = new SigmoidFocalOptions { LabelSmoothing = 0.1, ApplyClassBalancing = balanced };
+        var plain = new SigmoidFocalOptions { ApplyClassBalancing = balanced };
+        var g1 = new double[n * k];
+        var g2 = new double[n * k];
+        var a = SigmoidFocal.Evaluate<double>(z, t, k, smoothing, g1, default);
+        var b = SigmoidFocal.Evaluate<double>(z, t.Select(v => (v * 0.9) + 0.05).ToArray(), k, plain, g2, default);
+        Assert.Equal(b.Value, a.Value, 12);
+        for (int at = 0; at < g1.Length; at++)
+        {
+            Assert.Equal(g2[at], g1[at], 12);
+        }
+
+        float[] zf = z.Select(v => (float)v).ToArray();
+        float[] tf = t.Select(v => (float)v).ToArray();
+        Assert.Equal(a.Value, SigmoidFocal.Evaluate<float>(zf, tf, k, smoothing, default, default).Value, 5);
+    }
 }

@@ -146,4 +146,68 @@ public class SoftmaxFocalTests
         Assert.Throws<ArgumentException>(() => Loss(z, [0], 3, SoftmaxFocalOptions.Default));
         Assert.Throws<ArgumentException>(() => Loss(z, new double[] { 0.5, 0.5, 0, 0.2, 0.2, 0.2 }, 3, SoftmaxFocalOptions.Default));
     }
+
+    private static double[] Smoothed(ReadOnlySpan<int> labels, int k, double eps)
+    {
+        var t = new double[labels.Length * k];
+        for (int i = 0; i < labels.Length; i++)
+        {
+            for (int c = 0; c < k; c++)
+            {
+                t[(i * k) + c] = ((1 - eps) * (c == labels[i] ? 1 : 0)) + (eps / k);
+            }
+        }
+
+        return t;
+    }
+
+    [Theory]
+    [InlineData(2.0, 0.25)]
+    [InlineData(0.5, 1.0)]
+    public void LabelSmoothingOfClassIndicesIsTheFocalLossOfKerasSmoothedTargets(double gamma, double alpha)
+    {
+        const int n = 7, k = 5;
+        double[] z = Enumerable.Range(0, n * k).Select(i => Math.Sin(i * 1.7) * 4).ToArray();
+        int[] y = [0, 4, 2, 1, 3, 3, 0];
+        var smoothing = new SoftmaxFocalOptions { Gamma = gamma, Alpha = alpha, LabelSmoothing = 0.2 };
+        var plain = new SoftmaxFocalOptions { Gamma = gamma, Alpha = alpha };
+        var g1 = new double[n * k];
+        var g2 = new double[n * k];
+        var a = SoftmaxFocal.Evaluate<double>(z, y, k, smoothing, g1, default);
+        var b = SoftmaxFocal.Evaluate<double>(z, Smoothed(y, k, 0.2), k, plain, g2, default);
+        Assert.Equal(b.Value, a.Value, 12);
+        for (int at = 0; at < g1.Length; at++)
+        {
+            Assert.Equal(g2[at], g1[at], 12);
+        }
+
+        // Soft targets smoothed by the option equal the pre-smoothed targets.
+        double[] soft = Smoothed(y, k, 0.3);
+        var c = SoftmaxFocal.Evaluate<double>(z, soft, k, smoothing, default, default);
+        double[] twice = soft.Select(v => (0.8 * v) + (0.2 / k)).ToArray();
+        Assert.Equal(SoftmaxFocal.Evaluate<double>(z, twice, k, plain, default, default).Value, c.Value, 12);
+
+        var check = GradientChecker.Check(x => SoftmaxFocal.Evaluate<double>(x, y, k, smoothing, default, default).Value, z, g1);
+        Assert.True(check.Passes(g1, 1e-6, 1e-8), $"max rel error {check.MaxRelativeError} at {check.WorstIndex}");
+    }
+
+    [Fact]
+    public void LabelSmoothingOnFloatRunsGenericAndAgreesWithDouble()
+    {
+        const int n = 33, k = 12;
+        float[] z = Enumerable.Range(0, n * k).Select(i => (float)(Math.Cos(i * 0.37) * 5)).ToArray();
+        int[] y = Enumerable.Range(0, n).Select(i => (i * 5) % k).ToArray();
+        var o = new SoftmaxFocalOptions { LabelSmoothing = 0.1 };
+        var f = SoftmaxFocal.Evaluate<float>(z, y, k, o, default, default);
+        var d = SoftmaxFocal.Evaluate<double>(z.Select(v => (double)v).ToArray(), y, k, o, default, default);
+        Assert.Equal(d.Value, f.Value, 6);
+    }
+
+    [Theory]
+    [InlineData(-0.1)]
+    [InlineData(1.0)]
+    [InlineData(double.NaN)]
+    public void LabelSmoothingOutsideZeroToOneIsAnError(double eps) =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => SoftmaxFocal.Evaluate<double>([0.0, 1.0], [1], 2,
+            new SoftmaxFocalOptions { LabelSmoothing = eps }, default, default));
 }

@@ -66,17 +66,19 @@ internal static unsafe class SigmoidFocalKernel
     public readonly struct ElementLoss : IElementLoss<Parameters>
     {
         public static double Of(double x, double t, int column, in Parameters p, out double derivative) =>
-            Element(x, t, p.Gamma, p.UseAlpha, p.Alpha, out derivative);
+            Element(x, p.Smoothing == 0 ? t : (t * (1 - p.Smoothing)) + (0.5 * p.Smoothing), p.Gamma, p.UseAlpha, p.Alpha, out derivative);
     }
 
     /// <summary>The generic kernel (targets already checked): every element in double; returns the loss sum.</summary>
-    public static double Generic<T>(in Batch<T, T> b, double gamma, bool useAlpha, double alpha, double scale)
+    public static double Generic<T>(in Batch<T, T> b, double gamma, bool useAlpha, double alpha, double scale, double smoothing = 0)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        ElementwiseKernel.Run<T, ElementLoss, Parameters>(b, default, new Parameters(gamma, useAlpha, alpha, scale), scale);
+        ElementwiseKernel.Run<T, ElementLoss, Parameters>(b, default, new Parameters(gamma, useAlpha, alpha, scale, smoothing), scale);
 
     /// <summary>The per-call constants.</summary>
-    public readonly struct Parameters(double gamma, bool useAlpha, double alpha, double scale)
+    public readonly struct Parameters(double gamma, bool useAlpha, double alpha, double scale, double smoothing = 0)
     {
+        /// <summary>Keras's binary label smoothing ε (targets become <c>t (1 - ε) + ε / 2</c>); 0 for none.</summary>
+        public readonly double Smoothing = smoothing;
         public readonly double Gamma = gamma;
         public readonly bool UseAlpha = useAlpha;
         public readonly double Alpha = alpha;

@@ -31,16 +31,18 @@ namespace ClassLoss.Losses.Kernels;
 internal static unsafe partial class SoftmaxFocalKernel
 {
     /// <summary>The generic kernel over class indices (already checked): <see cref="SoftmaxFocalRows.Row{T}"/> per row.</summary>
-    public static double Generic<T>(in Batch<T, int> b, double gamma, double alpha, ReadOnlySpan<double> classAlpha, int ignoreIndex, double scale)
+    public static double Generic<T>(in Batch<T, int> b, double gamma, double alpha, ReadOnlySpan<double> classAlpha, int ignoreIndex, double scale,
+        double smoothing = 0)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         RowwiseKernel.Labels<T, SoftmaxFocalRows.Rows, SoftmaxFocalRows.Parameters>(b, ignoreIndex,
-            new SoftmaxFocalRows.Parameters(gamma, alpha, classAlpha), scale);
+            new SoftmaxFocalRows.Parameters(gamma, alpha, classAlpha, smoothing), scale);
 
     /// <summary>The generic kernel over probability targets (already checked): <see cref="SoftmaxFocalRows.Row{T}"/> per row.</summary>
-    public static double Generic<T>(in Batch<T, T> b, double gamma, double alpha, ReadOnlySpan<double> classAlpha, double scale)
+    public static double Generic<T>(in Batch<T, T> b, double gamma, double alpha, ReadOnlySpan<double> classAlpha, double scale,
+        double smoothing = 0)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         RowwiseKernel.Targets<T, SoftmaxFocalRows.Rows, SoftmaxFocalRows.Parameters>(b,
-            new SoftmaxFocalRows.Parameters(gamma, alpha, classAlpha), scale);
+            new SoftmaxFocalRows.Parameters(gamma, alpha, classAlpha, smoothing), scale);
 
     /// <summary>The per-call constants of the class-index kernel; <c>ClassAlpha</c> is null when one α serves every class.</summary>
     private readonly struct Parameters(int k, double gamma, double alpha, double* classAlpha, int ignoreIndex, double scale)

@@ -344,4 +344,83 @@ public sealed class SampleWeightAndUpstreamGradientTests
         SoftmaxCrossEntropy.Evaluate<float>(x, y, 10, null, g, default, s);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
+
+    /// <summary>A fused float family: (logits, k, options reduction, gradient, losses, sample weights).</summary>
+    private delegate LossResult FloatLoss(float[] x, int k, Reduction reduction, Span<float> g, Span<float> losses, ReadOnlySpan<float> s);
+
+    public static TheoryData<string, int> FusedFamilies()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (string name in new[] { "ce", "ce-smoothed", "ce-soft", "focal", "focal-soft", "sigmoid-bce", "sigmoid-focal" })
+        {
+            foreach (int k in new[] { 10, 100 })
+            {
+                data.Add(name, k);
+            }
+        }
+
+        return data;
+    }
+
+    private static FloatLoss FusedFamily(string name, int n, int k)
+    {
+        var rng = new Random(k + name.Length);
+        int[] y = Enumerable.Range(0, n).Select(i => i % 9 == 4 ? -100 : rng.Next(k)).ToArray();
+        float[] soft = new float[n * k];
+        for (int i = 0; i < n; i++)
+        {
+            float sum = 0;
+            for (int c = 0; c < k; c++)
+            {
+                sum += soft[(i * k) + c] = (float)rng.NextDouble() + 0.01f;
+            }
+
+            for (int c = 0; c < k; c++)
+            {
+                soft[(i * k) + c] /= sum;
+            }
+        }
+
+        float[] bits = Enumerable.Range(0, n * k).Select(_ => (float)rng.Next(2)).ToArray();
+        return name switch
+        {
+            "ce" => (x, kk, r, g, l, s) => SoftmaxCrossEntropy.Evaluate<float>(x, y, kk, new CrossEntropyOptions { Reduction = r, MaxDegreeOfParallelism = 2 }, g, l, s),
+            "ce-smoothed" => (x, kk, r, g, l, s) => SoftmaxCrossEntropy.Evaluate<float>(x, y, kk, new CrossEntropyOptions { Reduction = r, LabelSmoothing = 0.1 }, g, l, s),
+            "ce-soft" => (x, kk, r, g, l, s) => SoftmaxCrossEntropy.Evaluate<float>(x, soft, kk, new CrossEntropyOptions { Reduction = r }, g, l, s),
+            "focal" => (x, kk, r, g, l, s) => SoftmaxFocal.Evaluate<float>(x, y, kk, new SoftmaxFocalOptions { Reduction = r }, g, l, s),
+            "focal-soft" => (x, kk, r, g, l, s) => SoftmaxFocal.Evaluate<float>(x, soft, kk, new SoftmaxFocalOptions { Reduction = r }, g, l, s),
+            "sigmoid-bce" => (x, kk, r, g, l, s) => SigmoidBinaryCrossEntropy.Evaluate<float>(x, bits, kk, new BinaryCrossEntropyOptions { Reduction = r, MaxDegreeOfParallelism = 2 }, g, l, s),
+            "sigmoid-focal" => (x, kk, r, g, l, s) => SigmoidFocal.Evaluate<float>(x, bits, kk, new SigmoidFocalOptions { Reduction = r }, g, l, s),
+            _ => throw new ArgumentOutOfRangeException(nameof(name)),
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(FusedFamilies))]
+    public void FusedFloatKernelsTakeSampleWeightsAsTheRowScaledUnweightedCall(string name, int k)
+    {
+        const int n = 37;
+        var loss = FusedFamily(name, n, k);
+        var rng = new Random(5);
+        float[] x = Enumerable.Range(0, n * k).Select(_ => (float)((rng.NextDouble() * 10) - 5)).ToArray();
+        float[] s = Enumerable.Range(0, n).Select(i => i % 5 == 0 ? 0f : (float)(rng.NextDouble() * 3)).ToArray();
+        var g = new float[n * k];
+        var rows = new float[n];
+        loss(x, k, Reduction.Sum, g, rows, default);
+        var wg = new float[n * k];
+        var weighted = loss(x, k, Reduction.Sum, wg, default, s);
+        double expected = 0;
+        for (int i = 0; i < n; i++)
+        {
+            expected += s[i] * (double)rows[i];
+            for (int c = 0; c < k; c++)
+            {
+                float want = (float)(g[(i * k) + c] * (double)s[i]);
+                Assert.True(Math.Abs(wg[(i * k) + c] - want) <= 1.2e-7 * Math.Abs(want), $"{name}: gradient row {i}, column {c}: {wg[(i * k) + c]} vs {want}");
+            }
+        }
+
+        Assert.True(double.IsFinite(weighted.Value));
+        Assert.Equal(1.0, weighted.Value / expected, 5);
+    }
 }

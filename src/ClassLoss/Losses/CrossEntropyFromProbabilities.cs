@@ -134,29 +134,8 @@ public static class CrossEntropyFromProbabilities
     /// <summary>This loss's prediction check: every entry finite and in [0, 1] and, unless renormalising, every row
     /// summing to 1 within <see cref="CrossEntropyFromProbabilitiesOptions.PredictionSumTolerance"/>, naming the row.</summary>
     private static void CheckPredictions<T>(ReadOnlySpan<T> probabilities, int classes, CrossEntropyFromProbabilitiesOptions o)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        Guard.ProbabilityRows(probabilities, classes, 0, o.Renormalize ? double.NaN : o.PredictionSumTolerance, nameof(probabilities));
-        if (!o.Renormalize)
-        {
-            return;
-        }
-
-        for (int i = 0; i < probabilities.Length / classes; i++)
-        {
-            double sum = 0;
-            foreach (T v in probabilities.Slice(i * classes, classes))
-            {
-                sum += double.CreateTruncating(v);
-            }
-
-            if (sum == 0)
-            {
-                throw new ArgumentException(
-                    FormattableString.Invariant($"probabilities row {i} sums to 0; Renormalize cannot divide it by its sum (Keras gives NaN)."), nameof(probabilities));
-            }
-        }
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Guard.PredictionRows(probabilities, classes, o.Renormalize, o.PredictionSumTolerance, nameof(probabilities));
 
     /// <summary>Checks that every predicted probability is finite and in [0, 1], naming row and column.</summary>
     internal static void CheckProbabilities<T>(ReadOnlySpan<T> probabilities, int classes)

@@ -144,6 +144,35 @@ internal static class Guard
     }
 
     /// <summary>
+    /// Checks predicted probability rows: every entry finite and in [0, 1]; unless <paramref name="renormalize"/>, every
+    /// row summing to 1 within <paramref name="sumTolerance"/> (NaN skips); with it, no row summing to 0.
+    /// </summary>
+    public static void PredictionRows<T>(ReadOnlySpan<T> probabilities, int classes, bool renormalize, double sumTolerance, string name)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ProbabilityRows(probabilities, classes, 0, renormalize ? double.NaN : sumTolerance, name);
+        if (!renormalize)
+        {
+            return;
+        }
+
+        for (int i = 0; i < probabilities.Length / classes; i++)
+        {
+            double sum = 0;
+            foreach (T v in probabilities.Slice(i * classes, classes))
+            {
+                sum += double.CreateTruncating(v);
+            }
+
+            if (sum == 0)
+            {
+                throw new ArgumentException(
+                    FormattableString.Invariant($"{name} row {i} sums to 0; Renormalize cannot divide it by its sum (Keras gives NaN)."), name);
+            }
+        }
+    }
+
+    /// <summary>
     /// Checks one row of target probabilities: finite, in [0, 1] each, and (when <paramref name="sumTolerance"/> is
     /// not NaN) summing to 1 within the tolerance.
     /// </summary>

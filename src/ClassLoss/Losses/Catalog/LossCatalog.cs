@@ -44,6 +44,8 @@ public static class LossCatalog
     private static readonly FamilyKernel<BrierScoreOptions> SigmoidBrier = RowsOnly<BrierScoreOptions>(SigmoidBrierScore.Evaluate, SigmoidBrierScore.Evaluate);
     private static readonly FamilyKernel<SoftmaxFocalOptions> Focal = Both<SoftmaxFocalOptions>(
         SoftmaxFocal.Evaluate, SoftmaxFocal.Evaluate, SoftmaxFocal.Evaluate, SoftmaxFocal.Evaluate);
+    private static readonly FamilyKernel<FocalFromProbabilitiesOptions> FocalOfProbabilities = Both<FocalFromProbabilitiesOptions>(
+        FocalFromProbabilities.Evaluate, FocalFromProbabilities.Evaluate, FocalFromProbabilities.Evaluate, FocalFromProbabilities.Evaluate);
     private static readonly FamilyKernel<SigmoidFocalOptions> SigmoidFocalFamily = RowsOnly<SigmoidFocalOptions>(SigmoidFocal.Evaluate, SigmoidFocal.Evaluate);
     private static readonly FamilyKernel<PolyLossOptions> Poly = Both<PolyLossOptions>(PolyLoss.Evaluate, PolyLoss.Evaluate, PolyLoss.Evaluate, PolyLoss.Evaluate);
     private static readonly FamilyKernel<KlDivergenceOptions> Kl = RowsOnly<KlDivergenceOptions>(KlDivergence.Evaluate, KlDivergence.Evaluate);
@@ -115,6 +117,10 @@ public static class LossCatalog
             "Keras CategoricalFocalCrossentropy (Lin et al. 2017)",
             [new("gamma", "2", "focusing γ ≥ 0"), new("alpha", "0.25", "α of every class")], Focal,
             (s, c) => new SoftmaxFocalOptions { Gamma = s.Double("gamma", 2), Alpha = s.Double("alpha", 0.25), MaxDegreeOfParallelism = c.Compute.Threads }),
+        Entry("focal-prob", "focal loss from probabilities", typeof(FocalFromProbabilities), LossInput.Probabilities, IndicesOrRows,
+            "Keras CategoricalFocalCrossentropy(from_logits=False): p clipped to [ε, 1 - ε], -Σ α y (1 - p)^γ log p",
+            [new("gamma", "2", "focusing γ ≥ 0"), new("alpha", "0.25", "α of every class")], FocalOfProbabilities,
+            (s, c) => new FocalFromProbabilitiesOptions { Gamma = s.Double("gamma", 2), Alpha = s.Double("alpha", 0.25) }, trainable: false),
         Entry("sigmoid-focal", "one-vs-rest sigmoid focal loss", typeof(SigmoidFocal), LossInput.Logits, LossTargetKinds.Elements,
             "torchvision sigmoid_focal_loss, summed over classes, mean over rows",
             [new("gamma", "2", "focusing γ ≥ 0"), new("alpha", "0.25", "α of the positive class (negative: off)")], SigmoidFocalFamily,

@@ -1,0 +1,228 @@
+using ClassLoss.Losses.Kernels;
+using ClassLoss.Validation;
+
+namespace ClassLoss.Losses;
+
+/// <summary>Options of <see cref="FocalFromProbabilities"/>.</summary>
+public sealed record FocalFromProbabilitiesOptions : LossOptions
+{
+    /// <summary>The defaults: γ = 2, α = 0.25, Keras's clip at ε = 1e-7, ignore index -100, mean.</summary>
+    public static FocalFromProbabilitiesOptions Default { get; } = new();
+
+    private readonly double[]? _classAlpha;
+
+    /// <summary>Focusing parameter γ ≥ 0 (default 2). γ = 0 gives α-weighted cross-entropy of probabilities.</summary>
+    public double Gamma { get; init; } = 2.0;
+
+    /// <summary>The α every class gets when <see cref="ClassAlpha"/> is null: finite, ≥ 0. Default 0.25 (Keras).</summary>
+    public double Alpha { get; init; } = 0.25;
+
+    /// <summary>Per-class α_c (length K, finite, ≥ 0); replaces <see cref="Alpha"/> when set. Copied when set.</summary>
+    public IReadOnlyList<double>? ClassAlpha
+    {
+        get => _classAlpha;
+        init => _classAlpha = value is null ? null : [.. value];
+    }
+
+    /// <summary>A class index that marks a row to skip (loss 0, gradient 0, not counted). Default -100.</summary>
+    public int IgnoreIndex { get; init; } = -100;
+
+    /// <summary>Keras's <c>label_smoothing</c>: targets become <c>(1 - ε) y + ε / K</c>. In [0, 1); default 0.</summary>
+    public double LabelSmoothing { get; init; }
+
+    /// <summary>How <c>log p</c> (and the focal factor's p) is kept finite. Default <see cref="ProbabilityClamp.Keras"/>
+    /// (p clipped to [ε, 1 - ε] first, as Keras's <c>CategoricalFocalCrossentropy(from_logits=False)</c>).</summary>
+    public ProbabilityClamp Clamp { get; init; } = ProbabilityClamp.Keras;
+
+    /// <summary>The ε of the Keras clip, in [1e-300, 0.5). Default 1e-7 (Keras's <c>epsilon()</c>).</summary>
+    public double Epsilon { get; init; } = 1e-7;
+
+    /// <summary>How far a row of probability targets may sum from 1 (default 1e-4); NaN skips the check.</summary>
+    public double TargetSumTolerance { get; init; } = 1e-4;
+
+    /// <summary>How far a prediction row may sum from 1 (default 1e-4); NaN skips the check. Ignored with
+    /// <see cref="Renormalize"/>.</summary>
+    public double PredictionSumTolerance { get; init; } = 1e-4;
+
+    /// <summary>Keras's convention: divide each prediction row by its sum first (the gradient goes through the
+    /// division). Default false: rows must sum to 1.</summary>
+    public bool Renormalize { get; init; }
+
+    internal ReadOnlySpan<double> ClassAlphaSpan => _classAlpha;
+
+    internal override void Validate(int classes)
+    {
+        if (_classAlpha is not null)
+        {
+            Guard.ClassWeights(_classAlpha, classes, nameof(ClassAlpha));
+        }
+
+        Guard.Option(Gamma >= 0 && double.IsFinite(Gamma), nameof(Gamma), Gamma, "must be finite and >= 0");
+        Guard.Option(Alpha >= 0 && double.IsFinite(Alpha), nameof(Alpha), Alpha, "must be finite and >= 0");
+        Guard.Option(LabelSmoothing >= 0 && LabelSmoothing < 1, nameof(LabelSmoothing), LabelSmoothing, "must lie in [0, 1)");
+        Guard.Option(Enum.IsDefined(Clamp), nameof(Clamp), (double)Clamp, "is not a known clamp");
+        Guard.Option(Epsilon >= 1e-300 && Epsilon < 0.5, nameof(Epsilon), Epsilon, "must lie in [1e-300, 0.5)");
+        Guard.Option(double.IsNaN(TargetSumTolerance) || TargetSumTolerance >= 0, nameof(TargetSumTolerance), TargetSumTolerance, "must be >= 0 or NaN");
+        Guard.Option(double.IsNaN(PredictionSumTolerance) || PredictionSumTolerance >= 0, nameof(PredictionSumTolerance), PredictionSumTolerance, "must be >= 0 or NaN");
+    }
+}
+
+/// <summary>
+/// The categorical focal loss of predicted probabilities (Keras's <c>CategoricalFocalCrossentropy(from_logits=False)</c>;
+/// Lin et al. 2017) against class indices or probability targets; <see cref="SoftmaxFocal"/> is the same loss from logits.
+/// </summary>
+/// <remarks>
+/// <para>Per row, with <c>u = p</c> (or <c>p / Σ p</c> with <see cref="FocalFromProbabilitiesOptions.Renormalize"/>),
+/// <c>π_c = clip(u_c, ε, 1 - ε)</c> under the Keras clamp (<c>u_c</c> otherwise) and target weights
+/// <c>a_c = α_c y_c</c> (y one-hot or soft, smoothed to <c>(1 - ε) y + ε / K</c>): <c>ℓ = -Σ_c a_c (1 - π_c)^γ clog(u_c)</c>.
+/// Gradient w.r.t. u: <c>∂ℓ/∂u_c = -a_c [f'_c clog(u_c) + (1 - π_c)^γ clog'(u_c)]</c> with
+/// <c>f'_c = -γ (1 - π_c)^(γ-1)</c> inside the clip and 0 outside; through the renormalisation
+/// <c>∂ℓ/∂p_j = (∂ℓ/∂u_j - Σ_c u_c ∂ℓ/∂u_c) / Σ p</c>. Keras's docstring: targets (0, 1, 0), (0, 0, 1) against
+/// (0.05, 0.95, 0), (0.1, 0.8, 0.1) give 0.23315276. Mean: counted rows (index targets), N (probability targets).</para>
+/// </remarks>
+public static class FocalFromProbabilities
+{
+    /// <summary>Focal loss of [N, K] probabilities against N class indices.</summary>
+    /// <param name="probabilities">Row-major [N, K] predicted probabilities, each in [0, 1], rows summing to 1 (or see
+    /// <see cref="FocalFromProbabilitiesOptions.Renormalize"/>).</param>
+    /// <param name="labels">N class indices in [0, K), or the ignore index.</param>
+    /// <param name="classes">K.</param>
+    /// <param name="options">γ, α, clip, smoothing, reduction; null for the defaults.</param>
+    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂p (overwritten); empty to skip.</param>
+    /// <param name="losses">N buffer for each row's loss (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N, one per row): the
+    /// gradient written is the vector-Jacobian product. Empty for ones.</param>
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<int> labels, int classes,
+        FocalFromProbabilitiesOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossDriver.Run(new IndexTargets<T>(), Batch.Labels(probabilities, labels, classes, gradient, losses, nameof(probabilities)).WithWeights(sampleWeights, gradOutput),
+            options ?? FocalFromProbabilitiesOptions.Default);
+
+    /// <summary>Focal loss of [N, K] probabilities against [N, K] probability targets.</summary>
+    /// <param name="probabilities">Row-major [N, K] predicted probabilities, each in [0, 1], rows summing to 1 (or see
+    /// <see cref="FocalFromProbabilitiesOptions.Renormalize"/>).</param>
+    /// <param name="targets">Row-major [N, K] target probabilities, rows summing to 1.</param>
+    /// <param name="classes">K.</param>
+    /// <param name="options">γ, α, clip, smoothing, reduction; null for the defaults.</param>
+    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂p (overwritten); empty to skip.</param>
+    /// <param name="losses">N buffer for each row's loss (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
+    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N, one per row): the
+    /// gradient written is the vector-Jacobian product. Empty for ones.</param>
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<T> targets, int classes,
+        FocalFromProbabilitiesOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossDriver.Run(new ProbabilityTargets<T>(), Batch.Targets(probabilities, targets, classes, gradient, losses, LossesShape.Rows, nameof(probabilities)).WithWeights(sampleWeights, gradOutput),
+            options ?? FocalFromProbabilitiesOptions.Default);
+
+    /// <summary>One row against the one-hot of <paramref name="label"/> (≥ 0) or the targets <paramref name="t"/>.</summary>
+    private static double Row<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> t, int label, FocalFromProbabilitiesOptions o, double scale, Span<T> g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int k = p.Length;
+        double sum = 1.0;
+        if (o.Renormalize)
+        {
+            sum = 0;
+            foreach (T v in p)
+            {
+                sum += double.CreateTruncating(v);
+            }
+        }
+
+        // Pass 1: the loss and Σ_c u_c ∂ℓ/∂u_c (needed by the renormalisation); pass 2 writes the gradient.
+        double loss = 0, uDotG = 0;
+        for (int c = 0; c < k; c++)
+        {
+            loss += Term(p, t, label, o, sum, c, out double gc);
+            uDotG += double.CreateTruncating(p[c]) / sum * gc;
+        }
+
+        if (!g.IsEmpty)
+        {
+            for (int c = 0; c < k; c++)
+            {
+                Term(p, t, label, o, sum, c, out double gc);
+                g[c] = T.CreateTruncating((o.Renormalize ? (gc - uDotG) / sum : gc) * scale);
+            }
+        }
+
+        return loss;
+    }
+
+    /// <summary>Class <paramref name="c"/>'s loss term <c>-a_c (1 - π_c)^γ clog(u_c)</c> and its derivative w.r.t. u_c.</summary>
+    private static double Term<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> t, int label, FocalFromProbabilitiesOptions o, double sum, int c, out double gc)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int k = p.Length;
+        double y = label >= 0 ? (c == label ? 1.0 : 0.0) : double.CreateTruncating(t[c]);
+        if (o.LabelSmoothing != 0)
+        {
+            y = ((1 - o.LabelSmoothing) * y) + (o.LabelSmoothing / k);
+        }
+
+        double a = (o.ClassAlphaSpan.IsEmpty ? o.Alpha : o.ClassAlphaSpan[c]) * y;
+        gc = 0;
+        if (a == 0)
+        {
+            return 0;
+        }
+
+        bool keras = o.Clamp == ProbabilityClamp.KerasClip;
+        double u = double.CreateTruncating(p[c]) / sum;
+        double l = ClampedLog.Log(u, o.Clamp, o.Epsilon, out double d);
+        bool inside = !keras || (u > o.Epsilon && u < 1 - o.Epsilon);
+        double q = 1 - (keras ? Math.Clamp(u, o.Epsilon, 1 - o.Epsilon) : u);
+        double f = o.Gamma == 0 ? 1.0 : Math.Pow(q, o.Gamma);
+        // f' = -γ q^(γ-1); at q = 0 (γ > 0) its product with clog(1) = 0 is taken as its limit 0.
+        double df = o.Gamma == 0 || !inside || q == 0 ? 0.0 : -o.Gamma * Math.Pow(q, o.Gamma - 1);
+        gc = -a * ((df * l) + (f * d));
+        return -a * f * l;
+    }
+
+    /// <summary>The rows as row operators.</summary>
+    private readonly struct Rows : ILabelRow<FocalFromProbabilitiesOptions>, ITargetRow<FocalFromProbabilitiesOptions>
+    {
+        public static double Of<T>(ReadOnlySpan<T> p, int y, in FocalFromProbabilitiesOptions o, double scale, Span<T> g)
+            where T : unmanaged, IFloatingPointIeee754<T> => Row(p, default, y, o, scale, g);
+
+        public static double Of<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> t, in FocalFromProbabilitiesOptions o, double scale, Span<T> g)
+            where T : unmanaged, IFloatingPointIeee754<T> => Row(p, t, -1, o, scale, g);
+    }
+
+    /// <summary>Class-index targets; the mean divides by the counted rows.</summary>
+    private readonly struct IndexTargets<T> : ILossKernel<T, int, FocalFromProbabilitiesOptions>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static double Prepare(in Batch<T, int> b, FocalFromProbabilitiesOptions o)
+        {
+            Guard.PredictionRows(b.Input, b.Classes, o.Renormalize, o.PredictionSumTolerance, "probabilities");
+            return Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "labels");
+        }
+
+        public static double Generic(in Batch<T, int> b, FocalFromProbabilitiesOptions o, double scale) =>
+            RowwiseKernel.Labels<T, Rows, FocalFromProbabilitiesOptions>(b, o.IgnoreIndex, o, scale);
+    }
+
+    /// <summary>Probability targets; the mean divides by N.</summary>
+    private readonly struct ProbabilityTargets<T> : ILossKernel<T, T, FocalFromProbabilitiesOptions>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static double Prepare(in Batch<T, T> b, FocalFromProbabilitiesOptions o)
+        {
+            Guard.PredictionRows(b.Input, b.Classes, o.Renormalize, o.PredictionSumTolerance, "probabilities");
+            return b.RowTotal;
+        }
+
+        public static void CheckTargets(in Batch<T, T> b, FocalFromProbabilitiesOptions o, int from) =>
+            Guard.ProbabilityRows(b.Targets, b.Classes, from, o.TargetSumTolerance, "targets");
+
+        public static double Generic(in Batch<T, T> b, FocalFromProbabilitiesOptions o, double scale) =>
+            RowwiseKernel.Targets<T, Rows, FocalFromProbabilitiesOptions>(b, o, scale);
+    }
+}

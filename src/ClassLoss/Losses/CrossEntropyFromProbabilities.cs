@@ -155,7 +155,7 @@ public static class CrossEntropyFromProbabilities
                 return 0;
             }
 
-            double sum = o.Renormalize ? RowSum(p) : 1.0;
+            double sum = o.Renormalize ? Guard.RowSum(p) : 1.0;
             double l = ClampedLog.Log(double.CreateTruncating(p[y]) / sum, o.Clamp, o.Epsilon, out double d);
             if (!g.IsEmpty)
             {
@@ -178,22 +178,10 @@ public static class CrossEntropyFromProbabilities
             return -wy * l;
         }
 
-        /// <summary>Σ p in double (Keras divides by it; a row of zeros gives NaN, as Keras's 0/0).</summary>
-        private static double RowSum<T>(ReadOnlySpan<T> p) where T : unmanaged, IFloatingPointIeee754<T>
-        {
-            double sum = 0;
-            foreach (T v in p)
-            {
-                sum += double.CreateTruncating(v);
-            }
-
-            return sum;
-        }
-
         public static double Of<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> t, in CrossEntropyFromProbabilitiesOptions o, double scale, Span<T> g)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
-            double sum = o.Renormalize ? RowSum(p) : 1.0;
+            double sum = o.Renormalize ? Guard.RowSum(p) : 1.0;
             double loss = 0, uDotG = 0;
             for (int c = 0; c < p.Length; c++)
             {

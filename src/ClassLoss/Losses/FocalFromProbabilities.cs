@@ -125,15 +125,7 @@ public static class FocalFromProbabilities
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int k = p.Length;
-        double sum = 1.0;
-        if (o.Renormalize)
-        {
-            sum = 0;
-            foreach (T v in p)
-            {
-                sum += double.CreateTruncating(v);
-            }
-        }
+        double sum = o.Renormalize ? Guard.RowSum(p) : 1.0;
 
         // Pass 1: the loss and Σ_c u_c ∂ℓ/∂u_c (needed by the renormalisation); pass 2 writes the gradient.
         double loss = 0, uDotG = 0;

@@ -96,16 +96,7 @@ internal static class LossDriver
         double denominator = TKernel.Prepare(batch, options);
         double scale = Reducer.GradientScale(options.Reduction, options.WhenEmpty, denominator, batch.Rows) * unit;
         double sum;
-        if (allowFused && RunsFused<TKernel, T, TTarget, TOptions>(batch, options))
-        {
-            sum = TKernel.Fused(batch, options, scale, out int checkFrom);
-            TKernel.CheckTargets(batch, options, checkFrom);
-        }
-        else
-        {
-            TKernel.CheckTargets(batch, options, 0);
-            sum = TKernel.Generic(batch, options, scale);
-        }
+        sum = RunKernel<TKernel, T, TTarget, TOptions>(batch, options, scale, allowFused);
 
         if (unit != 1.0)
         {
@@ -119,6 +110,25 @@ internal static class LossDriver
         }
 
         return Reducer.Result(options.Reduction, options.WhenEmpty, sum, denominator, batch.Rows);
+    }
+
+    /// <summary>The one rule for which path runs: float input whose options the fused kernel covers runs fused (its
+    /// targets checked from the first row it could not vouch for), everything else the generic kernel (targets checked
+    /// first). Returns the raw loss sum.</summary>
+    private static double RunKernel<TKernel, T, TTarget, TOptions>(in Batch<T, TTarget> batch, TOptions options, double scale, bool allowFused)
+        where TKernel : struct, ILossKernel<T, TTarget, TOptions>
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TOptions : LossOptions
+    {
+        if (allowFused && RunsFused<TKernel, T, TTarget, TOptions>(batch, options))
+        {
+            double sum = TKernel.Fused(batch, options, scale, out int checkFrom);
+            TKernel.CheckTargets(batch, options, checkFrom);
+            return sum;
+        }
+
+        TKernel.CheckTargets(batch, options, 0);
+        return TKernel.Generic(batch, options, scale);
     }
 
     /// <summary>
@@ -158,16 +168,7 @@ internal static class LossDriver
         {
             Span<T> losses = rented is null ? batch.Losses : rented.AsSpan(0, n * width);
             var plain = batch.ForKernel(losses, perElement);
-            if (allowFused && RunsFused<TKernel, T, TTarget, TOptions>(plain, options))
-            {
-                _ = TKernel.Fused(plain, options, scale, out int checkFrom);
-                TKernel.CheckTargets(plain, options, checkFrom);
-            }
-            else
-            {
-                TKernel.CheckTargets(plain, options, 0);
-                _ = TKernel.Generic(plain, options, scale);
-            }
+            _ = RunKernel<TKernel, T, TTarget, TOptions>(plain, options, scale, allowFused);
 
             double sum = 0;
             for (int i = 0; i < n; i++)

@@ -124,19 +124,30 @@ internal static class Guard
         ReadOnlySpan<T> sampleWeights, string name)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        double unweighted = Labels(labels, classes, ignoreIndex, weights, name);
         if (sampleWeights.IsEmpty)
         {
-            return unweighted;
+            return Labels(labels, classes, ignoreIndex, weights, name);
         }
 
+        // One pass: the check and the weighted count together.
+        bool hasIgnore = ignoreIndex.HasValue;
+        int ignore = ignoreIndex.GetValueOrDefault();
         double total = 0;
         for (int i = 0; i < labels.Length; i++)
         {
             int y = labels[i];
-            if ((uint)y < (uint)classes && y != ignoreIndex)
+            if (hasIgnore && y == ignore)
+            {
+                continue;
+            }
+
+            if ((uint)y < (uint)classes)
             {
                 total += (weights.IsEmpty ? 1.0 : weights[y]) * double.CreateTruncating(sampleWeights[i]);
+            }
+            else
+            {
+                Label(y, i, classes, ignoreIndex, name);
             }
         }
 
@@ -158,18 +169,25 @@ internal static class Guard
 
         for (int i = 0; i < probabilities.Length / classes; i++)
         {
-            double sum = 0;
-            foreach (T v in probabilities.Slice(i * classes, classes))
-            {
-                sum += double.CreateTruncating(v);
-            }
-
+            double sum = RowSum(probabilities.Slice(i * classes, classes));
             if (sum == 0)
             {
                 throw new ArgumentException(
                     FormattableString.Invariant($"{name} row {i} sums to 0; Renormalize cannot divide it by its sum (Keras gives NaN)."), name);
             }
         }
+    }
+
+    /// <summary>A row's sum in double, in order (what <c>Renormalize</c> divides by).</summary>
+    public static double RowSum<T>(ReadOnlySpan<T> row) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double sum = 0;
+        foreach (T v in row)
+        {
+            sum += double.CreateTruncating(v);
+        }
+
+        return sum;
     }
 
     /// <summary>

@@ -27,7 +27,7 @@ public static unsafe class ExpFloor
         {
             float* p = (float*)handle.AddrOfPinnedObject() + z.Offset;
             int length = z.Count;
-            var ce = new CrossEntropyOptions();
+            var ce = new SoftmaxCrossEntropyOptions();
             (string Name, Action Call)[] cases =
             [
                 ("read floor", () => Read(p, length)),

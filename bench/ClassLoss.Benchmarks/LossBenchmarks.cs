@@ -26,11 +26,11 @@ public class LossBenchmarks
     private Tensor _t = null!;
     private int _n;
     private int _k;
-    private CrossEntropyOptions _ce = CrossEntropyOptions.Default;
-    private CrossEntropyOptions _smoothed = CrossEntropyOptions.Default;
+    private SoftmaxCrossEntropyOptions _ce = SoftmaxCrossEntropyOptions.Default;
+    private SoftmaxCrossEntropyOptions _smoothed = SoftmaxCrossEntropyOptions.Default;
     private SoftmaxFocalOptions _softmaxFocal = SoftmaxFocalOptions.Default;
     private SigmoidFocalOptions _sigmoidFocal = SigmoidFocalOptions.Default;
-    private BinaryCrossEntropyOptions _bce = BinaryCrossEntropyOptions.Default;
+    private SigmoidBinaryCrossEntropyOptions _bce = SigmoidBinaryCrossEntropyOptions.Default;
 
     /// <summary>N x K.</summary>
     [Params("256x10", "4096x10", "4096x1000", "1024x32000", "128x128000")]
@@ -83,11 +83,11 @@ public class LossBenchmarks
         }
 
         _gradient = new float[_n * _k];
-        _ce = new CrossEntropyOptions { MaxDegreeOfParallelism = Threads };
-        _smoothed = new CrossEntropyOptions { LabelSmoothing = 0.1, MaxDegreeOfParallelism = Threads };
+        _ce = new SoftmaxCrossEntropyOptions { MaxDegreeOfParallelism = Threads };
+        _smoothed = new SoftmaxCrossEntropyOptions { LabelSmoothing = 0.1, MaxDegreeOfParallelism = Threads };
         _softmaxFocal = new SoftmaxFocalOptions { Gamma = 2, Alpha = 0.25, MaxDegreeOfParallelism = Threads };
         _sigmoidFocal = new SigmoidFocalOptions { Gamma = 2, Alpha = 0.25, Reduction = Reduction.BatchMean, MaxDegreeOfParallelism = Threads };
-        _bce = new BinaryCrossEntropyOptions { MaxDegreeOfParallelism = Threads };
+        _bce = new SigmoidBinaryCrossEntropyOptions { MaxDegreeOfParallelism = Threads };
         _x = tensor(_logits, [_n, _k]).requires_grad_(true);
         _y = tensor(labels64);
         _p = tensor(_soft, [_n, _k]);

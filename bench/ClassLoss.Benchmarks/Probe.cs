@@ -100,11 +100,11 @@ public static class Probe
         // The matrix's cases (LossBenchmarks) and two more (focal with soft targets, BCE forward-only), at 1 and 2 threads.
         foreach (int threads in new[] { 1, 2 })
         {
-            var ce = new CrossEntropyOptions { MaxDegreeOfParallelism = threads };
-            var smooth = new CrossEntropyOptions { LabelSmoothing = 0.1, MaxDegreeOfParallelism = threads };
+            var ce = new SoftmaxCrossEntropyOptions { MaxDegreeOfParallelism = threads };
+            var smooth = new SoftmaxCrossEntropyOptions { LabelSmoothing = 0.1, MaxDegreeOfParallelism = threads };
             var focal = new SoftmaxFocalOptions { MaxDegreeOfParallelism = threads };
             var sigmoidFocal = new SigmoidFocalOptions { MaxDegreeOfParallelism = threads };
-            var bce = new BinaryCrossEntropyOptions { MaxDegreeOfParallelism = threads };
+            var bce = new SigmoidBinaryCrossEntropyOptions { MaxDegreeOfParallelism = threads };
             string th = threads.ToString(CultureInfo.InvariantCulture) + "T";
             cases.Add(new($"CE F {th}", () => SoftmaxCrossEntropy.Evaluate<float>(z, y, k, ce, default, default)));
             cases.Add(new($"CE F+B {th}", () => SoftmaxCrossEntropy.Evaluate<float>(z, y, k, ce, g, default)));

@@ -19,7 +19,7 @@ public static class TorchSmoke
         var g = autograd.grad([loss], [x])[0];
         var ours = new float[6];
         var r = SoftmaxCrossEntropy.Evaluate<float>(z, [2, 0], 3, null, ours, default);
-        var generic = SoftmaxCrossEntropy.EvaluateGeneric<float>(z, [2, 0], 3, CrossEntropyOptions.Default, default, default);
+        var generic = SoftmaxCrossEntropy.EvaluateGeneric<float>(z, [2, 0], 3, SoftmaxCrossEntropyOptions.Default, default, default);
         Console.WriteLine($"libtorch CE = {loss.item<float>():R}, fused = {r.Value:R}, generic = {generic.Value:R}");
         float[] tg = g.data<float>().ToArray();
         Console.WriteLine($"libtorch grad = [{string.Join(", ", tg)}]");

@@ -22,9 +22,9 @@ public static class WeightedCost
         var rng = new Random(3);
         float[] s = Enumerable.Range(0, n).Select(_ => (float)rng.NextDouble()).ToArray();
         float[] losses = new float[n];
-        var ce = new CrossEntropyOptions();
-        var none = new CrossEntropyOptions { Reduction = Reduction.None };
-        var bce = new BinaryCrossEntropyOptions();
+        var ce = new SoftmaxCrossEntropyOptions();
+        var none = new SoftmaxCrossEntropyOptions { Reduction = Reduction.None };
+        var bce = new SigmoidBinaryCrossEntropyOptions();
         (string Name, Action Call)[] cases =
         [
             ("CE F+B", () => SoftmaxCrossEntropy.Evaluate<float>(z, y, k, ce, g, default)),

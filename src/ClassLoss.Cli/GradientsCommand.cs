@@ -37,8 +37,8 @@ internal static class GradientsCommand
     internal static GradientRow[] SigmoidGradients(int points)
     {
         var rows = new GradientRow[points];
-        var bceOptions = new BinaryCrossEntropyOptions { Reduction = Reduction.Sum };
-        var mseOptions = new BrierScoreOptions { Reduction = Reduction.Sum };
+        var bceOptions = new SigmoidBinaryCrossEntropyOptions { Reduction = Reduction.Sum };
+        var mseOptions = new SigmoidBrierScoreOptions { Reduction = Reduction.Sum };
         double[] target = [1.0];
         var x = new double[1];
         var g = new double[1];

@@ -7,7 +7,7 @@ namespace ClassLoss.Evaluation;
 /// minimises the mean NLL of <c>softmax(z / T)</c> on validation logits.
 /// </summary>
 /// <remarks>
-/// The loss and its gradient come from <see cref="SoftmaxCrossEntropy"/> with <see cref="CrossEntropyOptions.Temperature"/>
+/// The loss and its gradient come from <see cref="SoftmaxCrossEntropy"/> with <see cref="SoftmaxCrossEntropyOptions.Temperature"/>
 /// (no formula restated here). With β = 1/T and <c>L(β) = f(βz)</c>, the kernel returns <c>g = ∂L/∂z = β f'(βz)</c>,
 /// so <c>dL/dβ = (1/β) Σ g ⊙ z</c>. L is convex in β (log-sum-exp of a linear function minus a linear one), so
 /// dL/dβ is increasing: the minimiser is bracketed by doubling/halving from β = 1 and then found by the Illinois
@@ -30,7 +30,7 @@ public static class TemperatureScaling
         double Slope(ReadOnlySpan<double> z, ReadOnlySpan<int> y, double beta)
         {
             evaluations++;
-            var o = new CrossEntropyOptions { Temperature = 1.0 / beta };
+            var o = new SoftmaxCrossEntropyOptions { Temperature = 1.0 / beta };
             SoftmaxCrossEntropy.Evaluate(z, y, k, o, gradient, default);
             double s = 0;
             for (int i = 0; i < z.Length; i++)
@@ -85,7 +85,7 @@ public static class TemperatureScaling
             }
         }
 
-        var fitted = new CrossEntropyOptions { Temperature = 1.0 / beta };
+        var fitted = new SoftmaxCrossEntropyOptions { Temperature = 1.0 / beta };
         double after = SoftmaxCrossEntropy.Evaluate(logits, labels, k, fitted, default, default).Value;
         return new Calibrator
         {

@@ -40,7 +40,7 @@ public sealed class Trainer
     private float[] _soft = [];
     private float[] _logits = [];
     private float[] _dlogits = [];
-    private readonly CrossEntropyOptions _nll;
+    private readonly SoftmaxCrossEntropyOptions _nll;
 
     /// <summary>Creates a trainer at epoch 0, or at <paramref name="completedEpochs"/> when resuming.</summary>
     /// <param name="model">The network.</param>
@@ -63,7 +63,7 @@ public sealed class Trainer
         CompletedEpochs = completedEpochs;
         _history = history is null ? [] : [.. history];
         Compute = compute ?? Compute.SingleThread;
-        _nll = new CrossEntropyOptions { MaxDegreeOfParallelism = Compute.Threads };
+        _nll = new SoftmaxCrossEntropyOptions { MaxDegreeOfParallelism = Compute.Threads };
     }
 
     /// <summary>

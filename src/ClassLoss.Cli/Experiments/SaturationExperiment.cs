@@ -25,9 +25,9 @@ internal static class SaturationExperiment
             double m = -10 + (0.5 * i);
             double[] z = [m];
             double[] y = [1];
-            SigmoidBinaryCrossEntropy.Evaluate<double>(z, y, 1, new BinaryCrossEntropyOptions { Reduction = Reduction.Sum }, g, default);
+            SigmoidBinaryCrossEntropy.Evaluate<double>(z, y, 1, new SigmoidBinaryCrossEntropyOptions { Reduction = Reduction.Sum }, g, default);
             double gb = Math.Abs(g[0]);
-            SigmoidBrierScore.Evaluate<double>(z, y, 1, new BrierScoreOptions { Reduction = Reduction.Sum }, g, default);
+            SigmoidBrierScore.Evaluate<double>(z, y, 1, new SigmoidBrierScoreOptions { Reduction = Reduction.Sum }, g, default);
             ms.Add(m);
             bce.Add(gb);
             mse.Add(Math.Abs(g[0]));

@@ -33,22 +33,24 @@ public sealed record BinarySparsemaxLossOptions : LossOptions
 public static class BinarySparsemaxLoss
 {
     /// <summary>Binary sparsemax loss of [N, K] logits against [N, K] targets in [0, 1].</summary>
-    /// <param name="logits">Row-major [N, K] logits x, one per binary decision.</param>
+    /// <param name="input">Row-major [N, K] logits x, one per binary decision.</param>
     /// <param name="targets">Row-major [N, K] targets y in [0, 1] (0/1 labels, multi-hot, or soft).</param>
     /// <param name="classes">K.</param>
     /// <param name="options">Reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
     /// <param name="losses">N row sums or N·K element losses (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
-    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="sampleWeights">N per-row weights or N·K per-element weights (finite, ≥ 0; PyTorch's <c>weight</c> of
+    /// shape [N, 1] or [N, K]), or empty for none: each loss and gradient entry is multiplied by its weight; the mean
+    /// divides by the counted weight, or with <see cref="SampleWeightedMean.BatchSize"/> by the unweighted count as
+    /// PyTorch's <c>weight</c> does (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
     /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
         BinarySparsemaxLossOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T>(), Batch.Targets(logits, targets, classes, gradient, losses, LossesShape.RowsOrElements,
-            nameof(logits), lossesName: nameof(losses)).WithWeights(sampleWeights, gradOutput), options ?? BinarySparsemaxLossOptions.Default);
+        LossDriver.Run(new Kernel<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.RowsOrElements,
+            nameof(input), lossesName: nameof(losses)).WithWeights(sampleWeights, gradOutput), options ?? BinarySparsemaxLossOptions.Default);
 
     /// <summary>One element: the piecewise form of <c>sparse_plus(x) - x y + y² - y</c>, derivative <c>sparse_sigmoid(x) - y</c>.</summary>
     private readonly struct Element : IElementLoss<byte>

@@ -9,8 +9,9 @@ public sealed record CategoricalHingeOptions : LossOptions
     /// <summary>The defaults: ignore index -100 (class-index targets only), mean over counted rows.</summary>
     public static CategoricalHingeOptions Default { get; } = new();
 
-    /// <summary>A class index that marks a row to skip (loss 0, gradient 0, not counted by the mean). Default -100.</summary>
-    public int IgnoreIndex { get; init; } = -100;
+    /// <summary>The shared options this loss takes.</summary>
+    private protected override SharedOptions Takes => SharedOptions.IgnoreIndex;
+
 }
 
 /// <summary>
@@ -38,7 +39,7 @@ public static class CategoricalHinge
 {
     /// <summary>Categorical hinge of [N, K] predictions against N class indices (one-hot rows).</summary>
     /// <param name="input">Row-major [N, K] predictions x (Keras's <c>y_pred</c>).</param>
-    /// <param name="labels">N class indices in [0, K), or the ignore index.</param>
+    /// <param name="targets">N class indices in [0, K), or the ignore index.</param>
     /// <param name="classes">K.</param>
     /// <param name="options">Ignore index and reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
@@ -47,11 +48,11 @@ public static class CategoricalHinge
     /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
     /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> labels, int classes,
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
         CategoricalHingeOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new LabelKernel<T>(), Batch.Labels(input, labels, classes, gradient, losses, nameof(input), nameof(losses)).WithWeights(sampleWeights, gradOutput),
+        LossDriver.Run(new LabelKernel<T>(), Batch.Labels(input, targets, classes, gradient, losses, nameof(input), nameof(losses)).WithWeights(sampleWeights, gradOutput),
             options ?? CategoricalHingeOptions.Default);
 
     /// <summary>Categorical hinge of [N, K] predictions against [N, K] target rows in [0, 1] (Keras's <c>y_true</c>).</summary>
@@ -146,7 +147,7 @@ public static class CategoricalHinge
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public static double Prepare(in Batch<T, int> b, CategoricalHingeOptions o) =>
-            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "labels");
+            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "targets");
 
         public static double Generic(in Batch<T, int> b, CategoricalHingeOptions o, double scale) =>
             RowwiseKernel.Labels<T, LabelRow, byte>(b, o.IgnoreIndex, 0, scale);

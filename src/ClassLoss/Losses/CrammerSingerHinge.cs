@@ -9,8 +9,9 @@ public sealed record CrammerSingerHingeOptions : LossOptions
     /// <summary>The defaults: ignore index -100, mean over counted rows.</summary>
     public static CrammerSingerHingeOptions Default { get; } = new();
 
-    /// <summary>A class index that marks a row to skip (loss 0, gradient 0, not counted by the mean). Default -100.</summary>
-    public int IgnoreIndex { get; init; } = -100;
+    /// <summary>The shared options this loss takes.</summary>
+    private protected override SharedOptions Takes => SharedOptions.IgnoreIndex;
+
 }
 
 /// <summary>
@@ -31,7 +32,7 @@ public static class CrammerSingerHinge
 {
     /// <summary>Crammer–Singer hinge of [N, K] scores against class indices.</summary>
     /// <param name="input">Row-major [N, K] scores x.</param>
-    /// <param name="labels">N class indices in [0, K), or the ignore index.</param>
+    /// <param name="targets">N class indices in [0, K), or the ignore index.</param>
     /// <param name="classes">K.</param>
     /// <param name="options">Ignore index and reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
@@ -40,11 +41,11 @@ public static class CrammerSingerHinge
     /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
     /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> labels, int classes,
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
         CrammerSingerHingeOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T>(), Batch.Labels(input, labels, classes, gradient, losses, nameof(input), nameof(losses)).WithWeights(sampleWeights, gradOutput),
+        LossDriver.Run(new Kernel<T>(), Batch.Labels(input, targets, classes, gradient, losses, nameof(input), nameof(losses)).WithWeights(sampleWeights, gradOutput),
             options ?? CrammerSingerHingeOptions.Default);
 
     /// <summary>One row: <c>max_j (x_j + [j ≠ y]) - x_y</c> and <c>e_T / |T| - e_y</c>.</summary>
@@ -94,7 +95,7 @@ public static class CrammerSingerHinge
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public static double Prepare(in Batch<T, int> b, CrammerSingerHingeOptions o) =>
-            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "labels");
+            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "targets");
 
         public static double Generic(in Batch<T, int> b, CrammerSingerHingeOptions o, double scale) =>
             RowwiseKernel.Labels<T, Row, byte>(b, o.IgnoreIndex, 0, scale);

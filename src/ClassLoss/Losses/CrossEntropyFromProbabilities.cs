@@ -31,24 +31,25 @@ public enum ProbabilityClamp
 
     /// <summary>scikit-learn's <c>log_loss</c> convention, the same clip to <c>[ε, 1 - ε]</c> as Keras's
     /// (<see cref="KerasClip"/>); scikit-learn's ε is the dtype's machine epsilon, so pass
-    /// <c>Epsilon = 2.220446049250313e-16</c> for float64 inputs.</summary>
+    /// <c>ClipEpsilon = 2.220446049250313e-16</c> for float64 inputs.</summary>
     Sklearn = KerasClip,
 }
 
 /// <summary>Options of <see cref="CrossEntropyFromProbabilities"/>.</summary>
-public sealed record CrossEntropyFromProbabilitiesOptions : ClassWeightedOptions
+public sealed record CrossEntropyFromProbabilitiesOptions : LossOptions
 {
     /// <summary>The defaults: no weights, ignore index -100, PyTorch's log clamp at -100, mean reduction.</summary>
     public static CrossEntropyFromProbabilitiesOptions Default { get; } = new();
+
+    /// <summary>The shared options this loss takes.</summary>
+    private protected override SharedOptions Takes => SharedOptions.ClassWeights | SharedOptions.IgnoreIndex | SharedOptions.TargetSumTolerance;
 
     /// <summary>How <c>log p</c> is kept finite. Default <see cref="ProbabilityClamp.LogAtMinus100"/> (PyTorch-like).</summary>
     public ProbabilityClamp Clamp { get; init; } = ProbabilityClamp.LogAtMinus100;
 
     /// <summary>The ε of <see cref="ProbabilityClamp.KerasClip"/>, in [1e-300, 0.5). Default 1e-7 (Keras's <c>epsilon()</c>).</summary>
-    public double Epsilon { get; init; } = 1e-7;
+    public double ClipEpsilon { get; init; } = 1e-7;
 
-    /// <summary>How far a row of probability targets may sum from 1 (default 1e-4); NaN skips the sum check.</summary>
-    public double TargetSumTolerance { get; init; } = 1e-4;
 
     /// <summary>How far a row of predicted probabilities may sum from 1 (default 1e-4, the targets' check): a row that
     /// does not is an error naming it, not a silently wrong loss. NaN skips the check. Ignored with
@@ -66,13 +67,10 @@ public sealed record CrossEntropyFromProbabilitiesOptions : ClassWeightedOptions
 
     internal override double OutputScale => InformationUnits.PerNat(Units);
 
-    internal override void Validate(int classes)
+    private protected override void Validate(int classes)
     {
-        base.Validate(classes);
         InformationUnits.PerNat(Units);
-        Guard.Option(Epsilon >= 1e-300 && Epsilon < 0.5, nameof(Epsilon), Epsilon, "must lie in [1e-300, 0.5): it is a clip bound, and double.Epsilon (4.9e-324) is the smallest subnormal, not a clip (Keras and scikit-learn use 1e-7 and about 2.2e-16)");
-        Guard.Option(Enum.IsDefined(Clamp), nameof(Clamp), (double)Clamp, "is not a known clamp");
-        Guard.Option(double.IsNaN(TargetSumTolerance) || TargetSumTolerance >= 0, nameof(TargetSumTolerance), TargetSumTolerance, "must be >= 0 or NaN");
+        ClampedLog.CheckOptions(Clamp, ClipEpsilon);
         Guard.Option(double.IsNaN(PredictionSumTolerance) || PredictionSumTolerance >= 0, nameof(PredictionSumTolerance), PredictionSumTolerance, "must be >= 0 or NaN");
     }
 }
@@ -96,8 +94,8 @@ public sealed record CrossEntropyFromProbabilitiesOptions : ClassWeightedOptions
 public static class CrossEntropyFromProbabilities
 {
     /// <summary>Cross-entropy of [N, K] probabilities against N class indices.</summary>
-    /// <param name="probabilities">Row-major [N, K] predicted probabilities, each in [0, 1].</param>
-    /// <param name="labels">N class indices in [0, K), or the ignore index.</param>
+    /// <param name="input">Row-major [N, K] predicted probabilities, each in [0, 1].</param>
+    /// <param name="targets">N class indices in [0, K), or the ignore index.</param>
     /// <param name="classes">K.</param>
     /// <param name="options">Weights, ignore index, clamp, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂p (overwritten); empty to skip.</param>
@@ -106,15 +104,15 @@ public static class CrossEntropyFromProbabilities
     /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
     /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<int> labels, int classes,
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
         CrossEntropyFromProbabilitiesOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new IndexTargets<T>(), Batch.Labels(probabilities, labels, classes, gradient, losses, nameof(probabilities)).WithWeights(sampleWeights, gradOutput),
+        LossDriver.Run(new IndexTargets<T>(), Batch.Labels(input, targets, classes, gradient, losses, nameof(input)).WithWeights(sampleWeights, gradOutput),
             options ?? CrossEntropyFromProbabilitiesOptions.Default);
 
     /// <summary>Cross-entropy of [N, K] probabilities against [N, K] probability (soft) targets.</summary>
-    /// <param name="probabilities">Row-major [N, K] predicted probabilities, each in [0, 1].</param>
+    /// <param name="input">Row-major [N, K] predicted probabilities, each in [0, 1].</param>
     /// <param name="targets">Row-major [N, K] target probabilities, each in [0, 1], rows summing to 1 (see the tolerance option).</param>
     /// <param name="classes">K.</param>
     /// <param name="options">Weights, clamp, reduction; the ignore index does not apply.</param>
@@ -124,23 +122,23 @@ public static class CrossEntropyFromProbabilities
     /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
     /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<T> targets, int classes,
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
         CrossEntropyFromProbabilitiesOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new ProbabilityTargets<T>(), Batch.Targets(probabilities, targets, classes, gradient, losses, LossesShape.Rows, nameof(probabilities)).WithWeights(sampleWeights, gradOutput),
+        LossDriver.Run(new ProbabilityTargets<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.Rows, nameof(input)).WithWeights(sampleWeights, gradOutput),
             options ?? CrossEntropyFromProbabilitiesOptions.Default);
 
     /// <summary>This loss's prediction check: every entry finite and in [0, 1] and, unless renormalising, every row
     /// summing to 1 within <see cref="CrossEntropyFromProbabilitiesOptions.PredictionSumTolerance"/>, naming the row.</summary>
-    private static void CheckPredictions<T>(ReadOnlySpan<T> probabilities, int classes, CrossEntropyFromProbabilitiesOptions o)
+    private static void CheckPredictions<T>(ReadOnlySpan<T> input, int classes, CrossEntropyFromProbabilitiesOptions o)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Guard.PredictionRows(probabilities, classes, o.Renormalize, o.PredictionSumTolerance, nameof(probabilities));
+        Guard.PredictionRows(input, classes, o.Renormalize, o.PredictionSumTolerance, nameof(input));
 
     /// <summary>Checks that every predicted probability is finite and in [0, 1], naming row and column.</summary>
-    internal static void CheckProbabilities<T>(ReadOnlySpan<T> probabilities, int classes)
+    internal static void CheckProbabilities<T>(ReadOnlySpan<T> input, int classes)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        Guard.UnitIntervals(probabilities, classes, 0, nameof(probabilities));
+        Guard.UnitIntervals(input, classes, 0, nameof(input));
 
     /// <summary>The rows: <c>-Σ_c q_c clog(p_c)</c> with <c>q = w_y [c = y]</c> or <c>q_c = w_c t_c</c>; gradient <c>-q_c clog'(p_c)</c>.</summary>
     private readonly struct Rows : ILabelRow<CrossEntropyFromProbabilitiesOptions>, ITargetRow<CrossEntropyFromProbabilitiesOptions>
@@ -156,7 +154,7 @@ public static class CrossEntropyFromProbabilities
             }
 
             double sum = o.Renormalize ? Guard.RowSum(p) : 1.0;
-            double l = ClampedLog.Log(double.CreateTruncating(p[y]) / sum, o.Clamp, o.Epsilon, out double d);
+            double l = ClampedLog.Log(double.CreateTruncating(p[y]) / sum, o.Clamp, o.ClipEpsilon, out double d);
             if (!g.IsEmpty)
             {
                 // dL/du_y = -w_y d; through u = p / S: dL/dp_j = (dL/du_j - Σ_c u_c dL/du_c) / S.
@@ -190,7 +188,7 @@ public static class CrossEntropyFromProbabilities
                 if (q != 0)
                 {
                     double u = double.CreateTruncating(p[c]) / sum;
-                    double l = ClampedLog.Log(u, o.Clamp, o.Epsilon, out double d);
+                    double l = ClampedLog.Log(u, o.Clamp, o.ClipEpsilon, out double d);
                     loss -= q * l;
                     gc = -q * d;
                     uDotG += u * gc;
@@ -221,7 +219,7 @@ public static class CrossEntropyFromProbabilities
         public static double Prepare(in Batch<T, int> b, CrossEntropyFromProbabilitiesOptions o)
         {
             CheckPredictions(b.Input, b.Classes, o);
-            return Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, o.WeightSpan, b.SampleWeights, "labels");
+            return Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, o.WeightSpan, b.SampleWeights, "targets");
         }
 
         public static double Generic(in Batch<T, int> b, CrossEntropyFromProbabilitiesOptions o, double scale) =>

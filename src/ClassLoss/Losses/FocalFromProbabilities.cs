@@ -9,6 +9,9 @@ public sealed record FocalFromProbabilitiesOptions : LossOptions
     /// <summary>The defaults: γ = 2, α = 0.25, Keras's clip at ε = 1e-7, ignore index -100, mean.</summary>
     public static FocalFromProbabilitiesOptions Default { get; } = new();
 
+    /// <summary>The shared options this loss takes.</summary>
+    private protected override SharedOptions Takes => SharedOptions.IgnoreIndex | SharedOptions.TargetSumTolerance;
+
     private readonly double[]? _classAlpha;
 
     /// <summary>Focusing parameter γ ≥ 0 (default 2). γ = 0 gives α-weighted cross-entropy of probabilities.</summary>
@@ -24,8 +27,6 @@ public sealed record FocalFromProbabilitiesOptions : LossOptions
         init => _classAlpha = value is null ? null : [.. value];
     }
 
-    /// <summary>A class index that marks a row to skip (loss 0, gradient 0, not counted). Default -100.</summary>
-    public int IgnoreIndex { get; init; } = -100;
 
     /// <summary>Keras's <c>label_smoothing</c>: targets become <c>(1 - ε) y + ε / K</c>. In [0, 1); default 0.</summary>
     public double LabelSmoothing { get; init; }
@@ -35,10 +36,8 @@ public sealed record FocalFromProbabilitiesOptions : LossOptions
     public ProbabilityClamp Clamp { get; init; } = ProbabilityClamp.Keras;
 
     /// <summary>The ε of the Keras clip, in [1e-300, 0.5). Default 1e-7 (Keras's <c>epsilon()</c>).</summary>
-    public double Epsilon { get; init; } = 1e-7;
+    public double ClipEpsilon { get; init; } = 1e-7;
 
-    /// <summary>How far a row of probability targets may sum from 1 (default 1e-4); NaN skips the check.</summary>
-    public double TargetSumTolerance { get; init; } = 1e-4;
 
     /// <summary>How far a prediction row may sum from 1 (default 1e-4); NaN skips the check. Ignored with
     /// <see cref="Renormalize"/>.</summary>
@@ -50,7 +49,7 @@ public sealed record FocalFromProbabilitiesOptions : LossOptions
 
     internal ReadOnlySpan<double> ClassAlphaSpan => _classAlpha;
 
-    internal override void Validate(int classes)
+    private protected override void Validate(int classes)
     {
         if (_classAlpha is not null)
         {
@@ -60,9 +59,7 @@ public sealed record FocalFromProbabilitiesOptions : LossOptions
         Guard.Option(Gamma >= 0 && double.IsFinite(Gamma), nameof(Gamma), Gamma, "must be finite and >= 0");
         Guard.Option(Alpha >= 0 && double.IsFinite(Alpha), nameof(Alpha), Alpha, "must be finite and >= 0");
         Guard.Option(LabelSmoothing >= 0 && LabelSmoothing < 1, nameof(LabelSmoothing), LabelSmoothing, "must lie in [0, 1)");
-        Guard.Option(Enum.IsDefined(Clamp), nameof(Clamp), (double)Clamp, "is not a known clamp");
-        Guard.Option(Epsilon >= 1e-300 && Epsilon < 0.5, nameof(Epsilon), Epsilon, "must lie in [1e-300, 0.5)");
-        Guard.Option(double.IsNaN(TargetSumTolerance) || TargetSumTolerance >= 0, nameof(TargetSumTolerance), TargetSumTolerance, "must be >= 0 or NaN");
+        ClampedLog.CheckOptions(Clamp, ClipEpsilon);
         Guard.Option(double.IsNaN(PredictionSumTolerance) || PredictionSumTolerance >= 0, nameof(PredictionSumTolerance), PredictionSumTolerance, "must be >= 0 or NaN");
     }
 }
@@ -83,9 +80,9 @@ public sealed record FocalFromProbabilitiesOptions : LossOptions
 public static class FocalFromProbabilities
 {
     /// <summary>Focal loss of [N, K] probabilities against N class indices.</summary>
-    /// <param name="probabilities">Row-major [N, K] predicted probabilities, each in [0, 1], rows summing to 1 (or see
+    /// <param name="input">Row-major [N, K] predicted probabilities, each in [0, 1], rows summing to 1 (or see
     /// <see cref="FocalFromProbabilitiesOptions.Renormalize"/>).</param>
-    /// <param name="labels">N class indices in [0, K), or the ignore index.</param>
+    /// <param name="targets">N class indices in [0, K), or the ignore index.</param>
     /// <param name="classes">K.</param>
     /// <param name="options">γ, α, clip, smoothing, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂p (overwritten); empty to skip.</param>
@@ -94,15 +91,15 @@ public static class FocalFromProbabilities
     /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N, one per row): the
     /// gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<int> labels, int classes,
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
         FocalFromProbabilitiesOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new IndexTargets<T>(), Batch.Labels(probabilities, labels, classes, gradient, losses, nameof(probabilities)).WithWeights(sampleWeights, gradOutput),
+        LossDriver.Run(new IndexTargets<T>(), Batch.Labels(input, targets, classes, gradient, losses, nameof(input)).WithWeights(sampleWeights, gradOutput),
             options ?? FocalFromProbabilitiesOptions.Default);
 
     /// <summary>Focal loss of [N, K] probabilities against [N, K] probability targets.</summary>
-    /// <param name="probabilities">Row-major [N, K] predicted probabilities, each in [0, 1], rows summing to 1 (or see
+    /// <param name="input">Row-major [N, K] predicted probabilities, each in [0, 1], rows summing to 1 (or see
     /// <see cref="FocalFromProbabilitiesOptions.Renormalize"/>).</param>
     /// <param name="targets">Row-major [N, K] target probabilities, rows summing to 1.</param>
     /// <param name="classes">K.</param>
@@ -113,11 +110,11 @@ public static class FocalFromProbabilities
     /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N, one per row): the
     /// gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<T> targets, int classes,
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
         FocalFromProbabilitiesOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new ProbabilityTargets<T>(), Batch.Targets(probabilities, targets, classes, gradient, losses, LossesShape.Rows, nameof(probabilities)).WithWeights(sampleWeights, gradOutput),
+        LossDriver.Run(new ProbabilityTargets<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.Rows, nameof(input)).WithWeights(sampleWeights, gradOutput),
             options ?? FocalFromProbabilitiesOptions.Default);
 
     /// <summary>One row against the one-hot of <paramref name="label"/> (≥ 0) or the targets <paramref name="t"/>.</summary>
@@ -167,9 +164,9 @@ public static class FocalFromProbabilities
 
         bool keras = o.Clamp == ProbabilityClamp.KerasClip;
         double u = double.CreateTruncating(p[c]) / sum;
-        double l = ClampedLog.Log(u, o.Clamp, o.Epsilon, out double d);
-        bool inside = !keras || (u > o.Epsilon && u < 1 - o.Epsilon);
-        double q = 1 - (keras ? Math.Clamp(u, o.Epsilon, 1 - o.Epsilon) : u);
+        double l = ClampedLog.Log(u, o.Clamp, o.ClipEpsilon, out double d);
+        bool inside = !keras || (u > o.ClipEpsilon && u < 1 - o.ClipEpsilon);
+        double q = 1 - (keras ? Math.Clamp(u, o.ClipEpsilon, 1 - o.ClipEpsilon) : u);
         double f = o.Gamma == 0 ? 1.0 : Math.Pow(q, o.Gamma);
         // f' = -γ q^(γ-1); at q = 0 (γ > 0) its product with clog(1) = 0 is taken as its limit 0.
         double df = o.Gamma == 0 || !inside || q == 0 ? 0.0 : -o.Gamma * Math.Pow(q, o.Gamma - 1);
@@ -193,8 +190,8 @@ public static class FocalFromProbabilities
     {
         public static double Prepare(in Batch<T, int> b, FocalFromProbabilitiesOptions o)
         {
-            Guard.PredictionRows(b.Input, b.Classes, o.Renormalize, o.PredictionSumTolerance, "probabilities");
-            return Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "labels");
+            Guard.PredictionRows(b.Input, b.Classes, o.Renormalize, o.PredictionSumTolerance, "input");
+            return Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "targets");
         }
 
         public static double Generic(in Batch<T, int> b, FocalFromProbabilitiesOptions o, double scale) =>
@@ -207,7 +204,7 @@ public static class FocalFromProbabilities
     {
         public static double Prepare(in Batch<T, T> b, FocalFromProbabilitiesOptions o)
         {
-            Guard.PredictionRows(b.Input, b.Classes, o.Renormalize, o.PredictionSumTolerance, "probabilities");
+            Guard.PredictionRows(b.Input, b.Classes, o.Renormalize, o.PredictionSumTolerance, "input");
             return b.RowTotal;
         }
 

@@ -34,7 +34,7 @@ public sealed record GaussianNegativeLogLikelihoodOptions : LossOptions
     /// <summary>The variance's gradient where the variance is below the floor. Default <see cref="ClampedVarianceGradient.Zero"/>.</summary>
     public ClampedVarianceGradient ClampedGradient { get; init; } = ClampedVarianceGradient.Zero;
 
-    internal override void Validate(int classes)
+    private protected override void Validate(int classes)
     {
         Guard.Option(MinimumVariance > 0 && double.IsFinite(MinimumVariance), nameof(MinimumVariance), MinimumVariance, "must be finite and > 0");
         Guard.Option(SharedVariance >= 0 && double.IsFinite(SharedVariance), nameof(SharedVariance), SharedVariance, "must be finite and >= 0");

@@ -22,7 +22,7 @@ public sealed record KlDivergenceOptions : LossOptions
 
     internal override double OutputScale => InformationUnits.PerNat(Units);
 
-    internal override void Validate(int classes) => InformationUnits.PerNat(Units);
+    private protected override void Validate(int classes) => InformationUnits.PerNat(Units);
 }
 
 /// <summary>
@@ -45,22 +45,24 @@ public sealed record KlDivergenceOptions : LossOptions
 public static class KlDivergence
 {
     /// <summary>Evaluates KL(target ‖ exp(input)) element-wise over [N, K].</summary>
-    /// <param name="logProbabilities">Row-major [N, K] log-probabilities x of the model.</param>
+    /// <param name="input">Row-major [N, K] log-probabilities x of the model.</param>
     /// <param name="targets">Row-major [N, K] target probabilities (or log-probabilities with <see cref="KlDivergenceOptions.LogTarget"/>).</param>
     /// <param name="classes">K.</param>
     /// <param name="options">Target kind and reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
     /// <param name="losses">N row sums or N·K element losses (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
-    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="sampleWeights">N per-row weights or N·K per-element weights (finite, ≥ 0; PyTorch's <c>weight</c> of
+    /// shape [N, 1] or [N, K]), or empty for none: each loss and gradient entry is multiplied by its weight; the mean
+    /// divides by the counted weight, or with <see cref="SampleWeightedMean.BatchSize"/> by the unweighted count as
+    /// PyTorch's <c>weight</c> does (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
     /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> logProbabilities, ReadOnlySpan<T> targets, int classes,
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
         KlDivergenceOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T>(), Batch.Targets(logProbabilities, targets, classes, gradient, losses, LossesShape.RowsOrElements,
-            nameof(logProbabilities), lossesName: nameof(losses)).WithWeights(sampleWeights, gradOutput), options ?? KlDivergenceOptions.Default);
+        LossDriver.Run(new Kernel<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.RowsOrElements,
+            nameof(input), lossesName: nameof(losses)).WithWeights(sampleWeights, gradOutput), options ?? KlDivergenceOptions.Default);
 
     /// <summary>One element: <c>t (log t - x)</c> (0 for t = 0), derivative <c>-t</c>; the parameter says whether the target is given as <c>log t</c>.</summary>
     private readonly struct Element : IElementLoss<bool>
@@ -111,8 +113,9 @@ public sealed record EntropyOptions : LossOptions
     /// <summary>The defaults: mean over rows, sum tolerance 1e-4.</summary>
     public static EntropyOptions Default { get; } = new();
 
-    /// <summary>How far a probability row may sum from 1 (default 1e-4); NaN skips the check.</summary>
-    public double SumTolerance { get; init; } = 1e-4;
+    /// <summary>How far a row of input probabilities may sum from 1 (default 1e-4); NaN skips the check (values are
+    /// still checked to lie in [0, 1]). Not used from logits.</summary>
+    public double PredictionSumTolerance { get; init; } = 1e-4;
 
     /// <summary>The unit of the loss, its losses and its gradient: <see cref="InformationUnit.Nats"/> (default) or
     /// <see cref="InformationUnit.Bits"/> (everything divided by ln 2).</summary>
@@ -120,9 +123,9 @@ public sealed record EntropyOptions : LossOptions
 
     internal override double OutputScale => InformationUnits.PerNat(Units);
 
-    internal override void Validate(int classes)
+    private protected override void Validate(int classes)
     {
-        Guard.Option(double.IsNaN(SumTolerance) || SumTolerance >= 0, nameof(SumTolerance), SumTolerance, "must be >= 0 or NaN");
+        Guard.Option(double.IsNaN(PredictionSumTolerance) || PredictionSumTolerance >= 0, nameof(PredictionSumTolerance), PredictionSumTolerance, "must be >= 0 or NaN");
         InformationUnits.PerNat(Units);
     }
 }
@@ -139,24 +142,24 @@ public sealed record EntropyOptions : LossOptions
 public static class Entropy
 {
     /// <summary>Entropy of [N, K] probability rows (value only: <c>∂H/∂p = -(log p + 1)</c> is unbounded at 0).</summary>
-    /// <param name="probabilities">Row-major [N, K] probabilities, each in [0, 1], rows summing to 1 within the tolerance.</param>
+    /// <param name="input">Row-major [N, K] probabilities, each in [0, 1], rows summing to 1 within the tolerance.</param>
     /// <param name="classes">K.</param>
     /// <param name="options">Reduction, tolerance; null for the defaults.</param>
     /// <param name="rowEntropies">N buffer for each row's entropy (overwritten); empty to skip.</param>
-    public static LossResult OfProbabilities<T>(ReadOnlySpan<T> probabilities, int classes, EntropyOptions? options, Span<T> rowEntropies)
+    public static LossResult OfProbabilities<T>(ReadOnlySpan<T> input, int classes, EntropyOptions? options, Span<T> rowEntropies)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T, No>(), Batch.NoTargets(probabilities, classes, default, rowEntropies, nameof(probabilities), nameof(rowEntropies)),
+        LossDriver.Run(new Kernel<T, No>(), Batch.NoTargets(input, classes, default, rowEntropies, nameof(input), nameof(rowEntropies)),
             options ?? EntropyOptions.Default);
 
     /// <summary>Entropy of softmax([N, K] logits) with its gradient.</summary>
-    /// <param name="logits">Row-major [N, K] logits (<c>-∞</c> allowed for masked classes).</param>
+    /// <param name="input">Row-major [N, K] logits (<c>-∞</c> allowed for masked classes).</param>
     /// <param name="classes">K.</param>
     /// <param name="options">Reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced entropy)/∂z (overwritten); empty to skip.</param>
     /// <param name="rowEntropies">N buffer for each row's entropy (overwritten); empty to skip.</param>
-    public static LossResult FromLogits<T>(ReadOnlySpan<T> logits, int classes, EntropyOptions? options, Span<T> gradient, Span<T> rowEntropies)
+    public static LossResult FromLogits<T>(ReadOnlySpan<T> input, int classes, EntropyOptions? options, Span<T> gradient, Span<T> rowEntropies)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T, Yes>(), Batch.NoTargets(logits, classes, gradient, rowEntropies, nameof(logits), nameof(rowEntropies)),
+        LossDriver.Run(new Kernel<T, Yes>(), Batch.NoTargets(input, classes, gradient, rowEntropies, nameof(input), nameof(rowEntropies)),
             options ?? EntropyOptions.Default);
 
     /// <summary>One row's entropy: of the probabilities themselves, or (<typeparamref name="TLogits"/>) of softmax(z)
@@ -208,7 +211,7 @@ public static class Entropy
         {
             if (!TLogits.On)
             {
-                Guard.ProbabilityRows(b.Input, b.Classes, 0, o.SumTolerance, "probabilities");
+                Guard.ProbabilityRows(b.Input, b.Classes, 0, o.PredictionSumTolerance, "input");
             }
 
             return b.RowTotal;

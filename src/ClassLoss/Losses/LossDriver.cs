@@ -78,7 +78,7 @@ internal static class LossDriver
         where TKernel : struct, ILossKernel<T, TTarget, TOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
         where TOptions : LossOptions =>
-        typeof(T) == typeof(float) && TKernel.FusedCovers(batch, options);
+        typeof(T) == typeof(float) && batch.ElementWeights.IsEmpty && TKernel.FusedCovers(batch, options);
 
     private static LossResult Run<TKernel, T, TTarget, TOptions>(TKernel kernel, in Batch<T, TTarget> batch, TOptions options, bool allowFused)
         where TKernel : struct, ILossKernel<T, TTarget, TOptions>
@@ -91,12 +91,22 @@ internal static class LossDriver
         }
 
         _ = kernel;
-        options.Validate(batch.Classes);
+        options.ValidateFor(batch.Classes);
+        return RunPlain<TKernel, T, TTarget, TOptions>(batch, options, TKernel.Prepare(batch, options), batch.Rows, allowFused);
+    }
+
+    /// <summary>One kernel call and its reduction, the losses summed by the kernel in double: the unweighted call, and a
+    /// call whose per-element weights the kernel applies (<paramref name="denominator"/> and
+    /// <paramref name="batchRows"/> are then the weighted counts).</summary>
+    private static LossResult RunPlain<TKernel, T, TTarget, TOptions>(in Batch<T, TTarget> batch, TOptions options, double denominator,
+        double batchRows, bool allowFused)
+        where TKernel : struct, ILossKernel<T, TTarget, TOptions>
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TOptions : LossOptions
+    {
         double unit = options.OutputScale;
-        double denominator = TKernel.Prepare(batch, options);
-        double scale = Reducer.GradientScale(options.Reduction, options.WhenEmpty, denominator, batch.Rows) * unit;
-        double sum;
-        sum = RunKernel<TKernel, T, TTarget, TOptions>(batch, options, scale, allowFused);
+        double scale = Reducer.GradientScale(options.Reduction, options.WhenEmpty, denominator, batchRows) * unit;
+        double sum = RunKernel<TKernel, T, TTarget, TOptions>(batch, options, scale, allowFused);
 
         if (unit != 1.0)
         {
@@ -109,7 +119,7 @@ internal static class LossDriver
             }
         }
 
-        return Reducer.Result(options.Reduction, options.WhenEmpty, sum, denominator, batch.Rows);
+        return Reducer.Result(options.Reduction, options.WhenEmpty, sum, denominator, batch.Rows, batchRows);
     }
 
     /// <summary>The one rule for which path runs: float input whose options the fused kernel covers runs fused (its
@@ -147,19 +157,20 @@ internal static class LossDriver
         _ = kernel;
         int n = batch.Rows, k = batch.Classes;
         ReadOnlySpan<T> weights = batch.SampleWeights, upstream = batch.GradOutput;
-        CheckSampleWeights(weights, n);
+        // N·K weights, or N weights when K = 1 (the same thing), on an element-wise loss: the kernel applies them.
+        if (CheckSampleWeights(weights, n, k, TKernel.ElementsIndependent) || (k == 1 && !weights.IsEmpty && TKernel.ElementsIndependent))
+        {
+            return RunElementWeighted(kernel, batch, options, allowFused);
+        }
+
         bool upstreamPerElement = CheckGradOutput(upstream, n, k, options.Reduction, TKernel.ElementsIndependent);
-        options.Validate(k);
+        options.ValidateFor(k);
         double unit = options.OutputScale;
 
         bool byWeightSum = options.WeightedMean == SampleWeightedMean.WeightSum && !weights.IsEmpty;
         double denominator = byWeightSum ? TKernel.Prepare(batch, options) : TKernel.Prepare(batch.WithoutSampleWeights(), options);
         double rowTotal = byWeightSum ? batch.RowTotal : n;
-        double scale = options.Reduction switch
-        {
-            Reduction.BatchMean => 1.0 / rowTotal,
-            _ => Reducer.GradientScale(options.Reduction, options.WhenEmpty, denominator, n),
-        } * unit;
+        double scale = Reducer.GradientScale(options.Reduction, options.WhenEmpty, denominator, rowTotal) * unit;
 
         bool perElement = batch.PerElementLosses;
         int width = perElement ? k : 1;
@@ -177,18 +188,24 @@ internal static class LossDriver
                 Span<T> row = losses.Slice(i * width, width);
                 for (int c = 0; c < width; c++)
                 {
-                    double loss = double.CreateTruncating(row[c]) * unit * w;
+                    // A zero weight drops the row, as a zero class weight drops it (never 0 · ∞ = NaN).
+                    double loss = w == 0 ? 0 : double.CreateTruncating(row[c]) * unit * w;
                     row[c] = T.CreateTruncating(loss);
                     sum += loss;
+                }
+
+                if (w == 0)
+                {
+                    batch.GradientRow(i).Clear();
+                    ClearSecondGradient(batch, i);
+                    continue;
                 }
 
                 ScaleGradient(batch.GradientRow(i), weights.IsEmpty ? T.One : weights[i], upstream, i, k, upstreamPerElement);
                 ScaleSecondGradient(batch, i, weights.IsEmpty ? T.One : weights[i], upstream, upstreamPerElement);
             }
 
-            double value = options.Reduction == Reduction.BatchMean
-                ? sum / rowTotal
-                : Reducer.Result(options.Reduction, options.WhenEmpty, sum, denominator, n).Value;
+            double value = Reducer.Result(options.Reduction, options.WhenEmpty, sum, denominator, n, rowTotal).Value;
             return new LossResult(value, sum, options.Reduction == Reduction.BatchMean ? rowTotal : denominator, n);
         }
         finally
@@ -198,6 +215,42 @@ internal static class LossDriver
                 ArrayPool<T>.Shared.Return(rented);
             }
         }
+    }
+
+    /// <summary>
+    /// N·K sample weights on an element-wise loss (PyTorch's BCE <c>weight</c> of shape [N, K]): the generic kernel
+    /// weights each element's loss and gradient in double (a zero weight drops the element), so the sum is as exact as
+    /// an unweighted call's. Every element counts alike, so the weighted mean's count is the unweighted one times the
+    /// mean weight (<c>D · Σ w / (N K)</c>, BatchMean's rows <c>Σ w / K</c>), or the unweighted one with
+    /// <see cref="SampleWeightedMean.BatchSize"/>. An upstream gradient (Reduction.None) is then applied as for row weights.
+    /// </summary>
+    private static LossResult RunElementWeighted<TKernel, T, TTarget, TOptions>(TKernel kernel, in Batch<T, TTarget> batch, TOptions options, bool allowFused)
+        where TKernel : struct, ILossKernel<T, TTarget, TOptions>
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TOptions : LossOptions
+    {
+        var inner = batch.WithElementWeights(batch.SampleWeights);
+        if (!inner.GradOutput.IsEmpty)
+        {
+            return RunWeighted(kernel, inner, options, allowFused);
+        }
+
+        options.ValidateFor(batch.Classes);
+        double cells = batch.Rows * (double)batch.Classes;
+        double unweighted = TKernel.Prepare(batch.WithoutSampleWeights(), options);
+        double total = options.WeightedMean == SampleWeightedMean.WeightSum ? SumInOrder(inner.ElementWeights) : cells;
+        return RunPlain<TKernel, T, TTarget, TOptions>(inner, options, unweighted * total / cells, total / batch.Classes, allowFused);
+    }
+
+    private static double SumInOrder<T>(ReadOnlySpan<T> values) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double total = 0;
+        foreach (T v in values)
+        {
+            total += double.CreateTruncating(v);
+        }
+
+        return total;
     }
 
     /// <summary>Row <paramref name="i"/>'s gradient times <c>s_i</c> and the upstream gradient (row's or element's), vectorised
@@ -254,29 +307,56 @@ internal static class LossDriver
         }
     }
 
-    /// <summary>Sample weights: N entries (or none), each finite and ≥ 0.</summary>
-    private static void CheckSampleWeights<T>(ReadOnlySpan<T> weights, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Row <paramref name="i"/>'s part of the second input's gradient set to 0 (a row of zero weight).</summary>
+    private static void ClearSecondGradient<T, TTarget>(in Batch<T, TTarget> batch, int i)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Span<T> second = batch.SecondGradient;
+        int k = batch.Classes;
+        if (second.Length == batch.Rows * k)
+        {
+            second.Slice(i * k, k).Clear();
+        }
+        else if (!second.IsEmpty)
+        {
+            second[i] = T.Zero;
+        }
+    }
+
+    /// <summary>Sample weights: N entries (or none) or, for a loss whose elements are independent, N·K (one per element:
+    /// PyTorch's BCE <c>weight</c> of shape [N, K]); each finite and ≥ 0. Returns true for per element.</summary>
+    private static bool CheckSampleWeights<T>(ReadOnlySpan<T> weights, int n, int k, bool elementsIndependent)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (weights.IsEmpty)
         {
-            return;
+            return false;
         }
 
-        if (weights.Length != n)
+        bool perElement = weights.Length == n * k && weights.Length != n;
+        if (weights.Length != n && !(perElement && elementsIndependent))
         {
             throw new ArgumentException(
-                string.Create(CultureInfo.InvariantCulture, $"sampleWeights has length {weights.Length}; expected {n} (one per row) or 0 for none."), "sampleWeights");
+                elementsIndependent
+                    ? string.Create(CultureInfo.InvariantCulture, $"sampleWeights has length {weights.Length}; expected {n} (one per row), {n * k} (one per element) or 0 for none.")
+                    : string.Create(CultureInfo.InvariantCulture, $"sampleWeights has length {weights.Length}; expected {n} (one per row) or 0 for none."),
+                "sampleWeights");
         }
 
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < weights.Length; i++)
         {
             double w = double.CreateTruncating(weights[i]);
             if (!(w >= 0) || !double.IsFinite(w))
             {
                 throw new ArgumentException(
-                    string.Create(CultureInfo.InvariantCulture, $"sampleWeights[{i}] is {w}; a sample weight must be finite and >= 0."), "sampleWeights");
+                    perElement
+                        ? string.Create(CultureInfo.InvariantCulture, $"sampleWeights row {i / k}, column {i % k} is {w}; a sample weight must be finite and >= 0.")
+                        : string.Create(CultureInfo.InvariantCulture, $"sampleWeights[{i}] is {w}; a sample weight must be finite and >= 0."),
+                    "sampleWeights");
             }
         }
+
+        return perElement;
     }
 
     /// <summary>The upstream gradient: only with <see cref="Reduction.None"/>; N entries (per row) or, for a loss whose

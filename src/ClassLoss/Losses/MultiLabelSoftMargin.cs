@@ -9,24 +9,8 @@ public sealed record MultiLabelSoftMarginOptions : LossOptions
     /// <summary>The defaults: no class weights, mean over the N rows.</summary>
     public static MultiLabelSoftMarginOptions Default { get; } = new();
 
-    private readonly double[]? _classWeights;
-
-    /// <summary>Per-class weights w (length K, finite, ≥ 0; torch's <c>weight</c>); null for ones. Copied when set.</summary>
-    public IReadOnlyList<double>? ClassWeights
-    {
-        get => _classWeights;
-        init => _classWeights = value is null ? null : [.. value];
-    }
-
-    internal ReadOnlySpan<double> WeightSpan => _classWeights;
-
-    internal override void Validate(int classes)
-    {
-        if (_classWeights is not null)
-        {
-            Guard.ClassWeights(_classWeights, classes, nameof(ClassWeights));
-        }
-    }
+    /// <summary>Takes <see cref="LossOptions.ClassWeights"/> (torch's <c>weight</c>, per class).</summary>
+    private protected override SharedOptions Takes => SharedOptions.ClassWeights;
 }
 
 /// <summary>
@@ -46,22 +30,24 @@ public sealed record MultiLabelSoftMarginOptions : LossOptions
 public static class MultiLabelSoftMargin
 {
     /// <summary>Multi-label soft-margin loss of [N, K] logits against [N, K] targets in [0, 1].</summary>
-    /// <param name="logits">Row-major [N, K] logits x.</param>
+    /// <param name="input">Row-major [N, K] logits x.</param>
     /// <param name="targets">Row-major [N, K] targets y in [0, 1] (multi-hot or soft).</param>
     /// <param name="classes">K.</param>
     /// <param name="options">Class weights and reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
     /// <param name="losses">N row losses or N·K element terms (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
-    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="sampleWeights">N per-row weights or N·K per-element weights (finite, ≥ 0; PyTorch's <c>weight</c> of
+    /// shape [N, 1] or [N, K]), or empty for none: each loss and gradient entry is multiplied by its weight; the mean
+    /// divides by the counted weight, or with <see cref="SampleWeightedMean.BatchSize"/> by the unweighted count as
+    /// PyTorch's <c>weight</c> does (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
     /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
         MultiLabelSoftMarginOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T>(), Batch.Targets(logits, targets, classes, gradient, losses, LossesShape.RowsOrElements,
-            nameof(logits), lossesName: nameof(losses)).WithWeights(sampleWeights, gradOutput), options ?? MultiLabelSoftMarginOptions.Default);
+        LossDriver.Run(new Kernel<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.RowsOrElements,
+            nameof(input), lossesName: nameof(losses)).WithWeights(sampleWeights, gradOutput), options ?? MultiLabelSoftMarginOptions.Default);
 
     /// <summary>Generic only: the binary cross-entropy element with column weights <c>w_c / K</c>; the mean divides by N.</summary>
     private readonly struct Kernel<T> : ILossKernel<T, T, MultiLabelSoftMarginOptions>

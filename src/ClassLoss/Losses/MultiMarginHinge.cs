@@ -9,30 +9,19 @@ public sealed record MultiMarginHingeOptions : LossOptions
     /// <summary>The defaults: p = 1, margin 1, no weights, mean over rows (PyTorch).</summary>
     public static MultiMarginHingeOptions Default { get; } = new();
 
-    private readonly double[]? _classWeights;
-
     /// <summary>The exponent p: 1 (hinge) or 2 (squared hinge). Default 1.</summary>
     public int Power { get; init; } = 1;
 
     /// <summary>The margin, finite. Default 1.</summary>
     public double Margin { get; init; } = 1.0;
 
-    /// <summary>Per-class weights w (length K, finite, ≥ 0), applied as <c>w_y</c> to row y's terms; null for ones.</summary>
-    public IReadOnlyList<double>? ClassWeights
+    /// <summary>Takes <see cref="LossOptions.ClassWeights"/>, applied as <c>w_y</c> to row y's terms.</summary>
+    private protected override SharedOptions Takes => SharedOptions.ClassWeights;
+
+    internal double WeightOf(int c) => WeightSpan.IsEmpty ? 1.0 : WeightSpan[c];
+
+    private protected override void Validate(int classes)
     {
-        get => _classWeights;
-        init => _classWeights = value is null ? null : [.. value];
-    }
-
-    internal double WeightOf(int c) => _classWeights is null ? 1.0 : _classWeights[c];
-
-    internal override void Validate(int classes)
-    {
-        if (_classWeights is not null)
-        {
-            Guard.ClassWeights(_classWeights, classes, nameof(ClassWeights));
-        }
-
         Guard.Option(Power is 1 or 2, nameof(Power), Power, "must be 1 or 2");
         Guard.Option(double.IsFinite(Margin), nameof(Margin), Margin, "must be finite");
     }
@@ -48,8 +37,8 @@ public sealed record MultiMarginHingeOptions : LossOptions
 public static class MultiMarginHinge
 {
     /// <summary>Multi-margin loss with class-index targets.</summary>
-    /// <param name="scores">Row-major [N, K] scores x.</param>
-    /// <param name="labels">N class indices in [0, K).</param>
+    /// <param name="input">Row-major [N, K] scores x.</param>
+    /// <param name="targets">N class indices in [0, K).</param>
     /// <param name="classes">K.</param>
     /// <param name="options">p, margin, weights, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
@@ -58,11 +47,11 @@ public static class MultiMarginHinge
     /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
     /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> scores, ReadOnlySpan<int> labels, int classes,
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
         MultiMarginHingeOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T>(), Batch.Labels(scores, labels, classes, gradient, losses, nameof(scores)).WithWeights(sampleWeights, gradOutput),
+        LossDriver.Run(new Kernel<T>(), Batch.Labels(input, targets, classes, gradient, losses, nameof(input)).WithWeights(sampleWeights, gradOutput),
             options ?? MultiMarginHingeOptions.Default);
 
     /// <summary>One row: <c>w_y Σ_{i≠y} max(0, m - x_y + x_i)^p / K</c> and its subgradient.</summary>
@@ -113,7 +102,7 @@ public static class MultiMarginHinge
     {
         public static double Prepare(in Batch<T, int> b, MultiMarginHingeOptions o)
         {
-            Guard.Labels(b.Targets, b.Classes, ignoreIndex: null, default, "labels");
+            Guard.Labels(b.Targets, b.Classes, ignoreIndex: null, default, "targets");
             return b.RowTotal;
         }
 

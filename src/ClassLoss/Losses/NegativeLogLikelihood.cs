@@ -4,10 +4,13 @@ using ClassLoss.Validation;
 namespace ClassLoss.Losses;
 
 /// <summary>Options of <see cref="NegativeLogLikelihood"/> (PyTorch's <c>NLLLoss</c> semantics by default).</summary>
-public sealed record NegativeLogLikelihoodOptions : ClassWeightedOptions
+public sealed record NegativeLogLikelihoodOptions : LossOptions
 {
     /// <summary>The defaults: no weights, ignore index -100, mean reduction.</summary>
     public static NegativeLogLikelihoodOptions Default { get; } = new();
+
+    /// <summary>The shared options this loss takes.</summary>
+    private protected override SharedOptions Takes => SharedOptions.ClassWeights | SharedOptions.IgnoreIndex;
 }
 
 /// <summary>
@@ -26,8 +29,8 @@ public sealed record NegativeLogLikelihoodOptions : ClassWeightedOptions
 public static class NegativeLogLikelihood
 {
     /// <summary>Evaluates the NLL of [N, K] log-probabilities against N class indices.</summary>
-    /// <param name="logProbabilities">Row-major [N, K] log-probabilities (typically a log-softmax).</param>
-    /// <param name="labels">N class indices in [0, K), or the ignore index.</param>
+    /// <param name="input">Row-major [N, K] log-probabilities (typically a log-softmax).</param>
+    /// <param name="targets">N class indices in [0, K), or the ignore index.</param>
     /// <param name="classes">K.</param>
     /// <param name="options">Weights, ignore index, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂logp (overwritten); empty to skip.</param>
@@ -36,11 +39,11 @@ public static class NegativeLogLikelihood
     /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
     /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> logProbabilities, ReadOnlySpan<int> labels, int classes,
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
         NegativeLogLikelihoodOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T>(), Batch.Labels(logProbabilities, labels, classes, gradient, losses, nameof(logProbabilities)).WithWeights(sampleWeights, gradOutput),
+        LossDriver.Run(new Kernel<T>(), Batch.Labels(input, targets, classes, gradient, losses, nameof(input)).WithWeights(sampleWeights, gradOutput),
             options ?? NegativeLogLikelihoodOptions.Default);
 
     /// <summary>One row: <c>-w_y logp_y</c>; the gradient row is <c>-w_y</c> at y and 0 elsewhere.</summary>
@@ -65,7 +68,7 @@ public static class NegativeLogLikelihood
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public static double Prepare(in Batch<T, int> b, NegativeLogLikelihoodOptions o) =>
-            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, o.WeightSpan, b.SampleWeights, "labels");
+            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, o.WeightSpan, b.SampleWeights, "targets");
 
         public static double Generic(in Batch<T, int> b, NegativeLogLikelihoodOptions o, double scale) =>
             RowwiseKernel.Labels<T, Row, NegativeLogLikelihoodOptions>(b, o.IgnoreIndex, o, scale);

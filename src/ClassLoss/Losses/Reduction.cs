@@ -1,3 +1,5 @@
+using ClassLoss.Validation;
+
 namespace ClassLoss.Losses;
 
 /// <summary>How per-row (or per-element) losses are combined into one number.</summary>
@@ -53,9 +55,29 @@ public enum SampleWeightedMean
     BatchSize,
 }
 
-/// <summary>Options every loss shares: the reduction, the empty-mean policy, the weighted mean and the threads.</summary>
+/// <summary>The options of <see cref="LossOptions"/> that only some losses take; a loss refuses the ones it does not.</summary>
+[Flags]
+internal enum SharedOptions
+{
+    None = 0,
+    ClassWeights = 1,
+    IgnoreIndex = 2,
+    TargetSumTolerance = 4,
+}
+
+/// <summary>
+/// Options every loss shares, validated once here: the reduction and its weighted-mean denominator, the empty-mean
+/// policy, the threads, and three that only some losses take: <see cref="ClassWeights"/>, <see cref="IgnoreIndex"/> and
+/// <see cref="TargetSumTolerance"/>. Each loss's options type (named after the loss: <c>SoftmaxCrossEntropyOptions</c>
+/// for <c>SoftmaxCrossEntropy</c>) derives from it; setting one of the three on a loss that does not take it is an
+/// <see cref="ArgumentException"/> naming the option and the loss, never silently ignored.
+/// </summary>
 public abstract record LossOptions
 {
+    private readonly double[]? _classWeights;
+    private readonly int? _ignoreIndex;
+    private readonly double? _targetSumTolerance;
+
     /// <summary>What the mean divides by when sample weights are given: the weights' sum (PyTorch, scikit-learn; the
     /// default) or the unweighted count (Keras). No effect without sample weights.</summary>
     public SampleWeightedMean WeightedMean { get; init; } = SampleWeightedMean.WeightSum;
@@ -63,8 +85,41 @@ public abstract record LossOptions
     /// <summary>How row losses are combined. Default <see cref="Reduction.Mean"/> (PyTorch's default).</summary>
     public Reduction Reduction { get; init; } = Reduction.Mean;
 
-    /// <summary>What a mean over zero weight gives. Default <see cref="EmptyMean.Zero"/> (Optax's convention).</summary>
+    /// <summary>What a mean over zero weight gives. Default <see cref="EmptyMean.Zero"/>, the one place ClassLoss departs
+    /// from PyTorch by default (docs/conventions.md says why).</summary>
     public EmptyMean WhenEmpty { get; init; } = EmptyMean.Zero;
+
+    /// <summary>
+    /// Per-class weights <c>w_c</c> (length K, finite, non-negative): PyTorch's <c>weight=</c> (per class for the
+    /// softmax losses, per column for the binary ones). Null (the default) means all ones. Copied when set, so later
+    /// changes to the caller's array do not leak in. Only the losses that document it take it.
+    /// </summary>
+    public IReadOnlyList<double>? ClassWeights
+    {
+        get => _classWeights;
+        init => _classWeights = value is null ? null : [.. value];
+    }
+
+    /// <summary>
+    /// A class index that marks a row to skip (loss 0, gradient 0, not counted by the mean; class-index targets only).
+    /// Default -100, as PyTorch. Only the losses with class-index targets take it.
+    /// </summary>
+    public int IgnoreIndex
+    {
+        get => _ignoreIndex ?? -100;
+        init => _ignoreIndex = value;
+    }
+
+    /// <summary>
+    /// How far a row of probability targets may sum from 1 before it is rejected (default 1e-4, loose enough for
+    /// float32 targets); <see cref="double.NaN"/> skips the sum check (values are still checked to lie in [0, 1]).
+    /// Only the losses whose probability targets are distributions over the K classes take it.
+    /// </summary>
+    public double TargetSumTolerance
+    {
+        get => _targetSumTolerance ?? 1e-4;
+        init => _targetSumTolerance = value;
+    }
 
     /// <summary>
     /// Upper bound on the threads a fused float kernel may use for one call (default 1: the calling thread only,
@@ -85,6 +140,13 @@ public abstract record LossOptions
 
     private readonly int _maxDegreeOfParallelism = 1;
 
+    /// <summary>The class weights as a span (empty when none were given).</summary>
+    internal ReadOnlySpan<double> WeightSpan => _classWeights;
+
+    /// <summary>Which of <see cref="ClassWeights"/>, <see cref="IgnoreIndex"/> and <see cref="TargetSumTolerance"/> the
+    /// loss takes (none by default).</summary>
+    private protected virtual SharedOptions Takes => SharedOptions.None;
+
     /// <summary>
     /// The factor the driver applies to the loss value, the per-row or per-element losses and the gradient after the
     /// kernel ran in nats (1 by default; 1 / ln 2 for an information loss reported in bits): the kernels, fused or
@@ -92,9 +154,40 @@ public abstract record LossOptions
     /// </summary>
     internal virtual double OutputScale => 1.0;
 
-    /// <summary>Checks the options against the batch's class count K, throwing an <see cref="ArgumentException"/>
-    /// that names the option; the loss driver calls it before anything reads the data. Nothing to check by default.</summary>
-    internal virtual void Validate(int classes)
+    /// <summary>Checks the shared options, then the loss's own (<see cref="Validate"/>), against the batch's class count
+    /// K, throwing an <see cref="ArgumentException"/> that names the option; the loss driver calls it before anything
+    /// reads the data.</summary>
+    internal void ValidateFor(int classes)
     {
+        SharedOptions takes = Takes;
+        Refuse(_classWeights is not null, SharedOptions.ClassWeights, takes, nameof(ClassWeights));
+        Refuse(_ignoreIndex is not null, SharedOptions.IgnoreIndex, takes, nameof(IgnoreIndex));
+        Refuse(_targetSumTolerance is not null, SharedOptions.TargetSumTolerance, takes, nameof(TargetSumTolerance));
+        if (_classWeights is not null)
+        {
+            Guard.ClassWeights(_classWeights, classes, nameof(ClassWeights));
+        }
+
+        double tolerance = TargetSumTolerance;
+        Guard.Option(double.IsNaN(tolerance) || tolerance >= 0, nameof(TargetSumTolerance), tolerance, "must be >= 0 or NaN");
+        Guard.Option(Enum.IsDefined(Reduction), nameof(Reduction), (double)Reduction, "is not a known reduction");
+        Guard.Option(Enum.IsDefined(WhenEmpty), nameof(WhenEmpty), (double)WhenEmpty, "is not a known empty-mean policy");
+        Guard.Option(Enum.IsDefined(WeightedMean), nameof(WeightedMean), (double)WeightedMean, "is not a known weighted mean");
+        Validate(classes);
+    }
+
+    /// <summary>Checks the loss's own options against K; nothing to check by default.</summary>
+    private protected virtual void Validate(int classes)
+    {
+    }
+
+    private void Refuse(bool isSet, SharedOptions option, SharedOptions takes, string name)
+    {
+        if (isSet && (takes & option) == 0)
+        {
+            string loss = GetType().Name;
+            loss = loss.EndsWith("Options", StringComparison.Ordinal) ? loss[..^"Options".Length] : loss;
+            throw new ArgumentException($"{name} is set, but {loss} does not take it; leave it unset.", name);
+        }
     }
 }

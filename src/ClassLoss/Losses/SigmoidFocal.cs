@@ -13,13 +13,14 @@ public sealed record SigmoidFocalOptions : LossOptions
     public double Gamma { get; init; } = 2.0;
 
     /// <summary>
-    /// Balancing weight α of the positive class: <c>α_t = α t + (1 - α)(1 - t)</c>. Must lie in [0, 1]; a negative
-    /// value disables the weighting (torchvision's <c>alpha=-1</c>). Default 0.25 (torchvision and Keras).
+    /// Balancing weight α of the positive class: <c>α_t = α t + (1 - α)(1 - t)</c>, in [0, 1]. Default 0.25 (torchvision
+    /// and Keras). To turn it off (torchvision's <c>alpha=-1</c>), set <see cref="ApplyClassBalancing"/> to false: that
+    /// is the one switch.
     /// </summary>
     public double Alpha { get; init; } = 0.25;
 
     /// <summary>
-    /// Whether α is applied. True (default) is torchvision's convention (α applied unless negative); false is Keras's
+    /// Whether α is applied. True (default) is torchvision's convention; false is torchvision's <c>alpha=-1</c> and Keras's
     /// <c>BinaryFocalCrossentropy(apply_class_balancing=False)</c> default, where α is ignored. Keras's
     /// <c>apply_class_balancing=True</c> is this option true with the same α.
     /// </summary>
@@ -29,13 +30,13 @@ public sealed record SigmoidFocalOptions : LossOptions
     /// before the focal terms (and α_t). In [0, 1); default 0. Runs on the generic kernel.</summary>
     public double LabelSmoothing { get; init; }
 
-    internal bool UsesAlpha => ApplyClassBalancing && Alpha >= 0;
+    internal bool UsesAlpha => ApplyClassBalancing;
 
-    internal override void Validate(int classes)
+    private protected override void Validate(int classes)
     {
         Guard.Option(Gamma >= 0 && double.IsFinite(Gamma), nameof(Gamma), Gamma, "must be finite and >= 0");
         Guard.Option(LabelSmoothing >= 0 && LabelSmoothing < 1, nameof(LabelSmoothing), LabelSmoothing, "must lie in [0, 1)");
-        Guard.Option(!double.IsNaN(Alpha) && Alpha <= 1, nameof(Alpha), Alpha, "must be <= 1 (negative disables it)");
+        Guard.Option(Alpha >= 0 && Alpha <= 1, nameof(Alpha), Alpha, "must lie in [0, 1] (for torchvision's alpha=-1, set ApplyClassBalancing = false)");
     }
 }
 
@@ -59,21 +60,23 @@ public sealed record SigmoidFocalOptions : LossOptions
 public static class SigmoidFocal
 {
     /// <summary>Sigmoid focal loss of [N, K] logits against [N, K] targets in [0, 1].</summary>
-    /// <param name="logits">Row-major [N, K] logits x.</param>
+    /// <param name="input">Row-major [N, K] logits x.</param>
     /// <param name="targets">Row-major [N, K] targets t in [0, 1] (binary, multi-hot or soft).</param>
     /// <param name="classes">K.</param>
     /// <param name="options">γ, α, class balancing, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer that receives ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
-    /// <param name="losses">N buffer that receives each row's summed element losses (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
-    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="losses">N row sums or N·K element losses (torchvision's <c>reduction='none'</c>), overwritten; empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights or N·K per-element weights (finite, ≥ 0; PyTorch's <c>weight</c> of
+    /// shape [N, 1] or [N, K]), or empty for none: each loss and gradient entry is multiplied by its weight; the mean
+    /// divides by the counted weight, or with <see cref="SampleWeightedMean.BatchSize"/> by the unweighted count as
+    /// PyTorch's <c>weight</c> does (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
     /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
         SigmoidFocalOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T>(), Batch.Targets(logits, targets, classes, gradient, losses, LossesShape.Rows, nameof(logits)).WithWeights(sampleWeights, gradOutput),
+        LossDriver.Run(new Kernel<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.RowsOrElements, nameof(input)).WithWeights(sampleWeights, gradOutput),
             options ?? SigmoidFocalOptions.Default);
 
     /// <summary>Every option on both paths; the mean divides by N·K.</summary>
@@ -90,7 +93,7 @@ public static class SigmoidFocal
         public static double Generic(in Batch<T, T> b, SigmoidFocalOptions o, double scale) =>
             SigmoidFocalKernel.Generic(b, o.Gamma, o.UsesAlpha, o.Alpha, scale, o.LabelSmoothing);
 
-        public static bool FusedCovers(in Batch<T, T> b, SigmoidFocalOptions o) => o.LabelSmoothing == 0;
+        public static bool FusedCovers(in Batch<T, T> b, SigmoidFocalOptions o) => o.LabelSmoothing == 0 && !b.PerElementLosses;
 
         public static double Fused(in Batch<T, T> b, SigmoidFocalOptions o, double scale, out int checkFrom) =>
             SigmoidFocalKernel.Fused(FloatSpan.Of(b.Input), FloatSpan.Of(b.Targets), b.Classes, o.Gamma, o.UsesAlpha, o.Alpha, scale,

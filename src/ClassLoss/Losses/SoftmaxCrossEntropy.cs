@@ -23,8 +23,8 @@ namespace ClassLoss.Losses;
 public static class SoftmaxCrossEntropy
 {
     /// <summary>Cross-entropy from logits with class-index targets.</summary>
-    /// <param name="logits">Row-major [N, K] logits z.</param>
-    /// <param name="labels">N class indices in [0, K), or <see cref="ClassWeightedOptions.IgnoreIndex"/>.</param>
+    /// <param name="input">Row-major [N, K] logits z.</param>
+    /// <param name="targets">N class indices in [0, K), or <see cref="LossOptions.IgnoreIndex"/>.</param>
     /// <param name="classes">K.</param>
     /// <param name="options">Weights, ignore index, smoothing, temperature, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer that receives ∂(reduced loss)/∂z (overwritten); empty to skip the gradient.</param>
@@ -33,21 +33,21 @@ public static class SoftmaxCrossEntropy
     /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
     /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int classes,
-        CrossEntropyOptions? options, Span<T> gradient, Span<T> losses,
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
+        SoftmaxCrossEntropyOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new IndexTargets<T>(), Batch.Labels(logits, labels, classes, gradient, losses, nameof(logits)).WithWeights(sampleWeights, gradOutput),
-            options ?? CrossEntropyOptions.Default);
+        LossDriver.Run(new IndexTargets<T>(), Batch.Labels(input, targets, classes, gradient, losses, nameof(input)).WithWeights(sampleWeights, gradOutput),
+            options ?? SoftmaxCrossEntropyOptions.Default);
 
     /// <summary>The class-index overload on the generic (double arithmetic) kernel, whatever the input type (tests compare the paths).</summary>
-    internal static LossResult EvaluateGeneric<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int classes,
-        CrossEntropyOptions o, Span<T> gradient, Span<T> rowLosses)
+    internal static LossResult EvaluateGeneric<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
+        SoftmaxCrossEntropyOptions o, Span<T> gradient, Span<T> rowLosses)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.RunGeneric(new IndexTargets<T>(), Batch.Labels(logits, labels, classes, gradient, rowLosses, nameof(logits)), o);
+        LossDriver.RunGeneric(new IndexTargets<T>(), Batch.Labels(input, targets, classes, gradient, rowLosses, nameof(input)), o);
 
     /// <summary>Cross-entropy from logits with probability (soft) targets.</summary>
-    /// <param name="logits">Row-major [N, K] logits z.</param>
+    /// <param name="input">Row-major [N, K] logits z.</param>
     /// <param name="targets">Row-major [N, K] target probabilities t: each in [0, 1], each row summing to 1.</param>
     /// <param name="classes">K.</param>
     /// <param name="options">Weights, smoothing, temperature, reduction; the ignore index does not apply here.</param>
@@ -60,32 +60,32 @@ public static class SoftmaxCrossEntropy
     /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
     /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
-        CrossEntropyOptions? options, Span<T> gradient, Span<T> losses,
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
+        SoftmaxCrossEntropyOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new ProbabilityTargets<T>(), Batch.Targets(logits, targets, classes, gradient, losses, LossesShape.Rows, nameof(logits)).WithWeights(sampleWeights, gradOutput),
-            options ?? CrossEntropyOptions.Default);
+        LossDriver.Run(new ProbabilityTargets<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.Rows, nameof(input)).WithWeights(sampleWeights, gradOutput),
+            options ?? SoftmaxCrossEntropyOptions.Default);
 
     /// <summary>The probability-target overload on the generic (double arithmetic) kernel (tests compare the paths).</summary>
-    internal static LossResult EvaluateGeneric<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
-        CrossEntropyOptions o, Span<T> gradient, Span<T> rowLosses)
+    internal static LossResult EvaluateGeneric<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
+        SoftmaxCrossEntropyOptions o, Span<T> gradient, Span<T> rowLosses)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.RunGeneric(new ProbabilityTargets<T>(), Batch.Targets(logits, targets, classes, gradient, rowLosses, LossesShape.Rows, nameof(logits)), o);
+        LossDriver.RunGeneric(new ProbabilityTargets<T>(), Batch.Targets(input, targets, classes, gradient, rowLosses, LossesShape.Rows, nameof(input)), o);
 
     /// <summary>Class-index targets: <see cref="CrossEntropyIndexKernel"/>; the mean divides by the weight of the counted rows.</summary>
-    private readonly struct IndexTargets<T> : ILossKernel<T, int, CrossEntropyOptions>
+    private readonly struct IndexTargets<T> : ILossKernel<T, int, SoftmaxCrossEntropyOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, int> b, CrossEntropyOptions o) =>
-            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, o.WeightSpan, b.SampleWeights, "labels");
+        public static double Prepare(in Batch<T, int> b, SoftmaxCrossEntropyOptions o) =>
+            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, o.WeightSpan, b.SampleWeights, "targets");
 
-        public static double Generic(in Batch<T, int> b, CrossEntropyOptions o, double scale) =>
+        public static double Generic(in Batch<T, int> b, SoftmaxCrossEntropyOptions o, double scale) =>
             CrossEntropyIndexKernel.Generic(b, o.WeightSpan, o.LabelSmoothing, o.Temperature, o.IgnoreIndex, scale);
 
-        public static bool FusedCovers(in Batch<T, int> b, CrossEntropyOptions o) => CrossEntropyIndexKernel.Covers(o.WeightSpan, o.LabelSmoothing);
+        public static bool FusedCovers(in Batch<T, int> b, SoftmaxCrossEntropyOptions o) => CrossEntropyIndexKernel.Covers(o.WeightSpan, o.LabelSmoothing);
 
-        public static double Fused(in Batch<T, int> b, CrossEntropyOptions o, double scale, out int checkFrom)
+        public static double Fused(in Batch<T, int> b, SoftmaxCrossEntropyOptions o, double scale, out int checkFrom)
         {
             checkFrom = b.Rows;
             return CrossEntropyIndexKernel.Fused(FloatSpan.Of(b.Input), b.Targets, b.Classes, o.WeightSpan, o.LabelSmoothing,
@@ -94,20 +94,20 @@ public static class SoftmaxCrossEntropy
     }
 
     /// <summary>Probability targets: <see cref="CrossEntropySoftKernel"/>; the mean divides by N.</summary>
-    private readonly struct ProbabilityTargets<T> : ILossKernel<T, T, CrossEntropyOptions>
+    private readonly struct ProbabilityTargets<T> : ILossKernel<T, T, SoftmaxCrossEntropyOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, T> b, CrossEntropyOptions o) => b.RowTotal;
+        public static double Prepare(in Batch<T, T> b, SoftmaxCrossEntropyOptions o) => b.RowTotal;
 
-        public static void CheckTargets(in Batch<T, T> b, CrossEntropyOptions o, int from) =>
+        public static void CheckTargets(in Batch<T, T> b, SoftmaxCrossEntropyOptions o, int from) =>
             Guard.ProbabilityRows(b.Targets, b.Classes, from, o.TargetSumTolerance, "targets");
 
-        public static double Generic(in Batch<T, T> b, CrossEntropyOptions o, double scale) =>
+        public static double Generic(in Batch<T, T> b, SoftmaxCrossEntropyOptions o, double scale) =>
             CrossEntropySoftKernel.Generic(b, o.WeightSpan, o.LabelSmoothing, o.Temperature, scale);
 
-        public static bool FusedCovers(in Batch<T, T> b, CrossEntropyOptions o) => CrossEntropySoftKernel.Covers(o.WeightSpan);
+        public static bool FusedCovers(in Batch<T, T> b, SoftmaxCrossEntropyOptions o) => CrossEntropySoftKernel.Covers(o.WeightSpan);
 
-        public static double Fused(in Batch<T, T> b, CrossEntropyOptions o, double scale, out int checkFrom) =>
+        public static double Fused(in Batch<T, T> b, SoftmaxCrossEntropyOptions o, double scale, out int checkFrom) =>
             CrossEntropySoftKernel.Fused(FloatSpan.Of(b.Input), FloatSpan.Of(b.Targets), b.Classes, o.WeightSpan, o.LabelSmoothing,
                 o.Temperature, o.TargetSumTolerance, scale, FloatSpan.Of(b.Gradient), FloatSpan.Of(b.Losses), o.MaxDegreeOfParallelism,
                 out checkFrom);

@@ -9,6 +9,9 @@ public sealed record SoftmaxFocalOptions : LossOptions
     /// <summary>The defaults: γ = 2, α = 0.25 for every class (Keras), ignore index -100, mean over counted rows.</summary>
     public static SoftmaxFocalOptions Default { get; } = new();
 
+    /// <summary>The shared options this loss takes.</summary>
+    private protected override SharedOptions Takes => SharedOptions.IgnoreIndex | SharedOptions.TargetSumTolerance;
+
     private readonly double[]? _classAlpha;
 
     /// <summary>Focusing parameter γ ≥ 0 (default 2, Keras). γ = 0 gives α-weighted cross-entropy.</summary>
@@ -24,11 +27,7 @@ public sealed record SoftmaxFocalOptions : LossOptions
         init => _classAlpha = value is null ? null : [.. value];
     }
 
-    /// <summary>A class index that marks a row to skip (loss 0, gradient 0, not counted). Default -100.</summary>
-    public int IgnoreIndex { get; init; } = -100;
 
-    /// <summary>How far a row of probability targets may sum from 1 (default 1e-4); NaN skips the sum check.</summary>
-    public double TargetSumTolerance { get; init; } = 1e-4;
 
     /// <summary>Keras's <c>CategoricalFocalCrossentropy(label_smoothing=ε)</c>: the targets (one-hot or soft) become
     /// <c>(1 - ε) y + ε / K</c> before the focal terms. In [0, 1); default 0. Runs on the generic kernel.</summary>
@@ -36,7 +35,7 @@ public sealed record SoftmaxFocalOptions : LossOptions
 
     internal ReadOnlySpan<double> ClassAlphaSpan => _classAlpha;
 
-    internal override void Validate(int classes)
+    private protected override void Validate(int classes)
     {
         if (_classAlpha is not null)
         {
@@ -45,7 +44,6 @@ public sealed record SoftmaxFocalOptions : LossOptions
 
         Guard.Option(Gamma >= 0 && double.IsFinite(Gamma), nameof(Gamma), Gamma, "must be finite and >= 0");
         Guard.Option(Alpha >= 0 && double.IsFinite(Alpha), nameof(Alpha), Alpha, "must be finite and >= 0");
-        Guard.Option(double.IsNaN(TargetSumTolerance) || TargetSumTolerance >= 0, nameof(TargetSumTolerance), TargetSumTolerance, "must be >= 0 or NaN");
         Guard.Option(LabelSmoothing >= 0 && LabelSmoothing < 1, nameof(LabelSmoothing), LabelSmoothing, "must lie in [0, 1)");
     }
 }
@@ -68,8 +66,8 @@ public sealed record SoftmaxFocalOptions : LossOptions
 public static class SoftmaxFocal
 {
     /// <summary>Softmax focal loss from logits with class-index targets.</summary>
-    /// <param name="logits">Row-major [N, K] logits z.</param>
-    /// <param name="labels">N class indices in [0, K), or the ignore index.</param>
+    /// <param name="input">Row-major [N, K] logits z.</param>
+    /// <param name="targets">N class indices in [0, K), or the ignore index.</param>
     /// <param name="classes">K.</param>
     /// <param name="options">γ, α, ignore index, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer that receives ∂(reduced loss)/∂z (overwritten); empty to skip.</param>
@@ -78,15 +76,15 @@ public static class SoftmaxFocal
     /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
     /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int classes,
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
         SoftmaxFocalOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new IndexTargets<T>(), Batch.Labels(logits, labels, classes, gradient, losses, nameof(logits)).WithWeights(sampleWeights, gradOutput),
+        LossDriver.Run(new IndexTargets<T>(), Batch.Labels(input, targets, classes, gradient, losses, nameof(input)).WithWeights(sampleWeights, gradOutput),
             options ?? SoftmaxFocalOptions.Default);
 
     /// <summary>Softmax focal loss from logits with probability (or one-hot) targets.</summary>
-    /// <param name="logits">Row-major [N, K] logits z.</param>
+    /// <param name="input">Row-major [N, K] logits z.</param>
     /// <param name="targets">Row-major [N, K] target probabilities y: in [0, 1], rows summing to 1.</param>
     /// <param name="classes">K.</param>
     /// <param name="options">γ, α, reduction; the ignore index does not apply.</param>
@@ -96,11 +94,11 @@ public static class SoftmaxFocal
     /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
     /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
         SoftmaxFocalOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new ProbabilityTargets<T>(), Batch.Targets(logits, targets, classes, gradient, losses, LossesShape.Rows, nameof(logits)).WithWeights(sampleWeights, gradOutput),
+        LossDriver.Run(new ProbabilityTargets<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.Rows, nameof(input)).WithWeights(sampleWeights, gradOutput),
             options ?? SoftmaxFocalOptions.Default);
 
     /// <summary>Class-index targets: every option but label smoothing on both paths; the mean divides by the counted rows.</summary>
@@ -108,7 +106,7 @@ public static class SoftmaxFocal
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public static double Prepare(in Batch<T, int> b, SoftmaxFocalOptions o) =>
-            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "labels");
+            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "targets");
 
         public static double Generic(in Batch<T, int> b, SoftmaxFocalOptions o, double scale) =>
             SoftmaxFocalKernel.Generic(b, o.Gamma, o.Alpha, o.ClassAlphaSpan, o.IgnoreIndex, scale, o.LabelSmoothing);

@@ -9,8 +9,9 @@ public sealed record SparsemaxLossOptions : LossOptions
     /// <summary>The defaults: ignore index -100, mean over counted rows.</summary>
     public static SparsemaxLossOptions Default { get; } = new();
 
-    /// <summary>A class index that marks a row to skip. Default -100.</summary>
-    public int IgnoreIndex { get; init; } = -100;
+    /// <summary>The shared options this loss takes.</summary>
+    private protected override SharedOptions Takes => SharedOptions.IgnoreIndex;
+
 }
 
 /// <summary>The sparsemax loss from logits (Martins and Astudillo 2016, "From Softmax to Sparsemax", ICML), class-index targets.</summary>
@@ -26,8 +27,8 @@ public sealed record SparsemaxLossOptions : LossOptions
 public static class SparsemaxLoss
 {
     /// <summary>Sparsemax loss with class-index targets.</summary>
-    /// <param name="logits">Row-major [N, K] logits z (finite).</param>
-    /// <param name="labels">N class indices in [0, K), or the ignore index.</param>
+    /// <param name="input">Row-major [N, K] logits z (finite).</param>
+    /// <param name="targets">N class indices in [0, K), or the ignore index.</param>
     /// <param name="classes">K.</param>
     /// <param name="options">Ignore index and reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂z (overwritten); empty to skip.</param>
@@ -36,11 +37,11 @@ public static class SparsemaxLoss
     /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
     /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int classes,
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
         SparsemaxLossOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T>(), Batch.Labels(logits, labels, classes, gradient, losses, nameof(logits)).WithWeights(sampleWeights, gradOutput),
+        LossDriver.Run(new Kernel<T>(), Batch.Labels(input, targets, classes, gradient, losses, nameof(input)).WithWeights(sampleWeights, gradOutput),
             options ?? SparsemaxLossOptions.Default);
 
     /// <summary>One row: <c>-(z_y - max) + ½ Σ_{j∈S} ((z_j - max)² - τ²) + ½</c>, gradient <c>sparsemax(z) - onehot(y)</c>.</summary>
@@ -76,7 +77,7 @@ public static class SparsemaxLoss
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public static double Prepare(in Batch<T, int> b, SparsemaxLossOptions o) =>
-            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "labels");
+            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "targets");
 
         public static double Generic(in Batch<T, int> b, SparsemaxLossOptions o, double scale) =>
             RowwiseKernel.Labels<T, Row, byte>(b, o.IgnoreIndex, 0, scale);
@@ -91,7 +92,7 @@ public static class SparsemaxLoss
             double v = double.CreateTruncating(z[c]);
             if (!double.IsFinite(v))
             {
-                throw new ArgumentException($"logits contain a non-finite value ({v}); sparsemax needs finite logits.", "logits");
+                throw new ArgumentException($"input contain a non-finite value ({v}); sparsemax needs finite input.", "input");
             }
 
             m = Math.Max(m, v);

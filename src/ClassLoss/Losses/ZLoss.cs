@@ -13,7 +13,7 @@ public sealed record ZLossOptions : LossOptions
     /// <summary>The coefficient of <c>lse(z)²</c>: finite and ≥ 0. Default 1e-4 (PaLM; ST-MoE uses 1e-3 for routers).</summary>
     public double Coefficient { get; init; } = 1e-4;
 
-    internal override void Validate(int classes) =>
+    private protected override void Validate(int classes) =>
         Guard.Option(Coefficient >= 0 && double.IsFinite(Coefficient), nameof(Coefficient), Coefficient, "must be finite and >= 0");
 }
 
@@ -30,7 +30,7 @@ public sealed record ZLossOptions : LossOptions
 public static class ZLoss
 {
     /// <summary>Evaluates the z-loss and OVERWRITES <paramref name="gradient"/> with its gradient.</summary>
-    /// <param name="logits">Row-major [N, K] logits.</param>
+    /// <param name="input">Row-major [N, K] logits.</param>
     /// <param name="classes">K.</param>
     /// <param name="options">Coefficient and reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂z (overwritten); empty to skip.</param>
@@ -39,24 +39,24 @@ public static class ZLoss
     /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
     /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, int classes, ZLossOptions? options, Span<T> gradient, Span<T> losses,
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, int classes, ZLossOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => Run(logits, classes, options, gradient, losses, accumulate: false, sampleWeights, gradOutput);
+        where T : unmanaged, IFloatingPointIeee754<T> => Run(input, classes, options, gradient, losses, accumulate: false, sampleWeights, gradOutput);
 
     /// <summary>Evaluates the z-loss and ADDS its gradient into <paramref name="gradient"/> (which must already be initialised).</summary>
-    /// <param name="logits">Row-major [N, K] logits.</param>
+    /// <param name="input">Row-major [N, K] logits.</param>
     /// <param name="classes">K.</param>
     /// <param name="options">Coefficient and reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer to which ∂(reduced z-loss)/∂z is added; empty to skip.</param>
-    /// <param name="rowLosses">N buffer for the z-loss of each row (overwritten, not added); empty to skip.</param>
-    public static LossResult AddTo<T>(ReadOnlySpan<T> logits, int classes, ZLossOptions? options, Span<T> gradient, Span<T> rowLosses)
-        where T : unmanaged, IFloatingPointIeee754<T> => Run(logits, classes, options, gradient, rowLosses, accumulate: true);
+    /// <param name="losses">N buffer for the z-loss of each row (overwritten, not added); empty to skip.</param>
+    public static LossResult AddTo<T>(ReadOnlySpan<T> input, int classes, ZLossOptions? options, Span<T> gradient, Span<T> losses)
+        where T : unmanaged, IFloatingPointIeee754<T> => Run(input, classes, options, gradient, losses, accumulate: true);
 
-    private static LossResult Run<T>(ReadOnlySpan<T> logits, int classes, ZLossOptions? options, Span<T> gradient, Span<T> rowLosses, bool accumulate,
+    private static LossResult Run<T>(ReadOnlySpan<T> input, int classes, ZLossOptions? options, Span<T> gradient, Span<T> losses, bool accumulate,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var batch = Batch.NoTargets(logits, classes, gradient, rowLosses, nameof(logits)).WithWeights(sampleWeights, gradOutput);
+        var batch = Batch.NoTargets(input, classes, gradient, losses, nameof(input)).WithWeights(sampleWeights, gradOutput);
         var o = options ?? ZLossOptions.Default;
         return accumulate ? LossDriver.Run(new Kernel<T, Yes>(), batch, o) : LossDriver.Run(new Kernel<T, No>(), batch, o);
     }

@@ -15,10 +15,10 @@ internal sealed class SigmoidFocalSpec : LossSpec<SigmoidFocalOptions>
         from reduction in OptionGen.Reductions
         from whenEmpty in OptionGen.WhenEmpties
         from gamma in Gen.OneOf(2.0, 2.0, 0.0, 1.0, 0.5, 1.5, 3.0, 0.25)
-        from alpha in Gen.OneOf(0.25, 0.25, -1.0, 0.0, 1.0, 0.75, -0.5)
+        from alpha in Gen.OneOf(0.25, 0.25, 0.0, 1.0, 0.75)
         from balancing in Gen.Frequency((3, Gen.Const(true)), (1, Gen.Const(false)))
         from bad in OptionGen.BadNonNegative
-        from badAlpha in Gen.OneOf(1.5, double.NaN, double.PositiveInfinity)
+        from badAlpha in Gen.OneOf(1.5, -0.5, -1.0, double.NaN, double.PositiveInfinity)
         select (new SigmoidFocalOptions
         {
             Reduction = reduction,
@@ -35,7 +35,7 @@ internal sealed class SigmoidFocalSpec : LossSpec<SigmoidFocalOptions>
     // size up to about (1 + γ) α_t).
     public override Units Units(Batch b, SigmoidFocalOptions o, Outcome reference)
     {
-        bool useAlpha = o.ApplyClassBalancing && o.Alpha >= 0;
+        bool useAlpha = o.ApplyClassBalancing;
         double s = Factor(o, reference.Result.Denominator, b.N);
         var element = new double[b.Targets.Length];
         var grad = new double[b.Targets.Length];
@@ -53,8 +53,20 @@ internal sealed class SigmoidFocalSpec : LossSpec<SigmoidFocalOptions>
 /// <summary>Options of the binary cross-entropies.</summary>
 internal static class BinaryCrossEntropyGen
 {
-    public static Gen<(BinaryCrossEntropyOptions, string?)> Options(Batch b) =>
-        from which in OptionGen.Which(b, 5)
+    /// <summary>The logit form's options: the shared ones of <see cref="Options(Batch, bool)"/>.</summary>
+    public static Gen<(SigmoidBinaryCrossEntropyOptions, string?)> SigmoidOptions(Batch b) =>
+        from t in Options(b, probabilities: false)
+        select (new SigmoidBinaryCrossEntropyOptions
+        {
+            Reduction = t.Item1.Reduction,
+            WhenEmpty = t.Item1.WhenEmpty,
+            ClassWeights = t.Item1.ClassWeights,
+            PositiveWeights = t.Item1.PositiveWeights,
+            LabelSmoothing = t.Item1.LabelSmoothing,
+        }, t.Item2);
+
+    public static Gen<(BinaryCrossEntropyFromProbabilitiesOptions, string?)> Options(Batch b, bool probabilities = true) =>
+        from which in OptionGen.Which(b, probabilities ? 5 : 3)
         from plain in Gen.Bool // half the cases take the defaults (the fused path of the logit form)
         from reduction in OptionGen.Reductions
         from whenEmpty in OptionGen.WhenEmpties
@@ -65,7 +77,7 @@ internal static class BinaryCrossEntropyGen
         from clamp in Gen.OneOf(ProbabilityClamp.LogAtMinus100, ProbabilityClamp.KerasClip, ProbabilityClamp.None)
         from epsilon in Gen.OneOf(1e-7, 1e-3, 0.25)
         from badEpsilon in Gen.OneOf(0.0, 0.5, -1e-7, double.NaN)
-        select (new BinaryCrossEntropyOptions
+        select (new BinaryCrossEntropyFromProbabilitiesOptions
         {
             Reduction = reduction,
             WhenEmpty = whenEmpty,
@@ -73,14 +85,14 @@ internal static class BinaryCrossEntropyGen
             PositiveWeights = which == 2 ? badWeights : plain ? null : positive,
             LabelSmoothing = which == 3 ? 1.5 : plain ? 0 : smoothing,
             Clamp = which == 4 ? (ProbabilityClamp)9 : clamp,
-            Epsilon = which == 5 ? badEpsilon : epsilon,
+            ClipEpsilon = which == 5 ? badEpsilon : epsilon,
         }, which switch
         {
             1 => nameof(BinaryCrossEntropyOptions.ClassWeights),
             2 => nameof(BinaryCrossEntropyOptions.PositiveWeights),
             3 => nameof(BinaryCrossEntropyOptions.LabelSmoothing),
-            4 => nameof(BinaryCrossEntropyOptions.Clamp),
-            5 => nameof(BinaryCrossEntropyOptions.Epsilon),
+            4 => nameof(BinaryCrossEntropyFromProbabilitiesOptions.Clamp),
+            5 => nameof(BinaryCrossEntropyFromProbabilitiesOptions.ClipEpsilon),
             _ => (string?)null,
         });
 
@@ -106,55 +118,56 @@ internal static class BinaryCrossEntropyGen
 
 /// <summary><see cref="SigmoidBinaryCrossEntropy"/> (the fused kernel with the defaults and no loss buffer), with or
 /// without per-element weights.</summary>
-internal sealed class SigmoidBinaryCrossEntropySpec(bool elementWeights) : LossSpec<BinaryCrossEntropyOptions>
+internal sealed class SigmoidBinaryCrossEntropySpec(bool elementWeights) : LossSpec<SigmoidBinaryCrossEntropyOptions>
 {
     public override string Name => elementWeights ? "SigmoidBinaryCrossEntropyWithElementWeights" : "SigmoidBinaryCrossEntropy";
 
     public override BatchSpec Batch { get; } = new(InputKind.Logits, TargetKind.ElementTargets, Losses: LossBuffer.RowsOrElements,
         ElementWeights: elementWeights, LossesPercent: elementWeights ? 67 : 30);
 
-    public override Gen<(BinaryCrossEntropyOptions Options, string? BadOption)> Options(Batch b) => BinaryCrossEntropyGen.Options(b);
+    public override Gen<(SigmoidBinaryCrossEntropyOptions Options, string? BadOption)> Options(Batch b) => BinaryCrossEntropyGen.SigmoidOptions(b);
 
-    public override LossResult Evaluate<T>(Batch b, BinaryCrossEntropyOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
+    // Element weights are N·K sample weights; PyTorch's weight= mean (over N·K elements) is WeightedMean.BatchSize.
+    public override LossResult Evaluate<T>(Batch b, SigmoidBinaryCrossEntropyOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
         elementWeights
-            ? SigmoidBinaryCrossEntropy.Evaluate(x, targets, weights, b.K, o, gradient, losses)
+            ? SigmoidBinaryCrossEntropy.Evaluate(x, targets, b.K, o with { WeightedMean = SampleWeightedMean.BatchSize }, gradient, losses, sampleWeights: weights)
             : SigmoidBinaryCrossEntropy.Evaluate(x, targets, b.K, o, gradient, losses);
 
-    public override Units Units(Batch b, BinaryCrossEntropyOptions o, Outcome reference) =>
+    public override Units Units(Batch b, SigmoidBinaryCrossEntropyOptions o, Outcome reference) =>
         BinaryCrossEntropyGen.Units(b, o, Factor(o, reference.Result.Denominator, b.N));
 }
 
-/// <summary><see cref="BinaryCrossEntropy"/> of probabilities (generic in both types), with or without element weights.</summary>
-internal sealed class BinaryCrossEntropySpec(bool elementWeights) : LossSpec<BinaryCrossEntropyOptions>
+/// <summary><see cref="BinaryCrossEntropyFromProbabilities"/> of probabilities (generic in both types), with or without element weights.</summary>
+internal sealed class BinaryCrossEntropySpec(bool elementWeights) : LossSpec<BinaryCrossEntropyFromProbabilitiesOptions>
 {
-    public override string Name => elementWeights ? "BinaryCrossEntropyWithElementWeights" : "BinaryCrossEntropy";
+    public override string Name => elementWeights ? "BinaryCrossEntropyWithElementWeights" : "BinaryCrossEntropyFromProbabilities";
 
     public override BatchSpec Batch { get; } = new(InputKind.Probabilities, TargetKind.ElementTargets, Losses: LossBuffer.RowsOrElements,
         ElementWeights: elementWeights);
 
-    public override Gen<(BinaryCrossEntropyOptions Options, string? BadOption)> Options(Batch b) => BinaryCrossEntropyGen.Options(b);
+    public override Gen<(BinaryCrossEntropyFromProbabilitiesOptions Options, string? BadOption)> Options(Batch b) => BinaryCrossEntropyGen.Options(b);
 
-    public override LossResult Evaluate<T>(Batch b, BinaryCrossEntropyOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
+    public override LossResult Evaluate<T>(Batch b, BinaryCrossEntropyFromProbabilitiesOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
         elementWeights
-            ? BinaryCrossEntropy.Evaluate(x, targets, weights, b.K, o, gradient, losses)
-            : BinaryCrossEntropy.Evaluate(x, targets, b.K, o, gradient, losses);
+            ? BinaryCrossEntropyFromProbabilities.Evaluate(x, targets, b.K, o with { WeightedMean = SampleWeightedMean.BatchSize }, gradient, losses, sampleWeights: weights)
+            : BinaryCrossEntropyFromProbabilities.Evaluate(x, targets, b.K, o, gradient, losses);
 
-    public override Units Units(Batch b, BinaryCrossEntropyOptions o, Outcome reference) => Fuzz.Units.Relative(b);
+    public override Units Units(Batch b, BinaryCrossEntropyFromProbabilitiesOptions o, Outcome reference) => Fuzz.Units.Relative(b);
 }
 
 /// <summary><see cref="SigmoidBrierScore"/> (generic in both types).</summary>
-internal sealed class SigmoidBrierSpec : LossSpec<BrierScoreOptions>
+internal sealed class SigmoidBrierSpec : LossSpec<SigmoidBrierScoreOptions>
 {
     public override string Name => "SigmoidBrierScore";
 
     public override BatchSpec Batch { get; } = new(InputKind.Logits, TargetKind.ElementTargets);
 
-    public override Gen<(BrierScoreOptions Options, string? BadOption)> Options(Batch b) => BrierGen.Options(b);
+    public override Gen<(SigmoidBrierScoreOptions Options, string? BadOption)> Options(Batch b) => BrierGen.Options<SigmoidBrierScoreOptions>(b, elementTargets: true);
 
-    public override LossResult Evaluate<T>(Batch b, BrierScoreOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
+    public override LossResult Evaluate<T>(Batch b, SigmoidBrierScoreOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
         SigmoidBrierScore.Evaluate(x, targets, b.K, o, gradient, losses);
 
-    public override Units Units(Batch b, BrierScoreOptions o, Outcome reference) => Fuzz.Units.Relative(b);
+    public override Units Units(Batch b, SigmoidBrierScoreOptions o, Outcome reference) => Fuzz.Units.Relative(b);
 }
 
 /// <summary><see cref="KlDivergence"/> with probability or log-probability targets (generic in both types).</summary>

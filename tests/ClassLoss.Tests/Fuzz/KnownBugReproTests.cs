@@ -25,7 +25,7 @@ public class KnownBugReproTests
     public void PolyLossOfTwoTiedHugeLogits_IsLog2PlusHalf()
     {
         var g = new double[2];
-        var r = PolyLoss.Evaluate<double>([1e16, 1e16], [0], 2, new PolyLossOptions { Epsilon = 1, Reduction = Reduction.Sum }, g, default);
+        var r = SoftmaxPoly1.Evaluate<double>([1e16, 1e16], [0], 2, new SoftmaxPoly1Options { PolyCoefficient = 1, Reduction = Reduction.Sum }, g, default);
         Assert.Equal(Ln2 + 0.5, r.Value, 1e-12); // gave 0
         Assert.Equal(new[] { -0.75, 0.75 }, g); // gave [0, 2]
     }
@@ -42,7 +42,7 @@ public class KnownBugReproTests
     public void SoftmaxBrierScoreOfTwoTiedHugeLogits_IsHalf()
     {
         var g = new double[2];
-        var r = SoftmaxBrierScore.Evaluate<double>([1e16, 1e16], [0], 2, new BrierScoreOptions { Reduction = Reduction.Sum }, g, default);
+        var r = SoftmaxBrierScore.Evaluate<double>([1e16, 1e16], [0], 2, new SoftmaxBrierScoreOptions { Reduction = Reduction.Sum }, g, default);
         Assert.Equal(0.5, r.Value, 1e-12); // gave 1
     }
 
@@ -56,7 +56,7 @@ public class KnownBugReproTests
     [Fact]
     public void SigmoidBinaryCrossEntropySumOfTwoLossesOf3e38_IsFinite()
     {
-        var r = SigmoidBinaryCrossEntropy.Evaluate<float>([3e38f, 3e38f], [0f, 0f], 1, new BinaryCrossEntropyOptions { Reduction = Reduction.Sum }, default, default);
+        var r = SigmoidBinaryCrossEntropy.Evaluate<float>([3e38f, 3e38f], [0f, 0f], 1, new SigmoidBinaryCrossEntropyOptions { Reduction = Reduction.Sum }, default, default);
         Assert.Equal(6.0000000109955115e38, r.Sum, 1e31); // gave +∞
     }
 
@@ -64,7 +64,7 @@ public class KnownBugReproTests
     public void SigmoidFocalSumOfEightLossesOf3e38_IsFinite()
     {
         float[] z = [3e38f, 3e38f, 3e38f, 3e38f, 3e38f, 3e38f, 3e38f, 3e38f];
-        var r = SigmoidFocal.Evaluate<float>(z, new float[8], 1, new SigmoidFocalOptions { Gamma = 0, Alpha = -1, Reduction = Reduction.Sum }, default, default);
+        var r = SigmoidFocal.Evaluate<float>(z, new float[8], 1, new SigmoidFocalOptions { Gamma = 0, ApplyClassBalancing = false, Reduction = Reduction.Sum }, default, default);
         Assert.Equal(2.4000000043982046e39, r.Sum, 1e32); // gave +∞
     }
 
@@ -72,21 +72,21 @@ public class KnownBugReproTests
     public void MultiMarginHingeWithLabelIntMinValue_ThrowsArgumentExceptionNamingTheLabel()
     {
         var e = Assert.Throws<ArgumentException>(() => MultiMarginHinge.Evaluate<double>([1.0, 2.0], [int.MinValue], 2, null, default, default));
-        Assert.Contains("labels[0]", e.Message, StringComparison.Ordinal); // threw nothing: the row was skipped as if ignored (loss 0)
+        Assert.Contains("targets[0]", e.Message, StringComparison.Ordinal); // threw nothing: the row was skipped as if ignored (loss 0)
     }
 
     [Fact]
     public void WeightedKappaLossWithLabelIntMinValue_ThrowsArgumentExceptionNamingTheLabel()
     {
-        var e = Assert.Throws<ArgumentException>(() => WeightedKappaLoss.Evaluate<double>([0.5, 0.5], [int.MinValue], 2, null, default, default));
-        Assert.Contains("labels[0]", e.Message, StringComparison.Ordinal); // threw IndexOutOfRangeException
+        var e = Assert.Throws<ArgumentException>(() => WeightedKappa.Evaluate<double>([0.5, 0.5], [int.MinValue], 2, null, default, default));
+        Assert.Contains("targets[0]", e.Message, StringComparison.Ordinal); // threw IndexOutOfRangeException
     }
 
     [Fact]
     public void SoftmaxCrossEntropyGradientWithAClassWeightOf4e38_IsFinite()
     {
         var g = new float[2];
-        SoftmaxCrossEntropy.Evaluate<float>([0f, -20f], [0], 2, new CrossEntropyOptions { ClassWeights = [4e38, 1], Reduction = Reduction.Sum }, g, default);
+        SoftmaxCrossEntropy.Evaluate<float>([0f, -20f], [0], 2, new SoftmaxCrossEntropyOptions { ClassWeights = [4e38, 1], Reduction = Reduction.Sum }, g, default);
         Assert.Equal(8.24461447276082e29, g[1], 1e24); // gave +∞
     }
 
@@ -104,7 +104,7 @@ public class KnownBugReproTests
     public void SoftmaxCrossEntropyGradientWithSmoothingAndSubnormalWeightsUnderTheMean_IsFinite()
     {
         var g = new float[2];
-        SoftmaxCrossEntropy.Evaluate<float>([0f, -1f], [0], 2, new CrossEntropyOptions { ClassWeights = [1e-40, 1e-40], LabelSmoothing = 0.1 }, g, default);
+        SoftmaxCrossEntropy.Evaluate<float>([0f, -1f], [0], 2, new SoftmaxCrossEntropyOptions { ClassWeights = [1e-40, 1e-40], LabelSmoothing = 0.1 }, g, default);
         Assert.Equal(new[] { -0.21894142136999514, 0.2189414213699951 }, Array.ConvertAll(g, v => (double)v), new ToleranceComparer(1e-6)); // gave [-0.219, -∞]
     }
 

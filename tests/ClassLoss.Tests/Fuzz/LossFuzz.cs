@@ -76,7 +76,7 @@ internal abstract class LossSpec<TOptions>
     public abstract BatchSpec Batch { get; }
 
     /// <summary>The argument names an exception for a shape fault may name.</summary>
-    public virtual string[] Arguments => ["logits", "labels", "targets", "gradient", "rowLosses", "losses", "classes", "probabilities", "elementWeights", "logProbabilities", "scores", "rowEntropies"];
+    public virtual string[] Arguments => ["input", "logits", "labels", "targets", "gradient", "rowLosses", "losses", "classes", "probabilities", "elementWeights", "logProbabilities", "scores", "rowEntropies"];
 
     /// <summary>Valid options for <paramref name="b"/>, or (for an option fault) options with one invalid value and its name.</summary>
     public abstract Gen<(TOptions Options, string? BadOption)> Options(Batch b);
@@ -113,13 +113,13 @@ internal abstract class LossSpec<TOptions>
             {
                 if (!(b.X[at] >= 0 && b.X[at] <= 1))
                 {
-                    return new Violation("probabilities", Invariant($"probabilities row {at / k}, column {at % k} is"));
+                    return new Violation("input", Invariant($"input row {at / k}, column {at % k} is"));
                 }
             }
         }
         else if (Batch.Input == InputKind.ProbabilityRows)
         {
-            if (RowsViolation(b.X, k, Tolerance(o), "probabilities") is { } input)
+            if (RowsViolation(b.X, k, Tolerance(o), "input") is { } input)
             {
                 return input;
             }
@@ -137,7 +137,7 @@ internal abstract class LossSpec<TOptions>
                 int y = b.Labels[i];
                 if ((uint)y >= (uint)k && y != ignore)
                 {
-                    return new Violation("labels", Invariant($"labels[{i}] is {y}"));
+                    return new Violation("targets", Invariant($"targets[{i}] is {y}"));
                 }
             }
         }

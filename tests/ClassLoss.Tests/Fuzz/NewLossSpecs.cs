@@ -159,9 +159,9 @@ internal sealed class MultiLabelSoftMarginSpec : LossSpec<MultiLabelSoftMarginOp
     public override Units Units(Batch b, MultiLabelSoftMarginOptions o, Outcome reference) => Fuzz.Units.Relative(b);
 }
 
-/// <summary><see cref="FenchelYoungLoss"/> with class indices or probability rows, every regulariser; it rejects NaN and
+/// <summary><see cref="FenchelYoung"/> with class indices or probability rows, every regulariser; it rejects NaN and
 /// <c>+∞</c> logits and rows of only <c>-∞</c>.</summary>
-internal sealed class FenchelYoungSpec(bool rows) : LossSpec<FenchelYoungLossOptions>
+internal sealed class FenchelYoungSpec(bool rows) : LossSpec<FenchelYoungOptions>
 {
     public override string Name => rows ? "FenchelYoungLossWithProbabilityTargets" : "FenchelYoungLossWithIndexTargets";
 
@@ -169,14 +169,14 @@ internal sealed class FenchelYoungSpec(bool rows) : LossSpec<FenchelYoungLossOpt
 
     public override string[] Arguments => NewLossArguments.All;
 
-    public override Gen<(FenchelYoungLossOptions Options, string? BadOption)> Options(Batch b) =>
+    public override Gen<(FenchelYoungOptions Options, string? BadOption)> Options(Batch b) =>
         from which in OptionGen.Which(b, 2)
         from reduction in OptionGen.Reductions
         from whenEmpty in OptionGen.WhenEmpties
         from regularizer in Gen.OneOf(FenchelYoungRegularizer.Softmax, FenchelYoungRegularizer.Sparsemax, FenchelYoungRegularizer.Entmax15)
         from tolerance in OptionGen.Tolerance
         from bad in OptionGen.BadNonNegative
-        select (new FenchelYoungLossOptions
+        select (new FenchelYoungOptions
         {
             Reduction = reduction,
             WhenEmpty = whenEmpty,
@@ -185,12 +185,12 @@ internal sealed class FenchelYoungSpec(bool rows) : LossSpec<FenchelYoungLossOpt
             TargetSumTolerance = which == 2 ? OptionGen.BadTolerance(bad) : tolerance,
         }, which switch
         {
-            1 => nameof(FenchelYoungLossOptions.Regularizer),
-            2 => nameof(FenchelYoungLossOptions.TargetSumTolerance),
+            1 => nameof(FenchelYoungOptions.Regularizer),
+            2 => nameof(FenchelYoungOptions.TargetSumTolerance),
             _ => (string?)null,
         });
 
-    public override double Tolerance(FenchelYoungLossOptions o) => o.TargetSumTolerance;
+    public override double Tolerance(FenchelYoungOptions o) => o.TargetSumTolerance;
 
     // Row by row: a NaN or +∞ logit (the first in the row), else a row without a finite logit.
     public override Violation? InputViolation(Batch b)
@@ -203,7 +203,7 @@ internal sealed class FenchelYoungSpec(bool rows) : LossSpec<FenchelYoungLossOpt
                 float v = b.X[(i * b.K) + c];
                 if (float.IsNaN(v) || float.IsPositiveInfinity(v))
                 {
-                    return new Violation("logits", Invariant($"logits row {i}, column {c} is"));
+                    return new Violation("input", Invariant($"input row {i}, column {c} is"));
                 }
 
                 finite |= float.IsFinite(v);
@@ -211,17 +211,17 @@ internal sealed class FenchelYoungSpec(bool rows) : LossSpec<FenchelYoungLossOpt
 
             if (!finite)
             {
-                return new Violation("logits", Invariant($"logits row {i} has no finite logit"));
+                return new Violation("input", Invariant($"input row {i} has no finite logit"));
             }
         }
 
         return null;
     }
 
-    public override LossResult Evaluate<T>(Batch b, FenchelYoungLossOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
-        rows ? FenchelYoungLoss.Evaluate(x, targets, b.K, o, gradient, losses) : FenchelYoungLoss.Evaluate(x, b.Labels, b.K, o, gradient, losses);
+    public override LossResult Evaluate<T>(Batch b, FenchelYoungOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
+        rows ? FenchelYoung.Evaluate(x, targets, b.K, o, gradient, losses) : FenchelYoung.Evaluate(x, b.Labels, b.K, o, gradient, losses);
 
-    public override Units Units(Batch b, FenchelYoungLossOptions o, Outcome reference) => Fuzz.Units.Relative(b);
+    public override Units Units(Batch b, FenchelYoungOptions o, Outcome reference) => Fuzz.Units.Relative(b);
 }
 
 /// <summary><see cref="BinarySparsemaxLoss"/> (row or element losses).</summary>
@@ -244,16 +244,16 @@ internal sealed class BinarySparsemaxSpec : LossSpec<BinarySparsemaxLossOptions>
     public override Units Units(Batch b, BinarySparsemaxLossOptions o, Outcome reference) => Fuzz.Units.Relative(b);
 }
 
-/// <summary><see cref="AsymmetricLoss"/> (γ-, γ+, margin; row or element losses).</summary>
-internal sealed class AsymmetricLossSpec : LossSpec<AsymmetricLossOptions>
+/// <summary><see cref="SigmoidAsymmetricFocal"/> (γ-, γ+, margin; row or element losses).</summary>
+internal sealed class AsymmetricLossSpec : LossSpec<SigmoidAsymmetricFocalOptions>
 {
-    public override string Name => "AsymmetricLoss";
+    public override string Name => "SigmoidAsymmetricFocal";
 
     public override BatchSpec Batch { get; } = new(InputKind.Logits, TargetKind.ElementTargets, Losses: LossBuffer.RowsOrElements);
 
     public override string[] Arguments => NewLossArguments.All;
 
-    public override Gen<(AsymmetricLossOptions Options, string? BadOption)> Options(Batch b) =>
+    public override Gen<(SigmoidAsymmetricFocalOptions Options, string? BadOption)> Options(Batch b) =>
         from which in OptionGen.Which(b, 3)
         from reduction in OptionGen.Reductions
         from whenEmpty in OptionGen.WhenEmpties
@@ -262,7 +262,7 @@ internal sealed class AsymmetricLossSpec : LossSpec<AsymmetricLossOptions>
         from margin in Gen.OneOf(0.05, 0.05, 0.0, 0.2, 0.999)
         from bad in OptionGen.BadNonNegative
         from badMargin in Gen.OneOf(1.0, -0.1, double.NaN, 2.0)
-        select (new AsymmetricLossOptions
+        select (new SigmoidAsymmetricFocalOptions
         {
             Reduction = reduction,
             WhenEmpty = whenEmpty,
@@ -271,16 +271,16 @@ internal sealed class AsymmetricLossSpec : LossSpec<AsymmetricLossOptions>
             Margin = which == 3 ? badMargin : margin,
         }, which switch
         {
-            1 => nameof(AsymmetricLossOptions.GammaNegative),
-            2 => nameof(AsymmetricLossOptions.GammaPositive),
-            3 => nameof(AsymmetricLossOptions.Margin),
+            1 => nameof(SigmoidAsymmetricFocalOptions.GammaNegative),
+            2 => nameof(SigmoidAsymmetricFocalOptions.GammaPositive),
+            3 => nameof(SigmoidAsymmetricFocalOptions.Margin),
             _ => (string?)null,
         });
 
-    public override LossResult Evaluate<T>(Batch b, AsymmetricLossOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
-        AsymmetricLoss.Evaluate(x, targets, b.K, o, gradient, losses);
+    public override LossResult Evaluate<T>(Batch b, SigmoidAsymmetricFocalOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
+        SigmoidAsymmetricFocal.Evaluate(x, targets, b.K, o, gradient, losses);
 
-    public override Units Units(Batch b, AsymmetricLossOptions o, Outcome reference) => Fuzz.Units.Relative(b);
+    public override Units Units(Batch b, SigmoidAsymmetricFocalOptions o, Outcome reference) => Fuzz.Units.Relative(b);
 }
 
 /// <summary>

@@ -21,7 +21,7 @@ internal static class ProbabilityCrossEntropyGen
             WhenEmpty = whenEmpty,
             ClassWeights = which == 1 ? badWeights : weights,
             Clamp = which == 2 ? (ProbabilityClamp)(-1) : clamp,
-            Epsilon = which == 3 ? 0.5 : epsilon,
+            ClipEpsilon = which == 3 ? 0.5 : epsilon,
             TargetSumTolerance = which == 4 ? -1 : tolerance,
             PredictionSumTolerance = double.NaN, // the batches' prediction rows are any [0, 1] values, not distributions
             IgnoreIndex = b.IgnoreIndex,
@@ -29,7 +29,7 @@ internal static class ProbabilityCrossEntropyGen
         {
             1 => nameof(CrossEntropyFromProbabilitiesOptions.ClassWeights),
             2 => nameof(CrossEntropyFromProbabilitiesOptions.Clamp),
-            3 => nameof(CrossEntropyFromProbabilitiesOptions.Epsilon),
+            3 => nameof(CrossEntropyFromProbabilitiesOptions.ClipEpsilon),
             4 => nameof(CrossEntropyFromProbabilitiesOptions.TargetSumTolerance),
             _ => (string?)null,
         });
@@ -67,34 +67,34 @@ internal sealed class ProbabilityCrossEntropySoftSpec : LossSpec<CrossEntropyFro
     public override Units Units(Batch b, CrossEntropyFromProbabilitiesOptions o, Outcome reference) => Fuzz.Units.Relative(b);
 }
 
-/// <summary><see cref="BrierScore"/> of probabilities with class-index targets.</summary>
-internal sealed class BrierIndexSpec : LossSpec<BrierScoreOptions>
+/// <summary><see cref="BrierScoreFromProbabilities"/> of probabilities with class-index targets.</summary>
+internal sealed class BrierIndexSpec : LossSpec<BrierScoreFromProbabilitiesOptions>
 {
     public override string Name => "BrierScoreWithIndexTargets";
 
     public override BatchSpec Batch { get; } = new(InputKind.Probabilities, TargetKind.Labels);
 
-    public override Gen<(BrierScoreOptions Options, string? BadOption)> Options(Batch b) => BrierGen.Options(b);
+    public override Gen<(BrierScoreFromProbabilitiesOptions Options, string? BadOption)> Options(Batch b) => BrierGen.Options<BrierScoreFromProbabilitiesOptions>(b);
 
-    public override LossResult Evaluate<T>(Batch b, BrierScoreOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
-        BrierScore.Evaluate(x, b.Labels, b.K, o, gradient, losses);
+    public override LossResult Evaluate<T>(Batch b, BrierScoreFromProbabilitiesOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
+        BrierScoreFromProbabilities.Evaluate(x, b.Labels, b.K, o, gradient, losses);
 
-    public override Units Units(Batch b, BrierScoreOptions o, Outcome reference) => Fuzz.Units.Relative(b);
+    public override Units Units(Batch b, BrierScoreFromProbabilitiesOptions o, Outcome reference) => Fuzz.Units.Relative(b);
 }
 
-/// <summary><see cref="BrierScore"/> of probabilities with probability targets.</summary>
-internal sealed class BrierSoftSpec : LossSpec<BrierScoreOptions>
+/// <summary><see cref="BrierScoreFromProbabilities"/> of probabilities with probability targets.</summary>
+internal sealed class BrierSoftSpec : LossSpec<BrierScoreFromProbabilitiesOptions>
 {
     public override string Name => "BrierScoreWithProbabilityTargets";
 
     public override BatchSpec Batch { get; } = new(InputKind.Probabilities, TargetKind.ProbabilityRows);
 
-    public override Gen<(BrierScoreOptions Options, string? BadOption)> Options(Batch b) => BrierGen.Options(b);
+    public override Gen<(BrierScoreFromProbabilitiesOptions Options, string? BadOption)> Options(Batch b) => BrierGen.Options<BrierScoreFromProbabilitiesOptions>(b);
 
-    public override double Tolerance(BrierScoreOptions o) => o.TargetSumTolerance;
+    public override double Tolerance(BrierScoreFromProbabilitiesOptions o) => o.TargetSumTolerance;
 
     /// <summary>One column is the binary convention: the target is an outcome in [0, 1], not a row summing to 1.</summary>
-    public override Violation? FirstViolation(Batch b, BrierScoreOptions o)
+    public override Violation? FirstViolation(Batch b, BrierScoreFromProbabilitiesOptions o)
     {
         if (b.K != 1)
         {
@@ -105,7 +105,7 @@ internal sealed class BrierSoftSpec : LossSpec<BrierScoreOptions>
         {
             if (!(b.X[at] >= 0 && b.X[at] <= 1))
             {
-                return new Violation("probabilities", FormattableString.Invariant($"probabilities row {at}, column 0 is"));
+                return new Violation("input", FormattableString.Invariant($"input row {at}, column 0 is"));
             }
         }
 
@@ -120,10 +120,10 @@ internal sealed class BrierSoftSpec : LossSpec<BrierScoreOptions>
         return null;
     }
 
-    public override LossResult Evaluate<T>(Batch b, BrierScoreOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
-        BrierScore.Evaluate(x, targets, b.K, o, gradient, losses);
+    public override LossResult Evaluate<T>(Batch b, BrierScoreFromProbabilitiesOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
+        BrierScoreFromProbabilities.Evaluate(x, targets, b.K, o, gradient, losses);
 
-    public override Units Units(Batch b, BrierScoreOptions o, Outcome reference) => Fuzz.Units.Relative(b);
+    public override Units Units(Batch b, BrierScoreFromProbabilitiesOptions o, Outcome reference) => Fuzz.Units.Relative(b);
 }
 
 /// <summary><see cref="NegativeLogLikelihood"/> of log-probabilities (any floats: the input is not validated).</summary>
@@ -153,41 +153,41 @@ internal sealed class NegativeLogLikelihoodSpec : LossSpec<NegativeLogLikelihood
     public override Units Units(Batch b, NegativeLogLikelihoodOptions o, Outcome reference) => Fuzz.Units.Relative(b);
 }
 
-/// <summary><see cref="WeightedKappaLoss"/>: a batch statistic (no loss buffer), labels must be classes.</summary>
-internal sealed class WeightedKappaSpec : LossSpec<WeightedKappaLossOptions>
+/// <summary><see cref="WeightedKappa"/>: a batch statistic (no loss buffer), labels must be classes.</summary>
+internal sealed class WeightedKappaSpec : LossSpec<WeightedKappaOptions>
 {
-    public override string Name => "WeightedKappaLoss";
+    public override string Name => "WeightedKappa";
 
     public override BatchSpec Batch { get; } = new(InputKind.Probabilities, TargetKind.Labels, IgnorableLabels: false, Losses: LossBuffer.None);
 
-    public override Gen<(WeightedKappaLossOptions Options, string? BadOption)> Options(Batch b) =>
+    public override Gen<(WeightedKappaOptions Options, string? BadOption)> Options(Batch b) =>
         from which in OptionGen.Which(b, 2)
         from weighting in Gen.OneOf(KappaWeighting.Linear, KappaWeighting.Quadratic)
         from epsilon in Gen.OneOf(1e-6, 1e-6, 0.0, 1.0)
         from bad in OptionGen.BadNonNegative
-        select (new WeightedKappaLossOptions
+        select (new WeightedKappaOptions
         {
             Weighting = which == 1 ? (KappaWeighting)5 : weighting,
-            Epsilon = which == 2 ? bad : epsilon,
-        }, which switch { 1 => nameof(WeightedKappaLossOptions.Weighting), 2 => nameof(WeightedKappaLossOptions.Epsilon), _ => (string?)null });
+            LogOffset = which == 2 ? bad : epsilon,
+        }, which switch { 1 => nameof(WeightedKappaOptions.Weighting), 2 => nameof(WeightedKappaOptions.LogOffset), _ => (string?)null });
 
-    public override LossResult Evaluate<T>(Batch b, WeightedKappaLossOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
-        WeightedKappaLoss.Evaluate(x, b.Labels, b.K, o, gradient, losses);
+    public override LossResult Evaluate<T>(Batch b, WeightedKappaOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
+        WeightedKappa.Evaluate(x, b.Labels, b.K, o, gradient, losses);
 
     // With ε = 0 a batch that predicts every label with certainty has R = 0: the documented loss log(R + ε) is log 0 = -∞,
     // and its gradient (W - R c / N) / (den (R + ε)) is 0/0 = NaN where W = 0 (TF Addons' autograd gives the same).
-    public override string? NaNAllowed(Batch b, WeightedKappaLossOptions o, Outcome reference) =>
-        o.Epsilon == 0 && double.IsNegativeInfinity(reference.Result.Value) ? "log(R + ε) at R = ε = 0" : null;
+    public override string? NaNAllowed(Batch b, WeightedKappaOptions o, Outcome reference) =>
+        o.LogOffset == 0 && double.IsNegativeInfinity(reference.Result.Value) ? "log(R + ε) at R = ε = 0" : null;
 
     // Row by row: the label, then that row's probabilities.
-    public override Violation? FirstViolation(Batch b, WeightedKappaLossOptions o)
+    public override Violation? FirstViolation(Batch b, WeightedKappaOptions o)
     {
         int k = b.K;
         for (int i = 0; i < b.N; i++)
         {
             if ((uint)b.Labels[i] >= (uint)k)
             {
-                return new Violation("labels", Invariant($"labels[{i}] is {b.Labels[i]}"));
+                return new Violation("targets", Invariant($"targets[{i}] is {b.Labels[i]}"));
             }
 
             for (int c = 0; c < k; c++)
@@ -195,7 +195,7 @@ internal sealed class WeightedKappaSpec : LossSpec<WeightedKappaLossOptions>
                 float p = b.X[(i * k) + c];
                 if (!(p >= 0 && p <= 1))
                 {
-                    return new Violation("probabilities", Invariant($"probabilities row {i}, column {c} is"));
+                    return new Violation("input", Invariant($"input row {i}, column {c} is"));
                 }
             }
         }
@@ -203,7 +203,7 @@ internal sealed class WeightedKappaSpec : LossSpec<WeightedKappaLossOptions>
         return null;
     }
 
-    public override Units Units(Batch b, WeightedKappaLossOptions o, Outcome reference) => Fuzz.Units.Relative(b);
+    public override Units Units(Batch b, WeightedKappaOptions o, Outcome reference) => Fuzz.Units.Relative(b);
 }
 
 /// <summary><see cref="Entropy.OfProbabilities{T}"/> (probability rows in, no gradient).</summary>
@@ -218,10 +218,10 @@ internal sealed class EntropyOfProbabilitiesSpec : LossSpec<EntropyOptions>
         from reduction in OptionGen.Reductions
         from whenEmpty in OptionGen.WhenEmpties
         from tolerance in OptionGen.Tolerance
-        select (new EntropyOptions { Reduction = reduction, WhenEmpty = whenEmpty, SumTolerance = which == 1 ? -1 : tolerance },
-            which == 1 ? nameof(EntropyOptions.SumTolerance) : (string?)null);
+        select (new EntropyOptions { Reduction = reduction, WhenEmpty = whenEmpty, PredictionSumTolerance = which == 1 ? -1 : tolerance },
+            which == 1 ? nameof(EntropyOptions.PredictionSumTolerance) : (string?)null);
 
-    public override double Tolerance(EntropyOptions o) => o.SumTolerance;
+    public override double Tolerance(EntropyOptions o) => o.PredictionSumTolerance;
 
     public override LossResult Evaluate<T>(Batch b, EntropyOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
         Entropy.OfProbabilities(x, b.K, o, losses);

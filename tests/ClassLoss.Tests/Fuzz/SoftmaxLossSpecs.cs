@@ -6,7 +6,7 @@ namespace ClassLoss.Tests.Fuzz;
 /// <summary>Options of the softmax cross-entropy family, shared by the index and probability-target specs.</summary>
 internal static class CrossEntropyGen
 {
-    public static Gen<(CrossEntropyOptions, string?)> Options(Batch b) =>
+    public static Gen<(SoftmaxCrossEntropyOptions, string?)> Options(Batch b) =>
         from which in OptionGen.Which(b, 5)
         from reduction in OptionGen.Reductions
         from whenEmpty in OptionGen.WhenEmpties
@@ -18,15 +18,15 @@ internal static class CrossEntropyGen
         from bad in OptionGen.BadNonNegative
         select which switch
         {
-            1 => (Make(reduction, whenEmpty, weights, bad == -1 ? 1.5 : bad, temperature, tolerance, b), nameof(CrossEntropyOptions.LabelSmoothing)),
-            2 => (Make(reduction, whenEmpty, weights, smoothing, bad == -1 ? 0 : bad, tolerance, b), nameof(CrossEntropyOptions.Temperature)),
-            3 => (Make(reduction, whenEmpty, badWeights, smoothing, temperature, tolerance, b), nameof(CrossEntropyOptions.ClassWeights)),
-            4 => (Make(reduction, whenEmpty, weights, smoothing, temperature, OptionGen.BadTolerance(bad), b), nameof(CrossEntropyOptions.TargetSumTolerance)),
-            5 => (Make(reduction, whenEmpty, weights, smoothing, -temperature, tolerance, b), nameof(CrossEntropyOptions.Temperature)),
+            1 => (Make(reduction, whenEmpty, weights, bad == -1 ? 1.5 : bad, temperature, tolerance, b), nameof(SoftmaxCrossEntropyOptions.LabelSmoothing)),
+            2 => (Make(reduction, whenEmpty, weights, smoothing, bad == -1 ? 0 : bad, tolerance, b), nameof(SoftmaxCrossEntropyOptions.Temperature)),
+            3 => (Make(reduction, whenEmpty, badWeights, smoothing, temperature, tolerance, b), nameof(SoftmaxCrossEntropyOptions.ClassWeights)),
+            4 => (Make(reduction, whenEmpty, weights, smoothing, temperature, OptionGen.BadTolerance(bad), b), nameof(SoftmaxCrossEntropyOptions.TargetSumTolerance)),
+            5 => (Make(reduction, whenEmpty, weights, smoothing, -temperature, tolerance, b), nameof(SoftmaxCrossEntropyOptions.Temperature)),
             _ => (Make(reduction, whenEmpty, weights, smoothing, temperature, tolerance, b), (string?)null),
         };
 
-    private static CrossEntropyOptions Make(Reduction reduction, EmptyMean whenEmpty, double[]? weights, double smoothing, double temperature,
+    private static SoftmaxCrossEntropyOptions Make(Reduction reduction, EmptyMean whenEmpty, double[]? weights, double smoothing, double temperature,
         double tolerance, Batch b) => new()
         {
             Reduction = reduction,
@@ -38,7 +38,7 @@ internal static class CrossEntropyGen
             IgnoreIndex = b.IgnoreIndex,
         };
 
-    public static double W(CrossEntropyOptions o, int c) => o.ClassWeights is null ? 1.0 : o.ClassWeights[c];
+    public static double W(SoftmaxCrossEntropyOptions o, int c) => o.ClassWeights is null ? 1.0 : o.ClassWeights[c];
 
     /// <summary>
     /// The extra unit a row needs when the fused kernels' float target weights are below float's normal range: a target
@@ -46,7 +46,7 @@ internal static class CrossEntropyGen
     /// q_c (m - u_c + log S) is off by up to 2^-149 times the logit gap, however small q_c is (q = 1e-46 against a
     /// gap of 4e38 loses a term of 4e-8). Returned divided by <see cref="FuzzTolerance.Rel"/>, as a unit.
     /// </summary>
-    public static double SubnormalTermsAllowance(Batch b, CrossEntropyOptions o, int row, Func<int, double> q, Func<int, double> w)
+    public static double SubnormalTermsAllowance(Batch b, SoftmaxCrossEntropyOptions o, int row, Func<int, double> q, Func<int, double> w)
     {
         int k = b.K;
         double m = double.NegativeInfinity;
@@ -96,24 +96,24 @@ internal static class CrossEntropyGen
 
     private const double MinNormalFloat = 1.1754943508222875e-38;
 
-    public static double WeightTotal(CrossEntropyOptions o, int k) => o.ClassWeights?.Sum() ?? k;
+    public static double WeightTotal(SoftmaxCrossEntropyOptions o, int k) => o.ClassWeights?.Sum() ?? k;
 }
 
 /// <summary><see cref="SoftmaxCrossEntropy"/> with class-index targets (the fused float kernel and its short rows).</summary>
-internal sealed class CrossEntropyIndexSpec : LossSpec<CrossEntropyOptions>
+internal sealed class CrossEntropyIndexSpec : LossSpec<SoftmaxCrossEntropyOptions>
 {
     public override string Name => "SoftmaxCrossEntropyWithIndexTargets";
 
     public override BatchSpec Batch { get; } = new(InputKind.Logits, TargetKind.Labels);
 
-    public override Gen<(CrossEntropyOptions Options, string? BadOption)> Options(Batch b) => CrossEntropyGen.Options(b);
+    public override Gen<(SoftmaxCrossEntropyOptions Options, string? BadOption)> Options(Batch b) => CrossEntropyGen.Options(b);
 
-    public override LossResult Evaluate<T>(Batch b, CrossEntropyOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
+    public override LossResult Evaluate<T>(Batch b, SoftmaxCrossEntropyOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
         SoftmaxCrossEntropy.Evaluate(x, b.Labels, b.K, o, gradient, losses);
 
     // A row's terms: its target weight Q = (1 - ε) w_y + (ε / K) Σ w (the loss is Q·log S plus non-negative terms, the
     // gradient (p Q - q) s / τ); an ignored row has none.
-    public override Units Units(Batch b, CrossEntropyOptions o, Outcome reference)
+    public override Units Units(Batch b, SoftmaxCrossEntropyOptions o, Outcome reference)
     {
         int k = b.K;
         double total = CrossEntropyGen.WeightTotal(o, k);
@@ -136,9 +136,9 @@ internal sealed class CrossEntropyIndexSpec : LossSpec<CrossEntropyOptions>
 }
 
 /// <summary><see cref="SoftmaxCrossEntropy"/> with probability targets (the fused soft-target kernel).</summary>
-internal sealed class CrossEntropySoftSpec : LossSpec<CrossEntropyOptions>
+internal sealed class CrossEntropySoftSpec : LossSpec<SoftmaxCrossEntropyOptions>
 {
-    public override bool[]? RowsBeyondFloat(Batch b, CrossEntropyOptions o) =>
+    public override bool[]? RowsBeyondFloat(Batch b, SoftmaxCrossEntropyOptions o) =>
         CrossEntropyGen.RowsWithAMaskedClassOfSubnormalWeight(b,
             (i, c) => CrossEntropyGen.W(o, c) * (((1 - o.LabelSmoothing) * b.Targets[(i * b.K) + c]) + (o.LabelSmoothing / b.K)));
 
@@ -146,15 +146,15 @@ internal sealed class CrossEntropySoftSpec : LossSpec<CrossEntropyOptions>
 
     public override BatchSpec Batch { get; } = new(InputKind.Logits, TargetKind.ProbabilityRows);
 
-    public override Gen<(CrossEntropyOptions Options, string? BadOption)> Options(Batch b) => CrossEntropyGen.Options(b);
+    public override Gen<(SoftmaxCrossEntropyOptions Options, string? BadOption)> Options(Batch b) => CrossEntropyGen.Options(b);
 
-    public override double Tolerance(CrossEntropyOptions o) => o.TargetSumTolerance;
+    public override double Tolerance(SoftmaxCrossEntropyOptions o) => o.TargetSumTolerance;
 
-    public override LossResult Evaluate<T>(Batch b, CrossEntropyOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
+    public override LossResult Evaluate<T>(Batch b, SoftmaxCrossEntropyOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
         SoftmaxCrossEntropy.Evaluate(x, targets, b.K, o, gradient, losses);
 
     // A row's terms: Q = Σ_c w_c ((1 - ε) t_c + ε / K), as for index targets.
-    public override Units Units(Batch b, CrossEntropyOptions o, Outcome reference)
+    public override Units Units(Batch b, SoftmaxCrossEntropyOptions o, Outcome reference)
     {
         int k = b.K;
         double s = Factor(o, reference.Result.Denominator, b.N);
@@ -289,104 +289,109 @@ internal sealed class FocalSoftSpec : LossSpec<SoftmaxFocalOptions>
 /// <summary>Options of the Poly-1 loss.</summary>
 internal static class PolyGen
 {
-    public static Gen<(PolyLossOptions, string?)> Options(Batch b) =>
+    public static Gen<(SoftmaxPoly1Options, string?)> Options(Batch b) =>
         from which in OptionGen.Which(b, 2)
         from reduction in OptionGen.Reductions
         from whenEmpty in OptionGen.WhenEmpties
         from epsilon in Gen.OneOf(1.0, 0.0, -1.0, 2.5, 1e6)
         from tolerance in OptionGen.Tolerance
         from bad in Gen.OneOf(-1.5, double.NaN, double.PositiveInfinity)
-        select (new PolyLossOptions
+        select (new SoftmaxPoly1Options
         {
             Reduction = reduction,
             WhenEmpty = whenEmpty,
-            Epsilon = which == 1 ? bad : epsilon,
+            PolyCoefficient = which == 1 ? bad : epsilon,
             TargetSumTolerance = which == 2 ? -1 : tolerance,
             IgnoreIndex = b.IgnoreIndex,
-        }, which switch { 1 => nameof(PolyLossOptions.Epsilon), 2 => nameof(PolyLossOptions.TargetSumTolerance), _ => (string?)null });
+        }, which switch { 1 => nameof(SoftmaxPoly1Options.PolyCoefficient), 2 => nameof(SoftmaxPoly1Options.TargetSumTolerance), _ => (string?)null });
 }
 
-/// <summary><see cref="PolyLoss"/> with class-index targets (generic in both types).</summary>
-internal sealed class PolyIndexSpec : LossSpec<PolyLossOptions>
+/// <summary><see cref="SoftmaxPoly1"/> with class-index targets (generic in both types).</summary>
+internal sealed class PolyIndexSpec : LossSpec<SoftmaxPoly1Options>
 {
     public override string Name => "PolyLossWithIndexTargets";
 
     public override BatchSpec Batch { get; } = new(InputKind.Logits, TargetKind.Labels);
 
-    public override Gen<(PolyLossOptions Options, string? BadOption)> Options(Batch b) => PolyGen.Options(b);
+    public override Gen<(SoftmaxPoly1Options Options, string? BadOption)> Options(Batch b) => PolyGen.Options(b);
 
-    public override LossResult Evaluate<T>(Batch b, PolyLossOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
-        PolyLoss.Evaluate(x, b.Labels, b.K, o, gradient, losses);
+    public override LossResult Evaluate<T>(Batch b, SoftmaxPoly1Options o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
+        SoftmaxPoly1.Evaluate(x, b.Labels, b.K, o, gradient, losses);
 
-    public override Units Units(Batch b, PolyLossOptions o, Outcome reference) => Fuzz.Units.Relative(b);
+    public override Units Units(Batch b, SoftmaxPoly1Options o, Outcome reference) => Fuzz.Units.Relative(b);
 }
 
-/// <summary><see cref="PolyLoss"/> with probability targets (generic in both types).</summary>
-internal sealed class PolySoftSpec : LossSpec<PolyLossOptions>
+/// <summary><see cref="SoftmaxPoly1"/> with probability targets (generic in both types).</summary>
+internal sealed class PolySoftSpec : LossSpec<SoftmaxPoly1Options>
 {
     public override string Name => "PolyLossWithProbabilityTargets";
 
     public override BatchSpec Batch { get; } = new(InputKind.Logits, TargetKind.ProbabilityRows);
 
-    public override Gen<(PolyLossOptions Options, string? BadOption)> Options(Batch b) => PolyGen.Options(b);
+    public override Gen<(SoftmaxPoly1Options Options, string? BadOption)> Options(Batch b) => PolyGen.Options(b);
 
-    public override double Tolerance(PolyLossOptions o) => o.TargetSumTolerance;
+    public override double Tolerance(SoftmaxPoly1Options o) => o.TargetSumTolerance;
 
-    public override LossResult Evaluate<T>(Batch b, PolyLossOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
-        PolyLoss.Evaluate(x, targets, b.K, o, gradient, losses);
+    public override LossResult Evaluate<T>(Batch b, SoftmaxPoly1Options o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
+        SoftmaxPoly1.Evaluate(x, targets, b.K, o, gradient, losses);
 
-    public override Units Units(Batch b, PolyLossOptions o, Outcome reference) => Fuzz.Units.Relative(b);
+    public override Units Units(Batch b, SoftmaxPoly1Options o, Outcome reference) => Fuzz.Units.Relative(b);
 }
 
 /// <summary>Options of the Brier scores.</summary>
 internal static class BrierGen
 {
-    public static Gen<(BrierScoreOptions, string?)> Options(Batch b) =>
-        from which in OptionGen.Which(b, 2)
+    /// <summary>The options of a Brier score; <paramref name="elementTargets"/>: the sigmoid form, which takes neither
+    /// an ignore index nor a row-sum tolerance.</summary>
+    public static Gen<(TOptions, string?)> Options<TOptions>(Batch b, bool elementTargets = false)
+        where TOptions : BrierScoreOptions, new() =>
+        from which in OptionGen.Which(b, elementTargets ? 1 : 2)
         from reduction in OptionGen.Reductions
         from whenEmpty in OptionGen.WhenEmpties
         from average in Gen.OneOf(BrierAverage.PerRowSum, BrierAverage.PerElement)
         from tolerance in OptionGen.Tolerance
-        select (new BrierScoreOptions
-        {
-            Reduction = reduction,
-            WhenEmpty = whenEmpty,
-            Average = which == 1 ? (BrierAverage)7 : average,
-            TargetSumTolerance = which == 2 ? -1 : tolerance,
-            IgnoreIndex = b.IgnoreIndex,
-        }, which switch { 1 => nameof(BrierScoreOptions.Average), 2 => nameof(BrierScoreOptions.TargetSumTolerance), _ => (string?)null });
+        select (elementTargets
+            ? new TOptions { Reduction = reduction, WhenEmpty = whenEmpty, Average = which == 1 ? (BrierAverage)7 : average }
+            : new TOptions
+            {
+                Reduction = reduction,
+                WhenEmpty = whenEmpty,
+                Average = which == 1 ? (BrierAverage)7 : average,
+                TargetSumTolerance = which == 2 ? -1 : tolerance,
+                IgnoreIndex = b.IgnoreIndex,
+            }, which switch { 1 => nameof(BrierScoreOptions.Average), 2 => nameof(BrierScoreOptions.TargetSumTolerance), _ => (string?)null });
 }
 
 /// <summary><see cref="SoftmaxBrierScore"/> with class-index targets.</summary>
-internal sealed class SoftmaxBrierIndexSpec : LossSpec<BrierScoreOptions>
+internal sealed class SoftmaxBrierIndexSpec : LossSpec<SoftmaxBrierScoreOptions>
 {
     public override string Name => "SoftmaxBrierScoreWithIndexTargets";
 
     public override BatchSpec Batch { get; } = new(InputKind.Logits, TargetKind.Labels);
 
-    public override Gen<(BrierScoreOptions Options, string? BadOption)> Options(Batch b) => BrierGen.Options(b);
+    public override Gen<(SoftmaxBrierScoreOptions Options, string? BadOption)> Options(Batch b) => BrierGen.Options<SoftmaxBrierScoreOptions>(b);
 
-    public override LossResult Evaluate<T>(Batch b, BrierScoreOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
+    public override LossResult Evaluate<T>(Batch b, SoftmaxBrierScoreOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
         SoftmaxBrierScore.Evaluate(x, b.Labels, b.K, o, gradient, losses);
 
-    public override Units Units(Batch b, BrierScoreOptions o, Outcome reference) => Fuzz.Units.Relative(b);
+    public override Units Units(Batch b, SoftmaxBrierScoreOptions o, Outcome reference) => Fuzz.Units.Relative(b);
 }
 
 /// <summary><see cref="SoftmaxBrierScore"/> with probability targets.</summary>
-internal sealed class SoftmaxBrierSoftSpec : LossSpec<BrierScoreOptions>
+internal sealed class SoftmaxBrierSoftSpec : LossSpec<SoftmaxBrierScoreOptions>
 {
     public override string Name => "SoftmaxBrierScoreWithProbabilityTargets";
 
     public override BatchSpec Batch { get; } = new(InputKind.Logits, TargetKind.ProbabilityRows);
 
-    public override Gen<(BrierScoreOptions Options, string? BadOption)> Options(Batch b) => BrierGen.Options(b);
+    public override Gen<(SoftmaxBrierScoreOptions Options, string? BadOption)> Options(Batch b) => BrierGen.Options<SoftmaxBrierScoreOptions>(b);
 
-    public override double Tolerance(BrierScoreOptions o) => o.TargetSumTolerance;
+    public override double Tolerance(SoftmaxBrierScoreOptions o) => o.TargetSumTolerance;
 
-    public override LossResult Evaluate<T>(Batch b, BrierScoreOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
+    public override LossResult Evaluate<T>(Batch b, SoftmaxBrierScoreOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
         SoftmaxBrierScore.Evaluate(x, targets, b.K, o, gradient, losses);
 
-    public override Units Units(Batch b, BrierScoreOptions o, Outcome reference) => Fuzz.Units.Relative(b);
+    public override Units Units(Batch b, SoftmaxBrierScoreOptions o, Outcome reference) => Fuzz.Units.Relative(b);
 }
 
 /// <summary><see cref="ZLoss.Evaluate{T}"/> or <see cref="ZLoss.AddTo{T}"/> (no targets).</summary>
@@ -456,7 +461,7 @@ internal sealed class SparsemaxLossSpec : LossSpec<SparsemaxLossOptions>
         {
             if (b.Labels[i] != o.IgnoreIndex && !b.X.AsSpan(i * b.K, b.K).ToArray().All(float.IsFinite))
             {
-                return new Violation("logits", "non-finite");
+                return new Violation("input", "non-finite");
             }
         }
 

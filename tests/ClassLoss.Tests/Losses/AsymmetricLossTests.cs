@@ -28,10 +28,10 @@ public class AsymmetricLossTests
         const int n = 6, k = 5;
         double[] x = Reference.RandomLogits(601, n * k, scale);
         double[] t = Array.ConvertAll(Reference.RandomLogits(602, n * k, 1.0), v => soft ? (v + 1) / 2 : v > 0 ? 1.0 : 0.0);
-        var o = new AsymmetricLossOptions { GammaNegative = gammaNeg, GammaPositive = gammaPos, Margin = margin, Reduction = reduction };
+        var o = new SigmoidAsymmetricFocalOptions { GammaNegative = gammaNeg, GammaPositive = gammaPos, Margin = margin, Reduction = reduction };
         var g = new double[n * k];
-        AsymmetricLoss.Evaluate<double>(x, t, k, o, g, default);
-        var check = GradientChecker.Check(v => AsymmetricLoss.Evaluate<double>(v, t, k, o, default, default).Value, x, g);
+        SigmoidAsymmetricFocal.Evaluate<double>(x, t, k, o, g, default);
+        var check = GradientChecker.Check(v => SigmoidAsymmetricFocal.Evaluate<double>(v, t, k, o, default, default).Value, x, g);
         Assert.True(check.Passes(g, 1e-6, 1e-8), $"max rel error {check.MaxRelativeError} at {check.WorstIndex}");
     }
 
@@ -39,11 +39,11 @@ public class AsymmetricLossTests
     public void Values_MatchThePapersFormula_WithTheReferenceCodesDefaults()
     {
         // Ridnik et al. 2021, eq. (7)-(8): L+ = (1 - p)^γ+ log p, L- = p_m^γ- log(1 - p_m), p_m = max(p - m, 0);
-        // the reference code's AsymmetricLoss defaults γ- = 4, γ+ = 1, clip = 0.05.
+        // the reference code's SigmoidAsymmetricFocal defaults γ- = 4, γ+ = 1, clip = 0.05.
         double[] x = [2.0, -1.0, 0.5, -3.0, -2.9, 4.0, 0.0, 1.5];
         double[] y = [1, 0, 0, 1, 0, 0, 1, 0.0];
         var elements = new double[8];
-        var r = AsymmetricLoss.Evaluate<double>(x, y, 4, new AsymmetricLossOptions { Reduction = Reduction.Sum }, default, elements);
+        var r = SigmoidAsymmetricFocal.Evaluate<double>(x, y, 4, new SigmoidAsymmetricFocalOptions { Reduction = Reduction.Sum }, default, elements);
         double total = 0;
         for (int i = 0; i < x.Length; i++)
         {
@@ -61,7 +61,7 @@ public class AsymmetricLossTests
     {
         // σ(-3) = 0.047 < 0.05: the shifted probability is 0, so loss and gradient are 0.
         var g = new double[2];
-        var r = AsymmetricLoss.Evaluate<double>([-3.0, -20.0], [0.0, 0.0], 2, null, g, default);
+        var r = SigmoidAsymmetricFocal.Evaluate<double>([-3.0, -20.0], [0.0, 0.0], 2, null, g, default);
         Assert.Equal(0.0, r.Value);
         Assert.Equal([0.0, 0.0], g);
     }
@@ -76,7 +76,7 @@ public class AsymmetricLossTests
         {
             var ga = new double[n * k];
             var gf = new double[n * k];
-            var asl = AsymmetricLoss.Evaluate<double>(x, t, k, new AsymmetricLossOptions { GammaNegative = gamma, GammaPositive = gamma, Margin = 0 }, ga, default);
+            var asl = SigmoidAsymmetricFocal.Evaluate<double>(x, t, k, new SigmoidAsymmetricFocalOptions { GammaNegative = gamma, GammaPositive = gamma, Margin = 0 }, ga, default);
             var focal = SigmoidFocal.Evaluate<double>(x, t, k, new SigmoidFocalOptions { Gamma = gamma, ApplyClassBalancing = false }, gf, default);
             Assert.Equal(focal.Value, asl.Value, 13);
             for (int i = 0; i < ga.Length; i++)
@@ -93,11 +93,11 @@ public class AsymmetricLossTests
         // negative with m = 0.05: -(0.95)^4 log(0.05).
         var elements = new double[4];
         var g = new double[4];
-        AsymmetricLoss.Evaluate<double>([1e4, -1e4, -1e4, 1e4], [1.0, 0, 1, 0], 4, new AsymmetricLossOptions { Reduction = Reduction.None }, g, elements);
+        SigmoidAsymmetricFocal.Evaluate<double>([1e4, -1e4, -1e4, 1e4], [1.0, 0, 1, 0], 4, new SigmoidAsymmetricFocalOptions { Reduction = Reduction.None }, g, elements);
         Assert.Equal([0.0, 0.0, 1e4], elements[..3]);
         Assert.Equal(-Math.Pow(0.95, 4) * Math.Log(0.05), elements[3], 14);
         Assert.Equal([0.0, 0.0, -1.0, 0.0], g);
-        AsymmetricLoss.Evaluate<double>([double.PositiveInfinity, double.NegativeInfinity], [1.0, 0.0], 2, new AsymmetricLossOptions { Margin = 0, Reduction = Reduction.None }, g.AsSpan(0, 2), elements.AsSpan(0, 2));
+        SigmoidAsymmetricFocal.Evaluate<double>([double.PositiveInfinity, double.NegativeInfinity], [1.0, 0.0], 2, new SigmoidAsymmetricFocalOptions { Margin = 0, Reduction = Reduction.None }, g.AsSpan(0, 2), elements.AsSpan(0, 2));
         Assert.Equal([0.0, 0.0], elements[..2]);
         Assert.Equal([0.0, 0.0], g[..2]);
     }
@@ -108,12 +108,12 @@ public class AsymmetricLossTests
         double[] x = new double[4];
         double[] t = [0, 1, 0, 1];
         Assert.Equal("GammaNegative", Assert.Throws<ArgumentOutOfRangeException>(() =>
-            AsymmetricLoss.Evaluate<double>(x, t, 2, new AsymmetricLossOptions { GammaNegative = -1 }, default, default)).ParamName);
+            SigmoidAsymmetricFocal.Evaluate<double>(x, t, 2, new SigmoidAsymmetricFocalOptions { GammaNegative = -1 }, default, default)).ParamName);
         Assert.Equal("GammaPositive", Assert.Throws<ArgumentOutOfRangeException>(() =>
-            AsymmetricLoss.Evaluate<double>(x, t, 2, new AsymmetricLossOptions { GammaPositive = double.NaN }, default, default)).ParamName);
+            SigmoidAsymmetricFocal.Evaluate<double>(x, t, 2, new SigmoidAsymmetricFocalOptions { GammaPositive = double.NaN }, default, default)).ParamName);
         Assert.Equal("Margin", Assert.Throws<ArgumentOutOfRangeException>(() =>
-            AsymmetricLoss.Evaluate<double>(x, t, 2, new AsymmetricLossOptions { Margin = 1 }, default, default)).ParamName);
-        var e = Assert.Throws<ArgumentException>(() => AsymmetricLoss.Evaluate<double>(x, [0, 1, double.NaN, 1], 2, null, default, default));
+            SigmoidAsymmetricFocal.Evaluate<double>(x, t, 2, new SigmoidAsymmetricFocalOptions { Margin = 1 }, default, default)).ParamName);
+        var e = Assert.Throws<ArgumentException>(() => SigmoidAsymmetricFocal.Evaluate<double>(x, [0, 1, double.NaN, 1], 2, null, default, default));
         Assert.Equal("targets", e.ParamName);
         Assert.Contains("targets row 1, column 0", e.Message, StringComparison.Ordinal);
     }

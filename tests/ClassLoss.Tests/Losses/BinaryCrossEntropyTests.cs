@@ -42,7 +42,7 @@ public class BinaryCrossEntropyTests
         double[] x = Reference.RandomLogits(31, n * k, 4);
         double[] y = RandomTargets(32, n * k);
         double[] ew = elementWeight ? Reference.RandomProbabilities(33, n, k) : [];
-        var o = new BinaryCrossEntropyOptions
+        var o = new SigmoidBinaryCrossEntropyOptions
         {
             PositiveWeights = posWeight ? [2, 0.5, 3] : null,
             ClassWeights = classWeight ? [1, 0, 0.5] : null,
@@ -50,8 +50,8 @@ public class BinaryCrossEntropyTests
             Reduction = reduction,
         };
         var g = new double[n * k];
-        SigmoidBinaryCrossEntropy.Evaluate<double>(x, y, ew, k, o, g, default);
-        var check = GradientChecker.Check(v => SigmoidBinaryCrossEntropy.Evaluate<double>(v, y, ew, k, o, default, default).Value, x, g);
+        SigmoidBinaryCrossEntropy.Evaluate<double>(x, y, k, o, g, default, sampleWeights: ew);
+        var check = GradientChecker.Check(v => SigmoidBinaryCrossEntropy.Evaluate<double>(v, y, k, o, default, default, sampleWeights: ew).Value, x, g);
         Assert.True(check.Passes(g, 1e-6, 1e-9), $"max rel error {check.MaxRelativeError} at {check.WorstIndex}");
     }
 
@@ -64,10 +64,10 @@ public class BinaryCrossEntropyTests
         const int n = 3, k = 4;
         double[] p = Array.ConvertAll(Reference.RandomLogits(34, n * k), v => 1 / (1 + Math.Exp(-v)));
         double[] y = RandomTargets(35, n * k);
-        var o = new BinaryCrossEntropyOptions { Clamp = clamp, PositiveWeights = posWeight ? [2, 0.5, 3, 1] : null, LabelSmoothing = smoothing, Reduction = reduction };
+        var o = new BinaryCrossEntropyFromProbabilitiesOptions { Clamp = clamp, PositiveWeights = posWeight ? [2, 0.5, 3, 1] : null, LabelSmoothing = smoothing, Reduction = reduction };
         var g = new double[n * k];
-        BinaryCrossEntropy.Evaluate<double>(p, y, k, o, g, default);
-        var check = GradientChecker.Check(v => BinaryCrossEntropy.Evaluate<double>(v, y, k, o, default, default).Value, p, g, 1e-8);
+        BinaryCrossEntropyFromProbabilities.Evaluate<double>(p, y, k, o, g, default);
+        var check = GradientChecker.Check(v => BinaryCrossEntropyFromProbabilities.Evaluate<double>(v, y, k, o, default, default).Value, p, g, 1e-8);
         Assert.True(check.Passes(g, 1e-6, 1e-9), $"max rel error {check.MaxRelativeError} at {check.WorstIndex}");
     }
 
@@ -88,8 +88,8 @@ public class BinaryCrossEntropyTests
         // keras.losses.BinaryCrossentropy() docstring: y_true [[0,1],[0,0]], y_pred [[0.6,0.4],[0.4,0.6]] gives 0.815.
         double[] p = [0.6, 0.4, 0.4, 0.6];
         double[] y = [0, 1, 0, 0];
-        Assert.Equal(0.815, BinaryCrossEntropy.Evaluate<double>(p, y, 2, new BinaryCrossEntropyOptions { Clamp = ProbabilityClamp.KerasClip }, default, default).Value, 3);
-        Assert.Equal(0.815, BinaryCrossEntropy.Evaluate<double>(p, y, 2, null, default, default).Value, 3);
+        Assert.Equal(0.815, BinaryCrossEntropyFromProbabilities.Evaluate<double>(p, y, 2, new BinaryCrossEntropyFromProbabilitiesOptions { Clamp = ProbabilityClamp.KerasClip }, default, default).Value, 3);
+        Assert.Equal(0.815, BinaryCrossEntropyFromProbabilities.Evaluate<double>(p, y, 2, null, default, default).Value, 3);
     }
 
     [Fact]
@@ -99,7 +99,7 @@ public class BinaryCrossEntropyTests
         // x = [[.5,-1.2,2],[-.3,.8,-2.5]], y = [[1,0,1],[0,.3,1]] gives 1.3064453162698848 and the gradient below.
         double[] x = [0.5, -1.2, 2.0, -0.3, 0.8, -2.5];
         double[] y = [1, 0, 1, 0, 0.3, 1];
-        var o = new BinaryCrossEntropyOptions { ClassWeights = [1, 2, 0.5], PositiveWeights = [2, 0.5, 3] };
+        var o = new SigmoidBinaryCrossEntropyOptions { ClassWeights = [1, 2, 0.5], PositiveWeights = [2, 0.5, 3] };
         var g = new double[6];
         var r = SigmoidBinaryCrossEntropy.Evaluate<double>(x, y, 3, o, g, default);
         Assert.Equal(1.3064453162698848, r.Value, 12);
@@ -118,7 +118,7 @@ public class BinaryCrossEntropyTests
         double[] pw = [2, 0.5, 3];
         double[] w = [1, 2, 0.5];
         var losses = new double[12];
-        SigmoidBinaryCrossEntropy.Evaluate<double>(x, y, 3, new BinaryCrossEntropyOptions { PositiveWeights = pw, ClassWeights = w, Reduction = Reduction.None }, default, losses);
+        SigmoidBinaryCrossEntropy.Evaluate<double>(x, y, 3, new SigmoidBinaryCrossEntropyOptions { PositiveWeights = pw, ClassWeights = w, Reduction = Reduction.None }, default, losses);
         for (int i = 0; i < 12; i++)
         {
             Assert.Equal(NaiveElement(x[i], y[i], pw[i % 3], w[i % 3]), losses[i], 12);
@@ -130,7 +130,7 @@ public class BinaryCrossEntropyTests
     {
         // Keras: y' = y (1 - ε) + 0.5 ε; with ε = 0.2 a positive becomes 0.9, a negative 0.1.
         double[] x = [1.5, -0.7];
-        var smoothed = SigmoidBinaryCrossEntropy.Evaluate<double>(x, [1.0, 0.0], 1, new BinaryCrossEntropyOptions { LabelSmoothing = 0.2 }, default, default).Value;
+        var smoothed = SigmoidBinaryCrossEntropy.Evaluate<double>(x, [1.0, 0.0], 1, new SigmoidBinaryCrossEntropyOptions { LabelSmoothing = 0.2 }, default, default).Value;
         var explicitTargets = SigmoidBinaryCrossEntropy.Evaluate<double>(x, [0.9, 0.1], 1, null, default, default).Value;
         Assert.Equal(explicitTargets, smoothed, 14);
     }
@@ -140,9 +140,9 @@ public class BinaryCrossEntropyTests
     {
         // Seed 002: true [1 0 0 0 0], predicted [.1 .5 .1 .1 .2] as five binary problems: -[ln .1 + ln .5 + ln .9 + ln .9 + ln .8] = 3.4;
         // multi-label true [1 0 0 0 1], predicted [.1 .5 .1 .1 .9]: 3.3.
-        var sum = new BinaryCrossEntropyOptions { Reduction = Reduction.Sum };
-        double a = BinaryCrossEntropy.Evaluate<double>([.1, .5, .1, .1, .2], [1.0, 0, 0, 0, 0], 5, sum, default, default).Value;
-        double b = BinaryCrossEntropy.Evaluate<double>([.1, .5, .1, .1, .9], [1.0, 0, 0, 0, 1], 5, sum, default, default).Value;
+        var sum = new BinaryCrossEntropyFromProbabilitiesOptions { Reduction = Reduction.Sum };
+        double a = BinaryCrossEntropyFromProbabilities.Evaluate<double>([.1, .5, .1, .1, .2], [1.0, 0, 0, 0, 0], 5, sum, default, default).Value;
+        double b = BinaryCrossEntropyFromProbabilities.Evaluate<double>([.1, .5, .1, .1, .9], [1.0, 0, 0, 0, 1], 5, sum, default, default).Value;
         Assert.Equal(3.4, a, 1);
         Assert.Equal(3.3, b, 1);
         Assert.Equal(-(Math.Log(.1) + Math.Log(.5) + Math.Log(.9) + Math.Log(.9) + Math.Log(.8)), a, 12);
@@ -160,12 +160,12 @@ public class BinaryCrossEntropyTests
         p[0] = p[6] = 0.8;
         y[0] = y[6] = 1;
         var elements = new double[k];
-        var r = BinaryCrossEntropy.Evaluate<double>(p, y, k, new BinaryCrossEntropyOptions { Reduction = Reduction.Sum }, default, elements);
+        var r = BinaryCrossEntropyFromProbabilities.Evaluate<double>(p, y, k, new BinaryCrossEntropyFromProbabilitiesOptions { Reduction = Reduction.Sum }, default, elements);
         double positives = elements[0] + elements[6];
         double negatives = r.Value - positives;
         Assert.InRange(positives, 0.44, 0.45);
         Assert.Equal(105, Math.Round(negatives));
-        Assert.Equal(r.Value / k, BinaryCrossEntropy.Evaluate<double>(p, y, k, null, default, default).Value, 14);
+        Assert.Equal(r.Value / k, BinaryCrossEntropyFromProbabilities.Evaluate<double>(p, y, k, null, default, default).Value, 14);
     }
 
     [Fact]
@@ -178,7 +178,7 @@ public class BinaryCrossEntropyTests
         double[] p = [0.2, 0.7, 1e-50, 0.9, 0.5, 1.0];
         double[] y = [0, 1, 1, 1, 0.5, 1];
         var g = new double[6];
-        Assert.Equal(16.89638769857845, BinaryCrossEntropy.Evaluate<double>(p, y, 3, null, g, default).Value, 12);
+        Assert.Equal(16.89638769857845, BinaryCrossEntropyFromProbabilities.Evaluate<double>(p, y, 3, null, g, default).Value, 12);
         Assert.Equal(2.083333333333e-01, g[0], 12);
         Assert.Equal(-2.380952380952e-01, g[1], 12);
         Assert.Equal(0.0, g[2]);
@@ -194,7 +194,7 @@ public class BinaryCrossEntropyTests
         float[] y = [1f, 0f, 0f, 1f];
         var g = new float[4];
         var losses = new float[4];
-        var r = SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, 2, new BinaryCrossEntropyOptions { PositiveWeights = [3, 3], Reduction = Reduction.None }, g, losses);
+        var r = SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, 2, new SigmoidBinaryCrossEntropyOptions { PositiveWeights = [3, 3], Reduction = Reduction.None }, g, losses);
         Assert.Equal(0f, losses[0]);
         Assert.Equal(0f, losses[1]);
         Assert.Equal(1e4f, losses[2]);
@@ -208,7 +208,7 @@ public class BinaryCrossEntropyTests
     {
         double[] x = Reference.RandomLogits(38, 30, 6);
         double[] y = RandomTargets(39, 30);
-        var o = new BinaryCrossEntropyOptions { PositiveWeights = [1.5, 0.5, 2], LabelSmoothing = 0.05 };
+        var o = new SigmoidBinaryCrossEntropyOptions { PositiveWeights = [1.5, 0.5, 2], LabelSmoothing = 0.05 };
         var gd = new double[30];
         var gf = new float[30];
         double d = SigmoidBinaryCrossEntropy.Evaluate<double>(x, y, 3, o, gd, default).Value;
@@ -228,14 +228,14 @@ public class BinaryCrossEntropyTests
         Assert.Throws<ArgumentException>(() => SigmoidBinaryCrossEntropy.Evaluate<double>([0.0, 1.0], [double.NaN, 1.0], 2, null, default, default));
         Assert.Throws<ArgumentException>(() => SigmoidBinaryCrossEntropy.Evaluate<double>([0.0, 1.0], [0.0, -0.1], 1, null, default, default));
         Assert.Throws<ArgumentException>(() => SigmoidBinaryCrossEntropy.Evaluate<double>([0.0, 1.0], [0.0], 1, null, default, default));
-        var pw = Assert.Throws<ArgumentException>(() => SigmoidBinaryCrossEntropy.Evaluate<double>([0.0, 1.0], [0.0, 1.0], 2, new BinaryCrossEntropyOptions { PositiveWeights = [1, -2] }, default, default));
+        var pw = Assert.Throws<ArgumentException>(() => SigmoidBinaryCrossEntropy.Evaluate<double>([0.0, 1.0], [0.0, 1.0], 2, new SigmoidBinaryCrossEntropyOptions { PositiveWeights = [1, -2] }, default, default));
         Assert.Contains("PositiveWeights", pw.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentException>(() => SigmoidBinaryCrossEntropy.Evaluate<double>([0.0, 1.0], [0.0, 1.0], 2, new BinaryCrossEntropyOptions { PositiveWeights = [1] }, default, default));
-        Assert.Throws<ArgumentException>(() => SigmoidBinaryCrossEntropy.Evaluate<double>([0.0, 1.0], [0.0, 1.0], [1.0, -1.0], 2, null, default, default));
+        Assert.Throws<ArgumentException>(() => SigmoidBinaryCrossEntropy.Evaluate<double>([0.0, 1.0], [0.0, 1.0], 2, new SigmoidBinaryCrossEntropyOptions { PositiveWeights = [1] }, default, default));
+        Assert.Throws<ArgumentException>(() => SigmoidBinaryCrossEntropy.Evaluate<double>([0.0, 1.0], [0.0, 1.0], 2, null, default, default, sampleWeights: [1.0, -1.0]));
         Assert.Throws<ArgumentException>(() => SigmoidBinaryCrossEntropy.Evaluate<double>([0.0, 1.0], [0.0, 1.0], 2, null, default, new double[3]));
-        Assert.Throws<ArgumentOutOfRangeException>(() => SigmoidBinaryCrossEntropy.Evaluate<double>([0.0, 1.0], [0.0, 1.0], 2, new BinaryCrossEntropyOptions { LabelSmoothing = -0.1 }, default, default));
-        var p = Assert.Throws<ArgumentException>(() => BinaryCrossEntropy.Evaluate<double>([0.5, 1.2], [0.0, 1.0], 2, null, default, default));
-        Assert.Contains("probabilities row 0, column 1", p.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentException>(() => BinaryCrossEntropy.Evaluate<double>([0.5, double.NaN], [0.0, 1.0], 2, null, default, default));
+        Assert.Throws<ArgumentOutOfRangeException>(() => SigmoidBinaryCrossEntropy.Evaluate<double>([0.0, 1.0], [0.0, 1.0], 2, new SigmoidBinaryCrossEntropyOptions { LabelSmoothing = -0.1 }, default, default));
+        var p = Assert.Throws<ArgumentException>(() => BinaryCrossEntropyFromProbabilities.Evaluate<double>([0.5, 1.2], [0.0, 1.0], 2, null, default, default));
+        Assert.Contains("input row 0, column 1", p.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => BinaryCrossEntropyFromProbabilities.Evaluate<double>([0.5, double.NaN], [0.0, 1.0], 2, null, default, default));
     }
 }

@@ -122,6 +122,6 @@ public class BinarySparsemaxLossTests
         e = Assert.Throws<ArgumentException>(() => BinarySparsemaxLoss.Evaluate<double>([0.0, 1, 2, 3], [0, 1, 1, 0.0], 2, null, default, new double[3]));
         Assert.Equal("losses", e.ParamName);
         e = Assert.Throws<ArgumentException>(() => BinarySparsemaxLoss.Evaluate<double>([0.0, 1, 2], [0, 1, 1.0], 2, null, default, default));
-        Assert.Equal("logits", e.ParamName);
+        Assert.Equal("input", e.ParamName);
     }
 }

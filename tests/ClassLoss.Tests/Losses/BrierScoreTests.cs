@@ -18,7 +18,7 @@ public class BrierScoreTests
     {
         const int n = 4, k = 5;
         double[] z = Reference.RandomLogits(41, n * k);
-        var o = new BrierScoreOptions { Average = average, Reduction = reduction };
+        var o = new SoftmaxBrierScoreOptions { Average = average, Reduction = reduction };
         var g = new double[n * k];
         Func<double[], double> f;
         if (soft)
@@ -47,15 +47,16 @@ public class BrierScoreTests
         const int n = 3, k = 4;
         double[] x = Reference.RandomLogits(43, n * k, 4);
         double[] y = Reference.RandomProbabilities(44, n, k);
-        var o = new BrierScoreOptions { Average = average, Reduction = reduction };
+        var o = new SigmoidBrierScoreOptions { Average = average, Reduction = reduction };
         var g = new double[n * k];
         SigmoidBrierScore.Evaluate<double>(x, y, k, o, g, default);
         var check = GradientChecker.Check(v => SigmoidBrierScore.Evaluate<double>(v, y, k, o, default, default).Value, x, g);
         Assert.True(check.Passes(g, 1e-6, 1e-9), $"sigmoid: max rel error {check.MaxRelativeError} at {check.WorstIndex}");
 
         double[] p = Reference.RandomProbabilities(45, n, k);
-        BrierScore.Evaluate<double>(p, y, k, o, g, default);
-        check = GradientChecker.Check(v => BrierScore.Evaluate<double>(v, y, k, o, default, default).Value, p, g);
+        var po = new BrierScoreFromProbabilitiesOptions { Average = average, Reduction = reduction };
+        BrierScoreFromProbabilities.Evaluate<double>(p, y, k, po, g, default);
+        check = GradientChecker.Check(v => BrierScoreFromProbabilities.Evaluate<double>(v, y, k, po, default, default).Value, p, g);
         Assert.True(check.Passes(g, 1e-6, 1e-9), $"probabilities: max rel error {check.MaxRelativeError} at {check.WorstIndex}");
     }
 
@@ -64,9 +65,9 @@ public class BrierScoreTests
     {
         // Seed 001/003: target (1,0,0): (0.8,0.2,0) -> 0.04 + 0.04 = 0.08; (0.8,0.1,0.1) -> 0.04 + 0.01 + 0.01 = 0.06;
         // (0.9,0.1,0) -> 0.02, a quarter of 0.08 (while cross-entropy's ratio is about 2).
-        double a = BrierScore.Evaluate<double>([0.8, 0.2, 0], [0], 3, null, default, default).Value;
-        double b = BrierScore.Evaluate<double>([0.8, 0.1, 0.1], [0], 3, null, default, default).Value;
-        double c = BrierScore.Evaluate<double>([0.9, 0.1, 0], [0], 3, null, default, default).Value;
+        double a = BrierScoreFromProbabilities.Evaluate<double>([0.8, 0.2, 0], [0], 3, null, default, default).Value;
+        double b = BrierScoreFromProbabilities.Evaluate<double>([0.8, 0.1, 0.1], [0], 3, null, default, default).Value;
+        double c = BrierScoreFromProbabilities.Evaluate<double>([0.9, 0.1, 0], [0], 3, null, default, default).Value;
         Assert.Equal(0.08, a, 14);
         Assert.Equal(0.06, b, 14);
         Assert.Equal(0.02, c, 14);
@@ -80,9 +81,9 @@ public class BrierScoreTests
         // By hand: rows (0.8,0.2,0) and (0.1,0.3,0.6) against labels 0 and 2: squared errors 0.08 and 0.01+0.09+0.16 = 0.26.
         // sklearn multi-class brier_score_loss (mean over rows of the per-row sum) = 0.17; torch MSELoss = 0.34 / 6.
         double[] p = [0.8, 0.2, 0, 0.1, 0.3, 0.6];
-        Assert.Equal(0.17, BrierScore.Evaluate<double>(p, [0, 2], 3, null, default, default).Value, 14);
-        Assert.Equal(0.34 / 6, BrierScore.Evaluate<double>(p, [0, 2], 3, new BrierScoreOptions { Average = BrierAverage.PerElement }, default, default).Value, 14);
-        Assert.Equal(0.34 / 6, BrierScore.Evaluate<float>([0.8f, 0.2f, 0f, 0.1f, 0.3f, 0.6f], [1f, 0, 0, 0, 0, 1], 3, new BrierScoreOptions { Average = BrierAverage.PerElement }, default, default).Value, 6);
+        Assert.Equal(0.17, BrierScoreFromProbabilities.Evaluate<double>(p, [0, 2], 3, null, default, default).Value, 14);
+        Assert.Equal(0.34 / 6, BrierScoreFromProbabilities.Evaluate<double>(p, [0, 2], 3, new BrierScoreFromProbabilitiesOptions { Average = BrierAverage.PerElement }, default, default).Value, 14);
+        Assert.Equal(0.34 / 6, BrierScoreFromProbabilities.Evaluate<float>([0.8f, 0.2f, 0f, 0.1f, 0.3f, 0.6f], [1f, 0, 0, 0, 0, 1], 3, new BrierScoreFromProbabilitiesOptions { Average = BrierAverage.PerElement }, default, default).Value, 6);
     }
 
     [Fact]
@@ -92,7 +93,7 @@ public class BrierScoreTests
         double[] z = Reference.RandomLogits(46, n * k);
         int[] y = [3, 0, 1];
         double viaSoftmax = SoftmaxBrierScore.Evaluate<double>(z, y, k, null, default, default).Value;
-        double viaProbabilities = BrierScore.Evaluate<double>(SoftmaxRows(z, k), y, k, null, default, default).Value;
+        double viaProbabilities = BrierScoreFromProbabilities.Evaluate<double>(SoftmaxRows(z, k), y, k, null, default, default).Value;
         Assert.Equal(viaProbabilities, viaSoftmax, 13);
     }
 
@@ -102,7 +103,7 @@ public class BrierScoreTests
         // Seed 000: for y = 1 the gradient w.r.t. the logit m is -2 σ(m) (1 - σ(m))², which vanishes as m -> -∞.
         double[] m = [-3.0, 0.0, 2.5, -40.0];
         var g = new double[4];
-        SigmoidBrierScore.Evaluate<double>(m, [1.0, 1, 1, 1], 1, new BrierScoreOptions { Reduction = Reduction.Sum }, g, default);
+        SigmoidBrierScore.Evaluate<double>(m, [1.0, 1, 1, 1], 1, new SigmoidBrierScoreOptions { Reduction = Reduction.Sum }, g, default);
         for (int i = 0; i < 4; i++)
         {
             double s = 1 / (1 + Math.Exp(-m[i]));
@@ -129,8 +130,8 @@ public class BrierScoreTests
     [Fact]
     public void BadInputs_Throw()
     {
-        Assert.Throws<ArgumentException>(() => BrierScore.Evaluate<double>([0.5, 1.5], [0], 2, null, default, default));
-        Assert.Throws<ArgumentException>(() => BrierScore.Evaluate<double>([0.5, 0.5], [0.5, 0.6], 2, null, default, default));
+        Assert.Throws<ArgumentException>(() => BrierScoreFromProbabilities.Evaluate<double>([0.5, 1.5], [0], 2, null, default, default));
+        Assert.Throws<ArgumentException>(() => BrierScoreFromProbabilities.Evaluate<double>([0.5, 0.5], [0.5, 0.6], 2, null, default, default));
         Assert.Throws<ArgumentException>(() => SoftmaxBrierScore.Evaluate<double>([0.5, 0.5], [2], 2, null, default, default));
         Assert.Throws<ArgumentException>(() => SoftmaxBrierScore.Evaluate<double>([0.5, 0.5], [double.NaN, 0.5], 2, null, default, default));
         Assert.Throws<ArgumentException>(() => SigmoidBrierScore.Evaluate<double>([0.5, 0.5], [-0.5, 0.5], 2, null, default, default));
@@ -145,10 +146,10 @@ public class BrierScoreTests
         // so does 1 - y_prob with pos_label=0, and the labels ["spam", "ham", "ham", "spam"] with pos_label="ham"
         // (here 7 for "ham", 3 for "spam"); y_prob > 0.5 gives 0.0.
         double[] p = [0.1, 0.9, 0.8, 0.3];
-        Assert.Equal(0.0375, BrierScore.Binary<double>(p, [0, 1, 1, 0], 1, null, default, default).Value, 12);
-        Assert.Equal(0.0375, BrierScore.Binary<double>(p.Select(v => 1 - v).ToArray(), [0, 1, 1, 0], 0, null, default, default).Value, 12);
-        Assert.Equal(0.0375, BrierScore.Binary<double>(p, [3, 7, 7, 3], 7, null, default, default).Value, 12);
-        Assert.Equal(0.0, BrierScore.Binary<double>([0.0, 1, 1, 0], [0, 1, 1, 0], 1, null, default, default).Value);
+        Assert.Equal(0.0375, BrierScoreFromProbabilities.Binary<double>(p, [0, 1, 1, 0], 1, null, default, default).Value, 12);
+        Assert.Equal(0.0375, BrierScoreFromProbabilities.Binary<double>(p.Select(v => 1 - v).ToArray(), [0, 1, 1, 0], 0, null, default, default).Value, 12);
+        Assert.Equal(0.0375, BrierScoreFromProbabilities.Binary<double>(p, [3, 7, 7, 3], 7, null, default, default).Value, 12);
+        Assert.Equal(0.0, BrierScoreFromProbabilities.Binary<double>([0.0, 1, 1, 0], [0, 1, 1, 0], 1, null, default, default).Value);
     }
 
     [Fact]
@@ -156,9 +157,9 @@ public class BrierScoreTests
     {
         // K = 1 with 0/1 targets used to throw "targets row 0 sums to 0" for every y = 0.
         double[] p = [0.1, 0.9, 0.8, 0.3];
-        var r = BrierScore.Evaluate<double>(p, [0.0, 1, 1, 0], 1, null, default, default);
+        var r = BrierScoreFromProbabilities.Evaluate<double>(p, [0.0, 1, 1, 0], 1, null, default, default);
         Assert.Equal(0.0375, r.Value, 12);
-        Assert.Throws<ArgumentException>(() => BrierScore.Evaluate<double>(p, [0.0, 1, 1.5, 0], 1, null, default, default));
+        Assert.Throws<ArgumentException>(() => BrierScoreFromProbabilities.Evaluate<double>(p, [0.0, 1, 1.5, 0], 1, null, default, default));
     }
 
     [Fact]
@@ -169,7 +170,7 @@ public class BrierScoreTests
         double[] w = [1, 2, 3, 4];
         double expected = ((1 * 0.01) + (2 * 0.01) + (3 * 0.04) + (4 * 0.09)) / 10;
         var g = new double[4];
-        var r = BrierScore.Binary<double>(p, [0, 1, 1, 0], 1, null, g, default, w);
+        var r = BrierScoreFromProbabilities.Binary<double>(p, [0, 1, 1, 0], 1, null, g, default, w);
         Assert.Equal(expected, r.Value, 12);
         Assert.Equal(2 * 4 * 0.3 / 10, g[3], 12);
     }

@@ -129,8 +129,8 @@ public class CategoricalHingeTests
     public void BadInputs_ThrowArgumentExceptionsNamingTheArgumentRowAndColumn()
     {
         var e = Assert.Throws<ArgumentException>(() => CategoricalHinge.Evaluate<double>([1.0, 2.0, 3.0, 4.0], [0, 2], 2, null, default, default));
-        Assert.Equal("labels", e.ParamName);
-        Assert.Contains("labels[1] is 2", e.Message, StringComparison.Ordinal);
+        Assert.Equal("targets", e.ParamName);
+        Assert.Contains("targets[1] is 2", e.Message, StringComparison.Ordinal);
         e = Assert.Throws<ArgumentException>(() => CategoricalHinge.Evaluate<double>([1.0, 2.0, 3.0, 4.0], [0, 1, 1.5, 0], 2, null, default, default));
         Assert.Equal("targets", e.ParamName);
         Assert.Contains("targets row 1, column 0", e.Message, StringComparison.Ordinal);

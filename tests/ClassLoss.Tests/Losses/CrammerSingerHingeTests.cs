@@ -88,8 +88,8 @@ public class CrammerSingerHingeTests
     public void BadInputs_ThrowArgumentExceptionsNamingTheArgument()
     {
         var e = Assert.Throws<ArgumentException>(() => CrammerSingerHinge.Evaluate<double>([1.0, 2.0, 3.0, 4.0], [0, 2], 2, null, default, default));
-        Assert.Equal("labels", e.ParamName);
-        Assert.Contains("labels[1] is 2", e.Message, StringComparison.Ordinal);
+        Assert.Equal("targets", e.ParamName);
+        Assert.Contains("targets[1] is 2", e.Message, StringComparison.Ordinal);
         e = Assert.Throws<ArgumentException>(() => CrammerSingerHinge.Evaluate<double>([1.0, 2.0, 3.0, 4.0], [0, 1], 2, null, default, new double[1]));
         Assert.Equal("losses", e.ParamName);
         e = Assert.Throws<ArgumentException>(() => CrammerSingerHinge.Evaluate<double>([1.0, 2.0, 3.0, 4.0], [0, 1], 2, null, new double[3], default));

@@ -114,14 +114,14 @@ public class CrossEntropyFromProbabilitiesTests
     public void BadInputs_Throw()
     {
         var over = Assert.Throws<ArgumentException>(() => CrossEntropyFromProbabilities.Evaluate<double>([0.5, 1.5], [0], 2, null, default, default));
-        Assert.Contains("probabilities row 0, column 1", over.Message, StringComparison.Ordinal);
+        Assert.Contains("input row 0, column 1", over.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => CrossEntropyFromProbabilities.Evaluate<double>([0.5, double.NaN], [0], 2, null, default, default));
         var target = Assert.Throws<ArgumentException>(() => CrossEntropyFromProbabilities.Evaluate<double>([0.5, 0.5], [1.2, -0.2], 2, null, default, default));
         Assert.Contains("targets row 0, column 0", target.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => CrossEntropyFromProbabilities.Evaluate<double>([0.5, 0.5], [0.5, 0.4], 2, null, default, default));
         Assert.Throws<ArgumentException>(() => CrossEntropyFromProbabilities.Evaluate<double>([0.5, 0.5], [2], 2, null, default, default));
         Assert.Throws<ArgumentException>(() => CrossEntropyFromProbabilities.Evaluate<double>([0.5, 0.5], [0.5, 0.5, 0.0], 2, null, default, default));
-        Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropyFromProbabilities.Evaluate<double>([0.5, 0.5], [0], 2, new CrossEntropyFromProbabilitiesOptions { Epsilon = 0 }, default, default));
+        Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropyFromProbabilities.Evaluate<double>([0.5, 0.5], [0], 2, new CrossEntropyFromProbabilitiesOptions { ClipEpsilon = 0 }, default, default));
     }
 
     [Fact]
@@ -130,10 +130,10 @@ public class CrossEntropyFromProbabilitiesTests
         // double.Epsilon (4.9e-324) is a .NET user's natural guess for "a tiny epsilon"; as a clip it turned log 0
         // into 744.4 instead of Keras's 36.0 (issue 11). It is refused, naming the option.
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropyFromProbabilities.Evaluate<double>([0.0, 1.0], [0], 2,
-            new CrossEntropyFromProbabilitiesOptions { Clamp = ProbabilityClamp.Keras, Epsilon = double.Epsilon }, default, default));
-        Assert.Equal("Epsilon", e.ParamName);
-        Assert.Throws<ArgumentOutOfRangeException>(() => BinaryCrossEntropy.Evaluate<double>([0.5], [1.0], 1,
-            new BinaryCrossEntropyOptions { Epsilon = 0.75 }, default, default));
+            new CrossEntropyFromProbabilitiesOptions { Clamp = ProbabilityClamp.Keras, ClipEpsilon = double.Epsilon }, default, default));
+        Assert.Equal("ClipEpsilon", e.ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(() => BinaryCrossEntropyFromProbabilities.Evaluate<double>([0.5], [1.0], 1,
+            new BinaryCrossEntropyFromProbabilitiesOptions { ClipEpsilon = 0.75 }, default, default));
     }
 
     [Fact]
@@ -145,7 +145,7 @@ public class CrossEntropyFromProbabilitiesTests
 
         // scikit-learn's log_loss clips to [eps, 1 - eps] with eps = float64 machine epsilon: log(2.22e-16) = -36.04.
         var sk = CrossEntropyFromProbabilities.Evaluate<double>([1.0, 0.0], [1], 2,
-            new CrossEntropyFromProbabilitiesOptions { Clamp = ProbabilityClamp.Sklearn, Epsilon = 2.220446049250313e-16 }, default, default);
+            new CrossEntropyFromProbabilitiesOptions { Clamp = ProbabilityClamp.Sklearn, ClipEpsilon = 2.220446049250313e-16 }, default, default);
         Assert.Equal(36.04365338911715, sk.Value, 9);
     }
 
@@ -153,8 +153,8 @@ public class CrossEntropyFromProbabilitiesTests
     public void PredictionRowThatDoesNotSumToOneIsAnErrorNamingTheRow()
     {
         var e = Assert.Throws<ArgumentException>(() => CrossEntropyFromProbabilities.Evaluate<double>([0.2, 0.8, 0.6, 0.9], [0, 1], 2, null, default, default));
-        Assert.StartsWith("probabilities row 1 sums to 1.5, not 1", e.Message, StringComparison.Ordinal);
-        Assert.Equal("probabilities", e.ParamName);
+        Assert.StartsWith("input row 1 sums to 1.5, not 1", e.Message, StringComparison.Ordinal);
+        Assert.Equal("input", e.ParamName);
         Assert.Throws<ArgumentException>(() => CrossEntropyFromProbabilities.Evaluate<double>([0.2, 0.8, 0.6, 0.9], [0.0, 1, 0, 1], 2, null, default, default));
     }
 
@@ -201,6 +201,6 @@ public class CrossEntropyFromProbabilitiesTests
     {
         var e = Assert.Throws<ArgumentException>(() => CrossEntropyFromProbabilities.Evaluate<double>([0.5, 0.5, 0, 0], [0, 1], 2,
             new CrossEntropyFromProbabilitiesOptions { Renormalize = true }, default, default));
-        Assert.StartsWith("probabilities row 1 sums to 0", e.Message, StringComparison.Ordinal);
+        Assert.StartsWith("input row 1 sums to 0", e.Message, StringComparison.Ordinal);
     }
 }

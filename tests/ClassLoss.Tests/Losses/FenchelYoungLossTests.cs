@@ -43,10 +43,10 @@ public class FenchelYoungLossTests
         int[] y = [0, 5, -100, 2, 1, 3, 4];
         foreach (var reduction in new[] { Reduction.Mean, Reduction.Sum, Reduction.BatchMean })
         {
-            var o = new FenchelYoungLossOptions { Regularizer = r, Reduction = reduction };
+            var o = new FenchelYoungOptions { Regularizer = r, Reduction = reduction };
             var g = new double[n * k];
-            FenchelYoungLoss.Evaluate<double>(x, y, k, o, g, default);
-            var check = GradientChecker.Check(v => FenchelYoungLoss.Evaluate<double>(v, y, k, o, default, default).Value, x, g);
+            FenchelYoung.Evaluate<double>(x, y, k, o, g, default);
+            var check = GradientChecker.Check(v => FenchelYoung.Evaluate<double>(v, y, k, o, default, default).Value, x, g);
             Assert.True(check.Passes(g, 1e-6, 1e-8), $"{reduction}: max rel error {check.MaxRelativeError} at {check.WorstIndex}");
             Assert.Equal(0.0, g[10]);
         }
@@ -61,10 +61,10 @@ public class FenchelYoungLossTests
         {
             double[] x = Reference.RandomLogits(402, n * k, scale);
             double[] t = Reference.RandomProbabilities(403, n, k);
-            var o = new FenchelYoungLossOptions { Regularizer = r };
+            var o = new FenchelYoungOptions { Regularizer = r };
             var g = new double[n * k];
-            FenchelYoungLoss.Evaluate<double>(x, t, k, o, g, default);
-            var check = GradientChecker.Check(v => FenchelYoungLoss.Evaluate<double>(v, t, k, o, default, default).Value, x, g);
+            FenchelYoung.Evaluate<double>(x, t, k, o, g, default);
+            var check = GradientChecker.Check(v => FenchelYoung.Evaluate<double>(v, t, k, o, default, default).Value, x, g);
             // At logits of 1e4 the loss is ~1e4 while the step is 1e-2: the difference quotient carries ~1e-10 of rounding.
             Assert.True(check.Passes(g, 1e-6, scale > 100 ? 1e-7 : 1e-8), $"scale {scale}: max rel error {check.MaxRelativeError} at {check.WorstIndex}");
         }
@@ -80,7 +80,7 @@ public class FenchelYoungLossTests
         double[] theta = Reference.RandomLogits(404, n * k, 1.0);
         double[] yTrue = Predict(FenchelYoungRegularizer.Softmax, Reference.RandomLogits(405, n * k, 1.0), k);
         var g = new double[n * k];
-        FenchelYoungLoss.Evaluate<double>(theta, yTrue, k, new FenchelYoungLossOptions { Regularizer = r, Reduction = Reduction.Sum }, g, default);
+        FenchelYoung.Evaluate<double>(theta, yTrue, k, new FenchelYoungOptions { Regularizer = r, Reduction = Reduction.Sum }, g, default);
         double[] prediction = Predict(r, theta, k);
         for (int i = 0; i < g.Length; i++)
         {
@@ -99,7 +99,7 @@ public class FenchelYoungLossTests
         var ceRows = new double[n];
         var g = new double[n * k];
         var ceG = new double[n * k];
-        var fy = FenchelYoungLoss.Evaluate<double>(x, y, k, null, g, rows);
+        var fy = FenchelYoung.Evaluate<double>(x, y, k, null, g, rows);
         var ce = SoftmaxCrossEntropy.Evaluate<double>(x, y, k, null, ceG, ceRows);
         Assert.Equal(ce.Value, fy.Value, 13);
         Assert.Equal(ce.Denominator, fy.Denominator);
@@ -120,7 +120,7 @@ public class FenchelYoungLossTests
         const int n = 6, k = 5;
         double[] x = Reference.RandomLogits(407, n * k, 3.0);
         double[] t = Reference.RandomProbabilities(408, n, k);
-        double fy = FenchelYoungLoss.Evaluate<double>(x, t, k, null, default, default).Value;
+        double fy = FenchelYoung.Evaluate<double>(x, t, k, null, default, default).Value;
         double ce = SoftmaxCrossEntropy.Evaluate<double>(x, t, k, null, default, default).Value;
         double h = Entropy.OfProbabilities<double>(t, k, null, default).Value;
         Assert.Equal(ce - h, fy, 13);
@@ -135,12 +135,12 @@ public class FenchelYoungLossTests
         const int n = 9, k = 7;
         double[] x = Reference.RandomLogits(409, n * k, 2.0);
         int[] y = [0, 6, 3, -100, 2, 2, 5, 1, 4];
-        var o = new FenchelYoungLossOptions { Regularizer = FenchelYoungRegularizer.Sparsemax };
+        var o = new FenchelYoungOptions { Regularizer = FenchelYoungRegularizer.Sparsemax };
         var rows = new double[n];
         var smRows = new double[n];
         var g = new double[n * k];
         var smG = new double[n * k];
-        var fy = FenchelYoungLoss.Evaluate<double>(x, y, k, o, g, rows);
+        var fy = FenchelYoung.Evaluate<double>(x, y, k, o, g, rows);
         var sm = SparsemaxLoss.Evaluate<double>(x, y, k, null, smG, smRows);
         Assert.Equal(sm.Value, fy.Value, 13);
         for (int i = 0; i < g.Length; i++)
@@ -162,7 +162,7 @@ public class FenchelYoungLossTests
         double[] t = [0, 0, 1, 0.2, 0.3, 0.5];
         double[] p = Predict(FenchelYoungRegularizer.Entmax15, theta, 3);
         var rows = new double[2];
-        FenchelYoungLoss.Evaluate<double>(theta, t, 3, new FenchelYoungLossOptions { Regularizer = FenchelYoungRegularizer.Entmax15, Reduction = Reduction.None }, default, rows);
+        FenchelYoung.Evaluate<double>(theta, t, 3, new FenchelYoungOptions { Regularizer = FenchelYoungRegularizer.Entmax15, Reduction = Reduction.None }, default, rows);
         for (int i = 0; i < 2; i++)
         {
             double expected = 0;
@@ -181,16 +181,16 @@ public class FenchelYoungLossTests
     public void Loss_IsNonNegative_ShiftInvariant_AndZeroAtAPerfectPrediction(FenchelYoungRegularizer r)
     {
         const int n = 10, k = 6;
-        var o = new FenchelYoungLossOptions { Regularizer = r, Reduction = Reduction.None, TargetSumTolerance = 1e-9 };
+        var o = new FenchelYoungOptions { Regularizer = r, Reduction = Reduction.None, TargetSumTolerance = 1e-9 };
         double[] x = Reference.RandomLogits(410, n * k, 3.0);
         double[] t = Reference.RandomProbabilities(411, n, k);
         var rows = new double[n];
-        double a = FenchelYoungLoss.Evaluate<double>(x, t, k, o, default, rows).Value;
+        double a = FenchelYoung.Evaluate<double>(x, t, k, o, default, rows).Value;
         Assert.All(rows, v => Assert.True(v >= -1e-15, $"negative row loss {v}"));
-        double b = FenchelYoungLoss.Evaluate<double>(Array.ConvertAll(x, v => v + 1e3), t, k, o, default, default).Value;
+        double b = FenchelYoung.Evaluate<double>(Array.ConvertAll(x, v => v + 1e3), t, k, o, default, default).Value;
         Assert.Equal(a, b, 9);
         double[] perfect = Predict(r, x, k);
-        FenchelYoungLoss.Evaluate<double>(x, perfect, k, o, default, rows);
+        FenchelYoung.Evaluate<double>(x, perfect, k, o, default, rows);
         Assert.All(rows, v => Assert.Equal(0.0, v, 12));
     }
 
@@ -204,7 +204,7 @@ public class FenchelYoungLossTests
         {
             var g = new double[9];
             var rows = new double[3];
-            FenchelYoungLoss.Evaluate<double>(x, [1, 0, 2], 3, new FenchelYoungLossOptions { Regularizer = r, Reduction = Reduction.None }, g, rows);
+            FenchelYoung.Evaluate<double>(x, [1, 0, 2], 3, new FenchelYoungOptions { Regularizer = r, Reduction = Reduction.None }, g, rows);
             Assert.Equal([0.0, 0.0, 0.0], rows);
             Assert.All(g, v => Assert.Equal(0.0, v));
         }
@@ -217,10 +217,10 @@ public class FenchelYoungLossTests
         foreach (var r in new[] { FenchelYoungRegularizer.Softmax, FenchelYoungRegularizer.Sparsemax, FenchelYoungRegularizer.Entmax15 })
         {
             var g = new double[3];
-            var result = FenchelYoungLoss.Evaluate<double>(x, [0], 3, new FenchelYoungLossOptions { Regularizer = r }, g, default);
+            var result = FenchelYoung.Evaluate<double>(x, [0], 3, new FenchelYoungOptions { Regularizer = r }, g, default);
             Assert.True(double.IsPositiveInfinity(result.Value), $"{r}: {result.Value}");
             Assert.Equal(-1.0, g[0]);
-            Assert.True(double.IsFinite(FenchelYoungLoss.Evaluate<double>(x, [1], 3, new FenchelYoungLossOptions { Regularizer = r }, g, default).Value));
+            Assert.True(double.IsFinite(FenchelYoung.Evaluate<double>(x, [1], 3, new FenchelYoungOptions { Regularizer = r }, g, default).Value));
         }
     }
 
@@ -232,11 +232,11 @@ public class FenchelYoungLossTests
         int[] y = Reference.RandomLabels(413, n, k);
         foreach (var r in new[] { FenchelYoungRegularizer.Softmax, FenchelYoungRegularizer.Sparsemax, FenchelYoungRegularizer.Entmax15 })
         {
-            var o = new FenchelYoungLossOptions { Regularizer = r };
+            var o = new FenchelYoungOptions { Regularizer = r };
             var gd = new double[n * k];
             var gf = new float[n * k];
-            double d = FenchelYoungLoss.Evaluate<double>(x, y, k, o, gd, default).Value;
-            double f = FenchelYoungLoss.Evaluate<float>(Reference.ToFloat(x), y, k, o, gf, default).Value;
+            double d = FenchelYoung.Evaluate<double>(x, y, k, o, gd, default).Value;
+            double f = FenchelYoung.Evaluate<float>(Reference.ToFloat(x), y, k, o, gf, default).Value;
             Assert.Equal(d, f, 12);
             ActivationReference.AllClose(gd, Reference.ToDouble(gf), 1e-7);
         }
@@ -245,19 +245,19 @@ public class FenchelYoungLossTests
     [Fact]
     public void BadInputs_ThrowArgumentExceptionsNamingTheArgumentRowAndColumn()
     {
-        var e = Assert.Throws<ArgumentException>(() => FenchelYoungLoss.Evaluate<double>([0.0, 1, 2, double.NaN], [0, 1], 2, null, default, default));
-        Assert.Equal("logits", e.ParamName);
-        Assert.Contains("logits row 1, column 1 is NaN", e.Message, StringComparison.Ordinal);
-        e = Assert.Throws<ArgumentException>(() => FenchelYoungLoss.Evaluate<double>([0.0, double.PositiveInfinity], [0], 2, null, default, default));
-        Assert.Contains("logits row 0, column 1", e.Message, StringComparison.Ordinal);
-        e = Assert.Throws<ArgumentException>(() => FenchelYoungLoss.Evaluate<double>([double.NegativeInfinity, double.NegativeInfinity], [0], 2, null, default, default));
-        Assert.Contains("logits row 0 has no finite logit", e.Message, StringComparison.Ordinal);
-        e = Assert.Throws<ArgumentException>(() => FenchelYoungLoss.Evaluate<double>([0.0, 1, 2, 3], [0, 2], 2, null, default, default));
-        Assert.Equal("labels", e.ParamName);
-        e = Assert.Throws<ArgumentException>(() => FenchelYoungLoss.Evaluate<double>([0.0, 1, 2, 3], [0.5, 0.5, 0.7, 0.7], 2, null, default, default));
+        var e = Assert.Throws<ArgumentException>(() => FenchelYoung.Evaluate<double>([0.0, 1, 2, double.NaN], [0, 1], 2, null, default, default));
+        Assert.Equal("input", e.ParamName);
+        Assert.Contains("input row 1, column 1 is NaN", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<ArgumentException>(() => FenchelYoung.Evaluate<double>([0.0, double.PositiveInfinity], [0], 2, null, default, default));
+        Assert.Contains("input row 0, column 1", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<ArgumentException>(() => FenchelYoung.Evaluate<double>([double.NegativeInfinity, double.NegativeInfinity], [0], 2, null, default, default));
+        Assert.Contains("input row 0 has no finite logit", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<ArgumentException>(() => FenchelYoung.Evaluate<double>([0.0, 1, 2, 3], [0, 2], 2, null, default, default));
+        Assert.Equal("targets", e.ParamName);
+        e = Assert.Throws<ArgumentException>(() => FenchelYoung.Evaluate<double>([0.0, 1, 2, 3], [0.5, 0.5, 0.7, 0.7], 2, null, default, default));
         Assert.Equal("targets", e.ParamName);
         Assert.Contains("targets row 1 sums to", e.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentOutOfRangeException>(() => FenchelYoungLoss.Evaluate<double>([0.0, 1], [0], 2,
-            new FenchelYoungLossOptions { Regularizer = (FenchelYoungRegularizer)7 }, default, default));
+        Assert.Throws<ArgumentOutOfRangeException>(() => FenchelYoung.Evaluate<double>([0.0, 1], [0], 2,
+            new FenchelYoungOptions { Regularizer = (FenchelYoungRegularizer)7 }, default, default));
     }
 }

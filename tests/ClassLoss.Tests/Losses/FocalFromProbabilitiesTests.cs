@@ -87,10 +87,10 @@ public sealed class FocalFromProbabilitiesTests
     public void BadPredictionsAreErrorsNamingTheRow()
     {
         var e = Assert.Throws<ArgumentException>(() => FocalFromProbabilities.Evaluate<double>([0.2, 0.8, 0.6, 0.9], [0, 1], 2, null, default, default));
-        Assert.StartsWith("probabilities row 1 sums to 1.5, not 1", e.Message, StringComparison.Ordinal);
+        Assert.StartsWith("input row 1 sums to 1.5, not 1", e.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => FocalFromProbabilities.Evaluate<double>([0.2, 1.8], [0], 2, null, default, default));
         Assert.Throws<ArgumentOutOfRangeException>(() => FocalFromProbabilities.Evaluate<double>([0.2, 0.8], [0], 2,
-            new FocalFromProbabilitiesOptions { Epsilon = double.Epsilon }, default, default));
+            new FocalFromProbabilitiesOptions { ClipEpsilon = double.Epsilon }, default, default));
     }
 
     [Fact]

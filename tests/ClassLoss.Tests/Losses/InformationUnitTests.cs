@@ -49,7 +49,7 @@ public class InformationUnitTests
         float[] x = Reference.ToFloat(Reference.RandomLogits(801, n * k, 4.0));
         int[] y = Reference.RandomLabels(802, n, k);
         float[] t = Reference.ToFloat(Reference.RandomProbabilities(803, n, k));
-        var nats = new CrossEntropyOptions { Reduction = Reduction.Mean, LabelSmoothing = 0.1 };
+        var nats = new SoftmaxCrossEntropyOptions { Reduction = Reduction.Mean, LabelSmoothing = 0.1 };
         var bits = nats with { Units = InformationUnit.Bits };
         foreach (bool single in new[] { true, false })
         {
@@ -92,7 +92,7 @@ public class InformationUnitTests
         const int n = 5, k = 4;
         double[] x = Reference.RandomLogits(804, n * k, 2.0);
         int[] y = Reference.RandomLabels(805, n, k);
-        var o = new CrossEntropyOptions { Units = InformationUnit.Bits };
+        var o = new SoftmaxCrossEntropyOptions { Units = InformationUnit.Bits };
         var g = new double[n * k];
         SoftmaxCrossEntropy.Evaluate<double>(x, y, k, o, g, default);
         var check = GradientChecker.Check(v => SoftmaxCrossEntropy.Evaluate<double>(v, y, k, o, default, default).Value, x, g);
@@ -136,7 +136,7 @@ public class InformationUnitTests
         AssertBitsAreNatsOverLn2(hN, hB, 1e-14, "row entropy");
         AssertBitsAreNatsOverLn2(gn, gb, 1e-14, "entropy gradient");
         // CE = H + KL, in either unit (seed 000).
-        var ceBits = SoftmaxCrossEntropy.Evaluate<double>(logits, t, k, new CrossEntropyOptions { Units = InformationUnit.Bits }, default, default).Value;
+        var ceBits = SoftmaxCrossEntropy.Evaluate<double>(logits, t, k, new SoftmaxCrossEntropyOptions { Units = InformationUnit.Bits }, default, default).Value;
         var hBits = Entropy.OfProbabilities<double>(t, k, new EntropyOptions { Units = InformationUnit.Bits }, default).Value;
         var klBits = KlDivergence.Evaluate<double>(logQ, t, k, new KlDivergenceOptions { Reduction = Reduction.BatchMean, Units = InformationUnit.Bits }, default, default).Value;
         Assert.Equal(ceBits, hBits + klBits, 13);
@@ -146,7 +146,7 @@ public class InformationUnitTests
     public void AnUndefinedUnit_IsRejectedNamingTheOption()
     {
         var e = Assert.Throws<ArgumentOutOfRangeException>(() =>
-            SoftmaxCrossEntropy.Evaluate<double>([0.0, 1], [0], 2, new CrossEntropyOptions { Units = (InformationUnit)2 }, default, default));
+            SoftmaxCrossEntropy.Evaluate<double>([0.0, 1], [0], 2, new SoftmaxCrossEntropyOptions { Units = (InformationUnit)2 }, default, default));
         Assert.Equal("Units", e.ParamName);
         Assert.Equal("Units", Assert.Throws<ArgumentOutOfRangeException>(() =>
             Entropy.OfProbabilities<double>([0.5, 0.5], 2, new EntropyOptions { Units = (InformationUnit)(-1) }, default)).ParamName);

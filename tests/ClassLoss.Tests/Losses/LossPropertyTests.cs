@@ -26,7 +26,7 @@ public class LossPropertyTests
             {
                 double[] z = Reference.RandomLogits(seed, n * k, scale);
                 double[] t = Reference.RandomProbabilities(seed + 1, n, k);
-                var sum = new CrossEntropyOptions { Reduction = Reduction.Sum };
+                var sum = new SoftmaxCrossEntropyOptions { Reduction = Reduction.Sum };
                 double ce = SoftmaxCrossEntropy.Evaluate<double>(z, t, k, sum, default, default).Value;
                 double h = Entropy.OfProbabilities<double>(t, k, new EntropyOptions { Reduction = Reduction.Sum }, default).Value;
                 double kl = KlDivergence.Evaluate<double>(LogSoftmaxRows(z, k), t, k, new KlDivergenceOptions { Reduction = Reduction.Sum }, default, default).Value;
@@ -58,7 +58,7 @@ public class LossPropertyTests
                 double[] z = Reference.RandomLogits(seed, n * k, 10);
                 int[] y = Reference.RandomLabels(seed, n, k);
                 double[] t = Reference.RandomProbabilities(seed + 2, n, k);
-                var o = new CrossEntropyOptions { LabelSmoothing = smoothing, Reduction = Reduction.Sum };
+                var o = new SoftmaxCrossEntropyOptions { LabelSmoothing = smoothing, Reduction = Reduction.Sum };
                 var g = new double[n * k];
                 foreach (bool soft in new[] { false, true })
                 {

@@ -51,7 +51,7 @@ public class MultiLabelSoftMarginTests
         var g1 = new double[n * k];
         var g2 = new double[n * k];
         var soft = MultiLabelSoftMargin.Evaluate<double>(x, t, k, new MultiLabelSoftMarginOptions { ClassWeights = w }, g1, default);
-        var bce = SigmoidBinaryCrossEntropy.Evaluate<double>(x, t, k, new BinaryCrossEntropyOptions { ClassWeights = w }, g2, default);
+        var bce = SigmoidBinaryCrossEntropy.Evaluate<double>(x, t, k, new SigmoidBinaryCrossEntropyOptions { ClassWeights = w }, g2, default);
         Assert.Equal(bce.Value, soft.Value, 13);
         for (int i = 0; i < g1.Length; i++)
         {

@@ -92,7 +92,7 @@ public class NegativeLogLikelihoodTests
     public void BadInputs_Throw()
     {
         var ex = Assert.Throws<ArgumentException>(() => NegativeLogLikelihood.Evaluate<double>(new double[6], [0, 3], 3, null, default, default));
-        Assert.Contains("labels[1] is 3", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("targets[1] is 3", ex.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => NegativeLogLikelihood.Evaluate<double>(new double[6], [0], 3, null, default, default));
         Assert.Throws<ArgumentException>(() => NegativeLogLikelihood.Evaluate<double>(new double[5], [0], 3, null, default, default));
         Assert.Throws<ArgumentException>(() => NegativeLogLikelihood.Evaluate<double>(new double[3], [0], 3, new NegativeLogLikelihoodOptions { ClassWeights = [1, -1, 1] }, default, default));

@@ -16,7 +16,7 @@ public class OptaxPublishedValuesTests
         double[] z = [10, 1, -2, 1, 4, 0.2];
         double[] t = [0, 1, 0, 1, 0, 0];
         var rows = new double[2];
-        SoftmaxCrossEntropy.Evaluate<double>(z, t, 3, new CrossEntropyOptions { Reduction = Reduction.None }, default, rows);
+        SoftmaxCrossEntropy.Evaluate<double>(z, t, 3, new SoftmaxCrossEntropyOptions { Reduction = Reduction.None }, default, rows);
         Assert.Equal(9.00013, rows[0], 1e-4);
         Assert.Equal(3.0696733, rows[1], 1e-4);
     }
@@ -29,7 +29,7 @@ public class OptaxPublishedValuesTests
         double[] z = [double.NegativeInfinity, 0, 0, double.NegativeInfinity, 0, 0];
         double[] t = [0, 0.5, 0.5, 0.4, 0.3, 0.3];
         var rows = new double[2];
-        SoftmaxCrossEntropy.Evaluate<double>(z, t, 3, new CrossEntropyOptions { Reduction = Reduction.None }, default, rows);
+        SoftmaxCrossEntropy.Evaluate<double>(z, t, 3, new SoftmaxCrossEntropyOptions { Reduction = Reduction.None }, default, rows);
         Assert.Equal(0.693147, rows[0], 1e-6);
         Assert.True(double.IsPositiveInfinity(rows[1]));
     }
@@ -62,7 +62,7 @@ public class OptaxPublishedValuesTests
         double[] z = [4, 2, 1, 0, 5, 1];
         double[] t = [1, 0, 0, 0, 0.8, 0.2];
         var rows = new double[2];
-        PolyLoss.Evaluate<double>(z, t, 3, new PolyLossOptions { Epsilon = epsilon, Reduction = Reduction.None }, default, rows);
+        SoftmaxPoly1.Evaluate<double>(z, t, 3, new SoftmaxPoly1Options { PolyCoefficient = epsilon, Reduction = Reduction.None }, default, rows);
         Assert.Equal(row0, rows[0], 1e-4);
         Assert.Equal(row1, rows[1], 1e-4);
     }

@@ -66,25 +66,25 @@ public sealed class SampleWeightAndUpstreamGradientTests
         double[] soft = SoftTargets(11), bits = Bits(12), logProbs = SoftTargets(13).Select(v => Math.Log(v)).ToArray();
         return name switch
         {
-            "ce-labels" => (x, k, r, m, g, l, s, u) => SoftmaxCrossEntropy.Evaluate<double>(x, Labels, k, new CrossEntropyOptions { Reduction = r, WeightedMean = m }, g, l, s, u),
+            "ce-labels" => (x, k, r, m, g, l, s, u) => SoftmaxCrossEntropy.Evaluate<double>(x, Labels, k, new SoftmaxCrossEntropyOptions { Reduction = r, WeightedMean = m }, g, l, s, u),
             "ce-labels-weighted-smoothed" => (x, k, r, m, g, l, s, u) => SoftmaxCrossEntropy.Evaluate<double>(x, Labels, k,
-                new CrossEntropyOptions { Reduction = r, WeightedMean = m, ClassWeights = ClassWeights, LabelSmoothing = 0.1 }, g, l, s, u),
-            "ce-soft" => (x, k, r, m, g, l, s, u) => SoftmaxCrossEntropy.Evaluate<double>(x, soft, k, new CrossEntropyOptions { Reduction = r, WeightedMean = m }, g, l, s, u),
+                new SoftmaxCrossEntropyOptions { Reduction = r, WeightedMean = m, ClassWeights = ClassWeights, LabelSmoothing = 0.1 }, g, l, s, u),
+            "ce-soft" => (x, k, r, m, g, l, s, u) => SoftmaxCrossEntropy.Evaluate<double>(x, soft, k, new SoftmaxCrossEntropyOptions { Reduction = r, WeightedMean = m }, g, l, s, u),
             "nll" => (x, k, r, m, g, l, s, u) => NegativeLogLikelihood.Evaluate<double>(x, Labels, k, new NegativeLogLikelihoodOptions { Reduction = r, WeightedMean = m, ClassWeights = ClassWeights }, g, l, s, u),
             "focal-labels" => (x, k, r, m, g, l, s, u) => SoftmaxFocal.Evaluate<double>(x, Labels, k, new SoftmaxFocalOptions { Reduction = r, WeightedMean = m }, g, l, s, u),
             "focal-soft" => (x, k, r, m, g, l, s, u) => SoftmaxFocal.Evaluate<double>(x, soft, k, new SoftmaxFocalOptions { Reduction = r, WeightedMean = m }, g, l, s, u),
-            "poly" => (x, k, r, m, g, l, s, u) => PolyLoss.Evaluate<double>(x, Labels, k, new PolyLossOptions { Reduction = r, WeightedMean = m }, g, l, s, u),
+            "poly" => (x, k, r, m, g, l, s, u) => SoftmaxPoly1.Evaluate<double>(x, Labels, k, new SoftmaxPoly1Options { Reduction = r, WeightedMean = m }, g, l, s, u),
             "multimargin" => (x, k, r, m, g, l, s, u) => MultiMarginHinge.Evaluate<double>(x, [0, 4, 2, 3, 1, 3], k, new MultiMarginHingeOptions { Reduction = r, WeightedMean = m }, g, l, s, u),
-            "brier-labels" => (x, k, r, m, g, l, s, u) => BrierScore.Evaluate<double>(Softmax(x), [0, 4, 2, 3, 1, 3], k, new BrierScoreOptions { Reduction = r, WeightedMean = m }, g, l, s, u),
-            "softmax-brier" => (x, k, r, m, g, l, s, u) => SoftmaxBrierScore.Evaluate<double>(x, soft, k, new BrierScoreOptions { Reduction = r, WeightedMean = m }, g, l, s, u),
-            "sigmoid-bce" => (x, k, r, m, g, l, s, u) => SigmoidBinaryCrossEntropy.Evaluate<double>(x, bits, k, new BinaryCrossEntropyOptions { Reduction = r, WeightedMean = m }, g, l, s, u),
-            "bce-probabilities" => (x, k, r, m, g, l, s, u) => BinaryCrossEntropy.Evaluate<double>(Sigmoid(x), bits, k, new BinaryCrossEntropyOptions { Reduction = r, WeightedMean = m }, g, l, s, u),
+            "brier-labels" => (x, k, r, m, g, l, s, u) => BrierScoreFromProbabilities.Evaluate<double>(Softmax(x), [0, 4, 2, 3, 1, 3], k, new BrierScoreFromProbabilitiesOptions { Reduction = r, WeightedMean = m }, g, l, s, u),
+            "softmax-brier" => (x, k, r, m, g, l, s, u) => SoftmaxBrierScore.Evaluate<double>(x, soft, k, new SoftmaxBrierScoreOptions { Reduction = r, WeightedMean = m }, g, l, s, u),
+            "sigmoid-bce" => (x, k, r, m, g, l, s, u) => SigmoidBinaryCrossEntropy.Evaluate<double>(x, bits, k, new SigmoidBinaryCrossEntropyOptions { Reduction = r, WeightedMean = m }, g, l, s, u),
+            "bce-probabilities" => (x, k, r, m, g, l, s, u) => BinaryCrossEntropyFromProbabilities.Evaluate<double>(Sigmoid(x), bits, k, new BinaryCrossEntropyFromProbabilitiesOptions { Reduction = r, WeightedMean = m }, g, l, s, u),
             "sigmoid-focal" => (x, k, r, m, g, l, s, u) => SigmoidFocal.Evaluate<double>(x, bits, k, new SigmoidFocalOptions { Reduction = r, WeightedMean = m }, g, l, s, u),
             "kl" => (x, k, r, m, g, l, s, u) => KlDivergence.Evaluate<double>(logProbs, soft, k, new KlDivergenceOptions { Reduction = r, WeightedMean = m }, g, l, s, u),
             "zloss" => (x, k, r, m, g, l, s, u) => ZLoss.Evaluate<double>(x, k, new ZLossOptions { Reduction = r, WeightedMean = m }, g, l, s, u),
             "sparsemax" => (x, k, r, m, g, l, s, u) => SparsemaxLoss.Evaluate<double>(x, [0, 4, 2, 3, 1, 3], k, new SparsemaxLossOptions { Reduction = r, WeightedMean = m }, g, l, s, u),
             "categorical-hinge" => (x, k, r, m, g, l, s, u) => CategoricalHinge.Evaluate<double>(x, [0, 4, 2, 3, 1, 3], k, new CategoricalHingeOptions { Reduction = r, WeightedMean = m }, g, l, s, u),
-            "asymmetric" => (x, k, r, m, g, l, s, u) => AsymmetricLoss.Evaluate<double>(x, bits, k, new AsymmetricLossOptions { Reduction = r, WeightedMean = m }, g, l, s, u),
+            "asymmetric" => (x, k, r, m, g, l, s, u) => SigmoidAsymmetricFocal.Evaluate<double>(x, bits, k, new SigmoidAsymmetricFocalOptions { Reduction = r, WeightedMean = m }, g, l, s, u),
             "multilabel-soft-margin" => (x, k, r, m, g, l, s, u) => MultiLabelSoftMargin.Evaluate<double>(x, bits, k, new MultiLabelSoftMarginOptions { Reduction = r, WeightedMean = m }, g, l, s, u),
             _ => throw new ArgumentOutOfRangeException(nameof(name)),
         };
@@ -215,7 +215,7 @@ public sealed class SampleWeightAndUpstreamGradientTests
     {
         double[] x = Logits(5, N * K), t = Bits(6), upstream = Logits(7, N * K);
         var plain = new double[N * K];
-        var none = new BinaryCrossEntropyOptions { Reduction = Reduction.None };
+        var none = new SigmoidBinaryCrossEntropyOptions { Reduction = Reduction.None };
         SigmoidBinaryCrossEntropy.Evaluate<double>(x, t, K, none, plain, default);
         var vjp = new double[N * K];
         SigmoidBinaryCrossEntropy.Evaluate<double>(x, t, K, none, vjp, new double[N * K], default, upstream);
@@ -229,7 +229,7 @@ public sealed class SampleWeightAndUpstreamGradientTests
     public void UpstreamGradientPerElementOfACoupledLossIsAnError()
     {
         var e = Assert.Throws<ArgumentException>(() => SoftmaxCrossEntropy.Evaluate<double>(Logits(8, N * K), Labels, K,
-            new CrossEntropyOptions { Reduction = Reduction.None }, new double[N * K], default, default, new double[N * K]));
+            new SoftmaxCrossEntropyOptions { Reduction = Reduction.None }, new double[N * K], default, default, new double[N * K]));
         Assert.Contains("gradOutput has length 30; expected 6 (one per row", e.Message, StringComparison.Ordinal);
         Assert.Equal("gradOutput", e.ParamName);
     }
@@ -299,7 +299,7 @@ public sealed class SampleWeightAndUpstreamGradientTests
         var gf = new float[n * k];
         var gu = new float[n * k];
         var gd = new double[n * k];
-        var options = new CrossEntropyOptions { LabelSmoothing = 0.1, MaxDegreeOfParallelism = 2, Reduction = Reduction.Sum };
+        var options = new SoftmaxCrossEntropyOptions { LabelSmoothing = 0.1, MaxDegreeOfParallelism = 2, Reduction = Reduction.Sum };
         var f = SoftmaxCrossEntropy.Evaluate<float>(x, y, k, options, gf, default, s);
         SoftmaxCrossEntropy.Evaluate<float>(x, y, k, options, gu, default);
         var d = SoftmaxCrossEntropy.Evaluate<double>(x.Select(v => (double)v).ToArray(), y, k, options, gd, default, s.Select(v => (double)v).ToArray());
@@ -384,12 +384,12 @@ public sealed class SampleWeightAndUpstreamGradientTests
         float[] bits = Enumerable.Range(0, n * k).Select(_ => (float)rng.Next(2)).ToArray();
         return name switch
         {
-            "ce" => (x, kk, r, g, l, s) => SoftmaxCrossEntropy.Evaluate<float>(x, y, kk, new CrossEntropyOptions { Reduction = r, MaxDegreeOfParallelism = 2 }, g, l, s),
-            "ce-smoothed" => (x, kk, r, g, l, s) => SoftmaxCrossEntropy.Evaluate<float>(x, y, kk, new CrossEntropyOptions { Reduction = r, LabelSmoothing = 0.1 }, g, l, s),
-            "ce-soft" => (x, kk, r, g, l, s) => SoftmaxCrossEntropy.Evaluate<float>(x, soft, kk, new CrossEntropyOptions { Reduction = r }, g, l, s),
+            "ce" => (x, kk, r, g, l, s) => SoftmaxCrossEntropy.Evaluate<float>(x, y, kk, new SoftmaxCrossEntropyOptions { Reduction = r, MaxDegreeOfParallelism = 2 }, g, l, s),
+            "ce-smoothed" => (x, kk, r, g, l, s) => SoftmaxCrossEntropy.Evaluate<float>(x, y, kk, new SoftmaxCrossEntropyOptions { Reduction = r, LabelSmoothing = 0.1 }, g, l, s),
+            "ce-soft" => (x, kk, r, g, l, s) => SoftmaxCrossEntropy.Evaluate<float>(x, soft, kk, new SoftmaxCrossEntropyOptions { Reduction = r }, g, l, s),
             "focal" => (x, kk, r, g, l, s) => SoftmaxFocal.Evaluate<float>(x, y, kk, new SoftmaxFocalOptions { Reduction = r }, g, l, s),
             "focal-soft" => (x, kk, r, g, l, s) => SoftmaxFocal.Evaluate<float>(x, soft, kk, new SoftmaxFocalOptions { Reduction = r }, g, l, s),
-            "sigmoid-bce" => (x, kk, r, g, l, s) => SigmoidBinaryCrossEntropy.Evaluate<float>(x, bits, kk, new BinaryCrossEntropyOptions { Reduction = r, MaxDegreeOfParallelism = 2 }, g, l, s),
+            "sigmoid-bce" => (x, kk, r, g, l, s) => SigmoidBinaryCrossEntropy.Evaluate<float>(x, bits, kk, new SigmoidBinaryCrossEntropyOptions { Reduction = r, MaxDegreeOfParallelism = 2 }, g, l, s),
             "sigmoid-focal" => (x, kk, r, g, l, s) => SigmoidFocal.Evaluate<float>(x, bits, kk, new SigmoidFocalOptions { Reduction = r }, g, l, s),
             _ => throw new ArgumentOutOfRangeException(nameof(name)),
         };

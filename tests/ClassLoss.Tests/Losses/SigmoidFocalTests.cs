@@ -31,7 +31,7 @@ public class SigmoidFocalTests
         const int n = 4, k = 3;
         double[] x = Reference.RandomLogits(11, n * k, 4.0);
         double[] t = soft ? Reference.RandomProbabilities(12, n, k) : [1, 0, 1, 0, 0, 1, 1, 1, 0, 0, 1, 0];
-        var o = new SigmoidFocalOptions { Gamma = gamma, Alpha = alpha, ApplyClassBalancing = balance, Reduction = reduction };
+        var o = new SigmoidFocalOptions { Gamma = gamma, Alpha = Math.Max(alpha, 0), ApplyClassBalancing = balance && alpha >= 0, Reduction = reduction };
         var g = new double[n * k];
         SigmoidFocal.Evaluate<double>(x, t, k, o, g, default);
         var check = GradientChecker.Check(v => Loss(v, t, k, o), x, g);
@@ -59,7 +59,7 @@ public class SigmoidFocalTests
         double[] x = [1.5, -0.3, 2.0, -1.0, 0.7, -2.5];
         double[] t = [1, 0, 1, 0, 1, 1];
         Assert.Equal(0.10935504292225129, Loss(x, t, 3, SigmoidFocalOptions.Default), 12);
-        var noAlpha = new SigmoidFocalOptions { Alpha = -1, Gamma = 1, Reduction = Reduction.Sum };
+        var noAlpha = new SigmoidFocalOptions { ApplyClassBalancing = false, Gamma = 1, Reduction = Reduction.Sum };
         Assert.Equal(2.8890740923555818, Loss(x, t, 3, noAlpha), 12);
         var rows = new double[2];
         SigmoidFocal.Evaluate<double>(x, t, 3, new SigmoidFocalOptions { Reduction = Reduction.None }, default, rows);
@@ -81,7 +81,7 @@ public class SigmoidFocalTests
             expected += ElementLoss(x[i], t[i], 0, alpha);
         }
 
-        Assert.Equal(expected / x.Length, Loss(x, t, 4, new SigmoidFocalOptions { Gamma = 0, Alpha = alpha }), 12);
+        Assert.Equal(expected / x.Length, Loss(x, t, 4, new SigmoidFocalOptions { Gamma = 0, Alpha = Math.Max(alpha, 0), ApplyClassBalancing = alpha >= 0 }), 12);
     }
 
     [Fact]

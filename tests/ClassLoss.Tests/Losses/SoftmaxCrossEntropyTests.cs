@@ -6,10 +6,10 @@ namespace ClassLoss.Tests.Losses;
 
 public class SoftmaxCrossEntropyTests
 {
-    private static double Loss(double[] z, int[] y, int k, CrossEntropyOptions o) =>
+    private static double Loss(double[] z, int[] y, int k, SoftmaxCrossEntropyOptions o) =>
         SoftmaxCrossEntropy.Evaluate<double>(z, y, k, o, default, default).Value;
 
-    private static double Loss(double[] z, double[] t, int k, CrossEntropyOptions o) =>
+    private static double Loss(double[] z, double[] t, int k, SoftmaxCrossEntropyOptions o) =>
         SoftmaxCrossEntropy.Evaluate<double>(z, t, k, o, default, default).Value;
 
     public static TheoryData<double, double, double, int, Reduction> IndexOptions => new()
@@ -29,7 +29,7 @@ public class SoftmaxCrossEntropyTests
         const int n = 5, k = 4;
         double[] z = Reference.RandomLogits(1, n * k);
         int[] y = [0, 1, 2, 3, 1];
-        var o = new CrossEntropyOptions
+        var o = new SoftmaxCrossEntropyOptions
         {
             LabelSmoothing = smoothing,
             Temperature = temperature,
@@ -52,7 +52,7 @@ public class SoftmaxCrossEntropyTests
         const int n = 3, k = 5;
         double[] z = Reference.RandomLogits(2, n * k);
         double[] t = Reference.RandomProbabilities(3, n, k);
-        var o = new CrossEntropyOptions { LabelSmoothing = smoothing, Temperature = temperature, ClassWeights = weighted ? [1, 2, 3, 0.5, 0] : null };
+        var o = new SoftmaxCrossEntropyOptions { LabelSmoothing = smoothing, Temperature = temperature, ClassWeights = weighted ? [1, 2, 3, 0.5, 0] : null };
         var g = new double[n * k];
         SoftmaxCrossEntropy.Evaluate<double>(z, t, k, o, g, default);
         var check = GradientChecker.Check(x => Loss(x, t, k, o), z, g);
@@ -75,7 +75,7 @@ public class SoftmaxCrossEntropyTests
     {
         double[] z = [1.0, -2.0, 0.5, 3.0];
         var g = new double[4];
-        SoftmaxCrossEntropy.Evaluate<double>(z, [2], 4, new CrossEntropyOptions { Reduction = Reduction.Sum }, g, default);
+        SoftmaxCrossEntropy.Evaluate<double>(z, [2], 4, new SoftmaxCrossEntropyOptions { Reduction = Reduction.Sum }, g, default);
         double[] logp = Reference.LogSoftmax(z);
         for (int c = 0; c < 4; c++)
         {
@@ -137,14 +137,14 @@ public class SoftmaxCrossEntropyTests
         Assert.All(g, v => Assert.Equal(0.0, v));
         Assert.Equal(0.0, zero.Denominator);
         Array.Fill(g, 1.0);
-        var nan = SoftmaxCrossEntropy.Evaluate<double>(z, [-100, -100], 3, new CrossEntropyOptions { WhenEmpty = EmptyMean.NaN }, g, default);
+        var nan = SoftmaxCrossEntropy.Evaluate<double>(z, [-100, -100], 3, new SoftmaxCrossEntropyOptions { WhenEmpty = EmptyMean.NaN }, g, default);
         Assert.True(double.IsNaN(nan.Value));
         Assert.All(g, v => Assert.Equal(0.0, v)); // PyTorch: NaN loss, zero gradient (nothing depends on the input)
 
         // The fused float path says the same.
         var gf = new float[6];
         Array.Fill(gf, 1f);
-        var nanF = SoftmaxCrossEntropy.Evaluate<float>(Array.ConvertAll(z, v => (float)v), [-100, -100], 3, new CrossEntropyOptions { WhenEmpty = EmptyMean.NaN }, gf, default);
+        var nanF = SoftmaxCrossEntropy.Evaluate<float>(Array.ConvertAll(z, v => (float)v), [-100, -100], 3, new SoftmaxCrossEntropyOptions { WhenEmpty = EmptyMean.NaN }, gf, default);
         Assert.True(double.IsNaN(nanF.Value));
         Assert.All(gf, v => Assert.Equal(0f, v));
     }
@@ -165,14 +165,14 @@ public class SoftmaxCrossEntropyTests
     {
         double[] z = [1, double.NaN, 0, 1, 2, 3];
         var rows = new double[2];
-        SoftmaxCrossEntropy.Evaluate<double>(z, [0, 2], 3, new CrossEntropyOptions { Reduction = Reduction.None }, default, rows);
+        SoftmaxCrossEntropy.Evaluate<double>(z, [0, 2], 3, new SoftmaxCrossEntropyOptions { Reduction = Reduction.None }, default, rows);
         Assert.True(double.IsNaN(rows[0]));
         Assert.True(double.IsFinite(rows[1]));
     }
 
     [Theory]
-    [InlineData(new[] { 0, 3 }, "labels[1] is 3")]
-    [InlineData(new[] { -1, 0 }, "labels[0] is -1")]
+    [InlineData(new[] { 0, 3 }, "targets[1] is 3")]
+    [InlineData(new[] { -1, 0 }, "targets[0] is -1")]
     public void LabelOutOfRange_ThrowsNamingTheRow(int[] labels, string fragment)
     {
         var ex = Assert.Throws<ArgumentException>(() => SoftmaxCrossEntropy.Evaluate<double>(new double[6], labels, 3, null, default, default));
@@ -196,10 +196,10 @@ public class SoftmaxCrossEntropyTests
         Assert.Throws<ArgumentException>(() => SoftmaxCrossEntropy.Evaluate<double>(Array.Empty<double>(), Array.Empty<int>(), 3, null, default, default));
         Assert.Throws<ArgumentException>(() => SoftmaxCrossEntropy.Evaluate<double>(new double[5], [0], 3, null, default, default));
         Assert.Throws<ArgumentException>(() => SoftmaxCrossEntropy.Evaluate<double>(new double[6], [0], 3, null, default, default));
-        Assert.Throws<ArgumentException>(() => SoftmaxCrossEntropy.Evaluate<double>(new double[3], [0], 3, new CrossEntropyOptions { ClassWeights = [1, 2] }, default, default));
-        Assert.Throws<ArgumentException>(() => SoftmaxCrossEntropy.Evaluate<double>(new double[3], [0], 3, new CrossEntropyOptions { ClassWeights = [1, -2, 1] }, default, default));
-        Assert.Throws<ArgumentOutOfRangeException>(() => SoftmaxCrossEntropy.Evaluate<double>(new double[3], [0], 3, new CrossEntropyOptions { LabelSmoothing = 1.5 }, default, default));
-        Assert.Throws<ArgumentOutOfRangeException>(() => SoftmaxCrossEntropy.Evaluate<double>(new double[3], [0], 3, new CrossEntropyOptions { Temperature = 0 }, default, default));
+        Assert.Throws<ArgumentException>(() => SoftmaxCrossEntropy.Evaluate<double>(new double[3], [0], 3, new SoftmaxCrossEntropyOptions { ClassWeights = [1, 2] }, default, default));
+        Assert.Throws<ArgumentException>(() => SoftmaxCrossEntropy.Evaluate<double>(new double[3], [0], 3, new SoftmaxCrossEntropyOptions { ClassWeights = [1, -2, 1] }, default, default));
+        Assert.Throws<ArgumentOutOfRangeException>(() => SoftmaxCrossEntropy.Evaluate<double>(new double[3], [0], 3, new SoftmaxCrossEntropyOptions { LabelSmoothing = 1.5 }, default, default));
+        Assert.Throws<ArgumentOutOfRangeException>(() => SoftmaxCrossEntropy.Evaluate<double>(new double[3], [0], 3, new SoftmaxCrossEntropyOptions { Temperature = 0 }, default, default));
         Assert.Throws<ArgumentException>(() => SoftmaxCrossEntropy.Evaluate<double>(new double[3], [0], 3, null, new double[2], default));
     }
 }

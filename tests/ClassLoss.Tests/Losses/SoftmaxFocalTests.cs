@@ -67,7 +67,7 @@ public class SoftmaxFocalTests
         double[] z = Reference.RandomLogits(24, n * k);
         double[] alpha = [0.3, 1.7, 0.9];
         var focal = new SoftmaxFocalOptions { Gamma = 0, ClassAlpha = alpha, Reduction = Reduction.Sum };
-        var ce = new CrossEntropyOptions { ClassWeights = alpha, Reduction = Reduction.Sum };
+        var ce = new SoftmaxCrossEntropyOptions { ClassWeights = alpha, Reduction = Reduction.Sum };
         var gf = new double[n * k];
         var gc = new double[n * k];
         double a, b;
@@ -142,7 +142,7 @@ public class SoftmaxFocalTests
         Assert.Throws<ArgumentException>(() => Loss(z, [0, 1], 3, new SoftmaxFocalOptions { ClassAlpha = [1, 2] }));
         Assert.Throws<ArgumentException>(() => Loss(z, [0, 1], 3, new SoftmaxFocalOptions { ClassAlpha = [1, -2, 1] }));
         var ex = Assert.Throws<ArgumentException>(() => Loss(z, [0, 3], 3, SoftmaxFocalOptions.Default));
-        Assert.Contains("labels[1] is 3", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("targets[1] is 3", ex.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => Loss(z, [0], 3, SoftmaxFocalOptions.Default));
         Assert.Throws<ArgumentException>(() => Loss(z, new double[] { 0.5, 0.5, 0, 0.2, 0.2, 0.2 }, 3, SoftmaxFocalOptions.Default));
     }

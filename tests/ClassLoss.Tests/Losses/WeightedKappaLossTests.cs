@@ -14,7 +14,7 @@ public class WeightedKappaLossTests
     {
         // TF Addons WeightedKappaLoss docstring (num_classes=4, quadratic): y_true one-hot of [2, 1, 0, 3],
         // y_pred as below -> -1.1611923 (float32); numpy float64 replica gives -1.1611925812249777.
-        var r = WeightedKappaLoss.Evaluate<double>(DocPredictions, DocLabels, 4, null, default, default);
+        var r = WeightedKappa.Evaluate<double>(DocPredictions, DocLabels, 4, null, default, default);
         Assert.Equal(-1.1611923, r.Value, 1e-6);
         Assert.Equal(-1.1611925812249777, r.Value, 12);
     }
@@ -23,8 +23,8 @@ public class WeightedKappaLossTests
     public void LinearWeights_MatchNumpyReplica()
     {
         // numpy float64 replica of TFA's formula with |i - j| weights.
-        var o = new WeightedKappaLossOptions { Weighting = KappaWeighting.Linear };
-        Assert.Equal(-0.9997986470090825, WeightedKappaLoss.Evaluate<double>(DocPredictions, DocLabels, 4, o, default, default).Value, 12);
+        var o = new WeightedKappaOptions { Weighting = KappaWeighting.Linear };
+        Assert.Equal(-0.9997986470090825, WeightedKappa.Evaluate<double>(DocPredictions, DocLabels, 4, o, default, default).Value, 12);
     }
 
     [Theory]
@@ -36,21 +36,21 @@ public class WeightedKappaLossTests
         const int n = 6, k = 5;
         double[] p = Reference.RandomProbabilities(71, n, k);
         int[] y = Reference.RandomLabels(72, n, k);
-        var o = new WeightedKappaLossOptions { Weighting = weighting, Epsilon = eps };
+        var o = new WeightedKappaOptions { Weighting = weighting, LogOffset = eps };
         var g = new double[n * k];
-        WeightedKappaLoss.Evaluate<double>(p, y, k, o, g, default);
-        var check = GradientChecker.Check(x => WeightedKappaLoss.Evaluate<double>(x, y, k, o, default, default).Value, p, g, 1e-7);
+        WeightedKappa.Evaluate<double>(p, y, k, o, g, default);
+        var check = GradientChecker.Check(x => WeightedKappa.Evaluate<double>(x, y, k, o, default, default).Value, p, g, 1e-7);
         Assert.True(check.Passes(g, 1e-6, 1e-8), $"max rel error {check.MaxRelativeError} at {check.WorstIndex}");
     }
 
     [Fact]
     public void BadInputs_Throw()
     {
-        Assert.Throws<ArgumentException>(() => WeightedKappaLoss.Evaluate<double>(DocPredictions, DocLabels, 4, null, default, new double[4]));
-        Assert.Throws<ArgumentException>(() => WeightedKappaLoss.Evaluate<double>(DocPredictions, [2, 1, 0, 4], 4, null, default, default));
-        Assert.Throws<ArgumentException>(() => WeightedKappaLoss.Evaluate<double>(DocPredictions, [2, 1, 0], 4, null, default, default));
-        Assert.Throws<ArgumentException>(() => WeightedKappaLoss.Evaluate<double>([0.5, 1.5], [0], 2, null, default, default));
-        Assert.Throws<ArgumentOutOfRangeException>(() => WeightedKappaLoss.Evaluate<double>(DocPredictions, DocLabels, 4, new WeightedKappaLossOptions { Epsilon = -1 }, default, default));
+        Assert.Throws<ArgumentException>(() => WeightedKappa.Evaluate<double>(DocPredictions, DocLabels, 4, null, default, new double[4]));
+        Assert.Throws<ArgumentException>(() => WeightedKappa.Evaluate<double>(DocPredictions, [2, 1, 0, 4], 4, null, default, default));
+        Assert.Throws<ArgumentException>(() => WeightedKappa.Evaluate<double>(DocPredictions, [2, 1, 0], 4, null, default, default));
+        Assert.Throws<ArgumentException>(() => WeightedKappa.Evaluate<double>([0.5, 1.5], [0], 2, null, default, default));
+        Assert.Throws<ArgumentOutOfRangeException>(() => WeightedKappa.Evaluate<double>(DocPredictions, DocLabels, 4, new WeightedKappaOptions { LogOffset = -1 }, default, default));
     }
 
     [Theory]
@@ -58,8 +58,8 @@ public class WeightedKappaLossTests
     [InlineData(Reduction.None)]
     public void AReductionOtherThanTheDefaultIsAnError_NotIgnored(Reduction reduction)
     {
-        var e = Assert.Throws<ArgumentException>(() => WeightedKappaLoss.Evaluate<double>(DocPredictions, DocLabels, 4,
-            new WeightedKappaLossOptions { Reduction = reduction }, default, default));
+        var e = Assert.Throws<ArgumentException>(() => WeightedKappa.Evaluate<double>(DocPredictions, DocLabels, 4,
+            new WeightedKappaOptions { Reduction = reduction }, default, default));
         Assert.Equal("Reduction", e.ParamName);
         Assert.Contains("batch statistic", e.Message, StringComparison.Ordinal);
     }

@@ -16,15 +16,15 @@ public class FusedCrossEntropyOptionsTests
     private static readonly double[] Eps = [0.0, 0.1, 0.37, 1.0];
 
     /// <summary>Option sets covering smoothing, temperature and weights alone and combined.</summary>
-    internal static IEnumerable<CrossEntropyOptions> OptionSets(int k, Reduction reduction, int seed)
+    internal static IEnumerable<SoftmaxCrossEntropyOptions> OptionSets(int k, Reduction reduction, int seed)
     {
         double[] w = Weights(k, seed);
         foreach (double eps in Eps)
         {
-            yield return new CrossEntropyOptions { LabelSmoothing = eps, Reduction = reduction };
-            yield return new CrossEntropyOptions { LabelSmoothing = eps, Temperature = 0.7, Reduction = reduction };
-            yield return new CrossEntropyOptions { LabelSmoothing = eps, ClassWeights = w, Reduction = reduction };
-            yield return new CrossEntropyOptions { LabelSmoothing = eps, ClassWeights = w, Temperature = 2.5, Reduction = reduction, IgnoreIndex = -1 };
+            yield return new SoftmaxCrossEntropyOptions { LabelSmoothing = eps, Reduction = reduction };
+            yield return new SoftmaxCrossEntropyOptions { LabelSmoothing = eps, Temperature = 0.7, Reduction = reduction };
+            yield return new SoftmaxCrossEntropyOptions { LabelSmoothing = eps, ClassWeights = w, Reduction = reduction };
+            yield return new SoftmaxCrossEntropyOptions { LabelSmoothing = eps, ClassWeights = w, Temperature = 2.5, Reduction = reduction, IgnoreIndex = -1 };
         }
     }
 
@@ -41,7 +41,7 @@ public class FusedCrossEntropyOptionsTests
         return w;
     }
 
-    internal static string Describe(CrossEntropyOptions o) =>
+    internal static string Describe(SoftmaxCrossEntropyOptions o) =>
         $"eps={o.LabelSmoothing} tau={o.Temperature} weighted={o.ClassWeights is not null} {o.Reduction} ignore={o.IgnoreIndex}";
 
     /// <summary>
@@ -50,7 +50,7 @@ public class FusedCrossEntropyOptionsTests
     /// possible entry plus 2e-6 relative), non-finite ones must be the same kind, and rows the kernel hands to the
     /// generic path must be bit-identical to the generic float path.
     /// </summary>
-    internal static void AssertMatchesGeneric(float[] z, int[] y, int k, CrossEntropyOptions o, int threads = 1, double valueFloor = 1e-3)
+    internal static void AssertMatchesGeneric(float[] z, int[] y, int k, SoftmaxCrossEntropyOptions o, int threads = 1, double valueFloor = 1e-3)
     {
         int n = y.Length;
         var g = new float[z.Length];
@@ -263,7 +263,7 @@ public class FusedCrossEntropyOptionsTests
         z[3] = float.NegativeInfinity;
         z[k + 11] = float.NegativeInfinity; // weight > 0
         double[] w = Weights(k, 4);
-        var o = new CrossEntropyOptions { LabelSmoothing = 0.2, ClassWeights = w, Reduction = Reduction.None };
+        var o = new SoftmaxCrossEntropyOptions { LabelSmoothing = 0.2, ClassWeights = w, Reduction = Reduction.None };
         var rows = new float[2];
         SoftmaxCrossEntropy.Evaluate<float>(z, [1, 2], k, o, new float[z.Length], rows);
         Assert.True(float.IsFinite(rows[0]), $"{rows[0]}");
@@ -345,7 +345,7 @@ public class FusedCrossEntropyOptionsTests
     {
         const int k = 5;
         float[] z = [0.5f, float.NegativeInfinity, 1f, -2f, 0f];
-        var o = new CrossEntropyOptions { LabelSmoothing = 0.1, ClassWeights = [1, 1e-50, 1, 1, 1e300] };
+        var o = new SoftmaxCrossEntropyOptions { LabelSmoothing = 0.1, ClassWeights = [1, 1e-50, 1, 1, 1e300] };
         Assert.False(CrossEntropyIndexKernel.Covers(o.WeightSpan, o.LabelSmoothing));
         Assert.True(CrossEntropyIndexKernel.Covers(o.WeightSpan, 0));
         var g = new float[k];
@@ -361,7 +361,7 @@ public class FusedCrossEntropyOptionsTests
     {
         const int k = 9;
         float[] z = Reference.ToFloat(Reference.RandomLogits(1, 3 * k));
-        var o = new CrossEntropyOptions { LabelSmoothing = 0.1, ClassWeights = Weights(k, 2), Temperature = 2 };
+        var o = new SoftmaxCrossEntropyOptions { LabelSmoothing = 0.1, ClassWeights = Weights(k, 2), Temperature = 2 };
         AssertSameError(() => SoftmaxCrossEntropy.Evaluate<float>(z, [1, 9, 2], k, o, default, default),
             () => SoftmaxCrossEntropy.EvaluateGeneric<float>(z, [1, 9, 2], k, o, default, default));
         AssertSameError(() => SoftmaxCrossEntropy.Evaluate<float>(z, [1, 2], k, o, default, default),

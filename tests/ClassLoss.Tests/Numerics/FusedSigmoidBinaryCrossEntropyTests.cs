@@ -34,7 +34,7 @@ public class FusedSigmoidBinaryCrossEntropyTests
     }
 
     /// <summary>The generic double kernel on the same (float) inputs: the reference.</summary>
-    private static (double Value, double[] Gradient) Generic(float[] x, float[] y, int classes, BinaryCrossEntropyOptions o)
+    private static (double Value, double[] Gradient) Generic(float[] x, float[] y, int classes, SigmoidBinaryCrossEntropyOptions o)
     {
         var xd = Array.ConvertAll(x, v => (double)v);
         var yd = Array.ConvertAll(y, v => (double)v);
@@ -50,7 +50,7 @@ public class FusedSigmoidBinaryCrossEntropyTests
     [InlineData(Reduction.None)]
     public void FloatPathMatchesDoubleKernelForEveryLengthUpTo100(Reduction reduction)
     {
-        var o = new BinaryCrossEntropyOptions { Reduction = reduction };
+        var o = new SigmoidBinaryCrossEntropyOptions { Reduction = reduction };
         for (int length = 1; length <= 100; length++)
         {
             int classes = length % 5 == 0 ? 5 : 1;
@@ -73,7 +73,7 @@ public class FusedSigmoidBinaryCrossEntropyTests
         // loss = log1p(exp(-|x|)) only: exercises the log1p correction where 1 + e rounds coarsely.
         float[] x = [9f, -9f, 12f, -15f, 16.5f, 30f, 8.4f, -10f, 11f];
         float[] y = [1f, 0f, 1f, 0f, 1f, 1f, 1f, 0f, 1f];
-        var o = new BinaryCrossEntropyOptions { Reduction = Reduction.Sum };
+        var o = new SigmoidBinaryCrossEntropyOptions { Reduction = Reduction.Sum };
         var (value, _) = Generic(x, y, 1, o);
         var r = SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, 1, o, default, default);
         Assert.True(Math.Abs(r.Value - value) <= 1e-6 * value, $"{r.Value} vs {value}");
@@ -133,7 +133,7 @@ public class FusedSigmoidBinaryCrossEntropyTests
     public void LargeBatchMatchesDoubleKernel()
     {
         var (x, y) = Data(4096 + 37, 7);
-        var o = BinaryCrossEntropyOptions.Default;
+        var o = SigmoidBinaryCrossEntropyOptions.Default;
         var (value, grad) = Generic(x, y, 1, o);
         var g = new float[x.Length];
         var r = SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, 1, o, g, default);
@@ -152,8 +152,8 @@ public class FusedSigmoidBinaryCrossEntropyTests
     {
         // 300,001 elements: above the parallel threshold, several blocks, a ragged last chunk.
         var (x, y) = Data(300_001, 11);
-        var o = new BinaryCrossEntropyOptions { MaxDegreeOfParallelism = threads };
-        var one = new BinaryCrossEntropyOptions();
+        var o = new SigmoidBinaryCrossEntropyOptions { MaxDegreeOfParallelism = threads };
+        var one = new SigmoidBinaryCrossEntropyOptions();
         var g1 = new float[x.Length];
         var gt = new float[x.Length];
         var r1 = SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, 1, one, g1, default);
@@ -173,7 +173,7 @@ public class FusedSigmoidBinaryCrossEntropyTests
     {
         var (x, y) = Data(4096, 5);
         var g = new float[x.Length];
-        var o = BinaryCrossEntropyOptions.Default;
+        var o = SigmoidBinaryCrossEntropyOptions.Default;
         Assert.Equal(0, AllocationProbe.FewestBytesPerCall(() => SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, 1, o, g, default)));
     }
 
@@ -182,7 +182,7 @@ public class FusedSigmoidBinaryCrossEntropyTests
     {
         var (x, y) = Data(400_000, 6);
         var g = new float[x.Length];
-        var o = new BinaryCrossEntropyOptions { MaxDegreeOfParallelism = 2 };
+        var o = new SigmoidBinaryCrossEntropyOptions { MaxDegreeOfParallelism = 2 };
         Assert.Equal(0, AllocationProbe.FewestBytesPerCall(() => SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, 1, o, g, default)));
     }
 
@@ -191,7 +191,7 @@ public class FusedSigmoidBinaryCrossEntropyTests
     {
         // Callers that find the workers busy run on their own thread; every result must still be identical.
         var (x, y) = Data(250_000, 8);
-        var o = new BinaryCrossEntropyOptions { MaxDegreeOfParallelism = 2 };
+        var o = new SigmoidBinaryCrossEntropyOptions { MaxDegreeOfParallelism = 2 };
         var reference = new float[x.Length];
         double expected = SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, 1, o, reference, default).Value;
         var results = new double[4];
@@ -215,7 +215,7 @@ public class FusedSigmoidBinaryCrossEntropyTests
     [InlineData(0)]
     [InlineData(-3)]
     public void MaxDegreeOfParallelismBelowOneIsRejected(int value) =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => new BinaryCrossEntropyOptions { MaxDegreeOfParallelism = value });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SigmoidBinaryCrossEntropyOptions { MaxDegreeOfParallelism = value });
 
     [Fact]
     public void NanLogitGivesNanLossAndNanGradient()
@@ -253,7 +253,7 @@ public class FusedSigmoidBinaryCrossEntropyTests
         const int classes = 100;
         var (x, y) = Data(300_000, 9);
         y[at] = -0.5f;
-        var o = new BinaryCrossEntropyOptions { MaxDegreeOfParallelism = threads };
+        var o = new SigmoidBinaryCrossEntropyOptions { MaxDegreeOfParallelism = threads };
         var e = Assert.Throws<ArgumentException>(() => SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, classes, o, new float[x.Length], default));
         Assert.Contains(FormattableString.Invariant($"row {at / classes}"), e.Message, StringComparison.Ordinal);
         Assert.Contains(FormattableString.Invariant($"column {at % classes}"), e.Message, StringComparison.Ordinal);
@@ -277,7 +277,7 @@ public class SigmoidBinaryCrossEntropyInfiniteLogitTests
         float[] y = [0f, 1f, 1f, 0f];
         var g = new float[4];
         var r = ClassLoss.Losses.SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, 4,
-            new ClassLoss.Losses.BinaryCrossEntropyOptions { Reduction = ClassLoss.Losses.Reduction.Sum }, g, default);
+            new ClassLoss.Losses.SigmoidBinaryCrossEntropyOptions { Reduction = ClassLoss.Losses.Reduction.Sum }, g, default);
         double expected = Math.Log(2) + (2 + Math.Log(1 + Math.Exp(-2))); // element 1: ln 2; element 3: softplus(2)
         Assert.Equal(expected, r.Value, 6);
         Assert.Equal(0f, g[0]);
@@ -302,7 +302,7 @@ public class SigmoidBinaryCrossEntropyInfiniteLogitTests
             }
         }
 
-        var o = new ClassLoss.Losses.BinaryCrossEntropyOptions { Reduction = ClassLoss.Losses.Reduction.Sum };
+        var o = new ClassLoss.Losses.SigmoidBinaryCrossEntropyOptions { Reduction = ClassLoss.Losses.Reduction.Sum };
         var g = new float[n];
         double fast = ClassLoss.Losses.SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, n, o, g, default).Value;
         var gd = new double[n];
@@ -338,7 +338,7 @@ public class SigmoidBinaryCrossEntropyInfiniteLogitTests
             {
                 x[at] = bad;
                 y[at] = target;
-                var o = new ClassLoss.Losses.BinaryCrossEntropyOptions { Reduction = ClassLoss.Losses.Reduction.Sum };
+                var o = new ClassLoss.Losses.SigmoidBinaryCrossEntropyOptions { Reduction = ClassLoss.Losses.Reduction.Sum };
                 var g = new float[n];
                 double fast = ClassLoss.Losses.SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, n, o, g, default).Value;
                 var gd = new double[n];
@@ -382,7 +382,7 @@ public class SigmoidBinaryCrossEntropyInfiniteLogitTests
             yNeg[i] = i % 2 == 0 ? -0f : 1f;
         }
 
-        var o = new ClassLoss.Losses.BinaryCrossEntropyOptions();
+        var o = new ClassLoss.Losses.SigmoidBinaryCrossEntropyOptions();
         var g = new float[n];
         var gNeg = new float[n];
         var a = ClassLoss.Losses.SigmoidBinaryCrossEntropy.Evaluate<float>(x, y, 10, o, g, default);

@@ -14,15 +14,15 @@ namespace ClassLoss.Tests.Numerics;
 /// </summary>
 public class FusedSoftTargetCrossEntropyTests
 {
-    internal static IEnumerable<CrossEntropyOptions> OptionSets(int k, Reduction reduction, int seed)
+    internal static IEnumerable<SoftmaxCrossEntropyOptions> OptionSets(int k, Reduction reduction, int seed)
     {
         double[] w = Weights(k, seed);
         foreach (double eps in new[] { 0.0, 0.1, 1.0 })
         {
-            yield return new CrossEntropyOptions { LabelSmoothing = eps, Reduction = reduction };
-            yield return new CrossEntropyOptions { LabelSmoothing = eps, Temperature = 0.6, Reduction = reduction };
-            yield return new CrossEntropyOptions { LabelSmoothing = eps, ClassWeights = w, Reduction = reduction };
-            yield return new CrossEntropyOptions { LabelSmoothing = eps, ClassWeights = w, Temperature = 3.0, Reduction = reduction };
+            yield return new SoftmaxCrossEntropyOptions { LabelSmoothing = eps, Reduction = reduction };
+            yield return new SoftmaxCrossEntropyOptions { LabelSmoothing = eps, Temperature = 0.6, Reduction = reduction };
+            yield return new SoftmaxCrossEntropyOptions { LabelSmoothing = eps, ClassWeights = w, Reduction = reduction };
+            yield return new SoftmaxCrossEntropyOptions { LabelSmoothing = eps, ClassWeights = w, Temperature = 3.0, Reduction = reduction };
         }
     }
 
@@ -63,11 +63,11 @@ public class FusedSoftTargetCrossEntropyTests
         return t;
     }
 
-    private static string Describe(CrossEntropyOptions o) =>
+    private static string Describe(SoftmaxCrossEntropyOptions o) =>
         $"eps={o.LabelSmoothing} tau={o.Temperature} weighted={o.ClassWeights is not null} {o.Reduction}";
 
     /// <summary>As <c>FusedCrossEntropyOptionsTests.AssertMatchesGeneric</c>, for probability targets.</summary>
-    internal static void AssertMatchesGeneric(float[] z, float[] t, int k, CrossEntropyOptions o, int threads = 1, double valueFloor = 1e-3)
+    internal static void AssertMatchesGeneric(float[] z, float[] t, int k, SoftmaxCrossEntropyOptions o, int threads = 1, double valueFloor = 1e-3)
     {
         int n = z.Length / k;
         var g = new float[z.Length];
@@ -143,7 +143,7 @@ public class FusedSoftTargetCrossEntropyTests
             }
         }
 
-        AssertMatchesGeneric(z, t, k, new CrossEntropyOptions { Reduction = Reduction.Sum });
+        AssertMatchesGeneric(z, t, k, new SoftmaxCrossEntropyOptions { Reduction = Reduction.Sum });
     }
 
     [Theory]
@@ -220,7 +220,7 @@ public class FusedSoftTargetCrossEntropyTests
         }
 
         var rows = new float[n];
-        SoftmaxCrossEntropy.Evaluate<float>(z, t, k, new CrossEntropyOptions { TargetSumTolerance = 1e-3 }, default, rows);
+        SoftmaxCrossEntropy.Evaluate<float>(z, t, k, new SoftmaxCrossEntropyOptions { TargetSumTolerance = 1e-3 }, default, rows);
         Assert.True(float.IsFinite(rows[0]), $"{rows[0]}");
         Assert.True(float.IsPositiveInfinity(rows[1]), $"{rows[1]}");
     }
@@ -244,7 +244,7 @@ public class FusedSoftTargetCrossEntropyTests
             Assert.True(r1.AsSpan().SequenceEqual(r2), Describe(o));
         }
 
-        AssertMatchesGeneric(z, t, k, new CrossEntropyOptions(), threads: 2);
+        AssertMatchesGeneric(z, t, k, new SoftmaxCrossEntropyOptions(), threads: 2);
     }
 
     [Fact]
@@ -279,7 +279,7 @@ public class FusedSoftTargetCrossEntropyTests
     {
         float[] z = [0.5f, float.NegativeInfinity, 1f];
         float[] t = [0.5f, 0f, 0.5f];
-        var o = new CrossEntropyOptions { ClassWeights = [1, 1e-50, 1e300] };
+        var o = new SoftmaxCrossEntropyOptions { ClassWeights = [1, 1e-50, 1e300] };
         Assert.False(CrossEntropySoftKernel.Covers(o.WeightSpan));
         var g = new float[3];
         var gg = new float[3];
@@ -312,7 +312,7 @@ public class FusedSoftTargetCrossEntropyTests
             int col = column % k;
             t[row * k + col] = value;
             t[(n - 3) * k] = 0.5f; // a later row summing to ≠ 1: the first error is still the bad value
-            foreach (var o in new[] { new CrossEntropyOptions(), new CrossEntropyOptions { LabelSmoothing = 0.2, ClassWeights = Weights(k, 1), TargetSumTolerance = double.NaN } })
+            foreach (var o in new[] { new SoftmaxCrossEntropyOptions(), new SoftmaxCrossEntropyOptions { LabelSmoothing = 0.2, ClassWeights = Weights(k, 1), TargetSumTolerance = double.NaN } })
             {
                 FusedCrossEntropyOptionsTests.AssertSameError(
                     () => FusedPaths.SoftTargets(z, t, k, o, new float[z.Length], default, threads),
@@ -340,7 +340,7 @@ public class FusedSoftTargetCrossEntropyTests
                 var row = t.AsSpan(at * k, k);
                 row.Fill(1f / k);
                 row[0] += (float)delta;
-                var o = new CrossEntropyOptions { TargetSumTolerance = tol };
+                var o = new SoftmaxCrossEntropyOptions { TargetSumTolerance = tol };
                 Exception? expected = Record.Exception(() => SoftmaxCrossEntropy.EvaluateGeneric<float>(z, t, k, o, default, default));
                 Exception? actual = Record.Exception(() => SoftmaxCrossEntropy.Evaluate<float>(z, t, k, o, new float[z.Length], default));
                 Assert.Equal(expected?.Message, actual?.Message);
@@ -358,7 +358,7 @@ public class FusedSoftTargetCrossEntropyTests
         const int k = 9;
         float[] z = Reference.ToFloat(Reference.RandomLogits(1, 3 * k));
         float[] t = Targets(2, 3, k);
-        var o = new CrossEntropyOptions { LabelSmoothing = 0.1, ClassWeights = Weights(k, 2), Temperature = 2 };
+        var o = new SoftmaxCrossEntropyOptions { LabelSmoothing = 0.1, ClassWeights = Weights(k, 2), Temperature = 2 };
         FusedCrossEntropyOptionsTests.AssertSameError(() => SoftmaxCrossEntropy.Evaluate<float>(z, t.AsSpan(0, 18), k, o, default, default),
             () => SoftmaxCrossEntropy.EvaluateGeneric<float>(z, t.AsSpan(0, 18), k, o, default, default));
         FusedCrossEntropyOptionsTests.AssertSameError(() => SoftmaxCrossEntropy.Evaluate<float>(z, t, k, o, new float[5], default),

@@ -174,7 +174,7 @@ public class FusedSoftmaxCrossEntropyTests
         var gf = new float[z.Length];
         var gg = new float[z.Length];
         var f = FusedPaths.CrossEntropy(z, y, k, Reduction.Mean, EmptyMean.Zero, -1, gf, default);
-        var o = new CrossEntropyOptions { IgnoreIndex = -1 };
+        var o = new SoftmaxCrossEntropyOptions { IgnoreIndex = -1 };
         Assert.True(CrossEntropyIndexKernel.Covers(o.WeightSpan, o.LabelSmoothing));
         var r = SoftmaxCrossEntropy.Evaluate<float>(z, y, k, o, gg, default);
         Assert.Equal(r.Value, f.Value, 1e-6);
@@ -210,7 +210,7 @@ public class FusedSoftmaxCrossEntropyTests
         float[] z = Reference.ToFloat(Reference.RandomLogits(13, n * k));
         int[] y = Reference.RandomLabels(14, n, k);
         var g = new float[z.Length];
-        var o = new CrossEntropyOptions();
+        var o = new SoftmaxCrossEntropyOptions();
         Assert.Equal(0, AllocationProbe.FewestBytesPerCall(() => FusedPaths.CrossEntropy(z, y, k, o, g, default)));
     }
 

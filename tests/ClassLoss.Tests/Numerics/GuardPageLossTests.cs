@@ -145,17 +145,17 @@ public sealed class GuardPageLossTests : IDisposable
         Assert.True(_harness.Calls > 0);
     }
 
-    private static CrossEntropyOptions[] CrossEntropyOptionSets(int k)
+    private static SoftmaxCrossEntropyOptions[] CrossEntropyOptionSets(int k)
     {
         double[] w = [.. Enumerable.Range(0, k).Select(c => c % 4 == 3 ? 0.0 : 0.5 + (c % 3))];
         return
         [
-            new CrossEntropyOptions(),
-            new CrossEntropyOptions { ClassWeights = w, Reduction = Reduction.Sum },
-            new CrossEntropyOptions { LabelSmoothing = 0.1 },
-            new CrossEntropyOptions { LabelSmoothing = 0.2, ClassWeights = w, Reduction = Reduction.None },
-            new CrossEntropyOptions { Temperature = 0.7, Reduction = Reduction.BatchMean },
-            new CrossEntropyOptions { LabelSmoothing = 0.05, ClassWeights = w, Temperature = 2.5 },
+            new SoftmaxCrossEntropyOptions(),
+            new SoftmaxCrossEntropyOptions { ClassWeights = w, Reduction = Reduction.Sum },
+            new SoftmaxCrossEntropyOptions { LabelSmoothing = 0.1 },
+            new SoftmaxCrossEntropyOptions { LabelSmoothing = 0.2, ClassWeights = w, Reduction = Reduction.None },
+            new SoftmaxCrossEntropyOptions { Temperature = 0.7, Reduction = Reduction.BatchMean },
+            new SoftmaxCrossEntropyOptions { LabelSmoothing = 0.05, ClassWeights = w, Temperature = 2.5 },
         ];
     }
 
@@ -298,7 +298,7 @@ public sealed class GuardPageLossTests : IDisposable
             float[] z = Logits(seed, n, k, special);
             float[] t = ElementTargets(seed, n * k);
             // The fused kernel takes the calls without a loss buffer and without weights or smoothing.
-            BinaryCrossEntropyOptions[] sets = [new BinaryCrossEntropyOptions(), new BinaryCrossEntropyOptions { Reduction = Reduction.Sum }];
+            SigmoidBinaryCrossEntropyOptions[] sets = [new SigmoidBinaryCrossEntropyOptions(), new SigmoidBinaryCrossEntropyOptions { Reduction = Reduction.Sum }];
             foreach (var o in sets)
             {
                 foreach (bool g in new[] { true, false })
@@ -334,10 +334,10 @@ public sealed class GuardPageLossTests : IDisposable
         int[] y = Labels(n + k, n, k, special: true);
         float[] t = Targets(n + k, n, k, special: true, z);
         float[] e = ElementTargets(n + k, n * k);
-        var ce = new CrossEntropyOptions { LabelSmoothing = 0.1, MaxDegreeOfParallelism = 2 };
+        var ce = new SoftmaxCrossEntropyOptions { LabelSmoothing = 0.1, MaxDegreeOfParallelism = 2 };
         var focal = new SoftmaxFocalOptions { MaxDegreeOfParallelism = 2 };
         var sigmoid = new SigmoidFocalOptions { Gamma = 1.5, MaxDegreeOfParallelism = 2 };
-        var bce = new BinaryCrossEntropyOptions { MaxDegreeOfParallelism = 2 };
+        var bce = new SigmoidBinaryCrossEntropyOptions { MaxDegreeOfParallelism = 2 };
         string shape = $"N={n} K={k}, 2 threads";
         harness.Check($"CE index {shape}", z, null, y, n * k, n, (zs, _, ys, gs, rs) => SoftmaxCrossEntropy.Evaluate(zs, ys, k, ce, gs, rs));
         harness.Check($"CE soft {shape}", z, t, null, n * k, n, (zs, ts, _, gs, rs) => SoftmaxCrossEntropy.Evaluate(zs, ts, k, ce, gs, rs));

@@ -68,7 +68,7 @@ public class ThreadCountTests
     public void SoftmaxCrossEntropyWithIndexTargets()
     {
         var (z, y, _, _) = Data();
-        AssertSameBitsForAnyThreadCount((t, g, r) => SoftmaxCrossEntropy.Evaluate<float>(z, y, K, new CrossEntropyOptions { MaxDegreeOfParallelism = t }, g, r));
+        AssertSameBitsForAnyThreadCount((t, g, r) => SoftmaxCrossEntropy.Evaluate<float>(z, y, K, new SoftmaxCrossEntropyOptions { MaxDegreeOfParallelism = t }, g, r));
     }
 
     [Fact]
@@ -77,14 +77,14 @@ public class ThreadCountTests
         var (z, y, _, _) = Data();
         var w = Enumerable.Range(0, K).Select(c => 0.5 + (c % 5)).ToArray();
         AssertSameBitsForAnyThreadCount((t, g, r) => SoftmaxCrossEntropy.Evaluate<float>(z, y, K,
-            new CrossEntropyOptions { LabelSmoothing = 0.1, ClassWeights = w, MaxDegreeOfParallelism = t }, g, r));
+            new SoftmaxCrossEntropyOptions { LabelSmoothing = 0.1, ClassWeights = w, MaxDegreeOfParallelism = t }, g, r));
     }
 
     [Fact]
     public void SoftmaxCrossEntropyWithProbabilityTargets()
     {
         var (z, _, p, _) = Data();
-        AssertSameBitsForAnyThreadCount((t, g, r) => SoftmaxCrossEntropy.Evaluate<float>(z, p, K, new CrossEntropyOptions { MaxDegreeOfParallelism = t }, g, r));
+        AssertSameBitsForAnyThreadCount((t, g, r) => SoftmaxCrossEntropy.Evaluate<float>(z, p, K, new SoftmaxCrossEntropyOptions { MaxDegreeOfParallelism = t }, g, r));
     }
 
     [Fact]
@@ -116,6 +116,6 @@ public class ThreadCountTests
     {
         var (z, _, _, m) = Data();
         AssertSameBitsForAnyThreadCount((t, g, _) => ClassLoss.Losses.SigmoidBinaryCrossEntropy.Evaluate<float>(z, m, K,
-            new BinaryCrossEntropyOptions { MaxDegreeOfParallelism = t }, g, default));
+            new SigmoidBinaryCrossEntropyOptions { MaxDegreeOfParallelism = t }, g, default));
     }
 }

@@ -4,13 +4,13 @@ using ClassLoss.Losses;
 namespace ClassLoss.Tests.Oracle;
 
 /// <summary>
-/// <see cref="BinaryCrossEntropy"/> (probability input) against PyTorch 1.13's
+/// <see cref="BinaryCrossEntropyFromProbabilities"/> (probability input) against PyTorch 1.13's
 /// <c>torch.nn.functional.binary_cross_entropy</c> on every case of <c>golden/binary_cross_entropy.json</c>
 /// (float64, gradients by autograd). Both clamp the log at -100 (<see cref="ProbabilityClamp.LogAtMinus100"/>),
 /// so the losses agree everywhere, including the <c>edges_*</c> cases with p exactly 0 and 1.
 /// </summary>
 /// <remarks>
-/// Convention difference in the gradient (documented in <see cref="BinaryCrossEntropy"/>, not a bug): torch's backward
+/// Convention difference in the gradient (documented in <see cref="BinaryCrossEntropyFromProbabilities"/>, not a bug): torch's backward
 /// is <c>w (p - y) / max(p (1 - p), 1e-12)</c>, ours is the derivative of the clamped loss,
 /// <c>-w [y / p - (1 - y) / (1 - p)]</c> with each term 0 where its log clamp (<c>log &lt; -100</c>) is active. They
 /// agree wherever torch's eps is inactive; where <c>p (1 - p) &lt; 1e-12</c> the expected gradient is that documented
@@ -39,8 +39,8 @@ public class BinaryCrossEntropyOracleTests
         // p = 0, y = 1: torch (0 - 1) / 1e-12 ≈ -1e12 (its eps is float32's 1e-12); ours 0 (the clamp of log p is active).
         Assert.InRange(c.Grad[2], -1.00001e12, -0.99999e12);
         var g = new double[c.Input.Length];
-        BinaryCrossEntropy.Evaluate<double>(c.Input, c.Target, c.Classes,
-            new BinaryCrossEntropyOptions { Reduction = Reduction.None }, g, default);
+        BinaryCrossEntropyFromProbabilities.Evaluate<double>(c.Input, c.Target, c.Classes,
+            new BinaryCrossEntropyFromProbabilitiesOptions { Reduction = Reduction.None }, g, default);
         Assert.Equal(0.0, g[2]);
     }
 
@@ -49,7 +49,7 @@ public class BinaryCrossEntropyOracleTests
     {
         var c = GoldenFile.Load(Function)[name];
         var reduction = CrossEntropyOracleTests.ParseReduction(c.String("reduction"));
-        var o = new BinaryCrossEntropyOptions
+        var o = new BinaryCrossEntropyFromProbabilitiesOptions
         {
             Reduction = reduction,
             ClassWeights = c.Doubles("weight"),
@@ -59,7 +59,7 @@ public class BinaryCrossEntropyOracleTests
         T[] p = OracleTolerance.To<T>(c.Input);
         var g = new T[p.Length];
         var losses = new T[c.RowLosses?.Length ?? 0];
-        var r = BinaryCrossEntropy.Evaluate<T>(p, OracleTolerance.To<T>(c.Target!), c.Classes, o, g, losses);
+        var r = BinaryCrossEntropyFromProbabilities.Evaluate<T>(p, OracleTolerance.To<T>(c.Target!), c.Classes, o, g, losses);
 
         CrossEntropyOracleTests.Compare(name, "loss", [r.Value], [c.Loss], relative, absolute);
         if (c.RowLosses is not null)

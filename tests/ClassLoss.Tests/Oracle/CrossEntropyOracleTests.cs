@@ -149,7 +149,7 @@ public class CrossEntropyOracleTests
         }
     }
 
-    internal static CrossEntropyOptions Options(GoldenCase c, EmptyMean whenEmpty) => new()
+    internal static SoftmaxCrossEntropyOptions Options(GoldenCase c, EmptyMean whenEmpty) => new()
     {
         Reduction = ParseReduction(c.String("reduction")),
         WhenEmpty = whenEmpty,

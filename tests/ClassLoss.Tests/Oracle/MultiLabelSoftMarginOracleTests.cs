@@ -6,7 +6,7 @@ namespace ClassLoss.Tests.Oracle;
 /// <summary>
 /// <see cref="MultiLabelSoftMargin"/> against PyTorch 1.13's <c>torch.nn.functional.multilabel_soft_margin_loss</c> on
 /// every case of <c>golden/multilabel_soft_margin_loss.json</c> (float64, gradients by autograd): <c>weight</c> maps to
-/// <see cref="MultiLabelSoftMarginOptions.ClassWeights"/>; multi-hot and soft targets; logits up to ±1e4.
+/// <see cref="LossOptions.ClassWeights"/>; multi-hot and soft targets; logits up to ±1e4.
 /// </summary>
 public class MultiLabelSoftMarginOracleTests
 {

@@ -7,7 +7,7 @@ namespace ClassLoss.Tests.Oracle;
 /// <see cref="MultiMarginHinge"/> against PyTorch 1.13's <c>torch.nn.functional.multi_margin_loss</c> on every case
 /// of <c>golden/multi_margin_loss.json</c> (float64, gradients by autograd): <c>p</c> maps to
 /// <see cref="MultiMarginHingeOptions.Power"/>, <c>margin</c> to <see cref="MultiMarginHingeOptions.Margin"/>,
-/// <c>weight</c> to <see cref="MultiMarginHingeOptions.ClassWeights"/>; mean divides by N in both.
+/// <c>weight</c> to <see cref="LossOptions.ClassWeights"/>; mean divides by N in both.
 /// </summary>
 public class MultiMarginHingeOracleTests
 {

@@ -7,7 +7,7 @@ namespace ClassLoss.Tests.Oracle;
 /// <see cref="SigmoidBinaryCrossEntropy"/> against PyTorch 1.13's
 /// <c>torch.nn.functional.binary_cross_entropy_with_logits</c> on every case of
 /// <c>golden/binary_cross_entropy_with_logits.json</c> (float64, gradients by autograd). The JSON's <c>weight</c>
-/// and <c>pos_weight</c> (length K, broadcast over rows) map to <see cref="BinaryCrossEntropyOptions.ClassWeights"/>
+/// and <c>pos_weight</c> (length K, broadcast over rows) map to <see cref="LossOptions.ClassWeights"/>
 /// and <see cref="BinaryCrossEntropyOptions.PositiveWeights"/>; torch's mean divides by N·K as ours does. For
 /// <c>reduction='none'</c> the golden row losses are torch's N·K element losses, which our loss buffer of length
 /// N·K receives.
@@ -30,7 +30,7 @@ public class SigmoidBinaryCrossEntropyOracleTests
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var c = GoldenFile.Load(Function)[name];
-        var o = new BinaryCrossEntropyOptions
+        var o = new SigmoidBinaryCrossEntropyOptions
         {
             Reduction = CrossEntropyOracleTests.ParseReduction(c.String("reduction")),
             WhenEmpty = EmptyMean.NaN,

@@ -31,9 +31,8 @@ public class SigmoidFocalOracleTests
         var o = new SigmoidFocalOptions
         {
             Reduction = CrossEntropyOracleTests.ParseReduction(c.String("reduction")),
-            Alpha = c.Double("alpha"),
+            Alpha = Math.Max(c.Double("alpha"), 0), ApplyClassBalancing = c.Double("alpha") >= 0, // torchvision's alpha=-1 is the switch off
             Gamma = c.Double("gamma"),
-            ApplyClassBalancing = true,
         };
         T[] x = OracleTolerance.To<T>(c.Input);
         var g = new T[x.Length];

@@ -72,7 +72,7 @@ public class OptimizerAndLossFactoryTests
         float[] z = [1f, 2f, 0.5f, -1f, 0f, 3f];
         int[] y = [1, 2];
         var loss = LossCatalog.Create("ce:smoothing=0.1,temperature=2", new LossContext(3));
-        var expected = SoftmaxCrossEntropy.Evaluate<float>(z, y, 3, new CrossEntropyOptions { LabelSmoothing = 0.1, Temperature = 2 }, default, default);
+        var expected = SoftmaxCrossEntropy.Evaluate<float>(z, y, 3, new SoftmaxCrossEntropyOptions { LabelSmoothing = 0.1, Temperature = 2 }, default, default);
         Assert.Equal(expected.Value, loss.Evaluate(z, LossTargets.FromLabels(y), 3, default, default).Value);
         Assert.Equal("ce:smoothing=0.1,temperature=2", loss.Name);
     }
@@ -81,10 +81,10 @@ public class OptimizerAndLossFactoryTests
     public void WeightedCe_Balanced_UsesScikitLearnWeights()
     {
         // sklearn class_weight="balanced": N / (K n_c) with counts (1, 3): 4/2 = 2 and 4/6 = 0.6667.
-        var loss = (KernelLoss<CrossEntropyOptions>)LossCatalog.Create("weighted-ce:weights=balanced", new LossContext(2, [1, 3]));
+        var loss = (KernelLoss<SoftmaxCrossEntropyOptions>)LossCatalog.Create("weighted-ce:weights=balanced", new LossContext(2, [1, 3]));
         Assert.Equal(2.0, loss.Options.ClassWeights![0], 12);
         Assert.Equal(2.0 / 3, loss.Options.ClassWeights![1], 12);
-        var listed = (KernelLoss<CrossEntropyOptions>)LossCatalog.Create("weighted-ce:weights=1;0.5", new LossContext(2));
+        var listed = (KernelLoss<SoftmaxCrossEntropyOptions>)LossCatalog.Create("weighted-ce:weights=1;0.5", new LossContext(2));
         Assert.Equal([1.0, 0.5], listed.Options.ClassWeights!);
     }
 

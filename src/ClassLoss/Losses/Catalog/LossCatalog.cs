@@ -6,7 +6,7 @@ namespace ClassLoss.Losses;
 /// <summary>The options of the <c>ce+z</c> entry: the cross-entropy's and the z-loss's.</summary>
 /// <param name="CrossEntropy">The cross-entropy's options.</param>
 /// <param name="Z">The z-loss's options (use the same reduction).</param>
-public sealed record CrossEntropyWithZLossOptions(CrossEntropyOptions CrossEntropy, ZLossOptions Z);
+public sealed record CrossEntropyWithZLossOptions(SoftmaxCrossEntropyOptions CrossEntropy, ZLossOptions Z);
 
 /// <summary>
 /// Every loss of the library, one <see cref="LossEntry"/> each: its specification name, the public type that computes
@@ -24,7 +24,7 @@ public static class LossCatalog
     private const LossTargetKinds IndicesOrElements = LossTargetKinds.ClassIndices | LossTargetKinds.Elements;
 
     // Each family's public Evaluate as method groups, for float (training) and double (the loss command).
-    private static readonly FamilyKernel<CrossEntropyOptions> CrossEntropy = Both<CrossEntropyOptions>(
+    private static readonly FamilyKernel<SoftmaxCrossEntropyOptions> CrossEntropy = Both<SoftmaxCrossEntropyOptions>(
         SoftmaxCrossEntropy.Evaluate, SoftmaxCrossEntropy.Evaluate, SoftmaxCrossEntropy.Evaluate, SoftmaxCrossEntropy.Evaluate);
     private static readonly FamilyKernel<CrossEntropyWithZLossOptions> CrossEntropyAndZ = Both<CrossEntropyWithZLossOptions>(
         CrossEntropyWithZ, CrossEntropyWithZ, CrossEntropyWithZ, CrossEntropyWithZ);
@@ -33,21 +33,21 @@ public static class LossCatalog
         NegativeLogLikelihood.Evaluate, NegativeLogLikelihood.Evaluate);
     private static readonly FamilyKernel<CrossEntropyFromProbabilitiesOptions> CrossEntropyOfProbabilities = Both<CrossEntropyFromProbabilitiesOptions>(
         CrossEntropyFromProbabilities.Evaluate, CrossEntropyFromProbabilities.Evaluate, CrossEntropyFromProbabilities.Evaluate, CrossEntropyFromProbabilities.Evaluate);
-    private static readonly FamilyKernel<BinaryCrossEntropyOptions> SigmoidBce = RowsOnly<BinaryCrossEntropyOptions>(
+    private static readonly FamilyKernel<SigmoidBinaryCrossEntropyOptions> SigmoidBce = RowsOnly<SigmoidBinaryCrossEntropyOptions>(
         SigmoidBinaryCrossEntropy.Evaluate, SigmoidBinaryCrossEntropy.Evaluate);
-    private static readonly FamilyKernel<BinaryCrossEntropyOptions> Bce = RowsOnly<BinaryCrossEntropyOptions>(
-        BinaryCrossEntropy.Evaluate, BinaryCrossEntropy.Evaluate);
-    private static readonly FamilyKernel<BrierScoreOptions> SoftmaxBrier = Both<BrierScoreOptions>(
+    private static readonly FamilyKernel<BinaryCrossEntropyFromProbabilitiesOptions> Bce = RowsOnly<BinaryCrossEntropyFromProbabilitiesOptions>(
+        BinaryCrossEntropyFromProbabilities.Evaluate, BinaryCrossEntropyFromProbabilities.Evaluate);
+    private static readonly FamilyKernel<SoftmaxBrierScoreOptions> SoftmaxBrier = Both<SoftmaxBrierScoreOptions>(
         SoftmaxBrierScore.Evaluate, SoftmaxBrierScore.Evaluate, SoftmaxBrierScore.Evaluate, SoftmaxBrierScore.Evaluate);
-    private static readonly FamilyKernel<BrierScoreOptions> Brier = Both<BrierScoreOptions>(
-        BrierScore.Evaluate, BrierScore.Evaluate, BrierScore.Evaluate, BrierScore.Evaluate);
-    private static readonly FamilyKernel<BrierScoreOptions> SigmoidBrier = RowsOnly<BrierScoreOptions>(SigmoidBrierScore.Evaluate, SigmoidBrierScore.Evaluate);
+    private static readonly FamilyKernel<BrierScoreFromProbabilitiesOptions> Brier = Both<BrierScoreFromProbabilitiesOptions>(
+        BrierScoreFromProbabilities.Evaluate, BrierScoreFromProbabilities.Evaluate, BrierScoreFromProbabilities.Evaluate, BrierScoreFromProbabilities.Evaluate);
+    private static readonly FamilyKernel<SigmoidBrierScoreOptions> SigmoidBrier = RowsOnly<SigmoidBrierScoreOptions>(SigmoidBrierScore.Evaluate, SigmoidBrierScore.Evaluate);
     private static readonly FamilyKernel<SoftmaxFocalOptions> Focal = Both<SoftmaxFocalOptions>(
         SoftmaxFocal.Evaluate, SoftmaxFocal.Evaluate, SoftmaxFocal.Evaluate, SoftmaxFocal.Evaluate);
     private static readonly FamilyKernel<FocalFromProbabilitiesOptions> FocalOfProbabilities = Both<FocalFromProbabilitiesOptions>(
         FocalFromProbabilities.Evaluate, FocalFromProbabilities.Evaluate, FocalFromProbabilities.Evaluate, FocalFromProbabilities.Evaluate);
     private static readonly FamilyKernel<SigmoidFocalOptions> SigmoidFocalFamily = RowsOnly<SigmoidFocalOptions>(SigmoidFocal.Evaluate, SigmoidFocal.Evaluate);
-    private static readonly FamilyKernel<PolyLossOptions> Poly = Both<PolyLossOptions>(PolyLoss.Evaluate, PolyLoss.Evaluate, PolyLoss.Evaluate, PolyLoss.Evaluate);
+    private static readonly FamilyKernel<SoftmaxPoly1Options> Poly = Both<SoftmaxPoly1Options>(SoftmaxPoly1.Evaluate, SoftmaxPoly1.Evaluate, SoftmaxPoly1.Evaluate, SoftmaxPoly1.Evaluate);
     private static readonly FamilyKernel<KlDivergenceOptions> Kl = RowsOnly<KlDivergenceOptions>(KlDivergence.Evaluate, KlDivergence.Evaluate);
     private static readonly FamilyKernel<EntropyOptions> EntropyFamily = RowsOnly<EntropyOptions>(EntropyOf, EntropyOf);
     private static readonly FamilyKernel<MultiMarginHingeOptions> Hinge = LabelsOnly<MultiMarginHingeOptions>(MultiMarginHinge.Evaluate, MultiMarginHinge.Evaluate);
@@ -60,14 +60,14 @@ public static class LossCatalog
         MultiLabelMargin.Evaluate, MultiLabelMargin.Evaluate);
     private static readonly FamilyKernel<MultiLabelSoftMarginOptions> MultiLabelSoftMarginFamily = RowsOnly<MultiLabelSoftMarginOptions>(
         MultiLabelSoftMargin.Evaluate, MultiLabelSoftMargin.Evaluate);
-    private static readonly FamilyKernel<FenchelYoungLossOptions> FenchelYoung = Both<FenchelYoungLossOptions>(
-        FenchelYoungLoss.Evaluate, FenchelYoungLoss.Evaluate, FenchelYoungLoss.Evaluate, FenchelYoungLoss.Evaluate);
+    private static readonly FamilyKernel<FenchelYoungOptions> FenchelYoungFamily = Both<FenchelYoungOptions>(
+        FenchelYoung.Evaluate, FenchelYoung.Evaluate, FenchelYoung.Evaluate, FenchelYoung.Evaluate);
     private static readonly FamilyKernel<BinarySparsemaxLossOptions> BinarySparsemax = RowsOnly<BinarySparsemaxLossOptions>(
         BinarySparsemaxLoss.Evaluate, BinarySparsemaxLoss.Evaluate);
-    private static readonly FamilyKernel<AsymmetricLossOptions> Asymmetric = RowsOnly<AsymmetricLossOptions>(AsymmetricLoss.Evaluate, AsymmetricLoss.Evaluate);
+    private static readonly FamilyKernel<SigmoidAsymmetricFocalOptions> Asymmetric = RowsOnly<SigmoidAsymmetricFocalOptions>(SigmoidAsymmetricFocal.Evaluate, SigmoidAsymmetricFocal.Evaluate);
     private static readonly FamilyKernel<GaussianNegativeLogLikelihoodOptions> GaussianNll = RowsOnly<GaussianNegativeLogLikelihoodOptions>(
         GaussianNegativeLogLikelihood.Evaluate, GaussianNegativeLogLikelihood.Evaluate);
-    private static readonly FamilyKernel<WeightedKappaLossOptions> Kappa = LabelsOnly<WeightedKappaLossOptions>(KappaOf, KappaOf);
+    private static readonly FamilyKernel<WeightedKappaOptions> Kappa = LabelsOnly<WeightedKappaOptions>(KappaOf, KappaOf);
 
     private static readonly LossEntry[] All =
     [
@@ -97,22 +97,22 @@ public static class LossCatalog
             [], CrossEntropyOfProbabilities, (s, c) => new CrossEntropyFromProbabilitiesOptions(), trainable: false),
         Entry("bce", "per-class binary cross-entropy with logits", typeof(SigmoidBinaryCrossEntropy), LossInput.Logits, LossTargetKinds.Elements,
             "PyTorch BCEWithLogitsLoss, a sigmoid per output, summed over classes, mean over rows (seed 002)",
-            [], SigmoidBce, (s, c) => new BinaryCrossEntropyOptions { Reduction = Reduction.BatchMean, MaxDegreeOfParallelism = c.Compute.Threads }),
-        Entry("bce-prob", "per-class binary cross-entropy from probabilities", typeof(BinaryCrossEntropy), LossInput.Probabilities, LossTargetKinds.Elements,
+            [], SigmoidBce, (s, c) => new SigmoidBinaryCrossEntropyOptions { Reduction = Reduction.BatchMean, MaxDegreeOfParallelism = c.Compute.Threads }),
+        Entry("bce-prob", "per-class binary cross-entropy from probabilities", typeof(BinaryCrossEntropyFromProbabilities), LossInput.Probabilities, LossTargetKinds.Elements,
             "PyTorch BCELoss (log clamped at -100), summed over classes, mean over rows",
-            [], Bce, (s, c) => new BinaryCrossEntropyOptions { Reduction = Reduction.BatchMean }, trainable: false),
+            [], Bce, (s, c) => new BinaryCrossEntropyFromProbabilitiesOptions { Reduction = Reduction.BatchMean }, trainable: false),
         Entry("brier", "Brier score through softmax", typeof(SoftmaxBrierScore), LossInput.Logits, IndicesOrRows,
             "Σ_c (p_c - y_c)² of softmax(logits), mean over rows (Brier 1950, seeds 001 and 003)",
-            [], SoftmaxBrier, (s, c) => new BrierScoreOptions { MaxDegreeOfParallelism = c.Compute.Threads }),
+            [], SoftmaxBrier, (s, c) => new SoftmaxBrierScoreOptions { MaxDegreeOfParallelism = c.Compute.Threads }),
         Entry("mse", "MSE of softmax probabilities", typeof(SoftmaxBrierScore), LossInput.Logits, IndicesOrRows,
             "mean over N·K elements (PyTorch MSELoss on probabilities)",
-            [], SoftmaxBrier, (s, c) => new BrierScoreOptions { Average = BrierAverage.PerElement, MaxDegreeOfParallelism = c.Compute.Threads }),
-        Entry("brier-prob", "Brier score of probabilities", typeof(BrierScore), LossInput.Probabilities, IndicesOrRows,
+            [], SoftmaxBrier, (s, c) => new SoftmaxBrierScoreOptions { Average = BrierAverage.PerElement, MaxDegreeOfParallelism = c.Compute.Threads }),
+        Entry("brier-prob", "Brier score of probabilities", typeof(BrierScoreFromProbabilities), LossInput.Probabilities, IndicesOrRows,
             "Σ_c (p_c - y_c)², mean over rows (scikit-learn's multi-class brier_score_loss)",
-            [], Brier, (s, c) => new BrierScoreOptions(), trainable: false),
+            [], Brier, (s, c) => new BrierScoreFromProbabilitiesOptions(), trainable: false),
         Entry("sigmoid-mse", "one-vs-rest MSE through a sigmoid", typeof(SigmoidBrierScore), LossInput.Logits, LossTargetKinds.Elements,
             "Σ_c (σ(z_c) - y_c)², mean over rows; seed 000's saturating gradient",
-            [], SigmoidBrier, (s, c) => new BrierScoreOptions { MaxDegreeOfParallelism = c.Compute.Threads }),
+            [], SigmoidBrier, (s, c) => new SigmoidBrierScoreOptions { MaxDegreeOfParallelism = c.Compute.Threads }),
         Entry("focal", "softmax focal loss", typeof(SoftmaxFocal), LossInput.Logits, IndicesOrRows,
             "Keras CategoricalFocalCrossentropy (Lin et al. 2017)",
             [new("gamma", "2", "focusing γ ≥ 0"), new("alpha", "0.25", "α of every class")], Focal,
@@ -126,12 +126,13 @@ public static class LossCatalog
             [new("gamma", "2", "focusing γ ≥ 0"), new("alpha", "0.25", "α of the positive class (negative: off)")], SigmoidFocalFamily,
             (s, c) => new SigmoidFocalOptions
             {
-                Gamma = s.Double("gamma", 2), Alpha = s.Double("alpha", 0.25), Reduction = Reduction.BatchMean, MaxDegreeOfParallelism = c.Compute.Threads,
+                Gamma = s.Double("gamma", 2), Alpha = Math.Max(s.Double("alpha", 0.25), 0), ApplyClassBalancing = s.Double("alpha", 0.25) >= 0,
+                Reduction = Reduction.BatchMean, MaxDegreeOfParallelism = c.Compute.Threads,
             }),
-        Entry("poly", "Poly-1 loss", typeof(PolyLoss), LossInput.Logits, IndicesOrRows,
+        Entry("poly", "Poly-1 loss", typeof(SoftmaxPoly1), LossInput.Logits, IndicesOrRows,
             "CE + ε (1 - p_t) (Leng et al. 2022)",
             [new("epsilon", "1", "ε ≥ -1")], Poly,
-            (s, c) => new PolyLossOptions { Epsilon = s.Double("epsilon", 1), MaxDegreeOfParallelism = c.Compute.Threads }),
+            (s, c) => new SoftmaxPoly1Options { PolyCoefficient = s.Double("epsilon", 1), MaxDegreeOfParallelism = c.Compute.Threads }),
         Entry("kl", "KL divergence", typeof(KlDivergence), LossInput.LogProbabilities, LossTargetKinds.Probabilities,
             "PyTorch kl_div(log q, t) with batchmean; 0 log 0 = 0",
             [], Kl, (s, c) => new KlDivergenceOptions { Reduction = Reduction.BatchMean }, trainable: false),
@@ -157,17 +158,17 @@ public static class LossCatalog
         Entry("multilabel-soft-margin", "multi-label soft-margin loss", typeof(MultiLabelSoftMargin), LossInput.Logits, LossTargetKinds.Elements,
             "PyTorch MultiLabelSoftMarginLoss: BCE with logits averaged over the K classes, mean over rows",
             [], MultiLabelSoftMarginFamily, (s, c) => new MultiLabelSoftMarginOptions { MaxDegreeOfParallelism = c.Compute.Threads }),
-        Entry("fenchel-young", "Fenchel-Young loss", typeof(FenchelYoungLoss), LossInput.Logits, IndicesOrRows,
+        Entry("fenchel-young", "Fenchel-Young loss", typeof(FenchelYoung), LossInput.Logits, IndicesOrRows,
             "Ω*(θ) + Ω(y) - ⟨θ, y⟩, gradient ŷ - y (Blondel et al. 2020; Optax make_fenchel_young_loss plus Ω(y)); softmax: CE, sparsemax: the sparsemax loss",
-            [new("regularizer", "softmax", "softmax, sparsemax or entmax15")], FenchelYoung,
-            (s, c) => new FenchelYoungLossOptions { Regularizer = Regularizer(s), MaxDegreeOfParallelism = c.Compute.Threads }),
+            [new("regularizer", "softmax", "softmax, sparsemax or entmax15")], FenchelYoungFamily,
+            (s, c) => new FenchelYoungOptions { Regularizer = Regularizer(s), MaxDegreeOfParallelism = c.Compute.Threads }),
         Entry("binary-sparsemax", "per-class binary sparsemax loss", typeof(BinarySparsemaxLoss), LossInput.Logits, LossTargetKinds.Elements,
             "Optax sparsemax_loss, sparse_plus(±x) per output (Blondel et al. 2020, Sec. 4.4), summed over classes, mean over rows",
             [], BinarySparsemax, (s, c) => new BinarySparsemaxLossOptions { Reduction = Reduction.BatchMean, MaxDegreeOfParallelism = c.Compute.Threads }),
-        Entry("asl", "asymmetric loss (multi-label)", typeof(AsymmetricLoss), LossInput.Logits, LossTargetKinds.Elements,
+        Entry("asl", "asymmetric loss (multi-label)", typeof(SigmoidAsymmetricFocal), LossInput.Logits, LossTargetKinds.Elements,
             "Ridnik et al. 2021 (γ-, γ+, probability margin m), summed over classes, mean over rows; exact gradient (the reference code detaches the focusing weight)",
             [new("gamma-neg", "4", "γ- ≥ 0"), new("gamma-pos", "1", "γ+ ≥ 0"), new("clip", "0.05", "probability margin m in [0, 1)")], Asymmetric,
-            (s, c) => new AsymmetricLossOptions
+            (s, c) => new SigmoidAsymmetricFocalOptions
             {
                 GammaNegative = s.Double("gamma-neg", 4), GammaPositive = s.Double("gamma-pos", 1), Margin = s.Double("clip", 0.05),
                 Reduction = Reduction.BatchMean, MaxDegreeOfParallelism = c.Compute.Threads,
@@ -179,9 +180,9 @@ public static class LossCatalog
             {
                 SharedVariance = s.Double("var", 1), Full = s.Bool("full", false), Reduction = Reduction.BatchMean, MaxDegreeOfParallelism = c.Compute.Threads,
             }),
-        Entry("kappa", "weighted kappa loss", typeof(WeightedKappaLoss), LossInput.Probabilities, LossTargetKinds.ClassIndices,
+        Entry("kappa", "weighted kappa loss", typeof(WeightedKappa), LossInput.Probabilities, LossTargetKinds.ClassIndices,
             "TF Addons WeightedKappaLoss (quadratic), a batch statistic for ordered classes (seed 003)",
-            [], Kappa, (s, c) => new WeightedKappaLossOptions(), trainable: false),
+            [], Kappa, (s, c) => new WeightedKappaOptions(), trainable: false),
     ];
 
     /// <summary>Every loss, in the catalogue's order.</summary>
@@ -274,7 +275,7 @@ public static class LossCatalog
     private static ZLossOptions ZOptions(Spec s, LossContext c) =>
         new() { Coefficient = s.Double("z", 1e-4), MaxDegreeOfParallelism = c.Compute.Threads };
 
-    private static CrossEntropyOptions CeOptions(Spec s, LossContext c) => new()
+    private static SoftmaxCrossEntropyOptions CeOptions(Spec s, LossContext c) => new()
     {
         LabelSmoothing = s.Double("smoothing", 0),
         Temperature = s.Double("temperature", 1),
@@ -353,9 +354,9 @@ public static class LossCatalog
         ReadOnlySpan<T> sampleWeights, ReadOnlySpan<T> gradOutput)
         where T : unmanaged, IFloatingPointIeee754<T> => Unweighted(sampleWeights, gradOutput, Entropy.FromLogits(x, k, o, g, r));
 
-    private static LossResult KappaOf<T>(ReadOnlySpan<T> p, ReadOnlySpan<int> y, int k, WeightedKappaLossOptions? o, Span<T> g, Span<T> r,
+    private static LossResult KappaOf<T>(ReadOnlySpan<T> p, ReadOnlySpan<int> y, int k, WeightedKappaOptions? o, Span<T> g, Span<T> r,
         ReadOnlySpan<T> sampleWeights, ReadOnlySpan<T> gradOutput)
-        where T : unmanaged, IFloatingPointIeee754<T> => Unweighted(sampleWeights, gradOutput, WeightedKappaLoss.Evaluate(p, y, k, o, g, default));
+        where T : unmanaged, IFloatingPointIeee754<T> => Unweighted(sampleWeights, gradOutput, WeightedKappa.Evaluate(p, y, k, o, g, default));
 
     /// <summary>The catalogue's compositions (ce+z, z-loss, entropy, kappa) take no sample weights or upstream gradient
     /// yet; the catalogue never passes them, and a caller that did would get an error, not a silently unweighted loss.</summary>

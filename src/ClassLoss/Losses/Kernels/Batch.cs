@@ -14,23 +14,23 @@ internal enum LossesShape
 
 /// <summary>
 /// One call's data with its shapes checked: the [N, K] input, the targets (N class indices, [N, K] rows, or none),
-/// optional [N, K] element weights, and the caller's output buffers. Every loss builds one through
+/// the sample weights and upstream gradient the driver applies, and the caller's output buffers. Every loss builds one through
 /// <see cref="Batch"/>'s factories, so the shape checks (and their messages) are written once.
 /// </summary>
 internal readonly ref struct Batch<T, TTarget>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    internal Batch(ReadOnlySpan<T> input, ReadOnlySpan<TTarget> targets, ReadOnlySpan<T> elementWeights, int rows, int classes,
+    internal Batch(ReadOnlySpan<T> input, ReadOnlySpan<TTarget> targets, int rows, int classes,
         Span<T> gradient, Span<T> losses, bool perElementLosses, ReadOnlySpan<T> second = default, Span<T> secondGradient = default,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default, ReadOnlySpan<T> elementWeights = default)
     {
+        ElementWeights = elementWeights;
         SampleWeights = sampleWeights;
         GradOutput = gradOutput;
         Second = second;
         SecondGradient = secondGradient;
         Input = input;
         Targets = targets;
-        ElementWeights = elementWeights;
         Rows = rows;
         Classes = classes;
         Gradient = gradient;
@@ -44,7 +44,9 @@ internal readonly ref struct Batch<T, TTarget>
     /// <summary>N class indices, [N, K] target rows, or empty for a loss without targets.</summary>
     public ReadOnlySpan<TTarget> Targets { get; }
 
-    /// <summary>[N, K] element weights, or empty.</summary>
+    /// <summary>[N, K] element weights for the generic element-wise kernel (<see cref="ElementwiseKernel"/>), or empty:
+    /// per-element sample weights, which <see cref="LossDriver"/> moves here so that each element's loss is weighted in
+    /// double before it is summed. A fused kernel never sees them (the driver runs the generic one).</summary>
     public ReadOnlySpan<T> ElementWeights { get; }
 
     /// <summary>N.</summary>
@@ -100,15 +102,19 @@ internal readonly ref struct Batch<T, TTarget>
 
     /// <summary>This batch with sample weights and an upstream gradient (checked by <see cref="LossDriver"/>).</summary>
     public Batch<T, TTarget> WithWeights(ReadOnlySpan<T> sampleWeights, ReadOnlySpan<T> gradOutput) =>
-        new(Input, Targets, ElementWeights, Rows, Classes, Gradient, Losses, PerElementLosses, Second, SecondGradient, sampleWeights, gradOutput);
+        new(Input, Targets, Rows, Classes, Gradient, Losses, PerElementLosses, Second, SecondGradient, sampleWeights, gradOutput, ElementWeights);
+
+    /// <summary>This batch with per-element weights for the kernel instead of sample weights (the upstream gradient kept).</summary>
+    public Batch<T, TTarget> WithElementWeights(ReadOnlySpan<T> elementWeights) =>
+        new(Input, Targets, Rows, Classes, Gradient, Losses, PerElementLosses, Second, SecondGradient, default, GradOutput, elementWeights);
 
     /// <summary>This batch as a kernel sees it: no sample weights, no upstream gradient, the given losses buffer.</summary>
     public Batch<T, TTarget> ForKernel(Span<T> losses, bool perElementLosses) =>
-        new(Input, Targets, ElementWeights, Rows, Classes, Gradient, losses, perElementLosses, Second, SecondGradient);
+        new(Input, Targets, Rows, Classes, Gradient, losses, perElementLosses, Second, SecondGradient, elementWeights: ElementWeights);
 
     /// <summary>This batch without its sample weights (what the unweighted denominator counts).</summary>
     public Batch<T, TTarget> WithoutSampleWeights() =>
-        new(Input, Targets, ElementWeights, Rows, Classes, Gradient, Losses, PerElementLosses, Second, SecondGradient, default, GradOutput);
+        new(Input, Targets, Rows, Classes, Gradient, Losses, PerElementLosses, Second, SecondGradient, default, GradOutput, ElementWeights);
 
     /// <summary>Row <paramref name="i"/> of the input.</summary>
     public ReadOnlySpan<T> InputRow(int i) => Input.Slice(i * Classes, Classes);
@@ -121,15 +127,15 @@ internal readonly ref struct Batch<T, TTarget>
 internal static class Batch
 {
     /// <summary>[N, K] input against N class indices; N row losses.</summary>
-    public static Batch<T, int> Labels<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> labels, int classes, Span<T> gradient,
-        Span<T> rowLosses, string inputName, string lossesName = "rowLosses")
+    public static Batch<T, int> Labels<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes, Span<T> gradient,
+        Span<T> losses, string inputName, string lossesName = "losses")
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = Guard.Rows(input.Length, classes, inputName);
-        Guard.Length(labels.Length, n, nameof(labels));
+        Guard.Length(targets.Length, n, nameof(targets));
         Guard.Length(gradient.Length, input.Length, nameof(gradient), optional: true);
-        Guard.Length(rowLosses.Length, n, lossesName, optional: true);
-        return new(input, labels, default, n, classes, gradient, rowLosses, perElementLosses: false);
+        Guard.Length(losses.Length, n, lossesName, optional: true);
+        return new(input, targets, n, classes, gradient, losses, perElementLosses: false);
     }
 
     /// <summary>[N, K] input against [N, K] class-index rows (PyTorch's <c>MultiLabelMarginLoss</c> targets); N row losses.</summary>
@@ -141,7 +147,7 @@ internal static class Batch
         Guard.Length(targets.Length, input.Length, nameof(targets));
         Guard.Length(gradient.Length, input.Length, nameof(gradient), optional: true);
         Guard.Length(losses.Length, n, nameof(losses), optional: true);
-        return new(input, targets, default, n, classes, gradient, losses, perElementLosses: false);
+        return new(input, targets, n, classes, gradient, losses, perElementLosses: false);
     }
 
     /// <summary>
@@ -163,17 +169,16 @@ internal static class Batch
         Guard.Length(gradient.Length, input.Length, nameof(gradient), optional: true);
         Guard.Length(varianceGradient.Length, variance.Length, nameof(varianceGradient), optional: true);
         bool perElement = PerElement(losses.Length, n, classes, nameof(losses));
-        return new(input, targets, default, n, classes, gradient, losses, perElement, variance, varianceGradient);
+        return new(input, targets, n, classes, gradient, losses, perElement, variance, varianceGradient);
     }
 
-    /// <summary>[N, K] input against [N, K] target rows (and optional [N, K] element weights).</summary>
+    /// <summary>[N, K] input against [N, K] target rows.</summary>
     public static Batch<T, T> Targets<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes, Span<T> gradient,
-        Span<T> losses, LossesShape shape, string inputName, ReadOnlySpan<T> elementWeights = default, string lossesName = "rowLosses")
+        Span<T> losses, LossesShape shape, string inputName, string lossesName = "losses")
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = Guard.Rows(input.Length, classes, inputName);
         Guard.Length(targets.Length, input.Length, nameof(targets));
-        Guard.Length(elementWeights.Length, input.Length, nameof(elementWeights), optional: true);
         Guard.Length(gradient.Length, input.Length, nameof(gradient), optional: true);
         bool perElement = false;
         if (shape == LossesShape.RowsOrElements)
@@ -185,18 +190,18 @@ internal static class Batch
             Guard.Length(losses.Length, n, lossesName, optional: true);
         }
 
-        return new(input, targets, elementWeights, n, classes, gradient, losses, perElement);
+        return new(input, targets, n, classes, gradient, losses, perElement);
     }
 
     /// <summary>[N, K] input without targets (the z-loss); N row losses.</summary>
-    public static Batch<T, T> NoTargets<T>(ReadOnlySpan<T> input, int classes, Span<T> gradient, Span<T> rowLosses, string inputName,
-        string lossesName = "rowLosses")
+    public static Batch<T, T> NoTargets<T>(ReadOnlySpan<T> input, int classes, Span<T> gradient, Span<T> losses, string inputName,
+        string lossesName = "losses")
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = Guard.Rows(input.Length, classes, inputName);
         Guard.Length(gradient.Length, input.Length, nameof(gradient), optional: true);
-        Guard.Length(rowLosses.Length, n, lossesName, optional: true);
-        return new(input, default, default, n, classes, gradient, rowLosses, perElementLosses: false);
+        Guard.Length(losses.Length, n, lossesName, optional: true);
+        return new(input, default, n, classes, gradient, losses, perElementLosses: false);
     }
 
     /// <summary>

@@ -1,8 +1,18 @@
+using ClassLoss.Validation;
+
 namespace ClassLoss.Losses.Kernels;
 
 /// <summary>The clamped logarithm shared by the losses over probabilities.</summary>
 internal static class ClampedLog
 {
+    /// <summary>Checks a loss's <c>Clamp</c> and <c>ClipEpsilon</c> options (one message for every loss over probabilities).</summary>
+    public static void CheckOptions(ProbabilityClamp clamp, double clipEpsilon)
+    {
+        Guard.Option(Enum.IsDefined(clamp), "Clamp", (double)clamp, "is not a known clamp");
+        Guard.Option(clipEpsilon >= 1e-300 && clipEpsilon < 0.5, "ClipEpsilon", clipEpsilon,
+            "must lie in [1e-300, 0.5): it is a clip bound, and double.Epsilon (4.9e-324) is the smallest subnormal, not a clip (Keras and scikit-learn use 1e-7 and about 2.2e-16)");
+    }
+
     /// <summary>Returns the clamped <c>log p</c> and its derivative <c>d/dp</c> (0 where the clamp is active).</summary>
     public static double Log(double p, ProbabilityClamp clamp, double epsilon, out double derivative)
     {

@@ -3,7 +3,7 @@ using ClassLoss.Validation;
 
 namespace ClassLoss.Losses;
 
-/// <summary>The disagreement weights of <see cref="WeightedKappaLoss"/>.</summary>
+/// <summary>The disagreement weights of <see cref="WeightedKappa"/>.</summary>
 public enum KappaWeighting
 {
     /// <summary><c>W[i, j] = |i - j|</c>.</summary>
@@ -13,21 +13,21 @@ public enum KappaWeighting
     Quadratic,
 }
 
-/// <summary>Options of <see cref="WeightedKappaLoss"/> (TF Addons' <c>WeightedKappaLoss</c> defaults).</summary>
-public sealed record WeightedKappaLossOptions : LossOptions
+/// <summary>Options of <see cref="WeightedKappa"/> (TF Addons' <c>WeightedKappa</c> defaults).</summary>
+public sealed record WeightedKappaOptions : LossOptions
 {
     /// <summary>The defaults: quadratic weights, ε = 1e-6 (TF Addons).</summary>
-    public static WeightedKappaLossOptions Default { get; } = new();
+    public static WeightedKappaOptions Default { get; } = new();
 
     /// <summary>Linear or quadratic disagreement weights. Default quadratic.</summary>
     public KappaWeighting Weighting { get; init; } = KappaWeighting.Quadratic;
 
     /// <summary>The ε added before the logarithm, finite and ≥ 0. Default 1e-6.</summary>
-    public double Epsilon { get; init; } = 1e-6;
+    public double LogOffset { get; init; } = 1e-6;
 
-    internal override void Validate(int classes)
+    private protected override void Validate(int classes)
     {
-        Guard.Option(Epsilon >= 0 && double.IsFinite(Epsilon), nameof(Epsilon), Epsilon, "must be finite and >= 0");
+        Guard.Option(LogOffset >= 0 && double.IsFinite(LogOffset), nameof(LogOffset), LogOffset, "must be finite and >= 0");
         Guard.Option(Weighting is KappaWeighting.Linear or KappaWeighting.Quadratic, nameof(Weighting), (double)Weighting, "must be Linear or Quadratic");
         if (Reduction != Reduction.Mean)
         {
@@ -49,35 +49,35 @@ public sealed record WeightedKappaLossOptions : LossOptions
 /// <para>Gradient: with <c>c_j = Σ_k a_k W[k, j]</c>, <c>∂loss/∂P_ij = (W[y_i, j] - R c_j / N) / (den (R + ε))</c>
 /// (0 when den = 0). TF Addons divides W by <c>(K - 1)</c> or <c>(K - 1)²</c>; that factor cancels in R and in the
 /// gradient, so it is left out. The loss does not split into rows: the reduction option is ignored, the value is the batch loss,
-/// and <c>rowLosses</c> must be empty. Needs a K-length scratch of class counts: stack memory up to 512 classes.</para>
+/// and <c>losses</c> must be empty. Needs a K-length scratch of class counts: stack memory up to 512 classes.</para>
 /// </remarks>
-public static class WeightedKappaLoss
+public static class WeightedKappa
 {
     /// <summary>Weighted kappa loss of [N, K] probabilities against class indices.</summary>
-    /// <param name="probabilities">Row-major [N, K] predicted probabilities, each in [0, 1].</param>
-    /// <param name="labels">N class indices in [0, K).</param>
+    /// <param name="input">Row-major [N, K] predicted probabilities, each in [0, 1].</param>
+    /// <param name="targets">N class indices in [0, K).</param>
     /// <param name="classes">K.</param>
     /// <param name="options">Weighting and ε; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂loss/∂P (overwritten); empty to skip.</param>
     /// <param name="losses">Must be empty: the loss is a batch statistic.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<int> labels, int classes,
-        WeightedKappaLossOptions? options, Span<T> gradient, Span<T> losses)
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
+        WeightedKappaOptions? options, Span<T> gradient, Span<T> losses)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         // A batch statistic, not a sum of rows: it shares the shape checks but not LossDriver's reduction.
-        var o = options ?? WeightedKappaLossOptions.Default;
-        o.Validate(classes);
+        var o = options ?? WeightedKappaOptions.Default;
+        o.ValidateFor(classes);
         Guard.Length(losses.Length, 0, nameof(losses));
-        int n = Batch.Labels(probabilities, labels, classes, gradient, default, nameof(probabilities)).Rows;
-        Guard.Labels(labels, classes, ignoreIndex: null, default, nameof(labels));
-        CrossEntropyFromProbabilities.CheckProbabilities(probabilities, classes);
+        int n = Batch.Labels(input, targets, classes, gradient, default, nameof(input)).Rows;
+        Guard.Labels(targets, classes, ignoreIndex: null, default, nameof(targets));
+        CrossEntropyFromProbabilities.CheckProbabilities(input, classes);
 
         bool quadratic = o.Weighting == KappaWeighting.Quadratic;
         Span<double> counts = classes <= 512 ? stackalloc double[classes] : new double[classes];
         counts.Clear();
         for (int i = 0; i < n; i++)
         {
-            counts[labels[i]] += 1;
+            counts[targets[i]] += 1;
         }
 
         double num = 0, den = 0;
@@ -86,8 +86,8 @@ public static class WeightedKappaLoss
             double mass = 0;
             for (int i = 0; i < n; i++)
             {
-                double p = double.CreateTruncating(probabilities[i * classes + j]);
-                num += W(labels[i], j, quadratic) * p;
+                double p = double.CreateTruncating(input[i * classes + j]);
+                num += W(targets[i], j, quadratic) * p;
                 mass += p;
             }
 
@@ -96,7 +96,7 @@ public static class WeightedKappaLoss
 
         den /= n;
         double ratio = den != 0 ? num / den : 0.0;
-        double loss = Math.Log(ratio + o.Epsilon);
+        double loss = Math.Log(ratio + o.LogOffset);
         if (!gradient.IsEmpty)
         {
             if (den == 0)
@@ -105,13 +105,13 @@ public static class WeightedKappaLoss
             }
             else
             {
-                double outer = 1.0 / (den * (ratio + o.Epsilon));
+                double outer = 1.0 / (den * (ratio + o.LogOffset));
                 for (int j = 0; j < classes; j++)
                 {
                     double cj = ColumnWeight(counts, j, quadratic) / n;
                     for (int i = 0; i < n; i++)
                     {
-                        gradient[i * classes + j] = T.CreateTruncating((W(labels[i], j, quadratic) - ratio * cj) * outer);
+                        gradient[i * classes + j] = T.CreateTruncating((W(targets[i], j, quadratic) - ratio * cj) * outer);
                     }
                 }
             }

@@ -4,11 +4,11 @@ using ClassLoss.Validation;
 
 namespace ClassLoss.Losses;
 
-/// <summary>Options of <see cref="AsymmetricLoss"/> (the defaults of the reference code's <c>AsymmetricLoss</c> class).</summary>
-public sealed record AsymmetricLossOptions : LossOptions
+/// <summary>Options of <see cref="SigmoidAsymmetricFocal"/> (the defaults of the reference code's <c>SigmoidAsymmetricFocal</c> class).</summary>
+public sealed record SigmoidAsymmetricFocalOptions : LossOptions
 {
     /// <summary>The defaults: γ- = 4, γ+ = 1, margin 0.05, mean over all N·K elements.</summary>
-    public static AsymmetricLossOptions Default { get; } = new();
+    public static SigmoidAsymmetricFocalOptions Default { get; } = new();
 
     /// <summary>Focusing γ- ≥ 0 of the negatives (label 0). Default 4.</summary>
     public double GammaNegative { get; init; } = 4.0;
@@ -20,7 +20,7 @@ public sealed record AsymmetricLossOptions : LossOptions
     /// (the reference code's <c>clip</c>). Default 0.05; 0 turns the shift off.</summary>
     public double Margin { get; init; } = 0.05;
 
-    internal override void Validate(int classes)
+    private protected override void Validate(int classes)
     {
         Guard.Option(GammaNegative >= 0 && double.IsFinite(GammaNegative), nameof(GammaNegative), GammaNegative, "must be finite and >= 0");
         Guard.Option(GammaPositive >= 0 && double.IsFinite(GammaPositive), nameof(GammaPositive), GammaPositive, "must be finite and >= 0");
@@ -30,7 +30,7 @@ public sealed record AsymmetricLossOptions : LossOptions
 
 /// <summary>
 /// Asymmetric loss for multi-label classification (ASL; Ridnik et al. 2021, "Asymmetric Loss For Multi-Label
-/// Classification", ICCV; the authors' <c>AsymmetricLoss</c> in Alibaba-MIIL/ASL, <c>src/loss_functions/losses.py</c>),
+/// Classification", ICCV; the authors' <c>SigmoidAsymmetricFocal</c> in Alibaba-MIIL/ASL, <c>src/loss_functions/losses.py</c>),
 /// element-wise on logits against [N, K] targets.
 /// </summary>
 /// <remarks>
@@ -52,25 +52,27 @@ public sealed record AsymmetricLossOptions : LossOptions
 /// 1 - y (identical for 0/1 targets). Reductions: Mean divides by N·K, BatchMean by N, None writes N row sums or N·K
 /// element losses. Targets must lie in [0, 1]; a term whose coefficient is 0 is left out.</para>
 /// </remarks>
-public static class AsymmetricLoss
+public static class SigmoidAsymmetricFocal
 {
     /// <summary>Asymmetric loss of [N, K] logits against [N, K] targets in [0, 1].</summary>
-    /// <param name="logits">Row-major [N, K] logits x.</param>
+    /// <param name="input">Row-major [N, K] logits x.</param>
     /// <param name="targets">Row-major [N, K] targets y in [0, 1] (multi-hot, or soft).</param>
     /// <param name="classes">K.</param>
     /// <param name="options">γ-, γ+, margin, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
     /// <param name="losses">N row sums or N·K element losses (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
-    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="sampleWeights">N per-row weights or N·K per-element weights (finite, ≥ 0; PyTorch's <c>weight</c> of
+    /// shape [N, 1] or [N, K]), or empty for none: each loss and gradient entry is multiplied by its weight; the mean
+    /// divides by the counted weight, or with <see cref="SampleWeightedMean.BatchSize"/> by the unweighted count as
+    /// PyTorch's <c>weight</c> does (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
     /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
-        AsymmetricLossOptions? options, Span<T> gradient, Span<T> losses,
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
+        SigmoidAsymmetricFocalOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T>(), Batch.Targets(logits, targets, classes, gradient, losses, LossesShape.RowsOrElements,
-            nameof(logits), lossesName: nameof(losses)).WithWeights(sampleWeights, gradOutput), options ?? AsymmetricLossOptions.Default);
+        LossDriver.Run(new Kernel<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.RowsOrElements,
+            nameof(input), lossesName: nameof(losses)).WithWeights(sampleWeights, gradOutput), options ?? SigmoidAsymmetricFocalOptions.Default);
 
     /// <summary>The positive term <c>-(1 - p)^γ log p</c> and its derivative.</summary>
     private static double Positive(double x, double gamma, out double derivative)
@@ -110,9 +112,9 @@ public static class AsymmetricLoss
     }
 
     /// <summary>One element: <c>y L+ + (1 - y) L-</c>.</summary>
-    private readonly struct Element : IElementLoss<AsymmetricLossOptions>
+    private readonly struct Element : IElementLoss<SigmoidAsymmetricFocalOptions>
     {
-        public static double Of(double x, double y, int column, in AsymmetricLossOptions o, out double derivative)
+        public static double Of(double x, double y, int column, in SigmoidAsymmetricFocalOptions o, out double derivative)
         {
             double loss = 0;
             derivative = 0;
@@ -133,17 +135,17 @@ public static class AsymmetricLoss
     }
 
     /// <summary>Generic only; targets in [0, 1]; the mean divides by N·K.</summary>
-    private readonly struct Kernel<T> : ILossKernel<T, T, AsymmetricLossOptions>
+    private readonly struct Kernel<T> : ILossKernel<T, T, SigmoidAsymmetricFocalOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public static bool ElementsIndependent => true;
 
-        public static double Prepare(in Batch<T, T> b, AsymmetricLossOptions o) => b.RowTotal * b.Classes;
+        public static double Prepare(in Batch<T, T> b, SigmoidAsymmetricFocalOptions o) => b.RowTotal * b.Classes;
 
-        public static void CheckTargets(in Batch<T, T> b, AsymmetricLossOptions o, int from) =>
+        public static void CheckTargets(in Batch<T, T> b, SigmoidAsymmetricFocalOptions o, int from) =>
             Guard.UnitIntervals(b.Targets, b.Classes, from, "targets");
 
-        public static double Generic(in Batch<T, T> b, AsymmetricLossOptions o, double scale) =>
-            ElementwiseKernel.Run<T, Element, AsymmetricLossOptions>(b, default, o, scale);
+        public static double Generic(in Batch<T, T> b, SigmoidAsymmetricFocalOptions o, double scale) =>
+            ElementwiseKernel.Run<T, Element, SigmoidAsymmetricFocalOptions>(b, default, o, scale);
     }
 }

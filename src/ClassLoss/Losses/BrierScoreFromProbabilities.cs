@@ -18,28 +18,47 @@ public enum BrierAverage
     PerElement,
 }
 
-/// <summary>Options of <see cref="BrierScore"/>, <see cref="SoftmaxBrierScore"/> and <see cref="SigmoidBrierScore"/>.</summary>
-public sealed record BrierScoreOptions : LossOptions
+/// <summary>What the three Brier scores' options share (<see cref="BrierScoreFromProbabilitiesOptions"/>,
+/// <see cref="SoftmaxBrierScoreOptions"/>, <see cref="SigmoidBrierScoreOptions"/>): what the mean divides by.</summary>
+public abstract record BrierScoreOptions : LossOptions
 {
-    /// <summary>The defaults: per-row sum averaged over rows, ignore index -100, mean reduction.</summary>
-    public static BrierScoreOptions Default { get; } = new();
-
     /// <summary>What the mean divides by. Default <see cref="BrierAverage.PerRowSum"/>.</summary>
     public BrierAverage Average { get; init; } = BrierAverage.PerRowSum;
 
-    /// <summary>A label that marks a row to skip (index targets only). Default -100.</summary>
-    public int IgnoreIndex { get; init; } = -100;
+    /// <summary>Takes <see cref="LossOptions.IgnoreIndex"/> (index targets) and <see cref="LossOptions.TargetSumTolerance"/>
+    /// (probability targets).</summary>
+    private protected override SharedOptions Takes => SharedOptions.IgnoreIndex | SharedOptions.TargetSumTolerance;
 
-    /// <summary>How far a row of probability targets may sum from 1 (default 1e-4); NaN skips the check. Not used by the sigmoid form.</summary>
-    public double TargetSumTolerance { get; init; } = 1e-4;
-
-    internal override void Validate(int classes)
+    private protected override void Validate(int classes)
     {
         Guard.Option(Enum.IsDefined(Average), nameof(Average), (double)Average, "is not a known average");
-        Guard.Option(double.IsNaN(TargetSumTolerance) || TargetSumTolerance >= 0, nameof(TargetSumTolerance), TargetSumTolerance, "must be >= 0 or NaN");
     }
 
     internal double Denominator(double countedRows, int classes) => Average == BrierAverage.PerElement ? countedRows * classes : countedRows;
+}
+
+/// <summary>Options of <see cref="BrierScoreFromProbabilities"/>.</summary>
+public sealed record BrierScoreFromProbabilitiesOptions : BrierScoreOptions
+{
+    /// <summary>The defaults: per-row sum averaged over rows, ignore index -100, mean reduction.</summary>
+    public static BrierScoreFromProbabilitiesOptions Default { get; } = new();
+}
+
+/// <summary>Options of <see cref="SoftmaxBrierScore"/>.</summary>
+public sealed record SoftmaxBrierScoreOptions : BrierScoreOptions
+{
+    /// <summary>The defaults: per-row sum averaged over rows, ignore index -100, mean reduction.</summary>
+    public static SoftmaxBrierScoreOptions Default { get; } = new();
+}
+
+/// <summary>Options of <see cref="SigmoidBrierScore"/> (element targets: no ignore index, no row sums).</summary>
+public sealed record SigmoidBrierScoreOptions : BrierScoreOptions
+{
+    /// <summary>The defaults: per-row sum averaged over rows, mean reduction.</summary>
+    public static SigmoidBrierScoreOptions Default { get; } = new();
+
+    /// <summary>Takes none of the shared per-class options.</summary>
+    private protected override SharedOptions Takes => SharedOptions.None;
 }
 
 /// <summary>
@@ -52,11 +71,11 @@ public sealed record BrierScoreOptions : LossOptions
 /// row), and not convex in the logits; unlike cross-entropy it does see how the wrong mass is spread: against
 /// (1, 0, 0), (0.8, 0.2, 0) scores 0.08 and (0.8, 0.1, 0.1) scores 0.06 (seeds 001 and 003).</para>
 /// </remarks>
-public static class BrierScore
+public static class BrierScoreFromProbabilities
 {
     /// <summary>Brier score of [N, K] probabilities against N class indices.</summary>
-    /// <param name="probabilities">Row-major [N, K] predicted probabilities, each in [0, 1].</param>
-    /// <param name="labels">N class indices in [0, K), or the ignore index.</param>
+    /// <param name="input">Row-major [N, K] predicted probabilities, each in [0, 1].</param>
+    /// <param name="targets">N class indices in [0, K), or the ignore index.</param>
     /// <param name="classes">K.</param>
     /// <param name="options">Average, ignore index, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂p (overwritten); empty to skip.</param>
@@ -65,15 +84,15 @@ public static class BrierScore
     /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
     /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<int> labels, int classes,
-        BrierScoreOptions? options, Span<T> gradient, Span<T> losses,
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
+        BrierScoreFromProbabilitiesOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new BrierRows.IndexTargets<T, No>(), Batch.Labels(probabilities, labels, classes, gradient, losses, nameof(probabilities)).WithWeights(sampleWeights, gradOutput),
-            options ?? BrierScoreOptions.Default);
+        LossDriver.Run(new BrierRows.IndexTargets<T, No>(), Batch.Labels(input, targets, classes, gradient, losses, nameof(input)).WithWeights(sampleWeights, gradOutput),
+            (BrierScoreOptions)(options ?? BrierScoreFromProbabilitiesOptions.Default));
 
     /// <summary>Brier score of [N, K] probabilities against [N, K] probability targets.</summary>
-    /// <param name="probabilities">Row-major [N, K] predicted probabilities, each in [0, 1].</param>
+    /// <param name="input">Row-major [N, K] predicted probabilities, each in [0, 1].</param>
     /// <param name="targets">Row-major [N, K] target probabilities (rows summing to 1 within the tolerance).</param>
     /// <param name="classes">K.</param>
     /// <param name="options">Average, reduction; null for the defaults.</param>
@@ -83,13 +102,13 @@ public static class BrierScore
     /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
     /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<T> targets, int classes,
-        BrierScoreOptions? options, Span<T> gradient, Span<T> losses,
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
+        BrierScoreFromProbabilitiesOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         LossDriver.Run(new BrierRows.ProbabilityTargets<T, No>(),
-            Batch.Targets(probabilities, targets, classes, gradient, losses, LossesShape.Rows, nameof(probabilities)).WithWeights(sampleWeights, gradOutput),
-            options ?? BrierScoreOptions.Default);
+            Batch.Targets(input, targets, classes, gradient, losses, LossesShape.Rows, nameof(input)).WithWeights(sampleWeights, gradOutput),
+            (BrierScoreOptions)(options ?? BrierScoreFromProbabilitiesOptions.Default));
 
     /// <summary>
     /// The binary Brier score in scikit-learn's convention (<c>brier_score_loss(y_true, y_proba, sample_weight=,
@@ -97,28 +116,28 @@ public static class BrierScore
     /// <paramref name="positiveLabel"/> being the positive outcome and any other the negative one;
     /// <c>ℓ_i = (p_i - [y_i = pos])²</c>, averaged over rows (weighted by <paramref name="sampleWeights"/>).
     /// </summary>
-    /// <param name="probabilities">N probabilities of the positive class, each in [0, 1].</param>
-    /// <param name="labels">N labels (any integers).</param>
+    /// <param name="input">N probabilities of the positive class, each in [0, 1].</param>
+    /// <param name="targets">N labels (any integers).</param>
     /// <param name="positiveLabel">The label of the positive class (scikit-learn's <c>pos_label</c>, default 1).</param>
     /// <param name="options">Reduction; null for the defaults (mean).</param>
     /// <param name="gradient">N buffer for ∂(reduced loss)/∂p (overwritten); empty to skip.</param>
     /// <param name="losses">N buffer for each row's squared error (overwritten); empty to skip.</param>
     /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none (scikit-learn's weighted mean).</param>
-    public static LossResult Binary<T>(ReadOnlySpan<T> probabilities, ReadOnlySpan<int> labels, int positiveLabel,
-        BrierScoreOptions? options, Span<T> gradient, Span<T> losses, ReadOnlySpan<T> sampleWeights = default)
+    public static LossResult Binary<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int positiveLabel,
+        BrierScoreFromProbabilitiesOptions? options, Span<T> gradient, Span<T> losses, ReadOnlySpan<T> sampleWeights = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Guard.Length(labels.Length, probabilities.Length, nameof(labels));
-        T[] outcomes = System.Buffers.ArrayPool<T>.Shared.Rent(labels.Length);
+        Guard.Length(targets.Length, input.Length, nameof(targets));
+        T[] outcomes = System.Buffers.ArrayPool<T>.Shared.Rent(targets.Length);
         try
         {
-            Span<T> t = outcomes.AsSpan(0, labels.Length);
+            Span<T> t = outcomes.AsSpan(0, targets.Length);
             for (int i = 0; i < t.Length; i++)
             {
-                t[i] = labels[i] == positiveLabel ? T.One : T.Zero;
+                t[i] = targets[i] == positiveLabel ? T.One : T.Zero;
             }
 
-            return Evaluate(probabilities, (ReadOnlySpan<T>)t, 1, options, gradient, losses, sampleWeights);
+            return Evaluate(input, (ReadOnlySpan<T>)t, 1, options, gradient, losses, sampleWeights);
         }
         finally
         {
@@ -134,13 +153,13 @@ public static class BrierScore
 /// <para>Per row: <c>ℓ = Σ_k (p_k - y_k)²</c>, <c>p = softmax(z)</c> (max subtracted). With <c>d = 2 (p - y)</c>
 /// the gradient is <c>∂ℓ/∂z = p ⊙ (d - (p · d))</c> (the softmax Jacobian <c>diag(p) - p pᵀ</c> applied to d); it
 /// vanishes as p saturates, the reason seed 000 gives for preferring cross-entropy. Reductions as
-/// <see cref="BrierScore"/>.</para>
+/// <see cref="BrierScoreFromProbabilities"/>.</para>
 /// </remarks>
 public static class SoftmaxBrierScore
 {
     /// <summary>Brier score of softmax([N, K] logits) against N class indices.</summary>
-    /// <param name="logits">Row-major [N, K] logits.</param>
-    /// <param name="labels">N class indices in [0, K), or the ignore index.</param>
+    /// <param name="input">Row-major [N, K] logits.</param>
+    /// <param name="targets">N class indices in [0, K), or the ignore index.</param>
     /// <param name="classes">K.</param>
     /// <param name="options">Average, ignore index, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂z (overwritten); empty to skip.</param>
@@ -149,15 +168,15 @@ public static class SoftmaxBrierScore
     /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
     /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int classes,
-        BrierScoreOptions? options, Span<T> gradient, Span<T> losses,
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
+        SoftmaxBrierScoreOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new BrierRows.IndexTargets<T, Yes>(), Batch.Labels(logits, labels, classes, gradient, losses, nameof(logits)).WithWeights(sampleWeights, gradOutput),
-            options ?? BrierScoreOptions.Default);
+        LossDriver.Run(new BrierRows.IndexTargets<T, Yes>(), Batch.Labels(input, targets, classes, gradient, losses, nameof(input)).WithWeights(sampleWeights, gradOutput),
+            (BrierScoreOptions)(options ?? SoftmaxBrierScoreOptions.Default));
 
     /// <summary>Brier score of softmax([N, K] logits) against [N, K] probability targets.</summary>
-    /// <param name="logits">Row-major [N, K] logits.</param>
+    /// <param name="input">Row-major [N, K] logits.</param>
     /// <param name="targets">Row-major [N, K] target probabilities (rows summing to 1 within the tolerance).</param>
     /// <param name="classes">K.</param>
     /// <param name="options">Average, reduction; null for the defaults.</param>
@@ -167,13 +186,13 @@ public static class SoftmaxBrierScore
     /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
     /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
-        BrierScoreOptions? options, Span<T> gradient, Span<T> losses,
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
+        SoftmaxBrierScoreOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         LossDriver.Run(new BrierRows.ProbabilityTargets<T, Yes>(),
-            Batch.Targets(logits, targets, classes, gradient, losses, LossesShape.Rows, nameof(logits)).WithWeights(sampleWeights, gradOutput),
-            options ?? BrierScoreOptions.Default);
+            Batch.Targets(input, targets, classes, gradient, losses, LossesShape.Rows, nameof(input)).WithWeights(sampleWeights, gradOutput),
+            (BrierScoreOptions)(options ?? SoftmaxBrierScoreOptions.Default));
 }
 
 /// <summary>
@@ -188,22 +207,24 @@ public static class SoftmaxBrierScore
 public static class SigmoidBrierScore
 {
     /// <summary>Brier score of σ([N, K] logits) against [N, K] targets in [0, 1].</summary>
-    /// <param name="logits">Row-major [N, K] logits.</param>
+    /// <param name="input">Row-major [N, K] logits.</param>
     /// <param name="targets">Row-major [N, K] targets in [0, 1].</param>
     /// <param name="classes">K (1 for a single binary output).</param>
     /// <param name="options">Average, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
     /// <param name="losses">N buffer for each row's sum of squared errors (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
-    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="sampleWeights">N per-row weights or N·K per-element weights (finite, ≥ 0; PyTorch's <c>weight</c> of
+    /// shape [N, 1] or [N, K]), or empty for none: each loss and gradient entry is multiplied by its weight; the mean
+    /// divides by the counted weight, or with <see cref="SampleWeightedMean.BatchSize"/> by the unweighted count as
+    /// PyTorch's <c>weight</c> does (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
     /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
-        BrierScoreOptions? options, Span<T> gradient, Span<T> losses,
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
+        SigmoidBrierScoreOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T>(), Batch.Targets(logits, targets, classes, gradient, losses, LossesShape.Rows, nameof(logits)).WithWeights(sampleWeights, gradOutput),
-            options ?? BrierScoreOptions.Default);
+        LossDriver.Run(new Kernel<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.RowsOrElements, nameof(input)).WithWeights(sampleWeights, gradOutput),
+            options ?? SigmoidBrierScoreOptions.Default);
 
     /// <summary>One element: <c>(σ(x) - y)²</c>, derivative <c>2 (σ(x) - y) σ(x) σ(-x)</c>.</summary>
     private readonly struct Element : IElementLoss<byte>
@@ -218,18 +239,18 @@ public static class SigmoidBrierScore
     }
 
     /// <summary>Generic only; the mean divides by N or N·K (<see cref="BrierAverage"/>).</summary>
-    private readonly struct Kernel<T> : ILossKernel<T, T, BrierScoreOptions>
+    private readonly struct Kernel<T> : ILossKernel<T, T, SigmoidBrierScoreOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public static bool ElementsIndependent => true;
 
-        public static double Prepare(in Batch<T, T> b, BrierScoreOptions o) =>
+        public static double Prepare(in Batch<T, T> b, SigmoidBrierScoreOptions o) =>
             o.Denominator(b.RowTotal, b.Classes);
 
-        public static void CheckTargets(in Batch<T, T> b, BrierScoreOptions o, int from) =>
+        public static void CheckTargets(in Batch<T, T> b, SigmoidBrierScoreOptions o, int from) =>
             Guard.UnitIntervals(b.Targets, b.Classes, from, "targets");
 
-        public static double Generic(in Batch<T, T> b, BrierScoreOptions o, double scale) =>
+        public static double Generic(in Batch<T, T> b, SigmoidBrierScoreOptions o, double scale) =>
             ElementwiseKernel.Run<T, Element, byte>(b, default, 0, scale);
     }
 }
@@ -288,7 +309,7 @@ internal static class BrierRows
                 CrossEntropyFromProbabilities.CheckProbabilities(b.Input, b.Classes);
             }
 
-            return o.Denominator(Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "labels"), b.Classes);
+            return o.Denominator(Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "targets"), b.Classes);
         }
 
         public static double Generic(in Batch<T, int> b, BrierScoreOptions o, double scale) =>

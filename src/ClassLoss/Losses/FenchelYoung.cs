@@ -6,7 +6,7 @@ using ClassLoss.Validation;
 
 namespace ClassLoss.Losses;
 
-/// <summary>The regulariser Ω of a <see cref="FenchelYoungLoss"/>, which fixes its prediction map <c>ŷ_Ω</c>.</summary>
+/// <summary>The regulariser Ω of a <see cref="FenchelYoung"/>, which fixes its prediction map <c>ŷ_Ω</c>.</summary>
 public enum FenchelYoungRegularizer
 {
     /// <summary>Negative Shannon entropy <c>Ω(p) = Σ p log p</c>: the prediction is softmax, the loss cross-entropy
@@ -21,25 +21,23 @@ public enum FenchelYoungRegularizer
     Entmax15,
 }
 
-/// <summary>Options of <see cref="FenchelYoungLoss"/>.</summary>
-public sealed record FenchelYoungLossOptions : LossOptions
+/// <summary>Options of <see cref="FenchelYoung"/>.</summary>
+public sealed record FenchelYoungOptions : LossOptions
 {
     /// <summary>The defaults: the softmax regulariser, ignore index -100, tolerance 1e-4, mean over counted rows.</summary>
-    public static FenchelYoungLossOptions Default { get; } = new();
+    public static FenchelYoungOptions Default { get; } = new();
+
+    /// <summary>The shared options this loss takes.</summary>
+    private protected override SharedOptions Takes => SharedOptions.IgnoreIndex | SharedOptions.TargetSumTolerance;
 
     /// <summary>The regulariser Ω (default <see cref="FenchelYoungRegularizer.Softmax"/>).</summary>
     public FenchelYoungRegularizer Regularizer { get; init; } = FenchelYoungRegularizer.Softmax;
 
-    /// <summary>A class index that marks a row to skip (class-index targets only). Default -100.</summary>
-    public int IgnoreIndex { get; init; } = -100;
 
-    /// <summary>How far a row of probability targets may sum from 1 (default 1e-4); NaN skips the sum check.</summary>
-    public double TargetSumTolerance { get; init; } = 1e-4;
 
-    internal override void Validate(int classes)
+    private protected override void Validate(int classes)
     {
         Guard.Option(Enum.IsDefined(Regularizer), nameof(Regularizer), (double)Regularizer, "must be Softmax, Sparsemax or Entmax15");
-        Guard.Option(double.IsNaN(TargetSumTolerance) || TargetSumTolerance >= 0, nameof(TargetSumTolerance), TargetSumTolerance, "must be >= 0 or NaN");
     }
 }
 
@@ -67,11 +65,11 @@ public sealed record FenchelYoungLossOptions : LossOptions
 /// A row loss that rounds below 0 (by about 1e-16, at a perfect prediction) is returned as 0.
 /// Reductions: Mean divides by the counted rows (class indices) or by N (rows), BatchMean by N.</para>
 /// </remarks>
-public static class FenchelYoungLoss
+public static class FenchelYoung
 {
     /// <summary>Fenchel–Young loss of [N, K] logits against class indices.</summary>
-    /// <param name="logits">Row-major [N, K] logits θ (finite, or <c>-∞</c> for a masked class).</param>
-    /// <param name="labels">N class indices in [0, K), or the ignore index.</param>
+    /// <param name="input">Row-major [N, K] logits θ (finite, or <c>-∞</c> for a masked class).</param>
+    /// <param name="targets">N class indices in [0, K), or the ignore index.</param>
     /// <param name="classes">K.</param>
     /// <param name="options">Regulariser, ignore index, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂θ (overwritten); empty to skip.</param>
@@ -80,15 +78,15 @@ public static class FenchelYoungLoss
     /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
     /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int classes,
-        FenchelYoungLossOptions? options, Span<T> gradient, Span<T> losses,
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
+        FenchelYoungOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new LabelKernel<T>(), Batch.Labels(logits, labels, classes, gradient, losses, nameof(logits), nameof(losses)).WithWeights(sampleWeights, gradOutput),
-            options ?? FenchelYoungLossOptions.Default);
+        LossDriver.Run(new LabelKernel<T>(), Batch.Labels(input, targets, classes, gradient, losses, nameof(input), nameof(losses)).WithWeights(sampleWeights, gradOutput),
+            options ?? FenchelYoungOptions.Default);
 
     /// <summary>Fenchel–Young loss of [N, K] logits against [N, K] probability rows.</summary>
-    /// <param name="logits">Row-major [N, K] logits θ (finite, or <c>-∞</c> for a masked class).</param>
+    /// <param name="input">Row-major [N, K] logits θ (finite, or <c>-∞</c> for a masked class).</param>
     /// <param name="targets">Row-major [N, K] target probabilities y, each row summing to 1 within the tolerance.</param>
     /// <param name="classes">K.</param>
     /// <param name="options">Regulariser, tolerance, reduction; null for the defaults.</param>
@@ -98,12 +96,12 @@ public static class FenchelYoungLoss
     /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
     /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
-        FenchelYoungLossOptions? options, Span<T> gradient, Span<T> losses,
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
+        FenchelYoungOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new RowKernel<T>(), Batch.Targets(logits, targets, classes, gradient, losses, LossesShape.Rows, nameof(logits),
-            lossesName: nameof(losses)).WithWeights(sampleWeights, gradOutput), options ?? FenchelYoungLossOptions.Default);
+        LossDriver.Run(new RowKernel<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.Rows, nameof(input),
+            lossesName: nameof(losses)).WithWeights(sampleWeights, gradOutput), options ?? FenchelYoungOptions.Default);
 
     /// <summary>The per-call constants: the regulariser and K doubles of scratch for the sort.</summary>
     private readonly ref struct Parameters(FenchelYoungRegularizer regularizer, Span<double> scratch)
@@ -123,7 +121,7 @@ public static class FenchelYoungLoss
             max = Math.Max(max, double.CreateTruncating(x[j]));
         }
 
-        // ⟨θ, y⟩ and Ω(y) on the shifted logits; a zero target term is left out (a masked class costs nothing).
+        // ⟨θ, y⟩ and Ω(y) on the shifted input; a zero target term is left out (a masked class costs nothing).
         double inner = 0, omegaY = 0;
         for (int j = 0; j < k; j++)
         {
@@ -213,13 +211,13 @@ public static class FenchelYoungLoss
     private readonly struct LabelRow : ILabelRow<Parameters>
     {
         public static double Of<T>(ReadOnlySpan<T> x, int label, in Parameters p, double scale, Span<T> g)
-            where T : unmanaged, IFloatingPointIeee754<T> => FenchelYoungLoss.Of(x, default, label, p, scale, g);
+            where T : unmanaged, IFloatingPointIeee754<T> => FenchelYoung.Of(x, default, label, p, scale, g);
     }
 
     private readonly struct TargetRow : ITargetRow<Parameters>
     {
         public static double Of<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> t, in Parameters p, double scale, Span<T> g)
-            where T : unmanaged, IFloatingPointIeee754<T> => FenchelYoungLoss.Of(x, t, -1, p, scale, g);
+            where T : unmanaged, IFloatingPointIeee754<T> => FenchelYoung.Of(x, t, -1, p, scale, g);
     }
 
     /// <summary>Checks every logit: finite or <c>-∞</c>, and at least one finite per row.</summary>
@@ -235,7 +233,7 @@ public static class FenchelYoungLoss
                 if (double.IsNaN(v) || double.IsPositiveInfinity(v))
                 {
                     throw new ArgumentException(FormattableString.Invariant(
-                        $"logits row {r}, column {c} is {v}; a Fenchel-Young loss needs finite logits (or -inf for a masked class)."), "logits");
+                        $"input row {r}, column {c} is {v}; a Fenchel-Young loss needs finite input (or -inf for a masked class)."), "input");
                 }
 
                 finite |= double.IsFinite(v);
@@ -243,13 +241,13 @@ public static class FenchelYoungLoss
 
             if (!finite)
             {
-                throw new ArgumentException(FormattableString.Invariant($"logits row {r} has no finite logit (every class is masked)."), "logits");
+                throw new ArgumentException(FormattableString.Invariant($"input row {r} has no finite logit (every class is masked)."), "input");
             }
         }
     }
 
     /// <summary>Rents the sort's scratch for K &gt; 1024 (sparsemax and entmax only; smaller rows sort on the stack).</summary>
-    private static double[]? RentScratch(FenchelYoungLossOptions o, int k) =>
+    private static double[]? RentScratch(FenchelYoungOptions o, int k) =>
         o.Regularizer != FenchelYoungRegularizer.Softmax && k > Activations.Sparsemax.MaxStackClasses ? ArrayPool<double>.Shared.Rent(k) : null;
 
     private static void ReturnScratch(double[]? rented)
@@ -261,16 +259,16 @@ public static class FenchelYoungLoss
     }
 
     /// <summary>Generic only; the logits are checked first, then the labels; the mean divides by the counted rows.</summary>
-    private readonly struct LabelKernel<T> : ILossKernel<T, int, FenchelYoungLossOptions>
+    private readonly struct LabelKernel<T> : ILossKernel<T, int, FenchelYoungOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, int> b, FenchelYoungLossOptions o)
+        public static double Prepare(in Batch<T, int> b, FenchelYoungOptions o)
         {
             CheckLogits(b.Input, b.Classes);
-            return Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "labels");
+            return Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "targets");
         }
 
-        public static double Generic(in Batch<T, int> b, FenchelYoungLossOptions o, double scale)
+        public static double Generic(in Batch<T, int> b, FenchelYoungOptions o, double scale)
         {
             int k = b.Classes;
             double[]? rented = RentScratch(o, k);
@@ -287,19 +285,19 @@ public static class FenchelYoungLoss
     }
 
     /// <summary>Generic only; the logits are checked first, then the target rows; the mean divides by N.</summary>
-    private readonly struct RowKernel<T> : ILossKernel<T, T, FenchelYoungLossOptions>
+    private readonly struct RowKernel<T> : ILossKernel<T, T, FenchelYoungOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, T> b, FenchelYoungLossOptions o)
+        public static double Prepare(in Batch<T, T> b, FenchelYoungOptions o)
         {
             CheckLogits(b.Input, b.Classes);
             return b.RowTotal;
         }
 
-        public static void CheckTargets(in Batch<T, T> b, FenchelYoungLossOptions o, int from) =>
+        public static void CheckTargets(in Batch<T, T> b, FenchelYoungOptions o, int from) =>
             Guard.ProbabilityRows(b.Targets, b.Classes, from, o.TargetSumTolerance, "targets");
 
-        public static double Generic(in Batch<T, T> b, FenchelYoungLossOptions o, double scale)
+        public static double Generic(in Batch<T, T> b, FenchelYoungOptions o, double scale)
         {
             int k = b.Classes;
             double[]? rented = RentScratch(o, k);

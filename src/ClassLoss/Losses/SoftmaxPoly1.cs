@@ -4,25 +4,23 @@ using ClassLoss.Validation;
 
 namespace ClassLoss.Losses;
 
-/// <summary>Options of <see cref="PolyLoss"/>.</summary>
-public sealed record PolyLossOptions : LossOptions
+/// <summary>Options of <see cref="SoftmaxPoly1"/>.</summary>
+public sealed record SoftmaxPoly1Options : LossOptions
 {
     /// <summary>The defaults: ε = 1 (the paper's Poly-1 setting for ImageNet), ignore index -100, mean.</summary>
-    public static PolyLossOptions Default { get; } = new();
+    public static SoftmaxPoly1Options Default { get; } = new();
+
+    /// <summary>The shared options this loss takes.</summary>
+    private protected override SharedOptions Takes => SharedOptions.IgnoreIndex | SharedOptions.TargetSumTolerance;
 
     /// <summary>The weight ε of the first polynomial term, finite and ≥ -1 (so the loss stays non-negative). Default 1.</summary>
-    public double Epsilon { get; init; } = 1.0;
+    public double PolyCoefficient { get; init; } = 1.0;
 
-    /// <summary>A class index that marks a row to skip. Default -100.</summary>
-    public int IgnoreIndex { get; init; } = -100;
 
-    /// <summary>How far a row of probability targets may sum from 1 (default 1e-4); NaN skips the sum check.</summary>
-    public double TargetSumTolerance { get; init; } = 1e-4;
 
-    internal override void Validate(int classes)
+    private protected override void Validate(int classes)
     {
-        Guard.Option(Epsilon >= -1 && double.IsFinite(Epsilon), nameof(Epsilon), Epsilon, "must be finite and >= -1");
-        Guard.Option(double.IsNaN(TargetSumTolerance) || TargetSumTolerance >= 0, nameof(TargetSumTolerance), TargetSumTolerance, "must be >= 0 or NaN");
+        Guard.Option(PolyCoefficient >= -1 && double.IsFinite(PolyCoefficient), nameof(PolyCoefficient), PolyCoefficient, "must be finite and >= -1");
     }
 }
 
@@ -33,11 +31,11 @@ public sealed record PolyLossOptions : LossOptions
 /// <para>Gradient: <c>∂ℓ/∂z_j = p_j - t_j - ε p_j (t_j - P)</c> (index: t one-hot, P = p_y). Mean divides by the
 /// number of counted rows.</para>
 /// </remarks>
-public static class PolyLoss
+public static class SoftmaxPoly1
 {
     /// <summary>Poly-1 loss with class-index targets.</summary>
-    /// <param name="logits">Row-major [N, K] logits.</param>
-    /// <param name="labels">N class indices in [0, K), or the ignore index.</param>
+    /// <param name="input">Row-major [N, K] logits.</param>
+    /// <param name="targets">N class indices in [0, K), or the ignore index.</param>
     /// <param name="classes">K.</param>
     /// <param name="options">ε, ignore index, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂z (overwritten); empty to skip.</param>
@@ -46,15 +44,15 @@ public static class PolyLoss
     /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
     /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int classes,
-        PolyLossOptions? options, Span<T> gradient, Span<T> losses,
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
+        SoftmaxPoly1Options? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new IndexTargets<T>(), Batch.Labels(logits, labels, classes, gradient, losses, nameof(logits)).WithWeights(sampleWeights, gradOutput),
-            options ?? PolyLossOptions.Default);
+        LossDriver.Run(new IndexTargets<T>(), Batch.Labels(input, targets, classes, gradient, losses, nameof(input)).WithWeights(sampleWeights, gradOutput),
+            options ?? SoftmaxPoly1Options.Default);
 
     /// <summary>Poly-1 loss with probability (soft) targets.</summary>
-    /// <param name="logits">Row-major [N, K] logits.</param>
+    /// <param name="input">Row-major [N, K] logits.</param>
     /// <param name="targets">Row-major [N, K] target probabilities, rows summing to 1.</param>
     /// <param name="classes">K.</param>
     /// <param name="options">ε, reduction; null for the defaults.</param>
@@ -64,12 +62,12 @@ public static class PolyLoss
     /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
     /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int classes,
-        PolyLossOptions? options, Span<T> gradient, Span<T> losses,
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
+        SoftmaxPoly1Options? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new ProbabilityTargets<T>(), Batch.Targets(logits, targets, classes, gradient, losses, LossesShape.Rows, nameof(logits)).WithWeights(sampleWeights, gradOutput),
-            options ?? PolyLossOptions.Default);
+        LossDriver.Run(new ProbabilityTargets<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.Rows, nameof(input)).WithWeights(sampleWeights, gradOutput),
+            options ?? SoftmaxPoly1Options.Default);
 
     /// <summary>The rows: <c>lse - z_y + ε (1 - p_y)</c> and <c>Σ t (lse - z) + ε (1 - Σ t p)</c> with their gradients.</summary>
     private readonly struct Rows : ILabelRow<double>, ITargetRow<double>
@@ -118,26 +116,26 @@ public static class PolyLoss
     }
 
     /// <summary>Class-index targets; the mean divides by the counted rows.</summary>
-    private readonly struct IndexTargets<T> : ILossKernel<T, int, PolyLossOptions>
+    private readonly struct IndexTargets<T> : ILossKernel<T, int, SoftmaxPoly1Options>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, int> b, PolyLossOptions o) =>
-            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "labels");
+        public static double Prepare(in Batch<T, int> b, SoftmaxPoly1Options o) =>
+            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "targets");
 
-        public static double Generic(in Batch<T, int> b, PolyLossOptions o, double scale) =>
-            RowwiseKernel.Labels<T, Rows, double>(b, o.IgnoreIndex, o.Epsilon, scale);
+        public static double Generic(in Batch<T, int> b, SoftmaxPoly1Options o, double scale) =>
+            RowwiseKernel.Labels<T, Rows, double>(b, o.IgnoreIndex, o.PolyCoefficient, scale);
     }
 
     /// <summary>Probability targets; the mean divides by N.</summary>
-    private readonly struct ProbabilityTargets<T> : ILossKernel<T, T, PolyLossOptions>
+    private readonly struct ProbabilityTargets<T> : ILossKernel<T, T, SoftmaxPoly1Options>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, T> b, PolyLossOptions o) => b.RowTotal;
+        public static double Prepare(in Batch<T, T> b, SoftmaxPoly1Options o) => b.RowTotal;
 
-        public static void CheckTargets(in Batch<T, T> b, PolyLossOptions o, int from) =>
+        public static void CheckTargets(in Batch<T, T> b, SoftmaxPoly1Options o, int from) =>
             Guard.ProbabilityRows(b.Targets, b.Classes, from, o.TargetSumTolerance, "targets");
 
-        public static double Generic(in Batch<T, T> b, PolyLossOptions o, double scale) =>
-            RowwiseKernel.Targets<T, Rows, double>(b, o.Epsilon, scale);
+        public static double Generic(in Batch<T, T> b, SoftmaxPoly1Options o, double scale) =>
+            RowwiseKernel.Targets<T, Rows, double>(b, o.PolyCoefficient, scale);
     }
 }

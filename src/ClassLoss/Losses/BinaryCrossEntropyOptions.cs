@@ -42,6 +42,10 @@ public abstract record BinaryCrossEntropyOptions : LossOptions
 
         Guard.Option(LabelSmoothing >= 0 && LabelSmoothing <= 1, nameof(LabelSmoothing), LabelSmoothing, "must lie in [0, 1]");
     }
+
+    /// <summary>Keras averages an element-wise loss over the last axis before <c>sum_over_batch_size</c>: the element mean.</summary>
+    private protected override Reduction ConventionReduction(Convention convention) =>
+        convention == Convention.Keras ? Reduction.Mean : base.ConventionReduction(convention);
 }
 
 /// <summary>Options of <see cref="SigmoidBinaryCrossEntropy"/> (PyTorch's <c>BCEWithLogitsLoss</c> semantics by default,
@@ -71,4 +75,8 @@ public sealed record BinaryCrossEntropyFromProbabilitiesOptions : BinaryCrossEnt
         base.Validate(classes);
         ClampedLog.CheckOptions(Clamp, ClipEpsilon);
     }
+
+    /// <summary>PyTorch's log clamp, Keras's clip at 1e-7, Optax's unclamped log.</summary>
+    private protected override LossOptions WithLossConvention(Convention convention) =>
+        this with { Clamp = ClampedLog.ConventionClamp(convention), ClipEpsilon = ClampedLog.ConventionEpsilon(convention, ClipEpsilon) };
 }

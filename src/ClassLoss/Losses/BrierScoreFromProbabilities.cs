@@ -35,6 +35,14 @@ public abstract record BrierScoreOptions : LossOptions
     }
 
     internal double Denominator(double countedRows, int classes) => Average == BrierAverage.PerElement ? countedRows * classes : countedRows;
+
+    /// <summary>Keras's <c>MeanSquaredError</c> averages over the classes, then the batch: the element mean.</summary>
+    private protected override Reduction ConventionReduction(Convention convention) =>
+        convention == Convention.Keras ? Reduction.Mean : base.ConventionReduction(convention);
+
+    /// <summary>PyTorch's <c>MSELoss</c>, Keras's <c>MeanSquaredError</c> and Optax's <c>squared_error</c> are element
+    /// means, not Brier's per-row sum.</summary>
+    private protected override LossOptions WithLossConvention(Convention convention) => this with { Average = BrierAverage.PerElement };
 }
 
 /// <summary>Options of <see cref="BrierScoreFromProbabilities"/>.</summary>

@@ -62,6 +62,15 @@ public sealed record FocalFromProbabilitiesOptions : LossOptions
         ClampedLog.CheckOptions(Clamp, ClipEpsilon);
         Guard.Option(double.IsNaN(PredictionSumTolerance) || PredictionSumTolerance >= 0, nameof(PredictionSumTolerance), PredictionSumTolerance, "must be >= 0 or NaN");
     }
+
+    /// <summary>PyTorch's log clamp and rows as given; Keras's clip at 1e-7 and renormalised rows; Optax's unclamped log.</summary>
+    private protected override LossOptions WithLossConvention(Convention convention) =>
+        this with
+        {
+            Clamp = ClampedLog.ConventionClamp(convention),
+            ClipEpsilon = ClampedLog.ConventionEpsilon(convention, ClipEpsilon),
+            Renormalize = convention == Convention.Keras,
+        };
 }
 
 /// <summary>

@@ -23,6 +23,10 @@ public sealed record KlDivergenceOptions : LossOptions
     internal override double OutputScale => InformationUnits.PerNat(Units);
 
     private protected override void Validate(int classes) => InformationUnits.PerNat(Units);
+
+    /// <summary>All three anchors take probability targets by default (PyTorch's <c>log_target=False</c>; TorchSharp's
+    /// <c>KLDivLoss</c> defaults to true, PyTorch does not).</summary>
+    private protected override LossOptions WithLossConvention(Convention convention) => this with { LogTarget = false };
 }
 
 /// <summary>

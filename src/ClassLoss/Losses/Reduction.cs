@@ -176,6 +176,31 @@ public abstract record LossOptions
         Validate(classes);
     }
 
+    /// <summary>This record with <paramref name="convention"/>'s shared settings (reduction, empty mean, weighted mean),
+    /// then the loss's own (<see cref="WithLossConvention"/>); see <see cref="LossConventions.Following{TOptions}"/>.</summary>
+    internal LossOptions WithConvention(Convention convention)
+    {
+        LossOptions shared = this with
+        {
+            Reduction = ConventionReduction(convention),
+            WhenEmpty = convention == Convention.Pytorch ? EmptyMean.NaN : EmptyMean.Zero,
+            WeightedMean = convention == Convention.Keras ? SampleWeightedMean.BatchSize : SampleWeightedMean.WeightSum,
+        };
+        return shared.WithLossConvention(convention);
+    }
+
+    /// <summary>The anchor's reduction for this loss: PyTorch's <c>mean</c>, Keras's <c>sum_over_batch_size</c> (per-sample
+    /// losses over N; the element-wise losses override it with their element mean), Optax's per-example losses.</summary>
+    private protected virtual Reduction ConventionReduction(Convention convention) => convention switch
+    {
+        Convention.Pytorch => Reduction.Mean,
+        Convention.Keras => Reduction.BatchMean,
+        _ => Reduction.None,
+    };
+
+    /// <summary>The loss's own convention-dependent options (clip, renormalisation, α switch, …); none by default.</summary>
+    private protected virtual LossOptions WithLossConvention(Convention convention) => this;
+
     /// <summary>Checks the loss's own options against K; nothing to check by default.</summary>
     private protected virtual void Validate(int classes)
     {

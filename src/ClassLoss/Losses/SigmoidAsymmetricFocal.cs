@@ -26,6 +26,10 @@ public sealed record SigmoidAsymmetricFocalOptions : LossOptions
         Guard.Option(GammaPositive >= 0 && double.IsFinite(GammaPositive), nameof(GammaPositive), GammaPositive, "must be finite and >= 0");
         Guard.Option(Margin >= 0 && Margin < 1, nameof(Margin), Margin, "must lie in [0, 1)");
     }
+
+    /// <summary>Keras averages an element-wise loss over the last axis before <c>sum_over_batch_size</c>: the element mean.</summary>
+    private protected override Reduction ConventionReduction(Convention convention) =>
+        convention == Convention.Keras ? Reduction.Mean : base.ConventionReduction(convention);
 }
 
 /// <summary>

@@ -38,6 +38,14 @@ public sealed record SigmoidFocalOptions : LossOptions
         Guard.Option(LabelSmoothing >= 0 && LabelSmoothing < 1, nameof(LabelSmoothing), LabelSmoothing, "must lie in [0, 1)");
         Guard.Option(Alpha >= 0 && Alpha <= 1, nameof(Alpha), Alpha, "must lie in [0, 1] (for torchvision's alpha=-1, set ApplyClassBalancing = false)");
     }
+
+    /// <summary>Keras averages an element-wise loss over the last axis before <c>sum_over_batch_size</c>: the element mean.</summary>
+    private protected override Reduction ConventionReduction(Convention convention) =>
+        convention == Convention.Keras ? Reduction.Mean : base.ConventionReduction(convention);
+
+    /// <summary>torchvision applies α by default; Keras (<c>apply_class_balancing=False</c>) and Optax (<c>alpha=None</c>) do not.</summary>
+    private protected override LossOptions WithLossConvention(Convention convention) =>
+        this with { ApplyClassBalancing = convention == Convention.Pytorch };
 }
 
 /// <summary>

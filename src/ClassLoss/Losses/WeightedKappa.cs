@@ -36,6 +36,9 @@ public sealed record WeightedKappaOptions : LossOptions
                 nameof(Reduction));
         }
     }
+
+    /// <summary>A batch statistic: Mean under every convention.</summary>
+    private protected override Reduction ConventionReduction(Convention convention) => Reduction.Mean;
 }
 
 /// <summary>

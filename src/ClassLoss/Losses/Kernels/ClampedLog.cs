@@ -5,6 +5,17 @@ namespace ClassLoss.Losses.Kernels;
 /// <summary>The clamped logarithm shared by the losses over probabilities.</summary>
 internal static class ClampedLog
 {
+    /// <summary>The anchor's clamp: PyTorch's log at -100, Keras's clip, Optax's none.</summary>
+    public static ProbabilityClamp ConventionClamp(Convention convention) => convention switch
+    {
+        Convention.Pytorch => ProbabilityClamp.LogAtMinus100,
+        Convention.Keras => ProbabilityClamp.KerasClip,
+        _ => ProbabilityClamp.None,
+    };
+
+    /// <summary>Keras's clip bound (<c>backend.epsilon()</c> = 1e-7); the others keep <paramref name="current"/> (unused by their clamps).</summary>
+    public static double ConventionEpsilon(Convention convention, double current) => convention == Convention.Keras ? 1e-7 : current;
+
     /// <summary>Checks a loss's <c>Clamp</c> and <c>ClipEpsilon</c> options (one message for every loss over probabilities).</summary>
     public static void CheckOptions(ProbabilityClamp clamp, double clipEpsilon)
     {

@@ -5,18 +5,26 @@ using Spectre.Console;
 namespace ClassLoss.Cli;
 
 /// <summary><c>classloss losses</c>: the loss catalogue (name, type, input, targets, convention, options), as a table or
-/// as README's Markdown table (<c>--markdown</c>).</summary>
+/// as README's Markdown table (<c>--markdown</c>), or as docs/conventions.md's table of loss types (<c>--conventions</c>).</summary>
 internal static class LossesCommand
 {
     public static Command Create()
     {
         var markdown = new Option<bool>("--markdown") { Description = "Print README's Markdown table of losses instead." };
+        var conventions = new Option<bool>("--conventions") { Description = "Print docs/conventions.md's table of loss types (options, shared options taken, presets) instead." };
         var command = new Command("losses", "List every loss of the catalogue: its name for --loss, what computes it, its input, targets and convention.")
         {
             markdown,
+            conventions,
         };
         command.SetAction(parse => CliErrors.Run(() =>
         {
+            if (parse.GetValue(conventions))
+            {
+                Console.Out.Write(LossCatalog.ConventionsTable());
+                return 0;
+            }
+
             if (parse.GetValue(markdown))
             {
                 Console.Out.Write(LossCatalog.MarkdownTable());

@@ -143,6 +143,9 @@ public abstract record LossOptions
     /// <summary>The class weights as a span (empty when none were given).</summary>
     internal ReadOnlySpan<double> WeightSpan => _classWeights;
 
+    /// <summary>What <see cref="Takes"/> says, for the catalogue's table.</summary>
+    internal SharedOptions TakenOptions => Takes;
+
     /// <summary>Which of <see cref="ClassWeights"/>, <see cref="IgnoreIndex"/> and <see cref="TargetSumTolerance"/> the
     /// loss takes (none by default).</summary>
     private protected virtual SharedOptions Takes => SharedOptions.None;

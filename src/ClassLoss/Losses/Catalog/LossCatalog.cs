@@ -227,6 +227,38 @@ public static class LossCatalog
         return sb.ToString();
     }
 
+    /// <summary>
+    /// docs/conventions.md's per-loss table (<c>classloss losses --conventions</c>): every catalogue entry with the type
+    /// that computes it, its options type, the shared options it takes (the others are refused), the reduction and
+    /// empty-mean policy it is built with, and the reduction each parity preset gives it.
+    /// </summary>
+    /// <returns>The Markdown table.</returns>
+    public static string ConventionsTable()
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("| name | computed by | options | shared options it takes | reduction, empty mean | `Pytorch` / `Keras` / `Optax` reduction |");
+        sb.AppendLine("|---|---|---|---|---|---|");
+        foreach (var e in All)
+        {
+            if (e.DefaultOptions() is not { } o)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"| `{e.Name}` | `{e.Family.Name}` | `{e.Title}`: a composition, options of its parts | as its parts | as its parts | as its parts |");
+                continue;
+            }
+
+            SharedOptions takes = o.TakenOptions;
+            string taken = takes == SharedOptions.None
+                ? "none"
+                : string.Join(", ", new[] { SharedOptions.ClassWeights, SharedOptions.IgnoreIndex, SharedOptions.TargetSumTolerance }
+                    .Where(option => (takes & option) != 0).Select(option => $"`{option}`"));
+            string presets = string.Join(" / ", Enum.GetValues<Convention>().Select(c => $"`{o.Following(c).Reduction}`"));
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"| `{e.Name}` | `{e.Family.Name}` | `{o.GetType().Name}` | {taken} | `{o.Reduction}`, `{o.WhenEmpty}` | {presets} |");
+        }
+
+        return sb.ToString();
+    }
+
     /// <summary>The input kind in words.</summary>
     public static string InputText(LossInput input) => input switch
     {
@@ -245,7 +277,11 @@ public static class LossCatalog
         bool needsTrainingData = false) =>
         new(name, title, family, input, targets, convention, options,
             trainable ? (s, c) => new KernelLoss<TOptions>(s.Text, kernel, build(s, c)) : null,
-            needsTrainingData ? (_, _, _) => null : (s, example, gradient) => Example(kernel, build(s, new LossContext(example.Classes)), input, example, gradient));
+            needsTrainingData ? (_, _, _) => null : (s, example, gradient) => Example(kernel, build(s, new LossContext(example.Classes)), input, example, gradient))
+        {
+            // The options this entry builds by default, for docs/conventions.md (a composition's are not one LossOptions).
+            DefaultOptions = () => build(Spec.Parse(name, "loss"), new LossContext(3, [10, 20, 30])) as LossOptions,
+        };
 
     /// <summary>The loss on an example: its input kind, the target rows when the family takes them, else the labels.</summary>
     private static LossResult? Example<TOptions>(FamilyKernel<TOptions> kernel, TOptions options, LossInput input, LossExample example, double[] gradient)

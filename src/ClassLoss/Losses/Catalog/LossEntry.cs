@@ -162,6 +162,9 @@ public sealed class LossEntry
     /// <summary>The option keys of its specification, with defaults.</summary>
     public IReadOnlyList<LossOptionInfo> Options { get; }
 
+    /// <summary>The options this entry builds with its defaults (null for a composition of two losses).</summary>
+    internal Func<LossOptions?> DefaultOptions { get; init; } = () => null;
+
     /// <summary>True when the lab can train with it on logits (<see cref="LossCatalog.Create"/>).</summary>
     public bool Trainable => _trainable is not null;
 

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Records the public surface of the packaged libraries (src/ClassLoss, src/ClassLoss.Evaluation) for
+# Microsoft.CodeAnalysis.PublicApiAnalyzers. The build fails (RS0016: a public symbol not in the baseline; RS0017: a
+# baseline entry with no symbol) until a change to the public surface is recorded here, so every such change shows in
+# review as a diff of PublicAPI.*.txt.
+#   bash scripts/public-api.sh          add new symbols to PublicAPI.Unshipped.txt, drop removed ones
+#   bash scripts/public-api.sh --ship   then move everything into PublicAPI.Shipped.txt (at a release)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+for project in src/ClassLoss src/ClassLoss.Evaluation; do
+  dotnet format analyzers "$project/$(basename "$project").csproj" --diagnostics RS0016 RS0017 RS0037 --severity warn -v q
+done
+if [ "${1:-}" = "--ship" ]; then
+  for project in src/ClassLoss src/ClassLoss.Evaluation; do
+    shipped="$project/PublicAPI.Shipped.txt" unshipped="$project/PublicAPI.Unshipped.txt"
+    { echo '#nullable enable'; { grep -v '^#nullable' "$shipped" || true; grep -v '^#nullable' "$unshipped" || true; } | LC_ALL=C sort -u; } > "$shipped.new"
+    mv "$shipped.new" "$shipped"
+    echo '#nullable enable' > "$unshipped"
+  done
+fi
+git --no-pager diff --stat -- 'src/*/PublicAPI.*.txt'

@@ -155,6 +155,52 @@ internal sealed class BinaryCrossEntropySpec(bool elementWeights) : LossSpec<Bin
     public override Units Units(Batch b, BinaryCrossEntropyFromProbabilitiesOptions o, Outcome reference) => Fuzz.Units.Relative(b);
 }
 
+/// <summary><see cref="BinaryFocalFromProbabilities"/> of probabilities (generic in both types), with row or element sample weights.</summary>
+internal sealed class BinaryFocalFromProbabilitiesSpec : LossSpec<BinaryFocalFromProbabilitiesOptions>
+{
+    public override string Name => "BinaryFocalFromProbabilities";
+
+    public override BatchSpec Batch { get; } = new(InputKind.Probabilities, TargetKind.ElementTargets, Losses: LossBuffer.RowsOrElements,
+        ElementWeights: true);
+
+    public override Gen<(BinaryFocalFromProbabilitiesOptions Options, string? BadOption)> Options(Batch b) =>
+        from which in OptionGen.Which(b, 4)
+        from reduction in OptionGen.Reductions
+        from whenEmpty in OptionGen.WhenEmpties
+        from mean in Gen.OneOf(SampleWeightedMean.WeightSum, SampleWeightedMean.BatchSize)
+        from gamma in Gen.OneOf(2.0, 0.0, 1.0, 0.5, 3.0)
+        from alpha in Gen.OneOf(0.25, 0.0, 1.0, 0.6)
+        from balancing in Gen.Bool
+        from smoothing in Gen.OneOf(0.0, 0.0, 0.1, 1.0)
+        from clamp in Gen.OneOf(ProbabilityClamp.KerasClip, ProbabilityClamp.LogAtMinus100, ProbabilityClamp.None)
+        from bad in OptionGen.BadNonNegative
+        select (new BinaryFocalFromProbabilitiesOptions
+        {
+            Reduction = reduction,
+            WhenEmpty = whenEmpty,
+            WeightedMean = mean,
+            Gamma = which == 1 ? bad : gamma,
+            Alpha = which == 2 ? 1.5 : alpha,
+            ApplyClassBalancing = balancing,
+            LabelSmoothing = which == 3 ? -0.5 : smoothing,
+            ClipEpsilon = which == 4 ? 0.5 : 1e-7,
+            Clamp = clamp,
+        }, which switch
+        {
+            1 => nameof(BinaryFocalFromProbabilitiesOptions.Gamma),
+            2 => nameof(BinaryFocalFromProbabilitiesOptions.Alpha),
+            3 => nameof(BinaryFocalFromProbabilitiesOptions.LabelSmoothing),
+            4 => nameof(BinaryFocalFromProbabilitiesOptions.ClipEpsilon),
+            _ => (string?)null,
+        });
+
+    // The generated weights are N·K element weights: the sample-weight path of an element-wise loss.
+    public override LossResult Evaluate<T>(Batch b, BinaryFocalFromProbabilitiesOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
+        BinaryFocalFromProbabilities.Evaluate(x, targets, b.K, o, gradient, losses, sampleWeights: weights);
+
+    public override Units Units(Batch b, BinaryFocalFromProbabilitiesOptions o, Outcome reference) => Fuzz.Units.Relative(b);
+}
+
 /// <summary><see cref="SigmoidBrierScore"/> (generic in both types).</summary>
 internal sealed class SigmoidBrierSpec : LossSpec<SigmoidBrierScoreOptions>
 {

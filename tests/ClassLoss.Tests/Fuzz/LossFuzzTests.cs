@@ -99,6 +99,10 @@ public class ProbabilityLossFuzzTests
     public void BinaryCrossEntropy_ThrowsOnlyForBadInputs_NeverNaN_FloatMatchesDouble() => LossFuzz.Run(new BinaryCrossEntropySpec(elementWeights: false), 2_000);
 
     [Fact]
+    public void BinaryFocalFromProbabilitiesWithElementWeights_ThrowsOnlyForBadInputs_NeverNaN_FloatMatchesDouble() =>
+        LossFuzz.Run(new BinaryFocalFromProbabilitiesSpec(), 1_500);
+
+    [Fact]
     public void BinaryCrossEntropyWithElementWeights_ThrowsOnlyForBadInputs_NeverNaN_FloatMatchesDouble() => LossFuzz.Run(new BinaryCrossEntropySpec(elementWeights: true), 1_500);
 
     [Fact]

@@ -46,6 +46,8 @@ public static class LossCatalog
         SoftmaxFocal.Evaluate, SoftmaxFocal.Evaluate, SoftmaxFocal.Evaluate, SoftmaxFocal.Evaluate);
     private static readonly FamilyKernel<FocalFromProbabilitiesOptions> FocalOfProbabilities = Both<FocalFromProbabilitiesOptions>(
         FocalFromProbabilities.Evaluate, FocalFromProbabilities.Evaluate, FocalFromProbabilities.Evaluate, FocalFromProbabilities.Evaluate);
+    private static readonly FamilyKernel<BinaryFocalFromProbabilitiesOptions> BinaryFocalOfProbabilities = RowsOnly<BinaryFocalFromProbabilitiesOptions>(
+        BinaryFocalFromProbabilities.Evaluate, BinaryFocalFromProbabilities.Evaluate);
     private static readonly FamilyKernel<SigmoidFocalOptions> SigmoidFocalFamily = RowsOnly<SigmoidFocalOptions>(SigmoidFocal.Evaluate, SigmoidFocal.Evaluate);
     private static readonly FamilyKernel<SoftmaxPoly1Options> Poly = Both<SoftmaxPoly1Options>(SoftmaxPoly1.Evaluate, SoftmaxPoly1.Evaluate, SoftmaxPoly1.Evaluate, SoftmaxPoly1.Evaluate);
     private static readonly FamilyKernel<KlDivergenceOptions> Kl = RowsOnly<KlDivergenceOptions>(KlDivergence.Evaluate, KlDivergence.Evaluate);
@@ -129,6 +131,14 @@ public static class LossCatalog
                 Gamma = s.Double("gamma", 2), Alpha = Math.Max(s.Double("alpha", 0.25), 0), ApplyClassBalancing = s.Double("alpha", 0.25) >= 0,
                 Reduction = Reduction.BatchMean, MaxDegreeOfParallelism = c.Compute.Threads,
             }),
+        Entry("binary-focal-prob", "binary focal loss from probabilities", typeof(BinaryFocalFromProbabilities), LossInput.Probabilities, LossTargetKinds.Elements,
+            "Keras BinaryFocalCrossentropy(from_logits=False): p clipped to [ε, 1 - ε] in the logs, α off, summed over classes, mean over rows",
+            [new("gamma", "2", "focusing γ ≥ 0"), new("alpha", "off", "α of the positive class (a value turns balancing on)")], BinaryFocalOfProbabilities,
+            (s, c) => new BinaryFocalFromProbabilitiesOptions
+            {
+                Gamma = s.Double("gamma", 2), Alpha = s.Get("alpha") is null ? 0.25 : s.Double("alpha", 0.25), ApplyClassBalancing = s.Get("alpha") is not null,
+                Reduction = Reduction.BatchMean,
+            }, trainable: false),
         Entry("poly", "Poly-1 loss", typeof(SoftmaxPoly1), LossInput.Logits, IndicesOrRows,
             "CE + ε (1 - p_t) (Leng et al. 2022)",
             [new("epsilon", "1", "ε ≥ -1")], Poly,

@@ -87,16 +87,16 @@ public static class BrierScoreFromProbabilities
     /// <param name="classes">K.</param>
     /// <param name="options">Average, ignore index, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂p (overwritten); empty to skip.</param>
-    /// <param name="losses">N buffer for each row's sum of squared errors (overwritten); empty to skip.</param>
+    /// <param name="losses">N row losses or N·K element losses <c>(p - y)²</c> (overwritten); empty to skip.</param>
     /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
     /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
+    /// element): the gradient written is the vector-Jacobian product (through the softmax for the softmax form). Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
         BrierScoreFromProbabilitiesOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new BrierRows.IndexTargets<T, No>(), Batch.Labels(input, targets, classes, gradient, losses, nameof(input)).WithWeights(sampleWeights, gradOutput),
+        LossDriver.Run(new BrierRows.IndexTargets<T, No>(), Batch.Labels(input, targets, classes, gradient, losses, nameof(input), shape: LossesShape.RowsOrElements).WithWeights(sampleWeights, gradOutput),
             (BrierScoreOptions)(options ?? BrierScoreFromProbabilitiesOptions.Default));
 
     /// <summary>Brier score of [N, K] probabilities against [N, K] probability targets.</summary>
@@ -105,17 +105,17 @@ public static class BrierScoreFromProbabilities
     /// <param name="classes">K.</param>
     /// <param name="options">Average, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂p (overwritten); empty to skip.</param>
-    /// <param name="losses">N buffer for each row's sum of squared errors (overwritten); empty to skip.</param>
+    /// <param name="losses">N row losses or N·K element losses <c>(p - y)²</c> (overwritten); empty to skip.</param>
     /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
     /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
+    /// element): the gradient written is the vector-Jacobian product (through the softmax for the softmax form). Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
         BrierScoreFromProbabilitiesOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         LossDriver.Run(new BrierRows.ProbabilityTargets<T, No>(),
-            Batch.Targets(input, targets, classes, gradient, losses, LossesShape.Rows, nameof(input)).WithWeights(sampleWeights, gradOutput),
+            Batch.Targets(input, targets, classes, gradient, losses, LossesShape.RowsOrElements, nameof(input)).WithWeights(sampleWeights, gradOutput),
             (BrierScoreOptions)(options ?? BrierScoreFromProbabilitiesOptions.Default));
 
     /// <summary>
@@ -129,7 +129,7 @@ public static class BrierScoreFromProbabilities
     /// <param name="positiveLabel">The label of the positive class (scikit-learn's <c>pos_label</c>, default 1).</param>
     /// <param name="options">Reduction; null for the defaults (mean).</param>
     /// <param name="gradient">N buffer for ∂(reduced loss)/∂p (overwritten); empty to skip.</param>
-    /// <param name="losses">N buffer for each row's squared error (overwritten); empty to skip.</param>
+    /// <param name="losses">N row losses or N·K element losses <c>(p - y)²</c> (overwritten); empty to skip.</param>
     /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none (scikit-learn's weighted mean).</param>
     public static LossResult Binary<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int positiveLabel,
         BrierScoreFromProbabilitiesOptions? options, Span<T> gradient, Span<T> losses, ReadOnlySpan<T> sampleWeights = default)
@@ -171,16 +171,16 @@ public static class SoftmaxBrierScore
     /// <param name="classes">K.</param>
     /// <param name="options">Average, ignore index, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂z (overwritten); empty to skip.</param>
-    /// <param name="losses">N buffer for each row's sum of squared errors (overwritten); empty to skip.</param>
+    /// <param name="losses">N row losses or N·K element losses <c>(p - y)²</c> (overwritten); empty to skip.</param>
     /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
     /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
+    /// element): the gradient written is the vector-Jacobian product (through the softmax for the softmax form). Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
         SoftmaxBrierScoreOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new BrierRows.IndexTargets<T, Yes>(), Batch.Labels(input, targets, classes, gradient, losses, nameof(input)).WithWeights(sampleWeights, gradOutput),
+        LossDriver.Run(new BrierRows.IndexTargets<T, Yes>(), Batch.Labels(input, targets, classes, gradient, losses, nameof(input), shape: LossesShape.RowsOrElements).WithWeights(sampleWeights, gradOutput),
             (BrierScoreOptions)(options ?? SoftmaxBrierScoreOptions.Default));
 
     /// <summary>Brier score of softmax([N, K] logits) against [N, K] probability targets.</summary>
@@ -189,17 +189,17 @@ public static class SoftmaxBrierScore
     /// <param name="classes">K.</param>
     /// <param name="options">Average, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂z (overwritten); empty to skip.</param>
-    /// <param name="losses">N buffer for each row's sum of squared errors (overwritten); empty to skip.</param>
+    /// <param name="losses">N row losses or N·K element losses <c>(p - y)²</c> (overwritten); empty to skip.</param>
     /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
     /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
+    /// element): the gradient written is the vector-Jacobian product (through the softmax for the softmax form). Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
         SoftmaxBrierScoreOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         LossDriver.Run(new BrierRows.ProbabilityTargets<T, Yes>(),
-            Batch.Targets(input, targets, classes, gradient, losses, LossesShape.Rows, nameof(input)).WithWeights(sampleWeights, gradOutput),
+            Batch.Targets(input, targets, classes, gradient, losses, LossesShape.RowsOrElements, nameof(input)).WithWeights(sampleWeights, gradOutput),
             (BrierScoreOptions)(options ?? SoftmaxBrierScoreOptions.Default));
 }
 
@@ -220,13 +220,13 @@ public static class SigmoidBrierScore
     /// <param name="classes">K (1 for a single binary output).</param>
     /// <param name="options">Average, reduction; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
-    /// <param name="losses">N buffer for each row's sum of squared errors (overwritten); empty to skip.</param>
+    /// <param name="losses">N row losses or N·K element losses <c>(p - y)²</c> (overwritten); empty to skip.</param>
     /// <param name="sampleWeights">N per-row weights or N·K per-element weights (finite, ≥ 0; PyTorch's <c>weight</c> of
     /// shape [N, 1] or [N, K]), or empty for none: each loss and gradient entry is multiplied by its weight; the mean
     /// divides by the counted weight, or with <see cref="SampleWeightedMean.BatchSize"/> by the unweighted count as
     /// PyTorch's <c>weight</c> does (<see cref="LossOptions.WeightedMean"/>).</param>
     /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
+    /// element): the gradient written is the vector-Jacobian product (through the softmax for the softmax form). Empty for ones.</param>
     public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
         SigmoidBrierScoreOptions? options, Span<T> gradient, Span<T> losses,
         ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
@@ -268,7 +268,8 @@ internal static class BrierRows
 {
     /// <summary>One row: <c>Σ_c (p_c - t_c)²</c> (t one-hot for a label), gradient <c>d = 2 (p - t)</c> or, through the
     /// softmax, <c>p ⊙ (d - p · d)</c>.</summary>
-    private static double Row<T, TSoftmax>(ReadOnlySpan<T> row, int label, ReadOnlySpan<T> target, double scale, Span<T> g)
+    private static double Row<T, TSoftmax>(ReadOnlySpan<T> row, int label, ReadOnlySpan<T> target, double scale, Span<T> g,
+        Span<T> elementLosses = default, ReadOnlySpan<T> upstream = default)
         where T : unmanaged, IFloatingPointIeee754<T> where TSoftmax : struct, IConst
     {
         bool useLabel = target.IsEmpty;
@@ -283,19 +284,28 @@ internal static class BrierRows
             double t = useLabel ? (c == label ? 1.0 : 0.0) : double.CreateTruncating(target[c]);
             double e = p - t;
             loss += e * e;
-            pDotD += p * 2 * e;
+            if (!elementLosses.IsEmpty)
+            {
+                elementLosses[c] = T.CreateTruncating(e * e);
+            }
+
+            // With a per-element upstream gradient u, the VJP weights each element's derivative by u_c first.
+            pDotD += p * 2 * e * (upstream.IsEmpty ? 1.0 : double.CreateTruncating(upstream[c]));
         }
 
         for (int c = 0; c < g.Length; c++)
         {
             double p = TSoftmax.On ? Math.Exp((double.CreateTruncating(row[c]) - m) - ls) : double.CreateTruncating(row[c]);
             double t = useLabel ? (c == label ? 1.0 : 0.0) : double.CreateTruncating(target[c]);
-            double d = 2 * (p - t);
+            double d = 2 * (p - t) * (upstream.IsEmpty ? 1.0 : double.CreateTruncating(upstream[c]));
             g[c] = T.CreateTruncating((TSoftmax.On ? p * (d - pDotD) : d) * scale);
         }
 
         return loss;
     }
+
+    /// <summary>Row <paramref name="i"/> of a per-element upstream gradient, or empty.</summary>
+    private static ReadOnlySpan<T> UpstreamRow<T>(ReadOnlySpan<T> upstream, int i, int k) => upstream.IsEmpty ? default : upstream.Slice(i * k, k);
 
     private readonly struct Rows<TSoftmax> : ILabelRow<byte>, ITargetRow<byte> where TSoftmax : struct, IConst
     {
@@ -320,8 +330,38 @@ internal static class BrierRows
             return o.Denominator(Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "targets"), b.Classes);
         }
 
-        public static double Generic(in Batch<T, int> b, BrierScoreOptions o, double scale) =>
-            RowwiseKernel.Labels<T, Rows<TSoftmax>, byte>(b, o.IgnoreIndex, 0, scale);
+        public static bool TakesElementUpstream => true;
+
+        public static double Generic(in Batch<T, int> b, BrierScoreOptions o, double scale)
+        {
+            if (!b.PerElementLosses && b.GradOutput.IsEmpty)
+            {
+                return RowwiseKernel.Labels<T, Rows<TSoftmax>, byte>(b, o.IgnoreIndex, 0, scale);
+            }
+
+            double sum = 0;
+            int k = b.Classes;
+            for (int i = 0; i < b.Rows; i++)
+            {
+                Span<T> elements = b.PerElementLosses ? b.Losses.Slice(i * k, k) : default;
+                int label = b.Targets[i];
+                if (label == o.IgnoreIndex)
+                {
+                    b.GradientRow(i).Clear();
+                    elements.Clear();
+                    continue;
+                }
+
+                double loss = Row<T, TSoftmax>(b.InputRow(i), label, default, scale, b.GradientRow(i), elements, UpstreamRow(b.GradOutput, i, k));
+                sum += loss;
+                if (!b.PerElementLosses && !b.Losses.IsEmpty)
+                {
+                    b.Losses[i] = T.CreateTruncating(loss);
+                }
+            }
+
+            return sum;
+        }
     }
 
     /// <summary>Probability targets; the mean divides by N (times K per element).</summary>
@@ -351,7 +391,30 @@ internal static class BrierRows
             Guard.ProbabilityRows(b.Targets, b.Classes, from, o.TargetSumTolerance, "targets");
         }
 
-        public static double Generic(in Batch<T, T> b, BrierScoreOptions o, double scale) =>
-            RowwiseKernel.Targets<T, Rows<TSoftmax>, byte>(b, 0, scale);
+        public static bool TakesElementUpstream => true;
+
+        public static double Generic(in Batch<T, T> b, BrierScoreOptions o, double scale)
+        {
+            if (!b.PerElementLosses && b.GradOutput.IsEmpty)
+            {
+                return RowwiseKernel.Targets<T, Rows<TSoftmax>, byte>(b, 0, scale);
+            }
+
+            double sum = 0;
+            int k = b.Classes;
+            for (int i = 0; i < b.Rows; i++)
+            {
+                Span<T> elements = b.PerElementLosses ? b.Losses.Slice(i * k, k) : default;
+                double loss = Row<T, TSoftmax>(b.InputRow(i), -1, b.Targets.Slice(i * k, k), scale, b.GradientRow(i), elements,
+                    UpstreamRow(b.GradOutput, i, k));
+                sum += loss;
+                if (!b.PerElementLosses && !b.Losses.IsEmpty)
+                {
+                    b.Losses[i] = T.CreateTruncating(loss);
+                }
+            }
+
+            return sum;
+        }
     }
 }

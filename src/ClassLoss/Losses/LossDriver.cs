@@ -38,6 +38,11 @@ internal interface ILossKernel<T, TTarget, TOptions>
     /// given per element. False by default (a row's entries are coupled, e.g. through a softmax).</summary>
     static virtual bool ElementsIndependent => false;
 
+    /// <summary>True when the generic kernel writes per-element losses of a loss whose elements are coupled (a softmax
+    /// Brier score) and applies a per-element upstream gradient itself, as the vector-Jacobian product through the
+    /// coupling (the driver cannot: scaling the gradient entry by entry would be wrong). The fused path never runs then.</summary>
+    static virtual bool TakesElementUpstream => false;
+
     /// <summary>The fused float kernel (only called for float input when <see cref="FusedCovers"/>): returns the raw loss
     /// sum and, in <paramref name="checkFrom"/>, the first row whose targets it could not vouch for (N when all).</summary>
     static virtual double Fused(in Batch<T, TTarget> batch, TOptions options, double scale, out int checkFrom) =>
@@ -163,7 +168,8 @@ internal static class LossDriver
             return RunElementWeighted(kernel, batch, options, allowFused);
         }
 
-        bool upstreamPerElement = CheckGradOutput(upstream, n, k, options.Reduction, TKernel.ElementsIndependent);
+        bool upstreamPerElement = CheckGradOutput(upstream, n, k, options.Reduction, TKernel.ElementsIndependent || TKernel.TakesElementUpstream);
+        bool kernelTakesUpstream = upstreamPerElement && !TKernel.ElementsIndependent;
         options.ValidateFor(k);
         double unit = options.OutputScale;
 
@@ -178,8 +184,8 @@ internal static class LossDriver
         try
         {
             Span<T> losses = rented is null ? batch.Losses : rented.AsSpan(0, n * width);
-            var plain = batch.ForKernel(losses, perElement);
-            _ = RunKernel<TKernel, T, TTarget, TOptions>(plain, options, scale, allowFused);
+            var plain = batch.ForKernel(losses, perElement, kernelTakesUpstream ? upstream : default);
+            _ = RunKernel<TKernel, T, TTarget, TOptions>(plain, options, scale, allowFused && !kernelTakesUpstream);
 
             double sum = 0;
             for (int i = 0; i < n; i++)
@@ -201,7 +207,8 @@ internal static class LossDriver
                     continue;
                 }
 
-                ScaleGradient(batch.GradientRow(i), weights.IsEmpty ? T.One : weights[i], upstream, i, k, upstreamPerElement);
+                ScaleGradient(batch.GradientRow(i), weights.IsEmpty ? T.One : weights[i], kernelTakesUpstream ? default : upstream, i, k,
+                    upstreamPerElement && !kernelTakesUpstream);
                 ScaleSecondGradient(batch, i, weights.IsEmpty ? T.One : weights[i], upstream, upstreamPerElement);
             }
 

@@ -238,4 +238,62 @@ public sealed class OneShapeForEveryLossTests
             }
         }
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void SoftmaxMse_TakesAPerElementUpstreamGradient_AsTheVectorJacobianProductThroughTheSoftmax(bool labels)
+    {
+        // The case: MSE on softmax with reduction='none' gives [N, K] losses coupled by the softmax, so an
+        // upstream gradient of that shape cannot be applied entry by entry. L = Σ u_ic e_ic; the gradient must be ∂L/∂z.
+        const int n = 3, k = 4;
+        double[] z = Logits(20, n * k), u = Logits(21, n * k);
+        int[] y = [1, -100, 3];
+        double[] t = Random01(22, n * k);
+        for (int i = 0; i < n; i++)
+        {
+            double sum = t.Skip(i * k).Take(k).Sum();
+            for (int c = 0; c < k; c++)
+            {
+                t[(i * k) + c] /= sum;
+            }
+        }
+
+        var o = new SoftmaxBrierScoreOptions { Reduction = Reduction.None };
+        LossResult Run(double[] x, Span<double> g, Span<double> e) => labels
+            ? SoftmaxBrierScore.Evaluate<double>(x, y, k, o, g, e, gradOutput: u)
+            : SoftmaxBrierScore.Evaluate<double>(x, t, k, o, g, e, gradOutput: u);
+        double L(double[] x)
+        {
+            var e = new double[n * k];
+            Run(x, default, e);
+            return e.Select((v, j) => v * u[j]).Sum();
+        }
+
+        var g = new double[n * k];
+        var elements = new double[n * k];
+        Run(z, g, elements);
+        var check = GradientChecker.Check(L, z, g);
+        Assert.True(check.Passes(g, 1e-6, 1e-9), $"max rel error {check.MaxRelativeError} at {check.WorstIndex}");
+
+        // The element losses sum to the row losses, and an ignored row is all zeros.
+        var rows = new double[n];
+        (labels ? SoftmaxBrierScore.Evaluate<double>(z, y, k, o, default, rows) : SoftmaxBrierScore.Evaluate<double>(z, t, k, o, default, rows)).ToString();
+        for (int i = 0; i < n; i++)
+        {
+            Assert.Equal(rows[i], elements.Skip(i * k).Take(k).Sum(), 12);
+        }
+
+        if (labels)
+        {
+            Assert.All(g.Skip(k).Take(k), v => Assert.Equal(0, v));
+        }
+
+        // Probabilities (no coupling) take it too, and a per-element upstream needs Reduction.None.
+        double[] p = t;
+        var gp = new double[n * k];
+        BrierScoreFromProbabilities.Evaluate<double>(p, t, k, new BrierScoreFromProbabilitiesOptions { Reduction = Reduction.None }, gp, default, gradOutput: u);
+        Assert.All(gp, v => Assert.Equal(0, v));
+        Assert.Throws<ArgumentException>(() => SoftmaxBrierScore.Evaluate<double>(z, t, k, null, g, default, gradOutput: u));
+    }
 }

@@ -108,9 +108,10 @@ internal readonly ref struct Batch<T, TTarget>
     public Batch<T, TTarget> WithElementWeights(ReadOnlySpan<T> elementWeights) =>
         new(Input, Targets, Rows, Classes, Gradient, Losses, PerElementLosses, Second, SecondGradient, default, GradOutput, elementWeights);
 
-    /// <summary>This batch as a kernel sees it: no sample weights, no upstream gradient, the given losses buffer.</summary>
-    public Batch<T, TTarget> ForKernel(Span<T> losses, bool perElementLosses) =>
-        new(Input, Targets, Rows, Classes, Gradient, losses, perElementLosses, Second, SecondGradient, elementWeights: ElementWeights);
+    /// <summary>This batch as a kernel sees it: no sample weights, the given losses buffer, and no upstream gradient
+    /// unless the kernel applies a per-element one itself (<see cref="ILossKernel{T, TTarget, TOptions}.TakesElementUpstream"/>).</summary>
+    public Batch<T, TTarget> ForKernel(Span<T> losses, bool perElementLosses, ReadOnlySpan<T> upstream = default) =>
+        new(Input, Targets, Rows, Classes, Gradient, losses, perElementLosses, Second, SecondGradient, gradOutput: upstream, elementWeights: ElementWeights);
 
     /// <summary>This batch without its sample weights (what the unweighted denominator counts).</summary>
     public Batch<T, TTarget> WithoutSampleWeights() =>
@@ -128,14 +129,23 @@ internal static class Batch
 {
     /// <summary>[N, K] input against N class indices; N row losses.</summary>
     public static Batch<T, int> Labels<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes, Span<T> gradient,
-        Span<T> losses, string inputName, string lossesName = "losses")
+        Span<T> losses, string inputName, string lossesName = "losses", LossesShape shape = LossesShape.Rows)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = Guard.Rows(input.Length, classes, inputName);
         Guard.Length(targets.Length, n, nameof(targets));
         Guard.Length(gradient.Length, input.Length, nameof(gradient), optional: true);
-        Guard.Length(losses.Length, n, lossesName, optional: true);
-        return new(input, targets, n, classes, gradient, losses, perElementLosses: false);
+        bool perElement = false;
+        if (shape == LossesShape.RowsOrElements)
+        {
+            perElement = PerElement(losses.Length, n, classes, lossesName);
+        }
+        else
+        {
+            Guard.Length(losses.Length, n, lossesName, optional: true);
+        }
+
+        return new(input, targets, n, classes, gradient, losses, perElement);
     }
 
     /// <summary>[N, K] input against [N, K] class-index rows (PyTorch's <c>MultiLabelMarginLoss</c> targets); N row losses.</summary>

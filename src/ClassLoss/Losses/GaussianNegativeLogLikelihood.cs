@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics.Tensors;
 using ClassLoss.Losses.Kernels;
 using ClassLoss.Validation;
 
@@ -185,4 +186,25 @@ public static class GaussianNegativeLogLikelihood
             return sum;
         }
     }
+
+    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
+    /// (docs/conventions.md, "Names and the one shape").</summary>
+    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, int, GaussianNegativeLogLikelihoodOptions, Span{T}, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
+    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<T> targets, ReadOnlyTensorSpan<T> variance,
+        GaussianNegativeLogLikelihoodOptions? options, TensorSpan<T> gradient = default, TensorSpan<T> varianceGradient = default,
+        TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var a = TensorArguments.Rows(input, targets, gradient, losses, sampleWeights, gradOutput, TensorLayout.ElementLosses);
+        return Evaluate(a.Input, a.Targets, TensorArguments.PerElementOrRow(variance, input, nameof(variance)), a.Classes, options, a.Gradient,
+            TensorArguments.Like(varianceGradient, variance, nameof(varianceGradient), nameof(variance)), a.Losses, a.SampleWeights, a.GradOutput);
+    }
+
+    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
+    /// (docs/conventions.md, "Names and the one shape").</summary>
+    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, GaussianNegativeLogLikelihoodOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
+    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<T> targets, GaussianNegativeLogLikelihoodOptions? options,
+        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        TensorArguments.Rows(input, targets, gradient, losses, sampleWeights, gradOutput, TensorLayout.ElementLosses).Call(Evaluate, options);
 }

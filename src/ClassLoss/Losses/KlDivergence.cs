@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using ClassLoss.Losses.Kernels;
 using ClassLoss.Numerics;
 using ClassLoss.Validation;
@@ -109,6 +110,13 @@ public static class KlDivergence
         public static double Generic(in Batch<T, T> b, KlDivergenceOptions o, double scale) =>
             ElementwiseKernel.Run<T, Element, bool>(b, default, o.LogTarget, scale);
     }
+
+    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
+    /// (docs/conventions.md, "Names and the one shape").</summary>
+    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, KlDivergenceOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
+    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<T> targets, KlDivergenceOptions? options,
+        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
+        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Elements(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
 }
 
 /// <summary>Options of <see cref="Entropy"/>.</summary>
@@ -223,5 +231,26 @@ public static class Entropy
 
         public static double Generic(in Batch<T, T> b, EntropyOptions o, double scale) =>
             RowwiseKernel.Targets<T, Row<TLogits>, byte>(b, 0, scale);
+    }
+
+    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
+    /// (docs/conventions.md, "Names and the one shape").</summary>
+    /// <inheritdoc cref="OfProbabilities{T}(ReadOnlySpan{T}, int, EntropyOptions, Span{T})"/>
+    public static LossResult OfProbabilities<T>(ReadOnlyTensorSpan<T> input, EntropyOptions? options, TensorSpan<T> rowEntropies = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var a = TensorArguments.NoTargets(input, default, rowEntropies, lossesName: nameof(rowEntropies));
+        return OfProbabilities(a.Input, a.Classes, options, a.Losses);
+    }
+
+    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
+    /// (docs/conventions.md, "Names and the one shape").</summary>
+    /// <inheritdoc cref="FromLogits{T}(ReadOnlySpan{T}, int, EntropyOptions, Span{T}, Span{T})"/>
+    public static LossResult FromLogits<T>(ReadOnlyTensorSpan<T> input, EntropyOptions? options, TensorSpan<T> gradient = default,
+        TensorSpan<T> rowEntropies = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var a = TensorArguments.NoTargets(input, gradient, rowEntropies, lossesName: nameof(rowEntropies));
+        return FromLogits(a.Input, a.Classes, options, a.Gradient, a.Losses);
     }
 }

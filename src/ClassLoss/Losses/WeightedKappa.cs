@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using ClassLoss.Losses.Kernels;
 using ClassLoss.Validation;
 
@@ -142,5 +143,16 @@ public static class WeightedKappa
         }
 
         return s;
+    }
+
+    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
+    /// (docs/conventions.md, "Names and the one shape").</summary>
+    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, WeightedKappaOptions, Span{T}, Span{T})"/>
+    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<int> targets, WeightedKappaOptions? options,
+        TensorSpan<T> gradient = default, TensorSpan<T> losses = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var a = TensorArguments.Labels(input, targets, gradient, losses, default, default);
+        return Evaluate(a.Input, a.Targets, a.Classes, options, a.Gradient, a.Losses);
     }
 }

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using ClassLoss.Losses.Kernels;
 using ClassLoss.Numerics;
 using ClassLoss.Validation;
@@ -23,7 +24,8 @@ public sealed record ZLossOptions : LossOptions
 /// </summary>
 /// <remarks>
 /// <para>Gradient: <c>∂ℓ/∂z_j = 2 c · lse(z) · softmax(z)_j</c>. Mean divides by N.</para>
-/// <para><see cref="Evaluate{T}"/> OVERWRITES the gradient buffer like every other kernel; <see cref="AddTo{T}"/>
+/// <para><see cref="Evaluate{T}(ReadOnlySpan{T}, int, ZLossOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/> OVERWRITES
+/// the gradient buffer like every other kernel; <see cref="AddTo{T}(ReadOnlySpan{T}, int, ZLossOptions, Span{T}, Span{T})"/>
 /// ADDS its gradient into a buffer that already holds another loss's gradient (for example
 /// <see cref="SoftmaxCrossEntropy"/>'s), so the sum needs no second buffer.</para>
 /// </remarks>
@@ -90,5 +92,26 @@ public static class ZLoss
 
         public static double Generic(in Batch<T, T> b, ZLossOptions o, double scale) =>
             RowwiseKernel.Targets<T, Row<TAdd>, double>(b, o.Coefficient, scale);
+    }
+
+    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
+    /// (docs/conventions.md, "Names and the one shape").</summary>
+    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, int, ZLossOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
+    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ZLossOptions? options,
+        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var a = TensorArguments.NoTargets(input, gradient, losses, sampleWeights, gradOutput);
+        return Evaluate(a.Input, a.Classes, options, a.Gradient, a.Losses, a.SampleWeights, a.GradOutput);
+    }
+
+    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
+    /// (docs/conventions.md, "Names and the one shape").</summary>
+    /// <inheritdoc cref="AddTo{T}(ReadOnlySpan{T}, int, ZLossOptions, Span{T}, Span{T})"/>
+    public static LossResult AddTo<T>(ReadOnlyTensorSpan<T> input, ZLossOptions? options, TensorSpan<T> gradient = default, TensorSpan<T> losses = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var a = TensorArguments.NoTargets(input, gradient, losses);
+        return AddTo(a.Input, a.Classes, options, a.Gradient, a.Losses);
     }
 }

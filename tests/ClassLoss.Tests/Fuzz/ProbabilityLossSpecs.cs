@@ -206,7 +206,7 @@ internal sealed class WeightedKappaSpec : LossSpec<WeightedKappaOptions>
     public override Units Units(Batch b, WeightedKappaOptions o, Outcome reference) => Fuzz.Units.Relative(b);
 }
 
-/// <summary><see cref="Entropy.OfProbabilities{T}"/> (probability rows in, no gradient).</summary>
+/// <summary><see cref="Entropy.OfProbabilities{T}(ReadOnlySpan{T}, int, EntropyOptions, Span{T})"/> (probability rows in, no gradient).</summary>
 internal sealed class EntropyOfProbabilitiesSpec : LossSpec<EntropyOptions>
 {
     public override string Name => "EntropyOfProbabilities";

@@ -394,7 +394,8 @@ internal sealed class SoftmaxBrierSoftSpec : LossSpec<SoftmaxBrierScoreOptions>
     public override Units Units(Batch b, SoftmaxBrierScoreOptions o, Outcome reference) => Fuzz.Units.Relative(b);
 }
 
-/// <summary><see cref="ZLoss.Evaluate{T}"/> or <see cref="ZLoss.AddTo{T}"/> (no targets).</summary>
+/// <summary><see cref="ZLoss.Evaluate{T}(ReadOnlySpan{T}, int, ZLossOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/> or
+/// <see cref="ZLoss.AddTo{T}(ReadOnlySpan{T}, int, ZLossOptions, Span{T}, Span{T})"/> (no targets).</summary>
 internal sealed class ZLossSpec(bool addTo) : LossSpec<ZLossOptions>
 {
     public override string Name => addTo ? "ZLossAddTo" : "ZLossEvaluate";
@@ -416,7 +417,7 @@ internal sealed class ZLossSpec(bool addTo) : LossSpec<ZLossOptions>
     public override Units Units(Batch b, ZLossOptions o, Outcome reference) => Fuzz.Units.Relative(b);
 }
 
-/// <summary><see cref="Entropy.FromLogits{T}"/> (no targets).</summary>
+/// <summary><see cref="Entropy.FromLogits{T}(ReadOnlySpan{T}, int, EntropyOptions, Span{T}, Span{T})"/> (no targets).</summary>
 internal sealed class EntropyFromLogitsSpec : LossSpec<EntropyOptions>
 {
     public override string Name => "EntropyFromLogits";

@@ -95,7 +95,7 @@ public static class SigmoidBinaryCrossEntropy
                 o.LabelSmoothing, b.PerElementLosses);
 
         public static double Fused(in Batch<T, T> b, BinaryCrossEntropyOptions o, double scale, out int checkFrom) =>
-            SigmoidBinaryCrossEntropyKernel.Fused(FloatSpan.Of(b.Input), FloatSpan.Of(b.Targets), b.Classes, (float)scale,
-                FloatSpan.Of(b.Gradient), FloatSpan.Of(b.Losses), o.MaxDegreeOfParallelism, out checkFrom);
+            SigmoidBinaryCrossEntropyKernel.Fused(b.Input, b.Targets, b.Classes, (float)scale,
+                b.Gradient, b.Losses, o.MaxDegreeOfParallelism, out checkFrom);
     }
 }

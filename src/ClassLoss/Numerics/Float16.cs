@@ -180,7 +180,4 @@ internal static unsafe class Float16
             destination[i] = TFormat.FromSingle(source[i]);
         }
     }
-
-    /// <summary>Sets <paramref name="count"/> 16-bit values to +0 (both formats' zero is the all-zero pattern).</summary>
-    public static void Clear(ushort* destination, int count) => new Span<ushort>(destination, count).Clear();
 }

@@ -15,7 +15,8 @@ public class FusedBFloat16Tests : FusedSixteenBitTests<BFloat16>;
 /// and adversarial inputs (logits of ±1e4, masked −∞ logits, ignored rows, an all −∞ row, a NaN, N not a multiple of
 /// any block or vector size, K = 1, 2, 3, 10, 100, 1000 and 3000, one to three threads), the 16-bit call's value and sum
 /// are bit for bit those of the float call on the inputs widened to float, and its gradient and losses buffer are the
-/// float call's rounded to <typeparamref name="T"/> (nearest even), bit for bit.
+/// float call's rounded to <typeparamref name="T"/> (nearest even), bit for bit (a NaN matches any NaN, see
+/// <see cref="SameBits"/>).
 /// </summary>
 public abstract class FusedSixteenBitTests<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -112,20 +113,24 @@ public abstract class FusedSixteenBitTests<T> where T : unmanaged, IFloatingPoin
         r16.AsSpan().Fill(T.CreateTruncating(12345.0));
         LossResult a = sixteen(g16, r16);
         LossResult b = single(g32, r32);
-        Assert.True(BitConverter.DoubleToInt64Bits(a.Value) == BitConverter.DoubleToInt64Bits(b.Value),
-            $"{what}: value {a.Value:R} vs float {b.Value:R}");
-        Assert.True(BitConverter.DoubleToInt64Bits(a.Sum) == BitConverter.DoubleToInt64Bits(b.Sum), $"{what}: sum {a.Sum:R} vs float {b.Sum:R}");
+        Assert.True(SameBits(a.Value, b.Value), $"{what}: value {a.Value:R} vs float {b.Value:R}");
+        Assert.True(SameBits(a.Sum, b.Sum), $"{what}: sum {a.Sum:R} vs float {b.Sum:R}");
         Assert.Equal(b.Denominator, a.Denominator);
         AssertRounded(g16, g32, what + " gradient");
         AssertRounded(r16, r32, what + " losses");
     }
+
+    /// <summary>The same bits, or both NaN: which NaN a computation yields (its sign) is not reproducible even on the float
+    /// path, where the JIT's tiers differ (one process saw 0xFFC00000 and 0x7FC00000 for the same masked row).</summary>
+    private static bool SameBits(double a, double b) =>
+        BitConverter.DoubleToInt64Bits(a) == BitConverter.DoubleToInt64Bits(b) || (double.IsNaN(a) && double.IsNaN(b));
 
     private static void AssertRounded(T[] actual, float[] single, string what)
     {
         for (int i = 0; i < actual.Length; i++)
         {
             ushort expected = Bits(T.CreateTruncating(single[i]));
-            if (Bits(actual[i]) != expected)
+            if (Bits(actual[i]) != expected && !(float.IsNaN(single[i]) && T.IsNaN(actual[i])))
             {
                 Assert.Fail($"{what}[{i}]: {actual[i]} ({Bits(actual[i]):X4}) vs the float {single[i]:R} rounded ({expected:X4})");
             }

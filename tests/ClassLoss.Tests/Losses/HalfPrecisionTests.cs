@@ -181,6 +181,38 @@ public class HalfPrecisionTests
             (g, r) => CrossEntropyFromProbabilities.Evaluate<double>(pd, y, k, fromProbabilities, g, r), n * k, n, "CE from probabilities");
     }
 
+    /// <summary>Sample weights are applied by the driver after the (fused) kernel, to the row losses as T holds them: the
+    /// weighted sum is Σ w_i ℓ_i over the T-rounded ℓ_i, in double (docs/numerics.md, "Half and BFloat16 inputs", Limits),
+    /// so it is within the rounding of T of the float call's.</summary>
+    private static void SampleWeights<T>(double unit) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const int n = 50, k = 100;
+        var rng = new Random(9);
+        T[] z = Round<T>(Enumerable.Range(0, n * k).Select(_ => 2 * Normal(rng)));
+        int[] y = [.. Enumerable.Range(0, n).Select(_ => rng.Next(k))];
+        T[] w = Round<T>(Enumerable.Range(0, n).Select(i => 0.5 * (1 + (i % 4))));
+        var rows = new T[n];
+        SoftmaxCrossEntropy.Evaluate<T>(z, y, k, new CrossEntropyOptions { Reduction = Reduction.None }, default, rows);
+        double expected = 0;
+        for (int i = 0; i < n; i++)
+        {
+            expected += double.CreateTruncating(rows[i]) * double.CreateTruncating(w[i]);
+        }
+
+        var sum = new CrossEntropyOptions { Reduction = Reduction.Sum };
+        double weighted = SoftmaxCrossEntropy.Evaluate<T>(z, y, k, sum, new T[n * k], default, w).Sum;
+        double single = SoftmaxCrossEntropy.Evaluate<float>([.. z.Select(float.CreateTruncating)], y, k, sum, new float[n * k], default,
+            [.. w.Select(float.CreateTruncating)]).Sum;
+        Assert.Equal(expected, weighted);
+        Assert.True(Math.Abs(weighted - single) <= unit * single, $"{weighted:R} vs float {single:R}");
+    }
+
+    [Fact]
+    public void Half_SampleWeights_WeighTheRowLossesAsHalfHoldsThem() => SampleWeights<Half>(Math.Pow(2, -11));
+
+    [Fact]
+    public void BFloat16_SampleWeights_WeighTheRowLossesAsBFloat16HoldsThem() => SampleWeights<BFloat16>(Math.Pow(2, -8));
+
     [Fact]
     public void Half_OptionsWithoutAFusedKernel_GiveTheDoublePathOnTheWidenedValues() => GenericOptions<Half>();
 

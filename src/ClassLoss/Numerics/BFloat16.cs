@@ -26,8 +26,8 @@ namespace ClassLoss;
 /// treats NaN as equal to NaN, as <see cref="float.Equals(float)"/>). Text is float's formatting of the value, and
 /// parsing reads a double and rounds it once.</para>
 /// <para>It implements <see cref="IFloatingPointIeee754{TSelf}"/>, so it is a valid <c>T</c> of every generic loss and
-/// activation. The fused loss kernels read bf16 inputs directly with float arithmetic (docs/numerics.md, "Half and
-/// BFloat16 inputs").</para>
+/// activation. The fused loss kernels take bf16 inputs too, converting a few rows at a time into a small float buffer and
+/// computing in float, with the float path's result bit for bit (docs/numerics.md, "Half and BFloat16 inputs").</para>
 /// </remarks>
 public readonly struct BFloat16 : IFloatingPointIeee754<BFloat16>, IMinMaxValue<BFloat16>
 {

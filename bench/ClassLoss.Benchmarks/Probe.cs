@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Numerics;
+using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using ClassLoss.Losses;
@@ -13,7 +14,9 @@ namespace ClassLoss.Benchmarks;
 /// <c>--probe N K [rounds]</c>. Every case runs once per round, round-robin (so drift and other load hit every case
 /// alike), a round timing as many back-to-back calls as fill about 2 ms; it prints the median and the minimum over
 /// the rounds, per call and per element, and the median's ratio to the floors. The cases are the loss matrix's
-/// (LossBenchmarks) at 1 and 2 threads, plus focal with soft targets and BCE forward-only. <c>PROBE_TORCH=1</c> adds libtorch's
+/// (LossBenchmarks) at 1 and 2 threads, plus focal with soft targets, BCE forward-only and CE forward+backward on Half and
+/// BFloat16 logits (the fused path staged into float; on commits before it, Half takes the generic double path and bf16
+/// does not exist). <c>PROBE_TORCH=1</c> adds libtorch's
 /// cross-entropy and BCE forward+backward (TorchSharp-cpu, same threads) to the rotation.
 /// </summary>
 public static class Probe
@@ -78,7 +81,19 @@ public static class Probe
             gd[i] = (float)(rng.NextDouble() - 0.5);
         }
 
-        return [z, soft, t, Aligned(z.Count), y, gx, gw, gd, Aligned(GemmBatch * GemmHidden), Aligned(GemmInputs * GemmHidden)];
+        // The 16-bit cases' logits (Half and bf16 bit patterns of z, as ushort so both sides of --ab can share them)
+        // and a gradient buffer.
+        var halfBits = new ushort[z.Count];
+        var bf16Bits = new ushort[z.Count];
+        for (int i = 0; i < z.Count; i++)
+        {
+            halfBits[i] = BitConverter.HalfToUInt16Bits((Half)z[i]);
+            uint bits = BitConverter.SingleToUInt32Bits(z[i]);
+            bf16Bits[i] = (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16); // round to nearest even (z is finite)
+        }
+
+        return [z, soft, t, Aligned(z.Count), y, gx, gw, gd, Aligned(GemmBatch * GemmHidden), Aligned(GemmInputs * GemmHidden),
+            halfBits, bf16Bits, new ushort[z.Count]];
     }
 
     /// <summary>The probe's cases for one shape on <see cref="Buffers"/>' inputs, each a call of the public API; the
@@ -115,6 +130,14 @@ public static class Probe
             cases.Add(new($"sfocal F+B {th}", () => SigmoidFocal.Evaluate<float>(z, t, k, sigmoidFocal, g, default)));
             cases.Add(new($"BCE F {th}", () => SigmoidBinaryCrossEntropy.Evaluate<float>(z, t, k, bce, default, default)));
             cases.Add(new($"BCE F+B {th}", () => SigmoidBinaryCrossEntropy.Evaluate<float>(z, t, k, bce, g, default)));
+        }
+
+        AddSixteenBit<Half>(cases, "half", buffers, y, k);
+        if (typeof(SoftmaxCrossEntropy).Assembly.GetType("ClassLoss.BFloat16") is { } bf16)
+        {
+            // Found by reflection: the file also builds against commits without the type (under --ab).
+            typeof(Probe).GetMethod(nameof(AddSixteenBit), BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(bf16)
+                .Invoke(null, [cases, "bf16", buffers, y, k]);
         }
 
         AddGemm(cases, buffers);
@@ -200,6 +223,22 @@ public static class Probe
                 var l = TorchSharp.torch.nn.functional.binary_cross_entropy_with_logits(tx, tt);
                 _ = TorchSharp.torch.autograd.grad([l], [tx])[0];
             }));
+        }
+    }
+
+    /// <summary>CE forward+backward on 16-bit logits (the probe's z rounded to <typeparamref name="T"/>) at 1 and 2 threads:
+    /// fused (staged into float) where the core has it, the generic double path on older commits.</summary>
+    private static void AddSixteenBit<T>(List<Case> cases, string name, object[] buffers, int[] y, int k)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var z = (ushort[])buffers[name == "half" ? 10 : 11];
+        var g = (ushort[])buffers[12];
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var ce = new SoftmaxCrossEntropyOptions { MaxDegreeOfParallelism = threads };
+            string th = threads.ToString(CultureInfo.InvariantCulture) + "T";
+            cases.Add(new($"CE F+B {name} {th}", () => SoftmaxCrossEntropy.Evaluate<T>(MemoryMarshal.Cast<ushort, T>(z), y, k, ce,
+                MemoryMarshal.Cast<ushort, T>(g.AsSpan()), default)));
         }
     }
 

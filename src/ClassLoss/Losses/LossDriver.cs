@@ -43,7 +43,8 @@ internal interface ILossKernel<T, TTarget, TOptions>
     /// coupling (the driver cannot: scaling the gradient entry by entry would be wrong). The fused path never runs then.</summary>
     static virtual bool TakesElementUpstream => false;
 
-    /// <summary>The fused float kernel (only called for float input when <see cref="FusedCovers"/>): returns the raw loss
+    /// <summary>The fused float kernel (only called for float, <see cref="Half"/> or <see cref="BFloat16"/> input when
+    /// <see cref="FusedCovers"/>; 16-bit input is read through float staging, with float arithmetic): returns the raw loss
     /// sum and, in <paramref name="checkFrom"/>, the first row whose targets it could not vouch for (N when all).</summary>
     static virtual double Fused(in Batch<T, TTarget> batch, TOptions options, double scale, out int checkFrom) =>
         throw new UnreachableException("This loss has no fused kernel.");
@@ -57,8 +58,9 @@ internal interface ILossKernel<T, TTarget, TOptions>
 /// then <see cref="ILossKernel{T, TTarget, TOptions}.Prepare"/> (class indices, the denominator), then the reduction's gradient factor, then the kernel, then the
 /// reduction (<see cref="Reducer"/>). An information loss in bits (<see cref="InformationUnit"/>) is computed in nats by
 /// its kernels: its gradient factor carries 1 / ln 2, and its sum and losses buffer are multiplied by it afterwards.</para>
-/// <para><b>Which path runs</b>, the one rule: float input whose options the loss's fused kernel covers runs the fused
-/// SIMD kernel; everything else runs the generic kernel. The generic path checks every target before it computes; the
+/// <para><b>Which path runs</b>, the one rule: float, <see cref="Half"/> or <see cref="BFloat16"/> input whose options the
+/// loss's fused kernel covers runs the fused SIMD kernel (16-bit input staged into float a few rows at a time, float
+/// arithmetic, the gradient rounded to the input's type); everything else runs the generic kernel. The generic path checks every target before it computes; the
 /// fused path checks targets while it reads them and the exact check then runs from the first row it flagged, so a bad
 /// target throws the same exception on both paths (the fused path may have written part of the outputs by then).</para>
 /// </remarks>
@@ -83,7 +85,11 @@ internal static class LossDriver
         where TKernel : struct, ILossKernel<T, TTarget, TOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
         where TOptions : LossOptions =>
-        typeof(T) == typeof(float) && batch.ElementWeights.IsEmpty && TKernel.FusedCovers(batch, options);
+        FusedInput<T>() && batch.ElementWeights.IsEmpty && TKernel.FusedCovers(batch, options);
+
+    /// <summary>True for the input types the fused kernels read: float, and the 16-bit <see cref="Half"/> and
+    /// <see cref="BFloat16"/>, which they stage into float a few rows at a time (docs/numerics.md, "Half and BFloat16 inputs").</summary>
+    private static bool FusedInput<T>() => Numerics.Float16.IsFusedType<T>();
 
     private static LossResult Run<TKernel, T, TTarget, TOptions>(TKernel kernel, in Batch<T, TTarget> batch, TOptions options, bool allowFused)
         where TKernel : struct, ILossKernel<T, TTarget, TOptions>
@@ -127,7 +133,7 @@ internal static class LossDriver
         return Reducer.Result(options.Reduction, options.WhenEmpty, sum, denominator, batch.Rows, batchRows);
     }
 
-    /// <summary>The one rule for which path runs: float input whose options the fused kernel covers runs fused (its
+    /// <summary>The one rule for which path runs: float or 16-bit input whose options the fused kernel covers runs fused (its
     /// targets checked from the first row it could not vouch for), everything else the generic kernel (targets checked
     /// first). Returns the raw loss sum.</summary>
     private static double RunKernel<TKernel, T, TTarget, TOptions>(in Batch<T, TTarget> batch, TOptions options, double scale, bool allowFused)

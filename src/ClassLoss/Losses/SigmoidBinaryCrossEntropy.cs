@@ -61,8 +61,8 @@ public static class SigmoidBinaryCrossEntropy
                 o.LabelSmoothing, b.PerElementLosses);
 
         public static double Fused(in Batch<T, T> b, SigmoidBinaryCrossEntropyOptions o, double scale, out int checkFrom) =>
-            SigmoidBinaryCrossEntropyKernel.Fused(FloatSpan.Of(b.Input), FloatSpan.Of(b.Targets), b.Classes, (float)scale,
-                FloatSpan.Of(b.Gradient), FloatSpan.Of(b.Losses), o.MaxDegreeOfParallelism, out checkFrom);
+            SigmoidBinaryCrossEntropyKernel.Fused(b.Input, b.Targets, b.Classes, (float)scale,
+                b.Gradient, b.Losses, o.MaxDegreeOfParallelism, out checkFrom);
     }
 
     /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place

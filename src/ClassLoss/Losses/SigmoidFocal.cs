@@ -105,8 +105,8 @@ public static class SigmoidFocal
         public static bool FusedCovers(in Batch<T, T> b, SigmoidFocalOptions o) => o.LabelSmoothing == 0 && !b.PerElementLosses;
 
         public static double Fused(in Batch<T, T> b, SigmoidFocalOptions o, double scale, out int checkFrom) =>
-            SigmoidFocalKernel.Fused(FloatSpan.Of(b.Input), FloatSpan.Of(b.Targets), b.Classes, o.Gamma, o.UsesAlpha, o.Alpha, scale,
-                FloatSpan.Of(b.Gradient), FloatSpan.Of(b.Losses), o.MaxDegreeOfParallelism, out checkFrom);
+            SigmoidFocalKernel.Fused(b.Input, b.Targets, b.Classes, o.Gamma, o.UsesAlpha, o.Alpha, scale,
+                b.Gradient, b.Losses, o.MaxDegreeOfParallelism, out checkFrom);
     }
 
     /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place

@@ -89,8 +89,8 @@ public static class SoftmaxCrossEntropy
         public static double Fused(in Batch<T, int> b, SoftmaxCrossEntropyOptions o, double scale, out int checkFrom)
         {
             checkFrom = b.Rows;
-            return CrossEntropyIndexKernel.Fused(FloatSpan.Of(b.Input), b.Targets, b.Classes, o.WeightSpan, o.LabelSmoothing,
-                o.Temperature, o.IgnoreIndex, scale, FloatSpan.Of(b.Gradient), FloatSpan.Of(b.Losses), o.MaxDegreeOfParallelism);
+            return CrossEntropyIndexKernel.Fused(b.Input, b.Targets, b.Classes, o.WeightSpan, o.LabelSmoothing,
+                o.Temperature, o.IgnoreIndex, scale, b.Gradient, b.Losses, o.MaxDegreeOfParallelism);
         }
     }
 
@@ -109,8 +109,8 @@ public static class SoftmaxCrossEntropy
         public static bool FusedCovers(in Batch<T, T> b, SoftmaxCrossEntropyOptions o) => CrossEntropySoftKernel.Covers(o.WeightSpan);
 
         public static double Fused(in Batch<T, T> b, SoftmaxCrossEntropyOptions o, double scale, out int checkFrom) =>
-            CrossEntropySoftKernel.Fused(FloatSpan.Of(b.Input), FloatSpan.Of(b.Targets), b.Classes, o.WeightSpan, o.LabelSmoothing,
-                o.Temperature, o.TargetSumTolerance, scale, FloatSpan.Of(b.Gradient), FloatSpan.Of(b.Losses), o.MaxDegreeOfParallelism,
+            CrossEntropySoftKernel.Fused(b.Input, b.Targets, b.Classes, o.WeightSpan, o.LabelSmoothing,
+                o.Temperature, o.TargetSumTolerance, scale, b.Gradient, b.Losses, o.MaxDegreeOfParallelism,
                 out checkFrom);
     }
 

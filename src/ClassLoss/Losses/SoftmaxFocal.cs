@@ -117,8 +117,8 @@ public static class SoftmaxFocal
         public static double Fused(in Batch<T, int> b, SoftmaxFocalOptions o, double scale, out int checkFrom)
         {
             checkFrom = b.Rows;
-            return SoftmaxFocalKernel.Fused(FloatSpan.Of(b.Input), b.Targets, b.Classes, o.Gamma, o.Alpha, o.ClassAlphaSpan,
-                o.IgnoreIndex, scale, FloatSpan.Of(b.Gradient), FloatSpan.Of(b.Losses), o.MaxDegreeOfParallelism);
+            return SoftmaxFocalKernel.Fused(b.Input, b.Targets, b.Classes, o.Gamma, o.Alpha, o.ClassAlphaSpan,
+                o.IgnoreIndex, scale, b.Gradient, b.Losses, o.MaxDegreeOfParallelism);
         }
     }
 
@@ -138,8 +138,8 @@ public static class SoftmaxFocal
             o.LabelSmoothing == 0 && SoftmaxFocalKernel.CoversSoft(o.ClassAlphaSpan, o.Gamma, o.Alpha);
 
         public static double Fused(in Batch<T, T> b, SoftmaxFocalOptions o, double scale, out int checkFrom) =>
-            SoftmaxFocalKernel.FusedSoft(FloatSpan.Of(b.Input), FloatSpan.Of(b.Targets), b.Classes, o.Gamma, o.Alpha,
-                o.TargetSumTolerance, scale, FloatSpan.Of(b.Gradient), FloatSpan.Of(b.Losses), o.MaxDegreeOfParallelism, out checkFrom);
+            SoftmaxFocalKernel.FusedSoft(b.Input, b.Targets, b.Classes, o.Gamma, o.Alpha,
+                o.TargetSumTolerance, scale, b.Gradient, b.Losses, o.MaxDegreeOfParallelism, out checkFrom);
     }
 
     /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place

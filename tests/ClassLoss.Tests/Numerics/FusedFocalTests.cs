@@ -216,9 +216,9 @@ public class FusedFocalTests
             SoftmaxFocal.Evaluate<float>(z, y, k, o, g, default);
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        SoftmaxFocal.Evaluate<float>(z, y, k, o, g, default);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // The fewest bytes over a few calls: the runtime itself sometimes allocates on this thread while it re-compiles a hot
+        // method (seen once in the AVX2-off pass); a kernel that allocates per call never reaches 0.
+        Assert.Equal(0, AllocationProbe.FewestBytesPerCall(() => SoftmaxFocal.Evaluate<float>(z, y, k, o, g, default)));
     }
 
     // ---------------------------------------------------------------- softmax focal, probability targets
@@ -374,10 +374,12 @@ public class FusedFocalTests
             SoftmaxFocal.Evaluate<float>(z, t, k, o, default, default);
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        SoftmaxFocal.Evaluate<float>(z, t, k, o, g, default);
-        SoftmaxFocal.Evaluate<float>(z, t, k, o, default, default);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // The fewest bytes over a few calls (see Softmax_SingleCall_AllocatesNothing).
+        Assert.Equal(0, AllocationProbe.FewestBytesPerCall(() =>
+        {
+            SoftmaxFocal.Evaluate<float>(z, t, k, o, g, default);
+            SoftmaxFocal.Evaluate<float>(z, t, k, o, default, default);
+        }));
     }
 
     // ---------------------------------------------------------------- sigmoid focal

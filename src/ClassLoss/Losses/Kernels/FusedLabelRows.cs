@@ -12,6 +12,10 @@ internal unsafe interface IFusedLabelRows
     /// <summary>The label that marks a row to skip.</summary>
     int IgnoreIndex { get; }
 
+    /// <summary>Runs <paramref name="job"/>'s block <paramref name="block"/> with this kernel's width rule and switches
+    /// (<see cref="Specialize.Run{TJob}"/>), for the float block and its 16-bit twin alike.</summary>
+    double Specialized<TJob>(in TJob job, int block) where TJob : struct, ISpecialized;
+
     /// <summary>Whole groups of rows in lanes from <paramref name="start"/> on (see <see cref="ShortRows"/>); returns the
     /// first row it left for <see cref="Row"/>, their losses added to <paramref name="sum"/> in row order.</summary>
     int ShortRowGroups<TV, TA, TB, TC>(float* z, int* y, float* g, float* r, int start, int end, ref double sum)
@@ -73,4 +77,98 @@ internal static unsafe class FusedLabelRows
 
         return sum;
     }
+
+    /// <summary>
+    /// The 16-bit twin of <see cref="Block{TRows, TV, TA, TB, TC}"/>: rows [<paramref name="start"/>, <paramref name="end"/>)
+    /// of 16-bit logits, staged a few rows at a time (<see cref="StagedRows"/>) into this thread's float buffer
+    /// (<see cref="Float16"/>), computed there by the same row functions in the same order (so every loss, and the sum,
+    /// is the float path's on the widened values, bit for bit), and the float gradient and row losses narrowed into the
+    /// caller's 16-bit buffers (each the float result rounded to nearest even).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static double StagedBlock<TRows, TFormat, TV, TA, TB, TC>(in TRows rows, ushort* z, int* y, ushort* g, ushort* r,
+        int start, int end)
+        where TRows : struct, IFusedLabelRows where TFormat : struct, IFloat16Format
+        where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
+    {
+        int k = rows.Classes;
+        bool shortRows = ShortRows.Apply(k);
+        int piece = StagedRows(k, shortRows);
+        int region = piece * k;
+        double sum = 0;
+        fixed (float* stage = Float16.Stage((2 * region) + piece))
+        {
+            for (int p0 = start; p0 < end; p0 += piece)
+            {
+                int p1 = Math.Min(end, p0 + piece);
+                long at = (long)p0 * k;
+                int count = (p1 - p0) * k;
+                Float16.Widen<TFormat>(z + at, stage, count);
+
+                // Row i of the batch is row i - p0 of the piece: the row functions take batch row indices.
+                float* zb = stage - at;
+                float* gb = g == null ? null : stage + region - at;
+                float* rb = stage + (2 * region) - p0;
+                int i = p0;
+                if (shortRows)
+                {
+                    i = rows.ShortRowGroups<TV, TA, TB, TC>(zb, y, gb, r == null ? null : rb, p0, p1, ref sum);
+                }
+
+                for (; i < p1; i++)
+                {
+                    float* gi = gb == null ? null : gb + ((long)i * k);
+                    int label = y[i];
+                    double loss = 0;
+                    if (label == rows.IgnoreIndex)
+                    {
+                        if (gi != null)
+                        {
+                            new Span<float>(gi, k).Clear();
+                        }
+                    }
+                    else
+                    {
+                        // The row's exp pass prefetches the next piece's 16-bit logits: K floats' worth of bytes at
+                        // zNext are two rows of 16-bit values, so row j of a piece fetches rows 2j and 2j + 1 of the next.
+                        long ahead = (long)p1 + (2L * (i - p0));
+                        float* zNext = ahead < end ? (float*)(z + (ahead * k)) : null;
+                        loss = rows.Row<TV, TA, TB, TC>(zb + ((long)i * k), gi, zNext, label);
+                    }
+
+                    rb[i] = (float)loss;
+                    sum += loss;
+                }
+
+                if (g != null)
+                {
+                    Float16.Narrow<TFormat>(stage + region, g + at, count);
+                }
+
+                if (r != null)
+                {
+                    Float16.Narrow<TFormat>(stage + (2 * region), r + p0, p1 - p0);
+                }
+            }
+        }
+
+        return sum;
+    }
+
+    /// <summary>Rows per staged piece (<see cref="Float16.PieceRows"/>): a multiple of <see cref="ShortRows.MaxLanes"/>
+    /// (so of every group size) when rows go in lanes, so the pieces cut the block where the float block cuts its groups.</summary>
+    internal static int StagedRows(int k, bool shortRows) => Float16.PieceRows(k, shortRows ? ShortRows.MaxLanes : 1);
+}
+
+/// <summary>The 16-bit twin of a fused class-index kernel's block job: the same row functions (<typeparamref name="TRows"/>,
+/// whose own pointers are unused) over 16-bit logits, gradient and row losses (<see cref="FusedLabelRows.StagedBlock{TRows, TFormat, TV, TA, TB, TC}"/>).</summary>
+internal readonly unsafe struct StagedLabelRows<TRows, TFormat>(TRows rows, ushort* z, int* y, ushort* g, ushort* r, int n, int blockRows)
+    : IBlockSumJob, ISpecialized
+    where TRows : struct, IFusedLabelRows where TFormat : struct, IFloat16Format
+{
+    public double RunBlock(int b) => rows.Specialized(this, b);
+
+    public double Run<TV, TA, TB, TC>(int b)
+        where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst =>
+        FusedLabelRows.StagedBlock<TRows, TFormat, TV, TA, TB, TC>(rows, z, y, g, r, b * blockRows, Math.Min(n, (b + 1) * blockRows));
 }

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using ClassLoss.Numerics;
 
 namespace ClassLoss.Losses.Kernels;
@@ -75,6 +77,47 @@ internal static unsafe partial class SoftmaxFocalKernel
         }
     }
 
+    /// <summary>The class-index kernel for float, <see cref="Half"/> or <see cref="BFloat16"/> logits: float runs
+    /// <see cref="Fused"/> on the caller's memory, a 16-bit type the same rows on float copies of a few rows at a time
+    /// (<see cref="FusedLabelRows.StagedBlock{TRows, TFormat, TV, TA, TB, TC}"/>): the float path's loss on the widened
+    /// logits, bit for bit, and its gradient and row losses rounded to <typeparamref name="T"/>.</summary>
+    public static double Fused<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int k, double gamma, double alpha,
+        ReadOnlySpan<double> classAlpha, int ignoreIndex, double scale, Span<T> gradient, Span<T> rowLosses, int maxThreads)
+        where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+        {
+            return Fused(MemoryMarshal.Cast<T, float>(logits), labels, k, gamma, alpha, classAlpha, ignoreIndex, scale,
+                MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses), maxThreads);
+        }
+
+        ReadOnlySpan<ushort> z = MemoryMarshal.Cast<T, ushort>(logits);
+        Span<ushort> g = MemoryMarshal.Cast<T, ushort>(gradient), r = MemoryMarshal.Cast<T, ushort>(rowLosses);
+        return typeof(T) == typeof(Half)
+            ? Staged<HalfFormat>(z, labels, k, gamma, alpha, classAlpha, ignoreIndex, scale, g, r, maxThreads)
+            : typeof(T) == typeof(BFloat16)
+                ? Staged<BFloat16Format>(z, labels, k, gamma, alpha, classAlpha, ignoreIndex, scale, g, r, maxThreads)
+                : throw new UnreachableException("The fused kernels take float, Half or BFloat16.");
+    }
+
+    /// <summary>The 16-bit class-index kernel (see <see cref="Fused{T}"/>).</summary>
+    private static double Staged<TFormat>(ReadOnlySpan<ushort> logits, ReadOnlySpan<int> labels, int k, double gamma, double alpha,
+        ReadOnlySpan<double> classAlpha, int ignoreIndex, double scale, Span<ushort> gradient, Span<ushort> rowLosses, int maxThreads)
+        where TFormat : struct, IFloat16Format
+    {
+        int n = labels.Length;
+        var (blockRows, blocks) = RowBlocks.Of(n);
+        fixed (ushort* z = logits, gp = gradient, rp = rowLosses)
+        fixed (int* y = labels)
+        fixed (double* ca = classAlpha)
+        {
+            var p = new Parameters(k, gamma, alpha, classAlpha.IsEmpty ? null : ca, ignoreIndex, scale);
+            var job = new StagedLabelRows<IndexJob, TFormat>(new IndexJob(null, y, null, null, n, blockRows, p), z, y,
+                gradient.IsEmpty ? null : gp, rowLosses.IsEmpty ? null : rp, n, blockRows);
+            return BlockParallel.Sum(job, blocks, RowBlocks.Threads(n, k, maxThreads));
+        }
+    }
+
     private readonly struct IndexJob(float* z, int* y, float* g, float* r, int n, int blockRows, Parameters p)
         : IBlockSumJob, ISpecialized, IFusedLabelRows
     {
@@ -82,7 +125,10 @@ internal static unsafe partial class SoftmaxFocalKernel
 
         public int IgnoreIndex => p.IgnoreIndex;
 
-        public double RunBlock(int b) => Specialize.Run(this, b, ShortRows.Apply(p.K) ? Specialize.AnyLength : p.K);
+        public double RunBlock(int b) => Specialized(this, b);
+
+        public double Specialized<TJob>(in TJob job, int b) where TJob : struct, ISpecialized =>
+            Specialize.Run(job, b, ShortRows.Apply(p.K) ? Specialize.AnyLength : p.K);
 
         public double Run<TV, TA, TB, TC>(int b)
             where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst =>
@@ -209,6 +255,64 @@ internal static unsafe partial class SoftmaxFocalKernel
         }
     }
 
+    /// <summary>The probability-target kernel for float, <see cref="Half"/> or <see cref="BFloat16"/> logits and targets
+    /// (as <see cref="Fused{T}"/>: the 16-bit rows are staged into float a few at a time, targets too).</summary>
+    public static double FusedSoft<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int k, double gamma, double alpha,
+        double tolerance, double scale, Span<T> gradient, Span<T> rowLosses, int maxThreads, out int checkFrom)
+        where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+        {
+            return FusedSoft(MemoryMarshal.Cast<T, float>(logits), MemoryMarshal.Cast<T, float>(targets), k, gamma, alpha, tolerance,
+                scale, MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses), maxThreads, out checkFrom);
+        }
+
+        ReadOnlySpan<ushort> z = MemoryMarshal.Cast<T, ushort>(logits), t = MemoryMarshal.Cast<T, ushort>(targets);
+        Span<ushort> g = MemoryMarshal.Cast<T, ushort>(gradient), r = MemoryMarshal.Cast<T, ushort>(rowLosses);
+        return typeof(T) == typeof(Half)
+            ? StagedSoft<HalfFormat>(z, t, k, gamma, alpha, tolerance, scale, g, r, maxThreads, out checkFrom)
+            : typeof(T) == typeof(BFloat16)
+                ? StagedSoft<BFloat16Format>(z, t, k, gamma, alpha, tolerance, scale, g, r, maxThreads, out checkFrom)
+                : throw new UnreachableException("The fused kernels take float, Half or BFloat16.");
+    }
+
+    /// <summary>The 16-bit probability-target kernel: <see cref="FusedSoft"/>'s pre-check and rows on staged float copies.</summary>
+    private static double StagedSoft<TFormat>(ReadOnlySpan<ushort> logits, ReadOnlySpan<ushort> targets, int k, double gamma, double alpha,
+        double tolerance, double scale, Span<ushort> gradient, Span<ushort> rowLosses, int maxThreads, out int checkFrom)
+        where TFormat : struct, IFloat16Format
+    {
+        int n = logits.Length / k;
+        var (blockRows, blocks) = RowBlocks.Of(n);
+        fixed (ushort* z = logits, t = targets, gp = gradient, rp = rowLosses)
+        {
+            checkFrom = TargetsPlainlyValid<TFormat>(t, n, k, tolerance) ? n : 0;
+            var p = new Parameters(k, gamma, alpha, null, -1, scale);
+            var job = new StagedSoftJob<TFormat>(z, t, gradient.IsEmpty ? null : gp, rowLosses.IsEmpty ? null : rp, n, blockRows, p);
+            return BlockParallel.Sum(job, blocks, RowBlocks.Threads(n, k, maxThreads));
+        }
+    }
+
+    /// <summary><see cref="TargetsPlainlyValid(ReadOnlySpan{float}, int, double)"/> of 16-bit targets, a few rows at a time
+    /// widened into the staging buffer (the same float values, so the same answer).</summary>
+    private static bool TargetsPlainlyValid<TFormat>(ushort* targets, int n, int k, double tolerance) where TFormat : struct, IFloat16Format
+    {
+        int piece = Float16.PieceRows(k, 1);
+        fixed (float* stage = Float16.Stage(piece * k))
+        {
+            for (int p0 = 0; p0 < n; p0 += piece)
+            {
+                int count = (Math.Min(n, p0 + piece) - p0) * k;
+                Float16.Widen<TFormat>(targets + ((long)p0 * k), stage, count);
+                if (!TargetsPlainlyValid(new ReadOnlySpan<float>(stage, count), k, tolerance))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>
     /// True when every row of targets is in [0, 1] and sums to 1 within the tolerance with a margin for the float sum;
     /// false means "run the exact check" (which may still pass), never a wrong acceptance.
@@ -283,6 +387,56 @@ internal static unsafe partial class SoftmaxFocalKernel
                 }
 
                 sum += loss;
+            }
+
+            return sum;
+        }
+    }
+
+    /// <summary>The 16-bit twin of <see cref="SoftJob"/>: the same rows in the same order, on float copies of a few rows
+    /// of logits and targets at a time; gradient and row losses narrowed back (the float results rounded to nearest even).</summary>
+    private readonly struct StagedSoftJob<TFormat>(ushort* z, ushort* t, ushort* g, ushort* r, int n, int blockRows, Parameters p)
+        : IBlockSumJob, ISpecialized
+        where TFormat : struct, IFloat16Format
+    {
+        public double RunBlock(int b) => Specialize.Run(this, b, p.K);
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public double Run<TV, TA, TB, TC>(int b)
+            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
+        {
+            int k = p.K;
+            int end = Math.Min(n, (b + 1) * blockRows);
+            int piece = Float16.PieceRows(k, 1);
+            int region = piece * k;
+            double sum = 0;
+            fixed (float* stage = Float16.Stage(3 * region))
+            {
+                float* zs = stage, ts = stage + region, gs = stage + (2 * region);
+                for (int p0 = b * blockRows; p0 < end; p0 += piece)
+                {
+                    int p1 = Math.Min(end, p0 + piece);
+                    long at = (long)p0 * k;
+                    int count = (p1 - p0) * k;
+                    Float16.Widen<TFormat>(z + at, zs, count);
+                    Float16.Widen<TFormat>(t + at, ts, count);
+                    for (int i = p0; i < p1; i++)
+                    {
+                        long o = (long)(i - p0) * k;
+                        double loss = SoftRow<TV>(zs + o, ts + o, g == null ? null : gs + o, p);
+                        if (r != null)
+                        {
+                            r[i] = TFormat.FromSingle((float)loss);
+                        }
+
+                        sum += loss;
+                    }
+
+                    if (g != null)
+                    {
+                        Float16.Narrow<TFormat>(gs, g + at, count);
+                    }
+                }
             }
 
             return sum;

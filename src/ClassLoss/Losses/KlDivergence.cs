@@ -119,14 +119,14 @@ public static class KlDivergence
         where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Elements(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
 }
 
-/// <summary>Options of <see cref="Entropy"/>.</summary>
+/// <summary>Options of <see cref="Entropy"/> (of probability rows).</summary>
 public sealed record EntropyOptions : LossOptions
 {
-    /// <summary>The defaults: mean over rows, sum tolerance 1e-4.</summary>
+    /// <summary>The defaults: mean over rows, sum tolerance 1e-4, nats.</summary>
     public static EntropyOptions Default { get; } = new();
 
     /// <summary>How far a row of input probabilities may sum from 1 (default 1e-4); NaN skips the check (values are
-    /// still checked to lie in [0, 1]). Not used from logits.</summary>
+    /// still checked to lie in [0, 1]).</summary>
     public double PredictionSumTolerance { get; init; } = 1e-4;
 
     /// <summary>The unit of the loss, its losses and its gradient: <see cref="InformationUnit.Nats"/> (default) or
@@ -142,40 +142,102 @@ public sealed record EntropyOptions : LossOptions
     }
 }
 
+/// <summary>Options of <see cref="SoftmaxEntropy"/> (of softmax(logits)).</summary>
+public sealed record SoftmaxEntropyOptions : LossOptions
+{
+    /// <summary>The defaults: mean over rows, nats.</summary>
+    public static SoftmaxEntropyOptions Default { get; } = new();
+
+    /// <summary>The unit of the loss, its losses and its gradient: <see cref="InformationUnit.Nats"/> (default) or
+    /// <see cref="InformationUnit.Bits"/> (everything divided by ln 2).</summary>
+    public InformationUnit Units { get; init; }
+
+    internal override double OutputScale => InformationUnits.PerNat(Units);
+
+    private protected override void Validate(int classes) => InformationUnits.PerNat(Units);
+}
+
 /// <summary>
-/// Shannon entropy (in nats, or in bits with <see cref="EntropyOptions.Units"/>) of probability rows, <c>H(p) = -Σ_k p_k log p_k</c> with <c>0 log 0 = 0</c>; and of
-/// <c>softmax(z)</c> from logits with its gradient (an entropy regulariser or confidence penalty).
+/// Shannon entropy (in nats, or in bits with <see cref="EntropyOptions.Units"/>) of probability rows,
+/// <c>H(p) = -Σ_k p_k log p_k</c> with <c>0 log 0 = 0</c>; <see cref="SoftmaxEntropy"/> is the same of softmax(z).
 /// </summary>
 /// <remarks>
-/// <para>From logits: with <c>log p = z - lse</c>, <c>H = lse - Σ p_k z_k</c> and
-/// <c>∂H/∂z_j = -p_j (log p_j + H)</c> (0 for a masked class with <c>p_j = 0</c>). Reductions: Mean and
-/// BatchMean divide by N. The entropy of a uniform row of K classes is <c>log K</c>; of a one-hot row, 0.</para>
+/// <para>Gradient w.r.t. the probabilities (free variables): <c>∂H/∂p_k = -(log p_k + 1)</c>, which is <c>+∞</c> at
+/// <c>p_k = 0</c> (the exact one-sided derivative: prefer <see cref="SoftmaxEntropy"/> to regularise a model).
+/// Reductions: Mean and BatchMean divide by N. The entropy of a uniform row of K classes is <c>log K</c>; of a one-hot
+/// row, 0.</para>
 /// </remarks>
 public static class Entropy
 {
-    /// <summary>Entropy of [N, K] probability rows (value only: <c>∂H/∂p = -(log p + 1)</c> is unbounded at 0).</summary>
+    /// <summary>Entropy of [N, K] probability rows.</summary>
     /// <param name="input">Row-major [N, K] probabilities, each in [0, 1], rows summing to 1 within the tolerance.</param>
     /// <param name="classes">K.</param>
-    /// <param name="options">Reduction, tolerance; null for the defaults.</param>
-    /// <param name="rowEntropies">N buffer for each row's entropy (overwritten); empty to skip.</param>
-    public static LossResult OfProbabilities<T>(ReadOnlySpan<T> input, int classes, EntropyOptions? options, Span<T> rowEntropies)
+    /// <param name="options">Reduction, tolerance, units; null for the defaults.</param>
+    /// <param name="gradient">[N, K] buffer for ∂(reduced entropy)/∂p (overwritten; +∞ where p = 0); empty to skip.</param>
+    /// <param name="losses">N buffer for each row's entropy (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N, per row): the
+    /// gradient written is the vector-Jacobian product. Empty for ones.</param>
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, int classes, EntropyOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T, No>(), Batch.NoTargets(input, classes, default, rowEntropies, nameof(input), nameof(rowEntropies)),
-            options ?? EntropyOptions.Default);
+        LossDriver.Run(new EntropyRows.Kernel<T, No, EntropyOptions>(), Batch.NoTargets(input, classes, gradient, losses, nameof(input), nameof(losses))
+            .WithWeights(sampleWeights, gradOutput), options ?? EntropyOptions.Default);
 
+    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
+    /// (docs/conventions.md, "Names and the one shape").</summary>
+    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, int, EntropyOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
+    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, EntropyOptions? options, TensorSpan<T> gradient = default,
+        TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var a = TensorArguments.NoTargets(input, gradient, losses, sampleWeights, gradOutput);
+        return Evaluate(a.Input, a.Classes, options, a.Gradient, a.Losses, a.SampleWeights, a.GradOutput);
+    }
+}
+
+/// <summary>
+/// The Shannon entropy of <c>softmax(z)</c> from logits with its gradient (an entropy regulariser or confidence penalty),
+/// in nats or bits.
+/// </summary>
+/// <remarks>
+/// <para>With <c>log p = z - lse</c>: <c>H = lse - Σ p_k z_k</c> and <c>∂H/∂z_j = -p_j (log p_j + H)</c> (0 for a masked
+/// class with <c>p_j = 0</c>). Reductions: Mean and BatchMean divide by N.</para>
+/// </remarks>
+public static class SoftmaxEntropy
+{
     /// <summary>Entropy of softmax([N, K] logits) with its gradient.</summary>
     /// <param name="input">Row-major [N, K] logits (<c>-∞</c> allowed for masked classes).</param>
     /// <param name="classes">K.</param>
-    /// <param name="options">Reduction; null for the defaults.</param>
+    /// <param name="options">Reduction, units; null for the defaults.</param>
     /// <param name="gradient">[N, K] buffer for ∂(reduced entropy)/∂z (overwritten); empty to skip.</param>
-    /// <param name="rowEntropies">N buffer for each row's entropy (overwritten); empty to skip.</param>
-    public static LossResult FromLogits<T>(ReadOnlySpan<T> input, int classes, EntropyOptions? options, Span<T> gradient, Span<T> rowEntropies)
+    /// <param name="losses">N buffer for each row's entropy (overwritten); empty to skip.</param>
+    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none (<see cref="LossOptions.WeightedMean"/>).</param>
+    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N, per row): the
+    /// gradient written is the vector-Jacobian product. Empty for ones.</param>
+    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, int classes, SoftmaxEntropyOptions? options, Span<T> gradient, Span<T> losses,
+        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T, Yes>(), Batch.NoTargets(input, classes, gradient, rowEntropies, nameof(input), nameof(rowEntropies)),
-            options ?? EntropyOptions.Default);
+        LossDriver.Run(new EntropyRows.Kernel<T, Yes, SoftmaxEntropyOptions>(), Batch.NoTargets(input, classes, gradient, losses, nameof(input), nameof(losses))
+            .WithWeights(sampleWeights, gradOutput), options ?? SoftmaxEntropyOptions.Default);
 
-    /// <summary>One row's entropy: of the probabilities themselves, or (<typeparamref name="TLogits"/>) of softmax(z)
-    /// with <c>∂H/∂z_j = -p_j (log p_j + H)</c>.</summary>
+    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
+    /// (docs/conventions.md, "Names and the one shape").</summary>
+    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, int, SoftmaxEntropyOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
+    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, SoftmaxEntropyOptions? options, TensorSpan<T> gradient = default,
+        TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var a = TensorArguments.NoTargets(input, gradient, losses, sampleWeights, gradOutput);
+        return Evaluate(a.Input, a.Classes, options, a.Gradient, a.Losses, a.SampleWeights, a.GradOutput);
+    }
+}
+
+/// <summary>The rows of <see cref="Entropy"/> and <see cref="SoftmaxEntropy"/>.</summary>
+internal static class EntropyRows
+{
+    /// <summary>One row's entropy: of the probabilities themselves, with <c>∂H/∂p_k = -(log p_k + 1)</c>, or
+    /// (<typeparamref name="TLogits"/>) of softmax(z) with <c>∂H/∂z_j = -p_j (log p_j + H)</c>.</summary>
     private readonly struct Row<TLogits> : ITargetRow<byte> where TLogits : struct, IConst
     {
         public static double Of<T>(ReadOnlySpan<T> row, ReadOnlySpan<T> unused, in byte none, double scale, Span<T> g)
@@ -187,6 +249,12 @@ public static class Entropy
                 for (int k = 0; k < row.Length; k++)
                 {
                     h -= StableMath.Xlogx(double.CreateTruncating(row[k]));
+                }
+
+                for (int k = 0; k < g.Length; k++)
+                {
+                    double p = double.CreateTruncating(row[k]);
+                    g[k] = T.CreateTruncating(p == 0 ? (scale == 0 ? 0 : double.PositiveInfinity) : -(Math.Log(p) + 1) * scale);
                 }
 
                 return h;
@@ -216,41 +284,20 @@ public static class Entropy
     }
 
     /// <summary>Generic only; no targets (the probability form checks its input rows); the mean divides by N.</summary>
-    private readonly struct Kernel<T, TLogits> : ILossKernel<T, T, EntropyOptions>
-        where T : unmanaged, IFloatingPointIeee754<T> where TLogits : struct, IConst
+    public readonly struct Kernel<T, TLogits, TOptions> : ILossKernel<T, T, TOptions>
+        where T : unmanaged, IFloatingPointIeee754<T> where TLogits : struct, IConst where TOptions : LossOptions
     {
-        public static double Prepare(in Batch<T, T> b, EntropyOptions o)
+        public static double Prepare(in Batch<T, T> b, TOptions o)
         {
-            if (!TLogits.On)
+            if (!TLogits.On && o is EntropyOptions e)
             {
-                Guard.ProbabilityRows(b.Input, b.Classes, 0, o.PredictionSumTolerance, "input");
+                Guard.ProbabilityRows(b.Input, b.Classes, 0, e.PredictionSumTolerance, "input");
             }
 
             return b.RowTotal;
         }
 
-        public static double Generic(in Batch<T, T> b, EntropyOptions o, double scale) =>
+        public static double Generic(in Batch<T, T> b, TOptions o, double scale) =>
             RowwiseKernel.Targets<T, Row<TLogits>, byte>(b, 0, scale);
-    }
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="OfProbabilities{T}(ReadOnlySpan{T}, int, EntropyOptions, Span{T})"/>
-    public static LossResult OfProbabilities<T>(ReadOnlyTensorSpan<T> input, EntropyOptions? options, TensorSpan<T> rowEntropies = default)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var a = TensorArguments.NoTargets(input, default, rowEntropies, lossesName: nameof(rowEntropies));
-        return OfProbabilities(a.Input, a.Classes, options, a.Losses);
-    }
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="FromLogits{T}(ReadOnlySpan{T}, int, EntropyOptions, Span{T}, Span{T})"/>
-    public static LossResult FromLogits<T>(ReadOnlyTensorSpan<T> input, EntropyOptions? options, TensorSpan<T> gradient = default,
-        TensorSpan<T> rowEntropies = default)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var a = TensorArguments.NoTargets(input, gradient, rowEntropies, lossesName: nameof(rowEntropies));
-        return FromLogits(a.Input, a.Classes, options, a.Gradient, a.Losses);
     }
 }

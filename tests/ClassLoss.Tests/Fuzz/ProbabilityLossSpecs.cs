@@ -206,7 +206,7 @@ internal sealed class WeightedKappaSpec : LossSpec<WeightedKappaOptions>
     public override Units Units(Batch b, WeightedKappaOptions o, Outcome reference) => Fuzz.Units.Relative(b);
 }
 
-/// <summary><see cref="Entropy.OfProbabilities{T}(ReadOnlySpan{T}, int, EntropyOptions, Span{T})"/> (probability rows in, no gradient).</summary>
+/// <summary><see cref="Entropy"/> (probability rows in).</summary>
 internal sealed class EntropyOfProbabilitiesSpec : LossSpec<EntropyOptions>
 {
     public override string Name => "EntropyOfProbabilities";
@@ -224,7 +224,7 @@ internal sealed class EntropyOfProbabilitiesSpec : LossSpec<EntropyOptions>
     public override double Tolerance(EntropyOptions o) => o.PredictionSumTolerance;
 
     public override LossResult Evaluate<T>(Batch b, EntropyOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
-        Entropy.OfProbabilities(x, b.K, o, losses);
+        Entropy.Evaluate(x, b.K, o, default, losses);
 
     public override Units Units(Batch b, EntropyOptions o, Outcome reference) => Fuzz.Units.Relative(b);
 }

@@ -417,22 +417,22 @@ internal sealed class ZLossSpec(bool addTo) : LossSpec<ZLossOptions>
     public override Units Units(Batch b, ZLossOptions o, Outcome reference) => Fuzz.Units.Relative(b);
 }
 
-/// <summary><see cref="Entropy.FromLogits{T}(ReadOnlySpan{T}, int, EntropyOptions, Span{T}, Span{T})"/> (no targets).</summary>
-internal sealed class EntropyFromLogitsSpec : LossSpec<EntropyOptions>
+/// <summary><see cref="SoftmaxEntropy"/> (no targets).</summary>
+internal sealed class EntropyFromLogitsSpec : LossSpec<SoftmaxEntropyOptions>
 {
     public override string Name => "EntropyFromLogits";
 
     public override BatchSpec Batch { get; } = new(InputKind.Logits, TargetKind.None);
 
-    public override Gen<(EntropyOptions Options, string? BadOption)> Options(Batch b) =>
+    public override Gen<(SoftmaxEntropyOptions Options, string? BadOption)> Options(Batch b) =>
         from reduction in OptionGen.Reductions
         from whenEmpty in OptionGen.WhenEmpties
-        select (new EntropyOptions { Reduction = reduction, WhenEmpty = whenEmpty }, (string?)null);
+        select (new SoftmaxEntropyOptions { Reduction = reduction, WhenEmpty = whenEmpty }, (string?)null);
 
-    public override LossResult Evaluate<T>(Batch b, EntropyOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
-        Entropy.FromLogits(x, b.K, o, gradient, losses);
+    public override LossResult Evaluate<T>(Batch b, SoftmaxEntropyOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
+        SoftmaxEntropy.Evaluate(x, b.K, o, gradient, losses);
 
-    public override Units Units(Batch b, EntropyOptions o, Outcome reference) => Fuzz.Units.Relative(b);
+    public override Units Units(Batch b, SoftmaxEntropyOptions o, Outcome reference) => Fuzz.Units.Relative(b);
 }
 
 /// <summary><see cref="SparsemaxLoss"/>, which rejects non-finite logits of rows that are not ignored.</summary>

@@ -101,7 +101,7 @@ public class CrossEntropyFromProbabilitiesTests
         var h = new double[n];
         var kl = new double[n];
         CrossEntropyFromProbabilities.Evaluate<double>(p, t, k, new CrossEntropyFromProbabilitiesOptions { Clamp = ProbabilityClamp.None, Reduction = Reduction.None }, default, ce);
-        Entropy.OfProbabilities<double>(t, k, null, h);
+        Entropy.Evaluate<double>(t, k, null, default, h);
         KlDivergence.Evaluate<double>(Array.ConvertAll(p, Math.Log), t, k, new KlDivergenceOptions { Reduction = Reduction.None }, default, kl);
         for (int i = 0; i < n; i++)
         {

@@ -122,7 +122,7 @@ public class FenchelYoungLossTests
         double[] t = Reference.RandomProbabilities(408, n, k);
         double fy = FenchelYoung.Evaluate<double>(x, t, k, null, default, default).Value;
         double ce = SoftmaxCrossEntropy.Evaluate<double>(x, t, k, null, default, default).Value;
-        double h = Entropy.OfProbabilities<double>(t, k, null, default).Value;
+        double h = Entropy.Evaluate<double>(t, k, null, default, default).Value;
         Assert.Equal(ce - h, fy, 13);
         double[] logQ = new double[n * k];
         LogSoftmax.Forward<double>(x, k, logQ);

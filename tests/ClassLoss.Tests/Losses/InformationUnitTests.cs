@@ -26,8 +26,8 @@ public class InformationUnitTests
     {
         // Seed 002: "for 8 fruits you need 3 bits", -log2(1/8) = 3.
         double[] p = Enumerable.Repeat(1.0 / 8, 8).ToArray();
-        Assert.Equal(3.0, Entropy.OfProbabilities<double>(p, 8, new EntropyOptions { Units = InformationUnit.Bits }, default).Value, 14);
-        Assert.Equal(Math.Log(8), Entropy.OfProbabilities<double>(p, 8, null, default).Value, 14);
+        Assert.Equal(3.0, Entropy.Evaluate<double>(p, 8, new EntropyOptions { Units = InformationUnit.Bits }, default, default).Value, 14);
+        Assert.Equal(Math.Log(8), Entropy.Evaluate<double>(p, 8, null, default, default).Value, 14);
     }
 
     [Fact]
@@ -98,9 +98,9 @@ public class InformationUnitTests
         var check = GradientChecker.Check(v => SoftmaxCrossEntropy.Evaluate<double>(v, y, k, o, default, default).Value, x, g);
         Assert.True(check.Passes(g, 1e-6, 1e-9), $"max rel error {check.MaxRelativeError} at {check.WorstIndex}");
 
-        var eo = new EntropyOptions { Units = InformationUnit.Bits, Reduction = Reduction.Sum };
-        Entropy.FromLogits<double>(x, k, eo, g, default);
-        check = GradientChecker.Check(v => Entropy.FromLogits<double>(v, k, eo, default, default).Value, x, g);
+        var eo = new SoftmaxEntropyOptions { Units = InformationUnit.Bits, Reduction = Reduction.Sum };
+        SoftmaxEntropy.Evaluate<double>(x, k, eo, g, default);
+        check = GradientChecker.Check(v => SoftmaxEntropy.Evaluate<double>(v, k, eo, default, default).Value, x, g);
         Assert.True(check.Passes(g, 1e-6, 1e-9), $"entropy: max rel error {check.MaxRelativeError} at {check.WorstIndex}");
     }
 
@@ -130,14 +130,14 @@ public class InformationUnitTests
         var hB = new double[n];
         var gn = new double[n * k];
         var gb = new double[n * k];
-        var h1 = Entropy.FromLogits<double>(logits, k, null, gn, hN);
-        var h2 = Entropy.FromLogits<double>(logits, k, new EntropyOptions { Units = InformationUnit.Bits }, gb, hB);
+        var h1 = SoftmaxEntropy.Evaluate<double>(logits, k, null, gn, hN);
+        var h2 = SoftmaxEntropy.Evaluate<double>(logits, k, new SoftmaxEntropyOptions { Units = InformationUnit.Bits }, gb, hB);
         AssertBitsAreNatsOverLn2(h1.Value, h2.Value, 1e-14, "entropy");
         AssertBitsAreNatsOverLn2(hN, hB, 1e-14, "row entropy");
         AssertBitsAreNatsOverLn2(gn, gb, 1e-14, "entropy gradient");
         // CE = H + KL, in either unit (seed 000).
         var ceBits = SoftmaxCrossEntropy.Evaluate<double>(logits, t, k, new SoftmaxCrossEntropyOptions { Units = InformationUnit.Bits }, default, default).Value;
-        var hBits = Entropy.OfProbabilities<double>(t, k, new EntropyOptions { Units = InformationUnit.Bits }, default).Value;
+        var hBits = Entropy.Evaluate<double>(t, k, new EntropyOptions { Units = InformationUnit.Bits }, default, default).Value;
         var klBits = KlDivergence.Evaluate<double>(logQ, t, k, new KlDivergenceOptions { Reduction = Reduction.BatchMean, Units = InformationUnit.Bits }, default, default).Value;
         Assert.Equal(ceBits, hBits + klBits, 13);
     }
@@ -149,7 +149,7 @@ public class InformationUnitTests
             SoftmaxCrossEntropy.Evaluate<double>([0.0, 1], [0], 2, new SoftmaxCrossEntropyOptions { Units = (InformationUnit)2 }, default, default));
         Assert.Equal("Units", e.ParamName);
         Assert.Equal("Units", Assert.Throws<ArgumentOutOfRangeException>(() =>
-            Entropy.OfProbabilities<double>([0.5, 0.5], 2, new EntropyOptions { Units = (InformationUnit)(-1) }, default)).ParamName);
+            Entropy.Evaluate<double>([0.5, 0.5], 2, new EntropyOptions { Units = (InformationUnit)(-1) }, default, default)).ParamName);
         Assert.Equal("Units", Assert.Throws<ArgumentOutOfRangeException>(() =>
             KlDivergence.Evaluate<double>([0.0, 0], [0.5, 0.5], 2, new KlDivergenceOptions { Units = (InformationUnit)5 }, default, default)).ParamName);
     }

@@ -137,10 +137,10 @@ public class EntropyTests
     {
         const int n = 4, k = 5;
         double[] z = Reference.RandomLogits(61, n * k);
-        var o = new EntropyOptions { Reduction = reduction };
+        var o = new SoftmaxEntropyOptions { Reduction = reduction };
         var g = new double[n * k];
-        Entropy.FromLogits<double>(z, k, o, g, default);
-        var check = GradientChecker.Check(v => Entropy.FromLogits<double>(v, k, o, default, default).Value, z, g);
+        SoftmaxEntropy.Evaluate<double>(z, k, o, g, default);
+        var check = GradientChecker.Check(v => SoftmaxEntropy.Evaluate<double>(v, k, o, default, default).Value, z, g);
         Assert.True(check.Passes(g, 1e-6, 1e-9), $"max rel error {check.MaxRelativeError} at {check.WorstIndex}");
     }
 
@@ -148,13 +148,13 @@ public class EntropyTests
     public void UniformRowHasLogK_OneHotHasZero_AndSeed002FruitsHaveThreeBits()
     {
         var rows = new double[2];
-        Entropy.OfProbabilities<double>([0.25, 0.25, 0.25, 0.25, 0, 1, 0, 0], 4, null, rows);
+        Entropy.Evaluate<double>([0.25, 0.25, 0.25, 0.25, 0, 1, 0, 0], 4, null, default, rows);
         Assert.Equal(Math.Log(4), rows[0], 14);
         Assert.Equal(0.0, rows[1]);
         // Seed 002: eight equally likely fruits carry 3 bits of entropy.
         double[] fruits = new double[8];
         Array.Fill(fruits, 0.125);
-        Assert.Equal(3.0, Entropy.OfProbabilities<double>(fruits, 8, null, default).Value / Math.Log(2), 14);
+        Assert.Equal(3.0, Entropy.Evaluate<double>(fruits, 8, null, default, default).Value / Math.Log(2), 14);
     }
 
     [Fact]
@@ -162,7 +162,7 @@ public class EntropyTests
     {
         double[] z = [1.0, double.NegativeInfinity, -0.5, 2.0];
         var g = new double[4];
-        double h = Entropy.FromLogits<double>(z, 4, null, g, default).Value;
+        double h = SoftmaxEntropy.Evaluate<double>(z, 4, null, g, default).Value;
         double[] logp = Reference.LogSoftmax([1.0, -0.5, 2.0]);
         double expected = -logp.Sum(l => Math.Exp(l) * l);
         Assert.Equal(expected, h, 14);
@@ -175,7 +175,7 @@ public class EntropyTests
     {
         float[] z = [1e4f, -1e4f, 1e4f];
         var g = new float[3];
-        double h = Entropy.FromLogits<float>(z, 3, null, g, default).Value;
+        double h = SoftmaxEntropy.Evaluate<float>(z, 3, null, g, default).Value;
         Assert.Equal(Math.Log(2), h, 6);
         Assert.All(g, v => Assert.True(float.IsFinite(v)));
     }
@@ -183,9 +183,9 @@ public class EntropyTests
     [Fact]
     public void BadRows_Throw()
     {
-        Assert.Throws<ArgumentException>(() => Entropy.OfProbabilities<double>([0.5, 0.6], 2, null, default));
-        Assert.Throws<ArgumentException>(() => Entropy.OfProbabilities<double>([1.5, -0.5], 2, null, default));
-        Assert.Throws<ArgumentException>(() => Entropy.OfProbabilities<double>([double.NaN, 1], 2, null, default));
-        Assert.Throws<ArgumentException>(() => Entropy.FromLogits<double>([1.0, 2.0, 3.0], 2, null, default, default));
+        Assert.Throws<ArgumentException>(() => Entropy.Evaluate<double>([0.5, 0.6], 2, null, default, default));
+        Assert.Throws<ArgumentException>(() => Entropy.Evaluate<double>([1.5, -0.5], 2, null, default, default));
+        Assert.Throws<ArgumentException>(() => Entropy.Evaluate<double>([double.NaN, 1], 2, null, default, default));
+        Assert.Throws<ArgumentException>(() => SoftmaxEntropy.Evaluate<double>([1.0, 2.0, 3.0], 2, null, default, default));
     }
 }

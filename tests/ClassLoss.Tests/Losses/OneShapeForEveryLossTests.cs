@@ -233,7 +233,7 @@ public sealed class OneShapeForEveryLossTests
             Assert.DoesNotContain("labels", names);
             Assert.DoesNotContain("rowLosses", names);
             Assert.DoesNotContain("elementWeights", names);
-            if (m.DeclaringType != typeof(ZLoss) && m.DeclaringType != typeof(Entropy))
+            if (m.DeclaringType != typeof(ZLoss) && m.DeclaringType != typeof(Entropy) && m.DeclaringType != typeof(SoftmaxEntropy))
             {
                 Assert.True(names[1] == "targets", where);
             }
@@ -296,5 +296,27 @@ public sealed class OneShapeForEveryLossTests
         BrierScoreFromProbabilities.Evaluate<double>(p, t, k, new BrierScoreFromProbabilitiesOptions { Reduction = Reduction.None }, gp, default, gradOutput: u);
         Assert.All(gp, v => Assert.Equal(0, v));
         Assert.Throws<ArgumentException>(() => SoftmaxBrierScore.Evaluate<double>(z, t, k, null, g, default, gradOutput: u));
+    }
+
+    [Fact]
+    public void Entropy_OfProbabilities_HasTheOneShape_WithItsExactGradientAndSampleWeights()
+    {
+        // H(p) = -Σ p log p; ∂H/∂p_k = -(log p_k + 1) (the probabilities as free variables), +∞ at p = 0.
+        double[] p = [0.2, 0.3, 0.5, 0.6, 0.1, 0.3];
+        var g = new double[6];
+        var o = new EntropyOptions { Reduction = Reduction.Sum, PredictionSumTolerance = double.NaN };
+        Entropy.Evaluate<double>(p, 3, o, g, default);
+        var check = GradientChecker.Check(v => Entropy.Evaluate<double>(v, 3, o, default, default).Value, p, g);
+        Assert.True(check.Passes(g, 1e-6, 1e-9), $"max rel error {check.MaxRelativeError} at {check.WorstIndex}");
+        Entropy.Evaluate<double>([0.0, 1.0], 2, null, g.AsSpan(0, 2), default);
+        Assert.Equal(double.PositiveInfinity, g[0]);
+
+        // Sample weights (they were refused before): the weighted mean of the row entropies.
+        var rows = new double[2];
+        Entropy.Evaluate<double>(p, 3, new EntropyOptions { Reduction = Reduction.None }, default, rows);
+        double weighted = Entropy.Evaluate<double>(p, 3, null, default, default, sampleWeights: [1.0, 3.0]).Value;
+        Assert.Equal(((1 * rows[0]) + (3 * rows[1])) / 4, weighted, 12);
+        double fromLogits = SoftmaxEntropy.Evaluate<double>([0.0, 1, 2, 3, 2, 1], 3, null, default, default, sampleWeights: [0.0, 1.0]).Value;
+        Assert.Equal(SoftmaxEntropy.Evaluate<double>([3.0, 2, 1], 3, null, default, default).Value, fromLogits, 12);
     }
 }

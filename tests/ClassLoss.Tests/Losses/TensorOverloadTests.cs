@@ -93,7 +93,7 @@ public sealed class TensorOverloadTests
         "SigmoidFocal.Evaluate(T)",
         "SoftmaxPoly1.Evaluate(int)", "SoftmaxPoly1.Evaluate(T)",
         "ZLoss.Evaluate()", "ZLoss.AddTo()",
-        "KlDivergence.Evaluate(T)", "Entropy.OfProbabilities()", "Entropy.FromLogits()",
+        "KlDivergence.Evaluate(T)", "Entropy.Evaluate()", "SoftmaxEntropy.Evaluate()",
         "BrierScoreFromProbabilities.Evaluate(int)", "BrierScoreFromProbabilities.Evaluate(T)", "BrierScoreFromProbabilities.Binary(int)",
         "SoftmaxBrierScore.Evaluate(int)", "SoftmaxBrierScore.Evaluate(T)", "SigmoidBrierScore.Evaluate(T)",
         "MultiMarginHinge.Evaluate(int)", "CategoricalHinge.Evaluate(int)", "CategoricalHinge.Evaluate(T)",
@@ -132,8 +132,8 @@ public sealed class TensorOverloadTests
             "ZLoss.Evaluate()" => tensor ? ZLoss.Evaluate(x, null, gt, lt, w) : ZLoss.Evaluate<T>(d.X, K, null, g, l, d.Weights),
             "ZLoss.AddTo()" => tensor ? ZLoss.AddTo(x, null, gt, lt) : ZLoss.AddTo<T>(d.X, K, null, g, l),
             "KlDivergence.Evaluate(T)" => tensor ? KlDivergence.Evaluate(logP, soft, null, gt, lt, w) : KlDivergence.Evaluate<T>(d.LogP, d.Soft, K, null, g, l, d.Weights),
-            "Entropy.OfProbabilities()" => tensor ? Entropy.OfProbabilities(p, null, lt) : Entropy.OfProbabilities<T>(d.P, K, null, l),
-            "Entropy.FromLogits()" => tensor ? Entropy.FromLogits(x, null, gt, lt) : Entropy.FromLogits<T>(d.X, K, null, g, l),
+            "Entropy.Evaluate()" => tensor ? Entropy.Evaluate(p, null, default, lt) : Entropy.Evaluate<T>(d.P, K, null, default, l),
+            "SoftmaxEntropy.Evaluate()" => tensor ? SoftmaxEntropy.Evaluate(x, null, gt, lt) : SoftmaxEntropy.Evaluate<T>(d.X, K, null, g, l),
             "BrierScoreFromProbabilities.Evaluate(int)" => tensor ? BrierScoreFromProbabilities.Evaluate(p, labels, null, gt, lt, w) : BrierScoreFromProbabilities.Evaluate<T>(d.P, d.Labels, K, null, g, l, d.Weights),
             "BrierScoreFromProbabilities.Evaluate(T)" => tensor ? BrierScoreFromProbabilities.Evaluate(p, soft, null, gt, lt, w) : BrierScoreFromProbabilities.Evaluate<T>(d.P, d.Soft, K, null, g, l, d.Weights),
             "BrierScoreFromProbabilities.Binary(int)" => tensor
@@ -472,7 +472,7 @@ public sealed class TensorOverloadTests
         var transposed = Tensor.PermuteDimensions(Tensor.Create(data, [2, K, 3]), [0, 2, 1]);
         Assert.Equal(Shape, transposed.Lengths.ToArray());
         Assert.False(transposed.IsDense);
-        var e = Assert.Throws<ArgumentException>(() => Entropy.FromLogits(transposed.AsReadOnlyTensorSpan(), null));
+        var e = Assert.Throws<ArgumentException>(() => SoftmaxEntropy.Evaluate(transposed.AsReadOnlyTensorSpan(), null));
         Assert.Equal("input", e.ParamName);
         Assert.Equal("input is not dense (strides [12, 1, 3] for lengths [2, 3, 4]; dense is [12, 4, 1]); pass a contiguous tensor or copy it. (Parameter 'input')", e.Message);
 
@@ -511,8 +511,8 @@ public sealed class TensorOverloadTests
         Expect("losses", "losses has shape [3]; expected [2, 3] (one loss per row of input [2, 3, 4]) or [2, 3, 4] (one per element), or an empty tensor to skip it.",
             () => KlDivergence.Evaluate(new ReadOnlyTensorSpan<double>(d.LogP, Shape), new ReadOnlyTensorSpan<double>(d.Soft, Shape), null, default,
                 new TensorSpan<double>(g, [3])));
-        Expect("rowEntropies", "rowEntropies has shape [6]; expected [2, 3] (one loss per row of input [2, 3, 4]), or an empty tensor to skip it.",
-            () => Entropy.OfProbabilities(new ReadOnlyTensorSpan<double>(d.P, Shape), null, new TensorSpan<double>(g, [N])));
+        Expect("losses", "losses has shape [6]; expected [2, 3] (one loss per row of input [2, 3, 4]), or an empty tensor to skip it.",
+            () => Entropy.Evaluate(new ReadOnlyTensorSpan<double>(d.P, Shape), null, losses: new TensorSpan<double>(g, [N])));
         Expect("sampleWeights", "sampleWeights has shape [2, 3, 4]; expected [2, 3] (one weight per row of input [2, 3, 4]), or an empty tensor for none.",
             () => SoftmaxCrossEntropy.Evaluate(new ReadOnlyTensorSpan<double>(d.X, Shape), new ReadOnlyTensorSpan<int>(d.Labels, Rows), null,
                 sampleWeights: new ReadOnlyTensorSpan<double>(d.X, Shape)));

@@ -51,7 +51,7 @@ public static class LossCatalog
     private static readonly FamilyKernel<SigmoidFocalOptions> SigmoidFocalFamily = RowsOnly<SigmoidFocalOptions>(SigmoidFocal.Evaluate, SigmoidFocal.Evaluate);
     private static readonly FamilyKernel<SoftmaxPoly1Options> Poly = Both<SoftmaxPoly1Options>(SoftmaxPoly1.Evaluate, SoftmaxPoly1.Evaluate, SoftmaxPoly1.Evaluate, SoftmaxPoly1.Evaluate);
     private static readonly FamilyKernel<KlDivergenceOptions> Kl = RowsOnly<KlDivergenceOptions>(KlDivergence.Evaluate, KlDivergence.Evaluate);
-    private static readonly FamilyKernel<EntropyOptions> EntropyFamily = RowsOnly<EntropyOptions>(EntropyOf, EntropyOf);
+    private static readonly FamilyKernel<SoftmaxEntropyOptions> EntropyFamily = RowsOnly<SoftmaxEntropyOptions>(EntropyOf, EntropyOf);
     private static readonly FamilyKernel<MultiMarginHingeOptions> Hinge = LabelsOnly<MultiMarginHingeOptions>(MultiMarginHinge.Evaluate, MultiMarginHinge.Evaluate);
     private static readonly FamilyKernel<SparsemaxLossOptions> Sparsemax = LabelsOnly<SparsemaxLossOptions>(SparsemaxLoss.Evaluate, SparsemaxLoss.Evaluate);
     private static readonly FamilyKernel<CategoricalHingeOptions> KerasHinge = Both<CategoricalHingeOptions>(
@@ -146,9 +146,9 @@ public static class LossCatalog
         Entry("kl", "KL divergence", typeof(KlDivergence), LossInput.LogProbabilities, LossTargetKinds.Probabilities,
             "PyTorch kl_div(log q, t) with batchmean; 0 log 0 = 0",
             [], Kl, (s, c) => new KlDivergenceOptions { Reduction = Reduction.BatchMean }, trainable: false),
-        Entry("entropy", "entropy of the prediction", typeof(Entropy), LossInput.Logits, LossTargetKinds.None,
+        Entry("entropy", "entropy of the prediction", typeof(SoftmaxEntropy), LossInput.Logits, LossTargetKinds.None,
             "-Σ p log p of softmax(logits) in nats, a confidence penalty",
-            [], EntropyFamily, (s, c) => new EntropyOptions(), trainable: false),
+            [], EntropyFamily, (s, c) => new SoftmaxEntropyOptions(), trainable: false),
         Entry("hinge", "multiclass hinge", typeof(MultiMarginHinge), LossInput.Logits, LossTargetKinds.ClassIndices,
             "PyTorch MultiMarginLoss (Weston-Watkins, summed over classes / K)",
             [new("p", "1", "1 or 2"), new("margin", "1", "the margin")], Hinge,
@@ -396,9 +396,9 @@ public static class LossCatalog
         ReadOnlySpan<T> sampleWeights, ReadOnlySpan<T> gradOutput)
         where T : unmanaged, IFloatingPointIeee754<T> => ZLoss.Evaluate(x, k, o, g, r, sampleWeights, gradOutput);
 
-    private static LossResult EntropyOf<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> unused, int k, EntropyOptions? o, Span<T> g, Span<T> r,
+    private static LossResult EntropyOf<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> unused, int k, SoftmaxEntropyOptions? o, Span<T> g, Span<T> r,
         ReadOnlySpan<T> sampleWeights, ReadOnlySpan<T> gradOutput)
-        where T : unmanaged, IFloatingPointIeee754<T> => Unweighted(sampleWeights, gradOutput, Entropy.FromLogits(x, k, o, g, r));
+        where T : unmanaged, IFloatingPointIeee754<T> => SoftmaxEntropy.Evaluate(x, k, o, g, r, sampleWeights, gradOutput);
 
     private static LossResult KappaOf<T>(ReadOnlySpan<T> p, ReadOnlySpan<int> y, int k, WeightedKappaOptions? o, Span<T> g, Span<T> r,
         ReadOnlySpan<T> sampleWeights, ReadOnlySpan<T> gradOutput)

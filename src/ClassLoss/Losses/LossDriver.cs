@@ -251,20 +251,10 @@ internal static class LossDriver
         options.ValidateFor(batch.Classes);
         double cells = batch.Rows * (double)batch.Classes;
         double unweighted = TKernel.Prepare(batch.WithoutSampleWeights(), options);
-        double total = options.WeightedMean == SampleWeightedMean.WeightSum ? SumInOrder(inner.ElementWeights) : cells;
+        double total = options.WeightedMean == SampleWeightedMean.WeightSum ? Batch.SumInOrder(inner.ElementWeights) : cells;
         return RunPlain<TKernel, T, TTarget, TOptions>(inner, options, unweighted * total / cells, total / batch.Classes, allowFused);
     }
 
-    private static double SumInOrder<T>(ReadOnlySpan<T> values) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        double total = 0;
-        foreach (T v in values)
-        {
-            total += double.CreateTruncating(v);
-        }
-
-        return total;
-    }
 
     /// <summary>Row <paramref name="i"/>'s gradient times <c>s_i</c> and the upstream gradient (row's or element's), vectorised
     /// (<see cref="TensorPrimitives"/>): the factor <c>s_i · g_i</c> is formed in double and rounded to

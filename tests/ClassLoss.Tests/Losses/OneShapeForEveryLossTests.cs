@@ -279,7 +279,7 @@ public sealed class OneShapeForEveryLossTests
 
         // The element losses sum to the row losses, and an ignored row is all zeros.
         var rows = new double[n];
-        (labels ? SoftmaxBrierScore.Evaluate<double>(z, y, k, o, default, rows) : SoftmaxBrierScore.Evaluate<double>(z, t, k, o, default, rows)).ToString();
+        _ = labels ? SoftmaxBrierScore.Evaluate<double>(z, y, k, o, default, rows) : SoftmaxBrierScore.Evaluate<double>(z, t, k, o, default, rows);
         for (int i = 0; i < n; i++)
         {
             Assert.Equal(rows[i], elements.Skip(i * k).Take(k).Sum(), 12);

@@ -81,24 +81,7 @@ internal readonly ref struct Batch<T, TTarget>
     public bool Weighted => !SampleWeights.IsEmpty || !GradOutput.IsEmpty;
 
     /// <summary>The number of rows as a mean counts them: N, or the sum of the sample weights (in double, in row order).</summary>
-    public double RowTotal
-    {
-        get
-        {
-            if (SampleWeights.IsEmpty)
-            {
-                return Rows;
-            }
-
-            double total = 0;
-            foreach (T w in SampleWeights)
-            {
-                total += double.CreateTruncating(w);
-            }
-
-            return total;
-        }
-    }
+    public double RowTotal => SampleWeights.IsEmpty ? Rows : Batch.SumInOrder(SampleWeights);
 
     /// <summary>This batch with sample weights and an upstream gradient (checked by <see cref="LossDriver"/>).</summary>
     public Batch<T, TTarget> WithWeights(ReadOnlySpan<T> sampleWeights, ReadOnlySpan<T> gradOutput) =>
@@ -127,6 +110,18 @@ internal readonly ref struct Batch<T, TTarget>
 /// <summary>The factories of <see cref="Batch{T, TTarget}"/>: every shape check of every loss, with its message.</summary>
 internal static class Batch
 {
+    /// <summary>The sum of <paramref name="values"/> in double, in index order (the same bits for any thread count).</summary>
+    public static double SumInOrder<T>(ReadOnlySpan<T> values) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double total = 0;
+        foreach (T v in values)
+        {
+            total += double.CreateTruncating(v);
+        }
+
+        return total;
+    }
+
     /// <summary>[N, K] input against N class indices; N row losses.</summary>
     public static Batch<T, int> Labels<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes, Span<T> gradient,
         Span<T> losses, string inputName, string lossesName = "losses", LossesShape shape = LossesShape.Rows)

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using ClassLoss.Losses.Kernels;
 using ClassLoss.Validation;
 
@@ -68,27 +67,8 @@ public sealed record BinaryFocalFromProbabilitiesOptions : LossOptions
 /// <para>Keras's docstring (and the R interface's): y = [[0, 1], [0, 0]], p = [[0.6, 0.4], [0.4, 0.6]], γ = 2 gives the
 /// per-sample losses [0.32986466, 0.20579838] (a test).</para>
 /// </remarks>
-public static class BinaryFocalFromProbabilities
+public static partial class BinaryFocalFromProbabilities
 {
-    /// <summary>Binary focal loss of [N, K] probabilities against [N, K] targets in [0, 1].</summary>
-    /// <param name="input">Row-major [N, K] predicted probabilities p in [0, 1].</param>
-    /// <param name="targets">Row-major [N, K] targets y in [0, 1].</param>
-    /// <param name="classes">K (1 for a single binary output).</param>
-    /// <param name="options">γ, α and its switch, smoothing, clamp, reduction; null for the defaults.</param>
-    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂p (overwritten); empty to skip.</param>
-    /// <param name="losses">N row sums or N·K element losses (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights or N·K per-element weights (finite, ≥ 0), or empty for none: each
-    /// loss and gradient entry is multiplied by its weight; the mean divides by the counted weight, or with
-    /// <see cref="SampleWeightedMean.BatchSize"/> by the unweighted count (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
-        BinaryFocalFromProbabilitiesOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.RowsOrElements,
-            nameof(input), lossesName: nameof(losses)).WithWeights(sampleWeights, gradOutput), options ?? BinaryFocalFromProbabilitiesOptions.Default);
-
     /// <summary>One element (the options are the parameters).</summary>
     private readonly struct Element : IElementLoss<BinaryFocalFromProbabilitiesOptions>
     {
@@ -136,6 +116,11 @@ public static class BinaryFocalFromProbabilities
     }
 
     /// <summary>Generic only; inputs and targets in [0, 1]; the mean divides by N·K.</summary>
+    /// <entry>Binary focal loss of [N, K] probabilities against [N, K] targets in [0, 1].</entry>
+    /// <input>Row-major [N, K] predicted probabilities p in [0, 1].</input>
+    /// <targets>Row-major [N, K] targets y in [0, 1].</targets>
+    /// <options>γ, α and its switch, smoothing, clamp, reduction; null for the defaults.</options>
+    [Evaluate(Losses = LossesShape.RowsOrElements)]
     private readonly struct Kernel<T> : ILossKernel<T, T, BinaryFocalFromProbabilitiesOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -153,11 +138,4 @@ public static class BinaryFocalFromProbabilities
         public static double Generic(in Batch<T, T> b, BinaryFocalFromProbabilitiesOptions o, double scale) =>
             ElementwiseKernel.Run<T, Element, BinaryFocalFromProbabilitiesOptions>(b, default, o, scale);
     }
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, BinaryFocalFromProbabilitiesOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<T> targets, BinaryFocalFromProbabilitiesOptions? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Elements(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
 }

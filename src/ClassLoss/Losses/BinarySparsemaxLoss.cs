@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using ClassLoss.Losses.Kernels;
 using ClassLoss.Validation;
 
@@ -35,28 +34,8 @@ public sealed record BinarySparsemaxLossOptions : LossOptions
 /// its second derivative at x = ±1. Reductions: Mean divides by N·K, BatchMean by N, None writes N row sums or N·K
 /// element losses. Targets must lie in [0, 1] (Optax treats any nonzero label as 1).</para>
 /// </remarks>
-public static class BinarySparsemaxLoss
+public static partial class BinarySparsemaxLoss
 {
-    /// <summary>Binary sparsemax loss of [N, K] logits against [N, K] targets in [0, 1].</summary>
-    /// <param name="input">Row-major [N, K] logits x, one per binary decision.</param>
-    /// <param name="targets">Row-major [N, K] targets y in [0, 1] (0/1 labels, multi-hot, or soft).</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">Reduction; null for the defaults.</param>
-    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
-    /// <param name="losses">N row sums or N·K element losses (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights or N·K per-element weights (finite, ≥ 0; PyTorch's <c>weight</c> of
-    /// shape [N, 1] or [N, K]), or empty for none: each loss and gradient entry is multiplied by its weight; the mean
-    /// divides by the counted weight, or with <see cref="SampleWeightedMean.BatchSize"/> by the unweighted count as
-    /// PyTorch's <c>weight</c> does (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
-        BinarySparsemaxLossOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.RowsOrElements,
-            nameof(input), lossesName: nameof(losses)).WithWeights(sampleWeights, gradOutput), options ?? BinarySparsemaxLossOptions.Default);
-
     /// <summary>One element: the piecewise form of <c>sparse_plus(x) - x y + y² - y</c>, derivative <c>sparse_sigmoid(x) - y</c>.</summary>
     private readonly struct Element : IElementLoss<byte>
     {
@@ -80,6 +59,11 @@ public static class BinarySparsemaxLoss
     }
 
     /// <summary>Generic only; targets in [0, 1]; the mean divides by N·K.</summary>
+    /// <entry>Binary sparsemax loss of [N, K] logits against [N, K] targets in [0, 1].</entry>
+    /// <input>Row-major [N, K] logits x, one per binary decision.</input>
+    /// <targets>Row-major [N, K] targets y in [0, 1] (0/1 labels, multi-hot, or soft).</targets>
+    /// <options>Reduction; null for the defaults.</options>
+    [Evaluate(Losses = LossesShape.RowsOrElements)]
     private readonly struct Kernel<T> : ILossKernel<T, T, BinarySparsemaxLossOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -93,11 +77,4 @@ public static class BinarySparsemaxLoss
         public static double Generic(in Batch<T, T> b, BinarySparsemaxLossOptions o, double scale) =>
             ElementwiseKernel.Run<T, Element, byte>(b, default, 0, scale);
     }
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, BinarySparsemaxLossOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<T> targets, BinarySparsemaxLossOptions? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Elements(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
 }

@@ -36,44 +36,8 @@ public sealed record CategoricalHingeOptions : LossOptions
 /// than silently given another meaning). Reductions: Mean divides by the counted rows (Keras's
 /// <c>sum_over_batch_size</c>), BatchMean by N, None writes the row losses.</para>
 /// </remarks>
-public static class CategoricalHinge
+public static partial class CategoricalHinge
 {
-    /// <summary>Categorical hinge of [N, K] predictions against N class indices (one-hot rows).</summary>
-    /// <param name="input">Row-major [N, K] predictions x (Keras's <c>y_pred</c>).</param>
-    /// <param name="targets">N class indices in [0, K), or the ignore index.</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">Ignore index and reduction; null for the defaults.</param>
-    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
-    /// <param name="losses">N buffer for the row losses (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
-    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
-        CategoricalHingeOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new LabelKernel<T>(), Batch.Labels(input, targets, classes, gradient, losses, nameof(input), nameof(losses)).WithWeights(sampleWeights, gradOutput),
-            options ?? CategoricalHingeOptions.Default);
-
-    /// <summary>Categorical hinge of [N, K] predictions against [N, K] target rows in [0, 1] (Keras's <c>y_true</c>).</summary>
-    /// <param name="input">Row-major [N, K] predictions x (Keras's <c>y_pred</c>).</param>
-    /// <param name="targets">Row-major [N, K] targets y, each in [0, 1] (one-hot, multi-hot or soft; rows need not sum to 1).</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">Reduction; null for the defaults (the ignore index does not apply).</param>
-    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
-    /// <param name="losses">N buffer for the row losses (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
-    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
-        CategoricalHingeOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new RowKernel<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.Rows, nameof(input),
-            lossesName: nameof(losses)).WithWeights(sampleWeights, gradOutput), options ?? CategoricalHingeOptions.Default);
-
     /// <summary>One row against target row <paramref name="t"/>, or against e_label when <paramref name="t"/> is empty.</summary>
     private static double Of<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> t, int label, double scale, Span<T> g)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -144,6 +108,11 @@ public static class CategoricalHinge
     }
 
     /// <summary>Generic only; the mean divides by the counted rows.</summary>
+    /// <entry>Categorical hinge of [N, K] predictions against N class indices (one-hot rows).</entry>
+    /// <input>Row-major [N, K] predictions x (Keras's <c>y_pred</c>).</input>
+    /// <targets>N class indices in [0, K), or the ignore index.</targets>
+    /// <options>Ignore index and reduction; null for the defaults.</options>
+    [Evaluate]
     private readonly struct LabelKernel<T> : ILossKernel<T, int, CategoricalHingeOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -155,6 +124,13 @@ public static class CategoricalHinge
     }
 
     /// <summary>Generic only; targets in [0, 1]; the mean divides by N.</summary>
+    /// <entry>Categorical hinge of [N, K] predictions against [N, K] target rows in [0, 1] (Keras's
+    /// <c>y_true</c>).</entry>
+    /// <input>Row-major [N, K] predictions x (Keras's <c>y_pred</c>).</input>
+    /// <targets>Row-major [N, K] targets y, each in [0, 1] (one-hot, multi-hot or soft; rows need not sum to
+    /// 1).</targets>
+    /// <options>Reduction; null for the defaults (the ignore index does not apply).</options>
+    [Evaluate]
     private readonly struct RowKernel<T> : ILossKernel<T, T, CategoricalHingeOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -166,18 +142,4 @@ public static class CategoricalHinge
         public static double Generic(in Batch<T, T> b, CategoricalHingeOptions o, double scale) =>
             RowwiseKernel.Targets<T, TargetRow, byte>(b, 0, scale);
     }
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, CategoricalHingeOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<int> targets, CategoricalHingeOptions? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Labels(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, CategoricalHingeOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<T> targets, CategoricalHingeOptions? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Rows(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
 }

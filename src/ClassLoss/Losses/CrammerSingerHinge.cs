@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using ClassLoss.Losses.Kernels;
 using ClassLoss.Validation;
 
@@ -29,26 +28,8 @@ public sealed record CrammerSingerHingeOptions : LossOptions
 /// <c>-∞ - (-∞)</c>, every score masked, NaN); a NaN score gives a NaN row loss and gradient. Reductions: Mean divides by
 /// the counted rows, BatchMean by N, None writes the row losses (Optax returns these).</para>
 /// </remarks>
-public static class CrammerSingerHinge
+public static partial class CrammerSingerHinge
 {
-    /// <summary>Crammer–Singer hinge of [N, K] scores against class indices.</summary>
-    /// <param name="input">Row-major [N, K] scores x.</param>
-    /// <param name="targets">N class indices in [0, K), or the ignore index.</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">Ignore index and reduction; null for the defaults.</param>
-    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
-    /// <param name="losses">N buffer for the row losses (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
-    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
-        CrammerSingerHingeOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T>(), Batch.Labels(input, targets, classes, gradient, losses, nameof(input), nameof(losses)).WithWeights(sampleWeights, gradOutput),
-            options ?? CrammerSingerHingeOptions.Default);
-
     /// <summary>One row: <c>max_j (x_j + [j ≠ y]) - x_y</c> and <c>e_T / |T| - e_y</c>.</summary>
     private readonly struct Row : ILabelRow<byte>
     {
@@ -92,6 +73,11 @@ public static class CrammerSingerHinge
     }
 
     /// <summary>Generic only; the mean divides by the counted rows.</summary>
+    /// <entry>Crammer–Singer hinge of [N, K] scores against class indices.</entry>
+    /// <input>Row-major [N, K] scores x.</input>
+    /// <targets>N class indices in [0, K), or the ignore index.</targets>
+    /// <options>Ignore index and reduction; null for the defaults.</options>
+    [Evaluate]
     private readonly struct Kernel<T> : ILossKernel<T, int, CrammerSingerHingeOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -101,11 +87,4 @@ public static class CrammerSingerHinge
         public static double Generic(in Batch<T, int> b, CrammerSingerHingeOptions o, double scale) =>
             RowwiseKernel.Labels<T, Row, byte>(b, o.IgnoreIndex, 0, scale);
     }
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, CrammerSingerHingeOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<int> targets, CrammerSingerHingeOptions? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Labels(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
 }

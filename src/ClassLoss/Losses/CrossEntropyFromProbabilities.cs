@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using ClassLoss.Losses.Kernels;
 using ClassLoss.Validation;
 
@@ -101,44 +100,8 @@ public sealed record CrossEntropyFromProbabilitiesOptions : LossOptions
 /// probability targets divide by N. Probabilities must be finite and in [0, 1] (rows need not sum to 1).</para>
 /// <para>Prefer <see cref="SoftmaxCrossEntropy"/> when logits are available: it needs no clamp and is exact.</para>
 /// </remarks>
-public static class CrossEntropyFromProbabilities
+public static partial class CrossEntropyFromProbabilities
 {
-    /// <summary>Cross-entropy of [N, K] probabilities against N class indices.</summary>
-    /// <param name="input">Row-major [N, K] predicted probabilities, each in [0, 1].</param>
-    /// <param name="targets">N class indices in [0, K), or the ignore index.</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">Weights, ignore index, clamp, reduction; null for the defaults.</param>
-    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂p (overwritten); empty to skip.</param>
-    /// <param name="losses">N buffer for each row's weighted loss (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
-    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
-        CrossEntropyFromProbabilitiesOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new IndexTargets<T>(), Batch.Labels(input, targets, classes, gradient, losses, nameof(input)).WithWeights(sampleWeights, gradOutput),
-            options ?? CrossEntropyFromProbabilitiesOptions.Default);
-
-    /// <summary>Cross-entropy of [N, K] probabilities against [N, K] probability (soft) targets.</summary>
-    /// <param name="input">Row-major [N, K] predicted probabilities, each in [0, 1].</param>
-    /// <param name="targets">Row-major [N, K] target probabilities, each in [0, 1], rows summing to 1 (see the tolerance option).</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">Weights, clamp, reduction; the ignore index does not apply.</param>
-    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂p (overwritten); empty to skip.</param>
-    /// <param name="losses">N buffer for each row's loss (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
-    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
-        CrossEntropyFromProbabilitiesOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new ProbabilityTargets<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.Rows, nameof(input)).WithWeights(sampleWeights, gradOutput),
-            options ?? CrossEntropyFromProbabilitiesOptions.Default);
-
     /// <summary>This loss's prediction check: every entry finite and in [0, 1] and, unless renormalising, every row
     /// summing to 1 within <see cref="CrossEntropyFromProbabilitiesOptions.PredictionSumTolerance"/>, naming the row.</summary>
     private static void CheckPredictions<T>(ReadOnlySpan<T> input, int classes, CrossEntropyFromProbabilitiesOptions o)
@@ -223,6 +186,11 @@ public static class CrossEntropyFromProbabilities
     }
 
     /// <summary>Class-index targets; the mean divides by the weight of the counted rows.</summary>
+    /// <entry>Cross-entropy of [N, K] probabilities against N class indices.</entry>
+    /// <input>Row-major [N, K] predicted probabilities, each in [0, 1].</input>
+    /// <targets>N class indices in [0, K), or the ignore index.</targets>
+    /// <options>Weights, ignore index, clamp, reduction; null for the defaults.</options>
+    [Evaluate]
     private readonly struct IndexTargets<T> : ILossKernel<T, int, CrossEntropyFromProbabilitiesOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -237,6 +205,12 @@ public static class CrossEntropyFromProbabilities
     }
 
     /// <summary>Probability targets; the mean divides by N.</summary>
+    /// <entry>Cross-entropy of [N, K] probabilities against [N, K] probability (soft) targets.</entry>
+    /// <input>Row-major [N, K] predicted probabilities, each in [0, 1].</input>
+    /// <targets>Row-major [N, K] target probabilities, each in [0, 1], rows summing to 1 (see the tolerance
+    /// option).</targets>
+    /// <options>Weights, clamp, reduction; the ignore index does not apply.</options>
+    [Evaluate]
     private readonly struct ProbabilityTargets<T> : ILossKernel<T, T, CrossEntropyFromProbabilitiesOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -252,18 +226,4 @@ public static class CrossEntropyFromProbabilities
         public static double Generic(in Batch<T, T> b, CrossEntropyFromProbabilitiesOptions o, double scale) =>
             RowwiseKernel.Targets<T, Rows, CrossEntropyFromProbabilitiesOptions>(b, o, scale);
     }
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, CrossEntropyFromProbabilitiesOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<int> targets, CrossEntropyFromProbabilitiesOptions? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Labels(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, CrossEntropyFromProbabilitiesOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<T> targets, CrossEntropyFromProbabilitiesOptions? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Rows(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
 }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Numerics.Tensors;
 using ClassLoss.Activations;
 using ClassLoss.Losses.Kernels;
 using ClassLoss.Numerics;
@@ -66,44 +65,8 @@ public sealed record FenchelYoungOptions : LossOptions
 /// A row loss that rounds below 0 (by about 1e-16, at a perfect prediction) is returned as 0.
 /// Reductions: Mean divides by the counted rows (class indices) or by N (rows), BatchMean by N.</para>
 /// </remarks>
-public static class FenchelYoung
+public static partial class FenchelYoung
 {
-    /// <summary>Fenchel–Young loss of [N, K] logits against class indices.</summary>
-    /// <param name="input">Row-major [N, K] logits θ (finite, or <c>-∞</c> for a masked class).</param>
-    /// <param name="targets">N class indices in [0, K), or the ignore index.</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">Regulariser, ignore index, reduction; null for the defaults.</param>
-    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂θ (overwritten); empty to skip.</param>
-    /// <param name="losses">N buffer for the row losses (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
-    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
-        FenchelYoungOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new LabelKernel<T>(), Batch.Labels(input, targets, classes, gradient, losses, nameof(input), nameof(losses)).WithWeights(sampleWeights, gradOutput),
-            options ?? FenchelYoungOptions.Default);
-
-    /// <summary>Fenchel–Young loss of [N, K] logits against [N, K] probability rows.</summary>
-    /// <param name="input">Row-major [N, K] logits θ (finite, or <c>-∞</c> for a masked class).</param>
-    /// <param name="targets">Row-major [N, K] target probabilities y, each row summing to 1 within the tolerance.</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">Regulariser, tolerance, reduction; null for the defaults.</param>
-    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂θ (overwritten); empty to skip.</param>
-    /// <param name="losses">N buffer for the row losses (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
-    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
-        FenchelYoungOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new RowKernel<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.Rows, nameof(input),
-            lossesName: nameof(losses)).WithWeights(sampleWeights, gradOutput), options ?? FenchelYoungOptions.Default);
-
     /// <summary>The per-call constants: the regulariser and K doubles of scratch for the sort.</summary>
     private readonly ref struct Parameters(FenchelYoungRegularizer regularizer, Span<double> scratch)
     {
@@ -260,6 +223,11 @@ public static class FenchelYoung
     }
 
     /// <summary>Generic only; the logits are checked first, then the labels; the mean divides by the counted rows.</summary>
+    /// <entry>Fenchel–Young loss of [N, K] logits against class indices.</entry>
+    /// <input>Row-major [N, K] logits θ (finite, or <c>-∞</c> for a masked class).</input>
+    /// <targets>N class indices in [0, K), or the ignore index.</targets>
+    /// <options>Regulariser, ignore index, reduction; null for the defaults.</options>
+    [Evaluate]
     private readonly struct LabelKernel<T> : ILossKernel<T, int, FenchelYoungOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -286,6 +254,11 @@ public static class FenchelYoung
     }
 
     /// <summary>Generic only; the logits are checked first, then the target rows; the mean divides by N.</summary>
+    /// <entry>Fenchel–Young loss of [N, K] logits against [N, K] probability rows.</entry>
+    /// <input>Row-major [N, K] logits θ (finite, or <c>-∞</c> for a masked class).</input>
+    /// <targets>Row-major [N, K] target probabilities y, each row summing to 1 within the tolerance.</targets>
+    /// <options>Regulariser, tolerance, reduction; null for the defaults.</options>
+    [Evaluate]
     private readonly struct RowKernel<T> : ILossKernel<T, T, FenchelYoungOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -313,18 +286,4 @@ public static class FenchelYoung
             }
         }
     }
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, FenchelYoungOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<int> targets, FenchelYoungOptions? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Labels(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, FenchelYoungOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<T> targets, FenchelYoungOptions? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Rows(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
 }

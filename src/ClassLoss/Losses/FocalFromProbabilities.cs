@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using ClassLoss.Losses.Kernels;
 using ClassLoss.Validation;
 
@@ -87,46 +86,8 @@ public sealed record FocalFromProbabilitiesOptions : LossOptions
 /// <c>∂ℓ/∂p_j = (∂ℓ/∂u_j - Σ_c u_c ∂ℓ/∂u_c) / Σ p</c>. Keras's docstring: targets (0, 1, 0), (0, 0, 1) against
 /// (0.05, 0.95, 0), (0.1, 0.8, 0.1) give 0.23315276. Mean: counted rows (index targets), N (probability targets).</para>
 /// </remarks>
-public static class FocalFromProbabilities
+public static partial class FocalFromProbabilities
 {
-    /// <summary>Focal loss of [N, K] probabilities against N class indices.</summary>
-    /// <param name="input">Row-major [N, K] predicted probabilities, each in [0, 1], rows summing to 1 (or see
-    /// <see cref="FocalFromProbabilitiesOptions.Renormalize"/>).</param>
-    /// <param name="targets">N class indices in [0, K), or the ignore index.</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">γ, α, clip, smoothing, reduction; null for the defaults.</param>
-    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂p (overwritten); empty to skip.</param>
-    /// <param name="losses">N buffer for each row's loss (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
-    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N, one per row): the
-    /// gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
-        FocalFromProbabilitiesOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new IndexTargets<T>(), Batch.Labels(input, targets, classes, gradient, losses, nameof(input)).WithWeights(sampleWeights, gradOutput),
-            options ?? FocalFromProbabilitiesOptions.Default);
-
-    /// <summary>Focal loss of [N, K] probabilities against [N, K] probability targets.</summary>
-    /// <param name="input">Row-major [N, K] predicted probabilities, each in [0, 1], rows summing to 1 (or see
-    /// <see cref="FocalFromProbabilitiesOptions.Renormalize"/>).</param>
-    /// <param name="targets">Row-major [N, K] target probabilities, rows summing to 1.</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">γ, α, clip, smoothing, reduction; null for the defaults.</param>
-    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂p (overwritten); empty to skip.</param>
-    /// <param name="losses">N buffer for each row's loss (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
-    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N, one per row): the
-    /// gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
-        FocalFromProbabilitiesOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new ProbabilityTargets<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.Rows, nameof(input)).WithWeights(sampleWeights, gradOutput),
-            options ?? FocalFromProbabilitiesOptions.Default);
-
     /// <summary>One row against the one-hot of <paramref name="label"/> (≥ 0) or the targets <paramref name="t"/>.</summary>
     private static double Row<T>(ReadOnlySpan<T> p, ReadOnlySpan<T> t, int label, FocalFromProbabilitiesOptions o, double scale, Span<T> g)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -195,6 +156,12 @@ public static class FocalFromProbabilities
     }
 
     /// <summary>Class-index targets; the mean divides by the counted rows.</summary>
+    /// <entry>Focal loss of [N, K] probabilities against N class indices.</entry>
+    /// <input>Row-major [N, K] predicted probabilities, each in [0, 1], rows summing to 1 (or see <see
+    /// cref="FocalFromProbabilitiesOptions.Renormalize"/>).</input>
+    /// <targets>N class indices in [0, K), or the ignore index.</targets>
+    /// <options>γ, α, clip, smoothing, reduction; null for the defaults.</options>
+    [Evaluate]
     private readonly struct IndexTargets<T> : ILossKernel<T, int, FocalFromProbabilitiesOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -209,6 +176,12 @@ public static class FocalFromProbabilities
     }
 
     /// <summary>Probability targets; the mean divides by N.</summary>
+    /// <entry>Focal loss of [N, K] probabilities against [N, K] probability targets.</entry>
+    /// <input>Row-major [N, K] predicted probabilities, each in [0, 1], rows summing to 1 (or see <see
+    /// cref="FocalFromProbabilitiesOptions.Renormalize"/>).</input>
+    /// <targets>Row-major [N, K] target probabilities, rows summing to 1.</targets>
+    /// <options>γ, α, clip, smoothing, reduction; null for the defaults.</options>
+    [Evaluate]
     private readonly struct ProbabilityTargets<T> : ILossKernel<T, T, FocalFromProbabilitiesOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -224,18 +197,4 @@ public static class FocalFromProbabilities
         public static double Generic(in Batch<T, T> b, FocalFromProbabilitiesOptions o, double scale) =>
             RowwiseKernel.Targets<T, Rows, FocalFromProbabilitiesOptions>(b, o, scale);
     }
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, FocalFromProbabilitiesOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<int> targets, FocalFromProbabilitiesOptions? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Labels(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, FocalFromProbabilitiesOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<T> targets, FocalFromProbabilitiesOptions? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Rows(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
 }

@@ -47,28 +47,8 @@ public sealed record KlDivergenceOptions : LossOptions
 /// (see <see cref="Entropy"/>). Targets are validated; a NaN input propagates to its own element where the target is nonzero (a zero target
 /// contributes 0 whatever the input).</para>
 /// </remarks>
-public static class KlDivergence
+public static partial class KlDivergence
 {
-    /// <summary>Evaluates KL(target ‖ exp(input)) element-wise over [N, K].</summary>
-    /// <param name="input">Row-major [N, K] log-probabilities x of the model.</param>
-    /// <param name="targets">Row-major [N, K] target probabilities (or log-probabilities with <see cref="KlDivergenceOptions.LogTarget"/>).</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">Target kind and reduction; null for the defaults.</param>
-    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
-    /// <param name="losses">N row sums or N·K element losses (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights or N·K per-element weights (finite, ≥ 0; PyTorch's <c>weight</c> of
-    /// shape [N, 1] or [N, K]), or empty for none: each loss and gradient entry is multiplied by its weight; the mean
-    /// divides by the counted weight, or with <see cref="SampleWeightedMean.BatchSize"/> by the unweighted count as
-    /// PyTorch's <c>weight</c> does (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
-        KlDivergenceOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.RowsOrElements,
-            nameof(input), lossesName: nameof(losses)).WithWeights(sampleWeights, gradOutput), options ?? KlDivergenceOptions.Default);
-
     /// <summary>One element: <c>t (log t - x)</c> (0 for t = 0), derivative <c>-t</c>; the parameter says whether the target is given as <c>log t</c>.</summary>
     private readonly struct Element : IElementLoss<bool>
     {
@@ -81,6 +61,12 @@ public static class KlDivergence
     }
 
     /// <summary>Generic only; the mean divides by N·K.</summary>
+    /// <entry>Evaluates KL(target ‖ exp(input)) element-wise over [N, K].</entry>
+    /// <input>Row-major [N, K] log-probabilities x of the model.</input>
+    /// <targets>Row-major [N, K] target probabilities (or log-probabilities with <see
+    /// cref="KlDivergenceOptions.LogTarget"/>).</targets>
+    /// <options>Target kind and reduction; null for the defaults.</options>
+    [Evaluate(Losses = LossesShape.RowsOrElements)]
     private readonly struct Kernel<T> : ILossKernel<T, T, KlDivergenceOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -110,13 +96,6 @@ public static class KlDivergence
         public static double Generic(in Batch<T, T> b, KlDivergenceOptions o, double scale) =>
             ElementwiseKernel.Run<T, Element, bool>(b, default, o.LogTarget, scale);
     }
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, KlDivergenceOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<T> targets, KlDivergenceOptions? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Elements(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
 }
 
 /// <summary>Options of <see cref="Entropy"/> (of probability rows).</summary>
@@ -167,7 +146,7 @@ public sealed record SoftmaxEntropyOptions : LossOptions
 /// Reductions: Mean and BatchMean divide by N. The entropy of a uniform row of K classes is <c>log K</c>; of a one-hot
 /// row, 0.</para>
 /// </remarks>
-public static class Entropy
+public static partial class Entropy
 {
     /// <summary>Entropy of [N, K] probability rows.</summary>
     /// <param name="input">Row-major [N, K] probabilities, each in [0, 1], rows summing to 1 within the tolerance.</param>
@@ -204,7 +183,7 @@ public static class Entropy
 /// <para>With <c>log p = z - lse</c>: <c>H = lse - Σ p_k z_k</c> and <c>∂H/∂z_j = -p_j (log p_j + H)</c> (0 for a masked
 /// class with <c>p_j = 0</c>). Reductions: Mean and BatchMean divide by N.</para>
 /// </remarks>
-public static class SoftmaxEntropy
+public static partial class SoftmaxEntropy
 {
     /// <summary>Entropy of softmax([N, K] logits) with its gradient.</summary>
     /// <param name="input">Row-major [N, K] logits (<c>-∞</c> allowed for masked classes).</param>

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Numerics.Tensors;
 using ClassLoss.Losses.Kernels;
 using ClassLoss.Validation;
 
@@ -29,44 +28,8 @@ public sealed record MultiLabelMarginOptions : LossOptions
 /// violation; a NaN in a row gives a NaN row loss and gradient (torch's <c>z &gt; 0</c> test silently drops it).
 /// Reductions (torch): Mean divides by N, Sum, None writes the N row losses; BatchMean equals Mean.</para>
 /// </remarks>
-public static class MultiLabelMargin
+public static partial class MultiLabelMargin
 {
-    /// <summary>Multi-label margin loss with torch's targets: per row, class indices ended (and padded) by -1.</summary>
-    /// <param name="input">Row-major [N, K] scores x.</param>
-    /// <param name="targets">Row-major [N, K] class indices; each row lists its target classes, then -1 (unless all K are listed).</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">Reduction; null for the defaults.</param>
-    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
-    /// <param name="losses">N buffer for the row losses (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
-    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
-        MultiLabelMarginOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new IndexKernel<T>(), Batch.IndexRows(input, targets, classes, gradient, losses, nameof(input)).WithWeights(sampleWeights, gradOutput),
-            options ?? MultiLabelMarginOptions.Default);
-
-    /// <summary>Multi-label margin loss with multi-hot target rows (1 for a target class, 0 otherwise).</summary>
-    /// <param name="input">Row-major [N, K] scores x.</param>
-    /// <param name="targets">Row-major [N, K] multi-hot rows, each entry 0 or 1.</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">Reduction; null for the defaults.</param>
-    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
-    /// <param name="losses">N buffer for the row losses (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
-    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
-        MultiLabelMarginOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new MultiHotKernel<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.Rows, nameof(input),
-            lossesName: nameof(losses)).WithWeights(sampleWeights, gradOutput), options ?? MultiLabelMarginOptions.Default);
-
     /// <summary>One row, given how often each class is listed as a target (0: not a target).</summary>
     private static double Of<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> count, double scale, Span<T> g)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -194,6 +157,12 @@ public static class MultiLabelMargin
     }
 
     /// <summary>Generic only; torch's index rows (checked: every entry in [-1, K)); the mean divides by N.</summary>
+    /// <entry>Multi-label margin loss with torch's targets: per row, class indices ended (and padded) by -1.</entry>
+    /// <input>Row-major [N, K] scores x.</input>
+    /// <targets>Row-major [N, K] class indices; each row lists its target classes, then -1 (unless all K are
+    /// listed).</targets>
+    /// <options>Reduction; null for the defaults.</options>
+    [Evaluate(Targets = EntryTargets.LabelRows)]
     private readonly struct IndexKernel<T> : ILossKernel<T, int, MultiLabelMarginOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -216,6 +185,11 @@ public static class MultiLabelMargin
     }
 
     /// <summary>Generic only; multi-hot rows (checked: every entry 0 or 1); the mean divides by N.</summary>
+    /// <entry>Multi-label margin loss with multi-hot target rows (1 for a target class, 0 otherwise).</entry>
+    /// <input>Row-major [N, K] scores x.</input>
+    /// <targets>Row-major [N, K] multi-hot rows, each entry 0 or 1.</targets>
+    /// <options>Reduction; null for the defaults.</options>
+    [Evaluate]
     private readonly struct MultiHotKernel<T> : ILossKernel<T, T, MultiLabelMarginOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -252,18 +226,4 @@ public static class MultiLabelMargin
             }
         }
     }
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, MultiLabelMarginOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<int> targets, MultiLabelMarginOptions? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Rows(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, MultiLabelMarginOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<T> targets, MultiLabelMarginOptions? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Rows(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
 }

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using ClassLoss.Losses.Kernels;
 using ClassLoss.Validation;
 
@@ -28,29 +27,14 @@ public sealed record MultiLabelSoftMarginOptions : LossOptions
 /// <c>w_c [...] / K</c> (which sum to them). Targets must lie in [0, 1] (torch does not check them); a term whose
 /// coefficient is 0 is left out, so <c>x = -∞</c> against target 0 costs 0.</para>
 /// </remarks>
-public static class MultiLabelSoftMargin
+public static partial class MultiLabelSoftMargin
 {
-    /// <summary>Multi-label soft-margin loss of [N, K] logits against [N, K] targets in [0, 1].</summary>
-    /// <param name="input">Row-major [N, K] logits x.</param>
-    /// <param name="targets">Row-major [N, K] targets y in [0, 1] (multi-hot or soft).</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">Class weights and reduction; null for the defaults.</param>
-    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
-    /// <param name="losses">N row losses or N·K element terms (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights or N·K per-element weights (finite, ≥ 0; PyTorch's <c>weight</c> of
-    /// shape [N, 1] or [N, K]), or empty for none: each loss and gradient entry is multiplied by its weight; the mean
-    /// divides by the counted weight, or with <see cref="SampleWeightedMean.BatchSize"/> by the unweighted count as
-    /// PyTorch's <c>weight</c> does (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
-        MultiLabelSoftMarginOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.RowsOrElements,
-            nameof(input), lossesName: nameof(losses)).WithWeights(sampleWeights, gradOutput), options ?? MultiLabelSoftMarginOptions.Default);
-
     /// <summary>Generic only: the binary cross-entropy element with column weights <c>w_c / K</c>; the mean divides by N.</summary>
+    /// <entry>Multi-label soft-margin loss of [N, K] logits against [N, K] targets in [0, 1].</entry>
+    /// <input>Row-major [N, K] logits x.</input>
+    /// <targets>Row-major [N, K] targets y in [0, 1] (multi-hot or soft).</targets>
+    /// <options>Class weights and reduction; null for the defaults.</options>
+    [Evaluate(Losses = LossesShape.RowsOrElements)]
     private readonly struct Kernel<T> : ILossKernel<T, T, MultiLabelSoftMarginOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -75,11 +59,4 @@ public static class MultiLabelSoftMargin
             return ElementwiseKernel.Run<T, BinaryCrossEntropyElement<LogitTerms>, BinaryParameters>(b, columns, new BinaryParameters(default, 0), scale);
         }
     }
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, MultiLabelSoftMarginOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<T> targets, MultiLabelSoftMarginOptions? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Elements(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
 }

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using ClassLoss.Losses.Kernels;
 using ClassLoss.Validation;
 
@@ -35,26 +34,8 @@ public sealed record MultiMarginHingeOptions : LossOptions
 /// <c>∂ℓ/∂x_i = w_y p h_i^{p-1} / K</c> and <c>∂ℓ/∂x_y</c> gets the negative of it. Mean divides by N (as PyTorch,
 /// even with weights).</para>
 /// </remarks>
-public static class MultiMarginHinge
+public static partial class MultiMarginHinge
 {
-    /// <summary>Multi-margin loss with class-index targets.</summary>
-    /// <param name="input">Row-major [N, K] scores x.</param>
-    /// <param name="targets">N class indices in [0, K).</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">p, margin, weights, reduction; null for the defaults.</param>
-    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
-    /// <param name="losses">N buffer for row losses (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
-    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
-        MultiMarginHingeOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T>(), Batch.Labels(input, targets, classes, gradient, losses, nameof(input)).WithWeights(sampleWeights, gradOutput),
-            options ?? MultiMarginHingeOptions.Default);
-
     /// <summary>One row: <c>w_y Σ_{i≠y} max(0, m - x_y + x_i)^p / K</c> and its subgradient.</summary>
     private readonly struct Row : ILabelRow<MultiMarginHingeOptions>
     {
@@ -98,6 +79,11 @@ public static class MultiMarginHinge
     }
 
     /// <summary>Generic only; every row has a class (no ignore index); the mean divides by N.</summary>
+    /// <entry>Multi-margin loss with class-index targets.</entry>
+    /// <input>Row-major [N, K] scores x.</input>
+    /// <targets>N class indices in [0, K).</targets>
+    /// <options>p, margin, weights, reduction; null for the defaults.</options>
+    [Evaluate]
     private readonly struct Kernel<T> : ILossKernel<T, int, MultiMarginHingeOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -110,11 +96,4 @@ public static class MultiMarginHinge
         public static double Generic(in Batch<T, int> b, MultiMarginHingeOptions o, double scale) =>
             RowwiseKernel.Labels<T, Row, MultiMarginHingeOptions>(b, ignoreIndex: null, o, scale);
     }
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, MultiMarginHingeOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<int> targets, MultiMarginHingeOptions? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Labels(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
 }

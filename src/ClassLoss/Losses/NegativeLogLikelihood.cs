@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using ClassLoss.Losses.Kernels;
 using ClassLoss.Validation;
 
@@ -27,26 +26,8 @@ public sealed record NegativeLogLikelihoodOptions : LossOptions
 /// result follows <see cref="LossOptions.WhenEmpty"/>. The input is not validated to be a log-probability
 /// (PyTorch does not either); a NaN or -∞ at the target propagates to that row's loss.</para>
 /// </remarks>
-public static class NegativeLogLikelihood
+public static partial class NegativeLogLikelihood
 {
-    /// <summary>Evaluates the NLL of [N, K] log-probabilities against N class indices.</summary>
-    /// <param name="input">Row-major [N, K] log-probabilities (typically a log-softmax).</param>
-    /// <param name="targets">N class indices in [0, K), or the ignore index.</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">Weights, ignore index, reduction; null for the defaults.</param>
-    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂logp (overwritten); empty to skip.</param>
-    /// <param name="losses">N buffer for each row's weighted loss (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
-    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
-        NegativeLogLikelihoodOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T>(), Batch.Labels(input, targets, classes, gradient, losses, nameof(input)).WithWeights(sampleWeights, gradOutput),
-            options ?? NegativeLogLikelihoodOptions.Default);
-
     /// <summary>One row: <c>-w_y logp_y</c>; the gradient row is <c>-w_y</c> at y and 0 elsewhere.</summary>
     private readonly struct Row : ILabelRow<NegativeLogLikelihoodOptions>
     {
@@ -65,6 +46,11 @@ public static class NegativeLogLikelihood
     }
 
     /// <summary>Generic only; the mean divides by the weight of the counted rows.</summary>
+    /// <entry>Evaluates the NLL of [N, K] log-probabilities against N class indices.</entry>
+    /// <input>Row-major [N, K] log-probabilities (typically a log-softmax).</input>
+    /// <targets>N class indices in [0, K), or the ignore index.</targets>
+    /// <options>Weights, ignore index, reduction; null for the defaults.</options>
+    [Evaluate]
     private readonly struct Kernel<T> : ILossKernel<T, int, NegativeLogLikelihoodOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -74,11 +60,4 @@ public static class NegativeLogLikelihood
         public static double Generic(in Batch<T, int> b, NegativeLogLikelihoodOptions o, double scale) =>
             RowwiseKernel.Labels<T, Row, NegativeLogLikelihoodOptions>(b, o.IgnoreIndex, o, scale);
     }
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, NegativeLogLikelihoodOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<int> targets, NegativeLogLikelihoodOptions? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Labels(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
 }

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using ClassLoss.Losses.Kernels;
 using ClassLoss.Numerics;
 using ClassLoss.Validation;
@@ -57,28 +56,8 @@ public sealed record SigmoidAsymmetricFocalOptions : LossOptions
 /// 1 - y (identical for 0/1 targets). Reductions: Mean divides by N·K, BatchMean by N, None writes N row sums or N·K
 /// element losses. Targets must lie in [0, 1]; a term whose coefficient is 0 is left out.</para>
 /// </remarks>
-public static class SigmoidAsymmetricFocal
+public static partial class SigmoidAsymmetricFocal
 {
-    /// <summary>Asymmetric loss of [N, K] logits against [N, K] targets in [0, 1].</summary>
-    /// <param name="input">Row-major [N, K] logits x.</param>
-    /// <param name="targets">Row-major [N, K] targets y in [0, 1] (multi-hot, or soft).</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">γ-, γ+, margin, reduction; null for the defaults.</param>
-    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
-    /// <param name="losses">N row sums or N·K element losses (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights or N·K per-element weights (finite, ≥ 0; PyTorch's <c>weight</c> of
-    /// shape [N, 1] or [N, K]), or empty for none: each loss and gradient entry is multiplied by its weight; the mean
-    /// divides by the counted weight, or with <see cref="SampleWeightedMean.BatchSize"/> by the unweighted count as
-    /// PyTorch's <c>weight</c> does (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
-        SigmoidAsymmetricFocalOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.RowsOrElements,
-            nameof(input), lossesName: nameof(losses)).WithWeights(sampleWeights, gradOutput), options ?? SigmoidAsymmetricFocalOptions.Default);
-
     /// <summary>The positive term <c>-(1 - p)^γ log p</c> and its derivative.</summary>
     private static double Positive(double x, double gamma, out double derivative)
     {
@@ -140,6 +119,11 @@ public static class SigmoidAsymmetricFocal
     }
 
     /// <summary>Generic only; targets in [0, 1]; the mean divides by N·K.</summary>
+    /// <entry>Asymmetric loss of [N, K] logits against [N, K] targets in [0, 1].</entry>
+    /// <input>Row-major [N, K] logits x.</input>
+    /// <targets>Row-major [N, K] targets y in [0, 1] (multi-hot, or soft).</targets>
+    /// <options>γ-, γ+, margin, reduction; null for the defaults.</options>
+    [Evaluate(Losses = LossesShape.RowsOrElements)]
     private readonly struct Kernel<T> : ILossKernel<T, T, SigmoidAsymmetricFocalOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -153,11 +137,4 @@ public static class SigmoidAsymmetricFocal
         public static double Generic(in Batch<T, T> b, SigmoidAsymmetricFocalOptions o, double scale) =>
             ElementwiseKernel.Run<T, Element, SigmoidAsymmetricFocalOptions>(b, default, o, scale);
     }
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, SigmoidAsymmetricFocalOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<T> targets, SigmoidAsymmetricFocalOptions? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Elements(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
 }

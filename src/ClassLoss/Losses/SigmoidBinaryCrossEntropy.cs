@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using ClassLoss.Losses.Kernels;
 using ClassLoss.Validation;
 
@@ -20,29 +19,14 @@ namespace ClassLoss.Losses;
 /// Sum and None leave it. The loss buffer takes either N row sums or N·K element losses (PyTorch's
 /// <c>reduction='none'</c>). Targets must be in [0, 1]; a NaN logit propagates to its own element.</para>
 /// </remarks>
-public static class SigmoidBinaryCrossEntropy
+public static partial class SigmoidBinaryCrossEntropy
 {
-    /// <summary>Binary cross-entropy from [N, K] logits against [N, K] targets in [0, 1].</summary>
-    /// <param name="input">Row-major [N, K] logits x.</param>
-    /// <param name="targets">Row-major [N, K] targets y in [0, 1] (0/1 labels, multi-hot rows or soft targets).</param>
-    /// <param name="classes">K (1 for a single binary output).</param>
-    /// <param name="options">Class and positive weights, smoothing, reduction; null for the defaults.</param>
-    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
-    /// <param name="losses">N row sums or N·K element losses (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights or N·K per-element weights (finite, ≥ 0; PyTorch's <c>weight</c> of
-    /// shape [N, 1] or [N, K]), or empty for none: each loss and gradient entry is multiplied by its weight; the mean
-    /// divides by the counted weight, or with <see cref="SampleWeightedMean.BatchSize"/> by the unweighted count as
-    /// PyTorch's <c>weight</c> does (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
-        SigmoidBinaryCrossEntropyOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.RowsOrElements,
-            nameof(input)).WithWeights(sampleWeights, gradOutput), options ?? SigmoidBinaryCrossEntropyOptions.Default);
-
     /// <summary>Every option on the generic path; the fused path covers the defaults; the mean divides by N·K.</summary>
+    /// <entry>Binary cross-entropy from [N, K] logits against [N, K] targets in [0, 1].</entry>
+    /// <input>Row-major [N, K] logits x.</input>
+    /// <targets>Row-major [N, K] targets y in [0, 1] (0/1 labels, multi-hot rows or soft targets).</targets>
+    /// <options>Class and positive weights, smoothing, reduction; null for the defaults.</options>
+    [Evaluate(Losses = LossesShape.RowsOrElements)]
     private readonly struct Kernel<T> : ILossKernel<T, T, SigmoidBinaryCrossEntropyOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -64,11 +48,4 @@ public static class SigmoidBinaryCrossEntropy
             SigmoidBinaryCrossEntropyKernel.Fused(b.Input, b.Targets, b.Classes, (float)scale,
                 b.Gradient, b.Losses, o.MaxDegreeOfParallelism, out checkFrom);
     }
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, SigmoidBinaryCrossEntropyOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<T> targets, SigmoidBinaryCrossEntropyOptions? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Elements(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
 }

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using ClassLoss.Losses.Kernels;
 using ClassLoss.Validation;
 
@@ -66,29 +65,14 @@ public sealed record SigmoidFocalOptions : LossOptions
 /// <c>reduction="mean"</c>; equal to Keras's per-sample mean over the last axis then batch mean); BatchMean divides by N;
 /// torchvision's default <c>reduction="none"</c> is our element losses, whose row sums <see cref="Reduction.None"/> writes.</para>
 /// </remarks>
-public static class SigmoidFocal
+public static partial class SigmoidFocal
 {
-    /// <summary>Sigmoid focal loss of [N, K] logits against [N, K] targets in [0, 1].</summary>
-    /// <param name="input">Row-major [N, K] logits x.</param>
-    /// <param name="targets">Row-major [N, K] targets t in [0, 1] (binary, multi-hot or soft).</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">γ, α, class balancing, reduction; null for the defaults.</param>
-    /// <param name="gradient">[N, K] buffer that receives ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
-    /// <param name="losses">N row sums or N·K element losses (torchvision's <c>reduction='none'</c>), overwritten; empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights or N·K per-element weights (finite, ≥ 0; PyTorch's <c>weight</c> of
-    /// shape [N, 1] or [N, K]), or empty for none: each loss and gradient entry is multiplied by its weight; the mean
-    /// divides by the counted weight, or with <see cref="SampleWeightedMean.BatchSize"/> by the unweighted count as
-    /// PyTorch's <c>weight</c> does (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
-        SigmoidFocalOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.RowsOrElements, nameof(input)).WithWeights(sampleWeights, gradOutput),
-            options ?? SigmoidFocalOptions.Default);
-
     /// <summary>Every option on both paths; the mean divides by N·K.</summary>
+    /// <entry>Sigmoid focal loss of [N, K] logits against [N, K] targets in [0, 1].</entry>
+    /// <input>Row-major [N, K] logits x.</input>
+    /// <targets>Row-major [N, K] targets t in [0, 1] (binary, multi-hot or soft).</targets>
+    /// <options>γ, α, class balancing, reduction; null for the defaults.</options>
+    [Evaluate(Losses = LossesShape.RowsOrElements)]
     private readonly struct Kernel<T> : ILossKernel<T, T, SigmoidFocalOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -108,11 +92,4 @@ public static class SigmoidFocal
             SigmoidFocalKernel.Fused(b.Input, b.Targets, b.Classes, o.Gamma, o.UsesAlpha, o.Alpha, scale,
                 b.Gradient, b.Losses, o.MaxDegreeOfParallelism, out checkFrom);
     }
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, SigmoidFocalOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<T> targets, SigmoidFocalOptions? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Elements(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
 }

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using ClassLoss.Losses.Kernels;
 using ClassLoss.Validation;
 
@@ -21,52 +20,13 @@ namespace ClassLoss.Losses;
 /// denominators are untouched. Terms with <c>q_c = 0</c> contribute 0 even when <c>z_c = -∞</c> (masked classes).
 /// A NaN logit propagates to its own row's loss and gradient, as in PyTorch; targets are always validated.</para>
 /// </remarks>
-public static class SoftmaxCrossEntropy
+public static partial class SoftmaxCrossEntropy
 {
-    /// <summary>Cross-entropy from logits with class-index targets.</summary>
-    /// <param name="input">Row-major [N, K] logits z.</param>
-    /// <param name="targets">N class indices in [0, K), or <see cref="LossOptions.IgnoreIndex"/>.</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">Weights, ignore index, smoothing, temperature, reduction; null for the defaults.</param>
-    /// <param name="gradient">[N, K] buffer that receives ∂(reduced loss)/∂z (overwritten); empty to skip the gradient.</param>
-    /// <param name="losses">N buffer that receives each row's weighted loss (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
-    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
-        SoftmaxCrossEntropyOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new IndexTargets<T>(), Batch.Labels(input, targets, classes, gradient, losses, nameof(input)).WithWeights(sampleWeights, gradOutput),
-            options ?? SoftmaxCrossEntropyOptions.Default);
-
     /// <summary>The class-index overload on the generic (double arithmetic) kernel, whatever the input type (tests compare the paths).</summary>
     internal static LossResult EvaluateGeneric<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
         SoftmaxCrossEntropyOptions o, Span<T> gradient, Span<T> rowLosses)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         LossDriver.RunGeneric(new IndexTargets<T>(), Batch.Labels(input, targets, classes, gradient, rowLosses, nameof(input)), o);
-
-    /// <summary>Cross-entropy from logits with probability (soft) targets.</summary>
-    /// <param name="input">Row-major [N, K] logits z.</param>
-    /// <param name="targets">Row-major [N, K] target probabilities t: each in [0, 1], each row summing to 1.</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">Weights, smoothing, temperature, reduction; the ignore index does not apply here.</param>
-    /// <param name="gradient">[N, K] buffer that receives ∂(reduced loss)/∂z (overwritten); empty to skip the gradient.</param>
-    /// <param name="losses">N buffer that receives each row's loss (overwritten); empty to skip.</param>
-    /// <remarks>With float logits the fused kernel validates the targets while it computes; if a target is bad the
-    /// same <see cref="ArgumentException"/> is thrown, but <paramref name="gradient"/> and <paramref name="losses"/>
-    /// may already have been partly overwritten.</remarks>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
-    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
-        SoftmaxCrossEntropyOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new ProbabilityTargets<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.Rows, nameof(input)).WithWeights(sampleWeights, gradOutput),
-            options ?? SoftmaxCrossEntropyOptions.Default);
 
     /// <summary>The probability-target overload on the generic (double arithmetic) kernel (tests compare the paths).</summary>
     internal static LossResult EvaluateGeneric<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
@@ -75,6 +35,11 @@ public static class SoftmaxCrossEntropy
         LossDriver.RunGeneric(new ProbabilityTargets<T>(), Batch.Targets(input, targets, classes, gradient, rowLosses, LossesShape.Rows, nameof(input)), o);
 
     /// <summary>Class-index targets: <see cref="CrossEntropyIndexKernel"/>; the mean divides by the weight of the counted rows.</summary>
+    /// <entry>Cross-entropy from logits with class-index targets.</entry>
+    /// <input>Row-major [N, K] logits z.</input>
+    /// <targets>N class indices in [0, K), or <see cref="LossOptions.IgnoreIndex"/>.</targets>
+    /// <options>Weights, ignore index, smoothing, temperature, reduction; null for the defaults.</options>
+    [Evaluate]
     private readonly struct IndexTargets<T> : ILossKernel<T, int, SoftmaxCrossEntropyOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -95,6 +60,11 @@ public static class SoftmaxCrossEntropy
     }
 
     /// <summary>Probability targets: <see cref="CrossEntropySoftKernel"/>; the mean divides by N.</summary>
+    /// <entry>Cross-entropy from logits with probability (soft) targets.</entry>
+    /// <input>Row-major [N, K] logits z.</input>
+    /// <targets>Row-major [N, K] target probabilities t: each in [0, 1], each row summing to 1.</targets>
+    /// <options>Weights, smoothing, temperature, reduction; the ignore index does not apply here.</options>
+    [Evaluate]
     private readonly struct ProbabilityTargets<T> : ILossKernel<T, T, SoftmaxCrossEntropyOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -113,18 +83,4 @@ public static class SoftmaxCrossEntropy
                 o.Temperature, o.TargetSumTolerance, scale, b.Gradient, b.Losses, o.MaxDegreeOfParallelism,
                 out checkFrom);
     }
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, SoftmaxCrossEntropyOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<int> targets, SoftmaxCrossEntropyOptions? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Labels(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, SoftmaxCrossEntropyOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<T> targets, SoftmaxCrossEntropyOptions? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Rows(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
 }

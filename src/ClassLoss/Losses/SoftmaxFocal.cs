@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using ClassLoss.Losses.Kernels;
 using ClassLoss.Validation;
 
@@ -64,45 +63,14 @@ public sealed record SoftmaxFocalOptions : LossOptions
 /// with class weights α under <see cref="Reduction.Sum"/>. Keras clips probabilities to [1e-7, 1 - 1e-7] before the log;
 /// working from logits, this kernel needs no clipping (a class with zero target weight and <c>z = -∞</c> contributes 0).</para>
 /// </remarks>
-public static class SoftmaxFocal
+public static partial class SoftmaxFocal
 {
-    /// <summary>Softmax focal loss from logits with class-index targets.</summary>
-    /// <param name="input">Row-major [N, K] logits z.</param>
-    /// <param name="targets">N class indices in [0, K), or the ignore index.</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">γ, α, ignore index, reduction; null for the defaults.</param>
-    /// <param name="gradient">[N, K] buffer that receives ∂(reduced loss)/∂z (overwritten); empty to skip.</param>
-    /// <param name="losses">N buffer that receives each row's loss (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
-    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
-        SoftmaxFocalOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new IndexTargets<T>(), Batch.Labels(input, targets, classes, gradient, losses, nameof(input)).WithWeights(sampleWeights, gradOutput),
-            options ?? SoftmaxFocalOptions.Default);
-
-    /// <summary>Softmax focal loss from logits with probability (or one-hot) targets.</summary>
-    /// <param name="input">Row-major [N, K] logits z.</param>
-    /// <param name="targets">Row-major [N, K] target probabilities y: in [0, 1], rows summing to 1.</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">γ, α, reduction; the ignore index does not apply.</param>
-    /// <param name="gradient">[N, K] buffer that receives ∂(reduced loss)/∂z (overwritten); empty to skip.</param>
-    /// <param name="losses">N buffer that receives each row's loss (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
-    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
-        SoftmaxFocalOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new ProbabilityTargets<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.Rows, nameof(input)).WithWeights(sampleWeights, gradOutput),
-            options ?? SoftmaxFocalOptions.Default);
-
     /// <summary>Class-index targets: every option but label smoothing on both paths; the mean divides by the counted rows.</summary>
+    /// <entry>Softmax focal loss from logits with class-index targets.</entry>
+    /// <input>Row-major [N, K] logits z.</input>
+    /// <targets>N class indices in [0, K), or the ignore index.</targets>
+    /// <options>γ, α, ignore index, reduction; null for the defaults.</options>
+    [Evaluate]
     private readonly struct IndexTargets<T> : ILossKernel<T, int, SoftmaxFocalOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -123,6 +91,11 @@ public static class SoftmaxFocal
     }
 
     /// <summary>Probability targets: fused for one α and γ ∈ {0, 1, 2}; the mean divides by N.</summary>
+    /// <entry>Softmax focal loss from logits with probability (or one-hot) targets.</entry>
+    /// <input>Row-major [N, K] logits z.</input>
+    /// <targets>Row-major [N, K] target probabilities y: in [0, 1], rows summing to 1.</targets>
+    /// <options>γ, α, reduction; the ignore index does not apply.</options>
+    [Evaluate]
     private readonly struct ProbabilityTargets<T> : ILossKernel<T, T, SoftmaxFocalOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -141,18 +114,4 @@ public static class SoftmaxFocal
             SoftmaxFocalKernel.FusedSoft(b.Input, b.Targets, b.Classes, o.Gamma, o.Alpha,
                 o.TargetSumTolerance, scale, b.Gradient, b.Losses, o.MaxDegreeOfParallelism, out checkFrom);
     }
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, SoftmaxFocalOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<int> targets, SoftmaxFocalOptions? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Labels(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, SoftmaxFocalOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<T> targets, SoftmaxFocalOptions? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Rows(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
 }

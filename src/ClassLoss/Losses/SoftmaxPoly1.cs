@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using ClassLoss.Losses.Kernels;
 using ClassLoss.Numerics;
 using ClassLoss.Validation;
@@ -32,44 +31,8 @@ public sealed record SoftmaxPoly1Options : LossOptions
 /// <para>Gradient: <c>∂ℓ/∂z_j = p_j - t_j - ε p_j (t_j - P)</c> (index: t one-hot, P = p_y). Mean divides by the
 /// number of counted rows.</para>
 /// </remarks>
-public static class SoftmaxPoly1
+public static partial class SoftmaxPoly1
 {
-    /// <summary>Poly-1 loss with class-index targets.</summary>
-    /// <param name="input">Row-major [N, K] logits.</param>
-    /// <param name="targets">N class indices in [0, K), or the ignore index.</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">ε, ignore index, reduction; null for the defaults.</param>
-    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂z (overwritten); empty to skip.</param>
-    /// <param name="losses">N buffer for row losses (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
-    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
-        SoftmaxPoly1Options? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new IndexTargets<T>(), Batch.Labels(input, targets, classes, gradient, losses, nameof(input)).WithWeights(sampleWeights, gradOutput),
-            options ?? SoftmaxPoly1Options.Default);
-
-    /// <summary>Poly-1 loss with probability (soft) targets.</summary>
-    /// <param name="input">Row-major [N, K] logits.</param>
-    /// <param name="targets">Row-major [N, K] target probabilities, rows summing to 1.</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">ε, reduction; null for the defaults.</param>
-    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂z (overwritten); empty to skip.</param>
-    /// <param name="losses">N buffer for row losses (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
-    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
-        SoftmaxPoly1Options? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new ProbabilityTargets<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.Rows, nameof(input)).WithWeights(sampleWeights, gradOutput),
-            options ?? SoftmaxPoly1Options.Default);
-
     /// <summary>The rows: <c>lse - z_y + ε (1 - p_y)</c> and <c>Σ t (lse - z) + ε (1 - Σ t p)</c> with their gradients.</summary>
     private readonly struct Rows : ILabelRow<double>, ITargetRow<double>
     {
@@ -117,6 +80,11 @@ public static class SoftmaxPoly1
     }
 
     /// <summary>Class-index targets; the mean divides by the counted rows.</summary>
+    /// <entry>Poly-1 loss with class-index targets.</entry>
+    /// <input>Row-major [N, K] logits.</input>
+    /// <targets>N class indices in [0, K), or the ignore index.</targets>
+    /// <options>ε, ignore index, reduction; null for the defaults.</options>
+    [Evaluate]
     private readonly struct IndexTargets<T> : ILossKernel<T, int, SoftmaxPoly1Options>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -128,6 +96,11 @@ public static class SoftmaxPoly1
     }
 
     /// <summary>Probability targets; the mean divides by N.</summary>
+    /// <entry>Poly-1 loss with probability (soft) targets.</entry>
+    /// <input>Row-major [N, K] logits.</input>
+    /// <targets>Row-major [N, K] target probabilities, rows summing to 1.</targets>
+    /// <options>ε, reduction; null for the defaults.</options>
+    [Evaluate]
     private readonly struct ProbabilityTargets<T> : ILossKernel<T, T, SoftmaxPoly1Options>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -139,18 +112,4 @@ public static class SoftmaxPoly1
         public static double Generic(in Batch<T, T> b, SoftmaxPoly1Options o, double scale) =>
             RowwiseKernel.Targets<T, Rows, double>(b, o.PolyCoefficient, scale);
     }
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, SoftmaxPoly1Options, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<int> targets, SoftmaxPoly1Options? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Labels(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, SoftmaxPoly1Options, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<T> targets, SoftmaxPoly1Options? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Rows(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
 }

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using ClassLoss.Losses.Kernels;
 using ClassLoss.Validation;
 
@@ -25,26 +24,8 @@ public sealed record SparsemaxLossOptions : LossOptions
 /// Rows are shifted by their maximum first (the loss and the projection are shift-invariant). Mean divides by the
 /// number of counted rows.</para>
 /// </remarks>
-public static class SparsemaxLoss
+public static partial class SparsemaxLoss
 {
-    /// <summary>Sparsemax loss with class-index targets.</summary>
-    /// <param name="input">Row-major [N, K] logits z (finite).</param>
-    /// <param name="targets">N class indices in [0, K), or the ignore index.</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">Ignore index and reduction; null for the defaults.</param>
-    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂z (overwritten); empty to skip.</param>
-    /// <param name="losses">N buffer for row losses (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
-    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
-        SparsemaxLossOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T>(), Batch.Labels(input, targets, classes, gradient, losses, nameof(input)).WithWeights(sampleWeights, gradOutput),
-            options ?? SparsemaxLossOptions.Default);
-
     /// <summary>One row: <c>-(z_y - max) + ½ Σ_{j∈S} ((z_j - max)² - τ²) + ½</c>, gradient <c>sparsemax(z) - onehot(y)</c>.</summary>
     private readonly struct Row : ILabelRow<byte>
     {
@@ -74,6 +55,11 @@ public static class SparsemaxLoss
     }
 
     /// <summary>Generic only; the mean divides by the counted rows.</summary>
+    /// <entry>Sparsemax loss with class-index targets.</entry>
+    /// <input>Row-major [N, K] logits z (finite).</input>
+    /// <targets>N class indices in [0, K), or the ignore index.</targets>
+    /// <options>Ignore index and reduction; null for the defaults.</options>
+    [Evaluate]
     private readonly struct Kernel<T> : ILossKernel<T, int, SparsemaxLossOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -139,11 +125,4 @@ public static class SparsemaxLoss
 
         return tau;
     }
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, SparsemaxLossOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<int> targets, SparsemaxLossOptions? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Labels(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
 }

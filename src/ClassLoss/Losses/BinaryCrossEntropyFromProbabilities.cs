@@ -29,19 +29,14 @@ public static partial class BinaryCrossEntropyFromProbabilities
     /// <targets>Row-major [N, K] targets y in [0, 1].</targets>
     /// <options>Weights, smoothing, clamp, reduction; null for the defaults.</options>
     [Evaluate(Losses = LossesShape.RowsOrElements)]
-    private readonly struct Kernel<T> : ILossKernel<T, T, BinaryCrossEntropyFromProbabilitiesOptions>
+    private readonly struct Kernel<T> : IElementKernel<T, BinaryCrossEntropyFromProbabilitiesOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static bool ElementsIndependent => true;
-
         public static double Prepare(in Batch<T, T> b, BinaryCrossEntropyFromProbabilitiesOptions o)
         {
             CrossEntropyFromProbabilities.CheckProbabilities(b.Input, b.Classes);
             return b.RowTotal * b.Classes;
         }
-
-        public static void CheckTargets(in Batch<T, T> b, BinaryCrossEntropyFromProbabilitiesOptions o, int from) =>
-            Guard.UnitIntervals(b.Targets, b.Classes, from, "targets");
 
         public static double Generic(in Batch<T, T> b, BinaryCrossEntropyFromProbabilitiesOptions o, double scale) =>
             ElementwiseKernel.Run<T, BinaryCrossEntropyElement<ProbabilityTerms>, BinaryParameters>(b, o.WeightSpan,

@@ -121,19 +121,14 @@ public static partial class BinaryFocalFromProbabilities
     /// <targets>Row-major [N, K] targets y in [0, 1].</targets>
     /// <options>γ, α and its switch, smoothing, clamp, reduction; null for the defaults.</options>
     [Evaluate(Losses = LossesShape.RowsOrElements)]
-    private readonly struct Kernel<T> : ILossKernel<T, T, BinaryFocalFromProbabilitiesOptions>
+    private readonly struct Kernel<T> : IElementKernel<T, BinaryFocalFromProbabilitiesOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static bool ElementsIndependent => true;
-
         public static double Prepare(in Batch<T, T> b, BinaryFocalFromProbabilitiesOptions o)
         {
             Guard.UnitIntervals(b.Input, b.Classes, 0, "input");
             return b.RowTotal * b.Classes;
         }
-
-        public static void CheckTargets(in Batch<T, T> b, BinaryFocalFromProbabilitiesOptions o, int from) =>
-            Guard.UnitIntervals(b.Targets, b.Classes, from, "targets");
 
         public static double Generic(in Batch<T, T> b, BinaryFocalFromProbabilitiesOptions o, double scale) =>
             ElementwiseKernel.Run<T, Element, BinaryFocalFromProbabilitiesOptions>(b, default, o, scale);

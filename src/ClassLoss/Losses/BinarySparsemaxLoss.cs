@@ -64,16 +64,9 @@ public static partial class BinarySparsemaxLoss
     /// <targets>Row-major [N, K] targets y in [0, 1] (0/1 labels, multi-hot, or soft).</targets>
     /// <options>Reduction; null for the defaults.</options>
     [Evaluate(Losses = LossesShape.RowsOrElements)]
-    private readonly struct Kernel<T> : ILossKernel<T, T, BinarySparsemaxLossOptions>
+    private readonly struct Kernel<T> : IElementKernel<T, BinarySparsemaxLossOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static bool ElementsIndependent => true;
-
-        public static double Prepare(in Batch<T, T> b, BinarySparsemaxLossOptions o) => b.RowTotal * b.Classes;
-
-        public static void CheckTargets(in Batch<T, T> b, BinarySparsemaxLossOptions o, int from) =>
-            Guard.UnitIntervals(b.Targets, b.Classes, from, "targets");
-
         public static double Generic(in Batch<T, T> b, BinarySparsemaxLossOptions o, double scale) =>
             ElementwiseKernel.Run<T, Element, byte>(b, default, 0, scale);
     }

@@ -287,16 +287,11 @@ public static class SigmoidBrierScore
     }
 
     /// <summary>Generic only; the mean divides by N or N·K (<see cref="BrierAverage"/>).</summary>
-    private readonly struct Kernel<T> : ILossKernel<T, T, SigmoidBrierScoreOptions>
+    private readonly struct Kernel<T> : IElementKernel<T, SigmoidBrierScoreOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static bool ElementsIndependent => true;
-
         public static double Prepare(in Batch<T, T> b, SigmoidBrierScoreOptions o) =>
             o.Denominator(b.RowTotal, b.Classes);
-
-        public static void CheckTargets(in Batch<T, T> b, SigmoidBrierScoreOptions o, int from) =>
-            Guard.UnitIntervals(b.Targets, b.Classes, from, "targets");
 
         public static double Generic(in Batch<T, T> b, SigmoidBrierScoreOptions o, double scale) =>
             ElementwiseKernel.Run<T, Element, byte>(b, default, 0, scale);

@@ -113,12 +113,9 @@ public static partial class CategoricalHinge
     /// <targets>N class indices in [0, K), or the ignore index.</targets>
     /// <options>Ignore index and reduction; null for the defaults.</options>
     [Evaluate]
-    private readonly struct LabelKernel<T> : ILossKernel<T, int, CategoricalHingeOptions>
+    private readonly struct LabelKernel<T> : ILabelKernel<T, CategoricalHingeOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, int> b, CategoricalHingeOptions o) =>
-            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "targets");
-
         public static double Generic(in Batch<T, int> b, CategoricalHingeOptions o, double scale) =>
             RowwiseKernel.Labels<T, LabelRow, byte>(b, o.IgnoreIndex, 0, scale);
     }

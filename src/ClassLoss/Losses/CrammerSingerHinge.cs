@@ -78,12 +78,9 @@ public static partial class CrammerSingerHinge
     /// <targets>N class indices in [0, K), or the ignore index.</targets>
     /// <options>Ignore index and reduction; null for the defaults.</options>
     [Evaluate]
-    private readonly struct Kernel<T> : ILossKernel<T, int, CrammerSingerHingeOptions>
+    private readonly struct Kernel<T> : ILabelKernel<T, CrammerSingerHingeOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, int> b, CrammerSingerHingeOptions o) =>
-            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "targets");
-
         public static double Generic(in Batch<T, int> b, CrammerSingerHingeOptions o, double scale) =>
             RowwiseKernel.Labels<T, Row, byte>(b, o.IgnoreIndex, 0, scale);
     }

@@ -4,32 +4,10 @@ using ClassLoss.Validation;
 namespace ClassLoss.Losses;
 
 /// <summary>Options of <see cref="FocalFromProbabilities"/>.</summary>
-public sealed record FocalFromProbabilitiesOptions : LossOptions
+public sealed record FocalFromProbabilitiesOptions : FocalOptions
 {
     /// <summary>The defaults: γ = 2, α = 0.25, Keras's clip at ε = 1e-7, ignore index -100, mean.</summary>
     public static FocalFromProbabilitiesOptions Default { get; } = new();
-
-    /// <summary>The shared options this loss takes.</summary>
-    private protected override SharedOptions Takes => SharedOptions.IgnoreIndex | SharedOptions.TargetSumTolerance;
-
-    private readonly double[]? _classAlpha;
-
-    /// <summary>Focusing parameter γ ≥ 0 (default 2). γ = 0 gives α-weighted cross-entropy of probabilities.</summary>
-    public double Gamma { get; init; } = 2.0;
-
-    /// <summary>The α every class gets when <see cref="ClassAlpha"/> is null: finite, ≥ 0. Default 0.25 (Keras).</summary>
-    public double Alpha { get; init; } = 0.25;
-
-    /// <summary>Per-class α_c (length K, finite, ≥ 0); replaces <see cref="Alpha"/> when set. Copied when set.</summary>
-    public IReadOnlyList<double>? ClassAlpha
-    {
-        get => _classAlpha;
-        init => _classAlpha = value is null ? null : [.. value];
-    }
-
-
-    /// <summary>Keras's <c>label_smoothing</c>: targets become <c>(1 - ε) y + ε / K</c>. In [0, 1); default 0.</summary>
-    public double LabelSmoothing { get; init; }
 
     /// <summary>How <c>log p</c> (and the focal factor's p) is kept finite. Default <see cref="ProbabilityClamp.Keras"/>
     /// (p clipped to [ε, 1 - ε] first, as Keras's <c>CategoricalFocalCrossentropy(from_logits=False)</c>).</summary>
@@ -37,7 +15,6 @@ public sealed record FocalFromProbabilitiesOptions : LossOptions
 
     /// <summary>The ε of the Keras clip, in [1e-300, 0.5). Default 1e-7 (Keras's <c>epsilon()</c>).</summary>
     public double ClipEpsilon { get; init; } = 1e-7;
-
 
     /// <summary>How far a prediction row may sum from 1 (default 1e-4); NaN skips the check. Ignored with
     /// <see cref="Renormalize"/>.</summary>
@@ -47,18 +24,9 @@ public sealed record FocalFromProbabilitiesOptions : LossOptions
     /// division). Default false: rows must sum to 1.</summary>
     public bool Renormalize { get; init; }
 
-    internal ReadOnlySpan<double> ClassAlphaSpan => _classAlpha;
-
     private protected override void Validate(int classes)
     {
-        if (_classAlpha is not null)
-        {
-            Guard.ClassWeights(_classAlpha, classes, nameof(ClassAlpha));
-        }
-
-        Guard.Option(Gamma >= 0 && double.IsFinite(Gamma), nameof(Gamma), Gamma, "must be finite and >= 0");
-        Guard.Option(Alpha >= 0 && double.IsFinite(Alpha), nameof(Alpha), Alpha, "must be finite and >= 0");
-        Guard.Option(LabelSmoothing >= 0 && LabelSmoothing < 1, nameof(LabelSmoothing), LabelSmoothing, "must lie in [0, 1)");
+        base.Validate(classes);
         ClampedLog.CheckOptions(Clamp, ClipEpsilon);
         Guard.Option(double.IsNaN(PredictionSumTolerance) || PredictionSumTolerance >= 0, nameof(PredictionSumTolerance), PredictionSumTolerance, "must be >= 0 or NaN");
     }

@@ -67,13 +67,9 @@ public static partial class KlDivergence
     /// cref="KlDivergenceOptions.LogTarget"/>).</targets>
     /// <options>Target kind and reduction; null for the defaults.</options>
     [Evaluate(Losses = LossesShape.RowsOrElements)]
-    private readonly struct Kernel<T> : ILossKernel<T, T, KlDivergenceOptions>
+    private readonly struct Kernel<T> : IElementKernel<T, KlDivergenceOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static bool ElementsIndependent => true;
-
-        public static double Prepare(in Batch<T, T> b, KlDivergenceOptions o) => b.RowTotal * b.Classes;
-
         public static void CheckTargets(in Batch<T, T> b, KlDivergenceOptions o, int from)
         {
             if (!o.LogTarget)

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Numerics.Tensors;
 using ClassLoss.Losses.Kernels;
+using ClassLoss.Validation;
 
 namespace ClassLoss.Losses;
 
@@ -48,6 +49,37 @@ internal interface ILossKernel<T, TTarget, TOptions>
     /// sum and, in <paramref name="checkFrom"/>, the first row whose targets it could not vouch for (N when all).</summary>
     static virtual double Fused(in Batch<T, TTarget> batch, TOptions options, double scale, out int checkFrom) =>
         throw new UnreachableException("This loss has no fused kernel.");
+}
+
+
+/// <summary>
+/// A kernel over N class-index targets with the standard preparation, written once here: every label in [0, K) or the
+/// ignore index, the class weights and sample weights checked, and the counted weight <c>Σ w_{y_i}</c> over rows that
+/// are not ignored as the mean's denominator (PyTorch's weighted mean).
+/// </summary>
+internal interface ILabelKernel<T, TOptions> : ILossKernel<T, int, TOptions>
+    where T : unmanaged, IFloatingPointIeee754<T>
+    where TOptions : LossOptions
+{
+    static double ILossKernel<T, int, TOptions>.Prepare(in Batch<T, int> batch, TOptions options) =>
+        Guard.Labels(batch.Targets, batch.Classes, options.IgnoreIndex, options.WeightSpan, batch.SampleWeights, "targets");
+}
+
+/// <summary>
+/// An element-wise kernel (a sum of independent per-element terms, such as the binary cross-entropies) over [N, K]
+/// targets in [0, 1], written once here: elements independent (per-element losses, weights and upstream gradients
+/// allowed), every target in [0, 1], and N·K entries as the mean's denominator.
+/// </summary>
+internal interface IElementKernel<T, TOptions> : ILossKernel<T, T, TOptions>
+    where T : unmanaged, IFloatingPointIeee754<T>
+    where TOptions : LossOptions
+{
+    static bool ILossKernel<T, T, TOptions>.ElementsIndependent => true;
+
+    static double ILossKernel<T, T, TOptions>.Prepare(in Batch<T, T> batch, TOptions options) => batch.RowTotal * batch.Classes;
+
+    static void ILossKernel<T, T, TOptions>.CheckTargets(in Batch<T, T> batch, TOptions options, int from) =>
+        Guard.UnitIntervals(batch.Targets, batch.Classes, from, "targets");
 }
 
 /// <summary>
@@ -326,78 +358,63 @@ internal static class LossDriver
         }
     }
 
-    /// <summary>Sample weights: N entries (or none) or, for a loss whose elements are independent, N·K (one per element:
+    /// <summary>The sample weights: N entries (per row) or, for a loss whose elements are independent, N·K (per element,
     /// PyTorch's BCE <c>weight</c> of shape [N, K]); each finite and ≥ 0. Returns true for per element.</summary>
     private static bool CheckSampleWeights<T>(ReadOnlySpan<T> weights, int n, int k, bool elementsIndependent)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (weights.IsEmpty)
-        {
-            return false;
-        }
-
-        bool perElement = weights.Length == n * k && weights.Length != n;
-        if (weights.Length != n && !(perElement && elementsIndependent))
-        {
-            throw new ArgumentException(
-                elementsIndependent
-                    ? string.Create(CultureInfo.InvariantCulture, $"sampleWeights has length {weights.Length}; expected {n} (one per row), {n * k} (one per element) or 0 for none.")
-                    : string.Create(CultureInfo.InvariantCulture, $"sampleWeights has length {weights.Length}; expected {n} (one per row) or 0 for none."),
-                "sampleWeights");
-        }
-
-        for (int i = 0; i < weights.Length; i++)
-        {
-            double w = double.CreateTruncating(weights[i]);
-            if (!(w >= 0) || !double.IsFinite(w))
-            {
-                throw new ArgumentException(
-                    perElement
-                        ? string.Create(CultureInfo.InvariantCulture, $"sampleWeights row {i / k}, column {i % k} is {w}; a sample weight must be finite and >= 0.")
-                        : string.Create(CultureInfo.InvariantCulture, $"sampleWeights[{i}] is {w}; a sample weight must be finite and >= 0."),
-                    "sampleWeights");
-            }
-        }
-
-        return perElement;
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        CheckRowsOrElements(weights, n, k, elementsIndependent, upstream: false);
 
     /// <summary>The upstream gradient: only with <see cref="Reduction.None"/>; N entries (per row) or, for a loss whose
     /// elements are independent, N·K (per element); finite. Returns true for per element.</summary>
     private static bool CheckGradOutput<T>(ReadOnlySpan<T> upstream, int n, int k, Reduction reduction, bool elementsIndependent)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (upstream.IsEmpty)
-        {
-            return false;
-        }
-
-        if (reduction != Reduction.None)
+        if (!upstream.IsEmpty && reduction != Reduction.None)
         {
             throw new ArgumentException(
                 string.Create(CultureInfo.InvariantCulture, $"gradOutput is the upstream gradient of unreduced losses; it needs Reduction.None (this call reduces by {reduction})."), "gradOutput");
         }
 
-        bool perElement = upstream.Length == n * k && upstream.Length != n;
-        if (upstream.Length != n && !(perElement && elementsIndependent))
+        return CheckRowsOrElements(upstream, n, k, elementsIndependent, upstream: true);
+    }
+
+    /// <summary>A companion of the input given per row or per element, the sample weights or (<paramref name="upstream"/>)
+    /// the upstream gradient: empty, N entries, or N·K where the loss's elements are independent; each finite, and a
+    /// weight ≥ 0. The messages name the argument, the lengths expected, and the row and column of a bad entry.
+    /// Returns true for per element.</summary>
+    private static bool CheckRowsOrElements<T>(ReadOnlySpan<T> values, int n, int k, bool elementsIndependent, bool upstream)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (values.IsEmpty)
         {
-            throw new ArgumentException(
-                elementsIndependent
-                    ? string.Create(CultureInfo.InvariantCulture, $"gradOutput has length {upstream.Length}; expected {n} (one per row) or {n * k} (one per element).")
-                    : string.Create(CultureInfo.InvariantCulture, $"gradOutput has length {upstream.Length}; expected {n} (one per row: this loss couples a row's entries, so its upstream gradient is per row)."),
-                "gradOutput");
+            return false;
         }
 
-        for (int i = 0; i < upstream.Length; i++)
+        string name = upstream ? "gradOutput" : "sampleWeights";
+        bool perElement = values.Length == n * k && values.Length != n;
+        if (values.Length != n && !(perElement && elementsIndependent))
         {
-            double u = double.CreateTruncating(upstream[i]);
-            if (!double.IsFinite(u))
+            string expected = (upstream, elementsIndependent) switch
             {
+                (false, true) => string.Create(CultureInfo.InvariantCulture, $"{n} (one per row), {n * k} (one per element) or 0 for none"),
+                (false, false) => string.Create(CultureInfo.InvariantCulture, $"{n} (one per row) or 0 for none"),
+                (true, true) => string.Create(CultureInfo.InvariantCulture, $"{n} (one per row) or {n * k} (one per element)"),
+                (true, false) => string.Create(CultureInfo.InvariantCulture, $"{n} (one per row: this loss couples a row's entries, so its upstream gradient is per row)"),
+            };
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{name} has length {values.Length}; expected {expected}."), name);
+        }
+
+        for (int i = 0; i < values.Length; i++)
+        {
+            double v = double.CreateTruncating(values[i]);
+            if (!double.IsFinite(v) || (!upstream && !(v >= 0)))
+            {
+                string rule = upstream ? "an upstream gradient must be finite" : "a sample weight must be finite and >= 0";
                 throw new ArgumentException(
                     perElement
-                        ? string.Create(CultureInfo.InvariantCulture, $"gradOutput row {i / k}, column {i % k} is {u}; an upstream gradient must be finite.")
-                        : string.Create(CultureInfo.InvariantCulture, $"gradOutput[{i}] is {u}; an upstream gradient must be finite."),
-                    "gradOutput");
+                        ? string.Create(CultureInfo.InvariantCulture, $"{name} row {i / k}, column {i % k} is {v}; {rule}.")
+                        : string.Create(CultureInfo.InvariantCulture, $"{name}[{i}] is {v}; {rule}."),
+                    name);
             }
         }
 

@@ -35,15 +35,10 @@ public static partial class MultiLabelSoftMargin
     /// <targets>Row-major [N, K] targets y in [0, 1] (multi-hot or soft).</targets>
     /// <options>Class weights and reduction; null for the defaults.</options>
     [Evaluate(Losses = LossesShape.RowsOrElements)]
-    private readonly struct Kernel<T> : ILossKernel<T, T, MultiLabelSoftMarginOptions>
+    private readonly struct Kernel<T> : IElementKernel<T, MultiLabelSoftMarginOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static bool ElementsIndependent => true;
-
         public static double Prepare(in Batch<T, T> b, MultiLabelSoftMarginOptions o) => b.RowTotal;
-
-        public static void CheckTargets(in Batch<T, T> b, MultiLabelSoftMarginOptions o, int from) =>
-            Guard.UnitIntervals(b.Targets, b.Classes, from, "targets");
 
         public static double Generic(in Batch<T, T> b, MultiLabelSoftMarginOptions o, double scale)
         {

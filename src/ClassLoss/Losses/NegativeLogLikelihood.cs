@@ -51,12 +51,9 @@ public static partial class NegativeLogLikelihood
     /// <targets>N class indices in [0, K), or the ignore index.</targets>
     /// <options>Weights, ignore index, reduction; null for the defaults.</options>
     [Evaluate]
-    private readonly struct Kernel<T> : ILossKernel<T, int, NegativeLogLikelihoodOptions>
+    private readonly struct Kernel<T> : ILabelKernel<T, NegativeLogLikelihoodOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, int> b, NegativeLogLikelihoodOptions o) =>
-            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, o.WeightSpan, b.SampleWeights, "targets");
-
         public static double Generic(in Batch<T, int> b, NegativeLogLikelihoodOptions o, double scale) =>
             RowwiseKernel.Labels<T, Row, NegativeLogLikelihoodOptions>(b, o.IgnoreIndex, o, scale);
     }

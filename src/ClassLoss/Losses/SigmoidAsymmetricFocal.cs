@@ -124,16 +124,9 @@ public static partial class SigmoidAsymmetricFocal
     /// <targets>Row-major [N, K] targets y in [0, 1] (multi-hot, or soft).</targets>
     /// <options>γ-, γ+, margin, reduction; null for the defaults.</options>
     [Evaluate(Losses = LossesShape.RowsOrElements)]
-    private readonly struct Kernel<T> : ILossKernel<T, T, SigmoidAsymmetricFocalOptions>
+    private readonly struct Kernel<T> : IElementKernel<T, SigmoidAsymmetricFocalOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static bool ElementsIndependent => true;
-
-        public static double Prepare(in Batch<T, T> b, SigmoidAsymmetricFocalOptions o) => b.RowTotal * b.Classes;
-
-        public static void CheckTargets(in Batch<T, T> b, SigmoidAsymmetricFocalOptions o, int from) =>
-            Guard.UnitIntervals(b.Targets, b.Classes, from, "targets");
-
         public static double Generic(in Batch<T, T> b, SigmoidAsymmetricFocalOptions o, double scale) =>
             ElementwiseKernel.Run<T, Element, SigmoidAsymmetricFocalOptions>(b, default, o, scale);
     }

@@ -27,16 +27,9 @@ public static partial class SigmoidBinaryCrossEntropy
     /// <targets>Row-major [N, K] targets y in [0, 1] (0/1 labels, multi-hot rows or soft targets).</targets>
     /// <options>Class and positive weights, smoothing, reduction; null for the defaults.</options>
     [Evaluate(Losses = LossesShape.RowsOrElements)]
-    private readonly struct Kernel<T> : ILossKernel<T, T, SigmoidBinaryCrossEntropyOptions>
+    private readonly struct Kernel<T> : IElementKernel<T, SigmoidBinaryCrossEntropyOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static bool ElementsIndependent => true;
-
-        public static double Prepare(in Batch<T, T> b, SigmoidBinaryCrossEntropyOptions o) => b.RowTotal * b.Classes;
-
-        public static void CheckTargets(in Batch<T, T> b, SigmoidBinaryCrossEntropyOptions o, int from) =>
-            Guard.UnitIntervals(b.Targets, b.Classes, from, "targets");
-
         public static double Generic(in Batch<T, T> b, SigmoidBinaryCrossEntropyOptions o, double scale) =>
             SigmoidBinaryCrossEntropyKernel.Generic(b, o.WeightSpan, o.PositiveWeightSpan, o.LabelSmoothing, scale);
 

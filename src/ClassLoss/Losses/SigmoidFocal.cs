@@ -73,16 +73,9 @@ public static partial class SigmoidFocal
     /// <targets>Row-major [N, K] targets t in [0, 1] (binary, multi-hot or soft).</targets>
     /// <options>γ, α, class balancing, reduction; null for the defaults.</options>
     [Evaluate(Losses = LossesShape.RowsOrElements)]
-    private readonly struct Kernel<T> : ILossKernel<T, T, SigmoidFocalOptions>
+    private readonly struct Kernel<T> : IElementKernel<T, SigmoidFocalOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static bool ElementsIndependent => true;
-
-        public static double Prepare(in Batch<T, T> b, SigmoidFocalOptions o) => b.RowTotal * b.Classes;
-
-        public static void CheckTargets(in Batch<T, T> b, SigmoidFocalOptions o, int from) =>
-            Guard.UnitIntervals(b.Targets, b.Classes, from, "targets");
-
         public static double Generic(in Batch<T, T> b, SigmoidFocalOptions o, double scale) =>
             SigmoidFocalKernel.Generic(b, o.Gamma, o.UsesAlpha, o.Alpha, scale, o.LabelSmoothing);
 

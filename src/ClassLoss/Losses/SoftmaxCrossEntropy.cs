@@ -40,12 +40,9 @@ public static partial class SoftmaxCrossEntropy
     /// <targets>N class indices in [0, K), or <see cref="LossOptions.IgnoreIndex"/>.</targets>
     /// <options>Weights, ignore index, smoothing, temperature, reduction; null for the defaults.</options>
     [Evaluate]
-    private readonly struct IndexTargets<T> : ILossKernel<T, int, SoftmaxCrossEntropyOptions>
+    private readonly struct IndexTargets<T> : ILabelKernel<T, SoftmaxCrossEntropyOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, int> b, SoftmaxCrossEntropyOptions o) =>
-            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, o.WeightSpan, b.SampleWeights, "targets");
-
         public static double Generic(in Batch<T, int> b, SoftmaxCrossEntropyOptions o, double scale) =>
             CrossEntropyIndexKernel.Generic(b, o.WeightSpan, o.LabelSmoothing, o.Temperature, o.IgnoreIndex, scale);
 

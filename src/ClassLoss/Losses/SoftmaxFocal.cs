@@ -4,48 +4,10 @@ using ClassLoss.Validation;
 namespace ClassLoss.Losses;
 
 /// <summary>Options of <see cref="SoftmaxFocal"/> (Keras's <c>CategoricalFocalCrossentropy</c> defaults).</summary>
-public sealed record SoftmaxFocalOptions : LossOptions
+public sealed record SoftmaxFocalOptions : FocalOptions
 {
     /// <summary>The defaults: γ = 2, α = 0.25 for every class (Keras), ignore index -100, mean over counted rows.</summary>
     public static SoftmaxFocalOptions Default { get; } = new();
-
-    /// <summary>The shared options this loss takes.</summary>
-    private protected override SharedOptions Takes => SharedOptions.IgnoreIndex | SharedOptions.TargetSumTolerance;
-
-    private readonly double[]? _classAlpha;
-
-    /// <summary>Focusing parameter γ ≥ 0 (default 2, Keras). γ = 0 gives α-weighted cross-entropy.</summary>
-    public double Gamma { get; init; } = 2.0;
-
-    /// <summary>The α every class gets when <see cref="ClassAlpha"/> is null: finite, ≥ 0. Default 0.25 (Keras).</summary>
-    public double Alpha { get; init; } = 0.25;
-
-    /// <summary>Per-class α_c (length K, finite, ≥ 0); replaces <see cref="Alpha"/> when set. Copied when set.</summary>
-    public IReadOnlyList<double>? ClassAlpha
-    {
-        get => _classAlpha;
-        init => _classAlpha = value is null ? null : [.. value];
-    }
-
-
-
-    /// <summary>Keras's <c>CategoricalFocalCrossentropy(label_smoothing=ε)</c>: the targets (one-hot or soft) become
-    /// <c>(1 - ε) y + ε / K</c> before the focal terms. In [0, 1); default 0. Runs on the generic kernel.</summary>
-    public double LabelSmoothing { get; init; }
-
-    internal ReadOnlySpan<double> ClassAlphaSpan => _classAlpha;
-
-    private protected override void Validate(int classes)
-    {
-        if (_classAlpha is not null)
-        {
-            Guard.ClassWeights(_classAlpha, classes, nameof(ClassAlpha));
-        }
-
-        Guard.Option(Gamma >= 0 && double.IsFinite(Gamma), nameof(Gamma), Gamma, "must be finite and >= 0");
-        Guard.Option(Alpha >= 0 && double.IsFinite(Alpha), nameof(Alpha), Alpha, "must be finite and >= 0");
-        Guard.Option(LabelSmoothing >= 0 && LabelSmoothing < 1, nameof(LabelSmoothing), LabelSmoothing, "must lie in [0, 1)");
-    }
 }
 
 /// <summary>
@@ -71,12 +33,9 @@ public static partial class SoftmaxFocal
     /// <targets>N class indices in [0, K), or the ignore index.</targets>
     /// <options>γ, α, ignore index, reduction; null for the defaults.</options>
     [Evaluate]
-    private readonly struct IndexTargets<T> : ILossKernel<T, int, SoftmaxFocalOptions>
+    private readonly struct IndexTargets<T> : ILabelKernel<T, SoftmaxFocalOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, int> b, SoftmaxFocalOptions o) =>
-            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "targets");
-
         public static double Generic(in Batch<T, int> b, SoftmaxFocalOptions o, double scale) =>
             SoftmaxFocalKernel.Generic(b, o.Gamma, o.Alpha, o.ClassAlphaSpan, o.IgnoreIndex, scale, o.LabelSmoothing);
 

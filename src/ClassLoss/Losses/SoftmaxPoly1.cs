@@ -85,12 +85,9 @@ public static partial class SoftmaxPoly1
     /// <targets>N class indices in [0, K), or the ignore index.</targets>
     /// <options>ε, ignore index, reduction; null for the defaults.</options>
     [Evaluate]
-    private readonly struct IndexTargets<T> : ILossKernel<T, int, SoftmaxPoly1Options>
+    private readonly struct IndexTargets<T> : ILabelKernel<T, SoftmaxPoly1Options>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, int> b, SoftmaxPoly1Options o) =>
-            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "targets");
-
         public static double Generic(in Batch<T, int> b, SoftmaxPoly1Options o, double scale) =>
             RowwiseKernel.Labels<T, Rows, double>(b, o.IgnoreIndex, o.PolyCoefficient, scale);
     }

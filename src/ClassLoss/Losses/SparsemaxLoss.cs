@@ -60,12 +60,9 @@ public static partial class SparsemaxLoss
     /// <targets>N class indices in [0, K), or the ignore index.</targets>
     /// <options>Ignore index and reduction; null for the defaults.</options>
     [Evaluate]
-    private readonly struct Kernel<T> : ILossKernel<T, int, SparsemaxLossOptions>
+    private readonly struct Kernel<T> : ILabelKernel<T, SparsemaxLossOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, int> b, SparsemaxLossOptions o) =>
-            Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "targets");
-
         public static double Generic(in Batch<T, int> b, SparsemaxLossOptions o, double scale) =>
             RowwiseKernel.Labels<T, Row, byte>(b, o.IgnoreIndex, 0, scale);
     }

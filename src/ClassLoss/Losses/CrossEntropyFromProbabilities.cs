@@ -211,7 +211,7 @@ public static partial class CrossEntropyFromProbabilities
     /// option).</targets>
     /// <options>Weights, clamp, reduction; the ignore index does not apply.</options>
     [Evaluate]
-    private readonly struct ProbabilityTargets<T> : ILossKernel<T, T, CrossEntropyFromProbabilitiesOptions>
+    private readonly struct ProbabilityTargets<T> : IDistributionKernel<T, CrossEntropyFromProbabilitiesOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public static double Prepare(in Batch<T, T> b, CrossEntropyFromProbabilitiesOptions o)
@@ -219,9 +219,6 @@ public static partial class CrossEntropyFromProbabilities
             CheckPredictions(b.Input, b.Classes, o);
             return b.RowTotal;
         }
-
-        public static void CheckTargets(in Batch<T, T> b, CrossEntropyFromProbabilitiesOptions o, int from) =>
-            Guard.ProbabilityRows(b.Targets, b.Classes, from, o.TargetSumTolerance, "targets");
 
         public static double Generic(in Batch<T, T> b, CrossEntropyFromProbabilitiesOptions o, double scale) =>
             RowwiseKernel.Targets<T, Rows, CrossEntropyFromProbabilitiesOptions>(b, o, scale);

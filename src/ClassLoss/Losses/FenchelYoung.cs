@@ -259,7 +259,7 @@ public static partial class FenchelYoung
     /// <targets>Row-major [N, K] target probabilities y, each row summing to 1 within the tolerance.</targets>
     /// <options>Regulariser, tolerance, reduction; null for the defaults.</options>
     [Evaluate]
-    private readonly struct RowKernel<T> : ILossKernel<T, T, FenchelYoungOptions>
+    private readonly struct RowKernel<T> : IDistributionKernel<T, FenchelYoungOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public static double Prepare(in Batch<T, T> b, FenchelYoungOptions o)
@@ -267,9 +267,6 @@ public static partial class FenchelYoung
             CheckLogits(b.Input, b.Classes);
             return b.RowTotal;
         }
-
-        public static void CheckTargets(in Batch<T, T> b, FenchelYoungOptions o, int from) =>
-            Guard.ProbabilityRows(b.Targets, b.Classes, from, o.TargetSumTolerance, "targets");
 
         public static double Generic(in Batch<T, T> b, FenchelYoungOptions o, double scale)
         {

@@ -150,7 +150,7 @@ public static partial class FocalFromProbabilities
     /// <targets>Row-major [N, K] target probabilities, rows summing to 1.</targets>
     /// <options>γ, α, clip, smoothing, reduction; null for the defaults.</options>
     [Evaluate]
-    private readonly struct ProbabilityTargets<T> : ILossKernel<T, T, FocalFromProbabilitiesOptions>
+    private readonly struct ProbabilityTargets<T> : IDistributionKernel<T, FocalFromProbabilitiesOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public static double Prepare(in Batch<T, T> b, FocalFromProbabilitiesOptions o)
@@ -158,9 +158,6 @@ public static partial class FocalFromProbabilities
             Guard.PredictionRows(b.Input, b.Classes, o.Renormalize, o.PredictionSumTolerance, "input");
             return b.RowTotal;
         }
-
-        public static void CheckTargets(in Batch<T, T> b, FocalFromProbabilitiesOptions o, int from) =>
-            Guard.ProbabilityRows(b.Targets, b.Classes, from, o.TargetSumTolerance, "targets");
 
         public static double Generic(in Batch<T, T> b, FocalFromProbabilitiesOptions o, double scale) =>
             RowwiseKernel.Targets<T, Rows, FocalFromProbabilitiesOptions>(b, o, scale);

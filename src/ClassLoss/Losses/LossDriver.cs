@@ -66,6 +66,20 @@ internal interface ILabelKernel<T, TOptions> : ILossKernel<T, int, TOptions>
 }
 
 /// <summary>
+/// A kernel over [N, K] probability targets (distributions: each entry in [0, 1], each row summing to 1 within
+/// <see cref="LossOptions.TargetSumTolerance"/>), written once here: those checks, and N rows as the mean's denominator.
+/// </summary>
+internal interface IDistributionKernel<T, TOptions> : ILossKernel<T, T, TOptions>
+    where T : unmanaged, IFloatingPointIeee754<T>
+    where TOptions : LossOptions
+{
+    static double ILossKernel<T, T, TOptions>.Prepare(in Batch<T, T> batch, TOptions options) => batch.RowTotal;
+
+    static void ILossKernel<T, T, TOptions>.CheckTargets(in Batch<T, T> batch, TOptions options, int from) =>
+        Guard.ProbabilityRows(batch.Targets, batch.Classes, from, options.TargetSumTolerance, "targets");
+}
+
+/// <summary>
 /// An element-wise kernel (a sum of independent per-element terms, such as the binary cross-entropies) over [N, K]
 /// targets in [0, 1], written once here: elements independent (per-element losses, weights and upstream gradients
 /// allowed), every target in [0, 1], and N·K entries as the mean's denominator.

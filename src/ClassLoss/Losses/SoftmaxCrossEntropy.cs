@@ -62,14 +62,9 @@ public static partial class SoftmaxCrossEntropy
     /// <targets>Row-major [N, K] target probabilities t: each in [0, 1], each row summing to 1.</targets>
     /// <options>Weights, smoothing, temperature, reduction; the ignore index does not apply here.</options>
     [Evaluate]
-    private readonly struct ProbabilityTargets<T> : ILossKernel<T, T, SoftmaxCrossEntropyOptions>
+    private readonly struct ProbabilityTargets<T> : IDistributionKernel<T, SoftmaxCrossEntropyOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, T> b, SoftmaxCrossEntropyOptions o) => b.RowTotal;
-
-        public static void CheckTargets(in Batch<T, T> b, SoftmaxCrossEntropyOptions o, int from) =>
-            Guard.ProbabilityRows(b.Targets, b.Classes, from, o.TargetSumTolerance, "targets");
-
         public static double Generic(in Batch<T, T> b, SoftmaxCrossEntropyOptions o, double scale) =>
             CrossEntropySoftKernel.Generic(b, o.WeightSpan, o.LabelSmoothing, o.Temperature, scale);
 

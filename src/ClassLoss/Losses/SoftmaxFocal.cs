@@ -55,14 +55,9 @@ public static partial class SoftmaxFocal
     /// <targets>Row-major [N, K] target probabilities y: in [0, 1], rows summing to 1.</targets>
     /// <options>γ, α, reduction; the ignore index does not apply.</options>
     [Evaluate]
-    private readonly struct ProbabilityTargets<T> : ILossKernel<T, T, SoftmaxFocalOptions>
+    private readonly struct ProbabilityTargets<T> : IDistributionKernel<T, SoftmaxFocalOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, T> b, SoftmaxFocalOptions o) => b.RowTotal;
-
-        public static void CheckTargets(in Batch<T, T> b, SoftmaxFocalOptions o, int from) =>
-            Guard.ProbabilityRows(b.Targets, b.Classes, from, o.TargetSumTolerance, "targets");
-
         public static double Generic(in Batch<T, T> b, SoftmaxFocalOptions o, double scale) =>
             SoftmaxFocalKernel.Generic(b, o.Gamma, o.Alpha, o.ClassAlphaSpan, scale, o.LabelSmoothing);
 

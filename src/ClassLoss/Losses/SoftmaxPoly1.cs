@@ -98,14 +98,9 @@ public static partial class SoftmaxPoly1
     /// <targets>Row-major [N, K] target probabilities, rows summing to 1.</targets>
     /// <options>ε, reduction; null for the defaults.</options>
     [Evaluate]
-    private readonly struct ProbabilityTargets<T> : ILossKernel<T, T, SoftmaxPoly1Options>
+    private readonly struct ProbabilityTargets<T> : IDistributionKernel<T, SoftmaxPoly1Options>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static double Prepare(in Batch<T, T> b, SoftmaxPoly1Options o) => b.RowTotal;
-
-        public static void CheckTargets(in Batch<T, T> b, SoftmaxPoly1Options o, int from) =>
-            Guard.ProbabilityRows(b.Targets, b.Classes, from, o.TargetSumTolerance, "targets");
-
         public static double Generic(in Batch<T, T> b, SoftmaxPoly1Options o, double scale) =>
             RowwiseKernel.Targets<T, Rows, double>(b, o.PolyCoefficient, scale);
     }

@@ -374,7 +374,7 @@ internal static class LossDriver
 
     /// <summary>The sample weights: N entries (per row) or, for a loss whose elements are independent, N·K (per element,
     /// PyTorch's BCE <c>weight</c> of shape [N, K]); each finite and ≥ 0. Returns true for per element.</summary>
-    private static bool CheckSampleWeights<T>(ReadOnlySpan<T> weights, int n, int k, bool elementsIndependent)
+    internal static bool CheckSampleWeights<T>(ReadOnlySpan<T> weights, int n, int k, bool elementsIndependent)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         CheckRowsOrElements(weights, n, k, elementsIndependent, upstream: false);
 

@@ -402,9 +402,11 @@ public static class LossCatalog
 
     private static LossResult KappaOf<T>(ReadOnlySpan<T> p, ReadOnlySpan<int> y, int k, WeightedKappaOptions? o, Span<T> g, Span<T> r,
         ReadOnlySpan<T> sampleWeights, ReadOnlySpan<T> gradOutput)
-        where T : unmanaged, IFloatingPointIeee754<T> => Unweighted(sampleWeights, gradOutput, WeightedKappa.Evaluate(p, y, k, o, g, default));
+        where T : unmanaged, IFloatingPointIeee754<T> => gradOutput.IsEmpty
+            ? WeightedKappa.Evaluate(p, y, k, o, g, default, sampleWeights)
+            : throw new NotSupportedException("The weighted kappa loss is a batch statistic: it has no per-row losses, so no upstream gradient of them.");
 
-    /// <summary>The catalogue's compositions (ce+z, z-loss, entropy, kappa) take no sample weights or upstream gradient
+    /// <summary>The catalogue's composition ce+z takes no sample weights or upstream gradient
     /// yet; the catalogue never passes them, and a caller that did would get an error, not a silently unweighted loss.</summary>
     private static LossResult Unweighted<T>(ReadOnlySpan<T> sampleWeights, ReadOnlySpan<T> gradOutput, LossResult result) =>
         sampleWeights.IsEmpty && gradOutput.IsEmpty ? result : throw new NotSupportedException("This catalogue entry takes no sample weights or upstream gradient.");

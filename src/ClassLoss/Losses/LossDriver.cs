@@ -380,7 +380,7 @@ internal static class LossDriver
 
     /// <summary>The upstream gradient: only with <see cref="Reduction.None"/>; N entries (per row) or, for a loss whose
     /// elements are independent, N·K (per element); finite. Returns true for per element.</summary>
-    private static bool CheckGradOutput<T>(ReadOnlySpan<T> upstream, int n, int k, Reduction reduction, bool elementsIndependent)
+    internal static bool CheckGradOutput<T>(ReadOnlySpan<T> upstream, int n, int k, Reduction reduction, bool elementsIndependent)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (!upstream.IsEmpty && reduction != Reduction.None)

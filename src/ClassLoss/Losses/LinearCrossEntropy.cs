@@ -90,7 +90,10 @@ public readonly record struct LinearCrossEntropyResult(LossResult Loss, double Z
 /// z-loss by <c>Σ s_i</c>; an ignored token contributes nothing. <c>-inf</c> bias entries mask vocabulary entries
 /// (their probability is 0; with smoothing a masked entry's target mass makes the loss +∞, as in PyTorch).</para>
 /// <para>Arithmetic: float products in the float GEMM (<see cref="Numerics.Gemm"/>), the log-sum-exp per row with the
-/// max subtracted, every sum over rows or classes in double; double input runs the same steps in double. For any
+/// max subtracted, every sum over rows or classes in double; double input runs the same steps in double. Half and
+/// <see cref="BFloat16"/> inputs are widened to float (exactly) and run the float path, every gradient accumulated in
+/// float (∂W included, across all chunks) and rounded to the input's type once at the end; the loss equals the float
+/// path's on the widened values bit for bit. That costs float copies of h and W and a float ∂W beside the caller's. For any
 /// thread count the result is bit-identical; the chunk size changes only the order in which ∂W and ∂b add chunks.</para>
 /// </remarks>
 public static class LinearCrossEntropy
@@ -121,9 +124,15 @@ public static class LinearCrossEntropy
             throw new ArgumentException($"dimension is {dimension}; expected at least 1.", nameof(dimension));
         }
 
+        if (typeof(T) == typeof(Half) || typeof(T) == typeof(BFloat16))
+        {
+            return SixteenBit.Evaluate(hidden, weight, bias, targets, dimension, o, hiddenGradient, weightGradient, biasGradient,
+                losses, logSumExps, sampleWeights, gradOutput);
+        }
+
         if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
         {
-            throw new NotSupportedException($"LinearCrossEntropy takes float or double input, not {typeof(T).Name}.");
+            throw new NotSupportedException($"LinearCrossEntropy takes float, double, Half or BFloat16 input, not {typeof(T).Name}.");
         }
 
         int n = targets.Length;

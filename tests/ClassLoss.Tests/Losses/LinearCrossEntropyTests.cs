@@ -1,3 +1,4 @@
+using System.Numerics;
 using ClassLoss.Diagnostics;
 using ClassLoss.Losses;
 using ClassLoss.Tests.TestUtilities;
@@ -343,6 +344,40 @@ public sealed class LinearCrossEntropyTests
             Close(Array.ConvertAll(fused.DW, f => (double)f), Array.ConvertAll(run.DW, f => (double)f), 1e-5, $"dw, blocks of {block}");
         }
     }
+
+    private static void SixteenBitIsTheFloatPathOnWidenedValues<T>(Func<double, T> narrow, Func<T, float> widen)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var x = Random(131, 12, 16, 97, scale: 0.5, ignoreEvery: 5);
+        T[] h = x.H.Select(narrow).ToArray(), w = x.W.Select(narrow).ToArray(), b = x.B.Select(narrow).ToArray();
+        float[] hf = h.Select(widen).ToArray(), wf = w.Select(widen).ToArray(), bf = b.Select(widen).ToArray();
+        var o = new LinearCrossEntropyOptions { LabelSmoothing = 0.1, ZLossScale = 1e-3, ChunkRows = 5 };
+        T[] dh = new T[h.Length], dw = new T[w.Length], db = new T[b.Length];
+        float[] dhf = new float[h.Length], dwf = new float[w.Length], dbf = new float[b.Length];
+        var r16 = LinearCrossEntropy.Evaluate<T>(h, w, b, x.Y, x.D, o, dh, dw, db);
+        var r32 = LinearCrossEntropy.Evaluate<float>(hf, wf, bf, x.Y, x.D, o, dhf, dwf, dbf);
+        Assert.Equal(r32, r16);
+        Assert.Equal(dhf.Select(v => narrow(v)), dh);
+        Assert.Equal(dwf.Select(v => narrow(v)), dw);
+        Assert.Equal(dbf.Select(v => narrow(v)), db);
+
+        // Against float64 on the same (16-bit-rounded) inputs: the loss to float accuracy, each gradient entry to the
+        // 16-bit format's rounding of a float-accurate value.
+        var exact = Fused(new Head(x.N, x.D, x.V, hf.Select(v => (double)v).ToArray(), wf.Select(v => (double)v).ToArray(),
+            bf.Select(v => (double)v).ToArray(), x.Y), o);
+        Close(exact.Result.Loss.Value, r16.Loss.Value, 1e-5, "loss");
+        double unit = typeof(T) == typeof(Half) ? 1.0 / 1024 : 1.0 / 128;
+        Close(exact.DW, dw.Select(v => (double)widen(v)).ToArray(), unit, "dw");
+        Close(exact.DH, dh.Select(v => (double)widen(v)).ToArray(), unit, "dh");
+    }
+
+    [Fact]
+    public void BFloat16Input_IsTheFloatPathOnTheWidenedValues_GradientsRoundedOnce() =>
+        SixteenBitIsTheFloatPathOnWidenedValues(v => (BFloat16)(float)v, v => (float)v);
+
+    [Fact]
+    public void HalfInput_IsTheFloatPathOnTheWidenedValues_GradientsRoundedOnce() =>
+        SixteenBitIsTheFloatPathOnWidenedValues(v => (Half)v, v => (float)v);
 
     [Fact]
     public void ForwardOnly_WritesTheLossAndLogSumExpsWithoutGradients()

@@ -24,9 +24,13 @@ internal static class MlNetConventions
     /// <summary>The ±1 sign of a label, as the margin losses use it.</summary>
     public static double Sign(float label) => IsPositive(label) ? 1.0 : -1.0;
 
-    /// <summary>A full dual step, divided by the thread count when it is large and several threads share the weights.</summary>
-    public static float Damped(double fullUpdate, int maxNumThreads) =>
-        (float)(maxNumThreads >= 2 && Math.Abs(fullUpdate) > DampingThreshold ? fullUpdate / maxNumThreads : fullUpdate);
+    /// <summary>A full dual step, rounded to the float the trainer stores, then divided by the thread count when it is
+    /// large and several threads share the weights.</summary>
+    public static float Damped(double fullUpdate, int maxNumThreads)
+    {
+        float step = (float)fullUpdate;
+        return maxNumThreads >= 2 && Math.Abs(step) > DampingThreshold ? step / maxNumThreads : step;
+    }
 
     /// <summary>Throws an <see cref="ArgumentOutOfRangeException"/> naming <paramref name="name"/> unless <paramref name="valid"/>.</summary>
     public static void Check(bool valid, double value, string name, string requirement)

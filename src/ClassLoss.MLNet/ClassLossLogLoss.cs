@@ -19,9 +19,10 @@ namespace ClassLoss.MLNet;
 /// <c>(a + c) H((a - α) / (a + c))</c> (from <c>softplus*(p) = p ln p + (1 - p) ln(1 - p)</c> on [0, 1]; for
 /// <c>pw = 1</c>, <c>ε = 0</c> it is ML.NET's <c>H(α)</c> of positives and <c>H(-α)</c> of negatives), computed by
 /// <see cref="Entropy"/>. The coordinate step has no closed form (it solves <c>ℓ'(z) = -α</c> through a sigmoid); it is
-/// the approximate step ML.NET's <see cref="LogLoss"/> takes (SDCA: Shalev-Shwartz and Zhang, JMLR 14 (2013) 567-599), <c>Δα = (-ℓ'(z) - α) / max(1, L + q)</c>, with <c>ℓ'(z)</c> from the kernel, <c>q = ‖x‖² / (λ n)</c> and
+/// the approximate step ML.NET's <see cref="LogLoss"/> takes (SDCA: Shalev-Shwartz and Zhang, JMLR 14 (2013)
+/// 567-599), <c>Δα = (-ℓ'(z) - α) / max(1, L + q)</c>, with <c>ℓ'(z)</c> from the kernel, <c>q = ‖x‖² / (λ n)</c> and
 /// <c>L = max(a + c) / 4</c> the bound on <c>ℓ''</c> (1/4 as ML.NET's whenever <c>pw = 1</c>, since then
-/// <c>a + c = 1</c>).</para>
+/// <c>a + c = 1</c>). The step moves α toward <c>-ℓ'(z)</c>, inside <c>[-c, a]</c>, so it stays feasible.</para>
 /// </remarks>
 public sealed class ClassLossLogLoss : ISupportSdcaClassificationLoss
 {

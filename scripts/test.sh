@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command of README.md: the full suite, then the kernel tests again with hardware intrinsics disabled
-# (scalar paths) and with AVX-512 and AVX2 off (narrower vector paths). Ends with one line "tests: N passed, N failed".
+# (scalar paths) and with AVX-512 and AVX2 off (narrower vector paths); the ML.NET adapter's tests run in the first pass
+# only. Ends with one line "tests: N passed, N failed".
 # The first pass runs the fuzz tests (ClassLoss.Tests.Fuzz) once with their fixed budget of ~100,000 cases; each width
 # rerun also runs the fused kernels' fuzz tests with a tenth of it (docs/testing.md).
 set -uo pipefail
@@ -10,6 +11,9 @@ log=$(mktemp)
 status=0
 width_fuzz=10000
 dotnet test tests/ClassLoss.Tests/ClassLoss.Tests.csproj -c Release --logger "console;verbosity=minimal" 2>&1 | tee "$log" || status=1
+# The ML.NET adapter's tests (ClassLoss.MLNet: finite differences, agreement with ML.NET's losses, SDCA duals, Fashion-MNIST
+# training with ML.NET's trainers), first pass only: the adapter has no vector paths of its own to rerun.
+dotnet test tests/ClassLoss.MLNet.Tests/ClassLoss.MLNet.Tests.csproj -c Release --logger "console;verbosity=minimal" 2>&1 | tee -a "$log" || status=1
 if [ "$status" -eq 0 ]; then
   DOTNET_EnableHWIntrinsic=0 CLASSLOSS_FUZZ_ITERATIONS="$width_fuzz" dotnet test tests/ClassLoss.Tests/ClassLoss.Tests.csproj -c Release --no-build \
     --filter "FullyQualifiedName~ClassLoss.Tests.Losses|FullyQualifiedName~ClassLoss.Tests.Activations|FullyQualifiedName~ClassLoss.Tests.Numerics|FullyQualifiedName~ClassLoss.Tests.Oracle|FullyQualifiedName~ClassLoss.Tests.Training.MlpTests|FullyQualifiedName~ClassLoss.Tests.Fuzz.Fused" \

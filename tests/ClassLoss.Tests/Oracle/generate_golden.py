@@ -3,7 +3,7 @@
 
 Run from the repository root with Debian's PyTorch (python3-torch):
 
-    /usr/bin/python3 tests/ClassLoss.Tests/Oracle/generate_golden.py
+    /usr/bin/python3 tests/ClassLoss.Tests/Oracle/generate_golden.py [FUNCTION ...]
 
 Everything is deterministic (fixed seeds per function) and computed in float64. Inputs are drawn as float32 and
 widened, so the same numbers are exactly representable in both float and double and the float tests only measure
@@ -641,8 +641,79 @@ def gen_activations():
     return total
 
 
+# ----------------------------------------------------------------------------------------------------------------------
+# linear head + cross_entropy  (our LinearCrossEntropy.Evaluate): F.linear, c * tanh(z / c), F.cross_entropy, and the
+# z term s * logsumexp(z)^2 over counted tokens (mean: divided by their count, as Liger does), composed; autograd for
+# h, W and b. Its own schema: hidden [N, D], weight [V, D], bias [V], labels [N], loss, z_loss, row_losses (none),
+# grad_hidden, grad_weight, grad_bias.
+
+def gen_linear_cross_entropy():
+    rng = Rng(1313)
+    cases = []
+
+    def case(name, n, d, v, *, weight=False, ignore=0, smoothing=0.0, cap=0.0, z=0.0, reduction="mean", masked=0, scale=1.0):
+        h = rng.randn(n, d, scale=scale).requires_grad_()
+        w = rng.randn(v, d, scale=scale).requires_grad_()
+        b0 = rng.randn(v, scale=0.5)
+        if masked:
+            b0[::masked] = -math.inf
+        b = b0.clone().requires_grad_()
+        y = rng.randint(v, n)
+        if masked:
+            y = torch.where(y % masked == 0, torch.ones_like(y), y)
+        if ignore:
+            y[::ignore] = -100
+        cw = rng.weights(v) if weight else None
+        logits = F.linear(h, w, b)
+        if cap:
+            logits = cap * torch.tanh(logits / cap)
+        ce = F.cross_entropy(logits, y, weight=cw, ignore_index=-100, reduction=reduction, label_smoothing=smoothing)
+        counted = (y != -100).to(torch.float64)
+        zrow = z * torch.logsumexp(logits, 1) ** 2 * counted
+        if reduction == "mean":
+            zterm = zrow.sum() / counted.sum() if counted.sum() > 0 else zrow.sum() * 0
+        elif reduction == "sum":
+            zterm = zrow.sum()
+        else:
+            zterm = zrow
+        out = ce + zterm
+        c = {"name": name, "options": {"class_weights": flat(cw) if cw is not None else None, "label_smoothing": smoothing,
+                                        "soft_cap": cap, "z_loss_scale": z, "reduction": reduction},
+             "shape": [n, d, v], "hidden": flat(h), "weight": flat(w), "bias": flat(b0), "labels": y.tolist()}
+        if reduction == "none":
+            up = rng.randn(n)
+            c["upstream"] = flat(up)
+            c["row_losses"] = flat(out)
+            c["loss"] = enc(out.sum())
+            c["z_loss"] = enc(zrow.sum())
+            (out * up).sum().backward()
+        else:
+            c["loss"] = enc(out)
+            c["z_loss"] = enc(zterm)
+            out.backward()
+        c["grad_hidden"] = flat(h.grad)
+        c["grad_weight"] = flat(w.grad)
+        c["grad_bias"] = flat(b.grad)
+        cases.append(c)
+
+    case("plain", 6, 5, 11)
+    case("weights_ignore_smoothing", 9, 4, 13, weight=True, ignore=3, smoothing=0.1)
+    case("zloss_sum", 7, 6, 17, z=1e-3, reduction="sum")
+    case("softcap_large_logits", 5, 8, 19, cap=30.0, scale=4.0, z=1e-4)
+    case("masked_vocabulary", 8, 4, 16, masked=4)
+    case("none_upstream", 6, 5, 9, weight=True, ignore=4, smoothing=0.05, z=1e-3, reduction="none")
+    case("all_ignored", 4, 3, 7, ignore=1, z=1e-3)
+    return write("linear_cross_entropy", cases, note="loss = F.cross_entropy(cap(F.linear(h, W, b))) + z * lse^2 (mean over counted tokens)")
+
+
 def main():
     counts = {}
+    if sys.argv[1:]:
+        # Regenerate only the functions named, e.g. linear_cross_entropy.
+        for function in sys.argv[1:]:
+            counts[function] = globals()["gen_" + function]()
+        return
+    counts["linear_cross_entropy"] = gen_linear_cross_entropy()
     counts["cross_entropy"] = gen_cross_entropy()
     counts["binary_cross_entropy_with_logits"] = gen_bce_with_logits()
     counts["binary_cross_entropy"] = gen_bce()

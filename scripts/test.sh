@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The test command of README.md: the full suite, then the kernel tests again with hardware intrinsics disabled
+# The test command of README.md: the full suite (and the adapters' suites), then the kernel tests again with hardware intrinsics disabled
 # (scalar paths) and with AVX-512 and AVX2 off (narrower vector paths); the ML.NET adapter's tests run in the first pass
 # only. Ends with one line "tests: N passed, N failed".
 # The first pass runs the fuzz tests (ClassLoss.Tests.Fuzz) once with their fixed budget of ~100,000 cases; each width
 # rerun also runs the fused kernels' fuzz tests with a tenth of it (docs/testing.md).
+# Last, the consumer test of the packages and the dotnet tool (scripts/consumer-test.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -26,6 +27,11 @@ if [ "$status" -eq 0 ]; then
       --filter "FullyQualifiedName~ClassLoss.Tests.Numerics|FullyQualifiedName~ClassLoss.Tests.Oracle|FullyQualifiedName~ClassLoss.Tests.Training.MlpTests|FullyQualifiedName~ClassLoss.Tests.Fuzz.Fused" \
       --logger "console;verbosity=minimal" 2>&1 | tee -a "$log" || status=1
   done
+fi
+if [ "$status" -eq 0 ]; then
+  # The consumer test: pack everything, restore ClassLoss and run README's snippet in a project outside the repo,
+  # install the tool from the packed folder and run `classloss loss` / `classloss eval` (scripts/consumer-test.sh).
+  bash scripts/consumer-test.sh 2>&1 | tee -a "$log" || status=1
 fi
 passed=$(grep -oE "Passed: +[0-9]+" "$log" | awk '{s+=$2} END {print s+0}')
 failed=$(grep -oE "Failed: +[0-9]+" "$log" | awk '{s+=$2} END {print s+0}')

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using ClassLoss.Cli.Experiments;
 
 namespace ClassLoss.Cli;
@@ -6,6 +7,21 @@ namespace ClassLoss.Cli;
 /// <summary>Every subcommand of <c>classloss</c>; one file per command.</summary>
 internal static class Commands
 {
+    /// <summary>The root command, named <c>classloss</c> whatever the executable is called (the dotnet tool, the JIT
+    /// build's ClassLoss.Cli, the NativeAOT binary), with help and version options and every subcommand.</summary>
+    public static Command Root()
+    {
+        var root = new Command("classloss", "ClassLoss: classification losses with exact gradients, and a lab to compare them.");
+        root.Options.Add(new HelpOption());
+        root.Options.Add(new VersionOption());
+        foreach (var command in All())
+        {
+            root.Subcommands.Add(command);
+        }
+
+        return root;
+    }
+
     public static IEnumerable<Command> All()
     {
         yield return LossCommand.Create();

@@ -7,7 +7,7 @@ namespace ClassLoss.Tests.TestUtilities;
 /// <summary>Runs <c>classloss</c> commands in process, as Program.cs does, and captures what they print.</summary>
 internal static class CliRunner
 {
-    /// <summary>Invokes the full command tree with <paramref name="args"/>; returns the exit code and the console text (Spectre and plain Console.Out).</summary>
+    /// <summary>Invokes the full command tree with <paramref name="args"/>; returns the exit code and the console text (Spectre, Console.Out and Console.Error, where errors go).</summary>
     public static (int Code, string Output) Run(params string[] args)
     {
         var writer = new StringWriter();
@@ -20,15 +20,12 @@ internal static class CliRunner
         });
         AnsiConsole.Profile.Width = 200;
         var previousOut = Console.Out;
+        var previousError = Console.Error;
         Console.SetOut(writer);
+        Console.SetError(writer);
         try
         {
-            var root = new RootCommand();
-            foreach (var command in Commands.All())
-            {
-                root.Subcommands.Add(command);
-            }
-
+            var root = Commands.Root();
             int code = CliErrors.Run(() => root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
             return (code, writer.ToString());
         }
@@ -36,6 +33,7 @@ internal static class CliRunner
         {
             AnsiConsole.Console = previous;
             Console.SetOut(previousOut);
+            Console.SetError(previousError);
         }
     }
 }

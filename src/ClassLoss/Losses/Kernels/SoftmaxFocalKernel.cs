@@ -61,78 +61,29 @@ internal static unsafe partial class SoftmaxFocalKernel
         public ReadOnlySpan<double> ClassAlphaSpan => ClassAlpha == null ? default : new ReadOnlySpan<double>(ClassAlpha, K);
     }
 
-    /// <summary>The fused float kernel over class indices (already checked); returns the sum of the row losses.</summary>
-    public static double Fused(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int k, double gamma, double alpha,
-        ReadOnlySpan<double> classAlpha, int ignoreIndex, double scale, Span<float> gradient, Span<float> rowLosses, int maxThreads)
-    {
-        int n = labels.Length;
-        var (blockRows, blocks) = RowBlocks.Of(n);
-        fixed (float* z = logits, gp = gradient, rp = rowLosses)
-        fixed (int* y = labels)
-        fixed (double* ca = classAlpha)
-        {
-            var p = new Parameters(k, gamma, alpha, classAlpha.IsEmpty ? null : ca, ignoreIndex, scale);
-            var job = new IndexJob(z, y, gradient.IsEmpty ? null : gp, rowLosses.IsEmpty ? null : rp, n, blockRows, p);
-            return BlockParallel.Sum(job, blocks, RowBlocks.Threads(n, k, maxThreads));
-        }
-    }
-
-    /// <summary>The class-index kernel for float, <see cref="Half"/> or <see cref="BFloat16"/> logits: float runs
-    /// <see cref="Fused"/> on the caller's memory, a 16-bit type the same rows on float copies of a few rows at a time
-    /// (<see cref="FusedLabelRows.StagedBlock{TRows, TFormat, TV, TA, TB, TC}"/>): the float path's loss on the widened
-    /// logits, bit for bit, and its gradient and row losses rounded to <typeparamref name="T"/>.</summary>
+    /// <summary>The class-index kernel (already checked) for float, <see cref="Half"/> or <see cref="BFloat16"/> logits
+    /// (<see cref="FusedLabelRows.Sum{TRows, T}"/>: a 16-bit type runs the same rows on float copies of a few rows at a
+    /// time, the float path's loss on the widened logits, bit for bit, and its gradient and row losses rounded to
+    /// <typeparamref name="T"/>); returns the sum of the row losses.</summary>
     public static double Fused<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int k, double gamma, double alpha,
         ReadOnlySpan<double> classAlpha, int ignoreIndex, double scale, Span<T> gradient, Span<T> rowLosses, int maxThreads)
         where T : unmanaged
     {
-        if (typeof(T) == typeof(float))
-        {
-            return Fused(MemoryMarshal.Cast<T, float>(logits), labels, k, gamma, alpha, classAlpha, ignoreIndex, scale,
-                MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses), maxThreads);
-        }
-
-        ReadOnlySpan<ushort> z = MemoryMarshal.Cast<T, ushort>(logits);
-        Span<ushort> g = MemoryMarshal.Cast<T, ushort>(gradient), r = MemoryMarshal.Cast<T, ushort>(rowLosses);
-        return typeof(T) == typeof(Half)
-            ? Staged<HalfFormat>(z, labels, k, gamma, alpha, classAlpha, ignoreIndex, scale, g, r, maxThreads)
-            : typeof(T) == typeof(BFloat16)
-                ? Staged<BFloat16Format>(z, labels, k, gamma, alpha, classAlpha, ignoreIndex, scale, g, r, maxThreads)
-                : throw new UnreachableException("The fused kernels take float, Half or BFloat16.");
-    }
-
-    /// <summary>The 16-bit class-index kernel (see <see cref="Fused{T}"/>).</summary>
-    private static double Staged<TFormat>(ReadOnlySpan<ushort> logits, ReadOnlySpan<int> labels, int k, double gamma, double alpha,
-        ReadOnlySpan<double> classAlpha, int ignoreIndex, double scale, Span<ushort> gradient, Span<ushort> rowLosses, int maxThreads)
-        where TFormat : struct, IFloat16Format
-    {
-        int n = labels.Length;
-        var (blockRows, blocks) = RowBlocks.Of(n);
-        fixed (ushort* z = logits, gp = gradient, rp = rowLosses)
-        fixed (int* y = labels)
         fixed (double* ca = classAlpha)
         {
             var p = new Parameters(k, gamma, alpha, classAlpha.IsEmpty ? null : ca, ignoreIndex, scale);
-            var job = new StagedLabelRows<IndexJob, TFormat>(new IndexJob(null, y, null, null, n, blockRows, p), z, y,
-                gradient.IsEmpty ? null : gp, rowLosses.IsEmpty ? null : rp, n, blockRows);
-            return BlockParallel.Sum(job, blocks, RowBlocks.Threads(n, k, maxThreads));
+            return FusedLabelRows.Sum(new IndexRows(p), logits, labels, gradient, rowLosses, maxThreads);
         }
     }
 
-    private readonly struct IndexJob(float* z, int* y, float* g, float* r, int n, int blockRows, Parameters p)
-        : IBlockSumJob, ISpecialized, IFusedLabelRows
+    private readonly struct IndexRows(Parameters p) : IFusedLabelRows
     {
         public int Classes => p.K;
 
         public int IgnoreIndex => p.IgnoreIndex;
 
-        public double RunBlock(int b) => Specialized(this, b);
-
         public double Specialized<TJob>(in TJob job, int b) where TJob : struct, ISpecialized =>
             Specialize.Run(job, b, ShortRows.Apply(p.K) ? Specialize.AnyLength : p.K);
-
-        public double Run<TV, TA, TB, TC>(int b)
-            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst =>
-            FusedLabelRows.Block<IndexJob, TV, TA, TB, TC>(this, z, y, g, r, n, b * blockRows, Math.Min(n, (b + 1) * blockRows));
 
         public int ShortRowGroups<TV, TA, TB, TC>(float* zb, int* yb, float* gb, float* rb, int start, int end, ref double sum)
             where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst =>

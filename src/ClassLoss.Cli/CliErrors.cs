@@ -1,5 +1,3 @@
-using Spectre.Console;
-
 namespace ClassLoss.Cli;
 
 /// <summary>Turns expected failures (bad input, missing files) into one clear red line and exit code 1, never a stack trace.</summary>

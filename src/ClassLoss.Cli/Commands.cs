@@ -1,4 +1,3 @@
-using System.CommandLine;
 using ClassLoss.Cli.Experiments;
 
 namespace ClassLoss.Cli;

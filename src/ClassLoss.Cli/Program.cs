@@ -1,4 +1,3 @@
-using System.CommandLine;
 using ClassLoss.Cli;
 
 var root = new RootCommand("ClassLoss: classification losses with exact gradients, and a lab to compare them.");

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using ClassLoss.Numerics;
 
@@ -36,102 +35,60 @@ internal static unsafe class FusedElements
         where TOp : struct, IFusedElements where T : unmanaged
     {
         int length = logits.Length;
-        fixed (T* xp = logits, tp = targets, gp = gradient, rp = rowLosses)
+        int n = rowLosses.Length;
+        bool rows = n > 0;
+        var (size, blocks) = rows ? RowBlocks.Of(n) : RowBlocks.OfElements(length, chunk);
+        int threads = rows ? RowBlocks.Threads(n, k, maxThreads) : RowBlocks.Threads(length, 1, maxThreads);
+        fixed (T* x = logits, t = targets, g = gradient, r = rowLosses)
         {
-            void* g = gradient.IsEmpty ? null : gp;
-            if (rowLosses.IsEmpty)
-            {
-                var (block, blocks) = RowBlocks.OfElements(length, chunk);
-                int threads = RowBlocks.Threads(length, 1, maxThreads);
-                return typeof(T) == typeof(float)
-                    ? BlockParallel.Sum(new ElementJob<TOp>(op, (float*)xp, (float*)tp, (float*)g, length, block), blocks, threads)
-                    : typeof(T) == typeof(Half)
-                        ? BlockParallel.Sum(new StagedElementJob<TOp, HalfFormat>(op, (ushort*)xp, (ushort*)tp, (ushort*)g, length, block), blocks, threads)
-                        : typeof(T) == typeof(BFloat16)
-                            ? BlockParallel.Sum(new StagedElementJob<TOp, BFloat16Format>(op, (ushort*)xp, (ushort*)tp, (ushort*)g, length, block), blocks, threads)
-                            : throw new UnreachableException("The fused kernels take float, Half or BFloat16.");
-            }
-
-            int n = rowLosses.Length;
-            var (blockRows, rowBlocks) = RowBlocks.Of(n);
-            int rowThreads = RowBlocks.Threads(n, k, maxThreads);
-            return typeof(T) == typeof(float)
-                ? BlockParallel.Sum(new RowJob<TOp>(op, (float*)xp, (float*)tp, (float*)g, (float*)rp, n, k, blockRows), rowBlocks, rowThreads)
-                : typeof(T) == typeof(Half)
-                    ? BlockParallel.Sum(new StagedRowJob<TOp, HalfFormat>(op, (ushort*)xp, (ushort*)tp, (ushort*)g, (ushort*)rp, n, k, blockRows), rowBlocks, rowThreads)
-                    : typeof(T) == typeof(BFloat16)
-                        ? BlockParallel.Sum(new StagedRowJob<TOp, BFloat16Format>(op, (ushort*)xp, (ushort*)tp, (ushort*)g, (ushort*)rp, n, k, blockRows), rowBlocks, rowThreads)
-                        : throw new UnreachableException("The fused kernels take float, Half or BFloat16.");
+            return Float16.ByType<T, Blocks<TOp>, double>(
+                new Blocks<TOp>(op, x, t, gradient.IsEmpty ? null : g, rows ? r : null, length, n, k, size, blocks, threads));
         }
+    }
+
+    /// <summary>The blocks for each element type.</summary>
+    private readonly struct Blocks<TOp>(TOp op, void* x, void* t, void* g, void* r, int length, int n, int k, int size,
+        int blocks, int threads) : IByElementType<double>
+        where TOp : struct, IFusedElements
+    {
+        public double Float() =>
+            BlockParallel.Sum(new Job<TOp>(op, (float*)x, (float*)t, (float*)g, (float*)r, length, n, k, size), blocks, threads);
+
+        public double Staged<TFormat>() where TFormat : struct, IFloat16Format =>
+            BlockParallel.Sum(new StagedJob<TOp, TFormat>(op, (ushort*)x, (ushort*)t, (ushort*)g, (ushort*)r, length, n, k, size), blocks, threads);
     }
 
     /// <summary><see cref="SigmoidBinaryCrossEntropyKernel.InUnitInterval"/> of float, <see cref="Half"/> or
-    /// <see cref="BFloat16"/> values (16-bit ones widened a piece at a time: the same float values, so the same answer).</summary>
-    public static bool InUnitInterval<T>(ReadOnlySpan<T> values) where T : unmanaged
-    {
-        if (typeof(T) == typeof(float))
-        {
-            return SigmoidBinaryCrossEntropyKernel.InUnitInterval(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(values));
-        }
+    /// <see cref="BFloat16"/> values (<see cref="Float16.All{T, TCheck}"/>).</summary>
+    public static bool InUnitInterval<T>(ReadOnlySpan<T> values) where T : unmanaged => Float16.All(values, 1, default(UnitInterval));
 
-        fixed (T* v = values)
-        {
-            return typeof(T) == typeof(Half)
-                ? InUnitInterval<HalfFormat>((ushort*)v, values.Length)
-                : typeof(T) == typeof(BFloat16)
-                    ? InUnitInterval<BFloat16Format>((ushort*)v, values.Length)
-                    : throw new UnreachableException("The fused kernels take float, Half or BFloat16.");
-        }
+    private readonly struct UnitInterval : IFloatsCheck
+    {
+        public bool Passes(ReadOnlySpan<float> values) => SigmoidBinaryCrossEntropyKernel.InUnitInterval(values);
     }
 
-    private static bool InUnitInterval<TFormat>(ushort* values, int length) where TFormat : struct, IFloat16Format
+    /// <summary>Block <c>b</c> of <paramref name="size"/> elements when <paramref name="r"/> is null, else of
+    /// <paramref name="size"/> rows of K with each row's loss written.</summary>
+    private readonly struct Job<TOp>(TOp op, float* x, float* t, float* g, float* r, int length, int n, int k, int size)
+        : IBlockSumJob, ISpecialized
+        where TOp : struct, IFusedElements
     {
-        const int piece = Float16.StageFloats;
-        fixed (float* stage = Float16.Stage(piece))
+        public double RunBlock(int b) => Specialize.Run(this, b, r == null ? Specialize.AnyLength : k, op.Switch);
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public double Run<TV, TA, TB, TC>(int b)
+            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
         {
-            for (int p0 = 0; p0 < length; p0 += piece)
+            if (r == null)
             {
-                int m = Math.Min(piece, length - p0);
-                Float16.Widen<TFormat>(values + p0, stage, m);
-                if (!SigmoidBinaryCrossEntropyKernel.InUnitInterval(new ReadOnlySpan<float>(stage, m)))
-                {
-                    return false;
-                }
+                int start = b * size;
+                int m = Math.Min(length, start + size) - start;
+                return op.Elements<TV, TA>(x + start, t + start, g == null ? null : g + start, m, 0);
             }
-        }
 
-        return true;
-    }
-
-    private readonly struct ElementJob<TOp>(TOp op, float* x, float* t, float* g, int length, int block)
-        : IBlockSumJob, ISpecialized
-        where TOp : struct, IFusedElements
-    {
-        public double RunBlock(int b) => Specialize.Run(this, b, Specialize.AnyLength, op.Switch);
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public double Run<TV, TA, TB, TC>(int b)
-            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
-        {
-            int start = b * block;
-            int m = Math.Min(length, start + block) - start;
-            return op.Elements<TV, TA>(x + start, t + start, g == null ? null : g + start, m, 0);
-        }
-    }
-
-    private readonly struct RowJob<TOp>(TOp op, float* x, float* t, float* g, float* r, int n, int k, int blockRows)
-        : IBlockSumJob, ISpecialized
-        where TOp : struct, IFusedElements
-    {
-        public double RunBlock(int b) => Specialize.Run(this, b, k, op.Switch);
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public double Run<TV, TA, TB, TC>(int b)
-            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
-        {
-            int end = Math.Min(n, (b + 1) * blockRows);
+            int end = Math.Min(n, (b + 1) * size);
             double sum = 0;
-            for (int i = b * blockRows; i < end; i++)
+            for (int i = b * size; i < end; i++)
             {
                 long at = (long)i * k;
                 double row = op.Elements<TV, TA>(x + at, t + at, g == null ? null : g + at, k, 0);
@@ -143,61 +100,33 @@ internal static unsafe class FusedElements
         }
     }
 
-    /// <summary>The 16-bit twin of <see cref="ElementJob{TOp}"/>: the block in pieces of <see cref="Float16.StageFloats"/>
-    /// elements widened into this thread's staging buffer, one running total through them, the gradient narrowed back.</summary>
-    private readonly struct StagedElementJob<TOp, TFormat>(TOp op, ushort* x, ushort* t, ushort* g, int length, int block)
+    /// <summary>The 16-bit twin of <see cref="Job{TOp}"/>: an element block in pieces of <see cref="Float16.StageFloats"/>
+    /// elements widened into this thread's staging buffer with one running total through them; a row block a few whole
+    /// rows per staged piece (K ≤ <see cref="Float16.StageFloats"/>) or one row in pieces of that many elements; the
+    /// gradient and row losses narrowed back.</summary>
+    private readonly struct StagedJob<TOp, TFormat>(TOp op, ushort* x, ushort* t, ushort* g, ushort* r, int length, int n, int k, int size)
         : IBlockSumJob, ISpecialized
         where TOp : struct, IFusedElements where TFormat : struct, IFloat16Format
     {
-        public double RunBlock(int b) => Specialize.Run(this, b, Specialize.AnyLength, op.Switch);
+        public double RunBlock(int b) => Specialize.Run(this, b, r == null ? Specialize.AnyLength : k, op.Switch);
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public double Run<TV, TA, TB, TC>(int b)
             where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
         {
-            int start = b * block;
-            int end = Math.Min(length, start + block);
             const int piece = Float16.StageFloats;
-            double total = 0;
             fixed (float* stage = Float16.Stage(3 * piece))
             {
                 float* xs = stage, ts = stage + piece, gs = g == null ? null : stage + (2 * piece);
-                for (int p0 = start; p0 < end; p0 += piece)
+                if (r == null)
                 {
-                    int m = Math.Min(piece, end - p0);
-                    Float16.Widen<TFormat>(x + p0, xs, m);
-                    Float16.Widen<TFormat>(t + p0, ts, m);
-                    total = op.Elements<TV, TA>(xs, ts, gs, m, total);
-                    if (g != null)
-                    {
-                        Float16.Narrow<TFormat>(gs, g + p0, m);
-                    }
+                    int first = b * size;
+                    return Pieces<TOp, TFormat, TV, TA>(op, x, t, g, first, Math.Min(length, first + size), xs, ts, gs, 0);
                 }
-            }
 
-            return total;
-        }
-    }
-
-    /// <summary>The 16-bit twin of <see cref="RowJob{TOp}"/>: a few whole rows per staged piece (K ≤
-    /// <see cref="Float16.StageFloats"/>) or one row in pieces of that many elements with one running total.</summary>
-    private readonly struct StagedRowJob<TOp, TFormat>(TOp op, ushort* x, ushort* t, ushort* g, ushort* r, int n, int k, int blockRows)
-        : IBlockSumJob, ISpecialized
-        where TOp : struct, IFusedElements where TFormat : struct, IFloat16Format
-    {
-        public double RunBlock(int b) => Specialize.Run(this, b, k, op.Switch);
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public double Run<TV, TA, TB, TC>(int b)
-            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
-        {
-            int start = b * blockRows;
-            int end = Math.Min(n, start + blockRows);
-            const int piece = Float16.StageFloats;
-            double sum = 0;
-            fixed (float* stage = Float16.Stage(3 * piece))
-            {
-                float* xs = stage, ts = stage + piece, gs = g == null ? null : stage + (2 * piece);
+                int start = b * size;
+                int end = Math.Min(n, start + size);
+                double sum = 0;
                 if (k <= piece)
                 {
                     int rows = Float16.PieceRows(k, 1);
@@ -228,26 +157,38 @@ internal static unsafe class FusedElements
                 // Long rows: one row in pieces, the same elements in the same order.
                 for (int i = start; i < end; i++)
                 {
-                    double row = 0;
-                    for (int c0 = 0; c0 < k; c0 += piece)
-                    {
-                        int m = Math.Min(piece, k - c0);
-                        long at = ((long)i * k) + c0;
-                        Float16.Widen<TFormat>(x + at, xs, m);
-                        Float16.Widen<TFormat>(t + at, ts, m);
-                        row = op.Elements<TV, TA>(xs, ts, gs, m, row);
-                        if (g != null)
-                        {
-                            Float16.Narrow<TFormat>(gs, g + at, m);
-                        }
-                    }
-
+                    double row = Pieces<TOp, TFormat, TV, TA>(op, x, t, g, (long)i * k, ((long)i * k) + k, xs, ts, gs, 0);
                     r[i] = TFormat.FromSingle((float)row);
                     sum += row;
                 }
-            }
 
-            return sum;
+                return sum;
+            }
         }
+    }
+
+    /// <summary>Elements [<paramref name="from"/>, <paramref name="to"/>) of 16-bit logits and targets in pieces of
+    /// <see cref="Float16.StageFloats"/> widened into <paramref name="xs"/> and <paramref name="ts"/>, run there with one
+    /// running total from <paramref name="total"/> on (so the chunks and their order are the float path's), the
+    /// gradient narrowed back from <paramref name="gs"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double Pieces<TOp, TFormat, TV, TA>(in TOp op, ushort* x, ushort* t, ushort* g, long from, long to,
+        float* xs, float* ts, float* gs, double total)
+        where TOp : struct, IFusedElements where TFormat : struct, IFloat16Format
+        where TV : struct, IVec<TV> where TA : struct, IConst
+    {
+        for (long p0 = from; p0 < to; p0 += Float16.StageFloats)
+        {
+            int m = (int)Math.Min(Float16.StageFloats, to - p0);
+            Float16.Widen<TFormat>(x + p0, xs, m);
+            Float16.Widen<TFormat>(t + p0, ts, m);
+            total = op.Elements<TV, TA>(xs, ts, gs, m, total);
+            if (g != null)
+            {
+                Float16.Narrow<TFormat>(gs, g + p0, m);
+            }
+        }
+
+        return total;
     }
 }

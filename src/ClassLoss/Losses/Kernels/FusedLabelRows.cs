@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using ClassLoss.Numerics;
 
@@ -47,18 +46,24 @@ internal static unsafe class FusedLabelRows
         int n = labels.Length;
         var (blockRows, blocks) = RowBlocks.Of(n);
         int threads = RowBlocks.Threads(n, rows.Classes, maxThreads);
-        fixed (T* zp = logits, gp = gradient, rp = rowLosses)
+        fixed (T* z = logits, g = gradient, r = rowLosses)
         fixed (int* y = labels)
         {
-            void* g = gradient.IsEmpty ? null : gp, r = rowLosses.IsEmpty ? null : rp;
-            return typeof(T) == typeof(float)
-                ? BlockParallel.Sum(new LabelRows<TRows>(rows, (float*)zp, y, (float*)g, (float*)r, n, blockRows), blocks, threads)
-                : typeof(T) == typeof(Half)
-                    ? BlockParallel.Sum(new StagedLabelRows<TRows, HalfFormat>(rows, (ushort*)zp, y, (ushort*)g, (ushort*)r, n, blockRows), blocks, threads)
-                    : typeof(T) == typeof(BFloat16)
-                        ? BlockParallel.Sum(new StagedLabelRows<TRows, BFloat16Format>(rows, (ushort*)zp, y, (ushort*)g, (ushort*)r, n, blockRows), blocks, threads)
-                        : throw new UnreachableException("The fused kernels take float, Half or BFloat16.");
+            return Float16.ByType<T, Blocks<TRows>, double>(new Blocks<TRows>(rows, z, y, gradient.IsEmpty ? null : g,
+                rowLosses.IsEmpty ? null : r, n, blockRows, blocks, threads));
         }
+    }
+
+    /// <summary>The row blocks for each element type.</summary>
+    private readonly struct Blocks<TRows>(TRows rows, void* z, int* y, void* g, void* r, int n, int blockRows, int blocks, int threads)
+        : IByElementType<double>
+        where TRows : struct, IFusedLabelRows
+    {
+        public double Float() =>
+            BlockParallel.Sum(new LabelRows<TRows>(rows, (float*)z, y, (float*)g, (float*)r, n, blockRows), blocks, threads);
+
+        public double Staged<TFormat>() where TFormat : struct, IFloat16Format =>
+            BlockParallel.Sum(new StagedLabelRows<TRows, TFormat>(rows, (ushort*)z, y, (ushort*)g, (ushort*)r, n, blockRows), blocks, threads);
     }
 
     /// <summary>Rows [<paramref name="start"/>, <paramref name="end"/>) of <paramref name="n"/>; returns their loss sum.</summary>

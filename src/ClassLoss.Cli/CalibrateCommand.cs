@@ -1,9 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-using System.Text;
-using ClassLoss.Evaluation;
-using Spectre.Console;
-
 namespace ClassLoss.Cli;
 
 /// <summary>

@@ -1,12 +1,4 @@
-using ClassLoss.Losses;
-using System.CommandLine;
-using System.Globalization;
-using ClassLoss.Evaluation;
-using ClassLoss.Training;
-using ClassLoss.Training.Data;
-using ClassLoss.Training.Models;
 using ClassLoss.Training.Optimizers;
-using Spectre.Console;
 
 namespace ClassLoss.Cli;
 

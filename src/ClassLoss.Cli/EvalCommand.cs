@@ -1,9 +1,5 @@
-using System.CommandLine;
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
-using ClassLoss.Evaluation;
-using Spectre.Console;
 
 namespace ClassLoss.Cli;
 

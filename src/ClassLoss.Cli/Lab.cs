@@ -1,10 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-using ClassLoss.Evaluation;
-using ClassLoss.Training;
-using ClassLoss.Training.Data;
-using ClassLoss.Training.Models;
-
 namespace ClassLoss.Cli;
 
 /// <summary>What the lab's commands share: loading data, parsing model specifications and <c>--threads</c>, test metrics of a model.</summary>

@@ -1,9 +1,4 @@
-using System.CommandLine;
-using System.Globalization;
 using ClassLoss.Activations;
-using ClassLoss.Evaluation;
-using ClassLoss.Losses;
-using Spectre.Console;
 
 namespace ClassLoss.Cli;
 

@@ -1,7 +1,3 @@
-using System.CommandLine;
-using ClassLoss.Losses;
-using Spectre.Console;
-
 namespace ClassLoss.Cli;
 
 /// <summary><c>classloss losses</c>: the loss catalogue (name, type, input, targets, convention, options), as a table or

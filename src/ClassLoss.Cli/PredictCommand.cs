@@ -1,11 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-using System.Text;
-using ClassLoss.Training;
-using ClassLoss.Training.Data;
-using ClassLoss.Training.Models;
-using Spectre.Console;
-
 namespace ClassLoss.Cli;
 
 /// <summary>

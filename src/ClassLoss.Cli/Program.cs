@@ -1,4 +1,3 @@
-using System.CommandLine;
 using ClassLoss.Cli;
 
 return CliErrors.Run(() => Commands.Root().Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));

@@ -1,9 +1,3 @@
-using System.Globalization;
-using ClassLoss.Evaluation;
-using ClassLoss.Training;
-using ClassLoss.Training.Models;
-using Spectre.Console;
-
 namespace ClassLoss.Cli;
 
 /// <summary>

@@ -1,8 +1,4 @@
-using ClassLoss.Losses;
-using System.CommandLine;
-using ClassLoss.Training;
 using ClassLoss.Training.Optimizers;
-using Spectre.Console;
 
 namespace ClassLoss.Cli;
 

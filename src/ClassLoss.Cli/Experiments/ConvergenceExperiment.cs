@@ -1,7 +1,3 @@
-using System.Text;
-using ClassLoss.Training;
-using Spectre.Console;
-using static System.FormattableString;
 using static ClassLoss.Cli.Experiments.ExperimentKit;
 
 namespace ClassLoss.Cli.Experiments;

@@ -1,9 +1,4 @@
-using ClassLoss.Losses;
-using System.Text;
-using ClassLoss.Training;
-using ClassLoss.Training.Data;
 using ClassLoss.Training.Optimizers;
-using Spectre.Console;
 
 namespace ClassLoss.Cli.Experiments;
 

@@ -1,5 +1,3 @@
-using ClassLoss.Training;
-
 namespace ClassLoss.Cli.Experiments;
 
 /// <summary>Sizes of one run of the experiments, and the command's compute setting.</summary>

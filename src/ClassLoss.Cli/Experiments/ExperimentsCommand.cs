@@ -1,9 +1,4 @@
-using ClassLoss.Losses;
-using System.CommandLine;
 using System.Diagnostics;
-using System.Text;
-using Spectre.Console;
-using static System.FormattableString;
 using static ClassLoss.Cli.Experiments.ExperimentKit;
 
 namespace ClassLoss.Cli.Experiments;

@@ -1,7 +1,4 @@
-using System.Text;
 using ClassLoss.Activations;
-using Spectre.Console;
-using static System.FormattableString;
 using static ClassLoss.Cli.Experiments.ExperimentKit;
 
 namespace ClassLoss.Cli.Experiments;

@@ -1,10 +1,3 @@
-using System.Text;
-using ClassLoss.Losses;
-using ClassLoss.Training;
-using ClassLoss.Training.Data;
-using ClassLoss.Training.Models;
-using Spectre.Console;
-using static System.FormattableString;
 using static ClassLoss.Cli.Experiments.ExperimentKit;
 
 namespace ClassLoss.Cli.Experiments;

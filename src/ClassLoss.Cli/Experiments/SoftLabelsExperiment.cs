@@ -1,9 +1,4 @@
-using System.Text;
 using ClassLoss.Activations;
-using ClassLoss.Evaluation;
-using ClassLoss.Training.Data;
-using Spectre.Console;
-using static System.FormattableString;
 using static ClassLoss.Cli.Experiments.ExperimentKit;
 
 namespace ClassLoss.Cli.Experiments;

@@ -62,42 +62,7 @@ public static class Entmax15
     /// <param name="dx">∂L/∂x, same shape; overwritten (may be <paramref name="y"/> or <paramref name="upstream"/>). A row
     /// of <paramref name="y"/> with no positive entry (not an entmax output, e.g. a NaN row) gives a NaN row.</param>
     public static void Backward<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> upstream, int classes, Span<T> dx)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int rows = ActivationGuard.Rows(y.Length, classes, nameof(y));
-        ActivationGuard.SameLength(upstream.Length, y.Length, nameof(upstream));
-        ActivationGuard.SameLength(dx.Length, y.Length, nameof(dx));
-        for (int r = 0; r < rows; r++)
-        {
-            ReadOnlySpan<T> yr = y.Slice(r * classes, classes);
-            ReadOnlySpan<T> gr = upstream.Slice(r * classes, classes);
-            Span<T> dr = dx.Slice(r * classes, classes);
-            double sumS = 0, sumSg = 0;
-            for (int c = 0; c < classes; c++)
-            {
-                if (yr[c] > T.Zero)
-                {
-                    double s = Math.Sqrt(double.CreateTruncating(yr[c]));
-                    sumS += s;
-                    sumSg += s * double.CreateTruncating(gr[c]);
-                }
-            }
-
-            if (!(sumS > 0))
-            {
-                dr.Fill(T.NaN);
-                continue;
-            }
-
-            double q = sumSg / sumS;
-            for (int c = 0; c < classes; c++)
-            {
-                dr[c] = yr[c] > T.Zero
-                    ? T.CreateTruncating(Math.Sqrt(double.CreateTruncating(yr[c])) * (double.CreateTruncating(gr[c]) - q))
-                    : T.Zero;
-            }
-        }
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> => SimplexRows.Backward<T, Map>(y, upstream, classes, dx);
 
     /// <summary>
     /// The threshold τ of one row of halved, max-shifted scores <c>z = (x - max) / 2</c> (largest entry 0, the others
@@ -143,6 +108,8 @@ public static class Entmax15
         public static double Sorted(double x, double max) => (x - max) / 2;
 
         public static double Threshold(Span<double> sorted) => Entmax15.Threshold(sorted);
+
+        public static double SupportWeight(double y) => Math.Sqrt(y);
 
         public static double Output(double x, double max, double tau)
         {

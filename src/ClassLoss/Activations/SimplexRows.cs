@@ -15,12 +15,17 @@ internal interface ISimplexMap
 
     /// <summary>The output probability of entry <paramref name="x"/>.</summary>
     static abstract double Output(double x, double max, double tau);
+
+    /// <summary>The backward's weight <c>s_j</c> of a support entry <c>y_j &gt; 0</c>: the Jacobian is
+    /// <c>diag(s) - s sᵀ / Σ s</c> (1 for sparsemax, <c>√y_j</c> for 1.5-entmax).</summary>
+    static abstract double SupportWeight(double y);
 }
 
 /// <summary>
 /// The row loop of the sort-based simplex maps, written once: the argument checks, the scratch (caller's, the stack
 /// for K ≤ <see cref="Sparsemax.MaxStackClasses"/>, else one pooled buffer for the call), the special values (a NaN or
-/// <c>+∞</c> entry, or only <c>-∞</c> entries, give a NaN row) and the per-row sort and threshold.
+/// <c>+∞</c> entry, or only <c>-∞</c> entries, give a NaN row) and the per-row sort and threshold; and the backward,
+/// <c>dx_j = s_j (g_j - Σ_i s_i g_i / Σ_i s_i)</c> over the support <c>y_j &gt; 0</c>.
 /// </summary>
 internal static class SimplexRows
 {
@@ -90,6 +95,47 @@ internal static class SimplexRows
             for (int c = 0; c < classes; c++)
             {
                 yr[c] = T.CreateTruncating(TMap.Output(double.CreateTruncating(xr[c]), max, tau));
+            }
+        }
+    }
+
+    /// <summary>The vector-Jacobian product of every row: <c>dx_j = s_j (g_j - Σ_i s_i g_i / Σ_i s_i)</c> with
+    /// <c>s_j = </c><see cref="ISimplexMap.SupportWeight"/><c>(y_j)</c> on the support and 0 off it; a row with no
+    /// positive entry (not a simplex map's output, e.g. a NaN row) gives a NaN row.</summary>
+    public static void Backward<T, TMap>(ReadOnlySpan<T> y, ReadOnlySpan<T> upstream, int classes, Span<T> dx)
+        where T : unmanaged, IFloatingPointIeee754<T> where TMap : ISimplexMap
+    {
+        int rows = ActivationGuard.Rows(y.Length, classes, nameof(y));
+        ActivationGuard.SameLength(upstream.Length, y.Length, nameof(upstream));
+        ActivationGuard.SameLength(dx.Length, y.Length, nameof(dx));
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<T> yr = y.Slice(r * classes, classes);
+            ReadOnlySpan<T> gr = upstream.Slice(r * classes, classes);
+            Span<T> dr = dx.Slice(r * classes, classes);
+            double sumS = 0, sumSg = 0;
+            for (int c = 0; c < classes; c++)
+            {
+                if (yr[c] > T.Zero)
+                {
+                    double s = TMap.SupportWeight(double.CreateTruncating(yr[c]));
+                    sumS += s;
+                    sumSg += s * double.CreateTruncating(gr[c]);
+                }
+            }
+
+            if (!(sumS > 0))
+            {
+                dr.Fill(T.NaN);
+                continue;
+            }
+
+            double q = sumSg / sumS;
+            for (int c = 0; c < classes; c++)
+            {
+                dr[c] = yr[c] > T.Zero
+                    ? T.CreateTruncating(TMap.SupportWeight(double.CreateTruncating(yr[c])) * (double.CreateTruncating(gr[c]) - q))
+                    : T.Zero;
             }
         }
     }

@@ -67,40 +67,7 @@ public static class Sparsemax
     /// <param name="dx">∂L/∂x, same shape; overwritten. A row of <paramref name="y"/> with no positive entry (not a
     /// sparsemax output, e.g. a NaN row) gives a NaN row.</param>
     public static void Backward<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> upstream, int classes, Span<T> dx)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int rows = ActivationGuard.Rows(y.Length, classes, nameof(y));
-        ActivationGuard.SameLength(upstream.Length, y.Length, nameof(upstream));
-        ActivationGuard.SameLength(dx.Length, y.Length, nameof(dx));
-        for (int r = 0; r < rows; r++)
-        {
-            ReadOnlySpan<T> yr = y.Slice(r * classes, classes);
-            ReadOnlySpan<T> gr = upstream.Slice(r * classes, classes);
-            Span<T> dr = dx.Slice(r * classes, classes);
-            double sum = 0;
-            int count = 0;
-            for (int c = 0; c < classes; c++)
-            {
-                if (yr[c] > T.Zero)
-                {
-                    sum += double.CreateTruncating(gr[c]);
-                    count++;
-                }
-            }
-
-            if (count == 0)
-            {
-                dr.Fill(T.NaN);
-                continue;
-            }
-
-            double mean = sum / count;
-            for (int c = 0; c < classes; c++)
-            {
-                dr[c] = yr[c] > T.Zero ? T.CreateTruncating(double.CreateTruncating(gr[c]) - mean) : T.Zero;
-            }
-        }
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> => SimplexRows.Backward<T, Map>(y, upstream, classes, dx);
 
     /// <summary>
     /// The threshold τ of one row with finite maximum. Sorts <paramref name="values"/> in place (ascending) and walks
@@ -137,6 +104,8 @@ public static class Sparsemax
         public static double Sorted(double x, double max) => x;
 
         public static double Threshold(Span<double> sorted) => Sparsemax.Threshold(sorted);
+
+        public static double SupportWeight(double y) => 1.0;
 
         public static double Output(double x, double max, double tau) => Math.Max(x - tau, 0.0);
     }

@@ -343,11 +343,23 @@ public readonly struct BFloat16 : IFloatingPointIeee754<BFloat16>, IMinMaxValue<
         return false;
     }
 
-    static bool INumberBase<BFloat16>.TryConvertToChecked<TOther>(BFloat16 value, [MaybeNullWhen(false)] out TOther result)
+    static bool INumberBase<BFloat16>.TryConvertToChecked<TOther>(BFloat16 value, [MaybeNullWhen(false)] out TOther result) =>
+        TryConvertTo<TOther, Checked>(value, out result);
+
+    static bool INumberBase<BFloat16>.TryConvertToSaturating<TOther>(BFloat16 value, [MaybeNullWhen(false)] out TOther result) =>
+        TryConvertTo<TOther, Saturating>(value, out result);
+
+    static bool INumberBase<BFloat16>.TryConvertToTruncating<TOther>(BFloat16 value, [MaybeNullWhen(false)] out TOther result) =>
+        TryConvertTo<TOther, Truncating>(value, out result);
+
+    /// <summary>To the number types .NET defines, through the exact float value, checked, saturating or truncating as
+    /// <typeparamref name="TKind"/> says.</summary>
+    private static bool TryConvertTo<TOther, TKind>(BFloat16 value, [MaybeNullWhen(false)] out TOther result)
+        where TOther : INumberBase<TOther> where TKind : IConversionKind
     {
         if (IsSystemNumber<TOther>())
         {
-            result = TOther.CreateChecked((float)value);
+            result = TKind.Convert<TOther>((float)value);
             return true;
         }
 
@@ -355,28 +367,25 @@ public readonly struct BFloat16 : IFloatingPointIeee754<BFloat16>, IMinMaxValue<
         return false;
     }
 
-    static bool INumberBase<BFloat16>.TryConvertToSaturating<TOther>(BFloat16 value, [MaybeNullWhen(false)] out TOther result)
+    /// <summary>How a float becomes another number type: <c>CreateChecked</c>, <c>CreateSaturating</c> or <c>CreateTruncating</c>.</summary>
+    private interface IConversionKind
     {
-        if (IsSystemNumber<TOther>())
-        {
-            result = TOther.CreateSaturating((float)value);
-            return true;
-        }
-
-        result = default;
-        return false;
+        static abstract TOther Convert<TOther>(float value) where TOther : INumberBase<TOther>;
     }
 
-    static bool INumberBase<BFloat16>.TryConvertToTruncating<TOther>(BFloat16 value, [MaybeNullWhen(false)] out TOther result)
+    private readonly struct Checked : IConversionKind
     {
-        if (IsSystemNumber<TOther>())
-        {
-            result = TOther.CreateTruncating((float)value);
-            return true;
-        }
+        public static TOther Convert<TOther>(float value) where TOther : INumberBase<TOther> => TOther.CreateChecked(value);
+    }
 
-        result = default;
-        return false;
+    private readonly struct Saturating : IConversionKind
+    {
+        public static TOther Convert<TOther>(float value) where TOther : INumberBase<TOther> => TOther.CreateSaturating(value);
+    }
+
+    private readonly struct Truncating : IConversionKind
+    {
+        public static TOther Convert<TOther>(float value) where TOther : INumberBase<TOther> => TOther.CreateTruncating(value);
     }
 
     /// <summary>True for .NET's own number types, which all convert from float and double.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 
@@ -92,6 +93,25 @@ internal readonly struct BFloat16Format : IFloat16Format
     }
 }
 
+/// <summary>What a fused kernel runs for each element type it takes (<see cref="Float16.ByType{T, TRun, TResult}"/>):
+/// float in place, or a 16-bit format staged through float.</summary>
+internal interface IByElementType<TResult>
+{
+    /// <summary>The float body.</summary>
+    TResult Float();
+
+    /// <summary>The body for the 16-bit <typeparamref name="TFormat"/>.</summary>
+    TResult Staged<TFormat>() where TFormat : struct, IFloat16Format;
+}
+
+/// <summary>A test of float values that holds for a span when it holds for each of its pieces of whole rows (a fused
+/// kernel's vectorised pre-check of its targets).</summary>
+internal interface IFloatsCheck
+{
+    /// <summary>True when every value (or row) of <paramref name="values"/> passes.</summary>
+    bool Passes(ReadOnlySpan<float> values);
+}
+
 /// <summary>
 /// The fused kernels' 16-bit inputs and outputs: spans of a <see cref="IFloat16Format"/> widened into float and
 /// narrowed back (<see cref="Vector{T}"/> lanes, then element by element), and the per-thread float staging buffer
@@ -178,6 +198,51 @@ internal static unsafe class Float16
         for (; i < count; i++)
         {
             destination[i] = TFormat.FromSingle(source[i]);
+        }
+    }
+
+    /// <summary>True when <typeparamref name="TCheck"/> passes every value of a float, <see cref="Half"/> or
+    /// <see cref="BFloat16"/> span: float values in place, 16-bit ones widened a few whole rows of
+    /// <paramref name="rowLength"/> at a time into this thread's staging buffer (the same float values, so the same answer).</summary>
+    public static bool All<T, TCheck>(ReadOnlySpan<T> values, int rowLength, in TCheck check)
+        where T : unmanaged where TCheck : struct, IFloatsCheck
+    {
+        fixed (T* v = values)
+        {
+            return ByType<T, Checked<TCheck>, bool>(new Checked<TCheck>(check, v, values.Length, rowLength));
+        }
+    }
+
+    /// <summary>The one place the fused kernels tell their element types apart: <paramref name="run"/>'s float body for
+    /// float, its staged body for <see cref="Half"/> and <see cref="BFloat16"/> (<see cref="IsFusedType{T}"/>).</summary>
+    public static TResult ByType<T, TRun, TResult>(in TRun run) where TRun : struct, IByElementType<TResult> =>
+        typeof(T) == typeof(float) ? run.Float()
+        : typeof(T) == typeof(Half) ? run.Staged<HalfFormat>()
+        : typeof(T) == typeof(BFloat16) ? run.Staged<BFloat16Format>()
+        : throw new UnreachableException("The fused kernels take float, Half or BFloat16.");
+
+    private readonly struct Checked<TCheck>(TCheck check, void* values, int length, int rowLength) : IByElementType<bool>
+        where TCheck : struct, IFloatsCheck
+    {
+        public bool Float() => check.Passes(new ReadOnlySpan<float>(values, length));
+
+        public bool Staged<TFormat>() where TFormat : struct, IFloat16Format
+        {
+            int piece = PieceRows(rowLength, 1) * rowLength;
+            fixed (float* stage = Stage(piece))
+            {
+                for (int p0 = 0; p0 < length; p0 += piece)
+                {
+                    int m = Math.Min(piece, length - p0);
+                    Widen<TFormat>((ushort*)values + p0, stage, m);
+                    if (!check.Passes(new ReadOnlySpan<float>(stage, m)))
+                    {
+                        return false;
+                    }
+                }
+            }
+
+            return true;
         }
     }
 }

@@ -130,17 +130,7 @@ internal static class Batch
         int n = Guard.Rows(input.Length, classes, inputName);
         Guard.Length(targets.Length, n, nameof(targets));
         Guard.Length(gradient.Length, input.Length, nameof(gradient), optional: true);
-        bool perElement = false;
-        if (shape == LossesShape.RowsOrElements)
-        {
-            perElement = PerElement(losses.Length, n, classes, lossesName);
-        }
-        else
-        {
-            Guard.Length(losses.Length, n, lossesName, optional: true);
-        }
-
-        return new(input, targets, n, classes, gradient, losses, perElement);
+        return new(input, targets, n, classes, gradient, losses, CheckLosses(shape, losses.Length, n, classes, lossesName));
     }
 
     /// <summary>[N, K] input against [N, K] class-index rows (PyTorch's <c>MultiLabelMarginLoss</c> targets); N row losses.</summary>
@@ -185,17 +175,7 @@ internal static class Batch
         int n = Guard.Rows(input.Length, classes, inputName);
         Guard.Length(targets.Length, input.Length, nameof(targets));
         Guard.Length(gradient.Length, input.Length, nameof(gradient), optional: true);
-        bool perElement = false;
-        if (shape == LossesShape.RowsOrElements)
-        {
-            perElement = PerElement(losses.Length, n, classes, lossesName);
-        }
-        else
-        {
-            Guard.Length(losses.Length, n, lossesName, optional: true);
-        }
-
-        return new(input, targets, n, classes, gradient, losses, perElement);
+        return new(input, targets, n, classes, gradient, losses, CheckLosses(shape, losses.Length, n, classes, lossesName));
     }
 
     /// <summary>[N, K] input without targets (the z-loss); N row losses.</summary>
@@ -207,6 +187,20 @@ internal static class Batch
         Guard.Length(gradient.Length, input.Length, nameof(gradient), optional: true);
         Guard.Length(losses.Length, n, lossesName, optional: true);
         return new(input, default, n, classes, gradient, losses, perElementLosses: false);
+    }
+
+    /// <summary>Checks the loss buffer of the given <paramref name="shape"/>: N row losses (or empty), or with
+    /// <see cref="LossesShape.RowsOrElements"/> also N·K element losses (<see cref="PerElement"/>). Returns true for
+    /// element losses.</summary>
+    private static bool CheckLosses(LossesShape shape, int length, int rows, int classes, string name)
+    {
+        if (shape == LossesShape.RowsOrElements)
+        {
+            return PerElement(length, rows, classes, name);
+        }
+
+        Guard.Length(length, rows, name, optional: true);
+        return false;
     }
 
     /// <summary>

@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using ClassLoss.Numerics;
 
 namespace ClassLoss.Losses.Kernels;
@@ -86,92 +84,37 @@ internal static unsafe partial class CrossEntropyIndexKernel
         RowwiseKernel.Labels<T, CrossEntropyRows.IndexRow, CrossEntropyRows.Parameters>(b, ignoreIndex,
             new CrossEntropyRows.Parameters(weights, smoothing, temperature, b.Classes), scale);
 
-    /// <summary>The fused float kernel (see <see cref="Covers"/>); returns the sum of the row losses (labels already
-    /// checked). <paramref name="maxThreads"/> bounds the threads; the result does not depend on it.</summary>
-    public static double Fused(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int k, ReadOnlySpan<double> weights,
-        double smoothing, double temperature, int ignoreIndex, double scale, Span<float> gradient, Span<float> rowLosses,
-        int maxThreads)
-    {
-        int n = labels.Length;
-        var (blockRows, blocks) = RowBlocks.Of(n);
-
-        // Under smoothing every class weight enters the row passes; they run in float.
-        float[]? floatWeights = smoothing > 0 && !weights.IsEmpty ? FloatWeights(weights) : null;
-        fixed (float* z = logits, g = gradient, r = rowLosses, wf = floatWeights)
-        fixed (int* y = labels)
-        fixed (double* wd = weights)
-        {
-            var p = new SoftmaxRowParams(k, weights.IsEmpty ? null : wd, wf, smoothing, temperature, scale,
-                CrossEntropyRows.WeightTotal(weights, k), ignoreIndex);
-            var job = new Job(z, y, gradient.IsEmpty ? null : g, rowLosses.IsEmpty ? null : r, n, blockRows, p);
-            return BlockParallel.Sum(job, blocks, RowBlocks.Threads(n, k, maxThreads));
-        }
-    }
-
-    /// <summary>The fused kernel for float, <see cref="Half"/> or <see cref="BFloat16"/> logits: float runs
-    /// <see cref="Fused"/> on the caller's memory; a 16-bit type runs the same rows on float copies of a few rows at a
-    /// time (<see cref="FusedLabelRows.StagedBlock{TRows, TFormat, TV, TA, TB, TC}"/>), so its loss is the float path's
-    /// on the widened logits bit for bit and its gradient and row losses are the float path's rounded to
-    /// <typeparamref name="T"/>.</summary>
+    /// <summary>The fused kernel (see <see cref="Covers"/>) for float, <see cref="Half"/> or <see cref="BFloat16"/>
+    /// logits (<see cref="FusedLabelRows.Sum{TRows, T}"/>: a 16-bit type runs the same rows on float copies of a few rows at
+    /// a time, so its loss is the float path's on the widened logits bit for bit and its gradient and row losses are the
+    /// float path's rounded to <typeparamref name="T"/>); returns the sum of the row losses (labels already checked).
+    /// <paramref name="maxThreads"/> bounds the threads; the result does not depend on it.</summary>
     public static double Fused<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int k, ReadOnlySpan<double> weights,
         double smoothing, double temperature, int ignoreIndex, double scale, Span<T> gradient, Span<T> rowLosses, int maxThreads)
         where T : unmanaged
     {
-        if (typeof(T) == typeof(float))
-        {
-            return Fused(MemoryMarshal.Cast<T, float>(logits), labels, k, weights, smoothing, temperature, ignoreIndex, scale,
-                MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses), maxThreads);
-        }
-
-        ReadOnlySpan<ushort> z = MemoryMarshal.Cast<T, ushort>(logits);
-        Span<ushort> g = MemoryMarshal.Cast<T, ushort>(gradient), r = MemoryMarshal.Cast<T, ushort>(rowLosses);
-        return typeof(T) == typeof(Half)
-            ? Staged<HalfFormat>(z, labels, k, weights, smoothing, temperature, ignoreIndex, scale, g, r, maxThreads)
-            : typeof(T) == typeof(BFloat16)
-                ? Staged<BFloat16Format>(z, labels, k, weights, smoothing, temperature, ignoreIndex, scale, g, r, maxThreads)
-                : throw new UnreachableException("The fused kernels take float, Half or BFloat16.");
-    }
-
-    /// <summary>The 16-bit kernel: <see cref="Fused"/>'s blocks and rows, staged (see <see cref="Fused{T}"/>).</summary>
-    private static double Staged<TFormat>(ReadOnlySpan<ushort> logits, ReadOnlySpan<int> labels, int k, ReadOnlySpan<double> weights,
-        double smoothing, double temperature, int ignoreIndex, double scale, Span<ushort> gradient, Span<ushort> rowLosses,
-        int maxThreads)
-        where TFormat : struct, IFloat16Format
-    {
-        int n = labels.Length;
-        var (blockRows, blocks) = RowBlocks.Of(n);
+        // Under smoothing every class weight enters the row passes; they run in float.
         float[]? floatWeights = smoothing > 0 && !weights.IsEmpty ? FloatWeights(weights) : null;
-        fixed (ushort* z = logits, g = gradient, r = rowLosses)
         fixed (float* wf = floatWeights)
-        fixed (int* y = labels)
         fixed (double* wd = weights)
         {
             var p = new SoftmaxRowParams(k, weights.IsEmpty ? null : wd, wf, smoothing, temperature, scale,
                 CrossEntropyRows.WeightTotal(weights, k), ignoreIndex);
-            var job = new StagedLabelRows<Job, TFormat>(new Job(null, y, null, null, n, blockRows, p), z, y,
-                gradient.IsEmpty ? null : g, rowLosses.IsEmpty ? null : r, n, blockRows);
-            return BlockParallel.Sum(job, blocks, RowBlocks.Threads(n, k, maxThreads));
+            return FusedLabelRows.Sum(new Rows(p), logits, labels, gradient, rowLosses, maxThreads);
         }
     }
 
-    /// <summary>Row blocks, each compiled per width and per switch: smoothing (<c>TS</c>), class weights in the row
-    /// passes (<c>TW</c>) and temperature (<c>TT</c>).</summary>
-    private readonly struct Job(float* z, int* y, float* g, float* r, int n, int blockRows, SoftmaxRowParams p)
-        : IBlockSumJob, ISpecialized, IFusedLabelRows
+    /// <summary>The row functions, each compiled per width and per switch: smoothing (<c>TS</c>), class weights in the
+    /// row passes (<c>TW</c>) and temperature (<c>TT</c>).</summary>
+    private readonly struct Rows(SoftmaxRowParams p) : IFusedLabelRows
     {
         public int Classes => p.K;
 
         public int IgnoreIndex => p.IgnoreIndex;
 
-        public double RunBlock(int b) => Specialized(this, b);
-
         public double Specialized<TJob>(in TJob job, int b) where TJob : struct, ISpecialized =>
             Specialize.Run(job, b, ShortRows.Apply(p.K) ? Specialize.AnyLength : p.K,
                 Specialize.Flag(p.Eps > 0), Specialize.Flag(p.Wf != null), Specialize.Flag(p.Tau != 1.0));
-
-        public double Run<TV, TS, TW, TT>(int b)
-            where TV : struct, IVec<TV> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst =>
-            FusedLabelRows.Block<Job, TV, TS, TW, TT>(this, z, y, g, r, n, b * blockRows, Math.Min(n, (b + 1) * blockRows));
 
         public int ShortRowGroups<TV, TS, TW, TT>(float* zb, int* yb, float* gb, float* rb, int start, int end, ref double sum)
             where TV : struct, IVec<TV> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst =>

@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using ClassLoss.Numerics;
 
 namespace ClassLoss.Losses.Kernels;
@@ -51,218 +49,45 @@ internal static unsafe partial class CrossEntropySoftKernel
         RowwiseKernel.Targets<T, CrossEntropyRows.SoftRow, CrossEntropyRows.Parameters>(b,
             new CrossEntropyRows.Parameters(weights, smoothing, temperature, b.Classes), scale);
 
-    /// <summary>The fused float kernel; returns the sum of the row losses and, in <paramref name="checkFrom"/>, the first
-    /// row whose targets must still be checked exactly (N when none).</summary>
-    public static double Fused(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int k, ReadOnlySpan<double> weights,
-        double smoothing, double temperature, double tolerance, double scale, Span<float> gradient, Span<float> rowLosses,
-        int maxThreads, out int checkFrom)
-    {
-        int n = logits.Length / k;
-        var (blockRows, blocks) = RowBlocks.Of(n);
-        int* flagged = stackalloc int[blocks];
-        float[]? floatWeights = weights.IsEmpty ? null : CrossEntropyIndexKernel.FloatWeights(weights);
-        double sum;
-        fixed (float* z = logits, t = targets, g = gradient, r = rowLosses, wf = floatWeights)
-        fixed (double* wd = weights)
-        {
-            var p = new SoftmaxRowParams(k, weights.IsEmpty ? null : wd, wf, smoothing, temperature, scale, 0, tolerance: tolerance);
-            var job = new Job(z, t, gradient.IsEmpty ? null : g, rowLosses.IsEmpty ? null : r, flagged, n, blockRows, p);
-            sum = BlockParallel.Sum(job, blocks, RowBlocks.Threads(n, k, maxThreads));
-        }
-
-        checkFrom = n;
-        for (int b = 0; b < blocks; b++)
-        {
-            checkFrom = Math.Min(checkFrom, flagged[b]);
-        }
-
-        return sum;
-    }
-
-    /// <summary>The fused kernel for float, <see cref="Half"/> or <see cref="BFloat16"/> logits and targets: float runs
-    /// <see cref="Fused"/> on the caller's memory; a 16-bit type runs the same rows in the same order on float copies of a
-    /// few rows of logits and targets at a time (<see cref="StagedJob{TFormat}"/>), so its loss and target check are the
-    /// float path's on the widened values bit for bit, and its gradient and row losses the float path's rounded to
-    /// <typeparamref name="T"/>.</summary>
+    /// <summary>The fused kernel for float, <see cref="Half"/> or <see cref="BFloat16"/> logits and targets
+    /// (<see cref="FusedTargetRows"/>: a 16-bit type runs the same rows in the same order on float copies of a few rows
+    /// of logits and targets at a time, so its loss and target check are the float path's on the widened values bit for
+    /// bit, and its gradient and row losses the float path's rounded to <typeparamref name="T"/>); returns the sum of the
+    /// row losses and, in <paramref name="checkFrom"/>, the first row whose targets must still be checked exactly (N when
+    /// none).</summary>
     public static double Fused<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int k, ReadOnlySpan<double> weights,
         double smoothing, double temperature, double tolerance, double scale, Span<T> gradient, Span<T> rowLosses,
         int maxThreads, out int checkFrom)
         where T : unmanaged
     {
-        if (typeof(T) == typeof(float))
-        {
-            return Fused(MemoryMarshal.Cast<T, float>(logits), MemoryMarshal.Cast<T, float>(targets), k, weights, smoothing, temperature,
-                tolerance, scale, MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses), maxThreads, out checkFrom);
-        }
-
-        ReadOnlySpan<ushort> z = MemoryMarshal.Cast<T, ushort>(logits), t = MemoryMarshal.Cast<T, ushort>(targets);
-        Span<ushort> g = MemoryMarshal.Cast<T, ushort>(gradient), r = MemoryMarshal.Cast<T, ushort>(rowLosses);
-        return typeof(T) == typeof(Half)
-            ? Staged<HalfFormat>(z, t, k, weights, smoothing, temperature, tolerance, scale, g, r, maxThreads, out checkFrom)
-            : typeof(T) == typeof(BFloat16)
-                ? Staged<BFloat16Format>(z, t, k, weights, smoothing, temperature, tolerance, scale, g, r, maxThreads, out checkFrom)
-                : throw new UnreachableException("The fused kernels take float, Half or BFloat16.");
-    }
-
-    /// <summary>The 16-bit kernel (see <see cref="Fused{T}"/>).</summary>
-    private static double Staged<TFormat>(ReadOnlySpan<ushort> logits, ReadOnlySpan<ushort> targets, int k, ReadOnlySpan<double> weights,
-        double smoothing, double temperature, double tolerance, double scale, Span<ushort> gradient, Span<ushort> rowLosses,
-        int maxThreads, out int checkFrom)
-        where TFormat : struct, IFloat16Format
-    {
-        int n = logits.Length / k;
-        var (blockRows, blocks) = RowBlocks.Of(n);
-        int* flagged = stackalloc int[blocks];
         float[]? floatWeights = weights.IsEmpty ? null : CrossEntropyIndexKernel.FloatWeights(weights);
-        double sum;
-        fixed (ushort* z = logits, t = targets, g = gradient, r = rowLosses)
         fixed (float* wf = floatWeights)
         fixed (double* wd = weights)
         {
             var p = new SoftmaxRowParams(k, weights.IsEmpty ? null : wd, wf, smoothing, temperature, scale, 0, tolerance: tolerance);
-            var job = new StagedJob<TFormat>(z, t, gradient.IsEmpty ? null : g, rowLosses.IsEmpty ? null : r, flagged, n, blockRows, p);
-            sum = BlockParallel.Sum(job, blocks, RowBlocks.Threads(n, k, maxThreads));
-        }
-
-        checkFrom = n;
-        for (int b = 0; b < blocks; b++)
-        {
-            checkFrom = Math.Min(checkFrom, flagged[b]);
-        }
-
-        return sum;
-    }
-
-    /// <summary>Runs <paramref name="job"/>'s block with the kernel's width rule and switches (float and 16-bit jobs alike).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double Specialized<TJob>(in TJob job, int b, in SoftmaxRowParams p) where TJob : struct, ISpecialized =>
-        Specialize.Run(job, b, ShortRows.Apply(p.K) ? Specialize.AnyLength : p.K,
-            Specialize.Flag(p.Eps > 0), Specialize.Flag(p.Wf != null), Specialize.Flag(p.Tau != 1.0));
-
-    /// <summary>
-    /// The 16-bit twin of <see cref="Job"/>: the block's rows in pieces of a few rows (<see cref="Float16.PieceRows"/>; a
-    /// multiple of every group size when rows go in lanes, so the groups fall where the float block puts them), logits and
-    /// targets widened into this thread's float staging buffer, the same short-row groups and rows run on it in the same
-    /// order (same losses, sum and flagged row), and the float gradient and row losses narrowed into the caller's buffers.
-    /// </summary>
-    private readonly struct StagedJob<TFormat>(ushort* z, ushort* t, ushort* g, ushort* r, int* blockFlagged, int n,
-        int blockRows, SoftmaxRowParams p) : IBlockSumJob, ISpecialized
-        where TFormat : struct, IFloat16Format
-    {
-        public double RunBlock(int b) => Specialized(this, b, p);
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public double Run<TV, TS, TW, TT>(int b)
-            where TV : struct, IVec<TV> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst
-        {
-            int k = p.K;
-            int start = b * blockRows;
-            int end = Math.Min(n, start + blockRows);
-            int flagged = n;
-            double sum = 0;
-            bool shortRows = ShortRows.Apply(k);
-            int piece = Float16.PieceRows(k, shortRows ? ShortRows.MaxLanes : 1);
-            int region = piece * k;
-            fixed (float* stage = Float16.Stage((3 * region) + piece))
-            {
-                for (int p0 = start; p0 < end; p0 += piece)
-                {
-                    int p1 = Math.Min(end, p0 + piece);
-                    long at = (long)p0 * k;
-                    int count = (p1 - p0) * k;
-                    Float16.Widen<TFormat>(z + at, stage, count);
-                    Float16.Widen<TFormat>(t + at, stage + region, count);
-
-                    // Row i of the batch is row i - p0 of the piece: the row functions take batch row indices.
-                    float* zb = stage - at, tb = stage + region - at;
-                    float* gb = g == null ? null : stage + (2 * region) - at;
-                    float* rb = stage + (3 * region) - p0;
-                    int i = p0;
-                    if (shortRows)
-                    {
-                        i = ShortRowGroups<TV, TS, TW, TT>(zb, tb, gb, r == null ? null : rb, p0, p1, p, ref sum, ref flagged);
-                    }
-
-                    for (; i < p1; i++)
-                    {
-                        // The exp pass prefetches the next piece's 16-bit logits and targets: K floats' worth of bytes
-                        // are two 16-bit rows, so row j of a piece fetches rows 2j and 2j + 1 of the next one.
-                        long offset = (long)i * k;
-                        long ahead = (long)p1 + (2L * (i - p0));
-                        float* zNext = ahead < end ? (float*)(z + (ahead * k)) : null;
-                        float* tNext = ahead < end ? (float*)(t + (ahead * k)) : null;
-                        double loss = Row<TV, TS, TW, TT>(zb + offset, tb + offset, gb == null ? null : gb + offset, zNext, tNext, p, out bool suspect);
-                        if (suspect && flagged == n)
-                        {
-                            flagged = i;
-                        }
-
-                        rb[i] = (float)loss;
-                        sum += loss;
-                    }
-
-                    if (g != null)
-                    {
-                        Float16.Narrow<TFormat>(stage + (2 * region), g + at, count);
-                    }
-
-                    if (r != null)
-                    {
-                        Float16.Narrow<TFormat>(stage + (3 * region), r + p0, p1 - p0);
-                    }
-                }
-            }
-
-            blockFlagged[b] = flagged;
-            return sum;
+            return FusedTargetRows.Sum(new Rows(p), logits, targets, gradient, rowLosses, maxThreads, out checkFrom);
         }
     }
 
-    /// <summary>Row blocks compiled per width and per switch: smoothing (<c>TS</c>), weights (<c>TW</c>), temperature (<c>TT</c>).</summary>
-    private readonly struct Job(float* z, float* t, float* g, float* r, int* blockFlagged, int n,
-        int blockRows, SoftmaxRowParams p) : IBlockSumJob, ISpecialized
+    /// <summary>The row functions, compiled per width and per switch: smoothing (<c>TS</c>), weights (<c>TW</c>),
+    /// temperature (<c>TT</c>).</summary>
+    private readonly struct Rows(SoftmaxRowParams p) : IFusedTargetRows
     {
-        public double RunBlock(int b) => Specialized(this, b, p);
+        public int Classes => p.K;
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public double Run<TV, TS, TW, TT>(int b)
-            where TV : struct, IVec<TV> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst
-        {
-            int k = p.K;
-            int start = b * blockRows;
-            int end = Math.Min(n, start + blockRows);
-            int flagged = n;
-            double sum = 0;
-            int i = start;
-            if (ShortRows.Apply(k))
-            {
-                i = ShortRowGroups<TV, TS, TW, TT>(z, t, g, r, start, end, p, ref sum, ref flagged);
-            }
+        public bool InLanes => ShortRows.Apply(p.K);
 
-            for (; i < end; i++)
-            {
-                long offset = (long)i * k;
-                // The next row's logits and targets are prefetched during this row's exp pass (compute-bound), so its
-                // max pass finds them in cache instead of waiting on two streams from memory.
-                bool last = i + 1 == n;
-                double loss = Row<TV, TS, TW, TT>(z + offset, t + offset, g == null ? null : g + offset,
-                    last ? null : z + offset + k, last ? null : t + offset + k, p, out bool suspect);
-                if (suspect && flagged == n)
-                {
-                    flagged = i;
-                }
+        public double Specialized<TJob>(in TJob job, int b) where TJob : struct, ISpecialized =>
+            Specialize.Run(job, b, ShortRows.Apply(p.K) ? Specialize.AnyLength : p.K,
+                Specialize.Flag(p.Eps > 0), Specialize.Flag(p.Wf != null), Specialize.Flag(p.Tau != 1.0));
 
-                if (r != null)
-                {
-                    r[i] = (float)loss;
-                }
+        public int ShortRowGroups<TV, TS, TW, TT>(float* z, float* t, float* g, float* r, int start, int end, ref double sum, ref int flagged)
+            where TV : struct, IVec<TV> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst =>
+            CrossEntropySoftKernel.ShortRowGroups<TV, TS, TW, TT>(z, t, g, r, start, end, p, ref sum, ref flagged);
 
-                sum += loss;
-            }
-
-            blockFlagged[b] = flagged;
-            return sum;
-        }
+        public double Row<TV, TS, TW, TT>(float* z, float* t, float* g, float* zNext, float* tNext, out bool suspect)
+            where TV : struct, IVec<TV> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst =>
+            CrossEntropySoftKernel.Row<TV, TS, TW, TT>(z, t, g, zNext, tNext, p, out suspect);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

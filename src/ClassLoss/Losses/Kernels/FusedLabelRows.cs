@@ -34,6 +34,38 @@ internal unsafe interface IFusedLabelRows
 /// </summary>
 internal static unsafe class FusedLabelRows
 {
+    /// <summary>The loss sum of <typeparamref name="TRows"/> over float, <see cref="Half"/> or <see cref="BFloat16"/>
+    /// logits against <paramref name="labels"/> (already checked), in row blocks (<see cref="RowBlocks"/>); writes the
+    /// gradient and the row losses unless their spans are empty. Float runs <see cref="Block{TRows, TV, TA, TB, TC}"/> on
+    /// the caller's memory, a 16-bit type <see cref="StagedBlock{TRows, TFormat, TV, TA, TB, TC}"/>: the float path's loss
+    /// on the widened logits bit for bit, its gradient and row losses rounded to <typeparamref name="T"/>.</summary>
+    public static double Sum<TRows, T>(in TRows rows, ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, Span<T> gradient,
+        Span<T> rowLosses, int maxThreads)
+        where TRows : struct, IFusedLabelRows where T : unmanaged
+    {
+        int n = labels.Length;
+        var (blockRows, blocks) = RowBlocks.Of(n);
+        int threads = RowBlocks.Threads(n, rows.Classes, maxThreads);
+        fixed (T* z = logits, g = gradient, r = rowLosses)
+        fixed (int* y = labels)
+        {
+            return Float16.ByType<T, Blocks<TRows>, double>(new Blocks<TRows>(rows, z, y, gradient.IsEmpty ? null : g,
+                rowLosses.IsEmpty ? null : r, n, blockRows, blocks, threads));
+        }
+    }
+
+    /// <summary>The row blocks for each element type.</summary>
+    private readonly struct Blocks<TRows>(TRows rows, void* z, int* y, void* g, void* r, int n, int blockRows, int blocks, int threads)
+        : IByElementType<double>
+        where TRows : struct, IFusedLabelRows
+    {
+        public double Float() =>
+            BlockParallel.Sum(new LabelRows<TRows>(rows, (float*)z, y, (float*)g, (float*)r, n, blockRows), blocks, threads);
+
+        public double Staged<TFormat>() where TFormat : struct, IFloat16Format =>
+            BlockParallel.Sum(new StagedLabelRows<TRows, TFormat>(rows, (ushort*)z, y, (ushort*)g, (ushort*)r, n, blockRows), blocks, threads);
+    }
+
     /// <summary>Rows [<paramref name="start"/>, <paramref name="end"/>) of <paramref name="n"/>; returns their loss sum.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Block<TRows, TV, TA, TB, TC>(in TRows rows, float* z, int* y, float* g, float* r, int n, int start, int end)
@@ -51,22 +83,8 @@ internal static unsafe class FusedLabelRows
         for (; i < end; i++)
         {
             float* zi = z + ((long)i * k);
-            float* gi = g == null ? null : g + ((long)i * k);
-            int label = y[i];
-            double loss = 0;
-            if (label == rows.IgnoreIndex)
-            {
-                if (gi != null)
-                {
-                    new Span<float>(gi, k).Clear();
-                }
-            }
-            else
-            {
-                // The next row's logits are prefetched during this row's exp pass (see RowExpSum).
-                loss = rows.Row<TV, TA, TB, TC>(zi, gi, i + 1 < n ? zi + k : null, label);
-            }
-
+            // The next row's logits are prefetched during this row's exp pass (see RowExpSum).
+            double loss = LabelRow<TRows, TV, TA, TB, TC>(rows, zi, g == null ? null : g + ((long)i * k), i + 1 < n ? zi + k : null, y[i]);
             if (r != null)
             {
                 r[i] = (float)loss;
@@ -117,25 +135,11 @@ internal static unsafe class FusedLabelRows
 
                 for (; i < p1; i++)
                 {
-                    float* gi = gb == null ? null : gb + ((long)i * k);
-                    int label = y[i];
-                    double loss = 0;
-                    if (label == rows.IgnoreIndex)
-                    {
-                        if (gi != null)
-                        {
-                            new Span<float>(gi, k).Clear();
-                        }
-                    }
-                    else
-                    {
-                        // The row's exp pass prefetches the next piece's 16-bit logits: K floats' worth of bytes at
-                        // zNext are two rows of 16-bit values, so row j of a piece fetches rows 2j and 2j + 1 of the next.
-                        long ahead = (long)p1 + (2L * (i - p0));
-                        float* zNext = ahead < end ? (float*)(z + (ahead * k)) : null;
-                        loss = rows.Row<TV, TA, TB, TC>(zb + ((long)i * k), gi, zNext, label);
-                    }
-
+                    // The row's exp pass prefetches the next piece's 16-bit logits: K floats' worth of bytes at
+                    // zNext are two rows of 16-bit values, so row j of a piece fetches rows 2j and 2j + 1 of the next.
+                    long ahead = (long)p1 + (2L * (i - p0));
+                    float* zNext = ahead < end ? (float*)(z + (ahead * k)) : null;
+                    double loss = LabelRow<TRows, TV, TA, TB, TC>(rows, zb + ((long)i * k), gb == null ? null : gb + ((long)i * k), zNext, y[i]);
                     rb[i] = (float)loss;
                     sum += loss;
                 }
@@ -155,13 +159,45 @@ internal static unsafe class FusedLabelRows
         return sum;
     }
 
+    /// <summary>One row of either block: an ignored row gets loss 0 and a zero gradient, any other row
+    /// <typeparamref name="TRows"/>' row function.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double LabelRow<TRows, TV, TA, TB, TC>(in TRows rows, float* z, float* g, float* zNext, int label)
+        where TRows : struct, IFusedLabelRows
+        where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
+    {
+        if (label == rows.IgnoreIndex)
+        {
+            if (g != null)
+            {
+                new Span<float>(g, rows.Classes).Clear();
+            }
+
+            return 0;
+        }
+
+        return rows.Row<TV, TA, TB, TC>(z, g, zNext, label);
+    }
+
     /// <summary>Rows per staged piece (<see cref="Float16.PieceRows"/>): a multiple of <see cref="ShortRows.MaxLanes"/>
     /// (so of every group size) when rows go in lanes, so the pieces cut the block where the float block cuts its groups.</summary>
     internal static int StagedRows(int k, bool shortRows) => Float16.PieceRows(k, shortRows ? ShortRows.MaxLanes : 1);
 }
 
-/// <summary>The 16-bit twin of a fused class-index kernel's block job: the same row functions (<typeparamref name="TRows"/>,
-/// whose own pointers are unused) over 16-bit logits, gradient and row losses (<see cref="FusedLabelRows.StagedBlock{TRows, TFormat, TV, TA, TB, TC}"/>).</summary>
+/// <summary>A fused class-index kernel's block job: <typeparamref name="TRows"/>' row functions over float logits, gradient
+/// and row losses (<see cref="FusedLabelRows.Block{TRows, TV, TA, TB, TC}"/>).</summary>
+internal readonly unsafe struct LabelRows<TRows>(TRows rows, float* z, int* y, float* g, float* r, int n, int blockRows)
+    : IBlockSumJob, ISpecialized
+    where TRows : struct, IFusedLabelRows
+{
+    public double RunBlock(int b) => rows.Specialized(this, b);
+
+    public double Run<TV, TA, TB, TC>(int b)
+        where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst =>
+        FusedLabelRows.Block<TRows, TV, TA, TB, TC>(rows, z, y, g, r, n, b * blockRows, Math.Min(n, (b + 1) * blockRows));
+}
+
+/// <summary>The 16-bit twin of <see cref="LabelRows{TRows}"/>: the same row functions (<typeparamref name="TRows"/>) over 16-bit logits, gradient and row losses (<see cref="FusedLabelRows.StagedBlock{TRows, TFormat, TV, TA, TB, TC}"/>).</summary>
 internal readonly unsafe struct StagedLabelRows<TRows, TFormat>(TRows rows, ushort* z, int* y, ushort* g, ushort* r, int n, int blockRows)
     : IBlockSumJob, ISpecialized
     where TRows : struct, IFusedLabelRows where TFormat : struct, IFloat16Format

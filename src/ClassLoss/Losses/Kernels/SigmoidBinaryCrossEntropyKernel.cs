@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using ClassLoss.Numerics;
 
 namespace ClassLoss.Losses.Kernels;
@@ -95,274 +93,47 @@ internal static unsafe class SigmoidBinaryCrossEntropyKernel
     }
 
     /// <summary>
-    /// The fused float kernel: the sum of the element losses; writes <c>(σ(x) - y)·scale</c> into
-    /// <paramref name="gradient"/> unless empty, checking in the same pass that every target lies in [0, 1] (a few
-    /// vector instructions instead of a second read of the targets). <paramref name="checkFrom"/> is N when every target
-    /// passed, else 0: the value is then meaningless, the gradient may be partly written, and the caller's exact check
-    /// reports the culprit.
-    /// </summary>
-    public static double Fused(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int k, float scale, Span<float> gradient,
-        Span<float> rowLosses, int maxThreads, out int checkFrom)
-    {
-        int length = logits.Length;
-        if (!rowLosses.IsEmpty)
-        {
-            // Row losses wanted (Reduction.None, or the driver weighting rows): blocks of rows, each row's chunks summed.
-            int n = rowLosses.Length;
-            var (blockRows, rowBlocks) = RowBlocks.Of(n);
-            int rowBad = 0;
-            double rowSum;
-            fixed (float* xp = logits, yp = targets, gp = gradient, rp = rowLosses)
-            {
-                var rowJob = new RowJob(xp, yp, gradient.IsEmpty ? null : gp, rp, &rowBad, n, k, blockRows, scale);
-                rowSum = BlockParallel.Sum(rowJob, rowBlocks, RowBlocks.Threads(n, k, maxThreads));
-            }
-
-            checkFrom = Volatile.Read(ref rowBad) == 0 ? n : 0;
-            return rowSum;
-        }
-
-        // Block size depends only on the length (RowBlocks.OfElements: a multiple of Chunk), so the order of the
-        // double additions, and hence the value, is the same for every thread count.
-        var (block, blocks) = RowBlocks.OfElements(length, Chunk);
-        int bad = 0;
-        double sum;
-        fixed (float* xp = logits, yp = targets, gp = gradient)
-        {
-            var job = new Job(xp, yp, gradient.IsEmpty ? null : gp, &bad, length, block, scale);
-            sum = BlockParallel.Sum(job, blocks, RowBlocks.Threads(length, 1, maxThreads));
-        }
-
-        checkFrom = Volatile.Read(ref bad) == 0 ? length / k : 0;
-        return sum;
-    }
-
-    /// <summary>The fused kernel for float, <see cref="Half"/> or <see cref="BFloat16"/> logits and targets: float runs
-    /// <see cref="Fused"/> on the caller's memory; a 16-bit type runs the same chunks in the same order on float copies of
-    /// <see cref="Float16.StageFloats"/> elements at a time (<see cref="StagedJob{TFormat}"/>, <see cref="StagedRowJob{TFormat}"/>),
+    /// The fused kernel for float, <see cref="Half"/> or <see cref="BFloat16"/> logits and targets
+    /// (<see cref="FusedElements"/>: a 16-bit type runs the float path's chunks in the same order on staged float copies,
     /// so its loss and target check are the float path's on the widened values bit for bit and its gradient and row
-    /// losses the float path's rounded to <typeparamref name="T"/>.</summary>
+    /// losses the float path's rounded to <typeparamref name="T"/>): the sum of the element losses; writes
+    /// <c>(σ(x) - y)·scale</c> into <paramref name="gradient"/> unless empty, checking in the same pass that every target
+    /// lies in [0, 1] (a few vector instructions instead of a second read of the targets). <paramref name="checkFrom"/>
+    /// is N when every target passed, else 0: the value is then meaningless, the gradient may be partly written, and the
+    /// caller's exact check reports the culprit.
+    /// </summary>
     public static double Fused<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int k, float scale, Span<T> gradient,
         Span<T> rowLosses, int maxThreads, out int checkFrom)
         where T : unmanaged
     {
-        if (typeof(T) == typeof(float))
-        {
-            return Fused(MemoryMarshal.Cast<T, float>(logits), MemoryMarshal.Cast<T, float>(targets), k, scale,
-                MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses), maxThreads, out checkFrom);
-        }
-
-        ReadOnlySpan<ushort> x = MemoryMarshal.Cast<T, ushort>(logits), y = MemoryMarshal.Cast<T, ushort>(targets);
-        Span<ushort> g = MemoryMarshal.Cast<T, ushort>(gradient), r = MemoryMarshal.Cast<T, ushort>(rowLosses);
-        return typeof(T) == typeof(Half)
-            ? Staged<HalfFormat>(x, y, k, scale, g, r, maxThreads, out checkFrom)
-            : typeof(T) == typeof(BFloat16)
-                ? Staged<BFloat16Format>(x, y, k, scale, g, r, maxThreads, out checkFrom)
-                : throw new UnreachableException("The fused kernels take float, Half or BFloat16.");
-    }
-
-    /// <summary>The 16-bit kernel (see <see cref="Fused{T}"/>): <see cref="Fused"/>'s blocks, staged.</summary>
-    private static double Staged<TFormat>(ReadOnlySpan<ushort> logits, ReadOnlySpan<ushort> targets, int k, float scale,
-        Span<ushort> gradient, Span<ushort> rowLosses, int maxThreads, out int checkFrom)
-        where TFormat : struct, IFloat16Format
-    {
-        int length = logits.Length;
         int bad = 0;
-        double sum;
-        fixed (ushort* xp = logits, yp = targets, gp = gradient, rp = rowLosses)
-        {
-            if (!rowLosses.IsEmpty)
-            {
-                int n = rowLosses.Length;
-                var (blockRows, rowBlocks) = RowBlocks.Of(n);
-                var rowJob = new StagedRowJob<TFormat>(xp, yp, gradient.IsEmpty ? null : gp, rp, &bad, n, k, blockRows, scale);
-                sum = BlockParallel.Sum(rowJob, rowBlocks, RowBlocks.Threads(n, k, maxThreads));
-                checkFrom = Volatile.Read(ref bad) == 0 ? n : 0;
-                return sum;
-            }
-
-            var (block, blocks) = RowBlocks.OfElements(length, Chunk);
-            var job = new StagedJob<TFormat>(xp, yp, gradient.IsEmpty ? null : gp, &bad, length, block, scale);
-            sum = BlockParallel.Sum(job, blocks, RowBlocks.Threads(length, 1, maxThreads));
-        }
-
-        checkFrom = Volatile.Read(ref bad) == 0 ? length / k : 0;
+        double sum = FusedElements.Sum(new LossElements(&bad, scale), Chunk, logits, targets, k, gradient, rowLosses, maxThreads);
+        checkFrom = Volatile.Read(ref bad) == 0 ? logits.Length / k : 0;
         return sum;
     }
 
-    /// <summary>The 16-bit twin of <see cref="Job"/>: the block's chunks in pieces of <see cref="Float16.StageFloats"/>
-    /// elements (a multiple of the chunk, so chunks fall where the float block puts them), widened into this thread's
-    /// staging buffer; the gradient narrowed back.</summary>
-    private readonly struct StagedJob<TFormat>(ushort* x, ushort* y, ushort* g, int* bad, int length, int block, float scale)
-        : IBlockSumJob, ISpecialized
-        where TFormat : struct, IFloat16Format
+    /// <summary><see cref="Fused{T}"/> of float logits and targets.</summary>
+    public static double Fused(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int k, float scale, Span<float> gradient,
+        Span<float> rowLosses, int maxThreads, out int checkFrom) =>
+        Fused<float>(logits, targets, k, scale, gradient, rowLosses, maxThreads, out checkFrom);
+
+    /// <summary>The element body: chunks of <see cref="Chunk"/> elements (<see cref="ChunkSum{TV}"/>), their sums added
+    /// in order; a target outside [0, 1] sets <paramref name="bad"/>.</summary>
+    private readonly struct LossElements(int* bad, float scale) : IFusedElements
     {
-        public double RunBlock(int b) => Specialize.Run(this, b, Specialize.AnyLength);
+        public int Switch => 0;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public double Run<TV, TA, TB, TC>(int b)
-            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
+        public double Elements<TV, TA>(float* x, float* t, float* g, int length, double total)
+            where TV : struct, IVec<TV> where TA : struct, IConst
         {
-            int start = b * block;
-            int end = Math.Min(length, start + block);
-            double sum = 0;
             int chunk = RowExpSum.ElementsPerFlush<TV>(Chunk);
-            const int piece = Float16.StageFloats;
-            fixed (float* stage = Float16.Stage(3 * piece))
+            for (int c = 0; c < length; c += chunk)
             {
-                float* xs = stage, ys = stage + piece, gs = g == null ? null : stage + (2 * piece);
-                for (int p0 = start; p0 < end; p0 += piece)
-                {
-                    int m = Math.Min(piece, end - p0);
-                    Float16.Widen<TFormat>(x + p0, xs, m);
-                    Float16.Widen<TFormat>(y + p0, ys, m);
-                    for (int c = 0; c < m; c += chunk)
-                    {
-                        sum += ChunkSum<TV>(xs + c, ys + c, gs == null ? null : gs + c, Math.Min(chunk, m - c), scale, bad);
-                    }
-
-                    if (g != null)
-                    {
-                        Float16.Narrow<TFormat>(gs, g + p0, m);
-                    }
-                }
+                total += ChunkSum<TV>(x + c, t + c, g == null ? null : g + c, Math.Min(chunk, length - c), scale, bad);
             }
 
-            return sum;
-        }
-    }
-
-    /// <summary>The 16-bit twin of <see cref="RowJob"/>: whole rows staged a few at a time (K ≤
-    /// <see cref="Float16.StageFloats"/>) or one row in pieces of that many elements, the same chunks in the same order.</summary>
-    private readonly struct StagedRowJob<TFormat>(ushort* x, ushort* y, ushort* g, ushort* r, int* bad, int n, int k, int blockRows, float scale)
-        : IBlockSumJob, ISpecialized
-        where TFormat : struct, IFloat16Format
-    {
-        public double RunBlock(int b) => Specialize.Run(this, b, k);
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public double Run<TV, TA, TB, TC>(int b)
-            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
-        {
-            int start = b * blockRows;
-            int end = Math.Min(n, start + blockRows);
-            int chunk = RowExpSum.ElementsPerFlush<TV>(Chunk);
-            const int piece = Float16.StageFloats;
-            double sum = 0;
-            fixed (float* stage = Float16.Stage(3 * piece))
-            {
-                float* xs = stage, ys = stage + piece, gs = g == null ? null : stage + (2 * piece);
-                if (k <= piece)
-                {
-                    // A few whole rows per piece.
-                    int rows = Float16.PieceRows(k, 1);
-                    for (int p0 = start; p0 < end; p0 += rows)
-                    {
-                        int p1 = Math.Min(end, p0 + rows);
-                        long at = (long)p0 * k;
-                        int count = (p1 - p0) * k;
-                        Float16.Widen<TFormat>(x + at, xs, count);
-                        Float16.Widen<TFormat>(y + at, ys, count);
-                        for (int i = p0; i < p1; i++)
-                        {
-                            int o = (i - p0) * k;
-                            double row = 0;
-                            for (int c = 0; c < k; c += chunk)
-                            {
-                                row += ChunkSum<TV>(xs + o + c, ys + o + c, gs == null ? null : gs + o + c, Math.Min(chunk, k - c), scale, bad);
-                            }
-
-                            r[i] = TFormat.FromSingle((float)row);
-                            sum += row;
-                        }
-
-                        if (g != null)
-                        {
-                            Float16.Narrow<TFormat>(gs, g + at, count);
-                        }
-                    }
-
-                    return sum;
-                }
-
-                // Long rows: one row in pieces (a multiple of the chunk, so chunks fall where the float row puts them).
-                for (int i = start; i < end; i++)
-                {
-                    double row = 0;
-                    for (int c0 = 0; c0 < k; c0 += piece)
-                    {
-                        int m = Math.Min(piece, k - c0);
-                        long at = ((long)i * k) + c0;
-                        Float16.Widen<TFormat>(x + at, xs, m);
-                        Float16.Widen<TFormat>(y + at, ys, m);
-                        for (int c = 0; c < m; c += chunk)
-                        {
-                            row += ChunkSum<TV>(xs + c, ys + c, gs == null ? null : gs + c, Math.Min(chunk, m - c), scale, bad);
-                        }
-
-                        if (g != null)
-                        {
-                            Float16.Narrow<TFormat>(gs, g + at, m);
-                        }
-                    }
-
-                    r[i] = TFormat.FromSingle((float)row);
-                    sum += row;
-                }
-            }
-
-            return sum;
-        }
-    }
-
-    private readonly struct Job(float* x, float* y, float* g, int* bad, int length, int block, float scale)
-        : IBlockSumJob, ISpecialized
-    {
-        public double RunBlock(int b) => Specialize.Run(this, b, Specialize.AnyLength);
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public double Run<TV, TA, TB, TC>(int b)
-            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
-        {
-            int start = b * block;
-            int end = Math.Min(length, start + block);
-            double sum = 0;
-            int chunk = RowExpSum.ElementsPerFlush<TV>(Chunk);
-            for (int c = start; c < end; c += chunk)
-            {
-                sum += ChunkSum<TV>(x + c, y + c, g == null ? null : g + c, Math.Min(chunk, end - c), scale, bad);
-            }
-
-            return sum;
-        }
-    }
-
-    private readonly struct RowJob(float* x, float* y, float* g, float* r, int* bad, int n, int k, int blockRows, float scale)
-        : IBlockSumJob, ISpecialized
-    {
-        public double RunBlock(int b) => Specialize.Run(this, b, k);
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public double Run<TV, TA, TB, TC>(int b)
-            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
-        {
-            int end = Math.Min(n, (b + 1) * blockRows);
-            int chunk = RowExpSum.ElementsPerFlush<TV>(Chunk);
-            double sum = 0;
-            for (int i = b * blockRows; i < end; i++)
-            {
-                long at = (long)i * k;
-                double row = 0;
-                for (int c = 0; c < k; c += chunk)
-                {
-                    row += ChunkSum<TV>(x + at + c, y + at + c, g == null ? null : g + at + c, Math.Min(chunk, k - c), scale, bad);
-                }
-
-                r[i] = (float)row;
-                sum += row;
-            }
-
-            return sum;
+            return total;
         }
     }
 

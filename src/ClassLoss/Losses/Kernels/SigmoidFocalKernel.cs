@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using ClassLoss.Numerics;
 
 namespace ClassLoss.Losses.Kernels;
@@ -91,239 +89,30 @@ internal static unsafe class SigmoidFocalKernel
     }
 
     /// <summary>
-    /// The fused float kernel: the sum of the element losses; writes ∂(reduced loss)/∂x unless <paramref name="gradient"/>
-    /// is empty and each row's summed loss unless <paramref name="rowLosses"/> is empty. <paramref name="checkFrom"/>:
-    /// N when every target plainly lies in [0, 1], else 0 (the caller checks them all exactly).
+    /// The fused kernel for float, <see cref="Half"/> or <see cref="BFloat16"/> logits and targets
+    /// (<see cref="FusedElements"/>: a 16-bit type runs the float path's chunks in the same order on staged float copies,
+    /// so its loss is the float path's on the widened values bit for bit and its gradient and row losses the float path's
+    /// rounded to <typeparamref name="T"/>): the sum of the element losses; writes ∂(reduced loss)/∂x unless
+    /// <paramref name="gradient"/> is empty and each row's summed loss unless <paramref name="rowLosses"/> is empty.
+    /// <paramref name="checkFrom"/>: N when every target plainly lies in [0, 1], else 0 (the caller checks them all exactly).
     /// </summary>
-    public static double Fused(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int k, double gamma, bool useAlpha,
-        double alpha, double scale, Span<float> gradient, Span<float> rowLosses, int maxThreads, out int checkFrom)
-    {
-        int length = logits.Length;
-        checkFrom = SigmoidBinaryCrossEntropyKernel.InUnitInterval(targets) ? length / k : 0;
-        var prm = new Parameters(gamma, useAlpha, alpha, scale);
-        fixed (float* x = logits, t = targets, gp = gradient, rp = rowLosses)
-        {
-            float* g = gradient.IsEmpty ? null : gp;
-            if (rowLosses.IsEmpty)
-            {
-                // Element blocks whose size depends only on the length.
-                var (block, blocks) = RowBlocks.OfElements(length, Chunk);
-                return BlockParallel.Sum(new ElementJob(x, t, g, length, block, prm), blocks, RowBlocks.Threads(length, 1, maxThreads));
-            }
-
-            int n = rowLosses.Length;
-            var (blockRows, rowBlocks) = RowBlocks.Of(n);
-            return BlockParallel.Sum(new RowJob(x, t, g, rp, n, k, blockRows, prm), rowBlocks, RowBlocks.Threads(n, k, maxThreads));
-        }
-    }
-
-    /// <summary>The fused kernel for float, <see cref="Half"/> or <see cref="BFloat16"/> logits and targets: float runs
-    /// <see cref="Fused"/> on the caller's memory; a 16-bit type runs the same chunks in the same order on float copies of
-    /// <see cref="Float16.StageFloats"/> elements at a time (<see cref="StagedElementJob{TFormat}"/>,
-    /// <see cref="StagedRowJob{TFormat}"/>), so its loss is the float path's on the widened values bit for bit and its
-    /// gradient and row losses the float path's rounded to <typeparamref name="T"/>.</summary>
     public static double Fused<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int k, double gamma, bool useAlpha,
         double alpha, double scale, Span<T> gradient, Span<T> rowLosses, int maxThreads, out int checkFrom)
         where T : unmanaged
     {
-        if (typeof(T) == typeof(float))
-        {
-            return Fused(MemoryMarshal.Cast<T, float>(logits), MemoryMarshal.Cast<T, float>(targets), k, gamma, useAlpha, alpha, scale,
-                MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses), maxThreads, out checkFrom);
-        }
-
-        ReadOnlySpan<ushort> x = MemoryMarshal.Cast<T, ushort>(logits), t = MemoryMarshal.Cast<T, ushort>(targets);
-        Span<ushort> g = MemoryMarshal.Cast<T, ushort>(gradient), r = MemoryMarshal.Cast<T, ushort>(rowLosses);
-        return typeof(T) == typeof(Half)
-            ? Staged<HalfFormat>(x, t, k, gamma, useAlpha, alpha, scale, g, r, maxThreads, out checkFrom)
-            : typeof(T) == typeof(BFloat16)
-                ? Staged<BFloat16Format>(x, t, k, gamma, useAlpha, alpha, scale, g, r, maxThreads, out checkFrom)
-                : throw new UnreachableException("The fused kernels take float, Half or BFloat16.");
+        checkFrom = FusedElements.InUnitInterval(targets) ? logits.Length / k : 0;
+        return FusedElements.Sum(new LossElements(new Parameters(gamma, useAlpha, alpha, scale)), Chunk, logits, targets, k,
+            gradient, rowLosses, maxThreads);
     }
 
-    /// <summary>The 16-bit kernel (see <see cref="Fused{T}"/>): <see cref="Fused"/>'s target pre-check and blocks, staged.</summary>
-    private static double Staged<TFormat>(ReadOnlySpan<ushort> logits, ReadOnlySpan<ushort> targets, int k, double gamma, bool useAlpha,
-        double alpha, double scale, Span<ushort> gradient, Span<ushort> rowLosses, int maxThreads, out int checkFrom)
-        where TFormat : struct, IFloat16Format
+    /// <summary>The element body: <see cref="Elements{TV, TG}"/> with the γ case as the switch.</summary>
+    private readonly struct LossElements(Parameters prm) : IFusedElements
     {
-        int length = logits.Length;
-        var prm = new Parameters(gamma, useAlpha, alpha, scale);
-        fixed (ushort* x = logits, t = targets, gp = gradient, rp = rowLosses)
-        {
-            checkFrom = InUnitInterval<TFormat>(t, length) ? length / k : 0;
-            ushort* g = gradient.IsEmpty ? null : gp;
-            if (rowLosses.IsEmpty)
-            {
-                var (block, blocks) = RowBlocks.OfElements(length, Chunk);
-                return BlockParallel.Sum(new StagedElementJob<TFormat>(x, t, g, length, block, prm), blocks, RowBlocks.Threads(length, 1, maxThreads));
-            }
+        public int Switch => prm.Mode;
 
-            int n = rowLosses.Length;
-            var (blockRows, rowBlocks) = RowBlocks.Of(n);
-            return BlockParallel.Sum(new StagedRowJob<TFormat>(x, t, g, rp, n, k, blockRows, prm), rowBlocks, RowBlocks.Threads(n, k, maxThreads));
-        }
-    }
-
-    /// <summary><see cref="SigmoidBinaryCrossEntropyKernel.InUnitInterval"/> of 16-bit values, widened a piece at a time.</summary>
-    private static bool InUnitInterval<TFormat>(ushort* values, int length) where TFormat : struct, IFloat16Format
-    {
-        const int piece = Float16.StageFloats;
-        fixed (float* stage = Float16.Stage(piece))
-        {
-            for (int p0 = 0; p0 < length; p0 += piece)
-            {
-                int m = Math.Min(piece, length - p0);
-                Float16.Widen<TFormat>(values + p0, stage, m);
-                if (!SigmoidBinaryCrossEntropyKernel.InUnitInterval(new ReadOnlySpan<float>(stage, m)))
-                {
-                    return false;
-                }
-            }
-        }
-
-        return true;
-    }
-
-    /// <summary>The 16-bit twin of <see cref="ElementJob"/>: the block in pieces of <see cref="Float16.StageFloats"/>
-    /// elements (a multiple of the chunk) widened into this thread's staging buffer, one running total through them (so
-    /// the chunks and their order are the float block's), the gradient narrowed back.</summary>
-    private readonly struct StagedElementJob<TFormat>(ushort* x, ushort* t, ushort* g, int length, int block, Parameters prm)
-        : IBlockSumJob, ISpecialized
-        where TFormat : struct, IFloat16Format
-    {
-        public double RunBlock(int b) => Specialize.Run(this, b, Specialize.AnyLength, prm.Mode);
-
-        public double Run<TV, TG, TB, TC>(int b)
-            where TV : struct, IVec<TV> where TG : struct, IConst where TB : struct, IConst where TC : struct, IConst
-        {
-            int start = b * block;
-            int end = Math.Min(length, start + block);
-            const int piece = Float16.StageFloats;
-            double total = 0;
-            fixed (float* stage = Float16.Stage(3 * piece))
-            {
-                float* xs = stage, ts = stage + piece, gs = g == null ? null : stage + (2 * piece);
-                for (int p0 = start; p0 < end; p0 += piece)
-                {
-                    int m = Math.Min(piece, end - p0);
-                    Float16.Widen<TFormat>(x + p0, xs, m);
-                    Float16.Widen<TFormat>(t + p0, ts, m);
-                    total = Elements<TV, TG>(xs, ts, gs, m, prm, total);
-                    if (g != null)
-                    {
-                        Float16.Narrow<TFormat>(gs, g + p0, m);
-                    }
-                }
-            }
-
-            return total;
-        }
-    }
-
-    /// <summary>The 16-bit twin of <see cref="RowJob"/>: a few whole rows per staged piece (K ≤ <see cref="Float16.StageFloats"/>)
-    /// or one row in pieces of that many elements with one running total, the same elements in the same order.</summary>
-    private readonly struct StagedRowJob<TFormat>(ushort* x, ushort* t, ushort* g, ushort* r, int n, int k, int blockRows, Parameters prm)
-        : IBlockSumJob, ISpecialized
-        where TFormat : struct, IFloat16Format
-    {
-        public double RunBlock(int b) => Specialize.Run(this, b, k, prm.Mode);
-
-        public double Run<TV, TG, TB, TC>(int b)
-            where TV : struct, IVec<TV> where TG : struct, IConst where TB : struct, IConst where TC : struct, IConst
-        {
-            int start = b * blockRows;
-            int end = Math.Min(n, start + blockRows);
-            const int piece = Float16.StageFloats;
-            double sum = 0;
-            fixed (float* stage = Float16.Stage(3 * piece))
-            {
-                float* xs = stage, ts = stage + piece, gs = g == null ? null : stage + (2 * piece);
-                if (k <= piece)
-                {
-                    int rows = Float16.PieceRows(k, 1);
-                    for (int p0 = start; p0 < end; p0 += rows)
-                    {
-                        int p1 = Math.Min(end, p0 + rows);
-                        long at = (long)p0 * k;
-                        int count = (p1 - p0) * k;
-                        Float16.Widen<TFormat>(x + at, xs, count);
-                        Float16.Widen<TFormat>(t + at, ts, count);
-                        for (int i = p0; i < p1; i++)
-                        {
-                            int o = (i - p0) * k;
-                            double row = Elements<TV, TG>(xs + o, ts + o, gs == null ? null : gs + o, k, prm);
-                            r[i] = TFormat.FromSingle((float)row);
-                            sum += row;
-                        }
-
-                        if (g != null)
-                        {
-                            Float16.Narrow<TFormat>(gs, g + at, count);
-                        }
-                    }
-
-                    return sum;
-                }
-
-                for (int i = start; i < end; i++)
-                {
-                    double row = 0;
-                    for (int c0 = 0; c0 < k; c0 += piece)
-                    {
-                        int m = Math.Min(piece, k - c0);
-                        long at = ((long)i * k) + c0;
-                        Float16.Widen<TFormat>(x + at, xs, m);
-                        Float16.Widen<TFormat>(t + at, ts, m);
-                        row = Elements<TV, TG>(xs, ts, gs, m, prm, row);
-                        if (g != null)
-                        {
-                            Float16.Narrow<TFormat>(gs, g + at, m);
-                        }
-                    }
-
-                    r[i] = TFormat.FromSingle((float)row);
-                    sum += row;
-                }
-            }
-
-            return sum;
-        }
-    }
-
-    private readonly struct ElementJob(float* x, float* t, float* g, int length, int block, Parameters prm)
-        : IBlockSumJob, ISpecialized
-    {
-        public double RunBlock(int b) => Specialize.Run(this, b, Specialize.AnyLength, prm.Mode);
-
-        public double Run<TV, TG, TB, TC>(int b)
-            where TV : struct, IVec<TV> where TG : struct, IConst where TB : struct, IConst where TC : struct, IConst
-        {
-            int start = b * block;
-            int m = Math.Min(length, start + block) - start;
-            return Elements<TV, TG>(x + start, t + start, g == null ? null : g + start, m, prm);
-        }
-    }
-
-    private readonly struct RowJob(float* x, float* t, float* g, float* r, int n, int k, int blockRows, Parameters prm)
-        : IBlockSumJob, ISpecialized
-    {
-        public double RunBlock(int b) => Specialize.Run(this, b, k, prm.Mode);
-
-        public double Run<TV, TG, TB, TC>(int b)
-            where TV : struct, IVec<TV> where TG : struct, IConst where TB : struct, IConst where TC : struct, IConst
-        {
-            int end = Math.Min(n, (b + 1) * blockRows);
-            double sum = 0;
-            for (int i = b * blockRows; i < end; i++)
-            {
-                long at = (long)i * k;
-                double row = Elements<TV, TG>(x + at, t + at, g == null ? null : g + at, k, prm);
-                r[i] = (float)row;
-                sum += row;
-            }
-
-            return sum;
-        }
+        public double Elements<TV, TG>(float* x, float* t, float* g, int length, double total)
+            where TV : struct, IVec<TV> where TG : struct, IConst =>
+            SigmoidFocalKernel.Elements<TV, TG>(x, t, g, length, prm, total);
     }
 
     /// <summary>Elements [0, length): vectors of <typeparamref name="TV"/>, the γ case <typeparamref name="TG"/>, and the

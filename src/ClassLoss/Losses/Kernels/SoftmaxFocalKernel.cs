@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using ClassLoss.Numerics;
 
 namespace ClassLoss.Losses.Kernels;
@@ -61,78 +59,29 @@ internal static unsafe partial class SoftmaxFocalKernel
         public ReadOnlySpan<double> ClassAlphaSpan => ClassAlpha == null ? default : new ReadOnlySpan<double>(ClassAlpha, K);
     }
 
-    /// <summary>The fused float kernel over class indices (already checked); returns the sum of the row losses.</summary>
-    public static double Fused(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int k, double gamma, double alpha,
-        ReadOnlySpan<double> classAlpha, int ignoreIndex, double scale, Span<float> gradient, Span<float> rowLosses, int maxThreads)
-    {
-        int n = labels.Length;
-        var (blockRows, blocks) = RowBlocks.Of(n);
-        fixed (float* z = logits, gp = gradient, rp = rowLosses)
-        fixed (int* y = labels)
-        fixed (double* ca = classAlpha)
-        {
-            var p = new Parameters(k, gamma, alpha, classAlpha.IsEmpty ? null : ca, ignoreIndex, scale);
-            var job = new IndexJob(z, y, gradient.IsEmpty ? null : gp, rowLosses.IsEmpty ? null : rp, n, blockRows, p);
-            return BlockParallel.Sum(job, blocks, RowBlocks.Threads(n, k, maxThreads));
-        }
-    }
-
-    /// <summary>The class-index kernel for float, <see cref="Half"/> or <see cref="BFloat16"/> logits: float runs
-    /// <see cref="Fused"/> on the caller's memory, a 16-bit type the same rows on float copies of a few rows at a time
-    /// (<see cref="FusedLabelRows.StagedBlock{TRows, TFormat, TV, TA, TB, TC}"/>): the float path's loss on the widened
-    /// logits, bit for bit, and its gradient and row losses rounded to <typeparamref name="T"/>.</summary>
+    /// <summary>The class-index kernel (already checked) for float, <see cref="Half"/> or <see cref="BFloat16"/> logits
+    /// (<see cref="FusedLabelRows.Sum{TRows, T}"/>: a 16-bit type runs the same rows on float copies of a few rows at a
+    /// time, the float path's loss on the widened logits, bit for bit, and its gradient and row losses rounded to
+    /// <typeparamref name="T"/>); returns the sum of the row losses.</summary>
     public static double Fused<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, int k, double gamma, double alpha,
         ReadOnlySpan<double> classAlpha, int ignoreIndex, double scale, Span<T> gradient, Span<T> rowLosses, int maxThreads)
         where T : unmanaged
     {
-        if (typeof(T) == typeof(float))
-        {
-            return Fused(MemoryMarshal.Cast<T, float>(logits), labels, k, gamma, alpha, classAlpha, ignoreIndex, scale,
-                MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses), maxThreads);
-        }
-
-        ReadOnlySpan<ushort> z = MemoryMarshal.Cast<T, ushort>(logits);
-        Span<ushort> g = MemoryMarshal.Cast<T, ushort>(gradient), r = MemoryMarshal.Cast<T, ushort>(rowLosses);
-        return typeof(T) == typeof(Half)
-            ? Staged<HalfFormat>(z, labels, k, gamma, alpha, classAlpha, ignoreIndex, scale, g, r, maxThreads)
-            : typeof(T) == typeof(BFloat16)
-                ? Staged<BFloat16Format>(z, labels, k, gamma, alpha, classAlpha, ignoreIndex, scale, g, r, maxThreads)
-                : throw new UnreachableException("The fused kernels take float, Half or BFloat16.");
-    }
-
-    /// <summary>The 16-bit class-index kernel (see <see cref="Fused{T}"/>).</summary>
-    private static double Staged<TFormat>(ReadOnlySpan<ushort> logits, ReadOnlySpan<int> labels, int k, double gamma, double alpha,
-        ReadOnlySpan<double> classAlpha, int ignoreIndex, double scale, Span<ushort> gradient, Span<ushort> rowLosses, int maxThreads)
-        where TFormat : struct, IFloat16Format
-    {
-        int n = labels.Length;
-        var (blockRows, blocks) = RowBlocks.Of(n);
-        fixed (ushort* z = logits, gp = gradient, rp = rowLosses)
-        fixed (int* y = labels)
         fixed (double* ca = classAlpha)
         {
             var p = new Parameters(k, gamma, alpha, classAlpha.IsEmpty ? null : ca, ignoreIndex, scale);
-            var job = new StagedLabelRows<IndexJob, TFormat>(new IndexJob(null, y, null, null, n, blockRows, p), z, y,
-                gradient.IsEmpty ? null : gp, rowLosses.IsEmpty ? null : rp, n, blockRows);
-            return BlockParallel.Sum(job, blocks, RowBlocks.Threads(n, k, maxThreads));
+            return FusedLabelRows.Sum(new IndexRows(p), logits, labels, gradient, rowLosses, maxThreads);
         }
     }
 
-    private readonly struct IndexJob(float* z, int* y, float* g, float* r, int n, int blockRows, Parameters p)
-        : IBlockSumJob, ISpecialized, IFusedLabelRows
+    private readonly struct IndexRows(Parameters p) : IFusedLabelRows
     {
         public int Classes => p.K;
 
         public int IgnoreIndex => p.IgnoreIndex;
 
-        public double RunBlock(int b) => Specialized(this, b);
-
         public double Specialized<TJob>(in TJob job, int b) where TJob : struct, ISpecialized =>
             Specialize.Run(job, b, ShortRows.Apply(p.K) ? Specialize.AnyLength : p.K);
-
-        public double Run<TV, TA, TB, TC>(int b)
-            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst =>
-            FusedLabelRows.Block<IndexJob, TV, TA, TB, TC>(this, z, y, g, r, n, b * blockRows, Math.Min(n, (b + 1) * blockRows));
 
         public int ShortRowGroups<TV, TA, TB, TC>(float* zb, int* yb, float* gb, float* rb, int start, int end, ref double sum)
             where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst =>
@@ -226,8 +175,9 @@ internal static unsafe partial class SoftmaxFocalKernel
         classAlpha.IsEmpty && gamma is 0.0 or 1.0 or 2.0 && float.IsFinite((float)alpha) && ((float)alpha != 0 || alpha == 0);
 
     /// <summary>
-    /// The fused float kernel over probability targets (see <see cref="CoversSoft"/>); returns the sum of the row
-    /// losses and in <paramref name="checkFrom"/> the first row whose targets need the exact check (0 unless every row
+    /// The fused kernel over probability targets (see <see cref="CoversSoft"/>) for float, <see cref="Half"/> or
+    /// <see cref="BFloat16"/> logits and targets (<see cref="FusedTargetRows"/>: 16-bit rows staged into float a few at a
+    /// time, targets too, the float path's results rounded); returns the sum of the row losses and in <paramref name="checkFrom"/> the first row whose targets need the exact check (0 unless every row
     /// plainly passes <see cref="TargetsPlainlyValid"/>, N then).
     /// </summary>
     /// <remarks>
@@ -241,76 +191,19 @@ internal static unsafe partial class SoftmaxFocalKernel
     /// beyond float range) or whose gradient unit <c>s·total</c> leaves <see cref="FloatRange"/> is computed by
     /// <see cref="SoftmaxFocalRows.Row{T}"/> instead.
     /// </remarks>
-    public static double FusedSoft(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int k, double gamma, double alpha,
-        double tolerance, double scale, Span<float> gradient, Span<float> rowLosses, int maxThreads, out int checkFrom)
-    {
-        int n = logits.Length / k;
-        checkFrom = TargetsPlainlyValid(targets, k, tolerance) ? n : 0;
-        var (blockRows, blocks) = RowBlocks.Of(n);
-        fixed (float* z = logits, t = targets, gp = gradient, rp = rowLosses)
-        {
-            var p = new Parameters(k, gamma, alpha, null, -1, scale);
-            var job = new SoftJob(z, t, gradient.IsEmpty ? null : gp, rowLosses.IsEmpty ? null : rp, n, blockRows, p);
-            return BlockParallel.Sum(job, blocks, RowBlocks.Threads(n, k, maxThreads));
-        }
-    }
-
-    /// <summary>The probability-target kernel for float, <see cref="Half"/> or <see cref="BFloat16"/> logits and targets
-    /// (as <see cref="Fused{T}"/>: the 16-bit rows are staged into float a few at a time, targets too).</summary>
     public static double FusedSoft<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int k, double gamma, double alpha,
         double tolerance, double scale, Span<T> gradient, Span<T> rowLosses, int maxThreads, out int checkFrom)
         where T : unmanaged
     {
-        if (typeof(T) == typeof(float))
-        {
-            return FusedSoft(MemoryMarshal.Cast<T, float>(logits), MemoryMarshal.Cast<T, float>(targets), k, gamma, alpha, tolerance,
-                scale, MemoryMarshal.Cast<T, float>(gradient), MemoryMarshal.Cast<T, float>(rowLosses), maxThreads, out checkFrom);
-        }
-
-        ReadOnlySpan<ushort> z = MemoryMarshal.Cast<T, ushort>(logits), t = MemoryMarshal.Cast<T, ushort>(targets);
-        Span<ushort> g = MemoryMarshal.Cast<T, ushort>(gradient), r = MemoryMarshal.Cast<T, ushort>(rowLosses);
-        return typeof(T) == typeof(Half)
-            ? StagedSoft<HalfFormat>(z, t, k, gamma, alpha, tolerance, scale, g, r, maxThreads, out checkFrom)
-            : typeof(T) == typeof(BFloat16)
-                ? StagedSoft<BFloat16Format>(z, t, k, gamma, alpha, tolerance, scale, g, r, maxThreads, out checkFrom)
-                : throw new UnreachableException("The fused kernels take float, Half or BFloat16.");
+        checkFrom = Float16.All(targets, k, new PlainlyValid(k, tolerance)) ? logits.Length / k : 0;
+        var p = new Parameters(k, gamma, alpha, null, -1, scale);
+        return FusedTargetRows.Sum(new SoftRows(p), logits, targets, gradient, rowLosses, maxThreads, out _);
     }
 
-    /// <summary>The 16-bit probability-target kernel: <see cref="FusedSoft"/>'s pre-check and rows on staged float copies.</summary>
-    private static double StagedSoft<TFormat>(ReadOnlySpan<ushort> logits, ReadOnlySpan<ushort> targets, int k, double gamma, double alpha,
-        double tolerance, double scale, Span<ushort> gradient, Span<ushort> rowLosses, int maxThreads, out int checkFrom)
-        where TFormat : struct, IFloat16Format
+    /// <summary><see cref="TargetsPlainlyValid"/> as a check of whole rows.</summary>
+    private readonly struct PlainlyValid(int k, double tolerance) : IFloatsCheck
     {
-        int n = logits.Length / k;
-        var (blockRows, blocks) = RowBlocks.Of(n);
-        fixed (ushort* z = logits, t = targets, gp = gradient, rp = rowLosses)
-        {
-            checkFrom = TargetsPlainlyValid<TFormat>(t, n, k, tolerance) ? n : 0;
-            var p = new Parameters(k, gamma, alpha, null, -1, scale);
-            var job = new StagedSoftJob<TFormat>(z, t, gradient.IsEmpty ? null : gp, rowLosses.IsEmpty ? null : rp, n, blockRows, p);
-            return BlockParallel.Sum(job, blocks, RowBlocks.Threads(n, k, maxThreads));
-        }
-    }
-
-    /// <summary><see cref="TargetsPlainlyValid(ReadOnlySpan{float}, int, double)"/> of 16-bit targets, a few rows at a time
-    /// widened into the staging buffer (the same float values, so the same answer).</summary>
-    private static bool TargetsPlainlyValid<TFormat>(ushort* targets, int n, int k, double tolerance) where TFormat : struct, IFloat16Format
-    {
-        int piece = Float16.PieceRows(k, 1);
-        fixed (float* stage = Float16.Stage(piece * k))
-        {
-            for (int p0 = 0; p0 < n; p0 += piece)
-            {
-                int count = (Math.Min(n, p0 + piece) - p0) * k;
-                Float16.Widen<TFormat>(targets + ((long)p0 * k), stage, count);
-                if (!TargetsPlainlyValid(new ReadOnlySpan<float>(stage, count), k, tolerance))
-                {
-                    return false;
-                }
-            }
-        }
-
-        return true;
+        public bool Passes(ReadOnlySpan<float> values) => TargetsPlainlyValid(values, k, tolerance);
     }
 
     /// <summary>
@@ -365,81 +258,23 @@ internal static unsafe partial class SoftmaxFocalKernel
         return -1;
     }
 
-    private readonly struct SoftJob(float* z, float* t, float* g, float* r, int n, int blockRows, Parameters p)
-        : IBlockSumJob, ISpecialized
+    /// <summary>The probability-target rows: no rows in lanes, nothing to prefetch, targets pre-checked as a whole.</summary>
+    private readonly struct SoftRows(Parameters p) : IFusedTargetRows
     {
-        public double RunBlock(int b) => Specialize.Run(this, b, p.K);
+        public int Classes => p.K;
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public double Run<TV, TA, TB, TC>(int b)
+        public bool InLanes => false;
+
+        public double Specialized<TJob>(in TJob job, int b) where TJob : struct, ISpecialized => Specialize.Run(job, b, p.K);
+
+        public int ShortRowGroups<TV, TA, TB, TC>(float* z, float* t, float* g, float* r, int start, int end, ref double sum, ref int flagged)
+            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst => start;
+
+        public double Row<TV, TA, TB, TC>(float* z, float* t, float* g, float* zNext, float* tNext, out bool suspect)
             where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
         {
-            int k = p.K;
-            int end = Math.Min(n, (b + 1) * blockRows);
-            double sum = 0;
-            for (int i = b * blockRows; i < end; i++)
-            {
-                long at = (long)i * k;
-                double loss = SoftRow<TV>(z + at, t + at, g == null ? null : g + at, p);
-                if (r != null)
-                {
-                    r[i] = (float)loss;
-                }
-
-                sum += loss;
-            }
-
-            return sum;
-        }
-    }
-
-    /// <summary>The 16-bit twin of <see cref="SoftJob"/>: the same rows in the same order, on float copies of a few rows
-    /// of logits and targets at a time; gradient and row losses narrowed back (the float results rounded to nearest even).</summary>
-    private readonly struct StagedSoftJob<TFormat>(ushort* z, ushort* t, ushort* g, ushort* r, int n, int blockRows, Parameters p)
-        : IBlockSumJob, ISpecialized
-        where TFormat : struct, IFloat16Format
-    {
-        public double RunBlock(int b) => Specialize.Run(this, b, p.K);
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public double Run<TV, TA, TB, TC>(int b)
-            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
-        {
-            int k = p.K;
-            int end = Math.Min(n, (b + 1) * blockRows);
-            int piece = Float16.PieceRows(k, 1);
-            int region = piece * k;
-            double sum = 0;
-            fixed (float* stage = Float16.Stage(3 * region))
-            {
-                float* zs = stage, ts = stage + region, gs = stage + (2 * region);
-                for (int p0 = b * blockRows; p0 < end; p0 += piece)
-                {
-                    int p1 = Math.Min(end, p0 + piece);
-                    long at = (long)p0 * k;
-                    int count = (p1 - p0) * k;
-                    Float16.Widen<TFormat>(z + at, zs, count);
-                    Float16.Widen<TFormat>(t + at, ts, count);
-                    for (int i = p0; i < p1; i++)
-                    {
-                        long o = (long)(i - p0) * k;
-                        double loss = SoftRow<TV>(zs + o, ts + o, g == null ? null : gs + o, p);
-                        if (r != null)
-                        {
-                            r[i] = TFormat.FromSingle((float)loss);
-                        }
-
-                        sum += loss;
-                    }
-
-                    if (g != null)
-                    {
-                        Float16.Narrow<TFormat>(gs, g + at, count);
-                    }
-                }
-            }
-
-            return sum;
+            suspect = false;
+            return SoftRow<TV>(z, t, g, p);
         }
     }
 

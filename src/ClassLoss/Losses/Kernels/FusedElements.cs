@@ -1,0 +1,194 @@
+using System.Runtime.CompilerServices;
+using ClassLoss.Numerics;
+
+namespace ClassLoss.Losses.Kernels;
+
+/// <summary>The vector body of a fused element-wise kernel over float logits and targets (sigmoid BCE, sigmoid
+/// focal), compiled per width and one switch.</summary>
+internal unsafe interface IFusedElements
+{
+    /// <summary>The kernel's switch value for <see cref="Specialize.Run{TJob}"/> (0 when it has none).</summary>
+    int Switch { get; }
+
+    /// <summary>Elements [0, <paramref name="length"/>): writes their scaled gradient (unless <paramref name="g"/> is
+    /// null) and returns <paramref name="total"/> plus their losses, added in a fixed order (a 16-bit block passes its
+    /// running total from one staged piece to the next, so the additions are the float block's).</summary>
+    double Elements<TV, TA>(float* x, float* t, float* g, int length, double total)
+        where TV : struct, IVec<TV> where TA : struct, IConst;
+}
+
+/// <summary>
+/// The blocks of every fused element-wise kernel, written once: element blocks whose size depends only on the length
+/// (<see cref="RowBlocks.OfElements"/>) when no row losses are asked for, else row blocks with each row's loss written;
+/// for float, <see cref="Half"/> or <see cref="BFloat16"/> logits and targets. A 16-bit type runs the same elements in
+/// the same order on float copies of <see cref="Float16.StageFloats"/> elements at a time (a multiple of any chunk, so
+/// chunks fall where the float block puts them), so its loss is the float path's on the widened values bit for bit and
+/// its gradient and row losses the float path's rounded to the 16-bit type.
+/// </summary>
+internal static unsafe class FusedElements
+{
+    /// <summary>The loss sum of <typeparamref name="TOp"/> over every element; writes the gradient unless
+    /// <paramref name="gradient"/> is empty and each row's summed loss unless <paramref name="rowLosses"/> is empty.
+    /// <paramref name="chunk"/> is the kernel's flush length (element blocks are a multiple of it).</summary>
+    public static double Sum<TOp, T>(in TOp op, int chunk, ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int k,
+        Span<T> gradient, Span<T> rowLosses, int maxThreads)
+        where TOp : struct, IFusedElements where T : unmanaged
+    {
+        int length = logits.Length;
+        int n = rowLosses.Length;
+        bool rows = n > 0;
+        var (size, blocks) = rows ? RowBlocks.Of(n) : RowBlocks.OfElements(length, chunk);
+        int threads = rows ? RowBlocks.Threads(n, k, maxThreads) : RowBlocks.Threads(length, 1, maxThreads);
+        fixed (T* x = logits, t = targets, g = gradient, r = rowLosses)
+        {
+            return Float16.ByType<T, Blocks<TOp>, double>(
+                new Blocks<TOp>(op, x, t, gradient.IsEmpty ? null : g, rows ? r : null, length, n, k, size, blocks, threads));
+        }
+    }
+
+    /// <summary>The blocks for each element type.</summary>
+    private readonly struct Blocks<TOp>(TOp op, void* x, void* t, void* g, void* r, int length, int n, int k, int size,
+        int blocks, int threads) : IByElementType<double>
+        where TOp : struct, IFusedElements
+    {
+        public double Float() =>
+            BlockParallel.Sum(new Job<TOp>(op, (float*)x, (float*)t, (float*)g, (float*)r, length, n, k, size), blocks, threads);
+
+        public double Staged<TFormat>() where TFormat : struct, IFloat16Format =>
+            BlockParallel.Sum(new StagedJob<TOp, TFormat>(op, (ushort*)x, (ushort*)t, (ushort*)g, (ushort*)r, length, n, k, size), blocks, threads);
+    }
+
+    /// <summary><see cref="SigmoidBinaryCrossEntropyKernel.InUnitInterval"/> of float, <see cref="Half"/> or
+    /// <see cref="BFloat16"/> values (<see cref="Float16.All{T, TCheck}"/>).</summary>
+    public static bool InUnitInterval<T>(ReadOnlySpan<T> values) where T : unmanaged => Float16.All(values, 1, default(UnitInterval));
+
+    private readonly struct UnitInterval : IFloatsCheck
+    {
+        public bool Passes(ReadOnlySpan<float> values) => SigmoidBinaryCrossEntropyKernel.InUnitInterval(values);
+    }
+
+    /// <summary>Block <c>b</c> of <paramref name="size"/> elements when <paramref name="r"/> is null, else of
+    /// <paramref name="size"/> rows of K with each row's loss written.</summary>
+    private readonly struct Job<TOp>(TOp op, float* x, float* t, float* g, float* r, int length, int n, int k, int size)
+        : IBlockSumJob, ISpecialized
+        where TOp : struct, IFusedElements
+    {
+        public double RunBlock(int b) => Specialize.Run(this, b, r == null ? Specialize.AnyLength : k, op.Switch);
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public double Run<TV, TA, TB, TC>(int b)
+            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
+        {
+            if (r == null)
+            {
+                int start = b * size;
+                int m = Math.Min(length, start + size) - start;
+                return op.Elements<TV, TA>(x + start, t + start, g == null ? null : g + start, m, 0);
+            }
+
+            int end = Math.Min(n, (b + 1) * size);
+            double sum = 0;
+            for (int i = b * size; i < end; i++)
+            {
+                long at = (long)i * k;
+                double row = op.Elements<TV, TA>(x + at, t + at, g == null ? null : g + at, k, 0);
+                r[i] = (float)row;
+                sum += row;
+            }
+
+            return sum;
+        }
+    }
+
+    /// <summary>The 16-bit twin of <see cref="Job{TOp}"/>: an element block in pieces of <see cref="Float16.StageFloats"/>
+    /// elements widened into this thread's staging buffer with one running total through them; a row block a few whole
+    /// rows per staged piece (K ≤ <see cref="Float16.StageFloats"/>) or one row in pieces of that many elements; the
+    /// gradient and row losses narrowed back.</summary>
+    private readonly struct StagedJob<TOp, TFormat>(TOp op, ushort* x, ushort* t, ushort* g, ushort* r, int length, int n, int k, int size)
+        : IBlockSumJob, ISpecialized
+        where TOp : struct, IFusedElements where TFormat : struct, IFloat16Format
+    {
+        public double RunBlock(int b) => Specialize.Run(this, b, r == null ? Specialize.AnyLength : k, op.Switch);
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public double Run<TV, TA, TB, TC>(int b)
+            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
+        {
+            const int piece = Float16.StageFloats;
+            fixed (float* stage = Float16.Stage(3 * piece))
+            {
+                float* xs = stage, ts = stage + piece, gs = g == null ? null : stage + (2 * piece);
+                if (r == null)
+                {
+                    int first = b * size;
+                    return Pieces<TOp, TFormat, TV, TA>(op, x, t, g, first, Math.Min(length, first + size), xs, ts, gs, 0);
+                }
+
+                int start = b * size;
+                int end = Math.Min(n, start + size);
+                double sum = 0;
+                if (k <= piece)
+                {
+                    int rows = Float16.PieceRows(k, 1);
+                    for (int p0 = start; p0 < end; p0 += rows)
+                    {
+                        int p1 = Math.Min(end, p0 + rows);
+                        long at = (long)p0 * k;
+                        int count = (p1 - p0) * k;
+                        Float16.Widen<TFormat>(x + at, xs, count);
+                        Float16.Widen<TFormat>(t + at, ts, count);
+                        for (int i = p0; i < p1; i++)
+                        {
+                            int o = (i - p0) * k;
+                            double row = op.Elements<TV, TA>(xs + o, ts + o, gs == null ? null : gs + o, k, 0);
+                            r[i] = TFormat.FromSingle((float)row);
+                            sum += row;
+                        }
+
+                        if (g != null)
+                        {
+                            Float16.Narrow<TFormat>(gs, g + at, count);
+                        }
+                    }
+
+                    return sum;
+                }
+
+                // Long rows: one row in pieces, the same elements in the same order.
+                for (int i = start; i < end; i++)
+                {
+                    double row = Pieces<TOp, TFormat, TV, TA>(op, x, t, g, (long)i * k, ((long)i * k) + k, xs, ts, gs, 0);
+                    r[i] = TFormat.FromSingle((float)row);
+                    sum += row;
+                }
+
+                return sum;
+            }
+        }
+    }
+
+    /// <summary>Elements [<paramref name="from"/>, <paramref name="to"/>) of 16-bit logits and targets in pieces of
+    /// <see cref="Float16.StageFloats"/> widened into <paramref name="xs"/> and <paramref name="ts"/>, run there with one
+    /// running total from <paramref name="total"/> on (so the chunks and their order are the float path's), the
+    /// gradient narrowed back from <paramref name="gs"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double Pieces<TOp, TFormat, TV, TA>(in TOp op, ushort* x, ushort* t, ushort* g, long from, long to,
+        float* xs, float* ts, float* gs, double total)
+        where TOp : struct, IFusedElements where TFormat : struct, IFloat16Format
+        where TV : struct, IVec<TV> where TA : struct, IConst
+    {
+        for (long p0 = from; p0 < to; p0 += Float16.StageFloats)
+        {
+            int m = (int)Math.Min(Float16.StageFloats, to - p0);
+            Float16.Widen<TFormat>(x + p0, xs, m);
+            Float16.Widen<TFormat>(t + p0, ts, m);
+            total = op.Elements<TV, TA>(xs, ts, gs, m, total);
+            if (g != null)
+            {
+                Float16.Narrow<TFormat>(gs, g + p0, m);
+            }
+        }
+
+        return total;
+    }
+}

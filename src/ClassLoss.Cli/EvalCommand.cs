@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace ClassLoss.Cli;
 
@@ -10,13 +11,6 @@ namespace ClassLoss.Cli;
 /// </summary>
 internal static class EvalCommand
 {
-    private static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
-
     public static Command Create()
     {
         var file = new Argument<string>("file") { Description = "Predictions: CSV/TSV with a header (label column + one column per class) or a .npy [N, K] float array." };
@@ -156,31 +150,10 @@ internal static class EvalCommand
 
         if (json)
         {
-            var document = new
-            {
-                File = path,
-                r.Rows,
-                r.Classes,
-                r.LogLoss,
-                r.Brier,
-                r.BinaryBrier,
-                r.Accuracy,
-                r.TopK,
-                r.TopKAccuracy,
-                r.BalancedAccuracy,
-                r.Ece,
-                r.EceEqualMass,
-                r.Mce,
-                PerClass = r.PerClass,
-                ConfusionMatrix = r.Confusion,
-                ReliabilityBins = r.ReliabilityBins,
-                Intervals95 = r.Intervals,
-                RowsNotSummingToOne = result.RowsNotSummingToOne,
-                Seconds = result.Seconds,
-                RowsPerSecond = rowsPerSecond,
-                Warnings = warnings,
-            };
-            Console.Out.WriteLine(JsonSerializer.Serialize(document, JsonOptions));
+            var document = new EvalDocument(path, r.Rows, r.Classes, r.LogLoss, r.Brier, r.BinaryBrier, r.Accuracy, r.TopK,
+                r.TopKAccuracy, r.BalancedAccuracy, r.Ece, r.EceEqualMass, r.Mce, r.PerClass, r.Confusion, r.ReliabilityBins,
+                r.Intervals, result.RowsNotSummingToOne, result.Seconds, rowsPerSecond, warnings);
+            Console.Out.WriteLine(JsonSerializer.Serialize(document, EvalJson.Default.EvalDocument));
             return 0;
         }
 
@@ -317,3 +290,16 @@ internal static class ReliabilityPlots
         histogram.SavePng(Path.Combine(directory, "confidence.png"), 640, 480);
     }
 }
+
+/// <summary>What <c>classloss eval --json</c> writes: the metrics and the run's facts, in this order.</summary>
+internal sealed record EvalDocument(string File, long Rows, int Classes, double LogLoss, double Brier, double? BinaryBrier,
+    double Accuracy, int TopK, double TopKAccuracy, double BalancedAccuracy, double Ece, double EceEqualMass, double Mce,
+    IReadOnlyList<ClassScores> PerClass, IReadOnlyList<long[]> ConfusionMatrix, IReadOnlyList<ReliabilityBin> ReliabilityBins,
+    IReadOnlyDictionary<string, Interval> Intervals95, long RowsNotSummingToOne, double Seconds, double RowsPerSecond,
+    IReadOnlyList<string> Warnings);
+
+/// <summary>The JSON of <see cref="EvalDocument"/>, generated at build time (no reflection: the NativeAOT build needs it).</summary>
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+[JsonSerializable(typeof(EvalDocument))]
+internal sealed partial class EvalJson : JsonSerializerContext;

@@ -25,6 +25,9 @@ internal readonly struct LinearHead<T>(LinearCrossEntropyOptions o, int v, int d
 
     private const int DefaultVocabularyBlock = 4096;
 
+    /// <summary><c>Σ_c w_c</c> (V without class weights): the smoothing term's total target mass per unit of ε / V.</summary>
+    private readonly double _weightTotal = CrossEntropyRows.WeightTotal(o.WeightSpan, v);
+
     private int Threads => o.MaxDegreeOfParallelism;
 
     /// <summary>The fused-gradient way. Returns the loss sum (cross-entropy plus z-loss) and the z-loss sum.</summary>
@@ -298,7 +301,7 @@ internal readonly struct LinearHead<T>(LinearCrossEntropyOptions o, int v, int d
         double ce = (1 - smoothing) * wy * (lse - targetLogit);
         if (smoothing != 0)
         {
-            ce += smoothing / v * ((lse * WeightTotal(w)) - weighted);
+            ce += smoothing / v * ((lse * _weightTotal) - weighted);
         }
 
         double zLoss = o.ZLossScale * lse * lse;
@@ -314,7 +317,7 @@ internal readonly struct LinearHead<T>(LinearCrossEntropyOptions o, int v, int d
         double a = ceScale * sampleWeight * upstream;
         double az = zScale * sampleWeight * upstream;
         double wy = w.IsEmpty ? 1.0 : w[y];
-        double coefficient = (a * (((1 - smoothing) * wy) + (smoothing / v * WeightTotal(w)))) + (2 * az * o.ZLossScale * lse);
+        double coefficient = Coefficient(a, az, wy, lse);
         TensorPrimitives.Multiply(e, T.CreateTruncating(coefficient / total), g);
         if (smoothing != 0)
         {
@@ -335,6 +338,11 @@ internal readonly struct LinearHead<T>(LinearCrossEntropyOptions o, int v, int d
         g[y] = T.CreateTruncating(double.CreateTruncating(g[y]) - (a * (1 - smoothing) * wy));
     }
 
+    /// <summary>What every <c>p_j</c> of a token's row is multiplied by in its gradient:
+    /// <c>a [(1 - ε) w_y + (ε / V) Σ w] + 2 a_z zs lse</c>.</summary>
+    private double Coefficient(double a, double az, double wy, double lse) =>
+        (a * (((1 - o.LabelSmoothing) * wy) + (o.LabelSmoothing / v * _weightTotal))) + (2 * az * o.ZLossScale * lse);
+
     /// <summary>One token's block of a recomputed row (columns <paramref name="c0"/>.. of the vocabulary), overwritten with
     /// its gradient; <paramref name="local"/> is the target's column in the block (outside it when not there).</summary>
     private void BlockGradient(Span<T> row, int local, int c0, double lse, double sampleWeight, double upstream, bool ignored)
@@ -352,7 +360,7 @@ internal readonly struct LinearHead<T>(LinearCrossEntropyOptions o, int v, int d
         double a = ceScale * sampleWeight * upstream;
         double az = zScale * sampleWeight * upstream;
         double wy = w.IsEmpty ? 1.0 : w[y];
-        double coefficient = (a * (((1 - smoothing) * wy) + (smoothing / v * WeightTotal(w)))) + (2 * az * o.ZLossScale * lse);
+        double coefficient = Coefficient(a, az, wy, lse);
         for (int j = 0; j < row.Length; j++)
         {
             double z = double.CreateTruncating(row[j]);
@@ -429,22 +437,6 @@ internal readonly struct LinearHead<T>(LinearCrossEntropyOptions o, int v, int d
             {
                 s += wc * double.CreateTruncating(row[c]);
             }
-        }
-
-        return s;
-    }
-
-    private double WeightTotal(ReadOnlySpan<double> w)
-    {
-        if (w.IsEmpty)
-        {
-            return v;
-        }
-
-        double s = 0;
-        foreach (double x in w)
-        {
-            s += x;
         }
 
         return s;

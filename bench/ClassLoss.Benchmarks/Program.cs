@@ -8,6 +8,7 @@ using ClassLoss.Benchmarks;
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --ab BEFORE.dll AFTER.dll N K [rounds]   two builds' probes interleaved in one process
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --exp-floor N K [rounds]   read, exp and max+exp floors vs CE forward
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --weighted-cost N K [rounds]   CE/BCE with and without sample weights / gradOutput
+//   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --linear-head CASE N D V THREADS [rounds]   the large-vocabulary head, one case (fused, recompute, naive, gemms, torch)
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --quick [BDN args]  short in-process job
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- [BDN args]          default in-process job
 //   add --report PATH to either: write the markdown table (ours vs libtorch vs floors, targets checked) to PATH
@@ -35,6 +36,12 @@ if (args.Length >= 3 && args[0] == "--weighted-cost")
     return WeightedCost.Run(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture),
         int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture),
         args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 30);
+}
+
+if (args.Length >= 6 && args[0] == "--linear-head")
+{
+    int At(int i) => int.Parse(args[i], System.Globalization.CultureInfo.InvariantCulture);
+    return LinearHeadProbe.Run(args[1], At(2), At(3), At(4), At(5), args.Length > 6 ? At(6) : 3);
 }
 
 if (args.Length >= 5 && args[0] == "--ab")

@@ -34,7 +34,7 @@ if ! dotnet pack "$repo/ClassLoss.slnx" -c Release -o "$feed" -v q --nologo > "$
   exit 1
 fi
 check "pack gives the packages" "$(ls "$feed")" ClassLoss.1.0.0.nupkg ClassLoss.1.0.0.snupkg ClassLoss.Evaluation.1.0.0.nupkg \
-  ClassLoss.MLNet.1.0.0.nupkg ClassLoss.Tool.1.0.0.nupkg
+  ClassLoss.MLNet.1.0.0.nupkg ClassLoss.TorchSharp.1.0.0.nupkg ClassLoss.Tool.1.0.0.nupkg
 
 # The consumer project: README.md's snippet (the ```csharp block after the "## Install" heading) as its Program.cs.
 app="$work/consumer"

@@ -15,6 +15,9 @@ dotnet test tests/ClassLoss.Tests/ClassLoss.Tests.csproj -c Release --logger "co
 # The ML.NET adapter's tests (ClassLoss.MLNet: finite differences, agreement with ML.NET's losses, SDCA duals, Fashion-MNIST
 # training with ML.NET's trainers), first pass only: the adapter has no vector paths of its own to rerun.
 dotnet test tests/ClassLoss.MLNet.Tests/ClassLoss.MLNet.Tests.csproj -c Release --logger "console;verbosity=minimal" 2>&1 | tee -a "$log" || status=1
+# The TorchSharp adapter's tests (against TorchSharp's own losses, through autograd and an MLP, a short training run);
+# libtorch comes with TorchSharp-cpu and loads on Debian 12 through the adapter's buildTransitive GLIBCXX fix.
+dotnet test tests/ClassLoss.TorchSharp.Tests/ClassLoss.TorchSharp.Tests.csproj -c Release --logger "console;verbosity=minimal" 2>&1 | tee -a "$log" || status=1
 if [ "$status" -eq 0 ]; then
   DOTNET_EnableHWIntrinsic=0 CLASSLOSS_FUZZ_ITERATIONS="$width_fuzz" dotnet test tests/ClassLoss.Tests/ClassLoss.Tests.csproj -c Release --no-build \
     --filter "FullyQualifiedName~ClassLoss.Tests.Losses|FullyQualifiedName~ClassLoss.Tests.Activations|FullyQualifiedName~ClassLoss.Tests.Numerics|FullyQualifiedName~ClassLoss.Tests.Oracle|FullyQualifiedName~ClassLoss.Tests.Training.MlpTests|FullyQualifiedName~ClassLoss.Tests.Fuzz.Fused" \

@@ -1,0 +1,108 @@
+using System.Runtime.InteropServices;
+using ClassLoss.Losses;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ClassLoss.TorchSharp;
+
+/// <summary>One ClassLoss span entry point, for one element type: (input, targets, classes, options, gradient, losses,
+/// sampleWeights, gradOutput), with class-index targets (<typeparamref name="TTarget"/> = int) or target rows.</summary>
+internal delegate LossResult SpanLoss<T, TTarget, in TOptions>(ReadOnlySpan<T> input, ReadOnlySpan<TTarget> targets, int classes,
+    TOptions? options, Span<T> gradient, Span<T> losses, ReadOnlySpan<T> sampleWeights, ReadOnlySpan<T> gradOutput)
+    where TOptions : class;
+
+/// <summary>A loss's entry points for the element types the adapter runs in place: float32, float64, bfloat16; with
+/// class-index targets and, where the loss takes them, target rows of the input's shape.</summary>
+internal sealed record LossKernels<TOptions>(
+    SpanLoss<float, int, TOptions>? LabelsFloat, SpanLoss<double, int, TOptions>? LabelsDouble, SpanLoss<BFloat16, int, TOptions>? LabelsBFloat16,
+    SpanLoss<float, float, TOptions>? RowsFloat, SpanLoss<double, double, TOptions>? RowsDouble, SpanLoss<BFloat16, BFloat16, TOptions>? RowsBFloat16)
+    where TOptions : LossOptions;
+
+/// <summary>What one autograd node needs to call the kernel again in its backward: the kernels, options, targets.</summary>
+internal sealed class LossCall<TOptions>(LossKernels<TOptions> kernels, TOptions options, int[]? labels, Tensor? rows)
+    where TOptions : LossOptions
+{
+    public TOptions Options { get; } = options;
+
+    /// <summary>Runs the kernel on the tensors' memory: <paramref name="input"/> [..., K] contiguous on the CPU;
+    /// <paramref name="gradient"/>, <paramref name="losses"/>, <paramref name="gradOutput"/> null to skip.</summary>
+    public LossResult Run(Tensor input, Tensor? gradient, Tensor? losses, Tensor? gradOutput)
+    {
+        int k = checked((int)input.shape[^1]);
+        return input.dtype switch
+        {
+            ScalarType.Float32 => Run(kernels.LabelsFloat, kernels.RowsFloat, input, gradient, losses, gradOutput, k),
+            ScalarType.Float64 => Run(kernels.LabelsDouble, kernels.RowsDouble, input, gradient, losses, gradOutput, k),
+            ScalarType.BFloat16 => Run(kernels.LabelsBFloat16, kernels.RowsBFloat16, input, gradient, losses, gradOutput, k),
+            _ => throw new ArgumentException($"input is {input.dtype}; ClassLoss.TorchSharp takes float32, float64 or bfloat16.", nameof(input)),
+        };
+    }
+
+    private LossResult Run<T>(SpanLoss<T, int, TOptions>? onLabels, SpanLoss<T, T, TOptions>? onRows, Tensor input, Tensor? gradient,
+        Tensor? losses, Tensor? gradOutput, int k)
+        where T : unmanaged
+    {
+        if (labels is not null)
+        {
+            var f = onLabels ?? throw new ArgumentException("this loss takes target rows of the input's shape, not class indices.", "target");
+            return f(Of<T>(input), labels, k, Options, Out<T>(gradient), Out<T>(losses), default, Of<T>(gradOutput));
+        }
+
+        var g = onRows ?? throw new ArgumentException("this loss takes class indices (an int64 target), not target rows.", "target");
+        return g(Of<T>(input), Of<T>(rows), k, Options, Out<T>(gradient), Out<T>(losses), default, Of<T>(gradOutput));
+    }
+
+    /// <summary>The tensor's own memory (contiguous, CPU) as a span of <typeparamref name="T"/>; empty for null.</summary>
+    internal static ReadOnlySpan<T> Of<T>(Tensor? t)
+        where T : unmanaged => t is null ? default : MemoryMarshal.Cast<byte, T>(t.bytes);
+
+    private static Span<T> Out<T>(Tensor? t)
+        where T : unmanaged => t is null ? default : MemoryMarshal.Cast<byte, T>(t.bytes);
+}
+
+/// <summary>
+/// The autograd node of every ClassLoss loss: the forward runs the kernel on the tensors' memory (the reduced loss and,
+/// when the input needs a gradient, the gradient in the same pass, which the node keeps); the backward scales that
+/// gradient by the upstream scalar, or, unreduced, calls the kernel again with the upstream per-row gradient
+/// (<c>gradOutput</c>: the vector-Jacobian product).
+/// </summary>
+internal sealed class KernelFunction<TOptions> : autograd.SingleTensorFunction<KernelFunction<TOptions>>
+    where TOptions : LossOptions
+{
+    public override string Name => "ClassLoss";
+
+    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+    {
+        var input = (Tensor)vars[0];
+        var call = (LossCall<TOptions>)vars[1];
+        ctx.save_data("call", call);
+        if (call.Options.Reduction == Reduction.None)
+        {
+            var losses = torch.empty(input.shape[..^1], input.dtype);
+            call.Run(input, null, losses, null);
+            ctx.save_for_backward([input]);
+            return losses;
+        }
+
+        Tensor? gradient = input.requires_grad ? torch.empty_like(input) : null;
+        LossResult r = call.Run(input, gradient, null, null);
+        ctx.save_for_backward(gradient is null ? [] : [gradient]);
+        return torch.tensor(r.Value, input.dtype);
+    }
+
+    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
+    {
+        var call = (LossCall<TOptions>)ctx.get_data("call");
+        var saved = ctx.get_saved_variables();
+        if (call.Options.Reduction == Reduction.None)
+        {
+            var input = saved[0];
+            var gradient = torch.empty_like(input);
+            using var upstream = grad_output.to(input.dtype).contiguous();
+            call.Run(input, gradient, null, upstream);
+            return [gradient, null!];
+        }
+
+        return [saved[0] * grad_output.to(saved[0].dtype), null!];
+    }
+}

@@ -3,7 +3,7 @@ using System.Globalization;
 using ClassLoss.Losses;
 using ClassLoss.Numerics;
 using TorchSharp;
-using static TorchSharp.torch;
+using static global::TorchSharp.torch;
 
 namespace ClassLoss.Benchmarks;
 

@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using ClassLoss.Losses;
 using TorchSharp;
-using static TorchSharp.torch;
+using static global::TorchSharp.torch;
 
 namespace ClassLoss.Benchmarks;
 

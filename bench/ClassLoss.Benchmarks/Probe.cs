@@ -197,31 +197,31 @@ public static class Probe
     private static void AddTorch(List<Case> cases, float[] z, int[] y, float[] t, int n, int k)
     {
         var labels64 = Array.ConvertAll(y, v => (long)v);
-        var tx = TorchSharp.torch.tensor(z, [n, k]).requires_grad_(true);
-        var ty = TorchSharp.torch.tensor(labels64);
-        var tt = TorchSharp.torch.tensor(t, [n, k]);
+        var tx = global::TorchSharp.torch.tensor(z, [n, k]).requires_grad_(true);
+        var ty = global::TorchSharp.torch.tensor(labels64);
+        var tt = global::TorchSharp.torch.tensor(t, [n, k]);
         foreach (int threads in new[] { 1, 2 })
         {
             cases.Add(new($"torch CE F+B {threads}T", () =>
             {
-                TorchSharp.torch.set_num_threads(threads);
-                using var scope = TorchSharp.torch.NewDisposeScope();
-                var l = TorchSharp.torch.nn.functional.cross_entropy(tx, ty);
-                _ = TorchSharp.torch.autograd.grad([l], [tx])[0];
+                global::TorchSharp.torch.set_num_threads(threads);
+                using var scope = global::TorchSharp.torch.NewDisposeScope();
+                var l = global::TorchSharp.torch.nn.functional.cross_entropy(tx, ty);
+                _ = global::TorchSharp.torch.autograd.grad([l], [tx])[0];
             }));
             cases.Add(new($"torch CE F {threads}T", () =>
             {
-                TorchSharp.torch.set_num_threads(threads);
-                using var scope = TorchSharp.torch.NewDisposeScope();
-                using var noGrad = TorchSharp.torch.no_grad();
-                _ = TorchSharp.torch.nn.functional.cross_entropy(tx, ty).item<float>();
+                global::TorchSharp.torch.set_num_threads(threads);
+                using var scope = global::TorchSharp.torch.NewDisposeScope();
+                using var noGrad = global::TorchSharp.torch.no_grad();
+                _ = global::TorchSharp.torch.nn.functional.cross_entropy(tx, ty).item<float>();
             }));
             cases.Add(new($"torch BCE F+B {threads}T", () =>
             {
-                TorchSharp.torch.set_num_threads(threads);
-                using var scope = TorchSharp.torch.NewDisposeScope();
-                var l = TorchSharp.torch.nn.functional.binary_cross_entropy_with_logits(tx, tt);
-                _ = TorchSharp.torch.autograd.grad([l], [tx])[0];
+                global::TorchSharp.torch.set_num_threads(threads);
+                using var scope = global::TorchSharp.torch.NewDisposeScope();
+                var l = global::TorchSharp.torch.nn.functional.binary_cross_entropy_with_logits(tx, tt);
+                _ = global::TorchSharp.torch.autograd.grad([l], [tx])[0];
             }));
         }
     }

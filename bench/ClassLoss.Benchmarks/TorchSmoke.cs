@@ -1,6 +1,6 @@
 using ClassLoss.Losses;
 using TorchSharp;
-using static TorchSharp.torch;
+using static global::TorchSharp.torch;
 
 namespace ClassLoss.Benchmarks;
 

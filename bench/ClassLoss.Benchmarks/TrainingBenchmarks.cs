@@ -5,7 +5,7 @@ using ClassLoss.Training;
 using ClassLoss.Training.Models;
 using ClassLoss.Training.Optimizers;
 using TorchSharp;
-using static TorchSharp.torch;
+using static global::TorchSharp.torch;
 
 namespace ClassLoss.Benchmarks;
 

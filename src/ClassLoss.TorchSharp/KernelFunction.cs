@@ -103,6 +103,12 @@ internal sealed class KernelFunction<TOptions> : autograd.SingleTensorFunction<K
             return [gradient, null!];
         }
 
+        // The usual case, loss.backward() on the loss itself: the upstream scalar is 1 and the kept gradient is the answer.
+        if (grad_output.numel() == 1 && grad_output.to(ScalarType.Float64).item<double>() == 1.0)
+        {
+            return [saved[0], null!];
+        }
+
         return [saved[0] * grad_output.to(saved[0].dtype), null!];
     }
 }

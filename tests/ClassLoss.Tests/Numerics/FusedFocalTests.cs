@@ -503,10 +503,13 @@ public class FusedFocalTests
                 SigmoidFocal.Evaluate<float>(x, t, 1000, o, g, default);
             }
 
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            SigmoidFocal.Evaluate<float>(x, t, 1000, o, g, rows);
-            SigmoidFocal.Evaluate<float>(x, t, 1000, o, g, default);
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            // The fewest bytes over a few calls: the runtime alone sometimes allocates while it re-compiles a hot
+            // method (AllocationProbe); a kernel that allocates per call never reaches 0.
+            Assert.Equal(0, AllocationProbe.FewestBytesPerCall(() =>
+            {
+                SigmoidFocal.Evaluate<float>(x, t, 1000, o, g, rows);
+                SigmoidFocal.Evaluate<float>(x, t, 1000, o, g, default);
+            }));
         }
     }
 }

@@ -32,5 +32,6 @@ internal static class Commands
         yield return GradientsCommand.Create();
         yield return PredictCommand.Create();
         yield return ExperimentsCommand.Create();
+        yield return NextTokenCommand.Create();
     }
 }

@@ -9,6 +9,8 @@ using ClassLoss.Benchmarks;
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --exp-floor N K [rounds]   read, exp and max+exp floors vs CE forward
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --weighted-cost N K [rounds]   CE/BCE with and without sample weights / gradOutput
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --linear-head CASE N D V THREADS [rounds]   the large-vocabulary head, one case (fused, recompute, naive, gemms, torch)
+//   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --fma-peak     one core's FMA peak (register-only loop)
+//   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --gemm M K N THREADS [ta] [tb] [acc]   the GEMM at one shape: GFLOP/s and % of peak
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --torch-step N K THREADS [rounds]   a TorchSharp loss step: ClassLoss.TorchSharp vs torch's cross_entropy
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --quick [BDN args]  short in-process job
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- [BDN args]          default in-process job
@@ -43,6 +45,18 @@ if (args.Length >= 6 && args[0] == "--linear-head")
 {
     int At(int i) => int.Parse(args[i], System.Globalization.CultureInfo.InvariantCulture);
     return LinearHeadProbe.Run(args[1], At(2), At(3), At(4), At(5), args.Length > 6 ? At(6) : 3);
+}
+
+if (args.Contains("--fma-peak"))
+{
+    GemmProbe.FmaPeak();
+    return 0;
+}
+
+if (args.Length >= 5 && args[0] == "--gemm")
+{
+    int At(int i) => int.Parse(args[i], System.Globalization.CultureInfo.InvariantCulture);
+    return GemmProbe.Run(At(1), At(2), At(3), At(4), args.Contains("ta"), args.Contains("tb"), args.Contains("acc"), 5);
 }
 
 if (args.Length >= 4 && args[0] == "--torch-step")

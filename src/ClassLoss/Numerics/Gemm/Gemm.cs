@@ -360,6 +360,7 @@ public static unsafe class Gemm
             return;
         }
 
+        bool blocked = Avx.IsSupported && nr % 8 == 0;
         for (int jp = panel0; jp < panel1; jp++)
         {
             int j0 = jp * nr;
@@ -367,6 +368,12 @@ public static unsafe class Gemm
             if (nj < nr)
             {
                 new Span<float>(dst, panelSize).Clear();
+            }
+            else if (blocked)
+            {
+                PackTransposedPanel(job.B + ((nint)j0 * k) + p0, k, kc, nr, dst);
+                dst += panelSize;
+                continue;
             }
 
             for (int j = 0; j < nj; j++)
@@ -379,6 +386,64 @@ public static unsafe class Gemm
             }
 
             dst += panelSize;
+        }
+    }
+
+    // One full panel of a transposed B (rows j of src are B's columns, stride k): 8×8 blocks transposed in registers
+    // (unpack, shuffle, permute), so the reads stay sequential along p and each store writes 8 columns at once; the
+    // last kc mod 8 rows one element at a time. The values are only moved, so the products are unchanged.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackTransposedPanel(float* src, nint k, int kc, int nr, float* dst)
+    {
+        int kc8 = kc - (kc % 8);
+        for (int jb = 0; jb < nr; jb += 8)
+        {
+            float* s = src + (jb * k);
+            for (int p = 0; p < kc8; p += 8)
+            {
+                var r0 = Avx.LoadVector256(s + p);
+                var r1 = Avx.LoadVector256(s + k + p);
+                var r2 = Avx.LoadVector256(s + (2 * k) + p);
+                var r3 = Avx.LoadVector256(s + (3 * k) + p);
+                var r4 = Avx.LoadVector256(s + (4 * k) + p);
+                var r5 = Avx.LoadVector256(s + (5 * k) + p);
+                var r6 = Avx.LoadVector256(s + (6 * k) + p);
+                var r7 = Avx.LoadVector256(s + (7 * k) + p);
+                var t0 = Avx.UnpackLow(r0, r1);
+                var t1 = Avx.UnpackHigh(r0, r1);
+                var t2 = Avx.UnpackLow(r2, r3);
+                var t3 = Avx.UnpackHigh(r2, r3);
+                var t4 = Avx.UnpackLow(r4, r5);
+                var t5 = Avx.UnpackHigh(r4, r5);
+                var t6 = Avx.UnpackLow(r6, r7);
+                var t7 = Avx.UnpackHigh(r6, r7);
+                var u0 = Avx.Shuffle(t0, t2, 0x44);
+                var u1 = Avx.Shuffle(t0, t2, 0xEE);
+                var u2 = Avx.Shuffle(t1, t3, 0x44);
+                var u3 = Avx.Shuffle(t1, t3, 0xEE);
+                var u4 = Avx.Shuffle(t4, t6, 0x44);
+                var u5 = Avx.Shuffle(t4, t6, 0xEE);
+                var u6 = Avx.Shuffle(t5, t7, 0x44);
+                var u7 = Avx.Shuffle(t5, t7, 0xEE);
+                float* d = dst + ((nint)p * nr) + jb;
+                Avx.Store(d, Avx.Permute2x128(u0, u4, 0x20));
+                Avx.Store(d + nr, Avx.Permute2x128(u1, u5, 0x20));
+                Avx.Store(d + (2 * nr), Avx.Permute2x128(u2, u6, 0x20));
+                Avx.Store(d + (3 * nr), Avx.Permute2x128(u3, u7, 0x20));
+                Avx.Store(d + (4 * nr), Avx.Permute2x128(u0, u4, 0x31));
+                Avx.Store(d + (5 * nr), Avx.Permute2x128(u1, u5, 0x31));
+                Avx.Store(d + (6 * nr), Avx.Permute2x128(u2, u6, 0x31));
+                Avx.Store(d + (7 * nr), Avx.Permute2x128(u3, u7, 0x31));
+            }
+
+            for (int j = 0; j < 8; j++)
+            {
+                float* row = s + (j * k);
+                for (int p = kc8; p < kc; p++)
+                {
+                    dst[((nint)p * nr) + jb + j] = row[p];
+                }
+            }
         }
     }
 

@@ -2,7 +2,7 @@ using static ClassLoss.Cli.Experiments.ExperimentKit;
 
 namespace ClassLoss.Cli.Experiments;
 
-/// <summary>Section 1 (seed 001): CE vs MSE/Brier convergence with plain SGD, over several learning rates.</summary>
+/// <summary>Section 1 (seed 001): CE vs MSE/Brier convergence with plain SGD, over several learning rates and seeds.</summary>
 internal static class ConvergenceExperiment
 {
     /// <summary>Runs the section, appends it to <paramref name="md"/>, writes its plot and returns the verdict.</summary>
@@ -10,93 +10,84 @@ internal static class ConvergenceExperiment
     {
         var subset = data.Subset;
         string[] losses = ["ce", "brier", "mse"];
-        var runs = new List<(string Loss, double Lr, IReadOnlyList<EpochMetrics> H)>();
+        var specs = new List<RunSpec>();
         foreach (double lr in s.LearningRates)
         {
             foreach (var loss in losses)
             {
-                var t = Train(s, subset, loss, Invariant($"sgd:lr={lr},momentum=0"));
-                runs.Add((loss, lr, t.History));
+                foreach (int seed in s.SeedList)
+                {
+                    specs.Add(new RunSpec(subset, loss, Invariant($"sgd:lr={lr},momentum=0"), "constant", seed));
+                }
             }
         }
+
+        var trainers = TrainAll(s, specs);
+        // History of (loss, lr), one per seed in seed order.
+        IReadOnlyList<EpochMetrics>[] Histories(string loss, double lr) =>
+            [.. specs.Select((r, i) => (r, i)).Where(x => x.r.Loss == loss && x.r.Optimizer == Invariant($"sgd:lr={lr},momentum=0")).Select(x => trainers[x.i].History)];
 
         md.AppendLine("## 1. CE vs MSE/Brier convergence with plain SGD (seed 001)");
         md.AppendLine();
         md.AppendLine("Claim (seed 001): with a first-order, non-adaptive optimiser, MSE converges more slowly than cross-entropy late in training. " +
-            $"Model `{s.Model}`, SGD without momentum, constant learning rate; `brier` = Σ_c (p_c − y_c)² per row, `mse` = the same / K (PyTorch MSELoss on probabilities). Test accuracy / train loss per epoch:");
+            $"Model `{s.Model}`, SGD without momentum, constant learning rate; `brier` = Σ_c (p_c − y_c)² per row, `mse` = the same / K (PyTorch MSELoss on probabilities). Mean test accuracy over {s.Seeds} seeds per epoch:");
         md.AppendLine();
         string[] columns = ["loss", "lr", .. Enumerable.Range(1, s.Epochs).Select(e => Invariant($"ep {e}"))];
-        Table(md, columns, runs.Select(r => (IReadOnlyList<string>)
-            [r.Loss, Invariant($"{r.Lr}"), .. Enumerable.Range(0, s.Epochs).Select(e => e < r.H.Count ? $"{Lab.F(r.H[e].TestAccuracy, "0.000")} / {Lab.F(r.H[e].TrainLoss, "0.000")}" : "diverged")]));
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (double lr in s.LearningRates)
+        {
+            foreach (var loss in losses)
+            {
+                var h = Histories(loss, lr);
+                rows.Add([loss, Invariant($"{lr}"), .. Enumerable.Range(0, s.Epochs).Select(e => h.All(x => e < x.Count) ? Lab.F(h.Average(x => x[e].TestAccuracy), "0.000") : "diverged")]);
+            }
+        }
 
+        Table(md, columns, rows);
         md.AppendLine();
         md.AppendLine($"![test accuracy per epoch]({section.Plot})");
         md.AppendLine();
 
-        // Verdict: per learning rate, CE's mean test accuracy over the second half of the epochs ("late in training")
-        // against each squared loss at the same learning rate.
+        // Per learning rate, CE's mean test accuracy over the second half of the epochs ("late in training") against each
+        // squared loss at the same learning rate, paired by seed.
         static double Late(IReadOnlyList<EpochMetrics> h) => h.Skip(h.Count / 2).Average(m => m.TestAccuracy);
-        int wins = 0, comparisons = 0;
+        var comparisons = new List<Comparison>();
         var notes = new List<string>();
         foreach (double lr in s.LearningRates)
         {
-            var ce = runs.Find(r => r.Loss == "ce" && r.Lr == lr).H;
+            var ce = Histories("ce", lr);
             foreach (var other in losses.Skip(1))
             {
-                var h = runs.Find(r => r.Loss == other && r.Lr == lr).H;
-                if (ce.Count < s.Epochs || h.Count < s.Epochs)
+                var h = Histories(other, lr);
+                if (ce.Any(x => x.Count < s.Epochs) || h.Any(x => x.Count < s.Epochs))
                 {
-                    notes.Add(Invariant($"lr {lr}: ce or {other} diverged"));
+                    notes.Add(Invariant($"lr {lr}: ce or {other} diverged on some seed, left out"));
                     continue;
                 }
 
-                comparisons++;
-                double a = Late(ce), b = Late(h);
-                if (a > b)
-                {
-                    wins++;
-                }
-
-                notes.Add(Invariant($"lr {lr}: ce {Lab.F(a, "0.000")} vs {other} {Lab.F(b, "0.000")}"));
+                comparisons.Add(new Comparison(Invariant($"ce vs {other}, lr {lr}"), "late test accuracy", true, [.. ce.Select(Late)], [.. h.Select(Late)]));
             }
         }
 
-        // MSE here is Brier / K, so under plain SGD mse at lr equals brier at lr / K up to float rounding: say so when the
-        // runs show it (every epoch within half a point of test accuracy).
-        var same = new List<string>();
-        foreach (var m in runs.Where(r => r.Loss == "mse"))
-        {
-            foreach (var b in runs.Where(r => r.Loss == "brier" && r.H.Count == m.H.Count && r.H.Count > 0))
-            {
-                bool equal = true;
-                for (int e = 0; e < m.H.Count && equal; e++)
-                {
-                    equal = Math.Abs(m.H[e].TestAccuracy - b.H[e].TestAccuracy) < 0.005;
-                }
-
-                if (equal)
-                {
-                    same.Add(Invariant($"mse at lr {m.Lr} = brier at lr {b.Lr}"));
-                }
-            }
-        }
-
-        if (same.Count > 0)
-        {
-            md.AppendLine($"Same test-accuracy curves (every epoch within 0.005): {string.Join("; ", same)} — MSE on probabilities is Brier / K, which plain SGD turns into a K-times smaller learning rate; the squared loss's slowness at a given lr is partly this scale, so compare across learning rates too.");
-            md.AppendLine();
-        }
-
-        string verdict = Verdict(wins, comparisons);
-        md.AppendLine(Invariant($"Mean test accuracy over the second half of training, CE ahead in {wins} of {comparisons} (loss, lr) comparisons: {string.Join("; ", notes)}."));
-        var best = runs.Where(r => r.H.Count > 0).GroupBy(r => r.Loss).Select(g => (Loss: g.Key, Acc: g.Max(r => Late(r.H)))).ToList();
+        md.AppendLine("Late test accuracy = the mean over the second half of the epochs." + (notes.Count > 0 ? " " + string.Join("; ", notes) + "." : string.Empty));
         md.AppendLine();
-        md.AppendLine("Best late mean over learning rates: " + string.Join("; ", best.Select(b => $"{b.Loss} {Lab.F(b.Acc, "0.000")}")) + ".");
+        string verdict = AppendComparisons(md, comparisons);
+        md.AppendLine("MSE on probabilities is Brier / K, which plain SGD turns into a K-times smaller learning rate, so part of the squared loss's slowness at a given lr is that scale: compare across learning rates too.");
         md.AppendLine();
         AppendVerdict(md, verdict);
 
-        SavePlot(s, section.Plot, runs.Select(r => new Series(Invariant($"{r.Loss} lr={r.Lr}"), [.. r.H.Select(m => (double)m.Epoch)], [.. r.H.Select(m => m.TestAccuracy)])),
-            "epoch", "test accuracy", "plain SGD: CE vs Brier vs MSE", width: 900, height: 550);
+        var series = new List<Series>();
+        foreach (double lr in s.LearningRates)
+        {
+            foreach (var loss in losses)
+            {
+                var h = Histories(loss, lr);
+                int epochs = h.Min(x => x.Count);
+                series.Add(new Series(Invariant($"{loss} lr={lr}"), [.. Enumerable.Range(1, epochs).Select(e => (double)e)], [.. Enumerable.Range(0, epochs).Select(e => h.Average(x => x[e].TestAccuracy))]));
+            }
+        }
+
+        SavePlot(s, section.Plot, series, "epoch", "test accuracy (mean over seeds)", "plain SGD: CE vs Brier vs MSE", width: 900, height: 550);
         return verdict;
     }
 }

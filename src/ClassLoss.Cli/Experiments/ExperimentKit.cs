@@ -32,14 +32,30 @@ internal static class ExperimentKit
         return part;
     }
 
-    /// <summary>Trains the model of <paramref name="s"/> with one loss and optimiser, recording test accuracy per epoch; a diverged run stops early (a shorter history).</summary>
-    public static Trainer Train(ExperimentSettings s, Lab.Splits data, string lossSpec, string optimizer, string schedule = "constant")
+    /// <summary>One training run of a section: its data, loss, optimiser, schedule and seed (initialisation and shuffling).</summary>
+    public readonly record struct RunSpec(Lab.Splits Data, string Loss, string Optimizer, string Schedule, int Seed);
+
+    /// <summary>
+    /// Trains every run of <paramref name="runs"/>, up to <see cref="ExperimentSettings.Parallel"/> at once (each on one
+    /// thread; a run depends only on its spec, so the results do not depend on how many run together), recording test
+    /// accuracy per epoch; a diverged run stops early (a shorter history). Returns the trainers in the order of the specs.
+    /// </summary>
+    public static Trainer[] TrainAll(ExperimentSettings s, IReadOnlyList<RunSpec> runs)
     {
-        var loss = LossCatalog.Create(lossSpec, new LossContext(data.Train.Classes, data.Train.ClassCounts()) { Compute = s.Compute });
-        var net = Lab.Model(s.Model, data.Train.Dimension, data.Train.Classes, s.Seed);
-        var settings = new TrainSettings { Data = s.Data, Loss = lossSpec, Optimizer = optimizer, Schedule = schedule, Epochs = s.Epochs, BatchSize = s.BatchSize, Seed = s.Seed, Validation = 0, Imbalance = 1 };
-        var trainer = new Trainer(net, OptimizerFactory.Create(optimizer, net.Parameters.Length), loss, settings, compute: s.Compute);
-        AnsiConsole.MarkupLineInterpolated($"  {lossSpec}, {optimizer}, {schedule}: {s.Epochs} epochs");
+        var trainers = new Trainer[runs.Count];
+        Parallel.For(0, runs.Count, new ParallelOptions { MaxDegreeOfParallelism = s.Parallel }, i => trainers[i] = Train(s, runs[i]));
+        AnsiConsole.MarkupLineInterpolated($"  {runs.Count} runs ({string.Join(", ", runs.Select(r => r.Loss).Distinct())}; {s.Seeds} seeds, {s.Epochs} epochs, {s.Parallel} at once)");
+        return trainers;
+    }
+
+    private static Trainer Train(ExperimentSettings s, RunSpec run)
+    {
+        var data = run.Data;
+        var compute = Compute.SingleThread;
+        var loss = LossCatalog.Create(run.Loss, new LossContext(data.Train.Classes, data.Train.ClassCounts()) { Compute = compute });
+        var net = Lab.Model(s.Model, data.Train.Dimension, data.Train.Classes, run.Seed);
+        var settings = new TrainSettings { Data = s.Data, Loss = run.Loss, Optimizer = run.Optimizer, Schedule = run.Schedule, Epochs = s.Epochs, BatchSize = s.BatchSize, Seed = run.Seed, Validation = 0, Imbalance = 1 };
+        var trainer = new Trainer(net, OptimizerFactory.Create(run.Optimizer, net.Parameters.Length), loss, settings, compute: compute);
         try
         {
             while (trainer.CompletedEpochs < settings.Epochs)
@@ -55,9 +71,56 @@ internal static class ExperimentKit
         return trainer;
     }
 
-    /// <summary>"holds" when every comparison goes the claimed way, "does not hold here" when none does (or there are none), else "mixed".</summary>
-    public static string Verdict(int wins, int total) =>
-        total == 0 ? "does not hold here" : wins == total ? "holds" : wins == 0 ? "does not hold here" : "mixed";
+    /// <summary>The verdict rule every measured claim follows, as the report states it.</summary>
+    public const string VerdictRule =
+        "A comparison **holds** when the 95% interval of its paired difference over the seeds (Student's t) excludes zero in the claimed direction, " +
+        "**does not hold** when it excludes zero the other way, and is **not shown** otherwise. A section holds only when every one of its comparisons holds, " +
+        "does not hold when at least one goes the other way and none holds, and is not shown otherwise. Values the kernels compute exactly (no sampling) are marked *exact*.";
+
+    /// <summary>The verdict of the claim that a is greater (<paramref name="claimGreater"/>) or smaller than b, from the
+    /// interval of the paired difference <c>a − b</c> over seeds.</summary>
+    public static string ClaimVerdict(Statistics.Interval difference, bool claimGreater)
+    {
+        if (difference.Count < 2 || !double.IsFinite(difference.Low) || !double.IsFinite(difference.High))
+        {
+            return "not shown";
+        }
+
+        bool above = difference.Low > 0;
+        bool below = difference.High < 0;
+        return (claimGreater ? above : below) ? "holds" : (claimGreater ? below : above) ? "does not hold" : "not shown";
+    }
+
+    /// <summary>A section's verdict from its comparisons' (<see cref="VerdictRule"/>).</summary>
+    public static string SectionVerdict(IReadOnlyCollection<string> verdicts) =>
+        verdicts.Count > 0 && verdicts.All(v => v == "holds") ? "holds"
+        : verdicts.Contains("does not hold") && !verdicts.Contains("holds") ? "does not hold"
+        : "not shown";
+
+    /// <summary>One paired comparison of a section: what is compared, the metric, the claimed direction (A greater or
+    /// smaller than B), and the per-seed values of both sides (same seeds, same order).</summary>
+    public sealed record Comparison(string What, string Metric, bool ClaimGreater, IReadOnlyList<double> A, IReadOnlyList<double> B)
+    {
+        public Statistics.Interval Difference => Statistics.PairedDifference(A, B);
+
+        public string Verdict => ClaimVerdict(Difference, ClaimGreater);
+    }
+
+    /// <summary>Appends the comparisons table (each side's mean with its interval, the paired difference with its
+    /// interval, the verdict) and returns the section's verdict.</summary>
+    public static string AppendComparisons(StringBuilder md, IReadOnlyList<Comparison> comparisons)
+    {
+        Table(md, ["A vs B", "metric", "claim", "A", "B", "A − B", "verdict"],
+            comparisons.Select(c => (IReadOnlyList<string>)
+            [
+                c.What, c.Metric, c.ClaimGreater ? "A > B" : "A < B",
+                Statistics.MeanInterval(c.A).Format("0.000"), Statistics.MeanInterval(c.B).Format("0.000"), c.Difference.Format("+0.000;-0.000;0.000"), c.Verdict,
+            ]));
+        md.AppendLine();
+        md.AppendLine("Each cell: mean over the seeds [95% interval]; A − B is the paired difference (same seed: same initialisation and shuffling for both).");
+        md.AppendLine();
+        return SectionVerdict([.. comparisons.Select(c => c.Verdict)]);
+    }
 
     /// <summary>Appends a Markdown table: the header row of <paramref name="columns"/>, the rule, then one line per row of cells.</summary>
     public static void Table(StringBuilder md, IReadOnlyList<string> columns, IEnumerable<IReadOnlyList<string>> rows)

@@ -16,15 +16,25 @@ internal static class ExperimentsCommand
     {
         var data = new Option<string>("--data") { Description = "default (embedded Fashion-MNIST subset) or fashion-mnist (full, from disk).", DefaultValueFactory = _ => "default" };
         var output = new Option<string>("--out") { Description = "Output directory for report.md and the plots.", DefaultValueFactory = _ => "runs/experiments" };
-        var seed = new Option<int>("--seed") { Description = "Seed of initialisation, subsets and shuffling.", DefaultValueFactory = _ => 0 };
+        var seed = new Option<int>("--seed") { Description = "The first seed (seed i = SEED + i fixes initialisation, subsets and shuffling for every compared loss).", DefaultValueFactory = _ => 0 };
+        var seeds = new Option<int?>("--seeds") { Description = "How many seeds every comparison runs over (default 5; 2 with --quick): verdicts come from the paired differences' 95% intervals." };
         var quick = new Option<bool>("--quick") { Description = "Tiny settings (600 train rows, 2 epochs, one learning rate) for a smoke test." };
         var model = new Option<string>("--model") { Description = "softmax or mlp:WIDTH[,WIDTH...][,relu|tanh].", DefaultValueFactory = _ => "mlp:64" };
         var threads = Lab.ThreadsOption();
-        var command = new Command("experiments", "Run the seeds' claims end to end (convergence, saturation, imbalance, soft labels, log-softmax precision); write report.md and plots.") { data, output, seed, quick, model, threads };
+        threads.Description = "Training runs at once, each on one thread (a whole number >= 1, or auto: all cores). Results do not depend on it.";
+        threads.DefaultValueFactory = _ => "auto";
+        var command = new Command("experiments", "Run the seeds' claims end to end over several seeds (convergence, saturation, imbalance, soft labels, log-softmax precision); write report.md and plots with intervals and verdicts.") { data, output, seed, seeds, quick, model, threads };
         command.SetAction(p => CliErrors.Run(() =>
         {
             var compute = Lab.ParseThreads(p.GetValue(threads)!);
-            return Run(new ExperimentSettings(p.GetValue(data)!.ToLowerInvariant(), p.GetValue(output)!, p.GetValue(seed), p.GetValue(quick), p.GetValue(model)!, compute));
+            bool isQuick = p.GetValue(quick);
+            int count = p.GetValue(seeds) ?? (isQuick ? 2 : 5);
+            if (count < 1)
+            {
+                throw new CliException($"--seeds {count}: give at least 1 (2 or more for intervals).");
+            }
+
+            return Run(new ExperimentSettings(p.GetValue(data)!.ToLowerInvariant(), p.GetValue(output)!, p.GetValue(seed), isQuick, p.GetValue(model)!, compute, count));
         }));
         return command;
     }
@@ -43,9 +53,11 @@ internal static class ExperimentsCommand
         var md = new StringBuilder();
         md.AppendLine("# ClassLoss experiments: the seeds' claims, measured");
         md.AppendLine();
-        md.AppendLine(Invariant($"Data `{s.Data}`: {splits.Train.Count} train rows, {splits.Test.Count} test rows, {splits.Train.Classes} classes; model `{s.Model}`; batch {s.BatchSize}; {s.Epochs} epochs; seed {s.Seed}; {Lab.ThreadsText(s.Compute)}{(s.Quick ? "; **--quick** (tiny settings, numbers are not meaningful)" : string.Empty)}."));
+        md.AppendLine(Invariant($"Data `{s.Data}`: {splits.Train.Count} train rows, {splits.Test.Count} test rows, {splits.Train.Classes} classes; model `{s.Model}`; batch {s.BatchSize}; {s.Epochs} epochs; seeds {s.Seed}..{s.Seed + s.Seeds - 1} ({s.Seeds}); {s.Parallel} training runs at once{(s.Quick ? "; **--quick** (tiny settings, numbers are not meaningful)" : string.Empty)}."));
         md.AppendLine();
-        md.AppendLine("Command: `classloss experiments --data " + s.Data + " --model " + s.Model + (s.Quick ? " --quick" : string.Empty) + Invariant($" --seed {s.Seed}") + (s.Compute.Threads != 1 ? Invariant($" --threads {s.Compute.Threads}") : string.Empty) + "`");
+        md.AppendLine("How to read the verdicts: " + VerdictRule);
+        md.AppendLine();
+        md.AppendLine("Command: `classloss experiments --data " + s.Data + " --model " + s.Model + (s.Quick ? " --quick" : string.Empty) + Invariant($" --seed {s.Seed} --seeds {s.Seeds}") + "`");
         md.AppendLine();
 
         var data = new ExperimentData(splits, full);

@@ -27,6 +27,15 @@ public class ExperimentsCommandTests
             Assert.Contains("## 5. Fused log-softmax vs softmax-then-log", text, StringComparison.Ordinal);
             int verdicts = text.Split("**Verdict: ").Length - 1;
             Assert.Equal(5, verdicts);
+            // Two seeds by default under --quick; every verdict is one of the rule's three words, and the rule is stated.
+            Assert.Contains("seeds 0..1 (2)", text, StringComparison.Ordinal);
+            Assert.Contains(ExperimentKit.VerdictRule, text, StringComparison.Ordinal);
+            foreach (var part in text.Split("**Verdict: ").Skip(1))
+            {
+                Assert.Matches("^(holds|does not hold|not shown)\\.\\*\\*", part);
+            }
+
+            Assert.Contains("| A vs B | metric | claim | A | B | A − B | verdict |", text, StringComparison.Ordinal);
             foreach (var png in ExperimentsCommand.Plots)
             {
                 Assert.True(new FileInfo(Path.Combine(dir, png)).Length > 0, png);

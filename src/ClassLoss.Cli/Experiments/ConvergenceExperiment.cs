@@ -30,7 +30,10 @@ internal static class ConvergenceExperiment
         md.AppendLine("## 1. CE vs MSE/Brier convergence with plain SGD (seed 001)");
         md.AppendLine();
         md.AppendLine("Claim (seed 001): with a first-order, non-adaptive optimiser, MSE converges more slowly than cross-entropy late in training. " +
-            $"Model `{s.Model}`, SGD without momentum, constant learning rate; `brier` = Σ_c (p_c − y_c)² per row, `mse` = the same / K (PyTorch MSELoss on probabilities). Mean test accuracy over {s.Seeds} seeds per epoch:");
+            $"Model `{s.Model}`, SGD without momentum, constant learning rate; `brier` = Σ_c (p_c − y_c)² per row, `mse` = the same / K (PyTorch MSELoss on probabilities).");
+        md.AppendLine();
+        WorkedExamples(md);
+        md.AppendLine("Training, mean test accuracy over the seeds per epoch:");
         md.AppendLine();
         string[] columns = ["loss", "lr", .. Enumerable.Range(1, s.Epochs).Select(e => Invariant($"ep {e}"))];
         var rows = new List<IReadOnlyList<string>>();
@@ -89,5 +92,34 @@ internal static class ConvergenceExperiment
 
         SavePlot(s, section.Plot, series, "epoch", "test accuracy (mean over seeds)", "plain SGD: CE vs Brier vs MSE", width: 900, height: 550);
         return verdict;
+    }
+
+    /// <summary>
+    /// Seed 001's worked examples, computed by the core kernels (exact: no sampling): against the target (1, 0, 0),
+    /// (0.8, 0.2, 0) and (0.8, 0.1, 0.1) have the same cross-entropy but not the same squared error; going from
+    /// (0.8, 0.2, 0) to (0.9, 0.1, 0) divides the squared error by 4 and the cross-entropy by about 2.
+    /// </summary>
+    internal static (double[] Ce, double[] Brier) WorkedExamples(StringBuilder md)
+    {
+        double[][] predictions = [[0.8, 0.2, 0], [0.8, 0.1, 0.1], [0.9, 0.1, 0]];
+        int[] target = [0];
+        var ce = new double[predictions.Length];
+        var brier = new double[predictions.Length];
+        for (int i = 0; i < predictions.Length; i++)
+        {
+            ce[i] = CrossEntropyFromProbabilities.Evaluate<double>(predictions[i], target, 3, null, default, default).Value;
+            brier[i] = BrierScoreFromProbabilities.Evaluate<double>(predictions[i], target, 3, null, default, default).Value;
+        }
+
+        md.AppendLine("Seed 001's worked example, *exact* (the kernels `CrossEntropyFromProbabilities` and `BrierScoreFromProbabilities`, target (1, 0, 0)):");
+        md.AppendLine();
+        Table(md, ["prediction", "cross-entropy", "squared error Σ (p − y)²"], predictions.Select((p, i) => (IReadOnlyList<string>)
+            [Invariant($"({p[0]}, {p[1]}, {p[2]})"), Lab.F(ce[i], "0.0000"), Lab.F(brier[i], "0.0000")]));
+        md.AppendLine();
+        bool equalCe = Math.Abs(ce[0] - ce[1]) < 1e-12;
+        md.AppendLine(Invariant($"(0.8, 0.2, 0) vs (0.8, 0.1, 0.1): cross-entropy {(equalCe ? "equal" : "different")} ({Lab.F(ce[0], "0.0000")}, {Lab.F(ce[1], "0.0000")}: only the target's probability counts), squared error {Lab.F(brier[0], "0.00")} vs {Lab.F(brier[1], "0.00")}.")
+            + Invariant($" (0.8, 0.2, 0) → (0.9, 0.1, 0): squared error ÷ {Lab.F(brier[0] / brier[2], "0.00")}, cross-entropy ÷ {Lab.F(ce[0] / ce[2], "0.00")} (the seed's 4x and about 2x)."));
+        md.AppendLine();
+        return (ce, brier);
     }
 }

@@ -1,3 +1,4 @@
+using System.Text;
 using ClassLoss.Cli.Experiments;
 
 namespace ClassLoss.Tests.Cli;
@@ -60,5 +61,21 @@ public sealed class ExperimentStatisticsTests
         Assert.Equal("not shown", ExperimentKit.SectionVerdict(["holds", "does not hold"]));
         Assert.Equal("does not hold", ExperimentKit.SectionVerdict(["not shown", "does not hold"]));
         Assert.Equal("not shown", ExperimentKit.SectionVerdict([]));
+    }
+
+    [Fact]
+    public void Seed001WorkedExample_FromTheKernels()
+    {
+        // Seed 001: against (1, 0, 0), (0.8, 0.2, 0) and (0.8, 0.1, 0.1) tie under CE (−ln 0.8 = 0.22314) but score
+        // 0.08 and 0.06 under the squared error; (0.9, 0.1, 0) scores −ln 0.9 = 0.10536 and 0.02: ratios 4 and 2.118.
+        var md = new StringBuilder();
+        var (ce, brier) = ConvergenceExperiment.WorkedExamples(md);
+        Assert.Equal(-Math.Log(0.8), ce[0], 12);
+        Assert.Equal(ce[0], ce[1], 12);
+        Assert.Equal(0.08, brier[0], 12);
+        Assert.Equal(0.06, brier[1], 12);
+        Assert.Equal(4.0, brier[0] / brier[2], 9);
+        Assert.Equal(2.1179, ce[0] / ce[2], 4);
+        Assert.Contains("squared error ÷ 4.00, cross-entropy ÷ 2.12", md.ToString(), StringComparison.Ordinal);
     }
 }

@@ -93,6 +93,7 @@ internal static class ExperimentsCommand
         new("3 Imbalance (seed 003)", "imbalance.png", "long-tailed training data", ImbalanceExperiment.Run),
         new("4 Soft vs hard labels (seed 000 §2.1)", "soft_labels.png", "soft vs hard labels", SoftLabelsExperiment.Run),
         new("5 Fused log-softmax precision (seeds 000, 004)", "logsoftmax_precision.png", "fused log-softmax vs log(softmax) in float", PrecisionExperiment.Run),
+        new("6 Multi-label: BCE vs focal vs asymmetric (seed 002)", "multilabel.png", "multi-label mosaics: BCE vs focal vs asymmetric loss", MultiLabelExperiment.Run),
     ];
 
     /// <summary>The PNG files every run writes.</summary>

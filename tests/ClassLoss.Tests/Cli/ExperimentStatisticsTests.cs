@@ -78,4 +78,16 @@ public sealed class ExperimentStatisticsTests
         Assert.Equal(2.1179, ce[0] / ce[2], 4);
         Assert.Contains("squared error ÷ 4.00, cross-entropy ÷ 2.12", md.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Seed002MultiLabelExample_FromTheKernels()
+    {
+        // Seed 002: 2 positives at 0.8 give −2 ln 0.8 = 0.44629, 998 negatives at 0.1 give −998 ln 0.9 = 105.149;
+        // binary focal γ = 2 scales them by (1 − p_t)² = 0.04 and 0.01.
+        var (positives, negatives, focalPositives, focalNegatives) = MultiLabelExperiment.SeedExample();
+        Assert.Equal(-2 * Math.Log(0.8), positives, 9);
+        Assert.Equal(-998 * Math.Log(0.9), negatives, 9);
+        Assert.Equal(0.04 * positives, focalPositives, 9);
+        Assert.Equal(0.01 * negatives, focalNegatives, 9);
+    }
 }

@@ -10,7 +10,7 @@ public class ExperimentsCommandTests
     private static (int Code, string Output) Run(params string[] args) => CliRunner.Run(args);
 
     [Fact]
-    public void Quick_WritesReportWithFiveSectionsVerdictsAndAllPlots()
+    public void Quick_WritesReportWithSixSectionsVerdictsAndAllPlots()
     {
         string dir = Path.Combine(Path.GetTempPath(), "classloss-experiments-" + Guid.NewGuid().ToString("N"));
         try
@@ -25,8 +25,9 @@ public class ExperimentsCommandTests
             Assert.Contains("## 3. Class imbalance", text, StringComparison.Ordinal);
             Assert.Contains("## 4. Soft vs hard labels", text, StringComparison.Ordinal);
             Assert.Contains("## 5. Fused log-softmax vs softmax-then-log", text, StringComparison.Ordinal);
+            Assert.Contains("## 6. Multi-label", text, StringComparison.Ordinal);
             int verdicts = text.Split("**Verdict: ").Length - 1;
-            Assert.Equal(5, verdicts);
+            Assert.Equal(6, verdicts);
             // Two seeds by default under --quick; every verdict is one of the rule's three words, and the rule is stated.
             Assert.Contains("seeds 0..1 (2)", text, StringComparison.Ordinal);
             Assert.Contains(ExperimentKit.VerdictRule, text, StringComparison.Ordinal);

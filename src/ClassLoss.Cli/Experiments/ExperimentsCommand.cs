@@ -94,6 +94,7 @@ internal static class ExperimentsCommand
         new("4 Soft vs hard labels (seed 000 §2.1)", "soft_labels.png", "soft vs hard labels", SoftLabelsExperiment.Run),
         new("5 Fused log-softmax precision (seeds 000, 004)", "logsoftmax_precision.png", "fused log-softmax vs log(softmax) in float", PrecisionExperiment.Run),
         new("6 Multi-label: BCE vs focal vs asymmetric (seed 002)", "multilabel.png", "multi-label mosaics: BCE vs focal vs asymmetric loss", MultiLabelExperiment.Run),
+        new("7 Temperature as a calibration knob (seed 000 §1.3)", "temperature.png", "temperature scaling of the lab's CE models", TemperatureExperiment.Run),
     ];
 
     /// <summary>The PNG files every run writes.</summary>

@@ -10,7 +10,7 @@ public class ExperimentsCommandTests
     private static (int Code, string Output) Run(params string[] args) => CliRunner.Run(args);
 
     [Fact]
-    public void Quick_WritesReportWithSixSectionsVerdictsAndAllPlots()
+    public void Quick_WritesReportWithSevenSectionsVerdictsAndAllPlots()
     {
         string dir = Path.Combine(Path.GetTempPath(), "classloss-experiments-" + Guid.NewGuid().ToString("N"));
         try
@@ -26,8 +26,9 @@ public class ExperimentsCommandTests
             Assert.Contains("## 4. Soft vs hard labels", text, StringComparison.Ordinal);
             Assert.Contains("## 5. Fused log-softmax vs softmax-then-log", text, StringComparison.Ordinal);
             Assert.Contains("## 6. Multi-label", text, StringComparison.Ordinal);
+            Assert.Contains("## 7. Temperature as a calibration knob", text, StringComparison.Ordinal);
             int verdicts = text.Split("**Verdict: ").Length - 1;
-            Assert.Equal(6, verdicts);
+            Assert.Equal(7, verdicts);
             // Two seeds by default under --quick; every verdict is one of the rule's three words, and the rule is stated.
             Assert.Contains("seeds 0..1 (2)", text, StringComparison.Ordinal);
             Assert.Contains(ExperimentKit.VerdictRule, text, StringComparison.Ordinal);

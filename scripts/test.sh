@@ -4,12 +4,19 @@
 # only. Ends with one line "tests: N passed, N failed".
 # The first pass runs the fuzz tests (ClassLoss.Tests.Fuzz) once with their fixed budget of ~100,000 cases; each width
 # rerun also runs the fused kernels' fuzz tests with a tenth of it (docs/testing.md).
-# Last, the consumer test of the packages and the dotnet tool (scripts/consumer-test.sh).
+# Last, the consumer test of the packages and the dotnet tool (scripts/consumer-test.sh). Installs Debian's chromium first
+# when it is missing (the experiments' HTML report is tested in headless Chromium).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 log=$(mktemp)
 status=0
+# The HTML report's browser test needs headless Chromium (Debian's chromium); install it when absent (root + apt).
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  echo "installing Debian's chromium for the HTML report's browser test"
+  { apt-get install -y --no-install-recommends chromium || { apt-get update && apt-get install -y --no-install-recommends chromium; }; } >/dev/null 2>&1 \
+    || echo "could not install chromium: the browser test will say so"
+fi
 width_fuzz=10000
 dotnet test tests/ClassLoss.Tests/ClassLoss.Tests.csproj -c Release --logger "console;verbosity=minimal" 2>&1 | tee "$log" || status=1
 # The ML.NET adapter's tests (ClassLoss.MLNet: finite differences, agreement with ML.NET's losses, SDCA duals, Fashion-MNIST

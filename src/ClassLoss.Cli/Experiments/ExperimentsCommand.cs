@@ -76,12 +76,14 @@ internal static class ExperimentsCommand
         md.AppendLine(Invariant($"Total time {clock.Elapsed.TotalSeconds:F1} s."));
         string report = Path.Combine(s.Out, "report.md");
         File.WriteAllText(report, md.ToString());
+        string html = HtmlReport.Write(s.Out, md.ToString());
         foreach (var (section, verdict) in verdicts)
         {
             AnsiConsole.MarkupLineInterpolated($"{section}: [bold]{verdict}[/]");
         }
 
         AnsiConsole.MarkupLineInterpolated($"wrote {report} and plots {string.Join(", ", Plots)} in {s.Out} ({clock.Elapsed.TotalSeconds:F1} s)");
+        Console.Out.WriteLine($"HTML report (self-contained, open in a browser): {Path.GetFullPath(html)}");
         return 0;
     }
 

@@ -79,18 +79,16 @@ internal static class ConvergenceExperiment
         md.AppendLine();
         AppendVerdict(md, verdict);
 
-        var series = new List<Series>();
-        foreach (double lr in s.LearningRates)
+        // One panel per learning rate, each loss in its colour.
+        var panels = s.LearningRates.Select(lr => (Invariant($"SGD lr = {lr}"), (IReadOnlyList<Series>)[.. losses.Select(loss =>
         {
-            foreach (var loss in losses)
-            {
-                var h = Histories(loss, lr);
-                int epochs = h.Min(x => x.Count);
-                series.Add(new Series(Invariant($"{loss} lr={lr}"), [.. Enumerable.Range(1, epochs).Select(e => (double)e)], [.. Enumerable.Range(0, epochs).Select(e => h.Average(x => x[e].TestAccuracy))]));
-            }
-        }
-
-        SavePlot(s, section.Plot, series, "epoch", "test accuracy (mean over seeds)", "plain SGD: CE vs Brier vs MSE", width: 900, height: 550);
+            var h = Histories(loss, lr);
+            int epochs = h.Min(x => x.Count);
+            return new Series(loss, [.. Enumerable.Range(1, epochs).Select(e => (double)e)], [.. Enumerable.Range(0, epochs).Select(e => h.Average(x => x[e].TestAccuracy))], loss);
+        })])).ToList();
+        int step = (s.Epochs + 7) / 8;
+        double[] ticks = [.. Enumerable.Range(1, s.Epochs).Where(e => e == 1 || e % step == 0).Select(e => (double)e)];
+        SavePanels(s, section.Plot, panels, "epoch", "test accuracy (mean over seeds)", (ticks, [.. ticks.Select(t => t.ToString(CultureInfo.InvariantCulture))]), width: 400 * panels.Count, height: 420);
         return verdict;
     }
 

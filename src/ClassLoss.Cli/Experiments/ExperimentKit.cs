@@ -16,8 +16,9 @@ internal static class ExperimentKit
     /// <summary>The data a section may use: the subsets of the run's limits, and the full splits (to subset its own way).</summary>
     public sealed record ExperimentData(Lab.Splits Subset, Lab.Splits Full);
 
-    /// <summary>One line of a plot: its legend and its points.</summary>
-    public readonly record struct Series(string Legend, double[] X, double[] Y);
+    /// <summary>One line of a plot: its legend and its points; <paramref name="Loss"/> picks its colour (the legend when
+    /// null), <paramref name="Dashed"/> its pattern.</summary>
+    public readonly record struct Series(string Legend, double[] X, double[] Y, string? Loss = null, bool Dashed = false);
 
     /// <summary>A stratified head of <paramref name="d"/>: at most <paramref name="limit"/> rows, every class kept.</summary>
     public static Dataset Head(Dataset d, int limit)
@@ -149,17 +150,55 @@ internal static class ExperimentKit
     }
 
     /// <summary>
-    /// Writes a PNG of <paramref name="series"/> as lines with a legend, in order, to <paramref name="file"/> in the
-    /// output directory; axis labels, title and named x ticks only where given.
+    /// Writes a PNG of <paramref name="series"/> as lines, each loss in its one colour (<see cref="ColorOf"/>), the legend
+    /// outside the data on the right; axis labels, title and named x ticks only where given.
     /// </summary>
     public static void SavePlot(ExperimentSettings s, string file, IEnumerable<Series> series, string? xLabel, string? yLabel,
         string? title = null, (double[] Positions, string[] Labels)? xTicks = null, int width = 800, int height = 500)
+    {
+        var plot = Panel(series, xLabel, yLabel, title, xTicks);
+        plot.SavePng(Path.Combine(s.Out, file), width, height);
+    }
+
+    /// <summary>Writes one PNG of several panels side by side (one per learning rate, say), sharing the y range, each
+    /// loss in its one colour across panels, one legend on the last panel.</summary>
+    public static void SavePanels(ExperimentSettings s, string file, IReadOnlyList<(string Title, IReadOnlyList<Series> Series)> panels,
+        string? xLabel, string? yLabel, (double[] Positions, string[] Labels)? xTicks = null, int width = 1200, int height = 450)
+    {
+        var plots = panels.Select((p, i) => Panel(p.Series, xLabel, i == 0 ? yLabel : null, p.Title, xTicks, legend: i == panels.Count - 1, turnTicks: false)).ToArray();
+        var finite = panels.SelectMany(p => p.Series).SelectMany(x => x.Y).Where(double.IsFinite).ToArray();
+        if (finite.Length > 0)
+        {
+            double lo = finite.Min(), hi = finite.Max(), pad = Math.Max(1e-9, (hi - lo) * 0.05);
+            foreach (var plot in plots)
+            {
+                plot.Axes.SetLimitsY(lo - pad, hi + pad);
+            }
+        }
+
+        var multiplot = new ScottPlot.Multiplot(plots[0]) { Layout = new ScottPlot.MultiplotLayouts.Columns() };
+        foreach (var plot in plots.Skip(1))
+        {
+            ScottPlot.IMultiplotExtensions.AddPlot(multiplot, plot);
+        }
+
+        ScottPlot.IMultiplotExtensions.SavePng(multiplot, Path.Combine(s.Out, file), width, height);
+    }
+
+    private static ScottPlot.Plot Panel(IEnumerable<Series> series, string? xLabel, string? yLabel, string? title,
+        (double[] Positions, string[] Labels)? xTicks, bool legend = true, bool turnTicks = true)
     {
         var plot = new ScottPlot.Plot();
         foreach (var line in series)
         {
             var scatter = plot.Add.Scatter(line.X, line.Y);
             scatter.LegendText = line.Legend;
+            scatter.Color = ColorOf(line.Loss ?? line.Legend);
+            scatter.LineWidth = 2;
+            if (line.Dashed)
+            {
+                scatter.LinePattern = ScottPlot.LinePattern.Dashed;
+            }
         }
 
         if (xLabel is not null)
@@ -179,10 +218,59 @@ internal static class ExperimentKit
 
         if (xTicks is { } ticks)
         {
+            // Named, integer ticks only (no 0.5 between classes); long names turned so they do not overlap.
             plot.Axes.Bottom.SetTicks(ticks.Positions, ticks.Labels);
+            if (turnTicks)
+            {
+                plot.Axes.Bottom.TickLabelStyle.Rotation = -30;
+                plot.Axes.Bottom.TickLabelStyle.Alignment = ScottPlot.Alignment.MiddleRight;
+                plot.Axes.Bottom.MinimumSize = 70;
+            }
         }
 
-        plot.ShowLegend();
-        plot.SavePng(Path.Combine(s.Out, file), width, height);
+        if (legend)
+        {
+            plot.ShowLegend(ScottPlot.Edge.Right);
+        }
+        else
+        {
+            plot.HideLegend();
+        }
+
+        return plot;
+    }
+
+    // One colour per loss in every plot of the report: the losses the sections compare get fixed places in a
+    // colour-blind-friendly palette (Okabe & Ito 2008), in this order; any other loss takes the next free one.
+    private static readonly string[] KnownLosses =
+    [
+        "ce", "brier", "mse", "weighted-ce:weights=balanced", "cb-ce:beta=0.999", "focal:gamma=2,alpha=0.25", "bce",
+        "sigmoid-mse", "sigmoid-focal:gamma=2,alpha=-1", "asl", "ce:smoothing=0.1", "teacher",
+    ];
+
+    private static readonly ScottPlot.Color[] Palette =
+    [
+        ScottPlot.Color.FromHex("#0072B2"), ScottPlot.Color.FromHex("#D55E00"), ScottPlot.Color.FromHex("#009E73"),
+        ScottPlot.Color.FromHex("#CC79A7"), ScottPlot.Color.FromHex("#E69F00"), ScottPlot.Color.FromHex("#56B4E9"),
+        ScottPlot.Color.FromHex("#000000"), ScottPlot.Color.FromHex("#F0E442"), ScottPlot.Color.FromHex("#882255"),
+        ScottPlot.Color.FromHex("#44AA99"), ScottPlot.Color.FromHex("#999933"), ScottPlot.Color.FromHex("#AA4499"),
+    ];
+
+    /// <summary>The colour of a loss (its specification) in every plot.</summary>
+    public static ScottPlot.Color ColorOf(string loss)
+    {
+        int i = Array.IndexOf(KnownLosses, loss);
+        return Palette[(i >= 0 ? i : KnownLosses.Length + (int)((uint)StableHash(loss) % 5)) % Palette.Length];
+    }
+
+    private static int StableHash(string text)
+    {
+        int h = 17;
+        foreach (char c in text)
+        {
+            h = unchecked((h * 31) + c);
+        }
+
+        return h;
     }
 }

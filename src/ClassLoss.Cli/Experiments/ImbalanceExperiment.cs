@@ -46,8 +46,9 @@ internal static class ImbalanceExperiment
         string verdict = AppendComparisons(md, comparisons);
         AppendVerdict(md, verdict);
 
-        SavePlot(s, section.Plot, losses.Select((loss, l) => new Series(loss, [.. Enumerable.Range(0, k).Select(c => (double)c)], [.. Enumerable.Range(0, k).Select(c => reports[l].Average(r => r.PerClass[c].Recall))])),
-            "class (training count falls left to right)", "test recall (mean over seeds)");
+        double[] xs = [.. Enumerable.Range(0, k).Select(c => (double)c)];
+        SavePlot(s, section.Plot, losses.Select((loss, l) => new Series(loss, xs, [.. Enumerable.Range(0, k).Select(c => reports[l].Average(r => r.PerClass[c].Recall))], loss)),
+            "class (training count falls left to right)", "test recall (mean over seeds)", xTicks: (xs, [.. Enumerable.Range(0, k).Select(c => MultiLabelExperiment.ClassNames[c])]), width: 1000);
         return verdict;
     }
 

@@ -65,7 +65,7 @@ internal static class MultiLabelExperiment
         string verdict = AppendComparisons(md, comparisons);
         AppendVerdict(md, verdict);
         double[] xs = [.. Enumerable.Range(0, k).Select(c => (double)c)];
-        SavePlot(s, section.Plot, losses.Select((loss, l) => new Series(loss, xs, [.. Enumerable.Range(0, k).Select(c => scores[l].Average(x => x.Recall[c]))])),
+        SavePlot(s, section.Plot, losses.Select((loss, l) => new Series(loss, xs, [.. Enumerable.Range(0, k).Select(c => scores[l].Average(x => x.Recall[c]))], loss)),
             null, "test recall at σ ≥ 0.5 (mean over seeds)", "multi-label mosaics: per-class recall", xTicks: (xs, ClassNames), width: 1000);
         return verdict;
     }

@@ -67,7 +67,7 @@ internal static class SaturationExperiment
         md.AppendLine();
         AppendVerdict(md, verdict);
 
-        SavePlot(s, section.Plot, [new("BCE |dL/dm|", [.. ms], [.. bce]), new("MSE through sigmoid |dL/dm|", [.. ms], [.. mse])], "logit m (target 1)", "|dL/dm|");
+        SavePlot(s, section.Plot, [new("BCE |dL/dm|", [.. ms], [.. bce], "bce"), new("MSE through sigmoid |dL/dm|", [.. ms], [.. mse], "sigmoid-mse")], "logit m (target 1)", "|dL/dm|");
         return verdict;
     }
 

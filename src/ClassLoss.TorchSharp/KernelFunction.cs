@@ -11,15 +11,24 @@ internal delegate LossResult SpanLoss<T, TTarget, in TOptions>(ReadOnlySpan<T> i
     TOptions? options, Span<T> gradient, Span<T> losses, ReadOnlySpan<T> sampleWeights, ReadOnlySpan<T> gradOutput)
     where TOptions : class;
 
-/// <summary>A loss's entry points for the element types the adapter runs in place: float32, float64, bfloat16; with
-/// class-index targets and, where the loss takes them, target rows of the input's shape.</summary>
-internal sealed record LossKernels<TOptions>(
-    SpanLoss<float, int, TOptions>? LabelsFloat, SpanLoss<double, int, TOptions>? LabelsDouble, SpanLoss<BFloat16, int, TOptions>? LabelsBFloat16,
-    SpanLoss<float, float, TOptions>? RowsFloat, SpanLoss<double, double, TOptions>? RowsDouble, SpanLoss<BFloat16, BFloat16, TOptions>? RowsBFloat16)
+/// <summary>The composition of TorchSharp ops that computes a loss where the kernels cannot run (another device, a
+/// non-contiguous input, a dtype the kernels do not take): (input [..., K], target or null, options) to the loss.</summary>
+internal delegate Tensor Composition<in TOptions>(Tensor input, Tensor? target, TOptions options)
     where TOptions : LossOptions;
 
-/// <summary>What one autograd node needs to call the kernel again in its backward: the kernels, options, targets.</summary>
-internal sealed class LossCall<TOptions>(LossKernels<TOptions> kernels, TOptions options, int[]? labels, Tensor? rows)
+/// <summary>A loss's entry points for the element types the adapter runs in place: float32, float64, bfloat16; with
+/// class-index targets and, where the loss takes them, target rows of the input's shape (or no targets at all); and its
+/// composition of TorchSharp ops, where one is written (else other devices go through the CPU kernels).</summary>
+internal sealed record LossKernels<TOptions>(
+    SpanLoss<float, int, TOptions>? LabelsFloat, SpanLoss<double, int, TOptions>? LabelsDouble, SpanLoss<BFloat16, int, TOptions>? LabelsBFloat16,
+    SpanLoss<float, float, TOptions>? RowsFloat, SpanLoss<double, double, TOptions>? RowsDouble, SpanLoss<BFloat16, BFloat16, TOptions>? RowsBFloat16,
+    Composition<TOptions>? Composed = null)
+    where TOptions : LossOptions;
+
+/// <summary>What one autograd node needs to call the kernel again in its backward: the kernels, options, targets
+/// (class indices as a contiguous int32 CPU tensor, or target rows in the input's dtype; neither for a loss without
+/// targets).</summary>
+internal sealed class LossCall<TOptions>(LossKernels<TOptions> kernels, TOptions options, Tensor? labels, Tensor? rows)
     where TOptions : LossOptions
 {
     public TOptions Options { get; } = options;
@@ -34,8 +43,15 @@ internal sealed class LossCall<TOptions>(LossKernels<TOptions> kernels, TOptions
             ScalarType.Float32 => Run(kernels.LabelsFloat, kernels.RowsFloat, input, gradient, losses, gradOutput, k),
             ScalarType.Float64 => Run(kernels.LabelsDouble, kernels.RowsDouble, input, gradient, losses, gradOutput, k),
             ScalarType.BFloat16 => Run(kernels.LabelsBFloat16, kernels.RowsBFloat16, input, gradient, losses, gradOutput, k),
-            _ => throw new ArgumentException($"input is {input.dtype}; ClassLoss.TorchSharp takes float32, float64 or bfloat16.", nameof(input)),
+            _ => throw new ArgumentException($"input is {input.dtype}; ClassLoss.TorchSharp's kernels take float32, float64 or bfloat16.", nameof(input)),
         };
+    }
+
+    /// <summary>Disposes the targets once no backward will need them (a reduced loss's node keeps only the gradient).</summary>
+    public void Release()
+    {
+        labels?.Dispose();
+        rows?.Dispose();
     }
 
     private LossResult Run<T>(SpanLoss<T, int, TOptions>? onLabels, SpanLoss<T, T, TOptions>? onRows, Tensor input, Tensor? gradient,
@@ -45,7 +61,7 @@ internal sealed class LossCall<TOptions>(LossKernels<TOptions> kernels, TOptions
         if (labels is not null)
         {
             var f = onLabels ?? throw new ArgumentException("this loss takes target rows of the input's shape, not class indices.", "target");
-            return f(Of<T>(input), labels, k, Options, Out<T>(gradient), Out<T>(losses), default, Of<T>(gradOutput));
+            return f(Of<T>(input), Of<int>(labels), k, Options, Out<T>(gradient), Out<T>(losses), default, Of<T>(gradOutput));
         }
 
         var g = onRows ?? throw new ArgumentException("this loss takes class indices (an int64 target), not target rows.", "target");
@@ -75,17 +91,19 @@ internal sealed class KernelFunction<TOptions> : autograd.SingleTensorFunction<K
     {
         var input = (Tensor)vars[0];
         var call = (LossCall<TOptions>)vars[1];
-        ctx.save_data("call", call);
         if (call.Options.Reduction == Reduction.None)
         {
             var losses = torch.empty(input.shape[..^1], input.dtype);
             call.Run(input, null, losses, null);
+            ctx.save_data("call", call);
             ctx.save_for_backward([input]);
             return losses;
         }
 
         Tensor? gradient = input.requires_grad ? torch.empty_like(input) : null;
         LossResult r = call.Run(input, gradient, null, null);
+        call.Release();
+        ctx.save_data("call", call);
         ctx.save_for_backward(gradient is null ? [] : [gradient]);
         return torch.tensor(r.Value, input.dtype);
     }
@@ -104,11 +122,27 @@ internal sealed class KernelFunction<TOptions> : autograd.SingleTensorFunction<K
         }
 
         // The usual case, loss.backward() on the loss itself: the upstream scalar is 1 and the kept gradient is the answer.
-        if (grad_output.numel() == 1 && grad_output.to(ScalarType.Float64).item<double>() == 1.0)
+        if (IsOne(grad_output))
         {
             return [saved[0], null!];
         }
 
         return [saved[0] * grad_output.to(saved[0].dtype), null!];
+    }
+
+    /// <summary>Whether the upstream gradient is the scalar 1, read without a conversion tensor where the dtype allows.</summary>
+    private static bool IsOne(Tensor g)
+    {
+        if (g.numel() != 1 || g.device_type != DeviceType.CPU)
+        {
+            return false;
+        }
+
+        return g.dtype switch
+        {
+            ScalarType.Float32 => g.item<float>() == 1f,
+            ScalarType.Float64 => g.item<double>() == 1.0,
+            _ => g.to(ScalarType.Float64).item<double>() == 1.0,
+        };
     }
 }

@@ -157,6 +157,11 @@ internal static class Composition
     {
         RequireIndex(t);
         var (mask, tc) = Labels(t, k, o.IgnoreIndex, o);
+        if (!x.isfinite().all().item<bool>())
+        {
+            throw new ArgumentException("input contains a non-finite value; sparsemax needs finite input (as the kernels).", "input");
+        }
+
         var z = x - x.amax([1], keepdim: true).detach();
         var sorted = z.sort(1, descending: true).Values;
         var cumulative = sorted.cumsum(1);
@@ -199,7 +204,7 @@ internal static class Composition
         var y = o.LabelSmoothing > 0 ? (t * (1 - o.LabelSmoothing)) + (0.5 * o.LabelSmoothing) : t;
         var ce = (y * -F.logsigmoid(x)) + ((1 - y) * -F.logsigmoid(-x));
         var miss = (torch.sigmoid(x) * (1 - y)) + (torch.sigmoid(-x) * y); // 1 - p_t
-        var loss = o.Gamma == 0 ? ce : miss.pow(o.Gamma) * ce;
+        var loss = o.Gamma == 0 ? ce : Power(miss, o.Gamma) * ce;
         if (o.ApplyClassBalancing)
         {
             loss = loss * ((o.Alpha * y) + ((1 - o.Alpha) * (1 - y)));
@@ -273,7 +278,7 @@ internal static class Composition
             var shifted = F.relu(torch.sigmoid(x) - o.Margin); // p_m
             var rest = torch.sigmoid(-x) + o.Margin; // 1 - p_m where p > m (≥ m)
             var term = -rest.clamp_max(1.0).log();
-            negative = o.GammaNegative == 0 ? term : shifted.pow(o.GammaNegative) * term;
+            negative = o.GammaNegative == 0 ? term : Power(shifted, o.GammaNegative) * term;
         }
 
         var loss = (t * positive).where(t.gt(0), Zero(x)) + ((1 - t) * negative).where(t.lt(1), Zero(x));
@@ -338,7 +343,15 @@ internal static class Composition
     }
 
     /// <summary>(1 - p)^γ from log p: <c>1 - p = -expm1(log p)</c> keeps its relative precision near p = 1.</summary>
-    private static Tensor Focus(Tensor logp, double gamma) => gamma == 0 ? torch.ones_like(logp) : (-logp.expm1()).pow(gamma);
+    private static Tensor Focus(Tensor logp, double gamma) => gamma == 0 ? torch.ones_like(logp) : Power(-logp.expm1(), gamma);
+
+    /// <summary><c>b^γ</c> for b ≥ 0 and γ &gt; 0 whose gradient is 0, not NaN, where b is exactly 0 (γ &lt; 1 would give
+    /// ∞ · 0 there; the limit of the losses' gradients is 0).</summary>
+    private static Tensor Power(Tensor b, double gamma)
+    {
+        var positive = b.gt(0);
+        return b.where(positive, torch.ones_like(b)).pow(gamma).where(positive, Zero(b));
+    }
 
     private static Tensor Zero(Tensor like) => torch.zeros(1, dtype: like.dtype, device: like.device);
 

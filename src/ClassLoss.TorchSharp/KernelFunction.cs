@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using ClassLoss.Losses;
 using TorchSharp;
@@ -26,11 +27,13 @@ internal sealed record LossKernels<TOptions>(
     where TOptions : LossOptions;
 
 /// <summary>What one autograd node needs to call the kernel again in its backward: the kernels, options, targets
-/// (class indices as a contiguous int32 CPU tensor, or target rows in the input's dtype; neither for a loss without
-/// targets).</summary>
-internal sealed class LossCall<TOptions>(LossKernels<TOptions> kernels, TOptions options, Tensor? labels, Tensor? rows)
+/// (class indices as int32, in an array of their own or, when no backward needs them, one rented from the shared pool;
+/// or target rows in the input's dtype; neither for a loss without targets).</summary>
+internal sealed class LossCall<TOptions>(LossKernels<TOptions> kernels, TOptions options, int[]? labels, int labelCount, bool pooled, Tensor? rows)
     where TOptions : LossOptions
 {
+    private int[]? _labels = labels;
+
     public TOptions Options { get; } = options;
 
     /// <summary>Runs the kernel on the tensors' memory: <paramref name="input"/> [..., K] contiguous on the CPU;
@@ -50,7 +53,12 @@ internal sealed class LossCall<TOptions>(LossKernels<TOptions> kernels, TOptions
     /// <summary>Disposes the targets once no backward will need them (a reduced loss's node keeps only the gradient).</summary>
     public void Release()
     {
-        labels?.Dispose();
+        if (pooled && _labels is not null)
+        {
+            ArrayPool<int>.Shared.Return(_labels);
+        }
+
+        _labels = null;
         rows?.Dispose();
     }
 
@@ -58,21 +66,26 @@ internal sealed class LossCall<TOptions>(LossKernels<TOptions> kernels, TOptions
         Tensor? losses, Tensor? gradOutput, int k)
         where T : unmanaged
     {
-        if (labels is not null)
+        if (_labels is not null)
         {
             var f = onLabels ?? throw new ArgumentException("this loss takes target rows of the input's shape, not class indices.", "target");
-            return f(Of<T>(input), Of<int>(labels), k, Options, Out<T>(gradient), Out<T>(losses), default, Of<T>(gradOutput));
+            return f(TensorMemory.Of<T>(input), _labels.AsSpan(0, labelCount), k, Options, TensorMemory.Out<T>(gradient), TensorMemory.Out<T>(losses), default, TensorMemory.Of<T>(gradOutput));
         }
 
         var g = onRows ?? throw new ArgumentException("this loss takes class indices (an int64 target), not target rows.", "target");
-        return g(Of<T>(input), Of<T>(rows), k, Options, Out<T>(gradient), Out<T>(losses), default, Of<T>(gradOutput));
+        return g(TensorMemory.Of<T>(input), TensorMemory.Of<T>(rows), k, Options, TensorMemory.Out<T>(gradient), TensorMemory.Out<T>(losses), default, TensorMemory.Of<T>(gradOutput));
     }
+}
 
+/// <summary>A contiguous CPU tensor's own memory as a span.</summary>
+internal static class TensorMemory
+{
     /// <summary>The tensor's own memory (contiguous, CPU) as a span of <typeparamref name="T"/>; empty for null.</summary>
-    internal static ReadOnlySpan<T> Of<T>(Tensor? t)
+    public static ReadOnlySpan<T> Of<T>(Tensor? t)
         where T : unmanaged => t is null ? default : MemoryMarshal.Cast<byte, T>(t.bytes);
 
-    private static Span<T> Out<T>(Tensor? t)
+    /// <summary>The same, writable.</summary>
+    public static Span<T> Out<T>(Tensor? t)
         where T : unmanaged => t is null ? default : MemoryMarshal.Cast<byte, T>(t.bytes);
 }
 
@@ -86,6 +99,29 @@ internal sealed class KernelFunction<TOptions> : autograd.SingleTensorFunction<K
     where TOptions : LossOptions
 {
     public override string Name => "ClassLoss";
+
+    /// <summary>The loss without an autograd node (nothing needs its gradient): the reduced value, or the per-row losses.</summary>
+    public static Tensor Evaluate(Tensor input, LossCall<TOptions> call)
+    {
+        if (call.Options.Reduction == Reduction.None)
+        {
+            var losses = torch.empty(input.shape[..^1], input.dtype);
+            call.Run(input, null, losses, null);
+            return losses;
+        }
+
+        LossResult r;
+        try
+        {
+            r = call.Run(input, null, null, null);
+        }
+        finally
+        {
+            call.Release();
+        }
+
+        return torch.tensor(r.Value, input.dtype);
+    }
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
@@ -101,8 +137,16 @@ internal sealed class KernelFunction<TOptions> : autograd.SingleTensorFunction<K
         }
 
         Tensor? gradient = input.requires_grad ? torch.empty_like(input) : null;
-        LossResult r = call.Run(input, gradient, null, null);
-        call.Release();
+        LossResult r;
+        try
+        {
+            r = call.Run(input, gradient, null, null);
+        }
+        finally
+        {
+            call.Release();
+        }
+
         ctx.save_data("call", call);
         ctx.save_for_backward(gradient is null ? [] : [gradient]);
         return torch.tensor(r.Value, input.dtype);

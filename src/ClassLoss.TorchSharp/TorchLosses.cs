@@ -1,3 +1,5 @@
+using System.Buffers;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using ClassLoss.Losses;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -390,35 +392,80 @@ public static class TorchLosses
     private static Tensor OnKernels<TOptions>(Tensor x, Tensor? target, TOptions options, LossKernels<TOptions> kernels)
         where TOptions : LossOptions
     {
-        Tensor? labels = null, rows = null;
+        int[]? labels = null;
+        int count = 0;
+        Tensor? rows = null;
+        bool keep = options.Reduction == Reduction.None; // the backward needs the targets again
         if (target is not null && IsIndex(target))
         {
-            if (target.dtype == ScalarType.Int32 && target.is_contiguous())
-            {
-                labels = target.alias();
-            }
-            else
-            {
-                using var converted = target.to(ScalarType.Int32);
-                labels = converted.contiguous();
-            }
+            labels = Int32Labels(target, keep, out count);
         }
         else if (target is not null)
         {
             using var detached = target.detach();
             using var converted = detached.to(x.dtype);
             rows = converted.contiguous();
+            if (keep)
+            {
+                // The node keeps them for its backward, which may run after the caller's dispose scope has ended.
+                rows.DetachFromDisposeScope();
+            }
         }
 
-        if (options.Reduction == Reduction.None)
+        if (options.MaxDegreeOfParallelism > 1 && x.numel() < SingleThreadBelow)
         {
-            // The node keeps them for its backward, which may run after the caller's dispose scope has ended.
-            labels?.DetachFromDisposeScope();
-            rows?.DetachFromDisposeScope();
+            // The same result on one thread (the kernels are bit-identical for every thread count), without waking a
+            // worker that would compete with libtorch's OpenMP threads, which spin on the other cores after each op.
+            options = (TOptions)((LossOptions)options with { MaxDegreeOfParallelism = 1 });
         }
 
-        return KernelFunction<TOptions>.apply(x, new LossCall<TOptions>(kernels, options, labels, rows));
+        var call = new LossCall<TOptions>(kernels, options, labels, count, pooled: labels is not null && !keep, rows);
+        bool needsGradient = x.requires_grad && torch.is_grad_enabled();
+        if (!needsGradient)
+        {
+            // Nothing to differentiate (no_grad, or an input without requires_grad): the kernel alone, no autograd node.
+            return KernelFunction<TOptions>.Evaluate(x, call);
+        }
+
+        return KernelFunction<TOptions>.apply(x, call);
     }
+
+    /// <summary>Class indices as int32, read from the tensor's memory (saturating: a value outside int's range stays
+    /// invalid): into an array rented from the shared pool, or, when <paramref name="own"/>, an array of their own.</summary>
+    private static int[] Int32Labels(Tensor target, bool own, out int count)
+    {
+        using var dense = target.is_contiguous() ? null : target.contiguous();
+        var t = dense ?? target;
+        count = checked((int)t.numel());
+        var labels = own ? new int[count] : ArrayPool<int>.Shared.Rent(count);
+        var to = labels.AsSpan(0, count);
+        switch (t.dtype)
+        {
+            case ScalarType.Int64:
+                TensorPrimitives.ConvertSaturating<long, int>(TensorMemory.Of<long>(t), to);
+                break;
+            case ScalarType.Int32:
+                TensorMemory.Of<int>(t).CopyTo(to);
+                break;
+            case ScalarType.Int16:
+                TensorPrimitives.ConvertChecked<short, int>(TensorMemory.Of<short>(t), to);
+                break;
+            case ScalarType.Int8:
+                TensorPrimitives.ConvertChecked<sbyte, int>(TensorMemory.Of<sbyte>(t), to);
+                break;
+            default:
+                TensorPrimitives.ConvertChecked<byte, int>(TensorMemory.Of<byte>(t), to);
+                break;
+        }
+
+        return labels;
+    }
+
+    /// <summary>Below this many input elements (about 0.3 ms of kernel work on one core) the kernels run on the calling
+    /// thread whatever <see cref="LossOptions.MaxDegreeOfParallelism"/> says: in a TorchSharp process the other cores
+    /// belong to libtorch's OpenMP pool, whose threads spin after each op, and a worker of ours woken beside them waited a
+    /// scheduler slice (4096 x 10 on 2 threads: 16.5 ms against 0.57 ms on one; docs/torchsharp.md).</summary>
+    internal const long SingleThreadBelow = 1 << 18;
 
     private static bool IsIndex(Tensor t) => t.dtype is ScalarType.Int64 or ScalarType.Int32 or ScalarType.Int16 or ScalarType.Int8 or ScalarType.Byte;
 

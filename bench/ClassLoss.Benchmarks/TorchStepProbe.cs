@@ -8,8 +8,11 @@ namespace ClassLoss.Benchmarks;
 
 /// <summary>
 /// A TorchSharp user's loss step (issue 12): forward and backward of the mean cross-entropy on a [N, K] float32 logits
-/// tensor that requires its gradient, with class-index targets: ClassLoss.TorchSharp's <c>softmax_cross_entropy</c>
-/// against <c>torch.nn.functional.cross_entropy</c>, alternating, medians of <c>rounds</c>.
+/// tensor that requires its gradient, with class-index targets: ClassLoss.TorchSharp's cross-entropy module
+/// (<c>TorchLosses.SoftmaxCrossEntropyLoss</c>, the kernels' <c>MaxDegreeOfParallelism</c> = THREADS, or the
+/// <c>OURS_THREADS</c> environment variable) against <c>torch.nn.functional.cross_entropy</c>
+/// (<c>torch.set_num_threads(THREADS)</c>), alternating, medians of <c>rounds</c>. <c>--parts</c> times the pieces of our
+/// step alone instead.
 /// </summary>
 internal static class TorchStepProbe
 {
@@ -26,7 +29,8 @@ internal static class TorchStepProbe
         var labels = torch.randint(k, [n], generator: g, dtype: ScalarType.Int64);
         int oursThreads = int.TryParse(Environment.GetEnvironmentVariable("OURS_THREADS"), out int t) ? t : threads;
         var options = new ClassLoss.Losses.SoftmaxCrossEntropyOptions { MaxDegreeOfParallelism = oursThreads };
-        void Ours() => TorchLosses.softmax_cross_entropy(logits, labels, options).backward();
+        var module = TorchLosses.SoftmaxCrossEntropyLoss(options);
+        void Ours() => module.call(logits, labels).backward();
         void Torch() => nn.functional.cross_entropy(logits, labels).backward();
         var ours = new List<double>();
         var theirs = new List<double>();

@@ -285,6 +285,30 @@ internal static class Composition
         return (loss.sum(1), Elements(x));
     });
 
+    /// <summary>Weighted kappa (TF Addons), a batch statistic of probabilities P: <c>log(num / den + ε)</c> with
+    /// <c>num = Σ_i Σ_j W[y_i, j] P_ij</c>, <c>den = Σ_k Σ_j a_k W[k, j] b_j / N</c> (label counts a, predicted mass b), the
+    /// ratio 0 where den is 0.</summary>
+    public static Tensor WeightedKappa(Tensor input, Tensor? target, WeightedKappaOptions o)
+    {
+        var dtype = input.dtype;
+        var p = dtype is ScalarType.Float16 ? input.to(ScalarType.Float32) : input;
+        long k = p.shape[^1];
+        var p2 = p.reshape(-1, k);
+        RequireIndex(target);
+        var (_, y) = Labels(target!.to(ScalarType.Int64).reshape(-1).to(p2.device), k, ignoreIndex: null, o);
+        var classes = torch.arange(k, dtype: p2.dtype, device: p2.device);
+        var d = classes.unsqueeze(1) - classes.unsqueeze(0);
+        var w = o.Weighting == KappaWeighting.Quadratic ? d * d : d.abs();
+        var num = (w.index_select(0, y) * p2).sum();
+        var counts = F.one_hot(y, k).to(p2.dtype).sum(dim: 0);
+        var mass = p2.sum(dim: 0);
+        var den = counts.matmul(w).dot(mass) / (double)p2.shape[0];
+        var some = den.detach().gt(0);
+        var ratio = (num / den.where(some, torch.ones_like(den))).where(some, torch.zeros_like(den));
+        var loss = (ratio + o.LogOffset).log();
+        return loss.dtype == dtype ? loss : loss.to(dtype);
+    }
+
     /// <summary>Runs a composition on [N, K] views of the input and target and reduces its rows as the kernels do.</summary>
     private static Tensor Run<TOptions>(Tensor input, Tensor? target, TOptions o, Func<Tensor, Tensor, long, (Tensor Rows, Tensor? MeanDenominator)> rows,
         double scale = 1.0)
@@ -326,7 +350,7 @@ internal static class Composition
     /// <summary>total / den, or the empty-mean policy's value (0 or NaN, with a 0 gradient) where den is 0.</summary>
     private static Tensor Divide(Tensor total, Tensor den, EmptyMean whenEmpty)
     {
-        var some = den.gt(0);
+        var some = den.detach().gt(0);
         var quotient = total / den.where(some, torch.ones_like(den));
         var empty = torch.full_like(quotient, whenEmpty == EmptyMean.NaN ? double.NaN : 0.0);
         return quotient.where(some, empty);

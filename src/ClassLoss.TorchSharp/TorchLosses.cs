@@ -20,9 +20,8 @@ namespace ClassLoss.TorchSharp;
 /// int32 (N integers) on the way in.</para>
 /// <para>Everything else (another device such as CUDA, a non-contiguous input, float16) runs a composition of TorchSharp
 /// ops with the same semantics (class weights, ignore index, label smoothing, reductions and the empty-mean policy),
-/// differentiable through TorchSharp's autograd and checked against the kernels on CPU. The two losses without a
-/// composition (<see cref="fenchel_young"/>, <see cref="weighted_kappa"/>) copy the input to the CPU and back instead, also
-/// through autograd.</para>
+/// differentiable through TorchSharp's autograd and checked against the kernels on CPU. The one loss without a
+/// composition (<see cref="fenchel_young"/>) copies the input to the CPU and back instead, also through autograd.</para>
 /// <para>The PascalCase factories (<see cref="CrossEntropyLoss"/>, <see cref="SoftmaxFocalLoss"/>, ...) return the same losses
 /// as TorchSharp loss modules (<see cref="ClassLossModule{TOptions}"/>), as <c>torch.nn.CrossEntropyLoss(...)</c> returns
 /// TorchSharp's.</para>
@@ -82,7 +81,7 @@ public static class TorchLosses
         static (x, t, k, o, g, l, sw, _) => WeightedKappa.Evaluate(x, t, k, o, g, l, sw),
         static (x, t, k, o, g, l, sw, _) => WeightedKappa.Evaluate(x, t, k, o, g, l, sw),
         static (x, t, k, o, g, l, sw, _) => WeightedKappa.Evaluate(x, t, k, o, g, l, sw),
-        null, null, null);
+        null, null, null, Composition.WeightedKappa);
 
     /// <summary>Softmax cross-entropy from logits (PyTorch's <c>cross_entropy</c>, with class weights, ignore index, label
     /// smoothing and probability targets, and our empty-mean policy).</summary>
@@ -183,8 +182,7 @@ public static class TorchLosses
         Apply(input, target, options ?? FenchelYoungOptions.Default, FenchelYoungKernels);
 
     /// <summary>The weighted kappa loss (TF Addons' <c>WeightedKappaLoss</c>), a batch statistic of predicted probabilities
-    /// against ordinal class indices: always the batch's loss (the reduction must be the default, mean). Off the kernels'
-    /// path the input is copied to the CPU and back (through autograd).</summary>
+    /// against ordinal class indices: always the batch's loss (the reduction must be the default, mean).</summary>
     /// <param name="input">[..., K] predicted probabilities (e.g. <c>softmax(z)</c>).</param>
     /// <param name="target">Class indices (int64) of the leading shape.</param>
     /// <param name="options">Linear or quadratic weights, ε; null for the defaults.</param>
@@ -378,6 +376,7 @@ public static class TorchLosses
 
         if (kernels.Composed is { } composed)
         {
+            CheckOptions(kernels, options, checked((int)input.shape[^1]), target);
             return composed(input, target, options);
         }
 
@@ -386,6 +385,25 @@ public static class TorchLosses
         x = (kernelType ? x : x.to(ScalarType.Float32)).contiguous();
         var loss = OnKernels(x, target?.cpu(), options, kernels);
         return loss.to(input.dtype).to(input.device);
+    }
+
+    /// <summary>Checks the options against K exactly as the kernels do, by calling the kernel on one neutral row (uniform
+    /// input 1/K, class 0 or a uniform target row): the composition does not see the core's validation otherwise.</summary>
+    private static void CheckOptions<TOptions>(LossKernels<TOptions> kernels, TOptions options, int k, Tensor? target)
+        where TOptions : LossOptions
+    {
+        var input = new double[k];
+        Array.Fill(input, 1.0 / k);
+        if (target is not null && IsIndex(target))
+        {
+            kernels.LabelsDouble?.Invoke(input, [0], k, options, default, default, default, default);
+        }
+        else
+        {
+            var row = new double[k];
+            Array.Fill(row, options is KlDivergenceOptions { LogTarget: true } ? -Math.Log(k) : 1.0 / k);
+            kernels.RowsDouble?.Invoke(input, row, k, options, default, default, default, default);
+        }
     }
 
     /// <summary>The kernels' path: <paramref name="x"/> contiguous on the CPU in a dtype they take.</summary>

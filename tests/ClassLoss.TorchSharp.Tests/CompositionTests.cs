@@ -238,13 +238,36 @@ public sealed class CompositionTests
     }
 
     [Fact]
-    public void LossesWithoutAComposition_RunTheKernelsOnACopy_ForANonContiguousInput()
+    public void FenchelYoung_WithoutAComposition_RunsTheKernelsOnACopy_ForANonContiguousInput()
     {
         var x = Probe.Randn(10, N, K);
         var y = Probe.Labels(10, N, K);
         var o = new FenchelYoungOptions { Regularizer = FenchelYoungRegularizer.Entmax15 };
         Probe.Same(Probe.Run(x, v => TorchLosses.fenchel_young(v, y, o)), Probe.Run(Probe.NonContiguous(x), v => TorchLosses.fenchel_young(v, y, o)), 1e-14);
-        var p = torch.softmax(x, 1);
-        Probe.Same(Probe.Run(p, v => TorchLosses.weighted_kappa(v, y)), Probe.Run(Probe.NonContiguous(p), v => TorchLosses.weighted_kappa(v, y)), 1e-14);
+    }
+
+    [Theory]
+    [InlineData(KappaWeighting.Quadratic)]
+    [InlineData(KappaWeighting.Linear)]
+    public void WeightedKappa_Composition_GivesTheKernelsValueAndGradient(KappaWeighting weighting)
+    {
+        var p = torch.softmax(Probe.Randn(10, N, K, 3), 1);
+        var y = Probe.Labels(10, N, K);
+        var o = new WeightedKappaOptions { Weighting = weighting };
+        var kernel = Probe.Run(p, v => TorchLosses.weighted_kappa(v, y, o));
+        Probe.Same(kernel, Probe.Run(Probe.NonContiguous(p), v => TorchLosses.weighted_kappa(v, y, o)), 1e-12, "non-contiguous");
+        Probe.Same(kernel, Probe.Run(p, v => Composition.WeightedKappa(v, y, o)), 1e-12, "composed");
+    }
+
+    [Fact]
+    public void BadOptions_AreRefusedOnTheComposition_AsOnTheKernels()
+    {
+        var x = Probe.NonContiguous(Probe.Randn(11, N, K));
+        var y = Probe.Labels(11, N, K);
+        Assert.ThrowsAny<ArgumentException>(() => TorchLosses.softmax_cross_entropy(x, y, new SoftmaxCrossEntropyOptions { LabelSmoothing = 2 }));
+        Assert.ThrowsAny<ArgumentException>(() => TorchLosses.softmax_cross_entropy(x, y, new SoftmaxCrossEntropyOptions { ClassWeights = [1, 2] }));
+        Assert.ThrowsAny<ArgumentException>(() => TorchLosses.softmax_focal(x, y, new SoftmaxFocalOptions { ClassWeights = W }));
+        Assert.ThrowsAny<ArgumentException>(() => TorchLosses.weighted_kappa(torch.softmax(x, 1).t().contiguous().t(), y,
+            new WeightedKappaOptions { Reduction = Reduction.Sum }));
     }
 }

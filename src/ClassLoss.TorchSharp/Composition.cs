@@ -285,6 +285,101 @@ internal static class Composition
         return (loss.sum(1), Elements(x));
     });
 
+    /// <summary>
+    /// Fenchel–Young loss (softmax, sparsemax, 1.5-entmax): the row value <c>Ω*(θ) + Ω(y) - ⟨θ, y⟩</c> computed without a
+    /// graph (rows shifted by their maximum, a rounding below 0 returned as 0, as the kernels), and its gradient, the
+    /// prediction minus the target (Danskin), attached through <c>⟨θ, g⟩ - detach(⟨θ, g⟩)</c> per row, so the backward
+    /// is exactly <c>(ŷ - y) · upstream</c>.
+    /// </summary>
+    public static Tensor FenchelYoung(Tensor input, Tensor? target, FenchelYoungOptions o) => Run(input, target, o, (x, t, k) =>
+    {
+        var bad = x.isnan().logical_or(x.isposinf()).any().item<bool>() || x.isneginf().all(1).any().item<bool>();
+        if (bad)
+        {
+            throw new ArgumentException("input holds NaN or +inf, or a row of only -inf; a Fenchel-Young loss needs finite input (or -inf for a masked class).", "input");
+        }
+
+        Tensor? rowMask = null;
+        Tensor y;
+        if (IsIndex(t))
+        {
+            var (mask, tc) = Labels(t, k, o.IgnoreIndex, o);
+            rowMask = mask;
+            y = F.one_hot(tc, k).to(x.dtype);
+        }
+        else
+        {
+            y = t;
+        }
+
+        Tensor value, gradient;
+        using (torch.no_grad())
+        {
+            var z = x - x.amax([1], keepdim: true);
+            var present = y.gt(0);
+            var zy = z.where(present, Zero(z));
+            var inner = (y * zy).sum(1);
+            var ys = y.where(present, torch.ones_like(y));
+            Tensor omegaY, conjugate, prediction;
+            switch (o.Regularizer)
+            {
+                case FenchelYoungRegularizer.Softmax:
+                    omegaY = (y * ys.log()).where(present, Zero(y)).sum(1);
+                    var lse = z.logsumexp(1, keepdim: true);
+                    conjugate = lse.squeeze(1);
+                    prediction = (z - lse).exp();
+                    break;
+                case FenchelYoungRegularizer.Sparsemax:
+                {
+                    omegaY = 0.5 * (y * y).sum(1);
+                    var sorted = z.sort(1, descending: true).Values;
+                    var cumulative = sorted.cumsum(1);
+                    var ranks = torch.arange(1, k + 1, dtype: x.dtype, device: x.device);
+                    var size = ((ranks * sorted) + 1).gt(cumulative).sum(1, keepdim: true);
+                    var tau = (cumulative.gather(1, size - 1) - 1) / size.to(x.dtype);
+                    var active = z.gt(tau);
+                    var za = z.where(active, Zero(z));
+                    conjugate = (0.5 * (za - tau) * (za + tau)).where(active, Zero(z)).sum(1);
+                    prediction = F.relu(z - tau);
+                    break;
+                }
+
+                default:
+                {
+                    omegaY = (4.0 / 3.0) * (y * ys.sqrt()).where(present, Zero(y)).sum(1);
+                    var half = z / 2;
+                    var sorted = half.sort(1, descending: true).Values;
+                    var finite = sorted.isfinite();
+                    var s0 = sorted.where(finite, Zero(sorted));
+                    var ranks = torch.arange(1, k + 1, dtype: x.dtype, device: x.device);
+                    var mean = s0.cumsum(1) / ranks;
+                    var meanSquare = (s0 * s0).cumsum(1) / ranks;
+                    var delta = (1 - (ranks * (meanSquare - (mean * mean)))) / ranks;
+                    var taus = mean - F.relu(delta).sqrt();
+                    var size = taus.le(sorted).logical_and(finite).sum(1, keepdim: true);
+                    var tau = taus.gather(1, size - 1);
+                    var u = F.relu(half - tau);
+                    conjugate = ((2 * (u + tau) * u * u) - ((4.0 / 3.0) * u * u * u)).sum(1);
+                    prediction = u * u;
+                    break;
+                }
+            }
+
+            value = (conjugate + omegaY - inner).clamp_min(0);
+            gradient = prediction - y;
+        }
+
+        var xs = x.where(x.isfinite(), Zero(x));
+        var carried = (xs * gradient).sum(1);
+        var rows = value + (carried - carried.detach());
+        if (rowMask is null)
+        {
+            return (rows, null);
+        }
+
+        return (rows.where(rowMask, Zero(rows)), rowMask.sum().to(x.dtype));
+    });
+
     /// <summary>Weighted kappa (TF Addons), a batch statistic of probabilities P: <c>log(num / den + ε)</c> with
     /// <c>num = Σ_i Σ_j W[y_i, j] P_ij</c>, <c>den = Σ_k Σ_j a_k W[k, j] b_j / N</c> (label counts a, predicted mass b), the
     /// ratio 0 where den is 0.</summary>

@@ -20,8 +20,7 @@ namespace ClassLoss.TorchSharp;
 /// int32 (N integers) on the way in.</para>
 /// <para>Everything else (another device such as CUDA, a non-contiguous input, float16) runs a composition of TorchSharp
 /// ops with the same semantics (class weights, ignore index, label smoothing, reductions and the empty-mean policy),
-/// differentiable through TorchSharp's autograd and checked against the kernels on CPU. The one loss without a
-/// composition (<see cref="fenchel_young"/>) copies the input to the CPU and back instead, also through autograd.</para>
+/// differentiable through TorchSharp's autograd and checked against the kernels on CPU.</para>
 /// <para>The PascalCase factories (<see cref="CrossEntropyLoss"/>, <see cref="SoftmaxFocalLoss"/>, ...) return the same losses
 /// as TorchSharp loss modules (<see cref="ClassLossModule{TOptions}"/>), as <c>torch.nn.CrossEntropyLoss(...)</c> returns
 /// TorchSharp's.</para>
@@ -75,7 +74,7 @@ public static class TorchLosses
 
     private static readonly LossKernels<FenchelYoungOptions> FenchelYoungKernels = new(
         FenchelYoung.Evaluate<float>, FenchelYoung.Evaluate<double>, FenchelYoung.Evaluate<BFloat16>,
-        FenchelYoung.Evaluate<float>, FenchelYoung.Evaluate<double>, FenchelYoung.Evaluate<BFloat16>);
+        FenchelYoung.Evaluate<float>, FenchelYoung.Evaluate<double>, FenchelYoung.Evaluate<BFloat16>, Composition.FenchelYoung);
 
     private static readonly LossKernels<WeightedKappaOptions> KappaKernels = new(
         static (x, t, k, o, g, l, sw, _) => WeightedKappa.Evaluate(x, t, k, o, g, l, sw),
@@ -173,8 +172,7 @@ public static class TorchLosses
         Apply(input, target, options ?? SigmoidAsymmetricFocalOptions.Default, AslKernels);
 
     /// <summary>The Fenchel–Young loss of the softmax, sparsemax or 1.5-entmax regulariser (Blondel et al. 2020), whose
-    /// gradient is the prediction (softmax, sparsemax, entmax) minus the target. No composition of TorchSharp ops is
-    /// written for it: off the kernels' path the input is copied to the CPU and back (through autograd).</summary>
+    /// gradient is the prediction (softmax, sparsemax, entmax) minus the target.</summary>
     /// <param name="input">[..., K] logits.</param>
     /// <param name="target">Class indices (int64) of the leading shape, or [..., K] target probabilities.</param>
     /// <param name="options">Regulariser, ignore index, reduction; null for the defaults.</param>
@@ -380,7 +378,7 @@ public static class TorchLosses
             return composed(input, target, options);
         }
 
-        // No composition for this loss: the kernels on a CPU copy; .cpu() and .to() carry the gradient back.
+        // A loss without a composition: the kernels on a CPU copy; .cpu() and .to() carry the gradient back.
         var x = input.cpu();
         x = (kernelType ? x : x.to(ScalarType.Float32)).contiguous();
         var loss = OnKernels(x, target?.cpu(), options, kernels);

@@ -95,6 +95,16 @@ public sealed class CompositionTests
         ["asl"] = Of<SigmoidAsymmetricFocalOptions>(TorchLosses.sigmoid_asymmetric_focal, Composition.SigmoidAsymmetricFocal, r => new() { Reduction = r }, Binary),
         ["asl no margin soft"] = Of<SigmoidAsymmetricFocalOptions>(TorchLosses.sigmoid_asymmetric_focal, Composition.SigmoidAsymmetricFocal,
             r => new() { Reduction = r, Margin = 0, GammaPositive = 0.5 }, SoftBinary),
+        ["fy softmax"] = Of<FenchelYoungOptions>(TorchLosses.fenchel_young, Composition.FenchelYoung, r => new() { Reduction = r }, Indexed),
+        ["fy sparsemax"] = Of<FenchelYoungOptions>(TorchLosses.fenchel_young, Composition.FenchelYoung,
+            r => new() { Reduction = r, Regularizer = FenchelYoungRegularizer.Sparsemax }, Indexed),
+        ["fy entmax"] = Of<FenchelYoungOptions>(TorchLosses.fenchel_young, Composition.FenchelYoung,
+            r => new() { Reduction = r, Regularizer = FenchelYoungRegularizer.Entmax15 }, Indexed),
+        ["fy softmax probabilities"] = Of<FenchelYoungOptions>(TorchLosses.fenchel_young, Composition.FenchelYoung, r => new() { Reduction = r }, Soft),
+        ["fy sparsemax probabilities"] = Of<FenchelYoungOptions>(TorchLosses.fenchel_young, Composition.FenchelYoung,
+            r => new() { Reduction = r, Regularizer = FenchelYoungRegularizer.Sparsemax }, Soft),
+        ["fy entmax probabilities"] = Of<FenchelYoungOptions>(TorchLosses.fenchel_young, Composition.FenchelYoung,
+            r => new() { Reduction = r, Regularizer = FenchelYoungRegularizer.Entmax15 }, Soft),
     };
 
     public static TheoryData<string, double> CaseNames()
@@ -132,6 +142,9 @@ public sealed class CompositionTests
     [InlineData("focal probabilities")]
     [InlineData("poly1")]
     [InlineData("brier")]
+    [InlineData("fy sparsemax")]
+    [InlineData("fy entmax")]
+    [InlineData("fy entmax probabilities")]
     public void MaskedMinusInfinityLogits_CostNothingAndKeepTheGradientFinite_OnBothPaths(string name)
     {
         // (The sparsemax loss refuses non-finite input on both paths: SparsemaxLoss_RefusesMinusInfinity_OnBothPaths.)
@@ -235,15 +248,6 @@ public sealed class CompositionTests
         y[4] = torch.tensor(K);
         var e = Assert.Throws<ArgumentException>(() => TorchLosses.softmax_cross_entropy(Probe.NonContiguous(x), y));
         Assert.Contains("targets[4]", e.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void FenchelYoung_WithoutAComposition_RunsTheKernelsOnACopy_ForANonContiguousInput()
-    {
-        var x = Probe.Randn(10, N, K);
-        var y = Probe.Labels(10, N, K);
-        var o = new FenchelYoungOptions { Regularizer = FenchelYoungRegularizer.Entmax15 };
-        Probe.Same(Probe.Run(x, v => TorchLosses.fenchel_young(v, y, o)), Probe.Run(Probe.NonContiguous(x), v => TorchLosses.fenchel_young(v, y, o)), 1e-14);
     }
 
     [Theory]

@@ -11,7 +11,7 @@ using ClassLoss.Benchmarks;
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --linear-head CASE N D V THREADS [rounds]   the large-vocabulary head, one case (fused, recompute, naive, gemms, torch)
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --fma-peak     one core's FMA peak (register-only loop)
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --gemm M K N THREADS [ta] [tb] [acc]   the GEMM at one shape: GFLOP/s and % of peak
-//   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --torch-step N K THREADS [rounds]   a TorchSharp loss step: ClassLoss.TorchSharp vs torch's cross_entropy
+//   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --torch-step N K THREADS [rounds] [--parts]   a TorchSharp loss step: ClassLoss.TorchSharp vs torch's cross_entropy (--parts: where the time goes)
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- --quick [BDN args]  short in-process job
 //   dotnet run -c Release --project bench/ClassLoss.Benchmarks -- [BDN args]          default in-process job
 //   add --report PATH to either: write the markdown table (ours vs libtorch vs floors, targets checked) to PATH
@@ -62,7 +62,9 @@ if (args.Length >= 5 && args[0] == "--gemm")
 if (args.Length >= 4 && args[0] == "--torch-step")
 {
     int At(int i) => int.Parse(args[i], System.Globalization.CultureInfo.InvariantCulture);
-    return TorchStepProbe.Run(At(1), At(2), At(3), args.Length > 4 ? At(4) : 30);
+    bool parts = args.Contains("--parts");
+    var numbers = args.Where(a => a != "--parts").ToArray();
+    return TorchStepProbe.Run(At(1), At(2), At(3), numbers.Length > 4 ? int.Parse(numbers[4], System.Globalization.CultureInfo.InvariantCulture) : 30, parts);
 }
 
 if (args.Length >= 5 && args[0] == "--ab")

@@ -8,19 +8,29 @@ namespace ClassLoss.Benchmarks;
 
 /// <summary>
 /// A TorchSharp user's loss step (issue 12): forward and backward of the mean cross-entropy on a [N, K] float32 logits
-/// tensor that requires its gradient, with class-index targets: ClassLoss.TorchSharp's <c>softmax_cross_entropy</c>
-/// against <c>torch.nn.functional.cross_entropy</c>, alternating, medians of <c>rounds</c>.
+/// tensor that requires its gradient, with class-index targets: ClassLoss.TorchSharp's cross-entropy module
+/// (<c>TorchLosses.SoftmaxCrossEntropyLoss</c>, the kernels' <c>MaxDegreeOfParallelism</c> = THREADS, or the
+/// <c>OURS_THREADS</c> environment variable) against <c>torch.nn.functional.cross_entropy</c>
+/// (<c>torch.set_num_threads(THREADS)</c>), alternating, medians of <c>rounds</c>. <c>--parts</c> times the pieces of our
+/// step alone instead.
 /// </summary>
 internal static class TorchStepProbe
 {
-    public static int Run(int n, int k, int threads, int rounds)
+    public static int Run(int n, int k, int threads, int rounds, bool parts = false)
     {
+        if (parts)
+        {
+            return Parts(n, k, threads, rounds);
+        }
+
         torch.set_num_threads(threads);
         var g = new torch.Generator(1);
         var logits = torch.randn([n, k], generator: g).requires_grad_();
         var labels = torch.randint(k, [n], generator: g, dtype: ScalarType.Int64);
-        var options = new ClassLoss.Losses.SoftmaxCrossEntropyOptions { MaxDegreeOfParallelism = threads };
-        void Ours() => TorchLosses.softmax_cross_entropy(logits, labels, options).backward();
+        int oursThreads = int.TryParse(Environment.GetEnvironmentVariable("OURS_THREADS"), out int t) ? t : threads;
+        var options = new ClassLoss.Losses.SoftmaxCrossEntropyOptions { MaxDegreeOfParallelism = oursThreads };
+        var module = TorchLosses.SoftmaxCrossEntropyLoss(options);
+        void Ours() => module.call(logits, labels).backward();
         void Torch() => nn.functional.cross_entropy(logits, labels).backward();
         var ours = new List<double>();
         var theirs = new List<double>();
@@ -45,6 +55,64 @@ internal static class TorchStepProbe
         double a = ours[ours.Count / 2], b = theirs[theirs.Count / 2];
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"torch step N={n} K={k} threads={threads}: ClassLoss.TorchSharp {a:F3} ms, torch.nn.functional.cross_entropy {b:F3} ms, speed-up {b / a:F2}x"));
+        return 0;
+    }
+
+    /// <summary>Where our step's time goes: each piece alone, medians of <paramref name="rounds"/> (after 3 warm-ups).</summary>
+    private static int Parts(int n, int k, int threads, int rounds)
+    {
+        torch.set_num_threads(threads);
+        var g = new torch.Generator(1);
+        var logits = torch.randn([n, k], generator: g).requires_grad_();
+        var plain = logits.detach();
+        var labels = torch.randint(k, [n], generator: g, dtype: ScalarType.Int64);
+        var options = new ClassLoss.Losses.SoftmaxCrossEntropyOptions { MaxDegreeOfParallelism = threads };
+        var ints = new int[n];
+        var gradient = new float[n * k];
+        var fixedGradient = torch.randn([n * k], generator: g);
+        var pieces = new (string Name, Action Step)[]
+        {
+            ("core span kernel (loss + gradient, managed buffers)", () =>
+            {
+                ClassLoss.Losses.SoftmaxCrossEntropy.Evaluate<float>(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(plain.bytes), ints, k, options, gradient, default);
+            }),
+            ("labels int64 -> int32 tensor", () => labels.to(ScalarType.Int32).contiguous()),
+            ("torch.empty_like + torch.tensor(scalar)", () => { torch.empty_like(logits); torch.tensor(1.0f); }),
+            ("a native graph carrying a given gradient: <x, G> - detach, forward + backward", () =>
+            {
+                var d = logits.reshape(-1).dot(fixedGradient);
+                (d - d.detach()).add_(1.5).backward();
+            }),
+            ("ours forward, input without grad", () => TorchLosses.softmax_cross_entropy(plain, labels, options)),
+            ("ours forward, input requires grad", () => TorchLosses.softmax_cross_entropy(logits, labels, options)),
+            ("ours forward + backward", () => TorchLosses.softmax_cross_entropy(logits, labels, options).backward()),
+            ("torch cross_entropy forward", () => nn.functional.cross_entropy(logits, labels)),
+            ("torch cross_entropy forward + backward", () => nn.functional.cross_entropy(logits, labels).backward()),
+        };
+        var times = pieces.Select(_ => new List<double>()).ToArray();
+        for (int r = -3; r < rounds; r++)
+        {
+            for (int i = 0; i < pieces.Length; i++)
+            {
+                using var scope = torch.NewDisposeScope();
+                logits.grad?.zero_();
+                long start = Stopwatch.GetTimestamp();
+                pieces[i].Step();
+                double us = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+                if (r >= 0)
+                {
+                    times[i].Add(us);
+                }
+            }
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"torch step parts N={n} K={k} threads={threads}, medians of {rounds}:"));
+        for (int i = 0; i < pieces.Length; i++)
+        {
+            times[i].Sort();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {times[i][times[i].Count / 2],10:F1} us  {pieces[i].Name}"));
+        }
+
         return 0;
     }
 }

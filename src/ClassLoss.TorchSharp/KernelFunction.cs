@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using ClassLoss.Losses;
 using TorchSharp;
@@ -11,17 +12,28 @@ internal delegate LossResult SpanLoss<T, TTarget, in TOptions>(ReadOnlySpan<T> i
     TOptions? options, Span<T> gradient, Span<T> losses, ReadOnlySpan<T> sampleWeights, ReadOnlySpan<T> gradOutput)
     where TOptions : class;
 
-/// <summary>A loss's entry points for the element types the adapter runs in place: float32, float64, bfloat16; with
-/// class-index targets and, where the loss takes them, target rows of the input's shape.</summary>
-internal sealed record LossKernels<TOptions>(
-    SpanLoss<float, int, TOptions>? LabelsFloat, SpanLoss<double, int, TOptions>? LabelsDouble, SpanLoss<BFloat16, int, TOptions>? LabelsBFloat16,
-    SpanLoss<float, float, TOptions>? RowsFloat, SpanLoss<double, double, TOptions>? RowsDouble, SpanLoss<BFloat16, BFloat16, TOptions>? RowsBFloat16)
+/// <summary>The composition of TorchSharp ops that computes a loss where the kernels cannot run (another device, a
+/// non-contiguous input, a dtype the kernels do not take): (input [..., K], target or null, options) to the loss.</summary>
+internal delegate Tensor Composition<in TOptions>(Tensor input, Tensor? target, TOptions options)
     where TOptions : LossOptions;
 
-/// <summary>What one autograd node needs to call the kernel again in its backward: the kernels, options, targets.</summary>
-internal sealed class LossCall<TOptions>(LossKernels<TOptions> kernels, TOptions options, int[]? labels, Tensor? rows)
+/// <summary>A loss's entry points for the element types the adapter runs in place: float32, float64, bfloat16; with
+/// class-index targets and, where the loss takes them, target rows of the input's shape (or no targets at all); and its
+/// composition of TorchSharp ops, where one is written (else other devices go through the CPU kernels).</summary>
+internal sealed record LossKernels<TOptions>(
+    SpanLoss<float, int, TOptions>? LabelsFloat, SpanLoss<double, int, TOptions>? LabelsDouble, SpanLoss<BFloat16, int, TOptions>? LabelsBFloat16,
+    SpanLoss<float, float, TOptions>? RowsFloat, SpanLoss<double, double, TOptions>? RowsDouble, SpanLoss<BFloat16, BFloat16, TOptions>? RowsBFloat16,
+    Composition<TOptions>? Composed = null)
+    where TOptions : LossOptions;
+
+/// <summary>What one autograd node needs to call the kernel again in its backward: the kernels, options, targets
+/// (class indices as int32, in an array of their own or, when no backward needs them, one rented from the shared pool;
+/// or target rows in the input's dtype; neither for a loss without targets).</summary>
+internal sealed class LossCall<TOptions>(LossKernels<TOptions> kernels, TOptions options, int[]? labels, int labelCount, bool pooled, Tensor? rows)
     where TOptions : LossOptions
 {
+    private int[]? _labels = labels;
+
     public TOptions Options { get; } = options;
 
     /// <summary>Runs the kernel on the tensors' memory: <paramref name="input"/> [..., K] contiguous on the CPU;
@@ -34,29 +46,46 @@ internal sealed class LossCall<TOptions>(LossKernels<TOptions> kernels, TOptions
             ScalarType.Float32 => Run(kernels.LabelsFloat, kernels.RowsFloat, input, gradient, losses, gradOutput, k),
             ScalarType.Float64 => Run(kernels.LabelsDouble, kernels.RowsDouble, input, gradient, losses, gradOutput, k),
             ScalarType.BFloat16 => Run(kernels.LabelsBFloat16, kernels.RowsBFloat16, input, gradient, losses, gradOutput, k),
-            _ => throw new ArgumentException($"input is {input.dtype}; ClassLoss.TorchSharp takes float32, float64 or bfloat16.", nameof(input)),
+            _ => throw new ArgumentException($"input is {input.dtype}; ClassLoss.TorchSharp's kernels take float32, float64 or bfloat16.", nameof(input)),
         };
+    }
+
+    /// <summary>Disposes the targets once no backward will need them (a reduced loss's node keeps only the gradient).</summary>
+    public void Release()
+    {
+        if (pooled && _labels is not null)
+        {
+            ArrayPool<int>.Shared.Return(_labels);
+        }
+
+        _labels = null;
+        rows?.Dispose();
     }
 
     private LossResult Run<T>(SpanLoss<T, int, TOptions>? onLabels, SpanLoss<T, T, TOptions>? onRows, Tensor input, Tensor? gradient,
         Tensor? losses, Tensor? gradOutput, int k)
         where T : unmanaged
     {
-        if (labels is not null)
+        if (_labels is not null)
         {
             var f = onLabels ?? throw new ArgumentException("this loss takes target rows of the input's shape, not class indices.", "target");
-            return f(Of<T>(input), labels, k, Options, Out<T>(gradient), Out<T>(losses), default, Of<T>(gradOutput));
+            return f(TensorMemory.Of<T>(input), _labels.AsSpan(0, labelCount), k, Options, TensorMemory.Out<T>(gradient), TensorMemory.Out<T>(losses), default, TensorMemory.Of<T>(gradOutput));
         }
 
         var g = onRows ?? throw new ArgumentException("this loss takes class indices (an int64 target), not target rows.", "target");
-        return g(Of<T>(input), Of<T>(rows), k, Options, Out<T>(gradient), Out<T>(losses), default, Of<T>(gradOutput));
+        return g(TensorMemory.Of<T>(input), TensorMemory.Of<T>(rows), k, Options, TensorMemory.Out<T>(gradient), TensorMemory.Out<T>(losses), default, TensorMemory.Of<T>(gradOutput));
     }
+}
 
+/// <summary>A contiguous CPU tensor's own memory as a span.</summary>
+internal static class TensorMemory
+{
     /// <summary>The tensor's own memory (contiguous, CPU) as a span of <typeparamref name="T"/>; empty for null.</summary>
-    internal static ReadOnlySpan<T> Of<T>(Tensor? t)
+    public static ReadOnlySpan<T> Of<T>(Tensor? t)
         where T : unmanaged => t is null ? default : MemoryMarshal.Cast<byte, T>(t.bytes);
 
-    private static Span<T> Out<T>(Tensor? t)
+    /// <summary>The same, writable.</summary>
+    public static Span<T> Out<T>(Tensor? t)
         where T : unmanaged => t is null ? default : MemoryMarshal.Cast<byte, T>(t.bytes);
 }
 
@@ -71,21 +100,54 @@ internal sealed class KernelFunction<TOptions> : autograd.SingleTensorFunction<K
 {
     public override string Name => "ClassLoss";
 
-    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+    /// <summary>The loss without an autograd node (nothing needs its gradient): the reduced value, or the per-row losses.</summary>
+    public static Tensor Evaluate(Tensor input, LossCall<TOptions> call)
     {
-        var input = (Tensor)vars[0];
-        var call = (LossCall<TOptions>)vars[1];
-        ctx.save_data("call", call);
         if (call.Options.Reduction == Reduction.None)
         {
             var losses = torch.empty(input.shape[..^1], input.dtype);
             call.Run(input, null, losses, null);
+            return losses;
+        }
+
+        LossResult r;
+        try
+        {
+            r = call.Run(input, null, null, null);
+        }
+        finally
+        {
+            call.Release();
+        }
+
+        return torch.tensor(r.Value, input.dtype);
+    }
+
+    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+    {
+        var input = (Tensor)vars[0];
+        var call = (LossCall<TOptions>)vars[1];
+        if (call.Options.Reduction == Reduction.None)
+        {
+            var losses = torch.empty(input.shape[..^1], input.dtype);
+            call.Run(input, null, losses, null);
+            ctx.save_data("call", call);
             ctx.save_for_backward([input]);
             return losses;
         }
 
         Tensor? gradient = input.requires_grad ? torch.empty_like(input) : null;
-        LossResult r = call.Run(input, gradient, null, null);
+        LossResult r;
+        try
+        {
+            r = call.Run(input, gradient, null, null);
+        }
+        finally
+        {
+            call.Release();
+        }
+
+        ctx.save_data("call", call);
         ctx.save_for_backward(gradient is null ? [] : [gradient]);
         return torch.tensor(r.Value, input.dtype);
     }
@@ -104,11 +166,27 @@ internal sealed class KernelFunction<TOptions> : autograd.SingleTensorFunction<K
         }
 
         // The usual case, loss.backward() on the loss itself: the upstream scalar is 1 and the kept gradient is the answer.
-        if (grad_output.numel() == 1 && grad_output.to(ScalarType.Float64).item<double>() == 1.0)
+        if (IsOne(grad_output))
         {
             return [saved[0], null!];
         }
 
         return [saved[0] * grad_output.to(saved[0].dtype), null!];
+    }
+
+    /// <summary>Whether the upstream gradient is the scalar 1, read without a conversion tensor where the dtype allows.</summary>
+    private static bool IsOne(Tensor g)
+    {
+        if (g.numel() != 1 || g.device_type != DeviceType.CPU)
+        {
+            return false;
+        }
+
+        return g.dtype switch
+        {
+            ScalarType.Float32 => g.item<float>() == 1f,
+            ScalarType.Float64 => g.item<double>() == 1.0,
+            _ => g.to(ScalarType.Float64).item<double>() == 1.0,
+        };
     }
 }

@@ -1,6 +1,9 @@
+using System.Buffers;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using ClassLoss.Losses;
 using TorchSharp;
 using static TorchSharp.torch;
+using CoreSparsemaxLoss = ClassLoss.Losses.SparsemaxLoss;
 
 namespace ClassLoss.TorchSharp;
 
@@ -12,42 +15,72 @@ namespace ClassLoss.TorchSharp;
 /// the per-row losses, whose backward is the vector-Jacobian product with the upstream gradient.
 /// </summary>
 /// <remarks>
-/// CPU float32, float64 and bfloat16 tensors run ClassLoss's kernels on the tensors' own memory (a non-contiguous input
-/// is made contiguous first, one copy); the forward computes the loss and its gradient in one pass and the backward
-/// only scales it. Class-index targets are copied to int32 (N integers). Other devices are refused with an error
-/// (move the tensors with <c>.cpu()</c>): a CUDA path through TorchSharp's own ops is not written yet.
+/// <para>Contiguous CPU float32, float64 and bfloat16 inputs run ClassLoss's kernels on the tensors' own memory: the forward
+/// computes the loss and its gradient in one pass and the backward only scales it. Class-index targets are converted to
+/// int32 (N integers) on the way in.</para>
+/// <para>Everything else (another device such as CUDA, a non-contiguous input, float16) runs a composition of TorchSharp
+/// ops with the same semantics (class weights, ignore index, label smoothing, reductions and the empty-mean policy),
+/// differentiable through TorchSharp's autograd and checked against the kernels on CPU.</para>
+/// <para>The PascalCase factories (<see cref="CrossEntropyLoss"/>, <see cref="SoftmaxFocalLoss"/>, ...) return the same losses
+/// as TorchSharp loss modules (<see cref="ClassLossModule{TOptions}"/>), as <c>torch.nn.CrossEntropyLoss(...)</c> returns
+/// TorchSharp's.</para>
 /// </remarks>
 public static class TorchLosses
 {
     private static readonly LossKernels<SoftmaxCrossEntropyOptions> CrossEntropyKernels = new(
         SoftmaxCrossEntropy.Evaluate<float>, SoftmaxCrossEntropy.Evaluate<double>, SoftmaxCrossEntropy.Evaluate<BFloat16>,
-        SoftmaxCrossEntropy.Evaluate<float>, SoftmaxCrossEntropy.Evaluate<double>, SoftmaxCrossEntropy.Evaluate<BFloat16>);
+        SoftmaxCrossEntropy.Evaluate<float>, SoftmaxCrossEntropy.Evaluate<double>, SoftmaxCrossEntropy.Evaluate<BFloat16>, Composition.SoftmaxCrossEntropy);
 
     private static readonly LossKernels<SoftmaxFocalOptions> FocalKernels = new(
         SoftmaxFocal.Evaluate<float>, SoftmaxFocal.Evaluate<double>, SoftmaxFocal.Evaluate<BFloat16>,
-        SoftmaxFocal.Evaluate<float>, SoftmaxFocal.Evaluate<double>, SoftmaxFocal.Evaluate<BFloat16>);
+        SoftmaxFocal.Evaluate<float>, SoftmaxFocal.Evaluate<double>, SoftmaxFocal.Evaluate<BFloat16>, Composition.SoftmaxFocal);
 
     private static readonly LossKernels<SoftmaxPoly1Options> Poly1Kernels = new(
         SoftmaxPoly1.Evaluate<float>, SoftmaxPoly1.Evaluate<double>, SoftmaxPoly1.Evaluate<BFloat16>,
-        SoftmaxPoly1.Evaluate<float>, SoftmaxPoly1.Evaluate<double>, SoftmaxPoly1.Evaluate<BFloat16>);
+        SoftmaxPoly1.Evaluate<float>, SoftmaxPoly1.Evaluate<double>, SoftmaxPoly1.Evaluate<BFloat16>, Composition.SoftmaxPoly1);
 
     private static readonly LossKernels<NegativeLogLikelihoodOptions> NllKernels = new(
-        NegativeLogLikelihood.Evaluate<float>, NegativeLogLikelihood.Evaluate<double>, NegativeLogLikelihood.Evaluate<BFloat16>, null, null, null);
+        NegativeLogLikelihood.Evaluate<float>, NegativeLogLikelihood.Evaluate<double>, NegativeLogLikelihood.Evaluate<BFloat16>, null, null, null, Composition.NegativeLogLikelihood);
 
     private static readonly LossKernels<MultiMarginHingeOptions> MultiMarginKernels = new(
-        MultiMarginHinge.Evaluate<float>, MultiMarginHinge.Evaluate<double>, MultiMarginHinge.Evaluate<BFloat16>, null, null, null);
+        MultiMarginHinge.Evaluate<float>, MultiMarginHinge.Evaluate<double>, MultiMarginHinge.Evaluate<BFloat16>, null, null, null, Composition.MultiMarginHinge);
 
     private static readonly LossKernels<SparsemaxLossOptions> SparsemaxKernels = new(
-        SparsemaxLoss.Evaluate<float>, SparsemaxLoss.Evaluate<double>, SparsemaxLoss.Evaluate<BFloat16>, null, null, null);
+        CoreSparsemaxLoss.Evaluate<float>, CoreSparsemaxLoss.Evaluate<double>, CoreSparsemaxLoss.Evaluate<BFloat16>, null, null, null, Composition.SparsemaxLoss);
 
     private static readonly LossKernels<SigmoidBinaryCrossEntropyOptions> BceKernels = new(
-        null, null, null, SigmoidBinaryCrossEntropy.Evaluate<float>, SigmoidBinaryCrossEntropy.Evaluate<double>, SigmoidBinaryCrossEntropy.Evaluate<BFloat16>);
+        null, null, null, SigmoidBinaryCrossEntropy.Evaluate<float>, SigmoidBinaryCrossEntropy.Evaluate<double>, SigmoidBinaryCrossEntropy.Evaluate<BFloat16>, Composition.SigmoidBinaryCrossEntropy);
 
     private static readonly LossKernels<SigmoidFocalOptions> SigmoidFocalKernels = new(
-        null, null, null, SigmoidFocal.Evaluate<float>, SigmoidFocal.Evaluate<double>, SigmoidFocal.Evaluate<BFloat16>);
+        null, null, null, SigmoidFocal.Evaluate<float>, SigmoidFocal.Evaluate<double>, SigmoidFocal.Evaluate<BFloat16>, Composition.SigmoidFocal);
 
     private static readonly LossKernels<KlDivergenceOptions> KlKernels = new(
-        null, null, null, KlDivergence.Evaluate<float>, KlDivergence.Evaluate<double>, KlDivergence.Evaluate<BFloat16>);
+        null, null, null, KlDivergence.Evaluate<float>, KlDivergence.Evaluate<double>, KlDivergence.Evaluate<BFloat16>, Composition.KlDivergence);
+
+    private static readonly LossKernels<ZLossOptions> ZLossKernels = new(
+        null, null, null,
+        static (x, _, k, o, g, l, sw, go) => ZLoss.Evaluate(x, k, o, g, l, sw, go),
+        static (x, _, k, o, g, l, sw, go) => ZLoss.Evaluate(x, k, o, g, l, sw, go),
+        static (x, _, k, o, g, l, sw, go) => ZLoss.Evaluate(x, k, o, g, l, sw, go),
+        Composition.ZLoss);
+
+    private static readonly LossKernels<SoftmaxBrierScoreOptions> BrierKernels = new(
+        SoftmaxBrierScore.Evaluate<float>, SoftmaxBrierScore.Evaluate<double>, SoftmaxBrierScore.Evaluate<BFloat16>,
+        SoftmaxBrierScore.Evaluate<float>, SoftmaxBrierScore.Evaluate<double>, SoftmaxBrierScore.Evaluate<BFloat16>, Composition.SoftmaxBrierScore);
+
+    private static readonly LossKernels<SigmoidAsymmetricFocalOptions> AslKernels = new(
+        null, null, null, SigmoidAsymmetricFocal.Evaluate<float>, SigmoidAsymmetricFocal.Evaluate<double>, SigmoidAsymmetricFocal.Evaluate<BFloat16>,
+        Composition.SigmoidAsymmetricFocal);
+
+    private static readonly LossKernels<FenchelYoungOptions> FenchelYoungKernels = new(
+        FenchelYoung.Evaluate<float>, FenchelYoung.Evaluate<double>, FenchelYoung.Evaluate<BFloat16>,
+        FenchelYoung.Evaluate<float>, FenchelYoung.Evaluate<double>, FenchelYoung.Evaluate<BFloat16>, Composition.FenchelYoung);
+
+    private static readonly LossKernels<WeightedKappaOptions> KappaKernels = new(
+        static (x, t, k, o, g, l, sw, _) => WeightedKappa.Evaluate(x, t, k, o, g, l, sw),
+        static (x, t, k, o, g, l, sw, _) => WeightedKappa.Evaluate(x, t, k, o, g, l, sw),
+        static (x, t, k, o, g, l, sw, _) => WeightedKappa.Evaluate(x, t, k, o, g, l, sw),
+        null, null, null, Composition.WeightedKappa);
 
     /// <summary>Softmax cross-entropy from logits (PyTorch's <c>cross_entropy</c>, with class weights, ignore index, label
     /// smoothing and probability targets, and our empty-mean policy).</summary>
@@ -116,38 +149,359 @@ public static class TorchLosses
     public static Tensor kl_divergence(Tensor input, Tensor target, KlDivergenceOptions? options = null) =>
         Apply(input, target, options ?? KlDivergenceOptions.Default, KlKernels);
 
+    /// <summary>The z-loss <c>c · lse(z)²</c> per row (PaLM; ST-MoE), a regulariser without targets: add it to a
+    /// classification loss (<c>softmax_cross_entropy(z, y) + z_loss(z)</c>, or <see cref="SoftmaxCrossEntropyWithZLoss"/>).</summary>
+    /// <param name="input">[..., K] logits.</param>
+    /// <param name="options">Coefficient (default 1e-4), reduction; null for the defaults (mean over rows).</param>
+    public static Tensor z_loss(Tensor input, ZLossOptions? options = null) =>
+        Apply(input, null, options ?? ZLossOptions.Default, ZLossKernels);
+
+    /// <summary>Brier score of softmax(logits), <c>Σ_c (p_c - y_c)²</c> per row, which TorchSharp lacks.</summary>
+    /// <param name="input">[..., K] logits.</param>
+    /// <param name="target">Class indices (int64) of the leading shape, or [..., K] target probabilities.</param>
+    /// <param name="options">Average (per row or per element), ignore index, reduction; null for the defaults.</param>
+    public static Tensor softmax_brier(Tensor input, Tensor target, SoftmaxBrierScoreOptions? options = null) =>
+        Apply(input, target, options ?? SoftmaxBrierScoreOptions.Default, BrierKernels);
+
+    /// <summary>The asymmetric loss for multi-label classification (ASL, Ridnik et al. 2021), element-wise on logits,
+    /// which TorchSharp lacks.</summary>
+    /// <param name="input">[..., K] logits.</param>
+    /// <param name="target">[..., K] targets in [0, 1].</param>
+    /// <param name="options">γ-, γ+, probability margin, reduction; null for the defaults (mean over elements).</param>
+    public static Tensor sigmoid_asymmetric_focal(Tensor input, Tensor target, SigmoidAsymmetricFocalOptions? options = null) =>
+        Apply(input, target, options ?? SigmoidAsymmetricFocalOptions.Default, AslKernels);
+
+    /// <summary>The Fenchel–Young loss of the softmax, sparsemax or 1.5-entmax regulariser (Blondel et al. 2020), whose
+    /// gradient is the prediction (softmax, sparsemax, entmax) minus the target.</summary>
+    /// <param name="input">[..., K] logits.</param>
+    /// <param name="target">Class indices (int64) of the leading shape, or [..., K] target probabilities.</param>
+    /// <param name="options">Regulariser, ignore index, reduction; null for the defaults.</param>
+    public static Tensor fenchel_young(Tensor input, Tensor target, FenchelYoungOptions? options = null) =>
+        Apply(input, target, options ?? FenchelYoungOptions.Default, FenchelYoungKernels);
+
+    /// <summary>The weighted kappa loss (TF Addons' <c>WeightedKappaLoss</c>), a batch statistic of predicted probabilities
+    /// against ordinal class indices: always the batch's loss (the reduction must be the default, mean).</summary>
+    /// <param name="input">[..., K] predicted probabilities (e.g. <c>softmax(z)</c>).</param>
+    /// <param name="target">Class indices (int64) of the leading shape.</param>
+    /// <param name="options">Linear or quadratic weights, ε; null for the defaults.</param>
+    public static Tensor weighted_kappa(Tensor input, Tensor target, WeightedKappaOptions? options = null) =>
+        Apply(input, target, options ?? WeightedKappaOptions.Default, KappaKernels);
+
+    /// <summary>Class-balanced weights from the effective number of samples (Cui et al. 2019), counted from a label tensor:
+    /// <c>w_c = (1 - β) / (1 - β^{n_c})</c>, normalised to sum to K; pass them as <see cref="LossOptions.ClassWeights"/>
+    /// (e.g. to <see cref="SoftmaxCrossEntropyOptions"/> or <see cref="NegativeLogLikelihoodOptions"/>).</summary>
+    /// <param name="labels">Class indices (any integer dtype, any device) of the training set; every class must occur.</param>
+    /// <param name="classes">K.</param>
+    /// <param name="beta">β in [0, 1]: 0 gives all ones, 1 inverse frequency; typical 0.99 to 0.9999.</param>
+    public static double[] class_balanced_weights(Tensor labels, int classes, double beta)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentOutOfRangeException.ThrowIfLessThan(classes, 1);
+        using var flat = labels.to(ScalarType.Int64).cpu().reshape(-1);
+        if (flat.numel() > 0 && (flat.min().item<long>() < 0 || flat.max().item<long>() >= classes))
+        {
+            throw new ArgumentException($"labels holds a value outside [0, {classes}).", nameof(labels));
+        }
+
+        using var counts = flat.bincount(null, classes);
+        return ClassBalancedWeights.Compute(counts.data<long>().ToArray(), beta);
+    }
+
     /// <summary>A loss as a <c>torch.nn.Module</c> (TorchSharp's <c>Loss</c> shape: <c>forward(input, target)</c>).</summary>
     /// <param name="name">The module's name.</param>
     /// <param name="loss">One of this class's functions, e.g. <c>(x, y) => TorchLosses.softmax_focal(x, y, options)</c>.</param>
     public static nn.Module<Tensor, Tensor, Tensor> Module(string name, Func<Tensor, Tensor, Tensor> loss) => new LossModule(name, loss);
 
-    private static Tensor Apply<TOptions>(Tensor input, Tensor target, TOptions options, LossKernels<TOptions> kernels)
+    /// <summary><see cref="softmax_cross_entropy"/> as a loss module with the parameters of TorchSharp's
+    /// <c>torch.nn.CrossEntropyLoss</c> (so a call to it can be swapped for this one), plus the label smoothing TorchSharp's
+    /// factory lacks. Class weights are read once, here.</summary>
+    /// <param name="weight">[K] class weights, or null.</param>
+    /// <param name="ignore_index">The class index of rows to skip; null for -100 (PyTorch's default).</param>
+    /// <param name="reduction">None, Mean (PyTorch's weighted mean) or Sum.</param>
+    /// <param name="label_smoothing">ε in [0, 1].</param>
+    public static ClassLossModule<SoftmaxCrossEntropyOptions> CrossEntropyLoss(Tensor? weight = null, long? ignore_index = null,
+        nn.Reduction reduction = nn.Reduction.Mean, double label_smoothing = 0.0) =>
+        SoftmaxCrossEntropyLoss(new SoftmaxCrossEntropyOptions
+        {
+            ClassWeights = ReadWeights(weight),
+            IgnoreIndex = ignore_index is long ii ? checked((int)ii) : -100,
+            Reduction = FromTorch(reduction),
+            LabelSmoothing = label_smoothing,
+        });
+
+    /// <summary><see cref="softmax_cross_entropy"/> as a loss module.</summary>
+    /// <param name="options">The core's options; null for the defaults.</param>
+    public static ClassLossModule<SoftmaxCrossEntropyOptions> SoftmaxCrossEntropyLoss(SoftmaxCrossEntropyOptions? options = null) =>
+        new(options ?? SoftmaxCrossEntropyOptions.Default, softmax_cross_entropy);
+
+    /// <summary>Cross-entropy plus the z-loss <c>c · lse(z)²</c> as one loss module (the catalogue's <c>ce+z</c>): both
+    /// reduced with the cross-entropy options' reduction (the z-loss's mean divides by N).</summary>
+    /// <param name="options">The cross-entropy's options; null for the defaults.</param>
+    /// <param name="coefficient">The z-loss coefficient c (default 1e-4, PaLM).</param>
+    public static ClassLossModule<SoftmaxCrossEntropyOptions> SoftmaxCrossEntropyWithZLoss(SoftmaxCrossEntropyOptions? options = null,
+        double coefficient = 1e-4)
+    {
+        var o = options ?? SoftmaxCrossEntropyOptions.Default;
+        var z = new ZLossOptions { Coefficient = coefficient, Reduction = o.Reduction, WhenEmpty = o.WhenEmpty, MaxDegreeOfParallelism = o.MaxDegreeOfParallelism };
+        return new(o, (x, y, ce) => softmax_cross_entropy(x, y, ce) + z_loss(x, z));
+    }
+
+    /// <summary><see cref="softmax_focal"/> as a loss module.</summary>
+    /// <param name="options">γ, α (or per class), smoothing, ignore index, reduction; null for the defaults.</param>
+    public static ClassLossModule<SoftmaxFocalOptions> SoftmaxFocalLoss(SoftmaxFocalOptions? options = null) =>
+        new(options ?? SoftmaxFocalOptions.Default, softmax_focal);
+
+    /// <summary><see cref="softmax_poly1"/> as a loss module.</summary>
+    /// <param name="options">ε, ignore index, reduction; null for the defaults.</param>
+    public static ClassLossModule<SoftmaxPoly1Options> SoftmaxPoly1Loss(SoftmaxPoly1Options? options = null) =>
+        new(options ?? SoftmaxPoly1Options.Default, softmax_poly1);
+
+    /// <summary><see cref="nll"/> as a loss module with the parameters of TorchSharp's <c>torch.nn.NLLLoss</c>, plus the
+    /// ignore index TorchSharp's lacks.</summary>
+    /// <param name="weight">[K] class weights, or null.</param>
+    /// <param name="reduction">None, Mean (the weighted mean) or Sum.</param>
+    /// <param name="ignore_index">The class index of rows to skip; null for -100.</param>
+    public static ClassLossModule<NegativeLogLikelihoodOptions> NLLLoss(Tensor? weight = null, nn.Reduction reduction = nn.Reduction.Mean,
+        long? ignore_index = null) =>
+        NegativeLogLikelihoodLoss(new NegativeLogLikelihoodOptions
+        {
+            ClassWeights = ReadWeights(weight),
+            IgnoreIndex = ignore_index is long ii ? checked((int)ii) : -100,
+            Reduction = FromTorch(reduction),
+        });
+
+    /// <summary><see cref="nll"/> as a loss module.</summary>
+    /// <param name="options">Class weights, ignore index, reduction; null for the defaults.</param>
+    public static ClassLossModule<NegativeLogLikelihoodOptions> NegativeLogLikelihoodLoss(NegativeLogLikelihoodOptions? options = null) =>
+        new(options ?? NegativeLogLikelihoodOptions.Default, nll);
+
+    /// <summary><see cref="multi_margin"/> as a loss module with the parameters of TorchSharp's <c>torch.nn.MultiMarginLoss</c>.</summary>
+    /// <param name="p">1 or 2.</param>
+    /// <param name="margin">The margin.</param>
+    /// <param name="weight">[K] class weights, or null.</param>
+    /// <param name="reduction">None, Mean or Sum.</param>
+    public static ClassLossModule<MultiMarginHingeOptions> MultiMarginLoss(int p = 1, double margin = 1.0, Tensor? weight = null,
+        nn.Reduction reduction = nn.Reduction.Mean) =>
+        MultiMarginHingeLoss(new MultiMarginHingeOptions { Power = p, Margin = margin, ClassWeights = ReadWeights(weight), Reduction = FromTorch(reduction) });
+
+    /// <summary><see cref="multi_margin"/> as a loss module.</summary>
+    /// <param name="options">p, margin, class weights, reduction; null for the defaults.</param>
+    public static ClassLossModule<MultiMarginHingeOptions> MultiMarginHingeLoss(MultiMarginHingeOptions? options = null) =>
+        new(options ?? MultiMarginHingeOptions.Default, multi_margin);
+
+    /// <summary><see cref="sparsemax_loss"/> as a loss module.</summary>
+    /// <param name="options">Ignore index, reduction; null for the defaults.</param>
+    public static ClassLossModule<SparsemaxLossOptions> SparsemaxLoss(SparsemaxLossOptions? options = null) =>
+        new(options ?? SparsemaxLossOptions.Default, sparsemax_loss);
+
+    /// <summary><see cref="sigmoid_binary_cross_entropy"/> as a loss module with the parameters of TorchSharp's
+    /// <c>torch.nn.BCEWithLogitsLoss</c>; <paramref name="weight"/> is one weight per column.</summary>
+    /// <param name="weight">[K] per-column weights, or null.</param>
+    /// <param name="reduction">None (row sums), Mean (over elements) or Sum.</param>
+    /// <param name="pos_weights">[K] positive weights, or null.</param>
+    public static ClassLossModule<SigmoidBinaryCrossEntropyOptions> BCEWithLogitsLoss(Tensor? weight = null, nn.Reduction reduction = nn.Reduction.Mean,
+        Tensor? pos_weights = null) =>
+        SigmoidBinaryCrossEntropyLoss(new SigmoidBinaryCrossEntropyOptions
+        {
+            ClassWeights = ReadWeights(weight),
+            PositiveWeights = ReadWeights(pos_weights),
+            Reduction = FromTorch(reduction),
+        });
+
+    /// <summary><see cref="sigmoid_binary_cross_entropy"/> as a loss module.</summary>
+    /// <param name="options">Class and positive weights, smoothing, reduction; null for the defaults.</param>
+    public static ClassLossModule<SigmoidBinaryCrossEntropyOptions> SigmoidBinaryCrossEntropyLoss(SigmoidBinaryCrossEntropyOptions? options = null) =>
+        new(options ?? SigmoidBinaryCrossEntropyOptions.Default, sigmoid_binary_cross_entropy);
+
+    /// <summary><see cref="sigmoid_focal"/> as a loss module.</summary>
+    /// <param name="options">γ, α, class balancing, smoothing, reduction; null for the defaults.</param>
+    public static ClassLossModule<SigmoidFocalOptions> SigmoidFocalLoss(SigmoidFocalOptions? options = null) =>
+        new(options ?? SigmoidFocalOptions.Default, sigmoid_focal);
+
+    /// <summary><see cref="kl_divergence"/> as a loss module with the parameters of TorchSharp's <c>torch.nn.KLDivLoss</c>,
+    /// but <paramref name="log_target"/> false by default, as PyTorch's (TorchSharp's factory defaults it to true).</summary>
+    /// <param name="log_target">Whether the targets are log-probabilities.</param>
+    /// <param name="reduction">None (row sums), Mean (over elements) or Sum; for the true KL use <see cref="KlDivergenceLoss"/>
+    /// with <see cref="Reduction.BatchMean"/>.</param>
+    public static ClassLossModule<KlDivergenceOptions> KLDivLoss(bool log_target = false, nn.Reduction reduction = nn.Reduction.Mean) =>
+        KlDivergenceLoss(new KlDivergenceOptions { LogTarget = log_target, Reduction = FromTorch(reduction) });
+
+    /// <summary><see cref="kl_divergence"/> as a loss module.</summary>
+    /// <param name="options">Log target, reduction (BatchMean for the true KL); null for the defaults.</param>
+    public static ClassLossModule<KlDivergenceOptions> KlDivergenceLoss(KlDivergenceOptions? options = null) =>
+        new(options ?? KlDivergenceOptions.Default, kl_divergence);
+
+    /// <summary><see cref="softmax_brier"/> as a loss module.</summary>
+    /// <param name="options">Average, ignore index, reduction; null for the defaults.</param>
+    public static ClassLossModule<SoftmaxBrierScoreOptions> SoftmaxBrierScoreLoss(SoftmaxBrierScoreOptions? options = null) =>
+        new(options ?? SoftmaxBrierScoreOptions.Default, softmax_brier);
+
+    /// <summary><see cref="sigmoid_asymmetric_focal"/> (ASL) as a loss module.</summary>
+    /// <param name="options">γ-, γ+, margin, reduction; null for the defaults.</param>
+    public static ClassLossModule<SigmoidAsymmetricFocalOptions> SigmoidAsymmetricFocalLoss(SigmoidAsymmetricFocalOptions? options = null) =>
+        new(options ?? SigmoidAsymmetricFocalOptions.Default, sigmoid_asymmetric_focal);
+
+    /// <summary><see cref="fenchel_young"/> (softmax, sparsemax or 1.5-entmax) as a loss module.</summary>
+    /// <param name="options">Regulariser, ignore index, reduction; null for the defaults.</param>
+    public static ClassLossModule<FenchelYoungOptions> FenchelYoungLoss(FenchelYoungOptions? options = null) =>
+        new(options ?? FenchelYoungOptions.Default, fenchel_young);
+
+    /// <summary><see cref="weighted_kappa"/> as a loss module (its input: probabilities).</summary>
+    /// <param name="options">Weighting and ε; null for the defaults.</param>
+    public static ClassLossModule<WeightedKappaOptions> WeightedKappaLoss(WeightedKappaOptions? options = null) =>
+        new(options ?? WeightedKappaOptions.Default, weighted_kappa);
+
+    private static Tensor Apply<TOptions>(Tensor input, Tensor? target, TOptions options, LossKernels<TOptions> kernels)
         where TOptions : LossOptions
     {
-        if (input.device_type != DeviceType.CPU || target.device_type != DeviceType.CPU)
-        {
-            throw new NotSupportedException($"input is on {input.device}; ClassLoss.TorchSharp runs on CPU tensors (move them with .cpu()).");
-        }
-
+        ArgumentNullException.ThrowIfNull(input);
         if (input.dim() == 0)
         {
             throw new ArgumentException("input is a scalar; expected [..., K].", nameof(input));
         }
 
-        Tensor x = input.is_contiguous() ? input : input.contiguous();
-        LossCall<TOptions> call;
-        if (target.dtype is ScalarType.Int64 or ScalarType.Int32 or ScalarType.Int16 or ScalarType.Int8 or ScalarType.Byte)
+        bool kernelType = input.dtype is ScalarType.Float32 or ScalarType.Float64 or ScalarType.BFloat16;
+        if (!kernelType && input.dtype is not ScalarType.Float16)
         {
-            using var labels = target.to(ScalarType.Int32).contiguous();
-            call = new LossCall<TOptions>(kernels, options, LossCall<TOptions>.Of<int>(labels).ToArray(), null);
+            throw new ArgumentException($"input is {input.dtype}; ClassLoss.TorchSharp takes floating-point input (float32, float64, bfloat16, float16).", nameof(input));
+        }
+
+        bool onCpu = input.device_type == DeviceType.CPU && (target is null || target.device_type == DeviceType.CPU);
+        if (onCpu && kernelType && input.is_contiguous())
+        {
+            return OnKernels(input, target, options, kernels);
+        }
+
+        if (kernels.Composed is { } composed)
+        {
+            CheckOptions(kernels, options, checked((int)input.shape[^1]), target);
+            return composed(input, target, options);
+        }
+
+        // A loss without a composition: the kernels on a CPU copy; .cpu() and .to() carry the gradient back.
+        var x = input.cpu();
+        x = (kernelType ? x : x.to(ScalarType.Float32)).contiguous();
+        var loss = OnKernels(x, target?.cpu(), options, kernels);
+        return loss.to(input.dtype).to(input.device);
+    }
+
+    /// <summary>Checks the options against K exactly as the kernels do, by calling the kernel on one neutral row (uniform
+    /// input 1/K, class 0 or a uniform target row): the composition does not see the core's validation otherwise.</summary>
+    private static void CheckOptions<TOptions>(LossKernels<TOptions> kernels, TOptions options, int k, Tensor? target)
+        where TOptions : LossOptions
+    {
+        var input = new double[k];
+        Array.Fill(input, 1.0 / k);
+        if (target is not null && IsIndex(target))
+        {
+            kernels.LabelsDouble?.Invoke(input, [0], k, options, default, default, default, default);
         }
         else
         {
-            call = new LossCall<TOptions>(kernels, options, null, target.detach().to(x.dtype).contiguous());
+            var row = new double[k];
+            Array.Fill(row, options is KlDivergenceOptions { LogTarget: true } ? -Math.Log(k) : 1.0 / k);
+            kernels.RowsDouble?.Invoke(input, row, k, options, default, default, default, default);
+        }
+    }
+
+    /// <summary>The kernels' path: <paramref name="x"/> contiguous on the CPU in a dtype they take.</summary>
+    private static Tensor OnKernels<TOptions>(Tensor x, Tensor? target, TOptions options, LossKernels<TOptions> kernels)
+        where TOptions : LossOptions
+    {
+        int[]? labels = null;
+        int count = 0;
+        Tensor? rows = null;
+        bool keep = options.Reduction == Reduction.None; // the backward needs the targets again
+        if (target is not null && IsIndex(target))
+        {
+            labels = Int32Labels(target, keep, out count);
+        }
+        else if (target is not null)
+        {
+            using var detached = target.detach();
+            using var converted = detached.to(x.dtype);
+            rows = converted.contiguous();
+            if (keep)
+            {
+                // The node keeps them for its backward, which may run after the caller's dispose scope has ended.
+                rows.DetachFromDisposeScope();
+            }
+        }
+
+        if (options.MaxDegreeOfParallelism > 1 && x.numel() < SingleThreadBelow)
+        {
+            // The same result on one thread (the kernels are bit-identical for every thread count), without waking a
+            // worker that would compete with libtorch's OpenMP threads, which spin on the other cores after each op.
+            options = (TOptions)((LossOptions)options with { MaxDegreeOfParallelism = 1 });
+        }
+
+        var call = new LossCall<TOptions>(kernels, options, labels, count, pooled: labels is not null && !keep, rows);
+        bool needsGradient = x.requires_grad && torch.is_grad_enabled();
+        if (!needsGradient)
+        {
+            // Nothing to differentiate (no_grad, or an input without requires_grad): the kernel alone, no autograd node.
+            return KernelFunction<TOptions>.Evaluate(x, call);
         }
 
         return KernelFunction<TOptions>.apply(x, call);
     }
+
+    /// <summary>Class indices as int32, read from the tensor's memory (saturating: a value outside int's range stays
+    /// invalid): into an array rented from the shared pool, or, when <paramref name="own"/>, an array of their own.</summary>
+    private static int[] Int32Labels(Tensor target, bool own, out int count)
+    {
+        using var dense = target.is_contiguous() ? null : target.contiguous();
+        var t = dense ?? target;
+        count = checked((int)t.numel());
+        var labels = own ? new int[count] : ArrayPool<int>.Shared.Rent(count);
+        var to = labels.AsSpan(0, count);
+        switch (t.dtype)
+        {
+            case ScalarType.Int64:
+                TensorPrimitives.ConvertSaturating<long, int>(TensorMemory.Of<long>(t), to);
+                break;
+            case ScalarType.Int32:
+                TensorMemory.Of<int>(t).CopyTo(to);
+                break;
+            case ScalarType.Int16:
+                TensorPrimitives.ConvertChecked<short, int>(TensorMemory.Of<short>(t), to);
+                break;
+            case ScalarType.Int8:
+                TensorPrimitives.ConvertChecked<sbyte, int>(TensorMemory.Of<sbyte>(t), to);
+                break;
+            default:
+                TensorPrimitives.ConvertChecked<byte, int>(TensorMemory.Of<byte>(t), to);
+                break;
+        }
+
+        return labels;
+    }
+
+    /// <summary>Below this many input elements (about 0.3 ms of kernel work on one core) the kernels run on the calling
+    /// thread whatever <see cref="LossOptions.MaxDegreeOfParallelism"/> says: in a TorchSharp process the other cores
+    /// belong to libtorch's OpenMP pool, whose threads spin after each op, and a worker of ours woken beside them waited a
+    /// scheduler slice (4096 x 10 on 2 threads: 16.5 ms against 0.57 ms on one; docs/torchsharp.md).</summary>
+    internal const long SingleThreadBelow = 1 << 18;
+
+    private static bool IsIndex(Tensor t) => t.dtype is ScalarType.Int64 or ScalarType.Int32 or ScalarType.Int16 or ScalarType.Int8 or ScalarType.Byte;
+
+    private static double[]? ReadWeights(Tensor? weight)
+    {
+        if (weight is null)
+        {
+            return null;
+        }
+
+        using var w = weight.detach().to(ScalarType.Float64).cpu().reshape(-1);
+        return w.data<double>().ToArray();
+    }
+
+    private static Reduction FromTorch(nn.Reduction reduction) => reduction switch
+    {
+        nn.Reduction.None => Reduction.None,
+        nn.Reduction.Sum => Reduction.Sum,
+        _ => Reduction.Mean,
+    };
 
     private sealed class LossModule(string name, Func<Tensor, Tensor, Tensor> loss) : nn.Module<Tensor, Tensor, Tensor>(name)
     {

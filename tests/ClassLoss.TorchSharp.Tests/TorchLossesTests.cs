@@ -141,7 +141,7 @@ public sealed class TorchLossesTests
     }
 
     [Fact]
-    public void ACudaOrOtherDeviceTensor_IsAClearError_AndANonContiguousInputWorks()
+    public void ANonContiguousInput_MatchesTheContiguousOne_AndABadClassIndexNamesTheTargets()
     {
         var (x, y) = Logits(9, 8, 5, ScalarType.Float64);
         var transposed = x.detach().t().contiguous().t().requires_grad_();

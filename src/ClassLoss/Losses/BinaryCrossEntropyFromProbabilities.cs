@@ -13,11 +13,15 @@ namespace ClassLoss.Losses;
 /// weight <c>w</c>: <c>ℓ = -w [pw y' clog(p) + (1 - y') clog(1 - p)]</c>, with <c>clog</c> the clamped log of
 /// <see cref="ProbabilityClamp"/>. (PyTorch's <c>BCELoss</c> has no <c>pos_weight</c>; here it is offered for
 /// symmetry with <see cref="SigmoidBinaryCrossEntropy"/>; it defaults to 1.)</para>
-/// <para>Gradient w.r.t. p: <c>∂ℓ/∂p = -w [pw y' / p - (1 - y') / (1 - p)]</c>, each term 0 where its clamp is
-/// active (the clamp's derivative). PyTorch's backward is <c>(p - y) / max(p (1 - p), 1e-12)</c> instead; the two
-/// agree wherever no clamp is active and <c>p (1 - p) ≥ 1e-12</c>. They differ at the edges: at <c>p = 0, y = 0</c>
-/// PyTorch's gradient is <c>0 / 1e-12 = 0</c> and ours the exact <c>1 / (1 - p) = 1</c>; at <c>p = 0, y = 1</c> ours is
-/// 0 (clamped) and PyTorch's <c>-1e12</c>.</para>
+/// <para>Gradient w.r.t. p, with PyTorch's clamp (<see cref="ProbabilityClamp.LogAtMinus100"/>, the default):
+/// PyTorch's <c>BCELoss</c> backward, <c>w (p - y') / max(p (1 - p), 1e-12)</c>, with a positive weight
+/// <c>w [(1 - y') p - pw y' (1 - p)] / max(p (1 - p), 1e-12)</c>. That is the exact derivative
+/// <c>-w [pw y' / p - (1 - y') / (1 - p)]</c> wherever <c>p (1 - p) ≥ 1e-12</c>; near the edges it is bounded by
+/// <c>w max(pw, 1) · 1e12</c> as in PyTorch (at <c>p = 0</c>: 0 for <c>y = 0</c>, <c>-1e12 w pw</c> for <c>y = 1</c>),
+/// where the derivative of the clamped loss would be 0 under the clamp and up to <c>1/p ≈ 2.7e43</c> just above it
+/// (beyond float: float and double would differ). With <see cref="ProbabilityClamp.KerasClip"/> and
+/// <see cref="ProbabilityClamp.None"/> the gradient is the derivative of the clipped (or plain) loss, each term 0 where
+/// its clip is active (TensorFlow's <c>clip_by_value</c> gradient).</para>
 /// <para>Reductions as <see cref="SigmoidBinaryCrossEntropy"/>: Mean over N·K elements, BatchMean over N. Inputs
 /// and targets must be finite and in [0, 1]. Prefer the logit form when logits exist.</para>
 /// </remarks>
@@ -39,7 +43,7 @@ public static partial class BinaryCrossEntropyFromProbabilities
         }
 
         public static double Generic(in Batch<T, T> b, BinaryCrossEntropyFromProbabilitiesOptions o, double scale) =>
-            ElementwiseKernel.Run<T, BinaryCrossEntropyElement<ProbabilityTerms>, BinaryParameters>(b, o.WeightSpan,
+            ElementwiseKernel.Run<T, BinaryProbabilityElement, BinaryParameters>(b, o.WeightSpan,
                 new BinaryParameters(o.PositiveWeightSpan, o.LabelSmoothing, o.Clamp, o.ClipEpsilon), scale);
     }
 }

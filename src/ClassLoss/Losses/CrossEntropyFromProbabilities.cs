@@ -8,7 +8,9 @@ public enum ProbabilityClamp
 {
     /// <summary>
     /// PyTorch's <c>BCELoss</c> convention: <c>max(log p, -100)</c>. The derivative is <c>1/p</c> where
-    /// <c>log p &gt; -100</c> and 0 where the clamp is active (the clamp's own derivative).
+    /// <c>log p &gt; -100</c> and 0 where the clamp is active (the clamp's own derivative), except in
+    /// <see cref="BinaryCrossEntropyFromProbabilities"/>, whose gradient is PyTorch's <c>BCELoss</c> backward with
+    /// its denominator bounded by <c>1e-12</c>.
     /// </summary>
     LogAtMinus100,
 

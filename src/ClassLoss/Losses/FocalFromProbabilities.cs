@@ -107,9 +107,10 @@ public static partial class FocalFromProbabilities
         bool inside = !keras || (u > o.ClipEpsilon && u < 1 - o.ClipEpsilon);
         double q = 1 - (keras ? Math.Clamp(u, o.ClipEpsilon, 1 - o.ClipEpsilon) : u);
         double f = o.Gamma == 0 ? 1.0 : Math.Pow(q, o.Gamma);
-        // f' = -γ q^(γ-1); at q = 0 (γ > 0) its product with clog(1) = 0 is taken as its limit 0.
+        // f' = -γ q^(γ-1); at q = 0 (γ > 0) its product with clog(1) = 0 is taken as its limit 0, and a zero f' leaves
+        // its term out (0 · clog(0) = 0 · -∞ with the unclamped log at u = 0, where the gradient is -a/u = -∞).
         double df = o.Gamma == 0 || !inside || q == 0 ? 0.0 : -o.Gamma * Math.Pow(q, o.Gamma - 1);
-        gc = -a * ((df * l) + (f * d));
+        gc = -a * ((df == 0 ? 0.0 : df * l) + (f * d));
         return -a * f * l;
     }
 

@@ -35,6 +35,10 @@ internal interface ILossKernel<T, TTarget, TOptions>
     /// <summary>True when the fused float kernel computes these options exactly. False by default (no fused kernel).</summary>
     static virtual bool FusedCovers(in Batch<T, TTarget> batch, TOptions options) => false;
 
+    /// <summary>True when the fused kernel applies N·K element weights itself (<see cref="FusedCovers"/> then decides
+    /// for a batch that has them). False by default: element weights send the batch to the generic kernel.</summary>
+    static virtual bool FusedTakesElementWeights => false;
+
     /// <summary>True when each element's loss depends on its own input only (BCE, KL, …), so an upstream gradient may be
     /// given per element. False by default (a row's entries are coupled, e.g. through a softmax).</summary>
     static virtual bool ElementsIndependent => false;
@@ -131,7 +135,7 @@ internal static class LossDriver
         where TKernel : struct, ILossKernel<T, TTarget, TOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
         where TOptions : LossOptions =>
-        FusedInput<T>() && batch.ElementWeights.IsEmpty && TKernel.FusedCovers(batch, options);
+        FusedInput<T>() && (batch.ElementWeights.IsEmpty || TKernel.FusedTakesElementWeights) && TKernel.FusedCovers(batch, options);
 
     /// <summary>True for the input types the fused kernels read: float, and the 16-bit <see cref="Half"/> and
     /// <see cref="BFloat16"/>, which they stage into float a few rows at a time (docs/numerics.md, "Half and BFloat16 inputs").</summary>

@@ -21,7 +21,8 @@ namespace ClassLoss.Losses;
 /// </remarks>
 public static partial class SigmoidBinaryCrossEntropy
 {
-    /// <summary>Every option on the generic path; the fused path covers the defaults; the mean divides by N·K.</summary>
+    /// <summary>Every option on the generic path; the fused path covers every option too (class and positive weights that
+    /// are 0 or normal floats); the mean divides by N·K.</summary>
     /// <entry>Binary cross-entropy from [N, K] logits against [N, K] targets in [0, 1].</entry>
     /// <input>Row-major [N, K] logits x.</input>
     /// <targets>Row-major [N, K] targets y in [0, 1] (0/1 labels, multi-hot rows or soft targets).</targets>
@@ -34,11 +35,12 @@ public static partial class SigmoidBinaryCrossEntropy
             SigmoidBinaryCrossEntropyKernel.Generic(b, o.WeightSpan, o.PositiveWeightSpan, o.LabelSmoothing, scale);
 
         public static bool FusedCovers(in Batch<T, T> b, SigmoidBinaryCrossEntropyOptions o) =>
-            SigmoidBinaryCrossEntropyKernel.Covers(!o.WeightSpan.IsEmpty || !o.PositiveWeightSpan.IsEmpty,
-                o.LabelSmoothing, b.PerElementLosses);
+            SigmoidBinaryCrossEntropyKernel.Covers(o.WeightSpan, o.PositiveWeightSpan);
+
+        public static bool FusedTakesElementWeights => true;
 
         public static double Fused(in Batch<T, T> b, SigmoidBinaryCrossEntropyOptions o, double scale, out int checkFrom) =>
-            SigmoidBinaryCrossEntropyKernel.Fused(b.Input, b.Targets, b.Classes, (float)scale,
-                b.Gradient, b.Losses, o.MaxDegreeOfParallelism, out checkFrom);
+            SigmoidBinaryCrossEntropyKernel.FusedWithOptions(b.Input, b.Targets, b.Classes, scale, b.Gradient, b.Losses, b.PerElementLosses,
+                b.ElementWeights, o.WeightSpan, o.PositiveWeightSpan, o.LabelSmoothing, o.MaxDegreeOfParallelism, out checkFrom);
     }
 }

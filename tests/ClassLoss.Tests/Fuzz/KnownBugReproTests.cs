@@ -54,6 +54,66 @@ public class KnownBugReproTests
     }
 
     [Fact]
+    public void FocalFromProbabilitiesUnclampedWithGammaZero_AtZeroProbability_HasGradientMinusInfinity_NotNaN()
+    {
+        // Found by FocalFromProbabilitiesWithIndexTargets (CsCheck_Seed=2tw-9W8HH3mTnMKv1): with the unclamped log and
+        // γ = 0 the focal factor's derivative is 0, and 0 · log(0) = 0 · -∞ made the gradient NaN; the limit is -a / p.
+        var o = new FocalFromProbabilitiesOptions { Gamma = 0, Alpha = 1, Clamp = ProbabilityClamp.None, Reduction = Reduction.Sum, PredictionSumTolerance = double.NaN };
+        var g = new double[2];
+        var r = FocalFromProbabilities.Evaluate<double>([0.0, 1.0], [0], 2, o, g, default);
+        Assert.Equal(double.PositiveInfinity, r.Value);
+        Assert.Equal(double.NegativeInfinity, g[0]); // gave NaN
+        Assert.Equal(0.0, g[1]);
+    }
+
+    [Fact]
+    public void ProbabilityOfNegativeZero_HasTheGradientOfPositiveZero()
+    {
+        // Found by FocalFromProbabilitiesWithProbabilityTargets (CsCheck_Seed=78k8AnQcO6eiabnj2): d log p / dp = 1/p was
+        // 1/-0 = -∞ for a probability of -0, so the focal gradient was ∞ - ∞ = NaN and CE's had the wrong sign.
+        var focal = new FocalFromProbabilitiesOptions { Gamma = 0.5, Alpha = 1, Clamp = ProbabilityClamp.None, Reduction = Reduction.Sum, PredictionSumTolerance = double.NaN };
+        var ce = new CrossEntropyFromProbabilitiesOptions { Clamp = ProbabilityClamp.None, Reduction = Reduction.Sum, PredictionSumTolerance = double.NaN };
+        double[] t = [0.5, 0.5];
+        var gNeg = new double[2];
+        var gPos = new double[2];
+        FocalFromProbabilities.Evaluate<double>([-0.0, 1.0], t, 2, focal, gNeg, default);
+        FocalFromProbabilities.Evaluate<double>([0.0, 1.0], t, 2, focal, gPos, default);
+        Assert.Equal(double.NegativeInfinity, gNeg[0]); // gave NaN
+        Assert.Equal(gPos, gNeg);
+        CrossEntropyFromProbabilities.Evaluate<double>([-0.0, 1.0], t, 2, ce, gNeg, default);
+        CrossEntropyFromProbabilities.Evaluate<double>([0.0, 1.0], t, 2, ce, gPos, default);
+        Assert.Equal(double.NegativeInfinity, gNeg[0]); // gave +∞
+        Assert.Equal(gPos, gNeg);
+    }
+
+    [Theory]
+    [InlineData(1e-40f)]
+    [InlineData(3.7e-44f)]
+    [InlineData(2.9e-39f)]
+    [InlineData(1e-45f)]
+    public void BinaryCrossEntropyFromProbabilitiesGradientNearZero_IsTorchsBoundedGradient_InFloatAndDouble(float p)
+    {
+        // Found by SampleWeightFuzz.ElementRows (CsCheck_Seed=el-1mb9RGVV1ES271): the exact -1/p of the clamped loss
+        // overflowed float for p in (e^-100, 2.9e-39), so the float gradient was -∞ where double's was finite (and a
+        // sample weight could not bring it back). PyTorch's BCELoss backward bounds the denominator: (p - y) / max(p (1 - p), 1e-12).
+        var o = new BinaryCrossEntropyFromProbabilitiesOptions { Reduction = Reduction.Sum };
+        var gf = new float[2];
+        var gd = new double[2];
+        var rf = BinaryCrossEntropyFromProbabilities.Evaluate<float>([p, p], [1f, 0f], 2, o, gf, default);
+        var rd = BinaryCrossEntropyFromProbabilities.Evaluate<double>([p, p], [1.0, 0.0], 2, o, gd, default);
+        double expected = (p - 1.0) / (double)1e-12f; // torch's eps is float32's 1e-12
+        Assert.Equal(expected, gd[0], Math.Abs(expected) * 1e-15);
+        Assert.Equal(expected, gf[0], Math.Abs(expected) * 1e-7); // gave -∞ (float) and -1/p (double)
+        Assert.Equal(p / (double)1e-12f, gd[1], 1e-30); // y = 0: torch's p / 1e-12, not the exact 1 / (1 - p) = 1
+        Assert.Equal(rd.Value, rf.Value, Math.Abs(rd.Value) * 1e-6);
+
+        // With a sample weight (the fuzz case): w times the unweighted gradient, finite in both types.
+        var wf = new float[2];
+        BinaryCrossEntropyFromProbabilities.Evaluate<float>([p, p], [1f, 0f], 2, o, wf, default, sampleWeights: [0.5f]);
+        Assert.Equal(0.5 * expected, wf[0], Math.Abs(expected) * 1e-7);
+    }
+
+    [Fact]
     public void SigmoidBinaryCrossEntropySumOfTwoLossesOf3e38_IsFinite()
     {
         var r = SigmoidBinaryCrossEntropy.Evaluate<float>([3e38f, 3e38f], [0f, 0f], 1, new SigmoidBinaryCrossEntropyOptions { Reduction = Reduction.Sum }, default, default);

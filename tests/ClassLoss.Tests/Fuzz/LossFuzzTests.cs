@@ -81,6 +81,18 @@ public class LogitLossFuzzTests
     public void NegativeLogLikelihood_ThrowsOnlyForBadInputs_NeverNaN_FloatMatchesDouble() => LossFuzz.Run(new NegativeLogLikelihoodSpec(), 2_000);
 
     [Fact]
+    public void NegativeLogLikelihoodWithSampleWeights_ThrowsOnlyForBadInputs_NeverNaN_FloatMatchesDouble() =>
+        LossFuzz.Run(new WeightedNegativeLogLikelihoodSpec(), 1_500);
+
+    [Fact]
+    public void FocalFromProbabilitiesWithIndexTargets_ThrowsOnlyForBadInputs_NeverNaN_FloatMatchesDouble() =>
+        LossFuzz.Run(new FocalFromProbabilitiesIndexSpec(), 1_500);
+
+    [Fact]
+    public void FocalFromProbabilitiesWithProbabilityTargets_ThrowsOnlyForBadInputs_NeverNaN_FloatMatchesDouble() =>
+        LossFuzz.Run(new FocalFromProbabilitiesSoftSpec(), 1_500);
+
+    [Fact]
     public void KlDivergence_ThrowsOnlyForBadInputs_NeverNaN_FloatMatchesDouble() => LossFuzz.Run(new KlDivergenceSpec(), 2_000);
 }
 

@@ -172,19 +172,18 @@ public class BinaryCrossEntropyTests
     public void PyTorchLogClampAtMinus100_MatchesBceLoss()
     {
         // PyTorch 2.x: F.binary_cross_entropy([[.2,.7,1e-50],[.9,.5,1]], [[0,1,1],[1,.5,1]]) = 16.89638769857845
-        // (the 1e-50 positive is clamped to log = -100). PyTorch's gradient there is -1.67e11 (denominator clamp 1e-12);
-        // ours is 0, the derivative of the clamp. At p = 1, y = 1 PyTorch's combined (p - y) / (p (1 - p)) gives 0; ours is
-        // the derivative of -y log p there, -1 (divided by the 6 elements). Elsewhere they agree.
+        // (the 1e-50 positive is clamped to log = -100). The gradient is PyTorch's backward (p - y) / max(p (1 - p), 1e-12)
+        // everywhere: -1.67e11 at the clamped 1e-50 (float32's eps 1e-12 over the 6 elements), 0 at p = 1, y = 1.
         double[] p = [0.2, 0.7, 1e-50, 0.9, 0.5, 1.0];
         double[] y = [0, 1, 1, 1, 0.5, 1];
         var g = new double[6];
         Assert.Equal(16.89638769857845, BinaryCrossEntropyFromProbabilities.Evaluate<double>(p, y, 3, null, g, default).Value, 12);
         Assert.Equal(2.083333333333e-01, g[0], 12);
         Assert.Equal(-2.380952380952e-01, g[1], 12);
-        Assert.Equal(0.0, g[2]);
+        Assert.Equal(-166666667332.63382, g[2], 1e-4); // torch 1.13's value; the clamp's derivative 0 before
         Assert.Equal(-1.851851851852e-01, g[3], 12);
         Assert.Equal(0.0, g[4], 14);
-        Assert.Equal(-1.0 / 6, g[5], 14);
+        Assert.Equal(0.0, g[5]); // torch's 0 / 1e-12; the exact -1/p of -y log p (-1/6) before
     }
 
     [Fact]

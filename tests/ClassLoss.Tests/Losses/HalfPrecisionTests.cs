@@ -160,12 +160,8 @@ public class HalfPrecisionTests
         double[] xd = Widen(x), td = Widen(t), pd = Widen(p);
         double[] w = [.. Enumerable.Range(0, k).Select(c => 0.5 + (0.25 * c))];
 
-        // BCE with class and positive weights and smoothing: generic.
-        var bce = new SigmoidBinaryCrossEntropyOptions { ClassWeights = w, PositiveWeights = w, LabelSmoothing = 0.1, Reduction = Reduction.None };
-        AssertGenericMatchesDouble<T>((g, r) => SigmoidBinaryCrossEntropy.Evaluate<T>(x, t, k, bce, g, r),
-            (g, r) => SigmoidBinaryCrossEntropy.Evaluate<double>(xd, td, k, bce, g, r), n * k, n, "BCE weighted");
-        AssertGenericMatchesDouble<T>((g, r) => SigmoidBinaryCrossEntropy.Evaluate<T>(x, t, k, bce with { Reduction = Reduction.Mean }, g, r),
-            (g, r) => SigmoidBinaryCrossEntropy.Evaluate<double>(xd, td, k, bce with { Reduction = Reduction.Mean }, g, r), n * k, n * k, "BCE element losses");
+        // (BCE with class and positive weights, smoothing and element losses runs fused now: FusedSixteenBitTests,
+        // SigmoidBinaryCrossEntropyWithEveryOption_.)
 
         // Label-smoothed softmax focal and sigmoid focal: generic.
         var focal = new SoftmaxFocalOptions { LabelSmoothing = 0.1 };

@@ -268,6 +268,38 @@ public abstract class FusedSixteenBitTests<T> where T : unmanaged, IFloatingPoin
         }
     }
 
+    /// <summary>The weighted form of the BCE kernel (class and positive weights, smoothing, N·K element weights, per-element
+    /// and row losses) on 16-bit input: the float call's bits on the widened values, its gradient and losses rounded.</summary>
+    [Theory]
+    [MemberData(nameof(Classes))]
+    public void SigmoidBinaryCrossEntropyWithEveryOption_(int k)
+    {
+        int n = RowsFor(k);
+        T[] x = Logits(n, k, 45 + k), t = BinaryTargets(n, k, k + 1, soft: true);
+        var rng = new Random(k);
+        T[] e = Round([.. Enumerable.Range(0, n * k).Select(i => i % 7 == 0 ? 0.0 : rng.Next(1, 9) * 0.25)]);
+        float[] xf = Widen(x), tf = Widen(t), ef = Widen(e);
+        double[] w = [.. Enumerable.Range(0, k).Select(c => 0.5 + (0.25 * (c % 5)))];
+        double[] pw = [.. Enumerable.Range(0, k).Select(c => c % 3 == 0 ? 0.0 : 1.0 + c % 4)];
+        var options = new[]
+        {
+            new SigmoidBinaryCrossEntropyOptions { ClassWeights = w, PositiveWeights = pw, LabelSmoothing = 0.1, Reduction = Reduction.None },
+            new SigmoidBinaryCrossEntropyOptions { LabelSmoothing = 0.2, Reduction = Reduction.Mean },
+            new SigmoidBinaryCrossEntropyOptions { ClassWeights = w, Reduction = Reduction.Sum },
+        };
+        foreach (var o in options)
+        {
+            AssertSameAsFloat((g, r) => SigmoidBinaryCrossEntropy.Evaluate<T>(x, t, k, o, g, r),
+                (g, r) => SigmoidBinaryCrossEntropy.Evaluate<float>(xf, tf, k, o, g, r), n * k, n * k, $"BCE element losses K={k} {o.Reduction}");
+            AssertSameAsFloat((g, r) => SigmoidBinaryCrossEntropy.Evaluate<T>(x, t, k, o, g, r),
+                (g, r) => SigmoidBinaryCrossEntropy.Evaluate<float>(xf, tf, k, o, g, r), n * k, n, $"BCE rows K={k} {o.Reduction}");
+            AssertSameAsFloat((g, r) => SigmoidBinaryCrossEntropy.Evaluate<T>(x, t, k, o, g, r, e),
+                (g, r) => SigmoidBinaryCrossEntropy.Evaluate<float>(xf, tf, k, o, g, r, ef), n * k, n * k, $"BCE element weights K={k} {o.Reduction}");
+            AssertSameAsFloat((g, r) => SigmoidBinaryCrossEntropy.Evaluate<T>(x, t, k, o, default, r, e),
+                (g, r) => SigmoidBinaryCrossEntropy.Evaluate<float>(xf, tf, k, o, default, r, ef), 0, 0, $"BCE element weights forward K={k} {o.Reduction}");
+        }
+    }
+
     /// <summary>Batches large enough to be split across threads (and, for the element-wise kernels, into several element
     /// blocks): every thread count gives the float call's bits.</summary>
     [Theory]

@@ -89,3 +89,34 @@ internal readonly struct ProbabilityTerms : IBinaryTerms
         return -l;
     }
 }
+
+/// <summary>
+/// One element of binary cross-entropy of probabilities: the loss of <see cref="BinaryCrossEntropyElement{TTerms}"/> with
+/// <see cref="ProbabilityTerms"/>; with PyTorch's clamp (<see cref="ProbabilityClamp.LogAtMinus100"/>) the derivative
+/// is PyTorch's <c>BCELoss</c> backward, <c>(p - y) / max(p (1 - p), 1e-12)</c>, generalised to positive weights as
+/// <c>[(1 - y') p - pw y' (1 - p)] / max(p (1 - p), 1e-12)</c> (the exact derivative wherever <c>p (1 - p) ≥ 1e-12</c>
+/// and the log clamp is inactive); the other clamps keep the derivative of the clamped loss.
+/// </summary>
+/// <remarks>The bound keeps the gradient within <c>max(pw, 1) · 1e12</c> per unit weight, so float and double give the
+/// same finite gradient near <c>p = 0</c> and <c>p = 1</c> (the exact <c>-1/p</c> overflows float below
+/// <c>p ≈ 2.9e-39</c>, before the log clamp takes over at <c>e^-100 ≈ 3.7e-44</c>).</remarks>
+internal readonly struct BinaryProbabilityElement : IElementLoss<BinaryParameters>
+{
+    /// <summary>PyTorch's bound on the denominator of its <c>BCELoss</c> backward: <c>constexpr float EPSILON = 1e-12</c>
+    /// in its loss kernels, so float32's 1e-12 (9.99999996e-13) in every dtype; the golden files carry its bits.</summary>
+    public const double TorchEpsilon = (double)1e-12f;
+
+    public static double Of(double prob, double target, int column, in BinaryParameters p, out double derivative)
+    {
+        double loss = BinaryCrossEntropyElement<ProbabilityTerms>.Of(prob, target, column, p, out derivative);
+        if (p.Clamp == ProbabilityClamp.LogAtMinus100)
+        {
+            double y = (target * (1 - p.Smoothing)) + (0.5 * p.Smoothing);
+            double positive = (p.PositiveWeights.IsEmpty ? 1.0 : p.PositiveWeights[column]) * y;
+            double negative = 1 - y;
+            derivative = ((negative * prob) - (positive * (1 - prob))) / Math.Max(prob * (1 - prob), TorchEpsilon);
+        }
+
+        return loss;
+    }
+}

@@ -24,9 +24,15 @@ internal static class ClampedLog
             "must lie in [1e-300, 0.5): it is a clip bound, and double.Epsilon (4.9e-324) is the smallest subnormal, not a clip (Keras and scikit-learn use 1e-7 and about 2.2e-16)");
     }
 
-    /// <summary>Returns the clamped <c>log p</c> and its derivative <c>d/dp</c> (0 where the clamp is active).</summary>
+    /// <summary>Returns the clamped <c>log p</c> and its derivative <c>d/dp</c> (0 where the clamp is active). A
+    /// probability of -0 is 0: its derivative is <c>1/+0 = +∞</c>, never <c>1/-0 = -∞</c>.</summary>
     public static double Log(double p, ProbabilityClamp clamp, double epsilon, out double derivative)
     {
+        if (p == 0)
+        {
+            p = 0; // -0 → +0
+        }
+
         switch (clamp)
         {
             case ProbabilityClamp.LogAtMinus100:

@@ -6,8 +6,9 @@ namespace ClassLoss.Losses.Kernels;
 
 /// <summary>
 /// The kernels of binary cross-entropy with logits: the generic one (double arithmetic, every option) and a float
-/// SIMD one for the default options (no class, positive or element weights, no smoothing, no losses buffer), loss and
-/// gradient fused in one pass in registers that also checks the targets.
+/// SIMD one, loss and gradient fused in one pass in registers that also checks the targets: for the default options
+/// the form below, and for class, positive and element weights, label smoothing and per-element losses the weighted
+/// form (<see cref="WeightedElements"/>).
 /// </summary>
 /// <remarks>
 /// <para>Per element: <c>e = exp(-|x|)</c>, <c>ℓ = max(x, 0) - x y + log1p(e)</c> (the first two terms in one fused
@@ -24,6 +25,17 @@ namespace ClassLoss.Losses.Kernels;
 /// rules that out; but an overflow leaves +∞ in the chunk's sum (∞ is sticky), so a chunk whose float sum is not finite
 /// is redone in the exact form with every vector of losses widened to double before it is added, which gives the
 /// double sum (and the limits of infinite logits). The common case costs nothing extra.</para>
+/// <para>The weighted form (any of class weights <c>w_k</c>, positive weights <c>pw_k</c>, element weights
+/// <c>e_ik</c>, smoothing ε, per-element losses): <c>A = pw y'</c> and <c>B = 1 - y'</c> with <c>y' = y (1 - ε) + ε/2</c>
+/// and <c>1 - y' = (1 - y)(1 - ε) + ε/2</c> (each formed as a fused multiply-add, so neither cancels),
+/// <c>W = w_k e_ik</c>; loss <c>W [A max(-x, 0) + B max(x, 0) + (A + B) log1p(e)]</c> (three non-negative terms),
+/// gradient <c>W s r (x ≥ 0 ? B - A e : B e - A)</c>, <c>r = 1/(1 + e)</c>; an element of weight 0 gives 0 and 0
+/// whatever its logit. Rows run in row blocks when there are column weights (so a row starts at column 0), element
+/// blocks otherwise. A chunk is redone element by element with the generic kernel's double element function (so it
+/// gives exactly the generic kernel's losses, gradient and double sum) when its float sum is not finite (a non-finite
+/// logit, an overflowing lane or element loss), a gradient factor <c>W s</c> or an entry is not finite, or a weight
+/// product that is not 0 in double is below float's smallest normal number (where float has lost bits). Class and
+/// positive weights must be 0 or normal floats (<see cref="Covers"/>); otherwise the generic kernel runs.</para>
 /// </remarks>
 internal static unsafe class SigmoidBinaryCrossEntropyKernel
 {
@@ -32,9 +44,54 @@ internal static unsafe class SigmoidBinaryCrossEntropyKernel
     /// <summary>The bits of 1f: a target is in [+0, 1] exactly when its bits, read as unsigned, are at most this.</summary>
     private const uint OneBits = 0x3F800000;
 
-    /// <summary>True when <see cref="Fused"/> computes these options: no weights of any kind, no smoothing, and row losses
-    /// if any (not N·K element losses).</summary>
-    public static bool Covers(bool weighted, double smoothing, bool elementLosses) => !weighted && smoothing == 0 && !elementLosses;
+    /// <summary>True when the fused kernel computes these options: every smoothing, element weights and losses buffer,
+    /// and class and positive weights that convert to float exactly enough (each 0, or a normal float: finite and at
+    /// least 2^-126).</summary>
+    public static bool Covers(ReadOnlySpan<double> classWeights, ReadOnlySpan<double> positiveWeights) =>
+        NormalFloats(classWeights) && NormalFloats(positiveWeights);
+
+    /// <summary>The smallest normal float, 2^-126: below it a float has fewer than 24 significant bits.</summary>
+    private const float MinNormal = 1.17549435e-38f;
+
+    /// <summary>True when each weight is 0 or converts to a normal float (not ∞, not subnormal).</summary>
+    private static bool NormalFloats(ReadOnlySpan<double> weights)
+    {
+        foreach (double w in weights)
+        {
+            float f = (float)w;
+            if (w != 0 && !(float.IsFinite(f) && f >= MinNormal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>This thread's float copies of the class weights ([0, K)) and positive weights ([K, 2K)), reused.</summary>
+    [ThreadStatic]
+    private static float[]? t_floatWeights;
+
+    private static float[] FloatWeights(ReadOnlySpan<double> classWeights, ReadOnlySpan<double> positiveWeights, int k)
+    {
+        float[]? buffer = t_floatWeights;
+        if (buffer is null || buffer.Length < 2 * k)
+        {
+            t_floatWeights = buffer = new float[2 * k];
+        }
+
+        for (int c = 0; c < classWeights.Length; c++)
+        {
+            buffer[c] = (float)classWeights[c];
+        }
+
+        for (int c = 0; c < positiveWeights.Length; c++)
+        {
+            buffer[k + c] = (float)positiveWeights[c];
+        }
+
+        return buffer;
+    }
 
     /// <summary>The generic kernel (targets and weights already checked): <see cref="BinaryCrossEntropyElement{TTerms}"/>
     /// over every element, with class and element weights; returns the loss sum.</summary>
@@ -112,7 +169,41 @@ internal static unsafe class SigmoidBinaryCrossEntropyKernel
         return sum;
     }
 
-    /// <summary><see cref="Fused{T}"/> of float logits and targets.</summary>
+    /// <summary>
+    /// The fused kernel with every option it covers (<see cref="Covers"/>): the defaults run <see cref="Fused{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, float, Span{T}, Span{T}, int, out int)"/>'s
+    /// form; class weights, positive weights, smoothing, N·K <paramref name="elementWeights"/> (PyTorch's BCE
+    /// <c>weight</c> of shape [N, K]) or per-element losses (<paramref name="perElementLosses"/>: <paramref name="losses"/>
+    /// holds N·K entries, else N row sums or nothing) run the weighted form. <paramref name="scale"/> is the reduction's
+    /// factor; <paramref name="checkFrom"/> as in <see cref="Fused{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, float, Span{T}, Span{T}, int, out int)"/>.
+    /// </summary>
+    public static double FusedWithOptions<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int k, double scale, Span<T> gradient,
+        Span<T> losses, bool perElementLosses, ReadOnlySpan<T> elementWeights, ReadOnlySpan<double> classWeights,
+        ReadOnlySpan<double> positiveWeights, double smoothing, int maxThreads, out int checkFrom)
+        where T : unmanaged
+    {
+        if (classWeights.IsEmpty && positiveWeights.IsEmpty && smoothing == 0 && elementWeights.IsEmpty && !perElementLosses)
+        {
+            return Fused(logits, targets, k, (float)scale, gradient, losses, maxThreads, out checkFrom);
+        }
+
+        bool columns = !classWeights.IsEmpty || !positiveWeights.IsEmpty;
+        float[]? floats = columns ? FloatWeights(classWeights, positiveWeights, k) : null;
+        int bad = 0;
+        double sum;
+        fixed (float* f = floats)
+        fixed (double* cw = classWeights, pw = positiveWeights)
+        {
+            var p = new Weighting(classWeights.IsEmpty ? null : f, positiveWeights.IsEmpty ? null : f + k,
+                classWeights.IsEmpty ? null : cw, positiveWeights.IsEmpty ? null : pw, k, smoothing, scale);
+            sum = FusedElements.Sum(new WeightedElements(&bad, p), Chunk, logits, targets, k, gradient,
+                perElementLosses ? default : losses, maxThreads, elementWeights, perElementLosses ? losses : default, byRow: columns);
+        }
+
+        checkFrom = Volatile.Read(ref bad) == 0 ? logits.Length / k : 0;
+        return sum;
+    }
+
+    /// <summary><see cref="Fused{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, float, Span{T}, Span{T}, int, out int)"/> of float logits and targets.</summary>
     public static double Fused(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int k, float scale, Span<float> gradient,
         Span<float> rowLosses, int maxThreads, out int checkFrom) =>
         Fused<float>(logits, targets, k, scale, gradient, rowLosses, maxThreads, out checkFrom);
@@ -124,7 +215,7 @@ internal static unsafe class SigmoidBinaryCrossEntropyKernel
         public int Switch => 0;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public double Elements<TV, TA>(float* x, float* t, float* g, int length, double total)
+        public double Elements<TV, TA>(float* x, float* t, float* g, float* e, float* l, int column, int length, double total)
             where TV : struct, IVec<TV> where TA : struct, IConst
         {
             int chunk = RowExpSum.ElementsPerFlush<TV>(Chunk);
@@ -244,6 +335,173 @@ internal static unsafe class SigmoidBinaryCrossEntropyKernel
         for (int l = 0; l < w; l++)
         {
             sum += lanes[l];
+        }
+
+        return sum;
+    }
+    /// <summary>The per-call constants of the weighted form: float and double copies of the class and positive weights
+    /// (null where absent), K, the smoothing ε and the reduction's factor.</summary>
+    private readonly struct Weighting(float* classWeights, float* positiveWeights, double* classWeightsDouble,
+        double* positiveWeightsDouble, int k, double smoothing, double scale)
+    {
+        public readonly float* Cw = classWeights, Pw = positiveWeights;
+        public readonly double* CwD = classWeightsDouble, PwD = positiveWeightsDouble;
+        public readonly int K = k;
+        public readonly double Smoothing = smoothing, Scale = scale;
+    }
+
+    /// <summary>The weighted form's element body: chunks of <see cref="Chunk"/> elements (<see cref="WeightedChunk{TV}"/>),
+    /// their sums added in order; a target outside [0, 1] sets <paramref name="bad"/>.</summary>
+    private readonly struct WeightedElements(int* bad, Weighting p) : IFusedElements
+    {
+        public int Switch => 0;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public double Elements<TV, TA>(float* x, float* t, float* g, float* e, float* l, int column, int length, double total)
+            where TV : struct, IVec<TV> where TA : struct, IConst
+        {
+            int chunk = RowExpSum.ElementsPerFlush<TV>(Chunk);
+            for (int c = 0; c < length; c += chunk)
+            {
+                total += WeightedChunk<TV>(x + c, t + c, g == null ? null : g + c, e == null ? null : e + c,
+                    l == null ? null : l + c, column + c, Math.Min(chunk, length - c), p, bad);
+            }
+
+            return total;
+        }
+    }
+
+    /// <summary>One chunk of the weighted form: its vectors in registers (<see cref="WeightedVectors{TV}"/>), redone by
+    /// <see cref="ExactElements"/> when they could not be trusted, then the remainder on <see cref="VScalar"/>.</summary>
+    private static double WeightedChunk<TV>(float* x, float* y, float* g, float* e, float* l, int column, int m, in Weighting p, int* bad)
+        where TV : struct, IVec<TV>
+    {
+        int vectors = m - (m % TV.Count);
+        double sum = WeightedVectors<TV>(x, y, g, e, l, column, vectors, p, bad, out bool redo);
+        if (redo || !double.IsFinite(sum))
+        {
+            sum = ExactElements(x, y, g, e, l, column, vectors, p);
+        }
+
+        return vectors < m && TV.Count > 1
+            ? sum + WeightedChunk<VScalar>(x + vectors, y + vectors, g == null ? null : g + vectors, e == null ? null : e + vectors,
+                l == null ? null : l + vectors, column + vectors, m - vectors, p, bad)
+            : sum;
+    }
+
+    /// <summary>The weighted form's vectors (see the class remarks): writes the gradient and element losses, returns
+    /// the float lanes' sum; <paramref name="redo"/> says a gradient factor or entry was not finite or a weight lost bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double WeightedVectors<TV>(float* x, float* y, float* g, float* e, float* l, int column, int m, in Weighting p,
+        int* bad, out bool redo)
+        where TV : struct, IVec<TV>
+    {
+        int w = TV.Count;
+        TV zero = TV.Broadcast(0f), one = TV.Broadcast(1f), s = TV.Broadcast((float)p.Scale);
+        TV a = TV.Broadcast((float)(1 - p.Smoothing)), half = TV.Broadcast((float)(0.5 * p.Smoothing));
+        bool smooth = p.Smoothing != 0, weighted = p.Cw != null || e != null;
+        float* cw = p.Cw == null ? null : p.Cw + column;
+        float* pw = p.Pw == null ? null : p.Pw + column;
+        TV acc = zero, outside = zero, big = zero, low = one;
+        for (int j = 0; j < m; j += w)
+        {
+            TV xv = TV.Load(x + j);
+            TV yv = TV.Load(y + j);
+            outside = TV.MaxAsUInt32(outside, yv);
+            TV ev = VectorMath.ExpOfNonPositive(TV.NegativeAbs(xv));
+            TV log1p = VectorMath.Log1pOfUnit(ev);
+            TV oneMinusY = TV.Sub(one, yv);
+            TV pos = smooth ? TV.Fma(yv, a, half) : yv;
+            TV neg = smooth ? TV.Fma(oneMinusY, a, half) : oneMinusY;
+            if (pw != null)
+            {
+                pos = TV.Mul(pos, TV.Load(pw + j));
+            }
+
+            TV loss = TV.Fma(pos, TV.Max(TV.Neg(xv), zero), TV.Fma(neg, TV.Max(xv, zero), TV.Mul(TV.Add(pos, neg), log1p)));
+            TV ws = s;
+            TV weight = one;
+            if (weighted)
+            {
+                TV wk = cw == null ? one : TV.Load(cw + j);
+                if (e != null)
+                {
+                    TV eik = TV.Load(e + j);
+                    weight = TV.Mul(wk, eik);
+                    ws = TV.Mul(weight, s);
+                    // A weight product that is not 0 in double (both factors non-zero) but below float's normal range.
+                    low = TV.Min(low, TV.SelectEqual(eik, zero, one, TV.SelectEqual(wk, zero, one, TV.Min(weight, ws))));
+                }
+                else
+                {
+                    weight = wk;
+                    ws = TV.Mul(weight, s);
+                    low = TV.Min(low, TV.SelectEqual(wk, zero, one, ws));
+                }
+
+                loss = TV.SelectEqual(weight, zero, zero, TV.Mul(weight, loss));
+            }
+
+            acc = TV.Add(acc, loss);
+            if (l != null)
+            {
+                TV.Store(loss, l + j);
+            }
+
+            if (g != null)
+            {
+                TV r = VectorMath.ReciprocalOfAtLeastOne(TV.Add(one, ev));
+                TV numerator = TV.SelectGreaterOrEqual(xv, zero, TV.Fma(TV.Neg(pos), ev, neg), TV.Fma(neg, ev, TV.Neg(pos)));
+                TV grad = TV.Mul(TV.Mul(numerator, r), ws);
+                if (weighted)
+                {
+                    grad = TV.SelectEqual(weight, zero, zero, grad);
+                }
+
+                big = TV.Max(big, TV.Max(ws, TV.Max(grad, TV.Neg(grad))));
+                TV.Store(grad, g + j);
+            }
+        }
+
+        if (TV.AnyAboveAsUInt32(outside, OneBits))
+        {
+            *bad = 1;
+        }
+
+        redo = m > 0 && (!float.IsFinite(TV.MaxAcross(big)) || -TV.MaxAcross(TV.Neg(low)) < MinNormal);
+        return TV.SumAcross(acc);
+    }
+
+    /// <summary>Elements [0, <paramref name="m"/>) of the weighted form with the generic kernel's double element function
+    /// (<see cref="BinaryCrossEntropyElement{TTerms}"/> of <see cref="LogitTerms"/>, weighted as
+    /// <see cref="ElementwiseKernel"/> does): its losses, gradient and double sum exactly (the rare case: kept out of line).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static double ExactElements(float* x, float* y, float* g, float* e, float* l, int column, int m, in Weighting p)
+    {
+        var parameters = new BinaryParameters(p.PwD == null ? default : new ReadOnlySpan<double>(p.PwD, p.K), p.Smoothing);
+        double sum = 0;
+        for (int j = 0; j < m; j++)
+        {
+            int c = column + j;
+            double weight = (p.CwD == null ? 1.0 : p.CwD[c]) * (e == null ? 1.0 : e[j]);
+            double loss = 0, grad = 0;
+            if (weight != 0)
+            {
+                loss = weight * BinaryCrossEntropyElement<LogitTerms>.Of(x[j], y[j], c, parameters, out double d);
+                grad = d * (weight * p.Scale);
+            }
+
+            if (l != null)
+            {
+                l[j] = (float)loss;
+            }
+
+            if (g != null)
+            {
+                g[j] = (float)grad;
+            }
+
+            sum += loss;
         }
 
         return sum;

@@ -110,7 +110,7 @@ internal static unsafe class SigmoidFocalKernel
     {
         public int Switch => prm.Mode;
 
-        public double Elements<TV, TG>(float* x, float* t, float* g, int length, double total)
+        public double Elements<TV, TG>(float* x, float* t, float* g, float* e, float* l, int column, int length, double total)
             where TV : struct, IVec<TV> where TG : struct, IConst =>
             SigmoidFocalKernel.Elements<TV, TG>(x, t, g, length, prm, total);
     }

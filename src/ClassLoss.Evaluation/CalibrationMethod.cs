@@ -11,4 +11,16 @@ public enum CalibrationMethod
 
     /// <summary>Platt scaling (Platt 1999), binary only: <c>p_1 = σ(a s + b)</c> with <c>s = z_1 - z_0</c>.</summary>
     Platt,
+
+    /// <summary>
+    /// Isotonic regression (Zadrozny and Elkan 2002), one-vs-rest then renormalised: scikit-learn's
+    /// <c>CalibratedClassifierCV(method="isotonic")</c> (<see cref="IsotonicCalibration"/>).
+    /// </summary>
+    Isotonic,
+
+    /// <summary>Histogram binning (Zadrozny and Elkan 2001), one-vs-rest then renormalised (<see cref="HistogramBinning"/>).</summary>
+    Histogram,
+
+    /// <summary>Beta calibration (Kull, Silva Filho and Flach 2017), binary only (<see cref="BetaCalibration"/>).</summary>
+    Beta,
 }

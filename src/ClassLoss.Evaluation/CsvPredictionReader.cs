@@ -39,7 +39,6 @@ internal sealed class CsvPredictionReader : PredictionReader
             HasHeader = false,
             DisableColCountCheck = true,
             Unescape = true,
-            Trim = SepTrim.All,
             CultureInfo = CultureInfo.InvariantCulture,
         }.FromFile(path);
         try
@@ -57,7 +56,7 @@ internal sealed class CsvPredictionReader : PredictionReader
                 names = new string[row.ColCount];
                 for (int i = 0; i < names.Length; i++)
                 {
-                    names[i] = row[i].ToString();
+                    names[i] = row[i].Span.Trim().ToString();
                 }
 
                 break;
@@ -173,7 +172,7 @@ internal sealed class CsvPredictionReader : PredictionReader
             throw Error($"has {count} columns; the header has {_columns}");
         }
 
-        var labelCell = r[_labelColumn].Span;
+        var labelCell = r[_labelColumn].Span.Trim();
         if (_binaryColumn)
         {
             label = BinaryLabel(labelCell);
@@ -197,20 +196,27 @@ internal sealed class CsvPredictionReader : PredictionReader
 
     private double Number(SepReader.Row row, int column, int c)
     {
+        // Sep's csFastFloat parse first; only a cell it refuses is trimmed (spaces around a number are allowed) and
+        // parsed again, so the common case pays no trimming.
         var col = row[column];
         if (col.TryParse(out double v) && !double.IsNaN(v))
         {
             return v;
         }
 
-        var cell = col.Span;
+        var cell = col.Span.Trim();
+        if (!cell.IsEmpty && double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out v) && !double.IsNaN(v))
+        {
+            return v;
+        }
+
         string name = _binaryColumn ? _classNames[1] : _classNames[c];
         throw cell.IsEmpty
             ? Error($"column {column + 1} ('{name}') is empty")
             : Error($"column {column + 1} ('{name}') is '{cell}', not a number");
     }
 
-    private static bool IsBlank(SepReader.Row row) => row.ColCount == 1 && row[0].Span.IsEmpty;
+    private static bool IsBlank(SepReader.Row row) => row.ColCount == 1 && row[0].Span.Trim().IsEmpty;
 
     /// <summary>Tab for <c>.tsv</c> or a first non-blank line holding a tab; comma otherwise.</summary>
     private static char DetectSeparator(string path)

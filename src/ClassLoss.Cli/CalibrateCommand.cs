@@ -16,10 +16,12 @@ internal static class CalibrateCommand
         var calibrator = new Option<string?>("--calibrator") { Description = "Where to save the calibrator JSON (default: OUT with extension .calibrator.json)." };
         var method = new Option<string>("--method")
         {
-            Description = "temperature, vector, platt (binary), beta (binary), isotonic (one-vs-rest, sklearn CalibratedClassifierCV) or histogram (equal-width binning).",
+            Description = "temperature, vector, dirichlet (matrix scaling of log-probabilities, ODIR), platt (binary), beta (binary), isotonic (one-vs-rest, sklearn CalibratedClassifierCV) or histogram (equal-width binning).",
             DefaultValueFactory = _ => "temperature",
         };
-        method.AcceptOnlyFromAmong("temperature", "vector", "platt", "beta", "isotonic", "histogram");
+        method.AcceptOnlyFromAmong("temperature", "vector", "dirichlet", "platt", "beta", "isotonic", "histogram");
+        var odirLambda = new Option<double>("--odir-lambda") { Description = "--method dirichlet: ODIR's off-diagonal weight λ.", DefaultValueFactory = _ => 1e-2 };
+        var odirMu = new Option<double>("--odir-mu") { Description = "--method dirichlet: ODIR's intercept weight μ.", DefaultValueFactory = _ => 1e-2 };
         var bins = new Option<int>("--bins") { Description = "Bins of --method histogram.", DefaultValueFactory = _ => 15 };
         var positive = EvalCommand.PositiveLabelOption();
         var fitRows = PredictionInput.RowsOption("--fit-rows", "the --fit file");
@@ -30,7 +32,7 @@ internal static class CalibrateCommand
         var applyLabels = new Option<string?>("--apply-labels") { Description = "For a .npy --apply file: the .npy labels." };
         var command = new Command("calibrate", "Fit a calibrator on validation predictions and apply it to test predictions.")
         {
-            fit, apply, output, calibrator, method, labelColumn, values, fitLabels, applyLabels, positive, fitRows, applyRows, bins,
+            fit, apply, output, calibrator, method, labelColumn, values, fitLabels, applyLabels, positive, fitRows, applyRows, bins, odirLambda, odirMu,
         };
         command.SetAction(parse => CliErrors.Run(() =>
         {
@@ -46,13 +48,15 @@ internal static class CalibrateCommand
                 outPath,
                 parse.GetValue(calibrator) ?? Path.ChangeExtension(outPath, ".calibrator.json"),
                 parse.GetValue(method)!,
-                parse.GetValue(bins));
+                parse.GetValue(bins),
+                parse.GetValue(odirLambda),
+                parse.GetValue(odirMu));
         }));
         return command;
     }
 
     internal static int Run(PredictionReaderOptions fitOptions, string fitPath, PredictionReaderOptions applyOptions, string applyPath,
-        string outPath, string calibratorPath, string method, int bins = 15)
+        string outPath, string calibratorPath, string method, int bins = 15, double odirLambda = 1e-2, double odirMu = 1e-2)
     {
         foreach (string p in new[] { fitPath, applyPath })
         {
@@ -81,6 +85,7 @@ internal static class CalibrateCommand
             "beta" => BetaCalibration.Fit(logits, labels, names),
             "isotonic" => IsotonicCalibration.Fit(logits, labels, names, fitOptions.Values),
             "histogram" => HistogramBinning.Fit(logits, labels, names, bins),
+            "dirichlet" => DirichletCalibration.Fit(logits, labels, names, odirLambda, odirMu),
             _ => TemperatureScaling.Fit(logits, labels, names),
         };
         foreach (string w in c.Warnings ?? [])
@@ -183,6 +188,7 @@ internal static class CalibrateCommand
             CalibrationMethod.Platt => string.Create(CultureInfo.InvariantCulture, $"a = {c.A:G6}, b = {c.B:G6}"),
             CalibrationMethod.Beta => string.Create(CultureInfo.InvariantCulture, $"a = {c.A:G6}, b = {c.B:G6}, c = {c.C:G6}"),
             CalibrationMethod.Isotonic => string.Create(CultureInfo.InvariantCulture, $"{c.Knots!.Sum(x => x.Count)} knots over {c.Knots!.Count} map(s), on {(c.Input == PredictionValues.Logits ? "logits" : "probabilities")}"),
+            CalibrationMethod.Dirichlet => string.Create(CultureInfo.InvariantCulture, $"W {names.Count} x {names.Count}, diagonal [{string.Join(", ", Enumerable.Range(0, names.Count).Select(j => EvalCommand.F(c.Matrix![j][j])))}], ODIR lambda = {c.OdirLambda:G3}, mu = {c.OdirMu:G3}"),
             CalibrationMethod.Histogram => string.Create(CultureInfo.InvariantCulture, $"{c.KnotValues![0].Count} bins x {c.KnotValues.Count} map(s)"),
             _ => $"w = [{string.Join(", ", c.Weights!.Select(EvalCommand.F))}], b = [{string.Join(", ", c.Biases!.Select(EvalCommand.F))}]",
         };

@@ -21,6 +21,9 @@ public enum CalibrationMethod
     /// <summary>Histogram binning (Zadrozny and Elkan 2001), one-vs-rest then renormalised (<see cref="HistogramBinning"/>).</summary>
     Histogram,
 
+    /// <summary>Dirichlet calibration with ODIR regularisation (Kull et al. 2019): <c>softmax(W ln q + b)</c> (<see cref="DirichletCalibration"/>).</summary>
+    Dirichlet,
+
     /// <summary>Beta calibration (Kull, Silva Filho and Flach 2017), binary only (<see cref="BetaCalibration"/>).</summary>
     Beta,
 }

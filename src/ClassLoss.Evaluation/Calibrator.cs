@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
+using ClassLoss.Activations;
 using ClassLoss.Numerics;
 
 namespace ClassLoss.Evaluation;
@@ -36,7 +37,16 @@ public sealed record Calibrator
     /// <summary>Per-class scales w (vector scaling).</summary>
     public IReadOnlyList<double>? Weights { get; init; }
 
-    /// <summary>Per-class biases b (vector scaling).</summary>
+    /// <summary>Dirichlet calibration: the K × K matrix W, as K rows (row c gives class c's scaled logit).</summary>
+    public IReadOnlyList<IReadOnlyList<double>>? Matrix { get; init; }
+
+    /// <summary>Dirichlet calibration: ODIR's off-diagonal weight λ the fit used.</summary>
+    public double? OdirLambda { get; init; }
+
+    /// <summary>Dirichlet calibration: ODIR's intercept weight μ the fit used.</summary>
+    public double? OdirMu { get; init; }
+
+    /// <summary>Per-class biases b (vector scaling, Dirichlet calibration).</summary>
     public IReadOnlyList<double>? Biases { get; init; }
 
     /// <summary>Platt slope a; beta calibration's a (the weight of ln p).</summary>
@@ -100,6 +110,23 @@ public sealed record Calibrator
                 }
 
                 break;
+            case CalibrationMethod.Dirichlet:
+                var m = Matrix ?? throw new InvalidDataException("The calibrator has no matrix.");
+                var bias = Biases ?? throw new InvalidDataException("The calibrator has no biases.");
+                Span<double> lq = k <= 64 ? stackalloc double[k] : new double[k];
+                LogSoftmax.Forward(logits, k, lq);
+                for (int c = 0; c < k; c++)
+                {
+                    double s = bias[c];
+                    for (int j = 0; j < k; j++)
+                    {
+                        s += m[c][j] * lq[j];
+                    }
+
+                    probabilities[c] = s;
+                }
+
+                break;
             case CalibrationMethod.Isotonic:
             case CalibrationMethod.Histogram:
                 ApplyOneVsRest(logits, probabilities);
@@ -160,6 +187,8 @@ public sealed record Calibrator
             CalibrationMethod.Isotonic => c.Knots?.Count == curves && c.KnotValues?.Count == curves
                 && Enumerable.Range(0, curves).All(j => c.Knots[j].Count > 0 && c.Knots[j].Count == c.KnotValues[j].Count && Sorted(c.Knots[j]) && Sorted(c.KnotValues[j])),
             CalibrationMethod.Histogram => c.KnotValues?.Count == curves && c.KnotValues.All(v => v.Count > 0 && v.All(x => x >= 0 && x <= 1)),
+            CalibrationMethod.Dirichlet => c.Matrix?.Count == c.ClassNames.Count && c.Matrix.All(r => r.Count == c.ClassNames.Count && r.All(double.IsFinite))
+                && c.Biases?.Count == c.ClassNames.Count && c.Biases.All(double.IsFinite),
             CalibrationMethod.Beta => c.A is >= 0 && c.B is >= 0 && c.C is not null && c.ClassNames.Count == 2,
             _ => c.A is not null && c.B is not null && c.ClassNames.Count == 2,
         };

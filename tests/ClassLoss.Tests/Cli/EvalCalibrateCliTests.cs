@@ -112,6 +112,7 @@ public sealed class EvalCalibrateCliTests
     [InlineData("vector", 4)]
     [InlineData("isotonic", 4)]
     [InlineData("histogram", 4)]
+    [InlineData("dirichlet", 4)]
     [InlineData("platt", 2)]
     [InlineData("beta", 2)]
     [InlineData("isotonic", 2)]

@@ -109,6 +109,7 @@ public class NonParametricCalibrationTests
     [InlineData("isotonic")]
     [InlineData("histogram")]
     [InlineData("beta")]
+    [InlineData("dirichlet")]
     public void Calibrators_RoundTripThroughJson_GivingTheSameProbabilities(string method)
     {
         var (z, y) = CalibrationTests.OverConfident(5, 500, method == "beta" ? 2 : 3, 2.0);
@@ -117,6 +118,7 @@ public class NonParametricCalibrationTests
         {
             "isotonic" => IsotonicCalibration.Fit(z, y, names, PredictionValues.Logits),
             "histogram" => HistogramBinning.Fit(z, y, names),
+            "dirichlet" => DirichletCalibration.Fit(z, y, names),
             _ => BetaCalibration.Fit(z, y, names),
         };
         var back = Calibrator.FromJson(c.ToJson());
@@ -126,6 +128,73 @@ public class NonParametricCalibrationTests
         {
             Assert.InRange(v, 0, 1);
         }
+    }
+
+    /// <summary>Labels drawn from softmax(A ln q + c) for a known A and c: the unregularised fit recovers them.</summary>
+    [Fact]
+    public void Dirichlet_WithoutRegularisation_RecoversTheGeneratingMatrixAndBiases()
+    {
+        double[,] a = { { 1.5, 0.3, 0 }, { 0, 0.8, 0.4 }, { -0.3, 0, 1.2 } };
+        double[] bias = [0.2, -0.4, 0.2];
+        var rng = new Random(9);
+        const int n = 30000;
+        var z = new double[3 * n];
+        var y = new int[n];
+        var lq = new double[3];
+        var p = new double[3];
+        for (int i = 0; i < n; i++)
+        {
+            for (int c = 0; c < 3; c++)
+            {
+                z[3 * i + c] = 2 * (rng.NextDouble() - 0.5) * 3;
+            }
+
+            ClassLoss.Activations.LogSoftmax.Forward<double>(z.AsSpan(3 * i, 3), 3, lq);
+            for (int c = 0; c < 3; c++)
+            {
+                p[c] = bias[c] + a[c, 0] * lq[0] + a[c, 1] * lq[1] + a[c, 2] * lq[2];
+            }
+
+            ClassLoss.Activations.Softmax.Forward<double>(p, 3, p);
+            double u = rng.NextDouble();
+            y[i] = u < p[0] ? 0 : u < p[0] + p[1] ? 1 : 2;
+        }
+
+        var cal = DirichletCalibration.Fit(z, y, Three, lambda: 0, mu: 0);
+
+        // The fit is a maximum of the likelihood: no worse on the fitting rows than the generating map itself.
+        var truth = cal with { Matrix = [.. Enumerable.Range(0, 3).Select(c => (IReadOnlyList<double>)[a[c, 0], a[c, 1], a[c, 2]])], Biases = bias };
+        double trueNll = 0;
+        var q = new double[3];
+        for (int i = 0; i < n; i++)
+        {
+            truth.Apply(z.AsSpan(3 * i, 3), q);
+            trueNll -= Math.Log(q[y[i]]) / n;
+        }
+
+        Assert.True(cal.FitNllAfter <= trueNll + 1e-12, $"fitted NLL {cal.FitNllAfter} > generating map's {trueNll}");
+        // softmax is unchanged by adding one vector to every row of W (ln q's rows differ by a constant only
+        // through lse, absorbed by the matrix's row sums) and one constant to b: compare differences between rows.
+        for (int c = 1; c < 3; c++)
+        {
+            for (int j = 0; j < 3; j++)
+            {
+                Assert.InRange(cal.Matrix![c][j] - cal.Matrix[0][j], a[c, j] - a[0, j] - 0.25, a[c, j] - a[0, j] + 0.25);
+            }
+
+            Assert.InRange(cal.Biases![c] - cal.Biases[0], bias[c] - bias[0] - 0.25, bias[c] - bias[0] + 0.25);
+        }
+    }
+
+    [Fact]
+    public void Dirichlet_OdirLambda_ShrinksTheOffDiagonal_AndUnregularisedBeatsTemperatureOnTheFitSet()
+    {
+        var (z, y) = CalibrationTests.OverConfident(7, 1500, 3, 2.5);
+        var free = DirichletCalibration.Fit(z, y, Three, lambda: 0, mu: 0);
+        var shrunk = DirichletCalibration.Fit(z, y, Three, lambda: 1e4, mu: 0);
+        double OffDiagonal(Calibrator c) => Enumerable.Range(0, 3).SelectMany(r => Enumerable.Range(0, 3).Where(j => j != r).Select(j => Math.Abs(c.Matrix![r][j]))).Max();
+        Assert.True(OffDiagonal(shrunk) < 0.1 * OffDiagonal(free), $"{OffDiagonal(shrunk)} vs {OffDiagonal(free)}");
+        Assert.True(free.FitNllAfter <= TemperatureScaling.Fit(z, y, Three).FitNllAfter + 1e-9);
     }
 
     [Fact]

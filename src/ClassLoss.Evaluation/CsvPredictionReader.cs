@@ -27,7 +27,15 @@ internal sealed class CsvPredictionReader : PredictionReader
     private readonly string _positive;
     private readonly double _positiveNumber;
     private string? _negative;
+    private readonly CancellationTokenSource _cancel = new();
     private long _line;
+    private long _location;
+    private Task? _producer;
+    private System.Collections.Concurrent.BlockingCollection<Batch>? _free;
+    private System.Collections.Concurrent.BlockingCollection<Batch>? _full;
+    private Batch? _batch;
+    private int _at;
+    private bool _disposed;
 
     public CsvPredictionReader(string path, PredictionReaderOptions options)
     {
@@ -124,6 +132,7 @@ internal sealed class CsvPredictionReader : PredictionReader
             }
 
             _lookup = classIndex.GetAlternateLookup<ReadOnlySpan<char>>();
+            _location = _line;
         }
         catch
         {
@@ -134,7 +143,7 @@ internal sealed class CsvPredictionReader : PredictionReader
 
     public override IReadOnlyList<string> ClassNames => _classNames;
 
-    public override string Location => string.Create(CultureInfo.InvariantCulture, $"{_path} line {_line}");
+    public override string Location => string.Create(CultureInfo.InvariantCulture, $"{_path} line {_location}");
 
     public override bool Read(out int label, Span<double> values)
     {
@@ -143,6 +152,123 @@ internal sealed class CsvPredictionReader : PredictionReader
             throw new ArgumentException($"values has length {values.Length}; expected {_classNames.Length}.", nameof(values));
         }
 
+        if (_producer is null)
+        {
+            StartReadAhead();
+        }
+
+        while (_batch is null || _at >= _batch.Count)
+        {
+            if (_batch is not null)
+            {
+                if (_batch.Error is { } error)
+                {
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+                }
+
+                if (_batch.End)
+                {
+                    _location = _batch.EndLine;
+                    label = -1;
+                    return false;
+                }
+
+                _free!.Add(_batch);
+            }
+
+            _batch = _full!.Take();
+            _at = 0;
+        }
+
+        int k = _classNames.Length;
+        label = _batch.Labels[_at];
+        _batch.Values.AsSpan(_at * k, k).CopyTo(values);
+        _location = _batch.Lines[_at];
+        _at++;
+        return true;
+    }
+
+    /// <summary>
+    /// Read-ahead: one background task parses batches of rows (Sep and the number parsing) while the caller
+    /// consumes the previous batch, so parsing overlaps the caller's work. Three batches circulate (one being read,
+    /// up to two parsed ahead), in file order; a parse error travels in its batch after the rows before it, so it
+    /// is thrown at the same row as a sequential read would throw it.
+    /// </summary>
+    private void StartReadAhead()
+    {
+        int k = _classNames.Length;
+        int rows = Math.Clamp(65536 / k, 1, 1024);
+        _free = new System.Collections.Concurrent.BlockingCollection<Batch>(3);
+        _full = new System.Collections.Concurrent.BlockingCollection<Batch>(3);
+        for (int i = 0; i < 3; i++)
+        {
+            _free.Add(new Batch(rows, k));
+        }
+
+        _producer = Task.Factory.StartNew(Produce, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    private void Produce()
+    {
+        Batch? b = null;
+        try
+        {
+            int k = _classNames.Length;
+            while (true)
+            {
+                b = _free!.Take(_cancel.Token);
+                b.Count = 0;
+                while (b.Count < b.Labels.Length)
+                {
+                    if (!ReadRow(out b.Labels[b.Count], b.Values.AsSpan(b.Count * k, k)))
+                    {
+                        b.End = true;
+                        b.EndLine = _line;
+                        break;
+                    }
+
+                    b.Lines[b.Count++] = _line;
+                }
+
+                _full!.Add(b, _cancel.Token);
+                if (b.End)
+                {
+                    return;
+                }
+
+                b = null;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception e) when (b is not null)
+        {
+            b.Error = e;
+            try
+            {
+                _full!.Add(b, _cancel.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
+    private sealed class Batch(int rows, int k)
+    {
+        public readonly int[] Labels = new int[rows];
+        public readonly double[] Values = new double[rows * k];
+        public readonly long[] Lines = new long[rows];
+        public int Count;
+        public bool End;
+        public long EndLine;
+        public Exception? Error;
+    }
+
+    /// <summary>One row, parsed on the read-ahead task; <c>_line</c> is the producer's position.</summary>
+    private bool ReadRow(out int label, Span<double> values)
+    {
         label = -1;
         while (true)
         {
@@ -307,9 +433,22 @@ internal sealed class CsvPredictionReader : PredictionReader
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
+        if (disposing && !_disposed)
         {
+            _disposed = true;
+            _cancel.Cancel();
+            try
+            {
+                _producer?.Wait();
+            }
+            catch (AggregateException)
+            {
+            }
+
             _reader.Dispose();
+            _free?.Dispose();
+            _full?.Dispose();
+            _cancel.Dispose();
         }
     }
 }

@@ -86,6 +86,48 @@ public class PredictionFormatTests
         Assert.Contains("line 2: unknown label", ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Csv_ReadAhead_DeliversEveryRowBeforeABadOne_AndThrowsAtItsLine_PastSeveralBatches()
+    {
+        var text = new StringBuilder("label,a,b,c\n");
+        for (int i = 0; i < 5000; i++)
+        {
+            text.Append(i == 3500 ? "a,0.1,oops,0.8\n" : "b,0.25,0.5,0.25\n");
+        }
+
+        string path = TempFiles.Write("long.csv", text.ToString());
+        using var reader = PredictionReader.Open(path);
+        var row = new double[3];
+        int read = 0;
+        var ex = Assert.Throws<InvalidDataException>(() =>
+        {
+            while (reader.Read(out _, row))
+            {
+                read++;
+            }
+        });
+        Assert.Equal(3500, read);
+        Assert.Equal($"{path} line 3502: column 3 ('b') is 'oops', not a number.", ex.Message);
+    }
+
+    [Fact]
+    public async Task Csv_DisposedAfterAPartialRead_StopsTheReadAhead()
+    {
+        var text = new StringBuilder("label,a,b\n");
+        for (int i = 0; i < 20000; i++)
+        {
+            text.Append("a,0.5,0.5\n");
+        }
+
+        string path = TempFiles.Write("partial.csv", text.ToString());
+        var reader = PredictionReader.Open(path);
+        var row = new double[2];
+        Assert.True(reader.Read(out _, row));
+        Assert.Equal($"{path} line 2", reader.Location);
+        var dispose = Task.Run(reader.Dispose);
+        Assert.Same(dispose, await Task.WhenAny(dispose, Task.Delay(TimeSpan.FromSeconds(30))));
+    }
+
     [Theory]
     [InlineData(1L, 3L, new[] { 1, 2 })]
     [InlineData(0L, 1L, new[] { 0 })]

@@ -14,14 +14,14 @@ N=${N:-3000000}
 RUNS=${RUNS:-3}
 FILE=${FILE:-/tmp/classloss-eval-$N.csv}
 [ -f "$FILE" ] || /usr/bin/python3 scripts/make_eval_file.py "$N" "$FILE"
-echo "machine: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p'), $(nproc) cores; file $FILE ($(du -m "$FILE" | cut -f1) MB, $N rows)"
+echo "machine: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); file $FILE ($(du -m "$FILE" | cut -f1) MB, $N rows)"
 
 measure() { # label, command...
   local label=$1; shift
   for run in $(seq "$RUNS"); do
-    /usr/bin/time -f "%e %M" -o /tmp/classloss-bench-time "$@" > /tmp/classloss-bench-out 2>&1 || { cat /tmp/classloss-bench-out; exit 1; }
-    read -r wall rss < /tmp/classloss-bench-time
-    printf '%-28s run %d: %6.2f s  %6d MB peak   %s\n' "$label" "$run" "$wall" $((rss / 1024)) \
+    /usr/bin/time -f "%e %M %U %S" -o /tmp/classloss-bench-time "$@" > /tmp/classloss-bench-out 2>&1 || { cat /tmp/classloss-bench-out; exit 1; }
+    read -r wall rss user sys < /tmp/classloss-bench-time
+    printf '%-28s run %d: %6.2f s wall, %6.2f s CPU, %5d MB peak   %s\n' "$label" "$run" "$wall" "$(awk "BEGIN { print $user + $sys }")" $((rss / 1024)) \
       "$(grep -E 'rows in|^rows ' /tmp/classloss-bench-out | tail -1)"
   done
   grep -E 'log loss|Brier \(multi|^│ accuracy|equal-width|log_loss' /tmp/classloss-bench-out | tr -s ' ' | head -5 || true

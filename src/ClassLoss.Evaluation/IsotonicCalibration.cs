@@ -61,7 +61,7 @@ public static class IsotonicCalibration
         return OneVsRest.WithFitNll(calibrator, logits, labels);
     }
 
-    /// <summary>Unique sorted scores with their isotonic fitted values.</summary>
+    /// <summary>Unique sorted scores with their isotonic fitted values, without the inner points of constant runs.</summary>
     internal static (double[] X, double[] Y) Pava(double[] x, double[] y)
     {
         int n = x.Length;
@@ -119,7 +119,19 @@ public static class IsotonicCalibration
             }
         }
 
-        return ([.. ux], fitted);
+        // Drop the inner points of constant runs (sklearn's "remove unnecessary points"): np.interp is the same.
+        var keptX = new List<double>(m);
+        var keptY = new List<double>(m);
+        for (int i = 0; i < m; i++)
+        {
+            if (i == 0 || i == m - 1 || fitted[i] != fitted[i - 1] || fitted[i] != fitted[i + 1])
+            {
+                keptX.Add(ux[i]);
+                keptY.Add(fitted[i]);
+            }
+        }
+
+        return ([.. keptX], [.. keptY]);
     }
 
     /// <summary><c>np.interp(x, xs, ys)</c>: linear between knots, the end values beyond them.</summary>

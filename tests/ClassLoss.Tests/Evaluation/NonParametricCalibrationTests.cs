@@ -53,9 +53,10 @@ public class NonParametricCalibrationTests
     public void Pava_PoolsAdjacentViolators_AndMergesTiedScores()
     {
         var (x, y) = IsotonicCalibration.Pava([1, 2, 3, 4, 4], [1, 3, 2, 1, 0]);
-        Assert.Equal([1.0, 2, 3, 4], x);
-        // Tied scores at 4 merge to 0.5 (weight 2); then 3, 2, 0.5 with weights 1, 1, 2 pool to 1.5.
-        Assert.Equal([1.0, 1.5, 1.5, 1.5], y);
+        // Tied scores at 4 merge to 0.5 (weight 2); then 3, 2, 0.5 with weights 1, 1, 2 pool to 1.5; the inner
+        // point (3, 1.5) of the constant run is dropped.
+        Assert.Equal([1.0, 2, 4], x);
+        Assert.Equal([1.0, 1.5, 1.5], y);
     }
 
     [Fact]

@@ -125,4 +125,32 @@ public class RankingAndDecompositionTests
         Assert.Equal((r.RocAuc[0] + r.RocAuc[1]) / 2, r.MacroRocAuc!.Value, 15);
         Assert.Equal(1.0, r.RocAuc[0], 15);
     }
+
+    [Fact]
+    public void ToProbabilities_OfLogits_AgreesWithTheCoreSoftmax_AndDefersInfiniteRowsToIt()
+    {
+        var rng = new Random(11);
+        var z = new double[7];
+        var mine = new double[7];
+        var core = new double[7];
+        for (int t = 0; t < 200; t++)
+        {
+            for (int c = 0; c < 7; c++)
+            {
+                z[c] = (rng.NextDouble() - 0.5) * (t < 100 ? 10 : 1000);
+            }
+
+            Metrics.ToProbabilities(PredictionValues.Logits, z, mine, false);
+            ClassLoss.Activations.Softmax.Forward<double>(z, 7, core);
+            for (int c = 0; c < 7; c++)
+            {
+                Assert.True(Math.Abs(mine[c] - core[c]) <= 1e-15 + 1e-13 * core[c], $"{mine[c]:R} vs {core[c]:R}");
+            }
+        }
+
+        double[] infinite = [double.PositiveInfinity, 0, 1];
+        Metrics.ToProbabilities(PredictionValues.Logits, infinite, mine.AsSpan(0, 3), false);
+        ClassLoss.Activations.Softmax.Forward<double>(infinite, 3, core.AsSpan(0, 3));
+        Assert.Equal(core.AsSpan(0, 3).ToArray(), mine.AsSpan(0, 3).ToArray());
+    }
 }

@@ -422,7 +422,7 @@ internal sealed class CsvPredictionReader : PredictionReader
             && !(double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out double a)
                  && double.TryParse(_negative, NumberStyles.Float, CultureInfo.InvariantCulture, out double b) && a == b))
         {
-            throw Error($"a third label '{cell}': with one probability column the labels are the positive label '{_positive}' (--positive-label) and one other, here '{_negative}'");
+            throw Error($"label '{cell}' is neither the positive label '{_positive}' nor the negative label '{_negative}' of the rows before: with one probability column (scikit-learn's binary convention) there are two labels, and the positive one is set with --positive-label");
         }
 
         return 0;

@@ -53,7 +53,7 @@ public class PredictionFormatTests
     }
 
     [Theory]
-    [InlineData("label,p\nham,0.2\nspam,0.9\neggs,0.5\n", "spam", "line 4: a third label 'eggs'")]
+    [InlineData("label,p\nham,0.2\nspam,0.9\neggs,0.5\n", "spam", "line 4: label 'eggs' is neither the positive label 'spam' nor the negative label 'ham'")]
     [InlineData("label,a,b\na,0.5,0.5\n", "a", "--positive-label is for a file with one probability or score column")]
     [InlineData("label\n1\n", null, "the header has 1 column")]
     [InlineData("label,logp\n1,0.5\n", null, "log-probability 0.5 > 0")]

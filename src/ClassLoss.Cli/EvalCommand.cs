@@ -23,22 +23,40 @@ internal static class EvalCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the bootstrap.", DefaultValueFactory = _ => 0 };
         var topK = new Option<int>("--top-k") { Description = "k of the top-k accuracy.", DefaultValueFactory = _ => 2 };
         var renormalize = new Option<bool>("--renormalize") { Description = "Divide probability rows by their sum before Brier, accuracy and ECE (log loss always renormalises, as sklearn)." };
+        var positive = PositiveLabelOption();
+        var rows = PredictionInput.RowsOption("--rows", "the file");
+        var ranking = new Option<bool>("--ranking") { Description = "Also ROC AUC and average precision per class and macro (sklearn one-vs-rest) and the adaptive calibration error; exact, so every probability is kept (8 K + 4 bytes per row)." };
         var command = new Command("eval", "Evaluate and check the calibration of a file of predictions.")
         {
-            file, labelColumn, values, labels, json, plots, bootstrap, seed, topK, renormalize,
+            file, labelColumn, values, labels, json, plots, bootstrap, seed, topK, renormalize, positive, rows, ranking,
         };
         // CliErrors.Run here too: System.CommandLine's default handler would otherwise print a stack trace.
         command.SetAction(parse => CliErrors.Run(() => Run(
             parse.GetValue(file)!,
-            new PredictionReaderOptions { LabelColumn = parse.GetValue(labelColumn)!, Values = ParseValues(parse.GetValue(values)!), LabelsPath = parse.GetValue(labels) },
+            PredictionInput.WithRows(
+                new PredictionReaderOptions
+                {
+                    LabelColumn = parse.GetValue(labelColumn)!,
+                    Values = ParseValues(parse.GetValue(values)!),
+                    LabelsPath = parse.GetValue(labels),
+                    PositiveLabel = parse.GetValue(positive),
+                },
+                parse.GetValue(rows),
+                "--rows"),
             parse.GetValue(json),
             parse.GetValue(plots),
             parse.GetValue(bootstrap),
             parse.GetValue(seed),
             parse.GetValue(topK),
-            parse.GetValue(renormalize))));
+            parse.GetValue(renormalize),
+            parse.GetValue(ranking))));
         return command;
     }
+
+    internal static Option<string?> PositiveLabelOption() => new("--positive-label")
+    {
+        Description = "For scikit-learn's binary convention (the label and ONE probability/score column): the positive class's label (default 1); any other label is the negative class.",
+    };
 
     internal static Option<string> ValuesOption(PredictionValues defaultValue)
     {
@@ -64,7 +82,7 @@ internal static class EvalCommand
         _ => throw new CliException($"--values: '{text}' is not one of probabilities, logits, log-probabilities."),
     };
 
-    internal sealed record EvalResult(MetricsReport Report, double Seconds, long RowsNotSummingToOne, double WorstRowSumError);
+    internal sealed record EvalResult(MetricsReport Report, double Seconds, long RowsNotSummingToOne, double WorstRowSumError, RowSumCheck SumCheck);
 
     /// <summary>Streams the file through <see cref="Metrics"/>; errors name the file and line.</summary>
     internal static EvalResult Evaluate(string path, PredictionReaderOptions readerOptions, MetricsOptions metricsOptions, bool renormalize)
@@ -79,37 +97,18 @@ internal static class EvalCommand
         var metrics = new Metrics(reader.ClassNames, metricsOptions);
         var row = new double[reader.Classes];
         var p = new double[reader.Classes];
-        long notNormalised = 0;
-        double worst = 0;
+        var sums = new RowSumCheck(metricsOptions.SumTolerance);
         bool probabilities = reader.Values == PredictionValues.Probabilities;
         while (reader.Read(out int label, row))
         {
             if (probabilities)
             {
-                double s = 0;
-                foreach (double v in row)
-                {
-                    s += v;
-                }
-
-                double err = Math.Abs(s - 1);
-                if (err > metricsOptions.SumTolerance)
-                {
-                    notNormalised++;
-                }
-
-                worst = Math.Max(worst, err);
+                sums.Add(reader, row);
             }
 
             Metrics.ToProbabilities(reader.Values, row, p, renormalize);
-            try
-            {
-                metrics.Add(label, p);
-            }
-            catch (ArgumentException ex)
-            {
-                throw new InvalidDataException($"{reader.Location}: {ex.Message}", ex);
-            }
+            PredictionInput.CheckRange(reader, p);
+            metrics.Add(label, p);
         }
 
         if (metrics.Rows == 0)
@@ -118,17 +117,17 @@ internal static class EvalCommand
         }
 
         var report = metrics.Compute();
-        return new EvalResult(report, watch.Elapsed.TotalSeconds, notNormalised, worst);
+        return new EvalResult(report, watch.Elapsed.TotalSeconds, sums.Count, sums.Worst, sums);
     }
 
-    private static int Run(string path, PredictionReaderOptions readerOptions, bool json, string? plots, int bootstrap, int seed, int topK, bool renormalize)
+    private static int Run(string path, PredictionReaderOptions readerOptions, bool json, string? plots, int bootstrap, int seed, int topK, bool renormalize, bool ranking)
     {
         if (bootstrap < 0 || topK < 1)
         {
             throw new CliException("--bootstrap must be >= 0 and --top-k >= 1.");
         }
 
-        var options = new MetricsOptions { Bootstrap = bootstrap, Seed = seed, TopK = topK };
+        var options = new MetricsOptions { Bootstrap = bootstrap, Seed = seed, TopK = topK, Ranking = ranking };
         var result = Evaluate(path, readerOptions, options, renormalize);
         var r = result.Report;
         double rowsPerSecond = r.Rows / Math.Max(result.Seconds, 1e-9);
@@ -138,8 +137,26 @@ internal static class EvalCommand
             string what = renormalize
                 ? "they were renormalised."
                 : "log loss renormalises them (sklearn); Brier/accuracy/ECE use them as given. Pass --renormalize to divide every row by its sum.";
-            warnings.Add(string.Create(CultureInfo.InvariantCulture,
-                $"{result.RowsNotSummingToOne} of {r.Rows} rows do not sum to 1 (worst |sum - 1| = {result.WorstRowSumError:G3}); {what}"));
+            warnings.Add(result.SumCheck.Describe(r.Rows, what));
+        }
+
+        var undefined = new List<string>();
+        for (int c = 0; c < r.RocAuc.Count; c++)
+        {
+            if (double.IsNaN(r.RocAuc[c]))
+            {
+                undefined.Add(r.PerClass[c].Name);
+            }
+        }
+
+        if (undefined.Count > 0)
+        {
+            warnings.Add($"ROC AUC is undefined for class{(undefined.Count > 1 ? "es" : "")} {string.Join(", ", undefined)} (absent from the labels, or in every row; average precision too when absent): the macro means are over the other classes (scikit-learn raises an error here).");
+        }
+
+        foreach (string w in warnings)
+        {
+            PredictionInput.Warn(w);
         }
 
         if (plots is not null)
@@ -150,16 +167,14 @@ internal static class EvalCommand
 
         if (json)
         {
-            var document = new EvalDocument(path, r.Rows, r.Classes, r.LogLoss, r.Brier, r.BinaryBrier, r.Accuracy, r.TopK,
-                r.TopKAccuracy, r.BalancedAccuracy, r.Ece, r.EceEqualMass, r.Mce, r.PerClass, r.Confusion, r.ReliabilityBins,
-                r.Intervals, result.RowsNotSummingToOne, result.Seconds, rowsPerSecond, warnings);
+            var document = new EvalDocument(path, r.Rows, r.Classes, r.LogLoss, r.LogLossBits, r.Brier, r.BinaryBrier,
+                new BrierDecomposition(r.BrierReliability, r.BrierResolution, r.BrierUncertainty, r.BrierWithinBin), r.Accuracy, r.TopK,
+                r.TopKAccuracy, r.BalancedAccuracy, r.Ece, r.EceEqualMass, r.Mce, r.ClasswiseEce, r.Ace, r.MacroRocAuc,
+                r.MacroAveragePrecision, r.RocAuc.Count > 0 ? r.RocAuc : null, r.AveragePrecision.Count > 0 ? r.AveragePrecision : null,
+                r.PerClass, r.Confusion, r.ReliabilityBins,
+                r.Intervals, result.RowsNotSummingToOne, result.SumCheck.First, result.Seconds, rowsPerSecond, warnings);
             Console.Out.WriteLine(JsonSerializer.Serialize(document, EvalJson.Default.EvalDocument));
             return 0;
-        }
-
-        foreach (string w in warnings)
-        {
-            AnsiConsole.MarkupLineInterpolated($"[yellow]warning:[/] {w}");
         }
 
         var table = new Table().AddColumns("metric", "value");
@@ -181,11 +196,17 @@ internal static class EvalCommand
 
         Row("rows", r.Rows);
         Row("log loss (NLL)", r.LogLoss, "log_loss");
+        Row("log loss (bits)", r.LogLossBits);
         Row("Brier (multiclass)", r.Brier, "brier");
         if (r.BinaryBrier is double bb)
         {
-            Row("Brier (binary, sklearn)", bb);
+            Row($"Brier (binary, sklearn, positive '{r.PerClass[1].Name}')", bb);
         }
+
+        Row("  reliability (Murphy)", r.BrierReliability);
+        Row("  resolution", r.BrierResolution);
+        Row("  uncertainty", r.BrierUncertainty);
+        Row("  within-bin", r.BrierWithinBin);
 
         Row("accuracy", r.Accuracy, "accuracy");
         Row($"top-{r.TopK} accuracy", r.TopKAccuracy, "top_k_accuracy");
@@ -193,12 +214,33 @@ internal static class EvalCommand
         Row($"ECE ({r.ReliabilityBins.Count} equal-width bins)", r.Ece, "ece");
         Row($"ECE ({r.ReliabilityBins.Count} equal-mass bins)", r.EceEqualMass);
         Row("MCE", r.Mce);
+        Row($"classwise ECE ({r.ReliabilityBins.Count} bins)", r.ClasswiseEce);
+        if (r.Ace is double ace)
+        {
+            Row($"ACE ({r.ReliabilityBins.Count} equal-mass bins per class)", ace);
+            Row("ROC AUC (macro, one-vs-rest)", r.MacroRocAuc ?? double.NaN);
+            Row("average precision (macro)", r.MacroAveragePrecision ?? double.NaN);
+        }
+
         AnsiConsole.Write(table);
 
         var perClass = new Table().AddColumns("class", "precision", "recall", "F1", "support");
-        foreach (var c in r.PerClass)
+        if (r.RocAuc.Count > 0)
         {
-            perClass.AddRow(Markup.Escape(c.Name), F(c.Precision), F(c.Recall), F(c.F1), c.Support.ToString(CultureInfo.InvariantCulture));
+            perClass.AddColumns("ROC AUC", "avg precision");
+        }
+
+        for (int i = 0; i < r.PerClass.Count; i++)
+        {
+            var c = r.PerClass[i];
+            var cells = new List<string> { Markup.Escape(c.Name), F(c.Precision), F(c.Recall), F(c.F1), c.Support.ToString(CultureInfo.InvariantCulture) };
+            if (r.RocAuc.Count > 0)
+            {
+                cells.Add(F(r.RocAuc[i]));
+                cells.Add(F(r.AveragePrecision[i]));
+            }
+
+            perClass.AddRow([.. cells]);
         }
 
         AnsiConsole.Write(perClass);
@@ -292,11 +334,16 @@ internal static class ReliabilityPlots
 }
 
 /// <summary>What <c>classloss eval --json</c> writes: the metrics and the run's facts, in this order.</summary>
-internal sealed record EvalDocument(string File, long Rows, int Classes, double LogLoss, double Brier, double? BinaryBrier,
-    double Accuracy, int TopK, double TopKAccuracy, double BalancedAccuracy, double Ece, double EceEqualMass, double Mce,
+internal sealed record EvalDocument(string File, long Rows, int Classes, double LogLoss, double LogLossBits, double Brier, double? BinaryBrier,
+    BrierDecomposition BrierDecomposition, double Accuracy, int TopK, double TopKAccuracy, double BalancedAccuracy, double Ece,
+    double EceEqualMass, double Mce, double ClasswiseEce, double? Ace, double? MacroRocAuc, double? MacroAveragePrecision,
+    IReadOnlyList<double>? RocAuc, IReadOnlyList<double>? AveragePrecision,
     IReadOnlyList<ClassScores> PerClass, IReadOnlyList<long[]> ConfusionMatrix, IReadOnlyList<ReliabilityBin> ReliabilityBins,
-    IReadOnlyDictionary<string, Interval> Intervals95, long RowsNotSummingToOne, double Seconds, double RowsPerSecond,
-    IReadOnlyList<string> Warnings);
+    IReadOnlyDictionary<string, Interval> Intervals95, long RowsNotSummingToOne, IReadOnlyList<string> FirstRowsNotSummingToOne,
+    double Seconds, double RowsPerSecond, IReadOnlyList<string> Warnings);
+
+/// <summary>Murphy's decomposition in <c>eval --json</c>: brier = reliability - resolution + uncertainty + within_bin.</summary>
+internal sealed record BrierDecomposition(double Reliability, double Resolution, double Uncertainty, double WithinBin);
 
 /// <summary>The JSON of <see cref="EvalDocument"/>, generated at build time (no reflection: the NativeAOT build needs it).</summary>
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
+using ClassLoss.Activations;
 using ClassLoss.Numerics;
 
 namespace ClassLoss.Evaluation;
@@ -12,7 +13,11 @@ public sealed record Calibrator
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        Converters = { new JsonStringEnumConverter<CalibrationMethod>(JsonNamingPolicy.SnakeCaseLower) },
+        Converters =
+        {
+            new JsonStringEnumConverter<CalibrationMethod>(JsonNamingPolicy.SnakeCaseLower),
+            new JsonStringEnumConverter<PredictionValues>(JsonNamingPolicy.SnakeCaseLower),
+        },
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         TypeInfoResolver = CalibratorJsonContext.Default,
     };
@@ -32,14 +37,41 @@ public sealed record Calibrator
     /// <summary>Per-class scales w (vector scaling).</summary>
     public IReadOnlyList<double>? Weights { get; init; }
 
-    /// <summary>Per-class biases b (vector scaling).</summary>
+    /// <summary>Dirichlet calibration: the K × K matrix W, as K rows (row c gives class c's scaled logit).</summary>
+    public IReadOnlyList<IReadOnlyList<double>>? Matrix { get; init; }
+
+    /// <summary>Dirichlet calibration: ODIR's off-diagonal weight λ the fit used.</summary>
+    public double? OdirLambda { get; init; }
+
+    /// <summary>Dirichlet calibration: ODIR's intercept weight μ the fit used.</summary>
+    public double? OdirMu { get; init; }
+
+    /// <summary>Per-class biases b (vector scaling, Dirichlet calibration).</summary>
     public IReadOnlyList<double>? Biases { get; init; }
 
-    /// <summary>Platt slope a.</summary>
+    /// <summary>Platt slope a; beta calibration's a (the weight of ln p).</summary>
     public double? A { get; init; }
 
-    /// <summary>Platt intercept b.</summary>
+    /// <summary>Platt intercept b; beta calibration's b (the weight of -ln(1 - p)).</summary>
     public double? B { get; init; }
+
+    /// <summary>Beta calibration's intercept c.</summary>
+    public double? C { get; init; }
+
+    /// <summary>
+    /// Isotonic and histogram binning: the space of the score each class's map reads, probabilities (softmax of the
+    /// row; p_1 for two classes) or logits (the class's logit; z_1 - z_0 for two classes).
+    /// </summary>
+    public PredictionValues? Input { get; init; }
+
+    /// <summary>Isotonic: per map (one for two classes, else one per class), the sorted unique fitted scores.</summary>
+    public IReadOnlyList<IReadOnlyList<double>>? Knots { get; init; }
+
+    /// <summary>Isotonic: the fitted value at each knot (non-decreasing). Histogram binning: the value of each equal-width bin.</summary>
+    public IReadOnlyList<IReadOnlyList<double>>? KnotValues { get; init; }
+
+    /// <summary>What the fit could not do well: a search bound reached, too few rows, a class absent, no convergence. Null when none.</summary>
+    public IReadOnlyList<string>? Warnings { get; init; }
 
     /// <summary>Mean NLL on the fitting set before calibration.</summary>
     public double FitNllBefore { get; init; }
@@ -78,6 +110,32 @@ public sealed record Calibrator
                 }
 
                 break;
+            case CalibrationMethod.Dirichlet:
+                var m = Matrix ?? throw new InvalidDataException("The calibrator has no matrix.");
+                var bias = Biases ?? throw new InvalidDataException("The calibrator has no biases.");
+                Span<double> lq = k <= 64 ? stackalloc double[k] : new double[k];
+                LogSoftmax.Forward(logits, k, lq);
+                for (int c = 0; c < k; c++)
+                {
+                    double s = bias[c];
+                    for (int j = 0; j < k; j++)
+                    {
+                        s += m[c][j] * lq[j];
+                    }
+
+                    probabilities[c] = s;
+                }
+
+                break;
+            case CalibrationMethod.Isotonic:
+            case CalibrationMethod.Histogram:
+                ApplyOneVsRest(logits, probabilities);
+                return;
+            case CalibrationMethod.Beta:
+                double mu = BetaCalibration.Map(A ?? 1, B ?? 1, C ?? 0, logits[1] - logits[0]);
+                probabilities[0] = 1 - mu;
+                probabilities[1] = mu;
+                return;
             default:
                 double p = StableMath.Sigmoid((A ?? 1) * (logits[1] - logits[0]) + (B ?? 0));
                 probabilities[0] = 1 - p;
@@ -86,6 +144,23 @@ public sealed record Calibrator
         }
 
         Metrics.ToProbabilities(PredictionValues.Logits, probabilities, probabilities, renormalize: false);
+    }
+
+    private void ApplyOneVsRest(ReadOnlySpan<double> logits, Span<double> probabilities)
+    {
+        var values = KnotValues ?? throw new InvalidDataException("The calibrator has no knot values.");
+        int k = logits.Length;
+        Span<double> q = k <= 64 ? stackalloc double[k] : new double[k];
+        OneVsRest.Score(logits, Input ?? PredictionValues.Probabilities, q);
+        int curves = k == 2 ? 1 : k;
+        for (int j = 0; j < curves; j++)
+        {
+            q[j] = Method == CalibrationMethod.Isotonic
+                ? IsotonicCalibration.Interpolate(q[j], Knots![j], values[j])
+                : values[j][HistogramBinning.Bin(q[j], values[j].Count)];
+        }
+
+        OneVsRest.Normalise(q, probabilities);
     }
 
     /// <summary>The calibrator as indented JSON.</summary>
@@ -104,13 +179,33 @@ public sealed record Calibrator
             throw new InvalidDataException($"Not a calibrator JSON: {ex.Message}", ex);
         }
 
-        bool ok = c.Method switch
+        int curves = c.ClassNames.Count == 2 ? 1 : c.ClassNames.Count;
+        bool ok = c.ClassNames.Count >= 2 && c.Method switch
         {
-            CalibrationMethod.Temperature => c.Temperature is > 0,
+            CalibrationMethod.Temperature => c.Temperature is > 0 && double.IsFinite(c.Temperature.Value),
             CalibrationMethod.Vector => c.Weights?.Count == c.ClassNames.Count && c.Biases?.Count == c.ClassNames.Count,
+            CalibrationMethod.Isotonic => c.Knots?.Count == curves && c.KnotValues?.Count == curves
+                && Enumerable.Range(0, curves).All(j => c.Knots[j].Count > 0 && c.Knots[j].Count == c.KnotValues[j].Count && Sorted(c.Knots[j]) && Sorted(c.KnotValues[j])),
+            CalibrationMethod.Histogram => c.KnotValues?.Count == curves && c.KnotValues.All(v => v.Count > 0 && v.All(x => x >= 0 && x <= 1)),
+            CalibrationMethod.Dirichlet => c.Matrix?.Count == c.ClassNames.Count && c.Matrix.All(r => r.Count == c.ClassNames.Count && r.All(double.IsFinite))
+                && c.Biases?.Count == c.ClassNames.Count && c.Biases.All(double.IsFinite),
+            CalibrationMethod.Beta => c.A is >= 0 && c.B is >= 0 && c.C is not null && c.ClassNames.Count == 2,
             _ => c.A is not null && c.B is not null && c.ClassNames.Count == 2,
         };
         return ok ? c : throw new InvalidDataException($"The calibrator JSON lacks the parameters of method '{c.Method}'.");
+    }
+
+    private static bool Sorted(IReadOnlyList<double> v)
+    {
+        for (int i = 0; i < v.Count; i++)
+        {
+            if (!double.IsFinite(v[i]) || (i > 0 && v[i] < v[i - 1]))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Writes the JSON to a file.</summary>

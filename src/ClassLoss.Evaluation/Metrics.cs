@@ -4,7 +4,9 @@ namespace ClassLoss.Evaluation;
 
 /// <summary>
 /// Streaming accumulator of classification metrics from probability rows: one <see cref="Add"/> per row, constant
-/// memory in N except for the equal-mass ECE (5 bytes per row) and the bootstrap (about 21 bytes per row).
+/// memory in N except for the equal-mass ECE (5 bytes per row), the bootstrap (about 21 bytes per row) and the
+/// ranking metrics (<see cref="MetricsOptions.Ranking"/>: ROC AUC, average precision and ACE keep every score,
+/// 8 K + 4 bytes per row).
 /// </summary>
 /// <remarks>
 /// <para>Log loss: sklearn 1.2.1 <c>log_loss</c> — clip to [eps, 1 - eps], divide by the clipped row sum, take
@@ -29,6 +31,13 @@ public sealed class Metrics
     private readonly List<double>? _rowNll;
     private readonly List<double>? _rowBrier;
     private readonly List<int>? _rowTopK;
+    private readonly long[] _classBinCount;
+    private readonly long[] _classBinPositives;
+    private readonly double[] _classBinSum;
+    private readonly double[] _classBinSquares;
+    private readonly double[] _classBinCross;
+    private readonly List<double>? _scores;
+    private readonly List<int>? _labels;
     private long _rows;
     private double _nll;
     private double _brier;
@@ -60,6 +69,17 @@ public sealed class Metrics
         _binConfidence = new double[_options.Bins];
         _binCorrect = new long[_options.Bins];
         _clipped = new double[_k];
+        _classBinCount = new long[_k * _options.Bins];
+        _classBinPositives = new long[_k * _options.Bins];
+        _classBinSum = new double[_k * _options.Bins];
+        _classBinSquares = new double[_k * _options.Bins];
+        _classBinCross = new double[_k * _options.Bins];
+        if (_options.Ranking)
+        {
+            _scores = [];
+            _labels = [];
+        }
+
         if (_options.EqualMass || _options.Bootstrap > 0)
         {
             _confidences = [];
@@ -156,6 +176,27 @@ public sealed class Metrics
         _binCount[bin]++;
         _binConfidence[bin] += best;
         _binCorrect[bin] += correct ? 1 : 0;
+        int bins = _options.Bins;
+        for (int c = 0; c < _k; c++)
+        {
+            double p = probabilities[c];
+            int at = c * bins + Bin(p, bins);
+            _classBinCount[at]++;
+            _classBinSum[at] += p;
+            _classBinSquares[at] += p * p;
+            if (c == label)
+            {
+                _classBinPositives[at]++;
+                _classBinCross[at] += p;
+            }
+        }
+
+        if (_scores is not null)
+        {
+            _scores.AddRange(probabilities);
+            _labels!.Add(label);
+        }
+
         _confidences?.Add((float)best);
         _correct?.Add(correct);
         _rowNll?.Add(nll);
@@ -174,7 +215,7 @@ public sealed class Metrics
         switch (kind)
         {
             case PredictionValues.Logits:
-                Softmax.Forward(values, values.Length, probabilities);
+                SoftmaxRow(values, probabilities);
                 break;
             case PredictionValues.LogProbabilities:
                 for (int c = 0; c < values.Length; c++)
@@ -203,6 +244,40 @@ public sealed class Metrics
                     probabilities[c] /= s;
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// One row's softmax, <c>exp(z_c - max) / Σ exp(z_j - max)</c>: one exp per class (the core's
+    /// <see cref="Softmax.Forward{T}(ReadOnlySpan{T}, int, Span{T})"/> works in the log domain for any number of rows
+    /// and costs about 2x the exps and a log per call, which dominated a streamed 10-class eval). Rows with an
+    /// infinite maximum go to the core's softmax, which defines them.
+    /// </summary>
+    private static void SoftmaxRow(ReadOnlySpan<double> z, Span<double> p)
+    {
+        double max = double.NegativeInfinity;
+        foreach (double v in z)
+        {
+            max = Math.Max(max, v);
+        }
+
+        if (!double.IsFinite(max))
+        {
+            Softmax.Forward(z, z.Length, p);
+            return;
+        }
+
+        double sum = 0;
+        for (int c = 0; c < z.Length; c++)
+        {
+            double e = Math.Exp(z[c] - max);
+            p[c] = e;
+            sum += e;
+        }
+
+        for (int c = 0; c < p.Length; c++)
+        {
+            p[c] /= sum;
         }
     }
 
@@ -273,6 +348,16 @@ public sealed class Metrics
             eceMass = EqualMassEce(_confidences, _correct!, bins);
         }
 
+        var (classwiseEce, rel, res, unc, within) = Classwise(n);
+        IReadOnlyList<double> auc = [], ap = [];
+        double? macroAuc = null, macroAp = null, ace = null;
+        if (_scores is not null)
+        {
+            (auc, ap, ace) = Ranking.Compute(_scores, _labels!, _k, bins);
+            macroAuc = Ranking.MeanOfDefined(auc);
+            macroAp = Ranking.MeanOfDefined(ap);
+        }
+
         var intervals = new Dictionary<string, Interval>();
         if (_options.Bootstrap > 0)
         {
@@ -284,6 +369,17 @@ public sealed class Metrics
             Rows = _rows,
             Classes = _k,
             LogLoss = _nll / n,
+            LogLossBits = _nll / n / Math.Log(2),
+            ClasswiseEce = classwiseEce,
+            BrierReliability = rel,
+            BrierResolution = res,
+            BrierUncertainty = unc,
+            BrierWithinBin = within,
+            RocAuc = auc,
+            MacroRocAuc = macroAuc,
+            AveragePrecision = ap,
+            MacroAveragePrecision = macroAp,
+            Ace = ace,
             Brier = _brier / n,
             BinaryBrier = _k == 2 ? _binaryBrier / n : null,
             Accuracy = _hits / n,
@@ -300,6 +396,49 @@ public sealed class Metrics
             ReliabilityBins = reliability,
             Intervals = intervals,
         };
+    }
+
+    /// <summary>
+    /// Classwise ECE (Kull et al. 2019: the mean over classes of <c>Σ_b |B_cb|/N |ȳ_cb - p̄_cb|</c>, bins of p_c) and
+    /// Murphy's (1973) decomposition of the multiclass Brier score summed over the one-vs-rest classes, with
+    /// p_c binned in the same equal-width bins: reliability <c>Σ_cb n_cb (p̄_cb - ȳ_cb)² / N</c>, resolution
+    /// <c>Σ_cb n_cb (ȳ_cb - ȳ_c)² / N</c>, uncertainty <c>Σ_c ȳ_c (1 - ȳ_c)</c>, and the within-bin term
+    /// <c>Σ_cb [Σ p² - (Σ p)²/n - 2 (Σ p y - Σ p Σ y / n)] / N</c> (Stephenson et al. 2008), so that
+    /// Brier = REL - RES + UNC + within exactly; within is 0 when every forecast in a bin is the same.
+    /// </summary>
+    private (double ClasswiseEce, double Rel, double Res, double Unc, double Within) Classwise(double n)
+    {
+        int bins = _options.Bins;
+        double eceSum = 0, rel = 0, res = 0, unc = 0, within = 0;
+        for (int c = 0; c < _k; c++)
+        {
+            long positives = 0;
+            for (int b = 0; b < bins; b++)
+            {
+                positives += _classBinPositives[c * bins + b];
+            }
+
+            double rate = positives / n;
+            unc += rate * (1 - rate);
+            for (int b = 0; b < bins; b++)
+            {
+                int at = c * bins + b;
+                long count = _classBinCount[at];
+                if (count == 0)
+                {
+                    continue;
+                }
+
+                double sp = _classBinSum[at], sy = _classBinPositives[at];
+                eceSum += Math.Abs(sy - sp) / n;
+                double pBar = sp / count, yBar = sy / count;
+                rel += count * (pBar - yBar) * (pBar - yBar) / n;
+                res += count * (yBar - rate) * (yBar - rate) / n;
+                within += (_classBinSquares[at] - sp * pBar - 2 * (_classBinCross[at] - sp * yBar)) / n;
+            }
+        }
+
+        return (eceSum / _k, rel, res, unc, within);
     }
 
     /// <summary>Equal-mass ECE of (confidence, correct) pairs: sort by confidence, B bins of nearly equal count.</summary>

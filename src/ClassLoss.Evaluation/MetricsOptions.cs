@@ -35,6 +35,13 @@ public sealed record MetricsOptions
     /// <summary>Seed of the bootstrap resampling (System.Random with a seed: reproducible).</summary>
     public int Seed { get; init; }
 
+    /// <summary>
+    /// Whether to compute the ranking metrics: ROC AUC and average precision per class (one-vs-rest, scikit-learn's
+    /// <c>roc_auc_score</c> / <c>average_precision_score</c>) and their macro means, and the adaptive calibration
+    /// error (Nixon et al. 2019). They are exact, so every probability is kept: 8 K + 4 bytes per row. Default false.
+    /// </summary>
+    public bool Ranking { get; init; }
+
     /// <summary>How far a row may sum from 1 before it counts as not normalised (default 1e-6).</summary>
     public double SumTolerance { get; init; } = 1e-6;
 }

@@ -12,6 +12,43 @@ public sealed record MetricsReport
     /// <summary>Mean negative log-likelihood (sklearn <c>log_loss</c>).</summary>
     public double LogLoss { get; init; }
 
+    /// <summary>The log loss in bits: <see cref="LogLoss"/> / ln 2.</summary>
+    public double LogLossBits { get; init; }
+
+    /// <summary>Classwise ECE (Kull et al. 2019): the mean over classes of the equal-width ECE of p_c against [y = c].</summary>
+    public double ClasswiseEce { get; init; }
+
+    /// <summary>Reliability of Murphy's (1973) Brier decomposition, summed over the one-vs-rest classes, p_c in the equal-width bins.</summary>
+    public double BrierReliability { get; init; }
+
+    /// <summary>Resolution of the Brier decomposition.</summary>
+    public double BrierResolution { get; init; }
+
+    /// <summary>Uncertainty of the Brier decomposition: <c>Σ_c ȳ_c (1 - ȳ_c)</c>.</summary>
+    public double BrierUncertainty { get; init; }
+
+    /// <summary>
+    /// The within-bin term that makes <c>Brier = reliability - resolution + uncertainty + within</c> exact
+    /// (within-bin variance of the forecasts minus twice their covariance with the outcome; 0 when the forecasts
+    /// in each bin are equal).
+    /// </summary>
+    public double BrierWithinBin { get; init; }
+
+    /// <summary>ROC AUC per class, one-vs-rest (scikit-learn <c>roc_auc_score</c>, ties count one half); NaN for a class absent from the labels or present in every row. Empty unless <see cref="MetricsOptions.Ranking"/>.</summary>
+    public IReadOnlyList<double> RocAuc { get; init; } = [];
+
+    /// <summary>Mean of <see cref="RocAuc"/> over the classes where it is defined (scikit-learn's macro average); null unless ranking metrics were computed.</summary>
+    public double? MacroRocAuc { get; init; }
+
+    /// <summary>Average precision per class, one-vs-rest (scikit-learn <c>average_precision_score</c>); NaN for a class absent from the labels. Empty unless ranking metrics were computed.</summary>
+    public IReadOnlyList<double> AveragePrecision { get; init; } = [];
+
+    /// <summary>Mean of <see cref="AveragePrecision"/> over the classes present; null unless ranking metrics were computed.</summary>
+    public double? MacroAveragePrecision { get; init; }
+
+    /// <summary>Adaptive calibration error (Nixon et al. 2019): equal-mass bins of p_c per class, <c>(1/(K R)) Σ_c Σ_r |ȳ_cr - p̄_cr|</c>; null unless ranking metrics were computed.</summary>
+    public double? Ace { get; init; }
+
     /// <summary>Multiclass Brier score: <c>(1/N) Σ_i Σ_c (p_ic - [y_i = c])²</c> (Brier 1950's original; in [0, 2]).</summary>
     public double Brier { get; init; }
 

@@ -200,6 +200,9 @@ public sealed class NpyReader : IDisposable
         return total;
     }
 
+    /// <summary>Byte offset of row <paramref name="row"/>'s first byte.</summary>
+    internal long RowOffset(long row) => DataOffset + row * _rowBuffer.Length;
+
     /// <summary>A short description: dtype and shape.</summary>
     public string Describe() => $"{Descr} ({string.Join(", ", Shape)})";
 

@@ -83,9 +83,17 @@ public static class PlattScaling
             }
         }
 
+        var warnings = new List<string>();
+        if (it >= maxIterations)
+        {
+            warnings.Add($"Newton's method stopped at {maxIterations} iterations without converging (a separable fit set drives a to infinity): the parameters are not a minimum.");
+        }
+
+        OneVsRest.WarnFewRows(n, 2, warnings);
         return new Calibrator
         {
             Method = CalibrationMethod.Platt,
+            Warnings = warnings.Count > 0 ? warnings : null,
             ClassNames = [.. classNames],
             A = a,
             B = b,

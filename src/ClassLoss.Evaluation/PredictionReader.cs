@@ -9,7 +9,13 @@ namespace ClassLoss.Evaluation;
 /// A label cell is a class name from the header, or else an integer class index in [0, K). Empty cells, NaN,
 /// non-numbers, wrong column counts and unknown labels raise <see cref="InvalidDataException"/> naming the file,
 /// line and column.</para>
-/// <para>NumPy: float32/float64 [N, K] C-order predictions and int32/int64 [N] labels (see <see cref="NpyReader"/>).</para>
+/// <para>Binary files in scikit-learn's convention (the label and one column with the positive class's probability,
+/// score or log-probability; <see cref="PredictionReaderOptions.PositiveLabel"/>) are read as K = 2 rows
+/// [negative, positive].</para>
+/// <para>NumPy: float32/float64 [N, K] C-order predictions (or [N] / [N, 1] in the binary convention) and
+/// int32/int64 [N] labels (see <see cref="NpyReader"/>); messages name the file and the row.</para>
+/// <para><see cref="PredictionReaderOptions.FirstRow"/> and <see cref="PredictionReaderOptions.EndRow"/> select a
+/// range of data rows.</para>
 /// </remarks>
 public abstract class PredictionReader : IDisposable
 {
@@ -32,14 +38,25 @@ public abstract class PredictionReader : IDisposable
     public static PredictionReader Open(string path, PredictionReaderOptions? options = null)
     {
         var o = options ?? PredictionReaderOptions.Default;
+        if (o.FirstRow < 0 || o.EndRow < o.FirstRow)
+        {
+            throw new ArgumentException($"The row range {o.FirstRow}:{o.EndRow} is empty or negative; expected 0 <= first <= end.", nameof(options));
+        }
+
+        PredictionReader reader = OpenFile(path, o);
+        return o.FirstRow == 0 && o.EndRow is null ? reader : new RowRangeReader(reader, o.FirstRow, o.EndRow);
+    }
+
+    private static PredictionReader OpenFile(string path, PredictionReaderOptions o)
+    {
         if (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
         {
             if (o.LabelsPath is null)
             {
-                throw new ArgumentException($"{path} is a .npy prediction array; give the labels as a second .npy file (--labels).", nameof(options));
+                throw new ArgumentException($"{path} is a .npy prediction array; give the labels as a second .npy file (--labels).", nameof(o));
             }
 
-            return new NpyPredictionReader(path, o.LabelsPath, o.Values);
+            return new NpyPredictionReader(path, o.LabelsPath, o);
         }
 
         return new CsvPredictionReader(path, o);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using ClassLoss.Losses;
 
 namespace ClassLoss.Evaluation;
@@ -12,7 +13,8 @@ namespace ClassLoss.Evaluation;
 /// so <c>dL/dβ = (1/β) Σ g ⊙ z</c>. L is convex in β (log-sum-exp of a linear function minus a linear one), so
 /// dL/dβ is increasing: the minimiser is bracketed by doubling/halving from β = 1 and then found by the Illinois
 /// variant of false position on dL/dβ = 0 (guaranteed to stay in the bracket; superlinear). β is kept in
-/// [1e-4, 1e4]; a validation set that is perfectly separated drives β to the upper end.
+/// [1e-4, 1e4]; a validation set that is perfectly separated drives β to the upper end, and the calibrator's
+/// <see cref="Calibrator.Warnings"/> then says that T is a bound, not an estimate (also when there are fewer than 50 rows).
 /// </remarks>
 public static class TemperatureScaling
 {
@@ -44,6 +46,7 @@ public static class TemperatureScaling
         double lo = 1, hi = 1;
         double hLo = Slope(logits, labels, 1), hHi = hLo;
         double beta;
+        int bound = 0; // +1: no positive slope found up to β = hi (T -> 0); -1: no negative one down to lo (T -> ∞)
         if (hLo == 0)
         {
             beta = 1;
@@ -74,15 +77,32 @@ public static class TemperatureScaling
             if (hHi <= 0)
             {
                 beta = hi;
+                bound = 1;
             }
             else if (hLo >= 0)
             {
                 beta = lo;
+                bound = -1;
             }
             else
             {
                 beta = Illinois(logits, labels, lo, hi, hLo, hHi, Slope);
             }
+        }
+
+        var warnings = new List<string>();
+        if (bound != 0)
+        {
+            // No interior minimum: the slope never changed sign before the search bound (or before it vanished in
+            // double precision, which happens long before β = 1e4 when the rows are separated by a wide margin).
+            warnings.Add(bound > 0
+                ? string.Create(CultureInfo.InvariantCulture, $"T reached the search bound (the NLL keeps falling as T -> 0 until T = {1 / beta:G}: the fitting rows are perfectly separated or too few): T is a bound, not an estimate.")
+                : string.Create(CultureInfo.InvariantCulture, $"T reached the search bound {1 / beta:G} (the NLL keeps falling as T grows: the logits carry no information about the labels): T is a bound, not an estimate."));
+        }
+
+        if (labels.Length < 50)
+        {
+            warnings.Add(string.Create(CultureInfo.InvariantCulture, $"only {labels.Length} fitting rows (fewer than 50): T is noisy; use more validation rows."));
         }
 
         var fitted = new SoftmaxCrossEntropyOptions { Temperature = 1.0 / beta };
@@ -95,6 +115,7 @@ public static class TemperatureScaling
             FitNllBefore = before,
             FitNllAfter = after,
             Iterations = evaluations,
+            Warnings = warnings.Count > 0 ? warnings : null,
         };
     }
 

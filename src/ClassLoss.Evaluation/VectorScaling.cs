@@ -49,6 +49,13 @@ public static class VectorScaling
 
         int iterations = Lbfgs.Minimise(Objective, x, maxIterations);
         double after = Objective(x, new double[2 * k]);
+        var warnings = new List<string>(start.Warnings?.Where(w => !w.StartsWith("only", StringComparison.Ordinal)) ?? []);
+        if (iterations >= maxIterations)
+        {
+            warnings.Add($"L-BFGS stopped at {maxIterations} iterations before the gradient vanished: the parameters are not a minimum (a separable fit set drives them to infinity).");
+        }
+
+        OneVsRest.WarnFewRows(labels.Length, 2 * k, warnings);
         return new Calibrator
         {
             Method = CalibrationMethod.Vector,
@@ -58,6 +65,7 @@ public static class VectorScaling
             FitNllBefore = start.FitNllBefore,
             FitNllAfter = after,
             Iterations = iterations,
+            Warnings = warnings.Count > 0 ? warnings : null,
         };
     }
 }

@@ -18,7 +18,7 @@ namespace ClassLoss.TorchSharp;
 /// classes with zero target weight cost 0 with a 0 gradient, as in the kernels: every product with a log is taken
 /// behind a <c>where</c> on the mask, on both sides, so no <c>0 · ∞</c> reaches autograd.
 /// </remarks>
-internal static class Composition
+internal static partial class Composition
 {
     /// <summary>Softmax cross-entropy (index or probability targets; weights, ignore index, smoothing, temperature, units).</summary>
     public static Tensor SoftmaxCrossEntropy(Tensor input, Tensor? target, SoftmaxCrossEntropyOptions o) => Run(input, target, o, (x, t, k) =>

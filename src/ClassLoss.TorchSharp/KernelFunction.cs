@@ -19,11 +19,14 @@ internal delegate Tensor Composition<in TOptions>(Tensor input, Tensor? target, 
 
 /// <summary>A loss's entry points for the element types the adapter runs in place: float32, float64, bfloat16; with
 /// class-index targets and, where the loss takes them, target rows of the input's shape (or no targets at all); and its
-/// composition of TorchSharp ops, where one is written (else other devices go through the CPU kernels).</summary>
+/// composition of TorchSharp ops, where one is written (else other devices go through the CPU kernels).
+/// <paramref name="LabelRows"/>: the class-index targets are K per row (torch's multi-label layout), not one;
+/// <paramref name="NeutralTarget"/>: the value of a target row that passes the kernels' target check (for the options
+/// check on the composition's path), null for 1/K.</summary>
 internal sealed record LossKernels<TOptions>(
     SpanLoss<float, int, TOptions>? LabelsFloat, SpanLoss<double, int, TOptions>? LabelsDouble, SpanLoss<BFloat16, int, TOptions>? LabelsBFloat16,
     SpanLoss<float, float, TOptions>? RowsFloat, SpanLoss<double, double, TOptions>? RowsDouble, SpanLoss<BFloat16, BFloat16, TOptions>? RowsBFloat16,
-    Composition<TOptions>? Composed = null)
+    Composition<TOptions>? Composed = null, bool LabelRows = false, double? NeutralTarget = null)
     where TOptions : LossOptions;
 
 /// <summary>What one autograd node needs to call the kernel again in its backward: the kernels, options, targets

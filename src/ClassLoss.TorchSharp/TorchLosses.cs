@@ -25,7 +25,7 @@ namespace ClassLoss.TorchSharp;
 /// as TorchSharp loss modules (<see cref="ClassLossModule{TOptions}"/>), as <c>torch.nn.CrossEntropyLoss(...)</c> returns
 /// TorchSharp's.</para>
 /// </remarks>
-public static class TorchLosses
+public static partial class TorchLosses
 {
     private static readonly LossKernels<SoftmaxCrossEntropyOptions> CrossEntropyKernels = new(
         SoftmaxCrossEntropy.Evaluate<float>, SoftmaxCrossEntropy.Evaluate<double>, SoftmaxCrossEntropy.Evaluate<BFloat16>,
@@ -394,12 +394,13 @@ public static class TorchLosses
         Array.Fill(input, 1.0 / k);
         if (target is not null && IsIndex(target))
         {
-            kernels.LabelsDouble?.Invoke(input, [0], k, options, default, default, default, default);
+            int[] labels = kernels.LabelRows ? [.. Enumerable.Repeat(-1, k)] : [0];
+            kernels.LabelsDouble?.Invoke(input, labels, k, options, default, default, default, default);
         }
         else
         {
             var row = new double[k];
-            Array.Fill(row, options is KlDivergenceOptions { LogTarget: true } ? -Math.Log(k) : 1.0 / k);
+            Array.Fill(row, kernels.NeutralTarget ?? (options is KlDivergenceOptions { LogTarget: true } ? -Math.Log(k) : 1.0 / k));
             kernels.RowsDouble?.Invoke(input, row, k, options, default, default, default, default);
         }
     }

@@ -298,6 +298,7 @@ public static partial class TorchLosses
         if (!(onCpu && kernelType && input.is_contiguous()))
         {
             CheckOptions(GaussianSharedKernels, o, k, target);
+            RefuseEmpty(GaussianSharedKernels, o, input, target);
             return Composition.GaussianNegativeLogLikelihood(input, target, v, o);
         }
 

@@ -375,6 +375,7 @@ public static partial class TorchLosses
         if (kernels.Composed is { } composed)
         {
             CheckOptions(kernels, options, checked((int)input.shape[^1]), target);
+            RefuseEmpty(kernels, options, input, target);
             return composed(input, target, options);
         }
 
@@ -402,6 +403,28 @@ public static partial class TorchLosses
             var row = new double[k];
             Array.Fill(row, kernels.NeutralTarget ?? (options is KlDivergenceOptions { LogTarget: true } ? -Math.Log(k) : 1.0 / k));
             kernels.RowsDouble?.Invoke(input, row, k, options, default, default, default, default);
+        }
+    }
+
+    /// <summary>A batch without rows (or without classes) is refused on the composition's path exactly as the kernels
+    /// refuse it (the core's <c>ArgumentException</c>, "The batch is empty"), by calling the kernel on the same empty
+    /// shape: both paths then behave the same.</summary>
+    private static void RefuseEmpty<TOptions>(LossKernels<TOptions> kernels, TOptions options, Tensor input, Tensor? target)
+        where TOptions : LossOptions
+    {
+        if (input.numel() != 0)
+        {
+            return;
+        }
+
+        int k = checked((int)input.shape[^1]);
+        if (target is not null && IsIndex(target))
+        {
+            kernels.LabelsDouble?.Invoke([], [], k, options, default, default, default, default);
+        }
+        else
+        {
+            kernels.RowsDouble?.Invoke([], [], k, options, default, default, default, default);
         }
     }
 

@@ -73,6 +73,7 @@ public sealed class ModuleTests
     [
         "CrossEntropyLoss", "SoftmaxCrossEntropyWithZLoss", "SoftmaxFocalLoss", "SoftmaxPoly1Loss", "MultiMarginLoss", "SparsemaxLoss",
         "SoftmaxBrierScoreLoss", "FenchelYoungLoss entmax", "BCEWithLogitsLoss", "SigmoidFocalLoss", "SigmoidAsymmetricFocalLoss",
+        "CrammerSingerHingeLoss", "MultiLabelSoftMarginLoss",
     ];
 
     private static nn.Module<Tensor, Tensor, Tensor> Factory(string name) => name switch
@@ -88,6 +89,8 @@ public sealed class ModuleTests
         "BCEWithLogitsLoss" => TorchLosses.BCEWithLogitsLoss(),
         "SigmoidFocalLoss" => TorchLosses.SigmoidFocalLoss(),
         "SigmoidAsymmetricFocalLoss" => TorchLosses.SigmoidAsymmetricFocalLoss(),
+        "CrammerSingerHingeLoss" => TorchLosses.CrammerSingerHingeLoss(),
+        "MultiLabelSoftMarginLoss" => TorchLosses.MultiLabelSoftMarginLoss(),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
@@ -103,7 +106,7 @@ public sealed class ModuleTests
         var labels = torch.randint(k, [n], generator: g, dtype: ScalarType.Int64);
         var centres = torch.tensor(new float[] { 2, 2, -2, 2, -2, -2, 2, -2 }, [k, 2]);
         var features = centres.index_select(0, labels) + (0.5f * torch.randn([n, 2], generator: g));
-        bool multiLabel = name is "BCEWithLogitsLoss" or "SigmoidFocalLoss" or "SigmoidAsymmetricFocalLoss";
+        bool multiLabel = name is "BCEWithLogitsLoss" or "SigmoidFocalLoss" or "SigmoidAsymmetricFocalLoss" or "MultiLabelSoftMarginLoss";
         var target = multiLabel ? F.one_hot(labels, k).to(ScalarType.Float32) : labels;
         var model = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, k));
         var loss = Factory(name);

@@ -10,17 +10,17 @@ namespace ClassLoss.TorchSharp;
 internal static partial class Composition
 {
     /// <summary>Crammer–Singer: <c>max_j (x_j + [j ≠ y]) - x_y</c>; <c>amax</c> splits a tie's gradient equally, as the kernels.</summary>
-    public static Tensor CrammerSingerHinge(Tensor input, Tensor? target, CrammerSingerHingeOptions o) => Run(input, target, o, (x, t, k) =>
+    public static Tensor CrammerSingerHinge(Tensor input, Tensor? target, CrammerSingerHingeOptions o, Tensor? sampleWeights = null) => Run(input, target, o, sampleWeights, (x, t, k) =>
     {
         var (mask, tc) = Labels(t, k, o.IgnoreIndex, o);
         var onehot = F.one_hot(tc, k).to(x.dtype);
         var loss = (x + (1 - onehot)).amax([1]) - x.gather(1, tc.unsqueeze(1)).squeeze(1);
-        return (loss.where(mask, Zero(loss)), mask.sum().to(x.dtype));
+        return (loss.where(mask, Zero(loss)), mask.to(x.dtype));
     });
 
     /// <summary>Keras's categorical hinge: <c>max(0, max_j (1 - y_j) x_j - Σ y_j x_j + 1)</c>; terms with a zero
     /// coefficient left out (behind a <c>where</c>), a tie at the maximum split equally.</summary>
-    public static Tensor CategoricalHinge(Tensor input, Tensor? target, CategoricalHingeOptions o) => Run(input, target, o, (x, t, k) =>
+    public static Tensor CategoricalHinge(Tensor input, Tensor? target, CategoricalHingeOptions o, Tensor? sampleWeights = null) => Run(input, target, o, sampleWeights, (x, t, k) =>
     {
         Tensor y;
         Tensor? rowMask = null;
@@ -45,12 +45,12 @@ internal static partial class Composition
             return (rows, null);
         }
 
-        return (rows.where(rowMask, Zero(rows)), rowMask.sum().to(x.dtype));
+        return (rows.where(rowMask, Zero(rows)), rowMask.to(x.dtype));
     });
 
     /// <summary>PyTorch's multi-label soft margin: <c>(1/K) Σ_c w_c [y_c softplus(-x_c) + (1 - y_c) softplus(x_c)]</c>, terms
     /// with a zero coefficient left out; the mean divides by N.</summary>
-    public static Tensor MultiLabelSoftMargin(Tensor input, Tensor? target, MultiLabelSoftMarginOptions o) => Run(input, target, o, (x, t, k) =>
+    public static Tensor MultiLabelSoftMargin(Tensor input, Tensor? target, MultiLabelSoftMarginOptions o, Tensor? sampleWeights = null) => Run(input, target, o, sampleWeights, (x, t, k) =>
     {
         RequireRows(t);
         var positive = (t * -F.logsigmoid(x)).where(t.ne(0), Zero(x));
@@ -68,7 +68,7 @@ internal static partial class Composition
     /// <summary>PyTorch's multi-label margin: <c>Σ_{j∈J} Σ_{i∉J} max(0, 1 - x_j + x_i) / K</c> over the [N, K, K] pairs, with
     /// torch's index rows (classes before the first -1; checked in [-1, K) with one host read) or multi-hot rows (checked 0
     /// or 1); the mean divides by N.</summary>
-    public static Tensor MultiLabelMargin(Tensor input, Tensor? target, MultiLabelMarginOptions o) => Run(input, target, o, (x, t, k) =>
+    public static Tensor MultiLabelMargin(Tensor input, Tensor? target, MultiLabelMarginOptions o, Tensor? sampleWeights = null) => Run(input, target, o, sampleWeights, (x, t, k) =>
     {
         long n = x.shape[0];
         Tensor count;
@@ -111,8 +111,9 @@ internal static partial class Composition
     /// element, per row or shared (<paramref name="variance"/> null); the clamped variance's gradient 0 or torch's
     /// straight-through value; variances checked finite and ≥ 0 (one host read); the mean divides by N·K, unreduced the
     /// row sums.</summary>
-    public static Tensor GaussianNegativeLogLikelihood(Tensor input, Tensor? target, Tensor? variance, GaussianNegativeLogLikelihoodOptions o) =>
-        Run(input, target, o, (x, t, k) =>
+    public static Tensor GaussianNegativeLogLikelihood(Tensor input, Tensor? target, Tensor? variance, GaussianNegativeLogLikelihoodOptions o,
+        Tensor? sampleWeights = null) =>
+        Run(input, target, o, sampleWeights, (x, t, k) =>
         {
             RequireRows(t);
             long n = x.shape[0];
@@ -148,7 +149,7 @@ internal static partial class Composition
 
     /// <summary>Entropy of probability rows, <c>-Σ p log p</c> with <c>0 log 0 = 0</c>. (At p = 0 this path's gradient is
     /// 0, the kernels' the one-sided +∞.)</summary>
-    public static Tensor Entropy(Tensor input, Tensor? target, EntropyOptions o) => Run(input, null, o, (x, _, k) =>
+    public static Tensor Entropy(Tensor input, Tensor? target, EntropyOptions o, Tensor? sampleWeights = null) => Run(input, null, o, sampleWeights, (x, _, k) =>
     {
         var on = x.gt(0);
         var safe = x.where(on, torch.ones_like(x));
@@ -156,7 +157,7 @@ internal static partial class Composition
     }, PerNat(o.Units));
 
     /// <summary>Entropy of <c>softmax(z)</c>: <c>-Σ p log p</c> from the log-softmax, masked classes left out.</summary>
-    public static Tensor SoftmaxEntropy(Tensor input, Tensor? target, SoftmaxEntropyOptions o) => Run(input, null, o, (x, _, k) =>
+    public static Tensor SoftmaxEntropy(Tensor input, Tensor? target, SoftmaxEntropyOptions o, Tensor? sampleWeights = null) => Run(input, null, o, sampleWeights, (x, _, k) =>
     {
         var logp = F.log_softmax(x, 1);
         var on = x.gt(double.NegativeInfinity);
@@ -166,7 +167,7 @@ internal static partial class Composition
 
     /// <summary>Cross-entropy of probabilities: <c>-Σ q_c clog(u_c)</c>, <c>u = p</c> or <c>p / Σ p</c> (renormalised),
     /// <c>q = w_y e_y</c> or <c>w ⊙ t</c>; the mean of index targets divides by the counted weight.</summary>
-    public static Tensor CrossEntropyFromProbabilities(Tensor input, Tensor? target, CrossEntropyFromProbabilitiesOptions o) => Run(input, target, o, (x, t, k) =>
+    public static Tensor CrossEntropyFromProbabilities(Tensor input, Tensor? target, CrossEntropyFromProbabilitiesOptions o, Tensor? sampleWeights = null) => Run(input, target, o, sampleWeights, (x, t, k) =>
     {
         var u = o.Renormalize ? x / x.sum(1, keepdim: true) : x;
         var w = Weights(o.ClassWeights, x);
@@ -177,7 +178,7 @@ internal static partial class Composition
             var wy = w is null ? torch.ones_like(uy) : w.index_select(0, tc);
             var counted = wy.ne(0).logical_and(mask);
             var loss = (-wy * ClampedLog(uy.where(counted, torch.ones_like(uy)), o.Clamp, o.ClipEpsilon)).where(counted, Zero(uy));
-            return (loss, wy.where(mask, Zero(wy)).sum());
+            return (loss, wy.where(mask, Zero(wy)));
         }
 
         var q = w is null ? t : t * w;
@@ -188,7 +189,7 @@ internal static partial class Composition
 
     /// <summary>Binary cross-entropy of probabilities, element-wise: <c>-w [pw y' clog(p) + (1 - y') clog(1 - p)]</c>, each
     /// term left out where its weight is 0; the mean divides by N·K.</summary>
-    public static Tensor BinaryCrossEntropyFromProbabilities(Tensor input, Tensor? target, BinaryCrossEntropyFromProbabilitiesOptions o) => Run(input, target, o, (x, t, k) =>
+    public static Tensor BinaryCrossEntropyFromProbabilities(Tensor input, Tensor? target, BinaryCrossEntropyFromProbabilitiesOptions o, Tensor? sampleWeights = null) => Run(input, target, o, sampleWeights, (x, t, k) =>
     {
         RequireRows(t);
         var y = o.LabelSmoothing > 0 ? (t * (1 - o.LabelSmoothing)) + (0.5 * o.LabelSmoothing) : t;
@@ -210,12 +211,12 @@ internal static partial class Composition
     });
 
     /// <summary>Brier score of probabilities, <c>Σ_c (p_c - y_c)²</c>, index (with the ignore index) or probability targets.</summary>
-    public static Tensor BrierScoreFromProbabilities(Tensor input, Tensor? target, BrierScoreFromProbabilitiesOptions o) =>
-        Run(input, target, o, (x, t, k) => BrierRows(x, t, k, o));
+    public static Tensor BrierScoreFromProbabilities(Tensor input, Tensor? target, BrierScoreFromProbabilitiesOptions o, Tensor? sampleWeights = null) =>
+        Run(input, target, o, sampleWeights, (x, t, k) => BrierRows(x, t, k, o));
 
     /// <summary>The focal loss of probabilities (Keras's): <c>-Σ_c a_c (1 - π_c)^γ clog(u_c)</c>, <c>a = α ⊙ y</c> (y smoothed),
     /// <c>π</c> the clipped u under Keras's clamp; terms with <c>a_c = 0</c> left out.</summary>
-    public static Tensor FocalFromProbabilities(Tensor input, Tensor? target, FocalFromProbabilitiesOptions o) => Run(input, target, o, (x, t, k) =>
+    public static Tensor FocalFromProbabilities(Tensor input, Tensor? target, FocalFromProbabilitiesOptions o, Tensor? sampleWeights = null) => Run(input, target, o, sampleWeights, (x, t, k) =>
     {
         Tensor y;
         Tensor? rowMask = null;
@@ -248,12 +249,12 @@ internal static partial class Composition
             return (rows, null);
         }
 
-        return (rows.where(rowMask, Zero(rows)), rowMask.sum().to(x.dtype));
+        return (rows.where(rowMask, Zero(rows)), rowMask.to(x.dtype));
     });
 
     /// <summary>The binary focal loss of probabilities (Keras's), element-wise: <c>α_t m^γ b</c> with
     /// <c>b = -[y' clog(p) + (1 - y') clog(1 - p)]</c> and <c>m = y' (1 - p) + (1 - y') p</c>; the mean divides by N·K.</summary>
-    public static Tensor BinaryFocalFromProbabilities(Tensor input, Tensor? target, BinaryFocalFromProbabilitiesOptions o) => Run(input, target, o, (x, t, k) =>
+    public static Tensor BinaryFocalFromProbabilities(Tensor input, Tensor? target, BinaryFocalFromProbabilitiesOptions o, Tensor? sampleWeights = null) => Run(input, target, o, sampleWeights, (x, t, k) =>
     {
         RequireRows(t);
         var y = o.LabelSmoothing > 0 ? (t * (1 - o.LabelSmoothing)) + (0.5 * o.LabelSmoothing) : t;
@@ -280,7 +281,7 @@ internal static partial class Composition
             var (mask, tc) = Labels(t, k, o.IgnoreIndex, o);
             var d = p - F.one_hot(tc, k).to(p.dtype);
             var rows = (d * d).sum(1);
-            var counted = mask.sum().to(p.dtype);
+            var counted = mask.to(p.dtype);
             return (rows.where(mask, Zero(rows)), o.Average == BrierAverage.PerElement ? counted * k : counted);
         }
 

@@ -5,8 +5,9 @@ using static TorchSharp.torch;
 namespace ClassLoss.TorchSharp;
 
 /// <summary>What the Gaussian NLL's node needs to call the kernel again: the options and the targets (in the means'
-/// dtype, contiguous, kept outside any dispose scope until the node no longer needs them).</summary>
-internal sealed class GaussianCall(GaussianNegativeLogLikelihoodOptions options, Tensor targets)
+/// dtype, contiguous, kept outside any dispose scope until the node no longer needs them) and the sample weights (likewise,
+/// or null).</summary>
+internal sealed class GaussianCall(GaussianNegativeLogLikelihoodOptions options, Tensor targets, Tensor? sampleWeights)
 {
     private Tensor? _targets = targets;
 
@@ -21,11 +22,11 @@ internal sealed class GaussianCall(GaussianNegativeLogLikelihoodOptions options,
         return input.dtype switch
         {
             ScalarType.Float32 => GaussianNegativeLogLikelihood.Evaluate(TensorMemory.Of<float>(input), TensorMemory.Of<float>(t), TensorMemory.Of<float>(variance), k,
-                Options, TensorMemory.Out<float>(gradient), TensorMemory.Out<float>(varianceGradient), TensorMemory.Out<float>(losses), default, TensorMemory.Of<float>(gradOutput)),
+                Options, TensorMemory.Out<float>(gradient), TensorMemory.Out<float>(varianceGradient), TensorMemory.Out<float>(losses), TensorMemory.Of<float>(sampleWeights), TensorMemory.Of<float>(gradOutput)),
             ScalarType.Float64 => GaussianNegativeLogLikelihood.Evaluate(TensorMemory.Of<double>(input), TensorMemory.Of<double>(t), TensorMemory.Of<double>(variance), k,
-                Options, TensorMemory.Out<double>(gradient), TensorMemory.Out<double>(varianceGradient), TensorMemory.Out<double>(losses), default, TensorMemory.Of<double>(gradOutput)),
+                Options, TensorMemory.Out<double>(gradient), TensorMemory.Out<double>(varianceGradient), TensorMemory.Out<double>(losses), TensorMemory.Of<double>(sampleWeights), TensorMemory.Of<double>(gradOutput)),
             ScalarType.BFloat16 => GaussianNegativeLogLikelihood.Evaluate(TensorMemory.Of<BFloat16>(input), TensorMemory.Of<BFloat16>(t), TensorMemory.Of<BFloat16>(variance), k,
-                Options, TensorMemory.Out<BFloat16>(gradient), TensorMemory.Out<BFloat16>(varianceGradient), TensorMemory.Out<BFloat16>(losses), default, TensorMemory.Of<BFloat16>(gradOutput)),
+                Options, TensorMemory.Out<BFloat16>(gradient), TensorMemory.Out<BFloat16>(varianceGradient), TensorMemory.Out<BFloat16>(losses), TensorMemory.Of<BFloat16>(sampleWeights), TensorMemory.Of<BFloat16>(gradOutput)),
             _ => throw new ArgumentException($"input is {input.dtype}; ClassLoss.TorchSharp's kernels take float32, float64 or bfloat16.", nameof(input)),
         };
     }
@@ -35,6 +36,7 @@ internal sealed class GaussianCall(GaussianNegativeLogLikelihoodOptions options,
     {
         _targets?.Dispose();
         _targets = null;
+        sampleWeights?.Dispose();
     }
 }
 

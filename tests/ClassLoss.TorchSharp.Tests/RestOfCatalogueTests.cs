@@ -18,21 +18,28 @@ public sealed class RestOfCatalogueTests
 {
     private const long N = 13, K = 7;
 
-    private delegate LossResult CoreCall(double[] x, Tensor? t, int k, Reduction r, double[] gradient);
+    private delegate LossResult CoreCall(double[] x, Tensor? t, int k, Reduction r, double[] gradient, double[] sampleWeights);
 
-    private sealed record Case(Func<Tensor, Tensor?, Reduction, Tensor> Kernel, Func<Tensor, Tensor?, Reduction, Tensor> Composed,
-        Func<int, double, (Tensor X, Tensor? T)> Data, CoreCall Core);
+    private delegate LossResult CoreOf<in TO>(double[] x, Tensor? t, int k, TO o, double[] gradient, double[] sampleWeights);
 
-    private static Case Of<TO>(Func<Tensor, Tensor, TO?, Tensor> function, Composition<TO> composition, Func<Reduction, TO> options,
-        Func<int, double, (Tensor X, Tensor? T)> data, Func<double[], Tensor?, int, TO, double[], LossResult> core)
+    private sealed record Case(Func<Tensor, Tensor?, Reduction, Tensor?, Tensor> WeightedKernel, Func<Tensor, Tensor?, Reduction, Tensor?, Tensor> WeightedComposed,
+        Func<int, double, (Tensor X, Tensor? T)> Data, CoreCall Core)
+    {
+        public Tensor Kernel(Tensor x, Tensor? t, Reduction r) => WeightedKernel(x, t, r, null);
+
+        public Tensor Composed(Tensor x, Tensor? t, Reduction r) => WeightedComposed(x, t, r, null);
+    }
+
+    private static Case Of<TO>(Func<Tensor, Tensor, TO?, Tensor?, Tensor> function, Composition<TO> composition, Func<Reduction, TO> options,
+        Func<int, double, (Tensor X, Tensor? T)> data, CoreOf<TO> core)
         where TO : LossOptions =>
-        new((x, t, r) => function(x, t!, options(r)), (x, t, r) => composition(x, t, options(r)), data,
-            (x, t, k, r, g) => core(x, t, k, options(r), g));
+        new((x, t, r, s) => function(x, t!, options(r), s), (x, t, r, s) => composition(x, t, options(r), s), data,
+            (x, t, k, r, g, s) => core(x, t, k, options(r), g, s));
 
-    private static Case NoTargets<TO>(Func<Tensor, TO?, Tensor> function, Composition<TO> composition, Func<Reduction, TO> options,
-        Func<int, double, (Tensor X, Tensor? T)> data, Func<double[], int, TO, double[], LossResult> core)
+    private static Case NoTargets<TO>(Func<Tensor, TO?, Tensor?, Tensor> function, Composition<TO> composition, Func<Reduction, TO> options,
+        Func<int, double, (Tensor X, Tensor? T)> data, Func<double[], int, TO, double[], double[], LossResult> core)
         where TO : LossOptions =>
-        new((x, _, r) => function(x, options(r)), (x, _, r) => composition(x, null, options(r)), data, (x, _, k, r, g) => core(x, k, options(r), g));
+        new((x, _, r, s) => function(x, options(r), s), (x, _, r, s) => composition(x, null, options(r), s), data, (x, _, k, r, g, s) => core(x, k, options(r), g, s));
 
     /// <summary>Value and gradient within <paramref name="tolerance"/> relative to max(1, |expected|) (gradients of the
     /// losses of probabilities reach 1e20 where a probability is tiny), NaN matching NaN.</summary>
@@ -159,83 +166,83 @@ public sealed class RestOfCatalogueTests
     private static readonly Dictionary<string, Case> Cases = new()
     {
         ["crammer-singer"] = Of<CrammerSingerHingeOptions>(TorchLosses.crammer_singer_hinge, Composition.CrammerSingerHinge, r => new() { Reduction = r }, Indexed,
-            (x, t, k, o, g) => CrammerSingerHinge.Evaluate<double>(x, Ints(t), k, o, g, default)),
+            (x, t, k, o, g, sw) => CrammerSingerHinge.Evaluate<double>(x, Ints(t), k, o, g, default, sw)),
         ["crammer-singer ties"] = Of<CrammerSingerHingeOptions>(TorchLosses.crammer_singer_hinge, Composition.CrammerSingerHinge, r => new() { Reduction = r }, Ties,
-            (x, t, k, o, g) => CrammerSingerHinge.Evaluate<double>(x, Ints(t), k, o, g, default)),
+            (x, t, k, o, g, sw) => CrammerSingerHinge.Evaluate<double>(x, Ints(t), k, o, g, default, sw)),
         ["crammer-singer masked"] = Of<CrammerSingerHingeOptions>(TorchLosses.crammer_singer_hinge, Composition.CrammerSingerHinge, r => new() { Reduction = r }, Masked,
-            (x, t, k, o, g) => CrammerSingerHinge.Evaluate<double>(x, Ints(t), k, o, g, default)),
+            (x, t, k, o, g, sw) => CrammerSingerHinge.Evaluate<double>(x, Ints(t), k, o, g, default, sw)),
         ["categorical hinge"] = Of<CategoricalHingeOptions>(TorchLosses.categorical_hinge, Composition.CategoricalHinge, r => new() { Reduction = r }, Indexed,
-            (x, t, k, o, g) => CategoricalHinge.Evaluate<double>(x, Ints(t), k, o, g, default)),
+            (x, t, k, o, g, sw) => CategoricalHinge.Evaluate<double>(x, Ints(t), k, o, g, default, sw)),
         ["categorical hinge ties"] = Of<CategoricalHingeOptions>(TorchLosses.categorical_hinge, Composition.CategoricalHinge, r => new() { Reduction = r }, Ties,
-            (x, t, k, o, g) => CategoricalHinge.Evaluate<double>(x, Ints(t), k, o, g, default)),
+            (x, t, k, o, g, sw) => CategoricalHinge.Evaluate<double>(x, Ints(t), k, o, g, default, sw)),
         ["categorical hinge masked"] = Of<CategoricalHingeOptions>(TorchLosses.categorical_hinge, Composition.CategoricalHinge, r => new() { Reduction = r }, Masked,
-            (x, t, k, o, g) => CategoricalHinge.Evaluate<double>(x, Ints(t), k, o, g, default)),
+            (x, t, k, o, g, sw) => CategoricalHinge.Evaluate<double>(x, Ints(t), k, o, g, default, sw)),
         ["categorical hinge rows"] = Of<CategoricalHingeOptions>(TorchLosses.categorical_hinge, Composition.CategoricalHinge, r => new() { Reduction = r }, Soft,
-            (x, t, k, o, g) => CategoricalHinge.Evaluate<double>(x, Doubles(t), k, o, g, default)),
+            (x, t, k, o, g, sw) => CategoricalHinge.Evaluate<double>(x, Doubles(t), k, o, g, default, sw)),
         ["categorical hinge multi-hot"] = Of<CategoricalHingeOptions>(TorchLosses.categorical_hinge, Composition.CategoricalHinge, r => new() { Reduction = r }, Binary,
-            (x, t, k, o, g) => CategoricalHinge.Evaluate<double>(x, Doubles(t), k, o, g, default)),
+            (x, t, k, o, g, sw) => CategoricalHinge.Evaluate<double>(x, Doubles(t), k, o, g, default, sw)),
         ["multilabel soft margin weights"] = Of<MultiLabelSoftMarginOptions>(TorchLosses.multilabel_soft_margin, Composition.MultiLabelSoftMargin,
-            r => new() { Reduction = r, ClassWeights = W }, Binary, (x, t, k, o, g) => MultiLabelSoftMargin.Evaluate<double>(x, Doubles(t), k, o, g, default)),
+            r => new() { Reduction = r, ClassWeights = W }, Binary, (x, t, k, o, g, sw) => MultiLabelSoftMargin.Evaluate<double>(x, Doubles(t), k, o, g, default, sw)),
         ["multilabel soft margin soft"] = Of<MultiLabelSoftMarginOptions>(TorchLosses.multilabel_soft_margin, Composition.MultiLabelSoftMargin,
-            r => new() { Reduction = r }, SoftBinary, (x, t, k, o, g) => MultiLabelSoftMargin.Evaluate<double>(x, Doubles(t), k, o, g, default)),
+            r => new() { Reduction = r }, SoftBinary, (x, t, k, o, g, sw) => MultiLabelSoftMargin.Evaluate<double>(x, Doubles(t), k, o, g, default, sw)),
         ["multilabel margin torch rows"] = Of<MultiLabelMarginOptions>(TorchLosses.multilabel_margin, Composition.MultiLabelMargin, r => new() { Reduction = r }, MarginRows,
-            (x, t, k, o, g) => MultiLabelMargin.Evaluate<double>(x, Ints(t), k, o, g, default)),
+            (x, t, k, o, g, sw) => MultiLabelMargin.Evaluate<double>(x, Ints(t), k, o, g, default, sw)),
         ["multilabel margin ties"] = Of<MultiLabelMarginOptions>(TorchLosses.multilabel_margin, Composition.MultiLabelMargin, r => new() { Reduction = r }, MarginRowsTies,
-            (x, t, k, o, g) => MultiLabelMargin.Evaluate<double>(x, Ints(t), k, o, g, default)),
+            (x, t, k, o, g, sw) => MultiLabelMargin.Evaluate<double>(x, Ints(t), k, o, g, default, sw)),
         ["multilabel margin multi-hot"] = Of<MultiLabelMarginOptions>(TorchLosses.multilabel_margin, Composition.MultiLabelMargin, r => new() { Reduction = r }, Binary,
-            (x, t, k, o, g) => MultiLabelMargin.Evaluate<double>(x, Doubles(t), k, o, g, default)),
-        ["gaussian nll shared variance full"] = Of<GaussianNegativeLogLikelihoodOptions>((x, t, o) => TorchLosses.gaussian_nll(x, t, null, o),
-            (x, t, o) => Composition.GaussianNegativeLogLikelihood(x, t, null, o), r => new() { Reduction = r, SharedVariance = 0.3, Full = true }, Regression,
-            (x, t, k, o, g) => GaussianNegativeLogLikelihood.Evaluate<double>(x, Doubles(t), k, o, g, default)),
+            (x, t, k, o, g, sw) => MultiLabelMargin.Evaluate<double>(x, Doubles(t), k, o, g, default, sw)),
+        ["gaussian nll shared variance full"] = Of<GaussianNegativeLogLikelihoodOptions>((x, t, o, s) => TorchLosses.gaussian_nll(x, t, null, o, s),
+            (x, t, o, s) => Composition.GaussianNegativeLogLikelihood(x, t, null, o, s), r => new() { Reduction = r, SharedVariance = 0.3, Full = true }, Regression,
+            (x, t, k, o, g, sw) => GaussianNegativeLogLikelihood.Evaluate<double>(x, Doubles(t), k, o, g, default, sw)),
         ["entropy"] = NoTargets<EntropyOptions>(TorchLosses.entropy, Composition.Entropy, r => new() { Reduction = r }, EntropyRows,
-            (x, k, o, g) => Entropy.Evaluate<double>(x, k, o, g, default)),
+            (x, k, o, g, sw) => Entropy.Evaluate<double>(x, k, o, g, default, sw)),
         ["entropy bits"] = NoTargets<EntropyOptions>(TorchLosses.entropy, Composition.Entropy, r => new() { Reduction = r, Units = InformationUnit.Bits }, EntropyRows,
-            (x, k, o, g) => Entropy.Evaluate<double>(x, k, o, g, default)),
+            (x, k, o, g, sw) => Entropy.Evaluate<double>(x, k, o, g, default, sw)),
         ["softmax entropy"] = NoTargets<SoftmaxEntropyOptions>(TorchLosses.softmax_entropy, Composition.SoftmaxEntropy, r => new() { Reduction = r }, Logits,
-            (x, k, o, g) => SoftmaxEntropy.Evaluate<double>(x, k, o, g, default)),
+            (x, k, o, g, sw) => SoftmaxEntropy.Evaluate<double>(x, k, o, g, default, sw)),
         ["softmax entropy masked"] = NoTargets<SoftmaxEntropyOptions>(TorchLosses.softmax_entropy, Composition.SoftmaxEntropy, r => new() { Reduction = r }, MaskedLogits,
-            (x, k, o, g) => SoftmaxEntropy.Evaluate<double>(x, k, o, g, default)),
+            (x, k, o, g, sw) => SoftmaxEntropy.Evaluate<double>(x, k, o, g, default, sw)),
         ["ce from probabilities weights"] = Of<CrossEntropyFromProbabilitiesOptions>(TorchLosses.cross_entropy_from_probabilities, Composition.CrossEntropyFromProbabilities,
-            r => new() { Reduction = r, ClassWeights = W }, ProbabilitiesIndexed, (x, t, k, o, g) => CrossEntropyFromProbabilities.Evaluate<double>(x, Ints(t), k, o, g, default)),
+            r => new() { Reduction = r, ClassWeights = W }, ProbabilitiesIndexed, (x, t, k, o, g, sw) => CrossEntropyFromProbabilities.Evaluate<double>(x, Ints(t), k, o, g, default, sw)),
         ["ce from probabilities keras renormalised"] = Of<CrossEntropyFromProbabilitiesOptions>(TorchLosses.cross_entropy_from_probabilities, Composition.CrossEntropyFromProbabilities,
             r => new() { Reduction = r, Clamp = ProbabilityClamp.KerasClip, Renormalize = true }, ProbabilitiesIndexed,
-            (x, t, k, o, g) => CrossEntropyFromProbabilities.Evaluate<double>(x, Ints(t), k, o, g, default)),
+            (x, t, k, o, g, sw) => CrossEntropyFromProbabilities.Evaluate<double>(x, Ints(t), k, o, g, default, sw)),
         ["ce from probabilities soft bits"] = Of<CrossEntropyFromProbabilitiesOptions>(TorchLosses.cross_entropy_from_probabilities, Composition.CrossEntropyFromProbabilities,
             r => new() { Reduction = r, ClassWeights = W, Units = InformationUnit.Bits }, ProbabilitiesSoft,
-            (x, t, k, o, g) => CrossEntropyFromProbabilities.Evaluate<double>(x, Doubles(t), k, o, g, default)),
+            (x, t, k, o, g, sw) => CrossEntropyFromProbabilities.Evaluate<double>(x, Doubles(t), k, o, g, default, sw)),
         ["ce from probabilities soft keras renormalised"] = Of<CrossEntropyFromProbabilitiesOptions>(TorchLosses.cross_entropy_from_probabilities, Composition.CrossEntropyFromProbabilities,
             r => new() { Reduction = r, Clamp = ProbabilityClamp.KerasClip, Renormalize = true }, ProbabilitiesSoft,
-            (x, t, k, o, g) => CrossEntropyFromProbabilities.Evaluate<double>(x, Doubles(t), k, o, g, default)),
+            (x, t, k, o, g, sw) => CrossEntropyFromProbabilities.Evaluate<double>(x, Doubles(t), k, o, g, default, sw)),
         ["bce from probabilities weights smoothing"] = Of<BinaryCrossEntropyFromProbabilitiesOptions>(TorchLosses.binary_cross_entropy_from_probabilities,
             Composition.BinaryCrossEntropyFromProbabilities, r => new() { Reduction = r, ClassWeights = W, PositiveWeights = [2, 1, 0.5, 3, 1, 1, 0.25], LabelSmoothing = 0.1 },
-            ProbabilitiesBinary, (x, t, k, o, g) => BinaryCrossEntropyFromProbabilities.Evaluate<double>(x, Doubles(t), k, o, g, default)),
+            ProbabilitiesBinary, (x, t, k, o, g, sw) => BinaryCrossEntropyFromProbabilities.Evaluate<double>(x, Doubles(t), k, o, g, default, sw)),
         ["bce from probabilities"] = Of<BinaryCrossEntropyFromProbabilitiesOptions>(TorchLosses.binary_cross_entropy_from_probabilities,
             Composition.BinaryCrossEntropyFromProbabilities, r => new() { Reduction = r }, ProbabilitiesBinary,
-            (x, t, k, o, g) => BinaryCrossEntropyFromProbabilities.Evaluate<double>(x, Doubles(t), k, o, g, default)),
+            (x, t, k, o, g, sw) => BinaryCrossEntropyFromProbabilities.Evaluate<double>(x, Doubles(t), k, o, g, default, sw)),
         ["bce from probabilities keras soft"] = Of<BinaryCrossEntropyFromProbabilitiesOptions>(TorchLosses.binary_cross_entropy_from_probabilities,
             Composition.BinaryCrossEntropyFromProbabilities, r => new() { Reduction = r, Clamp = ProbabilityClamp.KerasClip }, ProbabilitiesSoftBinary,
-            (x, t, k, o, g) => BinaryCrossEntropyFromProbabilities.Evaluate<double>(x, Doubles(t), k, o, g, default)),
+            (x, t, k, o, g, sw) => BinaryCrossEntropyFromProbabilities.Evaluate<double>(x, Doubles(t), k, o, g, default, sw)),
         ["brier from probabilities"] = Of<BrierScoreFromProbabilitiesOptions>(TorchLosses.brier_from_probabilities, Composition.BrierScoreFromProbabilities,
-            r => new() { Reduction = r }, ProbabilitiesIndexed, (x, t, k, o, g) => BrierScoreFromProbabilities.Evaluate<double>(x, Ints(t), k, o, g, default)),
+            r => new() { Reduction = r }, ProbabilitiesIndexed, (x, t, k, o, g, sw) => BrierScoreFromProbabilities.Evaluate<double>(x, Ints(t), k, o, g, default, sw)),
         ["brier from probabilities soft per element"] = Of<BrierScoreFromProbabilitiesOptions>(TorchLosses.brier_from_probabilities, Composition.BrierScoreFromProbabilities,
             r => new() { Reduction = r, Average = BrierAverage.PerElement }, ProbabilitiesSoft,
-            (x, t, k, o, g) => BrierScoreFromProbabilities.Evaluate<double>(x, Doubles(t), k, o, g, default)),
+            (x, t, k, o, g, sw) => BrierScoreFromProbabilities.Evaluate<double>(x, Doubles(t), k, o, g, default, sw)),
         ["focal from probabilities"] = Of<FocalFromProbabilitiesOptions>(TorchLosses.focal_from_probabilities, Composition.FocalFromProbabilities,
-            r => new() { Reduction = r }, ProbabilitiesIndexed, (x, t, k, o, g) => FocalFromProbabilities.Evaluate<double>(x, Ints(t), k, o, g, default)),
+            r => new() { Reduction = r }, ProbabilitiesIndexed, (x, t, k, o, g, sw) => FocalFromProbabilities.Evaluate<double>(x, Ints(t), k, o, g, default, sw)),
         ["focal from probabilities class alpha smoothing torch clamp"] = Of<FocalFromProbabilitiesOptions>(TorchLosses.focal_from_probabilities, Composition.FocalFromProbabilities,
             r => new() { Reduction = r, ClassAlpha = W, LabelSmoothing = 0.1, Gamma = 1.5, Clamp = ProbabilityClamp.LogAtMinus100 }, ProbabilitiesIndexed,
-            (x, t, k, o, g) => FocalFromProbabilities.Evaluate<double>(x, Ints(t), k, o, g, default)),
+            (x, t, k, o, g, sw) => FocalFromProbabilities.Evaluate<double>(x, Ints(t), k, o, g, default, sw)),
         ["focal from probabilities soft renormalised"] = Of<FocalFromProbabilitiesOptions>(TorchLosses.focal_from_probabilities, Composition.FocalFromProbabilities,
             r => new() { Reduction = r, Renormalize = true, Gamma = 0.5 }, ProbabilitiesSoft,
-            (x, t, k, o, g) => FocalFromProbabilities.Evaluate<double>(x, Doubles(t), k, o, g, default)),
+            (x, t, k, o, g, sw) => FocalFromProbabilities.Evaluate<double>(x, Doubles(t), k, o, g, default, sw)),
         ["binary focal from probabilities"] = Of<BinaryFocalFromProbabilitiesOptions>(TorchLosses.binary_focal_from_probabilities, Composition.BinaryFocalFromProbabilities,
-            r => new() { Reduction = r }, ProbabilitiesBinary, (x, t, k, o, g) => BinaryFocalFromProbabilities.Evaluate<double>(x, Doubles(t), k, o, g, default)),
+            r => new() { Reduction = r }, ProbabilitiesBinary, (x, t, k, o, g, sw) => BinaryFocalFromProbabilities.Evaluate<double>(x, Doubles(t), k, o, g, default, sw)),
         ["binary focal from probabilities alpha smoothing gamma 1 torch clamp"] = Of<BinaryFocalFromProbabilitiesOptions>(TorchLosses.binary_focal_from_probabilities,
             Composition.BinaryFocalFromProbabilities, r => new() { Reduction = r, ApplyClassBalancing = true, LabelSmoothing = 0.1, Gamma = 1, Clamp = ProbabilityClamp.LogAtMinus100 },
-            ProbabilitiesBinary, (x, t, k, o, g) => BinaryFocalFromProbabilities.Evaluate<double>(x, Doubles(t), k, o, g, default)),
+            ProbabilitiesBinary, (x, t, k, o, g, sw) => BinaryFocalFromProbabilities.Evaluate<double>(x, Doubles(t), k, o, g, default, sw)),
         ["binary focal from probabilities soft gamma 0.5"] = Of<BinaryFocalFromProbabilitiesOptions>(TorchLosses.binary_focal_from_probabilities,
             Composition.BinaryFocalFromProbabilities, r => new() { Reduction = r, Gamma = 0.5 }, ProbabilitiesSoftBinary,
-            (x, t, k, o, g) => BinaryFocalFromProbabilities.Evaluate<double>(x, Doubles(t), k, o, g, default)),
+            (x, t, k, o, g, sw) => BinaryFocalFromProbabilities.Evaluate<double>(x, Doubles(t), k, o, g, default, sw)),
     };
 
     public static TheoryData<string, double> CaseNames()
@@ -269,12 +276,85 @@ public sealed class RestOfCatalogueTests
             if (r != Reduction.None)
             {
                 var gradient = new double[input.Length];
-                var core = c.Core(input, t, (int)K, r, gradient);
+                var core = c.Core(input, t, (int)K, r, gradient, []);
                 Probe.Same((core.Value, gradient), kernel, 0, $"{name} {r} core");
             }
 
             Close(kernel, Probe.Run(Probe.NonContiguous(x), v => c.Kernel(v, t, r), upstream), 1e-12, $"{name} {r} non-contiguous");
             Close(kernel, Probe.Run(x, v => c.Composed(v, t, r), upstream), 1e-12, $"{name} {r} composed");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public void WithSampleWeights_TheKernelsGiveTheCores_AndTheCompositionTheKernels(string name, double scale)
+    {
+        var c = Cases[name];
+        var (x, t) = c.Data(29, scale);
+        var w = Probe.SampleWeights(37, N);
+        var up = Probe.Randn(8, N, 1).reshape(N);
+        var input = Doubles(x);
+        foreach (var r in Reductions)
+        {
+            var upstream = r == Reduction.None ? up : null;
+            var kernel = Probe.Run(x, v => c.WeightedKernel(v, t, r, w), upstream);
+            if (r != Reduction.None)
+            {
+                var gradient = new double[input.Length];
+                var core = c.Core(input, t, (int)K, r, gradient, Doubles(w));
+                Probe.Same((core.Value, gradient), kernel, 0, $"{name} {r} core");
+            }
+
+            Close(kernel, Probe.Run(Probe.NonContiguous(x), v => c.WeightedKernel(v, t, r, w), upstream), 1e-12, $"{name} {r} non-contiguous");
+            Close(kernel, Probe.Run(x, v => c.WeightedComposed(v, t, r, w), upstream), 1e-12, $"{name} {r} composed");
+        }
+    }
+
+    [Fact]
+    public void SampleWeights_ByBatchSize_AndBadOnes_OnBothPaths()
+    {
+        var (x, yy) = Indexed(41, 2.0);
+        var y = yy!;
+        var w = Probe.SampleWeights(43, N);
+        var o = new CrossEntropyFromProbabilitiesOptions { WeightedMean = SampleWeightedMean.BatchSize, ClassWeights = W };
+        var p = torch.softmax(x, 1);
+        var kernel = Probe.Run(p, v => TorchLosses.cross_entropy_from_probabilities(v, y, o, w));
+        var gradient = new double[N * K];
+        var core = CrossEntropyFromProbabilities.Evaluate<double>(Doubles(p), Ints(y), (int)K, o, gradient, default, Doubles(w));
+        Probe.Same((core.Value, gradient), kernel, 0, "core");
+        Close(kernel, Probe.Run(Probe.NonContiguous(p), v => TorchLosses.cross_entropy_from_probabilities(v, y, o, w)), 1e-12, "composed");
+        var bad = w.clone();
+        bad[4] = torch.tensor(-1.0);
+        Assert.ThrowsAny<ArgumentException>(() => TorchLosses.crammer_singer_hinge(x, y, null, bad));
+        Assert.Contains("sample_weight[4]", Assert.ThrowsAny<ArgumentException>(() => TorchLosses.crammer_singer_hinge(Probe.NonContiguous(x), y, null, bad)).Message,
+            StringComparison.Ordinal);
+        Assert.Contains("sample_weight", Assert.ThrowsAny<ArgumentException>(() => TorchLosses.crammer_singer_hinge(x, y, null, w.narrow(0, 0, 3))).Message, StringComparison.Ordinal);
+        Assert.Contains("sample_weight", Assert.ThrowsAny<ArgumentException>(() => TorchLosses.crammer_singer_hinge(Probe.NonContiguous(x), y, null, w.narrow(0, 0, 3))).Message,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void GaussianNll_WithAVarianceAndSampleWeights_MatchesTheCoreAndTheComposition()
+    {
+        var x = Probe.Randn(44, N, K);
+        var t = Probe.Randn(45, N, K);
+        var v = F.softplus(Probe.Randn(46, N, K));
+        var w = Probe.SampleWeights(47, N);
+        var up = Probe.Randn(48, N, 1).reshape(N);
+        foreach (var r in Reductions)
+        {
+            var o = new GaussianNegativeLogLikelihoodOptions { Reduction = r };
+            var upstream = r == Reduction.None ? up : null;
+            var kernel = RunGaussian(x, t, v, (m, s) => TorchLosses.gaussian_nll(m, t, s, o, w), upstream);
+            if (r != Reduction.None)
+            {
+                var g = new double[N * K];
+                var gv = new double[N * K];
+                var core = GaussianNegativeLogLikelihood.Evaluate<double>(Doubles(x), Doubles(t), Doubles(v), (int)K, o, g, gv, default, Doubles(w));
+                Probe.Same((core.Value, g.Concat(gv).ToArray()), kernel, 0, $"{r} core");
+            }
+
+            Close(kernel, RunGaussian(x, t, v, (m, s) => Composition.GaussianNegativeLogLikelihood(m, t, s, o, w), upstream), 1e-12, $"{r} composed");
         }
     }
 
@@ -288,7 +368,7 @@ public sealed class RestOfCatalogueTests
         var (x, t) = c.Data(3, 2.0);
         var x0 = x.narrow(0, 0, 0);
         var t0 = t?.narrow(0, 0, 0);
-        var core = Assert.Throws<ArgumentException>(() => c.Core([], t0, (int)K, Reduction.Mean, []));
+        var core = Assert.Throws<ArgumentException>(() => c.Core([], t0, (int)K, Reduction.Mean, [], []));
         foreach (var r in Reductions)
         {
             var kernel = Assert.Throws<ArgumentException>(() => c.Kernel(x0, t0, r));

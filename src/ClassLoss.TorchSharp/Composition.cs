@@ -18,10 +18,10 @@ namespace ClassLoss.TorchSharp;
 /// classes with zero target weight cost 0 with a 0 gradient, as in the kernels: every product with a log is taken
 /// behind a <c>where</c> on the mask, on both sides, so no <c>0 · ∞</c> reaches autograd.
 /// </remarks>
-internal static class Composition
+internal static partial class Composition
 {
     /// <summary>Softmax cross-entropy (index or probability targets; weights, ignore index, smoothing, temperature, units).</summary>
-    public static Tensor SoftmaxCrossEntropy(Tensor input, Tensor? target, SoftmaxCrossEntropyOptions o) => Run(input, target, o, (x, t, k) =>
+    public static Tensor SoftmaxCrossEntropy(Tensor input, Tensor? target, SoftmaxCrossEntropyOptions o, Tensor? sampleWeights = null) => Run(input, target, o, sampleWeights, (x, t, k) =>
     {
         var z = o.Temperature == 1.0 ? x : x / o.Temperature;
         var logp = F.log_softmax(z, 1);
@@ -44,7 +44,7 @@ internal static class Composition
             }
 
             var rows = loss.where(mask, Zero(loss));
-            var den = wy is null ? mask.sum().to(x.dtype) : wy.where(mask, Zero(wy)).sum();
+            var den = wy is null ? mask.to(x.dtype) : wy.where(mask, Zero(wy));
             return (rows, den);
         }
 
@@ -58,7 +58,7 @@ internal static class Composition
     }, PerNat(o.Units));
 
     /// <summary>Softmax focal loss (Keras's <c>CategoricalFocalCrossentropy</c>): <c>-Σ α_c y_c (1 - p_c)^γ log p_c</c>.</summary>
-    public static Tensor SoftmaxFocal(Tensor input, Tensor? target, SoftmaxFocalOptions o) => Run(input, target, o, (x, t, k) =>
+    public static Tensor SoftmaxFocal(Tensor input, Tensor? target, SoftmaxFocalOptions o, Tensor? sampleWeights = null) => Run(input, target, o, sampleWeights, (x, t, k) =>
     {
         var logp = F.log_softmax(x, 1);
         var alpha = o.ClassAlpha is null ? null : torch.tensor([.. o.ClassAlpha], dtype: x.dtype, device: x.device);
@@ -68,7 +68,7 @@ internal static class Composition
             var logpy = logp.gather(1, tc.unsqueeze(1)).squeeze(1);
             var loss = -Focus(logpy, o.Gamma) * logpy;
             loss = alpha is null ? loss * o.Alpha : loss * alpha.index_select(0, tc);
-            return (loss.where(mask, Zero(loss)), mask.sum().to(x.dtype));
+            return (loss.where(mask, Zero(loss)), mask.to(x.dtype));
         }
 
         Tensor y;
@@ -98,11 +98,11 @@ internal static class Composition
             return (rows, null);
         }
 
-        return (rows.where(rowMask, Zero(rows)), rowMask.sum().to(x.dtype));
+        return (rows.where(rowMask, Zero(rows)), rowMask.to(x.dtype));
     });
 
     /// <summary>Poly-1 (Leng et al. 2022): CE + ε (1 - p_t), index or probability targets.</summary>
-    public static Tensor SoftmaxPoly1(Tensor input, Tensor? target, SoftmaxPoly1Options o) => Run(input, target, o, (x, t, k) =>
+    public static Tensor SoftmaxPoly1(Tensor input, Tensor? target, SoftmaxPoly1Options o, Tensor? sampleWeights = null) => Run(input, target, o, sampleWeights, (x, t, k) =>
     {
         var logp = F.log_softmax(x, 1);
         double eps = o.PolyCoefficient;
@@ -111,7 +111,7 @@ internal static class Composition
             var (mask, tc) = Labels(t, k, o.IgnoreIndex, o);
             var logpy = logp.gather(1, tc.unsqueeze(1)).squeeze(1);
             var loss = -logpy + (eps * (1 - logpy.exp()));
-            return (loss.where(mask, Zero(loss)), mask.sum().to(x.dtype));
+            return (loss.where(mask, Zero(loss)), mask.to(x.dtype));
         }
 
         var pt = (t * logp.exp()).sum(1);
@@ -119,7 +119,7 @@ internal static class Composition
     });
 
     /// <summary>Negative log-likelihood of log-probabilities: <c>-w_y x_y</c>; the mean divides by the counted weight.</summary>
-    public static Tensor NegativeLogLikelihood(Tensor input, Tensor? target, NegativeLogLikelihoodOptions o) => Run(input, target, o, (x, t, k) =>
+    public static Tensor NegativeLogLikelihood(Tensor input, Tensor? target, NegativeLogLikelihoodOptions o, Tensor? sampleWeights = null) => Run(input, target, o, sampleWeights, (x, t, k) =>
     {
         RequireIndex(t);
         var (mask, tc) = Labels(t, k, o.IgnoreIndex, o);
@@ -127,15 +127,15 @@ internal static class Composition
         var w = Weights(o.ClassWeights, x);
         if (w is null)
         {
-            return (loss.where(mask, Zero(loss)), mask.sum().to(x.dtype));
+            return (loss.where(mask, Zero(loss)), mask.to(x.dtype));
         }
 
         var wy = w.index_select(0, tc);
-        return ((loss * wy).where(mask, Zero(loss)), wy.where(mask, Zero(wy)).sum());
+        return ((loss * wy).where(mask, Zero(loss)), wy.where(mask, Zero(wy)));
     });
 
     /// <summary>PyTorch's <c>multi_margin_loss</c>: <c>w_y Σ_{i≠y} max(0, m - x_y + x_i)^p / K</c>; the mean divides by N.</summary>
-    public static Tensor MultiMarginHinge(Tensor input, Tensor? target, MultiMarginHingeOptions o) => Run(input, target, o, (x, t, k) =>
+    public static Tensor MultiMarginHinge(Tensor input, Tensor? target, MultiMarginHingeOptions o, Tensor? sampleWeights = null) => Run(input, target, o, sampleWeights, (x, t, k) =>
     {
         RequireIndex(t);
         var (_, tc) = Labels(t, k, ignoreIndex: null, o);
@@ -153,7 +153,7 @@ internal static class Composition
     });
 
     /// <summary>Sparsemax loss (Martins and Astudillo 2016): <c>-z_y + ½ Σ_{j∈S} (z_j² - τ²) + ½</c>; gradient sparsemax(z) - e_y.</summary>
-    public static Tensor SparsemaxLoss(Tensor input, Tensor? target, SparsemaxLossOptions o) => Run(input, target, o, (x, t, k) =>
+    public static Tensor SparsemaxLoss(Tensor input, Tensor? target, SparsemaxLossOptions o, Tensor? sampleWeights = null) => Run(input, target, o, sampleWeights, (x, t, k) =>
     {
         RequireIndex(t);
         var (mask, tc) = Labels(t, k, o.IgnoreIndex, o);
@@ -173,12 +173,12 @@ internal static class Composition
         var zs = z.where(active, Zero(z));
         var half = ((zs * zs) - (tau * tau)).where(active, Zero(z)).sum(1);
         var loss = (0.5 * half) - z.gather(1, tc.unsqueeze(1)).squeeze(1) + 0.5;
-        return (loss.where(mask, Zero(loss)), mask.sum().to(x.dtype));
+        return (loss.where(mask, Zero(loss)), mask.to(x.dtype));
     });
 
     /// <summary>Binary cross-entropy with logits, element-wise: <c>w [pw y' softplus(-x) + (1 - y') softplus(x)]</c>,
     /// <c>y' = y (1 - ε) + ε / 2</c>; the mean divides by N·K.</summary>
-    public static Tensor SigmoidBinaryCrossEntropy(Tensor input, Tensor? target, SigmoidBinaryCrossEntropyOptions o) => Run(input, target, o, (x, t, k) =>
+    public static Tensor SigmoidBinaryCrossEntropy(Tensor input, Tensor? target, SigmoidBinaryCrossEntropyOptions o, Tensor? sampleWeights = null) => Run(input, target, o, sampleWeights, (x, t, k) =>
     {
         RequireRows(t);
         var y = o.LabelSmoothing > 0 ? (t * (1 - o.LabelSmoothing)) + (0.5 * o.LabelSmoothing) : t;
@@ -198,7 +198,7 @@ internal static class Composition
 
     /// <summary>Sigmoid focal loss, element-wise (torchvision's <c>sigmoid_focal_loss</c>; α off as Keras's default):
     /// <c>α_t (1 - p_t)^γ ce</c>; the mean divides by N·K.</summary>
-    public static Tensor SigmoidFocal(Tensor input, Tensor? target, SigmoidFocalOptions o) => Run(input, target, o, (x, t, k) =>
+    public static Tensor SigmoidFocal(Tensor input, Tensor? target, SigmoidFocalOptions o, Tensor? sampleWeights = null) => Run(input, target, o, sampleWeights, (x, t, k) =>
     {
         RequireRows(t);
         var y = o.LabelSmoothing > 0 ? (t * (1 - o.LabelSmoothing)) + (0.5 * o.LabelSmoothing) : t;
@@ -215,7 +215,7 @@ internal static class Composition
 
     /// <summary>KL divergence <c>Σ t (log t - x)</c> (or <c>Σ e^{lt} (lt - x)</c> for log targets), 0 where t = 0; the
     /// mean divides by N·K.</summary>
-    public static Tensor KlDivergence(Tensor input, Tensor? target, KlDivergenceOptions o) => Run(input, target, o, (x, t, k) =>
+    public static Tensor KlDivergence(Tensor input, Tensor? target, KlDivergenceOptions o, Tensor? sampleWeights = null) => Run(input, target, o, sampleWeights, (x, t, k) =>
     {
         RequireRows(t);
         Tensor loss;
@@ -238,14 +238,14 @@ internal static class Composition
     }, PerNat(o.Units));
 
     /// <summary>z-loss <c>c · lse(z)²</c> per row (no targets); the mean divides by N.</summary>
-    public static Tensor ZLoss(Tensor input, Tensor? target, ZLossOptions o) => Run(input, target, o, (x, t, k) =>
+    public static Tensor ZLoss(Tensor input, Tensor? target, ZLossOptions o, Tensor? sampleWeights = null) => Run(input, target, o, sampleWeights, (x, t, k) =>
     {
         var lse = x.logsumexp(1);
         return (o.Coefficient * lse * lse, null);
     });
 
     /// <summary>Brier score of softmax(z): <c>Σ_c (p_c - y_c)²</c>, index (with the ignore index) or probability targets.</summary>
-    public static Tensor SoftmaxBrierScore(Tensor input, Tensor? target, SoftmaxBrierScoreOptions o) => Run(input, target, o, (x, t, k) =>
+    public static Tensor SoftmaxBrierScore(Tensor input, Tensor? target, SoftmaxBrierScoreOptions o, Tensor? sampleWeights = null) => Run(input, target, o, sampleWeights, (x, t, k) =>
     {
         var p = torch.softmax(x, 1);
         if (IsIndex(t))
@@ -253,7 +253,7 @@ internal static class Composition
             var (mask, tc) = Labels(t, k, o.IgnoreIndex, o);
             var d = p - F.one_hot(tc, k).to(x.dtype);
             var rows = (d * d).sum(1);
-            var counted = mask.sum().to(x.dtype);
+            var counted = mask.to(x.dtype);
             return (rows.where(mask, Zero(rows)), o.Average == BrierAverage.PerElement ? counted * k : counted);
         }
 
@@ -262,7 +262,7 @@ internal static class Composition
     });
 
     /// <summary>The asymmetric loss (ASL, Ridnik et al. 2021), element-wise: <c>y L+ + (1 - y) L-</c>; the mean divides by N·K.</summary>
-    public static Tensor SigmoidAsymmetricFocal(Tensor input, Tensor? target, SigmoidAsymmetricFocalOptions o) => Run(input, target, o, (x, t, k) =>
+    public static Tensor SigmoidAsymmetricFocal(Tensor input, Tensor? target, SigmoidAsymmetricFocalOptions o, Tensor? sampleWeights = null) => Run(input, target, o, sampleWeights, (x, t, k) =>
     {
         RequireRows(t);
         var spNeg = -F.logsigmoid(x); // -log p
@@ -291,7 +291,7 @@ internal static class Composition
     /// prediction minus the target (Danskin), attached through <c>⟨θ, g⟩ - detach(⟨θ, g⟩)</c> per row, so the backward
     /// is exactly <c>(ŷ - y) · upstream</c>.
     /// </summary>
-    public static Tensor FenchelYoung(Tensor input, Tensor? target, FenchelYoungOptions o) => Run(input, target, o, (x, t, k) =>
+    public static Tensor FenchelYoung(Tensor input, Tensor? target, FenchelYoungOptions o, Tensor? sampleWeights = null) => Run(input, target, o, sampleWeights, (x, t, k) =>
     {
         var bad = x.isnan().logical_or(x.isposinf()).any().item<bool>() || x.isneginf().all(1).any().item<bool>();
         if (bad)
@@ -377,14 +377,19 @@ internal static class Composition
             return (rows, null);
         }
 
-        return (rows.where(rowMask, Zero(rows)), rowMask.sum().to(x.dtype));
+        return (rows.where(rowMask, Zero(rows)), rowMask.to(x.dtype));
     });
 
     /// <summary>Weighted kappa (TF Addons), a batch statistic of probabilities P: <c>log(num / den + ε)</c> with
     /// <c>num = Σ_i Σ_j W[y_i, j] P_ij</c>, <c>den = Σ_k Σ_j a_k W[k, j] b_j / N</c> (label counts a, predicted mass b), the
     /// ratio 0 where den is 0.</summary>
-    public static Tensor WeightedKappa(Tensor input, Tensor? target, WeightedKappaOptions o)
+    public static Tensor WeightedKappa(Tensor input, Tensor? target, WeightedKappaOptions o, Tensor? sampleWeights = null)
     {
+        if (sampleWeights is not null)
+        {
+            throw new ArgumentException("the weighted kappa is a batch statistic; this adapter takes no sample weights for it.", nameof(sampleWeights));
+        }
+
         var dtype = input.dtype;
         var p = dtype is ScalarType.Float16 ? input.to(ScalarType.Float32) : input;
         long k = p.shape[^1];
@@ -404,9 +409,13 @@ internal static class Composition
         return loss.dtype == dtype ? loss : loss.to(dtype);
     }
 
-    /// <summary>Runs a composition on [N, K] views of the input and target and reduces its rows as the kernels do.</summary>
-    private static Tensor Run<TOptions>(Tensor input, Tensor? target, TOptions o, Func<Tensor, Tensor, long, (Tensor Rows, Tensor? MeanDenominator)> rows,
-        double scale = 1.0)
+    /// <summary>Runs a composition on [N, K] views of the input and target and reduces its rows as the kernels do. The
+    /// composition returns the row losses and what each row counts in the mean (a per-row tensor, a scalar every row
+    /// counts, or null for 1); sample weights s multiply the rows, and the mean divides by <c>Σ s_i d_i</c>
+    /// (<see cref="SampleWeightedMean.WeightSum"/>) or by <c>Σ d_i</c> (<see cref="SampleWeightedMean.BatchSize"/>),
+    /// BatchMean by <c>Σ s_i</c> or N, as the core's driver.</summary>
+    private static Tensor Run<TOptions>(Tensor input, Tensor? target, TOptions o, Tensor? sampleWeights,
+        Func<Tensor, Tensor, long, (Tensor Rows, Tensor? RowCounts)> rows, double scale = 1.0)
         where TOptions : LossOptions
     {
         var dtype = input.dtype;
@@ -424,22 +433,55 @@ internal static class Composition
             }
         }
 
-        var (r, den) = rows(x2, t2 ?? x2, k); // a loss without targets ignores the second argument
+        long n = x2.shape[0];
+        var s = sampleWeights is null ? null : SampleWeights(sampleWeights, n, x2);
+        var (r, counts) = rows(x2, t2 ?? x2, k); // a loss without targets ignores the second argument
         if (scale != 1.0)
         {
             r = r * scale;
         }
 
-        long n = x2.shape[0];
+        if (s is not null)
+        {
+            r = r * s;
+        }
+
+        bool weighted = s is not null && o.WeightedMean == SampleWeightedMean.WeightSum;
+        Tensor Count(Tensor? d)
+        {
+            var perRow = d is null ? torch.ones(n, dtype: x.dtype, device: x.device) : d.dim() == 0 ? d * torch.ones(n, dtype: x.dtype, device: x.device) : d;
+            return (weighted ? perRow * s! : perRow).sum();
+        }
+
         Tensor result = o.Reduction switch
         {
             Reduction.None => r.reshape(leading),
             Reduction.Sum => r.sum(),
-            Reduction.Mean => Divide(r.sum(), den ?? torch.tensor((double)n, dtype: x.dtype, device: x.device), o.WhenEmpty),
-            Reduction.BatchMean => Divide(r.sum(), torch.tensor((double)n, dtype: x.dtype, device: x.device), o.WhenEmpty),
+            Reduction.Mean => Divide(r.sum(), Count(counts), o.WhenEmpty),
+            Reduction.BatchMean => Divide(r.sum(), Count(null), o.WhenEmpty),
             _ => throw new ArgumentException($"Reduction {o.Reduction} is not one of None, Sum, Mean, BatchMean.", nameof(o)),
         };
         return result.dtype == dtype ? result : result.to(dtype);
+    }
+
+    /// <summary>The sample weights as [N] in the input's dtype and device, checked (one host read) as the kernels check
+    /// them: N of them, each finite and ≥ 0.</summary>
+    private static Tensor SampleWeights(Tensor sampleWeights, long n, Tensor x2)
+    {
+        var s = sampleWeights.detach().to(x2.dtype).to(x2.device).reshape(-1);
+        if (s.shape[0] != n)
+        {
+            throw new ArgumentException($"sample_weight holds {s.shape[0]} values; expected one per row ({n}).", "sample_weight");
+        }
+
+        var bad = s.ge(0).logical_and(s.isfinite()).logical_not();
+        if (bad.any().item<bool>())
+        {
+            long row = bad.nonzero()[0, 0].item<long>();
+            throw new ArgumentException($"sample_weight[{row}] is {s[row].to(ScalarType.Float64).item<double>()}; a sample weight must be finite and >= 0.", "sample_weight");
+        }
+
+        return s;
     }
 
     /// <summary>total / den, or the empty-mean policy's value (0 or NaN, with a 0 gradient) where den is 0.</summary>
@@ -451,8 +493,8 @@ internal static class Composition
         return quotient.where(some, empty);
     }
 
-    /// <summary>The element count N·K of [N, K] (a per-element mean's denominator).</summary>
-    private static Tensor Elements(Tensor x) => torch.tensor((double)x.numel(), dtype: x.dtype, device: x.device);
+    /// <summary>What each row of [N, K] counts in a per-element mean: its K elements.</summary>
+    private static Tensor Elements(Tensor x) => torch.tensor((double)x.shape[^1], dtype: x.dtype, device: x.device);
 
     /// <summary>-Σ_c q_c log p_c per row, with terms whose q_c is 0 left out (masked logits cost nothing).</summary>
     private static Tensor XLog(Tensor q, Tensor logp)

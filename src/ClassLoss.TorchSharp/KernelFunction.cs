@@ -13,23 +13,29 @@ internal delegate LossResult SpanLoss<T, TTarget, in TOptions>(ReadOnlySpan<T> i
     where TOptions : class;
 
 /// <summary>The composition of TorchSharp ops that computes a loss where the kernels cannot run (another device, a
-/// non-contiguous input, a dtype the kernels do not take): (input [..., K], target or null, options) to the loss.</summary>
-internal delegate Tensor Composition<in TOptions>(Tensor input, Tensor? target, TOptions options)
+/// non-contiguous input, a dtype the kernels do not take): (input [..., K], target or null, options, sample weights [...]
+/// or null) to the loss.</summary>
+internal delegate Tensor Composition<in TOptions>(Tensor input, Tensor? target, TOptions options, Tensor? sampleWeights = null)
     where TOptions : LossOptions;
 
 /// <summary>A loss's entry points for the element types the adapter runs in place: float32, float64, bfloat16; with
 /// class-index targets and, where the loss takes them, target rows of the input's shape (or no targets at all); and its
-/// composition of TorchSharp ops, where one is written (else other devices go through the CPU kernels).</summary>
+/// composition of TorchSharp ops, where one is written (else other devices go through the CPU kernels).
+/// <paramref name="LabelRows"/>: the class-index targets are K per row (torch's multi-label layout), not one;
+/// <paramref name="NeutralTarget"/>: the value of a target row that passes the kernels' target check (for the options
+/// check on the composition's path), null for 1/K.</summary>
 internal sealed record LossKernels<TOptions>(
     SpanLoss<float, int, TOptions>? LabelsFloat, SpanLoss<double, int, TOptions>? LabelsDouble, SpanLoss<BFloat16, int, TOptions>? LabelsBFloat16,
     SpanLoss<float, float, TOptions>? RowsFloat, SpanLoss<double, double, TOptions>? RowsDouble, SpanLoss<BFloat16, BFloat16, TOptions>? RowsBFloat16,
-    Composition<TOptions>? Composed = null)
+    Composition<TOptions>? Composed = null, bool LabelRows = false, double? NeutralTarget = null)
     where TOptions : LossOptions;
 
 /// <summary>What one autograd node needs to call the kernel again in its backward: the kernels, options, targets
 /// (class indices as int32, in an array of their own or, when no backward needs them, one rented from the shared pool;
-/// or target rows in the input's dtype; neither for a loss without targets).</summary>
-internal sealed class LossCall<TOptions>(LossKernels<TOptions> kernels, TOptions options, int[]? labels, int labelCount, bool pooled, Tensor? rows)
+/// or target rows in the input's dtype; neither for a loss without targets), and the sample weights in the input's dtype
+/// or null.</summary>
+internal sealed class LossCall<TOptions>(LossKernels<TOptions> kernels, TOptions options, int[]? labels, int labelCount, bool pooled, Tensor? rows,
+    Tensor? sampleWeights = null)
     where TOptions : LossOptions
 {
     private int[]? _labels = labels;
@@ -60,6 +66,7 @@ internal sealed class LossCall<TOptions>(LossKernels<TOptions> kernels, TOptions
 
         _labels = null;
         rows?.Dispose();
+        sampleWeights?.Dispose();
     }
 
     private LossResult Run<T>(SpanLoss<T, int, TOptions>? onLabels, SpanLoss<T, T, TOptions>? onRows, Tensor input, Tensor? gradient,
@@ -69,11 +76,11 @@ internal sealed class LossCall<TOptions>(LossKernels<TOptions> kernels, TOptions
         if (_labels is not null)
         {
             var f = onLabels ?? throw new ArgumentException("this loss takes target rows of the input's shape, not class indices.", "target");
-            return f(TensorMemory.Of<T>(input), _labels.AsSpan(0, labelCount), k, Options, TensorMemory.Out<T>(gradient), TensorMemory.Out<T>(losses), default, TensorMemory.Of<T>(gradOutput));
+            return f(TensorMemory.Of<T>(input), _labels.AsSpan(0, labelCount), k, Options, TensorMemory.Out<T>(gradient), TensorMemory.Out<T>(losses), TensorMemory.Of<T>(sampleWeights), TensorMemory.Of<T>(gradOutput));
         }
 
         var g = onRows ?? throw new ArgumentException("this loss takes class indices (an int64 target), not target rows.", "target");
-        return g(TensorMemory.Of<T>(input), TensorMemory.Of<T>(rows), k, Options, TensorMemory.Out<T>(gradient), TensorMemory.Out<T>(losses), default, TensorMemory.Of<T>(gradOutput));
+        return g(TensorMemory.Of<T>(input), TensorMemory.Of<T>(rows), k, Options, TensorMemory.Out<T>(gradient), TensorMemory.Out<T>(losses), TensorMemory.Of<T>(sampleWeights), TensorMemory.Of<T>(gradOutput));
     }
 }
 

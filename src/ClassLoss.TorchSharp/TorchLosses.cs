@@ -25,7 +25,7 @@ namespace ClassLoss.TorchSharp;
 /// as TorchSharp loss modules (<see cref="ClassLossModule{TOptions}"/>), as <c>torch.nn.CrossEntropyLoss(...)</c> returns
 /// TorchSharp's.</para>
 /// </remarks>
-public static class TorchLosses
+public static partial class TorchLosses
 {
     private static readonly LossKernels<SoftmaxCrossEntropyOptions> CrossEntropyKernels = new(
         SoftmaxCrossEntropy.Evaluate<float>, SoftmaxCrossEntropy.Evaluate<double>, SoftmaxCrossEntropy.Evaluate<BFloat16>,
@@ -87,97 +87,123 @@ public static class TorchLosses
     /// <param name="input">[..., K] logits.</param>
     /// <param name="target">Class indices (int64) of the leading shape, or [..., K] target probabilities.</param>
     /// <param name="options">The core's options; null for the defaults (mean).</param>
-    public static Tensor softmax_cross_entropy(Tensor input, Tensor target, SoftmaxCrossEntropyOptions? options = null) =>
-        Apply(input, target, options ?? SoftmaxCrossEntropyOptions.Default, CrossEntropyKernels);
+    /// <param name="sample_weight">Per-row weights of the leading shape (finite, ≥ 0), or null: each row's loss and gradient
+    /// are multiplied by its weight, and the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    public static Tensor softmax_cross_entropy(Tensor input, Tensor target, SoftmaxCrossEntropyOptions? options = null, Tensor? sample_weight = null) =>
+        Apply(input, target, options ?? SoftmaxCrossEntropyOptions.Default, CrossEntropyKernels, sample_weight);
 
     /// <summary>Softmax focal loss from logits (Lin et al. 2017; Keras's <c>CategoricalFocalCrossentropy</c>).</summary>
     /// <param name="input">[..., K] logits.</param>
     /// <param name="target">Class indices (int64) of the leading shape, or [..., K] target probabilities.</param>
     /// <param name="options">γ, α (or per class), smoothing, reduction; null for the defaults.</param>
-    public static Tensor softmax_focal(Tensor input, Tensor target, SoftmaxFocalOptions? options = null) =>
-        Apply(input, target, options ?? SoftmaxFocalOptions.Default, FocalKernels);
+    /// <param name="sample_weight">Per-row weights of the leading shape (finite, ≥ 0), or null: each row's loss and gradient
+    /// are multiplied by its weight, and the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    public static Tensor softmax_focal(Tensor input, Tensor target, SoftmaxFocalOptions? options = null, Tensor? sample_weight = null) =>
+        Apply(input, target, options ?? SoftmaxFocalOptions.Default, FocalKernels, sample_weight);
 
     /// <summary>Poly-1 loss from logits (Leng et al. 2022): cross-entropy plus ε (1 - p_t).</summary>
     /// <param name="input">[..., K] logits.</param>
     /// <param name="target">Class indices (int64) of the leading shape, or [..., K] target probabilities.</param>
     /// <param name="options">ε, reduction; null for the defaults.</param>
-    public static Tensor softmax_poly1(Tensor input, Tensor target, SoftmaxPoly1Options? options = null) =>
-        Apply(input, target, options ?? SoftmaxPoly1Options.Default, Poly1Kernels);
+    /// <param name="sample_weight">Per-row weights of the leading shape (finite, ≥ 0), or null: each row's loss and gradient
+    /// are multiplied by its weight, and the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    public static Tensor softmax_poly1(Tensor input, Tensor target, SoftmaxPoly1Options? options = null, Tensor? sample_weight = null) =>
+        Apply(input, target, options ?? SoftmaxPoly1Options.Default, Poly1Kernels, sample_weight);
 
     /// <summary>Negative log-likelihood of log-probabilities (PyTorch's <c>nll_loss</c>, with the ignore index).</summary>
     /// <param name="input">[..., K] log-probabilities.</param>
     /// <param name="target">Class indices (int64) of the leading shape.</param>
     /// <param name="options">Class weights, ignore index, reduction; null for the defaults.</param>
-    public static Tensor nll(Tensor input, Tensor target, NegativeLogLikelihoodOptions? options = null) =>
-        Apply(input, target, options ?? NegativeLogLikelihoodOptions.Default, NllKernels);
+    /// <param name="sample_weight">Per-row weights of the leading shape (finite, ≥ 0), or null: each row's loss and gradient
+    /// are multiplied by its weight, and the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    public static Tensor nll(Tensor input, Tensor target, NegativeLogLikelihoodOptions? options = null, Tensor? sample_weight = null) =>
+        Apply(input, target, options ?? NegativeLogLikelihoodOptions.Default, NllKernels, sample_weight);
 
     /// <summary>Multi-class margin hinge (PyTorch's <c>multi_margin_loss</c>).</summary>
     /// <param name="input">[..., K] scores.</param>
     /// <param name="target">Class indices (int64) of the leading shape.</param>
     /// <param name="options">p, margin, class weights, reduction; null for the defaults.</param>
-    public static Tensor multi_margin(Tensor input, Tensor target, MultiMarginHingeOptions? options = null) =>
-        Apply(input, target, options ?? MultiMarginHingeOptions.Default, MultiMarginKernels);
+    /// <param name="sample_weight">Per-row weights of the leading shape (finite, ≥ 0), or null: each row's loss and gradient
+    /// are multiplied by its weight, and the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    public static Tensor multi_margin(Tensor input, Tensor target, MultiMarginHingeOptions? options = null, Tensor? sample_weight = null) =>
+        Apply(input, target, options ?? MultiMarginHingeOptions.Default, MultiMarginKernels, sample_weight);
 
     /// <summary>Sparsemax loss (Martins and Astudillo 2016), which TorchSharp lacks.</summary>
     /// <param name="input">[..., K] scores.</param>
     /// <param name="target">Class indices (int64) of the leading shape.</param>
     /// <param name="options">Ignore index, reduction; null for the defaults.</param>
-    public static Tensor sparsemax_loss(Tensor input, Tensor target, SparsemaxLossOptions? options = null) =>
-        Apply(input, target, options ?? SparsemaxLossOptions.Default, SparsemaxKernels);
+    /// <param name="sample_weight">Per-row weights of the leading shape (finite, ≥ 0), or null: each row's loss and gradient
+    /// are multiplied by its weight, and the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    public static Tensor sparsemax_loss(Tensor input, Tensor target, SparsemaxLossOptions? options = null, Tensor? sample_weight = null) =>
+        Apply(input, target, options ?? SparsemaxLossOptions.Default, SparsemaxKernels, sample_weight);
 
     /// <summary>Binary cross-entropy with logits, element-wise (PyTorch's <c>binary_cross_entropy_with_logits</c>, with
     /// positive and class weights and label smoothing).</summary>
     /// <param name="input">[..., K] logits.</param>
     /// <param name="target">[..., K] targets in [0, 1].</param>
     /// <param name="options">Class and positive weights, smoothing, reduction; null for the defaults (mean over elements).</param>
-    public static Tensor sigmoid_binary_cross_entropy(Tensor input, Tensor target, SigmoidBinaryCrossEntropyOptions? options = null) =>
-        Apply(input, target, options ?? SigmoidBinaryCrossEntropyOptions.Default, BceKernels);
+    /// <param name="sample_weight">Per-row weights of the leading shape (finite, ≥ 0), or null: each row's loss and gradient
+    /// are multiplied by its weight, and the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    public static Tensor sigmoid_binary_cross_entropy(Tensor input, Tensor target, SigmoidBinaryCrossEntropyOptions? options = null, Tensor? sample_weight = null) =>
+        Apply(input, target, options ?? SigmoidBinaryCrossEntropyOptions.Default, BceKernels, sample_weight);
 
     /// <summary>Sigmoid focal loss, element-wise (torchvision's <c>sigmoid_focal_loss</c>, or Keras's with class balancing
     /// off: <see cref="SigmoidFocalOptions.ApplyClassBalancing"/>).</summary>
     /// <param name="input">[..., K] logits.</param>
     /// <param name="target">[..., K] targets in [0, 1].</param>
     /// <param name="options">γ, α, class balancing, smoothing, reduction; null for the defaults.</param>
-    public static Tensor sigmoid_focal(Tensor input, Tensor target, SigmoidFocalOptions? options = null) =>
-        Apply(input, target, options ?? SigmoidFocalOptions.Default, SigmoidFocalKernels);
+    /// <param name="sample_weight">Per-row weights of the leading shape (finite, ≥ 0), or null: each row's loss and gradient
+    /// are multiplied by its weight, and the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    public static Tensor sigmoid_focal(Tensor input, Tensor target, SigmoidFocalOptions? options = null, Tensor? sample_weight = null) =>
+        Apply(input, target, options ?? SigmoidFocalOptions.Default, SigmoidFocalKernels, sample_weight);
 
     /// <summary>KL divergence of log-probabilities from target probabilities (PyTorch's <c>kl_div</c>; the log-target form
     /// is an option, off by default, unlike TorchSharp's <c>KLDivLoss</c> factory).</summary>
     /// <param name="input">[..., K] log-probabilities.</param>
     /// <param name="target">[..., K] target probabilities (or log-probabilities with the log-target option).</param>
     /// <param name="options">Log target, reduction; null for the defaults.</param>
-    public static Tensor kl_divergence(Tensor input, Tensor target, KlDivergenceOptions? options = null) =>
-        Apply(input, target, options ?? KlDivergenceOptions.Default, KlKernels);
+    /// <param name="sample_weight">Per-row weights of the leading shape (finite, ≥ 0), or null: each row's loss and gradient
+    /// are multiplied by its weight, and the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    public static Tensor kl_divergence(Tensor input, Tensor target, KlDivergenceOptions? options = null, Tensor? sample_weight = null) =>
+        Apply(input, target, options ?? KlDivergenceOptions.Default, KlKernels, sample_weight);
 
     /// <summary>The z-loss <c>c · lse(z)²</c> per row (PaLM; ST-MoE), a regulariser without targets: add it to a
     /// classification loss (<c>softmax_cross_entropy(z, y) + z_loss(z)</c>, or <see cref="SoftmaxCrossEntropyWithZLoss"/>).</summary>
     /// <param name="input">[..., K] logits.</param>
     /// <param name="options">Coefficient (default 1e-4), reduction; null for the defaults (mean over rows).</param>
-    public static Tensor z_loss(Tensor input, ZLossOptions? options = null) =>
-        Apply(input, null, options ?? ZLossOptions.Default, ZLossKernels);
+    /// <param name="sample_weight">Per-row weights of the leading shape (finite, ≥ 0), or null: each row's loss and gradient
+    /// are multiplied by its weight, and the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    public static Tensor z_loss(Tensor input, ZLossOptions? options = null, Tensor? sample_weight = null) =>
+        Apply(input, null, options ?? ZLossOptions.Default, ZLossKernels, sample_weight);
 
     /// <summary>Brier score of softmax(logits), <c>Σ_c (p_c - y_c)²</c> per row, which TorchSharp lacks.</summary>
     /// <param name="input">[..., K] logits.</param>
     /// <param name="target">Class indices (int64) of the leading shape, or [..., K] target probabilities.</param>
     /// <param name="options">Average (per row or per element), ignore index, reduction; null for the defaults.</param>
-    public static Tensor softmax_brier(Tensor input, Tensor target, SoftmaxBrierScoreOptions? options = null) =>
-        Apply(input, target, options ?? SoftmaxBrierScoreOptions.Default, BrierKernels);
+    /// <param name="sample_weight">Per-row weights of the leading shape (finite, ≥ 0), or null: each row's loss and gradient
+    /// are multiplied by its weight, and the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    public static Tensor softmax_brier(Tensor input, Tensor target, SoftmaxBrierScoreOptions? options = null, Tensor? sample_weight = null) =>
+        Apply(input, target, options ?? SoftmaxBrierScoreOptions.Default, BrierKernels, sample_weight);
 
     /// <summary>The asymmetric loss for multi-label classification (ASL, Ridnik et al. 2021), element-wise on logits,
     /// which TorchSharp lacks.</summary>
     /// <param name="input">[..., K] logits.</param>
     /// <param name="target">[..., K] targets in [0, 1].</param>
     /// <param name="options">γ-, γ+, probability margin, reduction; null for the defaults (mean over elements).</param>
-    public static Tensor sigmoid_asymmetric_focal(Tensor input, Tensor target, SigmoidAsymmetricFocalOptions? options = null) =>
-        Apply(input, target, options ?? SigmoidAsymmetricFocalOptions.Default, AslKernels);
+    /// <param name="sample_weight">Per-row weights of the leading shape (finite, ≥ 0), or null: each row's loss and gradient
+    /// are multiplied by its weight, and the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    public static Tensor sigmoid_asymmetric_focal(Tensor input, Tensor target, SigmoidAsymmetricFocalOptions? options = null, Tensor? sample_weight = null) =>
+        Apply(input, target, options ?? SigmoidAsymmetricFocalOptions.Default, AslKernels, sample_weight);
 
     /// <summary>The Fenchel–Young loss of the softmax, sparsemax or 1.5-entmax regulariser (Blondel et al. 2020), whose
     /// gradient is the prediction (softmax, sparsemax, entmax) minus the target.</summary>
     /// <param name="input">[..., K] logits.</param>
     /// <param name="target">Class indices (int64) of the leading shape, or [..., K] target probabilities.</param>
     /// <param name="options">Regulariser, ignore index, reduction; null for the defaults.</param>
-    public static Tensor fenchel_young(Tensor input, Tensor target, FenchelYoungOptions? options = null) =>
-        Apply(input, target, options ?? FenchelYoungOptions.Default, FenchelYoungKernels);
+    /// <param name="sample_weight">Per-row weights of the leading shape (finite, ≥ 0), or null: each row's loss and gradient
+    /// are multiplied by its weight, and the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
+    public static Tensor fenchel_young(Tensor input, Tensor target, FenchelYoungOptions? options = null, Tensor? sample_weight = null) =>
+        Apply(input, target, options ?? FenchelYoungOptions.Default, FenchelYoungKernels, sample_weight);
 
     /// <summary>The weighted kappa loss (TF Addons' <c>WeightedKappaLoss</c>), a batch statistic of predicted probabilities
     /// against ordinal class indices: always the batch's loss (the reduction must be the default, mean).</summary>
@@ -232,7 +258,7 @@ public static class TorchLosses
     /// <summary><see cref="softmax_cross_entropy"/> as a loss module.</summary>
     /// <param name="options">The core's options; null for the defaults.</param>
     public static ClassLossModule<SoftmaxCrossEntropyOptions> SoftmaxCrossEntropyLoss(SoftmaxCrossEntropyOptions? options = null) =>
-        new(options ?? SoftmaxCrossEntropyOptions.Default, softmax_cross_entropy);
+        new(options ?? SoftmaxCrossEntropyOptions.Default, static (x, y, o) => softmax_cross_entropy(x, y, o));
 
     /// <summary>Cross-entropy plus the z-loss <c>c · lse(z)²</c> as one loss module (the catalogue's <c>ce+z</c>): both
     /// reduced with the cross-entropy options' reduction (the z-loss's mean divides by N).</summary>
@@ -249,12 +275,12 @@ public static class TorchLosses
     /// <summary><see cref="softmax_focal"/> as a loss module.</summary>
     /// <param name="options">γ, α (or per class), smoothing, ignore index, reduction; null for the defaults.</param>
     public static ClassLossModule<SoftmaxFocalOptions> SoftmaxFocalLoss(SoftmaxFocalOptions? options = null) =>
-        new(options ?? SoftmaxFocalOptions.Default, softmax_focal);
+        new(options ?? SoftmaxFocalOptions.Default, static (x, y, o) => softmax_focal(x, y, o));
 
     /// <summary><see cref="softmax_poly1"/> as a loss module.</summary>
     /// <param name="options">ε, ignore index, reduction; null for the defaults.</param>
     public static ClassLossModule<SoftmaxPoly1Options> SoftmaxPoly1Loss(SoftmaxPoly1Options? options = null) =>
-        new(options ?? SoftmaxPoly1Options.Default, softmax_poly1);
+        new(options ?? SoftmaxPoly1Options.Default, static (x, y, o) => softmax_poly1(x, y, o));
 
     /// <summary><see cref="nll"/> as a loss module with the parameters of TorchSharp's <c>torch.nn.NLLLoss</c>, plus the
     /// ignore index TorchSharp's lacks.</summary>
@@ -273,7 +299,7 @@ public static class TorchLosses
     /// <summary><see cref="nll"/> as a loss module.</summary>
     /// <param name="options">Class weights, ignore index, reduction; null for the defaults.</param>
     public static ClassLossModule<NegativeLogLikelihoodOptions> NegativeLogLikelihoodLoss(NegativeLogLikelihoodOptions? options = null) =>
-        new(options ?? NegativeLogLikelihoodOptions.Default, nll);
+        new(options ?? NegativeLogLikelihoodOptions.Default, static (x, y, o) => nll(x, y, o));
 
     /// <summary><see cref="multi_margin"/> as a loss module with the parameters of TorchSharp's <c>torch.nn.MultiMarginLoss</c>.</summary>
     /// <param name="p">1 or 2.</param>
@@ -287,12 +313,12 @@ public static class TorchLosses
     /// <summary><see cref="multi_margin"/> as a loss module.</summary>
     /// <param name="options">p, margin, class weights, reduction; null for the defaults.</param>
     public static ClassLossModule<MultiMarginHingeOptions> MultiMarginHingeLoss(MultiMarginHingeOptions? options = null) =>
-        new(options ?? MultiMarginHingeOptions.Default, multi_margin);
+        new(options ?? MultiMarginHingeOptions.Default, static (x, y, o) => multi_margin(x, y, o));
 
     /// <summary><see cref="sparsemax_loss"/> as a loss module.</summary>
     /// <param name="options">Ignore index, reduction; null for the defaults.</param>
     public static ClassLossModule<SparsemaxLossOptions> SparsemaxLoss(SparsemaxLossOptions? options = null) =>
-        new(options ?? SparsemaxLossOptions.Default, sparsemax_loss);
+        new(options ?? SparsemaxLossOptions.Default, static (x, y, o) => sparsemax_loss(x, y, o));
 
     /// <summary><see cref="sigmoid_binary_cross_entropy"/> as a loss module with the parameters of TorchSharp's
     /// <c>torch.nn.BCEWithLogitsLoss</c>; <paramref name="weight"/> is one weight per column.</summary>
@@ -311,12 +337,12 @@ public static class TorchLosses
     /// <summary><see cref="sigmoid_binary_cross_entropy"/> as a loss module.</summary>
     /// <param name="options">Class and positive weights, smoothing, reduction; null for the defaults.</param>
     public static ClassLossModule<SigmoidBinaryCrossEntropyOptions> SigmoidBinaryCrossEntropyLoss(SigmoidBinaryCrossEntropyOptions? options = null) =>
-        new(options ?? SigmoidBinaryCrossEntropyOptions.Default, sigmoid_binary_cross_entropy);
+        new(options ?? SigmoidBinaryCrossEntropyOptions.Default, static (x, y, o) => sigmoid_binary_cross_entropy(x, y, o));
 
     /// <summary><see cref="sigmoid_focal"/> as a loss module.</summary>
     /// <param name="options">γ, α, class balancing, smoothing, reduction; null for the defaults.</param>
     public static ClassLossModule<SigmoidFocalOptions> SigmoidFocalLoss(SigmoidFocalOptions? options = null) =>
-        new(options ?? SigmoidFocalOptions.Default, sigmoid_focal);
+        new(options ?? SigmoidFocalOptions.Default, static (x, y, o) => sigmoid_focal(x, y, o));
 
     /// <summary><see cref="kl_divergence"/> as a loss module with the parameters of TorchSharp's <c>torch.nn.KLDivLoss</c>,
     /// but <paramref name="log_target"/> false by default, as PyTorch's (TorchSharp's factory defaults it to true).</summary>
@@ -329,29 +355,29 @@ public static class TorchLosses
     /// <summary><see cref="kl_divergence"/> as a loss module.</summary>
     /// <param name="options">Log target, reduction (BatchMean for the true KL); null for the defaults.</param>
     public static ClassLossModule<KlDivergenceOptions> KlDivergenceLoss(KlDivergenceOptions? options = null) =>
-        new(options ?? KlDivergenceOptions.Default, kl_divergence);
+        new(options ?? KlDivergenceOptions.Default, static (x, y, o) => kl_divergence(x, y, o));
 
     /// <summary><see cref="softmax_brier"/> as a loss module.</summary>
     /// <param name="options">Average, ignore index, reduction; null for the defaults.</param>
     public static ClassLossModule<SoftmaxBrierScoreOptions> SoftmaxBrierScoreLoss(SoftmaxBrierScoreOptions? options = null) =>
-        new(options ?? SoftmaxBrierScoreOptions.Default, softmax_brier);
+        new(options ?? SoftmaxBrierScoreOptions.Default, static (x, y, o) => softmax_brier(x, y, o));
 
     /// <summary><see cref="sigmoid_asymmetric_focal"/> (ASL) as a loss module.</summary>
     /// <param name="options">γ-, γ+, margin, reduction; null for the defaults.</param>
     public static ClassLossModule<SigmoidAsymmetricFocalOptions> SigmoidAsymmetricFocalLoss(SigmoidAsymmetricFocalOptions? options = null) =>
-        new(options ?? SigmoidAsymmetricFocalOptions.Default, sigmoid_asymmetric_focal);
+        new(options ?? SigmoidAsymmetricFocalOptions.Default, static (x, y, o) => sigmoid_asymmetric_focal(x, y, o));
 
     /// <summary><see cref="fenchel_young"/> (softmax, sparsemax or 1.5-entmax) as a loss module.</summary>
     /// <param name="options">Regulariser, ignore index, reduction; null for the defaults.</param>
     public static ClassLossModule<FenchelYoungOptions> FenchelYoungLoss(FenchelYoungOptions? options = null) =>
-        new(options ?? FenchelYoungOptions.Default, fenchel_young);
+        new(options ?? FenchelYoungOptions.Default, static (x, y, o) => fenchel_young(x, y, o));
 
     /// <summary><see cref="weighted_kappa"/> as a loss module (its input: probabilities).</summary>
     /// <param name="options">Weighting and ε; null for the defaults.</param>
     public static ClassLossModule<WeightedKappaOptions> WeightedKappaLoss(WeightedKappaOptions? options = null) =>
-        new(options ?? WeightedKappaOptions.Default, weighted_kappa);
+        new(options ?? WeightedKappaOptions.Default, static (x, y, o) => weighted_kappa(x, y, o));
 
-    private static Tensor Apply<TOptions>(Tensor input, Tensor? target, TOptions options, LossKernels<TOptions> kernels)
+    private static Tensor Apply<TOptions>(Tensor input, Tensor? target, TOptions options, LossKernels<TOptions> kernels, Tensor? sampleWeights = null)
         where TOptions : LossOptions
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -369,19 +395,20 @@ public static class TorchLosses
         bool onCpu = input.device_type == DeviceType.CPU && (target is null || target.device_type == DeviceType.CPU);
         if (onCpu && kernelType && input.is_contiguous())
         {
-            return OnKernels(input, target, options, kernels);
+            return OnKernels(input, target, options, kernels, sampleWeights);
         }
 
         if (kernels.Composed is { } composed)
         {
             CheckOptions(kernels, options, checked((int)input.shape[^1]), target);
-            return composed(input, target, options);
+            RefuseEmpty(kernels, options, input, target);
+            return composed(input, target, options, sampleWeights);
         }
 
         // A loss without a composition: the kernels on a CPU copy; .cpu() and .to() carry the gradient back.
         var x = input.cpu();
         x = (kernelType ? x : x.to(ScalarType.Float32)).contiguous();
-        var loss = OnKernels(x, target?.cpu(), options, kernels);
+        var loss = OnKernels(x, target?.cpu(), options, kernels, sampleWeights?.cpu());
         return loss.to(input.dtype).to(input.device);
     }
 
@@ -394,18 +421,41 @@ public static class TorchLosses
         Array.Fill(input, 1.0 / k);
         if (target is not null && IsIndex(target))
         {
-            kernels.LabelsDouble?.Invoke(input, [0], k, options, default, default, default, default);
+            int[] labels = kernels.LabelRows ? [.. Enumerable.Repeat(-1, k)] : [0];
+            kernels.LabelsDouble?.Invoke(input, labels, k, options, default, default, default, default);
         }
         else
         {
             var row = new double[k];
-            Array.Fill(row, options is KlDivergenceOptions { LogTarget: true } ? -Math.Log(k) : 1.0 / k);
+            Array.Fill(row, kernels.NeutralTarget ?? (options is KlDivergenceOptions { LogTarget: true } ? -Math.Log(k) : 1.0 / k));
             kernels.RowsDouble?.Invoke(input, row, k, options, default, default, default, default);
         }
     }
 
+    /// <summary>A batch without rows (or without classes) is refused on the composition's path exactly as the kernels
+    /// refuse it (the core's <c>ArgumentException</c>, "The batch is empty"), by calling the kernel on the same empty
+    /// shape: both paths then behave the same.</summary>
+    private static void RefuseEmpty<TOptions>(LossKernels<TOptions> kernels, TOptions options, Tensor input, Tensor? target)
+        where TOptions : LossOptions
+    {
+        if (input.numel() != 0)
+        {
+            return;
+        }
+
+        int k = checked((int)input.shape[^1]);
+        if (target is not null && IsIndex(target))
+        {
+            kernels.LabelsDouble?.Invoke([], [], k, options, default, default, default, default);
+        }
+        else
+        {
+            kernels.RowsDouble?.Invoke([], [], k, options, default, default, default, default);
+        }
+    }
+
     /// <summary>The kernels' path: <paramref name="x"/> contiguous on the CPU in a dtype they take.</summary>
-    private static Tensor OnKernels<TOptions>(Tensor x, Tensor? target, TOptions options, LossKernels<TOptions> kernels)
+    private static Tensor OnKernels<TOptions>(Tensor x, Tensor? target, TOptions options, LossKernels<TOptions> kernels, Tensor? sampleWeights)
         where TOptions : LossOptions
     {
         int[]? labels = null;
@@ -435,7 +485,7 @@ public static class TorchLosses
             options = (TOptions)((LossOptions)options with { MaxDegreeOfParallelism = 1 });
         }
 
-        var call = new LossCall<TOptions>(kernels, options, labels, count, pooled: labels is not null && !keep, rows);
+        var call = new LossCall<TOptions>(kernels, options, labels, count, pooled: labels is not null && !keep, rows, KernelSampleWeights(sampleWeights, x));
         bool needsGradient = x.requires_grad && torch.is_grad_enabled();
         if (!needsGradient)
         {
@@ -444,6 +494,28 @@ public static class TorchLosses
         }
 
         return KernelFunction<TOptions>.apply(x, call);
+    }
+
+    /// <summary>The sample weights for the kernels: [N] (one per row of <paramref name="x"/>'s leading shape) in its dtype,
+    /// contiguous, kept outside any dispose scope (a node's backward may need them after the caller's scope has ended; the
+    /// call disposes them when no backward will). Their values are checked by the kernels.</summary>
+    private static Tensor? KernelSampleWeights(Tensor? sampleWeights, Tensor x)
+    {
+        if (sampleWeights is null)
+        {
+            return null;
+        }
+
+        long n = x.numel() / x.shape[^1];
+        if (sampleWeights.numel() != n)
+        {
+            throw new ArgumentException($"sample_weight holds {sampleWeights.numel()} values; expected one per row ({n}).", "sample_weight");
+        }
+
+        using var detached = sampleWeights.detach();
+        using var converted = detached.to(x.dtype);
+        using var flat = converted.reshape(-1);
+        return flat.contiguous().DetachFromDisposeScope();
     }
 
     /// <summary>Class indices as int32, read from the tensor's memory (saturating: a value outside int's range stays

@@ -17,13 +17,18 @@ public sealed class CompositionTests
 {
     private const long N = 13, K = 7;
 
-    private sealed record Case(Func<Tensor, Tensor?, Reduction, Tensor> Kernel, Func<Tensor, Tensor?, Reduction, Tensor> Composed,
-        Func<int, double, (Tensor X, Tensor? T)> Data);
+    private sealed record Case(Func<Tensor, Tensor?, Reduction, Tensor?, Tensor> WeightedKernel, Func<Tensor, Tensor?, Reduction, Tensor?, Tensor> WeightedComposed,
+        Func<int, double, (Tensor X, Tensor? T)> Data)
+    {
+        public Tensor Kernel(Tensor x, Tensor? t, Reduction r) => WeightedKernel(x, t, r, null);
 
-    private static Case Of<TO>(Func<Tensor, Tensor, TO?, Tensor> function, Composition<TO> composition, Func<Reduction, TO> options,
+        public Tensor Composed(Tensor x, Tensor? t, Reduction r) => WeightedComposed(x, t, r, null);
+    }
+
+    private static Case Of<TO>(Func<Tensor, Tensor, TO?, Tensor?, Tensor> function, Composition<TO> composition, Func<Reduction, TO> options,
         Func<int, double, (Tensor X, Tensor? T)> data)
         where TO : LossOptions =>
-        new((x, t, r) => function(x, t!, options(r)), (x, t, r) => composition(x, t, options(r)), data);
+        new((x, t, r, s) => function(x, t!, options(r), s), (x, t, r, s) => composition(x, t, options(r), s), data);
 
     private static (Tensor, Tensor?) Indexed(int seed, double scale)
     {
@@ -87,8 +92,8 @@ public sealed class CompositionTests
         ["kl"] = Of<KlDivergenceOptions>(TorchLosses.kl_divergence, Composition.KlDivergence, r => new() { Reduction = r }, KlPair),
         ["kl log target bits"] = Of<KlDivergenceOptions>(TorchLosses.kl_divergence, Composition.KlDivergence, r => new() { Reduction = r, LogTarget = true, Units = InformationUnit.Bits },
             (s, scale) => { var (x, t) = KlPair(s, scale); return (x, t!.log()); }),
-        ["z-loss"] = new((x, _, r) => TorchLosses.z_loss(x, new ZLossOptions { Reduction = r, Coefficient = 0.01 }),
-            (x, _, r) => Composition.ZLoss(x, null, new ZLossOptions { Reduction = r, Coefficient = 0.01 }), (s, scale) => (Probe.Randn(s, N, K, scale), null)),
+        ["z-loss"] = new((x, _, r, w) => TorchLosses.z_loss(x, new ZLossOptions { Reduction = r, Coefficient = 0.01 }, w),
+            (x, _, r, w) => Composition.ZLoss(x, null, new ZLossOptions { Reduction = r, Coefficient = 0.01 }, w), (s, scale) => (Probe.Randn(s, N, K, scale), null)),
         ["brier"] = Of<SoftmaxBrierScoreOptions>(TorchLosses.softmax_brier, Composition.SoftmaxBrierScore, r => new() { Reduction = r }, Indexed),
         ["brier probabilities per element"] = Of<SoftmaxBrierScoreOptions>(TorchLosses.softmax_brier, Composition.SoftmaxBrierScore,
             r => new() { Reduction = r, Average = BrierAverage.PerElement }, Soft),
@@ -132,6 +137,23 @@ public sealed class CompositionTests
             var kernel = Probe.Run(x, v => c.Kernel(v, t, r), upstream);
             Probe.Same(kernel, Probe.Run(Probe.NonContiguous(x), v => c.Kernel(v, t, r), upstream), 1e-12, $"{name} {r} non-contiguous");
             Probe.Same(kernel, Probe.Run(x, v => c.Composed(v, t, r), upstream), 1e-12, $"{name} {r} composed");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public void WithSampleWeights_TheCompositionGivesTheKernelsValueAndGradient_UnderEveryReduction(string name, double scale)
+    {
+        var c = Cases[name];
+        var (x, t) = c.Data(19, scale);
+        var w = Probe.SampleWeights(31, N);
+        var up = Probe.Randn(6, N, 1).reshape(N);
+        foreach (var r in new[] { Reduction.None, Reduction.Sum, Reduction.Mean, Reduction.BatchMean })
+        {
+            var upstream = r == Reduction.None ? up : null;
+            var kernel = Probe.Run(x, v => c.WeightedKernel(v, t, r, w), upstream);
+            Probe.Same(kernel, Probe.Run(Probe.NonContiguous(x), v => c.WeightedKernel(v, t, r, w), upstream), 1e-12, $"{name} {r} non-contiguous");
+            Probe.Same(kernel, Probe.Run(x, v => c.WeightedComposed(v, t, r, w), upstream), 1e-12, $"{name} {r} composed");
         }
     }
 

@@ -32,11 +32,32 @@ public sealed class ModuleTests
             TorchLosses.MultiMarginHingeLoss(), TorchLosses.SparsemaxLoss(), TorchLosses.BCEWithLogitsLoss(), TorchLosses.SigmoidBinaryCrossEntropyLoss(),
             TorchLosses.SigmoidFocalLoss(), TorchLosses.KLDivLoss(), TorchLosses.KlDivergenceLoss(), TorchLosses.SoftmaxBrierScoreLoss(),
             TorchLosses.SigmoidAsymmetricFocalLoss(), TorchLosses.FenchelYoungLoss(), TorchLosses.WeightedKappaLoss(),
+            TorchLosses.CrammerSingerHingeLoss(), TorchLosses.CategoricalHingeLoss(), TorchLosses.MultiLabelSoftMarginLoss(),
+            TorchLosses.MultiLabelSoftMarginLoss(new MultiLabelSoftMarginOptions()), TorchLosses.MultiLabelMarginLoss(), TorchLosses.GaussianNllLoss(),
+            TorchLosses.EntropyLoss(), TorchLosses.SoftmaxEntropyLoss(), TorchLosses.CrossEntropyFromProbabilitiesLoss(), TorchLosses.BCELoss(),
+            TorchLosses.BinaryCrossEntropyFromProbabilitiesLoss(), TorchLosses.BrierScoreFromProbabilitiesLoss(), TorchLosses.FocalFromProbabilitiesLoss(),
+            TorchLosses.BinaryFocalFromProbabilitiesLoss(),
         ];
         Assert.All(all, m => Assert.Equal(TorchReduction.Mean, m.reduction));
         Assert.Equal(TorchReduction.None, TorchLosses.SigmoidFocalLoss(new SigmoidFocalOptions { Reduction = Reduction.None }).reduction);
         Assert.Equal(TorchReduction.Mean, TorchLosses.KlDivergenceLoss(new KlDivergenceOptions { Reduction = Reduction.BatchMean }).reduction);
         Assert.Equal(Reduction.BatchMean, TorchLosses.KlDivergenceLoss(new KlDivergenceOptions { Reduction = Reduction.BatchMean }).Options.Reduction);
+        Assert.Equal([1.0, 2, 3], TorchLosses.MultiLabelSoftMarginLoss(w, TorchReduction.Sum).weight!.data<double>().ToArray());
+        Assert.Equal(TorchReduction.None, TorchLosses.BCELoss(reduction: TorchReduction.None).reduction);
+    }
+
+    [Fact]
+    public void TheTargetFreeModules_IgnoreTheTarget_AndTheGaussianModuleUsesTheSharedVariance()
+    {
+        var x = Probe.Randn(21, 9, 4);
+        var p = torch.softmax(x, 1);
+        var anything = Probe.Labels(21, 9, 4);
+        Probe.Same(Probe.Run(x, v => TorchLosses.softmax_entropy(v)), Probe.Run(x, v => TorchLosses.SoftmaxEntropyLoss().call(v, anything)), 0);
+        Probe.Same(Probe.Run(p, v => TorchLosses.entropy(v)), Probe.Run(p, v => TorchLosses.EntropyLoss().call(v, anything)), 0);
+        var t = Probe.Randn(22, 9, 4);
+        var o = new GaussianNegativeLogLikelihoodOptions { SharedVariance = 0.5 };
+        Probe.Same(Probe.Run(x, v => TorchLosses.gaussian_nll(v, t, torch.full([9, 4], 0.5, dtype: ScalarType.Float64), o)),
+            Probe.Run(x, v => TorchLosses.GaussianNllLoss(o).call(v, t)), 1e-15);
     }
 
     [Theory]
@@ -73,6 +94,7 @@ public sealed class ModuleTests
     [
         "CrossEntropyLoss", "SoftmaxCrossEntropyWithZLoss", "SoftmaxFocalLoss", "SoftmaxPoly1Loss", "MultiMarginLoss", "SparsemaxLoss",
         "SoftmaxBrierScoreLoss", "FenchelYoungLoss entmax", "BCEWithLogitsLoss", "SigmoidFocalLoss", "SigmoidAsymmetricFocalLoss",
+        "CrammerSingerHingeLoss", "MultiLabelSoftMarginLoss",
     ];
 
     private static nn.Module<Tensor, Tensor, Tensor> Factory(string name) => name switch
@@ -88,6 +110,8 @@ public sealed class ModuleTests
         "BCEWithLogitsLoss" => TorchLosses.BCEWithLogitsLoss(),
         "SigmoidFocalLoss" => TorchLosses.SigmoidFocalLoss(),
         "SigmoidAsymmetricFocalLoss" => TorchLosses.SigmoidAsymmetricFocalLoss(),
+        "CrammerSingerHingeLoss" => TorchLosses.CrammerSingerHingeLoss(),
+        "MultiLabelSoftMarginLoss" => TorchLosses.MultiLabelSoftMarginLoss(),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
@@ -103,7 +127,7 @@ public sealed class ModuleTests
         var labels = torch.randint(k, [n], generator: g, dtype: ScalarType.Int64);
         var centres = torch.tensor(new float[] { 2, 2, -2, 2, -2, -2, 2, -2 }, [k, 2]);
         var features = centres.index_select(0, labels) + (0.5f * torch.randn([n, 2], generator: g));
-        bool multiLabel = name is "BCEWithLogitsLoss" or "SigmoidFocalLoss" or "SigmoidAsymmetricFocalLoss";
+        bool multiLabel = name is "BCEWithLogitsLoss" or "SigmoidFocalLoss" or "SigmoidAsymmetricFocalLoss" or "MultiLabelSoftMarginLoss";
         var target = multiLabel ? F.one_hot(labels, k).to(ScalarType.Float32) : labels;
         var model = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, k));
         var loss = Factory(name);

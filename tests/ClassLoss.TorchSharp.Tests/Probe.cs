@@ -20,6 +20,16 @@ internal static class Probe
 
     public static Tensor Probabilities(int seed, long n, long k) => torch.softmax(Randn(seed + 2000, n, k), 1);
 
+    /// <summary>N sample weights in [0, 2), two of them exactly 0.</summary>
+    public static Tensor SampleWeights(int seed, long n)
+    {
+        var g = new torch.Generator((ulong)seed + 4000);
+        var w = (2 * torch.rand([n], generator: g, dtype: ScalarType.Float64)).clone();
+        w[1] = torch.tensor(0.0);
+        w[n - 2] = torch.tensor(0.0);
+        return w;
+    }
+
     public static Tensor Bernoulli(int seed, long n, long k) => Randn(seed + 3000, n, k, 1.0).gt(0).to(ScalarType.Float64);
 
     /// <summary>The same values as <paramref name="x"/> in a non-contiguous [N, K] view (the transpose of a transposed copy).</summary>

@@ -33,6 +33,9 @@ public static unsafe class Gemm
     // Floats of one packed B micro-panel (KC·NR): 32 KB, so it stays in L1 while A streams past it.
     private const int PanelBudget = 8192;
 
+    // Floats of one packed block of A rows (MC·KC): 192 KB.
+    private const int ABlockBudget = 49152;
+
     // Packed panels per column block: 32 · PanelBudget floats = 1 MB.
     private const int PanelsPerBlock = 32;
 
@@ -216,11 +219,15 @@ public static unsafe class Gemm
         nint ars = job.TransposeA ? 1 : k;
         nint aps = job.TransposeA ? m : 1;
         int panels = panel1 - panel0;
-        float* packedB = Workspace((kcStep * panels * nr) + (mr * kcStep) + (mr * nr));
-        float* aEdge = packedB + (kcStep * panels * nr);
-        float* cTile = aEdge + (mr * kcStep);
         int mFull = m - (m % mr);
         int mEdge = m - mFull;
+        // Rows of A packed per block (MR-row micro-panels, p-major): about 192 KB, so the block stays in L2 while every
+        // packed B panel of the K block passes it; a multiple of MR.
+        int mcRows = Math.Max(mr, Math.Min(mFull, (ABlockBudget / kcStep) / mr * mr));
+        float* packedB = Workspace((kcStep * panels * nr) + (mr * kcStep) + (mr * nr) + (mcRows * kcStep));
+        float* aEdge = packedB + (kcStep * panels * nr);
+        float* cTile = aEdge + (mr * kcStep);
+        float* aBlock = cTile + (mr * nr);
         float* c = job.C;
         for (int p0 = 0; p0 < k; p0 += kcStep)
         {
@@ -232,34 +239,83 @@ public static unsafe class Gemm
                 PackAEdge(job, mFull, mEdge, p0, kc, mr, aEdge);
             }
 
+            // Full MR-row tiles: A packed block by block, each block against every panel of this K block.
+            for (int ic = 0; ic < mFull; ic += mcRows)
+            {
+                int rows = Math.Min(mcRows, mFull - ic);
+                PackABlock(job, ic, rows, p0, kc, mr, aBlock);
+                for (int jp = panel0; jp < panel1; jp++)
+                {
+                    int j0 = jp * nr;
+                    int nj = Math.Min(nr, n - j0);
+                    float* bp = packedB + ((nint)(jp - panel0) * kc * nr);
+                    for (int r = 0; r < rows; r += mr)
+                    {
+                        float* ap = aBlock + ((nint)r * kc);
+                        float* ct = c + ((nint)(ic + r) * n) + j0;
+                        if (nj == nr)
+                        {
+                            GemmKernel.Run<TV, TMr, TNv>(kc, ap, 1, mr, bp, ct, n, load);
+                        }
+                        else
+                        {
+                            EdgeTile<TV, TMr, TNv>(kc, ap, 1, mr, bp, ct, n, mr, nj, load, cTile);
+                        }
+                    }
+                }
+            }
+
+            if (mEdge == 0)
+            {
+                continue;
+            }
+
+            float* a = job.A + (p0 * aps);
             for (int jp = panel0; jp < panel1; jp++)
             {
                 int j0 = jp * nr;
                 int nj = Math.Min(nr, n - j0);
                 float* bp = packedB + ((nint)(jp - panel0) * kc * nr);
-                float* a = job.A + (p0 * aps);
                 if (nj == nr)
-                {
-                    for (int i0 = 0; i0 < mFull; i0 += mr)
-                    {
-                        GemmKernel.Run<TV, TMr, TNv>(kc, a + (i0 * ars), ars, aps, bp, c + ((nint)i0 * n) + j0, n, load);
-                    }
-                }
-                else
-                {
-                    for (int i0 = 0; i0 < mFull; i0 += mr)
-                    {
-                        EdgeTile<TV, TMr, TNv>(kc, a + (i0 * ars), ars, aps, bp, c + ((nint)i0 * n) + j0, n, mr, nj, load, cTile);
-                    }
-                }
-
-                if (mEdge > 0 && nj == nr)
                 {
                     EdgeRows<TV, TNv>(mEdge, kc, a + (mFull * ars), ars, aps, bp, c + ((nint)mFull * n) + j0, n, load);
                 }
-                else if (mEdge > 0)
+                else
                 {
                     EdgeTile<TV, TMr, TNv>(kc, aEdge, 1, mr, bp, c + ((nint)mFull * n) + j0, n, mEdge, nj, load, cTile);
+                }
+            }
+        }
+    }
+
+    // Packs rows [i0, i0 + rows) of A (rows a multiple of MR) over p0 .. p0+kc into MR-row micro-panels, each p-major
+    // (row r of a panel, step p at p·MR + r), the layout the micro-kernel reads with ars = 1, aps = MR.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackABlock(in Job job, int i0, int rows, int p0, int kc, int mr, float* dst)
+    {
+        int m = job.M, k = job.K;
+        for (int r0 = 0; r0 < rows; r0 += mr)
+        {
+            float* panel = dst + ((nint)r0 * kc);
+            if (job.TransposeA)
+            {
+                // A stored [K, M]: the MR values of one step p are contiguous.
+                float* src = job.A + ((nint)p0 * m) + i0 + r0;
+                for (int p = 0; p < kc; p++)
+                {
+                    new ReadOnlySpan<float>(src + ((nint)p * m), mr).CopyTo(new Span<float>(panel + (p * mr), mr));
+                }
+            }
+            else
+            {
+                for (int r = 0; r < mr; r++)
+                {
+                    float* src = job.A + ((nint)(i0 + r0 + r) * k) + p0;
+                    float* d = panel + r;
+                    for (int p = 0; p < kc; p++)
+                    {
+                        d[p * mr] = src[p];
+                    }
                 }
             }
         }

@@ -109,7 +109,9 @@ public class GemmTests
     public void Multiply_LongOrWideShapes_SpanSeveralBlocks(bool ta, bool tb, bool acc)
     {
         var rng = new Random(99 + (ta ? 1 : 0) + (tb ? 2 : 0) + (acc ? 4 : 0));
-        foreach (var (m, k, n) in new[] { (7, 1000, 65), (13, 513, 10), (6, 784, 64), (3, 300, 17), (65, 129, 129), (5, 40, 4101) })
+        // (70, 300, 700), (500, 130, 520), (800, 64, 520): a transposed A packed in blocks of rows (two blocks in the last), with a
+        // partial last panel and edge rows.
+        foreach (var (m, k, n) in new[] { (7, 1000, 65), (13, 513, 10), (6, 784, 64), (3, 300, 17), (65, 129, 129), (5, 40, 4101), (70, 300, 700), (500, 130, 520), (800, 64, 520) })
         {
             Check(rng, m, k, n, ta, tb, acc);
         }

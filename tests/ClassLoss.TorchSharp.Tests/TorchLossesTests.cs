@@ -152,7 +152,7 @@ public sealed class TorchLossesTests
     }
 
     [Fact]
-    public void ATrainingRunWithOurFocalLossModule_Learns()
+    public void ATrainingRunWithOurFocalLossModule_Learns_AsTheLabsOwnRunDoes()
     {
         // Softmax regression on the embedded Fashion-MNIST subset (3000 train, 1000 test), TorchSharp's SGD, our focal
         // module: chance is 0.10; the lab's own softmax regression reaches about 0.8 here.
@@ -162,7 +162,7 @@ public sealed class TorchLossesTests
         torch.manual_seed(1);
         var model = nn.Linear(train.Dimension, train.Classes);
         var loss = TorchLosses.Module("focal", (z, t) => TorchLosses.softmax_focal(z, t, new SoftmaxFocalOptions { Gamma = 2, Alpha = 1 }));
-        var optimizer = torch.optim.SGD(model.parameters(), 0.5);
+        var optimizer = torch.optim.SGD(model.parameters(), 0.1);
         var x = torch.tensor(train.Features, [train.Count, train.Dimension]);
         var yTrain = torch.tensor(train.Labels.Select(v => (long)v).ToArray());
         for (int epoch = 0; epoch < 30; epoch++)
@@ -181,5 +181,20 @@ public sealed class TorchLossesTests
         var predicted = model.call(torch.tensor(test.Features, [test.Count, test.Dimension])).argmax(1).data<long>().ToArray();
         double accuracy = predicted.Where((p, i) => p == test.Labels[i]).Count() / (double)test.Count;
         Assert.True(accuracy > 0.7, $"test accuracy {accuracy}");
+
+        // The lab's own run with the same loss (catalogue "focal:gamma=2,alpha=1"), model (softmax regression), optimiser
+        // (plain SGD, lr 0.1, where the runs are stable from epoch to epoch; at 0.5 the lab's last-epoch accuracy swings by 3 points), batch (100) and epochs (30): the two differ only in initialisation and batch order, so
+        // their test accuracies agree within 3 points (one standard error on 1,000 test rows is about 1.3 points).
+        var net = new ClassLoss.Training.Models.Mlp(train.Dimension, [], train.Classes, seed: 1);
+        var settings = new ClassLoss.Training.TrainSettings { Loss = "focal:gamma=2,alpha=1", Optimizer = "sgd:lr=0.1", Epochs = 30, BatchSize = 100, Seed = 1, Validation = 0, Imbalance = 1 };
+        var trainer = new ClassLoss.Training.Trainer(net, ClassLoss.Training.Optimizers.OptimizerFactory.Create(settings.Optimizer, net.Parameters.Length),
+            LossCatalog.Create(settings.Loss, new LossContext(train.Classes)), settings);
+        for (int epoch = 0; epoch < settings.Epochs; epoch++)
+        {
+            trainer.TrainEpoch(train, null, null);
+        }
+
+        double lab = trainer.Evaluate(test).Accuracy;
+        Assert.True(Math.Abs(accuracy - lab) <= 0.03, $"TorchSharp with our focal module {accuracy:F3}, the lab's run {lab:F3}");
     }
 }

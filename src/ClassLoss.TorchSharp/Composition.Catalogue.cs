@@ -201,6 +201,16 @@ internal static partial class Composition
         var positive = (-yp * ClampedLog(x.where(onP, ones), o.Clamp, o.ClipEpsilon)).where(onP, Zero(x));
         var negative = (-(1 - y) * ClampedLog((1 - x).where(onN, ones), o.Clamp, o.ClipEpsilon)).where(onN, Zero(x));
         var loss = positive + negative;
+        if (o.Clamp == ProbabilityClamp.LogAtMinus100)
+        {
+            // The kernels' gradient under PyTorch's clamp is PyTorch's BCELoss backward, not the derivative of the clamped
+            // logs: [(1 - y') p - pw y' (1 - p)] / max(p (1 - p), 1e-12) (float32's 1e-12, as the core). The value stays
+            // the clamped loss; the gradient is carried by g · (p - detach(p)), whose value is 0.
+            var bound = (x * (1 - x)).clamp_min((double)1e-12f);
+            var g = (((1 - y) * x) - (yp * (1 - x))) / bound;
+            loss = loss.detach() + (g.detach() * (x - x.detach()));
+        }
+
         var w = Weights(o.ClassWeights, x);
         if (w is not null)
         {

@@ -22,18 +22,7 @@ internal static partial class Composition
     /// coefficient left out (behind a <c>where</c>), a tie at the maximum split equally.</summary>
     public static Tensor CategoricalHinge(Tensor input, Tensor? target, CategoricalHingeOptions o, Tensor? sampleWeights = null) => Run(input, target, o, sampleWeights, (x, t, k) =>
     {
-        Tensor y;
-        Tensor? rowMask = null;
-        if (IsIndex(t))
-        {
-            var (mask, tc) = Labels(t, k, o.IgnoreIndex, o);
-            y = F.one_hot(tc, k).to(x.dtype);
-            rowMask = mask;
-        }
-        else
-        {
-            y = t;
-        }
+        var (y, rowMask) = TargetRows(x, t, k, o);
 
         var on = y.ne(0);
         var pos = (y * x.where(on, Zero(x))).where(on, Zero(x)).sum(1);
@@ -228,18 +217,7 @@ internal static partial class Composition
     /// <c>π</c> the clipped u under Keras's clamp; terms with <c>a_c = 0</c> left out.</summary>
     public static Tensor FocalFromProbabilities(Tensor input, Tensor? target, FocalFromProbabilitiesOptions o, Tensor? sampleWeights = null) => Run(input, target, o, sampleWeights, (x, t, k) =>
     {
-        Tensor y;
-        Tensor? rowMask = null;
-        if (IsIndex(t))
-        {
-            var (mask, tc) = Labels(t, k, o.IgnoreIndex, o);
-            y = F.one_hot(tc, k).to(x.dtype);
-            rowMask = mask;
-        }
-        else
-        {
-            y = t;
-        }
+        var (y, rowMask) = TargetRows(x, t, k, o);
 
         if (o.LabelSmoothing != 0)
         {

@@ -71,18 +71,7 @@ internal static partial class Composition
             return (loss.where(mask, Zero(loss)), mask.to(x.dtype));
         }
 
-        Tensor y;
-        Tensor? rowMask = null;
-        if (IsIndex(t))
-        {
-            var (mask, tc) = Labels(t, k, o.IgnoreIndex, o);
-            y = F.one_hot(tc, k).to(x.dtype);
-            rowMask = mask;
-        }
-        else
-        {
-            y = t;
-        }
+        var (y, rowMask) = TargetRows(x, t, k, o);
 
         if (o.LabelSmoothing > 0)
         {
@@ -540,6 +529,19 @@ internal static partial class Composition
 
     /// <summary>The rows' mask (target ≠ ignore index) and the targets with ignored rows set to 0 (a safe gather index);
     /// throws, as the kernels do, on a class index outside [0, K) that is not the ignore index (one host read).</summary>
+    /// <summary>The targets as [N, K] rows in the input's dtype: class indices one-hot (with the mask of rows the ignore
+    /// index leaves counted), or the given rows with no mask.</summary>
+    private static (Tensor Rows, Tensor? RowMask) TargetRows(Tensor x, Tensor? t, long k, LossOptions o)
+    {
+        if (!IsIndex(t))
+        {
+            return (t!, null);
+        }
+
+        var (mask, tc) = Labels(t, k, o.IgnoreIndex, o);
+        return (F.one_hot(tc, k).to(x.dtype), mask);
+    }
+
     private static (Tensor Mask, Tensor Safe) Labels(Tensor? t, long k, int? ignoreIndex, LossOptions o)
     {
         RequireIndex(t);

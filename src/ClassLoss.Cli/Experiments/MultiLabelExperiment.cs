@@ -172,6 +172,8 @@ internal static class MultiLabelExperiment
         var f1 = new double[k];
         var ap = new double[k];
         var pair = new double[2];
+        var sigmas = new double[logits.Length];
+        ClassLoss.Activations.Sigmoid.Forward<double>(logits, sigmas);
         for (int c = 0; c < k; c++)
         {
             recall[c] = tp[c] + fn[c] == 0 ? 1 : tp[c] / (tp[c] + fn[c]);
@@ -180,7 +182,7 @@ internal static class MultiLabelExperiment
             var metrics = new Metrics(["absent", "present"], new MetricsOptions { Ranking = true, EqualMass = false });
             for (int i = 0; i < test.Count; i++)
             {
-                double sigma = 1 / (1 + Math.Exp(-logits[(i * k) + c]));
+                double sigma = sigmas[(i * k) + c];
                 pair[0] = 1 - sigma;
                 pair[1] = sigma;
                 metrics.Add(test.SoftLabels![(i * k) + c] == 1 ? 1 : 0, pair);

@@ -18,6 +18,11 @@ internal static class HtmlReport
     // The x grid: the target's probability p of K = 3 classes, the other two sharing 1 - p.
     private const int Points = 25;
 
+    /// <summary>The example's class counts for the losses whose weights come from them: the target class (0) is the rare one.</summary>
+
+    private static readonly int[] ExampleClassCounts = [100, 1000, 10000];
+
+
     private static readonly double[] Temperatures = [0.5, 1, 2, 4];
 
     // The values each option's slider steps through (the loss's default is added when missing); options not listed
@@ -58,6 +63,7 @@ internal static class HtmlReport
         html.Append("<section id=\"explorer\">\n<h2>Explorer: every catalogue loss, its value and gradient</h2>\n");
         html.Append("<p>K = 3 classes, target class 0 (one-hot (1, 0, 0)); the x axis is the target's probability p, the other two classes share 1 − p. ")
             .Append("The temperature reshapes those probabilities, q = softmax(log p / T), before the loss. Losses that read logits see log q. ")
+            .Append("The losses whose class weights come from the training data's class counts (weighted-ce, cb-ce) take the counts 100, 1,000 and 10,000: the target class is the rare one. ")
             .Append("Every point was computed by the ClassLoss kernels (<code>LossEntry.EvaluateExample</code>, double) when this page was written.</p>\n");
         html.Append("<div class=\"controls\"><label>loss <select id=\"loss\"></select></label> <span id=\"options\"></span> <label>temperature T <input type=\"range\" id=\"temperature\" min=\"0\" max=\"").Append(Temperatures.Length - 1).Append("\" step=\"1\" value=\"1\"> <output id=\"temperature-value\"></output></label></div>\n");
         html.Append("<p id=\"convention\"></p>\n<div class=\"plots\"><canvas id=\"value\" width=\"520\" height=\"320\"></canvas><canvas id=\"gradient\" width=\"520\" height=\"320\"></canvas></div>\n<p id=\"explorer-status\"></p>\n</section>\n");
@@ -127,7 +133,7 @@ internal static class HtmlReport
                 for (int i = 0; i < xs.Length; i++)
                 {
                     var q = Tempered(xs[i], Temperatures[t]);
-                    var example = new LossExample(q, fromProbabilities: true, [1, 0, 0], 3);
+                    var example = new LossExample(q, fromProbabilities: true, [1, 0, 0], 3) { ClassCounts = ExampleClassCounts };
                     var g = new double[3];
                     LossResult? r;
                     try

@@ -136,7 +136,7 @@ public static class LossCatalog
             [new("gamma", "2", "focusing γ ≥ 0"), new("alpha", "off", "α of the positive class (a value turns balancing on)")], BinaryFocalOfProbabilities,
             (s, c) => new BinaryFocalFromProbabilitiesOptions
             {
-                Gamma = s.Double("gamma", 2), Alpha = s.Get("alpha") is null ? 0.25 : s.Double("alpha", 0.25), ApplyClassBalancing = s.Get("alpha") is not null,
+                Gamma = s.Double("gamma", 2), Alpha = s.Get("alpha") is null or "off" ? 0.25 : s.Double("alpha", 0.25), ApplyClassBalancing = s.Get("alpha") is not (null or "off"),
                 Reduction = Reduction.BatchMean,
             }, trainable: false),
         Entry("poly", "Poly-1 loss", typeof(SoftmaxPoly1), LossInput.Logits, IndicesOrRows,
@@ -287,7 +287,9 @@ public static class LossCatalog
         bool needsTrainingData = false) =>
         new(name, title, family, input, targets, convention, options,
             trainable ? (s, c) => new KernelLoss<TOptions>(s.Text, kernel, build(s, c)) : null,
-            needsTrainingData ? (_, _, _) => null : (s, example, gradient) => Example(kernel, build(s, new LossContext(example.Classes)), input, example, gradient))
+            (s, example, gradient) => needsTrainingData && example.ClassCounts is null
+                ? null
+                : Example(kernel, build(s, new LossContext(example.Classes, example.ClassCounts)), input, example, gradient))
         {
             // The options this entry builds by default, for docs/conventions.md (a composition's are not one LossOptions).
             DefaultOptions = () => build(Spec.Parse(name, "loss"), new LossContext(3, [10, 20, 30])) as LossOptions,

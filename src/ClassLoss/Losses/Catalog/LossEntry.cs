@@ -84,6 +84,10 @@ public sealed class LossExample
     /// <summary>The target rows.</summary>
     public double[] Targets { get; }
 
+    /// <summary>The class counts of the training data (K of them), for the losses whose class weights are computed from them
+    /// (<c>weighted-ce</c> with <c>weights=balanced</c>, <c>cb-ce</c>); null, the default, and those losses give null.</summary>
+    public IReadOnlyList<int>? ClassCounts { get; init; }
+
     /// <summary>The class index of every row when every target row is one-hot; otherwise null.</summary>
     public int[]? Labels { get; }
 
@@ -175,7 +179,8 @@ public sealed class LossEntry
     /// <summary>
     /// Evaluates the loss with its default options on <paramref name="example"/> (in double), writing the gradient
     /// w.r.t. its input into <paramref name="gradient"/> ([N, K]); null when the example does not fit it (probability
-    /// inputs from logits, class indices from soft targets, weights that need the training data).
+    /// inputs from logits, class indices from soft targets, weights that need the training data's class counts when the
+    /// example has none: <see cref="LossExample.ClassCounts"/>).
     /// </summary>
     /// <param name="example">The predictions and targets.</param>
     /// <param name="gradient">[N, K] buffer, overwritten.</param>

@@ -1,5 +1,3 @@
-using ClassLoss.Losses;
-using static TorchSharp.torch;
 
 namespace ClassLoss.TorchSharp;
 

@@ -1,6 +1,3 @@
-using ClassLoss.Losses;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace ClassLoss.TorchSharp;
 

@@ -1,8 +1,5 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
-using ClassLoss.Losses;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace ClassLoss.TorchSharp;
 

@@ -20,13 +20,8 @@ internal sealed class BinaryMarginKernel
     public BinaryMarginKernel(int power, double margin) =>
         _options = new MultiMarginHingeOptions { Power = power, Margin = margin, Reduction = Reduction.Sum };
 
-    /// <summary>The loss at score <paramref name="z"/>.</summary>
-    public double Value(double z, float label) => Evaluate(z, label, derivative: false);
-
-    /// <summary>The loss's derivative with respect to the score <paramref name="z"/>.</summary>
-    public double Derivative(double z, float label) => Evaluate(z, label, derivative: true);
-
-    private double Evaluate(double z, float label, bool derivative)
+    /// <summary>The loss at score <paramref name="z"/>, or its derivative with respect to z.</summary>
+    public double Evaluate(double z, float label, bool derivative)
     {
         ReadOnlySpan<double> scores = [0.0, z];
         ReadOnlySpan<int> target = [MlNetConventions.IsPositive(label) ? 1 : 0];

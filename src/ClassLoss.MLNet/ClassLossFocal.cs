@@ -69,12 +69,6 @@ public sealed class ClassLossFocal : IClassificationLoss
     public float Derivative(float output, float label) => (float)Evaluate(output, label, derivative: true);
 
     /// <summary>The kernel on one element: the loss, or its derivative.</summary>
-    private double Evaluate(float output, float label, bool derivative)
-    {
-        ReadOnlySpan<double> x = [output];
-        ReadOnlySpan<double> t = [MlNetConventions.Target(label)];
-        Span<double> g = [0.0];
-        LossResult result = SigmoidFocal.Evaluate(x, t, 1, _options, derivative ? g : default, default);
-        return derivative ? g[0] : result.Value;
-    }
+    private double Evaluate(float output, float label, bool derivative) =>
+        MlNetConventions.OnElement<SigmoidFocalOptions>(SigmoidFocal.Evaluate, _options, output, label, derivative);
 }

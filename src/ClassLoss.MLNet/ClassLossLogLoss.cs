@@ -112,12 +112,6 @@ public sealed class ClassLossLogLoss : ISupportSdcaClassificationLoss
     private double SmoothedTarget(double y) => y * (1 - LabelSmoothing) + LabelSmoothing / 2;
 
     /// <summary>The kernel on one element: the loss, or its derivative.</summary>
-    private double Evaluate(float output, float label, bool derivative)
-    {
-        ReadOnlySpan<double> x = [output];
-        ReadOnlySpan<double> t = [MlNetConventions.Target(label)];
-        Span<double> g = [0.0];
-        LossResult result = SigmoidBinaryCrossEntropy.Evaluate(x, t, 1, _options, derivative ? g : default, default);
-        return derivative ? g[0] : result.Value;
-    }
+    private double Evaluate(float output, float label, bool derivative) =>
+        MlNetConventions.OnElement<SigmoidBinaryCrossEntropyOptions>(SigmoidBinaryCrossEntropy.Evaluate, _options, output, label, derivative);
 }

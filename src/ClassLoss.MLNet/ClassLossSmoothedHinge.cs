@@ -18,7 +18,7 @@ namespace ClassLoss.MLNet;
 /// <c>b ∈ [0, 1]</c>, and the exact coordinate step is <c>b' = clip((m - s z - γ b) / (q + γ) + b, 0, 1)</c>,
 /// <c>Δα = s b' - α</c> (the invariant is <c>1 / (q + γ)</c>).</para>
 /// </remarks>
-public sealed class ClassLossSmoothedHinge : ISupportSdcaClassificationLoss
+public sealed class ClassLossSmoothedHinge : ClassLossMarginLoss
 {
     private readonly BinaryMarginKernel _outer;
     private readonly BinaryMarginKernel _inner;
@@ -29,11 +29,9 @@ public sealed class ClassLossSmoothedHinge : ISupportSdcaClassificationLoss
     /// <param name="margin">m, finite (default 1, the only margin of ML.NET's).</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument is NaN or out of its range (the message names it).</exception>
     public ClassLossSmoothedHinge(double smoothing = 1.0, double margin = 1.0)
+        : base(margin, curvature: CheckedSmoothing(smoothing), dualBound: 1.0)
     {
-        MlNetConventions.Check(double.IsFinite(smoothing) && smoothing > 0, smoothing, nameof(smoothing), "must be finite and > 0");
-        MlNetConventions.Check(double.IsFinite(margin), margin, nameof(margin), "must be finite");
         Smoothing = smoothing;
-        Margin = margin;
         _outer = new BinaryMarginKernel(power: 2, margin);
         _inner = new BinaryMarginKernel(power: 2, margin - smoothing);
     }
@@ -41,43 +39,12 @@ public sealed class ClassLossSmoothedHinge : ISupportSdcaClassificationLoss
     /// <summary>The smoothing γ.</summary>
     public double Smoothing { get; }
 
-    /// <summary>The margin m.</summary>
-    public double Margin { get; }
+    private protected override double Evaluate(double z, float label, bool derivative) =>
+        (_outer.Evaluate(z, label, derivative) - _inner.Evaluate(z, label, derivative)) / (2 * Smoothing);
 
-    /// <inheritdoc/>
-    public double Loss(float output, float label) =>
-        (_outer.Value(output, label) - _inner.Value(output, label)) / (2 * Smoothing);
-
-    /// <inheritdoc/>
-    public float Derivative(float output, float label) =>
-        (float)((_outer.Derivative(output, label) - _inner.Derivative(output, label)) / (2 * Smoothing));
-
-    /// <summary>SDCA's invariant of an example: <c>1 / (q + γ)</c>.</summary>
-    /// <param name="scaledFeaturesNormSquared"><c>q</c>: the example's weight times <c>(‖x‖² + 1) / (λ n)</c>.</param>
-    public float ComputeDualUpdateInvariant(float scaledFeaturesNormSquared) => (float)(1.0 / (scaledFeaturesNormSquared + Smoothing));
-
-    /// <summary>SDCA's exact coordinate step <c>s clip((m - s z - γ s α) / (q + γ) + s α, 0, 1) - α</c> (divided by the
-    /// thread count when above 0.5 with several threads, as ML.NET's).</summary>
-    /// <param name="output">The current score z.</param>
-    /// <param name="label">The label (positive when &gt; 0).</param>
-    /// <param name="dual">The example's dual variable α.</param>
-    /// <param name="invariant">What <see cref="ComputeDualUpdateInvariant"/> returned for the example.</param>
-    /// <param name="maxNumThreads">The trainer's thread count.</param>
-    public float DualUpdate(float output, float label, float dual, float invariant, int maxNumThreads)
+    private static double CheckedSmoothing(double smoothing)
     {
-        double s = MlNetConventions.Sign(label);
-        double b = s * dual;
-        double next = Math.Clamp((Margin - s * output - Smoothing * b) * invariant + b, 0.0, 1.0);
-        return MlNetConventions.Damped(s * next - dual, maxNumThreads);
-    }
-
-    /// <summary>The dual loss <c>m b - γ b² / 2</c> with <c>b = s α ∈ [0, 1]</c>, <see cref="double.NegativeInfinity"/>
-    /// outside.</summary>
-    /// <param name="label">The label (positive when &gt; 0).</param>
-    /// <param name="dual">The dual variable α.</param>
-    public double DualLoss(float label, float dual)
-    {
-        double b = MlNetConventions.Sign(label) * dual;
-        return b >= 0 && b <= 1 ? Margin * b - Smoothing * b * b / 2 : double.NegativeInfinity;
+        MlNetConventions.Check(double.IsFinite(smoothing) && smoothing > 0, smoothing, nameof(smoothing), "must be finite and > 0");
+        return smoothing;
     }
 }

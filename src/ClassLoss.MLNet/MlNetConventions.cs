@@ -1,4 +1,11 @@
+using ClassLoss.Losses;
+
 namespace ClassLoss.MLNet;
+
+/// <summary>A core loss's span entry point in double (<c>SigmoidBinaryCrossEntropy.Evaluate</c>, ...).</summary>
+internal delegate LossResult ElementLoss<in TOptions>(ReadOnlySpan<double> input, ReadOnlySpan<double> targets, int classes, TOptions? options,
+    Span<double> gradient, Span<double> losses, ReadOnlySpan<double> sampleWeights, ReadOnlySpan<double> gradOutput)
+    where TOptions : class;
 
 /// <summary>
 /// What every adapter shares: ML.NET's label convention, the argument checks, and the SDCA trainer's damping of large
@@ -39,5 +46,17 @@ internal static class MlNetConventions
         {
             throw new ArgumentOutOfRangeException(name, value, $"{name} {requirement}.");
         }
+    }
+
+    /// <summary>A core element-wise loss on one example (score <paramref name="output"/>, 0/1 target of
+    /// <paramref name="label"/>, K = 1): its value, or its derivative with respect to the score.</summary>
+    public static double OnElement<TOptions>(ElementLoss<TOptions> loss, TOptions options, float output, float label, bool derivative)
+        where TOptions : class
+    {
+        ReadOnlySpan<double> x = [output];
+        ReadOnlySpan<double> t = [Target(label)];
+        Span<double> g = [0.0];
+        LossResult result = loss(x, t, 1, options, derivative ? g : default, default, default, default);
+        return derivative ? g[0] : result.Value;
     }
 }

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using ClassLoss.Training.Models;
 using ClassLoss.Training.Optimizers;
 
@@ -7,17 +8,23 @@ namespace ClassLoss.Training;
 /// The versioned binary model file: magic <c>CLSMODEL</c>, format version, the network shape, the run settings,
 /// the parameters, the optimiser state and the metrics so far, so that a run resumes bit-for-bit.
 /// </summary>
-/// <remarks>Little-endian (BinaryWriter). Version 1 layout, in order: magic (8 bytes), int32 version, int32 D,
+/// <remarks>Little-endian (BinaryWriter). Version 2 layout, in order: magic (8 bytes), int32 version, int32 D,
 /// int32 K, int32 activation, int32 H then H widths, strings loss / optimizer / schedule / data, int32 batch size,
-/// int32 total epochs, int32 seed, double validation fraction, double imbalance ratio, int32 completed epochs, int32 P then P floats, the optimiser state, int32 E then
-/// E metric rows (int32 epoch, 8 doubles).</remarks>
+/// int32 total epochs, int32 seed, double validation fraction, double imbalance ratio, int32 completed epochs, int32 P
+/// then P floats, the optimiser state, int32 E then E metric rows (int32 epoch, 8 doubles); last, the SHA-256 of
+/// everything before it (32 bytes). <see cref="Load"/> verifies the hash before it reads a field, so a truncated file
+/// or one with a flipped bit is refused, never loaded as a wrong model, and checks every size it reads against the bytes
+/// the file has left before it allocates anything for it. Version 1 (no hash) is refused.</remarks>
 public sealed class Checkpoint
 {
     /// <summary>The magic bytes at the start of every model file.</summary>
     public static ReadOnlySpan<byte> Magic => "CLSMODEL"u8;
 
     /// <summary>The format version this code writes and reads.</summary>
-    public const int Version = 1;
+    public const int Version = 2;
+
+    /// <summary>The length of the SHA-256 that ends the file.</summary>
+    private const int HashLength = 32;
 
     /// <summary>The file name used inside an output directory.</summary>
     public const string FileName = "model.clsm";
@@ -41,7 +48,9 @@ public sealed class Checkpoint
     public void Save(string path)
     {
         string tmp = path + ".tmp";
-        using (var w = new BinaryWriter(File.Create(tmp)))
+        using (var file = File.Create(tmp))
+        using (var payload = new MemoryStream())
+        using (var w = new BinaryWriter(payload))
         {
             w.Write(Magic);
             w.Write(Version);
@@ -64,6 +73,11 @@ public sealed class Checkpoint
             {
                 m.Write(w);
             }
+
+            w.Flush();
+            var bytes = payload.GetBuffer().AsSpan(0, (int)payload.Length);
+            file.Write(bytes);
+            file.Write(SHA256.HashData(bytes));
         }
 
         File.Move(tmp, path, overwrite: true);
@@ -72,20 +86,33 @@ public sealed class Checkpoint
     /// <summary>Reads a checkpoint; a malformed file raises <see cref="InvalidDataException"/> naming it.</summary>
     public static Checkpoint Load(string path)
     {
+        byte[] file = File.ReadAllBytes(path);
+        if (file.Length < Magic.Length || !file.AsSpan(0, Magic.Length).SequenceEqual(Magic))
+        {
+            throw new InvalidDataException($"{path}: not a ClassLoss model file (bad magic).");
+        }
+
+        if (file.Length < Magic.Length + 4 + HashLength)
+        {
+            throw new InvalidDataException($"{path}: truncated model file ({file.Length} bytes).");
+        }
+
+        int version = BitConverter.ToInt32(file, Magic.Length);
+        if (version != Version)
+        {
+            throw new InvalidDataException($"{path}: model file version {version} is not supported (this build reads {Version}).");
+        }
+
+        var body = file.AsSpan(0, file.Length - HashLength);
+        if (!SHA256.HashData(body).AsSpan().SequenceEqual(file.AsSpan(body.Length)))
+        {
+            throw new InvalidDataException($"{path}: the model file's checksum does not match its contents (truncated or corrupt); refusing to load it.");
+        }
+
         try
         {
-            using var r = new BinaryReader(File.OpenRead(path));
-            var magic = r.ReadBytes(8);
-            if (!magic.AsSpan().SequenceEqual(Magic))
-            {
-                throw new InvalidDataException($"{path}: not a ClassLoss model file (bad magic).");
-            }
-
-            int version = r.ReadInt32();
-            if (version != Version)
-            {
-                throw new InvalidDataException($"{path}: model file version {version} is not supported (this build reads {Version}).");
-            }
+            using var r = new BinaryReader(new MemoryStream(file, 0, body.Length, writable: false));
+            r.ReadBytes(Magic.Length + 4);
 
             int d = r.ReadInt32();
             int k = r.ReadInt32();
@@ -104,6 +131,13 @@ public sealed class Checkpoint
 
             var settings = TrainSettings.Read(r);
             int completed = r.ReadInt32();
+            long left = r.BaseStream.Length - r.BaseStream.Position;
+            long needed = ParameterCount(d, hidden, k);
+            if (needed < 0 || needed * sizeof(float) > left)
+            {
+                throw new InvalidDataException($"{path}: corrupt model header (a network of {d} inputs, [{string.Join(", ", hidden)}] hidden and {k} outputs needs more parameters than the file holds).");
+            }
+
             var model = new Mlp(d, hidden, k, act, settings.Seed);
             int p = r.ReadInt32();
             if (p != model.Parameters.Length)
@@ -119,6 +153,11 @@ public sealed class Checkpoint
             var optimizer = OptimizerFactory.Create(settings.Optimizer, p);
             optimizer.Load(r);
             int e = r.ReadInt32();
+            if (e < 0 || e > r.BaseStream.Length - r.BaseStream.Position)
+            {
+                throw new InvalidDataException($"{path}: corrupt model file ({e} metric rows).");
+            }
+
             var history = new List<EpochMetrics>(e);
             for (int i = 0; i < e; i++)
             {
@@ -131,6 +170,31 @@ public sealed class Checkpoint
         {
             throw new InvalidDataException($"{path}: truncated model file.", ex);
         }
+    }
+
+    /// <summary>The parameter count of an MLP of these layer widths (weights and biases), or -1 for a width below 1 or
+    /// a count beyond int's range.</summary>
+    private static long ParameterCount(int inputs, int[] hidden, int outputs)
+    {
+        long count = 0;
+        int previous = inputs;
+        foreach (int width in (int[])[.. hidden, outputs])
+        {
+            if (previous < 1 || width < 1)
+            {
+                return -1;
+            }
+
+            count += ((long)previous * width) + width;
+            if (count > int.MaxValue)
+            {
+                return -1;
+            }
+
+            previous = width;
+        }
+
+        return count;
     }
 }
 

@@ -26,20 +26,76 @@ public static class IdxReader
     }
 
     /// <summary>Reads an IDX array from a stream; <paramref name="name"/> appears in error messages.</summary>
+    /// <remarks>The header is checked before anything is allocated for the data: the dimensions' product against
+    /// int's range, and for a plain file against the bytes the file holds. A gzip'd file is decompressed as a stream
+    /// into a buffer that grows with the bytes that really arrive (never to a size the header claims), and refused as
+    /// soon as it yields more than the header says.</remarks>
     public static IdxArray Read(Stream stream, string name)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        byte[] raw;
+        byte[] raw = ReadAll(stream);
+        bool gzip = raw.Length >= 2 && raw[0] == 0x1F && raw[1] == 0x8B;
         try
         {
-            raw = ReadAll(stream);
-            if (raw.Length >= 2 && raw[0] == 0x1F && raw[1] == 0x8B)
+            using var body = gzip ? (Stream)new GZipStream(new MemoryStream(raw), CompressionMode.Decompress) : new MemoryStream(raw, writable: false);
+            var header = new byte[4];
+            int got = body.ReadAtLeast(header, 4, throwOnEndOfStream: false);
+            if (got < 4)
             {
-                using var gz = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress);
-                raw = ReadAll(gz);
+                throw new InvalidDataException($"{name}: {got} bytes is too short for an IDX header.");
             }
+
+            if (header[0] != 0 || header[1] != 0)
+            {
+                throw new InvalidDataException($"{name}: bad IDX magic number 0x{header[0]:X2}{header[1]:X2}{header[2]:X2}{header[3]:X2} (expected 0x0000080d).");
+            }
+
+            if (header[2] != 0x08)
+            {
+                throw new InvalidDataException($"{name}: IDX type 0x{header[2]:X2} is not supported (only 0x08, unsigned byte).");
+            }
+
+            int d = header[3];
+            if (d is < 1 or > 4)
+            {
+                throw new InvalidDataException($"{name}: IDX dimension count {d} is outside [1, 4].");
+            }
+
+            var sizes = new byte[4 * d];
+            if (body.ReadAtLeast(sizes, sizes.Length, throwOnEndOfStream: false) < sizes.Length)
+            {
+                throw new InvalidDataException($"{name}: truncated IDX header.");
+            }
+
+            var dims = new int[d];
+            long count = 1;
+            for (int i = 0; i < d; i++)
+            {
+                uint size = BinaryPrimitives.ReadUInt32BigEndian(sizes.AsSpan(4 * i));
+                if (size == 0 || size > int.MaxValue)
+                {
+                    throw new InvalidDataException($"{name}: IDX dimension {i} has size {size}.");
+                }
+
+                dims[i] = (int)size;
+                count *= size;
+                if (count > int.MaxValue)
+                {
+                    throw new InvalidDataException($"{name}: IDX header claims {count:N0}+ values; more than an IDX array here can hold (the file is {raw.Length:N0} bytes).");
+                }
+            }
+
+            int offset = 4 + (4 * d);
+            if (!gzip && raw.Length - offset != count)
+            {
+                throw raw.Length - offset < count
+                    ? new InvalidDataException($"{name}: truncated IDX data: {raw.Length - offset} bytes, expected {count}.")
+                    : new InvalidDataException($"{name}: {raw.Length - offset - count} unexpected trailing bytes after the IDX data.");
+            }
+
+            return new IdxArray(dims, ReadData(body, (int)count, name));
         }
-        catch (InvalidDataException ex)
+        catch (InvalidDataException ex) when (gzip && !ex.Message.StartsWith(name, StringComparison.Ordinal))
         {
             throw new InvalidDataException($"{name}: corrupt or truncated gzip data ({ex.Message}).", ex);
         }
@@ -47,63 +103,43 @@ public static class IdxReader
         {
             throw new InvalidDataException($"{name}: truncated gzip data.", ex);
         }
+    }
 
-        if (raw.Length < 4)
+    /// <summary>Exactly <paramref name="count"/> data bytes from <paramref name="body"/>, in a buffer grown as they arrive.</summary>
+    private static byte[] ReadData(Stream body, int count, string name)
+    {
+        var data = new byte[Math.Min(count, 1 << 20)];
+        int filled = 0;
+        while (true)
         {
-            throw new InvalidDataException($"{name}: {raw.Length} bytes is too short for an IDX header.");
-        }
-
-        if (raw[0] != 0 || raw[1] != 0)
-        {
-            throw new InvalidDataException($"{name}: bad IDX magic number 0x{raw[0]:X2}{raw[1]:X2}{raw[2]:X2}{raw[3]:X2} (expected 0x0000080d).");
-        }
-
-        if (raw[2] != 0x08)
-        {
-            throw new InvalidDataException($"{name}: IDX type 0x{raw[2]:X2} is not supported (only 0x08, unsigned byte).");
-        }
-
-        int d = raw[3];
-        if (d is < 1 or > 4)
-        {
-            throw new InvalidDataException($"{name}: IDX dimension count {d} is outside [1, 4].");
-        }
-
-        if (raw.Length < 4 + (4 * d))
-        {
-            throw new InvalidDataException($"{name}: truncated IDX header.");
-        }
-
-        var dims = new int[d];
-        long count = 1;
-        for (int i = 0; i < d; i++)
-        {
-            uint size = BinaryPrimitives.ReadUInt32BigEndian(raw.AsSpan(4 + (4 * i)));
-            if (size == 0 || size > int.MaxValue)
+            if (filled == data.Length)
             {
-                throw new InvalidDataException($"{name}: IDX dimension {i} has size {size}.");
+                if (filled == count)
+                {
+                    break;
+                }
+
+                Array.Resize(ref data, (int)Math.Min(count, 2L * data.Length));
             }
 
-            dims[i] = (int)size;
-            count *= size;
-            if (count > int.MaxValue)
+            int n = body.Read(data, filled, data.Length - filled);
+            if (n == 0)
             {
-                throw new InvalidDataException($"{name}: IDX array is too large.");
+                throw new InvalidDataException($"{name}: truncated IDX data: {filled} bytes, expected {count}.");
             }
+
+            filled += n;
         }
 
-        int offset = 4 + (4 * d);
-        if (raw.Length - offset < count)
+        // One look past the end (not a count of what follows, which a hostile stream could make endless).
+        Span<byte> probe = stackalloc byte[4096];
+        int extra = body.ReadAtLeast(probe, probe.Length, throwOnEndOfStream: false);
+        if (extra > 0)
         {
-            throw new InvalidDataException($"{name}: truncated IDX data: {raw.Length - offset} bytes, expected {count}.");
+            throw new InvalidDataException($"{name}: {(extra == probe.Length ? "at least " : "")}{extra} unexpected trailing bytes after the IDX data.");
         }
 
-        if (raw.Length - offset > count)
-        {
-            throw new InvalidDataException($"{name}: {raw.Length - offset - count} unexpected trailing bytes after the IDX data.");
-        }
-
-        return new IdxArray(dims, raw.AsSpan(offset, (int)count).ToArray());
+        return data;
     }
 
     /// <summary>

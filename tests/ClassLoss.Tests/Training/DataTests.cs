@@ -67,6 +67,37 @@ public sealed class DataTests : IDisposable
     }
 
     [Fact]
+    public void IdxReader_HeaderClaimingATrillionImages_IsRefusedBeforeAnyAllocation()
+    {
+        // 10^12 images of 28 x 28 in a 16-byte header over 100 data bytes, plain and gzip'd: refused from the header
+        // (product beyond int) without reading or allocating the claimed size.
+        var header = new byte[] { 0, 0, 8, 3, 0xE8, 0xD4, 0xA5, 0x10, 0, 0, 0, 28, 0, 0, 0, 28 }; // 0xE8D4A510 = 3.9e9 > int.MaxValue
+        var lie = header.Concat(new byte[100]).ToArray();
+        var big = new byte[] { 0, 0, 8, 3, 0x00, 0x0F, 0x42, 0x40, 0, 0, 0x27, 0x10, 0, 0, 0x27, 0x10 }.Concat(new byte[100]).ToArray(); // 10^6 x 10^4 x 10^4
+        foreach (var (file, bytes) in new[] { ("lie.idx", lie), ("lie.idx.gz", Gzip(lie)), ("big.idx", big), ("big.idx.gz", Gzip(big)) })
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            var ex = Assert.Throws<InvalidDataException>(() => IdxReader.Read(new MemoryStream(bytes), file));
+            Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 10_000_000, $"{file}: allocated {GC.GetAllocatedBytesForCurrentThread() - before} bytes");
+            Assert.StartsWith(file + ":", ex.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void IdxReader_GzipThatYieldsMoreOrLessThanItsHeader_IsRefused_AndCorruptGzipNamesTheFile()
+    {
+        var more = Gzip(Idx(0x08, [10], new byte[10]).Concat(new byte[100_000]).ToArray());
+        Assert.Contains("trailing bytes", Assert.Throws<InvalidDataException>(() => IdxReader.Read(new MemoryStream(more), "more.gz")).Message);
+        var less = Gzip(Idx(0x08, [2_000_000], new byte[1000]));
+        Assert.Contains("truncated IDX data: 1000 bytes, expected 2000000", Assert.Throws<InvalidDataException>(() => IdxReader.Read(new MemoryStream(less), "less.gz")).Message);
+        var corrupt = Gzip(Idx(0x08, [1000], new byte[1000]));
+        corrupt[corrupt.Length / 2] ^= 0x5A;
+        corrupt[(corrupt.Length / 2) + 1] ^= 0xA5;
+        var ex = Assert.Throws<InvalidDataException>(() => IdxReader.Read(new MemoryStream(corrupt), "corrupt.gz"));
+        Assert.StartsWith("corrupt.gz:", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void IdxReader_RejectsTruncatedDataAndUnsupportedType()
     {
         string shortPath = Write("short.idx", Idx(0x08, [10], new byte[7]));

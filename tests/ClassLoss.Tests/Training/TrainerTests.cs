@@ -123,4 +123,31 @@ public sealed class TrainerTests : IDisposable
         File.WriteAllBytes(cut, bytes[..(bytes.Length - 10)]);
         Assert.Contains("truncated", Assert.Throws<InvalidDataException>(() => Checkpoint.Load(cut)).Message);
     }
+
+    [Fact]
+    public void Checkpoint_WithAnyFlippedBitOrCut_IsRefused_NeverLoadedAsAnotherModel()
+    {
+        var t = NewTrainer("adam:lr=1e-3", 1);
+        string good = Path.Combine(_dir, "good.clsm");
+        t.ToCheckpoint().Save(good);
+        var bytes = File.ReadAllBytes(good);
+        Assert.Equal(t.Model.Parameters, Checkpoint.Load(good).Model.Parameters);
+        string bad = Path.Combine(_dir, "flipped.clsm");
+        var rng = new Random(1);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            var copy = (byte[])bytes.Clone();
+            int at = trial < 64 ? trial : rng.Next(copy.Length); // every byte of the header, then anywhere
+            copy[at] ^= (byte)(1 << rng.Next(8));
+            File.WriteAllBytes(bad, copy);
+            var ex = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(bad));
+            Assert.StartsWith(bad + ":", ex.Message, StringComparison.Ordinal);
+        }
+
+        foreach (int length in new[] { 0, 7, 8, 12, 40, bytes.Length / 2, bytes.Length - 33, bytes.Length - 32, bytes.Length - 1 })
+        {
+            File.WriteAllBytes(bad, bytes[..length]);
+            Assert.Throws<InvalidDataException>(() => Checkpoint.Load(bad));
+        }
+    }
 }

@@ -25,8 +25,7 @@ internal static class CliRunner
         Console.SetError(writer);
         try
         {
-            var root = Commands.Root();
-            int code = CliErrors.Run(() => root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
+            int code = CliErrors.Invoke(args);
             return (code, writer.ToString());
         }
         finally

@@ -5,7 +5,8 @@
 # The first pass runs the fuzz tests (ClassLoss.Tests.Fuzz) once with their fixed budget of ~100,000 cases; each width
 # rerun also runs the fused kernels' fuzz tests with a tenth of it (docs/testing.md).
 # Last, the consumer test of the packages and the dotnet tool (scripts/consumer-test.sh). Installs Debian's chromium first
-# when it is missing (the experiments' HTML report is tested in headless Chromium).
+# when it is missing (the experiments' HTML report is tested in headless Chromium), and Debian's python3-dask (the Dask
+# merge test of eval's partial results).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -16,6 +17,13 @@ if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -
   echo "installing Debian's chromium for the HTML report's browser test"
   { apt-get install -y --no-install-recommends chromium || { apt-get update && apt-get install -y --no-install-recommends chromium; }; } >/dev/null 2>&1 \
     || echo "could not install chromium: the browser test will say so"
+fi
+# The partial-results test maps `classloss eval --partial` over shards on a Dask LocalCluster (Debian's python3-dask and
+# python3-distributed); install them when absent.
+if ! /usr/bin/python3 -c "import dask.distributed" >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  echo "installing Debian's python3-dask and python3-distributed for the Dask merge test"
+  { apt-get install -y --no-install-recommends python3-dask python3-distributed || { apt-get update && apt-get install -y --no-install-recommends python3-dask python3-distributed; }; } >/dev/null 2>&1 \
+    || echo "could not install python3-dask: the Dask merge test will say so"
 fi
 width_fuzz=10000
 dotnet test tests/ClassLoss.Tests/ClassLoss.Tests.csproj -c Release --logger "console;verbosity=minimal" 2>&1 | tee "$log" || status=1

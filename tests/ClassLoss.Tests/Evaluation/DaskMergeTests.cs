@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace ClassLoss.Tests.Evaluation;
+
+/// <summary>
+/// Mergeable partial results on a real engine (issue 14 item 4): scripts/dask_eval.py starts a Dask LocalCluster of 2
+/// worker processes (Debian's python3-dask and python3-distributed, which scripts/test.sh installs when absent), maps
+/// <c>classloss eval SHARD --partial</c> over three CSV shards on the workers and merges the partials with
+/// <c>classloss eval --merge --json</c>; every metric equals one pass over the whole file, to the last bit (the JSON
+/// numbers are the same text), except the equal-mass ECE, which merge mode reports as unavailable.
+/// </summary>
+public sealed class DaskMergeTests : IDisposable
+{
+    private const string Python = "/usr/bin/python3";
+    private readonly string _dir = Directory.CreateTempSubdirectory("classloss-dask").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void ShardsEvaluatedOnADaskClusterAndMerged_EqualOnePassOverTheWholeFile()
+    {
+        var (code, _, error) = Run(Python, "-c \"import dask.distributed\"");
+        Assert.True(code == 0, $"Debian's python3-dask and python3-distributed are missing ({error.Trim()}): scripts/test.sh installs them");
+        WriteShards(rows: 3000, shards: 3, classes: 4);
+        string cli = Path.Combine(AppContext.BaseDirectory, "ClassLoss.Cli.dll");
+        string classloss = $"dotnet {cli}";
+
+        var one = Run("dotnet", $"\"{cli}\" eval \"{Path.Combine(_dir, "all.csv")}\" --values logits --json");
+        Assert.True(one.Code == 0, one.Error);
+        string script = Path.Combine(ArchitectureTests.RepositoryRoot(), "scripts", "dask_eval.py");
+        string merged = Path.Combine(_dir, "merged.json");
+        var dask = Run(Python, $"\"{script}\" --classloss \"{classloss}\" --workers 2 --out \"{merged}\" \"{Path.Combine(_dir, "part-*.csv")}\" -- --values logits");
+        Assert.True(dask.Code == 0, dask.Error);
+        Assert.Contains("3 shards on 2 Dask workers, merged", dask.Error, StringComparison.Ordinal);
+
+        using var a = JsonDocument.Parse(one.Output);
+        using var b = JsonDocument.Parse(File.ReadAllText(merged));
+        string[] aside = ["file", "seconds", "rows_per_second", "warnings", "ece_equal_mass"];
+        var keys = a.RootElement.EnumerateObject().Select(p => p.Name).ToList();
+        Assert.Equal(keys.Order(), b.RootElement.EnumerateObject().Select(p => p.Name).Order());
+        Assert.Contains("log_loss", keys);
+        foreach (string key in keys.Except(aside))
+        {
+            Assert.True(a.RootElement.GetProperty(key).GetRawText() == b.RootElement.GetProperty(key).GetRawText(),
+                $"{key}: one pass {a.RootElement.GetProperty(key).GetRawText()}, merged {b.RootElement.GetProperty(key).GetRawText()}");
+        }
+    }
+
+    /// <summary>all.csv and its shards part-0.csv ... (label, then K logits), drawn from a fixed seed.</summary>
+    private void WriteShards(int rows, int shards, int classes)
+    {
+        var rng = new Random(3);
+        string header = "label," + string.Join(",", Enumerable.Range(0, classes).Select(c => $"c{c}"));
+        var lines = new List<string>();
+        for (int i = 0; i < rows; i++)
+        {
+            int y = rng.Next(classes);
+            var z = Enumerable.Range(0, classes).Select(c => ((rng.NextDouble() * 6) - 3 + (c == y ? 1.5 : 0)).ToString("F6", CultureInfo.InvariantCulture));
+            lines.Add($"{y},{string.Join(",", z)}");
+        }
+
+        File.WriteAllLines(Path.Combine(_dir, "all.csv"), [header, .. lines]);
+        int per = rows / shards;
+        for (int s = 0; s < shards; s++)
+        {
+            File.WriteAllLines(Path.Combine(_dir, $"part-{s}.csv"), [header, .. lines.Skip(s * per).Take(s == shards - 1 ? rows - (s * per) : per)]);
+        }
+    }
+
+    private static (int Code, string Output, string Error) Run(string file, string arguments)
+    {
+        var start = new ProcessStartInfo(file, arguments)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            StandardOutputEncoding = Encoding.UTF8,
+        };
+        try
+        {
+            using var p = Process.Start(start)!;
+            var output = p.StandardOutput.ReadToEndAsync();
+            var error = p.StandardError.ReadToEndAsync();
+            if (!p.WaitForExit(180_000))
+            {
+                p.Kill(entireProcessTree: true);
+                return (-1, output.Result, "timed out after 180 s: " + error.Result);
+            }
+
+            return (p.ExitCode, output.Result, error.Result);
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            return (-1, "", $"{file}: {e.Message}");
+        }
+    }
+}

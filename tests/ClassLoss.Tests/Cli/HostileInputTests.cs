@@ -1,0 +1,68 @@
+using System.Globalization;
+using System.Text;
+using ClassLoss.Tests.TestUtilities;
+
+namespace ClassLoss.Tests.Cli;
+
+/// <summary>
+/// Inputs an evaluation meets in the wild (issue 14 item 6): a machine whose culture writes decimals with a comma, and a
+/// file of a million columns.
+/// </summary>
+[Collection("Console")]
+public sealed class HostileInputTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("classloss-hostile").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Theory]
+    [InlineData("de-DE")]
+    [InlineData("fr-FR")]
+    public void ACommaDecimalCulture_ReadsAndReportsTheSameNumbers(string culture)
+    {
+        string path = Path.Combine(_dir, "p.csv");
+        File.WriteAllText(path, "label,a,b,c\na,0.7,0.2,0.1\nb,0.25,0.5,0.25\nc,0.125,0.125,0.75\na,0.5,0.4,0.1\n");
+        var (code, invariant) = CliRunner.Run("eval", path, "--json");
+        Assert.True(code == 0, invariant);
+        var previous = (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture);
+        try
+        {
+            CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = CultureInfo.GetCultureInfo(culture);
+            Assert.Equal("0,5", 0.5.ToString(CultureInfo.CurrentCulture)); // the culture is really a comma one
+            var (localCode, local) = CliRunner.Run("eval", path, "--json");
+            Assert.True(localCode == 0, local);
+            Assert.Equal(WithoutTimes(invariant), WithoutTimes(local));
+        }
+        finally
+        {
+            (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture) = previous;
+        }
+    }
+
+    [Fact]
+    public void AMillionColumns_IsEvaluated_WithoutTheConfusionMatrix_NotACrash()
+    {
+        const int k = 1_000_000;
+        string path = Path.Combine(_dir, "wide.csv");
+        var text = new StringBuilder("label");
+        for (int c = 0; c < k; c++)
+        {
+            text.Append(",c").Append(c);
+        }
+
+        text.Append('\n');
+        foreach (string label in new[] { "c3", "c999999" })
+        {
+            text.Append(label).Append(string.Concat(Enumerable.Repeat(",1e-6", k))).Append('\n');
+        }
+
+        File.WriteAllText(path, text.ToString());
+        var (code, output) = CliRunner.Run("eval", path, "--json");
+        Assert.True(code == 0, output.Length > 2000 ? output[..2000] : output);
+        Assert.Contains("\"log_loss\": 13.81", output, StringComparison.Ordinal); // -ln(1e-6) = 13.8155
+        Assert.Contains("confusion matrix", output, StringComparison.Ordinal); // the warning that it was left out
+    }
+
+    private static string WithoutTimes(string json) =>
+        string.Join('\n', json.Split('\n').Where(l => !l.Contains("\"seconds\"", StringComparison.Ordinal) && !l.Contains("rows_per_second", StringComparison.Ordinal)));
+}

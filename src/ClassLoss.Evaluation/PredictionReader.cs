@@ -34,7 +34,7 @@ public abstract class PredictionReader : IDisposable
     /// <summary>Reads the next row into <paramref name="values"/> (length K) and returns false at the end of the data.</summary>
     public abstract bool Read(out int label, Span<double> values);
 
-    /// <summary>Opens a prediction file: <c>.npy</c> by extension, CSV/TSV otherwise.</summary>
+    /// <summary>Opens a prediction file by extension: <c>.npy</c>, <c>.parquet</c>/<c>.pq</c>, CSV/TSV otherwise.</summary>
     public static PredictionReader Open(string path, PredictionReaderOptions? options = null)
     {
         var o = options ?? PredictionReaderOptions.Default;
@@ -49,6 +49,11 @@ public abstract class PredictionReader : IDisposable
 
     private static PredictionReader OpenFile(string path, PredictionReaderOptions o)
     {
+        if (path.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".pq", StringComparison.OrdinalIgnoreCase))
+        {
+            return new ParquetPredictionReader(path, o);
+        }
+
         if (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
         {
             if (o.LabelsPath is null)

@@ -1,0 +1,47 @@
+using System.Text.Json;
+using ClassLoss.Tests.Evaluation;
+
+namespace ClassLoss.Tests.Cli;
+
+/// <summary><c>eval</c> and <c>calibrate</c> on Parquet, Arrow IPC and shards, end to end in process.</summary>
+[Collection("Console")]
+public sealed class ColumnarCliTests
+{
+    private static (int Code, string Out, string Error) Cli(params string[] args) => EvalCalibrateCliTests.Cli(args);
+
+    private static double Json(string output, string property) => JsonDocument.Parse(output).RootElement.GetProperty(property).GetDouble();
+
+    [Fact]
+    public void Eval_Parquet_PrintsTheCsvNumbers_AndCalibrateReadsIt()
+    {
+        var (labels, values) = ColumnarFiles.Random(11, 600, 3, logits: true);
+        var classes = ColumnarFiles.Classes(3);
+        string csv = ColumnarFiles.Csv("e.csv", classes, labels, values);
+        string pq = ColumnarFiles.Parquet("e.parquet", classes, labels, values, 100);
+        var a = Cli("eval", csv, "--values", "logits", "--json", "--rows", "50:550");
+        var b = Cli("eval", pq, "--values", "logits", "--json", "--rows", "50:550");
+        Assert.Equal(0, a.Code);
+        Assert.Equal(0, b.Code);
+        foreach (string m in new[] { "log_loss", "brier", "accuracy", "ece", "classwise_ece" })
+        {
+            Assert.Equal(Json(a.Out, m), Json(b.Out, m));
+        }
+
+        string output = Path.Combine(TempFiles.Directory("cal"), "calibrated.csv");
+        var c = Cli("calibrate", "--fit", pq, "--fit-rows", ":300", "--apply", pq, "--apply-rows", "300:", "--out", output);
+        Assert.True(c.Code == 0, c.Error);
+        Assert.Equal(301, File.ReadAllLines(output).Length);
+    }
+
+    [Fact]
+    public void Eval_BadParquet_OneLineOnStderr_NamingFileAndRow()
+    {
+        var (labels, values) = ColumnarFiles.Random(12, 60, 3, logits: true);
+        values[42][2] = double.NaN;
+        string pq = ColumnarFiles.Parquet("bad.parquet", ColumnarFiles.Classes(3), labels, values, 25);
+        var r = Cli("eval", pq, "--values", "logits", "--json");
+        Assert.Equal(1, r.Code);
+        Assert.Equal($"error: {pq} row 42 (row group 1): column 'c' is NaN, not a number.\n", r.Error.ReplaceLineEndings("\n"));
+        Assert.Equal("", r.Out);
+    }
+}

@@ -13,7 +13,7 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var file = new Argument<string>("file") { Description = "Predictions: CSV/TSV with a header (label column + one column per class), Parquet (.parquet), or a .npy [N, K] float array." };
+        var file = new Argument<string>("file") { Description = "Predictions: CSV/TSV with a header (label column + one column per class), Parquet (.parquet), Arrow IPC (.arrow/.arrows/.feather), or a .npy [N, K] float array." };
         var labelColumn = new Option<string>("--label-column") { Description = "Name of the label column (CSV/TSV).", DefaultValueFactory = _ => "label" };
         var values = ValuesOption(PredictionValues.Probabilities);
         var labels = new Option<string?>("--labels") { Description = "For .npy predictions: the .npy file with the N integer labels." };

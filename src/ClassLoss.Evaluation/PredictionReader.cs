@@ -34,7 +34,7 @@ public abstract class PredictionReader : IDisposable
     /// <summary>Reads the next row into <paramref name="values"/> (length K) and returns false at the end of the data.</summary>
     public abstract bool Read(out int label, Span<double> values);
 
-    /// <summary>Opens a prediction file by extension: <c>.npy</c>, <c>.parquet</c>/<c>.pq</c>, CSV/TSV otherwise.</summary>
+    /// <summary>Opens a prediction file by extension: <c>.npy</c>, <c>.parquet</c>/<c>.pq</c>, Arrow IPC (<c>.arrow</c>, <c>.arrows</c>, <c>.feather</c>, <c>.ipc</c>), CSV/TSV otherwise.</summary>
     public static PredictionReader Open(string path, PredictionReaderOptions? options = null)
     {
         var o = options ?? PredictionReaderOptions.Default;
@@ -54,6 +54,11 @@ public abstract class PredictionReader : IDisposable
             return new ParquetPredictionReader(path, o);
         }
 
+        if (IsArrow(path))
+        {
+            return new ArrowPredictionReader(path, o);
+        }
+
         if (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
         {
             if (o.LabelsPath is null)
@@ -66,6 +71,10 @@ public abstract class PredictionReader : IDisposable
 
         return new CsvPredictionReader(path, o);
     }
+
+    private static bool IsArrow(string path) =>
+        path.EndsWith(".arrow", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".arrows", StringComparison.OrdinalIgnoreCase)
+        || path.EndsWith(".feather", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".ipc", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Releases the file handles.</summary>
     public void Dispose()

@@ -44,4 +44,21 @@ public sealed class ColumnarCliTests
         Assert.Equal($"error: {pq} row 42 (row group 1): column 'c' is NaN, not a number.\n", r.Error.ReplaceLineEndings("\n"));
         Assert.Equal("", r.Out);
     }
+
+    [Theory]
+    [InlineData("e.arrow", false)]
+    [InlineData("e.arrows", true)]
+    public void Eval_Arrow_PrintsTheCsvNumbers(string name, bool stream)
+    {
+        var (labels, values) = ColumnarFiles.Random(13, 500, 3, logits: false);
+        var classes = ColumnarFiles.Classes(3);
+        var a = Cli("eval", ColumnarFiles.Csv("e.csv", classes, labels, values), "--json", "--ranking");
+        var b = Cli("eval", ColumnarFiles.Arrow(name, classes, labels, values, 128, stream: stream), "--json", "--ranking");
+        Assert.Equal(0, a.Code);
+        Assert.True(b.Code == 0, b.Error);
+        foreach (string m in new[] { "log_loss", "brier", "accuracy", "ece", "macro_roc_auc", "macro_average_precision" })
+        {
+            Assert.Equal(Json(a.Out, m), Json(b.Out, m));
+        }
+    }
 }

@@ -140,6 +140,66 @@ internal static class ColumnarFiles
         }).GetAwaiter().GetResult();
     }
 
+    /// <summary>An Arrow IPC file (or stream): utf8 labels and double class columns (or one list / fixed-size-list column), in batches of <paramref name="batchRows"/>.</summary>
+    public static string Arrow(string name, string[] classes, string[] labels, double[][] values, int batchRows, bool stream = false, bool list = false, bool fixedSize = false)
+    {
+        string path = Path.Combine(TempFiles.Directory("arrow"), name);
+        int k = classes.Length;
+        var builder = new Apache.Arrow.Schema.Builder().Field(f => f.Name("label").DataType(Apache.Arrow.Types.StringType.Default).Nullable(true));
+        var element = new Apache.Arrow.Field("item", Apache.Arrow.Types.DoubleType.Default, true);
+        if (list)
+        {
+            builder.Field(f => f.Name("p").DataType(fixedSize ? new Apache.Arrow.Types.FixedSizeListType(element, k) : new Apache.Arrow.Types.ListType(element)).Nullable(true));
+        }
+        else
+        {
+            foreach (string c in classes)
+            {
+                builder.Field(f => f.Name(c).DataType(Apache.Arrow.Types.DoubleType.Default).Nullable(true));
+            }
+        }
+
+        var schema = builder.Build();
+        using (var file = File.Create(path))
+        {
+            Apache.Arrow.Ipc.ArrowStreamWriter writer = stream ? new Apache.Arrow.Ipc.ArrowStreamWriter(file, schema) : new Apache.Arrow.Ipc.ArrowFileWriter(file, schema);
+            using (writer)
+            {
+                for (int start = 0; start < labels.Length; start += batchRows)
+                {
+                    int n = Math.Min(batchRows, labels.Length - start);
+                    var arrays = new List<Apache.Arrow.IArrowArray> { new Apache.Arrow.StringArray.Builder().AppendRange(labels.Skip(start).Take(n)).Build() };
+                    if (list)
+                    {
+                        var flat = new Apache.Arrow.DoubleArray.Builder().AppendRange(values.Skip(start).Take(n).SelectMany(r => r)).Build();
+                        if (fixedSize)
+                        {
+                            arrays.Add(new Apache.Arrow.FixedSizeListArray(new Apache.Arrow.Types.FixedSizeListType(element, k), n, flat, Apache.Arrow.ArrowBuffer.Empty, 0, 0));
+                        }
+                        else
+                        {
+                            var offsets = new Apache.Arrow.ArrowBuffer.Builder<int>().AppendRange(Enumerable.Range(0, n + 1).Select(i => i * k)).Build();
+                            arrays.Add(new Apache.Arrow.ListArray(new Apache.Arrow.Types.ListType(element), n, offsets, flat, Apache.Arrow.ArrowBuffer.Empty, 0, 0));
+                        }
+                    }
+                    else
+                    {
+                        for (int c = 0; c < k; c++)
+                        {
+                            arrays.Add(new Apache.Arrow.DoubleArray.Builder().AppendRange(values.Skip(start).Take(n).Select(r => r[c])).Build());
+                        }
+                    }
+
+                    writer.WriteRecordBatch(new Apache.Arrow.RecordBatch(schema, arrays, n));
+                }
+
+                writer.WriteEnd();
+            }
+        }
+
+        return path;
+    }
+
     public static string Fingerprint(MetricsReport r)
     {
         static string F(double? v) => v is double d ? d.ToString("R", CultureInfo.InvariantCulture) : "null";

@@ -60,7 +60,7 @@ internal static class CalibrateCommand
     {
         foreach (string p in new[] { fitPath, applyPath })
         {
-            if (!File.Exists(p))
+            if (!PredictionInput.Exists(p))
             {
                 throw new CliException($"{p} does not exist.");
             }

@@ -13,7 +13,7 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var file = new Argument<string>("file") { Description = "Predictions: CSV/TSV with a header (label column + one column per class), Parquet (.parquet), Arrow IPC (.arrow/.arrows/.feather), or a .npy [N, K] float array." };
+        var file = new Argument<string>("file") { Description = "Predictions: CSV/TSV with a header (label column + one column per class), Parquet (.parquet), Arrow IPC (.arrow/.arrows/.feather), a .npy [N, K] float array, or a directory or quoted glob (preds/part-*.csv) of shards of one format, read in name order." };
         var labelColumn = new Option<string>("--label-column") { Description = "Name of the label column (CSV/TSV).", DefaultValueFactory = _ => "label" };
         var values = ValuesOption(PredictionValues.Probabilities);
         var labels = new Option<string?>("--labels") { Description = "For .npy predictions: the .npy file with the N integer labels." };
@@ -87,7 +87,7 @@ internal static class EvalCommand
     /// <summary>Streams the file through <see cref="Metrics"/>; errors name the file and line.</summary>
     internal static EvalResult Evaluate(string path, PredictionReaderOptions readerOptions, MetricsOptions metricsOptions, bool renormalize)
     {
-        if (!File.Exists(path))
+        if (!PredictionInput.Exists(path))
         {
             throw new CliException($"{path} does not exist.");
         }

@@ -61,4 +61,26 @@ public sealed class ColumnarCliTests
             Assert.Equal(Json(a.Out, m), Json(b.Out, m));
         }
     }
+
+    [Fact]
+    public void Eval_DirectoryOfShards_AndMixedFormats_EndToEnd()
+    {
+        var (labels, values) = ColumnarFiles.Random(14, 300, 3, logits: false);
+        var classes = ColumnarFiles.Classes(3);
+        string whole = ColumnarFiles.Csv("w.csv", classes, labels, values);
+        string dir = TempFiles.Directory("cli-shards");
+        File.Move(ColumnarFiles.Parquet("a.parquet", classes, labels[..120], values[..120], 50), Path.Combine(dir, "a.parquet"));
+        File.Move(ColumnarFiles.Parquet("b.parquet", classes, labels[120..], values[120..], 50), Path.Combine(dir, "b.parquet"));
+        var a = Cli("eval", whole, "--json");
+        var b = Cli("eval", dir, "--json");
+        Assert.True(b.Code == 0, b.Error);
+        Assert.Equal(Json(a.Out, "log_loss"), Json(b.Out, "log_loss"));
+        Assert.Equal(Json(a.Out, "ece"), Json(b.Out, "ece"));
+
+        File.Copy(whole, Path.Combine(dir, "c.csv"));
+        var c = Cli("eval", dir, "--json");
+        Assert.Equal(1, c.Code);
+        Assert.StartsWith($"error: {dir}: the shards mix formats", c.Error);
+        Assert.Single(c.Error.Trim().Split('\n'));
+    }
 }

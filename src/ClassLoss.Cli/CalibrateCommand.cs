@@ -159,7 +159,7 @@ internal static class CalibrateCommand
 
                 if (testBefore.Rows == 0)
                 {
-                    throw new InvalidDataException($"{applyPath} has a header but no data rows.");
+                    throw new InvalidDataException($"{applyPath} has no data rows.");
                 }
 
                 if (sums.Count > 0)
@@ -227,7 +227,7 @@ internal static class CalibrateCommand
 
         if (labels.Count == 0)
         {
-            throw new InvalidDataException($"{path} has a header but no data rows.");
+            throw new InvalidDataException($"{path} has no data rows.");
         }
 
         if (sums.Count > 0)

@@ -83,4 +83,78 @@ public sealed class ColumnarCliTests
         Assert.StartsWith($"error: {dir}: the shards mix formats", c.Error);
         Assert.Single(c.Error.Trim().Split('\n'));
     }
+
+    [Fact]
+    public void Eval_PartialsOfShards_Merge_ToExactlyTheOnePassNumbers()
+    {
+        var (labels, values) = ColumnarFiles.Random(15, 2000, 4, logits: true);
+        var classes = ColumnarFiles.Classes(4);
+        string whole = ColumnarFiles.Csv("w.csv", classes, labels, values);
+        string csv = ColumnarFiles.Csv("s0.csv", classes, labels[..700], values[..700]);
+        string pq = ColumnarFiles.Parquet("s1.parquet", classes, labels[700..1500], values[700..1500], 128);
+        string arrow = ColumnarFiles.Arrow("s2.arrows", classes, labels[1500..], values[1500..], 100, stream: true);
+        string dir = TempFiles.Directory("partials");
+        string[] parts = [Path.Combine(dir, "p0.json"), Path.Combine(dir, "p1.json"), Path.Combine(dir, "p2.json")];
+        Assert.Equal(0, Cli("eval", csv, "--values", "logits", "--partial", parts[0]).Code);
+        Assert.Equal(0, Cli("eval", pq, "--values", "logits", "--partial", parts[1]).Code);
+        Assert.Equal(0, Cli("eval", arrow, "--values", "logits", "--partial", parts[2]).Code);
+        var one = JsonDocument.Parse(Cli("eval", whole, "--values", "logits", "--json").Out).RootElement;
+        // In any order of the partials: the sums are exact.
+        foreach (var order in new[] { parts, [parts[2], parts[0], parts[1]] })
+        {
+            var r = Cli(["eval", "--merge", .. order, "--json"]);
+            Assert.True(r.Code == 0, r.Error);
+            Assert.Contains("equal-mass ECE is not available", r.Error);
+            var merged = JsonDocument.Parse(r.Out).RootElement;
+            foreach (string m in new[] { "rows", "log_loss", "log_loss_bits", "brier", "accuracy", "top_k_accuracy", "balanced_accuracy", "ece", "mce", "classwise_ece" })
+            {
+                Assert.Equal(one.GetProperty(m).GetDouble(), merged.GetProperty(m).GetDouble());
+            }
+
+            Assert.Equal(one.GetProperty("brier_decomposition").GetRawText(), merged.GetProperty("brier_decomposition").GetRawText());
+            Assert.Equal(one.GetProperty("confusion_matrix").GetRawText(), merged.GetProperty("confusion_matrix").GetRawText());
+            Assert.Equal(one.GetProperty("reliability_bins").GetRawText(), merged.GetProperty("reliability_bins").GetRawText());
+            Assert.Equal(one.GetProperty("per_class").GetRawText(), merged.GetProperty("per_class").GetRawText());
+        }
+
+        // A merge of merges is the same again.
+        string p01 = Path.Combine(dir, "p01.json");
+        Assert.Equal(0, Cli("eval", "--merge", parts[0], parts[1], "--partial", p01).Code);
+        var tree = JsonDocument.Parse(Cli("eval", "--merge", p01, parts[2], "--json").Out).RootElement;
+        Assert.Equal(one.GetProperty("log_loss").GetDouble(), tree.GetProperty("log_loss").GetDouble());
+    }
+
+    [Fact]
+    public void Eval_MismatchedPartials_AndRankingWithPartial_AreOneLineErrors()
+    {
+        var (labels, values) = ColumnarFiles.Random(16, 100, 3, logits: false);
+        var (labels4, values4) = ColumnarFiles.Random(16, 100, 4, logits: false);
+        string dir = TempFiles.Directory("bad-partials");
+        string p3 = Path.Combine(dir, "p3.json"), p4 = Path.Combine(dir, "p4.json");
+        Assert.Equal(0, Cli("eval", ColumnarFiles.Csv("a.csv", ColumnarFiles.Classes(3), labels, values), "--partial", p3).Code);
+        Assert.Equal(0, Cli("eval", ColumnarFiles.Csv("b.csv", ColumnarFiles.Classes(4), labels4, values4), "--partial", p4).Code);
+        var r = Cli("eval", "--merge", p3, p4);
+        Assert.Equal(1, r.Code);
+        Assert.Equal($"error: {p4} does not merge with {p3}: 4 classes (a, b, c, d) against 3 (a, b, c).", r.Error.Trim());
+
+        File.WriteAllText(Path.Combine(dir, "v.json"), File.ReadAllText(p3).Replace("\"version\": 1", "\"version\": 7"));
+        r = Cli("eval", "--merge", p3, Path.Combine(dir, "v.json"));
+        Assert.Equal($"error: {Path.Combine(dir, "v.json")}: partial-result version 7; this build reads version 1.", r.Error.Trim());
+
+        string out1 = Path.Combine(dir, "never.json");
+        r = Cli("eval", ColumnarFiles.Csv("c.csv", ColumnarFiles.Classes(3), labels, values), "--partial", out1, "--ranking");
+        Assert.Equal(1, r.Code);
+        Assert.StartsWith("error: --partial: --ranking", r.Error);
+        Assert.False(File.Exists(out1));
+
+        values[50][0] = double.NaN;
+        r = Cli("eval", ColumnarFiles.Parquet("n.parquet", ColumnarFiles.Classes(3), labels, values, 30), "--partial", out1);
+        Assert.Equal(1, r.Code);
+        Assert.Contains("row 50 (row group 1)", r.Error);
+        Assert.False(File.Exists(out1));
+        Assert.Empty(Directory.GetFiles(dir, "*.tmp*"));
+
+        Assert.Equal(1, Cli("eval", p3, "--merge", p3).Code);
+        Assert.Equal(1, Cli("eval").Code);
+    }
 }

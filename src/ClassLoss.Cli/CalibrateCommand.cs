@@ -26,7 +26,7 @@ internal static class CalibrateCommand
         var positive = EvalCommand.PositiveLabelOption();
         var fitRows = PredictionInput.RowsOption("--fit-rows", "the --fit file");
         var applyRows = PredictionInput.RowsOption("--apply-rows", "the --apply file");
-        var labelColumn = new Option<string>("--label-column") { Description = "Name of the label column (CSV/TSV).", DefaultValueFactory = _ => "label" };
+        var labelColumn = new Option<string>("--label-column") { Description = "Name of the label column (CSV/TSV, Parquet, Arrow).", DefaultValueFactory = _ => "label" };
         var values = EvalCommand.ValuesOption(PredictionValues.Logits);
         var fitLabels = new Option<string?>("--fit-labels") { Description = "For a .npy --fit file: the .npy labels." };
         var applyLabels = new Option<string?>("--apply-labels") { Description = "For a .npy --apply file: the .npy labels." };

@@ -14,7 +14,7 @@ internal static class EvalCommand
     public static Command Create()
     {
         var file = new Argument<string?>("file") { Arity = ArgumentArity.ZeroOrOne, Description = "Predictions: CSV/TSV with a header (label column + one column per class), Parquet (.parquet), Arrow IPC (.arrow/.arrows/.feather), a .npy [N, K] float array, or a directory or quoted glob (preds/part-*.csv) of shards of one format, read in name order." };
-        var labelColumn = new Option<string>("--label-column") { Description = "Name of the label column (CSV/TSV).", DefaultValueFactory = _ => "label" };
+        var labelColumn = new Option<string>("--label-column") { Description = "Name of the label column (CSV/TSV, Parquet, Arrow).", DefaultValueFactory = _ => "label" };
         var values = ValuesOption(PredictionValues.Probabilities);
         var labels = new Option<string?>("--labels") { Description = "For .npy predictions: the .npy file with the N integer labels." };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON instead of tables." };

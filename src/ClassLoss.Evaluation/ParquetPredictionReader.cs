@@ -1,6 +1,5 @@
 using System.Globalization;
 using Parquet;
-using Parquet.Data;
 using Parquet.Schema;
 
 namespace ClassLoss.Evaluation;
@@ -16,6 +15,13 @@ internal sealed class ParquetPredictionReader : ColumnarPredictionReader
     private readonly DataField _label;
     private readonly DataField[] _columns;
     private readonly bool _list;
+    private int[] _def = [];
+    private int[] _rep = [];
+    private double[] _doubles = [];
+    private float[] _floats = [];
+    private long[] _longs = [];
+    private int[] _ints = [];
+    private ReadOnlyMemory<char>[] _strings = [];
 
     public ParquetPredictionReader(string path, PredictionReaderOptions options)
         : base(path, "row group", options.Values)
@@ -155,18 +161,16 @@ internal sealed class ParquetPredictionReader : ColumnarPredictionReader
                 continue;
             }
 
-            using var raw = ReadRaw(group, _columns[0], g);
-            var rep = raw.RepetitionLevels;
-            var def = raw.DefinitionLevels;
+            int count = ReadValues(group, _columns[0], g);
             int n = 0;
-            for (int i = 0; i < rep.Length; i++)
+            for (int i = 0; i < count; i++)
             {
-                if (i > 0 && rep[i] == 0)
+                if (i > 0 && _rep[i] == 0)
                 {
                     break;
                 }
 
-                if (def[i] == _columns[0].MaxDefinitionLevel)
+                if (_def[i] == _columns[0].MaxDefinitionLevel)
                 {
                     n++;
                 }
@@ -178,16 +182,47 @@ internal sealed class ParquetPredictionReader : ColumnarPredictionReader
         throw new InvalidDataException($"{path} has no data rows (the list column '{name}' gives the number of classes).");
     }
 
-    private RawColumnData ReadRaw(ParquetRowGroupReader group, DataField field, int g)
+    /// <summary>
+    /// Reads one column chunk with Parquet.Net's generic raw read (no reflection or dynamic code, so the NativeAOT
+    /// build has no warnings from it): the present values packed into the buffer of the column's type, and a
+    /// definition and a repetition level per slot in <c>_def</c> / <c>_rep</c>. Returns the number of slots.
+    /// </summary>
+    private int ReadValues(ParquetRowGroupReader group, DataField field, int g)
     {
         try
         {
-            return group.ReadRawColumnDataBaseAsync(field).AsTask().GetAwaiter().GetResult();
+            long slots = group.GetMetadata(field)?.MetaData?.NumValues ?? throw new InvalidDataException("no column chunk metadata");
+            if (slots > Array.MaxLength)
+            {
+                throw new InvalidDataException($"{slots} values in one column chunk");
+            }
+
+            int n = (int)slots;
+            Grow(ref _def, n);
+            Grow(ref _rep, n);
+            Memory<int>? def = _def.AsMemory(0, n), rep = _rep.AsMemory(0, n);
+            var task = field.ClrType == typeof(double) ? group.ReadRawAsync<double>(field, Grow(ref _doubles, n).AsMemory(0, n), def, rep)
+                : field.ClrType == typeof(float) ? group.ReadRawAsync<float>(field, Grow(ref _floats, n).AsMemory(0, n), def, rep)
+                : field.ClrType == typeof(long) ? group.ReadRawAsync<long>(field, Grow(ref _longs, n).AsMemory(0, n), def, rep)
+                : field.ClrType == typeof(int) ? group.ReadRawAsync<int>(field, Grow(ref _ints, n).AsMemory(0, n), def, rep)
+                : group.ReadRawAsync<ReadOnlyMemory<char>>(field, Grow(ref _strings, n).AsMemory(0, n), def, rep);
+            task.AsTask().GetAwaiter().GetResult();
+            return n;
         }
-        catch (Exception e) when (e is not InvalidDataException and not OutOfMemoryException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{FilePath} row group {g}: column '{field.Name}' cannot be read ({OneLine(e.Message)})."), e);
         }
+    }
+
+    private static T[] Grow<T>(ref T[] buffer, int n)
+    {
+        if (buffer.Length < n)
+        {
+            buffer = new T[Math.Max(n, buffer.Length * 2)];
+        }
+
+        return buffer;
     }
 
     protected override bool LoadBatch()
@@ -236,58 +271,57 @@ internal sealed class ParquetPredictionReader : ColumnarPredictionReader
 
     private void ReadLabels(ParquetRowGroupReader group, int g, int rows)
     {
-        using var raw = ReadRaw(group, _label, g);
-        bool nullable = _label.MaxDefinitionLevel > 0;
-        ReadOnlySpan<int> def = nullable ? raw.DefinitionLevels : default;
+        int count = ReadValues(group, _label, g);
+        if (count != rows)
+        {
+            throw BatchError(string.Create(CultureInfo.InvariantCulture, $"the label column '{_label.Name}' has {count} values; the row group has {rows} rows"));
+        }
+
         int v = 0;
         for (int r = 0; r < rows; r++)
         {
-            if (nullable && (r >= def.Length || def[r] < _label.MaxDefinitionLevel))
+            if (_def[r] < _label.MaxDefinitionLevel)
             {
                 throw RowError(r, $"the label (column '{_label.Name}') is null");
             }
 
-            switch (raw)
+            if (_label.ClrType == typeof(long))
             {
-                case RawColumnData<ReadOnlyMemory<char>> s:
-                    SetLabel(r, s.Values[v].Span);
-                    break;
-                case RawColumnData<int> i:
-                    SetLabel(r, i.Values[v]);
-                    break;
-                case RawColumnData<long> l:
-                    SetLabel(r, l.Values[v]);
-                    break;
-                default:
-                    throw RowError(r, $"the label column '{_label.Name}' is {Describe(_label)}");
+                SetLabel(r, _longs[v]);
+            }
+            else if (_label.ClrType == typeof(int))
+            {
+                SetLabel(r, _ints[v]);
+            }
+            else
+            {
+                SetLabel(r, _strings[v].Span);
             }
 
             v++;
         }
     }
 
-    private static double Value(RawColumnData raw, int v) => raw switch
-    {
-        RawColumnData<double> d => d.Values[v],
-        RawColumnData<float> f => f.Values[v],
-        _ => throw new InvalidOperationException("not a float column"),
-    };
+    private double Value(DataField field, int v) => field.ClrType == typeof(double) ? _doubles[v] : _floats[v];
 
     private void ReadColumn(ParquetRowGroupReader group, int g, int rows, int c)
     {
         var field = _columns[c];
-        using var raw = ReadRaw(group, field, g);
-        bool nullable = field.MaxDefinitionLevel > 0;
-        ReadOnlySpan<int> def = nullable ? raw.DefinitionLevels : default;
+        int count = ReadValues(group, field, g);
+        if (count != rows)
+        {
+            throw BatchError(string.Create(CultureInfo.InvariantCulture, $"column '{field.Name}' has {count} values; the row group has {rows} rows"));
+        }
+
         int v = 0;
         for (int r = 0; r < rows; r++)
         {
-            if (nullable && (r >= def.Length || def[r] < field.MaxDefinitionLevel))
+            if (_def[r] < field.MaxDefinitionLevel)
             {
                 throw RowError(r, $"{Column(c)} is null");
             }
 
-            Store(r, c, Value(raw, v++));
+            Store(r, c, Value(field, v++));
         }
     }
 
@@ -295,13 +329,11 @@ internal sealed class ParquetPredictionReader : ColumnarPredictionReader
     {
         var field = _columns[0];
         int k = Names.Length;
-        using var raw = ReadRaw(group, field, g);
-        ReadOnlySpan<int> rep = raw.RepetitionLevels;
-        ReadOnlySpan<int> def = raw.DefinitionLevels;
+        int count = ReadValues(group, field, g);
         int row = -1, n = 0, v = 0;
-        for (int i = 0; i < rep.Length; i++)
+        for (int i = 0; i < count; i++)
         {
-            if (rep[i] == 0)
+            if (_rep[i] == 0)
             {
                 if (row >= 0 && n != k)
                 {
@@ -316,9 +348,9 @@ internal sealed class ParquetPredictionReader : ColumnarPredictionReader
                 }
             }
 
-            if (def[i] < field.MaxDefinitionLevel)
+            if (_def[i] < field.MaxDefinitionLevel)
             {
-                if (def[i] >= field.MaxDefinitionLevel - 1 && field.IsNullable)
+                if (_def[i] == field.MaxDefinitionLevel - 1 && field.IsNullable)
                 {
                     throw RowError(row, string.Create(CultureInfo.InvariantCulture, $"{Column(n)} is null"));
                 }
@@ -329,7 +361,7 @@ internal sealed class ParquetPredictionReader : ColumnarPredictionReader
 
             if (n < k)
             {
-                Store(row, n, Value(raw, v));
+                Store(row, n, Value(field, v));
             }
 
             v++;

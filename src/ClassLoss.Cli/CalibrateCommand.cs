@@ -26,7 +26,7 @@ internal static class CalibrateCommand
         var positive = EvalCommand.PositiveLabelOption();
         var fitRows = PredictionInput.RowsOption("--fit-rows", "the --fit file");
         var applyRows = PredictionInput.RowsOption("--apply-rows", "the --apply file");
-        var labelColumn = new Option<string>("--label-column") { Description = "Name of the label column (CSV/TSV).", DefaultValueFactory = _ => "label" };
+        var labelColumn = new Option<string>("--label-column") { Description = "Name of the label column (CSV/TSV, Parquet, Arrow).", DefaultValueFactory = _ => "label" };
         var values = EvalCommand.ValuesOption(PredictionValues.Logits);
         var fitLabels = new Option<string?>("--fit-labels") { Description = "For a .npy --fit file: the .npy labels." };
         var applyLabels = new Option<string?>("--apply-labels") { Description = "For a .npy --apply file: the .npy labels." };
@@ -60,7 +60,7 @@ internal static class CalibrateCommand
     {
         foreach (string p in new[] { fitPath, applyPath })
         {
-            if (!File.Exists(p))
+            if (!PredictionInput.Exists(p))
             {
                 throw new CliException($"{p} does not exist.");
             }
@@ -159,7 +159,7 @@ internal static class CalibrateCommand
 
                 if (testBefore.Rows == 0)
                 {
-                    throw new InvalidDataException($"{applyPath} has a header but no data rows.");
+                    throw new InvalidDataException($"{applyPath} has no data rows.");
                 }
 
                 if (sums.Count > 0)
@@ -227,7 +227,7 @@ internal static class CalibrateCommand
 
         if (labels.Count == 0)
         {
-            throw new InvalidDataException($"{path} has a header but no data rows.");
+            throw new InvalidDataException($"{path} has no data rows.");
         }
 
         if (sums.Count > 0)

@@ -13,8 +13,8 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var file = new Argument<string>("file") { Description = "Predictions: CSV/TSV with a header (label column + one column per class) or a .npy [N, K] float array." };
-        var labelColumn = new Option<string>("--label-column") { Description = "Name of the label column (CSV/TSV).", DefaultValueFactory = _ => "label" };
+        var file = new Argument<string?>("file") { Arity = ArgumentArity.ZeroOrOne, Description = "Predictions: CSV/TSV with a header (label column + one column per class), Parquet (.parquet), Arrow IPC (.arrow/.arrows/.feather), a .npy [N, K] float array, or a directory or quoted glob (preds/part-*.csv) of shards of one format, read in name order." };
+        var labelColumn = new Option<string>("--label-column") { Description = "Name of the label column (CSV/TSV, Parquet, Arrow).", DefaultValueFactory = _ => "label" };
         var values = ValuesOption(PredictionValues.Probabilities);
         var labels = new Option<string?>("--labels") { Description = "For .npy predictions: the .npy file with the N integer labels." };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON instead of tables." };
@@ -26,13 +26,20 @@ internal static class EvalCommand
         var positive = PositiveLabelOption();
         var rows = PredictionInput.RowsOption("--rows", "the file");
         var ranking = new Option<bool>("--ranking") { Description = "Also ROC AUC and average precision per class and macro (sklearn one-vs-rest) and the adaptive calibration error; exact, so every probability is kept (8 K + 4 bytes per row)." };
+        var partial = new Option<string?>("--partial") { Description = "Write the mergeable accumulators (counts, exact sums, histograms) of FILE to this JSON file instead of the report (see --merge)." };
+        var merge = new Option<string[]>("--merge")
+        {
+            Description = "Report on the union of partial-result files of --partial (instead of FILE): exactly the numbers of one pass over their rows; the equal-mass ECE, --ranking and --bootstrap are not available.",
+            AllowMultipleArgumentsPerToken = true,
+            Arity = ArgumentArity.OneOrMore,
+        };
         var command = new Command("eval", "Evaluate and check the calibration of a file of predictions.")
         {
-            file, labelColumn, values, labels, json, plots, bootstrap, seed, topK, renormalize, positive, rows, ranking,
+            file, labelColumn, values, labels, json, plots, bootstrap, seed, topK, renormalize, positive, rows, ranking, partial, merge,
         };
         // CliErrors.Run here too: System.CommandLine's default handler would otherwise print a stack trace.
         command.SetAction(parse => CliErrors.Run(() => Run(
-            parse.GetValue(file)!,
+            new Source(parse.GetValue(file), parse.GetValue(partial), parse.GetValue(merge) ?? []),
             PredictionInput.WithRows(
                 new PredictionReaderOptions
                 {
@@ -87,12 +94,28 @@ internal static class EvalCommand
     /// <summary>Streams the file through <see cref="Metrics"/>; errors name the file and line.</summary>
     internal static EvalResult Evaluate(string path, PredictionReaderOptions readerOptions, MetricsOptions metricsOptions, bool renormalize)
     {
-        if (!File.Exists(path))
+        var watch = Stopwatch.StartNew();
+        var (metrics, sums) = Accumulate(path, readerOptions, metricsOptions, renormalize);
+        if (metrics.Rows == 0)
+        {
+            throw new InvalidDataException($"{path} has no data rows.");
+        }
+
+        var report = metrics.Compute();
+        return new EvalResult(report, watch.Elapsed.TotalSeconds, sums.Count, sums.Worst, sums);
+    }
+
+    /// <summary>What <c>eval</c> reads and writes: a prediction FILE, optionally to a --partial file, or the --merge partials.</summary>
+    internal sealed record Source(string? File, string? Partial, IReadOnlyList<string> Merge);
+
+    /// <summary>Streams the file into a <see cref="Metrics"/> (no report yet): the <c>--partial</c> path.</summary>
+    internal static (Metrics Metrics, RowSumCheck Sums) Accumulate(string path, PredictionReaderOptions readerOptions, MetricsOptions metricsOptions, bool renormalize)
+    {
+        if (!PredictionInput.Exists(path))
         {
             throw new CliException($"{path} does not exist.");
         }
 
-        var watch = Stopwatch.StartNew();
         using var reader = PredictionReader.Open(path, readerOptions);
         var metrics = new Metrics(reader.ClassNames, metricsOptions);
         var row = new double[reader.Classes];
@@ -111,27 +134,140 @@ internal static class EvalCommand
             metrics.Add(label, p);
         }
 
-        if (metrics.Rows == 0)
-        {
-            throw new InvalidDataException($"{path} has a header but no data rows.");
-        }
-
-        var report = metrics.Compute();
-        return new EvalResult(report, watch.Elapsed.TotalSeconds, sums.Count, sums.Worst, sums);
+        return (metrics, sums);
     }
 
-    private static int Run(string path, PredictionReaderOptions readerOptions, bool json, string? plots, int bootstrap, int seed, int topK, bool renormalize, bool ranking)
+    /// <summary>Loads and merges partial-result files in the order given; a mismatch names the file.</summary>
+    internal static Metrics MergePartials(IReadOnlyList<string> paths)
+    {
+        Metrics? merged = null;
+        foreach (string path in paths)
+        {
+            if (!File.Exists(path))
+            {
+                throw new CliException($"{path} does not exist.");
+            }
+
+            Metrics part;
+            using (var stream = File.OpenRead(path))
+            {
+                part = Metrics.LoadPartial(stream, path);
+            }
+
+            if (merged is null)
+            {
+                merged = part;
+                continue;
+            }
+
+            try
+            {
+                merged.Merge(part);
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidDataException($"{path} does not merge with {paths[0]}: {CliErrors.OneLine(e.Message).Replace("Cannot merge accumulators: ", "", StringComparison.Ordinal)}");
+            }
+        }
+
+        return merged!;
+    }
+
+    /// <summary>Writes a partial-result file through a temporary file, so nothing partial is left on an error.</summary>
+    private static void SavePartial(Metrics metrics, string path)
+    {
+        string full = Path.GetFullPath(path);
+        string tmp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + ".tmp" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        try
+        {
+            using (var stream = File.Create(tmp))
+            {
+                metrics.SavePartial(stream);
+            }
+
+            File.Move(tmp, full, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(tmp);
+        }
+    }
+
+    private static int Run(Source source, PredictionReaderOptions readerOptions, bool json, string? plots, int bootstrap, int seed, int topK, bool renormalize, bool ranking)
     {
         if (bootstrap < 0 || topK < 1)
         {
             throw new CliException("--bootstrap must be >= 0 and --top-k >= 1.");
         }
 
-        var options = new MetricsOptions { Bootstrap = bootstrap, Seed = seed, TopK = topK, Ranking = ranking };
-        var result = Evaluate(path, readerOptions, options, renormalize);
+        bool merging = source.Merge.Count > 0;
+        if (merging && source.File is not null)
+        {
+            throw new CliException($"give either a prediction file ({source.File}) or --merge PARTIAL.json ..., not both.");
+        }
+
+        if (!merging && source.File is null)
+        {
+            throw new CliException("give a prediction file (or --merge PARTIAL.json ...).");
+        }
+
+        if ((merging || source.Partial is not null) && (ranking || bootstrap > 0))
+        {
+            throw new CliException($"{(merging ? "--merge" : "--partial")}: --ranking (ROC AUC, average precision, ACE) and --bootstrap need every row, which partial results do not keep; run them on the whole data set.");
+        }
+
+        EvalResult result;
+        string path;
+        var warnings = new List<string>();
+        if (merging)
+        {
+            var watch = Stopwatch.StartNew();
+            var metrics = MergePartials(source.Merge);
+            path = string.Join(" + ", source.Merge);
+            if (source.Partial is not null)
+            {
+                SavePartial(metrics, source.Partial);
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"partial result of {metrics.Rows} rows ({source.Merge.Count} partials merged) written to {source.Partial}"));
+                return 0;
+            }
+
+            if (metrics.Rows == 0)
+            {
+                throw new InvalidDataException($"{path}: the partial results hold no rows.");
+            }
+
+            var merged = metrics.Compute();
+            result = new EvalResult(merged, watch.Elapsed.TotalSeconds, 0, 0, new RowSumCheck(1e-6));
+            if (merged.RowsNotNormalised > 0)
+            {
+                warnings.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"{merged.RowsNotNormalised} of {merged.Rows} rows of the partials do not sum to 1 (worst |sum - 1| = {merged.WorstRowSumError:G3}); the partial files do not say where."));
+            }
+
+            warnings.Add("merge mode: the equal-mass ECE is not available (it sorts every row's confidence, which partial results do not keep).");
+        }
+        else if (source.Partial is not null)
+        {
+            // A shard without rows gives a partial result of 0 rows: it merges as nothing.
+            var (metrics, sums) = Accumulate(source.File!, readerOptions, new MetricsOptions { TopK = topK, EqualMass = false }, renormalize);
+            if (sums.Count > 0)
+            {
+                PredictionInput.Warn(sums.Describe(metrics.Rows, renormalize ? "they were renormalised." : "log loss renormalises them (sklearn); Brier/accuracy/ECE use them as given."));
+            }
+
+            SavePartial(metrics, source.Partial);
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"partial result of {metrics.Rows} rows of {source.File} written to {source.Partial}"));
+            return 0;
+        }
+        else
+        {
+            path = source.File!;
+            var options = new MetricsOptions { Bootstrap = bootstrap, Seed = seed, TopK = topK, Ranking = ranking };
+            result = Evaluate(path, readerOptions, options, renormalize);
+        }
+
         var r = result.Report;
         double rowsPerSecond = r.Rows / Math.Max(result.Seconds, 1e-9);
-        var warnings = new List<string>();
         if (result.RowsNotSummingToOne > 0)
         {
             string what = renormalize

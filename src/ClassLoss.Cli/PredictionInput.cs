@@ -45,6 +45,10 @@ internal static class PredictionInput
         return options with { FirstRow = first, EndRow = end };
     }
 
+    /// <summary>A prediction file, a directory of shards or a file-name glob (whose matches the reader lists).</summary>
+    public static bool Exists(string path) =>
+        File.Exists(path) || Directory.Exists(path) || Path.GetFileName(path).AsSpan().IndexOfAny('*', '?') >= 0;
+
     /// <summary>A warning on standard error, one line, never wrapped.</summary>
     public static void Warn(string message) => Console.Error.WriteLine($"warning: {CliErrors.OneLine(message)}");
 

@@ -15,15 +15,17 @@ namespace ClassLoss.Evaluation;
 /// confidence = max_c p_c, bins (lo, hi] of width 1/B (confidence 0 goes to the first bin),
 /// <c>ECE = Σ_b |B_b|/N · |acc(B_b) - conf(B_b)|</c>, MCE = max over non-empty bins. Equal-mass bins: rows sorted
 /// by confidence, bin b holds ranks [bN/B, (b+1)N/B).</para>
-/// <para>Sums are accumulated in double in row order, so results do not depend on buffering.</para>
+/// <para>Sums are accumulated exactly in 128-bit fixed point (each term truncated to a multiple of 2^-80) and rounded
+/// to double once, so they depend neither on buffering nor on the order of the rows: the accumulators of parts of
+/// the rows merge (<see cref="Merge"/>, <see cref="SavePartial"/>) to exactly the numbers of one pass.</para>
 /// </remarks>
-public sealed class Metrics
+public sealed partial class Metrics
 {
     private readonly MetricsOptions _options;
     private readonly int _k;
     private readonly long[] _confusion;
     private readonly long[] _binCount;
-    private readonly double[] _binConfidence;
+    private readonly FixedSum[] _binConfidence;
     private readonly long[] _binCorrect;
     private readonly double[] _clipped;
     private readonly List<float>? _confidences;
@@ -33,19 +35,20 @@ public sealed class Metrics
     private readonly List<int>? _rowTopK;
     private readonly long[] _classBinCount;
     private readonly long[] _classBinPositives;
-    private readonly double[] _classBinSum;
-    private readonly double[] _classBinSquares;
-    private readonly double[] _classBinCross;
+    private readonly FixedSum[] _classBinSum;
+    private readonly FixedSum[] _classBinSquares;
+    private readonly FixedSum[] _classBinCross;
     private readonly List<double>? _scores;
     private readonly List<int>? _labels;
     private long _rows;
-    private double _nll;
-    private double _brier;
-    private double _binaryBrier;
+    private FixedSum _nll;
+    private FixedSum _brier;
+    private FixedSum _binaryBrier;
     private long _hits;
     private long _topKHits;
     private long _notNormalised;
     private double _worstSum;
+    private bool _rowsKept = true;
 
     /// <summary>Creates an accumulator for K classes.</summary>
     public Metrics(IReadOnlyList<string> classNames, MetricsOptions? options = null)
@@ -66,14 +69,14 @@ public sealed class Metrics
         _k = classNames.Count;
         _confusion = new long[_k * _k];
         _binCount = new long[_options.Bins];
-        _binConfidence = new double[_options.Bins];
+        _binConfidence = new FixedSum[_options.Bins];
         _binCorrect = new long[_options.Bins];
         _clipped = new double[_k];
         _classBinCount = new long[_k * _options.Bins];
         _classBinPositives = new long[_k * _options.Bins];
-        _classBinSum = new double[_k * _options.Bins];
-        _classBinSquares = new double[_k * _options.Bins];
-        _classBinCross = new double[_k * _options.Bins];
+        _classBinSum = new FixedSum[_k * _options.Bins];
+        _classBinSquares = new FixedSum[_k * _options.Bins];
+        _classBinCross = new FixedSum[_k * _options.Bins];
         if (_options.Ranking)
         {
             _scores = [];
@@ -161,12 +164,12 @@ public sealed class Metrics
         double nll = -Math.Log(_clipped[label] / clippedSum);
         bool correct = argmax == label;
         bool topK = rank < _options.TopK;
-        _nll += nll;
-        _brier += brier;
+        _nll.Add(nll);
+        _brier.Add(brier);
         if (_k == 2)
         {
             double d = probabilities[1] - label;
-            _binaryBrier += d * d;
+            _binaryBrier.Add(d * d);
         }
 
         _hits += correct ? 1 : 0;
@@ -174,7 +177,7 @@ public sealed class Metrics
         _confusion[label * _k + argmax]++;
         int bin = Bin(best, _options.Bins);
         _binCount[bin]++;
-        _binConfidence[bin] += best;
+        _binConfidence[bin].Add(best);
         _binCorrect[bin] += correct ? 1 : 0;
         int bins = _options.Bins;
         for (int c = 0; c < _k; c++)
@@ -182,12 +185,12 @@ public sealed class Metrics
             double p = probabilities[c];
             int at = c * bins + Bin(p, bins);
             _classBinCount[at]++;
-            _classBinSum[at] += p;
-            _classBinSquares[at] += p * p;
+            _classBinSum[at].Add(p);
+            _classBinSquares[at].Add(p * p);
             if (c == label)
             {
                 _classBinPositives[at]++;
-                _classBinCross[at] += p;
+                _classBinCross[at].Add(p);
             }
         }
 
@@ -331,7 +334,7 @@ public sealed class Metrics
         for (int b = 0; b < bins; b++)
         {
             long count = _binCount[b];
-            double conf = count == 0 ? double.NaN : _binConfidence[b] / count;
+            double conf = count == 0 ? double.NaN : _binConfidence[b].Value / count;
             double acc = count == 0 ? double.NaN : (double)_binCorrect[b] / count;
             reliability[b] = new ReliabilityBin((double)b / bins, (double)(b + 1) / bins, count, conf, acc);
             if (count > 0)
@@ -343,7 +346,7 @@ public sealed class Metrics
         }
 
         double eceMass = double.NaN;
-        if (_options.EqualMass && _confidences is not null)
+        if (_options.EqualMass && _confidences is not null && _rowsKept)
         {
             eceMass = EqualMassEce(_confidences, _correct!, bins);
         }
@@ -351,7 +354,7 @@ public sealed class Metrics
         var (classwiseEce, rel, res, unc, within) = Classwise(n);
         IReadOnlyList<double> auc = [], ap = [];
         double? macroAuc = null, macroAp = null, ace = null;
-        if (_scores is not null)
+        if (_scores is not null && _rowsKept)
         {
             (auc, ap, ace) = Ranking.Compute(_scores, _labels!, _k, bins);
             macroAuc = Ranking.MeanOfDefined(auc);
@@ -359,7 +362,7 @@ public sealed class Metrics
         }
 
         var intervals = new Dictionary<string, Interval>();
-        if (_options.Bootstrap > 0)
+        if (_options.Bootstrap > 0 && _rowsKept)
         {
             Bootstrap(intervals);
         }
@@ -368,8 +371,8 @@ public sealed class Metrics
         {
             Rows = _rows,
             Classes = _k,
-            LogLoss = _nll / n,
-            LogLossBits = _nll / n / Math.Log(2),
+            LogLoss = _nll.Value / n,
+            LogLossBits = _nll.Value / n / Math.Log(2),
             ClasswiseEce = classwiseEce,
             BrierReliability = rel,
             BrierResolution = res,
@@ -380,8 +383,8 @@ public sealed class Metrics
             AveragePrecision = ap,
             MacroAveragePrecision = macroAp,
             Ace = ace,
-            Brier = _brier / n,
-            BinaryBrier = _k == 2 ? _binaryBrier / n : null,
+            Brier = _brier.Value / n,
+            BinaryBrier = _k == 2 ? _binaryBrier.Value / n : null,
             Accuracy = _hits / n,
             TopK = _options.TopK,
             TopKAccuracy = _topKHits / n,
@@ -429,12 +432,12 @@ public sealed class Metrics
                     continue;
                 }
 
-                double sp = _classBinSum[at], sy = _classBinPositives[at];
+                double sp = _classBinSum[at].Value, sy = _classBinPositives[at];
                 eceSum += Math.Abs(sy - sp) / n;
                 double pBar = sp / count, yBar = sy / count;
                 rel += count * (pBar - yBar) * (pBar - yBar) / n;
                 res += count * (yBar - rate) * (yBar - rate) / n;
-                within += (_classBinSquares[at] - sp * pBar - 2 * (_classBinCross[at] - sp * yBar)) / n;
+                within += (_classBinSquares[at].Value - sp * pBar - 2 * (_classBinCross[at].Value - sp * yBar)) / n;
             }
         }
 

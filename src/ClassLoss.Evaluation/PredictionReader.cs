@@ -34,7 +34,12 @@ public abstract class PredictionReader : IDisposable
     /// <summary>Reads the next row into <paramref name="values"/> (length K) and returns false at the end of the data.</summary>
     public abstract bool Read(out int label, Span<double> values);
 
-    /// <summary>Opens a prediction file: <c>.npy</c> by extension, CSV/TSV otherwise.</summary>
+    /// <summary>
+    /// Opens a prediction file by extension: <c>.npy</c>, <c>.parquet</c>/<c>.pq</c>, Arrow IPC (<c>.arrow</c>,
+    /// <c>.arrows</c>, <c>.feather</c>, <c>.ipc</c>), CSV/TSV otherwise. A directory, or a path whose file name
+    /// holds <c>*</c> or <c>?</c>, is a set of shards of one format read as one concatenation in ordinal name order
+    /// (a directory's files whose names start with '.' or '_' are left out).
+    /// </summary>
     public static PredictionReader Open(string path, PredictionReaderOptions? options = null)
     {
         var o = options ?? PredictionReaderOptions.Default;
@@ -43,12 +48,22 @@ public abstract class PredictionReader : IDisposable
             throw new ArgumentException($"The row range {o.FirstRow}:{o.EndRow} is empty or negative; expected 0 <= first <= end.", nameof(options));
         }
 
-        PredictionReader reader = OpenFile(path, o);
+        PredictionReader reader = ShardedPredictionReader.IsShards(path) ? new ShardedPredictionReader(path, o) : OpenFile(path, o);
         return o.FirstRow == 0 && o.EndRow is null ? reader : new RowRangeReader(reader, o.FirstRow, o.EndRow);
     }
 
-    private static PredictionReader OpenFile(string path, PredictionReaderOptions o)
+    private protected static PredictionReader OpenFile(string path, PredictionReaderOptions o)
     {
+        if (path.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".pq", StringComparison.OrdinalIgnoreCase))
+        {
+            return new ParquetPredictionReader(path, o);
+        }
+
+        if (IsArrow(path))
+        {
+            return new ArrowPredictionReader(path, o);
+        }
+
         if (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
         {
             if (o.LabelsPath is null)
@@ -61,6 +76,10 @@ public abstract class PredictionReader : IDisposable
 
         return new CsvPredictionReader(path, o);
     }
+
+    private protected static bool IsArrow(string path) =>
+        path.EndsWith(".arrow", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".arrows", StringComparison.OrdinalIgnoreCase)
+        || path.EndsWith(".feather", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".ipc", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Releases the file handles.</summary>
     public void Dispose()

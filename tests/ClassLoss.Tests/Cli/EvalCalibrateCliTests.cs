@@ -12,7 +12,7 @@ namespace ClassLoss.Tests.Cli;
 [Collection("Console")]
 public sealed class EvalCalibrateCliTests
 {
-    private static (int Code, string Out, string Error) Cli(params string[] args)
+    internal static (int Code, string Out, string Error) Cli(params string[] args)
     {
         var root = new RootCommand("test");
         foreach (var command in Commands.All())

@@ -1,0 +1,283 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace ClassLoss.Evaluation;
+
+/// <summary>Merging accumulators, and the partial-result file of <c>classloss eval --partial</c> / <c>--merge</c>.</summary>
+public sealed partial class Metrics
+{
+    /// <summary>The <c>format</c> of a partial-result file.</summary>
+    public const string PartialFormat = "classloss-eval-partial";
+
+    /// <summary>The version of the partial-result file this build writes and reads.</summary>
+    public const int PartialVersion = 1;
+
+    /// <summary>
+    /// Adds the rows of <paramref name="other"/> (same classes, bins, top-k, eps and tolerance) as if they had
+    /// been added to this accumulator after its own: every count and sum is exact, so the result is bit for bit
+    /// that of one pass over both. The per-row data of the equal-mass ECE, the ranking metrics and the bootstrap
+    /// are concatenated when both sides keep them, and dropped (those metrics become unavailable) otherwise.
+    /// </summary>
+    public void Merge(Metrics other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (Mismatch(other) is { } why)
+        {
+            throw new ArgumentException($"Cannot merge accumulators: {why}.", nameof(other));
+        }
+
+        _rows += other._rows;
+        _nll.Total += other._nll.Total;
+        _brier.Total += other._brier.Total;
+        _binaryBrier.Total += other._binaryBrier.Total;
+        _hits += other._hits;
+        _topKHits += other._topKHits;
+        _notNormalised += other._notNormalised;
+        _worstSum = Math.Max(_worstSum, other._worstSum);
+        AddCounts(_confusion, other._confusion);
+        AddCounts(_binCount, other._binCount);
+        AddCounts(_binCorrect, other._binCorrect);
+        AddCounts(_classBinCount, other._classBinCount);
+        AddCounts(_classBinPositives, other._classBinPositives);
+        for (int i = 0; i < _binConfidence.Length; i++)
+        {
+            _binConfidence[i].Total += other._binConfidence[i].Total;
+        }
+
+        for (int i = 0; i < _classBinSum.Length; i++)
+        {
+            _classBinSum[i].Total += other._classBinSum[i].Total;
+            _classBinSquares[i].Total += other._classBinSquares[i].Total;
+            _classBinCross[i].Total += other._classBinCross[i].Total;
+        }
+
+        _rowsKept &= other._rowsKept;
+        Concat(_scores, other._scores);
+        Concat(_labels, other._labels);
+        Concat(_confidences, other._confidences);
+        Concat(_correct, other._correct);
+        Concat(_rowNll, other._rowNll);
+        Concat(_rowBrier, other._rowBrier);
+        Concat(_rowTopK, other._rowTopK);
+    }
+
+    private static void AddCounts(long[] to, long[] from)
+    {
+        for (int i = 0; i < to.Length; i++)
+        {
+            to[i] += from[i];
+        }
+    }
+
+    private static void Concat<T>(List<T>? to, List<T>? from)
+    {
+        if (to is not null && from is not null)
+        {
+            to.AddRange(from);
+        }
+    }
+
+    private string? Mismatch(Metrics other)
+    {
+        if (!ClassNames.SequenceEqual(other.ClassNames))
+        {
+            return $"{other._k} classes ({string.Join(", ", other.ClassNames)}) against {_k} ({string.Join(", ", ClassNames)})";
+        }
+
+        if (_options.Bins != other._options.Bins || _options.TopK != other._options.TopK
+            || _options.Eps != other._options.Eps || _options.SumTolerance != other._options.SumTolerance)
+        {
+            return string.Create(CultureInfo.InvariantCulture,
+                $"bins {other._options.Bins}, top-k {other._options.TopK}, eps {other._options.Eps:R}, tolerance {other._options.SumTolerance:R} against bins {_options.Bins}, top-k {_options.TopK}, eps {_options.Eps:R}, tolerance {_options.SumTolerance:R}");
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Writes the accumulators (counts, exact fixed-point sums, histograms; no per-row data) as a partial-result
+    /// JSON file with <see cref="PartialVersion"/>, the classes and the options, for <see cref="LoadPartial"/>.
+    /// </summary>
+    public void SavePartial(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        w.WriteStartObject();
+        w.WriteString("format", PartialFormat);
+        w.WriteNumber("version", PartialVersion);
+        w.WriteNumber("classes", _k);
+        w.WriteStartArray("class_names");
+        foreach (string name in ClassNames)
+        {
+            w.WriteStringValue(name);
+        }
+
+        w.WriteEndArray();
+        w.WriteNumber("bins", _options.Bins);
+        w.WriteNumber("top_k", _options.TopK);
+        w.WriteString("eps", _options.Eps.ToString("R", CultureInfo.InvariantCulture));
+        w.WriteString("sum_tolerance", _options.SumTolerance.ToString("R", CultureInfo.InvariantCulture));
+        w.WriteNumber("fraction_bits", FixedSum.FractionBits);
+        w.WriteNumber("rows", _rows);
+        w.WriteNumber("hits", _hits);
+        w.WriteNumber("top_k_hits", _topKHits);
+        w.WriteNumber("rows_not_normalised", _notNormalised);
+        w.WriteString("worst_row_sum_error", _worstSum.ToString("R", CultureInfo.InvariantCulture));
+        Sums(w, "nll", [_nll]);
+        Sums(w, "brier", [_brier]);
+        Sums(w, "binary_brier", [_binaryBrier]);
+        Counts(w, "confusion", _confusion);
+        Counts(w, "bin_count", _binCount);
+        Sums(w, "bin_confidence", _binConfidence);
+        Counts(w, "bin_correct", _binCorrect);
+        Counts(w, "class_bin_count", _classBinCount);
+        Counts(w, "class_bin_positives", _classBinPositives);
+        Sums(w, "class_bin_sum", _classBinSum);
+        Sums(w, "class_bin_squares", _classBinSquares);
+        Sums(w, "class_bin_cross", _classBinCross);
+        w.WriteEndObject();
+    }
+
+    private static void Counts(Utf8JsonWriter w, string name, long[] values)
+    {
+        w.WriteStartArray(name);
+        foreach (long v in values)
+        {
+            w.WriteNumberValue(v);
+        }
+
+        w.WriteEndArray();
+    }
+
+    /// <summary>Fixed-point sums as decimal strings of the 128-bit integers (exact; JSON numbers would round).</summary>
+    private static void Sums(Utf8JsonWriter w, string name, FixedSum[] values)
+    {
+        w.WriteStartArray(name);
+        foreach (var v in values)
+        {
+            w.WriteStringValue(v.Total.ToString(CultureInfo.InvariantCulture));
+        }
+
+        w.WriteEndArray();
+    }
+
+    /// <summary>
+    /// Reads a partial-result file written by <see cref="SavePartial"/>. The accumulator has no per-row data, so
+    /// the equal-mass ECE, the ranking metrics and the bootstrap are not available from it. Malformed files and
+    /// other versions raise <see cref="InvalidDataException"/> naming <paramref name="name"/>.
+    /// </summary>
+    public static Metrics LoadPartial(Stream stream, string name)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(stream);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{name} line {e.LineNumber + 1}: not a partial-result JSON file ({e.Message})."), e);
+        }
+
+        using (doc)
+        {
+            try
+            {
+                var root = doc.RootElement;
+                if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("format", out var format) || format.GetString() != PartialFormat)
+                {
+                    throw new InvalidDataException($"{name}: not a partial-result file of classloss eval --partial (no \"format\": \"{PartialFormat}\").");
+                }
+
+                int version = root.GetProperty("version").GetInt32();
+                if (version != PartialVersion)
+                {
+                    throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{name}: partial-result version {version}; this build reads version {PartialVersion}."));
+                }
+
+                if (root.GetProperty("fraction_bits").GetInt32() != FixedSum.FractionBits)
+                {
+                    throw new InvalidDataException($"{name}: fixed-point sums with {root.GetProperty("fraction_bits").GetInt32()} fraction bits; this build uses {FixedSum.FractionBits}.");
+                }
+
+                string[] names = [.. root.GetProperty("class_names").EnumerateArray().Select(e => e.GetString() ?? "")];
+                int k = root.GetProperty("classes").GetInt32();
+                if (names.Length != k || k < 2)
+                {
+                    throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{name}: \"classes\" is {k} but \"class_names\" has {names.Length} names."));
+                }
+
+                var options = new MetricsOptions
+                {
+                    Bins = root.GetProperty("bins").GetInt32(),
+                    TopK = root.GetProperty("top_k").GetInt32(),
+                    Eps = Double(root, "eps"),
+                    SumTolerance = Double(root, "sum_tolerance"),
+                    EqualMass = false,
+                };
+                var m = new Metrics(names, options)
+                {
+                    _rows = root.GetProperty("rows").GetInt64(),
+                    _hits = root.GetProperty("hits").GetInt64(),
+                    _topKHits = root.GetProperty("top_k_hits").GetInt64(),
+                    _notNormalised = root.GetProperty("rows_not_normalised").GetInt64(),
+                    _worstSum = Double(root, "worst_row_sum_error"),
+                    _rowsKept = false,
+                };
+                m._nll = ReadSums(root, "nll", 1, name)[0];
+                m._brier = ReadSums(root, "brier", 1, name)[0];
+                m._binaryBrier = ReadSums(root, "binary_brier", 1, name)[0];
+                ReadCounts(root, "confusion", m._confusion, name);
+                ReadCounts(root, "bin_count", m._binCount, name);
+                ReadSums(root, "bin_confidence", m._binConfidence.Length, name).CopyTo(m._binConfidence, 0);
+                ReadCounts(root, "bin_correct", m._binCorrect, name);
+                ReadCounts(root, "class_bin_count", m._classBinCount, name);
+                ReadCounts(root, "class_bin_positives", m._classBinPositives, name);
+                ReadSums(root, "class_bin_sum", m._classBinSum.Length, name).CopyTo(m._classBinSum, 0);
+                ReadSums(root, "class_bin_squares", m._classBinSquares.Length, name).CopyTo(m._classBinSquares, 0);
+                ReadSums(root, "class_bin_cross", m._classBinCross.Length, name).CopyTo(m._classBinCross, 0);
+                return m;
+            }
+            catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
+            {
+                throw new InvalidDataException($"{name}: a malformed partial-result file ({e.Message.TrimEnd('.')}).", e);
+            }
+        }
+    }
+
+    private static double Double(JsonElement root, string property) =>
+        double.Parse(root.GetProperty(property).GetString() ?? "", NumberStyles.Float, CultureInfo.InvariantCulture);
+
+    private static void ReadCounts(JsonElement root, string property, long[] into, string name)
+    {
+        var array = root.GetProperty(property);
+        if (array.GetArrayLength() != into.Length)
+        {
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{name}: \"{property}\" has {array.GetArrayLength()} entries; expected {into.Length}."));
+        }
+
+        int i = 0;
+        foreach (var e in array.EnumerateArray())
+        {
+            into[i++] = e.GetInt64();
+        }
+    }
+
+    private static FixedSum[] ReadSums(JsonElement root, string property, int length, string name)
+    {
+        var array = root.GetProperty(property);
+        if (array.GetArrayLength() != length)
+        {
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{name}: \"{property}\" has {array.GetArrayLength()} entries; expected {length}."));
+        }
+
+        var sums = new FixedSum[length];
+        int i = 0;
+        foreach (var e in array.EnumerateArray())
+        {
+            sums[i++].Total = Int128.Parse(e.GetString() ?? "", NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        }
+
+        return sums;
+    }
+}

@@ -290,6 +290,14 @@ internal static class EvalCommand
             warnings.Add($"ROC AUC is undefined for class{(undefined.Count > 1 ? "es" : "")} {string.Join(", ", undefined)} (absent from the labels, or in every row; average precision too when absent): the macro means are over the other classes (scikit-learn raises an error here).");
         }
 
+        if (result.Report.Confusion.Count == 0)
+        {
+            string more = result.Report.Classes > Metrics.MaxClasswiseClasses
+                ? Invariant($", and the classwise ECE and the Brier decomposition above {Metrics.MaxClasswiseClasses}.")
+                : ".";
+            warnings.Add(Invariant($"{result.Report.Classes} classes: the confusion matrix is left out above {Metrics.MaxConfusionClasses} classes (per-class precision, recall and support are reported)") + more);
+        }
+
         foreach (string w in warnings)
         {
             PredictionInput.Warn(w);
@@ -366,7 +374,9 @@ internal static class EvalCommand
             perClass.AddColumns("ROC AUC", "avg precision");
         }
 
-        for (int i = 0; i < r.PerClass.Count; i++)
+        // A table of a million classes takes minutes and gigabytes to lay out: the terminal shows the first ones, --json all.
+        const int shownClasses = 100;
+        for (int i = 0; i < Math.Min(r.PerClass.Count, shownClasses); i++)
         {
             var c = r.PerClass[i];
             var cells = new List<string> { Markup.Escape(c.Name), F(c.Precision), F(c.Recall), F(c.F1), c.Support.ToString(CultureInfo.InvariantCulture) };
@@ -380,6 +390,11 @@ internal static class EvalCommand
         }
 
         AnsiConsole.Write(perClass);
+        if (r.PerClass.Count > shownClasses)
+        {
+            AnsiConsole.WriteLine(Invariant($"({r.PerClass.Count - shownClasses:N0} more classes: --json lists every one)"));
+        }
+
         if (r.Classes <= 20)
         {
             var confusion = new Table().AddColumn("true \\ predicted");

@@ -23,7 +23,18 @@ public sealed partial class Metrics
 {
     private readonly MetricsOptions _options;
     private readonly int _k;
+    /// <summary>Above this many classes the K x K confusion matrix is not kept (8 MB at the bound; a million classes
+    /// would need 8 TB): the per-class precision, recall and support come from three K-long counts either way.</summary>
+    public const int MaxConfusionClasses = 1024;
+
+    /// <summary>Above this many classes the per-class bins (classwise ECE, the Brier decomposition: 64 bytes per bin per
+    /// class, 63 MB at the bound with 15 bins) are not kept, and those metrics are NaN.</summary>
+    public const int MaxClasswiseClasses = 65536;
+
     private readonly long[] _confusion;
+    private readonly long[] _support;
+    private readonly long[] _predicted;
+    private readonly long[] _truePositives;
     private readonly long[] _binCount;
     private readonly FixedSum[] _binConfidence;
     private readonly long[] _binCorrect;
@@ -67,16 +78,20 @@ public sealed partial class Metrics
 
         ClassNames = classNames;
         _k = classNames.Count;
-        _confusion = new long[_k * _k];
+        _confusion = new long[_k <= MaxConfusionClasses ? _k * _k : 0];
+        _support = new long[_k];
+        _predicted = new long[_k];
+        _truePositives = new long[_k];
         _binCount = new long[_options.Bins];
         _binConfidence = new FixedSum[_options.Bins];
         _binCorrect = new long[_options.Bins];
         _clipped = new double[_k];
-        _classBinCount = new long[_k * _options.Bins];
-        _classBinPositives = new long[_k * _options.Bins];
-        _classBinSum = new FixedSum[_k * _options.Bins];
-        _classBinSquares = new FixedSum[_k * _options.Bins];
-        _classBinCross = new FixedSum[_k * _options.Bins];
+        int classBins = _k <= MaxClasswiseClasses ? checked(_k * _options.Bins) : 0;
+        _classBinCount = new long[classBins];
+        _classBinPositives = new long[classBins];
+        _classBinSum = new FixedSum[classBins];
+        _classBinSquares = new FixedSum[classBins];
+        _classBinCross = new FixedSum[classBins];
         if (_options.Ranking)
         {
             _scores = [];
@@ -174,13 +189,19 @@ public sealed partial class Metrics
 
         _hits += correct ? 1 : 0;
         _topKHits += topK ? 1 : 0;
-        _confusion[label * _k + argmax]++;
+        _support[label]++;
+        _predicted[argmax]++;
+        _truePositives[label] += correct ? 1 : 0;
+        if (_confusion.Length > 0)
+        {
+            _confusion[(label * _k) + argmax]++;
+        }
         int bin = Bin(best, _options.Bins);
         _binCount[bin]++;
         _binConfidence[bin].Add(best);
         _binCorrect[bin] += correct ? 1 : 0;
         int bins = _options.Bins;
-        for (int c = 0; c < _k; c++)
+        for (int c = 0; c < (_classBinCount.Length == 0 ? 0 : _k); c++)
         {
             double p = probabilities[c];
             int at = c * bins + Bin(p, bins);
@@ -304,12 +325,7 @@ public sealed partial class Metrics
         int present = 0;
         for (int c = 0; c < _k; c++)
         {
-            long tp = _confusion[c * _k + c], support = 0, predicted = 0;
-            for (int j = 0; j < _k; j++)
-            {
-                support += _confusion[c * _k + j];
-                predicted += _confusion[j * _k + c];
-            }
+            long tp = _truePositives[c], support = _support[c], predicted = _predicted[c];
 
             double precision = predicted == 0 ? 0 : (double)tp / predicted;
             double recall = support == 0 ? 0 : (double)tp / support;
@@ -322,8 +338,8 @@ public sealed partial class Metrics
             }
         }
 
-        var confusion = new long[_k][];
-        for (int c = 0; c < _k; c++)
+        var confusion = new long[_confusion.Length == 0 ? 0 : _k][];
+        for (int c = 0; c < confusion.Length; c++)
         {
             confusion[c] = _confusion.AsSpan(c * _k, _k).ToArray();
         }
@@ -411,6 +427,11 @@ public sealed partial class Metrics
     /// </summary>
     private (double ClasswiseEce, double Rel, double Res, double Unc, double Within) Classwise(double n)
     {
+        if (_classBinCount.Length == 0)
+        {
+            return (double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
+        }
+
         int bins = _options.Bins;
         double eceSum = 0, rel = 0, res = 0, unc = 0, within = 0;
         for (int c = 0; c < _k; c++)

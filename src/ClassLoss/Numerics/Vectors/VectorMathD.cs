@@ -16,8 +16,8 @@ namespace ClassLoss.Numerics;
 /// included, give exactly 0 through a select; NaN propagates.</para>
 /// <para><c>log1p(e)</c>, e in [0, 1]: for e ≥ ½, <c>log1p(e) = ln2 + log1p((e - 1)/2)</c> (both steps exact), so the
 /// argument f lies in [-¼, ½); then <c>log1p(f) = 2 atanh(s)</c>, <c>s = f / (2 + f)</c>, |s| ≤ 0.2, by the odd
-/// series to <c>s^21</c> (the omitted term is below 2e-17 of the result): one division, relative precision down to
-/// e → 0.</para>
+/// series to <c>s^21</c> (the omitted term is below 2e-17 of the result), <c>2s</c> formed as <c>2f / (2 + f)</c>:
+/// one division, relative precision down to e → 0, subnormal e included (log1p(e) = e there).</para>
 /// </remarks>
 internal static class VectorMathD
 {
@@ -67,8 +67,10 @@ internal static class VectorMathD
         TV half = TV.Broadcast(0.5), zero = TV.Broadcast(0.0);
         // e ≥ ½: e - 1 is exact (Sterbenz) and so is the halving.
         TV f = TV.SelectGreaterOrEqual(e, half, TV.Mul(TV.Sub(e, TV.Broadcast(1.0)), half), e);
-        TV s = TV.Div(f, TV.Add(f, TV.Broadcast(2.0)));
-        TV s2 = TV.Mul(s, s);
+        // 2s = 2f / (2 + f) in one rounding (2f is exact; s itself would lose bits for a subnormal f).
+        TV s = TV.Div(TV.Add(f, f), TV.Add(f, TV.Broadcast(2.0)));
+        TV h = TV.Mul(s, half);
+        TV s2 = TV.Mul(h, h);
         TV q = TV.Fma(TV.Broadcast(1.0 / 21), s2, TV.Broadcast(1.0 / 19));
         q = TV.Fma(q, s2, TV.Broadcast(1.0 / 17));
         q = TV.Fma(q, s2, TV.Broadcast(1.0 / 15));
@@ -78,7 +80,7 @@ internal static class VectorMathD
         q = TV.Fma(q, s2, TV.Broadcast(1.0 / 7));
         q = TV.Fma(q, s2, TV.Broadcast(1.0 / 5));
         q = TV.Fma(q, s2, TV.Broadcast(1.0 / 3));
-        TV l = TV.Mul(TV.Fma(TV.Mul(s, s2), q, s), TV.Broadcast(2.0));
+        TV l = TV.Fma(TV.Mul(s, s2), q, s);
         TV lo = TV.SelectGreaterOrEqual(e, half, TV.Broadcast(Ln2Lo), zero);
         TV hi = TV.SelectGreaterOrEqual(e, half, TV.Broadcast(Ln2Hi), zero);
         return TV.Add(TV.Add(l, lo), hi);

@@ -61,7 +61,6 @@ internal static unsafe partial class SigmoidBinaryCrossEntropyKernel
         public double RunBlock(int b) =>
             Specialize.RunDouble(this, b, k, Specialize.Flag(ew != null || cw != null || pw != null), Specialize.Flag(perElement && l != null));
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public double Run<TV, TW, TE>(int b) where TV : struct, IVecD<TV> where TW : struct, IConst where TE : struct, IConst
         {
             int end = Math.Min(n, (b + 1) * blockRows);
@@ -70,22 +69,12 @@ internal static unsafe partial class SigmoidBinaryCrossEntropyKernel
             for (int i = b * blockRows; i < end; i++)
             {
                 long at = (long)i * k;
-                TV acc = TV.Broadcast(0.0);
-                int c = 0;
-                for (; c <= k - TV.Count; c += TV.Count)
-                {
-                    acc = TV.Add(acc, Vector<TV, TW, TE>(at, c, ref badLanes));
-                }
-
-                double rowLoss = TV.SumAcross(acc);
-                if (TV.Count > 1)
+                int vectors = k - (k % TV.Count);
+                double rowLoss = Columns<TV, TW, TE>(at, 0, vectors, ref badLanes);
+                if (vectors < k)
                 {
                     DScalar bad1 = new(0.0);
-                    for (; c < k; c++)
-                    {
-                        rowLoss += Vector<DScalar, TW, TE>(at, c, ref bad1)._v;
-                    }
-
+                    rowLoss += Columns<DScalar, TW, TE>(at, vectors, k, ref bad1);
                     badLanes = TV.Add(badLanes, TV.Broadcast(bad1._v));
                 }
 
@@ -103,6 +92,22 @@ internal static unsafe partial class SigmoidBinaryCrossEntropyKernel
             }
 
             return sum;
+        }
+
+        /// <summary>The loss sum of columns [<paramref name="from"/>, <paramref name="to"/>) (whole vectors) of the row at
+        /// <paramref name="at"/>, summed in the vector's lanes. Its own method, so that exp and log1p inline into its loop
+        /// (inside <see cref="Run{TV, TW, TE}"/> they would exceed the JIT's inlining budget and be called per vector).</summary>
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+        private double Columns<TV, TW, TE>(long at, int from, int to, ref TV badLanes)
+            where TV : struct, IVecD<TV> where TW : struct, IConst where TE : struct, IConst
+        {
+            TV acc = TV.Broadcast(0.0);
+            for (int c = from; c < to; c += TV.Count)
+            {
+                acc = TV.Add(acc, Vector<TV, TW, TE>(at, c, ref badLanes));
+            }
+
+            return TV.SumAcross(acc);
         }
 
         /// <summary>The losses of columns [c, c + TV.Count) of the row at <paramref name="at"/>; writes their gradient (and

@@ -44,9 +44,10 @@ internal static unsafe class DoubleRows
     /// <c>S = Σ_c e_c</c> with <c>e_c = exp(z_c · invTau - m)</c> (the difference rounded as the reference row rounds it),
     /// each <c>e_c</c> stored at <paramref name="e"/> unless it is null; with <typeparamref name="TD"/> also
     /// <paramref name="d"/> = <c>Σ_c w_c (z_c · invTau - m)</c> (w = 1 without <typeparamref name="TW"/>; a class of
-    /// weight 0 adds 0 even at a masked logit).
+    /// weight 0 adds 0 even at a masked logit). Its own method (once per row), so that its exp call sites inline into it
+    /// within the JIT's inlining budget.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static double ExpSum<TV, TD, TW>(double* z, double* w, double* e, int k, double m, double invTau, out double d)
         where TV : struct, IVecD<TV> where TD : struct, IConst where TW : struct, IConst
     {

@@ -111,6 +111,12 @@ internal sealed class CrossEntropyIndexSpec : LossSpec<SoftmaxCrossEntropyOption
     public override LossResult Evaluate<T>(Batch b, SoftmaxCrossEntropyOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
         SoftmaxCrossEntropy.Evaluate(x, b.Labels, b.K, o, gradient, losses);
 
+    public override bool HasDoubleSimd => true;
+
+    public override LossResult EvaluateGenericDouble(Batch b, SoftmaxCrossEntropyOptions o, ReadOnlySpan<double> x, ReadOnlySpan<double> targets,
+        ReadOnlySpan<double> weights, Span<double> gradient, Span<double> losses) =>
+        SoftmaxCrossEntropy.EvaluateGeneric(x, b.Labels, b.K, o, gradient, losses);
+
     // A row's terms: its target weight Q = (1 - ε) w_y + (ε / K) Σ w (the loss is Q·log S plus non-negative terms, the
     // gradient (p Q - q) s / τ); an ignored row has none.
     public override Units Units(Batch b, SoftmaxCrossEntropyOptions o, Outcome reference)

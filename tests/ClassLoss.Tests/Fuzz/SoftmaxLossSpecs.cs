@@ -159,6 +159,12 @@ internal sealed class CrossEntropySoftSpec : LossSpec<SoftmaxCrossEntropyOptions
     public override LossResult Evaluate<T>(Batch b, SoftmaxCrossEntropyOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
         SoftmaxCrossEntropy.Evaluate(x, targets, b.K, o, gradient, losses);
 
+    public override bool HasDoubleSimd => true;
+
+    public override LossResult EvaluateGenericDouble(Batch b, SoftmaxCrossEntropyOptions o, ReadOnlySpan<double> x, ReadOnlySpan<double> targets,
+        ReadOnlySpan<double> weights, Span<double> gradient, Span<double> losses) =>
+        SoftmaxCrossEntropy.EvaluateGeneric(x, targets, b.K, o, gradient, losses);
+
     // A row's terms: Q = Σ_c w_c ((1 - ε) t_c + ε / K), as for index targets.
     public override Units Units(Batch b, SoftmaxCrossEntropyOptions o, Outcome reference)
     {

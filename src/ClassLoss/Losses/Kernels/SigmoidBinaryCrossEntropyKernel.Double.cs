@@ -17,7 +17,9 @@ namespace ClassLoss.Losses.Kernels;
 /// computed element by element by the generic element function (its limits and NaNs exactly). Targets are checked in
 /// the same pass (<c>checkFrom</c> is 0 when one is outside [0, 1], and the caller's exact check names it).</para>
 /// <para>Rows are cut into blocks whose size depends only on N; a row's losses are summed in vector lanes (a fixed
-/// order for its K), rows in order, blocks in block order: the value does not depend on the thread count.</para>
+/// order for its K), rows in order, blocks in block order; without column weights and row sums a block's elements are
+/// one run (so short rows fill whole vectors), summed in lanes. Either way the order depends only on N, K and the width:
+/// the value does not depend on the thread count.</para>
 /// </remarks>
 internal static unsafe partial class SigmoidBinaryCrossEntropyKernel
 {
@@ -59,14 +61,30 @@ internal static unsafe partial class SigmoidBinaryCrossEntropyKernel
         double* pw, int k, int n, int blockRows, double smoothing, double scale, int* bad) : IBlockSumJob, IDoubleSpecialized
     {
         public double RunBlock(int b) =>
-            Specialize.RunDouble(this, b, k, Specialize.Flag(ew != null || cw != null || pw != null), Specialize.Flag(perElement && l != null));
+            Specialize.RunDouble(this, b, cw == null && pw == null && (l == null || perElement) ? Specialize.AnyLength : k, Specialize.Flag(ew != null || cw != null || pw != null), Specialize.Flag(perElement && l != null));
 
         public double Run<TV, TW, TE>(int b) where TV : struct, IVecD<TV> where TW : struct, IConst where TE : struct, IConst
         {
-            int end = Math.Min(n, (b + 1) * blockRows);
+            int start = b * blockRows, end = Math.Min(n, (b + 1) * blockRows);
             double sum = 0;
             TV badLanes = TV.Broadcast(0.0);
-            for (int i = b * blockRows; i < end; i++)
+            if (cw == null && pw == null && (l == null || TE.On))
+            {
+                // No column weights and no row sums: the block's rows are one run of elements (short rows fill whole vectors).
+                long first = (long)start * k;
+                int count = (end - start) * k, vectors = count - (count % TV.Count);
+                sum = Columns<TV, TW, TE>(first, 0, vectors, ref badLanes);
+                if (vectors < count)
+                {
+                    DScalar bad1 = new(0.0);
+                    sum += Columns<DScalar, TW, TE>(first, vectors, count, ref bad1);
+                    badLanes = TV.Add(badLanes, TV.Broadcast(bad1._v));
+                }
+
+                end = start; // the row loop below has nothing left to do
+            }
+
+            for (int i = start; i < end; i++)
             {
                 long at = (long)i * k;
                 int vectors = k - (k % TV.Count);

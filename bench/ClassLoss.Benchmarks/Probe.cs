@@ -145,7 +145,7 @@ public static class Probe
 
         if (Environment.GetEnvironmentVariable("PROBE_DOUBLE") == "1")
         {
-            AddDouble(cases, z, t, y, k);
+            AddDouble(cases, z, soft, t, y, k);
         }
 
         if (Environment.GetEnvironmentVariable("PROBE_ONLY") is { Length: > 0 } only)
@@ -258,16 +258,19 @@ public static class Probe
     private delegate LossResult CrossEntropyCall(ReadOnlySpan<double> z, ReadOnlySpan<int> y, int k, SoftmaxCrossEntropyOptions o,
         Span<double> g, Span<double> r);
 
+    private delegate LossResult SoftCall(ReadOnlySpan<double> z, ReadOnlySpan<double> t, int k, SoftmaxCrossEntropyOptions o,
+        Span<double> g, Span<double> r);
+
     private delegate LossResult BinaryCall(ReadOnlySpan<double> x, ReadOnlySpan<double> t, int k, SigmoidBinaryCrossEntropyOptions o,
         Span<double> g, Span<double> l, ReadOnlySpan<double> sampleWeights, ReadOnlySpan<double> gradOutput);
 
     /// <summary>
-    /// <c>PROBE_DOUBLE=1</c>: CE (class indices) and BCE forward+backward on double input (the probe's values widened), 1
+    /// <c>PROBE_DOUBLE=1</c>: CE (class indices and probability targets) and BCE forward+backward on double input (the probe's values widened), 1
     /// thread: the public call ("f64": the double SIMD kernels where the core has them, the generic kernel before) and,
     /// where the core has the internal <c>EvaluateGeneric</c> (found by reflection, so the file still builds against
     /// any commit), the generic double kernel itself ("f64 gen": what every commit before the double SIMD paths ran).
     /// </summary>
-    private static void AddDouble(List<Case> cases, ArraySegment<float> z, ArraySegment<float> t, int[] y, int k)
+    private static void AddDouble(List<Case> cases, ArraySegment<float> z, ArraySegment<float> soft, ArraySegment<float> t, int[] y, int k)
     {
         double[] zd = [.. z.Select(v => (double)v)];
         double[] td = [.. t.Select(v => (double)v)];
@@ -284,6 +287,16 @@ public static class Probe
         if (ceGeneric is not null)
         {
             cases.Add(new("CE F+B f64 gen 1T", () => ceGeneric(zd, y, k, ce, g, default)));
+        }
+
+        double[] softd = [.. soft.Select(v => (double)v)];
+        var softGeneric = typeof(SoftmaxCrossEntropy).GetMethods(flags)
+            .FirstOrDefault(m => m.Name == "EvaluateGeneric" && m.GetParameters()[1].ParameterType.GetGenericArguments()[0].IsGenericParameter)
+            ?.MakeGenericMethod(typeof(double)).CreateDelegate<SoftCall>();
+        cases.Add(new("CE soft F+B f64 1T", () => SoftmaxCrossEntropy.Evaluate<double>(zd, softd, k, ce, g, default)));
+        if (softGeneric is not null)
+        {
+            cases.Add(new("CE soft F+B f64 gen 1T", () => softGeneric(zd, softd, k, ce, g, default)));
         }
 
         cases.Add(new("BCE F+B f64 1T", () => SigmoidBinaryCrossEntropy.Evaluate<double>(zd, td, k, bce, g, default)));

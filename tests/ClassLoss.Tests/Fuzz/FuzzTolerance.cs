@@ -7,7 +7,7 @@ namespace ClassLoss.Tests.Fuzz;
 /// </summary>
 /// <remarks>
 /// <para>Evaluate&lt;double&gt; runs float64 throughout (about 1e-16 relative): the generic kernels, or for CE (class indices or
-/// probability targets) and sigmoid BCE the double SIMD kernels (their agreement with the generic double kernel is property 5 of
+/// probability targets), softmax focal (class indices) and sigmoid BCE the double SIMD kernels (their agreement with the generic double kernel is property 5 of
 /// LossFuzz.Check, within <see cref="DoubleRel"/>), on inputs that are exactly the float inputs widened. Evaluate&lt;float&gt; runs the fused SIMD kernels where they exist: every vector
 /// operation rounds to float (u = 2^-24 ≈ 6e-8), sums run in float lanes of a few terms before they are carried into a
 /// double, the exp and log are polynomials of about one ulp, and outputs are stored as float. The error of such a

@@ -240,6 +240,13 @@ internal sealed class FocalIndexSpec : LossSpec<SoftmaxFocalOptions>
     public override LossResult Evaluate<T>(Batch b, SoftmaxFocalOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
         SoftmaxFocal.Evaluate(x, b.Labels, b.K, o, gradient, losses);
 
+    // Double input runs the double SIMD kernel without smoothing (the generic kernel with it: then both calls agree exactly).
+    public override bool HasDoubleSimd => true;
+
+    public override LossResult EvaluateGenericDouble(Batch b, SoftmaxFocalOptions o, ReadOnlySpan<double> x, ReadOnlySpan<double> targets,
+        ReadOnlySpan<double> weights, Span<double> gradient, Span<double> losses) =>
+        SoftmaxFocal.EvaluateGeneric(x, b.Labels, b.K, o, gradient, losses);
+
     // A row's terms: α_y (its loss is α_y q^γ L; its gradient T (p - onehot) with T ≤ α_y (1 + γ)).
     public override Units Units(Batch b, SoftmaxFocalOptions o, Outcome reference)
     {

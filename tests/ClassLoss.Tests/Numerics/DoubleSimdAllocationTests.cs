@@ -30,6 +30,8 @@ public class DoubleSimdAllocationTests
             Assert.Equal(0, AllocationProbe.FewestBytesPerCall(() => SoftmaxCrossEntropy.Evaluate<double>(z, y, k, ceAll, g, default)));
             Assert.Equal(0, AllocationProbe.FewestBytesPerCall(() => SoftmaxCrossEntropy.Evaluate<double>(z, soft, k, ce, g, r)));
             Assert.Equal(0, AllocationProbe.FewestBytesPerCall(() => SoftmaxCrossEntropy.Evaluate<double>(z, soft, k, ceAll, g, default)));
+            var focal = new SoftmaxFocalOptions { ClassAlpha = w, Gamma = 1.5, MaxDegreeOfParallelism = threads };
+            Assert.Equal(0, AllocationProbe.FewestBytesPerCall(() => SoftmaxFocal.Evaluate<double>(z, y, k, focal, g, r)));
             Assert.Equal(0, AllocationProbe.FewestBytesPerCall(() => SigmoidBinaryCrossEntropy.Evaluate<double>(z, bits, k, bce, g, r)));
             Assert.Equal(0, AllocationProbe.FewestBytesPerCall(() => SigmoidBinaryCrossEntropy.Evaluate<double>(z, bits, k, bceAll, g, e)));
         }

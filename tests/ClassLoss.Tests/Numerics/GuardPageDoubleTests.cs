@@ -4,7 +4,7 @@ using ClassLoss.Tests.TestUtilities;
 namespace ClassLoss.Tests.Numerics;
 
 /// <summary>
-/// The double SIMD kernels (CE with class indices and probability targets, sigmoid BCE) never touch memory outside the spans they are given:
+/// The double SIMD kernels (CE with class indices and probability targets, softmax focal with class indices, sigmoid BCE) never touch memory outside the spans they are given:
 /// every buffer is placed against a guard page at its end and, in a second call, at its start, and the results must be
 /// the managed arrays' bit for bit with every output overwritten (as <see cref="GuardedLossHarness"/> does for float).
 /// Shapes: K from 1 to 40 and 63, 64, 65, 100 (every double width's loops, overlapping tails and scalar rest), N in
@@ -158,6 +158,45 @@ public sealed class GuardPageDoubleTests : IDisposable
                     // A bad target in the last entry: flagged by the pass, reported by the exact check.
                     t[^1] = special ? double.NaN : 1.25;
                     Assert.Throws<ArgumentException>(() => SoftmaxCrossEntropy.Evaluate(z, t, k, null, new double[n * k], default));
+                }
+            }
+        }
+    }
+
+    [GuardPageFact]
+    public void DoubleSoftmaxFocalWithIndexTargets_NeverReadsOrWritesPastItsSpans()
+    {
+        foreach (int n in Rows)
+        {
+            foreach (int k in Classes)
+            {
+                foreach (bool special in new[] { false, true })
+                {
+                    double[] z = Values((n * 1000) + k, n, k, special);
+                    if (special && k > 1)
+                    {
+                        z[(n - 1) * k] = 60; // a confident row: p_y > 1/2 sums the other classes from the gradient buffer
+                    }
+
+                    int[] y = Reference.RandomLabels(n + k, n, k);
+                    if (special)
+                    {
+                        y[^1] = 0;
+                    }
+
+                    SoftmaxFocalOptions[] sets =
+                    [
+                        new SoftmaxFocalOptions(),
+                        new SoftmaxFocalOptions { Gamma = 0.5, ClassAlpha = [.. Enumerable.Range(0, k).Select(c => 0.5 + (c % 3))], Reduction = Reduction.Sum },
+                    ];
+                    foreach (var o in sets)
+                    {
+                        foreach (var (g, r) in new[] { (true, true), (true, false), (false, true) })
+                        {
+                            Check($"focal f64 N={n} K={k} {o} special={special} g={g} r={r}", z, null, y, null, g ? n * k : 0, r ? n : 0,
+                                (zs, _, ys, _, gs, rs) => SoftmaxFocal.Evaluate(zs, ys, k, o, gs, rs));
+                        }
+                    }
                 }
             }
         }

@@ -109,6 +109,33 @@ internal static unsafe class DoubleRows
         return ex;
     }
 
+    /// <summary>The sum of <paramref name="k"/> ≥ <c>TV.Count</c> values in the vector's lanes (the overlap of the last
+    /// vector zeroed).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double Sum<TV>(double* v, int k) where TV : struct, IVecD<TV>
+    {
+        int n = TV.Count;
+        TV s0 = TV.Broadcast(0.0), s1 = s0;
+        int c = 0;
+        for (; c <= k - (2 * n); c += 2 * n)
+        {
+            s0 = TV.Add(s0, TV.Load(v + c));
+            s1 = TV.Add(s1, TV.Load(v + c + n));
+        }
+
+        for (; c <= k - n; c += n)
+        {
+            s0 = TV.Add(s0, TV.Load(v + c));
+        }
+
+        if (c < k)
+        {
+            s1 = TV.Add(s1, TV.ZeroFirst(TV.Load(v + k - n), c - (k - n)));
+        }
+
+        return TV.SumAcross(TV.Add(s0, s1));
+    }
+
     /// <summary>The gradient write in place: <c>g_c = e_c a + w_c nb</c> (<paramref name="nb"/> = -b; w = 1 without
     /// <typeparamref name="TW"/>, and no second term without <typeparamref name="TB"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -258,6 +258,9 @@ public static class Probe
     private delegate LossResult CrossEntropyCall(ReadOnlySpan<double> z, ReadOnlySpan<int> y, int k, SoftmaxCrossEntropyOptions o,
         Span<double> g, Span<double> r);
 
+    private delegate LossResult FocalCall(ReadOnlySpan<double> z, ReadOnlySpan<int> y, int k, SoftmaxFocalOptions o,
+        Span<double> g, Span<double> r);
+
     private delegate LossResult SoftCall(ReadOnlySpan<double> z, ReadOnlySpan<double> t, int k, SoftmaxCrossEntropyOptions o,
         Span<double> g, Span<double> r);
 
@@ -265,7 +268,7 @@ public static class Probe
         Span<double> g, Span<double> l, ReadOnlySpan<double> sampleWeights, ReadOnlySpan<double> gradOutput);
 
     /// <summary>
-    /// <c>PROBE_DOUBLE=1</c>: CE (class indices and probability targets) and BCE forward+backward on double input (the probe's values widened), 1
+    /// <c>PROBE_DOUBLE=1</c>: CE (class indices and probability targets), softmax focal (class indices) and BCE forward+backward on double input (the probe's values widened), 1
     /// thread: the public call ("f64": the double SIMD kernels where the core has them, the generic kernel before) and,
     /// where the core has the internal <c>EvaluateGeneric</c> (found by reflection, so the file still builds against
     /// any commit), the generic double kernel itself ("f64 gen": what every commit before the double SIMD paths ran).
@@ -297,6 +300,15 @@ public static class Probe
         if (softGeneric is not null)
         {
             cases.Add(new("CE soft F+B f64 gen 1T", () => softGeneric(zd, softd, k, ce, g, default)));
+        }
+
+        var focal = new SoftmaxFocalOptions { MaxDegreeOfParallelism = 1 };
+        var focalGeneric = typeof(SoftmaxFocal).GetMethods(flags).FirstOrDefault(m => m.Name == "EvaluateGeneric")
+            ?.MakeGenericMethod(typeof(double)).CreateDelegate<FocalCall>();
+        cases.Add(new("focal F+B f64 1T", () => SoftmaxFocal.Evaluate<double>(zd, y, k, focal, g, default)));
+        if (focalGeneric is not null)
+        {
+            cases.Add(new("focal F+B f64 gen 1T", () => focalGeneric(zd, y, k, focal, g, default)));
         }
 
         cases.Add(new("BCE F+B f64 1T", () => SigmoidBinaryCrossEntropy.Evaluate<double>(zd, td, k, bce, g, default)));

@@ -16,7 +16,8 @@ namespace ClassLoss.Benchmarks;
 /// the rounds, per call and per element, and the median's ratio to the floors. The cases are the loss matrix's
 /// (LossBenchmarks) at 1 and 2 threads, plus focal with soft targets, BCE forward-only and CE forward+backward on Half and
 /// BFloat16 logits (the fused path staged into float; on commits before it, Half takes the generic double path and bf16
-/// does not exist). <c>PROBE_TORCH=1</c> adds libtorch's
+/// does not exist). <c>PROBE_DOUBLE=1</c> adds CE and BCE on double input (<see cref="AddDouble"/>), <c>PROBE_ONLY=a,b</c>
+/// keeps the floors and the cases whose names contain a or b. <c>PROBE_TORCH=1</c> adds libtorch's
 /// cross-entropy and BCE forward+backward (TorchSharp-cpu, same threads) to the rotation.
 /// </summary>
 public static class Probe
@@ -142,6 +143,18 @@ public static class Probe
 
         AddGemm(cases, buffers);
 
+        if (Environment.GetEnvironmentVariable("PROBE_DOUBLE") == "1")
+        {
+            AddDouble(cases, z, soft, t, y, k);
+        }
+
+        if (Environment.GetEnvironmentVariable("PROBE_ONLY") is { Length: > 0 } only)
+        {
+            // The floors, and the cases whose name contains one of the comma-separated parts.
+            string[] parts = only.Split(',');
+            cases = [.. cases.Where((c, i) => i < 2 || parts.Any(p => c.Name.Contains(p, StringComparison.Ordinal)))];
+        }
+
         if (Environment.GetEnvironmentVariable("PROBE_TORCH") == "1")
         {
             AddTorch(cases, [.. z], y, [.. t], n, k);
@@ -239,6 +252,69 @@ public static class Probe
             string th = threads.ToString(CultureInfo.InvariantCulture) + "T";
             cases.Add(new($"CE F+B {name} {th}", () => SoftmaxCrossEntropy.Evaluate<T>(MemoryMarshal.Cast<ushort, T>(z), y, k, ce,
                 MemoryMarshal.Cast<ushort, T>(g.AsSpan()), default)));
+        }
+    }
+
+    private delegate LossResult CrossEntropyCall(ReadOnlySpan<double> z, ReadOnlySpan<int> y, int k, SoftmaxCrossEntropyOptions o,
+        Span<double> g, Span<double> r);
+
+    private delegate LossResult FocalCall(ReadOnlySpan<double> z, ReadOnlySpan<int> y, int k, SoftmaxFocalOptions o,
+        Span<double> g, Span<double> r);
+
+    private delegate LossResult SoftCall(ReadOnlySpan<double> z, ReadOnlySpan<double> t, int k, SoftmaxCrossEntropyOptions o,
+        Span<double> g, Span<double> r);
+
+    private delegate LossResult BinaryCall(ReadOnlySpan<double> x, ReadOnlySpan<double> t, int k, SigmoidBinaryCrossEntropyOptions o,
+        Span<double> g, Span<double> l, ReadOnlySpan<double> sampleWeights, ReadOnlySpan<double> gradOutput);
+
+    /// <summary>
+    /// <c>PROBE_DOUBLE=1</c>: CE (class indices and probability targets), softmax focal (class indices) and BCE forward+backward on double input (the probe's values widened), 1
+    /// thread: the public call ("f64": the double SIMD kernels where the core has them, the generic kernel before) and,
+    /// where the core has the internal <c>EvaluateGeneric</c> (found by reflection, so the file still builds against
+    /// any commit), the generic double kernel itself ("f64 gen": what every commit before the double SIMD paths ran).
+    /// </summary>
+    private static void AddDouble(List<Case> cases, ArraySegment<float> z, ArraySegment<float> soft, ArraySegment<float> t, int[] y, int k)
+    {
+        double[] zd = [.. z.Select(v => (double)v)];
+        double[] td = [.. t.Select(v => (double)v)];
+        var g = new double[zd.Length];
+        var ce = new SoftmaxCrossEntropyOptions { MaxDegreeOfParallelism = 1 };
+        var bce = new SigmoidBinaryCrossEntropyOptions { MaxDegreeOfParallelism = 1 };
+        const BindingFlags flags = BindingFlags.NonPublic | BindingFlags.Static;
+        var ceGeneric = typeof(SoftmaxCrossEntropy).GetMethods(flags)
+            .FirstOrDefault(m => m.Name == "EvaluateGeneric" && m.GetParameters()[1].ParameterType.GetGenericArguments()[0].IsGenericParameter == false)
+            ?.MakeGenericMethod(typeof(double)).CreateDelegate<CrossEntropyCall>();
+        var bceGeneric = typeof(SigmoidBinaryCrossEntropy).GetMethods(flags).FirstOrDefault(m => m.Name == "EvaluateGeneric")
+            ?.MakeGenericMethod(typeof(double)).CreateDelegate<BinaryCall>();
+        cases.Add(new("CE F+B f64 1T", () => SoftmaxCrossEntropy.Evaluate<double>(zd, y, k, ce, g, default)));
+        if (ceGeneric is not null)
+        {
+            cases.Add(new("CE F+B f64 gen 1T", () => ceGeneric(zd, y, k, ce, g, default)));
+        }
+
+        double[] softd = [.. soft.Select(v => (double)v)];
+        var softGeneric = typeof(SoftmaxCrossEntropy).GetMethods(flags)
+            .FirstOrDefault(m => m.Name == "EvaluateGeneric" && m.GetParameters()[1].ParameterType.GetGenericArguments()[0].IsGenericParameter)
+            ?.MakeGenericMethod(typeof(double)).CreateDelegate<SoftCall>();
+        cases.Add(new("CE soft F+B f64 1T", () => SoftmaxCrossEntropy.Evaluate<double>(zd, softd, k, ce, g, default)));
+        if (softGeneric is not null)
+        {
+            cases.Add(new("CE soft F+B f64 gen 1T", () => softGeneric(zd, softd, k, ce, g, default)));
+        }
+
+        var focal = new SoftmaxFocalOptions { MaxDegreeOfParallelism = 1 };
+        var focalGeneric = typeof(SoftmaxFocal).GetMethods(flags).FirstOrDefault(m => m.Name == "EvaluateGeneric")
+            ?.MakeGenericMethod(typeof(double)).CreateDelegate<FocalCall>();
+        cases.Add(new("focal F+B f64 1T", () => SoftmaxFocal.Evaluate<double>(zd, y, k, focal, g, default)));
+        if (focalGeneric is not null)
+        {
+            cases.Add(new("focal F+B f64 gen 1T", () => focalGeneric(zd, y, k, focal, g, default)));
+        }
+
+        cases.Add(new("BCE F+B f64 1T", () => SigmoidBinaryCrossEntropy.Evaluate<double>(zd, td, k, bce, g, default)));
+        if (bceGeneric is not null)
+        {
+            cases.Add(new("BCE F+B f64 gen 1T", () => bceGeneric(zd, td, k, bce, g, default, default, default)));
         }
     }
 

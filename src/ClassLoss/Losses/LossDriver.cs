@@ -35,6 +35,11 @@ internal interface ILossKernel<T, TTarget, TOptions>
     /// <summary>True when the fused float kernel computes these options exactly. False by default (no fused kernel).</summary>
     static virtual bool FusedCovers(in Batch<T, TTarget> batch, TOptions options) => false;
 
+    /// <summary>True when <see cref="Fused"/> also takes double input (its double SIMD kernel, double arithmetic
+    /// throughout; <see cref="FusedCovers"/> then decides for double as for float). False by default: double runs the
+    /// generic kernel.</summary>
+    static virtual bool FusedTakesDouble => false;
+
     /// <summary>True when the fused kernel applies N·K element weights itself (<see cref="FusedCovers"/> then decides
     /// for a batch that has them). False by default: element weights send the batch to the generic kernel.</summary>
     static virtual bool FusedTakesElementWeights => false;
@@ -110,7 +115,9 @@ internal interface IElementKernel<T, TOptions> : ILossKernel<T, T, TOptions>
 /// its kernels: its gradient factor carries 1 / ln 2, and its sum and losses buffer are multiplied by it afterwards.</para>
 /// <para><b>Which path runs</b>, the one rule: float, <see cref="Half"/> or <see cref="BFloat16"/> input whose options the
 /// loss's fused kernel covers runs the fused SIMD kernel (16-bit input staged into float a few rows at a time, float
-/// arithmetic, the gradient rounded to the input's type); everything else runs the generic kernel. The generic path checks every target before it computes; the
+/// arithmetic, the gradient rounded to the input's type), and so does double input where the loss's fused kernel has
+/// a double twin (<see cref="ILossKernel{T, TTarget, TOptions}.FusedTakesDouble"/>: double vectors, double accuracy);
+/// everything else runs the generic kernel. The generic path checks every target before it computes; the
 /// fused path checks targets while it reads them and the exact check then runs from the first row it flagged, so a bad
 /// target throws the same exception on both paths (the fused path may have written part of the outputs by then).</para>
 /// </remarks>
@@ -135,7 +142,8 @@ internal static class LossDriver
         where TKernel : struct, ILossKernel<T, TTarget, TOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
         where TOptions : LossOptions =>
-        FusedInput<T>() && (batch.ElementWeights.IsEmpty || TKernel.FusedTakesElementWeights) && TKernel.FusedCovers(batch, options);
+        (FusedInput<T>() || (typeof(T) == typeof(double) && TKernel.FusedTakesDouble))
+        && (batch.ElementWeights.IsEmpty || TKernel.FusedTakesElementWeights) && TKernel.FusedCovers(batch, options);
 
     /// <summary>True for the input types the fused kernels read: float, and the 16-bit <see cref="Half"/> and
     /// <see cref="BFloat16"/>, which they stage into float a few rows at a time (docs/numerics.md, "Half and BFloat16 inputs").</summary>

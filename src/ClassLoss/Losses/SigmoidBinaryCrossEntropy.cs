@@ -21,6 +21,14 @@ namespace ClassLoss.Losses;
 /// </remarks>
 public static partial class SigmoidBinaryCrossEntropy
 {
+    /// <summary>The public call on the generic (double arithmetic) kernel, whatever the input type (tests and the probe compare the paths).</summary>
+    internal static LossResult EvaluateGeneric<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
+        SigmoidBinaryCrossEntropyOptions o, Span<T> gradient, Span<T> losses, ReadOnlySpan<T> sampleWeights = default,
+        ReadOnlySpan<T> gradOutput = default)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossDriver.RunGeneric(new Kernel<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.RowsOrElements, nameof(input))
+            .WithWeights(sampleWeights, gradOutput), o);
+
     /// <summary>Every option on the generic path; the fused path covers every option too (class and positive weights that
     /// are 0 or normal floats); the mean divides by N·K.</summary>
     /// <entry>Binary cross-entropy from [N, K] logits against [N, K] targets in [0, 1].</entry>
@@ -35,7 +43,9 @@ public static partial class SigmoidBinaryCrossEntropy
             SigmoidBinaryCrossEntropyKernel.Generic(b, o.WeightSpan, o.PositiveWeightSpan, o.LabelSmoothing, scale);
 
         public static bool FusedCovers(in Batch<T, T> b, SigmoidBinaryCrossEntropyOptions o) =>
-            SigmoidBinaryCrossEntropyKernel.Covers(o.WeightSpan, o.PositiveWeightSpan);
+            typeof(T) == typeof(double) || SigmoidBinaryCrossEntropyKernel.Covers(o.WeightSpan, o.PositiveWeightSpan);
+
+        public static bool FusedTakesDouble => true;
 
         public static bool FusedTakesElementWeights => true;
 

@@ -46,7 +46,10 @@ public static partial class SoftmaxCrossEntropy
         public static double Generic(in Batch<T, int> b, SoftmaxCrossEntropyOptions o, double scale) =>
             CrossEntropyIndexKernel.Generic(b, o.WeightSpan, o.LabelSmoothing, o.Temperature, o.IgnoreIndex, scale);
 
-        public static bool FusedCovers(in Batch<T, int> b, SoftmaxCrossEntropyOptions o) => CrossEntropyIndexKernel.Covers(o.WeightSpan, o.LabelSmoothing);
+        public static bool FusedCovers(in Batch<T, int> b, SoftmaxCrossEntropyOptions o) =>
+            typeof(T) == typeof(double) || CrossEntropyIndexKernel.Covers(o.WeightSpan, o.LabelSmoothing);
+
+        public static bool FusedTakesDouble => true;
 
         public static double Fused(in Batch<T, int> b, SoftmaxCrossEntropyOptions o, double scale, out int checkFrom)
         {
@@ -68,7 +71,10 @@ public static partial class SoftmaxCrossEntropy
         public static double Generic(in Batch<T, T> b, SoftmaxCrossEntropyOptions o, double scale) =>
             CrossEntropySoftKernel.Generic(b, o.WeightSpan, o.LabelSmoothing, o.Temperature, scale);
 
-        public static bool FusedCovers(in Batch<T, T> b, SoftmaxCrossEntropyOptions o) => CrossEntropySoftKernel.Covers(o.WeightSpan);
+        public static bool FusedCovers(in Batch<T, T> b, SoftmaxCrossEntropyOptions o) =>
+            typeof(T) == typeof(double) || CrossEntropySoftKernel.Covers(o.WeightSpan);
+
+        public static bool FusedTakesDouble => true;
 
         public static double Fused(in Batch<T, T> b, SoftmaxCrossEntropyOptions o, double scale, out int checkFrom) =>
             CrossEntropySoftKernel.Fused(b.Input, b.Targets, b.Classes, o.WeightSpan, o.LabelSmoothing,

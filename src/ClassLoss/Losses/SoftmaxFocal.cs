@@ -27,6 +27,12 @@ public sealed record SoftmaxFocalOptions : FocalOptions
 /// </remarks>
 public static partial class SoftmaxFocal
 {
+    /// <summary>The class-index overload on the generic (double arithmetic) kernel, whatever the input type (tests compare the paths).</summary>
+    internal static LossResult EvaluateGeneric<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
+        SoftmaxFocalOptions o, Span<T> gradient, Span<T> rowLosses)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        LossDriver.RunGeneric(new IndexTargets<T>(), Batch.Labels(input, targets, classes, gradient, rowLosses, nameof(input)), o);
+
     /// <summary>Class-index targets: every option but label smoothing on both paths; the mean divides by the counted rows.</summary>
     /// <entry>Softmax focal loss from logits with class-index targets.</entry>
     /// <input>Row-major [N, K] logits z.</input>
@@ -40,6 +46,8 @@ public static partial class SoftmaxFocal
             SoftmaxFocalKernel.Generic(b, o.Gamma, o.Alpha, o.ClassAlphaSpan, o.IgnoreIndex, scale, o.LabelSmoothing);
 
         public static bool FusedCovers(in Batch<T, int> b, SoftmaxFocalOptions o) => o.LabelSmoothing == 0;
+
+        public static bool FusedTakesDouble => true;
 
         public static double Fused(in Batch<T, int> b, SoftmaxFocalOptions o, double scale, out int checkFrom)
         {

@@ -134,6 +134,14 @@ internal sealed class SigmoidBinaryCrossEntropySpec(bool elementWeights) : LossS
             ? SigmoidBinaryCrossEntropy.Evaluate(x, targets, b.K, o with { WeightedMean = SampleWeightedMean.BatchSize }, gradient, losses, sampleWeights: weights)
             : SigmoidBinaryCrossEntropy.Evaluate(x, targets, b.K, o, gradient, losses);
 
+    public override bool HasDoubleSimd => true;
+
+    public override LossResult EvaluateGenericDouble(Batch b, SigmoidBinaryCrossEntropyOptions o, ReadOnlySpan<double> x, ReadOnlySpan<double> targets,
+        ReadOnlySpan<double> weights, Span<double> gradient, Span<double> losses) =>
+        elementWeights
+            ? SigmoidBinaryCrossEntropy.EvaluateGeneric(x, targets, b.K, o with { WeightedMean = SampleWeightedMean.BatchSize }, gradient, losses, sampleWeights: weights)
+            : SigmoidBinaryCrossEntropy.EvaluateGeneric(x, targets, b.K, o, gradient, losses);
+
     public override Units Units(Batch b, SigmoidBinaryCrossEntropyOptions o, Outcome reference) =>
         BinaryCrossEntropyGen.Units(b, o, Factor(o, reference.Result.Denominator, b.N));
 }

@@ -6,8 +6,9 @@ namespace ClassLoss.Tests.Fuzz;
 /// How far a float result may be from the double result of the same inputs: the one tolerance of the fuzz tests.
 /// </summary>
 /// <remarks>
-/// <para>Evaluate&lt;double&gt; always runs the generic kernels (float64 throughout, about 1e-16 relative), on inputs that
-/// are exactly the float inputs widened. Evaluate&lt;float&gt; runs the fused SIMD kernels where they exist: every vector
+/// <para>Evaluate&lt;double&gt; runs float64 throughout (about 1e-16 relative): the generic kernels, or for CE (class indices or
+/// probability targets), softmax focal (class indices) and sigmoid BCE the double SIMD kernels (their agreement with the generic double kernel is property 5 of
+/// LossFuzz.Check, within <see cref="DoubleRel"/>), on inputs that are exactly the float inputs widened. Evaluate&lt;float&gt; runs the fused SIMD kernels where they exist: every vector
 /// operation rounds to float (u = 2^-24 ≈ 6e-8), sums run in float lanes of a few terms before they are carried into a
 /// double, the exp and log are polynomials of about one ulp, and outputs are stored as float. The error of such a
 /// result is a few dozen roundings of the <em>terms it is made of</em>, not of the result itself, because the terms can
@@ -26,6 +27,23 @@ internal static class FuzzTolerance
 {
     /// <summary>The relative tolerance (see the class remarks).</summary>
     public const double Rel = 1e-5;
+
+    /// <summary>The relative tolerance of a double SIMD result against the generic double kernel's (the same
+    /// <c>|a - e| ≤ DoubleRel · (|e| + unit) + 4·2^-1074</c> form: a few dozen double roundings of the terms).</summary>
+    public const double DoubleRel = 1e-13;
+
+    /// <summary>True when the double SIMD result <paramref name="actual"/> matches the generic double kernel's
+    /// <paramref name="expected"/> (non-finite results alike: NaN with NaN, ∞ with the same ∞).</summary>
+    public static bool CloseDouble(double actual, double expected, double unit)
+    {
+        if (!double.IsFinite(expected) || !double.IsFinite(actual))
+        {
+            return actual.Equals(expected);
+        }
+
+        // A unit that is not finite (a mean over zero weight with EmptyMean.NaN) says nothing: compare relatively.
+        return Math.Abs(actual - expected) <= (DoubleRel * (Math.Abs(expected) + (double.IsFinite(unit) ? unit : 0))) + (4 * double.Epsilon);
+    }
 
     /// <summary>The absolute floor: below float's smallest normal number (1.18e-38), where float has fewer than 24 bits.</summary>
     public const double Tiny = 1e-39;

@@ -86,6 +86,15 @@ internal abstract class LossSpec<TOptions>
         Span<T> gradient, Span<T> losses)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
+    /// <summary>True when the loss's double input runs a double SIMD kernel (<see cref="EvaluateGenericDouble"/> then
+    /// calls the generic double kernel, for property 5 of <see cref="LossFuzz.Check"/>).</summary>
+    public virtual bool HasDoubleSimd => false;
+
+    /// <summary>The call on the generic (scalar double) kernel, for losses with <see cref="HasDoubleSimd"/>.</summary>
+    public virtual LossResult EvaluateGenericDouble(Batch b, TOptions o, ReadOnlySpan<double> x, ReadOnlySpan<double> targets,
+        ReadOnlySpan<double> weights, Span<double> gradient, Span<double> losses) =>
+        throw new NotSupportedException($"{Name} has no double SIMD kernel.");
+
     /// <summary>The units of the float-versus-double comparison, given the double path's result.</summary>
     public abstract Units Units(Batch b, TOptions o, Outcome reference);
 
@@ -239,7 +248,9 @@ internal static class LossFuzz
     /// alike, and an exception is thrown exactly when the documented checks reject the inputs, naming the argument and the
     /// row and column of the first bad value; (2) every output entry is written; (3) with finite, valid inputs nothing
     /// is NaN (unless the loss documents it); (4) the float path agrees with the double path within
-    /// <see cref="FuzzTolerance"/>, non-finite results included.
+    /// <see cref="FuzzTolerance"/>, non-finite results included; (5) where double input runs a double SIMD kernel
+    /// (<see cref="LossSpec{TOptions}.HasDoubleSimd"/>), it throws what the generic double kernel throws and agrees with
+    /// it within <see cref="FuzzTolerance.DoubleRel"/> of the same units.
     /// </summary>
     public static void Check<TOptions>(LossSpec<TOptions> spec, LossCase<TOptions> c)
         where TOptions : LossOptions
@@ -254,6 +265,11 @@ internal static class LossFuzz
         var fault = b.Fault == Fault.Option && c.BadOption is null ? Fault.None : b.Fault;
         var f = Call<float, TOptions>(spec, c);
         var d = Call<double, TOptions>(spec, c);
+        var dg = spec.HasDoubleSimd ? Call<double, TOptions>(spec, c, generic: true) : null;
+        if (dg is not null && ((dg.Error is null) != (d.Error is null) || (dg.Error is not null && (dg.Error.GetType() != d.Error!.GetType() || dg.Error.Message != d.Error.Message))))
+        {
+            throw new FuzzPropertyException($"double SIMD and generic double disagree: SIMD {Describe(d.Error)}; generic {Describe(dg.Error)}");
+        }
         foreach (var (o, type) in new[] { (f, "float"), (d, "double") })
         {
             if (o.Error is not null and not ArgumentException)
@@ -331,6 +347,31 @@ internal static class LossFuzz
                 Compare($"losses[{i}]", f.Losses[i], d.Losses[i], units.Losses[i]);
             }
         }
+
+        if (dg is not null)
+        {
+            // (5) Every row, known float bugs or not: both are double paths.
+            Expect(dg.Unwritten is null, $"outputs not written by the generic double kernel: {dg.Unwritten}");
+            CompareDouble("double SIMD value", d.Result.Value, dg.Result.Value, units.Value);
+            CompareDouble("double SIMD sum", d.Result.Sum, dg.Result.Sum, units.Sum);
+            for (int i = 0; i < d.Gradient.Length; i++)
+            {
+                CompareDouble($"double SIMD gradient[{i}] (row {i / k}, column {i % k})", d.Gradient[i], dg.Gradient[i], units.Gradient[i]);
+            }
+
+            for (int i = 0; i < d.Losses.Length; i++)
+            {
+                CompareDouble($"double SIMD losses[{i}]", d.Losses[i], dg.Losses[i], units.Losses[i]);
+            }
+        }
+    }
+
+    private static void CompareDouble(string what, double actual, double expected, double unit)
+    {
+        if (!FuzzTolerance.CloseDouble(actual, expected, unit))
+        {
+            throw new FuzzPropertyException($"{what}: {actual:R}, generic double kernel {expected:R} (unit {unit:R})");
+        }
     }
 
     private static void Compare(string what, double actual, double expected, double unit, bool storedAsFloat = true)
@@ -365,7 +406,7 @@ internal static class LossFuzz
 
     private static string Describe(Exception? e) => e is null ? "no exception" : $"{e.GetType().Name} (ParamName {(e as ArgumentException)?.ParamName ?? "null"}): {e.Message}";
 
-    private static Outcome Call<T, TOptions>(LossSpec<TOptions> spec, LossCase<TOptions> c)
+    private static Outcome Call<T, TOptions>(LossSpec<TOptions> spec, LossCase<TOptions> c, bool generic = false)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TOptions : LossOptions
     {
@@ -380,7 +421,9 @@ internal static class LossFuzz
         Array.Fill(r, poison);
         try
         {
-            var result = spec.Evaluate<T>(b, c.Options, x, t, w, g, r);
+            var result = generic
+                ? spec.EvaluateGenericDouble(b, c.Options, (double[])(object)x, (double[])(object)t, (double[])(object)w, (double[])(object)g, (double[])(object)r)
+                : spec.Evaluate<T>(b, c.Options, x, t, w, g, r);
             string? unwritten = Unwritten(g, "gradient") ?? Unwritten(r, "losses");
             return new Outcome(null, result, Widen(g), Widen(r), unwritten);
         }

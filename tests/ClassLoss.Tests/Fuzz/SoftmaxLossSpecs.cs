@@ -111,6 +111,12 @@ internal sealed class CrossEntropyIndexSpec : LossSpec<SoftmaxCrossEntropyOption
     public override LossResult Evaluate<T>(Batch b, SoftmaxCrossEntropyOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
         SoftmaxCrossEntropy.Evaluate(x, b.Labels, b.K, o, gradient, losses);
 
+    public override bool HasDoubleSimd => true;
+
+    public override LossResult EvaluateGenericDouble(Batch b, SoftmaxCrossEntropyOptions o, ReadOnlySpan<double> x, ReadOnlySpan<double> targets,
+        ReadOnlySpan<double> weights, Span<double> gradient, Span<double> losses) =>
+        SoftmaxCrossEntropy.EvaluateGeneric(x, b.Labels, b.K, o, gradient, losses);
+
     // A row's terms: its target weight Q = (1 - ε) w_y + (ε / K) Σ w (the loss is Q·log S plus non-negative terms, the
     // gradient (p Q - q) s / τ); an ignored row has none.
     public override Units Units(Batch b, SoftmaxCrossEntropyOptions o, Outcome reference)
@@ -152,6 +158,12 @@ internal sealed class CrossEntropySoftSpec : LossSpec<SoftmaxCrossEntropyOptions
 
     public override LossResult Evaluate<T>(Batch b, SoftmaxCrossEntropyOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
         SoftmaxCrossEntropy.Evaluate(x, targets, b.K, o, gradient, losses);
+
+    public override bool HasDoubleSimd => true;
+
+    public override LossResult EvaluateGenericDouble(Batch b, SoftmaxCrossEntropyOptions o, ReadOnlySpan<double> x, ReadOnlySpan<double> targets,
+        ReadOnlySpan<double> weights, Span<double> gradient, Span<double> losses) =>
+        SoftmaxCrossEntropy.EvaluateGeneric(x, targets, b.K, o, gradient, losses);
 
     // A row's terms: Q = Σ_c w_c ((1 - ε) t_c + ε / K), as for index targets.
     public override Units Units(Batch b, SoftmaxCrossEntropyOptions o, Outcome reference)
@@ -227,6 +239,13 @@ internal sealed class FocalIndexSpec : LossSpec<SoftmaxFocalOptions>
 
     public override LossResult Evaluate<T>(Batch b, SoftmaxFocalOptions o, ReadOnlySpan<T> x, ReadOnlySpan<T> targets, ReadOnlySpan<T> weights, Span<T> gradient, Span<T> losses) =>
         SoftmaxFocal.Evaluate(x, b.Labels, b.K, o, gradient, losses);
+
+    // Double input runs the double SIMD kernel without smoothing (the generic kernel with it: then both calls agree exactly).
+    public override bool HasDoubleSimd => true;
+
+    public override LossResult EvaluateGenericDouble(Batch b, SoftmaxFocalOptions o, ReadOnlySpan<double> x, ReadOnlySpan<double> targets,
+        ReadOnlySpan<double> weights, Span<double> gradient, Span<double> losses) =>
+        SoftmaxFocal.EvaluateGeneric(x, b.Labels, b.K, o, gradient, losses);
 
     // A row's terms: α_y (its loss is α_y q^γ L; its gradient T (p - onehot) with T ≤ α_y (1 + γ)).
     public override Units Units(Batch b, SoftmaxFocalOptions o, Outcome reference)

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using ClassLoss.Numerics;
 
 namespace ClassLoss.Losses.Kernels;
@@ -85,7 +86,7 @@ internal static unsafe partial class CrossEntropyIndexKernel
             new CrossEntropyRows.Parameters(weights, smoothing, temperature, b.Classes), scale);
 
     /// <summary>The fused kernel (see <see cref="Covers"/>) for float, <see cref="Half"/> or <see cref="BFloat16"/>
-    /// logits (<see cref="FusedLabelRows.Sum{TRows, T}"/>: a 16-bit type runs the same rows on float copies of a few rows at
+    /// logits (double logits run <see cref="FusedDouble"/>, any options) (<see cref="FusedLabelRows.Sum{TRows, T}"/>: a 16-bit type runs the same rows on float copies of a few rows at
     /// a time, so its loss is the float path's on the widened logits bit for bit and its gradient and row losses are the
     /// float path's rounded to <typeparamref name="T"/>); returns the sum of the row losses (labels already checked).
     /// <paramref name="maxThreads"/> bounds the threads; the result does not depend on it.</summary>
@@ -93,6 +94,12 @@ internal static unsafe partial class CrossEntropyIndexKernel
         double smoothing, double temperature, int ignoreIndex, double scale, Span<T> gradient, Span<T> rowLosses, int maxThreads)
         where T : unmanaged
     {
+        if (typeof(T) == typeof(double))
+        {
+            return FusedDouble(MemoryMarshal.Cast<T, double>(logits), labels, k, weights, smoothing, temperature, ignoreIndex, scale,
+                MemoryMarshal.Cast<T, double>(gradient), MemoryMarshal.Cast<T, double>(rowLosses), maxThreads);
+        }
+
         // Under smoothing every class weight enters the row passes; they run in float.
         float[]? floatWeights = smoothing > 0 && !weights.IsEmpty ? FloatWeights(weights) : null;
         fixed (float* wf = floatWeights)

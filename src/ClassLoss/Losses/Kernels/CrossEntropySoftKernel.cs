@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using ClassLoss.Numerics;
 
 namespace ClassLoss.Losses.Kernels;
@@ -60,6 +61,13 @@ internal static unsafe partial class CrossEntropySoftKernel
         int maxThreads, out int checkFrom)
         where T : unmanaged
     {
+        if (typeof(T) == typeof(double))
+        {
+            return FusedDouble(MemoryMarshal.Cast<T, double>(logits), MemoryMarshal.Cast<T, double>(targets), k, weights, smoothing,
+                temperature, tolerance, scale, MemoryMarshal.Cast<T, double>(gradient), MemoryMarshal.Cast<T, double>(rowLosses),
+                maxThreads, out checkFrom);
+        }
+
         float[]? floatWeights = weights.IsEmpty ? null : CrossEntropyIndexKernel.FloatWeights(weights);
         fixed (float* wf = floatWeights)
         fixed (double* wd = weights)

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using ClassLoss.Numerics;
 
 namespace ClassLoss.Losses.Kernels;
@@ -37,7 +38,7 @@ namespace ClassLoss.Losses.Kernels;
 /// product that is not 0 in double is below float's smallest normal number (where float has lost bits). Class and
 /// positive weights must be 0 or normal floats (<see cref="Covers"/>); otherwise the generic kernel runs.</para>
 /// </remarks>
-internal static unsafe class SigmoidBinaryCrossEntropyKernel
+internal static unsafe partial class SigmoidBinaryCrossEntropyKernel
 {
     private const int Chunk = 256;
 
@@ -175,12 +176,20 @@ internal static unsafe class SigmoidBinaryCrossEntropyKernel
     /// <c>weight</c> of shape [N, K]) or per-element losses (<paramref name="perElementLosses"/>: <paramref name="losses"/>
     /// holds N·K entries, else N row sums or nothing) run the weighted form. <paramref name="scale"/> is the reduction's
     /// factor; <paramref name="checkFrom"/> as in <see cref="Fused{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, float, Span{T}, Span{T}, int, out int)"/>.
+    /// Double input runs <see cref="FusedDouble"/> (every option).
     /// </summary>
     public static double FusedWithOptions<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> targets, int k, double scale, Span<T> gradient,
         Span<T> losses, bool perElementLosses, ReadOnlySpan<T> elementWeights, ReadOnlySpan<double> classWeights,
         ReadOnlySpan<double> positiveWeights, double smoothing, int maxThreads, out int checkFrom)
         where T : unmanaged
     {
+        if (typeof(T) == typeof(double))
+        {
+            return FusedDouble(MemoryMarshal.Cast<T, double>(logits), MemoryMarshal.Cast<T, double>(targets), k, scale,
+                MemoryMarshal.Cast<T, double>(gradient), MemoryMarshal.Cast<T, double>(losses), perElementLosses,
+                MemoryMarshal.Cast<T, double>(elementWeights), classWeights, positiveWeights, smoothing, maxThreads, out checkFrom);
+        }
+
         if (classWeights.IsEmpty && positiveWeights.IsEmpty && smoothing == 0 && elementWeights.IsEmpty && !perElementLosses)
         {
             return Fused(logits, targets, k, (float)scale, gradient, losses, maxThreads, out checkFrom);

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using ClassLoss.Numerics;
 
 namespace ClassLoss.Losses.Kernels;
@@ -67,6 +68,12 @@ internal static unsafe partial class SoftmaxFocalKernel
         ReadOnlySpan<double> classAlpha, int ignoreIndex, double scale, Span<T> gradient, Span<T> rowLosses, int maxThreads)
         where T : unmanaged
     {
+        if (typeof(T) == typeof(double))
+        {
+            return FusedDouble(MemoryMarshal.Cast<T, double>(logits), labels, k, gamma, alpha, classAlpha, ignoreIndex, scale,
+                MemoryMarshal.Cast<T, double>(gradient), MemoryMarshal.Cast<T, double>(rowLosses), maxThreads);
+        }
+
         fixed (double* ca = classAlpha)
         {
             var p = new Parameters(k, gamma, alpha, classAlpha.IsEmpty ? null : ca, ignoreIndex, scale);

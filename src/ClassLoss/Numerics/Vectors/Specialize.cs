@@ -13,6 +13,15 @@ internal interface ISpecialized
         where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst;
 }
 
+/// <summary>A double kernel body compiled once per double vector width and up to two compile-time switches (see
+/// <see cref="Specialize.RunDouble{TJob}"/>).</summary>
+internal interface IDoubleSpecialized
+{
+    /// <summary>Runs block <paramref name="block"/> of the kernel with width <typeparamref name="TV"/> and switches
+    /// <typeparamref name="TA"/>, <typeparamref name="TB"/> (unused ones are <see cref="No"/>); returns the block's sum.</summary>
+    double Run<TV, TA, TB>(int block) where TV : struct, IVecD<TV> where TA : struct, IConst where TB : struct, IConst;
+}
+
 /// <summary>
 /// The one place where run-time facts become compile-time types: the vector width and a kernel's switches. A kernel
 /// calls <see cref="Run{TJob}"/> once per block; everything below runs specialised (the JIT folds
@@ -50,6 +59,40 @@ internal static class Specialize
 
         return A<TJob, VScalar>(job, block, a, b, c);
     }
+
+    /// <summary>
+    /// The double kernels' twin of <see cref="Run{TJob}"/>: <c>job.Run&lt;TV, TA, TB&gt;(block)</c> with the widest
+    /// double vector (<see cref="D512"/>, <see cref="D256"/>, <see cref="D128"/>) the hardware accelerates whose lanes
+    /// fit in <paramref name="lanes"/>, else <see cref="DScalar"/>; switch values as for <see cref="Run{TJob}"/> (0 or 1).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double RunDouble<TJob>(in TJob job, int block, int lanes, int a = 0, int b = 0) where TJob : struct, IDoubleSpecialized
+    {
+        if (Vector512.IsHardwareAccelerated && lanes >= Vector512<double>.Count)
+        {
+            return DoubleA<TJob, D512>(job, block, a, b);
+        }
+
+        if (Vector256.IsHardwareAccelerated && lanes >= Vector256<double>.Count)
+        {
+            return DoubleA<TJob, D256>(job, block, a, b);
+        }
+
+        if (Vector128.IsHardwareAccelerated && lanes >= Vector128<double>.Count)
+        {
+            return DoubleA<TJob, D128>(job, block, a, b);
+        }
+
+        return DoubleA<TJob, DScalar>(job, block, a, b);
+    }
+
+    private static double DoubleA<TJob, TV>(in TJob job, int block, int a, int b)
+        where TJob : struct, IDoubleSpecialized where TV : struct, IVecD<TV> =>
+        a == 0 ? DoubleB<TJob, TV, No>(job, block, b) : DoubleB<TJob, TV, Yes>(job, block, b);
+
+    private static double DoubleB<TJob, TV, TA>(in TJob job, int block, int b)
+        where TJob : struct, IDoubleSpecialized where TV : struct, IVecD<TV> where TA : struct, IConst =>
+        b == 0 ? job.Run<TV, TA, No>(block) : job.Run<TV, TA, Yes>(block);
 
     /// <summary>True when <see cref="Run{TJob}"/> picks a vector (not <see cref="VScalar"/>) for <see cref="AnyLength"/>.</summary>
     public static bool HasVectors => Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated || Vector128.IsHardwareAccelerated;

@@ -42,6 +42,12 @@ public static unsafe class Gemm
     // Below this many multiply-adds a second thread costs more than it saves.
     private const long ParallelThreshold = 1L << 21;
 
+    // Floats of C per block of rows and panels (8 MB): the part of C every K block reads and writes again.
+    private const long CBlockBudget = 1L << 21;
+
+    // Floats of a row-major A's K block read in place by every panel of a block (512 KB, half of L2).
+    private const long ASlabBudget = 1L << 17;
+
     // The most column ranges a multi-threaded call is cut into (the units BlockParallel hands out).
     private const int MaxRanges = 64;
 
@@ -63,8 +69,8 @@ public static unsafe class Gemm
     /// <param name="accumulate">Add to C instead of overwriting it.</param>
     /// <param name="maxThreads">
     /// The most threads this call may use (default 1): the calling thread and the core kernels' dedicated workers
-    /// (<see cref="BlockParallel"/>). Large products cut the columns of C into contiguous ranges of panels fixed by
-    /// the shapes alone, handed out to the threads; as every element is computed by the same chain of operations
+    /// (<see cref="BlockParallel"/>). Large products cut the columns of C into a few contiguous ranges of panels per
+    /// thread, handed out to the threads; as every element is computed by the same chain of operations
     /// whichever thread owns it, results are bit-identical for any value. After warm-up a call allocates nothing, on
     /// any number of threads.
     /// </param>
@@ -165,8 +171,10 @@ public static unsafe class Gemm
     {
         int nr = TNv.Value * TV.Count;
         int panels = (job.N + nr - 1) / nr;
-        int ranges = Math.Min(panels, MaxRanges);
-        int threads = (int)Math.Min(Math.Min(maxThreads, ranges), Math.Max(1, (long)job.M * job.K * job.N / ParallelThreshold));
+        int threads = (int)Math.Min(Math.Min(maxThreads, panels), Math.Max(1, (long)job.M * job.K * job.N / ParallelThreshold));
+        // A few ranges per thread (so a late thread costs little), each of at least 8 panels where there are that many:
+        // a range re-reads all of A, so 1-panel ranges at N = 1024 read A 16 times.
+        int ranges = Math.Min(panels, Math.Min(MaxRanges, threads * Math.Clamp(panels / (8 * threads), 1, 4)));
         if (threads <= 1)
         {
             Run<TV, TMr, TNv>(job, 0, panels);
@@ -176,8 +184,8 @@ public static unsafe class Gemm
         BlockParallel.Run(new PanelRanges<TV, TMr, TNv>(job, panels, ranges), ranges, threads);
     }
 
-    // Block r of a multi-threaded call: the column panels [panels·r/ranges, panels·(r+1)/ranges). The cut depends only
-    // on the shapes (and the vector width), and which thread computes an element does not change its bits.
+    // Block r of a multi-threaded call: the column panels [panels·r/ranges, panels·(r+1)/ranges). Neither the cut
+    // (which depends on the thread count) nor which thread computes an element changes its bits.
     private readonly struct PanelRanges<TV, TMr, TNv>(Job job, int panels, int ranges) : IBlockJob
         where TV : struct, IVec<TV>
         where TMr : struct, IConst
@@ -192,20 +200,43 @@ public static unsafe class Gemm
     }
 
     // Computes the columns of C in panels [panel0, panel1) (NR columns each) over all of M and K, at most
-    // PanelsPerBlock panels at a time so the packed B of one K block stays within 1 MB (L2) however wide C is.
+    // PanelsPerBlock panels at a time so the packed B of one K block stays within 1 MB (L2) however wide C is, and at
+    // most CBlockBudget floats of C at a time (a block of rows), so the block of C that every K block reads and writes
+    // again stays in L3 instead of going back to memory once per K block.
     private static void Run<TV, TMr, TNv>(Job job, int panel0, int panel1)
         where TV : struct, IVec<TV>
         where TMr : struct, IConst
         where TNv : struct, IConst
     {
+        int mr = TMr.Value;
+        int nr = TNv.Value * TV.Count;
         for (int q = panel0; q < panel1; q += PanelsPerBlock)
         {
-            RunBlock<TV, TMr, TNv>(job, q, Math.Min(panel1, q + PanelsPerBlock));
+            int q1 = Math.Min(panel1, q + PanelsPerBlock);
+            long rowsPerBlock = CBlockBudget / ((long)(q1 - q) * nr);
+            if (!job.TransposeA && q1 - q >= 8)
+            {
+                // A row-major A is read in place, MR rows at a time, by every panel of the block: its K block of these
+                // rows (rows · KC floats) should stay in L2 (512 KB) rather than come from L3 once per panel.
+                rowsPerBlock = Math.Min(rowsPerBlock, ASlabBudget / Math.Min(job.K, Math.Max(16, PanelBudget / nr)));
+            }
+
+            int rows = (int)Math.Max(mr, Math.Min(job.M, rowsPerBlock) / mr * mr);
+            for (int i0 = 0; i0 < job.M; i0 += rows)
+            {
+                int i1 = job.M - i0 <= rows + (job.M % mr) ? job.M : i0 + rows;
+                RunBlock<TV, TMr, TNv>(job, q, q1, i0, i1);
+                if (i1 == job.M)
+                {
+                    break;
+                }
+            }
         }
     }
 
+    // Rows [row0, row1) of C (row1 - row0 a multiple of MR unless row1 = M) in panels [panel0, panel1), over all of K.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunBlock<TV, TMr, TNv>(Job job, int panel0, int panel1)
+    private static void RunBlock<TV, TMr, TNv>(Job job, int panel0, int panel1, int row0, int row1)
         where TV : struct, IVec<TV>
         where TMr : struct, IConst
         where TNv : struct, IConst
@@ -219,14 +250,15 @@ public static unsafe class Gemm
         nint ars = job.TransposeA ? 1 : k;
         nint aps = job.TransposeA ? m : 1;
         int panels = panel1 - panel0;
-        int mFull = m - (m % mr);
-        int mEdge = m - mFull;
+        int rowCount = row1 - row0;
+        int mFull = row0 + (rowCount - (rowCount % mr));
+        int mEdge = row1 - mFull;
         // Rows of A packed per block (MR-row micro-panels, p-major): about 192 KB, so the block stays in L2 while every
         // packed B panel of the K block passes it; a multiple of MR.
         // Only for a transposed A and a block of at least 8 panels, over which the packing is spread (the MLP's
         // Xᵀ·δ with N = 256 reads A in place, as before).
         bool packA = job.TransposeA && panels >= 8;
-        int mcRows = Math.Max(mr, Math.Min(mFull, (ABlockBudget / kcStep) / mr * mr));
+        int mcRows = Math.Max(mr, Math.Min(mFull - row0, (ABlockBudget / kcStep) / mr * mr));
         float* packedB = Workspace((kcStep * panels * nr) + (mr * kcStep) + (mr * nr) + (packA ? mcRows * kcStep : 0));
         float* aEdge = packedB + (kcStep * panels * nr);
         float* cTile = aEdge + (mr * kcStep);
@@ -244,7 +276,7 @@ public static unsafe class Gemm
 
             if (packA)
             {
-                PackedATiles<TV, TMr, TNv>(job, p0, kc, panel0, panel1, mFull, mcRows, packedB, aBlock, cTile, load);
+                PackedATiles<TV, TMr, TNv>(job, p0, kc, panel0, panel1, row0, mFull, mcRows, packedB, aBlock, cTile, load);
             }
 
             for (int jp = panel0; jp < panel1; jp++)
@@ -255,14 +287,16 @@ public static unsafe class Gemm
                 float* a = job.A + (p0 * aps);
                 if (!packA && nj == nr)
                 {
-                    for (int i0 = 0; i0 < mFull; i0 += mr)
+                    for (int i0 = row0; i0 < mFull; i0 += mr)
                     {
-                        GemmKernel.Run<TV, TMr, TNv>(kc, a + (i0 * ars), ars, aps, bp, c + ((nint)i0 * n) + j0, n, load);
+                        float* ct = c + ((nint)i0 * n) + j0;
+                        PrefetchTile(ct + ((nint)mr * n), n, Math.Min(mr, mFull - i0 - mr), nr);
+                        GemmKernel.Run<TV, TMr, TNv>(kc, a + (i0 * ars), ars, aps, bp, ct, n, load);
                     }
                 }
                 else if (!packA)
                 {
-                    for (int i0 = 0; i0 < mFull; i0 += mr)
+                    for (int i0 = row0; i0 < mFull; i0 += mr)
                     {
                         EdgeTile<TV, TMr, TNv>(kc, a + (i0 * ars), ars, aps, bp, c + ((nint)i0 * n) + j0, n, mr, nj, load, cTile);
                     }
@@ -285,7 +319,7 @@ public static unsafe class Gemm
     // on the Xeon: 35% -> 43-54% of the FMA peak at [32000x1024]ᵀ·[1024x512]). A row-major A, or a block of fewer than 8
     // panels, is read in place, as before.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackedATiles<TV, TMr, TNv>(in Job job, int p0, int kc, int panel0, int panel1, int mFull, int mcRows,
+    private static void PackedATiles<TV, TMr, TNv>(in Job job, int p0, int kc, int panel0, int panel1, int row0, int mFull, int mcRows,
         float* packedB, float* aBlock, float* cTile, bool load)
         where TV : struct, IVec<TV>
         where TMr : struct, IConst
@@ -294,7 +328,7 @@ public static unsafe class Gemm
         int mr = TMr.Value;
         int nr = TNv.Value * TV.Count;
         int n = job.N;
-        for (int ic = 0; ic < mFull; ic += mcRows)
+        for (int ic = row0; ic < mFull; ic += mcRows)
         {
             int rows = Math.Min(mcRows, mFull - ic);
             PackABlock(job, ic, rows, p0, kc, mr, aBlock);
@@ -309,6 +343,7 @@ public static unsafe class Gemm
                     float* ct = job.C + ((nint)(ic + r) * n) + j0;
                     if (nj == nr)
                     {
+                        PrefetchTile(ct + ((nint)mr * n), n, Math.Min(mr, rows - r - mr), nr);
                         GemmKernel.Run<TV, TMr, TNv>(kc, ap, 1, mr, bp, ct, n, load);
                     }
                     else
@@ -333,9 +368,23 @@ public static unsafe class Gemm
             {
                 // A stored [K, M]: the MR values of one step p are contiguous.
                 float* src = job.A + ((nint)p0 * m) + i0 + r0;
-                for (int p = 0; p < kc; p++)
+                if (mr == 6)
                 {
-                    new ReadOnlySpan<float>(src + ((nint)p * m), mr).CopyTo(new Span<float>(panel + (p * mr), mr));
+                    // 4 + 2 floats per step (a span copy per step cost more than the move).
+                    for (int p = 0; p < kc; p++)
+                    {
+                        float* s = src + ((nint)p * m);
+                        float* d = panel + (p * 6);
+                        Vector128.Store(Vector128.Load(s), d);
+                        *(long*)(d + 4) = *(long*)(s + 4);
+                    }
+                }
+                else
+                {
+                    for (int p = 0; p < kc; p++)
+                    {
+                        new ReadOnlySpan<float>(src + ((nint)p * m), mr).CopyTo(new Span<float>(panel + (p * mr), mr));
+                    }
                 }
             }
             else
@@ -407,6 +456,27 @@ public static unsafe class Gemm
         for (int r = 0; r < rows; r++)
         {
             new ReadOnlySpan<float>(tile + (r * nr), cols).CopyTo(new Span<float>(c + ((nint)r * ldc), cols));
+        }
+    }
+
+    // Asks for the next tile of C (rows × cols floats at c, rows ≤ 0 for none) while the current one is computed: the
+    // tiles of one panel are rows of C a row-length apart, which the hardware prefetcher does not follow, and each
+    // K block reads them again from L3 or memory.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchTile(float* c, nint ldc, int rows, int cols)
+    {
+        if (!Sse.IsSupported)
+        {
+            return;
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            float* row = c + (r * ldc);
+            for (int j = 0; j < cols; j += 16)
+            {
+                Sse.Prefetch0(row + j);
+            }
         }
     }
 

@@ -216,9 +216,9 @@ public static unsafe class Gemm
             long rowsPerBlock = CBlockBudget / ((long)(q1 - q) * nr);
             if (!job.TransposeA && q1 - q >= 8)
             {
-                // A row-major A is read in place, MR rows at a time, by every panel of the block: its K block of these
+                // A row-major A is copied per K block (CopyARows) and read by every panel of the block: its K block of these
                 // rows (rows · KC floats) should stay in L2 (512 KB) rather than come from L3 once per panel.
-                rowsPerBlock = Math.Min(rowsPerBlock, ASlabBudget / Math.Min(job.K, Math.Max(16, PanelBudget / nr)));
+                rowsPerBlock = Math.Min(rowsPerBlock, ASlabBudget / (Math.Min(job.K, Math.Max(16, PanelBudget / nr)) + 16));
             }
 
             int rows = (int)Math.Max(mr, Math.Min(job.M, rowsPerBlock) / mr * mr);
@@ -259,10 +259,23 @@ public static unsafe class Gemm
         // Xᵀ·δ with N = 256 reads A in place, as before).
         bool packA = job.TransposeA && panels >= 8;
         int mcRows = Math.Max(mr, Math.Min(mFull - row0, (ABlockBudget / kcStep) / mr * mr));
-        float* packedB = Workspace((kcStep * panels * nr) + (mr * kcStep) + (mr * nr) + (packA ? mcRows * kcStep : 0));
+        // A row-major A under a block of at least 8 panels is copied, per K block, row by row to a stride of KC + 16
+        // floats: in place, with K = 1024 its rows are 4 KB apart and the MR rows of a tile fall into the same L1 sets as
+        // one another and as the packed B panel (measured on Zen 5: ~78% -> ~88% of the peak at [1024x1024]·[1024x32000]).
+        bool copyA = !job.TransposeA && panels >= 8;
+        int lda = kcStep + 16;
+        float* packedB = Workspace((kcStep * panels * nr) + (mr * kcStep) + (mr * nr) + (packA ? mcRows * kcStep : 0)
+            + (copyA ? rowCount * lda : 0));
         float* aEdge = packedB + (kcStep * panels * nr);
         float* cTile = aEdge + (mr * kcStep);
         float* aBlock = cTile + (mr * nr);
+        float* aRows = aBlock + (packA ? mcRows * kcStep : 0);
+        if (copyA)
+        {
+            ars = lda;
+            aps = 1;
+        }
+
         float* c = job.C;
         for (int p0 = 0; p0 < k; p0 += kcStep)
         {
@@ -279,12 +292,19 @@ public static unsafe class Gemm
                 PackedATiles<TV, TMr, TNv>(job, p0, kc, panel0, panel1, row0, mFull, mcRows, packedB, aBlock, cTile, load);
             }
 
+            if (copyA)
+            {
+                CopyARows<TV>(job.A + ((nint)row0 * k) + p0, k, rowCount, kc, aRows, lda);
+            }
+
+            // Row i of this K block of A at a + i·ars (in place, or in the copy of rows row0 .. row1).
+            float* a = copyA ? aRows - ((nint)row0 * lda) : job.A + (p0 * aps);
+
             for (int jp = panel0; jp < panel1; jp++)
             {
                 int j0 = jp * nr;
                 int nj = Math.Min(nr, n - j0);
                 float* bp = packedB + ((nint)(jp - panel0) * kc * nr);
-                float* a = job.A + (p0 * aps);
                 if (!packA && nj == nr)
                 {
                     for (int i0 = row0; i0 < mFull; i0 += mr)
@@ -398,6 +418,29 @@ public static unsafe class Gemm
                         d[p * mr] = src[p];
                     }
                 }
+            }
+        }
+    }
+
+    // Copies rows × kc floats (row r at src + r·lds) to dst with row stride ldd.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void CopyARows<TV>(float* src, nint lds, int rows, int kc, float* dst, nint ldd)
+        where TV : struct, IVec<TV>
+    {
+        int vw = TV.Count;
+        int kv = kc - (kc % vw);
+        for (int r = 0; r < rows; r++)
+        {
+            float* s = src + (r * lds);
+            float* d = dst + (r * ldd);
+            for (int p = 0; p < kv; p += vw)
+            {
+                TV.Store(TV.Load(s + p), d + p);
+            }
+
+            for (int p = kv; p < kc; p++)
+            {
+                d[p] = s[p];
             }
         }
     }
@@ -557,6 +600,20 @@ public static unsafe class Gemm
         for (int jb = 0; jb < nr; jb += 8)
         {
             float* s = src + (jb * k);
+            if (Sse.IsSupported)
+            {
+                // The rows two groups on (in memory, the next panel's once this one's end): eight short runs of kc floats
+                // a row-length apart, which the hardware prefetcher does not fetch ahead.
+                float* ahead = s + (16 * k);
+                for (int j = 0; j < 8; j++)
+                {
+                    for (int p = 0; p < kc; p += 16)
+                    {
+                        Sse.Prefetch0(ahead + (j * k) + p);
+                    }
+                }
+            }
+
             for (int p = 0; p < kc8; p += 8)
             {
                 var r0 = Avx.LoadVector256(s + p);

@@ -45,8 +45,8 @@ public static unsafe class Gemm
     // Floats of C per block of rows and panels (8 MB): the part of C every K block reads and writes again.
     private const long CBlockBudget = 1L << 21;
 
-    // Floats of a row-major A's K block read in place by every panel of a block (512 KB, half of L2).
-    private const long ASlabBudget = 1L << 17;
+    // Floats of a row-major A's K block copied and read by every panel of a block (640 KB of the 1 MB L2 of Zen 5).
+    private const long ASlabBudget = 160 * 1024;
 
     // The most column ranges a multi-threaded call is cut into (the units BlockParallel hands out).
     private const int MaxRanges = 64;
@@ -177,16 +177,16 @@ public static unsafe class Gemm
         int ranges = Math.Min(panels, Math.Min(MaxRanges, threads * Math.Clamp(panels / (8 * threads), 1, 4)));
         if (threads <= 1)
         {
-            Run<TV, TMr, TNv>(job, 0, panels);
+            Run<TV, TMr, TNv>(job, 0, panels, CBlockBudget);
             return;
         }
 
-        BlockParallel.Run(new PanelRanges<TV, TMr, TNv>(job, panels, ranges), ranges, threads);
+        BlockParallel.Run(new PanelRanges<TV, TMr, TNv>(job, panels, ranges, CBlockBudget / threads), ranges, threads);
     }
 
     // Block r of a multi-threaded call: the column panels [panels·r/ranges, panels·(r+1)/ranges). Neither the cut
     // (which depends on the thread count) nor which thread computes an element changes its bits.
-    private readonly struct PanelRanges<TV, TMr, TNv>(Job job, int panels, int ranges) : IBlockJob
+    private readonly struct PanelRanges<TV, TMr, TNv>(Job job, int panels, int ranges, long cBudget) : IBlockJob
         where TV : struct, IVec<TV>
         where TMr : struct, IConst
         where TNv : struct, IConst
@@ -194,39 +194,47 @@ public static unsafe class Gemm
         private readonly Job _job = job;
         private readonly int _panels = panels;
         private readonly int _ranges = ranges;
+        private readonly long _cBudget = cBudget;
 
         public void RunBlock(int block) =>
-            Run<TV, TMr, TNv>(_job, (int)((long)_panels * block / _ranges), (int)((long)_panels * (block + 1) / _ranges));
+            Run<TV, TMr, TNv>(_job, (int)((long)_panels * block / _ranges), (int)((long)_panels * (block + 1) / _ranges), _cBudget);
     }
 
     // Computes the columns of C in panels [panel0, panel1) (NR columns each) over all of M and K, at most
     // PanelsPerBlock panels at a time so the packed B of one K block stays within 1 MB (L2) however wide C is, and at
-    // most CBlockBudget floats of C at a time (a block of rows), so the block of C that every K block reads and writes
-    // again stays in L3 instead of going back to memory once per K block.
-    private static void Run<TV, TMr, TNv>(Job job, int panel0, int panel1)
+    // most cBudget floats of C at a time (CBlockBudget shared among the threads; a block of rows), so the block of C
+    // that every K block reads and writes again stays in L3 instead of going back to memory once per K block.
+    private static void Run<TV, TMr, TNv>(Job job, int panel0, int panel1, long cBudget)
         where TV : struct, IVec<TV>
         where TMr : struct, IConst
         where TNv : struct, IConst
     {
         int mr = TMr.Value;
         int nr = TNv.Value * TV.Count;
-        for (int q = panel0; q < panel1; q += PanelsPerBlock)
+        int m = job.M;
+        long rowsCap = m;
+        if (!job.TransposeA && panel1 - panel0 >= 8)
         {
-            int q1 = Math.Min(panel1, q + PanelsPerBlock);
-            long rowsPerBlock = CBlockBudget / ((long)(q1 - q) * nr);
-            if (!job.TransposeA && q1 - q >= 8)
-            {
-                // A row-major A is copied per K block (CopyARows) and read by every panel of the block: its K block of these
-                // rows (rows · KC floats) should stay in L2 (512 KB) rather than come from L3 once per panel.
-                rowsPerBlock = Math.Min(rowsPerBlock, ASlabBudget / (Math.Min(job.K, Math.Max(16, PanelBudget / nr)) + 16));
-            }
+            // A row-major A is copied per K block (CopyARows) and read by every panel of the block: these rows' K block
+            // should stay in L2 rather than come from L3 once per panel.
+            rowsCap = Math.Min(rowsCap, ASlabBudget / (Math.Min(job.K, Math.Max(16, PanelBudget / nr)) + 16));
+        }
 
-            int rows = (int)Math.Max(mr, Math.Min(job.M, rowsPerBlock) / mr * mr);
-            for (int i0 = 0; i0 < job.M; i0 += rows)
+        // Panels per block: up to PanelsPerBlock, fewer when the rows would not fill cBudget's block of C (about 1024 rows,
+        // each more row block packing B again, each more panel block copying or packing A again), at least 8.
+        int perBlock = (int)Math.Clamp(cBudget / (Math.Min(rowsCap, 1024) * nr), 8, PanelsPerBlock);
+        for (int q = panel0; q < panel1; q += perBlock)
+        {
+            int q1 = Math.Min(panel1, q + perBlock);
+            long rowsPerBlock = Math.Max(mr, Math.Min(rowsCap, cBudget / ((long)(q1 - q) * nr)));
+            // Row blocks of equal size (multiples of MR; the M mod MR edge rows in the last).
+            int rowBlocks = (int)((m + rowsPerBlock - 1) / rowsPerBlock);
+            int rows = (m / rowBlocks + mr - 1) / mr * mr;
+            for (int i0 = 0; i0 < m; i0 += rows)
             {
-                int i1 = job.M - i0 <= rows + (job.M % mr) ? job.M : i0 + rows;
+                int i1 = m - i0 <= rows + (m % mr) ? m : i0 + rows;
                 RunBlock<TV, TMr, TNv>(job, q, q1, i0, i1);
-                if (i1 == job.M)
+                if (i1 == m)
                 {
                     break;
                 }

@@ -285,6 +285,8 @@ public static unsafe class Gemm
         }
 
         float* c = job.C;
+        // The next tile of C is prefetched only when this block of C is larger than L2 (1 MB; not the MLP's products).
+        bool prefetchC = (long)rowCount * panels * nr > (1 << 18);
         for (int p0 = 0; p0 < k; p0 += kcStep)
         {
             int kc = Math.Min(kcStep, k - p0);
@@ -318,7 +320,11 @@ public static unsafe class Gemm
                     for (int i0 = row0; i0 < mFull; i0 += mr)
                     {
                         float* ct = c + ((nint)i0 * n) + j0;
-                        PrefetchTile(ct + ((nint)mr * n), n, Math.Min(mr, mFull - i0 - mr), nr);
+                        if (prefetchC)
+                        {
+                            PrefetchTile(ct + ((nint)mr * n), n, Math.Min(mr, mFull - i0 - mr), nr);
+                        }
+
                         GemmKernel.Run<TV, TMr, TNv>(kc, a + (i0 * ars), ars, aps, bp, ct, n, load);
                     }
                 }

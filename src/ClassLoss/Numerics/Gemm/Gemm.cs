@@ -11,10 +11,14 @@ namespace ClassLoss.Numerics;
 /// manner of GotoBLAS/BLIS. B is packed, per block of <c>KC</c> rows of the shared dimension, into zero-padded panels
 /// of NR columns (kept in a per-thread workspace that is reused, so a steady-state call allocates nothing); a
 /// micro-kernel holds an MR×NR tile of C in vector registers (6×64 with Vector512, 6×16 with Vector256, 6×8 with
-/// Vector128; narrow N gets 8-row tiles one or two vectors wide) and reads A in place (either layout), broadcasting
-/// one element per row and step. The last M mod MR rows run a kernel of exactly that height; partial column panels
-/// run on a padded copy of the tile. On one Sapphire Rapids core (AVX-512) this is ~155 GFLOP/s at
-/// [128x784]·[784x256] and ~168 GFLOP/s at Xᵀ·δ [784x128]·[128x256].
+/// Vector128; narrow N gets 8-row tiles one or two vectors wide) and broadcasts one element of A per row and step.
+/// C is computed in blocks of rows and panels (about 8 MB, shared among the threads) so the K blocks re-read it from
+/// L3; under a block of at least 8 panels a transposed A is packed into MR-row micro-panels and a row-major A's K block
+/// is copied to a padded row stride (both kept in L2), otherwise A is read in place. The last M mod MR rows run a
+/// kernel of exactly that height; partial column panels run on a padded copy of the tile. On one Sapphire Rapids core
+/// (AVX-512) this was ~155 GFLOP/s at [128x784]·[784x256] and ~168 GFLOP/s at Xᵀ·δ [784x128]·[128x256]; on one Zen 5
+/// core ~225 and ~240 GFLOP/s, and 76-84% of the FMA peak at the large-vocabulary head's products
+/// (docs/performance.md).
 /// </summary>
 /// <remarks>
 /// <para>

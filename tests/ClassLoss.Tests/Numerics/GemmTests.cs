@@ -117,6 +117,26 @@ public class GemmTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void Multiply_SeveralBlocksOfRowsOfC_EqualTheFmaChainOnOneAndTwoThreads(bool ta, bool tb, bool acc)
+    {
+        // 2053 x 1100 is more C than one block of rows and panels holds (8 MB), so the rows run in blocks, with edge rows
+        // and a partial last panel; two threads cut the panels differently and must give the same bits.
+        var rng = new Random(7 + (ta ? 1 : 0) + (tb ? 2 : 0) + (acc ? 4 : 0));
+        int m = 2053, k = 70, n = 1100;
+        var a = Random(rng, m * k, zeroFraction: 0.2);
+        var b = Random(rng, k * n);
+        var c0 = Random(rng, m * n);
+        var chain = Chain(a, b, c0, m, k, n, ta, tb, acc);
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var c = (float[])c0.Clone();
+            Gemm.Multiply(a, b, c, m, k, n, ta, tb, acc, threads);
+            Assert.True(System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(chain.AsSpan()).SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(c.AsSpan())), $"threads={threads}: differs from the fma chain");
+        }
+    }
+
     private static void Check(Random rng, int m, int k, int n, bool ta, bool tb, bool acc)
     {
         var a = Random(rng, m * k, zeroFraction: 0.2);

@@ -11,10 +11,14 @@ namespace ClassLoss.Numerics;
 /// manner of GotoBLAS/BLIS. B is packed, per block of <c>KC</c> rows of the shared dimension, into zero-padded panels
 /// of NR columns (kept in a per-thread workspace that is reused, so a steady-state call allocates nothing); a
 /// micro-kernel holds an MR×NR tile of C in vector registers (6×64 with Vector512, 6×16 with Vector256, 6×8 with
-/// Vector128; narrow N gets 8-row tiles one or two vectors wide) and reads A in place (either layout), broadcasting
-/// one element per row and step. The last M mod MR rows run a kernel of exactly that height; partial column panels
-/// run on a padded copy of the tile. On one Sapphire Rapids core (AVX-512) this is ~155 GFLOP/s at
-/// [128x784]·[784x256] and ~168 GFLOP/s at Xᵀ·δ [784x128]·[128x256].
+/// Vector128; narrow N gets 8-row tiles one or two vectors wide) and broadcasts one element of A per row and step.
+/// C is computed in blocks of rows and panels (about 8 MB, shared among the threads) so the K blocks re-read it from
+/// L3; under a block of at least 8 panels a transposed A is packed into MR-row micro-panels and a row-major A's K block
+/// is copied to a padded row stride (both kept in L2), otherwise A is read in place. The last M mod MR rows run a
+/// kernel of exactly that height; partial column panels run on a padded copy of the tile. On one Sapphire Rapids core
+/// (AVX-512) this was ~155 GFLOP/s at [128x784]·[784x256] and ~168 GFLOP/s at Xᵀ·δ [784x128]·[128x256]; on one Zen 5
+/// core ~225 and ~240 GFLOP/s, and 76-84% of the FMA peak at the large-vocabulary head's products
+/// (docs/performance.md).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -42,6 +46,12 @@ public static unsafe class Gemm
     // Below this many multiply-adds a second thread costs more than it saves.
     private const long ParallelThreshold = 1L << 21;
 
+    // Floats of C per block of rows and panels (8 MB): the part of C every K block reads and writes again.
+    private const long CBlockBudget = 1L << 21;
+
+    // Floats of a row-major A's K block copied and read by every panel of a block (640 KB of the 1 MB L2 of Zen 5).
+    private const long ASlabBudget = 160 * 1024;
+
     // The most column ranges a multi-threaded call is cut into (the units BlockParallel hands out).
     private const int MaxRanges = 64;
 
@@ -63,8 +73,8 @@ public static unsafe class Gemm
     /// <param name="accumulate">Add to C instead of overwriting it.</param>
     /// <param name="maxThreads">
     /// The most threads this call may use (default 1): the calling thread and the core kernels' dedicated workers
-    /// (<see cref="BlockParallel"/>). Large products cut the columns of C into contiguous ranges of panels fixed by
-    /// the shapes alone, handed out to the threads; as every element is computed by the same chain of operations
+    /// (<see cref="BlockParallel"/>). Large products cut the columns of C into a few contiguous ranges of panels per
+    /// thread, handed out to the threads; as every element is computed by the same chain of operations
     /// whichever thread owns it, results are bit-identical for any value. After warm-up a call allocates nothing, on
     /// any number of threads.
     /// </param>
@@ -165,20 +175,22 @@ public static unsafe class Gemm
     {
         int nr = TNv.Value * TV.Count;
         int panels = (job.N + nr - 1) / nr;
-        int ranges = Math.Min(panels, MaxRanges);
-        int threads = (int)Math.Min(Math.Min(maxThreads, ranges), Math.Max(1, (long)job.M * job.K * job.N / ParallelThreshold));
+        int threads = (int)Math.Min(Math.Min(maxThreads, panels), Math.Max(1, (long)job.M * job.K * job.N / ParallelThreshold));
+        // A few ranges per thread (so a late thread costs little), each of at least 8 panels where there are that many:
+        // a range re-reads all of A, so 1-panel ranges at N = 1024 read A 16 times.
+        int ranges = Math.Min(panels, Math.Min(MaxRanges, threads * Math.Clamp(panels / (8 * threads), 1, 4)));
         if (threads <= 1)
         {
-            Run<TV, TMr, TNv>(job, 0, panels);
+            Run<TV, TMr, TNv>(job, 0, panels, CBlockBudget);
             return;
         }
 
-        BlockParallel.Run(new PanelRanges<TV, TMr, TNv>(job, panels, ranges), ranges, threads);
+        BlockParallel.Run(new PanelRanges<TV, TMr, TNv>(job, panels, ranges, CBlockBudget / threads), ranges, threads);
     }
 
-    // Block r of a multi-threaded call: the column panels [panels·r/ranges, panels·(r+1)/ranges). The cut depends only
-    // on the shapes (and the vector width), and which thread computes an element does not change its bits.
-    private readonly struct PanelRanges<TV, TMr, TNv>(Job job, int panels, int ranges) : IBlockJob
+    // Block r of a multi-threaded call: the column panels [panels·r/ranges, panels·(r+1)/ranges). Neither the cut
+    // (which depends on the thread count) nor which thread computes an element changes its bits.
+    private readonly struct PanelRanges<TV, TMr, TNv>(Job job, int panels, int ranges, long cBudget) : IBlockJob
         where TV : struct, IVec<TV>
         where TMr : struct, IConst
         where TNv : struct, IConst
@@ -186,26 +198,57 @@ public static unsafe class Gemm
         private readonly Job _job = job;
         private readonly int _panels = panels;
         private readonly int _ranges = ranges;
+        private readonly long _cBudget = cBudget;
 
         public void RunBlock(int block) =>
-            Run<TV, TMr, TNv>(_job, (int)((long)_panels * block / _ranges), (int)((long)_panels * (block + 1) / _ranges));
+            Run<TV, TMr, TNv>(_job, (int)((long)_panels * block / _ranges), (int)((long)_panels * (block + 1) / _ranges), _cBudget);
     }
 
     // Computes the columns of C in panels [panel0, panel1) (NR columns each) over all of M and K, at most
-    // PanelsPerBlock panels at a time so the packed B of one K block stays within 1 MB (L2) however wide C is.
-    private static void Run<TV, TMr, TNv>(Job job, int panel0, int panel1)
+    // PanelsPerBlock panels at a time so the packed B of one K block stays within 1 MB (L2) however wide C is, and at
+    // most cBudget floats of C at a time (CBlockBudget shared among the threads; a block of rows), so the block of C
+    // that every K block reads and writes again stays in L3 instead of going back to memory once per K block.
+    private static void Run<TV, TMr, TNv>(Job job, int panel0, int panel1, long cBudget)
         where TV : struct, IVec<TV>
         where TMr : struct, IConst
         where TNv : struct, IConst
     {
-        for (int q = panel0; q < panel1; q += PanelsPerBlock)
+        int mr = TMr.Value;
+        int nr = TNv.Value * TV.Count;
+        int m = job.M;
+        long rowsCap = m;
+        if (!job.TransposeA && panel1 - panel0 >= 8)
         {
-            RunBlock<TV, TMr, TNv>(job, q, Math.Min(panel1, q + PanelsPerBlock));
+            // A row-major A is copied per K block (CopyARows) and read by every panel of the block: these rows' K block
+            // should stay in L2 rather than come from L3 once per panel.
+            rowsCap = Math.Min(rowsCap, ASlabBudget / (Math.Min(job.K, Math.Max(16, PanelBudget / nr)) + 16));
+        }
+
+        // Panels per block: up to PanelsPerBlock, fewer when the rows would not fill cBudget's block of C (about 1024 rows,
+        // each more row block packing B again, each more panel block copying or packing A again), at least 8.
+        int perBlock = (int)Math.Clamp(cBudget / (Math.Min(rowsCap, 1024) * nr), 8, PanelsPerBlock);
+        for (int q = panel0; q < panel1; q += perBlock)
+        {
+            int q1 = Math.Min(panel1, q + perBlock);
+            long rowsPerBlock = Math.Max(mr, Math.Min(rowsCap, cBudget / ((long)(q1 - q) * nr)));
+            // Row blocks of equal size (multiples of MR; the M mod MR edge rows in the last).
+            int rowBlocks = (int)((m + rowsPerBlock - 1) / rowsPerBlock);
+            int rows = (m / rowBlocks + mr - 1) / mr * mr;
+            for (int i0 = 0; i0 < m; i0 += rows)
+            {
+                int i1 = m - i0 <= rows + (m % mr) ? m : i0 + rows;
+                RunBlock<TV, TMr, TNv>(job, q, q1, i0, i1);
+                if (i1 == m)
+                {
+                    break;
+                }
+            }
         }
     }
 
+    // Rows [row0, row1) of C (row1 - row0 a multiple of MR unless row1 = M) in panels [panel0, panel1), over all of K.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RunBlock<TV, TMr, TNv>(Job job, int panel0, int panel1)
+    private static void RunBlock<TV, TMr, TNv>(Job job, int panel0, int panel1, int row0, int row1)
         where TV : struct, IVec<TV>
         where TMr : struct, IConst
         where TNv : struct, IConst
@@ -219,19 +262,35 @@ public static unsafe class Gemm
         nint ars = job.TransposeA ? 1 : k;
         nint aps = job.TransposeA ? m : 1;
         int panels = panel1 - panel0;
-        int mFull = m - (m % mr);
-        int mEdge = m - mFull;
+        int rowCount = row1 - row0;
+        int mFull = row0 + (rowCount - (rowCount % mr));
+        int mEdge = row1 - mFull;
         // Rows of A packed per block (MR-row micro-panels, p-major): about 192 KB, so the block stays in L2 while every
         // packed B panel of the K block passes it; a multiple of MR.
         // Only for a transposed A and a block of at least 8 panels, over which the packing is spread (the MLP's
         // Xᵀ·δ with N = 256 reads A in place, as before).
         bool packA = job.TransposeA && panels >= 8;
-        int mcRows = Math.Max(mr, Math.Min(mFull, (ABlockBudget / kcStep) / mr * mr));
-        float* packedB = Workspace((kcStep * panels * nr) + (mr * kcStep) + (mr * nr) + (packA ? mcRows * kcStep : 0));
+        int mcRows = Math.Max(mr, Math.Min(mFull - row0, (ABlockBudget / kcStep) / mr * mr));
+        // A row-major A under a block of at least 8 panels is copied, per K block, row by row to a stride of KC + 16
+        // floats: in place, with K = 1024 its rows are 4 KB apart and the MR rows of a tile fall into the same L1 sets as
+        // one another and as the packed B panel (measured on Zen 5: ~78% -> ~88% of the peak at [1024x1024]·[1024x32000]).
+        bool copyA = !job.TransposeA && panels >= 8;
+        int lda = kcStep + 16;
+        float* packedB = Workspace((kcStep * panels * nr) + (mr * kcStep) + (mr * nr) + (packA ? mcRows * kcStep : 0)
+            + (copyA ? rowCount * lda : 0));
         float* aEdge = packedB + (kcStep * panels * nr);
         float* cTile = aEdge + (mr * kcStep);
         float* aBlock = cTile + (mr * nr);
+        float* aRows = aBlock + (packA ? mcRows * kcStep : 0);
+        if (copyA)
+        {
+            ars = lda;
+            aps = 1;
+        }
+
         float* c = job.C;
+        // The next tile of C is prefetched only when this block of C is larger than L2 (1 MB; not the MLP's products).
+        bool prefetchC = (long)rowCount * panels * nr > (1 << 18);
         for (int p0 = 0; p0 < k; p0 += kcStep)
         {
             int kc = Math.Min(kcStep, k - p0);
@@ -244,25 +303,38 @@ public static unsafe class Gemm
 
             if (packA)
             {
-                PackedATiles<TV, TMr, TNv>(job, p0, kc, panel0, panel1, mFull, mcRows, packedB, aBlock, cTile, load);
+                PackedATiles<TV, TMr, TNv>(job, p0, kc, panel0, panel1, row0, mFull, mcRows, packedB, aBlock, cTile, load);
             }
+
+            if (copyA)
+            {
+                CopyARows<TV>(job.A + ((nint)row0 * k) + p0, k, rowCount, kc, aRows, lda);
+            }
+
+            // Row i of this K block of A at a + i·ars (in place, or in the copy of rows row0 .. row1).
+            float* a = copyA ? aRows - ((nint)row0 * lda) : job.A + (p0 * aps);
 
             for (int jp = panel0; jp < panel1; jp++)
             {
                 int j0 = jp * nr;
                 int nj = Math.Min(nr, n - j0);
                 float* bp = packedB + ((nint)(jp - panel0) * kc * nr);
-                float* a = job.A + (p0 * aps);
                 if (!packA && nj == nr)
                 {
-                    for (int i0 = 0; i0 < mFull; i0 += mr)
+                    for (int i0 = row0; i0 < mFull; i0 += mr)
                     {
-                        GemmKernel.Run<TV, TMr, TNv>(kc, a + (i0 * ars), ars, aps, bp, c + ((nint)i0 * n) + j0, n, load);
+                        float* ct = c + ((nint)i0 * n) + j0;
+                        if (prefetchC)
+                        {
+                            PrefetchTile(ct + ((nint)mr * n), n, Math.Min(mr, mFull - i0 - mr), nr);
+                        }
+
+                        GemmKernel.Run<TV, TMr, TNv>(kc, a + (i0 * ars), ars, aps, bp, ct, n, load);
                     }
                 }
                 else if (!packA)
                 {
-                    for (int i0 = 0; i0 < mFull; i0 += mr)
+                    for (int i0 = row0; i0 < mFull; i0 += mr)
                     {
                         EdgeTile<TV, TMr, TNv>(kc, a + (i0 * ars), ars, aps, bp, c + ((nint)i0 * n) + j0, n, mr, nj, load, cTile);
                     }
@@ -285,7 +357,7 @@ public static unsafe class Gemm
     // on the Xeon: 35% -> 43-54% of the FMA peak at [32000x1024]ᵀ·[1024x512]). A row-major A, or a block of fewer than 8
     // panels, is read in place, as before.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackedATiles<TV, TMr, TNv>(in Job job, int p0, int kc, int panel0, int panel1, int mFull, int mcRows,
+    private static void PackedATiles<TV, TMr, TNv>(in Job job, int p0, int kc, int panel0, int panel1, int row0, int mFull, int mcRows,
         float* packedB, float* aBlock, float* cTile, bool load)
         where TV : struct, IVec<TV>
         where TMr : struct, IConst
@@ -294,7 +366,7 @@ public static unsafe class Gemm
         int mr = TMr.Value;
         int nr = TNv.Value * TV.Count;
         int n = job.N;
-        for (int ic = 0; ic < mFull; ic += mcRows)
+        for (int ic = row0; ic < mFull; ic += mcRows)
         {
             int rows = Math.Min(mcRows, mFull - ic);
             PackABlock(job, ic, rows, p0, kc, mr, aBlock);
@@ -309,6 +381,7 @@ public static unsafe class Gemm
                     float* ct = job.C + ((nint)(ic + r) * n) + j0;
                     if (nj == nr)
                     {
+                        PrefetchTile(ct + ((nint)mr * n), n, Math.Min(mr, rows - r - mr), nr);
                         GemmKernel.Run<TV, TMr, TNv>(kc, ap, 1, mr, bp, ct, n, load);
                     }
                     else
@@ -333,9 +406,23 @@ public static unsafe class Gemm
             {
                 // A stored [K, M]: the MR values of one step p are contiguous.
                 float* src = job.A + ((nint)p0 * m) + i0 + r0;
-                for (int p = 0; p < kc; p++)
+                if (mr == 6)
                 {
-                    new ReadOnlySpan<float>(src + ((nint)p * m), mr).CopyTo(new Span<float>(panel + (p * mr), mr));
+                    // 4 + 2 floats per step (a span copy per step cost more than the move).
+                    for (int p = 0; p < kc; p++)
+                    {
+                        float* s = src + ((nint)p * m);
+                        float* d = panel + (p * 6);
+                        Vector128.Store(Vector128.Load(s), d);
+                        *(long*)(d + 4) = *(long*)(s + 4);
+                    }
+                }
+                else
+                {
+                    for (int p = 0; p < kc; p++)
+                    {
+                        new ReadOnlySpan<float>(src + ((nint)p * m), mr).CopyTo(new Span<float>(panel + (p * mr), mr));
+                    }
                 }
             }
             else
@@ -349,6 +436,29 @@ public static unsafe class Gemm
                         d[p * mr] = src[p];
                     }
                 }
+            }
+        }
+    }
+
+    // Copies rows × kc floats (row r at src + r·lds) to dst with row stride ldd.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void CopyARows<TV>(float* src, nint lds, int rows, int kc, float* dst, nint ldd)
+        where TV : struct, IVec<TV>
+    {
+        int vw = TV.Count;
+        int kv = kc - (kc % vw);
+        for (int r = 0; r < rows; r++)
+        {
+            float* s = src + (r * lds);
+            float* d = dst + (r * ldd);
+            for (int p = 0; p < kv; p += vw)
+            {
+                TV.Store(TV.Load(s + p), d + p);
+            }
+
+            for (int p = kv; p < kc; p++)
+            {
+                d[p] = s[p];
             }
         }
     }
@@ -407,6 +517,27 @@ public static unsafe class Gemm
         for (int r = 0; r < rows; r++)
         {
             new ReadOnlySpan<float>(tile + (r * nr), cols).CopyTo(new Span<float>(c + ((nint)r * ldc), cols));
+        }
+    }
+
+    // Asks for the next tile of C (rows × cols floats at c, rows ≤ 0 for none) while the current one is computed: the
+    // tiles of one panel are rows of C a row-length apart, which the hardware prefetcher does not follow, and each
+    // K block reads them again from L3 or memory.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchTile(float* c, nint ldc, int rows, int cols)
+    {
+        if (!Sse.IsSupported)
+        {
+            return;
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            float* row = c + (r * ldc);
+            for (int j = 0; j < cols; j += 16)
+            {
+                Sse.Prefetch0(row + j);
+            }
         }
     }
 
@@ -487,6 +618,20 @@ public static unsafe class Gemm
         for (int jb = 0; jb < nr; jb += 8)
         {
             float* s = src + (jb * k);
+            if (Sse.IsSupported)
+            {
+                // The rows two groups on (in memory, the next panel's once this one's end): eight short runs of kc floats
+                // a row-length apart, which the hardware prefetcher does not fetch ahead.
+                float* ahead = s + (16 * k);
+                for (int j = 0; j < 8; j++)
+                {
+                    for (int p = 0; p < kc; p += 16)
+                    {
+                        Sse.Prefetch0(ahead + (j * k) + p);
+                    }
+                }
+            }
+
             for (int p = 0; p < kc8; p += 8)
             {
                 var r0 = Avx.LoadVector256(s + p);

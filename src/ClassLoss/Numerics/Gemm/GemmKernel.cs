@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace ClassLoss.Numerics;
 
@@ -18,6 +19,13 @@ internal static unsafe class GemmKernel
         where TMr : struct, IConst
         where TNv : struct, IConst
     {
+        if (typeof(TV) == typeof(V512))
+        {
+            // Plain Vector512 locals: through the IVec wrapper the JIT copied 10 of the 24 accumulators per step.
+            Run512<TMr, TNv>(kc, a, ars, aps, b, c, ldc, load);
+            return;
+        }
+
         int mr = TMr.Value;
         int nv = TNv.Value;
         int vw = TV.Count;
@@ -256,6 +264,252 @@ internal static unsafe class GemmKernel
             if (nv > 1) TV.Store(c71, cr + (1 * vw));
             if (nv > 2) TV.Store(c72, cr + (2 * vw));
             if (nv > 3) TV.Store(c73, cr + (3 * vw));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run512<TMr, TNv>(int kc, float* a, nint ars, nint aps, float* b, float* c, nint ldc, bool load)
+        where TMr : struct, IConst
+        where TNv : struct, IConst
+    {
+        int mr = TMr.Value;
+        int nv = TNv.Value;
+        int vw = Vector512<float>.Count;
+        Vector512<float> c00 = Vector512.Create(0f), c01 = Vector512.Create(0f), c02 = Vector512.Create(0f), c03 = Vector512.Create(0f);
+        Vector512<float> c10 = Vector512.Create(0f), c11 = Vector512.Create(0f), c12 = Vector512.Create(0f), c13 = Vector512.Create(0f);
+        Vector512<float> c20 = Vector512.Create(0f), c21 = Vector512.Create(0f), c22 = Vector512.Create(0f), c23 = Vector512.Create(0f);
+        Vector512<float> c30 = Vector512.Create(0f), c31 = Vector512.Create(0f), c32 = Vector512.Create(0f), c33 = Vector512.Create(0f);
+        Vector512<float> c40 = Vector512.Create(0f), c41 = Vector512.Create(0f), c42 = Vector512.Create(0f), c43 = Vector512.Create(0f);
+        Vector512<float> c50 = Vector512.Create(0f), c51 = Vector512.Create(0f), c52 = Vector512.Create(0f), c53 = Vector512.Create(0f);
+        Vector512<float> c60 = Vector512.Create(0f), c61 = Vector512.Create(0f), c62 = Vector512.Create(0f), c63 = Vector512.Create(0f);
+        Vector512<float> c70 = Vector512.Create(0f), c71 = Vector512.Create(0f), c72 = Vector512.Create(0f), c73 = Vector512.Create(0f);
+        if (load)
+        {
+            if (mr > 0)
+            {
+                float* cr = c + (0 * ldc);
+                c00 = Vector512.Load(cr);
+                if (nv > 1) c01 = Vector512.Load(cr + (1 * vw));
+                if (nv > 2) c02 = Vector512.Load(cr + (2 * vw));
+                if (nv > 3) c03 = Vector512.Load(cr + (3 * vw));
+            }
+
+            if (mr > 1)
+            {
+                float* cr = c + (1 * ldc);
+                c10 = Vector512.Load(cr);
+                if (nv > 1) c11 = Vector512.Load(cr + (1 * vw));
+                if (nv > 2) c12 = Vector512.Load(cr + (2 * vw));
+                if (nv > 3) c13 = Vector512.Load(cr + (3 * vw));
+            }
+
+            if (mr > 2)
+            {
+                float* cr = c + (2 * ldc);
+                c20 = Vector512.Load(cr);
+                if (nv > 1) c21 = Vector512.Load(cr + (1 * vw));
+                if (nv > 2) c22 = Vector512.Load(cr + (2 * vw));
+                if (nv > 3) c23 = Vector512.Load(cr + (3 * vw));
+            }
+
+            if (mr > 3)
+            {
+                float* cr = c + (3 * ldc);
+                c30 = Vector512.Load(cr);
+                if (nv > 1) c31 = Vector512.Load(cr + (1 * vw));
+                if (nv > 2) c32 = Vector512.Load(cr + (2 * vw));
+                if (nv > 3) c33 = Vector512.Load(cr + (3 * vw));
+            }
+
+            if (mr > 4)
+            {
+                float* cr = c + (4 * ldc);
+                c40 = Vector512.Load(cr);
+                if (nv > 1) c41 = Vector512.Load(cr + (1 * vw));
+                if (nv > 2) c42 = Vector512.Load(cr + (2 * vw));
+                if (nv > 3) c43 = Vector512.Load(cr + (3 * vw));
+            }
+
+            if (mr > 5)
+            {
+                float* cr = c + (5 * ldc);
+                c50 = Vector512.Load(cr);
+                if (nv > 1) c51 = Vector512.Load(cr + (1 * vw));
+                if (nv > 2) c52 = Vector512.Load(cr + (2 * vw));
+                if (nv > 3) c53 = Vector512.Load(cr + (3 * vw));
+            }
+
+            if (mr > 6)
+            {
+                float* cr = c + (6 * ldc);
+                c60 = Vector512.Load(cr);
+                if (nv > 1) c61 = Vector512.Load(cr + (1 * vw));
+                if (nv > 2) c62 = Vector512.Load(cr + (2 * vw));
+                if (nv > 3) c63 = Vector512.Load(cr + (3 * vw));
+            }
+
+            if (mr > 7)
+            {
+                float* cr = c + (7 * ldc);
+                c70 = Vector512.Load(cr);
+                if (nv > 1) c71 = Vector512.Load(cr + (1 * vw));
+                if (nv > 2) c72 = Vector512.Load(cr + (2 * vw));
+                if (nv > 3) c73 = Vector512.Load(cr + (3 * vw));
+            }
+        }
+
+        nint a1 = ars, a2 = 2 * ars, a3 = 3 * ars, a4 = 4 * ars, a5 = 5 * ars, a6 = 6 * ars, a7 = 7 * ars;
+        int stride = nv * vw;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> b1 = nv > 1 ? Vector512.Load(b + vw) : default;
+            Vector512<float> b2 = nv > 2 ? Vector512.Load(b + (2 * vw)) : default;
+            Vector512<float> b3 = nv > 3 ? Vector512.Load(b + (3 * vw)) : default;
+            Vector512<float> x;
+            x = Vector512.Create(*(a));
+            c00 = Vector512.FusedMultiplyAdd(x, b0, c00);
+            if (nv > 1) c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            if (nv > 2) c02 = Vector512.FusedMultiplyAdd(x, b2, c02);
+            if (nv > 3) c03 = Vector512.FusedMultiplyAdd(x, b3, c03);
+
+            if (mr > 1)
+            {
+                x = Vector512.Create(*(a + a1));
+                c10 = Vector512.FusedMultiplyAdd(x, b0, c10);
+                if (nv > 1) c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+                if (nv > 2) c12 = Vector512.FusedMultiplyAdd(x, b2, c12);
+                if (nv > 3) c13 = Vector512.FusedMultiplyAdd(x, b3, c13);
+            }
+
+            if (mr > 2)
+            {
+                x = Vector512.Create(*(a + a2));
+                c20 = Vector512.FusedMultiplyAdd(x, b0, c20);
+                if (nv > 1) c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+                if (nv > 2) c22 = Vector512.FusedMultiplyAdd(x, b2, c22);
+                if (nv > 3) c23 = Vector512.FusedMultiplyAdd(x, b3, c23);
+            }
+
+            if (mr > 3)
+            {
+                x = Vector512.Create(*(a + a3));
+                c30 = Vector512.FusedMultiplyAdd(x, b0, c30);
+                if (nv > 1) c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+                if (nv > 2) c32 = Vector512.FusedMultiplyAdd(x, b2, c32);
+                if (nv > 3) c33 = Vector512.FusedMultiplyAdd(x, b3, c33);
+            }
+
+            if (mr > 4)
+            {
+                x = Vector512.Create(*(a + a4));
+                c40 = Vector512.FusedMultiplyAdd(x, b0, c40);
+                if (nv > 1) c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+                if (nv > 2) c42 = Vector512.FusedMultiplyAdd(x, b2, c42);
+                if (nv > 3) c43 = Vector512.FusedMultiplyAdd(x, b3, c43);
+            }
+
+            if (mr > 5)
+            {
+                x = Vector512.Create(*(a + a5));
+                c50 = Vector512.FusedMultiplyAdd(x, b0, c50);
+                if (nv > 1) c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+                if (nv > 2) c52 = Vector512.FusedMultiplyAdd(x, b2, c52);
+                if (nv > 3) c53 = Vector512.FusedMultiplyAdd(x, b3, c53);
+            }
+
+            if (mr > 6)
+            {
+                x = Vector512.Create(*(a + a6));
+                c60 = Vector512.FusedMultiplyAdd(x, b0, c60);
+                if (nv > 1) c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
+                if (nv > 2) c62 = Vector512.FusedMultiplyAdd(x, b2, c62);
+                if (nv > 3) c63 = Vector512.FusedMultiplyAdd(x, b3, c63);
+            }
+
+            if (mr > 7)
+            {
+                x = Vector512.Create(*(a + a7));
+                c70 = Vector512.FusedMultiplyAdd(x, b0, c70);
+                if (nv > 1) c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
+                if (nv > 2) c72 = Vector512.FusedMultiplyAdd(x, b2, c72);
+                if (nv > 3) c73 = Vector512.FusedMultiplyAdd(x, b3, c73);
+            }
+
+            a += aps;
+            b += stride;
+        }
+
+        if (mr > 0)
+        {
+            float* cr = c + (0 * ldc);
+            Vector512.Store(c00, cr);
+            if (nv > 1) Vector512.Store(c01, cr + (1 * vw));
+            if (nv > 2) Vector512.Store(c02, cr + (2 * vw));
+            if (nv > 3) Vector512.Store(c03, cr + (3 * vw));
+        }
+
+        if (mr > 1)
+        {
+            float* cr = c + (1 * ldc);
+            Vector512.Store(c10, cr);
+            if (nv > 1) Vector512.Store(c11, cr + (1 * vw));
+            if (nv > 2) Vector512.Store(c12, cr + (2 * vw));
+            if (nv > 3) Vector512.Store(c13, cr + (3 * vw));
+        }
+
+        if (mr > 2)
+        {
+            float* cr = c + (2 * ldc);
+            Vector512.Store(c20, cr);
+            if (nv > 1) Vector512.Store(c21, cr + (1 * vw));
+            if (nv > 2) Vector512.Store(c22, cr + (2 * vw));
+            if (nv > 3) Vector512.Store(c23, cr + (3 * vw));
+        }
+
+        if (mr > 3)
+        {
+            float* cr = c + (3 * ldc);
+            Vector512.Store(c30, cr);
+            if (nv > 1) Vector512.Store(c31, cr + (1 * vw));
+            if (nv > 2) Vector512.Store(c32, cr + (2 * vw));
+            if (nv > 3) Vector512.Store(c33, cr + (3 * vw));
+        }
+
+        if (mr > 4)
+        {
+            float* cr = c + (4 * ldc);
+            Vector512.Store(c40, cr);
+            if (nv > 1) Vector512.Store(c41, cr + (1 * vw));
+            if (nv > 2) Vector512.Store(c42, cr + (2 * vw));
+            if (nv > 3) Vector512.Store(c43, cr + (3 * vw));
+        }
+
+        if (mr > 5)
+        {
+            float* cr = c + (5 * ldc);
+            Vector512.Store(c50, cr);
+            if (nv > 1) Vector512.Store(c51, cr + (1 * vw));
+            if (nv > 2) Vector512.Store(c52, cr + (2 * vw));
+            if (nv > 3) Vector512.Store(c53, cr + (3 * vw));
+        }
+
+        if (mr > 6)
+        {
+            float* cr = c + (6 * ldc);
+            Vector512.Store(c60, cr);
+            if (nv > 1) Vector512.Store(c61, cr + (1 * vw));
+            if (nv > 2) Vector512.Store(c62, cr + (2 * vw));
+            if (nv > 3) Vector512.Store(c63, cr + (3 * vw));
+        }
+
+        if (mr > 7)
+        {
+            float* cr = c + (7 * ldc);
+            Vector512.Store(c70, cr);
+            if (nv > 1) Vector512.Store(c71, cr + (1 * vw));
+            if (nv > 2) Vector512.Store(c72, cr + (2 * vw));
+            if (nv > 3) Vector512.Store(c73, cr + (3 * vw));
         }
     }
 }

@@ -58,7 +58,7 @@ def main():
     if run.returncode != 0:
         sys.exit(f"classloss eval --merge failed ({run.returncode}): {run.stderr.strip()}")
     report = json.loads(run.stdout)
-    text = json.dumps(report, indent=2, sort_keys=True)
+    text = json.dumps(report, indent=2)  # in the order classloss writes, nested objects too
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
             f.write(text + "\n")

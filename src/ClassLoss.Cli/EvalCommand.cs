@@ -293,6 +293,12 @@ internal static class EvalCommand
             }
         }
 
+        if (r.Confusion.Count == 0)
+        {
+            warnings.Add(string.Create(CultureInfo.InvariantCulture,
+                $"the confusion matrix is left out: {r.Classes} classes are more than {Metrics.MaxConfusionClasses} (K x K counts); the per-class scores come from per-class counts."));
+        }
+
         if (undefined.Count > 0)
         {
             warnings.Add($"ROC AUC is undefined for class{(undefined.Count > 1 ? "es" : "")} {string.Join(", ", undefined)} (absent from the labels, or in every row; average precision too when absent): the macro means are over the other classes (scikit-learn raises an error here).");

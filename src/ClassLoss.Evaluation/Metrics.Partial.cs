@@ -35,6 +35,9 @@ public sealed partial class Metrics
         _notNormalised += other._notNormalised;
         _worstSum = Math.Max(_worstSum, other._worstSum);
         AddCounts(_confusion, other._confusion);
+        AddCounts(_truePositives, other._truePositives);
+        AddCounts(_support, other._support);
+        AddCounts(_predicted, other._predicted);
         AddCounts(_binCount, other._binCount);
         AddCounts(_binCorrect, other._binCorrect);
         AddCounts(_classBinCount, other._classBinCount);
@@ -127,6 +130,9 @@ public sealed partial class Metrics
         Sums(w, "brier", [_brier]);
         Sums(w, "binary_brier", [_binaryBrier]);
         Counts(w, "confusion", _confusion);
+        Counts(w, "class_true_positives", _truePositives);
+        Counts(w, "class_support", _support);
+        Counts(w, "class_predicted", _predicted);
         Counts(w, "bin_count", _binCount);
         Sums(w, "bin_confidence", _binConfidence);
         Counts(w, "bin_correct", _binCorrect);
@@ -228,6 +234,9 @@ public sealed partial class Metrics
                 m._brier = ReadSums(root, "brier", 1, name)[0];
                 m._binaryBrier = ReadSums(root, "binary_brier", 1, name)[0];
                 ReadCounts(root, "confusion", m._confusion, name);
+                ReadCounts(root, "class_true_positives", m._truePositives, name);
+                ReadCounts(root, "class_support", m._support, name);
+                ReadCounts(root, "class_predicted", m._predicted, name);
                 ReadCounts(root, "bin_count", m._binCount, name);
                 ReadSums(root, "bin_confidence", m._binConfidence.Length, name).CopyTo(m._binConfidence, 0);
                 ReadCounts(root, "bin_correct", m._binCorrect, name);

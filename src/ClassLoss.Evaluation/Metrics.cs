@@ -24,6 +24,9 @@ public sealed partial class Metrics
     private readonly MetricsOptions _options;
     private readonly int _k;
     private readonly long[] _confusion;
+    private readonly long[] _truePositives;
+    private readonly long[] _support;
+    private readonly long[] _predicted;
     private readonly long[] _binCount;
     private readonly FixedSum[] _binConfidence;
     private readonly long[] _binCorrect;
@@ -67,7 +70,12 @@ public sealed partial class Metrics
 
         ClassNames = classNames;
         _k = classNames.Count;
-        _confusion = new long[_k * _k];
+        // K x K counts only up to MaxConfusionClasses (a million classes would need 8 TB); the per-class scores come
+        // from the per-class counts, which every K has.
+        _confusion = _k <= MaxConfusionClasses ? new long[_k * _k] : [];
+        _truePositives = new long[_k];
+        _support = new long[_k];
+        _predicted = new long[_k];
         _binCount = new long[_options.Bins];
         _binConfidence = new FixedSum[_options.Bins];
         _binCorrect = new long[_options.Bins];
@@ -96,6 +104,9 @@ public sealed partial class Metrics
             _rowTopK = [];
         }
     }
+
+    /// <summary>The most classes for which the K x K confusion matrix is kept (<see cref="MetricsReport.Confusion"/> is empty above).</summary>
+    public const int MaxConfusionClasses = 4096;
 
     /// <summary>The class names.</summary>
     public IReadOnlyList<string> ClassNames { get; }
@@ -174,7 +185,14 @@ public sealed partial class Metrics
 
         _hits += correct ? 1 : 0;
         _topKHits += topK ? 1 : 0;
-        _confusion[label * _k + argmax]++;
+        if (_confusion.Length > 0)
+        {
+            _confusion[label * _k + argmax]++;
+        }
+
+        _support[label]++;
+        _predicted[argmax]++;
+        _truePositives[label] += correct ? 1 : 0;
         int bin = Bin(best, _options.Bins);
         _binCount[bin]++;
         _binConfidence[bin].Add(best);
@@ -304,13 +322,7 @@ public sealed partial class Metrics
         int present = 0;
         for (int c = 0; c < _k; c++)
         {
-            long tp = _confusion[c * _k + c], support = 0, predicted = 0;
-            for (int j = 0; j < _k; j++)
-            {
-                support += _confusion[c * _k + j];
-                predicted += _confusion[j * _k + c];
-            }
-
+            long tp = _truePositives[c], support = _support[c], predicted = _predicted[c];
             double precision = predicted == 0 ? 0 : (double)tp / predicted;
             double recall = support == 0 ? 0 : (double)tp / support;
             double f1 = precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall);
@@ -322,8 +334,8 @@ public sealed partial class Metrics
             }
         }
 
-        var confusion = new long[_k][];
-        for (int c = 0; c < _k; c++)
+        var confusion = new long[_confusion.Length == 0 ? 0 : _k][];
+        for (int c = 0; c < confusion.Length; c++)
         {
             confusion[c] = _confusion.AsSpan(c * _k, _k).ToArray();
         }

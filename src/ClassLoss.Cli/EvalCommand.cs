@@ -37,6 +37,14 @@ internal static class EvalCommand
         {
             file, labelColumn, values, labels, json, plots, bootstrap, seed, topK, renormalize, positive, rows, ranking, partial, merge,
         };
+        // FILE is optional only for --merge: without either it is the usage error a required argument gives (exit 2).
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(file) is null && (result.GetValue(merge) ?? []).Length == 0)
+            {
+                result.AddError("Required argument missing for command: 'eval' (a prediction file, or --merge PARTIAL.json ...).");
+            }
+        });
         // CliErrors.Run here too: System.CommandLine's default handler would otherwise print a stack trace.
         command.SetAction(parse => CliErrors.Run(() => Run(
             new Source(parse.GetValue(file), parse.GetValue(partial), parse.GetValue(merge) ?? []),

@@ -85,7 +85,7 @@ public sealed record MetricsReport
     /// <summary>Per-class scores.</summary>
     public IReadOnlyList<ClassScores> PerClass { get; init; } = [];
 
-    /// <summary>Confusion matrix: rows are true classes, columns predicted classes (sklearn's layout).</summary>
+    /// <summary>Confusion matrix: rows are true classes, columns predicted classes (sklearn's layout); empty above <see cref="Metrics.MaxConfusionClasses"/> classes.</summary>
     public IReadOnlyList<long[]> Confusion { get; init; } = [];
 
     /// <summary>The equal-width reliability bins (also the confidence histogram).</summary>

@@ -110,4 +110,26 @@ public class MergeTests
         var e = Assert.Throws<InvalidDataException>(() => Metrics.LoadPartial(new MemoryStream(Encoding.UTF8.GetBytes(json)), "part.json"));
         Assert.Contains(expected, e.Message);
     }
+
+    [Fact]
+    public void AboveMaxConfusionClasses_NoConfusionMatrix_PerClassScoresFromCounts_AndTheyMerge()
+    {
+        int k = Metrics.MaxConfusionClasses + 1;
+        var names = Enumerable.Range(0, k).Select(c => "c" + c).ToArray();
+        var o = new MetricsOptions { EqualMass = false };
+        var p = new double[k];
+        var a = new Metrics(names, o);
+        var b = new Metrics(names, o);
+        p[7] = 1;
+        a.Add(7, p);
+        b.Add(9, p);
+        a.Merge(RoundTrip(b));
+        var r = a.Compute();
+        Assert.Empty(r.Confusion);
+        Assert.Equal(0.5, r.PerClass[7].Precision);
+        Assert.Equal(1.0, r.PerClass[7].Recall);
+        Assert.Equal(1, r.PerClass[9].Support);
+        Assert.Equal(0.0, r.PerClass[9].Recall);
+        Assert.Equal(0.5, r.Accuracy);
+    }
 }

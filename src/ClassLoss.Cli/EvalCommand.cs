@@ -29,7 +29,7 @@ internal static class EvalCommand
         var partial = new Option<string?>("--partial") { Description = "Write the mergeable accumulators (counts, exact sums, histograms) of FILE to this JSON file instead of the report (see --merge)." };
         var merge = new Option<string[]>("--merge")
         {
-            Description = "Report on the union of partial-result files of --partial (instead of FILE): exactly the numbers of one pass over their rows; the equal-mass ECE, --ranking and --bootstrap are not available.",
+            Description = "Report on the union of partial-result files of --partial (instead of FILE): exactly the numbers of one pass over their rows; ROC AUC and average precision within stated bounds when the partials were written with --ranking; the equal-mass ECE, ACE and --bootstrap are not available.",
             AllowMultipleArgumentsPerToken = true,
             Arity = ArgumentArity.OneOrMore,
         };
@@ -219,9 +219,9 @@ internal static class EvalCommand
             throw new CliException("give a prediction file (or --merge PARTIAL.json ...).");
         }
 
-        if ((merging || source.Partial is not null) && (ranking || bootstrap > 0))
+        if ((merging || source.Partial is not null) && bootstrap > 0)
         {
-            throw new CliException($"{(merging ? "--merge" : "--partial")}: --ranking (ROC AUC, average precision, ACE) and --bootstrap need every row, which partial results do not keep; run them on the whole data set.");
+            throw new CliException($"{(merging ? "--merge" : "--partial")}: --bootstrap needs every row, which partial results do not keep; run it on the whole data set.");
         }
 
         EvalResult result;
@@ -253,11 +253,20 @@ internal static class EvalCommand
             }
 
             warnings.Add("merge mode: the equal-mass ECE is not available (it sorts every row's confidence, which partial results do not keep).");
+            if (merged.RankingFromSketch)
+            {
+                double widest = merged.RocAucBounds.Concat(merged.AveragePrecisionBounds).Where(e => !double.IsNaN(e.Value)).Select(e => e.High - e.Low).DefaultIfEmpty(0).Max();
+                warnings.Add(Invariant($"merge mode: ROC AUC and average precision come from the partials' ranking sketches: each exact value lies within bounds at most {widest:G3} wide (ACE is not available)."));
+            }
+            else if (ranking)
+            {
+                warnings.Add("merge mode: --ranking: the partials carry no ranking sketch (write them with --partial ... --ranking), so ROC AUC and average precision are not available.");
+            }
         }
         else if (source.Partial is not null)
         {
             // A shard without rows gives a partial result of 0 rows: it merges as nothing.
-            var (metrics, sums) = Accumulate(source.File!, readerOptions, new MetricsOptions { TopK = topK, EqualMass = false }, renormalize);
+            var (metrics, sums) = Accumulate(source.File!, readerOptions, new MetricsOptions { TopK = topK, EqualMass = false, RankingSketch = ranking }, renormalize);
             if (sums.Count > 0)
             {
                 PredictionInput.Warn(sums.Describe(metrics.Rows, renormalize ? "they were renormalised." : "log loss renormalises them (sklearn); Brier/accuracy/ECE use them as given."));
@@ -370,8 +379,12 @@ internal static class EvalCommand
         if (r.Ace is double ace)
         {
             Row($"ACE ({r.ReliabilityBins.Count} equal-mass bins per class)", ace);
-            Row("ROC AUC (macro, one-vs-rest)", r.MacroRocAuc ?? double.NaN);
-            Row("average precision (macro)", r.MacroAveragePrecision ?? double.NaN);
+        }
+
+        if (r.MacroRocAuc is not null)
+        {
+            Row($"ROC AUC (macro, one-vs-rest{(r.RankingFromSketch ? ", sketched" : "")})", r.MacroRocAuc ?? double.NaN);
+            Row($"average precision (macro{(r.RankingFromSketch ? ", sketched" : "")})", r.MacroAveragePrecision ?? double.NaN);
         }
 
         AnsiConsole.Write(table);

@@ -54,6 +54,15 @@ public sealed partial class Metrics
             _classBinCross[i].Total += other._classBinCross[i].Total;
         }
 
+        if (_sketch is not null && other._sketch is not null)
+        {
+            _sketch.Merge(other._sketch);
+        }
+        else
+        {
+            _sketch = null; // one side has no sketch: the merged ranking metrics are not available
+        }
+
         _rowsKept &= other._rowsKept;
         Concat(_scores, other._scores);
         Concat(_labels, other._labels);
@@ -129,6 +138,11 @@ public sealed partial class Metrics
         Sums(w, "nll", [_nll]);
         Sums(w, "brier", [_brier]);
         Sums(w, "binary_brier", [_binaryBrier]);
+        if (_sketch is not null)
+        {
+            _sketch.Write(w, "ranking_sketch");
+        }
+
         Counts(w, "confusion", _confusion);
         Counts(w, "support", _support);
         Counts(w, "predicted", _predicted);
@@ -230,6 +244,11 @@ public sealed partial class Metrics
                     _worstSum = Double(root, "worst_row_sum_error"),
                     _rowsKept = false,
                 };
+                if (root.TryGetProperty("ranking_sketch", out var sketch))
+                {
+                    m._sketch = RankingSketch.Read(sketch, k, name);
+                }
+
                 m._nll = ReadSums(root, "nll", 1, name)[0];
                 m._brier = ReadSums(root, "brier", 1, name)[0];
                 m._binaryBrier = ReadSums(root, "binary_brier", 1, name)[0];

@@ -50,6 +50,7 @@ public sealed partial class Metrics
     private readonly FixedSum[] _classBinSquares;
     private readonly FixedSum[] _classBinCross;
     private readonly List<double>? _scores;
+    private RankingSketch? _sketch;
     private readonly List<int>? _labels;
     private long _rows;
     private FixedSum _nll;
@@ -96,6 +97,11 @@ public sealed partial class Metrics
         {
             _scores = [];
             _labels = [];
+        }
+
+        if (_options.RankingSketch && _k <= 16384)
+        {
+            _sketch = new RankingSketch(_k, Math.Clamp((1 << 22) / _k, 256, RankingSketch.DefaultBins));
         }
 
         if (_options.EqualMass || _options.Bootstrap > 0)
@@ -213,6 +219,12 @@ public sealed partial class Metrics
                 _classBinPositives[at]++;
                 _classBinCross[at].Add(p);
             }
+        }
+
+        if (_sketch is not null)
+        {
+            ReadOnlySpan<int> one = [label];
+            _sketch.Add(probabilities, one);
         }
 
         if (_scores is not null)
@@ -370,9 +382,19 @@ public sealed partial class Metrics
         var (classwiseEce, rel, res, unc, within) = Classwise(n);
         IReadOnlyList<double> auc = [], ap = [];
         double? macroAuc = null, macroAp = null, ace = null;
+        SketchEstimate[] aucBounds = [], apBounds = [];
         if (_scores is not null && _rowsKept)
         {
             (auc, ap, ace) = Ranking.Compute(_scores, _labels!, _k, bins);
+            macroAuc = Ranking.MeanOfDefined(auc);
+            macroAp = Ranking.MeanOfDefined(ap);
+        }
+        else if (_sketch is not null)
+        {
+            aucBounds = [.. Enumerable.Range(0, _k).Select(_sketch.RocAuc)];
+            apBounds = [.. Enumerable.Range(0, _k).Select(_sketch.AveragePrecision)];
+            auc = [.. aucBounds.Select(e => e.Value)];
+            ap = [.. apBounds.Select(e => e.Value)];
             macroAuc = Ranking.MeanOfDefined(auc);
             macroAp = Ranking.MeanOfDefined(ap);
         }
@@ -399,6 +421,9 @@ public sealed partial class Metrics
             AveragePrecision = ap,
             MacroAveragePrecision = macroAp,
             Ace = ace,
+            RankingFromSketch = aucBounds.Length > 0,
+            RocAucBounds = aucBounds,
+            AveragePrecisionBounds = apBounds,
             Brier = _brier.Value / n,
             BinaryBrier = _k == 2 ? _binaryBrier.Value / n : null,
             Accuracy = _hits / n,

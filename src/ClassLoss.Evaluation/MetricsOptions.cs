@@ -42,6 +42,14 @@ public sealed record MetricsOptions
     /// </summary>
     public bool Ranking { get; init; }
 
+    /// <summary>
+    /// Keep a <see cref="RankingSketch"/> (bounded memory, mergeable; alone, or beside the exact scores of
+    /// <see cref="Ranking"/>): what partial results carry, so that the merge of partials reports ROC AUC and average
+    /// precision, within the sketch's stated bounds, where the exact per-row scores are not kept. The bins per class are
+    /// <c>min(2^14, 2^22 / K)</c>; none above 16,384 classes. Default false.
+    /// </summary>
+    public bool RankingSketch { get; init; }
+
     /// <summary>How far a row may sum from 1 before it counts as not normalised (default 1e-6).</summary>
     public double SumTolerance { get; init; } = 1e-6;
 }

@@ -46,6 +46,17 @@ public sealed record MetricsReport
     /// <summary>Mean of <see cref="AveragePrecision"/> over the classes present; null unless ranking metrics were computed.</summary>
     public double? MacroAveragePrecision { get; init; }
 
+    /// <summary>True when <see cref="RocAuc"/> and <see cref="AveragePrecision"/> come from a merged
+    /// <see cref="RankingSketch"/> rather than from every score (their bounds are <see cref="RocAucBounds"/> and
+    /// <see cref="AveragePrecisionBounds"/>).</summary>
+    public bool RankingFromSketch { get; init; }
+
+    /// <summary>With <see cref="RankingFromSketch"/>, the bounds that hold each class's exact ROC AUC; else empty.</summary>
+    public IReadOnlyList<SketchEstimate> RocAucBounds { get; init; } = [];
+
+    /// <summary>With <see cref="RankingFromSketch"/>, the bounds that hold each class's exact average precision; else empty.</summary>
+    public IReadOnlyList<SketchEstimate> AveragePrecisionBounds { get; init; } = [];
+
     /// <summary>Adaptive calibration error (Nixon et al. 2019): equal-mass bins of p_c per class, <c>(1/(K R)) Σ_c Σ_r |ȳ_cr - p̄_cr|</c>; null unless ranking metrics were computed.</summary>
     public double? Ace { get; init; }
 

@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Text.Json;
+
 namespace ClassLoss.Evaluation;
 
 /// <summary>
@@ -223,5 +226,68 @@ public sealed class RankingSketch
         }
 
         return (new ArraySegment<long>(_positives, c * Bins, Bins), new ArraySegment<long>(_negatives, c * Bins, Bins));
+    }
+
+    /// <summary>Writes the counts as a JSON property: the bins, then per class the non-empty bins as [bin, positives,
+    /// negatives] triples (a partial result's size grows with the distinct scores, not with the grid).</summary>
+    internal void Write(Utf8JsonWriter w, string property)
+    {
+        w.WriteStartObject(property);
+        w.WriteNumber("bins", Bins);
+        w.WriteNumber("rows", Rows);
+        w.WriteStartArray("classes");
+        for (int c = 0; c < Classes; c++)
+        {
+            w.WriteStartArray();
+            for (int b = 0; b < Bins; b++)
+            {
+                int at = (c * Bins) + b;
+                if (_positives[at] != 0 || _negatives[at] != 0)
+                {
+                    w.WriteStartArray();
+                    w.WriteNumberValue(b);
+                    w.WriteNumberValue(_positives[at]);
+                    w.WriteNumberValue(_negatives[at]);
+                    w.WriteEndArray();
+                }
+            }
+
+            w.WriteEndArray();
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    /// <summary>Reads what <see cref="Write"/> wrote, checked (<paramref name="name"/> in the messages).</summary>
+    internal static RankingSketch Read(JsonElement e, int classes, string name)
+    {
+        var sketch = new RankingSketch(classes, e.GetProperty("bins").GetInt32()) { Rows = e.GetProperty("rows").GetInt64() };
+        var perClass = e.GetProperty("classes");
+        if (perClass.GetArrayLength() != classes)
+        {
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{name}: the ranking sketch has {perClass.GetArrayLength()} classes; expected {classes}."));
+        }
+
+        int c = 0;
+        foreach (var bins in perClass.EnumerateArray())
+        {
+            foreach (var t in bins.EnumerateArray())
+            {
+                int b = t[0].GetInt32();
+                long p = t[1].GetInt64(), n = t[2].GetInt64();
+                if ((uint)b >= (uint)sketch.Bins || p < 0 || n < 0)
+                {
+                    throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{name}: ranking sketch class {c} has a bad bin entry [{b}, {p}, {n}]."));
+                }
+
+                sketch._positives[(c * sketch.Bins) + b] += p;
+                sketch._negatives[(c * sketch.Bins) + b] += n;
+            }
+
+            c++;
+        }
+
+        return sketch;
     }
 }

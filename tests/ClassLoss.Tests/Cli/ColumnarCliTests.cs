@@ -125,7 +125,7 @@ public sealed class ColumnarCliTests
     }
 
     [Fact]
-    public void Eval_MismatchedPartials_AndRankingWithPartial_AreOneLineErrors()
+    public void Eval_MismatchedPartials_AndBootstrapWithPartial_AreOneLineErrors()
     {
         var (labels, values) = ColumnarFiles.Random(16, 100, 3, logits: false);
         var (labels4, values4) = ColumnarFiles.Random(16, 100, 4, logits: false);
@@ -142,9 +142,9 @@ public sealed class ColumnarCliTests
         Assert.Equal($"error: {Path.Combine(dir, "v.json")}: partial-result version 7; this build reads version 1.", r.Error.Trim());
 
         string out1 = Path.Combine(dir, "never.json");
-        r = Cli("eval", ColumnarFiles.Csv("c.csv", ColumnarFiles.Classes(3), labels, values), "--partial", out1, "--ranking");
+        r = Cli("eval", ColumnarFiles.Csv("c.csv", ColumnarFiles.Classes(3), labels, values), "--partial", out1, "--bootstrap", "10");
         Assert.Equal(1, r.Code);
-        Assert.StartsWith("error: --partial: --ranking", r.Error);
+        Assert.StartsWith("error: --partial: --bootstrap", r.Error);
         Assert.False(File.Exists(out1));
 
         values[50][0] = double.NaN;
@@ -156,5 +156,43 @@ public sealed class ColumnarCliTests
 
         Assert.Equal(1, Cli("eval", p3, "--merge", p3).Code);
         Assert.Equal(1, Cli("eval").Code);
+    }
+
+    [Fact]
+    public void Eval_PartialsWithRanking_MergeIntoSketchedAucAndAp_WithinBoundsOfTheExactOnePass()
+    {
+        var (labels, values) = ColumnarFiles.Random(21, 900, 4, logits: false);
+        string dir = TempFiles.Directory("ranking-partials");
+        var names = ColumnarFiles.Classes(4);
+        string whole = ColumnarFiles.Csv("all.csv", names, labels, values);
+        var one = JsonDocument.Parse(Cli("eval", whole, "--json", "--ranking").Out).RootElement;
+        var parts = new List<string>();
+        for (int s = 0; s < 3; s++)
+        {
+            string shard = ColumnarFiles.Csv($"s{s}.csv", names, labels[(s * 300)..((s + 1) * 300)], values[(s * 300)..((s + 1) * 300)]);
+            string part = Path.Combine(dir, $"p{s}.json");
+            Assert.Equal(0, Cli("eval", shard, "--partial", part, "--ranking").Code);
+            parts.Add(part);
+        }
+
+        var merged = Cli(["eval", "--merge", .. parts, "--json"]);
+        Assert.Equal(0, merged.Code);
+        var m = JsonDocument.Parse(merged.Out).RootElement;
+        Assert.Contains("ranking sketches", merged.Out + merged.Error, StringComparison.Ordinal);
+        var exactAuc = one.GetProperty("roc_auc").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var sketchAuc = m.GetProperty("roc_auc").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var exactAp = one.GetProperty("average_precision").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var sketchAp = m.GetProperty("average_precision").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        for (int c = 0; c < 4; c++)
+        {
+            Assert.Equal(exactAuc[c], sketchAuc[c], 3);
+            Assert.Equal(exactAp[c], sketchAp[c], 2);
+        }
+
+        // Without --ranking on the partials, the merge says ranking is not available.
+        string plain = Path.Combine(dir, "plain.json");
+        Assert.Equal(0, Cli("eval", whole, "--partial", plain).Code);
+        var r = Cli("eval", "--merge", plain, "--ranking");
+        Assert.Contains("carry no ranking sketch", r.Out + r.Error, StringComparison.Ordinal);
     }
 }

@@ -330,7 +330,7 @@ internal static class EvalCommand
         {
             var document = new EvalDocument(path, r.Rows, r.Classes, r.LogLoss, r.LogLossBits, r.Brier, r.BinaryBrier,
                 new BrierDecomposition(r.BrierReliability, r.BrierResolution, r.BrierUncertainty, r.BrierWithinBin), r.Accuracy, r.TopK,
-                r.TopKAccuracy, r.BalancedAccuracy, r.Ece, r.EceEqualMass, r.Mce, r.ClasswiseEce, r.Ace, r.MacroRocAuc,
+                r.TopKAccuracy, r.BalancedAccuracy, r.Ece, r.EceEqualMass, r.L2CalibrationError, r.Mce, r.ClasswiseEce, r.Ace, r.MacroRocAuc,
                 r.MacroAveragePrecision, r.RocAuc.Count > 0 ? r.RocAuc : null, r.AveragePrecision.Count > 0 ? r.AveragePrecision : null,
                 r.PerClass, r.Confusion, r.ReliabilityBins,
                 r.Intervals, result.RowsNotSummingToOne, result.SumCheck.First, result.Seconds, rowsPerSecond, warnings);
@@ -374,6 +374,7 @@ internal static class EvalCommand
         Row("balanced accuracy", r.BalancedAccuracy);
         Row($"ECE ({r.ReliabilityBins.Count} equal-width bins)", r.Ece, "ece");
         Row($"ECE ({r.ReliabilityBins.Count} equal-mass bins)", r.EceEqualMass);
+        Row("L2 calibration error (debiased, top-label, 15 equal-mass bins)", r.L2CalibrationError, "l2_calibration_error");
         Row("MCE", r.Mce);
         Row($"classwise ECE ({r.ReliabilityBins.Count} bins)", r.ClasswiseEce);
         if (r.Ace is double ace)
@@ -508,7 +509,7 @@ internal static class ReliabilityPlots
 /// <summary>What <c>classloss eval --json</c> writes: the metrics and the run's facts, in this order.</summary>
 internal sealed record EvalDocument(string File, long Rows, int Classes, double LogLoss, double LogLossBits, double Brier, double? BinaryBrier,
     BrierDecomposition BrierDecomposition, double Accuracy, int TopK, double TopKAccuracy, double BalancedAccuracy, double Ece,
-    double EceEqualMass, double Mce, double ClasswiseEce, double? Ace, double? MacroRocAuc, double? MacroAveragePrecision,
+    double EceEqualMass, double L2CalibrationError, double Mce, double ClasswiseEce, double? Ace, double? MacroRocAuc, double? MacroAveragePrecision,
     IReadOnlyList<double>? RocAuc, IReadOnlyList<double>? AveragePrecision,
     IReadOnlyList<ClassScores> PerClass, IReadOnlyList<long[]> ConfusionMatrix, IReadOnlyList<ReliabilityBin> ReliabilityBins,
     IReadOnlyDictionary<string, Interval> Intervals95, long RowsNotSummingToOne, IReadOnlyList<string> FirstRowsNotSummingToOne,

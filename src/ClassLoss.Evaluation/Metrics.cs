@@ -379,6 +379,14 @@ public sealed partial class Metrics
             eceMass = EqualMassEce(_confidences, _correct!, bins);
         }
 
+        double l2 = double.NaN;
+        if (_confidences is not null && _rowsKept && _confidences.Count > 0)
+        {
+            var conf = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_confidences);
+            var ok = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_correct!);
+            l2 = DebiasedCalibrationError.TopLabel(conf, ok);
+        }
+
         var (classwiseEce, rel, res, unc, within) = Classwise(n);
         IReadOnlyList<double> auc = [], ap = [];
         double? macroAuc = null, macroAp = null, ace = null;
@@ -432,6 +440,7 @@ public sealed partial class Metrics
             BalancedAccuracy = present == 0 ? double.NaN : recallSum / present,
             Ece = ece,
             EceEqualMass = eceMass,
+            L2CalibrationError = l2,
             Mce = mce,
             RowsNotNormalised = _notNormalised,
             WorstRowSumError = _worstSum,
@@ -584,6 +593,11 @@ public sealed partial class Metrics
         intervals["accuracy"] = Percentiles(acc);
         intervals["top_k_accuracy"] = Percentiles(topk);
         intervals["ece"] = Percentiles(ece);
+        if (n >= 1 && b >= 2)
+        {
+            intervals["l2_calibration_error"] = DebiasedCalibrationError.TopLabelInterval(
+                System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_confidences), System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_correct), b, _options.Seed);
+        }
     }
 
     /// <summary>The 2.5% and 97.5% percentiles (linear interpolation between order statistics, NumPy's default).</summary>

@@ -84,6 +84,11 @@ public sealed record MetricsReport
     /// <summary>Expected calibration error with equal-mass bins (NaN when not computed).</summary>
     public double EceEqualMass { get; init; }
 
+    /// <summary>The debiased top-label L2 calibration error (Kumar, Liang and Ma 2019; <see cref="DebiasedCalibrationError"/>,
+    /// 15 equal-mass bins), NaN when not computed (it needs every confidence, as the equal-mass ECE: not in merge mode).
+    /// With a bootstrap its 95% interval is <c>Intervals["l2_calibration_error"]</c> (the reference's basic bootstrap).</summary>
+    public double L2CalibrationError { get; init; } = double.NaN;
+
     /// <summary>Maximum calibration error over the non-empty equal-width bins.</summary>
     public double Mce { get; init; }
 

@@ -44,7 +44,7 @@ public sealed class DaskMergeTests : IDisposable
 
         using var a = JsonDocument.Parse(one.Output);
         using var b = JsonDocument.Parse(File.ReadAllText(merged));
-        string[] aside = ["file", "seconds", "rows_per_second", "warnings", "ece_equal_mass"];
+        string[] aside = ["file", "seconds", "rows_per_second", "warnings", "ece_equal_mass", "l2_calibration_error"];
         var keys = a.RootElement.EnumerateObject().Select(p => p.Name).ToList();
         Assert.Equal(keys.Order(), b.RootElement.EnumerateObject().Select(p => p.Name).Order());
         Assert.Contains("log_loss", keys);

@@ -221,11 +221,7 @@ public sealed partial class Metrics
             }
         }
 
-        if (_sketch is not null)
-        {
-            ReadOnlySpan<int> one = [label];
-            _sketch.Add(probabilities, one);
-        }
+        _sketch?.AddRow(probabilities, label);
 
         if (_scores is not null)
         {

@@ -102,21 +102,27 @@ public sealed class RankingSketch
 
         for (int i = 0; i < labels.Length; i++)
         {
-            for (int c = 0; c < k; c++)
+            AddRow(probabilities.Slice(i * k, k), labels[i]);
+        }
+    }
+
+    /// <summary>Adds one row whose K probabilities and label the caller has already checked (<see cref="Metrics"/>).</summary>
+    internal void AddRow(ReadOnlySpan<double> probabilities, int label)
+    {
+        for (int c = 0; c < Classes; c++)
+        {
+            int at = (c * Bins) + Bin(probabilities[c]);
+            if (label == c)
             {
-                long at = ((long)c * Bins) + Bin(probabilities[(i * k) + c]);
-                if (labels[i] == c)
-                {
-                    _positives[at]++;
-                }
-                else
-                {
-                    _negatives[at]++;
-                }
+                _positives[at]++;
+            }
+            else
+            {
+                _negatives[at]++;
             }
         }
 
-        Rows += labels.Length;
+        Rows++;
     }
 
     /// <summary>Adds another sketch's counts (same classes and bins): this becomes the sketch of both sets of rows.</summary>

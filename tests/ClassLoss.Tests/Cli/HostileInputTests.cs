@@ -26,16 +26,9 @@ public sealed class HostileInputTests : IDisposable
         File.WriteAllText(path, "label,a,b,c\na,0.7,0.2,0.1\nb,0.25,0.5,0.25\nc,0.125,0.125,0.75\na,0.5,0.4,0.1\n");
         string Report(string? locale)
         {
-            var start = new System.Diagnostics.ProcessStartInfo("dotnet", $"\"{cli}\" eval \"{path}\" --json") { RedirectStandardOutput = true };
-            if (locale is not null)
-            {
-                start.Environment["LANG"] = start.Environment["LC_ALL"] = locale;
-            }
-
-            using var p = System.Diagnostics.Process.Start(start)!;
-            string output = p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-            Assert.Equal(0, p.ExitCode);
+            var environment = locale is null ? null : new Dictionary<string, string> { ["LANG"] = locale, ["LC_ALL"] = locale };
+            var (code, output, error) = ExternalProcess.Run("dotnet", [cli, "eval", path, "--json"], environment);
+            Assert.True(code == 0, error);
             return WithoutTimes(output);
         }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using ClassLoss.Cli.Experiments;
@@ -62,21 +61,9 @@ public sealed class HtmlReportBrowserTests
 
     private static (string Stdout, string Stderr) Browse(string action, string page, params string[] extra)
     {
-        var start = new ProcessStartInfo(Chromium)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in (string[])["--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0", .. extra, action, "file://" + page])
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(120_000), "chromium did not finish within 2 minutes");
-        return (stdout.Result, stderr.Result);
+        var (code, stdout, stderr) = ExternalProcess.Run(Chromium,
+            ["--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0", .. extra, action, "file://" + page], timeoutSeconds: 120);
+        Assert.True(code != -1, stderr);
+        return (stdout, stderr);
     }
 }

@@ -1,7 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
+using ClassLoss.Tests.TestUtilities;
 
 namespace ClassLoss.Tests.Evaluation;
 
@@ -28,17 +27,16 @@ public sealed class DaskMergeTests : IDisposable
     [Fact]
     public void ShardsEvaluatedOnADaskClusterAndMerged_EqualOnePassOverTheWholeFile()
     {
-        var (code, _, error) = Run(Python, "-c \"import dask.distributed\"");
+        var (code, _, error) = ExternalProcess.Run(Python, ["-c", "import dask.distributed"]);
         Assert.True(code == 0, $"Debian's python3-dask and python3-distributed are missing ({error.Trim()}): scripts/test.sh installs them");
         WriteShards(rows: 3000, shards: 3, classes: 4);
         string cli = Path.Combine(AppContext.BaseDirectory, "ClassLoss.Cli.dll");
-        string classloss = $"dotnet {cli}";
-
-        var one = Run("dotnet", $"\"{cli}\" eval \"{Path.Combine(_dir, "all.csv")}\" --values logits --json");
+        var one = ExternalProcess.Run("dotnet", [cli, "eval", Path.Combine(_dir, "all.csv"), "--values", "logits", "--json"]);
         Assert.True(one.Code == 0, one.Error);
         string script = Path.Combine(ArchitectureTests.RepositoryRoot(), "scripts", "dask_eval.py");
         string merged = Path.Combine(_dir, "merged.json");
-        var dask = Run(Python, $"\"{script}\" --classloss \"{classloss}\" --workers 2 --out \"{merged}\" \"{Path.Combine(_dir, "part-*.csv")}\" -- --values logits");
+        var dask = ExternalProcess.Run(Python,
+            [script, "--classloss", $"dotnet {cli}", "--workers", "2", "--out", merged, Path.Combine(_dir, "part-*.csv"), "--", "--values", "logits"]);
         Assert.True(dask.Code == 0, dask.Error);
         Assert.Contains("3 shards on 2 Dask workers, merged", dask.Error, StringComparison.Ordinal);
 
@@ -86,33 +84,6 @@ public sealed class DaskMergeTests : IDisposable
         for (int s = 0; s < shards; s++)
         {
             File.WriteAllLines(Path.Combine(_dir, $"part-{s}.csv"), [header, .. lines.Skip(s * per).Take(s == shards - 1 ? rows - (s * per) : per)]);
-        }
-    }
-
-    private static (int Code, string Output, string Error) Run(string file, string arguments)
-    {
-        var start = new ProcessStartInfo(file, arguments)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-        };
-        try
-        {
-            using var p = Process.Start(start)!;
-            var output = p.StandardOutput.ReadToEndAsync();
-            var error = p.StandardError.ReadToEndAsync();
-            if (!p.WaitForExit(180_000))
-            {
-                p.Kill(entireProcessTree: true);
-                return (-1, output.Result, "timed out after 180 s: " + error.Result);
-            }
-
-            return (p.ExitCode, output.Result, error.Result);
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            return (-1, "", $"{file}: {e.Message}");
         }
     }
 }

@@ -149,19 +149,8 @@ public class DoubleSimdBinaryCrossEntropyTests
         var (x, t, ew) = Batch(n, k, 78, adversarial: true);
         foreach (var (o, e, p) in Options(k))
         {
-            int width = p ? n * k : n;
-            var g1 = new double[n * k];
-            var l1 = new double[width];
-            double v1 = SigmoidBinaryCrossEntropy.Evaluate(x, t, k, o with { MaxDegreeOfParallelism = 1 }, g1, l1, e ? ew : default).Value;
-            foreach (int threads in new[] { 2, 3, 8 })
-            {
-                var g = new double[n * k];
-                var l = new double[width];
-                double v = SigmoidBinaryCrossEntropy.Evaluate(x, t, k, o with { MaxDegreeOfParallelism = threads }, g, l, e ? ew : default).Value;
-                Assert.Equal(BitConverter.DoubleToInt64Bits(v1), BitConverter.DoubleToInt64Bits(v));
-                Assert.True(g1.AsSpan().SequenceEqual(g), $"gradient differs with {threads} threads");
-                Assert.True(l1.AsSpan().SequenceEqual(l), $"losses differ with {threads} threads");
-            }
+            ThreadCountBits.AssertSame(n * k, p ? n * k : n,
+                (threads, g, l) => SigmoidBinaryCrossEntropy.Evaluate(x, t, k, o with { MaxDegreeOfParallelism = threads }, g, l, e ? ew : default).Value);
         }
     }
 }

@@ -72,7 +72,7 @@ public static unsafe class ExpFloor
     private static float Read(float* p, int length) => Read<V256>(p, length);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float Read<TV>(float* p, int length) where TV : struct, IVec<TV>
+    private static float Read<TV>(float* p, int length) where TV : struct, IVec<TV, float>
     {
         int w = TV.Count;
         TV a0 = TV.Broadcast(0f), a1 = a0, a2 = a0, a3 = a0;

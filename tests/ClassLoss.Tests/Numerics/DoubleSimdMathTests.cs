@@ -20,7 +20,7 @@ public unsafe class DoubleSimdMathTests
         return [.. x];
     }
 
-    private static void Map<TV>(double[] x, double[] y, bool exp) where TV : struct, IVecD<TV>
+    private static void Map<TV>(double[] x, double[] y, bool exp) where TV : struct, IVec<TV, double>
     {
         fixed (double* px = x, py = y)
         {

@@ -194,7 +194,7 @@ public class FusedShortRowCrossEntropyTests
         AssertLogClose<V128>(xs);
     }
 
-    private static unsafe void AssertLogClose<TV>(float[] xs) where TV : struct, IVec<TV>
+    private static unsafe void AssertLogClose<TV>(float[] xs) where TV : struct, IVec<TV, float>
     {
         var got = new float[xs.Length];
         fixed (float* px = xs)

@@ -112,7 +112,7 @@ public class FusedSigmoidBinaryCrossEntropyTests
         AssertTwin<V128>(values);
     }
 
-    private static unsafe void AssertTwin<TV>(float[] values) where TV : struct, IVec<TV>
+    private static unsafe void AssertTwin<TV>(float[] values) where TV : struct, IVec<TV, float>
     {
         var got = new float[values.Length];
         fixed (float* v = values, g = got)

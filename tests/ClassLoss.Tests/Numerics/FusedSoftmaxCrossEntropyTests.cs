@@ -279,7 +279,7 @@ public class FusedSoftmaxCrossEntropyTests
 
     private static float[] VectorExp128(Vector128<float> x) => Run<V128>(x.ToFloatArray());
 
-    private static unsafe float[] Run<TV>(float[] x) where TV : struct, IVec<TV>
+    private static unsafe float[] Run<TV>(float[] x) where TV : struct, IVec<TV, float>
     {
         var result = new float[x.Length];
         fixed (float* px = x)

@@ -55,7 +55,7 @@ internal static unsafe partial class CrossEntropyIndexKernel
             Specialize.RunDouble(this, b, p.K, Specialize.Flag(p.Eps > 0), Specialize.Flag(p.Eps > 0 && p.Wd != null));
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public double Run<TV, TS, TW>(int b) where TV : struct, IVecD<TV> where TS : struct, IConst where TW : struct, IConst
+        public double Run<TV, TS, TW>(int b) where TV : struct, IVec<TV, double> where TS : struct, IConst where TW : struct, IConst
         {
             int k = p.K;
             int end = Math.Min(n, (b + 1) * blockRows);
@@ -90,7 +90,7 @@ internal static unsafe partial class CrossEntropyIndexKernel
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double DoubleRow<TV, TS, TW>(double* z, double* g, int label, in SoftmaxRowParams p)
-        where TV : struct, IVecD<TV> where TS : struct, IConst where TW : struct, IConst
+        where TV : struct, IVec<TV, double> where TS : struct, IConst where TW : struct, IConst
     {
         int k = p.K;
         double m = Numerics.DoubleRows.Max<TV>(z, k) * p.InvTau;

@@ -19,7 +19,7 @@ internal static unsafe partial class CrossEntropyIndexKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit] // every scratch lane is written before it is read; zeroing 3 KB per block cost ~5% at 4096x10
     private static int ShortRowGroups<TV, TS, TW, TT>(float* z, int* y, float* g, float* r, int start, int end, in SoftmaxRowParams p, ref double sum)
-        where TV : struct, IVec<TV> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst
+        where TV : struct, IVec<TV, float> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst
     {
         int k = p.K;
         int lanes = TV.Count;

@@ -124,17 +124,17 @@ internal static unsafe partial class CrossEntropyIndexKernel
                 Specialize.Flag(p.Eps > 0), Specialize.Flag(p.Wf != null), Specialize.Flag(p.Tau != 1.0));
 
         public int ShortRowGroups<TV, TS, TW, TT>(float* zb, int* yb, float* gb, float* rb, int start, int end, ref double sum)
-            where TV : struct, IVec<TV> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst =>
+            where TV : struct, IVec<TV, float> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst =>
             CrossEntropyIndexKernel.ShortRowGroups<TV, TS, TW, TT>(zb, yb, gb, rb, start, end, p, ref sum);
 
         public double Row<TV, TS, TW, TT>(float* zi, float* gi, float* zNext, int label)
-            where TV : struct, IVec<TV> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst =>
+            where TV : struct, IVec<TV, float> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst =>
             CrossEntropyIndexKernel.Row<TV, TS, TW, TT>(zi, gi, zNext, label, p);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double Row<TV, TS, TW, TT>(float* z, float* g, float* zNext, int label, in SoftmaxRowParams p)
-        where TV : struct, IVec<TV> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst
+        where TV : struct, IVec<TV, float> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst
     {
         int k = p.K;
         float max = RowMax.Of<TV>(z, k);

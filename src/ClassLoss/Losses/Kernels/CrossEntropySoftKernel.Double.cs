@@ -63,7 +63,7 @@ internal static unsafe partial class CrossEntropySoftKernel
         public double RunBlock(int b) => Specialize.RunDouble(this, b, p.K, Specialize.Flag(p.Wd != null));
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public double Run<TV, TW, TUnused>(int b) where TV : struct, IVecD<TV> where TW : struct, IConst where TUnused : struct, IConst
+        public double Run<TV, TW, TUnused>(int b) where TV : struct, IVec<TV, double> where TW : struct, IConst where TUnused : struct, IConst
         {
             int k = p.K;
             int end = Math.Min(n, (b + 1) * blockRows);
@@ -93,7 +93,7 @@ internal static unsafe partial class CrossEntropySoftKernel
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double DoubleRow<TV, TW>(double* z, double* t, double* g, in SoftmaxRowParams p, out bool suspect)
-        where TV : struct, IVecD<TV> where TW : struct, IConst
+        where TV : struct, IVec<TV, double> where TW : struct, IConst
     {
         int k = p.K;
         double m = DoubleRows.Max<TV>(z, k) * p.InvTau;
@@ -127,7 +127,7 @@ internal static unsafe partial class CrossEntropySoftKernel
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void TargetTerms<TV, TW>(double* z, double* t, int k, double m, in SoftmaxRowParams p,
         out double qTotal, out double qx, out double tSum, out bool inRange)
-        where TV : struct, IVecD<TV> where TW : struct, IConst
+        where TV : struct, IVec<TV, double> where TW : struct, IConst
     {
         int vectors = k - (k % TV.Count);
         Terms<TV, TW>(z, t, 0, vectors, m, p, out qTotal, out qx, out tSum, out double bad);
@@ -146,7 +146,7 @@ internal static unsafe partial class CrossEntropySoftKernel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Terms<TV, TW>(double* z, double* t, int from, int to, double m, in SoftmaxRowParams p,
         out double qTotal, out double qx, out double tSum, out double bad)
-        where TV : struct, IVecD<TV> where TW : struct, IConst
+        where TV : struct, IVec<TV, double> where TW : struct, IConst
     {
         TV zero = TV.Broadcast(0.0), one = TV.Broadcast(1.0);
         TV vm = TV.Broadcast(m), vt = TV.Broadcast(p.InvTau), a = TV.Broadcast(1 - p.Eps), e = TV.Broadcast(p.SmoothPerClass);
@@ -171,7 +171,7 @@ internal static unsafe partial class CrossEntropySoftKernel
 
     /// <summary><c>q_c = w_c ((1 - ε) t_c + ε/K)</c>, rounded as the reference row rounds it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV Q<TV, TW>(TV tv, double* w, int c, TV oneMinusEps, TV smoothPerClass) where TV : struct, IVecD<TV> where TW : struct, IConst
+    private static TV Q<TV, TW>(TV tv, double* w, int c, TV oneMinusEps, TV smoothPerClass) where TV : struct, IVec<TV, double> where TW : struct, IConst
     {
         TV q = TV.Add(TV.Mul(oneMinusEps, tv), smoothPerClass);
         return TW.On ? TV.Mul(TV.Load(w + c), q) : q;
@@ -180,7 +180,7 @@ internal static unsafe partial class CrossEntropySoftKernel
     /// <summary>The gradient in place: <c>g_c = e_c a - q_c s / τ</c>; whole vectors, then the rest on <see cref="DScalar"/>.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void TargetGradient<TV, TW>(double* g, double* t, int k, double a, in SoftmaxRowParams p)
-        where TV : struct, IVecD<TV> where TW : struct, IConst
+        where TV : struct, IVec<TV, double> where TW : struct, IConst
     {
         int vectors = k - (k % TV.Count);
         GradientRange<TV, TW>(g, t, 0, vectors, a, p);
@@ -192,7 +192,7 @@ internal static unsafe partial class CrossEntropySoftKernel
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void GradientRange<TV, TW>(double* g, double* t, int from, int to, double a, in SoftmaxRowParams p)
-        where TV : struct, IVecD<TV> where TW : struct, IConst
+        where TV : struct, IVec<TV, double> where TW : struct, IConst
     {
         TV va = TV.Broadcast(a), ns = TV.Broadcast(-p.SInv), b = TV.Broadcast(1 - p.Eps), e = TV.Broadcast(p.SmoothPerClass);
         for (int c = from; c < to; c += TV.Count)

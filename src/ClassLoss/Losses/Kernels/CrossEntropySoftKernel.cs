@@ -90,17 +90,17 @@ internal static unsafe partial class CrossEntropySoftKernel
                 Specialize.Flag(p.Eps > 0), Specialize.Flag(p.Wf != null), Specialize.Flag(p.Tau != 1.0));
 
         public int ShortRowGroups<TV, TS, TW, TT>(float* z, float* t, float* g, float* r, int start, int end, ref double sum, ref int flagged)
-            where TV : struct, IVec<TV> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst =>
+            where TV : struct, IVec<TV, float> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst =>
             CrossEntropySoftKernel.ShortRowGroups<TV, TS, TW, TT>(z, t, g, r, start, end, p, ref sum, ref flagged);
 
         public double Row<TV, TS, TW, TT>(float* z, float* t, float* g, float* zNext, float* tNext, out bool suspect)
-            where TV : struct, IVec<TV> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst =>
+            where TV : struct, IVec<TV, float> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst =>
             CrossEntropySoftKernel.Row<TV, TS, TW, TT>(z, t, g, zNext, tNext, p, out suspect);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double Row<TV, TS, TW, TT>(float* z, float* t, float* g, float* zNext, float* tNext, in SoftmaxRowParams p, out bool suspect)
-        where TV : struct, IVec<TV> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst
+        where TV : struct, IVec<TV, float> where TS : struct, IConst where TW : struct, IConst where TT : struct, IConst
     {
         int k = p.K;
         float max = RowMax.Of<TV, Yes>(z, t, k, out TargetCheck check);

@@ -17,7 +17,7 @@ internal unsafe interface IFusedElements
     /// block's). <paramref name="column"/> is the column of <paramref name="x"/>[0] in row mode (in element mode it
     /// means nothing: a kernel with column weights asks for row mode).</summary>
     double Elements<TV, TA>(float* x, float* t, float* g, float* e, float* l, int column, int length, double total)
-        where TV : struct, IVec<TV> where TA : struct, IConst;
+        where TV : struct, IVec<TV, float> where TA : struct, IConst;
 }
 
 /// <summary>
@@ -94,7 +94,7 @@ internal static unsafe class FusedElements
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public double Run<TV, TA, TB, TC>(int b)
-            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
+            where TV : struct, IVec<TV, float> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
         {
             if (!rows)
             {
@@ -136,7 +136,7 @@ internal static unsafe class FusedElements
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public double Run<TV, TA, TB, TC>(int b)
-            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
+            where TV : struct, IVec<TV, float> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
         {
             const int piece = Float16.StageFloats;
             fixed (float* stage = Float16.Stage(5 * piece))
@@ -227,7 +227,7 @@ internal static unsafe class FusedElements
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double Pieces<TOp, TFormat, TV, TA>(in TOp op, in Staged s, long from, long to, double total)
         where TOp : struct, IFusedElements where TFormat : struct, IFloat16Format
-        where TV : struct, IVec<TV> where TA : struct, IConst
+        where TV : struct, IVec<TV, float> where TA : struct, IConst
     {
         for (long p0 = from; p0 < to; p0 += Float16.StageFloats)
         {

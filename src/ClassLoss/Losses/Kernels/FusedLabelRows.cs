@@ -19,12 +19,12 @@ internal unsafe interface IFusedLabelRows
     /// <summary>Whole groups of rows in lanes from <paramref name="start"/> on (see <see cref="ShortRows"/>); returns the
     /// first row it left for <see cref="Row"/>, their losses added to <paramref name="sum"/> in row order.</summary>
     int ShortRowGroups<TV, TA, TB, TC>(float* z, int* y, float* g, float* r, int start, int end, ref double sum)
-        where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst;
+        where TV : struct, IVec<TV, float> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst;
 
     /// <summary>One row against <paramref name="label"/>: returns its loss, writes its scaled gradient (unless
     /// <paramref name="g"/> is null); <paramref name="zNext"/> is the next row to prefetch (null after the last).</summary>
     double Row<TV, TA, TB, TC>(float* z, float* g, float* zNext, int label)
-        where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst;
+        where TV : struct, IVec<TV, float> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst;
 }
 
 /// <summary>
@@ -70,7 +70,7 @@ internal static unsafe class FusedLabelRows
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Block<TRows, TV, TA, TB, TC>(in TRows rows, float* z, int* y, float* g, float* r, int n, int start, int end)
         where TRows : struct, IFusedLabelRows
-        where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
+        where TV : struct, IVec<TV, float> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
     {
         int k = rows.Classes;
         double sum = 0;
@@ -107,7 +107,7 @@ internal static unsafe class FusedLabelRows
     public static double StagedBlock<TRows, TFormat, TV, TA, TB, TC>(in TRows rows, ushort* z, int* y, ushort* g, ushort* r,
         int start, int end)
         where TRows : struct, IFusedLabelRows where TFormat : struct, IFloat16Format
-        where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
+        where TV : struct, IVec<TV, float> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
     {
         int k = rows.Classes;
         bool shortRows = ShortRows.Apply(k);
@@ -164,7 +164,7 @@ internal static unsafe class FusedLabelRows
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double LabelRow<TRows, TV, TA, TB, TC>(in TRows rows, float* z, float* g, float* zNext, int label)
         where TRows : struct, IFusedLabelRows
-        where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
+        where TV : struct, IVec<TV, float> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
     {
         if (label == rows.IgnoreIndex)
         {
@@ -193,7 +193,7 @@ internal readonly unsafe struct LabelRows<TRows>(TRows rows, float* z, int* y, f
     public double RunBlock(int b) => rows.Specialized(this, b);
 
     public double Run<TV, TA, TB, TC>(int b)
-        where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst =>
+        where TV : struct, IVec<TV, float> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst =>
         FusedLabelRows.Block<TRows, TV, TA, TB, TC>(rows, z, y, g, r, n, b * blockRows, Math.Min(n, (b + 1) * blockRows));
 }
 
@@ -205,6 +205,6 @@ internal readonly unsafe struct StagedLabelRows<TRows, TFormat>(TRows rows, usho
     public double RunBlock(int b) => rows.Specialized(this, b);
 
     public double Run<TV, TA, TB, TC>(int b)
-        where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst =>
+        where TV : struct, IVec<TV, float> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst =>
         FusedLabelRows.StagedBlock<TRows, TFormat, TV, TA, TB, TC>(rows, z, y, g, r, b * blockRows, Math.Min(n, (b + 1) * blockRows));
 }

@@ -20,13 +20,13 @@ internal unsafe interface IFusedTargetRows
     /// the first row it left for <see cref="Row"/>, their losses added to <paramref name="sum"/> in row order and the
     /// first suspect row in <paramref name="flagged"/>.</summary>
     int ShortRowGroups<TV, TA, TB, TC>(float* z, float* t, float* g, float* r, int start, int end, ref double sum, ref int flagged)
-        where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst;
+        where TV : struct, IVec<TV, float> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst;
 
     /// <summary>One row against its targets: returns its loss, writes its scaled gradient (unless <paramref name="g"/>
     /// is null) and whether its targets need the exact check; <paramref name="zNext"/> and <paramref name="tNext"/> are
     /// the next row to prefetch (null after the last).</summary>
     double Row<TV, TA, TB, TC>(float* z, float* t, float* g, float* zNext, float* tNext, out bool suspect)
-        where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst;
+        where TV : struct, IVec<TV, float> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst;
 }
 
 /// <summary>
@@ -87,7 +87,7 @@ internal static unsafe class FusedTargetRows
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public double Run<TV, TA, TB, TC>(int b)
-            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
+            where TV : struct, IVec<TV, float> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
         {
             int k = rows.Classes;
             int start = b * blockRows;
@@ -140,7 +140,7 @@ internal static unsafe class FusedTargetRows
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public double Run<TV, TA, TB, TC>(int b)
-            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
+            where TV : struct, IVec<TV, float> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
         {
             int k = rows.Classes;
             int start = b * blockRows;

@@ -63,7 +63,7 @@ internal static unsafe partial class SigmoidBinaryCrossEntropyKernel
         public double RunBlock(int b) =>
             Specialize.RunDouble(this, b, cw == null && pw == null && (l == null || perElement) ? Specialize.AnyLength : k, Specialize.Flag(ew != null || cw != null || pw != null), Specialize.Flag(perElement && l != null));
 
-        public double Run<TV, TW, TE>(int b) where TV : struct, IVecD<TV> where TW : struct, IConst where TE : struct, IConst
+        public double Run<TV, TW, TE>(int b) where TV : struct, IVec<TV, double> where TW : struct, IConst where TE : struct, IConst
         {
             int start = b * blockRows, end = Math.Min(n, (b + 1) * blockRows);
             double sum = 0;
@@ -117,7 +117,7 @@ internal static unsafe partial class SigmoidBinaryCrossEntropyKernel
         /// (inside <see cref="Run{TV, TW, TE}"/> they would exceed the JIT's inlining budget and be called per vector).</summary>
         [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private double Columns<TV, TW, TE>(long at, int from, int to, ref TV badLanes)
-            where TV : struct, IVecD<TV> where TW : struct, IConst where TE : struct, IConst
+            where TV : struct, IVec<TV, double> where TW : struct, IConst where TE : struct, IConst
         {
             TV acc = TV.Broadcast(0.0);
             for (int c = from; c < to; c += TV.Count)
@@ -131,7 +131,7 @@ internal static unsafe partial class SigmoidBinaryCrossEntropyKernel
         /// <summary>The losses of columns [c, c + TV.Count) of the row at <paramref name="at"/>; writes their gradient (and
         /// element losses); adds 1 to a lane of <paramref name="badLanes"/> for a target outside [0, 1].</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private TV Vector<TV, TW, TE>(long at, int c, ref TV badLanes) where TV : struct, IVecD<TV> where TW : struct, IConst where TE : struct, IConst
+        private TV Vector<TV, TW, TE>(long at, int c, ref TV badLanes) where TV : struct, IVec<TV, double> where TW : struct, IConst where TE : struct, IConst
         {
             long e0 = at + c;
             TV xv = TV.Load(x + e0), yv = TV.Load(t + e0);
@@ -189,7 +189,7 @@ internal static unsafe partial class SigmoidBinaryCrossEntropyKernel
 
         /// <summary>The vector's elements by the generic kernel's element function (a non-finite logit among them).</summary>
         [MethodImpl(MethodImplOptions.NoInlining)]
-        private TV Reference<TV, TW, TE>(long e0, int c) where TV : struct, IVecD<TV> where TW : struct, IConst where TE : struct, IConst
+        private TV Reference<TV, TW, TE>(long e0, int c) where TV : struct, IVec<TV, double> where TW : struct, IConst where TE : struct, IConst
         {
             double* lanes = stackalloc double[8];
             var p = new BinaryParameters(pw == null ? default : new ReadOnlySpan<double>(pw, k), smoothing);

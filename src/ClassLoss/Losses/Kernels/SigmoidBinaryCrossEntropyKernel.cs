@@ -225,7 +225,7 @@ internal static unsafe partial class SigmoidBinaryCrossEntropyKernel
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public double Elements<TV, TA>(float* x, float* t, float* g, float* e, float* l, int column, int length, double total)
-            where TV : struct, IVec<TV> where TA : struct, IConst
+            where TV : struct, IVec<TV, float> where TA : struct, IConst
         {
             int chunk = RowExpSum.ElementsPerFlush<TV>(Chunk);
             for (int c = 0; c < length; c += chunk)
@@ -247,7 +247,7 @@ internal static unsafe partial class SigmoidBinaryCrossEntropyKernel
     /// with the exact limits for infinite logits, NaN propagated to the gradient and the losses added in double lanes
     /// (finite losses then give their finite double sum). A remainder shorter than a vector runs on
     /// <see cref="VScalar"/>.</remarks>
-    private static double ChunkSum<TV>(float* x, float* y, float* g, int m, float scale, int* bad) where TV : struct, IVec<TV>
+    private static double ChunkSum<TV>(float* x, float* y, float* g, int m, float scale, int* bad) where TV : struct, IVec<TV, float>
     {
         int vectors = m - (m % TV.Count);
         double sum = ChunkSum<TV, Yes>(x, y, g, vectors, scale, bad, null);
@@ -263,7 +263,7 @@ internal static unsafe partial class SigmoidBinaryCrossEntropyKernel
 
     /// <summary>The chunk's vectors in the exact form, summed in double lanes (the rare case: kept out of line).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static double ExactChunkSum<TV>(float* x, float* y, float* g, int m, float scale, int* bad) where TV : struct, IVec<TV>
+    private static double ExactChunkSum<TV>(float* x, float* y, float* g, int m, float scale, int* bad) where TV : struct, IVec<TV, float>
     {
         double* lanes = stackalloc double[MaxLanes];
         return ChunkSum<TV, No>(x, y, g, m, scale, bad, lanes);
@@ -273,7 +273,7 @@ internal static unsafe partial class SigmoidBinaryCrossEntropyKernel
     /// summed in the <see cref="MaxLanes"/> doubles at <paramref name="lanes"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double ChunkSum<TV, TFast>(float* x, float* y, float* g, int m, float scale, int* bad, double* lanes)
-        where TV : struct, IVec<TV> where TFast : struct, IConst
+        where TV : struct, IVec<TV, float> where TFast : struct, IConst
     {
         int w = TV.Count;
         TV zero = TV.Broadcast(0f), one = TV.Broadcast(1f), s = TV.Broadcast(scale);
@@ -290,7 +290,7 @@ internal static unsafe partial class SigmoidBinaryCrossEntropyKernel
             TV yv = TV.Load(y + j);
             // y in [+0, 1] exactly when its bits, read unsigned, are at most those of 1f: negatives (sign bit) and
             // NaN (exponent all ones) are above; so is -0, which the caller's exact recheck lets through.
-            outside = TV.MaxAsUInt32(outside, yv);
+            outside = TV.MaxBits(outside, yv);
             TV ev = VectorMath.ExpOfNonPositive(TV.NegativeAbs(xv));
             TV u = TV.Add(one, ev);
             TV log1p = VectorMath.Log1pOfUnit(ev);
@@ -330,7 +330,7 @@ internal static unsafe partial class SigmoidBinaryCrossEntropyKernel
             }
         }
 
-        if (TV.AnyAboveAsUInt32(outside, OneBits))
+        if (TV.AnyBitsAbove(outside, OneBits))
         {
             *bad = 1;
         }
@@ -367,7 +367,7 @@ internal static unsafe partial class SigmoidBinaryCrossEntropyKernel
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public double Elements<TV, TA>(float* x, float* t, float* g, float* e, float* l, int column, int length, double total)
-            where TV : struct, IVec<TV> where TA : struct, IConst
+            where TV : struct, IVec<TV, float> where TA : struct, IConst
         {
             int chunk = RowExpSum.ElementsPerFlush<TV>(Chunk);
             for (int c = 0; c < length; c += chunk)
@@ -383,7 +383,7 @@ internal static unsafe partial class SigmoidBinaryCrossEntropyKernel
     /// <summary>One chunk of the weighted form: its vectors in registers (<see cref="WeightedVectors{TV}"/>), redone by
     /// <see cref="ExactElements"/> when they could not be trusted, then the remainder on <see cref="VScalar"/>.</summary>
     private static double WeightedChunk<TV>(float* x, float* y, float* g, float* e, float* l, int column, int m, in Weighting p, int* bad)
-        where TV : struct, IVec<TV>
+        where TV : struct, IVec<TV, float>
     {
         int vectors = m - (m % TV.Count);
         double sum = WeightedVectors<TV>(x, y, g, e, l, column, vectors, p, bad, out bool redo);
@@ -403,7 +403,7 @@ internal static unsafe partial class SigmoidBinaryCrossEntropyKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double WeightedVectors<TV>(float* x, float* y, float* g, float* e, float* l, int column, int m, in Weighting p,
         int* bad, out bool redo)
-        where TV : struct, IVec<TV>
+        where TV : struct, IVec<TV, float>
     {
         int w = TV.Count;
         TV zero = TV.Broadcast(0f), one = TV.Broadcast(1f), s = TV.Broadcast((float)p.Scale);
@@ -416,7 +416,7 @@ internal static unsafe partial class SigmoidBinaryCrossEntropyKernel
         {
             TV xv = TV.Load(x + j);
             TV yv = TV.Load(y + j);
-            outside = TV.MaxAsUInt32(outside, yv);
+            outside = TV.MaxBits(outside, yv);
             TV ev = VectorMath.ExpOfNonPositive(TV.NegativeAbs(xv));
             TV log1p = VectorMath.Log1pOfUnit(ev);
             TV oneMinusY = TV.Sub(one, yv);
@@ -472,7 +472,7 @@ internal static unsafe partial class SigmoidBinaryCrossEntropyKernel
             }
         }
 
-        if (TV.AnyAboveAsUInt32(outside, OneBits))
+        if (TV.AnyBitsAbove(outside, OneBits))
         {
             *bad = 1;
         }

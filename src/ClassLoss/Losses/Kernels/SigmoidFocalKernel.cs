@@ -111,7 +111,7 @@ internal static unsafe class SigmoidFocalKernel
         public int Switch => prm.Mode;
 
         public double Elements<TV, TG>(float* x, float* t, float* g, float* e, float* l, int column, int length, double total)
-            where TV : struct, IVec<TV> where TG : struct, IConst =>
+            where TV : struct, IVec<TV, float> where TG : struct, IConst =>
             SigmoidFocalKernel.Elements<TV, TG>(x, t, g, length, prm, total);
     }
 
@@ -120,7 +120,7 @@ internal static unsafe class SigmoidFocalKernel
     /// added in order (a 16-bit block passes its running total from one staged piece to the next).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double Elements<TV, TG>(float* x, float* t, float* g, int length, in Parameters prm, double total = 0)
-        where TV : struct, IVec<TV> where TG : struct, IConst
+        where TV : struct, IVec<TV, float> where TG : struct, IConst
     {
         int w = TV.Count;
         TV zero = TV.Broadcast(0f), one = TV.Broadcast(1f), two = TV.Broadcast(2f);

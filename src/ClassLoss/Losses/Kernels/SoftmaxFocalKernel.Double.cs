@@ -47,7 +47,7 @@ internal static unsafe partial class SoftmaxFocalKernel
         public double RunBlock(int b) => Specialize.RunDouble(this, b, k);
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public double Run<TV, TA, TB>(int b) where TV : struct, IVecD<TV> where TA : struct, IConst where TB : struct, IConst
+        public double Run<TV, TA, TB>(int b) where TV : struct, IVec<TV, double> where TA : struct, IConst where TB : struct, IConst
         {
             int end = Math.Min(n, (b + 1) * blockRows);
             double sum = 0;
@@ -79,7 +79,7 @@ internal static unsafe partial class SoftmaxFocalKernel
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private double Row<TV>(double* zi, double* gi, int label) where TV : struct, IVecD<TV>
+        private double Row<TV>(double* zi, double* gi, int label) where TV : struct, IVec<TV, double>
         {
             double m = DoubleRows.Max<TV>(zi, k);
             if (!double.IsFinite(m))

@@ -23,7 +23,7 @@ internal static unsafe partial class SoftmaxFocalKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     [SkipLocalsInit] // every scratch lane is written before it is read; zeroing 3 KB per block cost ~5% at 4096x10
     private static int ShortRowGroups<TV>(float* z, int* y, float* g, float* r, int start, int end, in Parameters prm, ref double sum)
-        where TV : struct, IVec<TV>
+        where TV : struct, IVec<TV, float>
     {
         int k = prm.K;
         int lanes = TV.Count;

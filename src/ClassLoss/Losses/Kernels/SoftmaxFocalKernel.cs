@@ -91,16 +91,16 @@ internal static unsafe partial class SoftmaxFocalKernel
             Specialize.Run(job, b, ShortRows.Apply(p.K) ? Specialize.AnyLength : p.K);
 
         public int ShortRowGroups<TV, TA, TB, TC>(float* zb, int* yb, float* gb, float* rb, int start, int end, ref double sum)
-            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst =>
+            where TV : struct, IVec<TV, float> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst =>
             SoftmaxFocalKernel.ShortRowGroups<TV>(zb, yb, gb, rb, start, end, p, ref sum);
 
         public double Row<TV, TA, TB, TC>(float* zi, float* gi, float* zNext, int label)
-            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst =>
+            where TV : struct, IVec<TV, float> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst =>
             SoftmaxFocalKernel.Row<TV>(zi, gi, label, p);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static double Row<TV>(float* z, float* g, int y, in Parameters prm) where TV : struct, IVec<TV>
+    private static double Row<TV>(float* z, float* g, int y, in Parameters prm) where TV : struct, IVec<TV, float>
     {
         int k = prm.K;
         float max = RowMax.Of<TV>(z, k);
@@ -275,10 +275,10 @@ internal static unsafe partial class SoftmaxFocalKernel
         public double Specialized<TJob>(in TJob job, int b) where TJob : struct, ISpecialized => Specialize.Run(job, b, p.K);
 
         public int ShortRowGroups<TV, TA, TB, TC>(float* z, float* t, float* g, float* r, int start, int end, ref double sum, ref int flagged)
-            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst => start;
+            where TV : struct, IVec<TV, float> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst => start;
 
         public double Row<TV, TA, TB, TC>(float* z, float* t, float* g, float* zNext, float* tNext, out bool suspect)
-            where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
+            where TV : struct, IVec<TV, float> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
         {
             suspect = false;
             return SoftRow<TV>(z, t, g, p);
@@ -286,7 +286,7 @@ internal static unsafe partial class SoftmaxFocalKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static double SoftRow<TV>(float* z, float* t, float* g, in Parameters prm) where TV : struct, IVec<TV>
+    private static double SoftRow<TV>(float* z, float* t, float* g, in Parameters prm) where TV : struct, IVec<TV, float>
     {
         int k = prm.K;
         float max = RowMax.Of<TV>(z, k);
@@ -352,7 +352,7 @@ internal static unsafe partial class SoftmaxFocalKernel
     }
 
     /// <summary>The per-row constants of <see cref="SoftClass"/>, broadcast once.</summary>
-    private readonly struct SoftVectors<TV> where TV : struct, IVec<TV>
+    private readonly struct SoftVectors<TV> where TV : struct, IVec<TV, float>
     {
         public readonly TV Alpha, InvS, Max, NegMax, LogS, Gamma, One, Zero;
         public readonly int Mode;
@@ -374,7 +374,7 @@ internal static unsafe partial class SoftmaxFocalKernel
 
     /// <summary>One class's (p ≤ 1/2) focal terms: a B L and a (B + C), zero where a = 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void SoftClass<TV>(TV zv, TV tv, TV e, in SoftVectors<TV> v, out TV loss, out TV own) where TV : struct, IVec<TV>
+    private static void SoftClass<TV>(TV zv, TV tv, TV e, in SoftVectors<TV> v, out TV loss, out TV own) where TV : struct, IVec<TV, float>
     {
         TV a = TV.Mul(v.Alpha, tv);
         TV l = TV.Add(TV.Sub(v.Max, zv), v.LogS);
@@ -402,7 +402,7 @@ internal static unsafe partial class SoftmaxFocalKernel
     /// or recomputed when it is null); a partial last vector runs on <see cref="VScalar"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (double Loss, double Total) SoftTerms<TV>(float* z, float* t, float* g, int k, in SoftParameters pr)
-        where TV : struct, IVec<TV>
+        where TV : struct, IVec<TV, float>
     {
         int w = TV.Count;
         var v = new SoftVectors<TV>(pr);
@@ -439,7 +439,7 @@ internal static unsafe partial class SoftmaxFocalKernel
     /// <see cref="VScalar"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SoftGradient<TV>(float* z, float* t, float* g, int k, in SoftParameters pr, float scaledTotal, float scale)
-        where TV : struct, IVec<TV>
+        where TV : struct, IVec<TV, float>
     {
         int w = TV.Count;
         var v = new SoftVectors<TV>(pr);

@@ -169,7 +169,7 @@ public static unsafe class Gemm
     }
 
     private static void Dispatch<TV, TMr, TNv>(Job job, int maxThreads)
-        where TV : struct, IVec<TV>
+        where TV : struct, IVec<TV, float>
         where TMr : struct, IConst
         where TNv : struct, IConst
     {
@@ -191,7 +191,7 @@ public static unsafe class Gemm
     // Block r of a multi-threaded call: the column panels [panels·r/ranges, panels·(r+1)/ranges). Neither the cut
     // (which depends on the thread count) nor which thread computes an element changes its bits.
     private readonly struct PanelRanges<TV, TMr, TNv>(Job job, int panels, int ranges, long cBudget) : IBlockJob
-        where TV : struct, IVec<TV>
+        where TV : struct, IVec<TV, float>
         where TMr : struct, IConst
         where TNv : struct, IConst
     {
@@ -209,7 +209,7 @@ public static unsafe class Gemm
     // most cBudget floats of C at a time (CBlockBudget shared among the threads; a block of rows), so the block of C
     // that every K block reads and writes again stays in L3 instead of going back to memory once per K block.
     private static void Run<TV, TMr, TNv>(Job job, int panel0, int panel1, long cBudget)
-        where TV : struct, IVec<TV>
+        where TV : struct, IVec<TV, float>
         where TMr : struct, IConst
         where TNv : struct, IConst
     {
@@ -249,7 +249,7 @@ public static unsafe class Gemm
     // Rows [row0, row1) of C (row1 - row0 a multiple of MR unless row1 = M) in panels [panel0, panel1), over all of K.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunBlock<TV, TMr, TNv>(Job job, int panel0, int panel1, int row0, int row1)
-        where TV : struct, IVec<TV>
+        where TV : struct, IVec<TV, float>
         where TMr : struct, IConst
         where TNv : struct, IConst
     {
@@ -359,7 +359,7 @@ public static unsafe class Gemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackedATiles<TV, TMr, TNv>(in Job job, int p0, int kc, int panel0, int panel1, int row0, int mFull, int mcRows,
         float* packedB, float* aBlock, float* cTile, bool load)
-        where TV : struct, IVec<TV>
+        where TV : struct, IVec<TV, float>
         where TMr : struct, IConst
         where TNv : struct, IConst
     {
@@ -443,7 +443,7 @@ public static unsafe class Gemm
     // Copies rows × kc floats (row r at src + r·lds) to dst with row stride ldd.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CopyARows<TV>(float* src, nint lds, int rows, int kc, float* dst, nint ldd)
-        where TV : struct, IVec<TV>
+        where TV : struct, IVec<TV, float>
     {
         int vw = TV.Count;
         int kv = kc - (kc % vw);
@@ -466,7 +466,7 @@ public static unsafe class Gemm
     // The last rows (fewer than MR) of a full-width panel: a kernel with exactly that many rows, in place.
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void EdgeRows<TV, TNv>(int rows, int kc, float* a, nint ars, nint aps, float* bp, float* c, int ldc, bool load)
-        where TV : struct, IVec<TV>
+        where TV : struct, IVec<TV, float>
         where TNv : struct, IConst
     {
         switch (rows)
@@ -498,7 +498,7 @@ public static unsafe class Gemm
     // A partial tile (rows < MR or columns < NR): the kernel runs on a full MR×NR copy and the valid part is copied back.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void EdgeTile<TV, TMr, TNv>(int kc, float* a, nint ars, nint aps, float* bp, float* c, int ldc, int rows, int cols, bool load, float* tile)
-        where TV : struct, IVec<TV>
+        where TV : struct, IVec<TV, float>
         where TMr : struct, IConst
         where TNv : struct, IConst
     {
@@ -544,7 +544,7 @@ public static unsafe class Gemm
     // Packs B[p0 .. p0+kc, panel columns] as panel-major, row p of a panel at p·NR, zero-padded past N.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackB<TV>(in Job job, int p0, int kc, int panel0, int panel1, int nr, float* dst)
-        where TV : struct, IVec<TV>
+        where TV : struct, IVec<TV, float>
     {
         int n = job.N, k = job.K;
         int panelSize = kc * nr;

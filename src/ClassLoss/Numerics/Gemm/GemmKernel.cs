@@ -15,7 +15,7 @@ internal static unsafe class GemmKernel
     // Rows r < TMr.Value and vectors v < TNv.Value are live; the JIT folds the rest away. (Written by GemmKernel.gen.py.)
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TV, TMr, TNv>(int kc, float* a, nint ars, nint aps, float* b, float* c, nint ldc, bool load)
-        where TV : struct, IVec<TV>
+        where TV : struct, IVec<TV, float>
         where TMr : struct, IConst
         where TNv : struct, IConst
     {

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace ClassLoss.Numerics;
 
 /// <summary>
-/// The row passes of the double softmax kernels, written once over <see cref="IVecD{TV}"/>: the maximum, the exp pass
+/// The row passes of the double softmax kernels, written once over <see cref="IVec{TV, T}"/>: the maximum, the exp pass
 /// (<c>e_c = exp(z_c τ⁻¹ - m)</c> stored and summed, optionally with <c>Σ_c w_c (z_c τ⁻¹ - m)</c>) and the gradient
 /// write <c>g_c = e_c a - w_c b</c>. Four accumulators; a partial last vector is read again overlapping the previous one
 /// (max is idempotent, the exp store rewrites the same values, the sums zero the overlap). A row must hold at least
@@ -14,7 +14,7 @@ internal static unsafe class DoubleRows
 {
     /// <summary>The largest of <paramref name="k"/> ≥ <c>TV.Count</c> values (NaN if any is NaN).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static double Max<TV>(double* z, int k) where TV : struct, IVecD<TV>
+    public static double Max<TV>(double* z, int k) where TV : struct, IVec<TV, double>
     {
         int w = TV.Count;
         TV m0 = TV.Load(z), m1 = m0, m2 = m0, m3 = m0;
@@ -49,7 +49,7 @@ internal static unsafe class DoubleRows
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public static double ExpSum<TV, TD, TW>(double* z, double* w, double* e, int k, double m, double invTau, out double d)
-        where TV : struct, IVecD<TV> where TD : struct, IConst where TW : struct, IConst
+        where TV : struct, IVec<TV, double> where TD : struct, IConst where TW : struct, IConst
     {
         int n = TV.Count;
         TV vm = TV.Broadcast(m), vt = TV.Broadcast(invTau), zero = TV.Broadcast(0.0);
@@ -84,7 +84,7 @@ internal static unsafe class DoubleRows
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TV Exp<TV, TD, TW>(double* z, double* w, double* e, int c, TV vm, TV vt, ref TV d)
-        where TV : struct, IVecD<TV> where TD : struct, IConst where TW : struct, IConst
+        where TV : struct, IVec<TV, double> where TD : struct, IConst where TW : struct, IConst
     {
         TV x = TV.Sub(TV.Mul(TV.Load(z + c), vt), vm);
         TV ex = VectorMathD.ExpOfNonPositive(x);
@@ -112,7 +112,7 @@ internal static unsafe class DoubleRows
     /// <summary>The sum of <paramref name="k"/> ≥ <c>TV.Count</c> values in the vector's lanes (the overlap of the last
     /// vector zeroed).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static double Sum<TV>(double* v, int k) where TV : struct, IVecD<TV>
+    public static double Sum<TV>(double* v, int k) where TV : struct, IVec<TV, double>
     {
         int n = TV.Count;
         TV s0 = TV.Broadcast(0.0), s1 = s0;
@@ -140,7 +140,7 @@ internal static unsafe class DoubleRows
     /// <typeparamref name="TW"/>, and no second term without <typeparamref name="TB"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Gradient<TV, TB, TW>(double* g, double* w, int k, double a, double nb)
-        where TV : struct, IVecD<TV> where TB : struct, IConst where TW : struct, IConst
+        where TV : struct, IVec<TV, double> where TB : struct, IConst where TW : struct, IConst
     {
         int n = TV.Count;
         TV va = TV.Broadcast(a), vb = TV.Broadcast(nb);
@@ -162,7 +162,7 @@ internal static unsafe class DoubleRows
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TV Term<TV, TB, TW>(TV e, double* w, int c, TV va, TV vb)
-        where TV : struct, IVecD<TV> where TB : struct, IConst where TW : struct, IConst
+        where TV : struct, IVec<TV, double> where TB : struct, IConst where TW : struct, IConst
     {
         if (!TB.On)
         {

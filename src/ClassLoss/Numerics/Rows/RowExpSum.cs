@@ -25,13 +25,13 @@ internal interface IExpTerm
 
     /// <summary>The element's weight <c>q</c> that the side sums use, from the targets <paramref name="t"/> and weights
     /// <paramref name="w"/> (where used) and the broadcast target transform <paramref name="ta"/>, <paramref name="tb"/>.</summary>
-    static abstract TV Weight<TV>(TV t, TV w, TV ta, TV tb) where TV : struct, IVec<TV>;
+    static abstract TV Weight<TV>(TV t, TV w, TV ta, TV tb) where TV : struct, IVec<TV, float>;
 
     /// <summary><paramref name="a"/> plus the element's share of <c>A</c>; <paramref name="x"/> = <c>z - max</c> (before the temperature).</summary>
-    static abstract TV AddA<TV>(TV a, TV x, TV q) where TV : struct, IVec<TV>;
+    static abstract TV AddA<TV>(TV a, TV x, TV q) where TV : struct, IVec<TV, float>;
 
     /// <summary><paramref name="b"/> plus the element's share of <c>B</c>.</summary>
-    static abstract TV AddB<TV>(TV b, TV x, TV q) where TV : struct, IVec<TV>;
+    static abstract TV AddB<TV>(TV b, TV x, TV q) where TV : struct, IVec<TV, float>;
 }
 
 /// <summary>Only <c>S</c>: plain cross-entropy rows (and, with <typeparamref name="TCompensated"/>, the softmax focal
@@ -46,11 +46,11 @@ internal readonly struct PlainExp<TCompensated> : IExpTerm where TCompensated : 
 
     public static bool Compensated => TCompensated.On;
 
-    public static TV Weight<TV>(TV t, TV w, TV ta, TV tb) where TV : struct, IVec<TV> => w;
+    public static TV Weight<TV>(TV t, TV w, TV ta, TV tb) where TV : struct, IVec<TV, float> => w;
 
-    public static TV AddA<TV>(TV a, TV x, TV q) where TV : struct, IVec<TV> => a;
+    public static TV AddA<TV>(TV a, TV x, TV q) where TV : struct, IVec<TV, float> => a;
 
-    public static TV AddB<TV>(TV b, TV x, TV q) where TV : struct, IVec<TV> => b;
+    public static TV AddB<TV>(TV b, TV x, TV q) where TV : struct, IVec<TV, float> => b;
 }
 
 /// <summary>Label smoothing of class-index targets: <c>A = Σ_c w_c (z_c - max)</c> (<c>w_c = 1</c> unless
@@ -65,12 +65,12 @@ internal readonly struct SmoothedExp<TW> : IExpTerm where TW : struct, IConst
 
     public static bool Compensated => false;
 
-    public static TV Weight<TV>(TV t, TV w, TV ta, TV tb) where TV : struct, IVec<TV> => w;
+    public static TV Weight<TV>(TV t, TV w, TV ta, TV tb) where TV : struct, IVec<TV, float> => w;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV AddA<TV>(TV a, TV x, TV q) where TV : struct, IVec<TV> => TW.On ? TV.Fma(q, x, a) : TV.Add(a, x);
+    public static TV AddA<TV>(TV a, TV x, TV q) where TV : struct, IVec<TV, float> => TW.On ? TV.Fma(q, x, a) : TV.Add(a, x);
 
-    public static TV AddB<TV>(TV b, TV x, TV q) where TV : struct, IVec<TV> => b;
+    public static TV AddB<TV>(TV b, TV x, TV q) where TV : struct, IVec<TV, float> => b;
 }
 
 /// <summary>
@@ -92,17 +92,17 @@ internal readonly struct SoftTargetExp<TS, TW, TM> : IExpTerm
 
     /// <summary><c>q = t</c>, smoothed <c>t·ta + tb</c>, times <c>w</c> if weighted.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV Weight<TV>(TV t, TV w, TV ta, TV tb) where TV : struct, IVec<TV>
+    public static TV Weight<TV>(TV t, TV w, TV ta, TV tb) where TV : struct, IVec<TV, float>
     {
         TV q = TS.On ? TV.Fma(t, ta, tb) : t;
         return TW.On ? TV.Mul(q, w) : q;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV AddA<TV>(TV a, TV x, TV q) where TV : struct, IVec<TV> => TS.On || TW.On ? TV.Add(a, q) : a;
+    public static TV AddA<TV>(TV a, TV x, TV q) where TV : struct, IVec<TV, float> => TS.On || TW.On ? TV.Add(a, q) : a;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV AddB<TV>(TV b, TV x, TV q) where TV : struct, IVec<TV>
+    public static TV AddB<TV>(TV b, TV x, TV q) where TV : struct, IVec<TV, float>
     {
         TV zero = TV.Broadcast(0f);
         return TM.On ? TV.Add(b, TV.SelectEqual(q, zero, zero, TV.Mul(q, x))) : TV.Fma(q, x, b);
@@ -163,7 +163,7 @@ internal static unsafe class RowExpSum
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Run<TV, TTerm, TT>(float* z, float* t, float* w, float* g, int k, float max, float invTau,
         float ta, float tb, float* zNext, float* tNext, out double a, out double b)
-        where TV : struct, IVec<TV> where TTerm : struct, IExpTerm where TT : struct, IConst
+        where TV : struct, IVec<TV, float> where TTerm : struct, IExpTerm where TT : struct, IConst
     {
         int width = TV.Count;
         if (k < width && width > 1)
@@ -205,7 +205,7 @@ internal static unsafe class RowExpSum
     /// the double totals once; returns where it stopped (the last partial vector is the tail's).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static int Piece<TV, TTerm, TT>(in Row r, int i, int end, ref double total, ref double aTotal, ref double bTotal)
-        where TV : struct, IVec<TV> where TTerm : struct, IExpTerm where TT : struct, IConst
+        where TV : struct, IVec<TV, float> where TTerm : struct, IExpTerm where TT : struct, IConst
     {
         int width = TV.Count;
         bool wide = TTerm.SideSums < 2;
@@ -315,7 +315,7 @@ internal static unsafe class RowExpSum
     /// summed) are zeroed for the sums and stored again with the bits they already hold (same element, same operations).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static void Tail<TV, TTerm, TT>(in Row r, int done, ref double total, ref double aTotal, ref double bTotal)
-        where TV : struct, IVec<TV> where TTerm : struct, IExpTerm where TT : struct, IConst
+        where TV : struct, IVec<TV, float> where TTerm : struct, IExpTerm where TT : struct, IConst
     {
         int last = r.K - TV.Count;
         TV mv = TV.Broadcast(r.Max), zero = TV.Broadcast(0f);
@@ -340,7 +340,7 @@ internal static unsafe class RowExpSum
     /// <summary>The exp pass with only <c>S</c> (no targets, weights or temperature).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static double Run<TV, TTerm>(float* z, float* g, int k, float max, float* zNext = null)
-        where TV : struct, IVec<TV> where TTerm : struct, IExpTerm =>
+        where TV : struct, IVec<TV, float> where TTerm : struct, IExpTerm =>
         Run<TV, TTerm, No>(z, null, null, g, k, max, 1f, 1f, 0f, zNext, null, out _, out _);
 
     /// <summary>
@@ -350,16 +350,16 @@ internal static unsafe class RowExpSum
     /// which <c>p_y - 1</c> needs when it is far below a float ulp of 1.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static int ElementsPerFlush<TV>(int elements) where TV : struct, IVec<TV> => TV.Count == 1 ? 1 : elements;
+    internal static int ElementsPerFlush<TV>(int elements) where TV : struct, IVec<TV, float> => TV.Count == 1 ? 1 : elements;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TV Weight<TV, TTerm>(float* t, float* w, int i, TV ta, TV tb)
-        where TV : struct, IVec<TV> where TTerm : struct, IExpTerm =>
+        where TV : struct, IVec<TV, float> where TTerm : struct, IExpTerm =>
         TTerm.Weight(TTerm.UsesTargets ? TV.Load(t + i) : default, TTerm.UsesWeights ? TV.Load(w + i) : default, ta, tb);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TV Exp<TV, TTerm, TT>(TV zv, TV x, TV max, TV negMax, TV invTau)
-        where TV : struct, IVec<TV> where TTerm : struct, IExpTerm where TT : struct, IConst =>
+        where TV : struct, IVec<TV, float> where TTerm : struct, IExpTerm where TT : struct, IConst =>
         TTerm.Compensated
             ? VectorMath.ExpOfDifference(zv, max, negMax)
             : VectorMath.ExpOfNonPositive(TT.On ? TV.Mul(x, invTau) : x);

@@ -13,7 +13,7 @@ internal interface IGradientTerm
     static abstract bool UsesWeights { get; }
 
     /// <summary>The gradient entries of one vector.</summary>
-    static abstract TV Of<TV>(TV e, TV t, TV w, TV k0, TV k1, TV k2, TV k3) where TV : struct, IVec<TV>;
+    static abstract TV Of<TV>(TV e, TV t, TV w, TV k0, TV k1, TV k2, TV k3) where TV : struct, IVec<TV, float>;
 }
 
 /// <summary><c>g = e·k0</c>: the softmax part of a one-hot gradient, <c>p_c</c> times the row's factor.</summary>
@@ -24,7 +24,7 @@ internal readonly struct ScaledExp : IGradientTerm
     public static bool UsesWeights => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV Of<TV>(TV e, TV t, TV w, TV k0, TV k1, TV k2, TV k3) where TV : struct, IVec<TV> => TV.Mul(e, k0);
+    public static TV Of<TV>(TV e, TV t, TV w, TV k0, TV k1, TV k2, TV k3) where TV : struct, IVec<TV, float> => TV.Mul(e, k0);
 }
 
 /// <summary>Label smoothing of class-index targets: <c>g = e·k0 + w·k1</c> (<c>w = 1</c> unless <typeparamref name="TW"/>),
@@ -36,7 +36,7 @@ internal readonly struct SmoothedGradient<TW> : IGradientTerm where TW : struct,
     public static bool UsesWeights => TW.On;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV Of<TV>(TV e, TV t, TV w, TV k0, TV k1, TV k2, TV k3) where TV : struct, IVec<TV> =>
+    public static TV Of<TV>(TV e, TV t, TV w, TV k0, TV k1, TV k2, TV k3) where TV : struct, IVec<TV, float> =>
         TW.On ? TV.Fma(w, k1, TV.Mul(e, k0)) : TV.Fma(e, k0, k1);
 }
 
@@ -50,7 +50,7 @@ internal readonly struct SoftTargetGradient<TS, TW> : IGradientTerm where TS : s
     public static bool UsesWeights => TW.On;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV Of<TV>(TV e, TV t, TV w, TV k0, TV k1, TV k2, TV k3) where TV : struct, IVec<TV> =>
+    public static TV Of<TV>(TV e, TV t, TV w, TV k0, TV k1, TV k2, TV k3) where TV : struct, IVec<TV, float> =>
         TV.Mul(TV.Fma(e, k0, TV.Neg(SoftTargetExp<TS, TW, No>.Weight(t, w, k2, k3))), k1);
 }
 
@@ -65,7 +65,7 @@ internal static unsafe class RowGradient
     /// <summary>Overwrites <c>g[0..k)</c> (holding <c>e_c</c>) with <typeparamref name="TTerm"/>'s gradient.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TV, TTerm>(float* g, float* t, float* w, int k, float k0, float k1 = 0, float k2 = 0, float k3 = 0)
-        where TV : struct, IVec<TV> where TTerm : struct, IGradientTerm
+        where TV : struct, IVec<TV, float> where TTerm : struct, IGradientTerm
     {
         int width = TV.Count;
         if (k < width && width > 1)
@@ -97,6 +97,6 @@ internal static unsafe class RowGradient
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TV Entry<TV, TTerm>(float* g, float* t, float* w, int c, TV v0, TV v1, TV v2, TV v3)
-        where TV : struct, IVec<TV> where TTerm : struct, IGradientTerm =>
+        where TV : struct, IVec<TV, float> where TTerm : struct, IGradientTerm =>
         TTerm.Of(TV.Load(g + c), TTerm.UsesTargets ? TV.Load(t + c) : default, TTerm.UsesWeights ? TV.Load(w + c) : default, v0, v1, v2, v3);
 }

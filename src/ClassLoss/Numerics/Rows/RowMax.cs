@@ -20,7 +20,7 @@ internal static unsafe class RowMax
     /// shorter than a vector run on <see cref="VScalar"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Of<TV, TCheck>(float* z, float* t, int k, out TargetCheck check)
-        where TV : struct, IVec<TV> where TCheck : struct, IConst
+        where TV : struct, IVec<TV, float> where TCheck : struct, IConst
     {
         int w = TV.Count;
         if (k < w && w > 1)
@@ -109,5 +109,5 @@ internal static unsafe class RowMax
 
     /// <summary>The row maximum of <paramref name="k"/> logits (NaN if any is NaN).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Of<TV>(float* z, int k) where TV : struct, IVec<TV> => Of<TV, No>(z, null, k, out _);
+    public static float Of<TV>(float* z, int k) where TV : struct, IVec<TV, float> => Of<TV, No>(z, null, k, out _);
 }

@@ -48,7 +48,7 @@ internal static unsafe class ShortRows
     /// <summary>Gathers the <paramref name="k"/> columns of <c>TV.Count</c> rows starting at <paramref name="rows"/> into
     /// <paramref name="block"/> (column c at <c>block + c·TV.Count</c>); returns the row maxima (NaN propagates).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV GatherColumns<TV>(float* rows, int k, float* block) where TV : struct, IVec<TV>
+    public static TV GatherColumns<TV>(float* rows, int k, float* block) where TV : struct, IVec<TV, float>
     {
         TV m = TV.Broadcast(float.NegativeInfinity);
         for (int c = 0; c < k; c++)
@@ -64,7 +64,7 @@ internal static unsafe class ShortRows
     /// <summary>Writes a column block (as <see cref="GatherColumns{TV}"/> fills it) back to <c>TV.Count</c> rows of
     /// <paramref name="k"/> at <paramref name="rows"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void ScatterRows<TV>(float* block, int k, float* rows) where TV : struct, IVec<TV>
+    public static void ScatterRows<TV>(float* block, int k, float* rows) where TV : struct, IVec<TV, float>
     {
         int lanes = TV.Count;
         for (int j = 0; j < lanes; j++)
@@ -80,7 +80,7 @@ internal static unsafe class ShortRows
     /// <summary><c>acc + v</c> for column <paramref name="c"/> of <paramref name="k"/>, carried into the per-lane double
     /// sums (and returned as 0) every <see cref="Flush"/> columns and at the last one.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV AddColumn<TV>(TV acc, TV v, int c, int k, double* sums) where TV : struct, IVec<TV>
+    public static TV AddColumn<TV>(TV acc, TV v, int c, int k, double* sums) where TV : struct, IVec<TV, float>
     {
         acc = TV.Add(acc, v);
         if (FlushesAfter(c, k))
@@ -94,7 +94,7 @@ internal static unsafe class ShortRows
 
     /// <summary>Clears <c>TV.Count</c> per-lane double sums.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Clear<TV>(double* sums) where TV : struct, IVec<TV>
+    public static void Clear<TV>(double* sums) where TV : struct, IVec<TV, float>
     {
         // A loop, not Span.Clear: a call per group costs more than eight stores (4096x10 runs 512 groups).
         for (int j = 0; j < TV.Count; j++)
@@ -113,7 +113,7 @@ internal static unsafe class ShortRows
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void ExpColumns<TV, TTerm, TT>(float* block, float* targets, float* w, int k, TV m, float invTau,
         float ta, float tb, double* sums, double* aSums, double* bSums)
-        where TV : struct, IVec<TV> where TTerm : struct, IExpTerm where TT : struct, IConst
+        where TV : struct, IVec<TV, float> where TTerm : struct, IExpTerm where TT : struct, IConst
     {
         int lanes = TV.Count;
         Clear<TV>(sums);
@@ -169,7 +169,7 @@ internal static unsafe class ShortRows
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void GradientColumns<TV, TTerm>(float* block, float* targets, float* w, int k, TV k0, TV k1, TV k2, TV k3)
-        where TV : struct, IVec<TV> where TTerm : struct, IGradientTerm
+        where TV : struct, IVec<TV, float> where TTerm : struct, IGradientTerm
     {
         int lanes = TV.Count;
         for (int c = 0; c < k; c++)
@@ -183,7 +183,7 @@ internal static unsafe class ShortRows
     /// <summary><c>log S</c> per lane into <paramref name="result"/> (one vector log; lanes whose maximum is not
     /// finite get log 1 and are not used).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void LogOfSums<TV>(double* sums, float* maxima, float* result) where TV : struct, IVec<TV>
+    public static void LogOfSums<TV>(double* sums, float* maxima, float* result) where TV : struct, IVec<TV, float>
     {
         for (int j = 0; j < TV.Count; j++)
         {

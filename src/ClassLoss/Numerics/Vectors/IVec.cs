@@ -1,18 +1,24 @@
 namespace ClassLoss.Numerics;
 
 /// <summary>
-/// The float vector primitives every SIMD kernel is written against, implemented once per width:
-/// <see cref="V512"/>, <see cref="V256"/>, <see cref="V128"/> and <see cref="VScalar"/> (one lane, for hardware
-/// without SIMD and for ranges shorter than the narrowest vector). A kernel is one generic method over
-/// <c>TV : IVec&lt;TV&gt;</c>; <see cref="Specialize"/> picks the instantiation at run time, and the JIT compiles each one as
-/// if written for its width (every member is a static, inlined call). The functions built from these primitives
-/// (exp, log, log1p, reciprocal) are written once, in <see cref="VectorMath"/>.
+/// The vector primitives every SIMD kernel is written against, for float and double lanes alike, implemented once per
+/// width: <see cref="V512{T}"/>, <see cref="V256{T}"/>, <see cref="V128{T}"/> and <see cref="VScalar{T}"/> (one lane,
+/// for hardware without SIMD and for ranges shorter than the narrowest vector). A kernel is one generic method over
+/// <c>TV : IVec&lt;TV, float&gt;</c> (or <c>double</c>); <see cref="Specialize"/> picks the instantiation at run time,
+/// and the JIT compiles each one as if written for its width and element type (every member is a static, inlined
+/// call, and the element type's branches fold). The project's aliases name the instantiations: <c>V512</c> is
+/// <c>V512&lt;float&gt;</c>, <c>D512</c> is <c>V512&lt;double&gt;</c> (likewise 256, 128 and <c>VScalar</c>/<c>DScalar</c>).
+/// The functions built from these primitives are written once per element type: <see cref="VectorMath"/> (float) and
+/// <see cref="VectorMathD"/> (double).
 /// </summary>
 /// <remarks>
 /// Semantics are per lane and the same at every width: <see cref="Max"/> and <see cref="Min"/> propagate NaN
-/// (IEEE <c>maximum</c>/<c>minimum</c>, as <see cref="Math.Max(float, float)"/>); a comparison with NaN is false.
+/// (IEEE <c>maximum</c>/<c>minimum</c>, as <see cref="Math.Max(float, float)"/>); a comparison with NaN is false;
+/// <see cref="Fma"/> is one rounding.
 /// </remarks>
-internal unsafe interface IVec<TV> where TV : struct, IVec<TV>
+/// <typeparam name="TV">The implementing width.</typeparam>
+/// <typeparam name="T">The lane type: <see cref="float"/> or <see cref="double"/>.</typeparam>
+internal unsafe interface IVec<TV, T> where TV : struct, IVec<TV, T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
     /// <summary>Lanes per vector.</summary>
     static abstract int Count { get; }
@@ -20,25 +26,25 @@ internal unsafe interface IVec<TV> where TV : struct, IVec<TV>
     // ---- memory and lanes ----
 
     /// <summary>Every lane = <paramref name="value"/>.</summary>
-    static abstract TV Broadcast(float value);
+    static abstract TV Broadcast(T value);
 
-    /// <summary><c>Count</c> floats from <paramref name="p"/> (any alignment).</summary>
-    static abstract TV Load(float* p);
+    /// <summary><c>Count</c> lanes from <paramref name="p"/> (any alignment).</summary>
+    static abstract TV Load(T* p);
 
     /// <summary>Stores the lanes at <paramref name="p"/> (any alignment).</summary>
-    static abstract void Store(TV v, float* p);
+    static abstract void Store(TV v, T* p);
 
     /// <summary>Lane j gets <c>p[j·stride]</c>: one column of a block of rows (a hardware gather where there is one).</summary>
-    static abstract TV GatherStrided(float* p, int stride);
+    static abstract TV GatherStrided(T* p, int stride);
 
     /// <summary><c>acc[j] += v[j]</c> in double for every lane j (<c>Count</c> doubles at <paramref name="acc"/>).</summary>
     static abstract void AddWidened(TV v, double* acc);
 
     /// <summary>The largest lane (NaN if any lane is NaN).</summary>
-    static abstract float MaxAcross(TV v);
+    static abstract T MaxAcross(TV v);
 
-    /// <summary>The sum of the lanes.</summary>
-    static abstract float SumAcross(TV v);
+    /// <summary>The sum of the lanes, in a fixed order.</summary>
+    static abstract T SumAcross(TV v);
 
     // ---- arithmetic ----
 
@@ -85,23 +91,32 @@ internal unsafe interface IVec<TV> where TV : struct, IVec<TV>
     /// <summary><c>-|a|</c> in one instruction (the sign bit set).</summary>
     static abstract TV NegativeAbs(TV a);
 
-    /// <summary>Per lane, the larger bit pattern read as unsigned 32-bit integers.</summary>
-    static abstract TV MaxAsUInt32(TV a, TV b);
+    /// <summary>Per lane, the larger bit pattern read as an unsigned integer of the lane's width.</summary>
+    static abstract TV MaxBits(TV a, TV b);
 
-    /// <summary>True when some lane's bit pattern, read as an unsigned 32-bit integer, exceeds <paramref name="limit"/>.</summary>
-    static abstract bool AnyAboveAsUInt32(TV v, uint limit);
+    /// <summary>True when some lane's bit pattern, read as an unsigned integer of the lane's width, exceeds
+    /// <paramref name="limit"/>.</summary>
+    static abstract bool AnyBitsAbove(TV v, ulong limit);
+
+    /// <summary>True when some lane is NaN or ±∞.</summary>
+    static abstract bool AnyNonFinite(TV v);
 
     /// <summary>
-    /// <c>p · 2^n</c> for the integer-valued <paramref name="n"/> that <paramref name="t"/> = <c>n + 1.5·2^23</c>
-    /// holds in its low mantissa bits (exp's range reduction): one <c>vscalefps</c> where AVX-512 has it (exact
-    /// overflow), otherwise <c>2^n</c> built in the exponent bits of <paramref name="t"/> (valid for n in [-126, 127]).
+    /// <c>p · 2^n</c> for integer-valued <paramref name="n"/> (exp's range reduction), where <paramref name="t"/> holds
+    /// n in its low mantissa bits (<c>t = n + 1.5·2^23</c> for float lanes; double lanes ignore it). One
+    /// <c>vscalefps</c>/<c>vscalefpd</c> where AVX-512 has it (exact, overflow and subnormals included). Otherwise float
+    /// lanes build <c>2^n</c> in the exponent bits of t (valid for n in [-126, 127]) and double lanes take two products
+    /// by powers of two built in the exponent bits, <c>2^max(n, -1022)</c> (exact) then <c>2^(n - max(n, -1022))</c>
+    /// (1 unless the result is subnormal), for n in [-1076, 1023]: the correctly rounded product, so every width gives
+    /// the same bits.
     /// </summary>
     static abstract TV MulByPowerOfTwo(TV p, TV n, TV t);
 
-    /// <summary>For a positive normal <paramref name="x"/>: the mantissa m in [0.5, 1) with x = m·2^e, and e as a float.</summary>
+    /// <summary>For a positive normal <paramref name="x"/>: the mantissa m in [0.5, 1) with x = m·2^e, and e as a lane value.</summary>
     static abstract TV Mantissa(TV x, out TV exponent);
 
-    /// <summary>True when <see cref="ReciprocalEstimate"/> is a hardware estimate (to be refined), false when it is a division.</summary>
+    /// <summary>True when <see cref="ReciprocalEstimate"/> is a hardware estimate (to be refined), false when it is a
+    /// division (always for double lanes: one refinement of a 14-bit estimate would not reach double precision).</summary>
     static abstract bool HasReciprocalEstimate { get; }
 
     /// <summary>About 1/a: the hardware estimate (12 or 14 bits) where there is one, else the correctly rounded quotient.</summary>

@@ -10,7 +10,7 @@ internal interface ISpecialized
     /// <typeparamref name="TA"/>, <typeparamref name="TB"/>, <typeparamref name="TC"/> (unused ones are <see cref="No"/>);
     /// returns the block's sum.</summary>
     double Run<TV, TA, TB, TC>(int block)
-        where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst;
+        where TV : struct, IVec<TV, float> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst;
 }
 
 /// <summary>A double kernel body compiled once per double vector width and up to two compile-time switches (see
@@ -19,7 +19,7 @@ internal interface IDoubleSpecialized
 {
     /// <summary>Runs block <paramref name="block"/> of the kernel with width <typeparamref name="TV"/> and switches
     /// <typeparamref name="TA"/>, <typeparamref name="TB"/> (unused ones are <see cref="No"/>); returns the block's sum.</summary>
-    double Run<TV, TA, TB>(int block) where TV : struct, IVecD<TV> where TA : struct, IConst where TB : struct, IConst;
+    double Run<TV, TA, TB>(int block) where TV : struct, IVec<TV, double> where TA : struct, IConst where TB : struct, IConst;
 }
 
 /// <summary>
@@ -87,18 +87,18 @@ internal static class Specialize
     }
 
     private static double DoubleA<TJob, TV>(in TJob job, int block, int a, int b)
-        where TJob : struct, IDoubleSpecialized where TV : struct, IVecD<TV> =>
+        where TJob : struct, IDoubleSpecialized where TV : struct, IVec<TV, double> =>
         a == 0 ? DoubleB<TJob, TV, No>(job, block, b) : DoubleB<TJob, TV, Yes>(job, block, b);
 
     private static double DoubleB<TJob, TV, TA>(in TJob job, int block, int b)
-        where TJob : struct, IDoubleSpecialized where TV : struct, IVecD<TV> where TA : struct, IConst =>
+        where TJob : struct, IDoubleSpecialized where TV : struct, IVec<TV, double> where TA : struct, IConst =>
         b == 0 ? job.Run<TV, TA, No>(block) : job.Run<TV, TA, Yes>(block);
 
     /// <summary>True when <see cref="Run{TJob}"/> picks a vector (not <see cref="VScalar"/>) for <see cref="AnyLength"/>.</summary>
     public static bool HasVectors => Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated || Vector128.IsHardwareAccelerated;
 
     private static double A<TJob, TV>(in TJob job, int block, int a, int b, int c)
-        where TJob : struct, ISpecialized where TV : struct, IVec<TV>
+        where TJob : struct, ISpecialized where TV : struct, IVec<TV, float>
     {
         switch (a)
         {
@@ -110,7 +110,7 @@ internal static class Specialize
     }
 
     private static double B<TJob, TV, TA>(in TJob job, int block, int b, int c)
-        where TJob : struct, ISpecialized where TV : struct, IVec<TV> where TA : struct, IConst
+        where TJob : struct, ISpecialized where TV : struct, IVec<TV, float> where TA : struct, IConst
     {
         switch (b)
         {
@@ -122,7 +122,7 @@ internal static class Specialize
     }
 
     private static double C<TJob, TV, TA, TB>(in TJob job, int block, int c)
-        where TJob : struct, ISpecialized where TV : struct, IVec<TV> where TA : struct, IConst where TB : struct, IConst
+        where TJob : struct, ISpecialized where TV : struct, IVec<TV, float> where TA : struct, IConst where TB : struct, IConst
     {
         switch (c)
         {

@@ -3,99 +3,140 @@ using System.Runtime.CompilerServices;
 namespace ClassLoss.Numerics;
 
 /// <summary>
-/// <see cref="IVec{TV}"/> with one lane: the same kernels on hardware without SIMD (or with it switched off,
+/// <see cref="IVec{TV, T}"/> with one lane: the same kernels on hardware without SIMD (or with it switched off,
 /// <c>DOTNET_EnableHWIntrinsic=0</c>) and on ranges shorter than the narrowest vector. Every operation is the lane
 /// operation of the vector widths (fused multiply-add included), so a scalar result equals the vector lane's.
 /// </summary>
-internal readonly unsafe struct VScalar : IVec<VScalar>
+internal readonly unsafe struct VScalar<T> : IVec<VScalar<T>, T> where T : unmanaged, IBinaryFloatingPointIeee754<T>
 {
-    internal readonly float _v;
+    internal readonly T _v;
 
-    internal VScalar(float v) => _v = v;
+    internal VScalar(T v) => _v = v;
+
+    private static bool IsFloat => typeof(T) == typeof(float);
+
+    private float S => Unsafe.BitCast<T, float>(_v);
+
+    private double D => Unsafe.BitCast<T, double>(_v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static VScalar<T> FromSingle(float v) => new(Unsafe.BitCast<float, T>(v));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static VScalar<T> FromDouble(double v) => new(Unsafe.BitCast<double, T>(v));
 
     public static int Count => 1;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static VScalar Broadcast(float value) => new(value);
+    public static VScalar<T> Broadcast(T value) => new(value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static VScalar Load(float* p) => new(*p);
+    public static VScalar<T> Load(T* p) => new(*p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Store(VScalar v, float* p) => *p = v._v;
+    public static void Store(VScalar<T> v, T* p) => *p = v._v;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static VScalar GatherStrided(float* p, int stride) => new(*p);
+    public static VScalar<T> GatherStrided(T* p, int stride) => new(*p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void AddWidened(VScalar v, double* acc) => *acc += v._v;
+    public static void AddWidened(VScalar<T> v, double* acc) => *acc += double.CreateTruncating(v._v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float MaxAcross(VScalar v) => v._v;
+    public static T MaxAcross(VScalar<T> v) => v._v;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float SumAcross(VScalar v) => v._v;
+    public static T SumAcross(VScalar<T> v) => v._v;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static VScalar Add(VScalar a, VScalar b) => new(a._v + b._v);
+    public static VScalar<T> Add(VScalar<T> a, VScalar<T> b) => new(a._v + b._v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static VScalar Sub(VScalar a, VScalar b) => new(a._v - b._v);
+    public static VScalar<T> Sub(VScalar<T> a, VScalar<T> b) => new(a._v - b._v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static VScalar Mul(VScalar a, VScalar b) => new(a._v * b._v);
+    public static VScalar<T> Mul(VScalar<T> a, VScalar<T> b) => new(a._v * b._v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static VScalar Div(VScalar a, VScalar b) => new(a._v / b._v);
+    public static VScalar<T> Div(VScalar<T> a, VScalar<T> b) => new(a._v / b._v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static VScalar Fma(VScalar a, VScalar b, VScalar c) => new(MathF.FusedMultiplyAdd(a._v, b._v, c._v));
+    public static VScalar<T> Fma(VScalar<T> a, VScalar<T> b, VScalar<T> c) => IsFloat
+        ? FromSingle(MathF.FusedMultiplyAdd(a.S, b.S, c.S))
+        : FromDouble(Math.FusedMultiplyAdd(a.D, b.D, c.D));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static VScalar Neg(VScalar a) => new(-a._v);
+    public static VScalar<T> Neg(VScalar<T> a) => new(-a._v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static VScalar Min(VScalar a, VScalar b) => new(Math.Min(a._v, b._v));
+    public static VScalar<T> Min(VScalar<T> a, VScalar<T> b) => IsFloat ? FromSingle(Math.Min(a.S, b.S)) : FromDouble(Math.Min(a.D, b.D));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static VScalar Max(VScalar a, VScalar b) => new(Math.Max(a._v, b._v));
+    public static VScalar<T> Max(VScalar<T> a, VScalar<T> b) => IsFloat ? FromSingle(Math.Max(a.S, b.S)) : FromDouble(Math.Max(a.D, b.D));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static VScalar SelectGreaterOrEqual(VScalar a, VScalar b, VScalar whenTrue, VScalar whenFalse) => a._v >= b._v ? whenTrue : whenFalse;
+    public static VScalar<T> SelectGreaterOrEqual(VScalar<T> a, VScalar<T> b, VScalar<T> whenTrue, VScalar<T> whenFalse) => a._v >= b._v ? whenTrue : whenFalse;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static VScalar SelectLess(VScalar a, VScalar b, VScalar whenTrue, VScalar whenFalse) => a._v < b._v ? whenTrue : whenFalse;
+    public static VScalar<T> SelectLess(VScalar<T> a, VScalar<T> b, VScalar<T> whenTrue, VScalar<T> whenFalse) => a._v < b._v ? whenTrue : whenFalse;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static VScalar SelectEqual(VScalar a, VScalar b, VScalar whenTrue, VScalar whenFalse) => a._v == b._v ? whenTrue : whenFalse;
+    public static VScalar<T> SelectEqual(VScalar<T> a, VScalar<T> b, VScalar<T> whenTrue, VScalar<T> whenFalse) => a._v == b._v ? whenTrue : whenFalse;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static VScalar ZeroFirst(VScalar v, int count) => count > 0 ? default : v;
+    public static VScalar<T> ZeroFirst(VScalar<T> v, int count) => count > 0 ? default : v;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static VScalar NegativeAbs(VScalar a) => new(BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a._v) | int.MinValue));
+    public static VScalar<T> NegativeAbs(VScalar<T> a) => IsFloat
+        ? FromSingle(BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a.S) | int.MinValue))
+        : FromDouble(BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(a.D) | long.MinValue));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static VScalar MaxAsUInt32(VScalar a, VScalar b) =>
-        new(BitConverter.UInt32BitsToSingle(Math.Max(BitConverter.SingleToUInt32Bits(a._v), BitConverter.SingleToUInt32Bits(b._v))));
+    public static VScalar<T> MaxBits(VScalar<T> a, VScalar<T> b) => IsFloat
+        ? FromSingle(BitConverter.UInt32BitsToSingle(Math.Max(BitConverter.SingleToUInt32Bits(a.S), BitConverter.SingleToUInt32Bits(b.S))))
+        : FromDouble(BitConverter.UInt64BitsToDouble(Math.Max(BitConverter.DoubleToUInt64Bits(a.D), BitConverter.DoubleToUInt64Bits(b.D))));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool AnyAboveAsUInt32(VScalar v, uint limit) => BitConverter.SingleToUInt32Bits(v._v) > limit;
+    public static bool AnyBitsAbove(VScalar<T> v, ulong limit) =>
+        (IsFloat ? BitConverter.SingleToUInt32Bits(v.S) : BitConverter.DoubleToUInt64Bits(v.D)) > limit;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static VScalar MulByPowerOfTwo(VScalar p, VScalar n, VScalar t) =>
-        new(p._v * BitConverter.Int32BitsToSingle((BitConverter.SingleToInt32Bits(t._v) << 23) + (127 << 23)));
+    public static bool AnyNonFinite(VScalar<T> v) => !T.IsFinite(v._v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static VScalar Mantissa(VScalar x, out VScalar exponent)
+    public static VScalar<T> MulByPowerOfTwo(VScalar<T> p, VScalar<T> n, VScalar<T> t)
     {
-        int bits = BitConverter.SingleToInt32Bits(x._v);
-        exponent = new((bits >> 23) - 126);
-        return new(BitConverter.Int32BitsToSingle((bits & 0x007FFFFF) | 0x3F000000));
+        if (IsFloat)
+        {
+            return FromSingle(p.S * BitConverter.Int32BitsToSingle((BitConverter.SingleToInt32Bits(t.S) << 23) + (127 << 23)));
+        }
+
+        double n1 = Math.Max(n.D, -1022.0);
+        return FromDouble(p.D * PowerOfTwo(n1) * PowerOfTwo(n.D - n1));
+    }
+
+    /// <summary>Double lanes: <c>2^k</c> for integer-valued k in [-1022, 1023], built in the exponent bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double PowerOfTwo(double k) =>
+        BitConverter.Int64BitsToDouble((BitConverter.DoubleToInt64Bits(k + VectorMathD.RoundMagic) << 52) + (1023L << 52));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static VScalar<T> Mantissa(VScalar<T> x, out VScalar<T> exponent)
+    {
+        if (IsFloat)
+        {
+            int bits = BitConverter.SingleToInt32Bits(x.S);
+            exponent = FromSingle((bits >> 23) - 126);
+            return FromSingle(BitConverter.Int32BitsToSingle((bits & 0x007FFFFF) | 0x3F000000));
+        }
+
+        long wide = BitConverter.DoubleToInt64Bits(x.D);
+        exponent = FromDouble((wide >> 52) - 1022);
+        return FromDouble(BitConverter.Int64BitsToDouble((wide & 0x000FFFFFFFFFFFFFL) | 0x3FE0000000000000L));
     }
 
     public static bool HasReciprocalEstimate => false;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static VScalar ReciprocalEstimate(VScalar a) => new(1f / a._v);
+    public static VScalar<T> ReciprocalEstimate(VScalar<T> a) => new(T.One / a._v);
 }

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace ClassLoss.Numerics;
 
 /// <summary>
-/// The elementary functions of the fused kernels, written once over <see cref="IVec{TV}"/> (so the scalar lane,
+/// The elementary functions of the fused kernels, written once over <see cref="IVec{TV, T}"/> (so the scalar lane,
 /// <see cref="VScalar"/>, computes exactly what each vector lane does): exp of a non-positive argument, log of a
 /// normal number, log1p on [0, 1], a refined reciprocal.
 /// </summary>
@@ -12,7 +12,7 @@ namespace ClassLoss.Numerics;
 /// S. Moshier), a degree-6 polynomial for <c>e^r</c> on <c>|r| ≤ ln2/2</c> in six fused multiply-adds (coefficients
 /// fitted for the least maximum relative error, 3.9e-9 as float constants, by <c>scripts/fit_exp_poly.py</c>; about
 /// 1 ulp after evaluation), n rounded with the 1.5·2^23 trick (no float-to-int conversion) and <c>2^n</c> applied by
-/// <see cref="IVec{TV}.MulByPowerOfTwo"/> (<c>vscalefps</c> where AVX-512 has it). Arguments below ln(FLT_MIN) give
+/// <see cref="IVec{TV, T}.MulByPowerOfTwo"/> (<c>vscalefps</c> where AVX-512 has it). Arguments below ln(FLT_MIN) give
 /// exactly 0 through a select, so <c>-∞</c> (masked) logits contribute 0 and no subnormal is ever formed (subnormal
 /// results may cost a microcode assist each on Intel cores); NaN propagates.</para>
 /// <para><c>log</c>: Cephes <c>logf</c>: <c>x = 2^e·m</c> with m in [√½, √2), <c>log x = e·ln2 + log m</c>,
@@ -67,7 +67,7 @@ internal static class VectorMath
 
     /// <summary><c>e^x</c> for <c>x ≤ 0</c> (or −∞, or NaN): 0 below ln(FLT_MIN), about 1 ulp elsewhere.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV ExpOfNonPositive<TV>(TV x) where TV : struct, IVec<TV>
+    public static TV ExpOfNonPositive<TV>(TV x) where TV : struct, IVec<TV, float>
     {
         // Arguments below ExpMinArgument, -∞ included, may leave garbage or NaN in their lane; the select gives 0.
         TV t = TV.Fma(x, TV.Broadcast(Log2E), TV.Broadcast(RoundMagic));
@@ -92,7 +92,7 @@ internal static class VectorMath
     /// difference (5e-7 relative at a gap of 10). <paramref name="negM"/> is <c>-m</c>. A <c>-∞</c> lane gives 0.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV ExpOfDifference<TV>(TV z, TV m, TV negM) where TV : struct, IVec<TV>
+    public static TV ExpOfDifference<TV>(TV z, TV m, TV negM) where TV : struct, IVec<TV, float>
     {
         TV d = TV.Sub(z, m);
         TV bb = TV.Sub(d, z);
@@ -104,7 +104,7 @@ internal static class VectorMath
 
     /// <summary>Natural log of positive normal finite lanes (Cephes <c>logf</c>, about 1 ulp); no special cases.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV LogOfNormal<TV>(TV x) where TV : struct, IVec<TV>
+    public static TV LogOfNormal<TV>(TV x) where TV : struct, IVec<TV, float>
     {
         // m in [0.5, 1) with the exponent e; then m in [√½, √2) by moving one factor 2 between them.
         TV m = TV.Mantissa(x, out TV e);
@@ -128,7 +128,7 @@ internal static class VectorMath
 
     /// <summary><c>log(1 + e)</c> for e in [0, 1] (a fitted <c>e (1 + e Q(e))</c>, nine fused operations).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV Log1pOfUnit<TV>(TV e) where TV : struct, IVec<TV>
+    public static TV Log1pOfUnit<TV>(TV e) where TV : struct, IVec<TV, float>
     {
         TV q = TV.Fma(TV.Broadcast(Q7), e, TV.Broadcast(Q6));
         q = TV.Fma(q, e, TV.Broadcast(Q5));
@@ -148,7 +148,7 @@ internal static class VectorMath
     /// omitted <c>2 t^15/15</c> is below 1.4e-8 of the result, a quarter ulp).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV Log1pFromT<TV>(TV t) where TV : struct, IVec<TV>
+    public static TV Log1pFromT<TV>(TV t) where TV : struct, IVec<TV, float>
     {
         TV t2 = TV.Mul(t, t);
         TV p = TV.Fma(TV.Broadcast(A6), t2, TV.Broadcast(A5));
@@ -162,7 +162,7 @@ internal static class VectorMath
     /// <summary>1/a to about 1 ulp for a ≥ 1: the hardware estimate refined by one Newton step, or a division where
     /// there is no estimate (no zero, infinity or denormal handling).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV ReciprocalOfAtLeastOne<TV>(TV a) where TV : struct, IVec<TV>
+    public static TV ReciprocalOfAtLeastOne<TV>(TV a) where TV : struct, IVec<TV, float>
     {
         TV r = TV.ReciprocalEstimate(a);
         return TV.HasReciprocalEstimate ? TV.Fma(r, TV.Fma(TV.Neg(a), r, TV.Broadcast(1f)), r) : r;

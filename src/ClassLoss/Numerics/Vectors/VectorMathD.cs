@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace ClassLoss.Numerics;
 
 /// <summary>
-/// The elementary functions of the double SIMD kernels, written once over <see cref="IVecD{TV}"/> (so the scalar lane,
+/// The elementary functions of the double SIMD kernels, written once over <see cref="IVec{TV, T}"/> (so the scalar lane,
 /// <see cref="DScalar"/>, computes exactly what each vector lane does), to double accuracy (about 1 ulp; the float
 /// kernels' <see cref="VectorMath"/> polynomials are float-accurate only): exp of a non-positive argument, log1p on [0, 1].
 /// </summary>
@@ -11,7 +11,7 @@ namespace ClassLoss.Numerics;
 /// <para><c>exp</c>: Cody–Waite range reduction <c>x = n ln2 + r</c> (ln 2 split in a 21-bit head and its tail, both
 /// applied by fused multiply-adds), <c>|r| ≤ ln2/2</c>; <c>e^r</c> by its Taylor polynomial to degree 13 in Horner form
 /// (the omitted <c>r^14/14!</c> is below 5e-18 of the result); n rounded with the 1.5·2^52 trick and <c>2^n</c> applied
-/// by <see cref="IVecD{TV}.MulByPowerOfTwo"/>, which rounds a subnormal result correctly (so the function agrees with
+/// by <see cref="IVec{TV, T}.MulByPowerOfTwo"/>, which rounds a subnormal result correctly (so the function agrees with
 /// <see cref="Math.Exp"/> down to 2^-1074). Arguments below -745.2 (where <c>e^x</c> rounds to 0), <c>-∞</c>
 /// included, give exactly 0 through a select; NaN propagates.</para>
 /// <para><c>log1p(e)</c>, e in [0, 1]: for e ≥ ½, <c>log1p(e) = ln2 + log1p((e - 1)/2)</c> (both steps exact), so the
@@ -35,7 +35,7 @@ internal static class VectorMathD
 
     /// <summary><c>e^x</c> for <c>x ≤ 0</c> (or −∞, or NaN): about 1 ulp, subnormal results included; 0 below -745.2.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV ExpOfNonPositive<TV>(TV x) where TV : struct, IVecD<TV>
+    public static TV ExpOfNonPositive<TV>(TV x) where TV : struct, IVec<TV, double>
     {
         TV t = TV.Fma(x, TV.Broadcast(Log2E), TV.Broadcast(RoundMagic));
         TV n = TV.Sub(t, TV.Broadcast(RoundMagic));
@@ -54,7 +54,7 @@ internal static class VectorMathD
         p = TV.Fma(p, r, TV.Broadcast(0.5));
         p = TV.Fma(p, r, TV.Broadcast(1.0));
         p = TV.Fma(p, r, TV.Broadcast(1.0));
-        return TV.SelectLess(x, TV.Broadcast(ExpMinArgument), TV.Broadcast(0.0), TV.MulByPowerOfTwo(p, n));
+        return TV.SelectLess(x, TV.Broadcast(ExpMinArgument), TV.Broadcast(0.0), TV.MulByPowerOfTwo(p, n, t));
     }
 
     /// <summary>The scalar lane of <see cref="ExpOfNonPositive{TV}"/>.</summary>
@@ -62,7 +62,7 @@ internal static class VectorMathD
 
     /// <summary><c>log(1 + e)</c> for e in [0, 1], about 1 ulp (see the remarks).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV Log1pOfUnit<TV>(TV e) where TV : struct, IVecD<TV>
+    public static TV Log1pOfUnit<TV>(TV e) where TV : struct, IVec<TV, double>
     {
         TV half = TV.Broadcast(0.5), zero = TV.Broadcast(0.0);
         // e ≥ ½: e - 1 is exact (Sterbenz) and so is the halving.

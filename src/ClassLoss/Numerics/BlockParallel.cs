@@ -204,23 +204,24 @@ internal static unsafe class RowBlocks
     /// microseconds) costs about what it saves (4096x10, 40,960 elements, takes ~250 µs on one thread).</summary>
     public const long ParallelThreshold = 1 << 15;
 
-    /// <summary>Rows per block and the number of blocks for N rows (N ≥ 1).</summary>
-    public static (int BlockRows, int Blocks) Of(int n)
+    /// <summary>A row kernel's plan for N ≥ 1 rows of K elements: rows per block, the number of blocks (both depend on N
+    /// only, so the block sums, added in block order, do not depend on the thread count) and the threads to use given the
+    /// caller's bound (one below <see cref="ParallelThreshold"/> elements).</summary>
+    public static (int BlockRows, int Blocks, int Threads) Plan(int n, int k, int maxThreads)
     {
         int blockRows = Math.Max(16, (n + MaxBlocks - 1) / MaxBlocks);
-        return (blockRows, (n + blockRows - 1) / blockRows);
+        return (blockRows, (n + blockRows - 1) / blockRows, Threads((long)n * k, maxThreads));
     }
 
-    /// <summary>Elements per block and the number of blocks for an elementwise kernel over <paramref name="length"/> ≥ 1
-    /// elements: at least 16,384, a multiple of <paramref name="chunk"/>, at most 1024 blocks.</summary>
-    public static (int Block, int Blocks) OfElements(int length, int chunk)
+    /// <summary>An elementwise kernel's plan for <paramref name="length"/> ≥ 1 elements: elements per block (at least
+    /// 16,384, a multiple of <paramref name="chunk"/>, at most 1024 blocks), the number of blocks and the threads.</summary>
+    public static (int Block, int Blocks, int Threads) PlanElements(int length, int chunk, int maxThreads)
     {
         int block = Math.Max(16384, (int)(((long)length + (1024L * chunk) - 1) / (1024L * chunk)) * chunk);
-        return (block, (int)(((long)length + block - 1) / block));
+        return (block, (int)(((long)length + block - 1) / block), Threads(length, maxThreads));
     }
 
-    /// <summary>The threads to use for N rows of K elements given the caller's bound.</summary>
-    public static int Threads(int n, int k, int maxThreads) => (long)n * k < ParallelThreshold ? 1 : Math.Max(1, maxThreads);
+    private static int Threads(long elements, int maxThreads) => elements < ParallelThreshold ? 1 : Math.Max(1, maxThreads);
 
     /// <summary>The block sums added in block order.</summary>
     public static double Total(double* sums, int blocks)

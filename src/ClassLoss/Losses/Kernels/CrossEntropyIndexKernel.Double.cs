@@ -34,8 +34,7 @@ internal static unsafe partial class CrossEntropyIndexKernel
             return 0;
         }
 
-        var (blockRows, blocks) = RowBlocks.Of(n);
-        int threads = RowBlocks.Threads(n, k, maxThreads);
+        var (blockRows, blocks, threads) = RowBlocks.Plan(n, k, maxThreads);
         fixed (double* z = logits, g = gradient, r = rowLosses, wd = weights)
         fixed (int* y = labels)
         {
@@ -96,7 +95,7 @@ internal static unsafe partial class CrossEntropyIndexKernel
         double m = Numerics.DoubleRows.Max<TV>(z, k) * p.InvTau;
         if (!double.IsFinite(m))
         {
-            return DoubleFallback(z, g, label, p);
+            return Fallback(z, g, label, p);
         }
 
         double s = Numerics.DoubleRows.ExpSum<TV, TS, TW>(z, p.Wd, g, k, m, p.InvTau, out double d);
@@ -111,7 +110,7 @@ internal static unsafe partial class CrossEntropyIndexKernel
 
         if (!double.IsFinite(loss))
         {
-            return DoubleFallback(z, g, label, p);
+            return Fallback(z, g, label, p);
         }
 
         if (g != null)
@@ -120,7 +119,7 @@ internal static unsafe partial class CrossEntropyIndexKernel
             double unit = qTotal * p.SInv, nb = -(p.SmoothPerClass * p.SInv);
             if (!double.IsFinite(unit) || !double.IsFinite(nb))
             {
-                return DoubleFallback(z, g, label, p);
+                return Fallback(z, g, label, p);
             }
 
             double ey = g[label];
@@ -132,9 +131,4 @@ internal static unsafe partial class CrossEntropyIndexKernel
 
         return loss;
     }
-
-    /// <summary>The reference double row (non-finite logits or loss).</summary>
-    private static double DoubleFallback(double* z, double* g, int label, in SoftmaxRowParams p) =>
-        CrossEntropyRows.Index(new ReadOnlySpan<double>(z, p.K), label, p.Weights, p.Eps, p.Tau, p.WeightTotal, p.Scale,
-            g == null ? default : new Span<double>(g, p.K));
 }

@@ -228,8 +228,8 @@ internal static unsafe partial class CrossEntropyIndexKernel
         return (float)(((ey * invS * qTotal) - qy) * p.SInv);
     }
 
-    /// <summary>The generic double row (non-finite logits or loss).</summary>
-    private static double Fallback(float* z, float* g, int label, in SoftmaxRowParams p) =>
-        CrossEntropyRows.Index(new ReadOnlySpan<float>(z, p.K), label, p.Weights, p.Eps, p.Tau, p.WeightTotal, p.Scale,
-            g == null ? default : new Span<float>(g, p.K));
+    /// <summary>The reference row (<see cref="CrossEntropyRows.Index{T}"/>), for rows with non-finite logits or loss.</summary>
+    private static double Fallback<T>(T* z, T* g, int label, in SoftmaxRowParams p) where T : unmanaged, IFloatingPointIeee754<T> =>
+        CrossEntropyRows.Index(new ReadOnlySpan<T>(z, p.K), label, p.Weights, p.Eps, p.Tau, p.WeightTotal, p.Scale,
+            g == null ? default : new Span<T>(g, p.K));
 }

@@ -37,8 +37,7 @@ internal static unsafe partial class CrossEntropySoftKernel
             return 0;
         }
 
-        var (blockRows, blocks) = RowBlocks.Of(n);
-        int threads = RowBlocks.Threads(n, k, maxThreads);
+        var (blockRows, blocks, threads) = RowBlocks.Plan(n, k, maxThreads);
         int* flagged = stackalloc int[blocks];
         double sum;
         fixed (double* z = logits, t = targets, g = gradient, r = rowLosses, wd = weights)
@@ -100,18 +99,18 @@ internal static unsafe partial class CrossEntropySoftKernel
         if (!double.IsFinite(m))
         {
             TargetTerms<TV, TW>(z, t, k, 0, p, out _, out _, out double tSum, out bool inRange);
-            suspect = DoubleSuspect(tSum, inRange, p.Tolerance);
-            return DoubleFallback(z, t, g, p);
+            suspect = Suspect(tSum, inRange, p.Tolerance, DoubleSumMargin);
+            return Fallback(z, t, g, p);
         }
 
         double s = DoubleRows.ExpSum<TV, No, No>(z, null, g, k, m, p.InvTau, out _);
         TargetTerms<TV, TW>(z, t, k, m, p, out double qTotal, out double qx, out double ts, out bool ok);
-        suspect = DoubleSuspect(ts, ok, p.Tolerance);
+        suspect = Suspect(ts, ok, p.Tolerance, DoubleSumMargin);
         double loss = (qTotal * Math.Log(s)) - qx;
         double unit = qTotal * p.SInv;
         if (!double.IsFinite(loss) || (g != null && !(double.IsFinite(unit) && double.IsFinite(p.SInv))))
         {
-            return DoubleFallback(z, t, g, p);
+            return Fallback(z, t, g, p);
         }
 
         if (g != null)
@@ -201,14 +200,4 @@ internal static unsafe partial class CrossEntropySoftKernel
             TV.Store(TV.Fma(TV.Load(g + c), va, TV.Mul(q, ns)), g + c);
         }
     }
-
-    /// <summary>True unless the row certainly passes <see cref="Validation.Guard.ProbabilityRow{T}"/>.</summary>
-    private static bool DoubleSuspect(double tSum, bool inRange, double tolerance) =>
-        !inRange || !double.IsFinite(tSum) ||
-        (!double.IsNaN(tolerance) && !(Math.Abs(tSum - 1.0) <= tolerance - (DoubleSumMargin * Math.Max(1.0, tSum))));
-
-    /// <summary>The reference double row (non-finite logits or loss).</summary>
-    private static double DoubleFallback(double* z, double* t, double* g, in SoftmaxRowParams p) =>
-        CrossEntropyRows.Soft(new ReadOnlySpan<double>(z, p.K), new ReadOnlySpan<double>(t, p.K), p.Weights, p.Eps, p.Tau, p.Scale,
-            g == null ? default : new Span<double>(g, p.K));
 }

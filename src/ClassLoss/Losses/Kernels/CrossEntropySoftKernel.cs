@@ -137,13 +137,15 @@ internal static unsafe partial class CrossEntropySoftKernel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool GradientFits(double qTotal, in SoftmaxRowParams p) => FloatRange.Fits(qTotal * p.SInv) && p.SInvFits;
 
-    /// <summary>True unless the row certainly passes <see cref="Validation.Guard.ProbabilityRow{T}"/>.</summary>
-    private static bool Suspect(double tSum, bool inRange, double tolerance) =>
+    /// <summary>True unless the row certainly passes <see cref="Validation.Guard.ProbabilityRow{T}"/>: its target sum
+    /// <paramref name="tSum"/>, accumulated with relative error below <paramref name="margin"/>, lies inside the tolerance
+    /// by more than that error (<see cref="SumMargin"/> for float targets, <see cref="DoubleSumMargin"/> for double).</summary>
+    private static bool Suspect(double tSum, bool inRange, double tolerance, double margin = SumMargin) =>
         !inRange || !double.IsFinite(tSum) ||
-        (!double.IsNaN(tolerance) && !(Math.Abs(tSum - 1.0) <= tolerance - (SumMargin * Math.Max(1.0, tSum))));
+        (!double.IsNaN(tolerance) && !(Math.Abs(tSum - 1.0) <= tolerance - (margin * Math.Max(1.0, tSum))));
 
-    /// <summary>The generic double row (non-finite logits or loss).</summary>
-    private static double Fallback(float* z, float* t, float* g, in SoftmaxRowParams p) =>
-        CrossEntropyRows.Soft(new ReadOnlySpan<float>(z, p.K), new ReadOnlySpan<float>(t, p.K), p.Weights, p.Eps, p.Tau, p.Scale,
-            g == null ? default : new Span<float>(g, p.K));
+    /// <summary>The reference row (<see cref="CrossEntropyRows.Soft{T}"/>), for rows with non-finite logits or loss.</summary>
+    private static double Fallback<T>(T* z, T* t, T* g, in SoftmaxRowParams p) where T : unmanaged, IFloatingPointIeee754<T> =>
+        CrossEntropyRows.Soft(new ReadOnlySpan<T>(z, p.K), new ReadOnlySpan<T>(t, p.K), p.Weights, p.Eps, p.Tau, p.Scale,
+            g == null ? default : new Span<T>(g, p.K));
 }

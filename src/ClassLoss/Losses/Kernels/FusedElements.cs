@@ -22,7 +22,7 @@ internal unsafe interface IFusedElements
 
 /// <summary>
 /// The blocks of every fused element-wise kernel, written once: element blocks whose size depends only on the length
-/// (<see cref="RowBlocks.OfElements"/>) when no row losses are asked for, else row blocks with each row's loss written;
+/// (<see cref="RowBlocks.PlanElements"/>) when no row losses are asked for, else row blocks with each row's loss written;
 /// for float, <see cref="Half"/> or <see cref="BFloat16"/> logits and targets. A 16-bit type runs the same elements in
 /// the same order on float copies of <see cref="Float16.StageFloats"/> elements at a time (a multiple of any chunk, so
 /// chunks fall where the float block puts them), so its loss is the float path's on the widened values bit for bit and
@@ -44,8 +44,7 @@ internal static unsafe class FusedElements
         int length = logits.Length;
         int n = length / Math.Max(1, k);
         bool rows = !rowLosses.IsEmpty || byRow;
-        var (size, blocks) = rows ? RowBlocks.Of(n) : RowBlocks.OfElements(length, chunk);
-        int threads = rows ? RowBlocks.Threads(n, k, maxThreads) : RowBlocks.Threads(length, 1, maxThreads);
+        var (size, blocks, threads) = rows ? RowBlocks.Plan(n, k, maxThreads) : RowBlocks.PlanElements(length, chunk, maxThreads);
         fixed (T* x = logits, t = targets, g = gradient, r = rowLosses, e = elementWeights, l = elementLosses)
         {
             var p = new Pointers(x, t, gradient.IsEmpty ? null : g, rowLosses.IsEmpty ? null : r,

@@ -44,8 +44,7 @@ internal static unsafe class FusedLabelRows
         where TRows : struct, IFusedLabelRows where T : unmanaged
     {
         int n = labels.Length;
-        var (blockRows, blocks) = RowBlocks.Of(n);
-        int threads = RowBlocks.Threads(n, rows.Classes, maxThreads);
+        var (blockRows, blocks, threads) = RowBlocks.Plan(n, rows.Classes, maxThreads);
         fixed (T* z = logits, g = gradient, r = rowLosses)
         fixed (int* y = labels)
         {

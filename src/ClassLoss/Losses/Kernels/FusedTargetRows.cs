@@ -48,8 +48,7 @@ internal static unsafe class FusedTargetRows
     {
         int k = rows.Classes;
         int n = logits.Length / k;
-        var (blockRows, blocks) = RowBlocks.Of(n);
-        int threads = RowBlocks.Threads(n, k, maxThreads);
+        var (blockRows, blocks, threads) = RowBlocks.Plan(n, k, maxThreads);
         int* flagged = stackalloc int[blocks];
         double sum;
         fixed (T* z = logits, t = targets, g = gradient, r = rowLosses)

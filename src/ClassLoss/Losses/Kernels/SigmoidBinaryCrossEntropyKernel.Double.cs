@@ -35,8 +35,7 @@ internal static unsafe partial class SigmoidBinaryCrossEntropyKernel
             return 0;
         }
 
-        var (blockRows, blocks) = RowBlocks.Of(n);
-        int threads = RowBlocks.Threads(n, k, maxThreads);
+        var (blockRows, blocks, threads) = RowBlocks.Plan(n, k, maxThreads);
         int bad = 0;
         double sum;
         fixed (double* x = logits, t = targets, g = gradient, l = losses, ew = elementWeights, cw = classWeights, pw = positiveWeights)

@@ -9,7 +9,7 @@ namespace ClassLoss.Losses.Kernels;
 /// The kernels of binary cross-entropy with logits: the generic one (double arithmetic, every option) and a float
 /// SIMD one, loss and gradient fused in one pass in registers that also checks the targets: for the default options
 /// the form below, and for class, positive and element weights, label smoothing and per-element losses the weighted
-/// form (<see cref="WeightedElements"/>).
+/// form (<see cref="WeightedChunk{TV}"/>).
 /// </summary>
 /// <remarks>
 /// <para>Per element: <c>e = exp(-|x|)</c>, <c>ℓ = max(x, 0) - x y + log1p(e)</c> (the first two terms in one fused
@@ -165,7 +165,7 @@ internal static unsafe partial class SigmoidBinaryCrossEntropyKernel
         where T : unmanaged
     {
         int bad = 0;
-        double sum = FusedElements.Sum(new LossElements(&bad, scale), Chunk, logits, targets, k, gradient, rowLosses, maxThreads);
+        double sum = FusedElements.Sum(new ElementBody(&bad, scale, default, weighted: false), Chunk, logits, targets, k, gradient, rowLosses, maxThreads);
         checkFrom = Volatile.Read(ref bad) == 0 ? logits.Length / k : 0;
         return sum;
     }
@@ -204,7 +204,7 @@ internal static unsafe partial class SigmoidBinaryCrossEntropyKernel
         {
             var p = new Weighting(classWeights.IsEmpty ? null : f, positiveWeights.IsEmpty ? null : f + k,
                 classWeights.IsEmpty ? null : cw, positiveWeights.IsEmpty ? null : pw, k, smoothing, scale);
-            sum = FusedElements.Sum(new WeightedElements(&bad, p), Chunk, logits, targets, k, gradient,
+            sum = FusedElements.Sum(new ElementBody(&bad, 0, p, weighted: true), Chunk, logits, targets, k, gradient,
                 perElementLosses ? default : losses, maxThreads, elementWeights, perElementLosses ? losses : default, byRow: columns);
         }
 
@@ -216,26 +216,6 @@ internal static unsafe partial class SigmoidBinaryCrossEntropyKernel
     public static double Fused(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, int k, float scale, Span<float> gradient,
         Span<float> rowLosses, int maxThreads, out int checkFrom) =>
         Fused<float>(logits, targets, k, scale, gradient, rowLosses, maxThreads, out checkFrom);
-
-    /// <summary>The element body: chunks of <see cref="Chunk"/> elements (<see cref="ChunkSum{TV}"/>), their sums added
-    /// in order; a target outside [0, 1] sets <paramref name="bad"/>.</summary>
-    private readonly struct LossElements(int* bad, float scale) : IFusedElements
-    {
-        public int Switch => 0;
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public double Elements<TV, TA>(float* x, float* t, float* g, float* e, float* l, int column, int length, double total)
-            where TV : struct, IVec<TV, float> where TA : struct, IConst
-        {
-            int chunk = RowExpSum.ElementsPerFlush<TV>(Chunk);
-            for (int c = 0; c < length; c += chunk)
-            {
-                total += ChunkSum<TV>(x + c, t + c, g == null ? null : g + c, Math.Min(chunk, length - c), scale, bad);
-            }
-
-            return total;
-        }
-    }
 
     /// <summary>The most lanes of any vector width (<see cref="V512"/>).</summary>
     private const int MaxLanes = 16;
@@ -359,21 +339,24 @@ internal static unsafe partial class SigmoidBinaryCrossEntropyKernel
         public readonly double Smoothing = smoothing, Scale = scale;
     }
 
-    /// <summary>The weighted form's element body: chunks of <see cref="Chunk"/> elements (<see cref="WeightedChunk{TV}"/>),
-    /// their sums added in order; a target outside [0, 1] sets <paramref name="bad"/>.</summary>
-    private readonly struct WeightedElements(int* bad, Weighting p) : IFusedElements
+    /// <summary>The element body of both forms: chunks of <see cref="Chunk"/> elements, plain (<see cref="ChunkSum{TV}"/>)
+    /// or, with <paramref name="weighted"/> (the switch <c>TW</c>), weighted (<see cref="WeightedChunk{TV}"/>), their sums
+    /// added in order; a target outside [0, 1] sets <paramref name="bad"/>.</summary>
+    private readonly struct ElementBody(int* bad, float scale, Weighting p, bool weighted) : IFusedElements
     {
-        public int Switch => 0;
+        public int Switch => Specialize.Flag(weighted);
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public double Elements<TV, TA>(float* x, float* t, float* g, float* e, float* l, int column, int length, double total)
-            where TV : struct, IVec<TV, float> where TA : struct, IConst
+        public double Elements<TV, TW>(float* x, float* t, float* g, float* e, float* l, int column, int length, double total)
+            where TV : struct, IVec<TV, float> where TW : struct, IConst
         {
             int chunk = RowExpSum.ElementsPerFlush<TV>(Chunk);
             for (int c = 0; c < length; c += chunk)
             {
-                total += WeightedChunk<TV>(x + c, t + c, g == null ? null : g + c, e == null ? null : e + c,
-                    l == null ? null : l + c, column + c, Math.Min(chunk, length - c), p, bad);
+                int m = Math.Min(chunk, length - c);
+                total += TW.On
+                    ? WeightedChunk<TV>(x + c, t + c, g == null ? null : g + c, e == null ? null : e + c, l == null ? null : l + c, column + c, m, p, bad)
+                    : ChunkSum<TV>(x + c, t + c, g == null ? null : g + c, m, scale, bad);
             }
 
             return total;

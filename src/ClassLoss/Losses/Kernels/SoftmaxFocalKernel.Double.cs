@@ -30,8 +30,7 @@ internal static unsafe partial class SoftmaxFocalKernel
             return 0;
         }
 
-        var (blockRows, blocks) = RowBlocks.Of(n);
-        int threads = RowBlocks.Threads(n, k, maxThreads);
+        var (blockRows, blocks, threads) = RowBlocks.Plan(n, k, maxThreads);
         fixed (double* z = logits, g = gradient, r = rowLosses, ca = classAlpha)
         fixed (int* y = labels)
         {

@@ -134,15 +134,8 @@ internal static class CalibrateCommand
                 writer.Write('\n');
                 var row = new double[k];
                 var sums = new RowSumCheck(1e-6);
-                while (reader.Read(out int y, row))
+                while (ReadLogits(reader, row, sums, out int y))
                 {
-                    if (reader.Values == PredictionValues.Probabilities)
-                    {
-                        PredictionInput.CheckRange(reader, row);
-                        sums.Add(reader, row);
-                    }
-
-                    CalibrationInput.ToLogits(reader.Values, row);
                     Metrics.ToProbabilities(PredictionValues.Logits, row, p0, false);
                     c.Apply(row, p1);
                     testBefore.Add(y, p0);
@@ -212,15 +205,8 @@ internal static class CalibrateCommand
         var labels = new List<int>();
         var row = new double[k];
         var sums = new RowSumCheck(1e-6);
-        while (reader.Read(out int y, row))
+        while (ReadLogits(reader, row, sums, out int y))
         {
-            if (reader.Values == PredictionValues.Probabilities)
-            {
-                PredictionInput.CheckRange(reader, row);
-                sums.Add(reader, row);
-            }
-
-            CalibrationInput.ToLogits(reader.Values, row);
             logits.AddRange(row);
             labels.Add(y);
         }
@@ -236,5 +222,26 @@ internal static class CalibrateCommand
         }
 
         return ([.. reader.ClassNames], [.. logits], [.. labels]);
+    }
+
+    /// <summary>
+    /// Reads the next row into <paramref name="row"/> as logits, as the fit and the apply pass both read them:
+    /// probabilities are range-checked and their sums counted in <paramref name="sums"/>, then taken to logs.
+    /// </summary>
+    private static bool ReadLogits(PredictionReader reader, double[] row, RowSumCheck sums, out int label)
+    {
+        if (!reader.Read(out label, row))
+        {
+            return false;
+        }
+
+        if (reader.Values == PredictionValues.Probabilities)
+        {
+            PredictionInput.CheckRange(reader, row);
+            sums.Add(reader, row);
+        }
+
+        CalibrationInput.ToLogits(reader.Values, row);
+        return true;
     }
 }

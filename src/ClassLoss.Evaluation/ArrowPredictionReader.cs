@@ -60,7 +60,7 @@ internal sealed class ArrowPredictionReader : ColumnarPredictionReader
 
             if (_labelIndex < 0)
             {
-                throw new InvalidDataException($"{path}: no label column '{options.LabelColumn}' among the columns ({string.Join(", ", fields.Select(f => f.Name))}); name it with --label-column.");
+                throw NoLabelColumn(options, fields.Select(f => f.Name));
             }
 
             var labelType = fields[_labelIndex].DataType;
@@ -70,72 +70,36 @@ internal sealed class ArrowPredictionReader : ColumnarPredictionReader
             }
 
             _valueIndex = [.. Enumerable.Range(0, fields.Count).Where(i => i != _labelIndex)];
-            string positive = options.PositiveLabel ?? "1";
             if (_valueIndex.Length == 1 && fields[_valueIndex[0]].DataType is ListType or FixedSizeListType)
             {
                 var field = fields[_valueIndex[0]];
                 var item = field.DataType is ListType l ? l.ValueDataType : ((FixedSizeListType)field.DataType).ValueDataType;
                 if (item is not (DoubleType or FloatType))
                 {
-                    throw new InvalidDataException($"{path}: the list column '{field.Name}' holds {item.Name}; expected a list of float or double (one value per class).");
+                    throw NotFloatList(field.Name, item.Name);
                 }
 
-                if (options.PositiveLabel is not null)
-                {
-                    throw new InvalidDataException($"{path}: --positive-label is for a file with one probability or score column (scikit-learn's binary convention); '{field.Name}' is a list column of per-class values.");
-                }
-
+                UseListColumn(field.Name, options);
                 _list = true;
-                ColumnNames = [field.Name];
-                int k = field.DataType is FixedSizeListType f ? f.ListSize : FirstListLength(path, field.Name);
-                if (k < 2)
-                {
-                    throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{path} row 0 (record batch 0): the list column '{field.Name}' has {k} values; expected one per class, at least 2."));
-                }
-
-                Names = [.. Enumerable.Range(0, k).Select(c => c.ToString(CultureInfo.InvariantCulture))];
+                SetListClasses(field.DataType is FixedSizeListType f ? f.ListSize : FirstListLength(path, field.Name));
             }
             else
             {
                 if (_valueIndex.Length == 0)
                 {
-                    throw new InvalidDataException($"{path}: only the label column '{fields[_labelIndex].Name}'; expected one float/double column per class, one positive-class column, or one list column.");
+                    throw OnlyLabelColumn(fields[_labelIndex].Name);
                 }
 
                 foreach (int i in _valueIndex)
                 {
                     if (fields[i].DataType is not (DoubleType or FloatType))
                     {
-                        throw new InvalidDataException($"{path}: column '{fields[i].Name}' is {fields[i].DataType.Name}; expected float or double (one column per class), or one list column of per-class values.");
+                        throw NotFloatColumn(fields[i].Name, fields[i].DataType.Name);
                     }
                 }
 
-                ColumnNames = [.. _valueIndex.Select(i => fields[i].Name)];
-                if (_valueIndex.Length == 1)
-                {
-                    BinaryColumn = true;
-                    Names = [options.NegativeLabel ?? (positive == "1" ? "0" : "not " + positive), positive];
-                }
-                else
-                {
-                    if (options.PositiveLabel is not null)
-                    {
-                        throw new InvalidDataException($"{path}: --positive-label is for a file with one probability or score column (scikit-learn's binary convention); this file has {_valueIndex.Length} class columns.");
-                    }
-
-                    Names = ColumnNames;
-                    var seen = new HashSet<string>(StringComparer.Ordinal);
-                    foreach (string name in Names)
-                    {
-                        if (!seen.Add(name))
-                        {
-                            throw new InvalidDataException($"{path}: class column '{name}' appears twice.");
-                        }
-                    }
-                }
+                SetClassColumns([.. _valueIndex.Select(i => fields[i].Name)], options);
             }
-
-            Labels = new LabelMap(Names, BinaryColumn, positive);
         }
         catch
         {
@@ -145,8 +109,6 @@ internal sealed class ArrowPredictionReader : ColumnarPredictionReader
             throw;
         }
     }
-
-    private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim().TrimEnd('.');
 
     /// <summary>K of a variable-length list layout: the length of the first row (that batch is kept for <see cref="LoadBatch"/>).</summary>
     private int FirstListLength(string path, string name)

@@ -20,11 +20,7 @@ public static class BetaCalibration
     /// <summary>Fits a, b, c on [N, 2] logits (probabilities as their logs) and labels.</summary>
     public static Calibrator Fit(ReadOnlySpan<double> logits, ReadOnlySpan<int> labels, IReadOnlyList<string> classNames, int maxIterations = 100)
     {
-        ArgumentNullException.ThrowIfNull(classNames);
-        if (classNames.Count != 2)
-        {
-            throw new ArgumentException($"Beta calibration is for 2 classes; the data has {classNames.Count}. Use isotonic, histogram, temperature or vector scaling.", nameof(classNames));
-        }
+        OneVsRest.RequireBinary(classNames, "Beta calibration", "isotonic, histogram, temperature or vector scaling");
 
         int n = OneVsRest.Check(logits, labels, 2);
         var f1 = new double[n];

@@ -52,6 +52,85 @@ internal abstract class ColumnarPredictionReader : PredictionReader
     protected string Where(long row) =>
         string.Create(CultureInfo.InvariantCulture, $"{FilePath} row {row} ({_unit} {Math.Max(_batch, 0)})");
 
+    /// <summary>An exception message on one line, without its final full stop.</summary>
+    protected static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim().TrimEnd('.');
+
+    /// <summary>No column is named as the label column; <paramref name="columns"/> are the file's column names.</summary>
+    protected InvalidDataException NoLabelColumn(PredictionReaderOptions options, IEnumerable<string> columns) =>
+        new($"{FilePath}: no label column '{options.LabelColumn}' among the columns ({string.Join(", ", columns)}); name it with --label-column.");
+
+    /// <summary>The file has the label column <paramref name="label"/> and nothing else.</summary>
+    protected InvalidDataException OnlyLabelColumn(string label) =>
+        new($"{FilePath}: only the label column '{label}'; expected one float/double column per class, one positive-class column, or one list column.");
+
+    /// <summary>A list column whose items are <paramref name="item"/>, not float or double.</summary>
+    protected InvalidDataException NotFloatList(string name, string item) =>
+        new($"{FilePath}: the list column '{name}' holds {item}; expected a list of float or double (one value per class).");
+
+    /// <summary>A value column of type <paramref name="type"/>, not float or double.</summary>
+    protected InvalidDataException NotFloatColumn(string name, string type) =>
+        new($"{FilePath}: column '{name}' is {type}; expected float or double (one column per class), or one list column of per-class values.");
+
+    /// <summary>
+    /// The list layout, one list column <paramref name="name"/> of K values per row: refuses --positive-label (a
+    /// list holds every class). K is set afterwards with <see cref="SetListClasses"/>.
+    /// </summary>
+    protected void UseListColumn(string name, PredictionReaderOptions options)
+    {
+        if (options.PositiveLabel is not null)
+        {
+            throw new InvalidDataException($"{FilePath}: --positive-label is for a file with one probability or score column (scikit-learn's binary convention); '{name}' is a list column of per-class values.");
+        }
+
+        ColumnNames = [name];
+    }
+
+    /// <summary>The classes of the list layout: K = <paramref name="k"/> ≥ 2 values per row, named 0..K-1.</summary>
+    protected void SetListClasses(int k)
+    {
+        if (k < 2)
+        {
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{FilePath} row 0 ({_unit} 0): the list column '{ColumnNames[0]}' has {k} values; expected one per class, at least 2."));
+        }
+
+        Names = [.. Enumerable.Range(0, k).Select(c => c.ToString(CultureInfo.InvariantCulture))];
+        Labels = new LabelMap(Names, false, "1");
+    }
+
+    /// <summary>
+    /// The classes of the column layouts: one value column is scikit-learn's binary convention (classes
+    /// [negative, positive] from the options), two or more are one column per class, named after the columns.
+    /// </summary>
+    protected void SetClassColumns(string[] columnNames, PredictionReaderOptions options)
+    {
+        ColumnNames = columnNames;
+        string positive = options.PositiveLabel ?? "1";
+        if (columnNames.Length == 1)
+        {
+            BinaryColumn = true;
+            Names = [options.NegativeLabel ?? (positive == "1" ? "0" : "not " + positive), positive];
+        }
+        else
+        {
+            if (options.PositiveLabel is not null)
+            {
+                throw new InvalidDataException($"{FilePath}: --positive-label is for a file with one probability or score column (scikit-learn's binary convention); this file has {columnNames.Length} class columns.");
+            }
+
+            Names = columnNames;
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (string name in Names)
+            {
+                if (!seen.Add(name))
+                {
+                    throw new InvalidDataException($"{FilePath}: class column '{name}' appears twice.");
+                }
+            }
+        }
+
+        Labels = new LabelMap(Names, BinaryColumn, positive);
+    }
+
     /// <summary>An error at row <paramref name="rowInBatch"/> of the batch being loaded.</summary>
     protected InvalidDataException RowError(int rowInBatch, string what) => new($"{Where(_batchStart + rowInBatch)}: {what}.");
 

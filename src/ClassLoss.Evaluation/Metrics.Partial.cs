@@ -34,24 +34,18 @@ public sealed partial class Metrics
         _topKHits += other._topKHits;
         _notNormalised += other._notNormalised;
         _worstSum = Math.Max(_worstSum, other._worstSum);
-        AddCounts(_confusion, other._confusion);
-        AddCounts(_support, other._support);
-        AddCounts(_predicted, other._predicted);
-        AddCounts(_truePositives, other._truePositives);
-        AddCounts(_binCount, other._binCount);
-        AddCounts(_binCorrect, other._binCorrect);
-        AddCounts(_classBinCount, other._classBinCount);
-        AddCounts(_classBinPositives, other._classBinPositives);
-        for (int i = 0; i < _binConfidence.Length; i++)
+        var arrays = Arrays();
+        var others = other.Arrays();
+        for (int a = 0; a < arrays.Length; a++)
         {
-            _binConfidence[i].Total += other._binConfidence[i].Total;
-        }
-
-        for (int i = 0; i < _classBinSum.Length; i++)
-        {
-            _classBinSum[i].Total += other._classBinSum[i].Total;
-            _classBinSquares[i].Total += other._classBinSquares[i].Total;
-            _classBinCross[i].Total += other._classBinCross[i].Total;
+            if (arrays[a].Counts is { } counts)
+            {
+                AddCounts(counts, others[a].Counts!);
+            }
+            else
+            {
+                AddSums(arrays[a].Sums!, others[a].Sums!);
+            }
         }
 
         if (_sketch is not null && other._sketch is not null)
@@ -73,11 +67,40 @@ public sealed partial class Metrics
         Concat(_rowTopK, other._rowTopK);
     }
 
+    /// <summary>
+    /// The accumulator's count and fixed-point sum arrays (one of the two set in each entry) with their names, in the
+    /// order of the partial-result file: what <see cref="Merge"/> adds, <see cref="SavePartial"/> writes and
+    /// <see cref="LoadPartial"/> reads.
+    /// </summary>
+    private (string Name, long[]? Counts, FixedSum[]? Sums)[] Arrays() =>
+    [
+        ("confusion", _confusion, null),
+        ("support", _support, null),
+        ("predicted", _predicted, null),
+        ("true_positives", _truePositives, null),
+        ("bin_count", _binCount, null),
+        ("bin_confidence", null, _binConfidence),
+        ("bin_correct", _binCorrect, null),
+        ("class_bin_count", _classBinCount, null),
+        ("class_bin_positives", _classBinPositives, null),
+        ("class_bin_sum", null, _classBinSum),
+        ("class_bin_squares", null, _classBinSquares),
+        ("class_bin_cross", null, _classBinCross),
+    ];
+
     private static void AddCounts(long[] to, long[] from)
     {
         for (int i = 0; i < to.Length; i++)
         {
             to[i] += from[i];
+        }
+    }
+
+    private static void AddSums(FixedSum[] to, FixedSum[] from)
+    {
+        for (int i = 0; i < to.Length; i++)
+        {
+            to[i].Total += from[i].Total;
         }
     }
 
@@ -143,18 +166,18 @@ public sealed partial class Metrics
             _sketch.Write(w, "ranking_sketch");
         }
 
-        Counts(w, "confusion", _confusion);
-        Counts(w, "support", _support);
-        Counts(w, "predicted", _predicted);
-        Counts(w, "true_positives", _truePositives);
-        Counts(w, "bin_count", _binCount);
-        Sums(w, "bin_confidence", _binConfidence);
-        Counts(w, "bin_correct", _binCorrect);
-        Counts(w, "class_bin_count", _classBinCount);
-        Counts(w, "class_bin_positives", _classBinPositives);
-        Sums(w, "class_bin_sum", _classBinSum);
-        Sums(w, "class_bin_squares", _classBinSquares);
-        Sums(w, "class_bin_cross", _classBinCross);
+        foreach (var (property, counts, sums) in Arrays())
+        {
+            if (counts is not null)
+            {
+                Counts(w, property, counts);
+            }
+            else
+            {
+                Sums(w, property, sums!);
+            }
+        }
+
         w.WriteEndObject();
     }
 
@@ -249,21 +272,21 @@ public sealed partial class Metrics
                     m._sketch = RankingSketch.Read(sketch, k, name);
                 }
 
-                m._nll = ReadSums(root, "nll", 1, name)[0];
-                m._brier = ReadSums(root, "brier", 1, name)[0];
-                m._binaryBrier = ReadSums(root, "binary_brier", 1, name)[0];
-                ReadCounts(root, "confusion", m._confusion, name);
-                ReadCounts(root, "support", m._support, name);
-                ReadCounts(root, "predicted", m._predicted, name);
-                ReadCounts(root, "true_positives", m._truePositives, name);
-                ReadCounts(root, "bin_count", m._binCount, name);
-                ReadSums(root, "bin_confidence", m._binConfidence.Length, name).CopyTo(m._binConfidence, 0);
-                ReadCounts(root, "bin_correct", m._binCorrect, name);
-                ReadCounts(root, "class_bin_count", m._classBinCount, name);
-                ReadCounts(root, "class_bin_positives", m._classBinPositives, name);
-                ReadSums(root, "class_bin_sum", m._classBinSum.Length, name).CopyTo(m._classBinSum, 0);
-                ReadSums(root, "class_bin_squares", m._classBinSquares.Length, name).CopyTo(m._classBinSquares, 0);
-                ReadSums(root, "class_bin_cross", m._classBinCross.Length, name).CopyTo(m._classBinCross, 0);
+                m._nll = ReadSum(root, "nll", name);
+                m._brier = ReadSum(root, "brier", name);
+                m._binaryBrier = ReadSum(root, "binary_brier", name);
+                foreach (var (property, counts, sums) in m.Arrays())
+                {
+                    if (counts is not null)
+                    {
+                        ReadCounts(root, property, counts, name);
+                    }
+                    else
+                    {
+                        ReadSums(root, property, sums!, name);
+                    }
+                }
+
                 return m;
             }
             catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
@@ -276,22 +299,8 @@ public sealed partial class Metrics
     private static double Double(JsonElement root, string property) =>
         double.Parse(root.GetProperty(property).GetString() ?? "", NumberStyles.Float, CultureInfo.InvariantCulture);
 
-    private static void ReadCounts(JsonElement root, string property, long[] into, string name)
-    {
-        var array = root.GetProperty(property);
-        if (array.GetArrayLength() != into.Length)
-        {
-            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{name}: \"{property}\" has {array.GetArrayLength()} entries; expected {into.Length}."));
-        }
-
-        int i = 0;
-        foreach (var e in array.EnumerateArray())
-        {
-            into[i++] = e.GetInt64();
-        }
-    }
-
-    private static FixedSum[] ReadSums(JsonElement root, string property, int length, string name)
+    /// <summary>The array <paramref name="property"/>, which must have <paramref name="length"/> entries.</summary>
+    private static JsonElement.ArrayEnumerator Entries(JsonElement root, string property, int length, string name)
     {
         var array = root.GetProperty(property);
         if (array.GetArrayLength() != length)
@@ -299,13 +308,31 @@ public sealed partial class Metrics
             throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{name}: \"{property}\" has {array.GetArrayLength()} entries; expected {length}."));
         }
 
-        var sums = new FixedSum[length];
-        int i = 0;
-        foreach (var e in array.EnumerateArray())
-        {
-            sums[i++].Total = Int128.Parse(e.GetString() ?? "", NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
-        }
+        return array.EnumerateArray();
+    }
 
-        return sums;
+    private static void ReadCounts(JsonElement root, string property, long[] into, string name)
+    {
+        int i = 0;
+        foreach (var e in Entries(root, property, into.Length, name))
+        {
+            into[i++] = e.GetInt64();
+        }
+    }
+
+    private static void ReadSums(JsonElement root, string property, FixedSum[] into, string name)
+    {
+        int i = 0;
+        foreach (var e in Entries(root, property, into.Length, name))
+        {
+            into[i++].Total = Int128.Parse(e.GetString() ?? "", NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        }
+    }
+
+    private static FixedSum ReadSum(JsonElement root, string property, string name)
+    {
+        var sum = new FixedSum[1];
+        ReadSums(root, property, sum, name);
+        return sum[0];
     }
 }

@@ -511,14 +511,8 @@ public sealed partial class Metrics
 
         Array.Sort(keys, order);
         double ece = 0;
-        for (int b = 0; b < bins; b++)
+        foreach (var (lo, hi) in new EqualMassBins(n, bins))
         {
-            int lo = (int)((long)b * n / bins), hi = (int)((long)(b + 1) * n / bins);
-            if (hi <= lo)
-            {
-                continue;
-            }
-
             double conf = 0, acc = 0;
             for (int r = lo; r < hi; r++)
             {

@@ -6,6 +6,17 @@ namespace ClassLoss.Evaluation;
 /// <summary>What the one-vs-rest calibrators (isotonic, histogram binning) share: checks, scores, warnings, the renormalisation.</summary>
 internal static class OneVsRest
 {
+    /// <summary>Refuses class lists other than two, for the binary calibrators (Platt, beta): <paramref name="method"/>
+    /// names the calibrator in the message, <paramref name="alternatives"/> the calibrators to use instead.</summary>
+    public static void RequireBinary(IReadOnlyList<string> classNames, string method, string alternatives)
+    {
+        ArgumentNullException.ThrowIfNull(classNames);
+        if (classNames.Count != 2)
+        {
+            throw new ArgumentException($"{method} is for 2 classes; the data has {classNames.Count}. Use {alternatives}.", nameof(classNames));
+        }
+    }
+
     /// <summary>Checks the shapes and labels; returns N.</summary>
     public static int Check(ReadOnlySpan<double> logits, ReadOnlySpan<int> labels, int k)
     {

@@ -54,7 +54,7 @@ internal sealed class ParquetPredictionReader : ColumnarPredictionReader
 
             if (label is null)
             {
-                throw new InvalidDataException($"{path}: no label column '{options.LabelColumn}' among the columns ({string.Join(", ", fields.Select(f => f.Name))}); name it with --label-column.");
+                throw NoLabelColumn(options, fields.Select(f => f.Name));
             }
 
             if (label.MaxRepetitionLevel != 0 || !(label.ClrType == typeof(ReadOnlyMemory<char>) || label.ClrType == typeof(int) || label.ClrType == typeof(long)))
@@ -63,39 +63,23 @@ internal sealed class ParquetPredictionReader : ColumnarPredictionReader
             }
 
             _label = label;
-            string positive = options.PositiveLabel ?? "1";
             if (values.Count == 1 && values[0] is ListField { Item: DataField item } list)
             {
                 if (!IsFloat(item) || item.MaxRepetitionLevel != 1)
                 {
-                    throw new InvalidDataException($"{path}: the list column '{list.Name}' holds {Describe(item)}; expected a list of float or double (one value per class).");
+                    throw NotFloatList(list.Name, Describe(item));
                 }
 
-                if (options.PositiveLabel is not null)
-                {
-                    throw new InvalidDataException($"{path}: --positive-label is for a file with one probability or score column (scikit-learn's binary convention); '{list.Name}' is a list column of per-class values.");
-                }
-
+                UseListColumn(list.Name, options);
                 _list = true;
                 _columns = [item];
-                ColumnNames = [list.Name];
-                int k = FirstListLength(path, list.Name);
-                if (k < 2)
-                {
-                    throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{path} row 0 (row group 0): the list column '{list.Name}' has {k} values; expected one per class, at least 2."));
-                }
-
-                Names = new string[k];
-                for (int c = 0; c < k; c++)
-                {
-                    Names[c] = c.ToString(CultureInfo.InvariantCulture);
-                }
+                SetListClasses(FirstListLength(path, list.Name));
             }
             else
             {
                 if (values.Count == 0)
                 {
-                    throw new InvalidDataException($"{path}: only the label column '{label.Name}'; expected one float/double column per class, one positive-class column, or one list column.");
+                    throw OnlyLabelColumn(label.Name);
                 }
 
                 _columns = new DataField[values.Count];
@@ -103,38 +87,14 @@ internal sealed class ParquetPredictionReader : ColumnarPredictionReader
                 {
                     if (values[i] is not DataField d || !IsFloat(d) || d.MaxRepetitionLevel != 0)
                     {
-                        throw new InvalidDataException($"{path}: column '{values[i].Name}' is {(values[i] is DataField df ? Describe(df) : values[i].SchemaType.ToString().ToLowerInvariant())}; expected float or double (one column per class), or one list column of per-class values.");
+                        throw NotFloatColumn(values[i].Name, values[i] is DataField df ? Describe(df) : values[i].SchemaType.ToString().ToLowerInvariant());
                     }
 
                     _columns[i] = d;
                 }
 
-                ColumnNames = [.. _columns.Select(c => c.Name)];
-                if (_columns.Length == 1)
-                {
-                    BinaryColumn = true;
-                    Names = [options.NegativeLabel ?? (positive == "1" ? "0" : "not " + positive), positive];
-                }
-                else
-                {
-                    if (options.PositiveLabel is not null)
-                    {
-                        throw new InvalidDataException($"{path}: --positive-label is for a file with one probability or score column (scikit-learn's binary convention); this file has {_columns.Length} class columns.");
-                    }
-
-                    Names = ColumnNames;
-                    var seen = new HashSet<string>(StringComparer.Ordinal);
-                    foreach (string n in Names)
-                    {
-                        if (!seen.Add(n))
-                        {
-                            throw new InvalidDataException($"{path}: class column '{n}' appears twice.");
-                        }
-                    }
-                }
+                SetClassColumns([.. _columns.Select(c => c.Name)], options);
             }
-
-            Labels = new LabelMap(Names, BinaryColumn, positive);
         }
         catch
         {
@@ -147,8 +107,6 @@ internal sealed class ParquetPredictionReader : ColumnarPredictionReader
 
     private static string Describe(DataField f) =>
         f.ClrType == typeof(ReadOnlyMemory<char>) ? "string" : f.ClrType.Name + (f.MaxRepetitionLevel > 0 ? " (repeated)" : "");
-
-    private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim().TrimEnd('.');
 
     /// <summary>K of a list layout: the number of values in the first row of the first non-empty row group.</summary>
     private int FirstListLength(string path, string name)
@@ -269,15 +227,22 @@ internal sealed class ParquetPredictionReader : ColumnarPredictionReader
         return true;
     }
 
-    private void ReadLabels(ParquetRowGroupReader group, int g, int rows)
+    /// <summary>
+    /// Reads the chunk of a flat column (the label or one value column, <paramref name="what"/> in the message),
+    /// which must hold a slot per row; a null row stops the reader, so slot r holds row r's value.
+    /// </summary>
+    private void ReadFlat(ParquetRowGroupReader group, DataField field, int g, int rows, string what)
     {
-        int count = ReadValues(group, _label, g);
+        int count = ReadValues(group, field, g);
         if (count != rows)
         {
-            throw BatchError(string.Create(CultureInfo.InvariantCulture, $"the label column '{_label.Name}' has {count} values; the row group has {rows} rows"));
+            throw BatchError(string.Create(CultureInfo.InvariantCulture, $"{what} '{field.Name}' has {count} values; the row group has {rows} rows"));
         }
+    }
 
-        int v = 0;
+    private void ReadLabels(ParquetRowGroupReader group, int g, int rows)
+    {
+        ReadFlat(group, _label, g, rows, "the label column");
         for (int r = 0; r < rows; r++)
         {
             if (_def[r] < _label.MaxDefinitionLevel)
@@ -287,18 +252,16 @@ internal sealed class ParquetPredictionReader : ColumnarPredictionReader
 
             if (_label.ClrType == typeof(long))
             {
-                SetLabel(r, _longs[v]);
+                SetLabel(r, _longs[r]);
             }
             else if (_label.ClrType == typeof(int))
             {
-                SetLabel(r, _ints[v]);
+                SetLabel(r, _ints[r]);
             }
             else
             {
-                SetLabel(r, _strings[v].Span);
+                SetLabel(r, _strings[r].Span);
             }
-
-            v++;
         }
     }
 
@@ -307,13 +270,7 @@ internal sealed class ParquetPredictionReader : ColumnarPredictionReader
     private void ReadColumn(ParquetRowGroupReader group, int g, int rows, int c)
     {
         var field = _columns[c];
-        int count = ReadValues(group, field, g);
-        if (count != rows)
-        {
-            throw BatchError(string.Create(CultureInfo.InvariantCulture, $"column '{field.Name}' has {count} values; the row group has {rows} rows"));
-        }
-
-        int v = 0;
+        ReadFlat(group, field, g, rows, "column");
         for (int r = 0; r < rows; r++)
         {
             if (_def[r] < field.MaxDefinitionLevel)
@@ -321,7 +278,7 @@ internal sealed class ParquetPredictionReader : ColumnarPredictionReader
                 throw RowError(r, $"{Column(c)} is null");
             }
 
-            Store(r, c, Value(field, v++));
+            Store(r, c, Value(field, r));
         }
     }
 

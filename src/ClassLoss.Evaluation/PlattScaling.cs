@@ -14,11 +14,7 @@ public static class PlattScaling
     /// <summary>Fits a and b on [N, 2] logits and labels.</summary>
     public static Calibrator Fit(ReadOnlySpan<double> logits, ReadOnlySpan<int> labels, IReadOnlyList<string> classNames, int maxIterations = 100)
     {
-        ArgumentNullException.ThrowIfNull(classNames);
-        if (classNames.Count != 2)
-        {
-            throw new ArgumentException($"Platt scaling is for 2 classes; the data has {classNames.Count}. Use temperature or vector scaling.", nameof(classNames));
-        }
+        OneVsRest.RequireBinary(classNames, "Platt scaling", "temperature or vector scaling");
 
         int n = labels.Length;
         var s = new double[n];

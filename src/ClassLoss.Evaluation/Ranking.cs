@@ -94,14 +94,8 @@ internal static class Ranking
             auc[c] = positives == 0 || negatives == 0 ? double.NaN : area / ((double)positives * negatives);
             ap[c] = positives == 0 ? double.NaN : precisionSum / positives;
 
-            for (int b = 0; b < bins; b++)
+            foreach (var (lo, hi) in new EqualMassBins(n, bins))
             {
-                int lo = (int)((long)b * n / bins), hi = (int)((long)(b + 1) * n / bins);
-                if (hi <= lo)
-                {
-                    continue;
-                }
-
                 double sp = 0, sy = 0;
                 for (int r = lo; r < hi; r++)
                 {

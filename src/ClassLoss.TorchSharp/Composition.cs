@@ -231,21 +231,8 @@ internal static partial class Composition
     });
 
     /// <summary>Brier score of softmax(z): <c>Σ_c (p_c - y_c)²</c>, index (with the ignore index) or probability targets.</summary>
-    public static Tensor SoftmaxBrierScore(Tensor input, Tensor? target, SoftmaxBrierScoreOptions o, Tensor? sampleWeights = null) => Run(input, target, o, sampleWeights, (x, t, k) =>
-    {
-        var p = torch.softmax(x, 1);
-        if (IsIndex(t))
-        {
-            var (mask, tc) = Labels(t, k, o.IgnoreIndex, o);
-            var d = p - F.one_hot(tc, k).to(x.dtype);
-            var rows = (d * d).sum(1);
-            var counted = mask.to(x.dtype);
-            return (rows.where(mask, Zero(rows)), o.Average == BrierAverage.PerElement ? counted * k : counted);
-        }
-
-        var e = p - t;
-        return ((e * e).sum(1), o.Average == BrierAverage.PerElement ? Elements(x) : null);
-    });
+    public static Tensor SoftmaxBrierScore(Tensor input, Tensor? target, SoftmaxBrierScoreOptions o, Tensor? sampleWeights = null) =>
+        Run(input, target, o, sampleWeights, (x, t, k) => BrierRows(torch.softmax(x, 1), t, k, o));
 
     /// <summary>The asymmetric loss (ASL, Ridnik et al. 2021), element-wise: <c>y L+ + (1 - y) L-</c>; the mean divides by N·K.</summary>
     public static Tensor SigmoidAsymmetricFocal(Tensor input, Tensor? target, SigmoidAsymmetricFocalOptions o, Tensor? sampleWeights = null) => Run(input, target, o, sampleWeights, (x, t, k) =>

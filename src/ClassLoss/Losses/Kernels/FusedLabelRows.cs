@@ -36,9 +36,9 @@ internal static unsafe class FusedLabelRows
 {
     /// <summary>The loss sum of <typeparamref name="TRows"/> over float, <see cref="Half"/> or <see cref="BFloat16"/>
     /// logits against <paramref name="labels"/> (already checked), in row blocks (<see cref="RowBlocks"/>); writes the
-    /// gradient and the row losses unless their spans are empty. Float runs <see cref="Block{TRows, TV, TA, TB, TC}"/> on
-    /// the caller's memory, a 16-bit type <see cref="StagedBlock{TRows, TFormat, TV, TA, TB, TC}"/>: the float path's loss
-    /// on the widened logits bit for bit, its gradient and row losses rounded to <typeparamref name="T"/>.</summary>
+    /// gradient and the row losses unless their spans are empty. Float rows run in place (<see cref="InPlaceStore"/>), 16-bit
+    /// ones staged (<see cref="StagedStore{TFormat}"/>): the float path's loss on the widened logits bit for bit, its
+    /// gradient and row losses rounded to <typeparamref name="T"/>.</summary>
     public static double Sum<TRows, T>(in TRows rows, ReadOnlySpan<T> logits, ReadOnlySpan<int> labels, Span<T> gradient,
         Span<T> rowLosses, int maxThreads)
         where TRows : struct, IFusedLabelRows where T : unmanaged
@@ -53,109 +53,48 @@ internal static unsafe class FusedLabelRows
         }
     }
 
-    /// <summary>The row blocks for each element type.</summary>
+    /// <summary>The row blocks for each element type (<see cref="IRowStore"/>).</summary>
     private readonly struct Blocks<TRows>(TRows rows, void* z, int* y, void* g, void* r, int n, int blockRows, int blocks, int threads)
         : IByElementType<double>
         where TRows : struct, IFusedLabelRows
     {
-        public double Float() =>
-            BlockParallel.Sum(new LabelRows<TRows>(rows, (float*)z, y, (float*)g, (float*)r, n, blockRows), blocks, threads);
+        public double Float() => BlockParallel.Sum(new LabelRows<TRows, InPlaceStore>(rows, z, y, g, r, n, blockRows), blocks, threads);
 
         public double Staged<TFormat>() where TFormat : struct, IFloat16Format =>
-            BlockParallel.Sum(new StagedLabelRows<TRows, TFormat>(rows, (ushort*)z, y, (ushort*)g, (ushort*)r, n, blockRows), blocks, threads);
+            BlockParallel.Sum(new LabelRows<TRows, StagedStore<TFormat>>(rows, z, y, g, r, n, blockRows), blocks, threads);
     }
 
-    /// <summary>Rows [<paramref name="start"/>, <paramref name="end"/>) of <paramref name="n"/>; returns their loss sum.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static double Block<TRows, TV, TA, TB, TC>(in TRows rows, float* z, int* y, float* g, float* r, int n, int start, int end)
+    /// <summary>Rows in lanes first (K ≤ <see cref="ShortRows.MaxClasses"/>), then one row at a time; row losses written
+    /// when asked for and summed in row order.</summary>
+    internal struct Piece<TRows, TV, TA, TB, TC>(TRows rows, int* y) : IRowPiece
         where TRows : struct, IFusedLabelRows
         where TV : struct, IVec<TV, float> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
     {
-        int k = rows.Classes;
-        double sum = 0;
-        int i = start;
-        if (ShortRows.Apply(k))
-        {
-            i = rows.ShortRowGroups<TV, TA, TB, TC>(z, y, g, r, start, end, ref sum);
-        }
+        public double Sum;
 
-        for (; i < end; i++)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Run<TNext>(float* z, float* t, float* g, float* r, int start, int end, in TNext next) where TNext : struct, IRowPrefetch
         {
-            float* zi = z + ((long)i * k);
-            // The next row's logits are prefetched during this row's exp pass (see RowExpSum).
-            double loss = LabelRow<TRows, TV, TA, TB, TC>(rows, zi, g == null ? null : g + ((long)i * k), i + 1 < n ? zi + k : null, y[i]);
-            if (r != null)
+            int k = rows.Classes;
+            int i = start;
+            if (ShortRows.Apply(k))
             {
-                r[i] = (float)loss;
+                i = rows.ShortRowGroups<TV, TA, TB, TC>(z, y, g, r, start, end, ref Sum);
             }
 
-            sum += loss;
-        }
-
-        return sum;
-    }
-
-    /// <summary>
-    /// The 16-bit twin of <see cref="Block{TRows, TV, TA, TB, TC}"/>: rows [<paramref name="start"/>, <paramref name="end"/>)
-    /// of 16-bit logits, staged a few rows at a time (<see cref="StagedRows"/>) into this thread's float buffer
-    /// (<see cref="Float16"/>), computed there by the same row functions in the same order (so every loss, and the sum,
-    /// is the float path's on the widened values, bit for bit), and the float gradient and row losses narrowed into the
-    /// caller's 16-bit buffers (each the float result rounded to nearest even).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static double StagedBlock<TRows, TFormat, TV, TA, TB, TC>(in TRows rows, ushort* z, int* y, ushort* g, ushort* r,
-        int start, int end)
-        where TRows : struct, IFusedLabelRows where TFormat : struct, IFloat16Format
-        where TV : struct, IVec<TV, float> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
-    {
-        int k = rows.Classes;
-        bool shortRows = ShortRows.Apply(k);
-        int piece = StagedRows(k, shortRows);
-        int region = piece * k;
-        double sum = 0;
-        fixed (float* stage = Float16.Stage((2 * region) + piece))
-        {
-            for (int p0 = start; p0 < end; p0 += piece)
+            for (; i < end; i++)
             {
-                int p1 = Math.Min(end, p0 + piece);
-                long at = (long)p0 * k;
-                int count = (p1 - p0) * k;
-                Float16.Widen<TFormat>(z + at, stage, count);
-
-                // Row i of the batch is row i - p0 of the piece: the row functions take batch row indices.
-                float* zb = stage - at;
-                float* gb = g == null ? null : stage + region - at;
-                float* rb = stage + (2 * region) - p0;
-                int i = p0;
-                if (shortRows)
-                {
-                    i = rows.ShortRowGroups<TV, TA, TB, TC>(zb, y, gb, r == null ? null : rb, p0, p1, ref sum);
-                }
-
-                for (; i < p1; i++)
-                {
-                    // The row's exp pass prefetches the next piece's 16-bit logits: K floats' worth of bytes at
-                    // zNext are two rows of 16-bit values, so row j of a piece fetches rows 2j and 2j + 1 of the next.
-                    long ahead = (long)p1 + (2L * (i - p0));
-                    float* zNext = ahead < end ? (float*)(z + (ahead * k)) : null;
-                    double loss = LabelRow<TRows, TV, TA, TB, TC>(rows, zb + ((long)i * k), gb == null ? null : gb + ((long)i * k), zNext, y[i]);
-                    rb[i] = (float)loss;
-                    sum += loss;
-                }
-
-                if (g != null)
-                {
-                    Float16.Narrow<TFormat>(stage + region, g + at, count);
-                }
-
+                // The next row's logits are prefetched during this row's exp pass (see RowExpSum).
+                long offset = (long)i * k;
+                double loss = LabelRow<TRows, TV, TA, TB, TC>(rows, z + offset, g == null ? null : g + offset, next.Logits(i), y[i]);
                 if (r != null)
                 {
-                    Float16.Narrow<TFormat>(stage + (2 * region), r + p0, p1 - p0);
+                    r[i] = (float)loss;
                 }
+
+                Sum += loss;
             }
         }
-
-        return sum;
     }
 
     /// <summary>One row of either block: an ignored row gets loss 0 and a zero gradient, any other row
@@ -183,27 +122,21 @@ internal static unsafe class FusedLabelRows
     internal static int StagedRows(int k, bool shortRows) => Float16.PieceRows(k, shortRows ? ShortRows.MaxLanes : 1);
 }
 
-/// <summary>A fused class-index kernel's block job: <typeparamref name="TRows"/>' row functions over float logits, gradient
-/// and row losses (<see cref="FusedLabelRows.Block{TRows, TV, TA, TB, TC}"/>).</summary>
-internal readonly unsafe struct LabelRows<TRows>(TRows rows, float* z, int* y, float* g, float* r, int n, int blockRows)
+/// <summary>A fused class-index kernel's block job: <typeparamref name="TRows"/>' row functions
+/// (<see cref="FusedLabelRows.Piece{TRows, TV, TA, TB, TC}"/>) on the memory <typeparamref name="TStore"/> gives.</summary>
+internal readonly unsafe struct LabelRows<TRows, TStore>(TRows rows, void* z, int* y, void* g, void* r, int n, int blockRows)
     : IBlockSumJob, ISpecialized
-    where TRows : struct, IFusedLabelRows
+    where TRows : struct, IFusedLabelRows where TStore : struct, IRowStore
 {
     public double RunBlock(int b) => rows.Specialized(this, b);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public double Run<TV, TA, TB, TC>(int b)
-        where TV : struct, IVec<TV, float> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst =>
-        FusedLabelRows.Block<TRows, TV, TA, TB, TC>(rows, z, y, g, r, n, b * blockRows, Math.Min(n, (b + 1) * blockRows));
-}
-
-/// <summary>The 16-bit twin of <see cref="LabelRows{TRows}"/>: the same row functions (<typeparamref name="TRows"/>) over 16-bit logits, gradient and row losses (<see cref="FusedLabelRows.StagedBlock{TRows, TFormat, TV, TA, TB, TC}"/>).</summary>
-internal readonly unsafe struct StagedLabelRows<TRows, TFormat>(TRows rows, ushort* z, int* y, ushort* g, ushort* r, int n, int blockRows)
-    : IBlockSumJob, ISpecialized
-    where TRows : struct, IFusedLabelRows where TFormat : struct, IFloat16Format
-{
-    public double RunBlock(int b) => rows.Specialized(this, b);
-
-    public double Run<TV, TA, TB, TC>(int b)
-        where TV : struct, IVec<TV, float> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst =>
-        FusedLabelRows.StagedBlock<TRows, TFormat, TV, TA, TB, TC>(rows, z, y, g, r, b * blockRows, Math.Min(n, (b + 1) * blockRows));
+        where TV : struct, IVec<TV, float> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
+    {
+        var piece = new FusedLabelRows.Piece<TRows, TV, TA, TB, TC>(rows, y);
+        int k = rows.Classes;
+        TStore.Run(ref piece, z, null, g, r, k, n, b, blockRows, FusedLabelRows.StagedRows(k, ShortRows.Apply(k)));
+        return piece.Sum;
+    }
 }

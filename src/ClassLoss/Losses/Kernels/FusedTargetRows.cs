@@ -66,21 +66,21 @@ internal static unsafe class FusedTargetRows
         return sum;
     }
 
-    /// <summary>The row blocks for each element type.</summary>
+    /// <summary>The row blocks for each element type (<see cref="IRowStore"/>).</summary>
     private readonly struct Blocks<TRows>(TRows rows, void* z, void* t, void* g, void* r, int* flagged, int n, int blockRows,
         int blocks, int threads) : IByElementType<double>
         where TRows : struct, IFusedTargetRows
     {
-        public double Float() =>
-            BlockParallel.Sum(new Job<TRows>(rows, (float*)z, (float*)t, (float*)g, (float*)r, flagged, n, blockRows), blocks, threads);
+        public double Float() => BlockParallel.Sum(new Job<TRows, InPlaceStore>(rows, z, t, g, r, flagged, n, blockRows), blocks, threads);
 
         public double Staged<TFormat>() where TFormat : struct, IFloat16Format =>
-            BlockParallel.Sum(new StagedJob<TRows, TFormat>(rows, (ushort*)z, (ushort*)t, (ushort*)g, (ushort*)r, flagged, n, blockRows), blocks, threads);
+            BlockParallel.Sum(new Job<TRows, StagedStore<TFormat>>(rows, z, t, g, r, flagged, n, blockRows), blocks, threads);
     }
 
-    private readonly struct Job<TRows>(TRows rows, float* z, float* t, float* g, float* r, int* blockFlagged, int n, int blockRows)
+    /// <summary>One block of rows, compiled per width and switches, on the memory <typeparamref name="TStore"/> gives.</summary>
+    private readonly struct Job<TRows, TStore>(TRows rows, void* z, void* t, void* g, void* r, int* blockFlagged, int n, int blockRows)
         : IBlockSumJob, ISpecialized
-        where TRows : struct, IFusedTargetRows
+        where TRows : struct, IFusedTargetRows where TStore : struct, IRowStore
     {
         public double RunBlock(int b) => rows.Specialized(this, b);
 
@@ -88,28 +88,43 @@ internal static unsafe class FusedTargetRows
         public double Run<TV, TA, TB, TC>(int b)
             where TV : struct, IVec<TV, float> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
         {
+            var piece = new Piece<TRows, TV, TA, TB, TC>(rows, n);
+            TStore.Run(ref piece, z, t, g, r, rows.Classes, n, b, blockRows, FusedLabelRows.StagedRows(rows.Classes, rows.InLanes));
+            blockFlagged[b] = piece.Flagged;
+            return piece.Sum;
+        }
+    }
+
+    /// <summary>Rows in lanes first where the kernel has them, then one row at a time; row losses written when asked for
+    /// and summed in row order; the first suspect row kept.</summary>
+    private struct Piece<TRows, TV, TA, TB, TC>(TRows rows, int n) : IRowPiece
+        where TRows : struct, IFusedTargetRows
+        where TV : struct, IVec<TV, float> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
+    {
+        private readonly int _n = n;
+        public double Sum;
+        public int Flagged = n;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Run<TNext>(float* z, float* t, float* g, float* r, int start, int end, in TNext next) where TNext : struct, IRowPrefetch
+        {
             int k = rows.Classes;
-            int start = b * blockRows;
-            int end = Math.Min(n, start + blockRows);
-            int flagged = n;
-            double sum = 0;
             int i = start;
             if (rows.InLanes)
             {
-                i = rows.ShortRowGroups<TV, TA, TB, TC>(z, t, g, r, start, end, ref sum, ref flagged);
+                i = rows.ShortRowGroups<TV, TA, TB, TC>(z, t, g, r, start, end, ref Sum, ref Flagged);
             }
 
             for (; i < end; i++)
             {
-                long offset = (long)i * k;
                 // The next row's logits and targets are prefetched during this row's exp pass (compute-bound), so its
                 // max pass finds them in cache instead of waiting on two streams from memory.
-                bool last = i + 1 == n;
-                double loss = rows.Row<TV, TA, TB, TC>(z + offset, t + offset, g == null ? null : g + offset,
-                    last ? null : z + offset + k, last ? null : t + offset + k, out bool suspect);
-                if (suspect && flagged == n)
+                long offset = (long)i * k;
+                double loss = rows.Row<TV, TA, TB, TC>(z + offset, t + offset, g == null ? null : g + offset, next.Logits(i),
+                    next.Targets(i), out bool suspect);
+                if (suspect && Flagged == _n)
                 {
-                    flagged = i;
+                    Flagged = i;
                 }
 
                 if (r != null)
@@ -117,90 +132,8 @@ internal static unsafe class FusedTargetRows
                     r[i] = (float)loss;
                 }
 
-                sum += loss;
+                Sum += loss;
             }
-
-            blockFlagged[b] = flagged;
-            return sum;
-        }
-    }
-
-    /// <summary>
-    /// The 16-bit twin of <see cref="Job{TRows}"/>: the block's rows in pieces of a few rows
-    /// (<see cref="FusedLabelRows.StagedRows"/>: a multiple of every group size when rows go in lanes, so the groups fall
-    /// where the float block puts them), logits and targets widened into this thread's float staging buffer, the same
-    /// short-row groups and rows run on it in the same order, and the float gradient and row losses narrowed back.
-    /// </summary>
-    private readonly struct StagedJob<TRows, TFormat>(TRows rows, ushort* z, ushort* t, ushort* g, ushort* r, int* blockFlagged, int n,
-        int blockRows) : IBlockSumJob, ISpecialized
-        where TRows : struct, IFusedTargetRows where TFormat : struct, IFloat16Format
-    {
-        public double RunBlock(int b) => rows.Specialized(this, b);
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public double Run<TV, TA, TB, TC>(int b)
-            where TV : struct, IVec<TV, float> where TA : struct, IConst where TB : struct, IConst where TC : struct, IConst
-        {
-            int k = rows.Classes;
-            int start = b * blockRows;
-            int end = Math.Min(n, start + blockRows);
-            int flagged = n;
-            double sum = 0;
-            bool inLanes = rows.InLanes;
-            int piece = FusedLabelRows.StagedRows(k, inLanes);
-            int region = piece * k;
-            fixed (float* stage = Float16.Stage((3 * region) + piece))
-            {
-                for (int p0 = start; p0 < end; p0 += piece)
-                {
-                    int p1 = Math.Min(end, p0 + piece);
-                    long at = (long)p0 * k;
-                    int count = (p1 - p0) * k;
-                    Float16.Widen<TFormat>(z + at, stage, count);
-                    Float16.Widen<TFormat>(t + at, stage + region, count);
-
-                    // Row i of the batch is row i - p0 of the piece: the row functions take batch row indices.
-                    float* zb = stage - at, tb = stage + region - at;
-                    float* gb = g == null ? null : stage + (2 * region) - at;
-                    float* rb = stage + (3 * region) - p0;
-                    int i = p0;
-                    if (inLanes)
-                    {
-                        i = rows.ShortRowGroups<TV, TA, TB, TC>(zb, tb, gb, r == null ? null : rb, p0, p1, ref sum, ref flagged);
-                    }
-
-                    for (; i < p1; i++)
-                    {
-                        // The exp pass prefetches the next piece's 16-bit logits and targets: K floats' worth of bytes
-                        // are two 16-bit rows, so row j of a piece fetches rows 2j and 2j + 1 of the next one.
-                        long offset = (long)i * k;
-                        long ahead = (long)p1 + (2L * (i - p0));
-                        float* zNext = ahead < end ? (float*)(z + (ahead * k)) : null;
-                        float* tNext = ahead < end ? (float*)(t + (ahead * k)) : null;
-                        double loss = rows.Row<TV, TA, TB, TC>(zb + offset, tb + offset, gb == null ? null : gb + offset, zNext, tNext, out bool suspect);
-                        if (suspect && flagged == n)
-                        {
-                            flagged = i;
-                        }
-
-                        rb[i] = (float)loss;
-                        sum += loss;
-                    }
-
-                    if (g != null)
-                    {
-                        Float16.Narrow<TFormat>(stage + (2 * region), g + at, count);
-                    }
-
-                    if (r != null)
-                    {
-                        Float16.Narrow<TFormat>(stage + (3 * region), r + p0, p1 - p0);
-                    }
-                }
-            }
-
-            blockFlagged[b] = flagged;
-            return sum;
         }
     }
 }

@@ -74,11 +74,11 @@ public sealed class EvaluateGenerator : IIncrementalGenerator
         string tensorArguments = intTargets && targetsKind != "LabelRows" ? "Labels" : elementWise ? "Elements" : "Rows";
         string optionsName = options.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
 
-        Doc(s, "summary", Tag(doc, "entry"));
-        Param(s, "input", Tag(doc, "input"));
-        Param(s, "targets", Tag(doc, "targets"));
+        Doc(s, "summary", Tags.Text(doc, "entry"));
+        Param(s, "input", Tags.Text(doc, "input"));
+        Param(s, "targets", Tags.Text(doc, "targets"));
         Param(s, "classes", "K.");
-        Param(s, "options", Tag(doc, "options"));
+        Param(s, "options", Tags.Text(doc, "options"));
         Param(s, "gradient", "[N, K] buffer for ∂(reduced loss)/∂input (overwritten); empty to skip.");
         Param(s, "losses", elementWise
             ? "N row sums or N·K element losses (overwritten); empty to skip."
@@ -114,19 +114,6 @@ public sealed class EvaluateGenerator : IIncrementalGenerator
         return new GeneratedFile(loss.Name + "." + kernel.Name + ".Evaluate.g.cs", s.ToString());
     }
 
-    /// <summary>The inner XML of the doc tag <paramref name="name"/>, on one line; empty when it is missing.</summary>
-    private static string Tag(XElement? doc, string name)
-    {
-        XElement? e = doc?.Element(name);
-        if (e == null)
-        {
-            return "";
-        }
-
-        string inner = string.Concat(e.Nodes().Select(n => n.ToString(SaveOptions.DisableFormatting)));
-        return string.Join(" ", inner.Split(new[] { ' ', '\n', '\r', '\t' }, System.StringSplitOptions.RemoveEmptyEntries));
-    }
-
     private static string EnumName(TypedConstant c) =>
         c.Type?.GetMembers().OfType<IFieldSymbol>().FirstOrDefault(f => f.HasConstantValue && Equals(f.ConstantValue, c.Value))?.Name
         ?? c.Value?.ToString() ?? "";
@@ -140,3 +127,20 @@ public sealed class EvaluateGenerator : IIncrementalGenerator
 
 /// <summary>A generated source file: the name it is added under and its text (equatable, for incremental caching).</summary>
 internal sealed record GeneratedFile(string HintName, string Source);
+
+/// <summary>Reads the generators' own doc tags (<c>entry</c>, <c>defaults</c>, …) out of a symbol's documentation XML.</summary>
+internal static class Tags
+{
+    /// <summary>The inner XML of the doc tag <paramref name="name"/>, on one line; empty when it is missing.</summary>
+    public static string Text(XElement? doc, string name)
+    {
+        XElement? e = doc?.Element(name);
+        if (e == null)
+        {
+            return "";
+        }
+
+        string inner = string.Concat(e.Nodes().Select(n => n.ToString(SaveOptions.DisableFormatting)));
+        return string.Join(" ", inner.Split(new[] { ' ', '\n', '\r', '\t' }, System.StringSplitOptions.RemoveEmptyEntries));
+    }
+}

@@ -21,14 +21,13 @@ public enum BrierAverage
 
 /// <summary>What the three Brier scores' options share (<see cref="BrierScoreFromProbabilitiesOptions"/>,
 /// <see cref="SoftmaxBrierScoreOptions"/>, <see cref="SigmoidBrierScoreOptions"/>): what the mean divides by.</summary>
-public abstract record BrierScoreOptions : LossOptions
+/// <takes>Takes <see cref="LossOptions.IgnoreIndex"/> (index targets) and <see cref="LossOptions.TargetSumTolerance"/>
+/// (probability targets).</takes>
+[Options(Takes = SharedOptions.IgnoreIndex | SharedOptions.TargetSumTolerance)]
+public abstract partial record BrierScoreOptions : LossOptions
 {
     /// <summary>What the mean divides by. Default <see cref="BrierAverage.PerRowSum"/>.</summary>
     public BrierAverage Average { get; init; } = BrierAverage.PerRowSum;
-
-    /// <summary>Takes <see cref="LossOptions.IgnoreIndex"/> (index targets) and <see cref="LossOptions.TargetSumTolerance"/>
-    /// (probability targets).</summary>
-    private protected override SharedOptions Takes => SharedOptions.IgnoreIndex | SharedOptions.TargetSumTolerance;
 
     private protected override void Validate(int classes)
     {
@@ -47,28 +46,20 @@ public abstract record BrierScoreOptions : LossOptions
 }
 
 /// <summary>Options of <see cref="BrierScoreFromProbabilities"/>.</summary>
-public sealed record BrierScoreFromProbabilitiesOptions : BrierScoreOptions
-{
-    /// <summary>The defaults: per-row sum averaged over rows, ignore index -100, mean reduction.</summary>
-    public static BrierScoreFromProbabilitiesOptions Default { get; } = new();
-}
+/// <defaults>The defaults: per-row sum averaged over rows, ignore index -100, mean reduction.</defaults>
+[Options]
+public sealed partial record BrierScoreFromProbabilitiesOptions : BrierScoreOptions;
 
 /// <summary>Options of <see cref="SoftmaxBrierScore"/>.</summary>
-public sealed record SoftmaxBrierScoreOptions : BrierScoreOptions
-{
-    /// <summary>The defaults: per-row sum averaged over rows, ignore index -100, mean reduction.</summary>
-    public static SoftmaxBrierScoreOptions Default { get; } = new();
-}
+/// <defaults>The defaults: per-row sum averaged over rows, ignore index -100, mean reduction.</defaults>
+[Options]
+public sealed partial record SoftmaxBrierScoreOptions : BrierScoreOptions;
 
 /// <summary>Options of <see cref="SigmoidBrierScore"/> (element targets: no ignore index, no row sums).</summary>
-public sealed record SigmoidBrierScoreOptions : BrierScoreOptions
-{
-    /// <summary>The defaults: per-row sum averaged over rows, mean reduction.</summary>
-    public static SigmoidBrierScoreOptions Default { get; } = new();
-
-    /// <summary>Takes none of the shared per-class options.</summary>
-    private protected override SharedOptions Takes => SharedOptions.None;
-}
+/// <defaults>The defaults: per-row sum averaged over rows, mean reduction.</defaults>
+/// <takes>Takes none of the shared per-class options.</takes>
+[Options(Takes = SharedOptions.None)]
+public sealed partial record SigmoidBrierScoreOptions : BrierScoreOptions;
 
 /// <summary>
 /// The Brier score (mean squared error) of predicted probabilities against class indices or probability targets.

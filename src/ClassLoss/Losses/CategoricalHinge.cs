@@ -5,15 +5,9 @@ using ClassLoss.Validation;
 namespace ClassLoss.Losses;
 
 /// <summary>Options of <see cref="CategoricalHinge"/> (Keras's defaults: mean over rows).</summary>
-public sealed record CategoricalHingeOptions : LossOptions
-{
-    /// <summary>The defaults: ignore index -100 (class-index targets only), mean over counted rows.</summary>
-    public static CategoricalHingeOptions Default { get; } = new();
-
-    /// <summary>The shared options this loss takes.</summary>
-    private protected override SharedOptions Takes => SharedOptions.IgnoreIndex;
-
-}
+/// <defaults>The defaults: ignore index -100 (class-index targets only), mean over counted rows.</defaults>
+[Options(Takes = SharedOptions.IgnoreIndex)]
+public sealed partial record CategoricalHingeOptions : LossOptions;
 
 /// <summary>
 /// Keras's categorical hinge loss (<c>keras.losses.CategoricalHinge</c>, <c>keras/src/losses/losses.py</c>, Keras 3;

@@ -4,15 +4,9 @@ using ClassLoss.Validation;
 namespace ClassLoss.Losses;
 
 /// <summary>Options of <see cref="CrammerSingerHinge"/>.</summary>
-public sealed record CrammerSingerHingeOptions : LossOptions
-{
-    /// <summary>The defaults: ignore index -100, mean over counted rows.</summary>
-    public static CrammerSingerHingeOptions Default { get; } = new();
-
-    /// <summary>The shared options this loss takes.</summary>
-    private protected override SharedOptions Takes => SharedOptions.IgnoreIndex;
-
-}
+/// <defaults>The defaults: ignore index -100, mean over counted rows.</defaults>
+[Options(Takes = SharedOptions.IgnoreIndex)]
+public sealed partial record CrammerSingerHingeOptions : LossOptions;
 
 /// <summary>
 /// The Crammer–Singer multiclass hinge loss (Crammer and Singer 2001, "On the Algorithmic Implementation of Multiclass

@@ -4,11 +4,10 @@ using ClassLoss.Validation;
 namespace ClassLoss.Losses;
 
 /// <summary>Options of <see cref="FocalFromProbabilities"/>.</summary>
-public sealed record FocalFromProbabilitiesOptions : FocalOptions
+/// <defaults>The defaults: γ = 2, α = 0.25, Keras's clip at ε = 1e-7, ignore index -100, mean.</defaults>
+[Options]
+public sealed partial record FocalFromProbabilitiesOptions : FocalOptions
 {
-    /// <summary>The defaults: γ = 2, α = 0.25, Keras's clip at ε = 1e-7, ignore index -100, mean.</summary>
-    public static FocalFromProbabilitiesOptions Default { get; } = new();
-
     /// <summary>How <c>log p</c> (and the focal factor's p) is kept finite. Default <see cref="ProbabilityClamp.Keras"/>
     /// (p clipped to [ε, 1 - ε] first, as Keras's <c>CategoricalFocalCrossentropy(from_logits=False)</c>).</summary>
     public ProbabilityClamp Clamp { get; init; } = ProbabilityClamp.Keras;

@@ -6,11 +6,10 @@ using ClassLoss.Validation;
 namespace ClassLoss.Losses;
 
 /// <summary>Options of <see cref="KlDivergence"/> (PyTorch's <c>KLDivLoss</c> semantics).</summary>
-public sealed record KlDivergenceOptions : LossOptions
+/// <defaults>The defaults: probability targets, mean over N·K elements (PyTorch's default; use BatchMean for the true KL).</defaults>
+[Options]
+public sealed partial record KlDivergenceOptions : LossOptions
 {
-    /// <summary>The defaults: probability targets, mean over N·K elements (PyTorch's default; use BatchMean for the true KL).</summary>
-    public static KlDivergenceOptions Default { get; } = new();
-
     /// <summary>
     /// When true the targets are log-probabilities (PyTorch's <c>log_target=True</c>): each ≤ 0, <c>-∞</c> meaning
     /// probability 0. Default false: targets are probabilities in [0, 1].
@@ -95,11 +94,10 @@ public static partial class KlDivergence
 }
 
 /// <summary>Options of <see cref="Entropy"/> (of probability rows).</summary>
-public sealed record EntropyOptions : LossOptions
+/// <defaults>The defaults: mean over rows, sum tolerance 1e-4, nats.</defaults>
+[Options]
+public sealed partial record EntropyOptions : LossOptions
 {
-    /// <summary>The defaults: mean over rows, sum tolerance 1e-4, nats.</summary>
-    public static EntropyOptions Default { get; } = new();
-
     /// <summary>How far a row of input probabilities may sum from 1 (default 1e-4); NaN skips the check (values are
     /// still checked to lie in [0, 1]).</summary>
     public double PredictionSumTolerance { get; init; } = 1e-4;
@@ -118,11 +116,10 @@ public sealed record EntropyOptions : LossOptions
 }
 
 /// <summary>Options of <see cref="SoftmaxEntropy"/> (of softmax(logits)).</summary>
-public sealed record SoftmaxEntropyOptions : LossOptions
+/// <defaults>The defaults: mean over rows, nats.</defaults>
+[Options]
+public sealed partial record SoftmaxEntropyOptions : LossOptions
 {
-    /// <summary>The defaults: mean over rows, nats.</summary>
-    public static SoftmaxEntropyOptions Default { get; } = new();
-
     /// <summary>The unit of the loss, its losses and its gradient: <see cref="InformationUnit.Nats"/> (default) or
     /// <see cref="InformationUnit.Bits"/> (everything divided by ln 2).</summary>
     public InformationUnit Units { get; init; }

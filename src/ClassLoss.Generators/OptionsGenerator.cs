@@ -13,6 +13,8 @@ namespace ClassLoss.Generators;
 /// documented by the record's <c>defaults</c> doc tag, and, when the attribute names <c>Takes</c>, the override
 /// <c>private protected override SharedOptions Takes =&gt; …;</c>, documented by its <c>takes</c> doc tag. Every options
 /// record's defaults and shared-option list are thereby declared in one line beside the record instead of two members.
+/// With <c>Clamped = true</c> it also writes <c>WithConventionClamp(convention)</c>, the convention's probability clamp and
+/// clip bound, which the losses over probabilities build their conventions on.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class OptionsGenerator : IIncrementalGenerator
@@ -57,6 +59,14 @@ public sealed class OptionsGenerator : IIncrementalGenerator
                 string takes = Tags.Text(doc, "takes");
                 s.Append("\n    /// <summary>").Append(takes.Length > 0 ? takes : "The shared options this loss takes.").Append("</summary>\n");
                 s.Append("    private protected override SharedOptions Takes => ").Append(Flags(named.Value)).Append(";\n");
+            }
+            else if (named.Key == "Clamped" && named.Value.Value is true)
+            {
+                s.Append("\n    /// <summary>This record with <paramref name=\"convention\"/>'s clamp and clip bound (the same for every loss ")
+                    .Append("over probabilities).</summary>\n");
+                s.Append("    private ").Append(record.Name).Append(" WithConventionClamp(Convention convention) =>\n")
+                    .Append("        this with { Clamp = global::ClassLoss.Losses.Kernels.ClampedLog.ConventionClamp(convention), ")
+                    .Append("ClipEpsilon = global::ClassLoss.Losses.Kernels.ClampedLog.ConventionEpsilon(convention, ClipEpsilon) };\n");
             }
         }
 

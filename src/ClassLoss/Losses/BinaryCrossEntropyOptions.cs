@@ -56,7 +56,7 @@ public sealed partial record SigmoidBinaryCrossEntropyOptions : BinaryCrossEntro
 /// <summary>Options of <see cref="BinaryCrossEntropyFromProbabilities"/> (PyTorch's <c>BCELoss</c> semantics by default:
 /// the log clamped at -100).</summary>
 /// <defaults>The defaults: no weights, no smoothing, log clamp at -100, mean over N·K elements.</defaults>
-[Options]
+[Options(Clamped = true)]
 public sealed partial record BinaryCrossEntropyFromProbabilitiesOptions : BinaryCrossEntropyOptions
 {
     /// <summary>How the log is kept finite. Default PyTorch's clamp at -100.</summary>
@@ -74,5 +74,5 @@ public sealed partial record BinaryCrossEntropyFromProbabilitiesOptions : Binary
 
     /// <summary>PyTorch's log clamp, Keras's clip at 1e-7, Optax's unclamped log.</summary>
     private protected override LossOptions WithLossConvention(Convention convention) =>
-        this with { Clamp = ClampedLog.ConventionClamp(convention), ClipEpsilon = ClampedLog.ConventionEpsilon(convention, ClipEpsilon) };
+        WithConventionClamp(convention);
 }

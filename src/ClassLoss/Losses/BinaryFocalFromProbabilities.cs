@@ -7,7 +7,7 @@ namespace ClassLoss.Losses;
 /// defaults).</summary>
 /// <defaults>The defaults: γ = 2, α = 0.25 but off (Keras's <c>apply_class_balancing=False</c>), probabilities
 /// clipped to [1e-7, 1 - 1e-7] inside the logs, no smoothing, mean over N·K elements.</defaults>
-[Options]
+[Options(Clamped = true)]
 public sealed partial record BinaryFocalFromProbabilitiesOptions : LossOptions
 {
     /// <summary>Focusing parameter γ ≥ 0 (default 2). γ = 0 gives the (α-weighted) binary cross-entropy.</summary>
@@ -43,12 +43,7 @@ public sealed partial record BinaryFocalFromProbabilitiesOptions : LossOptions
 
     /// <summary>Keras's clip and α off; PyTorch (torchvision's α on) with its log clamp; Optax (α off) unclamped.</summary>
     private protected override LossOptions WithLossConvention(Convention convention) =>
-        this with
-        {
-            Clamp = ClampedLog.ConventionClamp(convention),
-            ClipEpsilon = ClampedLog.ConventionEpsilon(convention, ClipEpsilon),
-            ApplyClassBalancing = convention == Convention.Pytorch,
-        };
+        WithConventionClamp(convention) with { ApplyClassBalancing = convention == Convention.Pytorch };
 }
 
 /// <summary>

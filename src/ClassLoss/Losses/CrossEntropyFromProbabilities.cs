@@ -39,7 +39,7 @@ public enum ProbabilityClamp
 
 /// <summary>Options of <see cref="CrossEntropyFromProbabilities"/>.</summary>
 /// <defaults>The defaults: no weights, ignore index -100, PyTorch's log clamp at -100, mean reduction.</defaults>
-[Options(Takes = SharedOptions.ClassWeights | SharedOptions.IgnoreIndex | SharedOptions.TargetSumTolerance)]
+[Options(Takes = SharedOptions.ClassWeights | SharedOptions.IgnoreIndex | SharedOptions.TargetSumTolerance, Clamped = true)]
 public sealed partial record CrossEntropyFromProbabilitiesOptions : LossOptions
 {
     /// <summary>How <c>log p</c> is kept finite. Default <see cref="ProbabilityClamp.LogAtMinus100"/> (PyTorch-like).</summary>
@@ -67,18 +67,12 @@ public sealed partial record CrossEntropyFromProbabilitiesOptions : LossOptions
     private protected override void Validate(int classes)
     {
         InformationUnits.PerNat(Units);
-        ClampedLog.CheckOptions(Clamp, ClipEpsilon);
-        Guard.Option(double.IsNaN(PredictionSumTolerance) || PredictionSumTolerance >= 0, nameof(PredictionSumTolerance), PredictionSumTolerance, "must be >= 0 or NaN");
+        ProbabilityInputs.CheckOptions(Clamp, ClipEpsilon, PredictionSumTolerance);
     }
 
     /// <summary>PyTorch's log clamp and rows as given; Keras's clip at 1e-7 and renormalised rows; Optax's unclamped log.</summary>
     private protected override LossOptions WithLossConvention(Convention convention) =>
-        this with
-        {
-            Clamp = ClampedLog.ConventionClamp(convention),
-            ClipEpsilon = ClampedLog.ConventionEpsilon(convention, ClipEpsilon),
-            Renormalize = convention == Convention.Keras,
-        };
+        WithConventionClamp(convention) with { Renormalize = convention == Convention.Keras };
 }
 
 /// <summary>

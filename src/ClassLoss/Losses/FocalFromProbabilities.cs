@@ -5,7 +5,7 @@ namespace ClassLoss.Losses;
 
 /// <summary>Options of <see cref="FocalFromProbabilities"/>.</summary>
 /// <defaults>The defaults: γ = 2, α = 0.25, Keras's clip at ε = 1e-7, ignore index -100, mean.</defaults>
-[Options]
+[Options(Clamped = true)]
 public sealed partial record FocalFromProbabilitiesOptions : FocalOptions
 {
     /// <summary>How <c>log p</c> (and the focal factor's p) is kept finite. Default <see cref="ProbabilityClamp.Keras"/>
@@ -26,18 +26,12 @@ public sealed partial record FocalFromProbabilitiesOptions : FocalOptions
     private protected override void Validate(int classes)
     {
         base.Validate(classes);
-        ClampedLog.CheckOptions(Clamp, ClipEpsilon);
-        Guard.Option(double.IsNaN(PredictionSumTolerance) || PredictionSumTolerance >= 0, nameof(PredictionSumTolerance), PredictionSumTolerance, "must be >= 0 or NaN");
+        ProbabilityInputs.CheckOptions(Clamp, ClipEpsilon, PredictionSumTolerance);
     }
 
     /// <summary>PyTorch's log clamp and rows as given; Keras's clip at 1e-7 and renormalised rows; Optax's unclamped log.</summary>
     private protected override LossOptions WithLossConvention(Convention convention) =>
-        this with
-        {
-            Clamp = ClampedLog.ConventionClamp(convention),
-            ClipEpsilon = ClampedLog.ConventionEpsilon(convention, ClipEpsilon),
-            Renormalize = convention == Convention.Keras,
-        };
+        WithConventionClamp(convention) with { Renormalize = convention == Convention.Keras };
 }
 
 /// <summary>

@@ -47,20 +47,7 @@ public static partial class CategoricalHinge
                 pos += y * xj;
             }
 
-            double v = y == 1 ? 0.0 : (1 - y) * xj;
-            if (v > neg)
-            {
-                neg = v;
-                ties = 1;
-            }
-            else if (v == neg)
-            {
-                ties++;
-            }
-            else if (double.IsNaN(v))
-            {
-                neg = double.NaN;
-            }
+            TiedMaximum.Include(y == 1 ? 0.0 : (1 - y) * xj, ref neg, ref ties);
         }
 
         double h = neg - pos + 1;

@@ -34,20 +34,7 @@ public static partial class CrammerSingerHinge
             int ties = 0;
             for (int j = 0; j < x.Length; j++)
             {
-                double v = double.CreateTruncating(x[j]) + (j == y ? 0.0 : 1.0);
-                if (v > max)
-                {
-                    max = v;
-                    ties = 1;
-                }
-                else if (v == max)
-                {
-                    ties++;
-                }
-                else if (double.IsNaN(v))
-                {
-                    max = double.NaN;
-                }
+                TiedMaximum.Include(double.CreateTruncating(x[j]) + (j == y ? 0.0 : 1.0), ref max, ref ties);
             }
 
             double loss = max - double.CreateTruncating(x[y]);

@@ -11,7 +11,8 @@ namespace ClassLoss.Generators;
 /// (<c>ClassLoss.Losses.Kernels.EvaluateAttribute</c>) nested in a loss class, the span overload
 /// <c>Evaluate&lt;T&gt;(input, targets, classes, options, gradient, losses, sampleWeights = default, gradOutput = default)</c>,
 /// which builds the checked <c>Batch</c> and runs that kernel through <c>LossDriver.Run</c>, and its tensor twin, with their
-/// XML docs (the loss's own words from the kernel's <c>entry</c>, <c>input</c>, <c>targets</c> and <c>options</c> doc tags).
+/// XML docs (the loss's own words from the kernel's <c>entry</c>, <c>input</c>, <c>targets</c> and <c>options</c> doc tags;
+/// a <c>classes</c>, <c>gradient</c>, <c>losses</c>, <c>sampleWeights</c> or <c>gradOutput</c> tag replaces the common words).
 /// Every loss's entry points are thereby the one shape by construction, written once here instead of once per loss.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
@@ -71,26 +72,30 @@ public sealed class EvaluateGenerator : IIncrementalGenerator
                 : elementWise
                     ? "Batch.Labels(input, targets, classes, gradient, losses, nameof(input), shape: LossesShape.RowsOrElements)"
                     : "Batch.Labels(input, targets, classes, gradient, losses, nameof(input))";
-        string tensorArguments = intTargets && targetsKind != "LabelRows" ? "Labels" : elementWise ? "Elements" : "Rows";
+        // An element-wise kernel takes per-element weights and the element layout; a row kernel whose losses buffer may
+        // hold elements (the Brier scores) takes row weights and the row layout.
+        bool elementKernel = kernel.AllInterfaces.Any(i => i.Name == "IElementKernel");
+        string tensorArguments = intTargets && targetsKind != "LabelRows" ? "Labels" : elementKernel ? "Elements" : "Rows";
         string optionsName = options.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
 
         Doc(s, "summary", Tags.Text(doc, "entry"));
         Param(s, "input", Tags.Text(doc, "input"));
         Param(s, "targets", Tags.Text(doc, "targets"));
-        Param(s, "classes", "K.");
+        // The buffers' words are the same for every loss; a kernel's own tag of the parameter's name replaces them.
+        Param(s, "classes", Tags.Text(doc, "classes"), "K.");
         Param(s, "options", Tags.Text(doc, "options"));
-        Param(s, "gradient", "[N, K] buffer for ∂(reduced loss)/∂input (overwritten); empty to skip.");
-        Param(s, "losses", elementWise
+        Param(s, "gradient", Tags.Text(doc, "gradient"), "[N, K] buffer for ∂(reduced loss)/∂input (overwritten); empty to skip.");
+        Param(s, "losses", Tags.Text(doc, "losses"), elementWise
             ? "N row sums or N·K element losses (overwritten); empty to skip."
             : "N buffer for the row losses (overwritten); empty to skip.");
-        Param(s, "sampleWeights", elementWise
+        Param(s, "sampleWeights", Tags.Text(doc, "sampleWeights"), elementKernel
             ? "N per-row weights or N·K per-element weights (finite, ≥ 0; PyTorch's <c>weight</c> of shape [N, 1] or "
               + "[N, K]), or empty for none: each loss and gradient entry is multiplied by its weight; the mean divides by "
               + "the counted weight, or with <see cref=\"SampleWeightedMean.BatchSize\"/> by the unweighted count as "
               + "PyTorch's <c>weight</c> does (<see cref=\"LossOptions.WeightedMean\"/>)."
             : "N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are multiplied by its "
               + "weight; the mean divides by the counted weight (<see cref=\"LossOptions.WeightedMean\"/>).");
-        Param(s, "gradOutput", "With <see cref=\"Reduction.None\"/>, the upstream gradient ∂L/∂losses (N per row, or N·K "
+        Param(s, "gradOutput", Tags.Text(doc, "gradOutput"), "With <see cref=\"Reduction.None\"/>, the upstream gradient ∂L/∂losses (N per row, or N·K "
             + "per element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.");
         s.Append("    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<").Append(target).Append("> targets, int classes,\n")
             .Append("        ").Append(optionsName).Append("? options, Span<T> gradient, Span<T> losses,\n")
@@ -123,6 +128,8 @@ public sealed class EvaluateGenerator : IIncrementalGenerator
 
     private static void Param(StringBuilder s, string name, string text) =>
         s.Append("    /// <param name=\"").Append(name).Append("\">").Append(text).Append("</param>\n");
+
+    private static void Param(StringBuilder s, string name, string own, string common) => Param(s, name, own.Length > 0 ? own : common);
 }
 
 /// <summary>A generated source file: the name it is added under and its text (equatable, for incremental caching).</summary>

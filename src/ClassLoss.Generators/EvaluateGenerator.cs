@@ -13,6 +13,7 @@ namespace ClassLoss.Generators;
 /// which builds the checked <c>Batch</c> and runs that kernel through <c>LossDriver.Run</c>, and its tensor twin, with their
 /// XML docs (the loss's own words from the kernel's <c>entry</c>, <c>input</c>, <c>targets</c> and <c>options</c> doc tags;
 /// a <c>classes</c>, <c>gradient</c>, <c>losses</c>, <c>sampleWeights</c> or <c>gradOutput</c> tag replaces the common words).
+/// A kernel of a loss of the input alone (<c>INoTargetsKernel</c>, the entropies) gets the same pair without targets.
 /// Every loss's entry points are thereby the one shape by construction, written once here instead of once per loss.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
@@ -78,6 +79,12 @@ public sealed class EvaluateGenerator : IIncrementalGenerator
         string tensorArguments = intTargets && targetsKind != "LabelRows" ? "Labels" : elementKernel ? "Elements" : "Rows";
         string optionsName = options.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
 
+        if (kernel.AllInterfaces.Any(i => i.Name == "INoTargetsKernel"))
+        {
+            WriteNoTargets(s, kernel, doc, options, optionsName);
+            return new GeneratedFile(loss.Name + "." + kernel.Name + ".Evaluate.g.cs", s.ToString());
+        }
+
         Doc(s, "summary", Tags.Text(doc, "entry"));
         Param(s, "input", Tags.Text(doc, "input"));
         Param(s, "targets", Tags.Text(doc, "targets"));
@@ -117,6 +124,39 @@ public sealed class EvaluateGenerator : IIncrementalGenerator
             .Append("(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);\n");
         s.Append("}\n");
         return new GeneratedFile(loss.Name + "." + kernel.Name + ".Evaluate.g.cs", s.ToString());
+    }
+
+    /// <summary>The entry points of a loss of the input alone (<c>INoTargetsKernel</c>): no targets parameter; every
+    /// parameter's words are the kernel's own tags.</summary>
+    private static void WriteNoTargets(StringBuilder s, INamedTypeSymbol kernel, XElement? doc, ITypeSymbol options, string optionsName)
+    {
+        Doc(s, "summary", Tags.Text(doc, "entry"));
+        Param(s, "input", Tags.Text(doc, "input"));
+        Param(s, "classes", Tags.Text(doc, "classes"), "K.");
+        Param(s, "options", Tags.Text(doc, "options"));
+        Param(s, "gradient", Tags.Text(doc, "gradient"));
+        Param(s, "losses", Tags.Text(doc, "losses"));
+        Param(s, "sampleWeights", Tags.Text(doc, "sampleWeights"));
+        Param(s, "gradOutput", Tags.Text(doc, "gradOutput"));
+        s.Append("    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, int classes, ").Append(optionsName)
+            .Append("? options, Span<T> gradient, Span<T> losses,\n")
+            .Append("        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)\n")
+            .Append("        where T : unmanaged, IFloatingPointIeee754<T> =>\n")
+            .Append("        LossDriver.Run(new ").Append(kernel.Name)
+            .Append("<T>(), Batch.NoTargets(input, classes, gradient, losses, nameof(input), nameof(losses))\n")
+            .Append("            .WithWeights(sampleWeights, gradOutput), options ?? ").Append(optionsName).Append(".Default);\n\n");
+
+        s.Append("    /// <summary>Tensor form: <paramref name=\"input\"/> is [..., K], shapes are checked against it, dense tensors ")
+            .Append("are used in place\n    /// (docs/conventions.md, \"Names and the one shape\").</summary>\n");
+        s.Append("    /// <inheritdoc cref=\"Evaluate{T}(ReadOnlySpan{T}, int, ").Append(options.Name)
+            .Append(", Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})\"/>\n");
+        s.Append("    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ").Append(optionsName)
+            .Append("? options, TensorSpan<T> gradient = default,\n")
+            .Append("        TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)\n")
+            .Append("        where T : unmanaged, IFloatingPointIeee754<T>\n    {\n")
+            .Append("        var a = TensorArguments.NoTargets(input, gradient, losses, sampleWeights, gradOutput);\n")
+            .Append("        return Evaluate(a.Input, a.Classes, options, a.Gradient, a.Losses, a.SampleWeights, a.GradOutput);\n    }\n");
+        s.Append("}\n");
     }
 
     private static string EnumName(TypedConstant c) =>

@@ -11,7 +11,9 @@ namespace ClassLoss.Generators;
 /// (<c>ClassLoss.Losses.Kernels.EvaluateAttribute</c>) nested in a loss class, the span overload
 /// <c>Evaluate&lt;T&gt;(input, targets, classes, options, gradient, losses, sampleWeights = default, gradOutput = default)</c>,
 /// which builds the checked <c>Batch</c> and runs that kernel through <c>LossDriver.Run</c>, and its tensor twin, with their
-/// XML docs (the loss's own words from the kernel's <c>entry</c>, <c>input</c>, <c>targets</c> and <c>options</c> doc tags).
+/// XML docs (the loss's own words from the kernel's <c>entry</c>, <c>input</c>, <c>targets</c> and <c>options</c> doc tags;
+/// a <c>classes</c>, <c>gradient</c>, <c>losses</c>, <c>sampleWeights</c> or <c>gradOutput</c> tag replaces the common words).
+/// A kernel of a loss of the input alone (<c>INoTargetsKernel</c>, the entropies) gets the same pair without targets.
 /// Every loss's entry points are thereby the one shape by construction, written once here instead of once per loss.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
@@ -71,26 +73,36 @@ public sealed class EvaluateGenerator : IIncrementalGenerator
                 : elementWise
                     ? "Batch.Labels(input, targets, classes, gradient, losses, nameof(input), shape: LossesShape.RowsOrElements)"
                     : "Batch.Labels(input, targets, classes, gradient, losses, nameof(input))";
-        string tensorArguments = intTargets && targetsKind != "LabelRows" ? "Labels" : elementWise ? "Elements" : "Rows";
+        // An element-wise kernel takes per-element weights and the element layout; a row kernel whose losses buffer may
+        // hold elements (the Brier scores) takes row weights and the row layout.
+        bool elementKernel = kernel.AllInterfaces.Any(i => i.Name == "IElementKernel");
+        string tensorArguments = intTargets && targetsKind != "LabelRows" ? "Labels" : elementKernel ? "Elements" : "Rows";
         string optionsName = options.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
 
-        Doc(s, "summary", Tag(doc, "entry"));
-        Param(s, "input", Tag(doc, "input"));
-        Param(s, "targets", Tag(doc, "targets"));
-        Param(s, "classes", "K.");
-        Param(s, "options", Tag(doc, "options"));
-        Param(s, "gradient", "[N, K] buffer for ∂(reduced loss)/∂input (overwritten); empty to skip.");
-        Param(s, "losses", elementWise
+        if (kernel.AllInterfaces.Any(i => i.Name == "INoTargetsKernel"))
+        {
+            WriteNoTargets(s, kernel, doc, options, optionsName);
+            return new GeneratedFile(loss.Name + "." + kernel.Name + ".Evaluate.g.cs", s.ToString());
+        }
+
+        Doc(s, "summary", Tags.Text(doc, "entry"));
+        Param(s, "input", Tags.Text(doc, "input"));
+        Param(s, "targets", Tags.Text(doc, "targets"));
+        // The buffers' words are the same for every loss; a kernel's own tag of the parameter's name replaces them.
+        Param(s, "classes", Tags.Text(doc, "classes"), "K.");
+        Param(s, "options", Tags.Text(doc, "options"));
+        Param(s, "gradient", Tags.Text(doc, "gradient"), "[N, K] buffer for ∂(reduced loss)/∂input (overwritten); empty to skip.");
+        Param(s, "losses", Tags.Text(doc, "losses"), elementWise
             ? "N row sums or N·K element losses (overwritten); empty to skip."
             : "N buffer for the row losses (overwritten); empty to skip.");
-        Param(s, "sampleWeights", elementWise
+        Param(s, "sampleWeights", Tags.Text(doc, "sampleWeights"), elementKernel
             ? "N per-row weights or N·K per-element weights (finite, ≥ 0; PyTorch's <c>weight</c> of shape [N, 1] or "
               + "[N, K]), or empty for none: each loss and gradient entry is multiplied by its weight; the mean divides by "
               + "the counted weight, or with <see cref=\"SampleWeightedMean.BatchSize\"/> by the unweighted count as "
               + "PyTorch's <c>weight</c> does (<see cref=\"LossOptions.WeightedMean\"/>)."
             : "N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are multiplied by its "
               + "weight; the mean divides by the counted weight (<see cref=\"LossOptions.WeightedMean\"/>).");
-        Param(s, "gradOutput", "With <see cref=\"Reduction.None\"/>, the upstream gradient ∂L/∂losses (N per row, or N·K "
+        Param(s, "gradOutput", Tags.Text(doc, "gradOutput"), "With <see cref=\"Reduction.None\"/>, the upstream gradient ∂L/∂losses (N per row, or N·K "
             + "per element for an element-wise loss): the gradient written is the vector-Jacobian product. Empty for ones.");
         s.Append("    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<").Append(target).Append("> targets, int classes,\n")
             .Append("        ").Append(optionsName).Append("? options, Span<T> gradient, Span<T> losses,\n")
@@ -114,17 +126,37 @@ public sealed class EvaluateGenerator : IIncrementalGenerator
         return new GeneratedFile(loss.Name + "." + kernel.Name + ".Evaluate.g.cs", s.ToString());
     }
 
-    /// <summary>The inner XML of the doc tag <paramref name="name"/>, on one line; empty when it is missing.</summary>
-    private static string Tag(XElement? doc, string name)
+    /// <summary>The entry points of a loss of the input alone (<c>INoTargetsKernel</c>): no targets parameter; every
+    /// parameter's words are the kernel's own tags.</summary>
+    private static void WriteNoTargets(StringBuilder s, INamedTypeSymbol kernel, XElement? doc, ITypeSymbol options, string optionsName)
     {
-        XElement? e = doc?.Element(name);
-        if (e == null)
-        {
-            return "";
-        }
+        Doc(s, "summary", Tags.Text(doc, "entry"));
+        Param(s, "input", Tags.Text(doc, "input"));
+        Param(s, "classes", Tags.Text(doc, "classes"), "K.");
+        Param(s, "options", Tags.Text(doc, "options"));
+        Param(s, "gradient", Tags.Text(doc, "gradient"));
+        Param(s, "losses", Tags.Text(doc, "losses"));
+        Param(s, "sampleWeights", Tags.Text(doc, "sampleWeights"));
+        Param(s, "gradOutput", Tags.Text(doc, "gradOutput"));
+        s.Append("    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, int classes, ").Append(optionsName)
+            .Append("? options, Span<T> gradient, Span<T> losses,\n")
+            .Append("        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)\n")
+            .Append("        where T : unmanaged, IFloatingPointIeee754<T> =>\n")
+            .Append("        LossDriver.Run(new ").Append(kernel.Name)
+            .Append("<T>(), Batch.NoTargets(input, classes, gradient, losses, nameof(input), nameof(losses))\n")
+            .Append("            .WithWeights(sampleWeights, gradOutput), options ?? ").Append(optionsName).Append(".Default);\n\n");
 
-        string inner = string.Concat(e.Nodes().Select(n => n.ToString(SaveOptions.DisableFormatting)));
-        return string.Join(" ", inner.Split(new[] { ' ', '\n', '\r', '\t' }, System.StringSplitOptions.RemoveEmptyEntries));
+        s.Append("    /// <summary>Tensor form: <paramref name=\"input\"/> is [..., K], shapes are checked against it, dense tensors ")
+            .Append("are used in place\n    /// (docs/conventions.md, \"Names and the one shape\").</summary>\n");
+        s.Append("    /// <inheritdoc cref=\"Evaluate{T}(ReadOnlySpan{T}, int, ").Append(options.Name)
+            .Append(", Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})\"/>\n");
+        s.Append("    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ").Append(optionsName)
+            .Append("? options, TensorSpan<T> gradient = default,\n")
+            .Append("        TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)\n")
+            .Append("        where T : unmanaged, IFloatingPointIeee754<T>\n    {\n")
+            .Append("        var a = TensorArguments.NoTargets(input, gradient, losses, sampleWeights, gradOutput);\n")
+            .Append("        return Evaluate(a.Input, a.Classes, options, a.Gradient, a.Losses, a.SampleWeights, a.GradOutput);\n    }\n");
+        s.Append("}\n");
     }
 
     private static string EnumName(TypedConstant c) =>
@@ -136,7 +168,26 @@ public sealed class EvaluateGenerator : IIncrementalGenerator
 
     private static void Param(StringBuilder s, string name, string text) =>
         s.Append("    /// <param name=\"").Append(name).Append("\">").Append(text).Append("</param>\n");
+
+    private static void Param(StringBuilder s, string name, string own, string common) => Param(s, name, own.Length > 0 ? own : common);
 }
 
 /// <summary>A generated source file: the name it is added under and its text (equatable, for incremental caching).</summary>
 internal sealed record GeneratedFile(string HintName, string Source);
+
+/// <summary>Reads the generators' own doc tags (<c>entry</c>, <c>defaults</c>, …) out of a symbol's documentation XML.</summary>
+internal static class Tags
+{
+    /// <summary>The inner XML of the doc tag <paramref name="name"/>, on one line; empty when it is missing.</summary>
+    public static string Text(XElement? doc, string name)
+    {
+        XElement? e = doc?.Element(name);
+        if (e == null)
+        {
+            return "";
+        }
+
+        string inner = string.Concat(e.Nodes().Select(n => n.ToString(SaveOptions.DisableFormatting)));
+        return string.Join(" ", inner.Split(new[] { ' ', '\n', '\r', '\t' }, System.StringSplitOptions.RemoveEmptyEntries));
+    }
+}

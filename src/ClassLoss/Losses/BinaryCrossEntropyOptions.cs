@@ -8,7 +8,9 @@ namespace ClassLoss.Losses;
 /// <see cref="BinaryCrossEntropyFromProbabilitiesOptions"/>): per-column class weights (PyTorch's <c>weight</c> of
 /// shape [K], <see cref="LossOptions.ClassWeights"/>), positive weights and Keras's label smoothing.
 /// </summary>
-public abstract record BinaryCrossEntropyOptions : LossOptions
+/// <takes>Takes <see cref="LossOptions.ClassWeights"/>, one per column.</takes>
+[Options(Takes = SharedOptions.ClassWeights)]
+public abstract partial record BinaryCrossEntropyOptions : LossOptions
 {
     private readonly double[]? _positiveWeights;
 
@@ -30,9 +32,6 @@ public abstract record BinaryCrossEntropyOptions : LossOptions
 
     internal ReadOnlySpan<double> PositiveWeightSpan => _positiveWeights;
 
-    /// <summary>Takes <see cref="LossOptions.ClassWeights"/>, one per column.</summary>
-    private protected override SharedOptions Takes => SharedOptions.ClassWeights;
-
     private protected override void Validate(int classes)
     {
         if (_positiveWeights is not null)
@@ -50,19 +49,16 @@ public abstract record BinaryCrossEntropyOptions : LossOptions
 
 /// <summary>Options of <see cref="SigmoidBinaryCrossEntropy"/> (PyTorch's <c>BCEWithLogitsLoss</c> semantics by default,
 /// with Keras's label smoothing as an option).</summary>
-public sealed record SigmoidBinaryCrossEntropyOptions : BinaryCrossEntropyOptions
-{
-    /// <summary>The defaults: no weights, no positive weights, no smoothing, mean over N·K elements.</summary>
-    public static SigmoidBinaryCrossEntropyOptions Default { get; } = new();
-}
+/// <defaults>The defaults: no weights, no positive weights, no smoothing, mean over N·K elements.</defaults>
+[Options]
+public sealed partial record SigmoidBinaryCrossEntropyOptions : BinaryCrossEntropyOptions;
 
 /// <summary>Options of <see cref="BinaryCrossEntropyFromProbabilities"/> (PyTorch's <c>BCELoss</c> semantics by default:
 /// the log clamped at -100).</summary>
-public sealed record BinaryCrossEntropyFromProbabilitiesOptions : BinaryCrossEntropyOptions
+/// <defaults>The defaults: no weights, no smoothing, log clamp at -100, mean over N·K elements.</defaults>
+[Options(Clamped = true)]
+public sealed partial record BinaryCrossEntropyFromProbabilitiesOptions : BinaryCrossEntropyOptions
 {
-    /// <summary>The defaults: no weights, no smoothing, log clamp at -100, mean over N·K elements.</summary>
-    public static BinaryCrossEntropyFromProbabilitiesOptions Default { get; } = new();
-
     /// <summary>How the log is kept finite. Default PyTorch's clamp at -100.</summary>
     public ProbabilityClamp Clamp { get; init; } = ProbabilityClamp.LogAtMinus100;
 
@@ -78,5 +74,5 @@ public sealed record BinaryCrossEntropyFromProbabilitiesOptions : BinaryCrossEnt
 
     /// <summary>PyTorch's log clamp, Keras's clip at 1e-7, Optax's unclamped log.</summary>
     private protected override LossOptions WithLossConvention(Convention convention) =>
-        this with { Clamp = ClampedLog.ConventionClamp(convention), ClipEpsilon = ClampedLog.ConventionEpsilon(convention, ClipEpsilon) };
+        WithConventionClamp(convention);
 }

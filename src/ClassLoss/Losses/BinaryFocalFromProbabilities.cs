@@ -5,12 +5,11 @@ namespace ClassLoss.Losses;
 
 /// <summary>Options of <see cref="BinaryFocalFromProbabilities"/> (Keras's <c>BinaryFocalCrossentropy(from_logits=False)</c>
 /// defaults).</summary>
-public sealed record BinaryFocalFromProbabilitiesOptions : LossOptions
+/// <defaults>The defaults: γ = 2, α = 0.25 but off (Keras's <c>apply_class_balancing=False</c>), probabilities
+/// clipped to [1e-7, 1 - 1e-7] inside the logs, no smoothing, mean over N·K elements.</defaults>
+[Options(Clamped = true)]
+public sealed partial record BinaryFocalFromProbabilitiesOptions : LossOptions
 {
-    /// <summary>The defaults: γ = 2, α = 0.25 but off (Keras's <c>apply_class_balancing=False</c>), probabilities
-    /// clipped to [1e-7, 1 - 1e-7] inside the logs, no smoothing, mean over N·K elements.</summary>
-    public static BinaryFocalFromProbabilitiesOptions Default { get; } = new();
-
     /// <summary>Focusing parameter γ ≥ 0 (default 2). γ = 0 gives the (α-weighted) binary cross-entropy.</summary>
     public double Gamma { get; init; } = 2.0;
 
@@ -44,12 +43,7 @@ public sealed record BinaryFocalFromProbabilitiesOptions : LossOptions
 
     /// <summary>Keras's clip and α off; PyTorch (torchvision's α on) with its log clamp; Optax (α off) unclamped.</summary>
     private protected override LossOptions WithLossConvention(Convention convention) =>
-        this with
-        {
-            Clamp = ClampedLog.ConventionClamp(convention),
-            ClipEpsilon = ClampedLog.ConventionEpsilon(convention, ClipEpsilon),
-            ApplyClassBalancing = convention == Convention.Pytorch,
-        };
+        WithConventionClamp(convention) with { ApplyClassBalancing = convention == Convention.Pytorch };
 }
 
 /// <summary>

@@ -4,11 +4,10 @@ using ClassLoss.Validation;
 namespace ClassLoss.Losses;
 
 /// <summary>Options of <see cref="BinarySparsemaxLoss"/>.</summary>
-public sealed record BinarySparsemaxLossOptions : LossOptions
+/// <defaults>The defaults: mean over all N·K elements.</defaults>
+[Options]
+public sealed partial record BinarySparsemaxLossOptions : LossOptions
 {
-    /// <summary>The defaults: mean over all N·K elements.</summary>
-    public static BinarySparsemaxLossOptions Default { get; } = new();
-
     /// <summary>Keras averages an element-wise loss over the last axis before <c>sum_over_batch_size</c>: the element mean.</summary>
     private protected override Reduction ConventionReduction(Convention convention) =>
         convention == Convention.Keras ? Reduction.Mean : base.ConventionReduction(convention);

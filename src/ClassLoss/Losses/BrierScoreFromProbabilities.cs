@@ -21,14 +21,13 @@ public enum BrierAverage
 
 /// <summary>What the three Brier scores' options share (<see cref="BrierScoreFromProbabilitiesOptions"/>,
 /// <see cref="SoftmaxBrierScoreOptions"/>, <see cref="SigmoidBrierScoreOptions"/>): what the mean divides by.</summary>
-public abstract record BrierScoreOptions : LossOptions
+/// <takes>Takes <see cref="LossOptions.IgnoreIndex"/> (index targets) and <see cref="LossOptions.TargetSumTolerance"/>
+/// (probability targets).</takes>
+[Options(Takes = SharedOptions.IgnoreIndex | SharedOptions.TargetSumTolerance)]
+public abstract partial record BrierScoreOptions : LossOptions
 {
     /// <summary>What the mean divides by. Default <see cref="BrierAverage.PerRowSum"/>.</summary>
     public BrierAverage Average { get; init; } = BrierAverage.PerRowSum;
-
-    /// <summary>Takes <see cref="LossOptions.IgnoreIndex"/> (index targets) and <see cref="LossOptions.TargetSumTolerance"/>
-    /// (probability targets).</summary>
-    private protected override SharedOptions Takes => SharedOptions.IgnoreIndex | SharedOptions.TargetSumTolerance;
 
     private protected override void Validate(int classes)
     {
@@ -47,28 +46,20 @@ public abstract record BrierScoreOptions : LossOptions
 }
 
 /// <summary>Options of <see cref="BrierScoreFromProbabilities"/>.</summary>
-public sealed record BrierScoreFromProbabilitiesOptions : BrierScoreOptions
-{
-    /// <summary>The defaults: per-row sum averaged over rows, ignore index -100, mean reduction.</summary>
-    public static BrierScoreFromProbabilitiesOptions Default { get; } = new();
-}
+/// <defaults>The defaults: per-row sum averaged over rows, ignore index -100, mean reduction.</defaults>
+[Options]
+public sealed partial record BrierScoreFromProbabilitiesOptions : BrierScoreOptions;
 
 /// <summary>Options of <see cref="SoftmaxBrierScore"/>.</summary>
-public sealed record SoftmaxBrierScoreOptions : BrierScoreOptions
-{
-    /// <summary>The defaults: per-row sum averaged over rows, ignore index -100, mean reduction.</summary>
-    public static SoftmaxBrierScoreOptions Default { get; } = new();
-}
+/// <defaults>The defaults: per-row sum averaged over rows, ignore index -100, mean reduction.</defaults>
+[Options]
+public sealed partial record SoftmaxBrierScoreOptions : BrierScoreOptions;
 
 /// <summary>Options of <see cref="SigmoidBrierScore"/> (element targets: no ignore index, no row sums).</summary>
-public sealed record SigmoidBrierScoreOptions : BrierScoreOptions
-{
-    /// <summary>The defaults: per-row sum averaged over rows, mean reduction.</summary>
-    public static SigmoidBrierScoreOptions Default { get; } = new();
-
-    /// <summary>Takes none of the shared per-class options.</summary>
-    private protected override SharedOptions Takes => SharedOptions.None;
-}
+/// <defaults>The defaults: per-row sum averaged over rows, mean reduction.</defaults>
+/// <takes>Takes none of the shared per-class options.</takes>
+[Options(Takes = SharedOptions.None)]
+public sealed partial record SigmoidBrierScoreOptions : BrierScoreOptions;
 
 /// <summary>
 /// The Brier score (mean squared error) of predicted probabilities against class indices or probability targets.
@@ -80,44 +71,33 @@ public sealed record SigmoidBrierScoreOptions : BrierScoreOptions
 /// row), and not convex in the logits; unlike cross-entropy it does see how the wrong mass is spread: against
 /// (1, 0, 0), (0.8, 0.2, 0) scores 0.08 and (0.8, 0.1, 0.1) scores 0.06 (seeds 001 and 003).</para>
 /// </remarks>
-public static class BrierScoreFromProbabilities
+public static partial class BrierScoreFromProbabilities
 {
-    /// <summary>Brier score of [N, K] probabilities against N class indices.</summary>
-    /// <param name="input">Row-major [N, K] predicted probabilities, each in [0, 1].</param>
-    /// <param name="targets">N class indices in [0, K), or the ignore index.</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">Average, ignore index, reduction; null for the defaults.</param>
-    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂p (overwritten); empty to skip.</param>
-    /// <param name="losses">N row losses or N·K element losses <c>(p - y)²</c> (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
-    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element): the gradient written is the vector-Jacobian product (through the softmax for the softmax form). Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
-        BrierScoreFromProbabilitiesOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new BrierRows.IndexTargets<T, No>(), Batch.Labels(input, targets, classes, gradient, losses, nameof(input), shape: LossesShape.RowsOrElements).WithWeights(sampleWeights, gradOutput),
-            (BrierScoreOptions)(options ?? BrierScoreFromProbabilitiesOptions.Default));
+    /// <summary>Class-index targets (<see cref="BrierRows.IIndexTargets{T, TSoftmax, TOptions}"/>).</summary>
+    /// <entry>Brier score of [N, K] probabilities against N class indices.</entry>
+    /// <input>Row-major [N, K] predicted probabilities, each in [0, 1].</input>
+    /// <targets>N class indices in [0, K), or the ignore index.</targets>
+    /// <options>Average, ignore index, reduction; null for the defaults.</options>
+    /// <gradient>[N, K] buffer for ∂(reduced loss)/∂p (overwritten); empty to skip.</gradient>
+    /// <losses>N row losses or N·K element losses <c>(p - y)²</c> (overwritten); empty to skip.</losses>
+    /// <gradOutput>With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per element): the
+    /// gradient written is the vector-Jacobian product (through the softmax for the softmax form). Empty for ones.</gradOutput>
+    [Evaluate(Losses = LossesShape.RowsOrElements)]
+    private readonly struct LabelKernel<T> : BrierRows.IIndexTargets<T, No, BrierScoreFromProbabilitiesOptions>
+        where T : unmanaged, IFloatingPointIeee754<T>;
 
-    /// <summary>Brier score of [N, K] probabilities against [N, K] probability targets.</summary>
-    /// <param name="input">Row-major [N, K] predicted probabilities, each in [0, 1].</param>
-    /// <param name="targets">Row-major [N, K] target probabilities (rows summing to 1 within the tolerance).</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">Average, reduction; null for the defaults.</param>
-    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂p (overwritten); empty to skip.</param>
-    /// <param name="losses">N row losses or N·K element losses <c>(p - y)²</c> (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
-    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element): the gradient written is the vector-Jacobian product (through the softmax for the softmax form). Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
-        BrierScoreFromProbabilitiesOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new BrierRows.ProbabilityTargets<T, No>(),
-            Batch.Targets(input, targets, classes, gradient, losses, LossesShape.RowsOrElements, nameof(input)).WithWeights(sampleWeights, gradOutput),
-            (BrierScoreOptions)(options ?? BrierScoreFromProbabilitiesOptions.Default));
+    /// <summary>Probability targets (<see cref="BrierRows.IProbabilityTargets{T, TSoftmax, TOptions}"/>).</summary>
+    /// <entry>Brier score of [N, K] probabilities against [N, K] probability targets.</entry>
+    /// <input>Row-major [N, K] predicted probabilities, each in [0, 1].</input>
+    /// <targets>Row-major [N, K] target probabilities (rows summing to 1 within the tolerance).</targets>
+    /// <options>Average, reduction; null for the defaults.</options>
+    /// <gradient>[N, K] buffer for ∂(reduced loss)/∂p (overwritten); empty to skip.</gradient>
+    /// <losses>N row losses or N·K element losses <c>(p - y)²</c> (overwritten); empty to skip.</losses>
+    /// <gradOutput>With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per element): the
+    /// gradient written is the vector-Jacobian product (through the softmax for the softmax form). Empty for ones.</gradOutput>
+    [Evaluate(Losses = LossesShape.RowsOrElements)]
+    private readonly struct ProbabilityKernel<T> : BrierRows.IProbabilityTargets<T, No, BrierScoreFromProbabilitiesOptions>
+        where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>
     /// The binary Brier score in scikit-learn's convention (<c>brier_score_loss(y_true, y_proba, sample_weight=,
@@ -155,20 +135,6 @@ public static class BrierScoreFromProbabilities
     }
 
     /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, BrierScoreFromProbabilitiesOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<int> targets, BrierScoreFromProbabilitiesOptions? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Labels(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, BrierScoreFromProbabilitiesOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<T> targets, BrierScoreFromProbabilitiesOptions? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Rows(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
     /// (docs/conventions.md, "Names and the one shape"); here [N] or [..., 1].</summary>
     /// <inheritdoc cref="Binary{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, BrierScoreFromProbabilitiesOptions, Span{T}, Span{T}, ReadOnlySpan{T})"/>
     public static LossResult Binary<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<int> targets, int positiveLabel,
@@ -189,58 +155,33 @@ public static class BrierScoreFromProbabilities
 /// vanishes as p saturates, the reason seed 000 gives for preferring cross-entropy. Reductions as
 /// <see cref="BrierScoreFromProbabilities"/>.</para>
 /// </remarks>
-public static class SoftmaxBrierScore
+public static partial class SoftmaxBrierScore
 {
-    /// <summary>Brier score of softmax([N, K] logits) against N class indices.</summary>
-    /// <param name="input">Row-major [N, K] logits.</param>
-    /// <param name="targets">N class indices in [0, K), or the ignore index.</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">Average, ignore index, reduction; null for the defaults.</param>
-    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂z (overwritten); empty to skip.</param>
-    /// <param name="losses">N row losses or N·K element losses <c>(p - y)²</c> (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
-    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element): the gradient written is the vector-Jacobian product (through the softmax for the softmax form). Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<int> targets, int classes,
-        SoftmaxBrierScoreOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new BrierRows.IndexTargets<T, Yes>(), Batch.Labels(input, targets, classes, gradient, losses, nameof(input), shape: LossesShape.RowsOrElements).WithWeights(sampleWeights, gradOutput),
-            (BrierScoreOptions)(options ?? SoftmaxBrierScoreOptions.Default));
+    /// <summary>Class-index targets (<see cref="BrierRows.IIndexTargets{T, TSoftmax, TOptions}"/>).</summary>
+    /// <entry>Brier score of softmax([N, K] logits) against N class indices.</entry>
+    /// <input>Row-major [N, K] logits.</input>
+    /// <targets>N class indices in [0, K), or the ignore index.</targets>
+    /// <options>Average, ignore index, reduction; null for the defaults.</options>
+    /// <gradient>[N, K] buffer for ∂(reduced loss)/∂z (overwritten); empty to skip.</gradient>
+    /// <losses>N row losses or N·K element losses <c>(p - y)²</c> (overwritten); empty to skip.</losses>
+    /// <gradOutput>With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per element): the
+    /// gradient written is the vector-Jacobian product (through the softmax for the softmax form). Empty for ones.</gradOutput>
+    [Evaluate(Losses = LossesShape.RowsOrElements)]
+    private readonly struct LabelKernel<T> : BrierRows.IIndexTargets<T, Yes, SoftmaxBrierScoreOptions>
+        where T : unmanaged, IFloatingPointIeee754<T>;
 
-    /// <summary>Brier score of softmax([N, K] logits) against [N, K] probability targets.</summary>
-    /// <param name="input">Row-major [N, K] logits.</param>
-    /// <param name="targets">Row-major [N, K] target probabilities (rows summing to 1 within the tolerance).</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">Average, reduction; null for the defaults.</param>
-    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂z (overwritten); empty to skip.</param>
-    /// <param name="losses">N row losses or N·K element losses <c>(p - y)²</c> (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none: each row's loss and gradient are
-    /// multiplied by its weight; the mean divides by the counted weight (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element): the gradient written is the vector-Jacobian product (through the softmax for the softmax form). Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
-        SoftmaxBrierScoreOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new BrierRows.ProbabilityTargets<T, Yes>(),
-            Batch.Targets(input, targets, classes, gradient, losses, LossesShape.RowsOrElements, nameof(input)).WithWeights(sampleWeights, gradOutput),
-            (BrierScoreOptions)(options ?? SoftmaxBrierScoreOptions.Default));
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{int}, int, SoftmaxBrierScoreOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<int> targets, SoftmaxBrierScoreOptions? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Labels(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, SoftmaxBrierScoreOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<T> targets, SoftmaxBrierScoreOptions? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Rows(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
+    /// <summary>Probability targets (<see cref="BrierRows.IProbabilityTargets{T, TSoftmax, TOptions}"/>).</summary>
+    /// <entry>Brier score of softmax([N, K] logits) against [N, K] probability targets.</entry>
+    /// <input>Row-major [N, K] logits.</input>
+    /// <targets>Row-major [N, K] target probabilities (rows summing to 1 within the tolerance).</targets>
+    /// <options>Average, reduction; null for the defaults.</options>
+    /// <gradient>[N, K] buffer for ∂(reduced loss)/∂z (overwritten); empty to skip.</gradient>
+    /// <losses>N row losses or N·K element losses <c>(p - y)²</c> (overwritten); empty to skip.</losses>
+    /// <gradOutput>With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per element): the
+    /// gradient written is the vector-Jacobian product (through the softmax for the softmax form). Empty for ones.</gradOutput>
+    [Evaluate(Losses = LossesShape.RowsOrElements)]
+    private readonly struct ProbabilityKernel<T> : BrierRows.IProbabilityTargets<T, Yes, SoftmaxBrierScoreOptions>
+        where T : unmanaged, IFloatingPointIeee754<T>;
 }
 
 /// <summary>
@@ -252,28 +193,8 @@ public static class SoftmaxBrierScore
 /// gradient at y = 1. Row losses are sums over K; Mean divides by N (<see cref="BrierAverage.PerRowSum"/>) or by
 /// N·K (<see cref="BrierAverage.PerElement"/>, PyTorch's <c>MSELoss(sigmoid(x), y)</c>). Targets in [0, 1].</para>
 /// </remarks>
-public static class SigmoidBrierScore
+public static partial class SigmoidBrierScore
 {
-    /// <summary>Brier score of σ([N, K] logits) against [N, K] targets in [0, 1].</summary>
-    /// <param name="input">Row-major [N, K] logits.</param>
-    /// <param name="targets">Row-major [N, K] targets in [0, 1].</param>
-    /// <param name="classes">K (1 for a single binary output).</param>
-    /// <param name="options">Average, reduction; null for the defaults.</param>
-    /// <param name="gradient">[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</param>
-    /// <param name="losses">N row losses or N·K element losses <c>(p - y)²</c> (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights or N·K per-element weights (finite, ≥ 0; PyTorch's <c>weight</c> of
-    /// shape [N, 1] or [N, K]), or empty for none: each loss and gradient entry is multiplied by its weight; the mean
-    /// divides by the counted weight, or with <see cref="SampleWeightedMean.BatchSize"/> by the unweighted count as
-    /// PyTorch's <c>weight</c> does (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per
-    /// element): the gradient written is the vector-Jacobian product (through the softmax for the softmax form). Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, ReadOnlySpan<T> targets, int classes,
-        SigmoidBrierScoreOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new Kernel<T>(), Batch.Targets(input, targets, classes, gradient, losses, LossesShape.RowsOrElements, nameof(input)).WithWeights(sampleWeights, gradOutput),
-            options ?? SigmoidBrierScoreOptions.Default);
-
     /// <summary>One element: <c>(σ(x) - y)²</c>, derivative <c>2 (σ(x) - y) σ(x) σ(-x)</c>.</summary>
     private readonly struct Element : IElementLoss<byte>
     {
@@ -287,6 +208,16 @@ public static class SigmoidBrierScore
     }
 
     /// <summary>Generic only; the mean divides by N or N·K (<see cref="BrierAverage"/>).</summary>
+    /// <entry>Brier score of σ([N, K] logits) against [N, K] targets in [0, 1].</entry>
+    /// <input>Row-major [N, K] logits.</input>
+    /// <targets>Row-major [N, K] targets in [0, 1].</targets>
+    /// <classes>K (1 for a single binary output).</classes>
+    /// <options>Average, reduction; null for the defaults.</options>
+    /// <gradient>[N, K] buffer for ∂(reduced loss)/∂x (overwritten); empty to skip.</gradient>
+    /// <losses>N row losses or N·K element losses <c>(p - y)²</c> (overwritten); empty to skip.</losses>
+    /// <gradOutput>With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N per row, or N·K per element): the
+    /// gradient written is the vector-Jacobian product (through the softmax for the softmax form). Empty for ones.</gradOutput>
+    [Evaluate(Losses = LossesShape.RowsOrElements)]
     private readonly struct Kernel<T> : IElementKernel<T, SigmoidBrierScoreOptions>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -296,13 +227,6 @@ public static class SigmoidBrierScore
         public static double Generic(in Batch<T, T> b, SigmoidBrierScoreOptions o, double scale) =>
             ElementwiseKernel.Run<T, Element, byte>(b, default, 0, scale);
     }
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, ReadOnlySpan{T}, int, SigmoidBrierScoreOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, ReadOnlyTensorSpan<T> targets, SigmoidBrierScoreOptions? options,
-        TensorSpan<T> gradient = default, TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> => TensorArguments.Elements(input, targets, gradient, losses, sampleWeights, gradOutput).Call(Evaluate, options);
 }
 
 /// <summary>The rows of the probability and softmax Brier scores (the <c>TSoftmax</c> switch: the input is logits).</summary>
@@ -358,11 +282,12 @@ internal static class BrierRows
             where T : unmanaged, IFloatingPointIeee754<T> => Row<T, TSoftmax>(row, -1, target, scale, g);
     }
 
-    /// <summary>Class-index targets; the mean divides by the counted rows (times K per element).</summary>
-    public readonly struct IndexTargets<T, TSoftmax> : ILossKernel<T, int, BrierScoreOptions>
-        where T : unmanaged, IFloatingPointIeee754<T> where TSoftmax : struct, IConst
+    /// <summary>Class-index targets; the mean divides by the counted rows (times K per element). A loss's kernel is a
+    /// struct that implements it with its options type.</summary>
+    public interface IIndexTargets<T, TSoftmax, TOptions> : ILossKernel<T, int, TOptions>
+        where T : unmanaged, IFloatingPointIeee754<T> where TSoftmax : struct, IConst where TOptions : BrierScoreOptions
     {
-        public static double Prepare(in Batch<T, int> b, BrierScoreOptions o)
+        static double ILossKernel<T, int, TOptions>.Prepare(in Batch<T, int> b, TOptions o)
         {
             if (!TSoftmax.On)
             {
@@ -372,9 +297,9 @@ internal static class BrierRows
             return o.Denominator(Guard.Labels(b.Targets, b.Classes, o.IgnoreIndex, default, b.SampleWeights, "targets"), b.Classes);
         }
 
-        public static bool TakesElementUpstream => true;
+        static bool ILossKernel<T, int, TOptions>.TakesElementUpstream => true;
 
-        public static double Generic(in Batch<T, int> b, BrierScoreOptions o, double scale)
+        static double ILossKernel<T, int, TOptions>.Generic(in Batch<T, int> b, TOptions o, double scale)
         {
             if (!b.PerElementLosses && b.GradOutput.IsEmpty)
             {
@@ -406,11 +331,12 @@ internal static class BrierRows
         }
     }
 
-    /// <summary>Probability targets; the mean divides by N (times K per element).</summary>
-    public readonly struct ProbabilityTargets<T, TSoftmax> : ILossKernel<T, T, BrierScoreOptions>
-        where T : unmanaged, IFloatingPointIeee754<T> where TSoftmax : struct, IConst
+    /// <summary>Probability targets; the mean divides by N (times K per element). A loss's kernel is a struct that
+    /// implements it with its options type.</summary>
+    public interface IProbabilityTargets<T, TSoftmax, TOptions> : ILossKernel<T, T, TOptions>
+        where T : unmanaged, IFloatingPointIeee754<T> where TSoftmax : struct, IConst where TOptions : BrierScoreOptions
     {
-        public static double Prepare(in Batch<T, T> b, BrierScoreOptions o)
+        static double ILossKernel<T, T, TOptions>.Prepare(in Batch<T, T> b, TOptions o)
         {
             if (!TSoftmax.On)
             {
@@ -420,7 +346,7 @@ internal static class BrierRows
             return o.Denominator(b.RowTotal, b.Classes);
         }
 
-        public static void CheckTargets(in Batch<T, T> b, BrierScoreOptions o, int from)
+        static void ILossKernel<T, T, TOptions>.CheckTargets(in Batch<T, T> b, TOptions o, int from)
         {
             if (b.Classes == 1 && !TSoftmax.On)
             {
@@ -433,9 +359,9 @@ internal static class BrierRows
             Guard.ProbabilityRows(b.Targets, b.Classes, from, o.TargetSumTolerance, "targets");
         }
 
-        public static bool TakesElementUpstream => true;
+        static bool ILossKernel<T, T, TOptions>.TakesElementUpstream => true;
 
-        public static double Generic(in Batch<T, T> b, BrierScoreOptions o, double scale)
+        static double ILossKernel<T, T, TOptions>.Generic(in Batch<T, T> b, TOptions o, double scale)
         {
             if (!b.PerElementLosses && b.GradOutput.IsEmpty)
             {

@@ -5,15 +5,9 @@ using ClassLoss.Validation;
 namespace ClassLoss.Losses;
 
 /// <summary>Options of <see cref="CategoricalHinge"/> (Keras's defaults: mean over rows).</summary>
-public sealed record CategoricalHingeOptions : LossOptions
-{
-    /// <summary>The defaults: ignore index -100 (class-index targets only), mean over counted rows.</summary>
-    public static CategoricalHingeOptions Default { get; } = new();
-
-    /// <summary>The shared options this loss takes.</summary>
-    private protected override SharedOptions Takes => SharedOptions.IgnoreIndex;
-
-}
+/// <defaults>The defaults: ignore index -100 (class-index targets only), mean over counted rows.</defaults>
+[Options(Takes = SharedOptions.IgnoreIndex)]
+public sealed partial record CategoricalHingeOptions : LossOptions;
 
 /// <summary>
 /// Keras's categorical hinge loss (<c>keras.losses.CategoricalHinge</c>, <c>keras/src/losses/losses.py</c>, Keras 3;
@@ -53,20 +47,7 @@ public static partial class CategoricalHinge
                 pos += y * xj;
             }
 
-            double v = y == 1 ? 0.0 : (1 - y) * xj;
-            if (v > neg)
-            {
-                neg = v;
-                ties = 1;
-            }
-            else if (v == neg)
-            {
-                ties++;
-            }
-            else if (double.IsNaN(v))
-            {
-                neg = double.NaN;
-            }
+            TiedMaximum.Include(y == 1 ? 0.0 : (1 - y) * xj, ref neg, ref ties);
         }
 
         double h = neg - pos + 1;

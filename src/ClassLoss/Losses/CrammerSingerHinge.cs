@@ -4,15 +4,9 @@ using ClassLoss.Validation;
 namespace ClassLoss.Losses;
 
 /// <summary>Options of <see cref="CrammerSingerHinge"/>.</summary>
-public sealed record CrammerSingerHingeOptions : LossOptions
-{
-    /// <summary>The defaults: ignore index -100, mean over counted rows.</summary>
-    public static CrammerSingerHingeOptions Default { get; } = new();
-
-    /// <summary>The shared options this loss takes.</summary>
-    private protected override SharedOptions Takes => SharedOptions.IgnoreIndex;
-
-}
+/// <defaults>The defaults: ignore index -100, mean over counted rows.</defaults>
+[Options(Takes = SharedOptions.IgnoreIndex)]
+public sealed partial record CrammerSingerHingeOptions : LossOptions;
 
 /// <summary>
 /// The Crammer–Singer multiclass hinge loss (Crammer and Singer 2001, "On the Algorithmic Implementation of Multiclass
@@ -40,20 +34,7 @@ public static partial class CrammerSingerHinge
             int ties = 0;
             for (int j = 0; j < x.Length; j++)
             {
-                double v = double.CreateTruncating(x[j]) + (j == y ? 0.0 : 1.0);
-                if (v > max)
-                {
-                    max = v;
-                    ties = 1;
-                }
-                else if (v == max)
-                {
-                    ties++;
-                }
-                else if (double.IsNaN(v))
-                {
-                    max = double.NaN;
-                }
+                TiedMaximum.Include(double.CreateTruncating(x[j]) + (j == y ? 0.0 : 1.0), ref max, ref ties);
             }
 
             double loss = max - double.CreateTruncating(x[y]);

@@ -38,20 +38,15 @@ public enum ProbabilityClamp
 }
 
 /// <summary>Options of <see cref="CrossEntropyFromProbabilities"/>.</summary>
-public sealed record CrossEntropyFromProbabilitiesOptions : LossOptions
+/// <defaults>The defaults: no weights, ignore index -100, PyTorch's log clamp at -100, mean reduction.</defaults>
+[Options(Takes = SharedOptions.ClassWeights | SharedOptions.IgnoreIndex | SharedOptions.TargetSumTolerance, Clamped = true)]
+public sealed partial record CrossEntropyFromProbabilitiesOptions : LossOptions
 {
-    /// <summary>The defaults: no weights, ignore index -100, PyTorch's log clamp at -100, mean reduction.</summary>
-    public static CrossEntropyFromProbabilitiesOptions Default { get; } = new();
-
-    /// <summary>The shared options this loss takes.</summary>
-    private protected override SharedOptions Takes => SharedOptions.ClassWeights | SharedOptions.IgnoreIndex | SharedOptions.TargetSumTolerance;
-
     /// <summary>How <c>log p</c> is kept finite. Default <see cref="ProbabilityClamp.LogAtMinus100"/> (PyTorch-like).</summary>
     public ProbabilityClamp Clamp { get; init; } = ProbabilityClamp.LogAtMinus100;
 
     /// <summary>The ε of <see cref="ProbabilityClamp.KerasClip"/>, in [1e-300, 0.5). Default 1e-7 (Keras's <c>epsilon()</c>).</summary>
     public double ClipEpsilon { get; init; } = 1e-7;
-
 
     /// <summary>How far a row of predicted probabilities may sum from 1 (default 1e-4, the targets' check): a row that
     /// does not is an error naming it, not a silently wrong loss. NaN skips the check. Ignored with
@@ -72,18 +67,12 @@ public sealed record CrossEntropyFromProbabilitiesOptions : LossOptions
     private protected override void Validate(int classes)
     {
         InformationUnits.PerNat(Units);
-        ClampedLog.CheckOptions(Clamp, ClipEpsilon);
-        Guard.Option(double.IsNaN(PredictionSumTolerance) || PredictionSumTolerance >= 0, nameof(PredictionSumTolerance), PredictionSumTolerance, "must be >= 0 or NaN");
+        ProbabilityInputs.CheckOptions(Clamp, ClipEpsilon, PredictionSumTolerance);
     }
 
     /// <summary>PyTorch's log clamp and rows as given; Keras's clip at 1e-7 and renormalised rows; Optax's unclamped log.</summary>
     private protected override LossOptions WithLossConvention(Convention convention) =>
-        this with
-        {
-            Clamp = ClampedLog.ConventionClamp(convention),
-            ClipEpsilon = ClampedLog.ConventionEpsilon(convention, ClipEpsilon),
-            Renormalize = convention == Convention.Keras,
-        };
+        WithConventionClamp(convention) with { Renormalize = convention == Convention.Keras };
 }
 
 /// <summary>

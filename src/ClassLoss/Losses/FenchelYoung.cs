@@ -22,18 +22,12 @@ public enum FenchelYoungRegularizer
 }
 
 /// <summary>Options of <see cref="FenchelYoung"/>.</summary>
-public sealed record FenchelYoungOptions : LossOptions
+/// <defaults>The defaults: the softmax regulariser, ignore index -100, tolerance 1e-4, mean over counted rows.</defaults>
+[Options(Takes = SharedOptions.IgnoreIndex | SharedOptions.TargetSumTolerance)]
+public sealed partial record FenchelYoungOptions : LossOptions
 {
-    /// <summary>The defaults: the softmax regulariser, ignore index -100, tolerance 1e-4, mean over counted rows.</summary>
-    public static FenchelYoungOptions Default { get; } = new();
-
-    /// <summary>The shared options this loss takes.</summary>
-    private protected override SharedOptions Takes => SharedOptions.IgnoreIndex | SharedOptions.TargetSumTolerance;
-
     /// <summary>The regulariser Ω (default <see cref="FenchelYoungRegularizer.Softmax"/>).</summary>
     public FenchelYoungRegularizer Regularizer { get; init; } = FenchelYoungRegularizer.Softmax;
-
-
 
     private protected override void Validate(int classes)
     {

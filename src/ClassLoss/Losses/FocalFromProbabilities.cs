@@ -4,11 +4,10 @@ using ClassLoss.Validation;
 namespace ClassLoss.Losses;
 
 /// <summary>Options of <see cref="FocalFromProbabilities"/>.</summary>
-public sealed record FocalFromProbabilitiesOptions : FocalOptions
+/// <defaults>The defaults: γ = 2, α = 0.25, Keras's clip at ε = 1e-7, ignore index -100, mean.</defaults>
+[Options(Clamped = true)]
+public sealed partial record FocalFromProbabilitiesOptions : FocalOptions
 {
-    /// <summary>The defaults: γ = 2, α = 0.25, Keras's clip at ε = 1e-7, ignore index -100, mean.</summary>
-    public static FocalFromProbabilitiesOptions Default { get; } = new();
-
     /// <summary>How <c>log p</c> (and the focal factor's p) is kept finite. Default <see cref="ProbabilityClamp.Keras"/>
     /// (p clipped to [ε, 1 - ε] first, as Keras's <c>CategoricalFocalCrossentropy(from_logits=False)</c>).</summary>
     public ProbabilityClamp Clamp { get; init; } = ProbabilityClamp.Keras;
@@ -27,18 +26,12 @@ public sealed record FocalFromProbabilitiesOptions : FocalOptions
     private protected override void Validate(int classes)
     {
         base.Validate(classes);
-        ClampedLog.CheckOptions(Clamp, ClipEpsilon);
-        Guard.Option(double.IsNaN(PredictionSumTolerance) || PredictionSumTolerance >= 0, nameof(PredictionSumTolerance), PredictionSumTolerance, "must be >= 0 or NaN");
+        ProbabilityInputs.CheckOptions(Clamp, ClipEpsilon, PredictionSumTolerance);
     }
 
     /// <summary>PyTorch's log clamp and rows as given; Keras's clip at 1e-7 and renormalised rows; Optax's unclamped log.</summary>
     private protected override LossOptions WithLossConvention(Convention convention) =>
-        this with
-        {
-            Clamp = ClampedLog.ConventionClamp(convention),
-            ClipEpsilon = ClampedLog.ConventionEpsilon(convention, ClipEpsilon),
-            Renormalize = convention == Convention.Keras,
-        };
+        WithConventionClamp(convention) with { Renormalize = convention == Convention.Keras };
 }
 
 /// <summary>

@@ -8,7 +8,8 @@ namespace ClassLoss.Losses;
 /// <c>from_logits</c> true or false): γ, α per class or for all, label smoothing, and the ignore index and target-sum
 /// tolerance of <see cref="LossOptions"/>.
 /// </summary>
-public abstract record FocalOptions : LossOptions
+[Options(Takes = SharedOptions.IgnoreIndex | SharedOptions.TargetSumTolerance)]
+public abstract partial record FocalOptions : LossOptions
 {
     private readonly double[]? _classAlpha;
 
@@ -30,9 +31,6 @@ public abstract record FocalOptions : LossOptions
     public double LabelSmoothing { get; init; }
 
     internal ReadOnlySpan<double> ClassAlphaSpan => _classAlpha;
-
-    /// <summary>The shared options this loss takes.</summary>
-    private protected override SharedOptions Takes => SharedOptions.IgnoreIndex | SharedOptions.TargetSumTolerance;
 
     private protected override void Validate(int classes)
     {

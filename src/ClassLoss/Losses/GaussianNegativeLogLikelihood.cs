@@ -17,11 +17,10 @@ public enum ClampedVarianceGradient
 }
 
 /// <summary>Options of <see cref="GaussianNegativeLogLikelihood"/> (PyTorch's <c>GaussianNLLLoss</c> defaults).</summary>
-public sealed record GaussianNegativeLogLikelihoodOptions : LossOptions
+/// <defaults>The defaults: <c>full = false</c>, floor 1e-6, shared variance 1, exact clamp gradient, mean over N·K.</defaults>
+[Options]
+public sealed partial record GaussianNegativeLogLikelihoodOptions : LossOptions
 {
-    /// <summary>The defaults: <c>full = false</c>, floor 1e-6, shared variance 1, exact clamp gradient, mean over N·K.</summary>
-    public static GaussianNegativeLogLikelihoodOptions Default { get; } = new();
-
     /// <summary>When true, adds the constant <c>½ log 2π</c> to every element (torch's <c>full=True</c>). Default false.</summary>
     public bool Full { get; init; }
 

@@ -6,11 +6,10 @@ using ClassLoss.Validation;
 namespace ClassLoss.Losses;
 
 /// <summary>Options of <see cref="KlDivergence"/> (PyTorch's <c>KLDivLoss</c> semantics).</summary>
-public sealed record KlDivergenceOptions : LossOptions
+/// <defaults>The defaults: probability targets, mean over N·K elements (PyTorch's default; use BatchMean for the true KL).</defaults>
+[Options]
+public sealed partial record KlDivergenceOptions : LossOptions
 {
-    /// <summary>The defaults: probability targets, mean over N·K elements (PyTorch's default; use BatchMean for the true KL).</summary>
-    public static KlDivergenceOptions Default { get; } = new();
-
     /// <summary>
     /// When true the targets are log-probabilities (PyTorch's <c>log_target=True</c>): each ≤ 0, <c>-∞</c> meaning
     /// probability 0. Default false: targets are probabilities in [0, 1].
@@ -95,11 +94,10 @@ public static partial class KlDivergence
 }
 
 /// <summary>Options of <see cref="Entropy"/> (of probability rows).</summary>
-public sealed record EntropyOptions : LossOptions
+/// <defaults>The defaults: mean over rows, sum tolerance 1e-4, nats.</defaults>
+[Options]
+public sealed partial record EntropyOptions : LossOptions
 {
-    /// <summary>The defaults: mean over rows, sum tolerance 1e-4, nats.</summary>
-    public static EntropyOptions Default { get; } = new();
-
     /// <summary>How far a row of input probabilities may sum from 1 (default 1e-4); NaN skips the check (values are
     /// still checked to lie in [0, 1]).</summary>
     public double PredictionSumTolerance { get; init; } = 1e-4;
@@ -118,11 +116,10 @@ public sealed record EntropyOptions : LossOptions
 }
 
 /// <summary>Options of <see cref="SoftmaxEntropy"/> (of softmax(logits)).</summary>
-public sealed record SoftmaxEntropyOptions : LossOptions
+/// <defaults>The defaults: mean over rows, nats.</defaults>
+[Options]
+public sealed partial record SoftmaxEntropyOptions : LossOptions
 {
-    /// <summary>The defaults: mean over rows, nats.</summary>
-    public static SoftmaxEntropyOptions Default { get; } = new();
-
     /// <summary>The unit of the loss, its losses and its gradient: <see cref="InformationUnit.Nats"/> (default) or
     /// <see cref="InformationUnit.Bits"/> (everything divided by ln 2).</summary>
     public InformationUnit Units { get; init; }
@@ -144,31 +141,18 @@ public sealed record SoftmaxEntropyOptions : LossOptions
 /// </remarks>
 public static partial class Entropy
 {
-    /// <summary>Entropy of [N, K] probability rows.</summary>
-    /// <param name="input">Row-major [N, K] probabilities, each in [0, 1], rows summing to 1 within the tolerance.</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">Reduction, tolerance, units; null for the defaults.</param>
-    /// <param name="gradient">[N, K] buffer for ∂(reduced entropy)/∂p (overwritten; +∞ where p = 0); empty to skip.</param>
-    /// <param name="losses">N buffer for each row's entropy (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N, per row): the
-    /// gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, int classes, EntropyOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new EntropyRows.Kernel<T, No, EntropyOptions>(), Batch.NoTargets(input, classes, gradient, losses, nameof(input), nameof(losses))
-            .WithWeights(sampleWeights, gradOutput), options ?? EntropyOptions.Default);
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, int, EntropyOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, EntropyOptions? options, TensorSpan<T> gradient = default,
-        TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var a = TensorArguments.NoTargets(input, gradient, losses, sampleWeights, gradOutput);
-        return Evaluate(a.Input, a.Classes, options, a.Gradient, a.Losses, a.SampleWeights, a.GradOutput);
-    }
+    /// <summary>The probability rows' entropy (<see cref="EntropyRows.IKernel{T, TLogits, TOptions}"/>).</summary>
+    /// <entry>Entropy of [N, K] probability rows.</entry>
+    /// <input>Row-major [N, K] probabilities, each in [0, 1], rows summing to 1 within the tolerance.</input>
+    /// <options>Reduction, tolerance, units; null for the defaults.</options>
+    /// <gradient>[N, K] buffer for ∂(reduced entropy)/∂p (overwritten; +∞ where p = 0); empty to skip.</gradient>
+    /// <losses>N buffer for each row's entropy (overwritten); empty to skip.</losses>
+    /// <sampleWeights>N per-row weights (finite, ≥ 0), or empty for none (<see cref="LossOptions.WeightedMean"/>).</sampleWeights>
+    /// <gradOutput>With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N, per row): the gradient written is
+    /// the vector-Jacobian product. Empty for ones.</gradOutput>
+    [Evaluate]
+    private readonly struct Kernel<T> : EntropyRows.IKernel<T, No, EntropyOptions>
+        where T : unmanaged, IFloatingPointIeee754<T>;
 }
 
 /// <summary>
@@ -181,31 +165,18 @@ public static partial class Entropy
 /// </remarks>
 public static partial class SoftmaxEntropy
 {
-    /// <summary>Entropy of softmax([N, K] logits) with its gradient.</summary>
-    /// <param name="input">Row-major [N, K] logits (<c>-∞</c> allowed for masked classes).</param>
-    /// <param name="classes">K.</param>
-    /// <param name="options">Reduction, units; null for the defaults.</param>
-    /// <param name="gradient">[N, K] buffer for ∂(reduced entropy)/∂z (overwritten); empty to skip.</param>
-    /// <param name="losses">N buffer for each row's entropy (overwritten); empty to skip.</param>
-    /// <param name="sampleWeights">N per-row weights (finite, ≥ 0), or empty for none (<see cref="LossOptions.WeightedMean"/>).</param>
-    /// <param name="gradOutput">With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N, per row): the
-    /// gradient written is the vector-Jacobian product. Empty for ones.</param>
-    public static LossResult Evaluate<T>(ReadOnlySpan<T> input, int classes, SoftmaxEntropyOptions? options, Span<T> gradient, Span<T> losses,
-        ReadOnlySpan<T> sampleWeights = default, ReadOnlySpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        LossDriver.Run(new EntropyRows.Kernel<T, Yes, SoftmaxEntropyOptions>(), Batch.NoTargets(input, classes, gradient, losses, nameof(input), nameof(losses))
-            .WithWeights(sampleWeights, gradOutput), options ?? SoftmaxEntropyOptions.Default);
-
-    /// <summary>Tensor form: <paramref name="input"/> is [..., K], shapes are checked against it, dense tensors are used in place
-    /// (docs/conventions.md, "Names and the one shape").</summary>
-    /// <inheritdoc cref="Evaluate{T}(ReadOnlySpan{T}, int, SoftmaxEntropyOptions, Span{T}, Span{T}, ReadOnlySpan{T}, ReadOnlySpan{T})"/>
-    public static LossResult Evaluate<T>(ReadOnlyTensorSpan<T> input, SoftmaxEntropyOptions? options, TensorSpan<T> gradient = default,
-        TensorSpan<T> losses = default, ReadOnlyTensorSpan<T> sampleWeights = default, ReadOnlyTensorSpan<T> gradOutput = default)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var a = TensorArguments.NoTargets(input, gradient, losses, sampleWeights, gradOutput);
-        return Evaluate(a.Input, a.Classes, options, a.Gradient, a.Losses, a.SampleWeights, a.GradOutput);
-    }
+    /// <summary>The softmax's entropy (<see cref="EntropyRows.IKernel{T, TLogits, TOptions}"/>).</summary>
+    /// <entry>Entropy of softmax([N, K] logits) with its gradient.</entry>
+    /// <input>Row-major [N, K] logits (<c>-∞</c> allowed for masked classes).</input>
+    /// <options>Reduction, units; null for the defaults.</options>
+    /// <gradient>[N, K] buffer for ∂(reduced entropy)/∂z (overwritten); empty to skip.</gradient>
+    /// <losses>N buffer for each row's entropy (overwritten); empty to skip.</losses>
+    /// <sampleWeights>N per-row weights (finite, ≥ 0), or empty for none (<see cref="LossOptions.WeightedMean"/>).</sampleWeights>
+    /// <gradOutput>With <see cref="Reduction.None"/>, the upstream gradient ∂L/∂losses (N, per row): the gradient written is
+    /// the vector-Jacobian product. Empty for ones.</gradOutput>
+    [Evaluate]
+    private readonly struct Kernel<T> : EntropyRows.IKernel<T, Yes, SoftmaxEntropyOptions>
+        where T : unmanaged, IFloatingPointIeee754<T>;
 }
 
 /// <summary>The rows of <see cref="Entropy"/> and <see cref="SoftmaxEntropy"/>.</summary>
@@ -258,11 +229,12 @@ internal static class EntropyRows
         }
     }
 
-    /// <summary>Generic only; no targets (the probability form checks its input rows); the mean divides by N.</summary>
-    public readonly struct Kernel<T, TLogits, TOptions> : ILossKernel<T, T, TOptions>
+    /// <summary>Generic only; no targets (the probability form checks its input rows); the mean divides by N. A loss's
+    /// kernel is a struct that implements it with its options type.</summary>
+    public interface IKernel<T, TLogits, TOptions> : INoTargetsKernel<T, TOptions>
         where T : unmanaged, IFloatingPointIeee754<T> where TLogits : struct, IConst where TOptions : LossOptions
     {
-        public static double Prepare(in Batch<T, T> b, TOptions o)
+        static double ILossKernel<T, T, TOptions>.Prepare(in Batch<T, T> b, TOptions o)
         {
             if (!TLogits.On && o is EntropyOptions e)
             {
@@ -272,7 +244,7 @@ internal static class EntropyRows
             return b.RowTotal;
         }
 
-        public static double Generic(in Batch<T, T> b, TOptions o, double scale) =>
+        static double ILossKernel<T, T, TOptions>.Generic(in Batch<T, T> b, TOptions o, double scale) =>
             RowwiseKernel.Targets<T, Row<TLogits>, byte>(b, 0, scale);
     }
 }

@@ -5,11 +5,9 @@ using ClassLoss.Validation;
 namespace ClassLoss.Losses;
 
 /// <summary>Options of <see cref="MultiLabelMargin"/> (PyTorch's <c>MultiLabelMarginLoss</c>: mean over rows).</summary>
-public sealed record MultiLabelMarginOptions : LossOptions
-{
-    /// <summary>The defaults: mean over the N rows.</summary>
-    public static MultiLabelMarginOptions Default { get; } = new();
-}
+/// <defaults>The defaults: mean over the N rows.</defaults>
+[Options]
+public sealed partial record MultiLabelMarginOptions : LossOptions;
 
 /// <summary>
 /// Multi-label margin (hinge) loss on scores, PyTorch's <c>MultiLabelMarginLoss</c> (<c>F.multilabel_margin_loss</c>,

@@ -4,14 +4,10 @@ using ClassLoss.Validation;
 namespace ClassLoss.Losses;
 
 /// <summary>Options of <see cref="MultiLabelSoftMargin"/> (PyTorch's <c>MultiLabelSoftMarginLoss</c> defaults).</summary>
-public sealed record MultiLabelSoftMarginOptions : LossOptions
-{
-    /// <summary>The defaults: no class weights, mean over the N rows.</summary>
-    public static MultiLabelSoftMarginOptions Default { get; } = new();
-
-    /// <summary>Takes <see cref="LossOptions.ClassWeights"/> (torch's <c>weight</c>, per class).</summary>
-    private protected override SharedOptions Takes => SharedOptions.ClassWeights;
-}
+/// <defaults>The defaults: no class weights, mean over the N rows.</defaults>
+/// <takes>Takes <see cref="LossOptions.ClassWeights"/> (torch's <c>weight</c>, per class).</takes>
+[Options(Takes = SharedOptions.ClassWeights)]
+public sealed partial record MultiLabelSoftMarginOptions : LossOptions;
 
 /// <summary>
 /// Multi-label soft-margin loss from logits, PyTorch's <c>MultiLabelSoftMarginLoss</c>

@@ -4,19 +4,16 @@ using ClassLoss.Validation;
 namespace ClassLoss.Losses;
 
 /// <summary>Options of <see cref="MultiMarginHinge"/> (PyTorch's <c>MultiMarginLoss</c> defaults).</summary>
-public sealed record MultiMarginHingeOptions : LossOptions
+/// <defaults>The defaults: p = 1, margin 1, no weights, mean over rows (PyTorch).</defaults>
+/// <takes>Takes <see cref="LossOptions.ClassWeights"/>, applied as <c>w_y</c> to row y's terms.</takes>
+[Options(Takes = SharedOptions.ClassWeights)]
+public sealed partial record MultiMarginHingeOptions : LossOptions
 {
-    /// <summary>The defaults: p = 1, margin 1, no weights, mean over rows (PyTorch).</summary>
-    public static MultiMarginHingeOptions Default { get; } = new();
-
     /// <summary>The exponent p: 1 (hinge) or 2 (squared hinge). Default 1.</summary>
     public int Power { get; init; } = 1;
 
     /// <summary>The margin, finite. Default 1.</summary>
     public double Margin { get; init; } = 1.0;
-
-    /// <summary>Takes <see cref="LossOptions.ClassWeights"/>, applied as <c>w_y</c> to row y's terms.</summary>
-    private protected override SharedOptions Takes => SharedOptions.ClassWeights;
 
     internal double WeightOf(int c) => WeightSpan.IsEmpty ? 1.0 : WeightSpan[c];
 

@@ -4,14 +4,9 @@ using ClassLoss.Validation;
 namespace ClassLoss.Losses;
 
 /// <summary>Options of <see cref="NegativeLogLikelihood"/> (PyTorch's <c>NLLLoss</c> semantics by default).</summary>
-public sealed record NegativeLogLikelihoodOptions : LossOptions
-{
-    /// <summary>The defaults: no weights, ignore index -100, mean reduction.</summary>
-    public static NegativeLogLikelihoodOptions Default { get; } = new();
-
-    /// <summary>The shared options this loss takes.</summary>
-    private protected override SharedOptions Takes => SharedOptions.ClassWeights | SharedOptions.IgnoreIndex;
-}
+/// <defaults>The defaults: no weights, ignore index -100, mean reduction.</defaults>
+[Options(Takes = SharedOptions.ClassWeights | SharedOptions.IgnoreIndex)]
+public sealed partial record NegativeLogLikelihoodOptions : LossOptions;
 
 /// <summary>
 /// Negative log-likelihood of class indices given log-probabilities (the second half of

@@ -5,11 +5,10 @@ using ClassLoss.Validation;
 namespace ClassLoss.Losses;
 
 /// <summary>Options of <see cref="SigmoidAsymmetricFocal"/> (the defaults of the reference code's <c>SigmoidAsymmetricFocal</c> class).</summary>
-public sealed record SigmoidAsymmetricFocalOptions : LossOptions
+/// <defaults>The defaults: γ- = 4, γ+ = 1, margin 0.05, mean over all N·K elements.</defaults>
+[Options]
+public sealed partial record SigmoidAsymmetricFocalOptions : LossOptions
 {
-    /// <summary>The defaults: γ- = 4, γ+ = 1, margin 0.05, mean over all N·K elements.</summary>
-    public static SigmoidAsymmetricFocalOptions Default { get; } = new();
-
     /// <summary>Focusing γ- ≥ 0 of the negatives (label 0). Default 4.</summary>
     public double GammaNegative { get; init; } = 4.0;
 

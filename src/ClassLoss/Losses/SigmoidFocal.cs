@@ -4,11 +4,10 @@ using ClassLoss.Validation;
 namespace ClassLoss.Losses;
 
 /// <summary>Options of <see cref="SigmoidFocal"/> (torchvision's <c>sigmoid_focal_loss</c> defaults, mean over elements).</summary>
-public sealed record SigmoidFocalOptions : LossOptions
+/// <defaults>The defaults: γ = 2, α = 0.25 with class balancing on (torchvision), mean over all N·K elements.</defaults>
+[Options]
+public sealed partial record SigmoidFocalOptions : LossOptions
 {
-    /// <summary>The defaults: γ = 2, α = 0.25 with class balancing on (torchvision), mean over all N·K elements.</summary>
-    public static SigmoidFocalOptions Default { get; } = new();
-
     /// <summary>Focusing parameter γ ≥ 0 (default 2). γ = 0 gives the (α-weighted) binary cross-entropy.</summary>
     public double Gamma { get; init; } = 2.0;
 

@@ -3,14 +3,10 @@ using ClassLoss.Validation;
 namespace ClassLoss.Losses;
 
 /// <summary>Options of the softmax cross-entropy family (PyTorch's <c>CrossEntropyLoss</c> semantics by default).</summary>
-public sealed record SoftmaxCrossEntropyOptions : LossOptions
+/// <defaults>The defaults: no weights, ignore index -100, no smoothing, temperature 1, mean reduction.</defaults>
+[Options(Takes = SharedOptions.ClassWeights | SharedOptions.IgnoreIndex | SharedOptions.TargetSumTolerance)]
+public sealed partial record SoftmaxCrossEntropyOptions : LossOptions
 {
-    /// <summary>The defaults: no weights, ignore index -100, no smoothing, temperature 1, mean reduction.</summary>
-    public static SoftmaxCrossEntropyOptions Default { get; } = new();
-
-    /// <summary>The shared options this loss takes.</summary>
-    private protected override SharedOptions Takes => SharedOptions.ClassWeights | SharedOptions.IgnoreIndex | SharedOptions.TargetSumTolerance;
-
     /// <summary>
     /// Label smoothing ε in [0, 1]: the target becomes <c>(1 - ε) y + ε / K</c> (PyTorch's and Keras's definition).
     /// </summary>
@@ -18,7 +14,6 @@ public sealed record SoftmaxCrossEntropyOptions : LossOptions
 
     /// <summary>Softmax temperature τ &gt; 0: probabilities are <c>softmax(z / τ)</c>; τ &lt; 1 sharpens, τ &gt; 1 flattens.</summary>
     public double Temperature { get; init; } = 1.0;
-
 
     /// <summary>The unit of the loss, its losses and its gradient: <see cref="InformationUnit.Nats"/> (default) or
     /// <see cref="InformationUnit.Bits"/> (everything divided by ln 2).</summary>

@@ -4,11 +4,9 @@ using ClassLoss.Validation;
 namespace ClassLoss.Losses;
 
 /// <summary>Options of <see cref="SoftmaxFocal"/> (Keras's <c>CategoricalFocalCrossentropy</c> defaults).</summary>
-public sealed record SoftmaxFocalOptions : FocalOptions
-{
-    /// <summary>The defaults: γ = 2, α = 0.25 for every class (Keras), ignore index -100, mean over counted rows.</summary>
-    public static SoftmaxFocalOptions Default { get; } = new();
-}
+/// <defaults>The defaults: γ = 2, α = 0.25 for every class (Keras), ignore index -100, mean over counted rows.</defaults>
+[Options]
+public sealed partial record SoftmaxFocalOptions : FocalOptions;
 
 /// <summary>
 /// Softmax focal loss from logits (Lin et al. 2017, multi-class form), against class indices or target probabilities,

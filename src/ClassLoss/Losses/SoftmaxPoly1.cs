@@ -5,18 +5,12 @@ using ClassLoss.Validation;
 namespace ClassLoss.Losses;
 
 /// <summary>Options of <see cref="SoftmaxPoly1"/>.</summary>
-public sealed record SoftmaxPoly1Options : LossOptions
+/// <defaults>The defaults: ε = 1 (the paper's Poly-1 setting for ImageNet), ignore index -100, mean.</defaults>
+[Options(Takes = SharedOptions.IgnoreIndex | SharedOptions.TargetSumTolerance)]
+public sealed partial record SoftmaxPoly1Options : LossOptions
 {
-    /// <summary>The defaults: ε = 1 (the paper's Poly-1 setting for ImageNet), ignore index -100, mean.</summary>
-    public static SoftmaxPoly1Options Default { get; } = new();
-
-    /// <summary>The shared options this loss takes.</summary>
-    private protected override SharedOptions Takes => SharedOptions.IgnoreIndex | SharedOptions.TargetSumTolerance;
-
     /// <summary>The weight ε of the first polynomial term, finite and ≥ -1 (so the loss stays non-negative). Default 1.</summary>
     public double PolyCoefficient { get; init; } = 1.0;
-
-
 
     private protected override void Validate(int classes)
     {

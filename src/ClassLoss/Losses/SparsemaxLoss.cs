@@ -4,15 +4,9 @@ using ClassLoss.Validation;
 namespace ClassLoss.Losses;
 
 /// <summary>Options of <see cref="SparsemaxLoss"/>.</summary>
-public sealed record SparsemaxLossOptions : LossOptions
-{
-    /// <summary>The defaults: ignore index -100, mean over counted rows.</summary>
-    public static SparsemaxLossOptions Default { get; } = new();
-
-    /// <summary>The shared options this loss takes.</summary>
-    private protected override SharedOptions Takes => SharedOptions.IgnoreIndex;
-
-}
+/// <defaults>The defaults: ignore index -100, mean over counted rows.</defaults>
+[Options(Takes = SharedOptions.IgnoreIndex)]
+public sealed partial record SparsemaxLossOptions : LossOptions;
 
 /// <summary>The sparsemax loss from logits (Martins and Astudillo 2016, "From Softmax to Sparsemax", ICML), class-index targets.</summary>
 /// <remarks>

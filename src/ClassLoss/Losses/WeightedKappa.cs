@@ -15,11 +15,10 @@ public enum KappaWeighting
 }
 
 /// <summary>Options of <see cref="WeightedKappa"/> (TF Addons' <c>WeightedKappa</c> defaults).</summary>
-public sealed record WeightedKappaOptions : LossOptions
+/// <defaults>The defaults: quadratic weights, ε = 1e-6 (TF Addons).</defaults>
+[Options]
+public sealed partial record WeightedKappaOptions : LossOptions
 {
-    /// <summary>The defaults: quadratic weights, ε = 1e-6 (TF Addons).</summary>
-    public static WeightedKappaOptions Default { get; } = new();
-
     /// <summary>Linear or quadratic disagreement weights. Default quadratic.</summary>
     public KappaWeighting Weighting { get; init; } = KappaWeighting.Quadratic;
 

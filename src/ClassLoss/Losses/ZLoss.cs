@@ -6,11 +6,10 @@ using ClassLoss.Validation;
 namespace ClassLoss.Losses;
 
 /// <summary>Options of <see cref="ZLoss"/>.</summary>
-public sealed record ZLossOptions : LossOptions
+/// <defaults>The defaults: coefficient 1e-4 (PaLM), mean over rows.</defaults>
+[Options]
+public sealed partial record ZLossOptions : LossOptions
 {
-    /// <summary>The defaults: coefficient 1e-4 (PaLM), mean over rows.</summary>
-    public static ZLossOptions Default { get; } = new();
-
     /// <summary>The coefficient of <c>lse(z)²</c>: finite and ≥ 0. Default 1e-4 (PaLM; ST-MoE uses 1e-3 for routers).</summary>
     public double Coefficient { get; init; } = 1e-4;
 

@@ -13,28 +13,13 @@ internal readonly unsafe struct V512<T> : IVec<V512<T>, T> where T : unmanaged, 
 
     internal V512(Vector512<T> v) => _v = v;
 
-    private static bool IsFloat => typeof(T) == typeof(float);
-
-    private Vector512<float> S => _v.AsSingle();
-
-    private Vector512<double> D => _v.AsDouble();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static V512<T> W(Vector512<T> v) => Unsafe.BitCast<Vector512<T>, V512<T>>(v);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static V512<T> FromSingle(Vector512<float> v) => W(v.As<float, T>());
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static V512<T> FromDouble(Vector512<double> v) => W(v.As<double, T>());
-
     public static int Count => Vector512<T>.Count;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V512<T> Broadcast(T value) => W(Vector512.Create(value));
+    public static V512<T> Broadcast(T value) => Unsafe.BitCast<Vector512<T>, V512<T>>(Vector512.Create(value));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V512<T> Load(T* p) => W(Vector512.Load(p));
+    public static V512<T> Load(T* p) => Unsafe.BitCast<Vector512<T>, V512<T>>(Vector512.Load(p));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(V512<T> v, T* p) => v._v.Store(p);
@@ -42,19 +27,19 @@ internal readonly unsafe struct V512<T> : IVec<V512<T>, T> where T : unmanaged, 
     /// <summary>.NET has no 512-bit gather: two 256-bit ones.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512<T> GatherStrided(T* p, int stride) =>
-        W(Vector512.Create(V256<T>.GatherStrided(p, stride)._v, V256<T>.GatherStrided(p + (Vector256<T>.Count * stride), stride)._v));
+        Unsafe.BitCast<Vector512<T>, V512<T>>(Vector512.Create(V256<T>.GatherStrided(p, stride)._v, V256<T>.GatherStrided(p + (Vector256<T>.Count * stride), stride)._v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void AddWidened(V512<T> v, double* acc)
     {
-        if (IsFloat)
+        if ((typeof(T) == typeof(float)))
         {
-            (Vector512.Load(acc) + Vector512.WidenLower(v.S)).Store(acc);
-            (Vector512.Load(acc + 8) + Vector512.WidenUpper(v.S)).Store(acc + 8);
+            (Vector512.Load(acc) + Vector512.WidenLower(v._v.AsSingle())).Store(acc);
+            (Vector512.Load(acc + 8) + Vector512.WidenUpper(v._v.AsSingle())).Store(acc + 8);
         }
         else
         {
-            (Vector512.Load(acc) + v.D).Store(acc);
+            (Vector512.Load(acc) + v._v.AsDouble()).Store(acc);
         }
     }
 
@@ -65,62 +50,62 @@ internal readonly unsafe struct V512<T> : IVec<V512<T>, T> where T : unmanaged, 
     public static T SumAcross(V512<T> v) => Vector512.Sum(v._v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V512<T> Add(V512<T> a, V512<T> b) => W(a._v + b._v);
+    public static V512<T> Add(V512<T> a, V512<T> b) => Unsafe.BitCast<Vector512<T>, V512<T>>(a._v + b._v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V512<T> Sub(V512<T> a, V512<T> b) => W(a._v - b._v);
+    public static V512<T> Sub(V512<T> a, V512<T> b) => Unsafe.BitCast<Vector512<T>, V512<T>>(a._v - b._v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V512<T> Mul(V512<T> a, V512<T> b) => W(a._v * b._v);
+    public static V512<T> Mul(V512<T> a, V512<T> b) => Unsafe.BitCast<Vector512<T>, V512<T>>(a._v * b._v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V512<T> Div(V512<T> a, V512<T> b) => W(a._v / b._v);
+    public static V512<T> Div(V512<T> a, V512<T> b) => Unsafe.BitCast<Vector512<T>, V512<T>>(a._v / b._v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V512<T> Fma(V512<T> a, V512<T> b, V512<T> c) => IsFloat
-        ? FromSingle(Vector512.FusedMultiplyAdd(a.S, b.S, c.S))
-        : FromDouble(Vector512.FusedMultiplyAdd(a.D, b.D, c.D));
+    public static V512<T> Fma(V512<T> a, V512<T> b, V512<T> c) => (typeof(T) == typeof(float))
+        ? Unsafe.BitCast<Vector512<float>, V512<T>>(Vector512.FusedMultiplyAdd(a._v.AsSingle(), b._v.AsSingle(), c._v.AsSingle()))
+        : Unsafe.BitCast<Vector512<double>, V512<T>>(Vector512.FusedMultiplyAdd(a._v.AsDouble(), b._v.AsDouble(), c._v.AsDouble()));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V512<T> Neg(V512<T> a) => W(-a._v);
+    public static V512<T> Neg(V512<T> a) => Unsafe.BitCast<Vector512<T>, V512<T>>(-a._v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V512<T> Min(V512<T> a, V512<T> b) => W(Vector512.Min(a._v, b._v));
+    public static V512<T> Min(V512<T> a, V512<T> b) => Unsafe.BitCast<Vector512<T>, V512<T>>(Vector512.Min(a._v, b._v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V512<T> Max(V512<T> a, V512<T> b) => W(Vector512.Max(a._v, b._v));
+    public static V512<T> Max(V512<T> a, V512<T> b) => Unsafe.BitCast<Vector512<T>, V512<T>>(Vector512.Max(a._v, b._v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512<T> SelectGreaterOrEqual(V512<T> a, V512<T> b, V512<T> whenTrue, V512<T> whenFalse) =>
-        W(Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(a._v, b._v), whenTrue._v, whenFalse._v));
+        Unsafe.BitCast<Vector512<T>, V512<T>>(Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(a._v, b._v), whenTrue._v, whenFalse._v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512<T> SelectLess(V512<T> a, V512<T> b, V512<T> whenTrue, V512<T> whenFalse) =>
-        W(Vector512.ConditionalSelect(Vector512.LessThan(a._v, b._v), whenTrue._v, whenFalse._v));
+        Unsafe.BitCast<Vector512<T>, V512<T>>(Vector512.ConditionalSelect(Vector512.LessThan(a._v, b._v), whenTrue._v, whenFalse._v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512<T> SelectEqual(V512<T> a, V512<T> b, V512<T> whenTrue, V512<T> whenFalse) =>
-        W(Vector512.ConditionalSelect(Vector512.Equals(a._v, b._v), whenTrue._v, whenFalse._v));
+        Unsafe.BitCast<Vector512<T>, V512<T>>(Vector512.ConditionalSelect(Vector512.Equals(a._v, b._v), whenTrue._v, whenFalse._v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512<T> ZeroFirst(V512<T> v, int count)
     {
-        Vector512<T> zeroed = IsFloat
+        Vector512<T> zeroed = (typeof(T) == typeof(float))
             ? Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).As<int, T>()
             : Vector512.LessThan(Vector512<long>.Indices, Vector512.Create((long)count)).As<long, T>();
-        return W(Vector512.ConditionalSelect(zeroed, Vector512<T>.Zero, v._v));
+        return Unsafe.BitCast<Vector512<T>, V512<T>>(Vector512.ConditionalSelect(zeroed, Vector512<T>.Zero, v._v));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V512<T> NegativeAbs(V512<T> a) => W(Vector512.BitwiseOr(a._v, Vector512.Create(T.NegativeZero)));
+    public static V512<T> NegativeAbs(V512<T> a) => Unsafe.BitCast<Vector512<T>, V512<T>>(Vector512.BitwiseOr(a._v, Vector512.Create(T.NegativeZero)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V512<T> MaxBits(V512<T> a, V512<T> b) => IsFloat
-        ? W(Vector512.Max(a._v.AsUInt32(), b._v.AsUInt32()).As<uint, T>())
-        : W(Vector512.Max(a._v.AsUInt64(), b._v.AsUInt64()).As<ulong, T>());
+    public static V512<T> MaxBits(V512<T> a, V512<T> b) => (typeof(T) == typeof(float))
+        ? Unsafe.BitCast<Vector512<T>, V512<T>>(Vector512.Max(a._v.AsUInt32(), b._v.AsUInt32()).As<uint, T>())
+        : Unsafe.BitCast<Vector512<T>, V512<T>>(Vector512.Max(a._v.AsUInt64(), b._v.AsUInt64()).As<ulong, T>());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool AnyBitsAbove(V512<T> v, ulong limit) => IsFloat
+    public static bool AnyBitsAbove(V512<T> v, ulong limit) => (typeof(T) == typeof(float))
         ? Vector512.GreaterThanAny(v._v.AsUInt32(), Vector512.Create((uint)limit))
         : Vector512.GreaterThanAny(v._v.AsUInt64(), Vector512.Create(limit));
 
@@ -132,12 +117,12 @@ internal readonly unsafe struct V512<T> : IVec<V512<T>, T> where T : unmanaged, 
     {
         if (Avx512F.IsSupported)
         {
-            return IsFloat ? FromSingle(Avx512F.Scale(p.S, n.S)) : FromDouble(Avx512F.Scale(p.D, n.D));
+            return (typeof(T) == typeof(float)) ? Unsafe.BitCast<Vector512<float>, V512<T>>(Avx512F.Scale(p._v.AsSingle(), n._v.AsSingle())) : Unsafe.BitCast<Vector512<double>, V512<T>>(Avx512F.Scale(p._v.AsDouble(), n._v.AsDouble()));
         }
 
-        if (IsFloat)
+        if ((typeof(T) == typeof(float)))
         {
-            return FromSingle(p.S * (Vector512.ShiftLeft(t.S.AsInt32(), 23) + Vector512.Create(127 << 23)).AsSingle());
+            return Unsafe.BitCast<Vector512<float>, V512<T>>(p._v.AsSingle() * (Vector512.ShiftLeft(t._v.AsSingle().AsInt32(), 23) + Vector512.Create(127 << 23)).AsSingle());
         }
 
         V512<T> n1 = Max(n, Broadcast(T.CreateTruncating(-1022.0)));
@@ -147,26 +132,26 @@ internal readonly unsafe struct V512<T> : IVec<V512<T>, T> where T : unmanaged, 
     /// <summary>Double lanes: <c>2^k</c> for integer-valued k in [-1022, 1023], built in the exponent bits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static V512<T> PowerOfTwo(V512<T> k) =>
-        FromDouble((Vector512.ShiftLeft((k.D + Vector512.Create(VectorMathD.RoundMagic)).AsInt64(), 52) + Vector512.Create(1023L << 52)).AsDouble());
+        Unsafe.BitCast<Vector512<double>, V512<T>>((Vector512.ShiftLeft((k._v.AsDouble() + Vector512.Create(VectorMathD.RoundMagic)).AsInt64(), 52) + Vector512.Create(1023L << 52)).AsDouble());
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512<T> Mantissa(V512<T> x, out V512<T> exponent)
     {
-        if (IsFloat)
+        if ((typeof(T) == typeof(float)))
         {
-            var bits = x.S.AsInt32();
-            exponent = FromSingle(Vector512.ConvertToSingle(Vector512.ShiftRightArithmetic(bits, 23) - Vector512.Create(126)));
-            return FromSingle(((bits & Vector512.Create(0x007FFFFF)) | Vector512.Create(0x3F000000)).AsSingle());
+            var bits = x._v.AsSingle().AsInt32();
+            exponent = Unsafe.BitCast<Vector512<float>, V512<T>>(Vector512.ConvertToSingle(Vector512.ShiftRightArithmetic(bits, 23) - Vector512.Create(126)));
+            return Unsafe.BitCast<Vector512<float>, V512<T>>(((bits & Vector512.Create(0x007FFFFF)) | Vector512.Create(0x3F000000)).AsSingle());
         }
 
-        var wide = x.D.AsInt64();
-        exponent = FromDouble(Vector512.ConvertToDouble(Vector512.ShiftRightArithmetic(wide, 52) - Vector512.Create(1022L)));
-        return FromDouble(((wide & Vector512.Create(0x000FFFFFFFFFFFFFL)) | Vector512.Create(0x3FE0000000000000L)).AsDouble());
+        var wide = x._v.AsDouble().AsInt64();
+        exponent = Unsafe.BitCast<Vector512<double>, V512<T>>(Vector512.ConvertToDouble(Vector512.ShiftRightArithmetic(wide, 52) - Vector512.Create(1022L)));
+        return Unsafe.BitCast<Vector512<double>, V512<T>>(((wide & Vector512.Create(0x000FFFFFFFFFFFFFL)) | Vector512.Create(0x3FE0000000000000L)).AsDouble());
     }
 
-    public static bool HasReciprocalEstimate => IsFloat && Avx512F.IsSupported;
+    public static bool HasReciprocalEstimate => (typeof(T) == typeof(float)) && Avx512F.IsSupported;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512<T> ReciprocalEstimate(V512<T> a) =>
-        HasReciprocalEstimate ? FromSingle(Avx512F.Reciprocal14(a.S)) : W(Vector512<T>.One / a._v);
+        HasReciprocalEstimate ? Unsafe.BitCast<Vector512<float>, V512<T>>(Avx512F.Reciprocal14(a._v.AsSingle())) : Unsafe.BitCast<Vector512<T>, V512<T>>(Vector512<T>.One / a._v);
 }

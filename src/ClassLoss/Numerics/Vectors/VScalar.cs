@@ -13,18 +13,6 @@ internal readonly unsafe struct VScalar<T> : IVec<VScalar<T>, T> where T : unman
 
     internal VScalar(T v) => _v = v;
 
-    private static bool IsFloat => typeof(T) == typeof(float);
-
-    private float S => Unsafe.BitCast<T, float>(_v);
-
-    private double D => Unsafe.BitCast<T, double>(_v);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static VScalar<T> FromSingle(float v) => new(Unsafe.BitCast<float, T>(v));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static VScalar<T> FromDouble(double v) => new(Unsafe.BitCast<double, T>(v));
-
     public static int Count => 1;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -61,18 +49,18 @@ internal readonly unsafe struct VScalar<T> : IVec<VScalar<T>, T> where T : unman
     public static VScalar<T> Div(VScalar<T> a, VScalar<T> b) => new(a._v / b._v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static VScalar<T> Fma(VScalar<T> a, VScalar<T> b, VScalar<T> c) => IsFloat
-        ? FromSingle(MathF.FusedMultiplyAdd(a.S, b.S, c.S))
-        : FromDouble(Math.FusedMultiplyAdd(a.D, b.D, c.D));
+    public static VScalar<T> Fma(VScalar<T> a, VScalar<T> b, VScalar<T> c) => (typeof(T) == typeof(float))
+        ? new(Unsafe.BitCast<float, T>(MathF.FusedMultiplyAdd(Unsafe.BitCast<T, float>(a._v), Unsafe.BitCast<T, float>(b._v), Unsafe.BitCast<T, float>(c._v))))
+        : new(Unsafe.BitCast<double, T>(Math.FusedMultiplyAdd(Unsafe.BitCast<T, double>(a._v), Unsafe.BitCast<T, double>(b._v), Unsafe.BitCast<T, double>(c._v))));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static VScalar<T> Neg(VScalar<T> a) => new(-a._v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static VScalar<T> Min(VScalar<T> a, VScalar<T> b) => IsFloat ? FromSingle(Math.Min(a.S, b.S)) : FromDouble(Math.Min(a.D, b.D));
+    public static VScalar<T> Min(VScalar<T> a, VScalar<T> b) => (typeof(T) == typeof(float)) ? new(Unsafe.BitCast<float, T>(Math.Min(Unsafe.BitCast<T, float>(a._v), Unsafe.BitCast<T, float>(b._v)))) : new(Unsafe.BitCast<double, T>(Math.Min(Unsafe.BitCast<T, double>(a._v), Unsafe.BitCast<T, double>(b._v))));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static VScalar<T> Max(VScalar<T> a, VScalar<T> b) => IsFloat ? FromSingle(Math.Max(a.S, b.S)) : FromDouble(Math.Max(a.D, b.D));
+    public static VScalar<T> Max(VScalar<T> a, VScalar<T> b) => (typeof(T) == typeof(float)) ? new(Unsafe.BitCast<float, T>(Math.Max(Unsafe.BitCast<T, float>(a._v), Unsafe.BitCast<T, float>(b._v)))) : new(Unsafe.BitCast<double, T>(Math.Max(Unsafe.BitCast<T, double>(a._v), Unsafe.BitCast<T, double>(b._v))));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static VScalar<T> SelectGreaterOrEqual(VScalar<T> a, VScalar<T> b, VScalar<T> whenTrue, VScalar<T> whenFalse) => a._v >= b._v ? whenTrue : whenFalse;
@@ -87,18 +75,18 @@ internal readonly unsafe struct VScalar<T> : IVec<VScalar<T>, T> where T : unman
     public static VScalar<T> ZeroFirst(VScalar<T> v, int count) => count > 0 ? default : v;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static VScalar<T> NegativeAbs(VScalar<T> a) => IsFloat
-        ? FromSingle(BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a.S) | int.MinValue))
-        : FromDouble(BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(a.D) | long.MinValue));
+    public static VScalar<T> NegativeAbs(VScalar<T> a) => (typeof(T) == typeof(float))
+        ? new(Unsafe.BitCast<float, T>(BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(Unsafe.BitCast<T, float>(a._v)) | int.MinValue)))
+        : new(Unsafe.BitCast<double, T>(BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(Unsafe.BitCast<T, double>(a._v)) | long.MinValue)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static VScalar<T> MaxBits(VScalar<T> a, VScalar<T> b) => IsFloat
-        ? FromSingle(BitConverter.UInt32BitsToSingle(Math.Max(BitConverter.SingleToUInt32Bits(a.S), BitConverter.SingleToUInt32Bits(b.S))))
-        : FromDouble(BitConverter.UInt64BitsToDouble(Math.Max(BitConverter.DoubleToUInt64Bits(a.D), BitConverter.DoubleToUInt64Bits(b.D))));
+    public static VScalar<T> MaxBits(VScalar<T> a, VScalar<T> b) => (typeof(T) == typeof(float))
+        ? new(Unsafe.BitCast<float, T>(BitConverter.UInt32BitsToSingle(Math.Max(BitConverter.SingleToUInt32Bits(Unsafe.BitCast<T, float>(a._v)), BitConverter.SingleToUInt32Bits(Unsafe.BitCast<T, float>(b._v))))))
+        : new(Unsafe.BitCast<double, T>(BitConverter.UInt64BitsToDouble(Math.Max(BitConverter.DoubleToUInt64Bits(Unsafe.BitCast<T, double>(a._v)), BitConverter.DoubleToUInt64Bits(Unsafe.BitCast<T, double>(b._v))))));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool AnyBitsAbove(VScalar<T> v, ulong limit) =>
-        (IsFloat ? BitConverter.SingleToUInt32Bits(v.S) : BitConverter.DoubleToUInt64Bits(v.D)) > limit;
+        ((typeof(T) == typeof(float)) ? BitConverter.SingleToUInt32Bits(Unsafe.BitCast<T, float>(v._v)) : BitConverter.DoubleToUInt64Bits(Unsafe.BitCast<T, double>(v._v))) > limit;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool AnyNonFinite(VScalar<T> v) => !T.IsFinite(v._v);
@@ -106,13 +94,13 @@ internal readonly unsafe struct VScalar<T> : IVec<VScalar<T>, T> where T : unman
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static VScalar<T> MulByPowerOfTwo(VScalar<T> p, VScalar<T> n, VScalar<T> t)
     {
-        if (IsFloat)
+        if ((typeof(T) == typeof(float)))
         {
-            return FromSingle(p.S * BitConverter.Int32BitsToSingle((BitConverter.SingleToInt32Bits(t.S) << 23) + (127 << 23)));
+            return new(Unsafe.BitCast<float, T>(Unsafe.BitCast<T, float>(p._v) * BitConverter.Int32BitsToSingle((BitConverter.SingleToInt32Bits(Unsafe.BitCast<T, float>(t._v)) << 23) + (127 << 23))));
         }
 
-        double n1 = Math.Max(n.D, -1022.0);
-        return FromDouble(p.D * PowerOfTwo(n1) * PowerOfTwo(n.D - n1));
+        double n1 = Math.Max(Unsafe.BitCast<T, double>(n._v), -1022.0);
+        return new(Unsafe.BitCast<double, T>(Unsafe.BitCast<T, double>(p._v) * PowerOfTwo(n1) * PowerOfTwo(Unsafe.BitCast<T, double>(n._v) - n1)));
     }
 
     /// <summary>Double lanes: <c>2^k</c> for integer-valued k in [-1022, 1023], built in the exponent bits.</summary>
@@ -123,16 +111,16 @@ internal readonly unsafe struct VScalar<T> : IVec<VScalar<T>, T> where T : unman
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static VScalar<T> Mantissa(VScalar<T> x, out VScalar<T> exponent)
     {
-        if (IsFloat)
+        if ((typeof(T) == typeof(float)))
         {
-            int bits = BitConverter.SingleToInt32Bits(x.S);
-            exponent = FromSingle((bits >> 23) - 126);
-            return FromSingle(BitConverter.Int32BitsToSingle((bits & 0x007FFFFF) | 0x3F000000));
+            int bits = BitConverter.SingleToInt32Bits(Unsafe.BitCast<T, float>(x._v));
+            exponent = new(Unsafe.BitCast<float, T>((bits >> 23) - 126));
+            return new(Unsafe.BitCast<float, T>(BitConverter.Int32BitsToSingle((bits & 0x007FFFFF) | 0x3F000000)));
         }
 
-        long wide = BitConverter.DoubleToInt64Bits(x.D);
-        exponent = FromDouble((wide >> 52) - 1022);
-        return FromDouble(BitConverter.Int64BitsToDouble((wide & 0x000FFFFFFFFFFFFFL) | 0x3FE0000000000000L));
+        long wide = BitConverter.DoubleToInt64Bits(Unsafe.BitCast<T, double>(x._v));
+        exponent = new(Unsafe.BitCast<double, T>((wide >> 52) - 1022));
+        return new(Unsafe.BitCast<double, T>(BitConverter.Int64BitsToDouble((wide & 0x000FFFFFFFFFFFFFL) | 0x3FE0000000000000L)));
     }
 
     public static bool HasReciprocalEstimate => false;

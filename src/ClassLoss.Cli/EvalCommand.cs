@@ -27,15 +27,16 @@ internal static class EvalCommand
         var rows = PredictionInput.RowsOption("--rows", "the file");
         var ranking = new Option<bool>("--ranking") { Description = "Also ROC AUC and average precision per class and macro (sklearn one-vs-rest) and the adaptive calibration error; exact, so every probability is kept (8 K + 4 bytes per row)." };
         var partial = new Option<string?>("--partial") { Description = "Write the mergeable accumulators (counts, exact sums, histograms) of FILE to this JSON file instead of the report (see --merge)." };
+        var calibrationSketch = new Option<bool>("--calibration-sketch") { Description = "With --partial: also write a bounded-memory sketch of the top-label confidences (2.1 MB at most; with --ranking also of every class's probabilities), so that --merge reports the equal-mass ECE (and with --ranking the ACE) within stated bounds." };
         var merge = new Option<string[]>("--merge")
         {
-            Description = "Report on the union of partial-result files of --partial (instead of FILE): exactly the numbers of one pass over their rows; ROC AUC and average precision within stated bounds when the partials were written with --ranking; the equal-mass ECE, ACE and --bootstrap are not available.",
+            Description = "Report on the union of partial-result files of --partial (instead of FILE): exactly the numbers of one pass over their rows; ROC AUC and average precision within stated bounds when the partials were written with --ranking, the equal-mass ECE (and ACE) when with --calibration-sketch; --bootstrap is not available.",
             AllowMultipleArgumentsPerToken = true,
             Arity = ArgumentArity.OneOrMore,
         };
         var command = new Command("eval", "Evaluate and check the calibration of a file of predictions.")
         {
-            file, labelColumn, values, labels, json, plots, bootstrap, seed, topK, renormalize, positive, rows, ranking, partial, merge,
+            file, labelColumn, values, labels, json, plots, bootstrap, seed, topK, renormalize, positive, rows, ranking, partial, merge, calibrationSketch,
         };
         // FILE is optional only for --merge: without either it is the usage error a required argument gives (exit 2).
         command.Validators.Add(result =>
@@ -64,7 +65,8 @@ internal static class EvalCommand
             parse.GetValue(seed),
             parse.GetValue(topK),
             parse.GetValue(renormalize),
-            parse.GetValue(ranking))));
+            parse.GetValue(ranking),
+            parse.GetValue(calibrationSketch))));
         return command;
     }
 
@@ -201,7 +203,7 @@ internal static class EvalCommand
         }
     }
 
-    private static int Run(Source source, PredictionReaderOptions readerOptions, bool json, string? plots, int bootstrap, int seed, int topK, bool renormalize, bool ranking)
+    private static int Run(Source source, PredictionReaderOptions readerOptions, bool json, string? plots, int bootstrap, int seed, int topK, bool renormalize, bool ranking, bool calibrationSketch)
     {
         if (bootstrap < 0 || topK < 1)
         {
@@ -209,6 +211,11 @@ internal static class EvalCommand
         }
 
         bool merging = source.Merge.Count > 0;
+        if (calibrationSketch && source.Partial is null)
+        {
+            throw new CliException("--calibration-sketch: only with --partial (it adds a sketch to the partial result; --merge reads it from the partials).");
+        }
+
         if (merging && source.File is not null)
         {
             throw new CliException($"give either a prediction file ({source.File}) or --merge PARTIAL.json ..., not both.");
@@ -252,11 +259,22 @@ internal static class EvalCommand
                     $"{merged.RowsNotNormalised} of {merged.Rows} rows of the partials do not sum to 1 (worst |sum - 1| = {merged.WorstRowSumError:G3}); the partial files do not say where."));
             }
 
-            warnings.Add("merge mode: the equal-mass ECE is not available (it sorts every row's confidence, which partial results do not keep).");
+            if (merged.EceEqualMassBounds is { } eceBounds)
+            {
+                warnings.Add(Invariant($"merge mode: the equal-mass ECE comes from the partials' calibration sketches: the exact value lies in [{F(eceBounds.Low)}, {F(eceBounds.High)}] (estimate {F(eceBounds.Value)})."));
+            }
+            else
+            {
+                warnings.Add("merge mode: the equal-mass ECE is not available (it sorts every row's confidence, which partial results do not keep).");
+            }
+
             if (merged.RankingFromSketch)
             {
                 double widest = merged.RocAucBounds.Concat(merged.AveragePrecisionBounds).Where(e => !double.IsNaN(e.Value)).Select(e => e.High - e.Low).DefaultIfEmpty(0).Max();
-                warnings.Add(Invariant($"merge mode: ROC AUC and average precision come from the partials' ranking sketches: each exact value lies within bounds at most {widest:G3} wide (ACE is not available)."));
+                string aceText = merged.AceBounds is { } aceBounds
+                    ? Invariant($"; ACE from the calibration sketches: the exact value lies in [{F(aceBounds.Low)}, {F(aceBounds.High)}] (estimate {F(aceBounds.Value)})")
+                    : " (ACE is not available)";
+                warnings.Add(Invariant($"merge mode: ROC AUC and average precision come from the partials' ranking sketches: each exact value lies within bounds at most {widest:G3} wide{aceText}."));
             }
             else if (ranking)
             {
@@ -266,7 +284,7 @@ internal static class EvalCommand
         else if (source.Partial is not null)
         {
             // A shard without rows gives a partial result of 0 rows: it merges as nothing.
-            var (metrics, sums) = Accumulate(source.File!, readerOptions, new MetricsOptions { TopK = topK, EqualMass = false, RankingSketch = ranking }, renormalize);
+            var (metrics, sums) = Accumulate(source.File!, readerOptions, new MetricsOptions { TopK = topK, EqualMass = false, RankingSketch = ranking, CalibrationSketch = calibrationSketch }, renormalize);
             if (sums.Count > 0)
             {
                 PredictionInput.Warn(sums.Describe(metrics.Rows, renormalize ? "they were renormalised." : "log loss renormalises them (sklearn); Brier/accuracy/ECE use them as given."));

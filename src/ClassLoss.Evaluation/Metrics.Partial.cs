@@ -57,6 +57,8 @@ public sealed partial class Metrics
             _sketch = null; // one side has no sketch: the merged ranking metrics are not available
         }
 
+        _confidenceSketch = MergeSketch(_confidenceSketch, other._confidenceSketch);
+        _classSketch = MergeSketch(_classSketch, other._classSketch);
         _rowsKept &= other._rowsKept;
         Concat(_scores, other._scores);
         Concat(_labels, other._labels);
@@ -65,6 +67,18 @@ public sealed partial class Metrics
         Concat(_rowNll, other._rowNll);
         Concat(_rowBrier, other._rowBrier);
         Concat(_rowTopK, other._rowTopK);
+    }
+
+    /// <summary>Both sides' calibration sketches added into this side's, or null (not available) when one side has none.</summary>
+    private static CalibrationSketch? MergeSketch(CalibrationSketch? to, CalibrationSketch? from)
+    {
+        if (to is null || from is null || to.MantissaBits != from.MantissaBits)
+        {
+            return null;
+        }
+
+        to.Merge(from);
+        return to;
     }
 
     /// <summary>
@@ -165,6 +179,9 @@ public sealed partial class Metrics
         {
             _sketch.Write(w, "ranking_sketch");
         }
+
+        _confidenceSketch?.Write(w, "confidence_sketch");
+        _classSketch?.Write(w, "class_calibration_sketch");
 
         foreach (var (property, counts, sums) in Arrays())
         {
@@ -270,6 +287,16 @@ public sealed partial class Metrics
                 if (root.TryGetProperty("ranking_sketch", out var sketch))
                 {
                     m._sketch = RankingSketch.Read(sketch, k, name);
+                }
+
+                if (root.TryGetProperty("confidence_sketch", out var confidence))
+                {
+                    m._confidenceSketch = CalibrationSketch.Read(confidence, 1, name);
+                }
+
+                if (root.TryGetProperty("class_calibration_sketch", out var perClass))
+                {
+                    m._classSketch = CalibrationSketch.Read(perClass, k, name);
                 }
 
                 m._nll = ReadSum(root, "nll", name);

@@ -51,6 +51,8 @@ public sealed partial class Metrics
     private readonly FixedSum[] _classBinCross;
     private readonly List<double>? _scores;
     private RankingSketch? _sketch;
+    private CalibrationSketch? _confidenceSketch;
+    private CalibrationSketch? _classSketch;
     private readonly List<int>? _labels;
     private long _rows;
     private FixedSum _nll;
@@ -102,6 +104,15 @@ public sealed partial class Metrics
         if (_options.RankingSketch && _k <= 16384)
         {
             _sketch = new RankingSketch(_k, Math.Clamp((1 << 22) / _k, 256, RankingSketch.DefaultBins));
+        }
+
+        if (_options.CalibrationSketch)
+        {
+            _confidenceSketch = new CalibrationSketch(1);
+            if (_options.RankingSketch && ClassSketchBits(_k) is int bits)
+            {
+                _classSketch = new CalibrationSketch(_k, bits);
+            }
         }
 
         if (_options.EqualMass || _options.Bootstrap > 0)
@@ -222,6 +233,14 @@ public sealed partial class Metrics
         }
 
         _sketch?.AddRow(probabilities, label);
+        _confidenceSketch?.AddChecked(0, (float)best, correct);
+        if (_classSketch is not null)
+        {
+            for (int c = 0; c < _k; c++)
+            {
+                _classSketch.AddChecked(c, probabilities[c], c == label);
+            }
+        }
 
         if (_scores is not null)
         {
@@ -375,6 +394,13 @@ public sealed partial class Metrics
             eceMass = EqualMassEce(_confidences, _correct!, bins);
         }
 
+        SketchEstimate? eceMassBounds = null, aceBounds = null;
+        if (double.IsNaN(eceMass) && _confidenceSketch is not null && _confidenceSketch.Count(0) > 0)
+        {
+            eceMassBounds = _confidenceSketch.EqualMassEce(0, bins);
+            eceMass = eceMassBounds.Value.Value;
+        }
+
         double l2 = double.NaN;
         if (_confidences is not null && _rowsKept && _confidences.Count > 0)
         {
@@ -403,6 +429,12 @@ public sealed partial class Metrics
             macroAp = Ranking.MeanOfDefined(ap);
         }
 
+        if (ace is null && _classSketch is not null && _classSketch.Count(0) > 0)
+        {
+            aceBounds = _classSketch.AdaptiveCalibrationError(bins);
+            ace = aceBounds.Value.Value;
+        }
+
         var intervals = new Dictionary<string, Interval>();
         if (_options.Bootstrap > 0 && _rowsKept)
         {
@@ -425,6 +457,7 @@ public sealed partial class Metrics
             AveragePrecision = ap,
             MacroAveragePrecision = macroAp,
             Ace = ace,
+            AceBounds = aceBounds,
             RankingFromSketch = aucBounds.Length > 0,
             RocAucBounds = aucBounds,
             AveragePrecisionBounds = apBounds,
@@ -436,6 +469,7 @@ public sealed partial class Metrics
             BalancedAccuracy = present == 0 ? double.NaN : recallSum / present,
             Ece = ece,
             EceEqualMass = eceMass,
+            EceEqualMassBounds = eceMassBounds,
             L2CalibrationError = l2,
             Mce = mce,
             RowsNotNormalised = _notNormalised,
@@ -493,6 +527,20 @@ public sealed partial class Metrics
         }
 
         return (eceSum / _k, rel, res, unc, within);
+    }
+
+    /// <summary>The class sketch's mantissa bits: the largest M ≤ 7 with K (64 · 2^M + 3) ≤ 2^22 bins; null above that at M = 0.</summary>
+    private static int? ClassSketchBits(int k)
+    {
+        for (int m = 7; m >= 0; m--)
+        {
+            if ((long)k * ((64L << m) + 3) <= 1L << 22)
+            {
+                return m;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Equal-mass ECE of (confidence, correct) pairs: sort by confidence, B bins of nearly equal count.</summary>

@@ -50,6 +50,16 @@ public sealed record MetricsOptions
     /// </summary>
     public bool RankingSketch { get; init; }
 
+    /// <summary>
+    /// Keep <see cref="Evaluation.CalibrationSketch"/>es (bounded memory, mergeable) of the top-label confidence and, with
+    /// <see cref="RankingSketch"/>, of every class's probability: what partial results carry so that the merge of
+    /// partials reports the equal-mass ECE and the ACE within the sketches' stated bounds (<see cref="MetricsReport.EceEqualMassBounds"/>,
+    /// <see cref="MetricsReport.AceBounds"/>) where the per-row values are not kept. The confidence sketch has
+    /// 65,539 bins (2.1 MB); the class sketch the largest M ≤ 7 with K (64 · 2^M + 3) ≤ 2^22 (262 KB per class up
+    /// to 511 classes), none above 62,601 classes. Default false.
+    /// </summary>
+    public bool CalibrationSketch { get; init; }
+
     /// <summary>How far a row may sum from 1 before it counts as not normalised (default 1e-6).</summary>
     public double SumTolerance { get; init; } = 1e-6;
 }

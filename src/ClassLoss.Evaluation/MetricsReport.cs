@@ -60,6 +60,10 @@ public sealed record MetricsReport
     /// <summary>Adaptive calibration error (Nixon et al. 2019): equal-mass bins of p_c per class, <c>(1/(K R)) Σ_c Σ_r |ȳ_cr - p̄_cr|</c>; null unless ranking metrics were computed.</summary>
     public double? Ace { get; init; }
 
+    /// <summary>When <see cref="Ace"/> comes from a merged <see cref="CalibrationSketch"/> (merge mode), its estimate and the
+    /// bounds that hold the exact value; else null.</summary>
+    public SketchEstimate? AceBounds { get; init; }
+
     /// <summary>Multiclass Brier score: <c>(1/N) Σ_i Σ_c (p_ic - [y_i = c])²</c> (Brier 1950's original; in [0, 2]).</summary>
     public double Brier { get; init; }
 
@@ -83,6 +87,10 @@ public sealed record MetricsReport
 
     /// <summary>Expected calibration error with equal-mass bins (NaN when not computed).</summary>
     public double EceEqualMass { get; init; }
+
+    /// <summary>When <see cref="EceEqualMass"/> comes from a merged <see cref="CalibrationSketch"/> (merge mode), its estimate
+    /// and the bounds that hold the exact value; else null.</summary>
+    public SketchEstimate? EceEqualMassBounds { get; init; }
 
     /// <summary>The debiased top-label L2 calibration error (Kumar, Liang and Ma 2019; <see cref="DebiasedCalibrationError"/>,
     /// 15 equal-mass bins), NaN when not computed (it needs every confidence, as the equal-mass ECE: not in merge mode).

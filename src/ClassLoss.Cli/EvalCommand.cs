@@ -351,7 +351,7 @@ internal static class EvalCommand
                 r.TopKAccuracy, r.BalancedAccuracy, r.Ece, r.EceEqualMass, r.L2CalibrationError, r.Mce, r.ClasswiseEce, r.Ace, r.MacroRocAuc,
                 r.MacroAveragePrecision, r.RocAuc.Count > 0 ? r.RocAuc : null, r.AveragePrecision.Count > 0 ? r.AveragePrecision : null,
                 r.PerClass, r.Confusion, r.ReliabilityBins,
-                r.Intervals, result.RowsNotSummingToOne, result.SumCheck.First, result.Seconds, rowsPerSecond, warnings);
+                r.Intervals, SketchBounds.Of(r), result.RowsNotSummingToOne, result.SumCheck.First, result.Seconds, rowsPerSecond, warnings);
             Console.Out.WriteLine(JsonSerializer.Serialize(document, EvalJson.Default.EvalDocument));
             return 0;
         }
@@ -530,8 +530,22 @@ internal sealed record EvalDocument(string File, long Rows, int Classes, double 
     double EceEqualMass, double L2CalibrationError, double Mce, double ClasswiseEce, double? Ace, double? MacroRocAuc, double? MacroAveragePrecision,
     IReadOnlyList<double>? RocAuc, IReadOnlyList<double>? AveragePrecision,
     IReadOnlyList<ClassScores> PerClass, IReadOnlyList<long[]> ConfusionMatrix, IReadOnlyList<ReliabilityBin> ReliabilityBins,
-    IReadOnlyDictionary<string, Interval> Intervals95, long RowsNotSummingToOne, IReadOnlyList<string> FirstRowsNotSummingToOne,
+    IReadOnlyDictionary<string, Interval> Intervals95, SketchBounds? SketchBounds, long RowsNotSummingToOne, IReadOnlyList<string> FirstRowsNotSummingToOne,
     double Seconds, double RowsPerSecond, IReadOnlyList<string> Warnings);
+
+/// <summary>In merge mode, the metrics that came from the partials' sketches: each one's estimate (the value reported
+/// above) and the bounds that hold the exact one-pass value; null members were not sketched, and the whole object is
+/// null when nothing was.</summary>
+internal sealed record SketchBounds(SketchEstimate? EceEqualMass, SketchEstimate? Ace, IReadOnlyList<SketchEstimate>? RocAuc,
+    IReadOnlyList<SketchEstimate>? AveragePrecision)
+{
+    /// <summary>The sketch bounds of <paramref name="r"/>, or null when it has none.</summary>
+    public static SketchBounds? Of(MetricsReport r) =>
+        r.EceEqualMassBounds is null && r.AceBounds is null && !r.RankingFromSketch
+            ? null
+            : new SketchBounds(r.EceEqualMassBounds, r.AceBounds, r.RankingFromSketch ? r.RocAucBounds : null,
+                r.RankingFromSketch ? r.AveragePrecisionBounds : null);
+}
 
 /// <summary>Murphy's decomposition in <c>eval --json</c>: brier = reliability - resolution + uncertainty + within_bin.</summary>
 internal sealed record BrierDecomposition(double Reliability, double Resolution, double Uncertainty, double WithinBin);

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using ClassLoss.Evaluation;
 using ClassLoss.Tests.TestUtilities;
 
@@ -8,6 +9,7 @@ namespace ClassLoss.Tests.Evaluation;
 /// from 1..5 shards split at random points, its bounds hold the exact values on random and adversarial data, and the
 /// merge is order-independent and equal to one sketch over all rows.
 /// </summary>
+[Collection("Console")] // CliRunner swaps the process console: never beside another CLI test
 public class CalibrationSketchTests
 {
     private static readonly string[] Names3 = ["a", "b", "c"];
@@ -160,6 +162,32 @@ public class CalibrationSketchTests
         Assert.Contains("ACE from the calibration sketches: the exact value lies in [", merged);
         Assert.Contains("ACE (15 equal-mass bins per class)", merged);
         Assert.DoesNotContain("equal-mass ECE is not available", merged);
+
+        // --json carries the bounds, and they hold the exact values of one pass over the whole file.
+        var (jsonCode, json) = CliRunner.Run("eval", "--merge", Path.Combine(dir, "p0.json"), Path.Combine(dir, "p1.json"), "--ranking", "--json");
+        Assert.True(jsonCode == 0, json);
+        var (exactCode, exactJson) = CliRunner.Run("eval", Path.Combine(dir, "all.csv"), "--ranking", "--json");
+        Assert.True(exactCode == 0, exactJson);
+        using var sketched = JsonDocument.Parse(json[json.IndexOf('{', StringComparison.Ordinal)..]);
+        using var exact = JsonDocument.Parse(exactJson[exactJson.IndexOf('{', StringComparison.Ordinal)..]);
+        var bounds = sketched.RootElement.GetProperty("sketch_bounds");
+        Assert.Equal(JsonValueKind.Null, exact.RootElement.GetProperty("sketch_bounds").ValueKind);
+        void Holds(JsonElement b, double value)
+        {
+            Assert.InRange(value, b.GetProperty("low").GetDouble(), b.GetProperty("high").GetDouble());
+        }
+
+        Holds(bounds.GetProperty("ece_equal_mass"), exact.RootElement.GetProperty("ece_equal_mass").GetDouble());
+        Holds(bounds.GetProperty("ace"), exact.RootElement.GetProperty("ace").GetDouble());
+        Assert.Equal(bounds.GetProperty("ece_equal_mass").GetProperty("value").GetDouble(), sketched.RootElement.GetProperty("ece_equal_mass").GetDouble());
+        var auc = bounds.GetProperty("roc_auc").EnumerateArray().ToArray();
+        var exactAuc = exact.RootElement.GetProperty("roc_auc").EnumerateArray().ToArray();
+        Assert.Equal(3, auc.Length);
+        for (int c = 0; c < 3; c++)
+        {
+            Holds(auc[c], exactAuc[c].GetDouble());
+        }
+
         var (noSketchCode, noSketch) = CliRunner.Run("eval", Path.Combine(dir, "all.csv"), "--calibration-sketch");
         Assert.Equal(1, noSketchCode);
         Assert.Contains("--calibration-sketch: only with --partial", noSketch);

@@ -1,3 +1,4 @@
+using static System.FormattableString;
 using System.Globalization;
 using System.Text.Json;
 
@@ -342,33 +343,56 @@ public sealed class CalibrationSketch
         w.WriteEndObject();
     }
 
-    /// <summary>Reads what <see cref="Write"/> wrote, checked (<paramref name="name"/> in the messages).</summary>
-    internal static CalibrationSketch Read(JsonElement e, int series, string name)
+    /// <summary>Reads what <see cref="Write"/> wrote, checked against the partial it came with (<paramref name="rows"/> values
+    /// per series; <paramref name="name"/> in the messages): the bin geometry in range before anything is allocated,
+    /// every entry <c>[bin, count, sum, hits]</c> in range (a sum of values in [0, 1] is at most its count), and each
+    /// series' counts adding up to the partial's rows, so a sketch that does not describe its own file is refused rather
+    /// than giving an ECE outside its bounds.</summary>
+    internal static CalibrationSketch Read(JsonElement e, int series, long rows, string name)
     {
-        var sketch = new CalibrationSketch(series, e.GetProperty("mantissa_bits").GetInt32());
+        int bits = e.GetProperty("mantissa_bits").GetInt32();
+        if (bits < 0 || bits > 12 || (long)series * ((2L * Octaves << bits) + 3) > 1L << 24) // about 2·33·2^M bins per series
+        {
+            throw new InvalidDataException(Invariant($"{name}: the calibration sketch claims {bits} mantissa bits for {series} series; expected 0 to 12, and at most 2^24 bins in all."));
+        }
+
+        var sketch = new CalibrationSketch(series, bits);
         var all = e.GetProperty("series");
         if (all.GetArrayLength() != series)
         {
-            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{name}: the calibration sketch has {all.GetArrayLength()} series; expected {series}."));
+            throw new InvalidDataException(Invariant($"{name}: the calibration sketch has {all.GetArrayLength()} series; expected {series}."));
         }
 
         int c = 0;
         foreach (var bins in all.EnumerateArray())
         {
+            long total = 0;
             foreach (var t in bins.EnumerateArray())
             {
+                if (t.ValueKind != JsonValueKind.Array || t.GetArrayLength() != 4 || t[2].ValueKind != JsonValueKind.String)
+                {
+                    throw new InvalidDataException(Invariant($"{name}: calibration sketch series {c} has an entry that is not [bin, count, \"sum\", hits]: {t.GetRawText()}."));
+                }
+
                 int b = t[0].GetInt32();
                 long count = t[1].GetInt64(), hits = t[3].GetInt64();
-                var sum = Int128.Parse(t[2].GetString() ?? "", NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
-                if ((uint)b >= (uint)sketch.Bins || count < 1 || hits < 0 || hits > count || sum < 0)
+                bool parsed = Int128.TryParse(t[2].GetString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var sum);
+                if (!parsed || (uint)b >= (uint)sketch.Bins || count < 1 || count > rows - total || hits < 0 || hits > count ||
+                    sum < 0 || sum > (Int128)count << FixedSum.FractionBits)
                 {
-                    throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{name}: calibration sketch series {c} has a bad bin entry [{b}, {count}, {sum}, {hits}]."));
+                    throw new InvalidDataException(Invariant($"{name}: calibration sketch series {c} has a bad bin entry {t.GetRawText()} (bins 0 to {sketch.Bins - 1}, 1 <= count, hits <= count, 0 <= sum <= count * 2^{FixedSum.FractionBits}, counts adding up to the {rows} rows)."));
                 }
 
                 int at = (c * sketch.Bins) + b;
                 sketch._count[at] += count;
                 sketch._sum[at].Total += sum;
                 sketch._hits[at] += hits;
+                total += count;
+            }
+
+            if (total != rows)
+            {
+                throw new InvalidDataException(Invariant($"{name}: calibration sketch series {c} counts {total} values; the partial has {rows} rows."));
             }
 
             c++;

@@ -286,17 +286,17 @@ public sealed partial class Metrics
                 };
                 if (root.TryGetProperty("ranking_sketch", out var sketch))
                 {
-                    m._sketch = RankingSketch.Read(sketch, k, name);
+                    m._sketch = RankingSketch.Read(sketch, k, m._rows, name);
                 }
 
                 if (root.TryGetProperty("confidence_sketch", out var confidence))
                 {
-                    m._confidenceSketch = CalibrationSketch.Read(confidence, 1, name);
+                    m._confidenceSketch = CalibrationSketch.Read(confidence, 1, m._rows, name);
                 }
 
                 if (root.TryGetProperty("class_calibration_sketch", out var perClass))
                 {
-                    m._classSketch = CalibrationSketch.Read(perClass, k, name);
+                    m._classSketch = CalibrationSketch.Read(perClass, k, m._rows, name);
                 }
 
                 m._nll = ReadSum(root, "nll", name);
@@ -316,7 +316,7 @@ public sealed partial class Metrics
 
                 return m;
             }
-            catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
+            catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException or IndexOutOfRangeException or OverflowException)
             {
                 throw new InvalidDataException($"{name}: a malformed partial-result file ({e.Message.TrimEnd('.')}).", e);
             }

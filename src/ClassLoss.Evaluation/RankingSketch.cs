@@ -265,10 +265,19 @@ public sealed class RankingSketch
         w.WriteEndObject();
     }
 
-    /// <summary>Reads what <see cref="Write"/> wrote, checked (<paramref name="name"/> in the messages).</summary>
-    internal static RankingSketch Read(JsonElement e, int classes, string name)
+    /// <summary>Reads what <see cref="Write"/> wrote, checked against the partial it came with (<paramref name="rows"/> rows;
+    /// <paramref name="name"/> in the messages): the bin count in range before anything is allocated, every entry
+    /// <c>[bin, positives, negatives]</c> in range, and each class's entries adding up to the partial's rows.</summary>
+    internal static RankingSketch Read(JsonElement e, int classes, long rows, string name)
     {
-        var sketch = new RankingSketch(classes, e.GetProperty("bins").GetInt32()) { Rows = e.GetProperty("rows").GetInt64() };
+        int binCount = e.GetProperty("bins").GetInt32();
+        long sketchRows = e.GetProperty("rows").GetInt64();
+        if (binCount < 2 || binCount > DefaultBins || (long)classes * binCount > 1 << 24 || sketchRows != rows)
+        {
+            throw new InvalidDataException(FormattableString.Invariant($"{name}: the ranking sketch claims {binCount} bins per class for {classes} classes over {sketchRows} rows; expected 2 to {DefaultBins} bins, at most 2^24 in all, over the partial's {rows} rows."));
+        }
+
+        var sketch = new RankingSketch(classes, binCount) { Rows = sketchRows };
         var perClass = e.GetProperty("classes");
         if (perClass.GetArrayLength() != classes)
         {
@@ -278,17 +287,29 @@ public sealed class RankingSketch
         int c = 0;
         foreach (var bins in perClass.EnumerateArray())
         {
+            long total = 0;
             foreach (var t in bins.EnumerateArray())
             {
+                if (t.ValueKind != JsonValueKind.Array || t.GetArrayLength() != 3)
+                {
+                    throw new InvalidDataException(FormattableString.Invariant($"{name}: ranking sketch class {c} has an entry that is not [bin, positives, negatives]: {t.GetRawText()}."));
+                }
+
                 int b = t[0].GetInt32();
                 long p = t[1].GetInt64(), n = t[2].GetInt64();
-                if ((uint)b >= (uint)sketch.Bins || p < 0 || n < 0)
+                if ((uint)b >= (uint)sketch.Bins || p < 0 || n < 0 || p > rows - total || n > rows - total - p)
                 {
-                    throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{name}: ranking sketch class {c} has a bad bin entry [{b}, {p}, {n}]."));
+                    throw new InvalidDataException(FormattableString.Invariant($"{name}: ranking sketch class {c} has a bad bin entry {t.GetRawText()} (bins 0 to {sketch.Bins - 1}, counts >= 0 adding up to the {rows} rows)."));
                 }
 
                 sketch._positives[(c * sketch.Bins) + b] += p;
                 sketch._negatives[(c * sketch.Bins) + b] += n;
+                total += p + n;
+            }
+
+            if (total != rows)
+            {
+                throw new InvalidDataException(FormattableString.Invariant($"{name}: ranking sketch class {c} counts {total} rows; the partial has {rows}."));
             }
 
             c++;

@@ -192,4 +192,63 @@ public class CalibrationSketchTests
         Assert.Equal(1, noSketchCode);
         Assert.Contains("--calibration-sketch: only with --partial", noSketch);
     }
+
+    /// <summary>Each corruption of a partial's sketches, as (JSON path of the edit, new JSON value): a header that would
+    /// allocate from a lie, entries of the wrong shape, counts or sums no rows could give, counts that do not add up.</summary>
+    public static TheoryData<string, string> CorruptSketches => new()
+    {
+        { "confidence_sketch.mantissa_bits", "40" },
+        { "confidence_sketch.series.0.0", "5" },
+        { "confidence_sketch.series.0.0", "[1, 2]" },
+        { "confidence_sketch.series.0.0.1", "1000000" },
+        { "confidence_sketch.series.0.0.2", "\"99999999999999999999999999999999999999999999999999\"" },
+        { "confidence_sketch.series.0.0.2", "\"abc\"" },
+        { "confidence_sketch.series.0.0.3", "7" },
+        { "ranking_sketch.bins", "1073741824" },
+        { "ranking_sketch.classes.0.0", "[1]" },
+        { "ranking_sketch.classes.0.0.1", "-1" },
+        { "class_calibration_sketch.series.1", "[]" },
+    };
+
+    [Theory]
+    [MemberData(nameof(CorruptSketches))]
+    public void Merge_RefusesAPartialWhoseSketchCannotDescribeItsRows_InOneLineNamingTheFile(string path, string value)
+    {
+        string dir = Directory.CreateTempSubdirectory("badsketch").FullName;
+        var rng = new Random(5);
+        var (p, y) = Draw(200, 3, rng, 0);
+        File.WriteAllText(Path.Combine(dir, "p.csv"), "label,a,b,c\n" + string.Concat(Enumerable.Range(0, 200).Select(i =>
+            FormattableString.Invariant($"{Names3[y[i]]},{p[i * 3]:R},{p[(i * 3) + 1]:R},{p[(i * 3) + 2]:R}\n"))));
+        string part = Path.Combine(dir, "p.json");
+        var (code, output) = CliRunner.Run("eval", Path.Combine(dir, "p.csv"), "--partial", part, "--ranking", "--calibration-sketch");
+        Assert.True(code == 0, output);
+
+        var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(part))!;
+        string[] steps = path.Split('.');
+        var node = root;
+        foreach (string step in steps[..^1])
+        {
+            node = int.TryParse(step, out int at) ? node![at] : node![step];
+        }
+
+        var replacement = System.Text.Json.Nodes.JsonNode.Parse(value);
+        if (int.TryParse(steps[^1], out int last))
+        {
+            node![last] = replacement;
+        }
+        else
+        {
+            node![steps[^1]] = replacement;
+        }
+
+        string bad = Path.Combine(dir, "bad.json");
+        File.WriteAllText(bad, root.ToJsonString());
+        var (badCode, badOutput) = CliRunner.Run("eval", "--merge", bad, part, "--ranking");
+        Assert.Equal(1, badCode);
+        string[] lines = badOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("error: " + bad + ": ", lines[0]);
+        Assert.DoesNotContain("Parameter", lines[0]);
+        Assert.DoesNotContain("   at ", badOutput);
+    }
 }

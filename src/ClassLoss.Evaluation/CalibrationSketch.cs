@@ -318,28 +318,12 @@ public sealed class CalibrationSketch
     {
         w.WriteStartObject(property);
         w.WriteNumber("mantissa_bits", MantissaBits);
-        w.WriteStartArray("series");
-        for (int c = 0; c < Series; c++)
+        SparseBins.Write(w, "series", Series, Bins, at => _count[at] == 0, (w, at) =>
         {
-            w.WriteStartArray();
-            for (int b = 0; b < Bins; b++)
-            {
-                int at = (c * Bins) + b;
-                if (_count[at] != 0)
-                {
-                    w.WriteStartArray();
-                    w.WriteNumberValue(b);
-                    w.WriteNumberValue(_count[at]);
-                    w.WriteStringValue(_sum[at].Total.ToString(CultureInfo.InvariantCulture));
-                    w.WriteNumberValue(_hits[at]);
-                    w.WriteEndArray();
-                }
-            }
-
-            w.WriteEndArray();
-        }
-
-        w.WriteEndArray();
+            w.WriteNumberValue(_count[at]);
+            w.WriteStringValue(_sum[at].Total.ToString(CultureInfo.InvariantCulture));
+            w.WriteNumberValue(_hits[at]);
+        });
         w.WriteEndObject();
     }
 

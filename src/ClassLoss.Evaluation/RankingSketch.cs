@@ -241,27 +241,11 @@ public sealed class RankingSketch
         w.WriteStartObject(property);
         w.WriteNumber("bins", Bins);
         w.WriteNumber("rows", Rows);
-        w.WriteStartArray("classes");
-        for (int c = 0; c < Classes; c++)
+        SparseBins.Write(w, "classes", Classes, Bins, at => _positives[at] == 0 && _negatives[at] == 0, (w, at) =>
         {
-            w.WriteStartArray();
-            for (int b = 0; b < Bins; b++)
-            {
-                int at = (c * Bins) + b;
-                if (_positives[at] != 0 || _negatives[at] != 0)
-                {
-                    w.WriteStartArray();
-                    w.WriteNumberValue(b);
-                    w.WriteNumberValue(_positives[at]);
-                    w.WriteNumberValue(_negatives[at]);
-                    w.WriteEndArray();
-                }
-            }
-
-            w.WriteEndArray();
-        }
-
-        w.WriteEndArray();
+            w.WriteNumberValue(_positives[at]);
+            w.WriteNumberValue(_negatives[at]);
+        });
         w.WriteEndObject();
     }
 

@@ -46,7 +46,8 @@ public sealed record LinearCrossEntropyOptions : LossOptions
     /// turns it off; otherwise finite and &gt; 0.</summary>
     public double SoftCap { get; init; }
 
-    /// <summary>Tokens per chunk; 0 (the default) sizes chunks to hold about 4 M logits. Any value gives the same loss
+    /// <summary>Tokens per chunk; 0 (the default) sizes chunks to hold about 4 M logits, and for the fused-gradient way at
+    /// least min(256, N/16) tokens (a large vocabulary's chunk would otherwise spend its time streaming W). Any value gives the same loss
     /// within 1e-6 relative; the chunking is fixed by this and the shapes alone, never by the thread count.</summary>
     public int ChunkRows { get; init; }
 

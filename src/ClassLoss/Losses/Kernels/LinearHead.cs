@@ -25,6 +25,13 @@ internal readonly struct LinearHead<T>(LinearCrossEntropyOptions o, int v, int d
 
     private const int DefaultVocabularyBlock = 4096;
 
+    /// <summary>Tokens per chunk of the fused-gradient way by default: enough for about 4 M logits, and at least 256 tokens
+    /// (or N/16, whichever is fewer). Every chunk streams all of W through the two products that use it and all of ∂W
+    /// through the third, so at a large vocabulary a 4 M-logit chunk (32 tokens at V = 128,256) spends its time moving W,
+    /// not multiplying: 55.4 s against 38.6 s with 256 tokens at N = 4096, D = 1024, V = 128,256 on one thread
+    /// (AMD EPYC Zen 5, 2026-12-03). N/16 keeps a chunk's logits at most 1/16 of the naive path's logits and gradient.</summary>
+    private static int FusedChunkRows(int n, int v) => Math.Max(ChunkLogits / v, Math.Min(256, n / 16));
+
     /// <summary><c>Σ_c w_c</c> (V without class weights): the smoothing term's total target mass per unit of ε / V.</summary>
     private readonly double _weightTotal = CrossEntropyRows.WeightTotal(o.WeightSpan, v);
 
@@ -37,7 +44,7 @@ internal readonly struct LinearHead<T>(LinearCrossEntropyOptions o, int v, int d
     {
         int n = targets.Length;
         bool wantGradient = !hiddenGradient.IsEmpty || !weightGradient.IsEmpty || !biasGradient.IsEmpty;
-        int chunk = Math.Clamp(o.ChunkRows > 0 ? o.ChunkRows : ChunkLogits / v, 1, Math.Max(1, n));
+        int chunk = Math.Clamp(o.ChunkRows > 0 ? o.ChunkRows : FusedChunkRows(n, v), 1, Math.Max(1, n));
         T[] logits = ArrayPool<T>.Shared.Rent(chunk * v);
         T[] scratch = ArrayPool<T>.Shared.Rent(2 * v);
         double[]? biasSum = biasGradient.IsEmpty ? null : ArrayPool<double>.Shared.Rent(v);

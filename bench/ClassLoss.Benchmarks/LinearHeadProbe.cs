@@ -115,7 +115,10 @@ internal static class LinearHeadProbe
     private static Action Gemms(float[] h, float[] w, int n, int d, int v, float[] dh, float[] dw, int threads)
     {
         // One chunk's worth of logits is enough to time the three products: chunk the tokens as the fused head does.
-        int chunk = Math.Max(1, (1 << 22) / v);
+        int chunk = int.TryParse(Environment.GetEnvironmentVariable("CHUNK_ROWS"), out int chunkRows) && chunkRows > 0
+            ? chunkRows
+            : Math.Max((1 << 22) / v, Math.Min(256, n / 16)); // LinearHead's default (FusedChunkRows)
+        chunk = Math.Clamp(chunk, 1, Math.Max(1, n));
         var z = new float[chunk * v];
         return () =>
         {
